@@ -1,0 +1,31 @@
+"""Appraisal: a low-code performance appraisal platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; `config` overrides the environment (tests pass their own)."""
+    from . import access, auth, cli, db, i18n, logs, people, security, users, views
+    from .config import load_config
+    from .extensions import bootstrap, csrf
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+
+    logs.init_app(app)
+    db.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    auth.init_app(app)
+    views.init_app(app)
+    people.init_app(app)
+    users.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,121 @@
+"""Who may do what: the current organization and roles, pure predicates, and the decorator
+that turns them into 403s.
+
+Rows of another organization are never found in the first place (`db.get_in_org`), so a
+guessed id is a 404; a role that does not allow a page is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, abort, g, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .db import get_session
+from .extensions import login_manager
+from .models import Membership, Organization, Role, User
+
+PEOPLE_ADMINS = frozenset({Role.ADMIN, Role.IMPLEMENTER})
+USER_ADMINS = frozenset({Role.ADMIN})
+
+
+def can_manage_people(roles: Iterable[str]) -> bool:
+    """Departments, positions and employees: HR admins, and implementers who set orgs up."""
+    return bool(PEOPLE_ADMINS & set(roles))
+
+
+def can_manage_users(roles: Iterable[str]) -> bool:
+    """Sign-ins and roles: HR admins only; an implementer must not grant itself results."""
+    return bool(USER_ADMINS & set(roles))
+
+
+def active_memberships(user: User) -> list[Membership]:
+    return get_session().scalars(
+        select(Membership)
+        .join(Organization)
+        .where(Membership.user_id == user.id, Membership.active, Organization.active)
+        .options(selectinload(Membership.role_rows), selectinload(Membership.organization))
+        .order_by(Organization.name)
+    ).all()
+
+
+def current_membership() -> Membership | None:
+    return g.get("membership")
+
+
+def current_org_id() -> int:
+    membership = current_membership()
+    if membership is None:
+        abort(403)
+    return membership.organization_id
+
+
+def current_roles() -> frozenset[str]:
+    membership = current_membership()
+    return membership.roles if membership else frozenset()
+
+
+def require(predicate: Callable[[Iterable[str]], bool]) -> Callable:
+    """Sign-in, a membership in the current organization, and the predicate on its roles."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_membership() is None or not predicate(current_roles()):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _load_membership() -> None:
+    g.membership = None
+    g.memberships = []
+    if not current_user.is_authenticated:
+        return
+    memberships = active_memberships(current_user)
+    g.memberships = memberships
+    chosen = session.get("org_id")
+    for membership in memberships:
+        if membership.organization_id == chosen:
+            g.membership = membership
+            return
+    if memberships:
+        g.membership = memberships[0]
+        session["org_id"] = memberships[0].organization_id
+
+
+def _template_context() -> dict[str, Any]:
+    roles = current_roles()
+    return {
+        "current_membership": current_membership(),
+        "memberships": g.get("memberships", []),
+        "can_manage_people": can_manage_people(roles),
+        "can_manage_users": can_manage_users(roles),
+    }
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    # "basic", not "strong": field staff on phones change addresses as they move.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    app.before_request(_load_membership)
+    app.context_processor(_template_context)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..db import get_session
+from ..security import is_safe_next
+from .forms import ChoiceForm, LoginForm
+from .services import SignIn, authenticate
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        db = get_session()
+        result = authenticate(
+            db,
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "",
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            window_seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+        )
+        db.commit()
+        if result.outcome is SignIn.OK:
+            session.clear()
+            login_user(result.user)
+            target = form.next.data
+            return redirect(target if is_safe_next(target) else url_for("main.index"))
+        if result.outcome is SignIn.THROTTLED:
+            minutes = max(1, -(-result.retry_after_seconds // 60))
+            flash(
+                _("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes),
+                "danger",
+            )
+            status = 429
+        else:
+            flash(_("Wrong email or password."), "danger")
+            status = 401
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+    language = session.get("language")
+    logout_user()
+    session.clear()
+    if language:
+        session["language"] = language
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/organization")
+@login_required
+def switch_organization():
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+    wanted = request.form.get("organization_id", type=int)
+    for membership in g.memberships:
+        if membership.organization_id == wanted:
+            session["org_id"] = wanted
+            flash(_("Switched to %(name)s.", name=membership.organization.name), "info")
+            return redirect(url_for("main.index"))
+    abort(404)
+
+
+@bp.post("/language")
+def set_language():
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+    language = request.form.get("language")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["language"] = language
+    if current_user.is_authenticated:
+        current_user.language = language
+        get_session().commit()
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("main.index"))

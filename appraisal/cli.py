@@ -1,0 +1,65 @@
+"""The `appraisal` command: Flask's CLI group plus the commands each area registers."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from . import migrate
+from .db import get_engine
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """Performance appraisal platform."""
+
+
+@click.group("db")
+def db_cli() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(get_engine(), revision)
+    click.echo(f"Database at {current_app.config['DATABASE_URL'].split('@')[-1]} is up to date.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    migrate.downgrade(get_engine(), revision)
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no organization.")
+def demo_command(if_empty: bool) -> None:
+    """Load the demo organization and print its sign-ins."""
+    from .db import get_session
+    from .demo import DEMO_PASSWORD, load_demo
+
+    session = get_session()
+    result = load_demo(session, only_if_empty=if_empty)
+    session.commit()
+    if result is None:
+        click.echo("The database already holds data; the demo was not loaded.")
+        return
+    click.echo(f"Demo organization '{result.organization.name}' ({result.organization.slug}).")
+    click.echo(f"Sign in at http://127.0.0.1:5000 with password {DEMO_PASSWORD!r} as:")
+    for email, roles in result.logins:
+        click.echo(f"  {email:28} {', '.join(roles)}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_command)

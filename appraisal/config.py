@@ -1,0 +1,77 @@
+"""Configuration: defaults, overridden from the environment when the app is created.
+
+Nothing is read at import time; `load_config` runs inside `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ("zh", "en"),
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "BOOTSTRAP_BOOTSWATCH_THEME": None,
+    "PAGE_SIZE": 20,
+    # Sign-in throttling: this many failures for one login name or one address within the
+    # window locks further attempts until the window has passed.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "LOG_FORMAT": "json",
+}
+
+#: Environment variables read into the configuration (name in env -> config key, type).
+ENVIRONMENT = {
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "APPRAISAL_SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", bool),
+    "APPRAISAL_LOG_FORMAT": ("LOG_FORMAT", str),
+    "APPRAISAL_DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
+    "APPRAISAL_LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
+}
+
+
+def _parse(value: str, kind: type) -> Any:
+    if kind is bool:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(value)
+
+
+def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then the environment, then explicit overrides (tests)."""
+    config = dict(DEFAULTS)
+    for env_name, (key, kind) in ENVIRONMENT.items():
+        if env_name in os.environ and os.environ[env_name] != "":
+            config[key] = _parse(os.environ[env_name], kind)
+    config.update(overrides or {})
+    config.setdefault("DATABASE_URL", f"sqlite:///{Path(instance_path) / 'appraisal.sqlite'}")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    return config
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so sign-ins survive a restart of `make run`.
+
+    Production sets SECRET_KEY in the environment instead.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,64 @@
+"""Engine and sessions: one session per request or per CLI command, closed at teardown.
+
+Services receive a `Session` and never commit; the view or command that called them owns
+the transaction.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with foreign keys enforced on SQLite, as they are on PostgreSQL."""
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _enable_foreign_keys(dbapi_connection, _record):  # pragma: no cover - driver hook
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["appraisal.engine"] = engine
+    app.extensions["appraisal.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(close_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["appraisal.engine"]
+
+
+def get_session() -> Session:
+    """The session of the current request or command, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["appraisal.sessionmaker"]()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def get_in_org(session: Session, model: type[T], organization_id: int, id_: int) -> T | None:
+    """The row of `model` with this id, only if it belongs to the organization.
+
+    Callers turn None into a 404, so an id guessed from another organization reveals nothing.
+    """
+    return session.scalar(
+        select(model).where(model.id == id_, model.organization_id == organization_id)  # type: ignore[attr-defined]
+    )

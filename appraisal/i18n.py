@@ -1,0 +1,40 @@
+"""Language choice: the user's preference, else the session's, else the browser's."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .extensions import babel
+
+ROLE_LABELS = {
+    "admin": _l("HR admin"),
+    "implementer": _l("Implementer"),
+    "manager": _l("Manager"),
+    "employee": _l("Employee"),
+}
+STAFF_KIND_LABELS = {"office": _l("Office staff"), "field": _l("Field staff")}
+EMPLOYEE_STATUS_LABELS = {"active": _l("Active"), "left": _l("Left")}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("language") in languages:
+        return session["language"]
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        role_label=lambda key: ROLE_LABELS.get(key, key),
+        staff_kind_label=lambda key: STAFF_KIND_LABELS.get(key, key),
+        employee_status_label=lambda key: EMPLOYEE_STATUS_LABELS.get(key, key),
+    )

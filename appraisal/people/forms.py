@@ -1,0 +1,45 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..forms import NONE_CHOICE
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=40)])
+    parent_id = SelectField(_l("Parent department"), coerce=int, default=NONE_CHOICE)
+    submit = SubmitField(_l("Save"))
+
+
+class PositionForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    staff_kind = SelectField(
+        _l("Staff kind"),
+        choices=[("office", _l("Office staff")), ("field", _l("Field staff"))],
+        validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class EmployeeForm(FlaskForm):
+    number = StringField(
+        _l("Employee number"),
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(r"^\S+$", message=_l("An employee number has no spaces.")),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    department_id = SelectField(_l("Department"), coerce=int, default=NONE_CHOICE)
+    position_id = SelectField(_l("Position"), coerce=int, default=NONE_CHOICE)
+    manager_id = SelectField(_l("Manager"), coerce=int, default=NONE_CHOICE)
+    hire_date = DateField(_l("Hire date"), validators=[Optional()])
+    status = SelectField(
+        _l("Status"), choices=[("active", _l("Active")), ("left", _l("Left"))], default="active"
+    )
+    user_id = SelectField(_l("Sign-in account"), coerce=int, default=NONE_CHOICE)
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,363 @@
+"""Departments, positions and employees: listing, saving with checks, retiring.
+
+Every function takes the organization explicitly; nothing here crosses organizations.
+The caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..db import get_in_org
+from ..errors import ServiceError
+from ..models import Department, Employee, EmployeeStatus, Membership, Position, StaffKind, User
+from ..paging import Page, paginate
+
+
+def _like(q: str) -> str:
+    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# -- departments -----------------------------------------------------------------------------
+
+
+def list_departments(
+    session: Session, org_id: int, q: str = "", page: int = 1, per_page: int = 20
+) -> Page[Department]:
+    stmt = (
+        select(Department)
+        .where(Department.organization_id == org_id)
+        .options(selectinload(Department.parent))
+        .order_by(Department.active.desc(), Department.name)
+    )
+    if q.strip():
+        stmt = stmt.where(
+            or_(
+                Department.name.ilike(_like(q), escape="\\"),
+                Department.code.ilike(_like(q), escape="\\"),
+            )
+        )
+    return paginate(session, stmt, page, per_page)
+
+
+def department_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
+    """Active departments as (id, "Parent / Child") labels, in tree order."""
+    rows = session.scalars(
+        select(Department).where(Department.organization_id == org_id, Department.active)
+    ).all()
+    by_id = {d.id: d for d in rows}
+
+    def path(dept: Department) -> str:
+        names, seen = [], set()
+        while dept is not None and dept.id not in seen:
+            seen.add(dept.id)
+            names.append(dept.name)
+            dept = by_id.get(dept.parent_id) if dept.parent_id else None
+        return " / ".join(reversed(names))
+
+    return sorted(((d.id, path(d)) for d in rows), key=lambda pair: pair[1])
+
+
+def save_department(
+    session: Session,
+    org_id: int,
+    *,
+    name: str,
+    code: str | None = None,
+    parent_id: int | None = None,
+    department: Department | None = None,
+) -> Department:
+    name = name.strip()
+    duplicate = session.scalar(
+        select(Department.id).where(
+            Department.organization_id == org_id,
+            func.lower(Department.name) == name.lower(),
+            Department.id != (department.id if department else -1),
+        )
+    )
+    if duplicate:
+        raise ServiceError(_l("A department with this name already exists."), "name")
+    if parent_id:
+        parent = get_in_org(session, Department, org_id, parent_id)
+        if parent is None:
+            raise ServiceError(_l("Choose a department of this organization."), "parent_id")
+        if department is not None and _is_in_subtree(session, parent, department.id):
+            raise ServiceError(
+                _l("A department cannot sit under itself or one of its sub-departments."),
+                "parent_id",
+            )
+    department = department or Department(organization_id=org_id)
+    department.name = name
+    department.code = (code or "").strip() or None
+    department.parent_id = parent_id or None
+    session.add(department)
+    session.flush()
+    return department
+
+
+def _is_in_subtree(session: Session, node: Department, root_id: int) -> bool:
+    seen: set[int] = set()
+    current: Department | None = node
+    while current is not None and current.id not in seen:
+        if current.id == root_id:
+            return True
+        seen.add(current.id)
+        current = session.get(Department, current.parent_id) if current.parent_id else None
+    return False
+
+
+def department_usage(session: Session, department: Department) -> dict[str, int]:
+    return {
+        "employees": session.scalar(
+            select(func.count()).where(Employee.department_id == department.id)
+        )
+        or 0,
+        "departments": session.scalar(
+            select(func.count()).where(Department.parent_id == department.id)
+        )
+        or 0,
+    }
+
+
+def delete_department(session: Session, department: Department) -> None:
+    usage = department_usage(session, department)
+    if usage["employees"] or usage["departments"]:
+        raise ServiceError(
+            _l(
+                "This department is still in use by %(employees)d employees and "
+                "%(departments)d sub-departments. Move them first, or deactivate it.",
+                **usage,
+            )
+        )
+    session.delete(department)
+
+
+def set_department_active(department: Department, active: bool) -> None:
+    department.active = active
+
+
+# -- positions -------------------------------------------------------------------------------
+
+
+def list_positions(
+    session: Session, org_id: int, q: str = "", page: int = 1, per_page: int = 20
+) -> Page[Position]:
+    stmt = (
+        select(Position)
+        .where(Position.organization_id == org_id)
+        .order_by(Position.active.desc(), Position.name)
+    )
+    if q.strip():
+        stmt = stmt.where(Position.name.ilike(_like(q), escape="\\"))
+    return paginate(session, stmt, page, per_page)
+
+
+def position_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(Position.id, Position.name)
+        .where(Position.organization_id == org_id, Position.active)
+        .order_by(Position.name)
+    ).all()
+    return [(row.id, row.name) for row in rows]
+
+
+def save_position(
+    session: Session,
+    org_id: int,
+    *,
+    name: str,
+    staff_kind: str,
+    position: Position | None = None,
+) -> Position:
+    name = name.strip()
+    if staff_kind not in {kind.value for kind in StaffKind}:
+        raise ServiceError(_l("Choose office or field staff."), "staff_kind")
+    duplicate = session.scalar(
+        select(Position.id).where(
+            Position.organization_id == org_id,
+            func.lower(Position.name) == name.lower(),
+            Position.id != (position.id if position else -1),
+        )
+    )
+    if duplicate:
+        raise ServiceError(_l("A position with this name already exists."), "name")
+    position = position or Position(organization_id=org_id)
+    position.name = name
+    position.staff_kind = staff_kind
+    session.add(position)
+    session.flush()
+    return position
+
+
+def position_usage(session: Session, position: Position) -> int:
+    return session.scalar(select(func.count()).where(Employee.position_id == position.id)) or 0
+
+
+def delete_position(session: Session, position: Position) -> None:
+    used = position_usage(session, position)
+    if used:
+        raise ServiceError(
+            _l(
+                "This position is still held by %(count)d employees. "
+                "Reassign them first, or deactivate it.",
+                count=used,
+            )
+        )
+    session.delete(position)
+
+
+# -- employees -------------------------------------------------------------------------------
+
+
+def list_employees(
+    session: Session,
+    org_id: int,
+    q: str = "",
+    page: int = 1,
+    per_page: int = 20,
+    status: str | None = None,
+) -> Page[Employee]:
+    stmt = (
+        select(Employee)
+        .where(Employee.organization_id == org_id)
+        .options(
+            selectinload(Employee.department),
+            selectinload(Employee.position),
+            selectinload(Employee.manager),
+        )
+        .order_by(Employee.status, Employee.number)
+    )
+    if q.strip():
+        pattern = _like(q)
+        stmt = stmt.where(
+            or_(
+                Employee.name.ilike(pattern, escape="\\"),
+                Employee.number.ilike(pattern, escape="\\"),
+                Employee.email.ilike(pattern, escape="\\"),
+            )
+        )
+    if status:
+        stmt = stmt.where(Employee.status == status)
+    return paginate(session, stmt, page, per_page)
+
+
+def employee_choices(
+    session: Session, org_id: int, exclude_id: int | None = None
+) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(Employee.id, Employee.number, Employee.name)
+        .where(
+            Employee.organization_id == org_id,
+            Employee.status == EmployeeStatus.ACTIVE.value,
+            Employee.id != (exclude_id or -1),
+        )
+        .order_by(Employee.number)
+    ).all()
+    return [(row.id, f"{row.number} {row.name}") for row in rows]
+
+
+def member_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(User.id, User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == org_id)
+        .order_by(User.name)
+    ).all()
+    return [(row.id, f"{row.name} <{row.email}>") for row in rows]
+
+
+def save_employee(
+    session: Session,
+    org_id: int,
+    *,
+    number: str,
+    name: str,
+    email: str | None = None,
+    department_id: int | None = None,
+    position_id: int | None = None,
+    manager_id: int | None = None,
+    hire_date: date | None = None,
+    status: str = EmployeeStatus.ACTIVE.value,
+    user_id: int | None = None,
+    employee: Employee | None = None,
+) -> Employee:
+    """Create or update an employee after every check; raises ServiceError at a field."""
+    number = number.strip()
+    own_id = employee.id if employee else -1
+    if session.scalar(
+        select(Employee.id).where(
+            Employee.organization_id == org_id, Employee.number == number, Employee.id != own_id
+        )
+    ):
+        raise ServiceError(_l("Employee number %(number)s is already taken.", number=number), "number")
+    if department_id and get_in_org(session, Department, org_id, department_id) is None:
+        raise ServiceError(_l("Choose a department of this organization."), "department_id")
+    if position_id and get_in_org(session, Position, org_id, position_id) is None:
+        raise ServiceError(_l("Choose a position of this organization."), "position_id")
+    if status not in {s.value for s in EmployeeStatus}:
+        raise ServiceError(_l("Choose a status."), "status")
+    if manager_id:
+        manager = get_in_org(session, Employee, org_id, manager_id)
+        if manager is None:
+            raise ServiceError(_l("Choose a manager of this organization."), "manager_id")
+        if employee is not None and reports_to(session, manager, employee.id):
+            raise ServiceError(
+                _l(
+                    "%(manager)s already reports to %(employee)s, directly or indirectly; "
+                    "a reporting loop is not allowed.",
+                    manager=manager.name,
+                    employee=employee.name,
+                ),
+                "manager_id",
+            )
+    if user_id:
+        is_member = session.scalar(
+            select(Membership.id).where(
+                Membership.organization_id == org_id, Membership.user_id == user_id
+            )
+        )
+        if not is_member:
+            raise ServiceError(_l("Choose a user of this organization."), "user_id")
+        if session.scalar(
+            select(Employee.id).where(
+                Employee.organization_id == org_id,
+                Employee.user_id == user_id,
+                Employee.id != own_id,
+            )
+        ):
+            raise ServiceError(_l("This sign-in is already linked to another employee."), "user_id")
+
+    employee = employee or Employee(organization_id=org_id)
+    employee.number = number
+    employee.name = name.strip()
+    employee.email = (email or "").strip().lower() or None
+    employee.department_id = department_id or None
+    employee.position_id = position_id or None
+    employee.manager_id = manager_id or None
+    employee.hire_date = hire_date
+    employee.status = status
+    employee.user_id = user_id or None
+    session.add(employee)
+    session.flush()
+    return employee
+
+
+def reports_to(session: Session, person: Employee, boss_id: int) -> bool:
+    """Whether `person` is `boss_id` or sits anywhere under them in the reporting chain."""
+    seen: set[int] = set()
+    current: Employee | None = person
+    while current is not None and current.id not in seen:
+        if current.id == boss_id:
+            return True
+        seen.add(current.id)
+        current = session.get(Employee, current.manager_id) if current.manager_id else None
+    return False
+
+
+def set_employee_status(employee: Employee, status: EmployeeStatus) -> None:
+    employee.status = status.value

@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import audit
+from ..access import can_manage_people, current_org_id, require
+from ..auth.forms import ChoiceForm
+from ..db import get_in_org, get_session
+from ..errors import ServiceError
+from ..forms import NONE_CHOICE, optional_id, show_service_error
+from ..models import Department, Employee, EmployeeStatus, Position
+from . import services
+from .forms import DepartmentForm, EmployeeForm, PositionForm
+
+bp = Blueprint("people", __name__, url_prefix="/people", template_folder="templates")
+
+NONE_LABEL = "—"
+
+
+def _list_args() -> tuple[str, int]:
+    return request.args.get("q", ""), request.args.get("page", 1, type=int)
+
+
+def _found(model, id_):
+    row = get_in_org(get_session(), model, current_org_id(), id_)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _require_post_token() -> None:
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+
+
+def _commit_and_log(action: str, entity: str, entity_id: int | None, **detail) -> None:
+    db = get_session()
+    audit.record(db, current_org_id(), current_user.id, action, entity, entity_id, **detail)
+    db.commit()
+
+
+# -- departments -----------------------------------------------------------------------------
+
+
+@bp.route("/departments")
+@require(can_manage_people)
+def departments():
+    q, page = _list_args()
+    listing = services.list_departments(get_session(), current_org_id(), q, page)
+    return render_template("people/departments.html", page=listing, q=q)
+
+
+@bp.route("/departments/new", methods=["GET", "POST"])
+@bp.route("/departments/<int:id>", methods=["GET", "POST"])
+@require(can_manage_people)
+def department_form(id: int | None = None):
+    db, org_id = get_session(), current_org_id()
+    department = _found(Department, id) if id else None
+    form = DepartmentForm(obj=department)
+    form.parent_id.choices = [(NONE_CHOICE, NONE_LABEL)] + [
+        choice
+        for choice in services.department_choices(db, org_id)
+        if not department or choice[0] != department.id
+    ]
+    if form.validate_on_submit():
+        try:
+            saved = services.save_department(
+                db,
+                org_id,
+                name=form.name.data,
+                code=form.code.data,
+                parent_id=optional_id(form.parent_id.data),
+                department=department,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            _commit_and_log("saved", "department", saved.id, name=saved.name)
+            flash(_("Department %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for(".departments"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    usage = services.department_usage(db, department) if department else None
+    return render_template(
+        "people/form.html",
+        form=form,
+        title=_("Edit department") if department else _("New department"),
+        back=url_for(".departments"),
+        row=department,
+        usage=usage,
+        delete_url=url_for(".department_delete", id=department.id) if department else None,
+        toggle_url=url_for(".department_toggle", id=department.id) if department else None,
+    ), status
+
+
+@bp.post("/departments/<int:id>/toggle")
+@require(can_manage_people)
+def department_toggle(id: int):
+    _require_post_token()
+    department = _found(Department, id)
+    services.set_department_active(department, not department.active)
+    _commit_and_log("activated" if department.active else "deactivated", "department", id)
+    flash(_("Department %(name)s updated.", name=department.name), "success")
+    return redirect(url_for(".departments"))
+
+
+@bp.post("/departments/<int:id>/delete")
+@require(can_manage_people)
+def department_delete(id: int):
+    _require_post_token()
+    department = _found(Department, id)
+    try:
+        services.delete_department(get_session(), department)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return redirect(url_for(".department_form", id=id))
+    _commit_and_log("deleted", "department", id, name=department.name)
+    flash(_("Department %(name)s deleted.", name=department.name), "success")
+    return redirect(url_for(".departments"))
+
+
+# -- positions -------------------------------------------------------------------------------
+
+
+@bp.route("/positions")
+@require(can_manage_people)
+def positions():
+    q, page = _list_args()
+    listing = services.list_positions(get_session(), current_org_id(), q, page)
+    return render_template("people/positions.html", page=listing, q=q)
+
+
+@bp.route("/positions/new", methods=["GET", "POST"])
+@bp.route("/positions/<int:id>", methods=["GET", "POST"])
+@require(can_manage_people)
+def position_form(id: int | None = None):
+    db, org_id = get_session(), current_org_id()
+    position = _found(Position, id) if id else None
+    form = PositionForm(obj=position)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_position(
+                db, org_id, name=form.name.data, staff_kind=form.staff_kind.data, position=position
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            _commit_and_log("saved", "position", saved.id, name=saved.name)
+            flash(_("Position %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for(".positions"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "people/form.html",
+        form=form,
+        title=_("Edit position") if position else _("New position"),
+        back=url_for(".positions"),
+        row=position,
+        usage={"employees": services.position_usage(db, position)} if position else None,
+        delete_url=url_for(".position_delete", id=position.id) if position else None,
+        toggle_url=url_for(".position_toggle", id=position.id) if position else None,
+    ), status
+
+
+@bp.post("/positions/<int:id>/toggle")
+@require(can_manage_people)
+def position_toggle(id: int):
+    _require_post_token()
+    position = _found(Position, id)
+    position.active = not position.active
+    _commit_and_log("activated" if position.active else "deactivated", "position", id)
+    flash(_("Position %(name)s updated.", name=position.name), "success")
+    return redirect(url_for(".positions"))
+
+
+@bp.post("/positions/<int:id>/delete")
+@require(can_manage_people)
+def position_delete(id: int):
+    _require_post_token()
+    position = _found(Position, id)
+    try:
+        services.delete_position(get_session(), position)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return redirect(url_for(".position_form", id=id))
+    _commit_and_log("deleted", "position", id, name=position.name)
+    flash(_("Position %(name)s deleted.", name=position.name), "success")
+    return redirect(url_for(".positions"))
+
+
+# -- employees -------------------------------------------------------------------------------
+
+
+@bp.route("/employees")
+@require(can_manage_people)
+def employees():
+    q, page = _list_args()
+    status = request.args.get("status") or None
+    if status not in (None, "active", "left"):
+        status = None
+    listing = services.list_employees(get_session(), current_org_id(), q, page, status=status)
+    return render_template("people/employees.html", page=listing, q=q, status=status)
+
+
+@bp.route("/employees/new", methods=["GET", "POST"])
+@bp.route("/employees/<int:id>", methods=["GET", "POST"])
+@require(can_manage_people)
+def employee_form(id: int | None = None):
+    db, org_id = get_session(), current_org_id()
+    employee = _found(Employee, id) if id else None
+    form = EmployeeForm(obj=employee)
+    none = [(NONE_CHOICE, NONE_LABEL)]
+    form.department_id.choices = none + services.department_choices(db, org_id)
+    form.position_id.choices = none + services.position_choices(db, org_id)
+    form.manager_id.choices = none + services.employee_choices(
+        db, org_id, exclude_id=employee.id if employee else None
+    )
+    form.user_id.choices = none + services.member_choices(db, org_id)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_employee(
+                db,
+                org_id,
+                number=form.number.data,
+                name=form.name.data,
+                email=form.email.data,
+                department_id=optional_id(form.department_id.data),
+                position_id=optional_id(form.position_id.data),
+                manager_id=optional_id(form.manager_id.data),
+                hire_date=form.hire_date.data,
+                status=form.status.data,
+                user_id=optional_id(form.user_id.data),
+                employee=employee,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            _commit_and_log("saved", "employee", saved.id, number=saved.number)
+            flash(_("Employee %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for(".employees"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "people/form.html",
+        form=form,
+        title=_("Edit employee") if employee else _("New employee"),
+        back=url_for(".employees"),
+        row=employee,
+        toggle_url=url_for(".employee_toggle", id=employee.id) if employee else None,
+    ), status
+
+
+@bp.post("/employees/<int:id>/toggle")
+@require(can_manage_people)
+def employee_toggle(id: int):
+    _require_post_token()
+    employee = _found(Employee, id)
+    new_status = EmployeeStatus.LEFT if employee.active else EmployeeStatus.ACTIVE
+    services.set_employee_status(employee, new_status)
+    _commit_and_log("status", "employee", id, status=new_status.value)
+    flash(_("Employee %(name)s updated.", name=employee.name), "success")
+    return redirect(url_for(".employees"))

@@ -1,0 +1,43 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+ROLE_CHOICES = [
+    ("admin", _l("HR admin")),
+    ("implementer", _l("Implementer")),
+    ("manager", _l("Manager")),
+    ("employee", _l("Employee")),
+]
+LANGUAGE_CHOICES = [("", _l("Browser default")), ("zh", "中文"), ("en", "English")]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NewMemberForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Leave empty when the person already has an account."),
+    )
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, default=["employee"])
+    submit = SubmitField(_l("Save"))
+
+
+class EditMemberForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES)
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Leave empty to keep the current password."),
+    )
+    submit = SubmitField(_l("Save"))
