@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from . import migrate
 from .db import get_engine
@@ -21,7 +21,7 @@ def main() -> None:
     """Performance appraisal platform."""
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_cli() -> None:
     """Database schema (Alembic migrations)."""
 
@@ -43,6 +43,7 @@ def db_downgrade(revision: str) -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no organization.")
+@with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Load the demo organization and print its sign-ins."""
     from .db import get_session

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import NONE_CHOICE
+from ..forms import NONE_CHOICE, choices
 
 
 class DepartmentForm(FlaskForm):
@@ -17,7 +17,7 @@ class PositionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     staff_kind = SelectField(
         _l("Staff kind"),
-        choices=[("office", _l("Office staff")), ("field", _l("Field staff"))],
+        choices=choices([("office", _l("Office staff")), ("field", _l("Field staff"))]),
         validators=[DataRequired()],
     )
     submit = SubmitField(_l("Save"))
@@ -39,7 +39,7 @@ class EmployeeForm(FlaskForm):
     manager_id = SelectField(_l("Manager"), coerce=int, default=NONE_CHOICE)
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
     status = SelectField(
-        _l("Status"), choices=[("active", _l("Active")), ("left", _l("Left"))], default="active"
+        _l("Status"), choices=choices([("active", _l("Active")), ("left", _l("Left"))]), default="active"
     )
     user_id = SelectField(_l("Sign-in account"), coerce=int, default=NONE_CHOICE)
     submit = SubmitField(_l("Save"))

@@ -9,7 +9,7 @@ from ..access import can_manage_people, current_org_id, require
 from ..auth.forms import ChoiceForm
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
-from ..forms import NONE_CHOICE, optional_id, show_service_error
+from ..forms import choices, optional_id, show_service_error
 from ..models import Department, Employee, EmployeeStatus, Position
 from . import services
 from .forms import DepartmentForm, EmployeeForm, PositionForm
@@ -59,11 +59,14 @@ def department_form(id: int | None = None):
     db, org_id = get_session(), current_org_id()
     department = _found(Department, id) if id else None
     form = DepartmentForm(obj=department)
-    form.parent_id.choices = [(NONE_CHOICE, NONE_LABEL)] + [
-        choice
-        for choice in services.department_choices(db, org_id)
-        if not department or choice[0] != department.id
-    ]
+    form.parent_id.choices = choices(
+        (
+            (value, label)
+            for value, label in services.department_choices(db, org_id)
+            if not department or value != department.id
+        ),
+        NONE_LABEL,
+    )
     if form.validate_on_submit():
         try:
             saved = services.save_department(
@@ -111,13 +114,14 @@ def department_toggle(id: int):
 def department_delete(id: int):
     _require_post_token()
     department = _found(Department, id)
+    name = department.name
     try:
         services.delete_department(get_session(), department)
     except ServiceError as error:
         flash(error.message, "danger")
         return redirect(url_for(".department_form", id=id))
-    _commit_and_log("deleted", "department", id, name=department.name)
-    flash(_("Department %(name)s deleted.", name=department.name), "success")
+    _commit_and_log("deleted", "department", id, name=name)
+    flash(_("Department %(name)s deleted.", name=name), "success")
     return redirect(url_for(".departments"))
 
 
@@ -180,13 +184,14 @@ def position_toggle(id: int):
 def position_delete(id: int):
     _require_post_token()
     position = _found(Position, id)
+    name = position.name
     try:
         services.delete_position(get_session(), position)
     except ServiceError as error:
         flash(error.message, "danger")
         return redirect(url_for(".position_form", id=id))
-    _commit_and_log("deleted", "position", id, name=position.name)
-    flash(_("Position %(name)s deleted.", name=position.name), "success")
+    _commit_and_log("deleted", "position", id, name=name)
+    flash(_("Position %(name)s deleted.", name=name), "success")
     return redirect(url_for(".positions"))
 
 
@@ -211,13 +216,13 @@ def employee_form(id: int | None = None):
     db, org_id = get_session(), current_org_id()
     employee = _found(Employee, id) if id else None
     form = EmployeeForm(obj=employee)
-    none = [(NONE_CHOICE, NONE_LABEL)]
-    form.department_id.choices = none + services.department_choices(db, org_id)
-    form.position_id.choices = none + services.position_choices(db, org_id)
-    form.manager_id.choices = none + services.employee_choices(
-        db, org_id, exclude_id=employee.id if employee else None
+    form.department_id.choices = choices(services.department_choices(db, org_id), NONE_LABEL)
+    form.position_id.choices = choices(services.position_choices(db, org_id), NONE_LABEL)
+    form.manager_id.choices = choices(
+        services.employee_choices(db, org_id, exclude_id=employee.id if employee else None),
+        NONE_LABEL,
     )
-    form.user_id.choices = none + services.member_choices(db, org_id)
+    form.user_id.choices = choices(services.member_choices(db, org_id), NONE_LABEL)
     if form.validate_on_submit():
         try:
             saved = services.save_employee(

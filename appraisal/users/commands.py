@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from ..db import get_session
 from ..errors import ServiceError
@@ -8,7 +9,7 @@ from ..models import Role
 from . import services
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_cli() -> None:
     """Sign-in accounts."""
 

@@ -4,13 +4,15 @@ from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField,
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-ROLE_CHOICES = [
+from ..forms import choices
+
+ROLE_CHOICES = choices([
     ("admin", _l("HR admin")),
     ("implementer", _l("Implementer")),
     ("manager", _l("Manager")),
     ("employee", _l("Employee")),
-]
-LANGUAGE_CHOICES = [("", _l("Browser default")), ("zh", "中文"), ("en", "English")]
+])
+LANGUAGE_CHOICES = choices([("", _l("Browser default")), ("zh", "中文"), ("en", "English")])
 
 
 class CheckboxesField(SelectMultipleField):

@@ -1,0 +1,137 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL from APPRAISAL_TEST_DATABASE_URL),
+an app bound to it, a client, a CLI runner, and small factories.
+
+The schema is built once per run through the Alembic migrations themselves; every test
+starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from appraisal import create_app
+from appraisal.db import make_engine
+from appraisal.migrate import upgrade
+from appraisal.models import Base, Employee, Organization
+from appraisal.users import services as user_services
+
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("APPRAISAL_TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    )
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        Base.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "LOG_FORMAT": "plain",
+        }
+    )
+    app.logger.setLevel("WARNING")
+    yield app
+    engine = app.extensions["appraisal.engine"]
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    """A browser that prefers English, so assertions read naturally; i18n tests override it."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app) -> Iterator[Session]:
+    """A session of its own, for arranging and checking rows outside requests."""
+    session = app.extensions["appraisal.sessionmaker"]()
+    yield session
+    session.close()
+
+
+@dataclass
+class Factory:
+    db: Session
+
+    def org(self, slug: str = "acme", name: str | None = None) -> Organization:
+        org = user_services.get_or_create_organization(self.db, slug, name or slug.title())
+        self.db.commit()
+        return org
+
+    def member(self, org: Organization, email: str, roles=("admin",), password: str = PASSWORD):
+        added = user_services.add_member(
+            self.db, org.id, email=email, name=email.split("@")[0], password=password,
+            roles=set(roles),
+        )
+        self.db.commit()
+        return added.membership
+
+    def employee(self, org: Organization, number: str, name: str | None = None, **fields):
+        employee = Employee(organization_id=org.id, number=number, name=name or number, **fields)
+        self.db.add(employee)
+        self.db.commit()
+        return employee
+
+
+@pytest.fixture
+def make(db) -> Factory:
+    return Factory(db)
+
+
+class Auth:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD, **kwargs):
+        return self.client.post("/login", data={"email": email, "password": password}, **kwargs)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
+
+
+def field_errors(html: str) -> list[str]:
+    """The messages Bootstrap shows under fields."""
+    return [m.strip() for m in re.findall(r'class="invalid-feedback[^"]*"[^>]*>\s*([^<]+)', html)]
+
+
+def alerts(html: str, kind: str = "danger") -> list[str]:
+    return [m.strip() for m in re.findall(rf'alert-{kind}"[^>]*>\s*([^<]+)', html)]

@@ -1,0 +1,107 @@
+"""Every protected URL demands sign-in; roles gate areas; other tenants' rows are 404."""
+
+import pytest
+
+from appraisal import create_app
+from appraisal.models import Department, Position
+
+PUBLIC_ENDPOINTS = {"static", "bootstrap.static", "auth.login", "auth.set_language", "main.health"}
+
+
+def _protected_rules():
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "k", "LOG_FORMAT": "plain"})
+    rules = [
+        (rule.endpoint, rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC_ENDPOINTS
+    ]
+    app.extensions["appraisal.engine"].dispose()
+    return rules
+
+
+@pytest.mark.parametrize(("endpoint", "path", "methods"), _protected_rules())
+def test_every_protected_url_sends_anonymous_users_to_sign_in(client, endpoint, path, methods):
+    url = path.replace("<int:id>", "1").replace("<id>", "1")
+    for method in methods:
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (endpoint, method)
+        assert response.headers["Location"].startswith("/login"), (endpoint, method)
+
+
+PEOPLE_PAGES = ["/people/employees", "/people/departments", "/people/positions",
+                "/people/employees/new", "/people/departments/new", "/people/positions/new"]
+
+
+@pytest.mark.parametrize(
+    ("roles", "people", "users"),
+    [
+        (("admin",), 200, 200),
+        (("implementer",), 200, 403),
+        (("manager",), 403, 403),
+        (("employee",), 403, 403),
+        (("manager", "employee"), 403, 403),
+    ],
+)
+def test_roles_decide_who_manages_people_and_users(client, auth, make, roles, people, users):
+    make.member(make.org(), "someone@acme.example", roles=roles)
+    auth.login("someone@acme.example")
+    assert client.get("/").status_code == 200
+    for page in PEOPLE_PAGES:
+        assert client.get(page).status_code == people, page
+    assert client.get("/users/").status_code == users
+    assert client.get("/users/new").status_code == users
+
+
+@pytest.fixture
+def foreign_rows(db, make):
+    """Rows of Globex, seen by Acme's admin who is signed in."""
+    acme, globex = make.org("acme"), make.org("globex")
+    make.member(acme, "hr@acme.example")
+    globex_member = make.member(globex, "hr@globex.example")
+    department = Department(organization_id=globex.id, name="Secret lab")
+    position = Position(organization_id=globex.id, name="Spy")
+    db.add_all([department, position])
+    db.commit()
+    employee = make.employee(globex, "G1", "Gina")
+    return {
+        "department": department.id,
+        "position": position.id,
+        "employee": employee.id,
+        "membership": globex_member.id,
+    }
+
+
+def test_ids_from_another_organization_are_not_found(client, auth, foreign_rows):
+    auth.login("hr@acme.example")
+    ids = foreign_rows
+    for url in [
+        f"/people/departments/{ids['department']}",
+        f"/people/positions/{ids['position']}",
+        f"/people/employees/{ids['employee']}",
+        f"/users/{ids['membership']}",
+    ]:
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, data={"name": "hacked"}).status_code == 404, url
+    for url in [
+        f"/people/departments/{ids['department']}/toggle",
+        f"/people/departments/{ids['department']}/delete",
+        f"/people/positions/{ids['position']}/toggle",
+        f"/people/positions/{ids['position']}/delete",
+        f"/people/employees/{ids['employee']}/toggle",
+        f"/users/{ids['membership']}/toggle",
+    ]:
+        assert client.post(url).status_code == 404, url
+
+
+def test_foreign_rows_are_not_listed_nor_usable_as_references(client, auth, foreign_rows, make):
+    auth.login("hr@acme.example")
+    assert "0 in total" in client.get("/people/employees?q=Gina").get_data(as_text=True)
+    assert "Gina" not in client.get("/people/employees").get_data(as_text=True)
+    response = client.post(
+        "/people/employees/new",
+        data={"number": "A1", "name": "Al", "status": "active",
+              "department_id": foreign_rows["department"], "position_id": 0,
+              "manager_id": foreign_rows["employee"], "user_id": 0},
+    )
+    assert response.status_code == 422
+    assert "Secret lab" not in response.get_data(as_text=True)

@@ -1,0 +1,128 @@
+"""Signing in and out, throttling, redirects, CSRF and headers."""
+
+import pytest
+
+from appraisal import create_app
+from appraisal.security import is_safe_next
+from tests.conftest import PASSWORD, alerts
+
+
+@pytest.fixture
+def admin(make):
+    org = make.org("acme", "Acme Ltd")
+    return make.member(org, "hr@acme.example", roles=("admin",))
+
+
+def test_sign_in_and_out(client, auth, admin):
+    response = auth.login("HR@acme.example ")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Acme Ltd" in client.get("/").get_data(as_text=True)
+    assert auth.logout().status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client, auth, admin):
+    wrong = auth.login("hr@acme.example", "nope-nope")
+    unknown = auth.login("nobody@acme.example", "nope-nope")
+    assert wrong.status_code == unknown.status_code == 401
+    assert alerts(wrong.get_data(as_text=True)) == alerts(unknown.get_data(as_text=True))
+    assert alerts(wrong.get_data(as_text=True)) == ["Wrong email or password."]
+
+
+def test_repeated_failures_lock_the_login_even_with_the_right_password(client, auth, admin, app):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert auth.login("hr@acme.example", "wrong-password").status_code == 401
+    locked = auth.login("hr@acme.example", PASSWORD)
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_login_names_are_throttled_too(auth, admin, app):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        auth.login("ghost@acme.example", "x")
+    assert auth.login("ghost@acme.example", "x").status_code == 429
+
+
+def test_inactive_account_cannot_sign_in(db, auth, admin):
+    admin.user.active = False
+    db.commit()
+    assert auth.login("hr@acme.example").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/people/employees", True),
+        ("/people/employees?q=a", True),
+        ("https://evil.example/", False),
+        ("//evil.example/", False),
+        ("/\\evil.example", False),
+        ("javascript:alert(1)", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_next_redirect_only_stays_on_this_site(target, safe):
+    assert is_safe_next(target) is safe
+
+
+def test_sign_in_follows_a_safe_next_and_ignores_an_unsafe_one(client, admin):
+    response = client.post(
+        "/login", data={"email": "hr@acme.example", "password": PASSWORD, "next": "/users/"}
+    )
+    assert response.headers["Location"] == "/users/"
+    client.post("/logout")
+    response = client.post(
+        "/login",
+        data={"email": "hr@acme.example", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_anonymous_user_is_sent_to_sign_in_with_next(client):
+    response = client.get("/people/employees")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_forms_refuse_posts_without_a_csrf_token(database_url, make):
+    make.member(make.org(), "hr@acme.example")
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k", "LOG_FORMAT": "plain"})
+    client = app.test_client()
+    response = client.post("/login", data={"email": "hr@acme.example", "password": PASSWORD})
+    assert response.status_code == 400
+    page = client.get("/login").get_data(as_text=True)
+    assert 'name="csrf_token"' in page
+    app.extensions["appraisal.engine"].dispose()
+
+
+def test_responses_carry_security_headers_and_safe_cookies(client, auth, admin):
+    response = auth.login("hr@acme.example")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_switching_organization(client, auth, make):
+    acme, globex = make.org("acme", "Acme Ltd"), make.org("globex", "Globex Corp")
+    membership = make.member(acme, "consultant@x.example", roles=("implementer",))
+    from appraisal.users.services import add_member
+
+    add_member(make.db, globex.id, email="consultant@x.example", name="c", password=None,
+               roles={"admin"})
+    make.db.commit()
+    other = make.org("initech")
+    auth.login("consultant@x.example")
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="org-switcher"' in home and "Globex Corp" in home
+    response = client.post("/organization", data={"organization_id": globex.id})
+    assert response.status_code == 302
+    assert "Globex Corp" in client.get("/").get_data(as_text=True).split("Welcome")[1]
+    assert client.get("/users/").status_code == 200  # admin in Globex
+    client.post("/organization", data={"organization_id": acme.id})
+    assert client.get("/users/").status_code == 403  # only implementer in Acme
+    assert client.post("/organization", data={"organization_id": other.id}).status_code == 404
+    assert membership.organization_id == acme.id
