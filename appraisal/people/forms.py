@@ -32,11 +32,11 @@ class EmployeeForm(FlaskForm):
             Regexp(r"^\S+$", message=_l("An employee number has no spaces.")),
         ],
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     department_id = SelectField(_l("Department"), coerce=int, default=NONE_CHOICE)
     position_id = SelectField(_l("Position"), coerce=int, default=NONE_CHOICE)
-    manager_id = SelectField(_l("Manager"), coerce=int, default=NONE_CHOICE)
+    manager_id = SelectField(_l("Reports to"), coerce=int, default=NONE_CHOICE)
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
     status = SelectField(
         _l("Status"), choices=choices([("active", _l("Active")), ("left", _l("Left"))]), default="active"

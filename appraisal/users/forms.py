@@ -22,7 +22,7 @@ class CheckboxesField(SelectMultipleField):
 
 class NewMemberForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     password = PasswordField(
         _l("Password"),
         validators=[Optional(), Length(max=200)],
@@ -34,7 +34,7 @@ class NewMemberForm(FlaskForm):
 
 
 class EditMemberForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES)
     new_password = PasswordField(

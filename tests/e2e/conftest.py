@@ -1,0 +1,66 @@
+"""A live server on loopback and Debian's Chromium driven by Playwright (no browser download).
+
+Without Chromium these tests skip with the reason, unless APPRAISAL_REQUIRE_BROWSER=1 (CI),
+where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from appraisal.demo import load_demo
+
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _chromium_path() -> str | None:
+    return os.environ.get("APPRAISAL_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    with app.app_context():
+        from appraisal.db import get_session
+
+        session = get_session()
+        load_demo(session)
+        session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = _chromium_path()
+    if path is None:
+        if os.environ.get("APPRAISAL_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (APPRAISAL_REQUIRE_BROWSER) but was not found")
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
