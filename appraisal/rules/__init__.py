@@ -8,7 +8,30 @@ The public API other packages and tests use:
     function_catalogue() -> list[dict]
 """
 
+from .catalogue import function_catalogue
+from .definition import (
+    CompiledTemplate,
+    DefinitionError,
+    DefinitionInvalid,
+    compile_template,
+    validate,
+)
 from .errors import FormulaError
 from .formula import Formula, compile_formula, normalize_name
+from .scoring import Result, round2, score
 
-__all__ = ["Formula", "FormulaError", "compile_formula", "normalize_name"]
+__all__ = [
+    "CompiledTemplate",
+    "DefinitionError",
+    "DefinitionInvalid",
+    "Formula",
+    "FormulaError",
+    "Result",
+    "compile_formula",
+    "compile_template",
+    "function_catalogue",
+    "normalize_name",
+    "round2",
+    "score",
+    "validate",
+]
