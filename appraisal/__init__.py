@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; `config` overrides the environment (tests pass their own)."""
-    from . import access, auth, cli, db, i18n, logs, people, security, users, views
+    from . import access, auth, builder, cli, db, i18n, logs, people, security, users, views
     from .config import load_config
     from .extensions import bootstrap, csrf
 
@@ -27,5 +27,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     people.init_app(app)
     users.init_app(app)
+    builder.init_app(app)
     cli.init_app(app)
     return app

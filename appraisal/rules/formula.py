@@ -174,7 +174,7 @@ def _convert(name: str, kind: str, value: Any, source: str) -> Any:
             if ok is not None and not math.isfinite(ok):
                 ok = None
     elif kind == "text":
-        ok = value if isinstance(value, str) else None
+        ok = str.__str__(value) if isinstance(value, str) else None
     elif kind == "bool":
         ok = value if isinstance(value, bool) else None
     elif kind == "date":
@@ -430,7 +430,9 @@ class _Compiler:
 
     def constant(self, node: ast.Constant) -> _Typed:
         value = node.value
-        if isinstance(value, bool) or value is None or isinstance(value, bytes | complex):
+        if isinstance(value, bool):
+            return _Typed("bool", repr(value), repr(value), literal=value, is_literal=True)
+        if value is None or isinstance(value, bytes | complex):
             raise self.forbidden(node, "This kind of value", "这种值")
         if value is Ellipsis:
             raise self.forbidden(node, "`...`", "`...`")

@@ -1,0 +1,9 @@
+"""Admin side: indicator library, template designer, publishing, import and export."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from .commands import templates_cli
+
+    app.cli.add_command(templates_cli)

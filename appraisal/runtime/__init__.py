@@ -1,0 +1,1 @@
+"""Cycles, generated role forms, submissions, workflow and results."""
