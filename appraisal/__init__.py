@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application; `config` overrides the environment (tests pass their own)."""
+    """Build the application; `config` overrides the environment (tests pass their own).
+
+    Flask is imported here, not at the top, so `appraisal.rules` stays importable alone.
+    """
+    from flask import Flask
+
     from . import access, auth, builder, cli, db, i18n, logs, people, security, users, views
     from .config import load_config
     from .extensions import bootstrap, csrf
