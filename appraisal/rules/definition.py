@@ -175,6 +175,7 @@ class CompiledTemplate:
     outputs: tuple[Output, ...]
     computed_order: tuple[str, ...]
     max_total: float
+    value_names: frozenset[str] = frozenset()  # item values some formula reads
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -591,11 +592,23 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     if check.errors:
         return None, check.errors
     order = [k for k in _order(dependencies) if k in items]
+    read = set()
+    for item in items.values():
+        for compiled in (item.formula, item.visible_if, item.scoring.formula):
+            if compiled is not None:
+                read |= compiled.names
+    for adjustment in adjustments:
+        for compiled in (adjustment.formula, adjustment.condition):
+            if compiled is not None:
+                read |= compiled.names
+    for output in outputs:
+        read |= output.formula.names
     template = CompiledTemplate(
         key=template_key or "", definition=definition, items=items,
         sections=tuple(Section(k, n, w, tuple(keys)) for k, n, w, keys in sections),
         adjustments=tuple(adjustments), grades=tuple(sorted(grades, key=lambda g: -g[1])),
         outputs=tuple(outputs), computed_order=tuple(order), max_total=max_total,
+        value_names=frozenset(read & set(items)),
     )
     return template, []
 

@@ -80,17 +80,27 @@ def _digits(value: Any, name: str) -> int:
     return digits
 
 
+_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(-MAX_DIGITS, MAX_DIGITS + 1)}
+
+
 def round_half_away(value: float, digits: int = 0, mode: str = ROUND_HALF_UP) -> float:
     """Round like a spreadsheet: on the decimal figures shown (2.345 → 2.35, 1.005 → 1.01).
 
     The float goes through its shortest decimal form (repr), so binary noise such as
-    1.00499999… does not decide the rounding.
+    1.00499999… does not decide the rounding. Whole numbers, and half-up rounding far from a
+    tie, take a quick path that gives the same answer.
     """
-    if digits >= 0 and abs(value) >= 1e15:
-        return float(value)  # no decimals left to round at this size
+    value = float(value)
+    if digits >= 0 and (value == int(value) if abs(value) < 1e15 else True):
+        return value + 0.0  # nothing to round (and -0.0 becomes 0.0)
+    if mode == ROUND_HALF_UP and 0 <= digits <= 6:
+        scaled = abs(value) * 10.0**digits
+        if scaled < 1e9 and abs(scaled - int(scaled) - 0.5) > 1e-6:
+            result = round(value, digits)
+            return 0.0 if result == 0 else result
     try:
-        exact = Decimal(repr(float(value)))
-        rounded = exact.quantize(Decimal(1).scaleb(-digits), rounding=mode)
+        exact = Decimal(repr(value))
+        rounded = exact.quantize(_QUANTA[digits], rounding=mode)
     except InvalidOperation as exc:
         raise EvaluationProblem("the number is too large to round", "数字过大，无法取整") from exc
     result = float(rounded)

@@ -147,7 +147,8 @@ class _Run:
                        f"{list(item.levels)}", f"{raw!r} 不是允许的取值 {list(item.levels)}")
             return None
         if kind == "number":
-            if isinstance(raw, Real) and not isinstance(raw, bool) and math.isfinite(raw):
+            if (raw.__class__ is float or raw.__class__ is int or (
+                    isinstance(raw, Real) and not isinstance(raw, bool))) and math.isfinite(raw):
                 value = float(raw)
                 if item.minimum is not None and value < item.minimum:
                     self.error(f"{rater}.{item.key}", f"{value:g} is below the minimum "
@@ -206,7 +207,8 @@ class _Run:
                 continue
             given = self.rater_values(item)
             given_by_item[key] = given
-            self.values[key] = _consolidate(item, given)
+            if key in self.t.value_names:
+                self.values[key] = _consolidate(item, given)
         for key in self.t.computed_order:
             item = self.t.items[key]
             self.values[key] = self.evaluate(item.formula, key, f"items.{key}.formula")
@@ -486,8 +488,7 @@ def _score_item(run: _Run, item: Item, given: Mapping[str, list[Any]] | None,
     else:
         result = round2(sum(w * s for _, w, s in contributions) / total_weight)
     explanation["score"] = result
-    explanation["how"] = " + ".join(f"{w:g} × {s:g}" for _, w, s in contributions) + (
-        f" over {total_weight:g}" if len(contributions) > 1 else "")
+    explanation["weight_total"] = total_weight
     return result
 
 

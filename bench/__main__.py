@@ -1,0 +1,167 @@
+"""Formula evaluation against simpleeval and Python's own eval, appraisals scored per second,
+and the slowest hostile formula. Ratios are printed against the goals of issue 3 and against
+the figures recorded in bench/baseline.json (refresh with `--record`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import timeit
+from pathlib import Path
+
+from simpleeval import EvalWithCompoundTypes, simple_eval
+
+from appraisal.rules import compile_formula, compile_template, score
+from appraisal.rules.functions import round_half_away
+
+BASELINE = Path(__file__).with_name("baseline.json")
+
+# A realistic commission-style formula with ten operators.
+FORMULA = ("IF(sales >= target, MIN(sales / target, 1.5) * 100 + bonus * 2, "
+           "sales / target * 80) - complaints * 5 + ROUND(visits / plan * 10, 1)")
+VALUES = {"sales": 132000.0, "target": 120000.0, "bonus": 3.0, "complaints": 1.0,
+          "visits": 42.0, "plan": 40.0}
+NAMES = dict.fromkeys(VALUES, "number")
+
+
+def _if(condition, then, otherwise):
+    return then if condition else otherwise
+
+
+PY_FUNCTIONS = {"IF": _if, "MIN": min, "ROUND": round_half_away}
+
+
+def per_call(fn, minimum_seconds: float = 0.4) -> float:
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    runs = max(number, int(number * minimum_seconds / 0.2))
+    best = min(timer.repeat(repeat=5, number=runs)) / runs
+    return best
+
+
+def bench_formula() -> dict[str, float]:
+    ours = compile_formula(FORMULA, NAMES)
+    code = compile(FORMULA, "<trusted>", "eval")
+    namespace = {"__builtins__": {}, **PY_FUNCTIONS}
+    parsed_once = EvalWithCompoundTypes(names=VALUES, functions=PY_FUNCTIONS)
+    tree = parsed_once.parse(FORMULA)
+    expected = eval(code, namespace, VALUES)  # noqa: S307 - trusted constant, the floor
+    assert abs(ours.evaluate(VALUES) - expected) < 1e-9
+    return {
+        "simpleeval_reparse_us": per_call(
+            lambda: simple_eval(FORMULA, names=VALUES, functions=PY_FUNCTIONS)) * 1e6,
+        "simpleeval_parsed_once_us": per_call(lambda: parsed_once.eval(FORMULA, tree)) * 1e6,
+        "ours_us": per_call(lambda: ours.evaluate(VALUES)) * 1e6,
+        "python_eval_us": per_call(lambda: eval(code, namespace, VALUES)) * 1e6,  # noqa: S307
+    }
+
+
+def appraisal_template(items: int = 25) -> dict:
+    scale = [{"value": v, "label": str(v), "score": s}
+             for v, s in [(5, 100), (4, 85), (3, 70), (2, 50), (1, 30)]]
+    weights = [4] * items
+    weights[-1] = 100 - 4 * (items - 1)
+    methods = [
+        {"method": "ratio", "cap": 120},
+        {"method": "bands", "on": "achievement",
+         "bands": [{"min": 100, "score": 100}, {"min": 90, "score": 85}, {"min": 0, "score": 50}]},
+        {"method": "linear", "points": [[0, 0], [80, 60], [100, 100]]},
+        {"method": "deduction", "per_unit": 10},
+        {"method": "rating"},
+    ]
+    section_items = []
+    for index in range(items):
+        method = methods[index % len(methods)]
+        item = {"key": f"i{index}", "name": f"Item {index}", "weight": weights[index],
+                "scoring": method}
+        if method["method"] == "rating":
+            item |= {"type": "rating", "scale": "five", "raters": ["self", "manager"]}
+        else:
+            item |= {"type": "number", "raters": ["data"]}
+        section_items.append(item)
+    return {
+        "format": "appraisal-template/1", "key": "bench", "name": "Bench",
+        "rater_weights": {"self": 20, "manager": 80}, "scales": {"five": scale},
+        "sections": [{"key": "all", "name": "All", "weight": 100, "items": section_items}],
+        "adjustments": [{"key": "award", "kind": "bonus", "name": "Award", "raters": ["hr"],
+                         "max": 5}],
+        "grades": [{"grade": "S", "min": 95}, {"grade": "A", "min": 85},
+                   {"grade": "B", "min": 70}, {"grade": "C", "min": 60},
+                   {"grade": "D", "min": 0}],
+        "outputs": [{"key": "coefficient",
+                     "formula": "LOOKUP(grade, ['S','A','B','C','D'], [1.5, 1.2, 1, 0.8, 0])"}],
+    }
+
+
+def appraisal_inputs(template: dict) -> dict:
+    inputs: dict = {"targets": {}, "data": {}, "self": {}, "manager": {}, "hr": {"award": 2}}
+    for index, item in enumerate(template["sections"][0]["items"]):
+        if item["type"] == "rating":
+            inputs["self"][item["key"]] = 4
+            inputs["manager"][item["key"]] = 3 + index % 3
+        else:
+            inputs["targets"][item["key"]] = 100
+            inputs["data"][item["key"]] = 80 + index
+    return inputs
+
+
+def bench_appraisals() -> dict[str, float]:
+    template = appraisal_template()
+    compiled = compile_template(template)
+    inputs = appraisal_inputs(template)
+    assert score(compiled, inputs).complete
+    per = per_call(lambda: score(compiled, inputs))
+    started = time.perf_counter()
+    compile_template(template)
+    compile_ms = (time.perf_counter() - started) * 1000
+    return {"appraisals_per_second": 1 / per, "score_us": per * 1e6, "compile_ms": compile_ms}
+
+
+def bench_hostile() -> dict[str, float]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.rules.test_hostile import HOSTILE, NAMES as HOSTILE_NAMES, _outcome
+
+    slowest, worst = 0.0, ""
+    for source in HOSTILE:
+        started = time.perf_counter()
+        _outcome(source, {"sales": 5, "target": 2, "grade": "A", "xs": [1, 2]})
+        elapsed = time.perf_counter() - started
+        if elapsed > slowest:
+            slowest, worst = elapsed, source
+    del HOSTILE_NAMES
+    return {"hostile_slowest_ms": slowest * 1000, "hostile_count": float(len(HOSTILE)),
+            "hostile_worst": worst[:40]}  # type: ignore[dict-item]
+
+
+def main() -> None:
+    figures = bench_formula() | bench_appraisals() | bench_hostile()
+    a, b, c = (figures["simpleeval_reparse_us"], figures["ours_us"], figures["python_eval_us"])
+    print(f"Formula (10 operators): {FORMULA}")
+    print(f"  (a) simpleeval, parsing every time   {a:8.2f} µs")
+    print(f"      simpleeval, AST parsed once      {figures['simpleeval_parsed_once_us']:8.2f} µs")
+    print(f"  (b) ours (checked, compiled once)    {b:8.2f} µs")
+    print(f"  (c) Python compile()+eval (floor)    {c:8.2f} µs")
+    print(f"  ours / floor      = {b / c:5.2f}×   (goal ≤ 3×)   {'ok' if b / c <= 3 else 'MISSED'}")
+    print(f"  simpleeval / ours = {a / b:5.1f}×   (goal ≥ 10×)  {'ok' if a / b >= 10 else 'MISSED'}")
+    rate = figures["appraisals_per_second"]
+    print(f"25-item appraisals scored on one core: {rate:,.0f}/s ({figures['score_us']:.0f} µs "
+          f"each; goal ≥ 5,000, stretch 20,000)   {'ok' if rate >= 5000 else 'MISSED'}")
+    print(f"  compiling the template once: {figures['compile_ms']:.1f} ms")
+    print(f"Hostile corpus ({figures['hostile_count']:.0f} formulas): slowest "
+          f"{figures['hostile_slowest_ms']:.2f} ms (goal < 100 ms)  "
+          f"[{figures['hostile_worst']!r}]")
+    numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
+    if BASELINE.exists():
+        baseline = json.loads(BASELINE.read_text())
+        print("Against bench/baseline.json (new / recorded; below 1 is faster or fewer):")
+        for key in ("ours_us", "python_eval_us", "score_us", "compile_ms", "hostile_slowest_ms"):
+            if key in baseline:
+                print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")
+    if "--record" in sys.argv:
+        BASELINE.write_text(json.dumps(numeric, indent=2) + "\n")
+        print(f"recorded {BASELINE}")
+
+
+if __name__ == "__main__":
+    main()
