@@ -36,13 +36,17 @@ def can_manage_users(roles: Iterable[str]) -> bool:
 
 
 def active_memberships(user: User) -> list[Membership]:
-    return get_session().scalars(
-        select(Membership)
-        .join(Organization)
-        .where(Membership.user_id == user.id, Membership.active, Organization.active)
-        .options(selectinload(Membership.role_rows), selectinload(Membership.organization))
-        .order_by(Organization.name)
-    ).all()
+    return (
+        get_session()
+        .scalars(
+            select(Membership)
+            .join(Organization)
+            .where(Membership.user_id == user.id, Membership.active, Organization.active)
+            .options(selectinload(Membership.role_rows), selectinload(Membership.organization))
+            .order_by(Organization.name)
+        )
+        .all()
+    )
 
 
 def current_membership() -> Membership | None:

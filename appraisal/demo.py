@@ -69,11 +69,16 @@ class DemoResult:
 
 def load_demo(session: Session, only_if_empty: bool = False) -> DemoResult | None:
     """Create the demo organization; None when it (or, with only_if_empty, any) exists."""
-    exists = session.scalar(select(Organization.id).limit(1) if only_if_empty else
-                            select(Organization.id).where(Organization.slug == DEMO_SLUG))
+    exists = session.scalar(
+        select(Organization.id).limit(1)
+        if only_if_empty
+        else select(Organization.id).where(Organization.slug == DEMO_SLUG)
+    )
     if exists:
         return None
-    org = users.get_or_create_organization(session, DEMO_SLUG, "示范制造有限公司 Demo Manufacturing")
+    org = users.get_or_create_organization(
+        session, DEMO_SLUG, "示范制造有限公司 Demo Manufacturing"
+    )
 
     departments: dict[str, int] = {}
     for name, code, parent in DEPARTMENTS:
@@ -89,17 +94,26 @@ def load_demo(session: Session, only_if_empty: bool = False) -> DemoResult | Non
     names = {login: name for _, name, *_rest, login in EMPLOYEES if login}
     for key, (email, roles) in LOGINS.items():
         added = users.add_member(
-            session, org.id, email=email, name=names.get(key, "实施顾问"),
-            password=DEMO_PASSWORD, roles=roles,
+            session,
+            org.id,
+            email=email,
+            name=names.get(key, "实施顾问"),
+            password=DEMO_PASSWORD,
+            roles=roles,
         )
         user_ids[key] = added.membership.user_id
 
     employees: dict[str, int] = {}
     for number, name, dept, position, manager, hired, login in EMPLOYEES:
         employees[number] = people.save_employee(
-            session, org.id, number=number, name=name,
-            department_id=departments[dept], position_id=positions[position],
+            session,
+            org.id,
+            number=number,
+            name=name,
+            department_id=departments[dept],
+            position_id=positions[position],
             manager_id=employees.get(manager) if manager else None,
-            hire_date=hired, user_id=user_ids.get(login) if login else None,
+            hire_date=hired,
+            user_id=user_ids.get(login) if login else None,
         ).id
     return DemoResult(org, [(email, sorted(roles)) for email, roles in LOGINS.values()])

@@ -27,9 +27,9 @@ def select_locale() -> str:
         return current_user.language
     if session.get("language") in languages:
         return session["language"]
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def init_app(app: Flask) -> None:

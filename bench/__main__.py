@@ -18,10 +18,18 @@ from appraisal.rules.functions import round_half_away
 BASELINE = Path(__file__).with_name("baseline.json")
 
 # A realistic commission-style formula with ten operators.
-FORMULA = ("IF(sales >= target, MIN(sales / target, 1.5) * 100 + bonus * 2, "
-           "sales / target * 80) - complaints * 5 + ROUND(visits / plan * 10, 1)")
-VALUES = {"sales": 132000.0, "target": 120000.0, "bonus": 3.0, "complaints": 1.0,
-          "visits": 42.0, "plan": 40.0}
+FORMULA = (
+    "IF(sales >= target, MIN(sales / target, 1.5) * 100 + bonus * 2, "
+    "sales / target * 80) - complaints * 5 + ROUND(visits / plan * 10, 1)"
+)
+VALUES = {
+    "sales": 132000.0,
+    "target": 120000.0,
+    "bonus": 3.0,
+    "complaints": 1.0,
+    "visits": 42.0,
+    "plan": 40.0,
+}
 NAMES = dict.fromkeys(VALUES, "number")
 
 
@@ -46,26 +54,37 @@ def bench_formula() -> dict[str, float]:
     namespace = {"__builtins__": {}, **PY_FUNCTIONS}
     parsed_once = EvalWithCompoundTypes(names=VALUES, functions=PY_FUNCTIONS)
     tree = parsed_once.parse(FORMULA)
-    expected = eval(code, namespace, VALUES)  # noqa: S307 - trusted constant, the floor
+    expected = eval(code, namespace, VALUES)
     assert abs(ours.evaluate(VALUES) - expected) < 1e-9
     return {
         "simpleeval_reparse_us": per_call(
-            lambda: simple_eval(FORMULA, names=VALUES, functions=PY_FUNCTIONS)) * 1e6,
+            lambda: simple_eval(FORMULA, names=VALUES, functions=PY_FUNCTIONS)
+        )
+        * 1e6,
         "simpleeval_parsed_once_us": per_call(lambda: parsed_once.eval(FORMULA, tree)) * 1e6,
         "ours_us": per_call(lambda: ours.evaluate(VALUES)) * 1e6,
-        "python_eval_us": per_call(lambda: eval(code, namespace, VALUES)) * 1e6,  # noqa: S307
+        "python_eval_us": per_call(lambda: eval(code, namespace, VALUES)) * 1e6,
     }
 
 
 def appraisal_template(items: int = 25) -> dict:
-    scale = [{"value": v, "label": str(v), "score": s}
-             for v, s in [(5, 100), (4, 85), (3, 70), (2, 50), (1, 30)]]
+    scale = [
+        {"value": v, "label": str(v), "score": s}
+        for v, s in [(5, 100), (4, 85), (3, 70), (2, 50), (1, 30)]
+    ]
     weights = [4] * items
     weights[-1] = 100 - 4 * (items - 1)
     methods = [
         {"method": "ratio", "cap": 120},
-        {"method": "bands", "on": "achievement",
-         "bands": [{"min": 100, "score": 100}, {"min": 90, "score": 85}, {"min": 0, "score": 50}]},
+        {
+            "method": "bands",
+            "on": "achievement",
+            "bands": [
+                {"min": 100, "score": 100},
+                {"min": 90, "score": 85},
+                {"min": 0, "score": 50},
+            ],
+        },
         {"method": "linear", "points": [[0, 0], [80, 60], [100, 100]]},
         {"method": "deduction", "per_unit": 10},
         {"method": "rating"},
@@ -73,24 +92,40 @@ def appraisal_template(items: int = 25) -> dict:
     section_items = []
     for index in range(items):
         method = methods[index % len(methods)]
-        item = {"key": f"i{index}", "name": f"Item {index}", "weight": weights[index],
-                "scoring": method}
+        item = {
+            "key": f"i{index}",
+            "name": f"Item {index}",
+            "weight": weights[index],
+            "scoring": method,
+        }
         if method["method"] == "rating":
             item |= {"type": "rating", "scale": "five", "raters": ["self", "manager"]}
         else:
             item |= {"type": "number", "raters": ["data"]}
         section_items.append(item)
     return {
-        "format": "appraisal-template/1", "key": "bench", "name": "Bench",
-        "rater_weights": {"self": 20, "manager": 80}, "scales": {"five": scale},
+        "format": "appraisal-template/1",
+        "key": "bench",
+        "name": "Bench",
+        "rater_weights": {"self": 20, "manager": 80},
+        "scales": {"five": scale},
         "sections": [{"key": "all", "name": "All", "weight": 100, "items": section_items}],
-        "adjustments": [{"key": "award", "kind": "bonus", "name": "Award", "raters": ["hr"],
-                         "max": 5}],
-        "grades": [{"grade": "S", "min": 95}, {"grade": "A", "min": 85},
-                   {"grade": "B", "min": 70}, {"grade": "C", "min": 60},
-                   {"grade": "D", "min": 0}],
-        "outputs": [{"key": "coefficient",
-                     "formula": "LOOKUP(grade, ['S','A','B','C','D'], [1.5, 1.2, 1, 0.8, 0])"}],
+        "adjustments": [
+            {"key": "award", "kind": "bonus", "name": "Award", "raters": ["hr"], "max": 5}
+        ],
+        "grades": [
+            {"grade": "S", "min": 95},
+            {"grade": "A", "min": 85},
+            {"grade": "B", "min": 70},
+            {"grade": "C", "min": 60},
+            {"grade": "D", "min": 0},
+        ],
+        "outputs": [
+            {
+                "key": "coefficient",
+                "formula": "LOOKUP(grade, ['S','A','B','C','D'], [1.5, 1.2, 1, 0.8, 0])",
+            }
+        ],
     }
 
 
@@ -120,7 +155,8 @@ def bench_appraisals() -> dict[str, float]:
 
 def bench_hostile() -> dict[str, float]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.rules.test_hostile import HOSTILE, NAMES as HOSTILE_NAMES, _outcome
+    from tests.rules.test_hostile import HOSTILE, _outcome
+    from tests.rules.test_hostile import NAMES as HOSTILE_NAMES
 
     slowest, worst = 0.0, ""
     for source in HOSTILE:
@@ -130,8 +166,11 @@ def bench_hostile() -> dict[str, float]:
         if elapsed > slowest:
             slowest, worst = elapsed, source
     del HOSTILE_NAMES
-    return {"hostile_slowest_ms": slowest * 1000, "hostile_count": float(len(HOSTILE)),
-            "hostile_worst": worst[:40]}  # type: ignore[dict-item]
+    return {
+        "hostile_slowest_ms": slowest * 1000,
+        "hostile_count": float(len(HOSTILE)),
+        "hostile_worst": worst[:40],
+    }  # type: ignore[dict-item]
 
 
 def main() -> None:
@@ -143,14 +182,20 @@ def main() -> None:
     print(f"  (b) ours (checked, compiled once)    {b:8.2f} µs")
     print(f"  (c) Python compile()+eval (floor)    {c:8.2f} µs")
     print(f"  ours / floor      = {b / c:5.2f}×   (goal ≤ 3×)   {'ok' if b / c <= 3 else 'MISSED'}")
-    print(f"  simpleeval / ours = {a / b:5.1f}×   (goal ≥ 10×)  {'ok' if a / b >= 10 else 'MISSED'}")
+    print(
+        f"  simpleeval / ours = {a / b:5.1f}×   (goal ≥ 10×)  {'ok' if a / b >= 10 else 'MISSED'}"
+    )
     rate = figures["appraisals_per_second"]
-    print(f"25-item appraisals scored on one core: {rate:,.0f}/s ({figures['score_us']:.0f} µs "
-          f"each; goal ≥ 5,000, stretch 20,000)   {'ok' if rate >= 5000 else 'MISSED'}")
+    print(
+        f"25-item appraisals scored on one core: {rate:,.0f}/s ({figures['score_us']:.0f} µs "
+        f"each; goal ≥ 5,000, stretch 20,000)   {'ok' if rate >= 5000 else 'MISSED'}"
+    )
     print(f"  compiling the template once: {figures['compile_ms']:.1f} ms")
-    print(f"Hostile corpus ({figures['hostile_count']:.0f} formulas): slowest "
-          f"{figures['hostile_slowest_ms']:.2f} ms (goal < 100 ms)  "
-          f"[{figures['hostile_worst']!r}]")
+    print(
+        f"Hostile corpus ({figures['hostile_count']:.0f} formulas): slowest "
+        f"{figures['hostile_slowest_ms']:.2f} ms (goal < 100 ms)  "
+        f"[{figures['hostile_worst']!r}]"
+    )
     numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
     if BASELINE.exists():
         baseline = json.loads(BASELINE.read_text())

@@ -94,7 +94,11 @@ class Factory:
 
     def member(self, org: Organization, email: str, roles=("admin",), password: str = PASSWORD):
         added = user_services.add_member(
-            self.db, org.id, email=email, name=email.split("@")[0], password=password,
+            self.db,
+            org.id,
+            email=email,
+            name=email.split("@")[0],
+            password=password,
             roles=set(roles),
         )
         self.db.commit()

@@ -3,8 +3,16 @@
 import subprocess
 import sys
 
-FORBIDDEN = ["flask", "sqlalchemy", "marshmallow", "wtforms", "flask_babel", "werkzeug",
-             "alembic", "jinja2"]
+FORBIDDEN = [
+    "flask",
+    "sqlalchemy",
+    "marshmallow",
+    "wtforms",
+    "flask_babel",
+    "werkzeug",
+    "alembic",
+    "jinja2",
+]
 
 
 def test_rules_imports_no_web_or_database_library():
@@ -13,6 +21,5 @@ def test_rules_imports_no_web_or_database_library():
         f"print([m for m in {FORBIDDEN!r} if m in sys.modules])"
     )
     # `appraisal/__init__.py` defines create_app but imports Flask only inside it.
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

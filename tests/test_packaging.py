@@ -16,9 +16,20 @@ def test_seed_templates_are_found_from_the_checkout():
 
 def test_the_wheel_ships_templates_migrations_translations_assets_and_packs(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("appraisal-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

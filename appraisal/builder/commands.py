@@ -30,8 +30,11 @@ def _read_json(path: str, what: str) -> Any:
 def _report(errors: list[DefinitionError]) -> None:
     for error in errors:
         suffix = f" (column {error.column})" if error.column else ""
-        hint = f" — did you mean `{error.suggestion}`?" if error.suggestion and (
-            "did you mean" not in error.message) else ""
+        hint = (
+            f" — did you mean `{error.suggestion}`?"
+            if error.suggestion and ("did you mean" not in error.message)
+            else ""
+        )
         click.echo(f"{error.path or '(top)'}: {error.message}{suffix}{hint}", err=True)
 
 
@@ -54,8 +57,13 @@ def validate_command(file: str) -> None:
 
 @templates_cli.command("score")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--input", "input_file", required=True, type=click.Path(dir_okay=False),
-              help="INPUT.json: targets, data, self, manager, peers, subordinates, hr.")
+@click.option(
+    "--input",
+    "input_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="INPUT.json: targets, data, self, manager, peers, subordinates, hr.",
+)
 @click.option("--explain/--no-explain", default=False, help="Include every figure's explanation.")
 def score_command(file: str, input_file: str, explain: bool) -> None:
     """Score INPUT against the template FILE and print the result as JSON."""

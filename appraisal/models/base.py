@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, Numeric
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -23,7 +24,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict] = {
         datetime: DateTime(timezone=True),
         Decimal: Numeric(12, 2),
     }

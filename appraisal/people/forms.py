@@ -39,7 +39,9 @@ class EmployeeForm(FlaskForm):
     manager_id = SelectField(_l("Reports to"), coerce=int, default=NONE_CHOICE)
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
     status = SelectField(
-        _l("Status"), choices=choices([("active", _l("Active")), ("left", _l("Left"))]), default="active"
+        _l("Status"),
+        choices=choices([("active", _l("Active")), ("left", _l("Left"))]),
+        default="active",
     )
     user_id = SelectField(_l("Sign-in account"), coerce=int, default=NONE_CHOICE)
     submit = SubmitField(_l("Save"))

@@ -294,7 +294,9 @@ def save_employee(
             Employee.organization_id == org_id, Employee.number == number, Employee.id != own_id
         )
     ):
-        raise ServiceError(_l("Employee number %(number)s is already taken.", number=number), "number")
+        raise ServiceError(
+            _l("Employee number %(number)s is already taken.", number=number), "number"
+        )
     if department_id and get_in_org(session, Department, org_id, department_id) is None:
         raise ServiceError(_l("Choose a department of this organization."), "department_id")
     if position_id and get_in_org(session, Position, org_id, position_id) is None:

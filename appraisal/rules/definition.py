@@ -26,12 +26,44 @@ KEY = re.compile(r"^[a-z0-9_-]{1,60}$")
 WEIGHT_TOLERANCE = 1e-6
 DEFAULT_MAX_TOTAL = 120.0
 
-TOP_FIELDS = {"format", "key", "name", "description", "staff", "period", "rater_weights",
-              "scales", "sections", "adjustments", "grades", "outputs", "max_total", "version"}
+TOP_FIELDS = {
+    "format",
+    "key",
+    "name",
+    "description",
+    "staff",
+    "period",
+    "rater_weights",
+    "scales",
+    "sections",
+    "adjustments",
+    "grades",
+    "outputs",
+    "max_total",
+    "version",
+}
 SECTION_FIELDS = {"key", "name", "description", "weight", "items"}
-ITEM_FIELDS = {"key", "name", "description", "indicator", "type", "unit", "raters", "weight",
-               "scoring", "required", "allow_na", "min", "max", "choices", "scale",
-               "visible_if", "target", "formula", "rater_weights"}
+ITEM_FIELDS = {
+    "key",
+    "name",
+    "description",
+    "indicator",
+    "type",
+    "unit",
+    "raters",
+    "weight",
+    "scoring",
+    "required",
+    "allow_na",
+    "min",
+    "max",
+    "choices",
+    "scale",
+    "visible_if",
+    "target",
+    "formula",
+    "rater_weights",
+}
 SCORING_FIELDS = {
     "ratio": {"method", "cap", "floor"},
     "reverse_ratio": {"method", "cap", "floor"},
@@ -42,14 +74,29 @@ SCORING_FIELDS = {
     "formula": {"method", "formula", "cap", "floor"},
     "none": {"method"},
 }
-ADJUSTMENT_FIELDS = {"key", "kind", "name", "description", "raters", "formula", "max",
-                     "condition", "grade", "required"}
+ADJUSTMENT_FIELDS = {
+    "key",
+    "kind",
+    "name",
+    "description",
+    "raters",
+    "formula",
+    "max",
+    "condition",
+    "grade",
+    "required",
+}
 SCALE_LEVEL_FIELDS = {"value", "label", "score", "description"}
 CHOICE_FIELDS = {"value", "label", "score"}
 GRADE_FIELDS = {"grade", "min", "label", "description"}
 OUTPUT_FIELDS = {"key", "name", "formula", "description", "unit"}
-VALUE_TYPES = {"number": "number", "rating": "number", "bool": "bool", "text": "text",
-               "date": "date"}
+VALUE_TYPES = {
+    "number": "number",
+    "rating": "number",
+    "bool": "bool",
+    "text": "text",
+    "date": "date",
+}
 
 
 @dataclass(frozen=True)
@@ -64,9 +111,13 @@ class DefinitionError:
     suggestion: str | None = None
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        return {"path": self.path, "code": self.code,
-                "message": self.message_zh if lang.startswith("zh") else self.message,
-                "column": self.column, "suggestion": self.suggestion}
+        return {
+            "path": self.path,
+            "code": self.code,
+            "message": self.message_zh if lang.startswith("zh") else self.message,
+            "column": self.column,
+            "suggestion": self.suggestion,
+        }
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -100,8 +151,11 @@ class Scoring:
             return True
         if self.method in ("bands", "linear"):
             return self.on == "achievement"
-        return self.method == "formula" and self.formula is not None and (
-            "target" in self.formula.names)
+        return (
+            self.method == "formula"
+            and self.formula is not None
+            and ("target" in self.formula.names)
+        )
 
 
 @dataclass(frozen=True)
@@ -189,9 +243,16 @@ class _Checker:
         self.errors.append(DefinitionError(path, en, zh, code, **extra))
 
     def formula_error(self, path: str, error: FormulaError) -> None:
-        self.errors.append(DefinitionError(path, error.message, error.message_in("zh"),
-                                           f"formula_{error.kind}", error.column,
-                                           error.suggestion))
+        self.errors.append(
+            DefinitionError(
+                path,
+                error.message,
+                error.message_in("zh"),
+                f"formula_{error.kind}",
+                error.column,
+                error.suggestion,
+            )
+        )
 
     def obj(self, value: Any, path: str, allowed: set[str], required: tuple[str, ...]) -> bool:
         if not isinstance(value, Mapping):
@@ -199,17 +260,25 @@ class _Checker:
             return False
         for key in value:
             if key not in allowed:
-                self.add(_join(path, str(key)), f"unknown field `{key}`",
-                         f"未知字段 `{key}`", "unknown_field")
+                self.add(
+                    _join(path, str(key)),
+                    f"unknown field `{key}`",
+                    f"未知字段 `{key}`",
+                    "unknown_field",
+                )
         for key in required:
             if key not in value:
                 self.add(_join(path, key), "is required", "必填", "required")
         return True
 
-    def number(self, value: Any, path: str, minimum: float | None = None,
-               above: float | None = None) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                value):
+    def number(
+        self, value: Any, path: str, minimum: float | None = None, above: float | None = None
+    ) -> float | None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             self.add(path, "must be a number", "应为数字", "type")
             return None
         if minimum is not None and value < minimum:
@@ -220,26 +289,42 @@ class _Checker:
 
     def key(self, value: Any, path: str) -> str | None:
         if not isinstance(value, str) or not KEY.match(value):
-            self.add(path, "must be 1–60 characters a–z, 0–9, _ or -",
-                     "应为 1–60 个字符，只含 a–z、0–9、_ 或 -", "key")
+            self.add(
+                path,
+                "must be 1–60 characters a–z, 0–9, _ or -",
+                "应为 1–60 个字符，只含 a–z、0–9、_ 或 -",
+                "key",
+            )
             return None
         return value
 
     def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str | None:
         if value not in options:
-            self.add(path, f"must be one of {', '.join(options)}",
-                     f"应为 {', '.join(options)} 之一", "choice")
+            self.add(
+                path,
+                f"must be one of {', '.join(options)}",
+                f"应为 {', '.join(options)} 之一",
+                "choice",
+            )
             return None
         return value
 
     def label(self, value: Any, path: str) -> None:
         if isinstance(value, str) and value.strip():
             return
-        if isinstance(value, Mapping) and value and set(value) <= {"en", "zh"} and all(
-                isinstance(v, str) and v.strip() for v in value.values()):
+        if (
+            isinstance(value, Mapping)
+            and value
+            and set(value) <= {"en", "zh"}
+            and all(isinstance(v, str) and v.strip() for v in value.values())
+        ):
             return
-        self.add(path, 'must be text or {"en": "…", "zh": "…"}',
-                 '应为文字或 {"en": "…", "zh": "…"}', "label")
+        self.add(
+            path,
+            'must be text or {"en": "…", "zh": "…"}',
+            '应为文字或 {"en": "…", "zh": "…"}',
+            "label",
+        )
 
     def boolean(self, value: Any, path: str) -> bool | None:
         if not isinstance(value, bool):
@@ -253,8 +338,12 @@ class _Checker:
             return ()
         for index, rater in enumerate(value):
             if rater not in RATERS:
-                self.add(f"{path}[{index}]", f"unknown rater `{rater}`; use "
-                         f"{', '.join(RATERS)}", f"未知评价人 `{rater}`", "choice")
+                self.add(
+                    f"{path}[{index}]",
+                    f"unknown rater `{rater}`; use {', '.join(RATERS)}",
+                    f"未知评价人 `{rater}`",
+                    "choice",
+                )
         if len(set(value)) != len(value):
             self.add(path, "lists a rater twice", "评价人重复", "duplicate")
         return tuple(r for r in value if r in RATERS)
@@ -266,16 +355,24 @@ class _Checker:
         weights = {}
         for rater, weight in value.items():
             if rater not in RATERS:
-                self.add(_join(path, str(rater)), f"unknown rater `{rater}`",
-                         f"未知评价人 `{rater}`", "choice")
+                self.add(
+                    _join(path, str(rater)),
+                    f"unknown rater `{rater}`",
+                    f"未知评价人 `{rater}`",
+                    "choice",
+                )
                 continue
             number = self.number(weight, _join(path, rater), minimum=0)
             if number is not None:
                 weights[rater] = number
         total = sum(weights.values())
         if weights and abs(total - 100) > WEIGHT_TOLERANCE:
-            self.add(path, f"rater weights add up to {total:g}, not 100",
-                     f"评价人权重合计为 {total:g}，应为 100", "weights_sum")
+            self.add(
+                path,
+                f"rater weights add up to {total:g}, not 100",
+                f"评价人权重合计为 {total:g}，应为 100",
+                "weights_sum",
+            )
         return weights
 
 
@@ -305,8 +402,7 @@ def compile_template(definition: Mapping[str, Any]) -> CompiledTemplate:
 
 def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionError]]:
     check = _Checker()
-    if not check.obj(definition, "", TOP_FIELDS, ("format", "key", "name", "sections",
-                                                  "grades")):
+    if not check.obj(definition, "", TOP_FIELDS, ("format", "key", "name", "sections", "grades")):
         return None, check.errors
     if "format" in definition and definition["format"] != FORMAT:
         check.add("format", f'must be "{FORMAT}"', f'应为 "{FORMAT}"', "format")
@@ -317,8 +413,11 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         check.choice(definition["staff"], "staff", STAFF)
     if "period" in definition:
         check.choice(definition["period"], "period", PERIODS)
-    default_weights = (check.weights(definition["rater_weights"], "rater_weights")
-                       if "rater_weights" in definition else {})
+    default_weights = (
+        check.weights(definition["rater_weights"], "rater_weights")
+        if "rater_weights" in definition
+        else {}
+    )
     max_total = DEFAULT_MAX_TOTAL
     if "max_total" in definition:
         max_total = check.number(definition["max_total"], "max_total", above=0) or max_total
@@ -332,8 +431,12 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
             return
         normal = normalize_name(key)
         if normal in taken:
-            check.add(path, f"key `{key}` is already used at {taken[normal]}",
-                      f"键 `{key}` 已在 {taken[normal]} 使用", "duplicate_key")
+            check.add(
+                path,
+                f"key `{key}` is already used at {taken[normal]}",
+                f"键 `{key}` 已在 {taken[normal]} 使用",
+                "duplicate_key",
+            )
         else:
             taken[normal] = path
 
@@ -354,8 +457,11 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         claim(s_key, f"{path}.key")
         if "name" in section:
             check.label(section["name"], f"{path}.name")
-        weight = check.number(section.get("weight"), f"{path}.weight", minimum=0) if (
-            "weight" in section) else None
+        weight = (
+            check.number(section.get("weight"), f"{path}.weight", minimum=0)
+            if ("weight" in section)
+            else None
+        )
         section_weights += weight or 0
         items = section.get("items")
         if not isinstance(items, list) or not items:
@@ -365,8 +471,9 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         keys = []
         for i_index, item in enumerate(items):
             item_path = f"{path}.items[{i_index}]"
-            if check.obj(item, item_path, ITEM_FIELDS, ("key", "name", "type", "raters",
-                                                        "weight", "scoring")):
+            if check.obj(
+                item, item_path, ITEM_FIELDS, ("key", "name", "type", "raters", "weight", "scoring")
+            ):
                 key = check.key(item.get("key"), f"{item_path}.key") if "key" in item else None
                 claim(key, f"{item_path}.key")
                 if key:
@@ -374,8 +481,12 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                     keys.append(key)
         sections.append((s_key or "", section.get("name"), weight or 0.0, keys))
     if section_list and abs(section_weights - 100) > WEIGHT_TOLERANCE:
-        check.add("sections", f"section weights add up to {section_weights:g}, not 100",
-                  f"各部分权重合计为 {section_weights:g}，应为 100", "weights_sum")
+        check.add(
+            "sections",
+            f"section weights add up to {section_weights:g}, not 100",
+            f"各部分权重合计为 {section_weights:g}，应为 100",
+            "weights_sum",
+        )
 
     adjustments_raw = definition.get("adjustments", [])
     if not isinstance(adjustments_raw, list):
@@ -384,8 +495,10 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     for a_index, adjustment in enumerate(adjustments_raw):
         path = f"adjustments[{a_index}]"
         if check.obj(adjustment, path, ADJUSTMENT_FIELDS, ("key", "kind", "name")):
-            claim(check.key(adjustment.get("key"), f"{path}.key") if "key" in adjustment
-                  else None, f"{path}.key")
+            claim(
+                check.key(adjustment.get("key"), f"{path}.key") if "key" in adjustment else None,
+                f"{path}.key",
+            )
 
     outputs_raw = definition.get("outputs", [])
     if not isinstance(outputs_raw, list):
@@ -394,19 +507,21 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
 
     # names of item values, typed
     value_types: dict[str, str] = {}
-    for path, item, _section in raw_items:
+    for _path, item, _section in raw_items:
         kind = item.get("type")
         if kind == "choice":
             values = [c.get("value") for c in item.get("choices") or [] if isinstance(c, Mapping)]
-            value_types[item["key"]] = ("number" if values and all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-                else "text")
+            value_types[item["key"]] = (
+                "number"
+                if values
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+                else "text"
+            )
         elif item.get("formula") is not None:
             value_types[item["key"]] = "number"
         elif kind in VALUE_TYPES:
             value_types[item["key"]] = VALUE_TYPES[kind]
-    targets = {f"{key}_target": "number" for key, kind in value_types.items()
-               if kind == "number"}
+    targets = {f"{key}_target": "number" for key, kind in value_types.items() if kind == "number"}
 
     def formula(source: Any, path: str, names: Mapping[str, str], owner: str) -> Formula | None:
         try:
@@ -423,111 +538,178 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     for path, raw, section_key in raw_items:
         key = raw["key"]
         item_paths[key] = path
-        kind = check.choice(raw.get("type"), f"{path}.type", ITEM_TYPES) if "type" in raw \
-            else None
+        kind = check.choice(raw.get("type"), f"{path}.type", ITEM_TYPES) if "type" in raw else None
         if "name" in raw:
             check.label(raw["name"], f"{path}.name")
-        raters = check.raters(raw.get("raters", []), f"{path}.raters") if "raters" in raw \
-            else ()
-        weight = check.number(raw.get("weight"), f"{path}.weight", minimum=0) if "weight" in \
-            raw else None
+        raters = check.raters(raw.get("raters", []), f"{path}.raters") if "raters" in raw else ()
+        weight = (
+            check.number(raw.get("weight"), f"{path}.weight", minimum=0)
+            if "weight" in raw
+            else None
+        )
         computed = raw.get("formula")
         if computed is not None and raters:
-            check.add(f"{path}.raters", "a computed item (with a formula) has no raters: use []",
-                      "有公式的计算项不需要评价人，请设为 []", "computed_raters")
+            check.add(
+                f"{path}.raters",
+                "a computed item (with a formula) has no raters: use []",
+                "有公式的计算项不需要评价人，请设为 []",
+                "computed_raters",
+            )
         if computed is None and "raters" in raw and not raters:
-            check.add(f"{path}.raters", "needs at least one rater", "至少需要一个评价人",
-                      "required")
+            check.add(
+                f"{path}.raters", "needs at least one rater", "至少需要一个评价人", "required"
+            )
         levels: dict[Any, float] = {}
         if kind == "rating":
             scale_key = raw.get("scale")
             if scale_key not in scales:
-                check.add(f"{path}.scale", f"unknown scale `{scale_key}`; define it in scales",
-                          f"未知评分量表 `{scale_key}`，请在 scales 中定义", "unknown_scale",
-                          suggestion=next(iter(scales), None))
+                check.add(
+                    f"{path}.scale",
+                    f"unknown scale `{scale_key}`; define it in scales",
+                    f"未知评分量表 `{scale_key}`，请在 scales 中定义",
+                    "unknown_scale",
+                    suggestion=next(iter(scales), None),
+                )
             else:
                 levels = scales[scale_key]
         elif "scale" in raw:
-            check.add(f"{path}.scale", "only rating items use a scale", "只有评分项使用量表",
-                      "invalid")
+            check.add(
+                f"{path}.scale", "only rating items use a scale", "只有评分项使用量表", "invalid"
+            )
         if kind == "choice":
             levels = _choices(check, raw.get("choices"), f"{path}.choices")
         elif "choices" in raw:
-            check.add(f"{path}.choices", "only choice items have choices", "只有选择项有选项",
-                      "invalid")
-        scoring = _scoring(check, raw.get("scoring"), f"{path}.scoring", kind, key,
-                           value_types, formula)
+            check.add(
+                f"{path}.choices", "only choice items have choices", "只有选择项有选项", "invalid"
+            )
+        scoring = _scoring(
+            check, raw.get("scoring"), f"{path}.scoring", kind, key, value_types, formula
+        )
         if scoring and scoring.method == "none" and weight:
-            check.add(f"{path}.weight", "an item that is not scored must weigh 0",
-                      "不计分的项目权重必须为 0", "weight_unscored")
+            check.add(
+                f"{path}.weight",
+                "an item that is not scored must weigh 0",
+                "不计分的项目权重必须为 0",
+                "weight_unscored",
+            )
         if scoring and scoring.method != "none":
             section_item_weights[section_key] = section_item_weights.get(section_key, 0) + (
-                weight or 0)
+                weight or 0
+            )
         if kind in ("text", "date") and scoring and scoring.method not in ("none", "formula"):
-            check.add(f"{path}.scoring.method", f"a {kind} item can only be scored by a formula",
-                      f"{kind} 类型项目只能用公式计分", "method_type")
+            check.add(
+                f"{path}.scoring.method",
+                f"a {kind} item can only be scored by a formula",
+                f"{kind} 类型项目只能用公式计分",
+                "method_type",
+            )
         if kind == "number" and scoring and scoring.method == "rating":
-            check.add(f"{path}.scoring.method", "rating scoring needs a rating or choice item",
-                      "评分法计分需要评分项或选择项", "method_type")
-        if kind in ("rating", "choice") and scoring and scoring.method not in (
-                "rating", "formula", "none"):
-            check.add(f"{path}.scoring.method", "score a rating or choice item with `rating`",
-                      "评分项和选择项请用 `rating` 计分", "method_type")
+            check.add(
+                f"{path}.scoring.method",
+                "rating scoring needs a rating or choice item",
+                "评分法计分需要评分项或选择项",
+                "method_type",
+            )
+        if (
+            kind in ("rating", "choice")
+            and scoring
+            and scoring.method not in ("rating", "formula", "none")
+        ):
+            check.add(
+                f"{path}.scoring.method",
+                "score a rating or choice item with `rating`",
+                "评分项和选择项请用 `rating` 计分",
+                "method_type",
+            )
         item_weights = dict(default_weights)
         if "rater_weights" in raw:
             item_weights = check.weights(raw["rater_weights"], f"{path}.rater_weights")
             for rater in item_weights:
                 if rater not in raters:
-                    check.add(f"{path}.rater_weights.{rater}", f"`{rater}` does not rate this item",
-                              f"`{rater}` 不是该项目的评价人", "invalid")
+                    check.add(
+                        f"{path}.rater_weights.{rater}",
+                        f"`{rater}` does not rate this item",
+                        f"`{rater}` 不是该项目的评价人",
+                        "invalid",
+                    )
         groups = [r for r in raters]
         if len(groups) > 1:
             for rater in groups:
                 if rater not in item_weights:
-                    check.add(f"{path}.rater_weights", f"no weight for rater `{rater}`",
-                              f"缺少评价人 `{rater}` 的权重", "weights_missing")
-        required = True if scoring is None or scoring.method != "none" else False
+                    check.add(
+                        f"{path}.rater_weights",
+                        f"no weight for rater `{rater}`",
+                        f"缺少评价人 `{rater}` 的权重",
+                        "weights_missing",
+                    )
+        required = bool(scoring is None or scoring.method != "none")
         if "required" in raw:
             required = bool(check.boolean(raw["required"], f"{path}.required"))
-        allow_na = bool(check.boolean(raw["allow_na"], f"{path}.allow_na")) if "allow_na" in \
-            raw else False
+        allow_na = (
+            bool(check.boolean(raw["allow_na"], f"{path}.allow_na")) if "allow_na" in raw else False
+        )
         minimum = check.number(raw["min"], f"{path}.min") if "min" in raw else None
         maximum = check.number(raw["max"], f"{path}.max") if "max" in raw else None
         if minimum is not None and maximum is not None and minimum > maximum:
             check.add(f"{path}.max", "must not be below min", "不能小于 min", "range")
-        target = check.number(raw["target"], f"{path}.target", above=0) if "target" in raw \
-            else None
+        target = check.number(raw["target"], f"{path}.target", above=0) if "target" in raw else None
         names = {k: t for k, t in value_types.items() if k != key} | targets
-        computed_formula = formula(computed, f"{path}.formula", names, key) if \
-            computed is not None else None
+        computed_formula = (
+            formula(computed, f"{path}.formula", names, key) if computed is not None else None
+        )
         if computed_formula is not None:
             dependencies[key] = set(computed_formula.names) & set(value_types)
-        visible = formula(raw["visible_if"], f"{path}.visible_if", names, key) if \
-            "visible_if" in raw else None
+        visible = (
+            formula(raw["visible_if"], f"{path}.visible_if", names, key)
+            if "visible_if" in raw
+            else None
+        )
         if kind and scoring and weight is not None:
             items[key] = Item(
-                key=key, section=section_key, name=raw.get("name"), type=kind, raters=raters,
-                weight=weight, scoring=scoring, required=required, allow_na=allow_na,
-                rater_weights={r: item_weights.get(r, 0.0) for r in raters}, levels=levels,
-                minimum=minimum, maximum=maximum, target=target, formula=computed_formula,
-                visible_if=visible, unit=raw.get("unit"),
+                key=key,
+                section=section_key,
+                name=raw.get("name"),
+                type=kind,
+                raters=raters,
+                weight=weight,
+                scoring=scoring,
+                required=required,
+                allow_na=allow_na,
+                rater_weights={r: item_weights.get(r, 0.0) for r in raters},
+                levels=levels,
+                minimum=minimum,
+                maximum=maximum,
+                target=target,
+                formula=computed_formula,
+                visible_if=visible,
+                unit=raw.get("unit"),
             )
     for s_index, (s_key, _name, _weight, keys) in enumerate(sections):
         total = section_item_weights.get(s_key, 0.0)
         if keys and s_key is not None and abs(total - 100) > WEIGHT_TOLERANCE:
-            check.add(f"sections[{s_index}].items", f"weights of scored items add up to "
-                      f"{total:g}, not 100", f"计分项目权重合计为 {total:g}，应为 100",
-                      "weights_sum")
+            check.add(
+                f"sections[{s_index}].items",
+                f"weights of scored items add up to {total:g}, not 100",
+                f"计分项目权重合计为 {total:g}，应为 100",
+                "weights_sum",
+            )
     cycle = find_cycle({k: v for k, v in dependencies.items()})
     if cycle:
         shown = " → ".join(cycle)
-        check.add(f"{item_paths[cycle[0]]}.formula", f"formulas refer to each other in a circle: "
-                  f"{shown}", f"公式之间循环引用：{shown}", "cycle")
+        check.add(
+            f"{item_paths[cycle[0]]}.formula",
+            f"formulas refer to each other in a circle: {shown}",
+            f"公式之间循环引用：{shown}",
+            "cycle",
+        )
 
     # adjustments
     grade_names = {g for g, _ in grades}
-    adjustment_names = {a["key"]: "number" for a in adjustments_raw
-                        if isinstance(a, Mapping) and isinstance(a.get("key"), str)}
+    adjustment_names = {
+        a["key"]: "number"
+        for a in adjustments_raw
+        if isinstance(a, Mapping) and isinstance(a.get("key"), str)
+    }
     adjustments: list[Adjustment] = []
     for a_index, raw in enumerate(adjustments_raw):
         path = f"adjustments[{a_index}]"
@@ -539,37 +721,64 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         raters = check.raters(raw.get("raters", []), f"{path}.raters")
         names = value_types | adjustment_names
         maximum = check.number(raw["max"], f"{path}.max", above=0) if "max" in raw else None
-        points = formula(raw["formula"], f"{path}.formula", names, raw["key"]) if \
-            "formula" in raw else None
+        points = (
+            formula(raw["formula"], f"{path}.formula", names, raw["key"])
+            if "formula" in raw
+            else None
+        )
         condition = grade = None
         if kind == "veto":
             if "condition" not in raw:
-                check.add(f"{path}.condition", "a veto needs a condition", "否决项需要条件",
-                          "required")
+                check.add(
+                    f"{path}.condition", "a veto needs a condition", "否决项需要条件", "required"
+                )
             else:
                 condition = formula(raw["condition"], f"{path}.condition", names, raw["key"])
             grade = raw.get("grade")
             if grade not in grade_names:
-                check.add(f"{path}.grade", f"unknown grade `{grade}`", f"未知等级 `{grade}`",
-                          "unknown_grade")
+                check.add(
+                    f"{path}.grade",
+                    f"unknown grade `{grade}`",
+                    f"未知等级 `{grade}`",
+                    "unknown_grade",
+                )
             for extra in ("max", "formula"):
                 if extra in raw:
-                    check.add(f"{path}.{extra}", "a veto has a condition and a grade instead",
-                              "否决项使用条件和等级", "invalid")
+                    check.add(
+                        f"{path}.{extra}",
+                        "a veto has a condition and a grade instead",
+                        "否决项使用条件和等级",
+                        "invalid",
+                    )
         elif kind:
             for extra in ("condition", "grade"):
                 if extra in raw:
-                    check.add(f"{path}.{extra}", "only a veto has this", "只有否决项有此字段",
-                              "invalid")
-        required = bool(raw.get("required", True)) if isinstance(raw.get("required", True),
-                                                                  bool) else True
+                    check.add(
+                        f"{path}.{extra}", "only a veto has this", "只有否决项有此字段", "invalid"
+                    )
+        required = (
+            bool(raw.get("required", True)) if isinstance(raw.get("required", True), bool) else True
+        )
         if kind:
-            adjustments.append(Adjustment(raw["key"], kind, raw.get("name"), raters, maximum,
-                                          points, condition, grade, required))
+            adjustments.append(
+                Adjustment(
+                    raw["key"],
+                    kind,
+                    raw.get("name"),
+                    raters,
+                    maximum,
+                    points,
+                    condition,
+                    grade,
+                    required,
+                )
+            )
 
     # outputs: may refer to the figures of the result and to outputs above them
     output_names: dict[str, str] = (
-        value_types | targets | adjustment_names
+        value_types
+        | targets
+        | adjustment_names
         | {f"{k}_score": "number" for k in value_types}
         | {f"{s[0]}_score": "number" for s in sections if s[0]}
         | {"base_total": "number", "total": "number", "grade": "text"}
@@ -585,9 +794,11 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
             compiled = formula(raw["formula"], f"{path}.formula", output_names, key)
             if compiled is not None:
                 outputs.append(Output(key, raw.get("name"), compiled))
-                output_names = output_names | {key: compiled.result_type if
-                                               compiled.result_type in ("number", "text", "bool",
-                                                                        "date") else "number"}
+                output_names = output_names | {
+                    key: compiled.result_type
+                    if compiled.result_type in ("number", "text", "bool", "date")
+                    else "number"
+                }
 
     if check.errors:
         return None, check.errors
@@ -604,10 +815,15 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     for output in outputs:
         read |= output.formula.names
     template = CompiledTemplate(
-        key=template_key or "", definition=definition, items=items,
+        key=template_key or "",
+        definition=definition,
+        items=items,
         sections=tuple(Section(k, n, w, tuple(keys)) for k, n, w, keys in sections),
-        adjustments=tuple(adjustments), grades=tuple(sorted(grades, key=lambda g: -g[1])),
-        outputs=tuple(outputs), computed_order=tuple(order), max_total=max_total,
+        adjustments=tuple(adjustments),
+        grades=tuple(sorted(grades, key=lambda g: -g[1])),
+        outputs=tuple(outputs),
+        computed_order=tuple(order),
+        max_total=max_total,
         value_names=frozenset(read & set(items)),
     )
     return template, []
@@ -636,16 +852,24 @@ def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, float]]:
                 continue
             value = level.get("value")
             if isinstance(value, bool) or not isinstance(value, int | float | str):
-                check.add(f"{level_path}.value", "must be a number or text", "应为数字或文字",
-                          "type")
+                check.add(
+                    f"{level_path}.value", "must be a number or text", "应为数字或文字", "type"
+                )
                 continue
             if value in mapping:
-                check.add(f"{level_path}.value", f"value {value!r} appears twice",
-                          f"值 {value!r} 重复", "duplicate")
+                check.add(
+                    f"{level_path}.value",
+                    f"value {value!r} appears twice",
+                    f"值 {value!r} 重复",
+                    "duplicate",
+                )
             if "label" in level:
                 check.label(level["label"], f"{level_path}.label")
-            score = check.number(level.get("score"), f"{level_path}.score", minimum=0) if (
-                "score" in level) else None
+            score = (
+                check.number(level.get("score"), f"{level_path}.score", minimum=0)
+                if ("score" in level)
+                else None
+            )
             if score is not None:
                 mapping[value] = score
         scales[str(name)] = mapping
@@ -654,8 +878,12 @@ def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, float]]:
 
 def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, float]:
     if not isinstance(raw, list) or not raw:
-        check.add(path, "a choice item needs a non-empty list of choices",
-                  "选择项需要非空的选项列表", "required")
+        check.add(
+            path,
+            "a choice item needs a non-empty list of choices",
+            "选择项需要非空的选项列表",
+            "required",
+        )
         return {}
     mapping: dict[Any, float] = {}
     for index, choice in enumerate(raw):
@@ -667,8 +895,12 @@ def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, float]:
             check.add(f"{choice_path}.value", "must be a number or text", "应为数字或文字", "type")
             continue
         if value in mapping:
-            check.add(f"{choice_path}.value", f"value {value!r} appears twice",
-                      f"值 {value!r} 重复", "duplicate")
+            check.add(
+                f"{choice_path}.value",
+                f"value {value!r} appears twice",
+                f"值 {value!r} 重复",
+                "duplicate",
+            )
         if "label" in choice:
             check.label(choice["label"], f"{choice_path}.label")
         score = check.number(choice.get("score"), f"{choice_path}.score", minimum=0)
@@ -691,32 +923,53 @@ def _grades(check: _Checker, raw: Any) -> list[tuple[str, float]]:
             continue
         name = grade.get("grade")
         if not isinstance(name, str) or not name.strip():
-            check.add(f"{path}.grade", "must be a name such as S, A or B", "应为等级名称，如 S、A、B",
-                      "type")
+            check.add(
+                f"{path}.grade",
+                "must be a name such as S, A or B",
+                "应为等级名称，如 S、A、B",
+                "type",
+            )
             continue
         if name in names:
-            check.add(f"{path}.grade", f"grade {name} appears twice", f"等级 {name} 重复",
-                      "duplicate")
+            check.add(
+                f"{path}.grade", f"grade {name} appears twice", f"等级 {name} 重复", "duplicate"
+            )
         names.add(name)
-        minimum = check.number(grade.get("min"), f"{path}.min", minimum=0) if "min" in grade \
-            else None
+        minimum = (
+            check.number(grade.get("min"), f"{path}.min", minimum=0) if "min" in grade else None
+        )
         if minimum is None:
             continue
         if minimum in mins:
-            check.add(f"{path}.min", f"another grade also starts at {minimum:g}",
-                      f"另一个等级也从 {minimum:g} 开始", "duplicate")
+            check.add(
+                f"{path}.min",
+                f"another grade also starts at {minimum:g}",
+                f"另一个等级也从 {minimum:g} 开始",
+                "duplicate",
+            )
         mins.add(minimum)
         grades.append((name, minimum))
     if grades and min(m for _, m in grades) != 0:
         lowest = min(m for _, m in grades)
-        check.add("grades", f"the lowest grade must start at 0 (it starts at {lowest:g}), so "
-                  "every total gets a grade", f"最低等级必须从 0 开始（当前为 {lowest:g}），"
-                  "以保证每个总分都有等级", "grades_start")
+        check.add(
+            "grades",
+            f"the lowest grade must start at 0 (it starts at {lowest:g}), so "
+            "every total gets a grade",
+            f"最低等级必须从 0 开始（当前为 {lowest:g}），以保证每个总分都有等级",
+            "grades_start",
+        )
     return grades
 
 
-def _scoring(check: _Checker, raw: Any, path: str, kind: str | None, key: str,
-             value_types: Mapping[str, str], formula) -> Scoring | None:
+def _scoring(
+    check: _Checker,
+    raw: Any,
+    path: str,
+    kind: str | None,
+    key: str,
+    value_types: Mapping[str, str],
+    formula,
+) -> Scoring | None:
     if not isinstance(raw, Mapping):
         if raw is not None:
             check.add(path, "must be an object with a method", "应为包含 method 的对象", "type")
@@ -728,8 +981,9 @@ def _scoring(check: _Checker, raw: Any, path: str, kind: str | None, key: str,
     values: dict[str, Any] = {"method": method}
     for name in ("cap", "floor", "base", "per_unit"):
         if name in raw:
-            number = check.number(raw[name], f"{path}.{name}", minimum=0 if name != "base"
-                                  else None)
+            number = check.number(
+                raw[name], f"{path}.{name}", minimum=0 if name != "base" else None
+            )
             if number is not None:
                 values[name] = number
     if "cap" in values:
@@ -758,16 +1012,24 @@ def _scoring(check: _Checker, raw: Any, path: str, kind: str | None, key: str,
                     score = check.number(band.get("score"), f"{band_path}.score", minimum=0)
                     if low is not None and score is not None:
                         if any(low == existing for existing, _ in parsed):
-                            check.add(f"{band_path}.min", f"another band also starts at {low:g}",
-                                      f"另一档也从 {low:g} 开始", "duplicate")
+                            check.add(
+                                f"{band_path}.min",
+                                f"another band also starts at {low:g}",
+                                f"另一档也从 {low:g} 开始",
+                                "duplicate",
+                            )
                         parsed.append((low, score))
             values["bands"] = tuple(sorted(parsed, key=lambda b: -b[0]))
     if method == "linear":
         points = raw.get("points")
         parsed = []
         if not isinstance(points, list) or len(points) < 2:
-            check.add(f"{path}.points", "needs at least two points [x, score]",
-                      "至少需要两个点 [x, 分数]", "required")
+            check.add(
+                f"{path}.points",
+                "needs at least two points [x, score]",
+                "至少需要两个点 [x, 分数]",
+                "required",
+            )
         else:
             for index, point in enumerate(points):
                 point_path = f"{path}.points[{index}]"
@@ -778,8 +1040,9 @@ def _scoring(check: _Checker, raw: Any, path: str, kind: str | None, key: str,
                 y = check.number(point[1], f"{point_path}[1]")
                 if x is not None and y is not None:
                     if parsed and x <= parsed[-1][0]:
-                        check.add(f"{point_path}[0]", "x values must increase",
-                                  "x 值必须递增", "order")
+                        check.add(
+                            f"{point_path}[0]", "x values must increase", "x 值必须递增", "order"
+                        )
                     parsed.append((x, y))
             values["points"] = tuple(parsed)
     if method == "formula":
@@ -791,7 +1054,11 @@ def _scoring(check: _Checker, raw: Any, path: str, kind: str | None, key: str,
             names |= {"actual": actual_type, "target": "number"}
             compiled = formula(raw["formula"], f"{path}.formula", names, key)
             if compiled is not None and compiled.result_type not in ("number", "any"):
-                check.add(f"{path}.formula", "must give a number (the score)",
-                          "结果应为数字（分数）", "formula_type")
+                check.add(
+                    f"{path}.formula",
+                    "must give a number (the score)",
+                    "结果应为数字（分数）",
+                    "formula_type",
+                )
             values["formula"] = compiled
     return Scoring(**values)

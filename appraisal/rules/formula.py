@@ -43,8 +43,17 @@ CONSTANTS = {"true": True, "false": False}
 
 # Characters that make text look other than it is: bidi controls, zero-width characters.
 INVISIBLE = {
-    *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200C, 0x200D, 0x200E, 0x200F,
-    0x061C, 0xFEFF, 0x2060, 0x180E,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x061C,
+    0xFEFF,
+    0x2060,
+    0x180E,
 }
 
 # What a Chinese keyboard types for operators and quotes, read as their ASCII forms.
@@ -71,7 +80,12 @@ FORBIDDEN = {
     ast.Slice: ("Slices", "切片"),
 }
 BINARY = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
     ast.Pow: "**",
 }
 COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -92,12 +106,29 @@ class _Slow(Exception):
 class Formula:
     """A checked, compiled formula. Immutable and safe to share between threads."""
 
-    __slots__ = ("_fast", "_param_types", "_params", "_safe", "functions", "names", "owner",
-                 "result_type", "source")
+    __slots__ = (
+        "_fast",
+        "_param_types",
+        "_params",
+        "_safe",
+        "functions",
+        "names",
+        "owner",
+        "result_type",
+        "source",
+    )
 
-    def __init__(self, source: str, params: tuple[str, ...], param_types: tuple[str, ...],
-                 functions: frozenset[str], result_type: str, owner: str | None,
-                 fast: Callable[[Mapping[str, Any]], Any], safe: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        source: str,
+        params: tuple[str, ...],
+        param_types: tuple[str, ...],
+        functions: frozenset[str],
+        result_type: str,
+        owner: str | None,
+        fast: Callable[[Mapping[str, Any]], Any],
+        safe: Callable[..., Any],
+    ) -> None:
         self.source = source
         self.names = frozenset(params)
         self.functions = functions
@@ -115,7 +146,7 @@ class Formula:
         """The value (None when it depends on a blank), or a FormulaError."""
         try:
             return self._fast(values)
-        except Exception:  # noqa: BLE001 - anything unusual is decided by the safe path
+        except Exception:
             return self._evaluate_safe(values)
 
     def _owner_params(self) -> dict[str, str]:
@@ -125,9 +156,16 @@ class Formula:
 
     def _evaluate_safe(self, values: Mapping[str, Any]) -> Any:
         if not isinstance(values, Mapping):
-            raise FormulaError("type", "value_type", None, self.source, name="values",
-                               expected="a mapping of names to values", expected_zh="名称到值的映射",
-                               given=type(values).__name__)
+            raise FormulaError(
+                "type",
+                "value_type",
+                None,
+                self.source,
+                name="values",
+                expected="a mapping of names to values",
+                expected_zh="名称到值的映射",
+                given=type(values).__name__,
+            )
         if any(name not in values for name in self._params):
             values = {normalize_name(str(k)): v for k, v in values.items()}
         args = [
@@ -139,24 +177,45 @@ class Formula:
         except FormulaError:
             raise
         except EvaluationProblem as problem:
-            raise FormulaError("evaluation", "evaluation", None, self.source, detail=problem.en,
-                               detail_zh=problem.zh, **self._owner_params()) from None
+            raise FormulaError(
+                "evaluation",
+                "evaluation",
+                None,
+                self.source,
+                detail=problem.en,
+                detail_zh=problem.zh,
+                **self._owner_params(),
+            ) from None
         except ZeroDivisionError:
-            raise FormulaError("evaluation", "division_by_zero", None, self.source,
-                               **self._owner_params()) from None
+            raise FormulaError(
+                "evaluation", "division_by_zero", None, self.source, **self._owner_params()
+            ) from None
         except (OverflowError, MemoryError, RecursionError):
-            raise FormulaError("limit", "not_finite", None, self.source,
-                               **self._owner_params()) from None
+            raise FormulaError(
+                "limit", "not_finite", None, self.source, **self._owner_params()
+            ) from None
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise FormulaError("evaluation", "evaluation", None, self.source,
-                               detail=f"cannot work this out: {type(exc).__name__}",
-                               detail_zh="无法计算", **self._owner_params()) from None
+            raise FormulaError(
+                "evaluation",
+                "evaluation",
+                None,
+                self.source,
+                detail=f"cannot work this out: {type(exc).__name__}",
+                detail_zh="无法计算",
+                **self._owner_params(),
+            ) from None
         if isinstance(result, float) and not math.isfinite(result):
             raise FormulaError("limit", "not_finite", None, self.source, **self._owner_params())
         if isinstance(result, list):
-            raise FormulaError("type", "evaluation", None, self.source,
-                               detail="the result is a list, not a single value",
-                               detail_zh="结果是列表而不是单个值", **self._owner_params())
+            raise FormulaError(
+                "type",
+                "evaluation",
+                None,
+                self.source,
+                detail="the result is a list, not a single value",
+                detail_zh="结果是列表而不是单个值",
+                **self._owner_params(),
+            )
         return result
 
 
@@ -199,9 +258,16 @@ def _convert(name: str, kind: str, value: Any, source: str) -> Any:
         else:
             ok = items
     if ok is None:
-        raise FormulaError("type", "value_type", None, source, name=name,
-                           expected=type_name(kind), expected_zh=type_name(kind, "zh"),
-                           given=_short(value))
+        raise FormulaError(
+            "type",
+            "value_type",
+            None,
+            source,
+            name=name,
+            expected=type_name(kind),
+            expected_zh=type_name(kind, "zh"),
+            given=_short(value),
+        )
     return ok
 
 
@@ -229,9 +295,7 @@ def _pow(base: float, exponent: float) -> float:
     if abs(exponent) > MAX_EXPONENT:
         raise EvaluationProblem("the power is too large", "乘方的指数过大")
     if base < 0 and exponent != int(exponent):
-        raise EvaluationProblem(
-            "a negative number has no fractional power", "负数不能求小数次方"
-        )
+        raise EvaluationProblem("a negative number has no fractional power", "负数不能求小数次方")
     return math.pow(base, exponent)
 
 
@@ -348,9 +412,22 @@ def _if(condition: Any, then: Callable[[], Any], otherwise: Callable[[], Any]) -
 
 
 _RUNTIME: dict[str, Any] = {
-    "_Slow": _Slow, "_fnum": _fnum, "_nb": _nb, "_pow": _pow, "_days": _days,
-    "_chain": _chain, "_and": _and, "_or": _or, "_not": _not, "_neg": _neg, "_if": _if,
-    "_truth": _truth, "_isfinite": math.isfinite, "_float": float, "_str": str, "_bool": bool,
+    "_Slow": _Slow,
+    "_fnum": _fnum,
+    "_nb": _nb,
+    "_pow": _pow,
+    "_days": _days,
+    "_chain": _chain,
+    "_and": _and,
+    "_or": _or,
+    "_not": _not,
+    "_neg": _neg,
+    "_if": _if,
+    "_truth": _truth,
+    "_isfinite": math.isfinite,
+    "_float": float,
+    "_str": str,
+    "_bool": bool,
     "_date": dt.date,
     **{f"_op{index}": _arith(op) for index, op in enumerate(BINARY.values())},
     **{f"_f_{name}": spec.impl for name, spec in FUNCTIONS.items()},
@@ -375,8 +452,9 @@ class _Typed:
 
 
 class _Compiler:
-    def __init__(self, source: str, names: Mapping[str, str], column_map: list[int],
-                 lines: list[str]) -> None:
+    def __init__(
+        self, source: str, names: Mapping[str, str], column_map: list[int], lines: list[str]
+    ) -> None:
         self.source = source
         self.names = names
         self.column_map = column_map
@@ -459,26 +537,44 @@ class _Compiler:
             value = CONSTANTS[name.lower()]
             return _Typed("bool", repr(value), repr(value), literal=value, is_literal=True)
         if name.upper() in FUNCTIONS:
-            raise self.error("syntax", "syntax", node, detail=f"`{node.id}` is a function: "
-                             f"write {name.upper()}( … )", detail_zh=f"`{node.id}` 是函数，"
-                             f"请写成 {name.upper()}( … )")
+            raise self.error(
+                "syntax",
+                "syntax",
+                node,
+                detail=f"`{node.id}` is a function: write {name.upper()}( … )",
+                detail_zh=f"`{node.id}` 是函数，请写成 {name.upper()}( … )",
+            )
         hint = _closest(name, [*self.names, *CONSTANTS])
         if hint:
             raise self.error("unknown_name", "unknown_name_hint", node, name=node.id, hint=hint)
         raise self.error("unknown_name", "unknown_name", node, name=node.id)
 
     def _operand_error(self, node: ast.AST, operand: ast.AST, typed: _Typed) -> FormulaError:
-        what = {"text": ("Text", "文字"), "bool": ("A yes/no value", "是/否值"),
-                "list": ("A list", "列表"), "date": ("A date", "日期")}[typed.type]
-        return self.error("type", "type_arith", node, what=what[0], what_zh=what[1],
-                          operand=_describe(operand), type_name=type_name(typed.type),
-                          type_name_zh=type_name(typed.type, "zh"))
+        what = {
+            "text": ("Text", "文字"),
+            "bool": ("A yes/no value", "是/否值"),
+            "list": ("A list", "列表"),
+            "date": ("A date", "日期"),
+        }[typed.type]
+        return self.error(
+            "type",
+            "type_arith",
+            node,
+            what=what[0],
+            what_zh=what[1],
+            operand=_describe(operand),
+            type_name=type_name(typed.type),
+            type_name_zh=type_name(typed.type, "zh"),
+        )
 
     def binary(self, node: ast.BinOp) -> _Typed:
         op = BINARY.get(type(node.op))
         if op is None:
-            raise self.forbidden(node, f"The operator `{_operator_text(node.op)}`",
-                                 f"运算符 `{_operator_text(node.op)}`")
+            raise self.forbidden(
+                node,
+                f"The operator `{_operator_text(node.op)}`",
+                f"运算符 `{_operator_text(node.op)}`",
+            )
         left, right = self.check(node.left), self.check(node.right)
         blank = left.may_be_blank or right.may_be_blank
         helper = _ARITH_HELPER[op]
@@ -501,8 +597,9 @@ class _Compiler:
         if isinstance(node.op, ast.Not):
             if operand.type in ("text", "list", "date"):
                 raise self._operand_error(node, node.operand, operand)
-            return _Typed("bool", f"(not {operand.fast})", f"_not({operand.safe})",
-                          operand.may_be_blank)
+            return _Typed(
+                "bool", f"(not {operand.fast})", f"_not({operand.safe})", operand.may_be_blank
+            )
         if isinstance(node.op, ast.Invert):
             raise self.forbidden(node, "The operator `~`", "运算符 `~`")
         if operand.type not in ("number", "any"):
@@ -512,14 +609,21 @@ class _Compiler:
         if operand.is_literal:
             value = -operand.literal
             return _Typed("number", repr(value), repr(value), literal=value, is_literal=True)
-        return _Typed("number", f"(-{operand.fast})", f"_neg({operand.safe})",
-                      operand.may_be_blank)
+        return _Typed("number", f"(-{operand.fast})", f"_neg({operand.safe})", operand.may_be_blank)
 
     def _condition(self, node: ast.AST, typed: _Typed) -> str:
         if typed.type in ("text", "list", "date"):
-            raise self.error("type", "type_argument", node, position=1, name="IF",
-                             expected="a yes/no value", expected_zh="是/否值",
-                             given=type_name(typed.type), given_zh=type_name(typed.type, "zh"))
+            raise self.error(
+                "type",
+                "type_argument",
+                node,
+                position=1,
+                name="IF",
+                expected="a yes/no value",
+                expected_zh="是/否值",
+                given=type_name(typed.type),
+                given_zh=type_name(typed.type, "zh"),
+            )
         return typed.fast if typed.type == "bool" else f"_truth({typed.fast})"
 
     def boolean(self, node: ast.BoolOp) -> _Typed:
@@ -528,8 +632,11 @@ class _Compiler:
             self._condition(value_node, typed)
         joiner = " and " if isinstance(node.op, ast.And) else " or "
         helper = "_and" if isinstance(node.op, ast.And) else "_or"
-        fast = "(" + joiner.join(
-            v.fast if v.type == "bool" else f"_bool({v.fast})" for v in values) + ")"
+        fast = (
+            "("
+            + joiner.join(v.fast if v.type == "bool" else f"_bool({v.fast})" for v in values)
+            + ")"
+        )
         safe = values[0].safe
         for value in values[1:]:
             safe = f"{helper}(lambda: {safe}, lambda: {value.safe})"
@@ -546,17 +653,32 @@ class _Compiler:
         for op, left, right in zip(ops, operands, operands[1:], strict=False):
             kinds = {left.type, right.type} - {"any"}
             if "list" in kinds or len(kinds) > 1:
-                raise self.error("type", "type_compare", node, left=type_name(left.type),
-                                 right=type_name(right.type), left_zh=type_name(left.type, "zh"),
-                                 right_zh=type_name(right.type, "zh"))
+                raise self.error(
+                    "type",
+                    "type_compare",
+                    node,
+                    left=type_name(left.type),
+                    right=type_name(right.type),
+                    left_zh=type_name(left.type, "zh"),
+                    right_zh=type_name(right.type, "zh"),
+                )
             if op not in ("==", "!=") and kinds == {"bool"}:
-                raise self.error("type", "type_compare", node, left=type_name("bool"),
-                                 right=type_name("bool"), left_zh=type_name("bool", "zh"),
-                                 right_zh=type_name("bool", "zh"))
+                raise self.error(
+                    "type",
+                    "type_compare",
+                    node,
+                    left=type_name("bool"),
+                    right=type_name("bool"),
+                    left_zh=type_name("bool", "zh"),
+                    right_zh=type_name("bool", "zh"),
+                )
         fast = operands[0].fast + "".join(
-            f" {op} {operand.fast}" for op, operand in zip(ops, operands[1:], strict=True))
-        rest = ", ".join(f"({op!r}, lambda: {operand.safe})"
-                         for op, operand in zip(ops, operands[1:], strict=True))
+            f" {op} {operand.fast}" for op, operand in zip(ops, operands[1:], strict=True)
+        )
+        rest = ", ".join(
+            f"({op!r}, lambda: {operand.safe})"
+            for op, operand in zip(ops, operands[1:], strict=True)
+        )
         safe = f"_chain({operands[0].safe}, [{rest}])"
         blank = any(o.may_be_blank for o in operands)
         if any(o.type == "any" for o in operands):
@@ -583,8 +705,7 @@ class _Compiler:
         if spec is None:
             hint = _closest(name, list(FUNCTIONS))
             if hint:
-                raise self.error("unknown_name", "unknown_function_hint", node, name=raw,
-                                 hint=hint)
+                raise self.error("unknown_name", "unknown_function_hint", node, name=raw, hint=hint)
             raise self.error("unknown_name", "unknown_function", node, name=raw)
         if node.keywords:
             raise self.error("syntax", "keyword_args", node, name=name)
@@ -593,8 +714,15 @@ class _Compiler:
                 raise self.forbidden(arg, "`*` unpacking", "`*` 展开")
         count = len(node.args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-            raise self.error("syntax", "arity", node, name=name, given=count,
-                             expected=_arity_text(spec), expected_zh=_arity_text(spec, "zh"))
+            raise self.error(
+                "syntax",
+                "arity",
+                node,
+                name=name,
+                given=count,
+                expected=_arity_text(spec),
+                expected_zh=_arity_text(spec, "zh"),
+            )
         self.functions.add(name)
         if name == "IF":
             return self.conditional(*node.args)
@@ -623,14 +751,34 @@ class _Compiler:
         if typed.type not in allowed:
             shown = "numbers or a list" if expected == "numbers" else type_name(expected)
             shown_zh = "数字或列表" if expected == "numbers" else type_name(expected, "zh")
-            raise self.error("type", "type_argument", node, position=index + 1, name=spec.name,
-                             expected=shown, expected_zh=shown_zh,
-                             given=type_name(typed.type), given_zh=type_name(typed.type, "zh"))
-        if typed.type == "list" and expected in ("numbers",) and typed.literal is not None:
-            if any(isinstance(v, str) for v in typed.literal):
-                raise self.error("type", "type_argument", node, position=index + 1,
-                                 name=spec.name, expected="numbers", expected_zh="数字",
-                                 given=type_name("text"), given_zh=type_name("text", "zh"))
+            raise self.error(
+                "type",
+                "type_argument",
+                node,
+                position=index + 1,
+                name=spec.name,
+                expected=shown,
+                expected_zh=shown_zh,
+                given=type_name(typed.type),
+                given_zh=type_name(typed.type, "zh"),
+            )
+        literal_text = (
+            typed.type == "list"
+            and typed.literal is not None
+            and any(isinstance(v, str) for v in typed.literal)
+        )
+        if typed.type == "list" and expected == "numbers" and literal_text:
+            raise self.error(
+                "type",
+                "type_argument",
+                node,
+                position=index + 1,
+                name=spec.name,
+                expected="numbers",
+                expected_zh="数字",
+                given=type_name("text"),
+                given_zh=type_name("text", "zh"),
+            )
 
     @staticmethod
     def _result_type(name: str, args: list[_Typed]) -> str:
@@ -699,23 +847,29 @@ def _short_text(value: Any) -> str:
 
 
 def _operator_text(op: ast.AST) -> str:
-    return {ast.MatMult: "@", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^",
-            ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), "?")
+    return {
+        ast.MatMult: "@",
+        ast.BitOr: "|",
+        ast.BitAnd: "&",
+        ast.BitXor: "^",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+    }.get(type(op), "?")
 
 
 # -- before parsing --------------------------------------------------------------------------
 
 
 def _prepare(source: str) -> tuple[str, list[int]]:
-    """NFKC per character (full-width brackets and commas typed with a Chinese IME become
-    ASCII, and × ÷ “ ” are read as * / "), with each normalised character's original column; refuses invisible characters."""
+    """NFKC per character, so full-width brackets and commas typed with a Chinese IME become
+    ASCII (and × ÷ “ ” are read as * / "); keeps each character's original column for error
+    messages, and refuses invisible characters."""
     out: list[str] = []
     columns: list[int] = []
     for column, char in enumerate(source):
         code = ord(char)
         if code in INVISIBLE or (unicodedata.category(char) == "Cc" and char not in "\t\n\r"):
-            raise FormulaError("syntax", "bad_character", column + 1, source,
-                               char=f"U+{code:04X}")
+            raise FormulaError("syntax", "bad_character", column + 1, source, char=f"U+{code:04X}")
         normal = TYPED_ALIASES.get(char) or unicodedata.normalize("NFKC", char)
         out.append(normal)
         columns.extend([column] * len(normal))
@@ -723,8 +877,31 @@ def _prepare(source: str) -> tuple[str, list[int]]:
     return "".join(out), columns
 
 
-_UNARY_BEFORE = {None, "(", "[", ",", "if", "else", "and", "or", "not", "+", "-", "*", "/",
-                 "//", "%", "**", "==", "!=", "<", "<=", ">", ">=", "~"}
+_UNARY_BEFORE = {
+    None,
+    "(",
+    "[",
+    ",",
+    "if",
+    "else",
+    "and",
+    "or",
+    "not",
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "~",
+}
 
 
 def _precheck(text: str, source: str, columns: list[int]) -> None:
@@ -736,13 +913,16 @@ def _precheck(text: str, source: str, columns: list[int]) -> None:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             string = token.string
             column = columns[min(token.start[1], len(columns) - 1)] + 1
-            if token.type == tokenize.OP or (token.type == tokenize.NAME and string in (
-                    "not", "and", "or", "if", "else", "lambda")):
+            if token.type == tokenize.OP or (
+                token.type == tokenize.NAME
+                and string in ("not", "and", "or", "if", "else", "lambda")
+            ):
                 if string in "([{":
                     depth += 1
                     if depth > MAX_BRACKET_DEPTH:
-                        raise FormulaError("limit", "too_deep", column, source,
-                                           limit=MAX_BRACKET_DEPTH)
+                        raise FormulaError(
+                            "limit", "too_deep", column, source, limit=MAX_BRACKET_DEPTH
+                        )
                 elif string in ")]}":
                     depth -= 1
                 elif string not in (",", ":"):
@@ -750,8 +930,7 @@ def _precheck(text: str, source: str, columns: list[int]) -> None:
                 if string in ("-", "+", "~", "not") and previous in _UNARY_BEFORE:
                     unary_run += 1
                     if unary_run > MAX_UNARY_RUN:
-                        raise FormulaError("limit", "too_deep", column, source,
-                                           limit=MAX_UNARY_RUN)
+                        raise FormulaError("limit", "too_deep", column, source, limit=MAX_UNARY_RUN)
                 else:
                     unary_run = 0
                 conditionals += string == "if"
@@ -759,13 +938,24 @@ def _precheck(text: str, source: str, columns: list[int]) -> None:
                     raise FormulaError("limit", "too_big", column, source, limit=MAX_OPERATORS)
             else:
                 unary_run = 0
-            if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER,
-                                  tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT):
+            if token.type not in (
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.ENDMARKER,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.COMMENT,
+            ):
                 previous = string
-    except tokenize.TokenError as exc:
-        raise FormulaError("syntax", "syntax", len(source), source,
-                           detail="a bracket or quote is not closed",
-                           detail_zh="括号或引号没有闭合") from None
+    except tokenize.TokenError:
+        raise FormulaError(
+            "syntax",
+            "syntax",
+            len(source),
+            source,
+            detail="a bracket or quote is not closed",
+            detail_zh="括号或引号没有闭合",
+        ) from None
     except (SyntaxError, IndentationError) as exc:
         raise _syntax_error(exc, source, columns) from None
     except (RecursionError, MemoryError, ValueError):
@@ -775,9 +965,14 @@ def _precheck(text: str, source: str, columns: list[int]) -> None:
 def _syntax_error(exc: SyntaxError, source: str, columns: list[int]) -> FormulaError:
     offset = (exc.offset or 1) - 1
     column = columns[min(max(offset, 0), len(columns) - 1)] + 1
-    return FormulaError("syntax", "syntax", column, source,
-                        detail="check the brackets, commas and operators around it",
-                        detail_zh="请检查该处附近的括号、逗号和运算符")
+    return FormulaError(
+        "syntax",
+        "syntax",
+        column,
+        source,
+        detail="check the brackets, commas and operators around it",
+        detail_zh="请检查该处附近的括号、逗号和运算符",
+    )
 
 
 def _measure(tree: ast.AST, source: str) -> None:
@@ -804,11 +999,20 @@ def compile_formula(source: str, names: Mapping[str, str], owner: str | None = N
     or output key) is named in evaluation errors such as a division by zero.
     """
     if not isinstance(source, str):
-        raise FormulaError("type", "value_type", None, "", name="formula", expected="text",
-                           expected_zh="文字", given=_short(source))
+        raise FormulaError(
+            "type",
+            "value_type",
+            None,
+            "",
+            name="formula",
+            expected="text",
+            expected_zh="文字",
+            given=_short(source),
+        )
     if len(source) > MAX_SOURCE:
-        raise FormulaError("limit", "too_long", MAX_SOURCE + 1, source[:80],
-                           length=len(source), limit=MAX_SOURCE)
+        raise FormulaError(
+            "limit", "too_long", MAX_SOURCE + 1, source[:80], length=len(source), limit=MAX_SOURCE
+        )
     if not source.strip():
         raise FormulaError("syntax", "empty", 1, source)
     normalized_names: dict[str, str] = {}
@@ -839,8 +1043,9 @@ def compile_formula(source: str, names: Mapping[str, str], owner: str | None = N
     params = tuple(compiler.params)
     param_types = tuple(compiler.params.values())
     fast, safe = _generate(params, param_types, typed)
-    return Formula(source, params, param_types, frozenset(compiler.functions), typed.type,
-                   owner, fast, safe)
+    return Formula(
+        source, params, param_types, frozenset(compiler.functions), typed.type, owner, fast, safe
+    )
 
 
 def _generate(params: tuple[str, ...], kinds: tuple[str, ...], typed: _Typed):

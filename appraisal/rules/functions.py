@@ -7,6 +7,7 @@ compiler turns into a conditional so only the chosen branch is evaluated.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -234,7 +235,7 @@ def _interp(x, xs, ys):
         return None
     xs = [_number(v, 2, "INTERP") for v in xs]
     ys = [_number(v, 3, "INTERP") for v in ys]
-    if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(xs)):
         raise EvaluationProblem(
             "INTERP needs the x values in increasing order", "INTERP 的 x 值必须递增"
         )
@@ -243,8 +244,9 @@ def _interp(x, xs, ys):
         return ys[0]
     if x >= xs[-1]:
         return ys[-1]
-    for (x0, y0), (x1, y1) in zip(zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True),
-                                  strict=True):
+    for (x0, y0), (x1, y1) in zip(
+        zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=True
+    ):
         if x0 <= x <= x1:
             return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
     return ys[-1]  # pragma: no cover - unreachable with increasing xs
@@ -257,7 +259,7 @@ def _progressive(amount, thresholds, rates):
     amount = _number(amount, 1, "PROGRESSIVE")
     bounds = [_number(t, 2, "PROGRESSIVE") for t in thresholds]
     rates = [_number(r, 3, "PROGRESSIVE") for r in rates]
-    if any(b <= a for a, b in zip(bounds, bounds[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(bounds)):
         raise EvaluationProblem(
             "PROGRESSIVE needs the thresholds in increasing order",
             "PROGRESSIVE 的门槛必须递增",
@@ -286,84 +288,283 @@ def _if(condition, then, otherwise):  # only for the catalogue; IF is compiled l
     return then if condition else otherwise
 
 
-def _spec(name, impl, params, min_args, max_args, arg_types, returns, en, zh, examples=(),
-          may_be_blank=True):
-    return FunctionSpec(name, impl, tuple(params), min_args, max_args, tuple(arg_types), returns,
-                        {"en": en, "zh": zh}, tuple(examples), may_be_blank)
+def _spec(
+    name,
+    impl,
+    params,
+    min_args,
+    max_args,
+    arg_types,
+    returns,
+    en,
+    zh,
+    examples=(),
+    may_be_blank=True,
+):
+    return FunctionSpec(
+        name,
+        impl,
+        tuple(params),
+        min_args,
+        max_args,
+        tuple(arg_types),
+        returns,
+        {"en": en, "zh": zh},
+        tuple(examples),
+        may_be_blank,
+    )
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in [
-        _spec("IF", _if, ["condition", "then", "otherwise"], 3, 3, ["bool", "any", "any"], "any",
-              "The second value when the condition holds, else the third. Only the chosen "
-              "value is worked out.",
-              "条件成立时取第二个值，否则取第三个值；只计算被选中的值。",
-              [("IF(3 > 2, 'yes', 'no')", "'yes'"), ("IF(0 == 0, 0, 1 / 0)", "0")]),
-        _spec("MIN", _min, ["value", "…"], 1, None, ["numbers"], "number",
-              "The smallest value; blanks are skipped.", "最小值，空值跳过。",
-              [("MIN(3, 1, 2)", "1"), ("MIN([4, 5], 6)", "4")]),
-        _spec("MAX", _max, ["value", "…"], 1, None, ["numbers"], "number",
-              "The largest value; blanks are skipped.", "最大值，空值跳过。",
-              [("MAX(3, 1, 2)", "3")]),
-        _spec("SUM", _sum, ["value", "…"], 1, None, ["numbers"], "number",
-              "The total; blanks are skipped.", "求和，空值跳过。",
-              [("SUM(1, 2, 3.5)", "6.5"), ("SUM([1, 2], 3)", "6")]),
-        _spec("AVG", _avg, ["value", "…"], 1, None, ["numbers"], "number",
-              "The average; blanks are skipped.", "平均值，空值跳过。",
-              [("AVG(80, 90, 100)", "90")]),
-        _spec("COUNT", _count, ["value", "…"], 1, None, ["any"], "number",
-              "How many values are not blank.", "非空值的个数。",
-              [("COUNT(1, 2, 3)", "3")], may_be_blank=False),
-        _spec("ROUND", _round, ["x", "digits=0"], 1, 2, ["number", "number"], "number",
-              "Round to the given decimals, halves away from zero (as in Excel).",
-              "四舍五入到指定小数位（与 Excel 相同，.5 远离零进位）。",
-              [("ROUND(2.345, 2)", "2.35"), ("ROUND(-2.5)", "-3"), ("ROUND(1234, -2)", "1200")]),
-        _spec("ROUNDUP", _roundup, ["x", "digits=0"], 1, 2, ["number", "number"], "number",
-              "Round away from zero.", "向远离零的方向进位。",
-              [("ROUNDUP(2.301, 1)", "2.4"), ("ROUNDUP(-2.301, 1)", "-2.4")]),
-        _spec("ROUNDDOWN", _rounddown, ["x", "digits=0"], 1, 2, ["number", "number"], "number",
-              "Round towards zero.", "向零的方向舍去。",
-              [("ROUNDDOWN(2.399, 1)", "2.3")]),
-        _spec("FLOOR", _floor, ["x", "step=1"], 1, 2, ["number", "number"], "number",
-              "Round down to a multiple of the step.", "向下取到步长的整数倍。",
-              [("FLOOR(7.8)", "7"), ("FLOOR(17, 5)", "15")]),
-        _spec("CEIL", _ceil, ["x", "step=1"], 1, 2, ["number", "number"], "number",
-              "Round up to a multiple of the step.", "向上取到步长的整数倍。",
-              [("CEIL(7.2)", "8"), ("CEIL(17, 5)", "20")]),
-        _spec("ABS", _abs, ["x"], 1, 1, ["number"], "number",
-              "The value without its sign.", "绝对值。", [("ABS(-4)", "4")]),
-        _spec("CLAMP", _clamp, ["x", "low", "high"], 3, 3, ["number"], "number",
-              "Keep x between low and high.", "把 x 限制在下限与上限之间。",
-              [("CLAMP(130, 0, 120)", "120")]),
-        _spec("RATIO", _ratio, ["a", "b", "default=0"], 2, 3, ["number", "number", "any"],
-              "number", "a / b, or the default when b is 0 or blank.",
-              "a ÷ b；b 为 0 或空时取默认值。",
-              [("RATIO(90, 100)", "0.9"), ("RATIO(5, 0)", "0"), ("RATIO(5, 0, 1)", "1")]),
-        _spec("COALESCE", _coalesce, ["x", "default"], 2, None, ["any"], "any",
-              "The first value that is not blank.", "第一个非空值。",
-              [("COALESCE(5, 0)", "5")]),
-        _spec("ISBLANK", _isblank, ["x"], 1, 1, ["any"], "bool",
-              "Whether the value is blank (not yet given).", "判断值是否为空（尚未填写）。",
-              [("ISBLANK(5)", "false")], may_be_blank=False),
-        _spec("BANDS", _bands, ["x", "mins", "values"], 3, 3, ["number", "list", "list"], "any",
-              "The value of the band with the highest minimum at or below x; blank below "
-              "every band.", "取下限不超过 x 的最高档对应的值；低于所有档时为空。",
-              [("BANDS(87, [0, 60, 80, 95], [40, 70, 85, 100])", "85")]),
-        _spec("INTERP", _interp, ["x", "xs", "ys"], 3, 3, ["number", "list", "list"], "number",
-              "Straight-line interpolation through the points; flat beyond the ends.",
-              "按各点线性插值；超出两端时取端点值。",
-              [("INTERP(90, [80, 100], [60, 100])", "80"), ("INTERP(50, [80, 100], [60, 100])",
-                                                            "60")]),
-        _spec("PROGRESSIVE", _progressive, ["amount", "thresholds", "rates"], 3, 3,
-              ["number", "list", "list"], "number",
-              "Progressive brackets, like income tax: each rate applies to the part of the "
-              "amount within its bracket.", "超额累进（类似个税）：每档费率只作用于落在该档内的部分。",
-              [("PROGRESSIVE(250000, [0, 100000, 200000], [0.03, 0.05, 0.08])", "12000")]),
-        _spec("LOOKUP", _lookup, ["key", "keys", "values", "default=blank"], 3, 4,
-              ["any", "list", "list", "any"], "any",
-              "The value standing at the key's place in the keys; the default (or blank) when "
-              "it is not there.", "在键列表中找到 key，返回对应位置的值；找不到时返回默认值（或空）。",
-              [("LOOKUP('A', ['S', 'A', 'B'], [1.5, 1.2, 1.0])", "1.2")]),
+        _spec(
+            "IF",
+            _if,
+            ["condition", "then", "otherwise"],
+            3,
+            3,
+            ["bool", "any", "any"],
+            "any",
+            "The second value when the condition holds, else the third. Only the chosen "
+            "value is worked out.",
+            "条件成立时取第二个值，否则取第三个值；只计算被选中的值。",
+            [("IF(3 > 2, 'yes', 'no')", "'yes'"), ("IF(0 == 0, 0, 1 / 0)", "0")],
+        ),
+        _spec(
+            "MIN",
+            _min,
+            ["value", "…"],
+            1,
+            None,
+            ["numbers"],
+            "number",
+            "The smallest value; blanks are skipped.",
+            "最小值，空值跳过。",
+            [("MIN(3, 1, 2)", "1"), ("MIN([4, 5], 6)", "4")],
+        ),
+        _spec(
+            "MAX",
+            _max,
+            ["value", "…"],
+            1,
+            None,
+            ["numbers"],
+            "number",
+            "The largest value; blanks are skipped.",
+            "最大值，空值跳过。",
+            [("MAX(3, 1, 2)", "3")],
+        ),
+        _spec(
+            "SUM",
+            _sum,
+            ["value", "…"],
+            1,
+            None,
+            ["numbers"],
+            "number",
+            "The total; blanks are skipped.",
+            "求和，空值跳过。",
+            [("SUM(1, 2, 3.5)", "6.5"), ("SUM([1, 2], 3)", "6")],
+        ),
+        _spec(
+            "AVG",
+            _avg,
+            ["value", "…"],
+            1,
+            None,
+            ["numbers"],
+            "number",
+            "The average; blanks are skipped.",
+            "平均值，空值跳过。",
+            [("AVG(80, 90, 100)", "90")],
+        ),
+        _spec(
+            "COUNT",
+            _count,
+            ["value", "…"],
+            1,
+            None,
+            ["any"],
+            "number",
+            "How many values are not blank.",
+            "非空值的个数。",
+            [("COUNT(1, 2, 3)", "3")],
+            may_be_blank=False,
+        ),
+        _spec(
+            "ROUND",
+            _round,
+            ["x", "digits=0"],
+            1,
+            2,
+            ["number", "number"],
+            "number",
+            "Round to the given decimals, halves away from zero (as in Excel).",
+            "四舍五入到指定小数位（与 Excel 相同，.5 远离零进位）。",
+            [("ROUND(2.345, 2)", "2.35"), ("ROUND(-2.5)", "-3"), ("ROUND(1234, -2)", "1200")],
+        ),
+        _spec(
+            "ROUNDUP",
+            _roundup,
+            ["x", "digits=0"],
+            1,
+            2,
+            ["number", "number"],
+            "number",
+            "Round away from zero.",
+            "向远离零的方向进位。",
+            [("ROUNDUP(2.301, 1)", "2.4"), ("ROUNDUP(-2.301, 1)", "-2.4")],
+        ),
+        _spec(
+            "ROUNDDOWN",
+            _rounddown,
+            ["x", "digits=0"],
+            1,
+            2,
+            ["number", "number"],
+            "number",
+            "Round towards zero.",
+            "向零的方向舍去。",
+            [("ROUNDDOWN(2.399, 1)", "2.3")],
+        ),
+        _spec(
+            "FLOOR",
+            _floor,
+            ["x", "step=1"],
+            1,
+            2,
+            ["number", "number"],
+            "number",
+            "Round down to a multiple of the step.",
+            "向下取到步长的整数倍。",
+            [("FLOOR(7.8)", "7"), ("FLOOR(17, 5)", "15")],
+        ),
+        _spec(
+            "CEIL",
+            _ceil,
+            ["x", "step=1"],
+            1,
+            2,
+            ["number", "number"],
+            "number",
+            "Round up to a multiple of the step.",
+            "向上取到步长的整数倍。",
+            [("CEIL(7.2)", "8"), ("CEIL(17, 5)", "20")],
+        ),
+        _spec(
+            "ABS",
+            _abs,
+            ["x"],
+            1,
+            1,
+            ["number"],
+            "number",
+            "The value without its sign.",
+            "绝对值。",
+            [("ABS(-4)", "4")],
+        ),
+        _spec(
+            "CLAMP",
+            _clamp,
+            ["x", "low", "high"],
+            3,
+            3,
+            ["number"],
+            "number",
+            "Keep x between low and high.",
+            "把 x 限制在下限与上限之间。",
+            [("CLAMP(130, 0, 120)", "120")],
+        ),
+        _spec(
+            "RATIO",
+            _ratio,
+            ["a", "b", "default=0"],
+            2,
+            3,
+            ["number", "number", "any"],
+            "number",
+            "a / b, or the default when b is 0 or blank.",
+            "a ÷ b；b 为 0 或空时取默认值。",
+            [("RATIO(90, 100)", "0.9"), ("RATIO(5, 0)", "0"), ("RATIO(5, 0, 1)", "1")],
+        ),
+        _spec(
+            "COALESCE",
+            _coalesce,
+            ["x", "default"],
+            2,
+            None,
+            ["any"],
+            "any",
+            "The first value that is not blank.",
+            "第一个非空值。",
+            [("COALESCE(5, 0)", "5")],
+        ),
+        _spec(
+            "ISBLANK",
+            _isblank,
+            ["x"],
+            1,
+            1,
+            ["any"],
+            "bool",
+            "Whether the value is blank (not yet given).",
+            "判断值是否为空（尚未填写）。",
+            [("ISBLANK(5)", "false")],
+            may_be_blank=False,
+        ),
+        _spec(
+            "BANDS",
+            _bands,
+            ["x", "mins", "values"],
+            3,
+            3,
+            ["number", "list", "list"],
+            "any",
+            "The value of the band with the highest minimum at or below x; blank below every band.",
+            "取下限不超过 x 的最高档对应的值；低于所有档时为空。",
+            [("BANDS(87, [0, 60, 80, 95], [40, 70, 85, 100])", "85")],
+        ),
+        _spec(
+            "INTERP",
+            _interp,
+            ["x", "xs", "ys"],
+            3,
+            3,
+            ["number", "list", "list"],
+            "number",
+            "Straight-line interpolation through the points; flat beyond the ends.",
+            "按各点线性插值；超出两端时取端点值。",
+            [
+                ("INTERP(90, [80, 100], [60, 100])", "80"),
+                ("INTERP(50, [80, 100], [60, 100])", "60"),
+            ],
+        ),
+        _spec(
+            "PROGRESSIVE",
+            _progressive,
+            ["amount", "thresholds", "rates"],
+            3,
+            3,
+            ["number", "list", "list"],
+            "number",
+            "Progressive brackets, like income tax: each rate applies to the part of the "
+            "amount within its bracket.",
+            "超额累进（类似个税）：每档费率只作用于落在该档内的部分。",
+            [("PROGRESSIVE(250000, [0, 100000, 200000], [0.03, 0.05, 0.08])", "12000")],
+        ),
+        _spec(
+            "LOOKUP",
+            _lookup,
+            ["key", "keys", "values", "default=blank"],
+            3,
+            4,
+            ["any", "list", "list", "any"],
+            "any",
+            "The value standing at the key's place in the keys; the default (or blank) when "
+            "it is not there.",
+            "在键列表中找到 key，返回对应位置的值；找不到时返回默认值（或空）。",
+            [("LOOKUP('A', ['S', 'A', 'B'], [1.5, 1.2, 1.0])", "1.2")],
+        ),
     ]
 }

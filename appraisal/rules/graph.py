@@ -26,7 +26,7 @@ def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
             if nxt not in edges:
                 continue
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import math
 from collections import OrderedDict
@@ -50,12 +51,19 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "items": self.items, "sections": self.sections, "base_total": self.base_total,
-            "total": self.total, "grade": self.grade, "veto": self.veto,
+            "items": self.items,
+            "sections": self.sections,
+            "base_total": self.base_total,
+            "total": self.total,
+            "grade": self.grade,
+            "veto": self.veto,
             "outputs": {k: _jsonable(v) for k, v in self.outputs.items()},
-            "missing": self.missing, "complete": self.complete,
-            "missing_inputs": self.missing_inputs, "not_applicable": self.not_applicable,
-            "adjustments": self.adjustments, "errors": self.errors,
+            "missing": self.missing,
+            "complete": self.complete,
+            "missing_inputs": self.missing_inputs,
+            "not_applicable": self.not_applicable,
+            "adjustments": self.adjustments,
+            "errors": self.errors,
             "explanations": _jsonable(self.explanations),
         }
 
@@ -123,8 +131,9 @@ class _Run:
         self.missing.append({"key": key, "rater": rater})
 
     def error(self, where: str, message: str, message_zh: str | None = None, **extra) -> None:
-        self.errors.append({"where": where, "message": message,
-                            "message_zh": message_zh or message, **extra})
+        self.errors.append(
+            {"where": where, "message": message, "message_zh": message_zh or message, **extra}
+        )
 
     def formula_error(self, where: str, error: FormulaError) -> None:
         self.error(where, error.message, error.message_in("zh"), kind=error.kind)
@@ -136,27 +145,40 @@ class _Run:
         if isinstance(raw, str) and raw.strip().lower() == NA:
             if item.allow_na:
                 return NA
-            self.error(f"{rater}.{item.key}", "this item cannot be marked N/A",
-                       "该项目不允许标记为不适用")
+            self.error(
+                f"{rater}.{item.key}", "this item cannot be marked N/A", "该项目不允许标记为不适用"
+            )
             return None
         kind = item.type
         if kind in ("rating", "choice"):
             if raw in item.levels and not isinstance(raw, bool):
                 return raw
-            self.error(f"{rater}.{item.key}", f"{raw!r} is not one of the allowed values "
-                       f"{list(item.levels)}", f"{raw!r} 不是允许的取值 {list(item.levels)}")
+            self.error(
+                f"{rater}.{item.key}",
+                f"{raw!r} is not one of the allowed values {list(item.levels)}",
+                f"{raw!r} 不是允许的取值 {list(item.levels)}",
+            )
             return None
         if kind == "number":
-            if (raw.__class__ is float or raw.__class__ is int or (
-                    isinstance(raw, Real) and not isinstance(raw, bool))) and math.isfinite(raw):
+            if (
+                raw.__class__ is float
+                or raw.__class__ is int
+                or (isinstance(raw, Real) and not isinstance(raw, bool))
+            ) and math.isfinite(raw):
                 value = float(raw)
                 if item.minimum is not None and value < item.minimum:
-                    self.error(f"{rater}.{item.key}", f"{value:g} is below the minimum "
-                               f"{item.minimum:g}", f"{value:g} 低于最小值 {item.minimum:g}")
+                    self.error(
+                        f"{rater}.{item.key}",
+                        f"{value:g} is below the minimum {item.minimum:g}",
+                        f"{value:g} 低于最小值 {item.minimum:g}",
+                    )
                     return None
                 if item.maximum is not None and value > item.maximum:
-                    self.error(f"{rater}.{item.key}", f"{value:g} is above the maximum "
-                               f"{item.maximum:g}", f"{value:g} 高于最大值 {item.maximum:g}")
+                    self.error(
+                        f"{rater}.{item.key}",
+                        f"{value:g} is above the maximum {item.maximum:g}",
+                        f"{value:g} 高于最大值 {item.maximum:g}",
+                    )
                     return None
                 return value
             self.error(f"{rater}.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
@@ -170,8 +192,11 @@ class _Run:
             try:
                 return raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
             except ValueError:
-                self.error(f"{rater}.{item.key}", f"{raw!r} is not a date (YYYY-MM-DD)",
-                           f"{raw!r} 不是日期（YYYY-MM-DD）")
+                self.error(
+                    f"{rater}.{item.key}",
+                    f"{raw!r} is not a date (YYYY-MM-DD)",
+                    f"{raw!r} 不是日期（YYYY-MM-DD）",
+                )
                 return None
         return raw if isinstance(raw, str) else str(raw)
 
@@ -189,8 +214,11 @@ class _Run:
     def target(self, item: Item) -> float | None:
         if item.target is not None:
             return item.target
-        raw = (self.inputs.get("targets") or {}).get(item.key) if isinstance(
-            self.inputs.get("targets"), Mapping) else None
+        raw = (
+            (self.inputs.get("targets") or {}).get(item.key)
+            if isinstance(self.inputs.get("targets"), Mapping)
+            else None
+        )
         if raw is None:
             return None
         if isinstance(raw, Real) and not isinstance(raw, bool) and math.isfinite(raw):
@@ -237,8 +265,9 @@ def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
     groups = {r: vs for r, vs in groups.items() if vs}
     if not groups:
         return NA if any(given.values()) else None
-    numeric = all(isinstance(v, float | int) and not isinstance(v, bool)
-                  for vs in groups.values() for v in vs)
+    numeric = all(
+        isinstance(v, float | int) and not isinstance(v, bool) for vs in groups.values() for v in vs
+    )
     if numeric and len(groups) > 1:
         weights = {r: item.rater_weights.get(r, 0.0) for r in groups}
         total = sum(weights.values())
@@ -310,7 +339,7 @@ def method_score(item: Item, value: Any, target: float | None, run: _Run) -> tup
             return points[0][1], f"{basis}; at or below the first point, {points[0][1]:g}"
         if x >= points[-1][0]:
             return points[-1][1], f"{basis}; at or above the last point, {points[-1][1]:g}"
-        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
             if x0 <= x <= x1:
                 score = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
                 return score, f"{basis}; between ({x0:g}, {y0:g}) and ({x1:g}, {y1:g}) → {score:g}"
@@ -357,21 +386,29 @@ def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str,
     sections: dict[str, float | None] = {}
     explain_sections: dict[str, Any] = {}
     for section in template.sections:
-        parts = [(k, template.items[k].weight, item_scores[k]) for k in section.items
-                 if template.items[k].scored and template.items[k].weight > 0
-                 and k not in run.na]
+        parts = [
+            (k, template.items[k].weight, item_scores[k])
+            for k in section.items
+            if template.items[k].scored and template.items[k].weight > 0 and k not in run.na
+        ]
         dropped = [k for k in section.items if k in run.na and template.items[k].scored]
         sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
         if not parts:
             run.na[section.key] = "no applicable item"
 
-    section_parts = [(s.key, s.weight, sections[s.key]) for s in template.sections
-                     if s.key not in run.na and s.weight > 0]
+    section_parts = [
+        (s.key, s.weight, sections[s.key])
+        for s in template.sections
+        if s.key not in run.na and s.weight > 0
+    ]
     dropped_sections = [s.key for s in template.sections if s.key in run.na]
     base_total, explain_base = _weighted(section_parts, dropped_sections)
 
-    names = run.names() | {f"{k}_score": v for k, v in item_scores.items()} | {
-        f"{k}_score": v for k, v in sections.items()}
+    names = (
+        run.names()
+        | {f"{k}_score": v for k, v in item_scores.items()}
+        | {f"{k}_score": v for k, v in sections.items()}
+    )
     adjustments, points_total, veto, adjust_explained = _adjust(run, names)
 
     total = None
@@ -392,7 +429,8 @@ def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str,
         outputs[output.key] = value
         names[output.key] = value
         explain_outputs[output.key] = {
-            "formula": output.formula.source, "value": value,
+            "formula": output.formula.source,
+            "value": value,
             "inputs": {n: names.get(n) for n in sorted(output.formula.names)},
         }
 
@@ -406,22 +444,41 @@ def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str,
         "sections": explain_sections,
         "base_total": explain_base,
         "adjustments": adjust_explained,
-        "total": {"base_total": base_total, "points": points_total, "max_total":
-                  template.max_total, "value": total},
-        "grade": {"total": total, "veto": veto.key if veto else None, "grade": grade,
-                  "bands": [{"grade": g, "min": m} for g, m in template.grades]},
+        "total": {
+            "base_total": base_total,
+            "points": points_total,
+            "max_total": template.max_total,
+            "value": total,
+        },
+        "grade": {
+            "total": total,
+            "veto": veto.key if veto else None,
+            "grade": grade,
+            "bands": [{"grade": g, "min": m} for g, m in template.grades],
+        },
         "outputs": explain_outputs,
     }
     return Result(
-        items=item_scores, sections=sections, base_total=base_total, total=total, grade=grade,
-        veto=veto.key if veto else None, outputs=outputs, missing=missing_keys,
-        complete=complete, missing_inputs=run.missing, not_applicable=run.na,
-        adjustments=adjustments, errors=run.errors, explanations=explanations,
+        items=item_scores,
+        sections=sections,
+        base_total=base_total,
+        total=total,
+        grade=grade,
+        veto=veto.key if veto else None,
+        outputs=outputs,
+        missing=missing_keys,
+        complete=complete,
+        missing_inputs=run.missing,
+        not_applicable=run.na,
+        adjustments=adjustments,
+        errors=run.errors,
+        explanations=explanations,
     )
 
 
-def _score_item(run: _Run, item: Item, given: Mapping[str, list[Any]] | None,
-                explanation: dict[str, Any]) -> float | None:
+def _score_item(
+    run: _Run, item: Item, given: Mapping[str, list[Any]] | None, explanation: dict[str, Any]
+) -> float | None:
     key = item.key
     target = run.targets.get(key)
     explanation["target"] = target
@@ -448,10 +505,10 @@ def _score_item(run: _Run, item: Item, given: Mapping[str, list[Any]] | None,
         scored = [v for v in values if v != NA]
         marked_na = marked_na or len(scored) < len(values)
         if not scored:
-            if not values and rater not in OPTIONAL_RATERS and rater != "computed":
-                if item.required:
-                    run.lack(rater, key)
-                    waiting.append(rater)
+            required_rater = rater not in OPTIONAL_RATERS and rater != "computed"
+            if not values and required_rater and item.required:
+                run.lack(rater, key)
+                waiting.append(rater)
             continue
         try:
             scores = []
@@ -467,8 +524,11 @@ def _score_item(run: _Run, item: Item, given: Mapping[str, list[Any]] | None,
         if len(scored) == 1:
             entry |= {"value": scored[0], "how": how}
         else:
-            entry |= {"count": len(scored), "scores": scores,
-                      "how": f"average of {len(scored)} scores"}
+            entry |= {
+                "count": len(scored),
+                "scores": scores,
+                "how": f"average of {len(scored)} scores",
+            }
         rater_scores[rater] = entry
         contributions.append((rater, weights.get(rater, 0.0), group_score))
     explanation["raters"] = rater_scores
@@ -492,8 +552,9 @@ def _score_item(run: _Run, item: Item, given: Mapping[str, list[Any]] | None,
     return result
 
 
-def _weighted(parts: list[tuple[str, float, float | None]],
-              dropped: list[str]) -> tuple[float | None, dict[str, Any]]:
+def _weighted(
+    parts: list[tuple[str, float, float | None]], dropped: list[str]
+) -> tuple[float | None, dict[str, Any]]:
     explanation: dict[str, Any] = {
         "parts": [{"key": k, "weight": w, "score": s} for k, w, s in parts],
         "dropped": dropped,
@@ -526,17 +587,15 @@ def _adjust(run: _Run, names: dict[str, Any]):
                 raw = source.get(adjustment.key)
                 if raw is None:
                     continue
-                if isinstance(raw, Real) and not isinstance(raw, bool) and math.isfinite(raw):
-                    given = float(raw) if given is None else given + float(raw)
-                elif isinstance(raw, bool):
+                if isinstance(raw, Real) and math.isfinite(raw):  # counts, or yes/no as 1/0
                     given = float(raw) if given is None else given + float(raw)
                 else:
-                    run.error(f"{rater}.{adjustment.key}", f"{raw!r} is not a number",
-                              f"{raw!r} 不是数字")
-        if given is None and adjustment.raters:
-            if adjustment.required:
-                for rater in adjustment.raters[:1]:
-                    run.lack(rater, adjustment.key)
+                    run.error(
+                        f"{rater}.{adjustment.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字"
+                    )
+        if given is None and adjustment.raters and adjustment.required:
+            for rater in adjustment.raters[:1]:
+                run.lack(rater, adjustment.key)
         values[adjustment.key] = given
     names |= values
 

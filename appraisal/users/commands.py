@@ -19,11 +19,17 @@ def users_cli() -> None:
 @click.option("--name", required=True)
 @click.option("--org", "org_slug", required=True, help="Organization slug; created if new.")
 @click.option(
-    "--role", "roles", multiple=True, default=["admin"], show_default=True,
+    "--role",
+    "roles",
+    multiple=True,
+    default=["admin"],
+    show_default=True,
     type=click.Choice([r.value for r in Role]),
 )
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_user(email: str, name: str, org_slug: str, roles: tuple[str, ...], password: str) -> None:
+def create_user(
+    email: str, name: str, org_slug: str, roles: tuple[str, ...], password: str
+) -> None:
     """Create an account (or link an existing one) with roles in an organization."""
     session = get_session()
     organization = services.get_or_create_organization(session, org_slug)

@@ -1,17 +1,26 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import choices
 
-ROLE_CHOICES = choices([
-    ("admin", _l("HR admin")),
-    ("implementer", _l("Implementer")),
-    ("manager", _l("Manager")),
-    ("employee", _l("Employee")),
-])
+ROLE_CHOICES = choices(
+    [
+        ("admin", _l("HR admin")),
+        ("implementer", _l("Implementer")),
+        ("manager", _l("Manager")),
+        ("employee", _l("Employee")),
+    ]
+)
 LANGUAGE_CHOICES = choices([("", _l("Browser default")), ("zh", "中文"), ("en", "English")])
 
 

@@ -152,7 +152,9 @@ def set_member_active(
     membership.active = active
 
 
-def get_or_create_organization(session: Session, slug: str, name: str | None = None) -> Organization:
+def get_or_create_organization(
+    session: Session, slug: str, name: str | None = None
+) -> Organization:
     organization = session.scalar(select(Organization).where(Organization.slug == slug))
     if organization is None:
         organization = Organization(slug=slug, name=name or slug)

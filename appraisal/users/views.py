@@ -55,16 +55,24 @@ def new():
         else:
             membership = added.membership
             audit.record(
-                db, org_id, current_user.id, "added", "membership", membership.id,
-                email=membership.user.email, roles=sorted(membership.roles),
+                db,
+                org_id,
+                current_user.id,
+                "added",
+                "membership",
+                membership.id,
+                email=membership.user.email,
+                roles=sorted(membership.roles),
             )
             db.commit()
             if added.created_account:
                 flash(_("Account for %(email)s created.", email=membership.user.email), "success")
             else:
                 flash(
-                    _("The existing account %(email)s now has access to this organization.",
-                      email=membership.user.email),
+                    _(
+                        "The existing account %(email)s now has access to this organization.",
+                        email=membership.user.email,
+                    ),
                     "success",
                 )
             return redirect(url_for(".index"))
@@ -77,11 +85,15 @@ def new():
 def edit(id: int):
     db = get_session()
     membership = _membership(id)
-    form = EditMemberForm(
-        name=membership.user.name,
-        language=membership.user.language or "",
-        roles=sorted(membership.roles),
-    ) if request.method == "GET" else EditMemberForm()
+    form = (
+        EditMemberForm(
+            name=membership.user.name,
+            language=membership.user.language or "",
+            roles=sorted(membership.roles),
+        )
+        if request.method == "GET"
+        else EditMemberForm()
+    )
     if form.validate_on_submit():
         try:
             services.update_member(
@@ -98,8 +110,14 @@ def edit(id: int):
             show_service_error(form, error)
         else:
             audit.record(
-                db, current_org_id(), current_user.id, "updated", "membership", membership.id,
-                roles=sorted(membership.roles), password_changed=bool(form.new_password.data),
+                db,
+                current_org_id(),
+                current_user.id,
+                "updated",
+                "membership",
+                membership.id,
+                roles=sorted(membership.roles),
+                password_changed=bool(form.new_password.data),
             )
             db.commit()
             flash(_("%(name)s saved.", name=membership.user.name), "success")
@@ -124,8 +142,12 @@ def toggle(id: int):
         flash(error.message, "danger")
         return redirect(url_for(".edit", id=id))
     audit.record(
-        db, current_org_id(), current_user.id,
-        "activated" if membership.active else "deactivated", "membership", id,
+        db,
+        current_org_id(),
+        current_user.id,
+        "activated" if membership.active else "deactivated",
+        "membership",
+        id,
     )
     db.commit()
     flash(_("%(name)s updated.", name=membership.user.name), "success")

@@ -128,7 +128,9 @@ def test_division_by_zero_is_an_evaluation_error_naming_the_owner():
         f.evaluate({"sales": 5, "target": 0})
     assert caught.value.kind == "evaluation"
     assert "`achievement`" in caught.value.message
-    assert "`achievement`" in caught.value.message_in("zh") and "除以零" in caught.value.message_in("zh")
+    assert "`achievement`" in caught.value.message_in("zh") and "除以零" in caught.value.message_in(
+        "zh"
+    )
 
 
 def test_unknown_names_and_functions_suggest_the_closest():
@@ -151,7 +153,9 @@ def test_syntax_errors_carry_the_column():
 
 def test_arity_and_types_are_checked_before_saving():
     error = error_of("ROUND(1, 2, 3)")
-    assert error.kind == "syntax" and "`ROUND` takes 1 to 2 values, but was given 3" in error.message
+    assert (
+        error.kind == "syntax" and "`ROUND` takes 1 to 2 values, but was given 3" in error.message
+    )
     assert error_of("IF(1, 2)").kind == "syntax"
     error = error_of("name * 2", {"name": "text"})
     assert error.kind == "type" and error.message.startswith("Text cannot be used in arithmetic")
@@ -164,10 +168,15 @@ def test_arity_and_types_are_checked_before_saving():
 
 def test_text_bool_date_and_list_names():
     names = {"grade": "text", "ok": "bool", "due": "date", "done": "date", "xs": "list"}
-    assert compile_formula("IF(ok, grade, 'none')", names).evaluate(
-        {"ok": True, "grade": "A"}) == "A"
-    assert compile_formula("done - due", names).evaluate(
-        {"done": dt.date(2026, 3, 5), "due": "2026-03-01"}) == 4.0
+    assert (
+        compile_formula("IF(ok, grade, 'none')", names).evaluate({"ok": True, "grade": "A"}) == "A"
+    )
+    assert (
+        compile_formula("done - due", names).evaluate(
+            {"done": dt.date(2026, 3, 5), "due": "2026-03-01"}
+        )
+        == 4.0
+    )
     assert compile_formula("SUM(xs)", names).evaluate({"xs": [1, None, 2]}) == 3.0
 
 
@@ -184,8 +193,10 @@ def test_values_of_the_wrong_type_are_a_type_error():
 def test_chinese_names_and_full_width_input_from_an_ime():
     names = {"销售额": "number", "目标值": "number"}
     assert compile_formula("销售额 / 目标值", names).evaluate({"销售额": 90, "目标值": 100}) == 0.9
-    assert compile_formula("（销售额＋10）× 2 ÷ 目标值", names).evaluate(
-        {"销售额": 90, "目标值": 100}) == 2.0
+    assert (
+        compile_formula("（销售额＋10）× 2 ÷ 目标值", names).evaluate({"销售额": 90, "目标值": 100})
+        == 2.0
+    )
     assert compile_formula("ｓａｌｅｓ * 2", NUM).evaluate({"sales": 3}) == 6.0
     assert compile_formula("IF(销售额 > 0, “好”, “差”)", names).evaluate({"销售额": 1}) == "好"
     error = error_of("销售 / 目标值", names)

@@ -152,8 +152,11 @@ def test_hostile_formula_is_refused_cleanly(source):
 
 def test_nothing_happens_on_the_machine(tmp_path):
     target = tmp_path / "pwned"
-    for source in [f"open('{target}', 'w')", f"__import__('os').system('touch {target}')",
-                   f"exec(\"open('{target}','w')\")"]:
+    for source in [
+        f"open('{target}', 'w')",
+        f"__import__('os').system('touch {target}')",
+        f"exec(\"open('{target}','w')\")",
+    ]:
         with pytest.raises(FormulaError):
             compile_formula(source, NAMES)
     assert not target.exists()
@@ -165,8 +168,13 @@ def test_deep_input_is_refused_even_on_a_small_thread_stack():
     results: list[str] = []
 
     def attack():
-        for source in ["(" * 1000 + "1" + ")" * 1000, "-" * 1999 + "1", "not " * 400 + "1",
-                       "1" + " ** 1" * 400, "ABS(" * 300 + "1" + ")" * 300]:
+        for source in [
+            "(" * 1000 + "1" + ")" * 1000,
+            "-" * 1999 + "1",
+            "not " * 400 + "1",
+            "1" + " ** 1" * 400,
+            "ABS(" * 300 + "1" + ")" * 300,
+        ]:
             results.append(_outcome(source, {}))
 
     previous = threading.stack_size(256 * 1024)
@@ -188,8 +196,23 @@ class Sneaky(float):
 
 @pytest.mark.parametrize(
     "value",
-    [print, __import__("os"), object(), Sneaky(1.0), b"bytes", {"a": 1}, {1, 2}, 10**400,
-     float("nan"), -float("inf"), "12", [1, 2], lambda: 1, type, Exception("x")],
+    [
+        print,
+        __import__("os"),
+        object(),
+        Sneaky(1.0),
+        b"bytes",
+        {"a": 1},
+        {1, 2},
+        10**400,
+        float("nan"),
+        -float("inf"),
+        "12",
+        [1, 2],
+        lambda: 1,
+        type,
+        Exception("x"),
+    ],
 )
 def test_hostile_values_give_a_value_or_a_formula_error(value):
     formula = compile_formula("IF(sales > 1, sales * 2, 0) + COUNT(sales)", NAMES)

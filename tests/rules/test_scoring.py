@@ -43,8 +43,17 @@ def test_design_example_worked_by_hand():
 
 def test_result_json_has_the_fields_of_design_section_9():
     data = score(EXAMPLE, FULL_INPUT).to_dict()
-    for key in ["items", "sections", "base_total", "total", "grade", "veto", "outputs",
-                "missing", "complete"]:
+    for key in [
+        "items",
+        "sections",
+        "base_total",
+        "total",
+        "grade",
+        "veto",
+        "outputs",
+        "missing",
+        "complete",
+    ]:
         assert key in data
     json.dumps(data)
 
@@ -55,11 +64,12 @@ def test_every_figure_is_explained():
     assert sales["method"] == "ratio" and sales["target"] == 200000
     assert sales["raters"]["data"]["how"] == "100 × 250000 / 200000 = 125, limited to 120"
     care = result.explanations["items"]["customer_care"]["raters"]
-    assert care["self"] == {"score": 85.0, "weight": 20.0, "value": 4,
-                            "how": "level 4 scores 85"}
+    assert care["self"] == {"score": 85.0, "weight": 20.0, "value": 4, "how": "level 4 scores 85"}
     results = result.explanations["sections"]["results"]
-    assert results["parts"] == [{"key": "sales", "weight": 60.0, "score": 120.0},
-                                {"key": "collection", "weight": 40.0, "score": 80.0}]
+    assert results["parts"] == [
+        {"key": "sales", "weight": 60.0, "score": 120.0},
+        {"key": "collection", "weight": 40.0, "score": 80.0},
+    ]
     assert result.explanations["adjustments"]["complaints"]["formula"] == "complaints * 2"
     assert result.explanations["outputs"]["commission"]["inputs"] == {"sales": 250000.0}
 
@@ -87,8 +97,7 @@ def test_blanks_never_count_as_zero():
     assert result.items["collection"] is None
     assert result.sections["results"] is None and result.total is None and result.grade is None
     assert not result.complete
-    assert result.missing == ["collection", "customer_care", "award", "complaints",
-                              "fraud_cases"]
+    assert result.missing == ["collection", "customer_care", "award", "complaints", "fraud_cases"]
     assert {"key": "customer_care", "rater": "manager"} in result.missing_inputs
     assert result.outputs["commission"] == 12000.0 and result.outputs["coefficient"] is None
 
@@ -103,21 +112,33 @@ def test_a_missing_target_is_a_missing_input():
 
 def _template(items, **extra):
     definition = {
-        "format": "appraisal-template/1", "key": "t", "name": "T",
+        "format": "appraisal-template/1",
+        "key": "t",
+        "name": "T",
         "rater_weights": {"self": 10, "manager": 60, "peer": 30},
-        "scales": {"five": [{"value": v, "label": str(v), "score": s} for v, s in
-                            [(5, 100), (4, 85), (3, 70), (2, 50), (1, 30)]]},
+        "scales": {
+            "five": [
+                {"value": v, "label": str(v), "score": s}
+                for v, s in [(5, 100), (4, 85), (3, 70), (2, 50), (1, 30)]
+            ]
+        },
         "sections": [{"key": "main", "name": "Main", "weight": 100, "items": items}],
-        "grades": [{"grade": "A", "min": 90}, {"grade": "B", "min": 70},
-                   {"grade": "C", "min": 0}],
+        "grades": [{"grade": "A", "min": 90}, {"grade": "B", "min": 70}, {"grade": "C", "min": 0}],
     }
     definition.update(extra)
     return definition
 
 
 def _number(key, weight, scoring, **extra):
-    return {"key": key, "name": key, "type": "number", "raters": ["data"], "weight": weight,
-            "scoring": scoring, **extra}
+    return {
+        "key": key,
+        "name": key,
+        "type": "number",
+        "raters": ["data"],
+        "weight": weight,
+        "scoring": scoring,
+        **extra,
+    }
 
 
 @pytest.mark.parametrize(
@@ -130,12 +151,24 @@ def _number(key, weight, scoring, **extra):
         ({"method": "ratio"}, 2, 3, 66.67),  # 66.666… rounds half away to 66.67
         ({"method": "reverse_ratio"}, 5, 4, 80.0),  # 100 × 4 / 5
         ({"method": "reverse_ratio", "cap": 110}, 0, 4, 110.0),  # actual 0 → cap
-        ({"method": "bands", "on": "achievement",
-          "bands": [{"min": 100, "score": 100}, {"min": 80, "score": 70}]}, 90, 100, 70.0),
+        (
+            {
+                "method": "bands",
+                "on": "achievement",
+                "bands": [{"min": 100, "score": 100}, {"min": 80, "score": 70}],
+            },
+            90,
+            100,
+            70.0,
+        ),
         ({"method": "bands", "bands": [{"min": 5, "score": 100}]}, 3, None, 0.0),  # floor
         ({"method": "linear", "points": [[0, 0], [80, 60], [100, 100]]}, 90, None, 80.0),
-        ({"method": "linear", "on": "achievement", "points": [[50, 0], [100, 100]]}, 150, 200,
-         50.0),  # achievement 75 → halfway
+        (
+            {"method": "linear", "on": "achievement", "points": [[50, 0], [100, 100]]},
+            150,
+            200,
+            50.0,
+        ),  # achievement 75 → halfway
         ({"method": "linear", "points": [[0, 0], [100, 100]]}, 150, None, 100.0),  # flat
         ({"method": "deduction", "per_unit": 20}, 2, None, 60.0),  # 100 − 20 × 2
         ({"method": "deduction", "per_unit": 20}, 9, None, 0.0),
@@ -159,8 +192,15 @@ def test_constant_target_in_the_definition():
 
 
 def test_peers_are_averaged_and_their_weight_spread_when_none_answered():
-    item = {"key": "team", "name": "Teamwork", "type": "rating", "scale": "five",
-            "raters": ["self", "manager", "peer"], "weight": 100, "scoring": {"method": "rating"}}
+    item = {
+        "key": "team",
+        "name": "Teamwork",
+        "type": "rating",
+        "scale": "five",
+        "raters": ["self", "manager", "peer"],
+        "weight": 100,
+        "scoring": {"method": "rating"},
+    }
     definition = _template([item])
     base = {"self": {"team": 5}, "manager": {"team": 4}}
     # peers 5, 3, 4 → 100, 70, 85 → average 85
@@ -175,9 +215,16 @@ def test_peers_are_averaged_and_their_weight_spread_when_none_answered():
 
 
 def test_item_rater_weights_override_the_template_default():
-    item = {"key": "q", "name": "Q", "type": "rating", "scale": "five",
-            "raters": ["self", "manager"], "rater_weights": {"self": 50, "manager": 50},
-            "weight": 100, "scoring": {"method": "rating"}}
+    item = {
+        "key": "q",
+        "name": "Q",
+        "type": "rating",
+        "scale": "five",
+        "raters": ["self", "manager"],
+        "rater_weights": {"self": 50, "manager": 50},
+        "weight": 100,
+        "scoring": {"method": "rating"},
+    }
     result = score(_template([item]), {"self": {"q": 5}, "manager": {"q": 3}})
     assert result.items["q"] == 85.0  # (50 × 100 + 50 × 70) / 100
 
@@ -188,8 +235,7 @@ def test_not_applicable_items_drop_out_and_the_rest_is_scaled_up():
         _number("b", 30, {"method": "ratio"}),
         _number("c", 20, {"method": "ratio"}),
     ]
-    inputs = {"targets": {"a": 100, "b": 100, "c": 100},
-              "data": {"a": "n/a", "b": 90, "c": 60}}
+    inputs = {"targets": {"a": 100, "b": 100, "c": 100}, "data": {"a": "n/a", "b": 90, "c": 60}}
     result = score(_template(items), inputs)
     # (30 × 90 + 20 × 60) / 50 = (2700 + 1200) / 50 = 78
     assert result.items["a"] is None and result.not_applicable == {"a": "marked n/a"}
@@ -205,13 +251,22 @@ def test_n_a_is_refused_where_not_allowed():
 
 def test_hidden_items_never_count():
     items = [
-        {"key": "has_team", "name": "Leads a team", "type": "bool", "raters": ["hr"],
-         "weight": 0, "scoring": {"method": "none"}},
+        {
+            "key": "has_team",
+            "name": "Leads a team",
+            "type": "bool",
+            "raters": ["hr"],
+            "weight": 0,
+            "scoring": {"method": "none"},
+        },
         _number("a", 50, {"method": "ratio"}, visible_if="has_team"),
         _number("b", 50, {"method": "ratio"}),
     ]
-    inputs = {"targets": {"a": 100, "b": 100}, "data": {"a": 100, "b": 80},
-              "hr": {"has_team": False}}
+    inputs = {
+        "targets": {"a": 100, "b": 100},
+        "data": {"a": 100, "b": 80},
+        "hr": {"has_team": False},
+    }
     result = score(_template(items), inputs)
     assert result.items["a"] is None and result.not_applicable["a"] == "hidden"
     assert result.sections["main"] == 80.0
@@ -222,10 +277,18 @@ def test_hidden_items_never_count():
 def test_a_section_with_no_applicable_item_drops_out():
     definition = _template([])
     definition["sections"] = [
-        {"key": "s1", "name": "S1", "weight": 60,
-         "items": [_number("a", 100, {"method": "ratio"}, allow_na=True)]},
-        {"key": "s2", "name": "S2", "weight": 40,
-         "items": [_number("b", 100, {"method": "ratio"})]},
+        {
+            "key": "s1",
+            "name": "S1",
+            "weight": 60,
+            "items": [_number("a", 100, {"method": "ratio"}, allow_na=True)],
+        },
+        {
+            "key": "s2",
+            "name": "S2",
+            "weight": 40,
+            "items": [_number("b", 100, {"method": "ratio"})],
+        },
     ]
     result = score(definition, {"targets": {"a": 1, "b": 100}, "data": {"a": "n/a", "b": 75}})
     assert result.sections == {"s1": None, "s2": 75.0}
@@ -251,10 +314,18 @@ def test_computed_items_use_other_items_values():
     items = [
         _number("revenue", 0, {"method": "none"}),
         _number("cost", 0, {"method": "none"}),
-        {"key": "margin", "name": "Margin", "type": "number", "raters": [], "weight": 100,
-         "formula": "(revenue - cost) / revenue * 100",
-         "scoring": {"method": "bands", "bands": [{"min": 30, "score": 100},
-                                                  {"min": 20, "score": 80}]}},
+        {
+            "key": "margin",
+            "name": "Margin",
+            "type": "number",
+            "raters": [],
+            "weight": 100,
+            "formula": "(revenue - cost) / revenue * 100",
+            "scoring": {
+                "method": "bands",
+                "bands": [{"min": 30, "score": 100}, {"min": 20, "score": 80}],
+            },
+        },
     ]
     result = score(_template(items), {"data": {"revenue": 1000, "cost": 750}})
     assert result.items["margin"] == 80.0  # margin 25 % → band 20
@@ -262,8 +333,16 @@ def test_computed_items_use_other_items_values():
 
 
 def test_division_by_zero_in_a_formula_is_reported_not_raised():
-    items = [{"key": "rate", "name": "Rate", "type": "number", "raters": ["data"],
-              "weight": 100, "scoring": {"method": "formula", "formula": "actual / target * 100"}}]
+    items = [
+        {
+            "key": "rate",
+            "name": "Rate",
+            "type": "number",
+            "raters": ["data"],
+            "weight": 100,
+            "scoring": {"method": "formula", "formula": "actual / target * 100"},
+        }
+    ]
     result = score(_template(items), {"data": {"rate": 5}, "targets": {"rate": 0}})
     assert result.items["rate"] is None and not result.complete
     assert any("Division by zero in `rate`" in e["message"] for e in result.errors)

@@ -46,7 +46,8 @@ def test_duplicate_keys_anywhere_in_the_template():
 
     errors = mutate(change)
     assert errors["sections[1].items[0].key"] == (
-        "key `sales` is already used at sections[0].items[0].key")
+        "key `sales` is already used at sections[0].items[0].key"
+    )
     assert errors["adjustments[0].key"].startswith("key `collection` is already used")
 
 
@@ -67,8 +68,11 @@ def test_rater_weights_must_sum_to_100():
 
 def test_grades_must_start_at_zero_and_be_distinct():
     def change(d):
-        d["grades"] = [{"grade": "A", "min": 80}, {"grade": "A", "min": 60},
-                       {"grade": "B", "min": 60}]
+        d["grades"] = [
+            {"grade": "A", "min": 80},
+            {"grade": "A", "min": 60},
+            {"grade": "B", "min": 60},
+        ]
 
     errors = mutate(change)
     assert errors["grades"].startswith("the lowest grade must start at 0 (it starts at 60)")
@@ -116,8 +120,7 @@ def test_a_not_scored_item_must_weigh_nothing():
 
 def test_bad_scoring_parameters():
     def change(d):
-        d["sections"][0]["items"][1]["scoring"] = {
-            "method": "linear", "points": [[0, 0], [0, 50]]}
+        d["sections"][0]["items"][1]["scoring"] = {"method": "linear", "points": [[0, 0], [0, 50]]}
         d["sections"][0]["items"][0]["scoring"] = {"method": "deduction"}
 
     errors = mutate(change)

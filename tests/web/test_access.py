@@ -28,8 +28,14 @@ def test_every_protected_url_sends_anonymous_users_to_sign_in(client, endpoint, 
         assert response.headers["Location"].startswith("/login"), (endpoint, method)
 
 
-PEOPLE_PAGES = ["/people/employees", "/people/departments", "/people/positions",
-                "/people/employees/new", "/people/departments/new", "/people/positions/new"]
+PEOPLE_PAGES = [
+    "/people/employees",
+    "/people/departments",
+    "/people/positions",
+    "/people/employees/new",
+    "/people/departments/new",
+    "/people/positions/new",
+]
 
 
 @pytest.mark.parametrize(
@@ -99,9 +105,15 @@ def test_foreign_rows_are_not_listed_nor_usable_as_references(client, auth, fore
     assert "Gina" not in client.get("/people/employees").get_data(as_text=True)
     response = client.post(
         "/people/employees/new",
-        data={"number": "A1", "name": "Al", "status": "active",
-              "department_id": foreign_rows["department"], "position_id": 0,
-              "manager_id": foreign_rows["employee"], "user_id": 0},
+        data={
+            "number": "A1",
+            "name": "Al",
+            "status": "active",
+            "department_id": foreign_rows["department"],
+            "position_id": 0,
+            "manager_id": foreign_rows["employee"],
+            "user_id": 0,
+        },
     )
     assert response.status_code == 422
     assert "Secret lab" not in response.get_data(as_text=True)

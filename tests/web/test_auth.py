@@ -111,8 +111,9 @@ def test_switching_organization(client, auth, make):
     membership = make.member(acme, "consultant@x.example", roles=("implementer",))
     from appraisal.users.services import add_member
 
-    add_member(make.db, globex.id, email="consultant@x.example", name="c", password=None,
-               roles={"admin"})
+    add_member(
+        make.db, globex.id, email="consultant@x.example", name="c", password=None, roles={"admin"}
+    )
     make.db.commit()
     other = make.org("initech")
     auth.login("consultant@x.example")

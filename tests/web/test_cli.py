@@ -7,8 +7,20 @@ from appraisal.models import Employee, Membership, Organization
 
 
 def test_users_create_makes_an_admin_in_a_new_organization(runner, db):
-    result = runner.invoke(args=["users", "create", "--email", "Boss@Acme.example", "--name",
-                                 "Boss", "--org", "acme", "--password", "long-enough-1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Boss@Acme.example",
+            "--name",
+            "Boss",
+            "--org",
+            "acme",
+            "--password",
+            "long-enough-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = find_user(db, "boss@acme.example")
     membership = db.scalar(select(Membership).where(Membership.user_id == user.id))
@@ -17,8 +29,20 @@ def test_users_create_makes_an_admin_in_a_new_organization(runner, db):
 
 def test_users_create_reports_bad_input_without_a_traceback(runner):
     """Messages come in the default language (Chinese) outside a request."""
-    result = runner.invoke(args=["users", "create", "--email", "a@b.example", "--name", "A",
-                                 "--org", "acme", "--password", "short"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--org",
+            "acme",
+            "--password",
+            "short",
+        ]
+    )
     assert result.exit_code == 1
     assert "password: 至少需要 8 个字符。" in result.output
     assert "Traceback" not in result.output

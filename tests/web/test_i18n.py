@@ -42,7 +42,9 @@ def test_form_validation_messages_are_translated(client, auth, make):
     auth.login("hr@acme.example")
     client.post("/language", data={"language": "zh"})
     page = client.post("/people/employees/new", data={"number": "", "name": ""})
-    assert "该字段是必填字段。" in page.get_data(as_text=True) or "必填" in page.get_data(as_text=True)
+    assert "该字段是必填字段。" in page.get_data(as_text=True) or "必填" in page.get_data(
+        as_text=True
+    )
 
 
 def test_every_message_has_a_chinese_translation_and_the_compiled_catalogue_is_current():

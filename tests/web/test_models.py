@@ -22,13 +22,21 @@ def test_the_same_employee_number_may_exist_in_two_organizations(db, make):
 
 def test_department_and_position_names_are_unique_per_organization(db, make):
     acme = make.org("acme")
-    db.add_all([Department(organization_id=acme.id, name="Sales"),
-                Department(organization_id=acme.id, name="Sales")])
+    db.add_all(
+        [
+            Department(organization_id=acme.id, name="Sales"),
+            Department(organization_id=acme.id, name="Sales"),
+        ]
+    )
     with pytest.raises(IntegrityError):
         db.commit()
     db.rollback()
-    db.add_all([Position(organization_id=acme.id, name="Clerk"),
-                Position(organization_id=acme.id, name="Clerk")])
+    db.add_all(
+        [
+            Position(organization_id=acme.id, name="Clerk"),
+            Position(organization_id=acme.id, name="Clerk"),
+        ]
+    )
     with pytest.raises(IntegrityError):
         db.commit()
 

@@ -23,15 +23,29 @@ def _employee(client, number, name, url="/people/employees/new", **fields):
 
 
 def test_create_department_position_and_employee(client, db, acme):
-    assert client.post("/people/departments/new",
-                       data={"name": "Sales", "code": "S", "parent_id": 0}).status_code == 302
+    assert (
+        client.post(
+            "/people/departments/new", data={"name": "Sales", "code": "S", "parent_id": 0}
+        ).status_code
+        == 302
+    )
     sales = db.scalar(select(Department).where(Department.name == "Sales"))
     client.post("/people/departments/new", data={"name": "East", "parent_id": sales.id})
-    assert client.post("/people/positions/new",
-                       data={"name": "Sales rep", "staff_kind": "field"}).status_code == 302
+    assert (
+        client.post(
+            "/people/positions/new", data={"name": "Sales rep", "staff_kind": "field"}
+        ).status_code
+        == 302
+    )
     rep = db.scalar(select(Position).where(Position.name == "Sales rep"))
-    response = _employee(client, "E100", "Chen Chen", department_id=sales.id,
-                         position_id=rep.id, hire_date="2024-03-01")
+    response = _employee(
+        client,
+        "E100",
+        "Chen Chen",
+        department_id=sales.id,
+        position_id=rep.id,
+        hire_date="2024-03-01",
+    )
     assert response.status_code == 302
     employee = db.scalar(select(Employee).where(Employee.number == "E100"))
     assert (employee.department_id, employee.position_id) == (sales.id, rep.id)
@@ -57,8 +71,9 @@ def test_a_reporting_loop_is_refused(client, db, make, acme):
     boss = make.employee(acme, "B1", "Boss")
     worker = make.employee(acme, "W1", "Worker", manager_id=boss.id)
     intern = make.employee(acme, "I1", "Intern", manager_id=worker.id)
-    response = _employee(client, "B1", "Boss", url=f"/people/employees/{boss.id}",
-                         manager_id=intern.id)
+    response = _employee(
+        client, "B1", "Boss", url=f"/people/employees/{boss.id}", manager_id=intern.id
+    )
     assert response.status_code == 422
     assert field_errors(response.get_data(as_text=True)) == [
         "Intern already reports to Boss, directly or indirectly; a reporting loop is not allowed."
@@ -72,8 +87,9 @@ def test_a_department_cannot_move_under_its_own_child(client, db, acme):
     ops = db.scalar(select(Department).where(Department.name == "Ops"))
     client.post("/people/departments/new", data={"name": "Ops East", "parent_id": ops.id})
     child = db.scalar(select(Department).where(Department.name == "Ops East"))
-    response = client.post(f"/people/departments/{ops.id}",
-                           data={"name": "Ops", "parent_id": child.id})
+    response = client.post(
+        f"/people/departments/{ops.id}", data={"name": "Ops", "parent_id": child.id}
+    )
     assert response.status_code == 422
     assert "sub-departments" in field_errors(response.get_data(as_text=True))[0]
 

@@ -23,7 +23,8 @@ def test_validate_lists_every_error_with_its_path(runner, tmp_path):
     assert result.exit_code == 1
     assert "sections: section weights add up to 99.99, not 100" in result.output
     assert "outputs[0].formula: Unknown name `grad` — did you mean `grade`? (column 8)" in (
-        result.output)
+        result.output
+    )
     assert "extra: unknown field `extra`" in result.output
     assert "3 error(s)" in result.output and "Traceback" not in result.output
 
@@ -40,12 +41,17 @@ def test_validate_explains_unreadable_files(runner, tmp_path):
 
 def test_score_prints_the_result_json(runner, tmp_path):
     inputs = tmp_path / "input.json"
-    inputs.write_text(json.dumps({
-        "targets": {"sales": 200000},
-        "data": {"sales": 250000, "collection": 90, "complaints": 1},
-        "self": {"customer_care": 4}, "manager": {"customer_care": 5},
-        "hr": {"award": 3, "fraud_cases": 0},
-    }))
+    inputs.write_text(
+        json.dumps(
+            {
+                "targets": {"sales": 200000},
+                "data": {"sales": 250000, "collection": 90, "complaints": 1},
+                "self": {"customer_care": 4},
+                "manager": {"customer_care": 5},
+                "hr": {"award": 3, "fraud_cases": 0},
+            }
+        )
+    )
     template = tmp_path / "template.json"
     shutil.copy(EXAMPLE, template)
     result = runner.invoke(args=["templates", "score", str(template), "--input", str(inputs)])
@@ -54,6 +60,7 @@ def test_score_prints_the_result_json(runner, tmp_path):
     assert data["total"] == 102.9 and data["grade"] == "S" and data["complete"] is True
     assert data["outputs"] == {"coefficient": 1.5, "commission": 12000.0}
     assert "explanations" not in data
-    explained = runner.invoke(args=["templates", "score", str(template), "--input", str(inputs),
-                                    "--explain"])
+    explained = runner.invoke(
+        args=["templates", "score", str(template), "--input", str(inputs), "--explain"]
+    )
     assert "explanations" in json.loads(explained.output)

@@ -16,11 +16,20 @@ def acme(make, auth):
 
 
 def test_admin_creates_a_user_who_can_sign_in(client, auth, db, acme):
-    response = client.post("/users/new", data={
-        "email": "New.Hire@acme.example", "name": "New Hire", "password": "long-enough-1",
-        "language": "en", "roles": ["employee", "manager"]})
+    response = client.post(
+        "/users/new",
+        data={
+            "email": "New.Hire@acme.example",
+            "name": "New Hire",
+            "password": "long-enough-1",
+            "language": "en",
+            "roles": ["employee", "manager"],
+        },
+    )
     assert response.status_code == 302
-    membership = db.scalar(select(Membership).join(User).where(User.email == "new.hire@acme.example"))
+    membership = db.scalar(
+        select(Membership).join(User).where(User.email == "new.hire@acme.example")
+    )
     assert membership.roles == {"employee", "manager"}
     auth.logout()
     assert auth.login("new.hire@acme.example", "long-enough-1").status_code == 302
@@ -28,23 +37,35 @@ def test_admin_creates_a_user_who_can_sign_in(client, auth, db, acme):
 
 def test_existing_account_of_another_organization_is_linked_not_duplicated(client, db, make, acme):
     make.member(make.org("globex"), "consultant@x.example", roles=("implementer",))
-    response = client.post("/users/new", data={
-        "email": "consultant@x.example", "name": "C", "password": "", "roles": ["implementer"]},
-        follow_redirects=True)
+    response = client.post(
+        "/users/new",
+        data={
+            "email": "consultant@x.example",
+            "name": "C",
+            "password": "",
+            "roles": ["implementer"],
+        },
+        follow_redirects=True,
+    )
     assert "now has access" in response.get_data(as_text=True)
     assert db.query(User).filter_by(email="consultant@x.example").count() == 1
-    response = client.post("/users/new", data={
-        "email": "consultant@x.example", "name": "C", "roles": ["implementer"]})
+    response = client.post(
+        "/users/new", data={"email": "consultant@x.example", "name": "C", "roles": ["implementer"]}
+    )
     assert field_errors(response.get_data(as_text=True)) == [
-        "This person is already a member of the organization."]
+        "This person is already a member of the organization."
+    ]
 
 
 def test_new_account_needs_a_good_password_and_a_role(client, acme):
-    response = client.post("/users/new", data={"email": "x@acme.example", "name": "X",
-                                               "password": "short", "roles": ["employee"]})
+    response = client.post(
+        "/users/new",
+        data={"email": "x@acme.example", "name": "X", "password": "short", "roles": ["employee"]},
+    )
     assert field_errors(response.get_data(as_text=True)) == ["Use at least 8 characters."]
-    response = client.post("/users/new", data={"email": "x@acme.example", "name": "X",
-                                               "password": "long-enough-1"})
+    response = client.post(
+        "/users/new", data={"email": "x@acme.example", "name": "X", "password": "long-enough-1"}
+    )
     assert field_errors(response.get_data(as_text=True)) == ["Choose at least one role."]
 
 
@@ -52,7 +73,8 @@ def test_admin_cannot_lock_themself_out(client, db, acme):
     _, me = acme
     response = client.post(f"/users/{me.id}", data={"name": "Me", "roles": ["employee"]})
     assert field_errors(response.get_data(as_text=True)) == [
-        "You cannot remove your own HR admin role."]
+        "You cannot remove your own HR admin role."
+    ]
     response = client.post(f"/users/{me.id}/toggle", follow_redirects=True)
     assert alerts(response.get_data(as_text=True)) == ["You cannot deactivate your own access."]
     db.expire_all()
@@ -72,8 +94,10 @@ def test_deactivated_member_loses_access_to_the_organization(client, auth, db, m
 def test_password_reset_and_role_change(client, auth, make, acme):
     org, _ = acme
     other = make.member(org, "worker@acme.example", roles=("employee",))
-    client.post(f"/users/{other.id}", data={"name": "Worker", "roles": ["manager"],
-                                            "new_password": "brand-new-pass"})
+    client.post(
+        f"/users/{other.id}",
+        data={"name": "Worker", "roles": ["manager"], "new_password": "brand-new-pass"},
+    )
     auth.logout()
     assert auth.login("worker@acme.example", PASSWORD).status_code == 401
     assert auth.login("worker@acme.example", "brand-new-pass").status_code == 302
