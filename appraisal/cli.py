@@ -47,17 +47,22 @@ def db_downgrade(revision: str) -> None:
 def demo_command(if_empty: bool) -> None:
     """Load the demo organization and print its sign-ins."""
     from .db import get_session
-    from .demo import DEMO_PASSWORD, load_demo
+    from .demo import DEMO_PASSWORD, existing_demo_logins, load_demo
 
     session = get_session()
     result = load_demo(session, only_if_empty=if_empty)
     session.commit()
     if result is None:
         click.echo("The database already holds data; the demo was not loaded.")
-        return
-    click.echo(f"Demo organization '{result.organization.name}' ({result.organization.slug}).")
-    click.echo(f"Sign in at http://127.0.0.1:5000 with password {DEMO_PASSWORD!r} as:")
-    for email, roles in result.logins:
+        logins = existing_demo_logins(session)
+        if not logins:
+            return
+        click.echo("The demo organization is there; unless you changed them, sign in with")
+    else:
+        click.echo(f"Demo organization '{result.organization.name}' ({result.organization.slug}).")
+        logins = result.logins
+    click.echo(f"password {DEMO_PASSWORD!r} at http://127.0.0.1:5000 as:")
+    for email, roles in logins:
         click.echo(f"  {email:28} {', '.join(roles)}")
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Organization
+from .models import Membership, Organization, User
 from .people import services as people
 from .users import services as users
 
@@ -117,3 +117,16 @@ def load_demo(session: Session, only_if_empty: bool = False) -> DemoResult | Non
             user_id=user_ids.get(login) if login else None,
         ).id
     return DemoResult(org, [(email, sorted(roles)) for email, roles in LOGINS.values()])
+
+
+def existing_demo_logins(session: Session) -> list[tuple[str, list[str]]]:
+    """The demo sign-ins still present in the demo organization, for `make run` to print."""
+    emails = [email for email, _roles in LOGINS.values()]
+    memberships = session.scalars(
+        select(Membership)
+        .join(Organization)
+        .join(User)
+        .where(Organization.slug == DEMO_SLUG, User.email.in_(emails), Membership.active)
+    ).all()
+    by_email = {m.user.email: sorted(m.roles) for m in memberships}
+    return [(email, by_email[email]) for email in emails if email in by_email]

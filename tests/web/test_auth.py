@@ -127,3 +127,20 @@ def test_switching_organization(client, auth, make):
     assert client.get("/users/").status_code == 403  # only implementer in Acme
     assert client.post("/organization", data={"organization_id": other.id}).status_code == 404
     assert membership.organization_id == acme.id
+
+
+def test_pages_load_nothing_from_other_hosts(client, auth, admin):
+    """Intranet installs have no internet: every script, style and font is served locally."""
+    import re
+
+    pages = ["/login"]
+    auth.login("hr@acme.example")
+    pages += ["/", "/people/employees", "/people/employees/new", "/users/"]
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        external = re.findall(r'(?:src|href)="((?:https?:)?//[^"]+)"', html)
+        assert external == [], page
+        for asset in re.findall(r'(?:src|href)="(/(?:static|bootstrap)/[^"]+)"', html):
+            response = client.get(asset)
+            assert response.status_code == 200, asset
+            response.close()

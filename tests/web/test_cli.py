@@ -53,7 +53,7 @@ def test_demo_loads_once_with_users_for_every_role(runner, db):
     assert first.exit_code == 0, first.output
     assert "admin@demo.example" in first.output and "demo12345" in first.output
     second = runner.invoke(args=["demo", "--if-empty"])
-    assert "not loaded" in second.output
+    assert "not loaded" in second.output and "admin@demo.example" in second.output
     assert db.scalar(select(func.count()).select_from(Organization)) == 1
     assert db.scalar(select(func.count()).select_from(Employee)) >= 10
     roles = set()
