@@ -5,14 +5,18 @@ from .audit import AuditEvent
 from .base import Base, OrganizationScoped, utcnow
 from .organization import Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
+from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
 
 __all__ = [
     "LANGUAGES",
     "AuditEvent",
     "Base",
     "Department",
+    "Direction",
     "Employee",
     "EmployeeStatus",
+    "Indicator",
+    "IndicatorCategory",
     "LoginFailure",
     "Membership",
     "MembershipRole",
@@ -21,6 +25,8 @@ __all__ = [
     "Position",
     "Role",
     "StaffKind",
+    "Template",
+    "TemplateVersion",
     "User",
     "utcnow",
 ]

@@ -505,22 +505,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         check.add("outputs", "must be a list", "应为列表", "type")
         outputs_raw = []
 
-    # names of item values, typed
-    value_types: dict[str, str] = {}
-    for _path, item, _section in raw_items:
-        kind = item.get("type")
-        if kind == "choice":
-            values = [c.get("value") for c in item.get("choices") or [] if isinstance(c, Mapping)]
-            value_types[item["key"]] = (
-                "number"
-                if values
-                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-                else "text"
-            )
-        elif item.get("formula") is not None:
-            value_types[item["key"]] = "number"
-        elif kind in VALUE_TYPES:
-            value_types[item["key"]] = VALUE_TYPES[kind]
+    value_types = item_value_types(item for _path, item, _section in raw_items)
     targets = {f"{key}_target": "number" for key, kind in value_types.items() if kind == "number"}
 
     def formula(source: Any, path: str, names: Mapping[str, str], owner: str) -> Formula | None:
@@ -827,6 +812,67 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         value_names=frozenset(read & set(items)),
     )
     return template, []
+
+
+def item_value_types(items: Any) -> dict[str, str]:
+    """The type of each item's value as a formula sees it."""
+    value_types: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+            continue
+        kind = item.get("type")
+        if kind == "choice":
+            values = [c.get("value") for c in item.get("choices") or [] if isinstance(c, Mapping)]
+            numeric = values and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values
+            )
+            value_types[item["key"]] = "number" if numeric else "text"
+        elif item.get("formula") is not None:
+            value_types[item["key"]] = "number"
+        elif kind in VALUE_TYPES:
+            value_types[item["key"]] = VALUE_TYPES[kind]
+    return value_types
+
+
+def formula_names(
+    definition: Mapping[str, Any], context: str, key: str | None = None
+) -> dict[str, str]:
+    """The names a formula may use, with their types, for the live checker of the builder.
+
+    `context` is where the formula stands: `item` (a computed item's formula, or its
+    `visible_if`), `scoring` (an item's formula scoring), `adjustment` (points or a veto
+    condition) or `output` (then `key` is the output, and outputs above it are available).
+    """
+    sections = [s for s in definition.get("sections") or [] if isinstance(s, Mapping)]
+    items = [i for s in sections for i in s.get("items") or [] if isinstance(i, Mapping)]
+    values = item_value_types(items)
+    targets = {f"{k}_target": "number" for k, t in values.items() if t == "number"}
+    adjustments = {
+        a["key"]: "number"
+        for a in definition.get("adjustments") or []
+        if isinstance(a, Mapping) and isinstance(a.get("key"), str)
+    }
+    if context == "item":
+        return {k: t for k, t in values.items() if k != key} | targets
+    if context == "scoring":
+        own = values.get(key or "", "number")
+        return {k: t for k, t in values.items() if k != key} | {"actual": own, "target": "number"}
+    if context == "adjustment":
+        return values | adjustments
+    names = (
+        values
+        | targets
+        | adjustments
+        | {f"{k}_score": "number" for k in values}
+        | {f"{s['key']}_score": "number" for s in sections if isinstance(s.get("key"), str)}
+        | {"base_total": "number", "total": "number", "grade": "text"}
+    )
+    for output in definition.get("outputs") or []:
+        if not isinstance(output, Mapping) or output.get("key") == key:
+            break
+        if isinstance(output.get("key"), str):
+            names[output["key"]] = "number"
+    return names
 
 
 def _order(dependencies: dict[str, set[str]]) -> list[str]:
