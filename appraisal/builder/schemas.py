@@ -4,7 +4,7 @@ grades, formulas, cycles) is then checked by `appraisal.rules.validate`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -14,7 +14,9 @@ RATERS = ["data", "self", "manager", "peer", "subordinate", "hr"]
 class Label(fields.Field):
     """A plain string (both languages) or {"en": …, "zh": …}."""
 
-    default_error_messages = {"invalid": 'Text or {"en": "…", "zh": "…"} expected.'}
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": 'Text or {"en": "…", "zh": "…"} expected.'
+    }
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Any:
         if isinstance(value, str) and value.strip():
@@ -32,7 +34,7 @@ class Label(fields.Field):
 class Scalar(fields.Field):
     """A number or a text value (scale levels, choices)."""
 
-    default_error_messages = {"invalid": "A number or text expected."}
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "A number or text expected."}
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
