@@ -30,6 +30,11 @@ def can_manage_people(roles: Iterable[str]) -> bool:
     return bool(PEOPLE_ADMINS & set(roles))
 
 
+def can_build(roles: Iterable[str]) -> bool:
+    """Indicator library and templates: HR admins and implementers."""
+    return bool(PEOPLE_ADMINS & set(roles))
+
+
 def can_manage_users(roles: Iterable[str]) -> bool:
     """Sign-ins and roles: HR admins only; an implementer must not grant itself results."""
     return bool(USER_ADMINS & set(roles))
@@ -105,6 +110,7 @@ def _template_context() -> dict[str, Any]:
         "memberships": g.get("memberships", []),
         "can_manage_people": can_manage_people(roles),
         "can_manage_users": can_manage_users(roles),
+        "can_build": can_build(roles),
     }
 
 

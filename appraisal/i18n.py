@@ -32,10 +32,19 @@ def select_locale() -> str:
     )
 
 
+def label_text(value: object) -> str:
+    """A definition label (`"text"` or `{"en": …, "zh": …}`) in the current language."""
+    if isinstance(value, dict):
+        language = str(get_locale() or "zh")
+        return value.get(language) or value.get("zh") or value.get("en") or ""
+    return "" if value is None else str(value)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         get_locale=get_locale,
+        label_text=label_text,
         role_label=lambda key: ROLE_LABELS.get(key, key),
         staff_kind_label=lambda key: STAFF_KIND_LABELS.get(key, key),
         employee_status_label=lambda key: EMPLOYEE_STATUS_LABELS.get(key, key),

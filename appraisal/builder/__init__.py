@@ -5,5 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from .commands import templates_cli
+    from .views import bp
 
+    app.register_blueprint(bp)
     app.cli.add_command(templates_cli)

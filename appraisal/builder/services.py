@@ -168,6 +168,59 @@ def _probe_item(
     }
 
 
+def scoring_from_parts(
+    method: str,
+    *,
+    on: str = "actual",
+    cap=None,
+    floor=None,
+    base=None,
+    per_unit=None,
+    table: str = "",
+) -> dict[str, Any]:
+    """A scoring object from the small form of the library: parameters and a table of
+    `min score` (bands) or `x score` (linear points) lines."""
+    scoring: dict[str, Any] = {"method": method}
+    numbers = {"cap": cap, "floor": floor, "base": base, "per_unit": per_unit}
+    allowed = {
+        "ratio": ("cap", "floor"),
+        "reverse_ratio": ("cap", "floor"),
+        "bands": ("floor",),
+        "deduction": ("base", "per_unit", "floor"),
+    }
+    for name in allowed.get(method, ()):
+        if numbers[name] is not None:
+            scoring[name] = float(numbers[name])
+    if method in ("bands", "linear"):
+        rows = []
+        for number, line in enumerate(table.strip().splitlines(), start=1):
+            parts = line.replace(",", " ").replace("=", " ").split()
+            if not parts:
+                continue
+            try:
+                x, score = (float(p) for p in parts)
+            except ValueError:
+                raise ServiceError(
+                    _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
+                ) from None
+            rows.append((x, score))
+        if method == "bands":
+            scoring["on"] = on
+            scoring["bands"] = [{"min": x, "score": score} for x, score in rows]
+        else:
+            scoring["on"] = on
+            scoring["points"] = [[x, score] for x, score in rows]
+    return scoring
+
+
+def scoring_table(scoring: dict[str, Any]) -> str:
+    if scoring.get("method") == "bands":
+        return "\n".join(f"{b['min']:g} {b['score']:g}" for b in scoring.get("bands", []))
+    if scoring.get("method") == "linear":
+        return "\n".join(f"{x:g} {y:g}" for x, y in scoring.get("points", []))
+    return ""
+
+
 def item_from_indicator(indicator: Indicator, weight: float = 0) -> dict[str, Any]:
     """A template item pre-filled from the library."""
     item: dict[str, Any] = {

@@ -1,0 +1,357 @@
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import can_build, current_org_id, require
+from ..auth.forms import ChoiceForm
+from ..db import get_in_org, get_session
+from ..errors import ServiceError
+from ..forms import show_service_error
+from ..models import Indicator, Template
+from ..rules import FormulaError, compile_formula, function_catalogue
+from ..rules.definition import formula_names
+from . import services
+from .forms import ImportForm, IndicatorForm, NewTemplateForm
+
+bp = Blueprint("builder", __name__, url_prefix="/builder", template_folder="templates")
+
+
+def _found(model, id_):
+    row = get_in_org(get_session(), model, current_org_id(), id_)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _lang() -> str:
+    return str(get_locale() or "zh")
+
+
+def _require_post_token() -> None:
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+
+
+# -- indicator library -----------------------------------------------------------------------
+
+
+@bp.route("/indicators")
+@require(can_build)
+def indicators():
+    q = request.args.get("q", "")
+    category = request.args.get("category") or None
+    staff = request.args.get("staff") or None
+    archived = request.args.get("archived") == "1"
+    page = services.list_indicators(
+        get_session(),
+        current_org_id(),
+        q,
+        category,
+        staff,
+        archived,
+        request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "builder/indicators.html", page=page, q=q, category=category, staff=staff, archived=archived
+    )
+
+
+@bp.route("/indicators/new", methods=["GET", "POST"])
+@bp.route("/indicators/<int:id>", methods=["GET", "POST"])
+@require(can_build)
+def indicator_form(id: int | None = None):
+    db, org_id = get_session(), current_org_id()
+    indicator = _found(Indicator, id) if id else None
+    form = IndicatorForm(obj=indicator)
+    if request.method == "GET" and indicator is not None:
+        scoring = indicator.scoring or {}
+        form.method.data = scoring.get("method", "none")
+        form.on.data = scoring.get("on", "actual")
+        for name in ("cap", "floor", "base", "per_unit"):
+            getattr(form, name).data = scoring.get(name)
+        form.table.data = services.scoring_table(scoring)
+    if form.validate_on_submit():
+        try:
+            scoring = services.scoring_from_parts(
+                form.method.data,
+                on=form.on.data,
+                cap=form.cap.data,
+                floor=form.floor.data,
+                base=form.base.data,
+                per_unit=form.per_unit.data,
+                table=form.table.data or "",
+            )
+            saved = services.save_indicator(
+                db,
+                org_id,
+                current_user.id,
+                key=form.key.data,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                description=form.description.data or "",
+                category=form.category.data,
+                unit=form.unit.data,
+                direction=form.direction.data,
+                item_type=form.item_type.data,
+                scoring=scoring,
+                raters=form.raters.data,
+                staff_kind=form.staff_kind.data,
+                indicator=indicator,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            flash(_("Indicator %(key)s saved.", key=saved.key), "success")
+            return redirect(url_for(".indicators"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    usage = services.published_usage(db, org_id, indicator.key) if indicator else []
+    return render_template(
+        "builder/indicator_form.html", form=form, indicator=indicator, usage=usage
+    ), status
+
+
+@bp.post("/indicators/<int:id>/archive")
+@require(can_build)
+def indicator_archive(id: int):
+    _require_post_token()
+    indicator = _found(Indicator, id)
+    services.set_indicator_archived(
+        get_session(), indicator, not indicator.archived, current_user.id
+    )
+    get_session().commit()
+    flash(_("Indicator %(key)s updated.", key=indicator.key), "success")
+    return redirect(url_for(".indicators"))
+
+
+@bp.post("/indicators/<int:id>/delete")
+@require(can_build)
+def indicator_delete(id: int):
+    _require_post_token()
+    db = get_session()
+    indicator = _found(Indicator, id)
+    key = indicator.key
+    try:
+        services.delete_indicator(db, indicator, current_user.id)
+    except ServiceError as error:
+        flash(error.message, "danger")
+        return redirect(url_for(".indicator_form", id=id))
+    db.commit()
+    flash(_("Indicator %(key)s deleted.", key=key), "success")
+    return redirect(url_for(".indicators"))
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+@bp.route("/templates")
+@require(can_build)
+def templates():
+    q = request.args.get("q", "")
+    page = services.list_templates(
+        get_session(), current_org_id(), q, request.args.get("page", 1, type=int)
+    )
+    return render_template("builder/templates.html", page=page, q=q)
+
+
+@bp.route("/templates/new", methods=["GET", "POST"])
+@require(can_build)
+def template_new():
+    db = get_session()
+    form = NewTemplateForm()
+    if form.validate_on_submit():
+        try:
+            template = services.create_template(
+                db,
+                current_org_id(),
+                current_user.id,
+                key=form.key.data,
+                name={"zh": form.name_zh.data.strip(), "en": form.name_en.data.strip()},
+                staff=form.staff.data,
+                period=form.period.data,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            flash(_("Template %(key)s created.", key=template.key), "success")
+            return redirect(url_for(".template", id=template.id))
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("builder/template_new.html", form=form), status
+
+
+@bp.route("/templates/import", methods=["GET", "POST"])
+@require(can_build)
+def template_import():
+    db = get_session()
+    form = ImportForm()
+    problems: list[services.Problem] = []
+    if form.validate_on_submit():
+        try:
+            data = services.parse_upload(form.file.data.read(services.MAX_IMPORT_BYTES + 1))
+            template = services.import_template(
+                db, current_org_id(), current_user.id, data, as_copy=form.as_copy.data
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        except services.DefinitionRefused as refused:
+            db.rollback()
+            problems = refused.problems
+        else:
+            db.commit()
+            flash(_("Template %(key)s imported.", key=template.key), "success")
+            return redirect(url_for(".template", id=template.id))
+    status = 422 if problems or (form.is_submitted() and form.errors) else 200
+    return render_template(
+        "builder/template_import.html", form=form, problems=problems, lang=_lang()
+    ), status
+
+
+@bp.route("/templates/<int:id>")
+@require(can_build)
+def template(id: int):
+    template = _found(Template, id)
+    definition = template.definition
+    problems = services.definition_problems(definition) if template.draft is not None else []
+    return render_template(
+        "builder/template.html",
+        template=template,
+        definition=definition,
+        problems=problems,
+        lang=_lang(),
+        sums=_weight_sums(definition),
+    )
+
+
+def _weight_sums(definition: dict) -> dict:
+    sections = definition.get("sections") or []
+    per_section = {}
+    for section in sections:
+        per_section[section.get("key")] = sum(
+            float(item.get("weight") or 0)
+            for item in section.get("items") or []
+            if (item.get("scoring") or {}).get("method") != "none"
+        )
+    return {"sections": per_section, "overall": sum(float(s.get("weight") or 0) for s in sections)}
+
+
+@bp.post("/templates/<int:id>/publish")
+@require(can_build)
+def template_publish(id: int):
+    _require_post_token()
+    db = get_session()
+    template = _found(Template, id)
+    try:
+        version = services.publish(db, template, current_user.id)
+    except services.DefinitionRefused as refused:
+        db.rollback()
+        flash(
+            _("Not published: %(count)d problem(s) to fix first.", count=len(refused.problems)),
+            "danger",
+        )
+        return redirect(url_for(".template", id=id))
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for(".template", id=id))
+    db.commit()
+    flash(_("Version %(version)d published.", version=version.version), "success")
+    return redirect(url_for(".template", id=id))
+
+
+@bp.post("/templates/<int:id>/edit")
+@require(can_build)
+def template_edit(id: int):
+    """Start a new draft from the latest published version."""
+    _require_post_token()
+    db = get_session()
+    template = _found(Template, id)
+    services.save_draft(db, template, services.start_draft(template), current_user.id)
+    db.commit()
+    return redirect(url_for(".template", id=id))
+
+
+@bp.route("/templates/<int:id>/export")
+@require(can_build)
+def template_export(id: int):
+    template = _found(Template, id)
+    version = request.args.get("version", type=int)
+    try:
+        definition = services.export_definition(template, version)
+    except ServiceError:
+        abort(404)
+    suffix = f"-v{version}" if version else ""
+    return Response(
+        json.dumps(definition, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{template.key}{suffix}.json"'},
+    )
+
+
+@bp.post("/templates/<int:id>/clone")
+@require(can_build)
+def template_clone(id: int):
+    _require_post_token()
+    db = get_session()
+    clone = services.clone_template(db, _found(Template, id), current_user.id)
+    db.commit()
+    flash(_("Copied as %(key)s.", key=clone.key), "success")
+    return redirect(url_for(".template", id=clone.id))
+
+
+@bp.route("/templates/<int:id>/history")
+@require(can_build)
+def template_history(id: int):
+    template = _found(Template, id)
+    return render_template("builder/history.html", template=template)
+
+
+# -- live formula checking -------------------------------------------------------------------
+
+
+@bp.post("/formula/check")
+@require(can_build)
+def formula_check():
+    """Check a formula as it is typed against the names its place in the template offers."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("formula"), str):
+        return jsonify(error="send JSON with a `formula`"), 400
+    template = _found(Template, payload.get("template_id") or 0)
+    context = (
+        payload.get("context")
+        if payload.get("context") in ("item", "scoring", "adjustment", "output")
+        else "output"
+    )
+    names = formula_names(template.definition, context, payload.get("key"))
+    body = {"names": sorted(names), "ok": True}
+    try:
+        compiled = compile_formula(payload["formula"], names, owner=payload.get("key"))
+    except FormulaError as error:
+        body |= {"ok": False, "error": error.to_dict(_lang())}
+    else:
+        body["result_type"] = compiled.result_type
+    return jsonify(body)
+
+
+@bp.route("/formula/catalogue")
+@require(can_build)
+def formula_catalogue():
+    return jsonify(functions=function_catalogue())
