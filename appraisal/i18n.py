@@ -17,6 +17,23 @@ ROLE_LABELS = {
 }
 STAFF_KIND_LABELS = {"office": _l("Office staff"), "field": _l("Field staff")}
 EMPLOYEE_STATUS_LABELS = {"active": _l("Active"), "left": _l("Left")}
+RATER_LABELS = {
+    "data": _l("Imported data"),
+    "self": _l("Self"),
+    "manager": _l("Manager"),
+    "peer": _l("Peer"),
+    "subordinate": _l("Subordinate"),
+    "hr": _l("HR"),
+    "targets": _l("Targets"),
+}
+
+
+def rater_label(key: str) -> str:
+    """`peer2` → "Peer 2"; a known rater in the user's language."""
+    base = key.rstrip("0123456789")
+    number = key[len(base) :]
+    text = str(RATER_LABELS.get(base, base))
+    return f"{text} {number}" if number else text
 
 
 def select_locale() -> str:
@@ -45,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale,
         label_text=label_text,
+        rater_label=rater_label,
         role_label=lambda key: ROLE_LABELS.get(key, key),
         staff_kind_label=lambda key: STAFF_KIND_LABELS.get(key, key),
         employee_status_label=lambda key: EMPLOYEE_STATUS_LABELS.get(key, key),

@@ -128,3 +128,150 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Template file (JSON)"), validators=[FileRequired()])
     as_copy = BooleanField(_l("Import as a copy when the key exists"))
     submit = SubmitField(_l("Import"))
+
+
+ITEM_METHOD_CHOICES = choices(
+    [
+        ("ratio", _l("Ratio to target")),
+        ("reverse_ratio", _l("Reverse ratio (lower is better)")),
+        ("bands", _l("Bands")),
+        ("linear", _l("Linear points")),
+        ("deduction", _l("Deduction")),
+        ("rating", _l("Rating scale")),
+        ("formula", _l("Formula")),
+        ("none", _l("Not scored")),
+    ]
+)
+
+
+def _weight(label):
+    return DecimalField(label, validators=[Optional(), NumberRange(min=0, max=100)])
+
+
+class SettingsForm(FlaskForm):
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
+    staff = SelectField(_l("Staff kind"), choices=STAFF_CHOICES)
+    period = SelectField(_l("Period"), choices=PERIOD_CHOICES)
+    w_self = _weight(_l("Self weight"))
+    w_manager = _weight(_l("Manager weight"))
+    w_peer = _weight(_l("Peer weight"))
+    w_subordinate = _weight(_l("Subordinate weight"))
+    w_hr = _weight(_l("HR weight"))
+    max_total = DecimalField(_l("Highest total"), validators=[Optional(), NumberRange(min=1)])
+    submit = SubmitField(_l("Save settings"))
+
+
+class SectionForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=60)])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
+    weight = DecimalField(_l("Weight"), validators=[DataRequired(), NumberRange(min=0, max=100)])
+    submit = SubmitField(_l("Save section"))
+
+
+class NewItemForm(FlaskForm):
+    indicator_id = SelectField(_l("From the library"), coerce=int, default=0)
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=60)])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=120)])
+    type = SelectField(_l("Input type"), choices=TYPE_CHOICES)
+    submit = SubmitField(_l("Add item"))
+
+
+class ItemForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=60)])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    indicator = StringField(_l("Indicator"), validators=[Optional(), Length(max=60)])
+    type = SelectField(_l("Input type"), choices=TYPE_CHOICES)
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
+    raters = CheckboxesField(_l("Raters"), choices=RATER_CHOICES)
+    weight = DecimalField(
+        _l("Weight"), validators=[Optional(), NumberRange(min=0, max=100)], default=0
+    )
+    method = SelectField(_l("Scoring"), choices=ITEM_METHOD_CHOICES)
+    on = SelectField(
+        _l("Bands or points apply to"),
+        choices=choices(
+            [("actual", _l("Actual value")), ("achievement", _l("Achievement % of target"))]
+        ),
+    )
+    cap = DecimalField(_l("Cap"), validators=[Optional(), NumberRange(min=0)])
+    floor = DecimalField(_l("Floor"), validators=[Optional(), NumberRange(min=0)])
+    base = DecimalField(_l("Base (deduction)"), validators=[Optional()])
+    per_unit = DecimalField(
+        _l("Points per unit (deduction)"), validators=[Optional(), NumberRange(min=0)]
+    )
+    table = TextAreaField(
+        _l("Bands or points"),
+        validators=[Length(max=2000)],
+        description=_l("One per line: a minimum (or x) and its score, e.g. “95 100”."),
+    )
+    score_formula = StringField(
+        _l("Scoring formula"),
+        validators=[Length(max=2000)],
+        description=_l("The score; `actual` and `target` are this item's figures."),
+    )
+    scale = SelectField(_l("Rating scale"), choices=[], validate_choice=False)
+    choices = TextAreaField(
+        _l("Choices"),
+        validators=[Length(max=2000)],
+        description=_l("One per line: value, score, label, e.g. “yes 100 是”."),
+    )
+    target = DecimalField(
+        _l("Fixed target"),
+        validators=[Optional(), NumberRange(min=0)],
+        description=_l("Leave empty to set a target per employee in the cycle."),
+    )
+    min = DecimalField(_l("Lowest allowed value"), validators=[Optional()])
+    max = DecimalField(_l("Highest allowed value"), validators=[Optional()])
+    formula = StringField(
+        _l("Computed from other items"),
+        validators=[Length(max=2000)],
+        description=_l("A formula; the item then has no raters."),
+    )
+    visible_if = StringField(_l("Shown only when"), validators=[Length(max=2000)])
+    required = BooleanField(_l("Required"), default=True)
+    allow_na = BooleanField(_l("May be marked not applicable"))
+    w_self = _weight(_l("Self weight"))
+    w_manager = _weight(_l("Manager weight"))
+    w_peer = _weight(_l("Peer weight"))
+    w_subordinate = _weight(_l("Subordinate weight"))
+    w_hr = _weight(_l("HR weight"))
+    submit = SubmitField(_l("Save item"))
+
+
+class AdjustmentForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=60)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=choices(
+            [("bonus", _l("Bonus")), ("deduction", _l("Deduction")), ("veto", _l("Veto"))]
+        ),
+    )
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
+    raters = CheckboxesField(_l("Raters"), choices=RATER_CHOICES)
+    formula = StringField(
+        _l("Points formula"),
+        validators=[Length(max=2000)],
+        description=_l("Empty: the value given is the points."),
+    )
+    max = DecimalField(_l("Most points"), validators=[Optional(), NumberRange(min=0)])
+    condition = StringField(_l("Veto condition"), validators=[Length(max=2000)])
+    grade = StringField(_l("Grade when the veto fires"), validators=[Length(max=10)])
+    submit = SubmitField(_l("Save"))
+
+
+class OutputForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=60)])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
+    formula = StringField(_l("Formula"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Save"))
+
+
+class TableForm(FlaskForm):
+    text = TextAreaField(validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField(_l("Save"))

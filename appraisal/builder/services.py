@@ -177,20 +177,24 @@ def scoring_from_parts(
     base=None,
     per_unit=None,
     table: str = "",
+    formula: str = "",
 ) -> dict[str, Any]:
-    """A scoring object from the small form of the library: parameters and a table of
-    `min score` (bands) or `x score` (linear points) lines."""
+    """A scoring object from the small forms of the library and the item editor: parameters
+    and a table of `min score` (bands) or `x score` (linear points) lines."""
     scoring: dict[str, Any] = {"method": method}
+    if method == "formula":
+        scoring["formula"] = formula.strip()
     numbers = {"cap": cap, "floor": floor, "base": base, "per_unit": per_unit}
     allowed = {
         "ratio": ("cap", "floor"),
         "reverse_ratio": ("cap", "floor"),
         "bands": ("floor",),
         "deduction": ("base", "per_unit", "floor"),
+        "formula": ("cap", "floor"),
     }
     for name in allowed.get(method, ()):
         if numbers[name] is not None:
-            scoring[name] = float(numbers[name])
+            scoring[name] = _whole(float(numbers[name]))
     if method in ("bands", "linear"):
         rows = []
         for number, line in enumerate(table.strip().splitlines(), start=1):
@@ -203,7 +207,9 @@ def scoring_from_parts(
                 raise ServiceError(
                     _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
                 ) from None
-            rows.append((x, score))
+            rows.append(
+                (int(x) if x == int(x) else x, int(score) if score == int(score) else score)
+            )
         if method == "bands":
             scoring["on"] = on
             scoring["bands"] = [{"min": x, "score": score} for x, score in rows]
@@ -211,6 +217,11 @@ def scoring_from_parts(
             scoring["on"] = on
             scoring["points"] = [[x, score] for x, score in rows]
     return scoring
+
+
+def _whole(value: float) -> float | int:
+    """30.0 → 30, so what the forms save reads like hand-written JSON."""
+    return int(value) if value == int(value) else value
 
 
 def scoring_table(scoring: dict[str, Any]) -> str:

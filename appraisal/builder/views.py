@@ -225,22 +225,6 @@ def template_import():
     ), status
 
 
-@bp.route("/templates/<int:id>")
-@require(can_build)
-def template(id: int):
-    template = _found(Template, id)
-    definition = template.definition
-    problems = services.definition_problems(definition) if template.draft is not None else []
-    return render_template(
-        "builder/template.html",
-        template=template,
-        definition=definition,
-        problems=problems,
-        lang=_lang(),
-        sums=_weight_sums(definition),
-    )
-
-
 def _weight_sums(definition: dict) -> dict:
     sections = definition.get("sections") or []
     per_section = {}

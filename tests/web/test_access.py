@@ -1,5 +1,7 @@
 """Every protected URL demands sign-in; roles gate areas; other tenants' rows are 404."""
 
+import re
+
 import pytest
 
 from appraisal import create_app
@@ -19,9 +21,23 @@ def _protected_rules():
     return rules
 
 
+def _sample_url(path: str) -> str:
+    """A concrete URL for a rule: 1 for ids, the first choice of `any(...)`, else `x`."""
+
+    def value(match: re.Match) -> str:
+        converter = match.group(1)
+        if converter.startswith("int:"):
+            return "1"
+        if converter.startswith("any("):
+            return converter[4:].split(",")[0].strip()
+        return "x"
+
+    return re.sub(r"<([^>]+)>", value, path)
+
+
 @pytest.mark.parametrize(("endpoint", "path", "methods"), _protected_rules())
 def test_every_protected_url_sends_anonymous_users_to_sign_in(client, endpoint, path, methods):
-    url = path.replace("<int:id>", "1").replace("<id>", "1")
+    url = _sample_url(path)
     for method in methods:
         response = client.open(url, method=method)
         assert response.status_code == 302, (endpoint, method)

@@ -1,0 +1,461 @@
+"""The template designer: every edit is a plain form post that changes the draft through a
+pure function of `draft.py`; JavaScript only adds live checking on top."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..access import can_build, require
+from ..db import get_session
+from ..errors import ServiceError
+from ..forms import choices, show_service_error
+from ..models import Indicator, Template
+from ..rules import function_catalogue, score
+from ..rules.definition import formula_names
+from ..runtime.render import ROLES, role_items, try_fields, try_inputs
+from . import draft, services
+from .forms import (
+    AdjustmentForm,
+    ItemForm,
+    NewItemForm,
+    OutputForm,
+    SectionForm,
+    SettingsForm,
+    TableForm,
+)
+from .views import _found, _lang, _require_post_token, _weight_sums, bp
+
+NONE_LABEL = "—"
+
+
+def _template(id_: int) -> Template:
+    return _found(Template, id_)
+
+
+def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Run one edit on the draft (starting a draft from the latest version if needed)."""
+    db = get_session()
+    updated = change(services.start_draft(template))
+    services.save_draft(db, template, updated, current_user.id)
+    db.commit()
+
+
+def _back(template: Template, anchor: str = ""):
+    return redirect(url_for("builder.template", id=template.id) + (f"#{anchor}" if anchor else ""))
+
+
+def _library_choices(org_id: int) -> list:
+    rows = (
+        get_session()
+        .execute(
+            select(Indicator.id, Indicator.key, Indicator.name_zh, Indicator.name_en)
+            .where(Indicator.organization_id == org_id, Indicator.archived.is_(False))
+            .order_by(Indicator.key)
+        )
+        .all()
+    )
+    return choices(((r.id, f"{r.key} · {r.name_zh} / {r.name_en}") for r in rows), NONE_LABEL)
+
+
+def render_designer(template: Template, status: int = 200, **forms: Any):
+    """The designer page; `forms` carry a failed form back with its errors and input."""
+    definition = template.definition
+    settings = forms.get("settings_form") or _settings_form(definition)
+    library = _library_choices(template.organization_id)
+    item_forms = {}
+    for section in definition.get("sections", []):
+        form = forms.get(f"item_form_{section.get('key')}") or NewItemForm(
+            prefix=f"add-{section.get('key')}", formdata=None
+        )
+        form.indicator_id.choices = library
+        item_forms[section.get("key")] = form
+    problems = services.definition_problems(definition) if template.draft is not None else []
+    return render_template(
+        "builder/template.html",
+        template=template,
+        definition=definition,
+        lang=_lang(),
+        problems=problems,
+        sums=_weight_sums(definition),
+        settings_form=settings,
+        section_form=forms.get("section_form") or SectionForm(prefix="section", formdata=None),
+        item_forms=item_forms,
+        grades_form=forms.get("grades_form")
+        or TableForm(
+            prefix="grades", formdata=None, text=draft.grades_text(definition.get("grades", []))
+        ),
+        scale_forms={
+            name: TableForm(prefix=f"scale-{name}", formdata=None, text=draft.scale_text(levels))
+            for name, levels in (definition.get("scales") or {}).items()
+        },
+        roles=ROLES,
+    ), status
+
+
+def _settings_form(definition: dict[str, Any]) -> SettingsForm:
+    zh, en = draft.label_parts(definition.get("name"))
+    weights = definition.get("rater_weights") or {}
+    return SettingsForm(
+        prefix="settings",
+        formdata=None,
+        name_zh=zh,
+        name_en=en,
+        staff=definition.get("staff", "any"),
+        period=definition.get("period", "quarter"),
+        max_total=definition.get("max_total"),
+        **{f"w_{r}": weights.get(r) for r in draft.RATER_WEIGHT_FIELDS},
+    )
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number == int(number) else number
+
+
+@bp.route("/templates/<int:id>")
+@require(can_build)
+def template(id: int):
+    return render_designer(_template(id))
+
+
+@bp.post("/templates/<int:id>/settings")
+@require(can_build)
+def designer_settings(id: int):
+    template = _template(id)
+    form = SettingsForm(prefix="settings")
+    if not form.validate_on_submit():
+        return render_designer(template, 422, settings_form=form)
+    _apply(
+        template,
+        lambda d: draft.update_settings(
+            d,
+            name=draft.label(form.name_zh.data, form.name_en.data),
+            staff=form.staff.data,
+            period=form.period.data,
+            max_total=_number(form.max_total.data),
+            rater_weights={
+                r: _number(getattr(form, f"w_{r}").data) for r in draft.RATER_WEIGHT_FIELDS
+            },
+        ),
+    )
+    flash(_("Settings saved."), "success")
+    return _back(template, "settings")
+
+
+@bp.post("/templates/<int:id>/sections")
+@bp.post("/templates/<int:id>/sections/<key>")
+@require(can_build)
+def designer_section(id: int, key: str | None = None):
+    template = _template(id)
+    form = SectionForm(prefix="section" if key is None else f"section-{key}")
+    if form.validate_on_submit():
+        try:
+            _apply(
+                template,
+                lambda d: draft.save_section(
+                    d,
+                    key=form.key.data.strip(),
+                    name=draft.label(form.name_zh.data, form.name_en.data),
+                    weight=_number(form.weight.data),
+                    old_key=key,
+                ),
+            )
+        except draft.DraftError as error:
+            show_service_error(form, ServiceError(str(error), error.field))
+        else:
+            return _back(template, "sections")
+    return render_designer(template, 422, section_form=form)
+
+
+@bp.post("/templates/<int:id>/sections/<key>/<action>")
+@require(can_build)
+def designer_section_action(id: int, key: str, action: str):
+    _require_post_token()
+    template = _template(id)
+    changes = {
+        "up": lambda d: draft.move_section(d, key, -1),
+        "down": lambda d: draft.move_section(d, key, 1),
+        "remove": lambda d: draft.remove_section(d, key),
+    }
+    if action not in changes:
+        abort(404)
+    try:
+        _apply(template, changes[action])
+    except draft.DraftError as error:
+        flash(str(error), "danger")
+    return _back(template, "sections")
+
+
+@bp.post("/templates/<int:id>/sections/<key>/items")
+@require(can_build)
+def designer_add_item(id: int, key: str):
+    template = _template(id)
+    form = NewItemForm(prefix=f"add-{key}")
+    form.indicator_id.choices = _library_choices(template.organization_id)
+    if form.validate_on_submit():
+        indicator = None
+        if form.indicator_id.data:
+            indicator = _found(Indicator, form.indicator_id.data)
+            item = services.item_from_indicator(indicator)
+            if form.key.data:
+                item["key"] = form.key.data.strip()
+        elif form.key.data and form.name_zh.data:
+            kind = form.type.data
+            scoring = {"rating": {"method": "rating"}, "number": {"method": "ratio"}}.get(
+                kind, {"method": "none"}
+            )
+            item = {
+                "key": form.key.data.strip(),
+                "name": form.name_zh.data.strip(),
+                "type": kind,
+                "raters": ["manager"] if kind != "number" else ["data"],
+                "weight": 0,
+                "scoring": scoring,
+            }
+            if kind == "rating":
+                item["scale"] = next(iter(template.definition.get("scales") or {}), "")
+        else:
+            form.key.errors = [_("Choose an indicator, or give a key and a name.")]
+            return render_designer(template, 422, **{f"item_form_{key}": form})
+        try:
+            _apply(template, lambda d: draft.add_item(d, key, item))
+        except draft.DraftError as error:
+            show_service_error(form, ServiceError(str(error), error.field))
+            return render_designer(template, 422, **{f"item_form_{key}": form})
+        return redirect(url_for("builder.designer_item", id=id, key=item["key"]))
+    return render_designer(template, 422, **{f"item_form_{key}": form})
+
+
+def _formula_help(definition: dict[str, Any], context: str, key: str | None) -> dict[str, Any]:
+    return {
+        "names": sorted(formula_names(definition, context, key)),
+        "functions": function_catalogue(),
+    }
+
+
+@bp.route("/templates/<int:id>/items/<key>", methods=["GET", "POST"])
+@require(can_build)
+def designer_item(id: int, key: str):
+    template = _template(id)
+    definition = template.definition
+    try:
+        s_index, _i_index, item = draft.find_item(definition, key)
+    except draft.DraftError:
+        abort(404)
+    form = ItemForm(data=draft.fields_from_item(item)) if request.method == "GET" else ItemForm()
+    form.scale.choices = choices(
+        ((name, name) for name in definition.get("scales") or {}), NONE_LABEL
+    )
+    if form.validate_on_submit():
+        try:
+            scoring = services.scoring_from_parts(
+                form.method.data,
+                on=form.on.data,
+                cap=form.cap.data,
+                floor=form.floor.data,
+                base=form.base.data,
+                per_unit=form.per_unit.data,
+                table=form.table.data or "",
+                formula=form.score_formula.data or "",
+            )
+            fields = {name: field.data for name, field in form._fields.items()}
+            fields = {
+                k: (
+                    _number(v)
+                    if k.startswith("w_") or k in ("min", "max", "target", "weight")
+                    else v
+                )
+                for k, v in fields.items()
+            }
+            new_item = draft.item_from_fields(fields, scoring)
+            _apply(template, lambda d: draft.replace_item(d, key, new_item))
+        except (ServiceError, draft.DraftError) as error:
+            show_service_error(form, ServiceError(str(error), getattr(error, "field", None)))
+        else:
+            flash(_("Item %(key)s saved.", key=new_item["key"]), "success")
+            return _back(template, f"item-{new_item['key']}")
+    elif request.method == "GET":
+        form.table.data = services.scoring_table(item.get("scoring") or {})
+    section = definition["sections"][s_index]
+    others = sum(
+        float(i.get("weight") or 0)
+        for i in section.get("items", [])
+        if i.get("key") != key and (i.get("scoring") or {}).get("method") != "none"
+    )
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "builder/item.html",
+        template=template,
+        form=form,
+        item=item,
+        section=section,
+        other_weights=others,
+        lang=_lang(),
+        help_item=_formula_help(definition, "item", key),
+        help_scoring=_formula_help(definition, "scoring", key),
+    ), status
+
+
+@bp.post("/templates/<int:id>/items/<key>/<action>")
+@require(can_build)
+def designer_item_action(id: int, key: str, action: str):
+    _require_post_token()
+    template = _template(id)
+    changes = {
+        "up": lambda d: draft.move_item(d, key, -1),
+        "down": lambda d: draft.move_item(d, key, 1),
+        "remove": lambda d: draft.remove_item(d, key),
+    }
+    if action not in changes:
+        abort(404)
+    try:
+        _apply(template, changes[action])
+    except draft.DraftError as error:
+        flash(str(error), "danger")
+    return _back(template, "sections")
+
+
+@bp.post("/templates/<int:id>/grades")
+@require(can_build)
+def designer_grades(id: int):
+    template = _template(id)
+    form = TableForm(prefix="grades")
+    if form.validate_on_submit():
+        try:
+            _apply(template, lambda d: draft.set_grades(d, form.text.data))
+        except draft.DraftError as error:
+            form.text.errors = [str(error)]
+        else:
+            return _back(template, "grades")
+    return render_designer(template, 422, grades_form=form)
+
+
+@bp.post("/templates/<int:id>/scales/<name>")
+@require(can_build)
+def designer_scale(id: int, name: str):
+    template = _template(id)
+    form = TableForm(prefix=f"scale-{name}")
+    if form.validate_on_submit():
+        try:
+            _apply(template, lambda d: draft.set_scale(d, name, form.text.data))
+        except draft.DraftError as error:
+            flash(str(error), "danger")
+        return _back(template, "scales")
+    flash(_("Give at least one level."), "danger")
+    return _back(template, "scales")
+
+
+ENTRY_FORMS = {"adjustments": AdjustmentForm, "outputs": OutputForm}
+
+
+@bp.route("/templates/<int:id>/<any(adjustments, outputs):part>/new", methods=["GET", "POST"])
+@bp.route("/templates/<int:id>/<any(adjustments, outputs):part>/<key>", methods=["GET", "POST"])
+@require(can_build)
+def designer_entry(id: int, part: str, key: str | None = None):
+    template = _template(id)
+    definition = template.definition
+    existing = next((e for e in definition.get(part, []) if e.get("key") == key), None)
+    if key is not None and existing is None:
+        abort(404)
+    form_class = ENTRY_FORMS[part]
+    if request.method == "GET" and existing is not None:
+        zh, en = draft.label_parts(existing.get("name"))
+        form = form_class(data={**existing, "name_zh": zh, "name_en": en})
+    else:
+        form = form_class()
+    if form.validate_on_submit():
+        entry = _entry_from_form(part, form)
+        try:
+            _apply(template, lambda d: draft.save_entry(d, part, entry, key))
+        except draft.DraftError as error:
+            show_service_error(form, ServiceError(str(error), error.field))
+        else:
+            flash(_("%(key)s saved.", key=entry["key"]), "success")
+            return _back(template, part)
+    context = "adjustment" if part == "adjustments" else "output"
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "builder/entry.html",
+        template=template,
+        form=form,
+        part=part,
+        entry=existing,
+        lang=_lang(),
+        help=_formula_help(definition, context, key),
+    ), status
+
+
+def _entry_from_form(part: str, form) -> dict[str, Any]:
+    name = draft.label(form.name_zh.data, form.name_en.data)
+    entry: dict[str, Any] = {"key": form.key.data.strip()}
+    if part == "outputs":
+        if name:
+            entry["name"] = name
+        entry["formula"] = form.formula.data.strip()
+        return entry
+    entry.update(kind=form.kind.data, name=name, raters=list(form.raters.data))
+    if form.kind.data == "veto":
+        entry["condition"] = (form.condition.data or "").strip()
+        entry["grade"] = (form.grade.data or "").strip()
+    else:
+        if (form.formula.data or "").strip():
+            entry["formula"] = form.formula.data.strip()
+        if form.max.data is not None:
+            entry["max"] = _number(form.max.data)
+    return entry
+
+
+@bp.post("/templates/<int:id>/<any(adjustments, outputs):part>/<key>/remove")
+@require(can_build)
+def designer_entry_remove(id: int, part: str, key: str):
+    _require_post_token()
+    template = _template(id)
+    _apply(template, lambda d: draft.remove_entry(d, part, key))
+    return _back(template, part)
+
+
+@bp.route("/templates/<int:id>/preview")
+@require(can_build)
+def designer_preview(id: int):
+    template = _template(id)
+    role = request.args.get("role", "self")
+    if role not in ROLES:
+        abort(404)
+    return render_template(
+        "builder/preview.html",
+        template=template,
+        role=role,
+        roles=ROLES,
+        sections=role_items(template.definition, role),
+        lang=_lang(),
+    )
+
+
+@bp.route("/templates/<int:id>/try", methods=["GET", "POST"])
+@require(can_build)
+def designer_try(id: int):
+    template = _template(id)
+    definition = template.definition
+    problems = services.definition_problems(definition)
+    fields = try_fields(definition) if not problems else []
+    values = request.form.to_dict() if request.method == "POST" else {}
+    result = None
+    if request.method == "POST" and not problems:  # CSRFProtect has checked the token
+        result = score(definition, try_inputs(definition, values))
+    return render_template(
+        "builder/try.html",
+        template=template,
+        problems=problems,
+        fields=fields,
+        values=values,
+        result=result,
+        lang=_lang(),
+    )

@@ -1,0 +1,342 @@
+"""Edits of a draft definition, as pure functions on the JSON structure.
+
+Each takes the definition and returns a new one (the input is not changed), or raises
+DraftError with the field it concerns. The designer's views call these and save the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from ..rules.definition import KEY
+
+
+class DraftError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _copy(definition: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(definition)
+
+
+def all_keys(definition: dict[str, Any]) -> set[str]:
+    keys = set()
+    for section in definition.get("sections", []):
+        keys.add(section.get("key"))
+        keys.update(item.get("key") for item in section.get("items", []))
+    keys.update(a.get("key") for a in definition.get("adjustments", []))
+    keys.update(o.get("key") for o in definition.get("outputs", []))
+    return keys
+
+
+def _check_new_key(definition: dict[str, Any], key: str, old: str | None = None) -> None:
+    if not KEY.match(key or "") or "-" in key:
+        raise DraftError(
+            _l("Use 1–60 characters: a–z, 0–9 or _ (formulas use keys as names)."), "key"
+        )
+    if key != old and key in all_keys(definition):
+        raise DraftError(_l("The key %(key)s is already used in this template.", key=key), "key")
+
+
+def update_settings(
+    definition: dict[str, Any],
+    *,
+    name: Any,
+    staff: str,
+    period: str,
+    rater_weights: dict[str, float],
+    max_total: float | None,
+) -> dict[str, Any]:
+    result = _copy(definition)
+    result.update(name=name, staff=staff, period=period)
+    result["rater_weights"] = {r: w for r, w in rater_weights.items() if w}
+    if max_total is None:
+        result.pop("max_total", None)
+    else:
+        result["max_total"] = max_total
+    return result
+
+
+def find_section(definition: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+    for index, section in enumerate(definition.get("sections", [])):
+        if section.get("key") == key:
+            return index, section
+    raise DraftError(_l("There is no section %(key)s.", key=key))
+
+
+def find_item(definition: dict[str, Any], key: str) -> tuple[int, int, dict[str, Any]]:
+    for s_index, section in enumerate(definition.get("sections", [])):
+        for i_index, item in enumerate(section.get("items", [])):
+            if item.get("key") == key:
+                return s_index, i_index, item
+    raise DraftError(_l("There is no item %(key)s.", key=key))
+
+
+def save_section(
+    definition: dict[str, Any], *, key: str, name: Any, weight: float, old_key: str | None = None
+) -> dict[str, Any]:
+    result = _copy(definition)
+    _check_new_key(result, key, old_key)
+    sections = result.setdefault("sections", [])
+    if old_key is None:
+        sections.append({"key": key, "name": name, "weight": weight, "items": []})
+    else:
+        _index, section = find_section(result, old_key)
+        section.update(key=key, name=name, weight=weight)
+    return result
+
+
+def remove_section(definition: dict[str, Any], key: str) -> dict[str, Any]:
+    result = _copy(definition)
+    index, _section = find_section(result, key)
+    del result["sections"][index]
+    return result
+
+
+def _move(items: list[Any], index: int, offset: int) -> None:
+    target = index + offset
+    if 0 <= target < len(items):
+        items[index], items[target] = items[target], items[index]
+
+
+def move_section(definition: dict[str, Any], key: str, offset: int) -> dict[str, Any]:
+    result = _copy(definition)
+    index, _section = find_section(result, key)
+    _move(result["sections"], index, offset)
+    return result
+
+
+def add_item(definition: dict[str, Any], section_key: str, item: dict[str, Any]) -> dict[str, Any]:
+    result = _copy(definition)
+    _check_new_key(result, item.get("key", ""))
+    _index, section = find_section(result, section_key)
+    section.setdefault("items", []).append(item)
+    return result
+
+
+def replace_item(definition: dict[str, Any], old_key: str, item: dict[str, Any]) -> dict[str, Any]:
+    result = _copy(definition)
+    _check_new_key(result, item.get("key", ""), old_key)
+    s_index, i_index, _item = find_item(result, old_key)
+    result["sections"][s_index]["items"][i_index] = item
+    return result
+
+
+def remove_item(definition: dict[str, Any], key: str) -> dict[str, Any]:
+    result = _copy(definition)
+    s_index, i_index, _item = find_item(result, key)
+    del result["sections"][s_index]["items"][i_index]
+    return result
+
+
+def move_item(definition: dict[str, Any], key: str, offset: int) -> dict[str, Any]:
+    result = _copy(definition)
+    s_index, i_index, _item = find_item(result, key)
+    _move(result["sections"][s_index]["items"], i_index, offset)
+    return result
+
+
+def save_entry(
+    definition: dict[str, Any], part: str, entry: dict[str, Any], old_key: str | None = None
+) -> dict[str, Any]:
+    """Add or replace an adjustment or an output (`part` is `adjustments` or `outputs`)."""
+    result = _copy(definition)
+    _check_new_key(result, entry.get("key", ""), old_key)
+    entries = result.setdefault(part, [])
+    for index, existing in enumerate(entries):
+        if old_key is not None and existing.get("key") == old_key:
+            entries[index] = entry
+            return result
+    entries.append(entry)
+    return result
+
+
+def remove_entry(definition: dict[str, Any], part: str, key: str) -> dict[str, Any]:
+    result = _copy(definition)
+    result[part] = [e for e in result.get(part, []) if e.get("key") != key]
+    return result
+
+
+def parse_rows(text: str, columns: int, field: str) -> list[list[str]]:
+    """Lines of a small table typed in a text box: whitespace-separated cells; the last
+    column may hold spaces (labels)."""
+    rows = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        line = line.replace("，", " ").replace(",", " ").strip()
+        if not line:
+            continue
+        cells = line.split(maxsplit=columns - 1)
+        if len(cells) < min(columns, 2):
+            raise DraftError(
+                _l("Line %(line)d: expected %(count)d values.", line=number, count=columns), field
+            )
+        rows.append(cells)
+    return rows
+
+
+def number(text: str, field: str, line: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise DraftError(
+            _l("Line %(line)d: %(text)s is not a number.", line=line, text=text), field
+        ) from None
+    return int(value) if value == int(value) else value
+
+
+def set_grades(definition: dict[str, Any], text: str) -> dict[str, Any]:
+    result = _copy(definition)
+    grades = []
+    for line, cells in enumerate(parse_rows(text, 2, "grades"), start=1):
+        grades.append({"grade": cells[0], "min": number(cells[1], "grades", line)})
+    result["grades"] = grades
+    return result
+
+
+def set_scale(definition: dict[str, Any], name: str, text: str) -> dict[str, Any]:
+    """A scale from lines `value score label`, with `label` as `中文 / English` or one text."""
+    result = _copy(definition)
+    levels = []
+    for line, cells in enumerate(parse_rows(text, 3, "scale"), start=1):
+        level: dict[str, Any] = {
+            "value": number(cells[0], "scale", line),
+            "score": number(cells[1], "scale", line),
+        }
+        label = cells[2] if len(cells) > 2 else cells[0]
+        if " / " in label:
+            zh, en = label.split(" / ", 1)
+            level["label"] = {"zh": zh.strip(), "en": en.strip()}
+        else:
+            level["label"] = label
+        levels.append(level)
+    result.setdefault("scales", {})[name] = levels
+    return result
+
+
+def scale_text(levels: list[dict[str, Any]]) -> str:
+    lines = []
+    for level in levels:
+        label = level.get("label")
+        if isinstance(label, dict):
+            label = f"{label.get('zh', '')} / {label.get('en', '')}"
+        lines.append(f"{level.get('value')} {level.get('score')} {label}")
+    return "\n".join(lines)
+
+
+def grades_text(grades: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{g.get('grade')} {g.get('min')}" for g in grades)
+
+
+RATER_WEIGHT_FIELDS = ("self", "manager", "peer", "subordinate", "hr")
+
+
+def label(zh: str | None, en: str | None) -> Any:
+    zh, en = (zh or "").strip(), (en or "").strip()
+    if zh and en and zh != en:
+        return {"zh": zh, "en": en}
+    return zh or en
+
+
+def label_parts(value: Any) -> tuple[str, str]:
+    if isinstance(value, dict):
+        return value.get("zh", ""), value.get("en", "")
+    return (value or "", value or "")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and value == int(value):
+        return int(value)
+    return value
+
+
+def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str, Any]:
+    """An item of the definition from the editor's fields; empty optional fields are left
+    out, so exported JSON stays as short as hand-written JSON."""
+    item: dict[str, Any] = {
+        "key": data["key"].strip(),
+        "name": label(data.get("name_zh"), data.get("name_en")),
+    }
+    for name in ("description", "indicator", "unit"):
+        if (data.get(name) or "").strip():
+            item[name] = data[name].strip()
+    item["type"] = data["type"]
+    computed = (data.get("formula") or "").strip()
+    item["raters"] = [] if computed else list(data.get("raters") or [])
+    item["weight"] = _clean(float(data.get("weight") or 0))
+    item["scoring"] = scoring
+    if data["type"] == "rating":
+        item["scale"] = data.get("scale") or ""
+    if data["type"] == "choice":
+        choices = []
+        for line, cells in enumerate(parse_rows(data.get("choices") or "", 3, "choices"), 1):
+            choice_label = cells[2] if len(cells) > 2 else cells[0]
+            value: Any = cells[0]
+            with contextlib.suppress(DraftError):
+                value = number(cells[0], "choices", line)
+            choices.append(
+                {"value": value, "score": number(cells[1], "choices", line), "label": choice_label}
+            )
+        item["choices"] = choices
+    if computed:
+        item["formula"] = computed
+    if (data.get("visible_if") or "").strip():
+        item["visible_if"] = data["visible_if"].strip()
+    if not data.get("required", True) and scoring.get("method") != "none":
+        item["required"] = False
+    if data.get("allow_na"):
+        item["allow_na"] = True
+    for name in ("min", "max", "target"):
+        if data.get(name) is not None:
+            item[name] = _clean(float(data[name]))
+    weights = {
+        r: _clean(float(data[f"w_{r}"]))
+        for r in RATER_WEIGHT_FIELDS
+        if data.get(f"w_{r}") is not None
+    }
+    if weights:
+        item["rater_weights"] = weights
+    return item
+
+
+def fields_from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """The editor's fields for an item (the inverse of item_from_fields)."""
+    zh, en = label_parts(item.get("name"))
+    scoring = item.get("scoring") or {}
+    data: dict[str, Any] = {
+        "key": item.get("key"),
+        "name_zh": zh,
+        "name_en": en,
+        "description": item.get("description", ""),
+        "indicator": item.get("indicator", ""),
+        "unit": item.get("unit", ""),
+        "type": item.get("type", "number"),
+        "raters": item.get("raters", []),
+        "weight": item.get("weight", 0),
+        "method": scoring.get("method", "none"),
+        "on": scoring.get("on", "actual"),
+        "cap": scoring.get("cap"),
+        "floor": scoring.get("floor"),
+        "base": scoring.get("base"),
+        "per_unit": scoring.get("per_unit"),
+        "score_formula": scoring.get("formula", ""),
+        "scale": item.get("scale", ""),
+        "formula": item.get("formula", ""),
+        "visible_if": item.get("visible_if", ""),
+        "required": item.get("required", True),
+        "allow_na": item.get("allow_na", False),
+        "min": item.get("min"),
+        "max": item.get("max"),
+        "target": item.get("target"),
+        "choices": "\n".join(
+            f"{c.get('value')} {c.get('score')} {c.get('label')}" for c in item.get("choices", [])
+        ),
+    }
+    for rater in RATER_WEIGHT_FIELDS:
+        data[f"w_{rater}"] = (item.get("rater_weights") or {}).get(rater)
+    return data
