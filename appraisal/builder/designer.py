@@ -81,7 +81,7 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
         template=template,
         definition=definition,
         lang=_lang(),
-        problems=problems,
+        problems=[(p, problem_link(template, definition, p.path)) for p in problems],
         sums=_weight_sums(definition),
         settings_form=settings,
         section_form=forms.get("section_form") or SectionForm(prefix="section", formdata=None),
@@ -96,6 +96,41 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
         },
         roles=ROLES,
     ), status
+
+
+def problem_link(template: Template, definition: dict[str, Any], path: str) -> str:
+    """Where in the designer a problem at this JSON path is fixed."""
+    import re
+
+    item = re.match(r"sections\[(\d+)\]\.items\[(\d+)\]", path)
+    if item:
+        try:
+            key = definition["sections"][int(item[1])]["items"][int(item[2])]["key"]
+            return url_for("builder.designer_item", id=template.id, key=key)
+        except (KeyError, IndexError, TypeError):
+            pass
+    entry = re.match(r"(adjustments|outputs)\[(\d+)\]", path)
+    if entry:
+        try:
+            key = definition[entry[1]][int(entry[2])]["key"]
+            return url_for("builder.designer_entry", id=template.id, part=entry[1], key=key)
+        except (KeyError, IndexError, TypeError):
+            pass
+    anchor = "sections"
+    for prefix, target in (
+        ("sections[", path.split(".")[0]),
+        ("grades", "grades"),
+        ("scales", "scales"),
+        ("rater_weights", "settings"),
+        ("name", "settings"),
+        ("staff", "settings"),
+        ("period", "settings"),
+        ("max_total", "settings"),
+    ):
+        if path.startswith(prefix):
+            anchor = target
+            break
+    return url_for("builder.template", id=template.id) + f"#{anchor}"
 
 
 def _settings_form(definition: dict[str, Any]) -> SettingsForm:
@@ -336,6 +371,21 @@ def designer_grades(id: int):
         else:
             return _back(template, "grades")
     return render_designer(template, 422, grades_form=form)
+
+
+@bp.post("/templates/<int:id>/scales")
+@require(can_build)
+def designer_new_scale(id: int):
+    template = _template(id)
+    name = (request.form.get("name") or "").strip()
+    if not draft.KEY.match(name):
+        flash(_("A scale needs a name of a–z, 0–9, _ or -."), "danger")
+        return _back(template, "scales")
+    try:
+        _apply(template, lambda d: draft.set_scale(d, name, request.form.get("text", "")))
+    except draft.DraftError as error:
+        flash(str(error), "danger")
+    return _back(template, "scales")
 
 
 @bp.post("/templates/<int:id>/scales/<name>")

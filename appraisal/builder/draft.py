@@ -201,6 +201,8 @@ def set_grades(definition: dict[str, Any], text: str) -> dict[str, Any]:
 
 def set_scale(definition: dict[str, Any], name: str, text: str) -> dict[str, Any]:
     """A scale from lines `value score label`, with `label` as `中文 / English` or one text."""
+    if not text.strip():
+        raise DraftError(_l("Give at least one level."), "scale")
     result = _copy(definition)
     levels = []
     for line, cells in enumerate(parse_rows(text, 3, "scale"), start=1):

@@ -585,3 +585,23 @@ def _free_key(session: Session, org_id: int, key: str) -> str:
 
 def template_count(session: Session, org_id: int) -> int:
     return session.scalar(select(func.count()).where(Template.organization_id == org_id)) or 0
+
+
+def audit_trail(
+    session: Session, org_id: int, entity: str, entity_id: int, limit: int = 50
+) -> list[tuple[Any, str, str, dict[str, Any]]]:
+    """Who did what and when to one template or indicator, newest first."""
+    from ..models import AuditEvent, User
+
+    rows = session.execute(
+        select(AuditEvent.at, User.name, AuditEvent.action, AuditEvent.detail)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(
+            AuditEvent.organization_id == org_id,
+            AuditEvent.entity == entity,
+            AuditEvent.entity_id == entity_id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [(row.at, row.name or "", row.action, row.detail or {}) for row in rows]

@@ -122,8 +122,9 @@ def indicator_form(id: int | None = None):
             return redirect(url_for(".indicators"))
     status = 422 if form.is_submitted() and form.errors else 200
     usage = services.published_usage(db, org_id, indicator.key) if indicator else []
+    trail = services.audit_trail(db, org_id, "indicator", indicator.id) if indicator else []
     return render_template(
-        "builder/indicator_form.html", form=form, indicator=indicator, usage=usage
+        "builder/indicator_form.html", form=form, indicator=indicator, usage=usage, trail=trail
     ), status
 
 
@@ -305,7 +306,8 @@ def template_clone(id: int):
 @require(can_build)
 def template_history(id: int):
     template = _found(Template, id)
-    return render_template("builder/history.html", template=template)
+    trail = services.audit_trail(get_session(), current_org_id(), "template", template.id)
+    return render_template("builder/history.html", template=template, trail=trail)
 
 
 # -- live formula checking -------------------------------------------------------------------

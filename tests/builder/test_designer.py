@@ -243,3 +243,53 @@ def test_preview_shows_each_role_only_its_items(client, template_id):
     data_page = client.get(f"/builder/templates/{tid}/preview?role=data").get_data(as_text=True)
     assert "销售额" in data_page and "客户关怀" not in data_page
     assert client.get(f"/builder/templates/{tid}/preview?role=boss").status_code == 404
+
+
+def test_problems_link_to_where_they_are_fixed_and_changes_are_audited(client, template_id):
+    tid = template_id
+    add_section(client, tid, "s", "S", 100)
+    add_item(client, tid, "s", "sales", "销售额", "number")
+    save_item(
+        client,
+        tid,
+        "sales",
+        key="sales",
+        name_zh="销售额",
+        type="number",
+        raters=["data"],
+        weight="90",
+        method="ratio",
+    )
+    client.post(
+        f"/builder/templates/{tid}/outputs/new", data={"key": "bonus_pay", "formula": "total * 10"}
+    )
+    page = client.get(f"/builder/templates/{tid}").get_data(as_text=True)
+    assert f'href="/builder/templates/{tid}#sections[0]"' in page  # item weights 90, not 100
+    save_item(
+        client,
+        tid,
+        "sales",
+        key="sales",
+        name_zh="销售额",
+        type="number",
+        raters=["data"],
+        weight="100",
+        method="ratio",
+        visible_if="salse > 0",
+    )
+    page = client.get(f"/builder/templates/{tid}").get_data(as_text=True)
+    assert f'href="/builder/templates/{tid}/items/sales"' in page
+    assert "did you mean `sales`" in page or "did you mean `false`" in page
+    history = client.get(f"/builder/templates/{tid}/history").get_data(as_text=True)
+    assert 'id="audit"' in history and "draft saved" in history and "hr" in history
+
+
+def test_a_new_rating_scale(client, template_id):
+    tid = template_id
+    client.post(
+        f"/builder/templates/{tid}/scales",
+        data={"name": "three", "text": "3 100 好 / Good\n2 70 中\n1 30 差"},
+    )
+    scales = definition(client, tid)["scales"]
+    assert [level["score"] for level in scales["three"]] == [100, 70, 30]
+    assert scales["three"][1]["label"] == "中"

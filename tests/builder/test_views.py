@@ -100,7 +100,7 @@ def test_publishing_an_incomplete_draft_is_refused_with_the_problems_listed(clie
     response = client.post(f"/builder/templates/{template.id}/publish", follow_redirects=True)
     html = response.get_data(as_text=True)
     assert alerts(html) == ["Not published: 1 problem(s) to fix first."]
-    assert 'href="#sections"' in html
+    assert f'href="/builder/templates/{template.id}#sections"' in html
     db.expire_all()
     assert db.get(Template, template.id).versions == []
 
