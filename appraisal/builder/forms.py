@@ -95,11 +95,15 @@ class IndicatorForm(FlaskForm):
             [("actual", _l("Actual value")), ("achievement", _l("Achievement % of target"))]
         ),
     )
-    cap = DecimalField(_l("Cap"), validators=[Optional(), NumberRange(min=0)])
-    floor = DecimalField(_l("Floor"), validators=[Optional(), NumberRange(min=0)])
-    base = DecimalField(_l("Base (deduction)"), validators=[Optional()])
+    cap = DecimalField(places=None, label=_l("Cap"), validators=[Optional(), NumberRange(min=0)])
+    floor = DecimalField(
+        places=None, label=_l("Floor"), validators=[Optional(), NumberRange(min=0)]
+    )
+    base = DecimalField(places=None, label=_l("Base (deduction)"), validators=[Optional()])
     per_unit = DecimalField(
-        _l("Points per unit (deduction)"), validators=[Optional(), NumberRange(min=0)]
+        places=None,
+        label=_l("Points per unit (deduction)"),
+        validators=[Optional(), NumberRange(min=0)],
     )
     table = TextAreaField(
         _l("Bands or points"),
@@ -145,7 +149,9 @@ ITEM_METHOD_CHOICES = choices(
 
 
 def _weight(label):
-    return DecimalField(label, validators=[Optional(), NumberRange(min=0, max=100)])
+    return DecimalField(
+        places=None, label=label, validators=[Optional(), NumberRange(min=0, max=100)]
+    )
 
 
 class SettingsForm(FlaskForm):
@@ -158,7 +164,9 @@ class SettingsForm(FlaskForm):
     w_peer = _weight(_l("Peer weight"))
     w_subordinate = _weight(_l("Subordinate weight"))
     w_hr = _weight(_l("HR weight"))
-    max_total = DecimalField(_l("Highest total"), validators=[Optional(), NumberRange(min=1)])
+    max_total = DecimalField(
+        places=None, label=_l("Highest total"), validators=[Optional(), NumberRange(min=1)]
+    )
     submit = SubmitField(_l("Save settings"))
 
 
@@ -166,7 +174,9 @@ class SectionForm(FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=60)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
-    weight = DecimalField(_l("Weight"), validators=[DataRequired(), NumberRange(min=0, max=100)])
+    weight = DecimalField(
+        places=None, label=_l("Weight"), validators=[DataRequired(), NumberRange(min=0, max=100)]
+    )
     submit = SubmitField(_l("Save section"))
 
 
@@ -188,7 +198,10 @@ class ItemForm(FlaskForm):
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
     raters = CheckboxesField(_l("Raters"), choices=RATER_CHOICES)
     weight = DecimalField(
-        _l("Weight"), validators=[Optional(), NumberRange(min=0, max=100)], default=0
+        places=None,
+        label=_l("Weight"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        default=0,
     )
     method = SelectField(_l("Scoring"), choices=ITEM_METHOD_CHOICES)
     on = SelectField(
@@ -197,11 +210,15 @@ class ItemForm(FlaskForm):
             [("actual", _l("Actual value")), ("achievement", _l("Achievement % of target"))]
         ),
     )
-    cap = DecimalField(_l("Cap"), validators=[Optional(), NumberRange(min=0)])
-    floor = DecimalField(_l("Floor"), validators=[Optional(), NumberRange(min=0)])
-    base = DecimalField(_l("Base (deduction)"), validators=[Optional()])
+    cap = DecimalField(places=None, label=_l("Cap"), validators=[Optional(), NumberRange(min=0)])
+    floor = DecimalField(
+        places=None, label=_l("Floor"), validators=[Optional(), NumberRange(min=0)]
+    )
+    base = DecimalField(places=None, label=_l("Base (deduction)"), validators=[Optional()])
     per_unit = DecimalField(
-        _l("Points per unit (deduction)"), validators=[Optional(), NumberRange(min=0)]
+        places=None,
+        label=_l("Points per unit (deduction)"),
+        validators=[Optional(), NumberRange(min=0)],
     )
     table = TextAreaField(
         _l("Bands or points"),
@@ -220,12 +237,13 @@ class ItemForm(FlaskForm):
         description=_l("One per line: value, score, label, e.g. “yes 100 是”."),
     )
     target = DecimalField(
-        _l("Fixed target"),
+        places=None,
+        label=_l("Fixed target"),
         validators=[Optional(), NumberRange(min=0)],
         description=_l("Leave empty to set a target per employee in the cycle."),
     )
-    min = DecimalField(_l("Lowest allowed value"), validators=[Optional()])
-    max = DecimalField(_l("Highest allowed value"), validators=[Optional()])
+    min = DecimalField(places=None, label=_l("Lowest allowed value"), validators=[Optional()])
+    max = DecimalField(places=None, label=_l("Highest allowed value"), validators=[Optional()])
     formula = StringField(
         _l("Computed from other items"),
         validators=[Length(max=2000)],
@@ -258,7 +276,9 @@ class AdjustmentForm(FlaskForm):
         validators=[Length(max=2000)],
         description=_l("Empty: the value given is the points."),
     )
-    max = DecimalField(_l("Most points"), validators=[Optional(), NumberRange(min=0)])
+    max = DecimalField(
+        places=None, label=_l("Most points"), validators=[Optional(), NumberRange(min=0)]
+    )
     condition = StringField(_l("Veto condition"), validators=[Length(max=2000)])
     grade = StringField(_l("Grade when the veto fires"), validators=[Length(max=10)])
     submit = SubmitField(_l("Save"))
@@ -273,5 +293,5 @@ class OutputForm(FlaskForm):
 
 
 class TableForm(FlaskForm):
-    text = TextAreaField(validators=[DataRequired(), Length(max=4000)])
+    text = TextAreaField(_l("Rows"), validators=[DataRequired(), Length(max=4000)])
     submit = SubmitField(_l("Save"))
