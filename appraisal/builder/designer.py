@@ -28,6 +28,7 @@ from .forms import (
     SectionForm,
     SettingsForm,
     TableForm,
+    scoring_from_form,
 )
 from .views import _found, _lang, _require_post_token, _weight_sums, bp
 
@@ -210,20 +211,25 @@ def designer_section(id: int, key: str | None = None):
     return render_designer(template, 422, section_form=form)
 
 
-@bp.post("/templates/<int:id>/sections/<key>/<action>")
+MOVES = {
+    "sections": (draft.move_section, draft.remove_section),
+    "items": (draft.move_item, draft.remove_item),
+}
+
+
+@bp.post("/templates/<int:id>/<any(sections, items):part>/<key>/<any(up, down, remove):action>")
 @require(can_build)
-def designer_section_action(id: int, key: str, action: str):
+def designer_move(id: int, part: str, key: str, action: str):
+    """Move a section or an item up or down, or remove it."""
     _require_post_token()
     template = _template(id)
-    changes = {
-        "up": lambda d: draft.move_section(d, key, -1),
-        "down": lambda d: draft.move_section(d, key, 1),
-        "remove": lambda d: draft.remove_section(d, key),
-    }
-    if action not in changes:
-        abort(404)
+    move, remove = MOVES[part]
+    offsets = {"up": -1, "down": 1}
     try:
-        _apply(template, changes[action])
+        if action == "remove":
+            _apply(template, lambda d: remove(d, key))
+        else:
+            _apply(template, lambda d: move(d, key, offsets[action]))
     except draft.DraftError as error:
         flash(str(error), "danger")
     return _back(template, "sections")
@@ -291,16 +297,7 @@ def designer_item(id: int, key: str):
     )
     if form.validate_on_submit():
         try:
-            scoring = services.scoring_from_parts(
-                form.method.data,
-                on=form.on.data,
-                cap=form.cap.data,
-                floor=form.floor.data,
-                base=form.base.data,
-                per_unit=form.per_unit.data,
-                table=form.table.data or "",
-                formula=form.score_formula.data or "",
-            )
+            scoring = scoring_from_form(form, form.score_formula.data or "")
             fields = {name: field.data for name, field in form._fields.items()}
             fields = {
                 k: (
@@ -337,25 +334,6 @@ def designer_item(id: int, key: str):
         help_item=_formula_help(definition, "item", key),
         help_scoring=_formula_help(definition, "scoring", key),
     ), status
-
-
-@bp.post("/templates/<int:id>/items/<key>/<action>")
-@require(can_build)
-def designer_item_action(id: int, key: str, action: str):
-    _require_post_token()
-    template = _template(id)
-    changes = {
-        "up": lambda d: draft.move_item(d, key, -1),
-        "down": lambda d: draft.move_item(d, key, 1),
-        "remove": lambda d: draft.remove_item(d, key),
-    }
-    if action not in changes:
-        abort(404)
-    try:
-        _apply(template, changes[action])
-    except draft.DraftError as error:
-        flash(str(error), "danger")
-    return _back(template, "sections")
 
 
 @bp.post("/templates/<int:id>/grades")

@@ -72,23 +72,9 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class IndicatorForm(FlaskForm):
-    key = StringField(
-        _l("Key"),
-        validators=[DataRequired(), Length(max=60)],
-        description=_l("a–z, 0–9, _ or -; formulas use it as a name"),
-    )
-    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
-    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
-    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES)
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
-    direction = SelectField(
-        _l("Direction"),
-        choices=choices([("higher", _l("Higher is better")), ("lower", _l("Lower is better"))]),
-    )
-    item_type = SelectField(_l("Input type"), choices=TYPE_CHOICES)
-    method = SelectField(_l("Default scoring"), choices=METHOD_CHOICES)
+class ScoringParameters:
+    """The parameters of a scoring method, shared by the library and the item editor."""
+
     on = SelectField(
         _l("Bands or points apply to"),
         choices=choices(
@@ -110,6 +96,40 @@ class IndicatorForm(FlaskForm):
         validators=[Length(max=2000)],
         description=_l("One per line: a minimum (or x) and its score, e.g. “95 100”."),
     )
+
+
+def scoring_from_form(form: ScoringParameters, formula: str = "") -> dict:
+    from .services import scoring_from_parts
+
+    return scoring_from_parts(
+        form.method.data,
+        on=form.on.data,
+        cap=form.cap.data,
+        floor=form.floor.data,
+        base=form.base.data,
+        per_unit=form.per_unit.data,
+        table=form.table.data or "",
+        formula=formula,
+    )
+
+
+class IndicatorForm(ScoringParameters, FlaskForm):
+    key = StringField(
+        _l("Key"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("a–z, 0–9, _ or -; formulas use it as a name"),
+    )
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES)
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
+    direction = SelectField(
+        _l("Direction"),
+        choices=choices([("higher", _l("Higher is better")), ("lower", _l("Lower is better"))]),
+    )
+    item_type = SelectField(_l("Input type"), choices=TYPE_CHOICES)
+    method = SelectField(_l("Default scoring"), choices=METHOD_CHOICES)
     raters = CheckboxesField(_l("Default raters"), choices=RATER_CHOICES, default=["data"])
     staff_kind = SelectField(_l("Staff kind"), choices=STAFF_CHOICES)
     submit = SubmitField(_l("Save"))
@@ -188,7 +208,7 @@ class NewItemForm(FlaskForm):
     submit = SubmitField(_l("Add item"))
 
 
-class ItemForm(FlaskForm):
+class ItemForm(ScoringParameters, FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=60)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=120)])
@@ -204,27 +224,6 @@ class ItemForm(FlaskForm):
         default=0,
     )
     method = SelectField(_l("Scoring"), choices=ITEM_METHOD_CHOICES)
-    on = SelectField(
-        _l("Bands or points apply to"),
-        choices=choices(
-            [("actual", _l("Actual value")), ("achievement", _l("Achievement % of target"))]
-        ),
-    )
-    cap = DecimalField(places=None, label=_l("Cap"), validators=[Optional(), NumberRange(min=0)])
-    floor = DecimalField(
-        places=None, label=_l("Floor"), validators=[Optional(), NumberRange(min=0)]
-    )
-    base = DecimalField(places=None, label=_l("Base (deduction)"), validators=[Optional()])
-    per_unit = DecimalField(
-        places=None,
-        label=_l("Points per unit (deduction)"),
-        validators=[Optional(), NumberRange(min=0)],
-    )
-    table = TextAreaField(
-        _l("Bands or points"),
-        validators=[Length(max=2000)],
-        description=_l("One per line: a minimum (or x) and its score, e.g. “95 100”."),
-    )
     score_formula = StringField(
         _l("Scoring formula"),
         validators=[Length(max=2000)],

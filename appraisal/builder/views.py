@@ -26,7 +26,7 @@ from ..models import Indicator, Template
 from ..rules import FormulaError, compile_formula, function_catalogue
 from ..rules.definition import formula_names
 from . import services
-from .forms import ImportForm, IndicatorForm, NewTemplateForm
+from .forms import ImportForm, IndicatorForm, NewTemplateForm, scoring_from_form
 
 bp = Blueprint("builder", __name__, url_prefix="/builder", template_folder="templates")
 
@@ -87,15 +87,7 @@ def indicator_form(id: int | None = None):
         form.table.data = services.scoring_table(scoring)
     if form.validate_on_submit():
         try:
-            scoring = services.scoring_from_parts(
-                form.method.data,
-                on=form.on.data,
-                cap=form.cap.data,
-                floor=form.floor.data,
-                base=form.base.data,
-                per_unit=form.per_unit.data,
-                table=form.table.data or "",
-            )
+            scoring = scoring_from_form(form)
             saved = services.save_indicator(
                 db,
                 org_id,
