@@ -36,17 +36,19 @@ CATEGORY_CHOICES = choices(
 STAFF_CHOICES = choices(
     [("any", _l("Any staff")), ("office", _l("Office staff")), ("field", _l("Field staff"))]
 )
-METHOD_CHOICES = choices(
-    [
-        ("ratio", _l("Ratio to target")),
-        ("reverse_ratio", _l("Reverse ratio (lower is better)")),
-        ("bands", _l("Bands")),
-        ("linear", _l("Linear points")),
-        ("deduction", _l("Deduction")),
-        ("rating", _l("Rating scale")),
-        ("none", _l("Not scored")),
-    ]
-)
+SCORING_METHODS = [
+    ("ratio", _l("Ratio to target")),
+    ("reverse_ratio", _l("Reverse ratio (lower is better)")),
+    ("bands", _l("Bands")),
+    ("linear", _l("Linear points")),
+    ("deduction", _l("Deduction")),
+    ("rating", _l("Rating scale")),
+    ("formula", _l("Formula")),
+    ("none", _l("Not scored")),
+]
+ITEM_METHOD_CHOICES = choices(SCORING_METHODS)
+# A library default cannot be a formula: formulas name the other items of a template.
+METHOD_CHOICES = choices(m for m in SCORING_METHODS if m[0] != "formula")
 TYPE_CHOICES = choices(
     [
         ("number", _l("Number")),
@@ -152,20 +154,6 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Template file (JSON)"), validators=[FileRequired()])
     as_copy = BooleanField(_l("Import as a copy when the key exists"))
     submit = SubmitField(_l("Import"))
-
-
-ITEM_METHOD_CHOICES = choices(
-    [
-        ("ratio", _l("Ratio to target")),
-        ("reverse_ratio", _l("Reverse ratio (lower is better)")),
-        ("bands", _l("Bands")),
-        ("linear", _l("Linear points")),
-        ("deduction", _l("Deduction")),
-        ("rating", _l("Rating scale")),
-        ("formula", _l("Formula")),
-        ("none", _l("Not scored")),
-    ]
-)
 
 
 def _weight(label):
