@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import FormulaError
 from .formula import Formula, compile_formula, normalize_name
-from .graph import find_cycle
+from .graph import evaluation_order, find_cycle
 
 FORMAT = "appraisal-template/1"
 RATERS = ("data", "self", "manager", "peer", "subordinate", "hr")
@@ -378,10 +378,6 @@ class _Checker:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
-
-
-def _label_text(value: Any) -> Any:
-    return value
 
 
 def validate(definition: Any) -> list[DefinitionError]:
@@ -787,7 +783,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
 
     if check.errors:
         return None, check.errors
-    order = [k for k in _order(dependencies) if k in items]
+    order = [k for k in evaluation_order(dependencies) if k in items]
     read = set()
     for item in items.values():
         for compiled in (item.formula, item.visible_if, item.scoring.formula):
@@ -875,81 +871,62 @@ def formula_names(
     return names
 
 
-def _order(dependencies: dict[str, set[str]]) -> list[str]:
-    from .graph import evaluation_order
-
-    return evaluation_order(dependencies)
-
-
 def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, float]]:
     if not isinstance(raw, Mapping):
         check.add("scales", "must be an object of named scales", "应为命名量表对象", "type")
         return {}
-    scales: dict[str, dict[Any, float]] = {}
-    for name, levels in raw.items():
-        path = f"scales.{name}"
-        if not isinstance(levels, list) or not levels:
-            check.add(path, "must be a non-empty list of levels", "应为非空的等级列表", "type")
-            continue
-        mapping: dict[Any, float] = {}
-        for index, level in enumerate(levels):
-            level_path = f"{path}[{index}]"
-            if not check.obj(level, level_path, SCALE_LEVEL_FIELDS, ("value", "label", "score")):
-                continue
-            value = level.get("value")
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                check.add(
-                    f"{level_path}.value", "must be a number or text", "应为数字或文字", "type"
-                )
-                continue
-            if value in mapping:
-                check.add(
-                    f"{level_path}.value",
-                    f"value {value!r} appears twice",
-                    f"值 {value!r} 重复",
-                    "duplicate",
-                )
-            if "label" in level:
-                check.label(level["label"], f"{level_path}.label")
-            score = (
-                check.number(level.get("score"), f"{level_path}.score", minimum=0)
-                if ("score" in level)
-                else None
-            )
-            if score is not None:
-                mapping[value] = score
-        scales[str(name)] = mapping
-    return scales
+    return {
+        str(name): _levels(
+            check,
+            levels,
+            f"scales.{name}",
+            SCALE_LEVEL_FIELDS,
+            ("must be a non-empty list of levels", "应为非空的等级列表"),
+        )
+        for name, levels in raw.items()
+    }
 
 
 def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, float]:
+    return _levels(
+        check,
+        raw,
+        path,
+        CHOICE_FIELDS,
+        ("a choice item needs a non-empty list of choices", "选择项需要非空的选项列表"),
+    )
+
+
+def _levels(
+    check: _Checker, raw: Any, path: str, fields: set[str], empty: tuple[str, str]
+) -> dict[Any, float]:
+    """Scale levels or choices: each a value (number or text), a label and a score."""
     if not isinstance(raw, list) or not raw:
-        check.add(
-            path,
-            "a choice item needs a non-empty list of choices",
-            "选择项需要非空的选项列表",
-            "required",
-        )
+        check.add(path, *empty, "required")
         return {}
     mapping: dict[Any, float] = {}
-    for index, choice in enumerate(raw):
-        choice_path = f"{path}[{index}]"
-        if not check.obj(choice, choice_path, CHOICE_FIELDS, ("value", "label", "score")):
+    for index, level in enumerate(raw):
+        level_path = f"{path}[{index}]"
+        if not check.obj(level, level_path, fields, ("value", "label", "score")):
             continue
-        value = choice.get("value")
+        value = level.get("value")
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            check.add(f"{choice_path}.value", "must be a number or text", "应为数字或文字", "type")
+            check.add(f"{level_path}.value", "must be a number or text", "应为数字或文字", "type")
             continue
         if value in mapping:
             check.add(
-                f"{choice_path}.value",
+                f"{level_path}.value",
                 f"value {value!r} appears twice",
                 f"值 {value!r} 重复",
                 "duplicate",
             )
-        if "label" in choice:
-            check.label(choice["label"], f"{choice_path}.label")
-        score = check.number(choice.get("score"), f"{choice_path}.score", minimum=0)
+        if "label" in level:
+            check.label(level["label"], f"{level_path}.label")
+        score = (
+            check.number(level.get("score"), f"{level_path}.score", minimum=0)
+            if ("score" in level)
+            else None
+        )
         if score is not None:
             mapping[value] = score
     return mapping

@@ -433,7 +433,7 @@ _RUNTIME: dict[str, Any] = {
     **{f"_f_{name}": spec.impl for name, spec in FUNCTIONS.items()},
 }
 _ARITH_HELPER = {op: f"_op{index}" for index, op in enumerate(BINARY.values())}
-_CHECK_FAST = {"number": None, "text": "_str", "bool": "_bool", "date": "_date"}
+_CHECK_FAST = {"text": "_str", "bool": "_bool"}  # exact classes the fast path accepts
 
 
 # -- checking --------------------------------------------------------------------------------

@@ -409,7 +409,8 @@ def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str,
         | {f"{k}_score": v for k, v in item_scores.items()}
         | {f"{k}_score": v for k, v in sections.items()}
     )
-    adjustments, points_total, veto, adjust_explained = _adjust(run, names)
+    adjustments, points_total, veto, adjust_explained, given = _adjust(run, names)
+    names |= given
 
     total = None
     if base_total is not None and points_total is not None:
@@ -576,7 +577,9 @@ def _weighted(
     return value, explanation
 
 
-def _adjust(run: _Run, names: dict[str, Any]):
+def _adjust(run: _Run, names: Mapping[str, Any]):
+    """Points of bonuses and deductions, the veto that fired, and the values given; `names`
+    is only read."""
     template = run.t
     values: dict[str, Any] = {}
     for adjustment in template.adjustments:
@@ -597,7 +600,7 @@ def _adjust(run: _Run, names: dict[str, Any]):
             for rater in adjustment.raters[:1]:
                 run.lack(rater, adjustment.key)
         values[adjustment.key] = given
-    names |= values
+    names = {**names, **values}
 
     points: dict[str, float | None] = {}
     explained: dict[str, Any] = {}
@@ -644,7 +647,7 @@ def _adjust(run: _Run, names: dict[str, Any]):
         entry |= {"points": points[adjustment.key], "raw": raw, "max": adjustment.maximum}
         if total is not None:
             total += points[adjustment.key]
-    return points, (None if total is None else round2(total)), veto, explained
+    return points, (None if total is None else round2(total)), veto, explained, values
 
 
 def _grade(template: CompiledTemplate, total: float | None) -> str | None:
