@@ -9,7 +9,3 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
-
-
-class ChoiceForm(FlaskForm):
-    """A bare form carrying only the CSRF token, for one-button posts."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import delete, func, or_, select
@@ -91,6 +91,4 @@ def _failures_since(session: Session, condition, since: datetime) -> tuple[int, 
 
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were stored as UTC."""
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
 from ..security import is_safe_next
-from .forms import ChoiceForm, LoginForm
+from .forms import LoginForm
 from .services import SignIn, authenticate
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -63,8 +63,6 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    if not ChoiceForm().validate_on_submit():
-        abort(400)
     language = session.get("language")
     logout_user()
     session.clear()
@@ -77,8 +75,6 @@ def logout():
 @bp.post("/organization")
 @login_required
 def switch_organization():
-    if not ChoiceForm().validate_on_submit():
-        abort(400)
     wanted = request.form.get("organization_id", type=int)
     for membership in g.memberships:
         if membership.organization_id == wanted:
@@ -90,8 +86,6 @@ def switch_organization():
 
 @bp.post("/language")
 def set_language():
-    if not ChoiceForm().validate_on_submit():
-        abort(400)
     language = request.form.get("language")
     if language not in current_app.config["LANGUAGES"]:
         abort(400)

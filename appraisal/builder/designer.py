@@ -3,6 +3,7 @@ pure function of `draft.py`; JavaScript only adds live checking on top."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ from .forms import (
     TableForm,
     scoring_from_form,
 )
-from .views import _found, _lang, _require_post_token, _weight_sums, bp
+from .views import _found, _lang, bp
 
 NONE_LABEL = "—"
 
@@ -80,10 +81,11 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
     return render_template(
         "builder/template.html",
         template=template,
+        latest=template.latest,
         definition=definition,
         lang=_lang(),
         problems=[(p, problem_link(template, definition, p.path)) for p in problems],
-        sums=_weight_sums(definition),
+        sums=draft.weight_sums(definition),
         settings_form=settings,
         section_form=forms.get("section_form") or SectionForm(prefix="section", formdata=None),
         item_forms=item_forms,
@@ -91,8 +93,8 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
         or TableForm(
             prefix="grades", formdata=None, text=draft.grades_text(definition.get("grades", []))
         ),
-        scale_forms={
-            name: TableForm(prefix=f"scale-{name}", formdata=None, text=draft.scale_text(levels))
+        scales={
+            name: draft.scale_text(levels)
             for name, levels in (definition.get("scales") or {}).items()
         },
         roles=ROLES,
@@ -101,8 +103,6 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
 
 def problem_link(template: Template, definition: dict[str, Any], path: str) -> str:
     """Where in the designer a problem at this JSON path is fixed."""
-    import re
-
     item = re.match(r"sections\[(\d+)\]\.items\[(\d+)\]", path)
     if item:
         try:
@@ -149,13 +149,6 @@ def _settings_form(definition: dict[str, Any]) -> SettingsForm:
     )
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return int(number) if number == int(number) else number
-
-
 @bp.route("/templates/<int:id>")
 @require(can_build)
 def template(id: int):
@@ -176,10 +169,8 @@ def designer_settings(id: int):
             name=draft.label(form.name_zh.data, form.name_en.data),
             staff=form.staff.data,
             period=form.period.data,
-            max_total=_number(form.max_total.data),
-            rater_weights={
-                r: _number(getattr(form, f"w_{r}").data) for r in draft.RATER_WEIGHT_FIELDS
-            },
+            max_total=form.max_total.data,
+            rater_weights={r: getattr(form, f"w_{r}").data for r in draft.RATER_WEIGHT_FIELDS},
         ),
     )
     flash(_("Settings saved."), "success")
@@ -200,7 +191,7 @@ def designer_section(id: int, key: str | None = None):
                     d,
                     key=form.key.data.strip(),
                     name=draft.label(form.name_zh.data, form.name_en.data),
-                    weight=_number(form.weight.data),
+                    weight=draft.as_number(form.weight.data),
                     old_key=key,
                 ),
             )
@@ -221,7 +212,6 @@ MOVES = {
 @require(can_build)
 def designer_move(id: int, part: str, key: str, action: str):
     """Move a section or an item up or down, or remove it."""
-    _require_post_token()
     template = _template(id)
     move, remove = MOVES[part]
     offsets = {"up": -1, "down": 1}
@@ -242,27 +232,14 @@ def designer_add_item(id: int, key: str):
     form = NewItemForm(prefix=f"add-{key}")
     form.indicator_id.choices = _library_choices(template.organization_id)
     if form.validate_on_submit():
-        indicator = None
         if form.indicator_id.data:
-            indicator = _found(Indicator, form.indicator_id.data)
-            item = services.item_from_indicator(indicator)
+            item = services.item_from_indicator(_found(Indicator, form.indicator_id.data))
             if form.key.data:
                 item["key"] = form.key.data.strip()
         elif form.key.data and form.name_zh.data:
-            kind = form.type.data
-            scoring = {"rating": {"method": "rating"}, "number": {"method": "ratio"}}.get(
-                kind, {"method": "none"}
+            item = draft.new_item(
+                form.key.data, form.name_zh.data, form.type.data, template.definition
             )
-            item = {
-                "key": form.key.data.strip(),
-                "name": form.name_zh.data.strip(),
-                "type": kind,
-                "raters": ["manager"] if kind != "number" else ["data"],
-                "weight": 0,
-                "scoring": scoring,
-            }
-            if kind == "rating":
-                item["scale"] = next(iter(template.definition.get("scales") or {}), "")
         else:
             form.key.errors = [_("Choose an indicator, or give a key and a name.")]
             return render_designer(template, 422, **{f"item_form_{key}": form})
@@ -298,16 +275,7 @@ def designer_item(id: int, key: str):
     if form.validate_on_submit():
         try:
             scoring = scoring_from_form(form, form.score_formula.data or "")
-            fields = {name: field.data for name, field in form._fields.items()}
-            fields = {
-                k: (
-                    _number(v)
-                    if k.startswith("w_") or k in ("min", "max", "target", "weight")
-                    else v
-                )
-                for k, v in fields.items()
-            }
-            new_item = draft.item_from_fields(fields, scoring)
+            new_item = draft.item_from_fields(form.data, scoring)
             _apply(template, lambda d: draft.replace_item(d, key, new_item))
         except (ServiceError, draft.DraftError) as error:
             show_service_error(form, ServiceError(str(error), getattr(error, "field", None)))
@@ -317,11 +285,7 @@ def designer_item(id: int, key: str):
     elif request.method == "GET":
         form.table.data = services.scoring_table(item.get("scoring") or {})
     section = definition["sections"][s_index]
-    others = sum(
-        float(i.get("weight") or 0)
-        for i in section.get("items", [])
-        if i.get("key") != key and (i.get("scoring") or {}).get("method") != "none"
-    )
+    others = draft.scored_weight(section.get("items", []), leaving_out=key)
     status = 422 if form.is_submitted() and form.errors else 200
     return render_template(
         "builder/item.html",
@@ -353,7 +317,8 @@ def designer_grades(id: int):
 
 @bp.post("/templates/<int:id>/scales")
 @require(can_build)
-def designer_new_scale(id: int):
+def designer_scale(id: int):
+    """Add a rating scale, or replace the levels of one (`name` and its `text` rows)."""
     template = _template(id)
     name = (request.form.get("name") or "").strip()
     if not draft.KEY.match(name):
@@ -363,21 +328,6 @@ def designer_new_scale(id: int):
         _apply(template, lambda d: draft.set_scale(d, name, request.form.get("text", "")))
     except draft.DraftError as error:
         flash(str(error), "danger")
-    return _back(template, "scales")
-
-
-@bp.post("/templates/<int:id>/scales/<name>")
-@require(can_build)
-def designer_scale(id: int, name: str):
-    template = _template(id)
-    form = TableForm(prefix=f"scale-{name}")
-    if form.validate_on_submit():
-        try:
-            _apply(template, lambda d: draft.set_scale(d, name, form.text.data))
-        except draft.DraftError as error:
-            flash(str(error), "danger")
-        return _back(template, "scales")
-    flash(_("Give at least one level."), "danger")
     return _back(template, "scales")
 
 
@@ -400,7 +350,7 @@ def designer_entry(id: int, part: str, key: str | None = None):
     else:
         form = form_class()
     if form.validate_on_submit():
-        entry = _entry_from_form(part, form)
+        entry = draft.entry_from_fields(part, form.data)
         try:
             _apply(template, lambda d: draft.save_entry(d, part, entry, key))
         except draft.DraftError as error:
@@ -421,30 +371,9 @@ def designer_entry(id: int, part: str, key: str | None = None):
     ), status
 
 
-def _entry_from_form(part: str, form) -> dict[str, Any]:
-    name = draft.label(form.name_zh.data, form.name_en.data)
-    entry: dict[str, Any] = {"key": form.key.data.strip()}
-    if part == "outputs":
-        if name:
-            entry["name"] = name
-        entry["formula"] = form.formula.data.strip()
-        return entry
-    entry.update(kind=form.kind.data, name=name, raters=list(form.raters.data))
-    if form.kind.data == "veto":
-        entry["condition"] = (form.condition.data or "").strip()
-        entry["grade"] = (form.grade.data or "").strip()
-    else:
-        if (form.formula.data or "").strip():
-            entry["formula"] = form.formula.data.strip()
-        if form.max.data is not None:
-            entry["max"] = _number(form.max.data)
-    return entry
-
-
 @bp.post("/templates/<int:id>/<any(adjustments, outputs):part>/<key>/remove")
 @require(can_build)
 def designer_entry_remove(id: int, part: str, key: str):
-    _require_post_token()
     template = _template(id)
     _apply(template, lambda d: draft.remove_entry(d, part, key))
     return _back(template, part)

@@ -251,10 +251,69 @@ def label_parts(value: Any) -> tuple[str, str]:
     return (value or "", value or "")
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and value == int(value):
-        return int(value)
-    return value
+def as_number(value: Any) -> int | float | None:
+    """A form's number (Decimal or float) for the JSON: 30 rather than 30.0, None stays None."""
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number == int(number) else number
+
+
+def scored_weight(items: list[dict[str, Any]], leaving_out: str | None = None) -> float:
+    """What the scored items weigh together (the sum that must be 100)."""
+    return sum(
+        float(item.get("weight") or 0)
+        for item in items
+        if item.get("key") != leaving_out and (item.get("scoring") or {}).get("method") != "none"
+    )
+
+
+def weight_sums(definition: dict[str, Any]) -> dict[str, Any]:
+    """Running sums for the designer: per section, of its scored items; and of the sections."""
+    sections = definition.get("sections") or []
+    return {
+        "sections": {s.get("key"): scored_weight(s.get("items") or []) for s in sections},
+        "overall": sum(float(s.get("weight") or 0) for s in sections),
+    }
+
+
+def new_item(key: str, name: str, kind: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """An ad hoc item with sensible defaults, to be finished in the item editor."""
+    scoring = {"rating": {"method": "rating"}, "number": {"method": "ratio"}}.get(
+        kind, {"method": "none"}
+    )
+    item = {
+        "key": key.strip(),
+        "name": name.strip(),
+        "type": kind,
+        "raters": ["data"] if kind == "number" else ["manager"],
+        "weight": 0,
+        "scoring": scoring,
+    }
+    if kind == "rating":
+        item["scale"] = next(iter(definition.get("scales") or {}), "")
+    return item
+
+
+def entry_from_fields(part: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An adjustment (`part` = adjustments) or an output from its editor's fields."""
+    name = label(data.get("name_zh"), data.get("name_en"))
+    entry: dict[str, Any] = {"key": data["key"].strip()}
+    if part == "outputs":
+        if name:
+            entry["name"] = name
+        entry["formula"] = data["formula"].strip()
+        return entry
+    entry.update(kind=data["kind"], name=name, raters=list(data.get("raters") or []))
+    if data["kind"] == "veto":
+        entry["condition"] = (data.get("condition") or "").strip()
+        entry["grade"] = (data.get("grade") or "").strip()
+    else:
+        if (data.get("formula") or "").strip():
+            entry["formula"] = data["formula"].strip()
+        if data.get("max") is not None:
+            entry["max"] = as_number(data["max"])
+    return entry
 
 
 def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str, Any]:
@@ -270,7 +329,7 @@ def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str,
     item["type"] = data["type"]
     computed = (data.get("formula") or "").strip()
     item["raters"] = [] if computed else list(data.get("raters") or [])
-    item["weight"] = _clean(float(data.get("weight") or 0))
+    item["weight"] = as_number(data.get("weight") or 0)
     item["scoring"] = scoring
     if data["type"] == "rating":
         item["scale"] = data.get("scale") or ""
@@ -295,9 +354,9 @@ def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str,
         item["allow_na"] = True
     for name in ("min", "max", "target"):
         if data.get(name) is not None:
-            item[name] = _clean(float(data[name]))
+            item[name] = as_number(data[name])
     weights = {
-        r: _clean(float(data[f"w_{r}"]))
+        r: as_number(float(data[f"w_{r}"]))
         for r in RATER_WEIGHT_FIELDS
         if data.get(f"w_{r}") is not None
     }

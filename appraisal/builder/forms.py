@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import choices
+from .services import scoring_from_parts
 
 RATER_CHOICES = choices(
     [
@@ -101,8 +102,6 @@ class ScoringParameters:
 
 
 def scoring_from_form(form: ScoringParameters, formula: str = "") -> dict:
-    from .services import scoring_from_parts
-
     return scoring_from_parts(
         form.method.data,
         on=form.on.data,

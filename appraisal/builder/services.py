@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import ServiceError
-from ..models import Indicator, Template, TemplateVersion
+from ..models import AuditEvent, Indicator, Template, TemplateVersion, User
 from ..paging import Page, paginate
 from ..rules import validate
 from ..rules.definition import FORMAT, KEY
+from .draft import as_number
 from .schemas import check_structure
 
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -194,7 +195,7 @@ def scoring_from_parts(
     }
     for name in allowed.get(method, ()):
         if numbers[name] is not None:
-            scoring[name] = _whole(float(numbers[name]))
+            scoring[name] = as_number(float(numbers[name]))
     if method in ("bands", "linear"):
         rows = []
         for number, line in enumerate(table.strip().splitlines(), start=1):
@@ -207,9 +208,7 @@ def scoring_from_parts(
                 raise ServiceError(
                     _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
                 ) from None
-            rows.append(
-                (int(x) if x == int(x) else x, int(score) if score == int(score) else score)
-            )
+            rows.append((as_number(x), as_number(score)))
         if method == "bands":
             scoring["on"] = on
             scoring["bands"] = [{"min": x, "score": score} for x, score in rows]
@@ -217,11 +216,6 @@ def scoring_from_parts(
             scoring["on"] = on
             scoring["points"] = [[x, score] for x, score in rows]
     return scoring
-
-
-def _whole(value: float) -> float | int:
-    """30.0 → 30, so what the forms save reads like hand-written JSON."""
-    return int(value) if value == int(value) else value
 
 
 def scoring_table(scoring: dict[str, Any]) -> str:
@@ -583,16 +577,22 @@ def _free_key(session: Session, org_id: int, key: str) -> str:
     return candidate
 
 
-def template_count(session: Session, org_id: int) -> int:
-    return session.scalar(select(func.count()).where(Template.organization_id == org_id)) or 0
+def published_versions(session: Session, template: Template) -> list[TemplateVersion]:
+    """The template's versions, newest first, with who published each."""
+    return list(
+        session.scalars(
+            select(TemplateVersion)
+            .where(TemplateVersion.template_id == template.id)
+            .options(selectinload(TemplateVersion.published_by))
+            .order_by(TemplateVersion.version.desc())
+        )
+    )
 
 
 def audit_trail(
     session: Session, org_id: int, entity: str, entity_id: int, limit: int = 50
 ) -> list[tuple[Any, str, str, dict[str, Any]]]:
     """Who did what and when to one template or indicator, newest first."""
-    from ..models import AuditEvent, User
-
     rows = session.execute(
         select(AuditEvent.at, User.name, AuditEvent.action, AuditEvent.detail)
         .outerjoin(User, User.id == AuditEvent.user_id)

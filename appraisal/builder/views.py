@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import can_build, current_org_id, require
-from ..auth.forms import ChoiceForm
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import show_service_error
@@ -40,11 +39,6 @@ def _found(model, id_):
 
 def _lang() -> str:
     return str(get_locale() or "zh")
-
-
-def _require_post_token() -> None:
-    if not ChoiceForm().validate_on_submit():
-        abort(400)
 
 
 # -- indicator library -----------------------------------------------------------------------
@@ -123,7 +117,6 @@ def indicator_form(id: int | None = None):
 @bp.post("/indicators/<int:id>/archive")
 @require(can_build)
 def indicator_archive(id: int):
-    _require_post_token()
     indicator = _found(Indicator, id)
     services.set_indicator_archived(
         get_session(), indicator, not indicator.archived, current_user.id
@@ -136,7 +129,6 @@ def indicator_archive(id: int):
 @bp.post("/indicators/<int:id>/delete")
 @require(can_build)
 def indicator_delete(id: int):
-    _require_post_token()
     db = get_session()
     indicator = _found(Indicator, id)
     key = indicator.key
@@ -218,22 +210,9 @@ def template_import():
     ), status
 
 
-def _weight_sums(definition: dict) -> dict:
-    sections = definition.get("sections") or []
-    per_section = {}
-    for section in sections:
-        per_section[section.get("key")] = sum(
-            float(item.get("weight") or 0)
-            for item in section.get("items") or []
-            if (item.get("scoring") or {}).get("method") != "none"
-        )
-    return {"sections": per_section, "overall": sum(float(s.get("weight") or 0) for s in sections)}
-
-
 @bp.post("/templates/<int:id>/publish")
 @require(can_build)
 def template_publish(id: int):
-    _require_post_token()
     db = get_session()
     template = _found(Template, id)
     try:
@@ -258,7 +237,6 @@ def template_publish(id: int):
 @require(can_build)
 def template_edit(id: int):
     """Start a new draft from the latest published version."""
-    _require_post_token()
     db = get_session()
     template = _found(Template, id)
     services.save_draft(db, template, services.start_draft(template), current_user.id)
@@ -286,7 +264,6 @@ def template_export(id: int):
 @bp.post("/templates/<int:id>/clone")
 @require(can_build)
 def template_clone(id: int):
-    _require_post_token()
     db = get_session()
     clone = services.clone_template(db, _found(Template, id), current_user.id)
     db.commit()
@@ -298,8 +275,13 @@ def template_clone(id: int):
 @require(can_build)
 def template_history(id: int):
     template = _found(Template, id)
-    trail = services.audit_trail(get_session(), current_org_id(), "template", template.id)
-    return render_template("builder/history.html", template=template, trail=trail)
+    db = get_session()
+    return render_template(
+        "builder/history.html",
+        template=template,
+        versions=services.published_versions(db, template),
+        trail=services.audit_trail(db, current_org_id(), "template", template.id),
+    )
 
 
 # -- live formula checking -------------------------------------------------------------------

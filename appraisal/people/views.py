@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_manage_people, current_org_id, require
-from ..auth.forms import ChoiceForm
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import choices, optional_id, show_service_error
@@ -28,11 +27,6 @@ def _found(model, id_):
     if row is None:
         abort(404)
     return row
-
-
-def _require_post_token() -> None:
-    if not ChoiceForm().validate_on_submit():
-        abort(400)
 
 
 def _commit_and_log(action: str, entity: str, entity_id: int | None, **detail) -> None:
@@ -101,7 +95,6 @@ def department_form(id: int | None = None):
 @bp.post("/departments/<int:id>/toggle")
 @require(can_manage_people)
 def department_toggle(id: int):
-    _require_post_token()
     department = _found(Department, id)
     services.set_department_active(department, not department.active)
     _commit_and_log("activated" if department.active else "deactivated", "department", id)
@@ -112,7 +105,6 @@ def department_toggle(id: int):
 @bp.post("/departments/<int:id>/delete")
 @require(can_manage_people)
 def department_delete(id: int):
-    _require_post_token()
     department = _found(Department, id)
     name = department.name
     try:
@@ -171,7 +163,6 @@ def position_form(id: int | None = None):
 @bp.post("/positions/<int:id>/toggle")
 @require(can_manage_people)
 def position_toggle(id: int):
-    _require_post_token()
     position = _found(Position, id)
     position.active = not position.active
     _commit_and_log("activated" if position.active else "deactivated", "position", id)
@@ -182,7 +173,6 @@ def position_toggle(id: int):
 @bp.post("/positions/<int:id>/delete")
 @require(can_manage_people)
 def position_delete(id: int):
-    _require_post_token()
     position = _found(Position, id)
     name = position.name
     try:
@@ -260,7 +250,6 @@ def employee_form(id: int | None = None):
 @bp.post("/employees/<int:id>/toggle")
 @require(can_manage_people)
 def employee_toggle(id: int):
-    _require_post_token()
     employee = _found(Employee, id)
     new_status = EmployeeStatus.LEFT if employee.active else EmployeeStatus.ACTIVE
     services.set_employee_status(employee, new_status)

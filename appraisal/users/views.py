@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_manage_users, current_org_id, require
-from ..auth.forms import ChoiceForm
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import show_service_error
@@ -131,8 +130,6 @@ def edit(id: int):
 @bp.post("/<int:id>/toggle")
 @require(can_manage_users)
 def toggle(id: int):
-    if not ChoiceForm().validate_on_submit():
-        abort(400)
     db = get_session()
     membership = _membership(id)
     try:

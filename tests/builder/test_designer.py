@@ -221,8 +221,8 @@ def test_grades_and_scales_are_edited_as_small_tables(client, template_id):
         {"grade": "C", "min": 0},
     ]
     client.post(
-        f"/builder/templates/{tid}/scales/five",
-        data={"scale-five-text": "3 100 好 / Good\n2 60 中 / Fair\n1 20 差 / Poor"},
+        f"/builder/templates/{tid}/scales",
+        data={"name": "five", "text": "3 100 好 / Good\n2 60 中 / Fair\n1 20 差 / Poor"},
     )
     assert definition(client, tid)["scales"]["five"][0] == {
         "value": 3,

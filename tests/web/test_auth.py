@@ -1,5 +1,7 @@
 """Signing in and out, throttling, redirects, CSRF and headers."""
 
+import re
+
 import pytest
 
 from appraisal import create_app
@@ -93,7 +95,20 @@ def test_forms_refuse_posts_without_a_csrf_token(database_url, make):
     response = client.post("/login", data={"email": "hr@acme.example", "password": PASSWORD})
     assert response.status_code == 400
     page = client.get("/login").get_data(as_text=True)
-    assert 'name="csrf_token"' in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    signed_in = client.post(
+        "/login", data={"email": "hr@acme.example", "password": PASSWORD, "csrf_token": token}
+    )
+    assert signed_in.status_code == 302
+    # One-button posts carry the token too; without it nothing happens.
+    for url in [
+        "/logout",
+        "/people/departments/1/delete",
+        "/builder/templates/1/publish",
+        "/language",
+    ]:
+        assert client.post(url, data={"language": "en"}).status_code == 400, url
+    assert client.get("/").status_code == 200  # still signed in: the logout was refused
     app.extensions["appraisal.engine"].dispose()
 
 
