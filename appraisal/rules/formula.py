@@ -484,22 +484,19 @@ class _Compiler:
         for node_type, (what, what_zh) in FORBIDDEN.items():
             if isinstance(node, node_type):
                 raise self.forbidden(node, what, what_zh)
-        if isinstance(node, ast.Constant):
-            return self.constant(node)
-        if isinstance(node, ast.Name):
-            return self.name(node)
-        if isinstance(node, ast.BinOp):
-            return self.binary(node)
-        if isinstance(node, ast.UnaryOp):
-            return self.unary(node)
-        if isinstance(node, ast.BoolOp):
-            return self.boolean(node)
-        if isinstance(node, ast.Compare):
-            return self.compare(node)
+        handler = {
+            ast.Constant: self.constant,
+            ast.Name: self.name,
+            ast.BinOp: self.binary,
+            ast.UnaryOp: self.unary,
+            ast.BoolOp: self.boolean,
+            ast.Compare: self.compare,
+            ast.Call: self.call,
+        }.get(type(node))
+        if handler is not None:
+            return handler(node)
         if isinstance(node, ast.IfExp):
             return self.conditional(node.test, node.body, node.orelse)
-        if isinstance(node, ast.Call):
-            return self.call(node)
         if isinstance(node, ast.List):
             if not in_call:
                 raise self.error("forbidden", "list_place", node)
