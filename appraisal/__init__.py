@@ -15,7 +15,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     from flask import Flask
 
-    from . import access, auth, builder, cli, db, i18n, logs, people, security, users, views
+    from . import (
+        access,
+        auth,
+        builder,
+        cli,
+        db,
+        i18n,
+        logs,
+        people,
+        runtime,
+        security,
+        users,
+        views,
+    )
     from .config import load_config
     from .extensions import bootstrap, csrf
 
@@ -34,5 +47,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     people.init_app(app)
     users.init_app(app)
     builder.init_app(app)
+    runtime.init_app(app)
     cli.init_app(app)
     return app

@@ -40,6 +40,21 @@ def can_manage_users(roles: Iterable[str]) -> bool:
     return bool(USER_ADMINS & set(roles))
 
 
+def can_run_cycles(roles: Iterable[str]) -> bool:
+    """Schemes, cycles and everyone's appraisals: HR admins only (implementers see no results)."""
+    return bool(USER_ADMINS & set(roles))
+
+
+def can_enter_figures(roles: Iterable[str]) -> bool:
+    """The figures grid: HR admins, and implementers who bring data in; it shows no scores."""
+    return bool(PEOPLE_ADMINS & set(roles))
+
+
+def is_member(_roles: Iterable[str]) -> bool:
+    """Any member: what they see is then limited to the appraisals that concern them."""
+    return True
+
+
 def active_memberships(user: User) -> list[Membership]:
     return (
         get_session()
@@ -111,6 +126,8 @@ def _template_context() -> dict[str, Any]:
         "can_manage_people": can_manage_people(roles),
         "can_manage_users": can_manage_users(roles),
         "can_build": can_build(roles),
+        "can_run_cycles": can_run_cycles(roles),
+        "can_enter_figures": can_enter_figures(roles),
     }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent
+from .models import AuditEvent, User
 
 
 def record(
@@ -28,3 +29,21 @@ def record(
     )
     session.add(event)
     return event
+
+
+def audit_trail(
+    session: Session, org_id: int, entity: str, entity_id: int, limit: int = 50
+) -> list[tuple[Any, str, str, dict[str, Any]]]:
+    """Who did what and when to one row (a template, an appraisal, …), newest first."""
+    rows = session.execute(
+        select(AuditEvent.at, User.name, AuditEvent.action, AuditEvent.detail)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(
+            AuditEvent.organization_id == org_id,
+            AuditEvent.entity == entity,
+            AuditEvent.entity_id == entity_id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [(row.at, row.name or "", row.action, row.detail or {}) for row in rows]

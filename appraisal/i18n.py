@@ -27,6 +27,23 @@ RATER_LABELS = {
     "targets": _l("Targets"),
 }
 
+STATE_LABELS = {
+    "planning": _l("Planning"),
+    "running": _l("Running"),
+    "calibration": _l("Calibration"),
+    "published": _l("Published"),
+    "closed": _l("Closed"),
+    "goal_setting": _l("Goal setting"),
+    "self_review": _l("Self-review"),
+    "manager_review": _l("Manager review"),
+    "acknowledged": _l("Acknowledged"),
+}
+
+
+def state_label(key: str) -> str:
+    """A cycle or appraisal state in the user's language."""
+    return str(STATE_LABELS.get(key, key))
+
 
 def rater_label(key: str) -> str:
     """`peer2` → "Peer 2"; a known rater in the user's language."""
@@ -63,6 +80,7 @@ def init_app(app: Flask) -> None:
         get_locale=get_locale,
         label_text=label_text,
         rater_label=rater_label,
+        state_label=state_label,
         role_label=lambda key: ROLE_LABELS.get(key, key),
         staff_kind_label=lambda key: STAFF_KIND_LABELS.get(key, key),
         employee_status_label=lambda key: EMPLOYEE_STATUS_LABELS.get(key, key),

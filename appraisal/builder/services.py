@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import ServiceError
-from ..models import AuditEvent, Indicator, Template, TemplateVersion, User
+from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
 from ..rules import validate
 from ..rules.definition import FORMAT, KEY
@@ -587,21 +587,3 @@ def published_versions(session: Session, template: Template) -> list[TemplateVer
             .order_by(TemplateVersion.version.desc())
         )
     )
-
-
-def audit_trail(
-    session: Session, org_id: int, entity: str, entity_id: int, limit: int = 50
-) -> list[tuple[Any, str, str, dict[str, Any]]]:
-    """Who did what and when to one template or indicator, newest first."""
-    rows = session.execute(
-        select(AuditEvent.at, User.name, AuditEvent.action, AuditEvent.detail)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .where(
-            AuditEvent.organization_id == org_id,
-            AuditEvent.entity == entity,
-            AuditEvent.entity_id == entity_id,
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
-    return [(row.at, row.name or "", row.action, row.detail or {}) for row in rows]

@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import audit
 from ..access import can_build, current_org_id, require
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
@@ -108,7 +109,7 @@ def indicator_form(id: int | None = None):
             return redirect(url_for(".indicators"))
     status = 422 if form.is_submitted() and form.errors else 200
     usage = services.published_usage(db, org_id, indicator.key) if indicator else []
-    trail = services.audit_trail(db, org_id, "indicator", indicator.id) if indicator else []
+    trail = audit.audit_trail(db, org_id, "indicator", indicator.id) if indicator else []
     return render_template(
         "builder/indicator_form.html", form=form, indicator=indicator, usage=usage, trail=trail
     ), status
@@ -280,7 +281,7 @@ def template_history(id: int):
         "builder/history.html",
         template=template,
         versions=services.published_versions(db, template),
-        trail=services.audit_trail(db, current_org_id(), "template", template.id),
+        trail=audit.audit_trail(db, current_org_id(), "template", template.id),
     )
 
 

@@ -3,14 +3,27 @@
 from .accounts import LANGUAGES, LoginFailure, Membership, MembershipRole, Role, User
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, utcnow
+from .cycles import (
+    Appraisal,
+    AppraisalState,
+    Cycle,
+    CycleState,
+    Review,
+    ReviewStatus,
+    Scheme,
+)
 from .organization import Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
 
 __all__ = [
     "LANGUAGES",
+    "Appraisal",
+    "AppraisalState",
     "AuditEvent",
     "Base",
+    "Cycle",
+    "CycleState",
     "Department",
     "Direction",
     "Employee",
@@ -23,7 +36,10 @@ __all__ = [
     "Organization",
     "OrganizationScoped",
     "Position",
+    "Review",
+    "ReviewStatus",
     "Role",
+    "Scheme",
     "StaffKind",
     "Template",
     "TemplateVersion",

@@ -1,1 +1,11 @@
-"""Cycles, generated role forms, submissions, workflow and results."""
+"""Runtime: schemes and cycles, targets and figures, the review forms each role fills, the
+appraisal workflow, and each person's tasks."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import appraisal_views  # noqa: F401 - registers the appraisal routes on the blueprint
+    from .views import bp
+
+    app.register_blueprint(bp)

@@ -70,19 +70,7 @@ def try_fields(definition: dict[str, Any]) -> list[tuple[str, list[Field]]]:
     """Every input of a template for the builder's "try it" panel: targets, then each role
     (three peers and three subordinates, to see aggregation)."""
     groups: list[tuple[str, list[Field]]] = []
-    targets = [
-        Field(
-            f"targets.{item['key']}",
-            item["key"],
-            "targets",
-            item.get("name"),
-            "number",
-            unit=item.get("unit"),
-        )
-        for section in definition.get("sections", [])
-        for item in section.get("items", [])
-        if "target" not in item and item.get("type") == "number" and _needs_target(item)
-    ]
+    targets = target_fields(definition)
     if targets:
         groups.append(("targets", targets))
     for role in ROLES:
@@ -107,6 +95,29 @@ def try_fields(definition: dict[str, Any]) -> list[tuple[str, list[Field]]]:
             if fields:
                 groups.append((f"{role}{number}" if count > 1 else role, fields))
     return groups
+
+
+def target_fields(definition: dict[str, Any]) -> list[Field]:
+    """The items whose target is set per employee in a cycle (no constant `target`)."""
+    return [
+        Field(
+            f"targets.{item['key']}",
+            item["key"],
+            "targets",
+            item.get("name"),
+            "number",
+            unit=item.get("unit"),
+            section=section.get("name"),
+        )
+        for section in definition.get("sections", [])
+        for item in section.get("items", [])
+        if "target" not in item and item.get("type") == "number" and _needs_target(item)
+    ]
+
+
+def role_fields(definition: dict[str, Any], role: str) -> list[Field]:
+    """A role's inputs, flattened in page order."""
+    return [f for _section, fields in role_items(definition, role) for f in fields]
 
 
 def _needs_target(item: dict[str, Any]) -> bool:

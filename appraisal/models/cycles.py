@@ -1,0 +1,216 @@
+"""Schemes, cycles, appraisals and the reviews each rater gives (design §2, §8)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, OrganizationScoped, utcnow
+from .people import Department, Employee, Position
+from .templates import TemplateVersion
+
+
+class CycleState(StrEnum):
+    PLANNING = "planning"
+    RUNNING = "running"
+    CALIBRATION = "calibration"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class AppraisalState(StrEnum):
+    GOAL_SETTING = "goal_setting"
+    SELF_REVIEW = "self_review"
+    MANAGER_REVIEW = "manager_review"
+    CALIBRATION = "calibration"
+    PUBLISHED = "published"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class ReviewStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+scheme_departments = Table(
+    "scheme_departments",
+    Base.metadata,
+    Column("scheme_id", ForeignKey("schemes.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+)
+
+scheme_positions = Table(
+    "scheme_positions",
+    Base.metadata,
+    Column("scheme_id", ForeignKey("schemes.id", ondelete="CASCADE"), primary_key=True),
+    Column("position_id", ForeignKey("positions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Scheme(OrganizationScoped, Base):
+    """Which published template version applies to whom, and for what kind of period.
+
+    Empty department and position lists mean "any"; departments include their sub-departments.
+    """
+
+    __tablename__ = "schemes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
+    staff_kind: Mapped[str] = mapped_column(String(10), default="any")
+    period: Mapped[str] = mapped_column(String(10), default="quarter")
+    archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    template_version: Mapped[TemplateVersion] = relationship()
+    departments: Mapped[list[Department]] = relationship(secondary=scheme_departments)
+    positions: Mapped[list[Position]] = relationship(secondary=scheme_positions)
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        CheckConstraint("staff_kind IN ('office', 'field', 'any')", name="staff_kind"),
+        CheckConstraint("period IN ('month', 'quarter', 'half_year', 'year')", name="period"),
+    )
+
+
+class Cycle(OrganizationScoped, Base):
+    """One run of a scheme for a period; its appraisals are created when it is launched."""
+
+    __tablename__ = "cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("schemes.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    goals_due: Mapped[date | None]
+    self_review_due: Mapped[date | None]
+    manager_review_due: Mapped[date | None]
+    anonymity_threshold: Mapped[int] = mapped_column(default=3)
+    state: Mapped[str] = mapped_column(String(20), default=CycleState.PLANNING.value)
+    excluded_employee_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    launched_at: Mapped[datetime | None]
+
+    scheme: Mapped[Scheme] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "name"),
+        CheckConstraint("ends_on >= starts_on", name="period_order"),
+        CheckConstraint("anonymity_threshold >= 1", name="threshold_positive"),
+        CheckConstraint(
+            "state IN ('planning', 'running', 'calibration', 'published', 'closed')",
+            name="state",
+        ),
+    )
+
+
+class Appraisal(OrganizationScoped, Base):
+    """One employee's appraisal in a cycle, stamped with the template version it follows.
+
+    The manager is copied from the employee when the cycle launches, so a later change of
+    manager does not move a running review; HR can change it on the appraisal.
+    `version` is bumped on every change of targets or state (optimistic locking).
+    """
+
+    __tablename__ = "appraisals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
+    state: Mapped[str] = mapped_column(String(20), default=AppraisalState.GOAL_SETTING.value)
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    goals_confirmed_at: Mapped[datetime | None]
+    total: Mapped[Decimal | None]
+    grade: Mapped[str | None] = mapped_column(String(20))
+    complete: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    cycle: Mapped[Cycle] = relationship()
+    employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])
+    manager: Mapped[Employee | None] = relationship(foreign_keys=[manager_id])
+    template_version: Mapped[TemplateVersion] = relationship()
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="appraisal", cascade="all, delete-orphan", order_by="Review.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "employee_id"),
+        CheckConstraint(
+            "state IN ('goal_setting', 'self_review', 'manager_review', 'calibration',"
+            " 'published', 'acknowledged')",
+            name="state",
+        ),
+    )
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.template_version.definition
+
+
+class Review(OrganizationScoped, Base):
+    """One rater's part of an appraisal: the values they gave, draft or submitted.
+
+    `slot` is unique per appraisal: `data`, `self`, `manager`, `hr`, or `peer:<user id>` /
+    `subordinate:<user id>` for invited reviewers. Who wrote a peer review is kept here and
+    never shown on the appraisee's pages.
+    """
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appraisal_id: Mapped[int] = mapped_column(
+        ForeignKey("appraisals.id", ondelete="CASCADE"), index=True
+    )
+    slot: Mapped[str] = mapped_column(String(40))
+    rater: Mapped[str] = mapped_column(String(20))
+    reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=ReviewStatus.DRAFT.value)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    appraisal: Mapped[Appraisal] = relationship(back_populates="reviews")
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        UniqueConstraint("appraisal_id", "slot"),
+        CheckConstraint(
+            "rater IN ('data', 'self', 'manager', 'peer', 'subordinate', 'hr')", name="rater"
+        ),
+        CheckConstraint("status IN ('draft', 'submitted')", name="status"),
+    )
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == ReviewStatus.SUBMITTED

@@ -1,0 +1,285 @@
+"""One appraisal: its overview, targets, the review forms each role fills with a live score,
+invitations, workflow moves and reopening. Everything 404s for people it does not concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..access import is_member, require
+from ..audit import audit_trail
+from ..db import get_session
+from ..errors import ServiceError
+from ..forms import choices
+from ..i18n import state_label
+from ..models import Appraisal
+from ..people.services import member_choices
+from ..rules import score
+from . import reviews, workflow
+from .forms import InviteForm, ReopenForm, attach_errors, review_form
+from .render import role_fields, role_items, target_fields
+from .views import bp, current_viewer
+
+REVIEW_RATERS = ("self", "manager", "hr", "peer", "subordinate")
+
+
+def _appraisal(id_: int) -> Appraisal:
+    appraisal = reviews.load_appraisal(get_session(), current_viewer(), id_)
+    if appraisal is None:
+        abort(404)
+    return appraisal
+
+
+def _version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+@bp.route("/appraisals/<int:id>")
+@require(is_member)
+def appraisal(id: int):
+    item = _appraisal(id)
+    viewer = current_viewer()
+    rels = reviews.relations(item, viewer)
+    if rels == {"reviewer"}:
+        rater = next(
+            r.rater
+            for r in item.reviews
+            if r.reviewer_id == viewer.user_id and r.rater in reviews.GROUPS
+        )
+        return redirect(url_for("runtime.review", id=id, rater=rater))
+    sees_reviewers = bool(rels & {"manager", "hr"})
+    invite_form = reopen_form = None
+    if workflow.can_edit("invitations", item.state, rels):
+        invite_form = InviteForm()
+        invite_form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
+    reopen_steps = workflow.reopen_choices(item.state, rels)
+    if reopen_steps:
+        reopen_form = ReopenForm()
+        reopen_form.to.choices = choices((s, state_label(s)) for s in reopen_steps)
+    return render_template(
+        "runtime/appraisal.html",
+        appraisal=item,
+        rels=rels,
+        states=workflow.STATES,
+        actions=[a for a in workflow.allowed_actions(item.state, rels) if a == "confirm_goals"],
+        target_fields=target_fields(item.definition),
+        missing_targets=reviews.missing_targets(item),
+        can_set_targets=workflow.can_edit("targets", item.state, rels),
+        forms=reviews.editable_raters(item, viewer),
+        progress=reviews.group_progress(item),
+        invitations=reviews.invitations(item) if sees_reviewers else [],
+        invite_form=invite_form,
+        reopen_form=reopen_form,
+        events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
+        if sees_reviewers
+        else [],
+    )
+
+
+@bp.route("/appraisals/<int:id>/targets", methods=["GET", "POST"])
+@require(is_member)
+def appraisal_targets(id: int):
+    item = _appraisal(id)
+    viewer = current_viewer()
+    rels = reviews.relations(item, viewer)
+    if not rels & {"manager", "hr"}:
+        abort(404)
+    fields = target_fields(item.definition)
+    form = review_form(fields, item.targets, meta={"csrf": True})
+    form.version.data = str(item.version)
+    status = 200
+    conflict = None
+    if request.method == "POST":
+        raw = {k: v for k, v in request.form.items() if "." in k}
+        db = get_session()
+        try:
+            reviews.save_targets(db, item, viewer, raw, _version())
+        except reviews.EditConflict as error:
+            db.rollback()
+            flash(error.message, "warning")
+            conflict = dict(item.targets or {})
+            form.version.data = str(item.version)
+            status = 409
+        except ServiceError as error:
+            db.rollback()
+            for text in attach_errors(form, getattr(error, "errors", {})):
+                flash(text, "danger")
+            flash(error.message, "danger")
+            status = 422
+        else:
+            db.commit()
+            flash(_("Targets saved."), "success")
+            return redirect(url_for("runtime.appraisal", id=id))
+    return render_template(
+        "runtime/targets.html",
+        appraisal=item,
+        form=form,
+        fields=fields,
+        editable=workflow.can_edit("targets", item.state, rels),
+        conflict=conflict,
+    ), status
+
+
+@bp.route("/appraisals/<int:id>/action", methods=["POST"])
+@require(is_member)
+def appraisal_action(id: int):
+    item = _appraisal(id)
+    db = get_session()
+    try:
+        reviews.take_action(db, item, current_viewer(), request.form.get("action", ""), _version())
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(_("Done."), "success")
+    return redirect(url_for("runtime.appraisal", id=id))
+
+
+@bp.route("/appraisals/<int:id>/reopen", methods=["POST"])
+@require(is_member)
+def appraisal_reopen(id: int):
+    item = _appraisal(id)
+    db = get_session()
+    try:
+        reviews.reopen(
+            db, item, current_viewer(), request.form.get("to", ""), request.form.get("reason", "")
+        )
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(_("Reopened."), "success")
+    return redirect(url_for("runtime.appraisal", id=id))
+
+
+@bp.route("/appraisals/<int:id>/invite", methods=["POST"])
+@require(is_member)
+def appraisal_invite(id: int):
+    item = _appraisal(id)
+    db = get_session()
+    try:
+        reviews.invite(
+            db,
+            item,
+            current_viewer(),
+            request.form.get("rater", ""),
+            request.form.get("user_id", 0, type=int),
+        )
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(_("Invited."), "success")
+    return redirect(url_for("runtime.appraisal", id=id))
+
+
+@bp.route("/appraisals/<int:id>/invitations/<int:review_id>/withdraw", methods=["POST"])
+@require(is_member)
+def appraisal_withdraw(id: int, review_id: int):
+    item = _appraisal(id)
+    db = get_session()
+    try:
+        reviews.withdraw(db, item, current_viewer(), review_id)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(_("Invitation withdrawn."), "success")
+    return redirect(url_for("runtime.appraisal", id=id))
+
+
+# -- review forms ------------------------------------------------------------------------------
+
+
+def _review_context(item: Appraisal, rater: str):
+    if rater not in REVIEW_RATERS or rater not in reviews.editable_raters(item, current_viewer()):
+        abort(404)
+    viewer = current_viewer()
+    review = reviews.find_review(item, reviews.slot_for(rater, viewer))
+    return viewer, review
+
+
+def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any]:
+    rels = reviews.relations(item, current_viewer())
+    inputs = reviews.visible_inputs(item, rels, rater, values)
+    result = score(item.definition, inputs)
+    own = {f.key for f in role_fields(item.definition, rater)}
+    return {
+        "result": result,
+        "own_only": rels <= {"reviewer"} or rater in reviews.GROUPS,
+        "own_keys": own,
+        "hidden": sorted(k for k, why in result.not_applicable.items() if why == "hidden"),
+    }
+
+
+@bp.route("/appraisals/<int:id>/review/<rater>", methods=["GET", "POST"])
+@require(is_member)
+def review(id: int, rater: str):
+    item = _appraisal(id)
+    viewer, saved = _review_context(item, rater)
+    rels = reviews.relations(item, viewer)
+    fields = role_fields(item.definition, rater)
+    form = review_form(fields, saved.values if saved else None)
+    form.version.data = str(saved.version) if saved else ""
+    status = 200
+    conflict = None
+    db = get_session()
+    if request.method == "POST":
+        raw = {k: v for k, v in request.form.items() if "." in k}
+        submit = request.form.get("action") == "submit"
+        try:
+            outcome = reviews.save_review(
+                db, item, viewer, rater, raw, version=_version(), submit=submit
+            )
+        except reviews.EditConflict as error:
+            db.rollback()
+            flash(error.message, "warning")
+            conflict = dict(error.current.values)
+            form.version.data = str(error.current.version)
+            status = 409
+        except ServiceError as error:
+            db.rollback()
+            for text in attach_errors(form, getattr(error, "errors", {})):
+                flash(text, "danger")
+            flash(error.message, "danger")
+            status = 422
+        else:
+            db.commit()
+            if outcome.submitted:
+                flash(_("Submitted. Thank you."), "success")
+                return redirect(url_for("runtime.my_tasks"))
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("runtime.review", id=id, rater=rater))
+    values = reviews.parse_values(fields, {f.name: form[f.name].data or "" for f in fields})
+    return render_template(
+        "runtime/review.html",
+        appraisal=item,
+        rater=rater,
+        form=form,
+        sections=role_items(item.definition, rater),
+        saved=saved,
+        open=workflow.can_edit(rater, item.state, rels) and not (saved and saved.submitted),
+        conflict=conflict,
+        panel=_panel(item, rater, values),
+    ), status
+
+
+@bp.route("/appraisals/<int:id>/review/<rater>/score", methods=["POST"])
+@require(is_member)
+def review_score(id: int, rater: str):
+    """The live score panel for what is typed now; nothing is saved."""
+    item = _appraisal(id)
+    _review_context(item, rater)
+    fields = role_fields(item.definition, rater)
+    values = reviews.parse_values(fields, request.form)
+    panel = _panel(item, rater, values)
+    return {
+        "html": render_template("runtime/_score_panel.html", appraisal=item, **panel),
+        "hidden": [f"{rater}.{key}" for key in panel["hidden"]],
+    }

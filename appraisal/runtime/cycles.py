@@ -1,0 +1,323 @@
+"""Schemes and cycles: who a published template applies to, and launching a period's run.
+
+Functions take a session and never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..errors import ServiceError
+from ..models import (
+    Appraisal,
+    Cycle,
+    CycleState,
+    Department,
+    Employee,
+    EmployeeStatus,
+    Position,
+    Scheme,
+    Template,
+    TemplateVersion,
+    utcnow,
+)
+
+PERIODS = ("month", "quarter", "half_year", "year")
+STAFF_KINDS = ("any", "office", "field")
+
+
+def list_schemes(session: Session, org_id: int) -> list[Scheme]:
+    return list(
+        session.scalars(
+            select(Scheme)
+            .where(Scheme.organization_id == org_id)
+            .options(
+                selectinload(Scheme.template_version).selectinload(TemplateVersion.template),
+                selectinload(Scheme.departments),
+                selectinload(Scheme.positions),
+            )
+            .order_by(Scheme.archived, Scheme.name)
+        )
+    )
+
+
+def version_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
+    """Every published template version, newest first within a template."""
+    rows = session.execute(
+        select(TemplateVersion.id, Template.key, TemplateVersion.version)
+        .join(Template, Template.id == TemplateVersion.template_id)
+        .where(TemplateVersion.organization_id == org_id, Template.archived.is_(False))
+        .order_by(Template.key, TemplateVersion.version.desc())
+    )
+    return [(id_, f"{key} v{version}") for id_, key, version in rows]
+
+
+def save_scheme(
+    session: Session,
+    org_id: int,
+    scheme: Scheme | None,
+    *,
+    name: str,
+    template_version_id: int,
+    staff_kind: str,
+    period: str,
+    department_ids: list[int],
+    position_ids: list[int],
+    user_id: int | None,
+) -> Scheme:
+    name = name.strip()
+    clash = session.scalar(
+        select(Scheme.id).where(
+            Scheme.organization_id == org_id,
+            func.lower(Scheme.name) == name.lower(),
+            Scheme.id != (scheme.id if scheme else -1),
+        )
+    )
+    if clash:
+        raise ServiceError(_l("A scheme with this name already exists."), "name")
+    version = session.scalar(
+        select(TemplateVersion).where(
+            TemplateVersion.id == template_version_id, TemplateVersion.organization_id == org_id
+        )
+    )
+    if version is None:
+        raise ServiceError(_l("Choose a published template version."), "template_version_id")
+    if staff_kind not in STAFF_KINDS:
+        raise ServiceError(_l("Choose office, field or any staff."), "staff_kind")
+    if period not in PERIODS:
+        raise ServiceError(_l("Choose a period."), "period")
+    departments = _in_org(session, Department, org_id, department_ids)
+    positions = _in_org(session, Position, org_id, position_ids)
+    if len(departments) != len(set(department_ids)) or len(positions) != len(set(position_ids)):
+        raise ServiceError(_l("A chosen department or position does not exist."))
+    if scheme is None:
+        scheme = Scheme(organization_id=org_id)
+        session.add(scheme)
+    scheme.name = name
+    scheme.template_version = version
+    scheme.staff_kind = staff_kind
+    scheme.period = period
+    scheme.departments = departments
+    scheme.positions = positions
+    session.flush()
+    audit.record(
+        session,
+        org_id,
+        user_id,
+        "scheme.saved",
+        "scheme",
+        scheme.id,
+        name=name,
+        template_version_id=version.id,
+    )
+    return scheme
+
+
+def _in_org(session: Session, model: Any, org_id: int, ids: list[int]) -> list[Any]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(select(model).where(model.id.in_(ids), model.organization_id == org_id))
+    )
+
+
+def covered_employees(session: Session, scheme: Scheme) -> list[Employee]:
+    """Active employees the scheme applies to, by number."""
+    department_ids = _with_subdepartments(session, scheme)
+    query = (
+        select(Employee)
+        .where(
+            Employee.organization_id == scheme.organization_id,
+            Employee.status == EmployeeStatus.ACTIVE.value,
+        )
+        .options(selectinload(Employee.department), selectinload(Employee.position))
+        .order_by(Employee.number)
+    )
+    if department_ids is not None:
+        query = query.where(Employee.department_id.in_(department_ids))
+    if scheme.positions:
+        query = query.where(Employee.position_id.in_([p.id for p in scheme.positions]))
+    if scheme.staff_kind != "any":
+        query = query.join(Position, Position.id == Employee.position_id).where(
+            Position.staff_kind == scheme.staff_kind
+        )
+    return list(session.scalars(query))
+
+
+def _with_subdepartments(session: Session, scheme: Scheme) -> set[int] | None:
+    if not scheme.departments:
+        return None
+    children: dict[int | None, list[int]] = {}
+    for id_, parent_id in session.execute(
+        select(Department.id, Department.parent_id).where(
+            Department.organization_id == scheme.organization_id
+        )
+    ):
+        children.setdefault(parent_id, []).append(id_)
+    found: set[int] = set()
+    stack = [d.id for d in scheme.departments]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+@dataclass(frozen=True)
+class CycleDates:
+    starts_on: date
+    ends_on: date
+    goals_due: date | None = None
+    self_review_due: date | None = None
+    manager_review_due: date | None = None
+
+
+def create_cycle(
+    session: Session,
+    scheme: Scheme,
+    *,
+    name: str,
+    dates: CycleDates,
+    anonymity_threshold: int,
+    user_id: int | None,
+) -> Cycle:
+    name = name.strip()
+    if dates.ends_on < dates.starts_on:
+        raise ServiceError(_l("The period must end after it starts."), "ends_on")
+    if anonymity_threshold < 1:
+        raise ServiceError(_l("At least one response is needed."), "anonymity_threshold")
+    if session.scalar(
+        select(Cycle.id).where(
+            Cycle.organization_id == scheme.organization_id, func.lower(Cycle.name) == name.lower()
+        )
+    ):
+        raise ServiceError(_l("A cycle with this name already exists."), "name")
+    cycle = Cycle(
+        organization_id=scheme.organization_id,
+        scheme=scheme,
+        name=name,
+        starts_on=dates.starts_on,
+        ends_on=dates.ends_on,
+        goals_due=dates.goals_due,
+        self_review_due=dates.self_review_due,
+        manager_review_due=dates.manager_review_due,
+        anonymity_threshold=anonymity_threshold,
+    )
+    session.add(cycle)
+    session.flush()
+    audit.record(
+        session, cycle.organization_id, user_id, "cycle.created", "cycle", cycle.id, name=name
+    )
+    return cycle
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    employee: Employee
+    included: bool
+    warning: str | None
+
+
+def preview_cycle(session: Session, cycle: Cycle) -> list[PreviewRow]:
+    """Who launching the cycle will create appraisals for, and what HR should know first."""
+    excluded = set(cycle.excluded_employee_ids or [])
+    busy = _in_running_cycles(session, cycle)
+    rows = []
+    for employee in covered_employees(session, cycle.scheme):
+        warning = None
+        if employee.manager_id is None:
+            warning = _l("No manager: HR will do the manager's review.")
+        elif employee.user_id is None:
+            warning = _l("No sign-in: they cannot write a self-review.")
+        if employee.id in busy:
+            warning = _l("Already in another running cycle of this period.")
+        rows.append(PreviewRow(employee, employee.id not in excluded, warning))
+    return rows
+
+
+def _in_running_cycles(session: Session, cycle: Cycle) -> set[int]:
+    return set(
+        session.scalars(
+            select(Appraisal.employee_id)
+            .join(Cycle, Cycle.id == Appraisal.cycle_id)
+            .where(
+                Cycle.organization_id == cycle.organization_id,
+                Cycle.id != cycle.id,
+                Cycle.state.in_([CycleState.RUNNING.value, CycleState.CALIBRATION.value]),
+                Cycle.starts_on <= cycle.ends_on,
+                Cycle.ends_on >= cycle.starts_on,
+            )
+        )
+    )
+
+
+def launch_cycle(
+    session: Session, cycle: Cycle, excluded_ids: set[int], user_id: int | None
+) -> list[Appraisal]:
+    """Create the appraisals, each stamped with the scheme's template version."""
+    if cycle.state != CycleState.PLANNING:
+        raise ServiceError(_l("This cycle has already been launched."))
+    rows = preview_cycle(session, cycle)
+    chosen = [r.employee for r in rows if r.employee.id not in excluded_ids]
+    if not chosen:
+        raise ServiceError(_l("No employee is left to appraise."))
+    version_id = cycle.scheme.template_version_id
+    appraisals = [
+        Appraisal(
+            organization_id=cycle.organization_id,
+            cycle=cycle,
+            employee=employee,
+            manager_id=employee.manager_id,
+            template_version_id=version_id,
+        )
+        for employee in chosen
+    ]
+    session.add_all(appraisals)
+    cycle.excluded_employee_ids = sorted(excluded_ids & {r.employee.id for r in rows})
+    cycle.state = CycleState.RUNNING.value
+    cycle.launched_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        cycle.organization_id,
+        user_id,
+        "cycle.launched",
+        "cycle",
+        cycle.id,
+        appraisals=len(appraisals),
+        excluded=cycle.excluded_employee_ids,
+        template_version_id=version_id,
+    )
+    return appraisals
+
+
+def list_cycles(session: Session, org_id: int) -> list[Cycle]:
+    return list(
+        session.scalars(
+            select(Cycle)
+            .where(Cycle.organization_id == org_id)
+            .options(selectinload(Cycle.scheme))
+            .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
+        )
+    )
+
+
+def state_counts(session: Session, cycle: Cycle) -> Counter[str]:
+    return Counter(
+        dict(
+            session.execute(
+                select(Appraisal.state, func.count())
+                .where(Appraisal.cycle_id == cycle.id)
+                .group_by(Appraisal.state)
+            ).all()
+        )
+    )

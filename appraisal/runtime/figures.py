@@ -1,0 +1,238 @@
+"""Figures (`data` inputs) and targets for a whole cycle at once, keyed by employee number
+and item key: the HR grid, the managers' target grid, and later file imports and the API all
+come through here. All or nothing: one bad value and nothing is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..errors import ServiceError
+from ..models import Appraisal, Cycle, Employee, Review
+from . import workflow
+from .render import Field, role_fields, target_fields
+from .reviews import Viewer, check_targets, check_values, refresh_result, relations
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One value for one employee's item; `value` is typed text or a number."""
+
+    employee_number: str
+    key: str
+    value: Any
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class EntryError:
+    employee_number: str
+    key: str
+    message: dict[str, str]
+    row: int | None = None
+
+
+class EntriesRefused(ServiceError):
+    def __init__(self, errors: list[EntryError]) -> None:
+        super().__init__(
+            _l("%(count)d values need correcting; nothing was saved.", count=len(errors))
+        )
+        self.errors = errors
+
+
+def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
+    return list(
+        session.scalars(
+            select(Appraisal)
+            .join(Employee, Employee.id == Appraisal.employee_id)
+            .where(Appraisal.cycle_id == cycle.id)
+            .options(
+                selectinload(Appraisal.employee),
+                selectinload(Appraisal.manager),
+                selectinload(Appraisal.reviews),
+                selectinload(Appraisal.template_version),
+                selectinload(Appraisal.cycle),
+            )
+            .order_by(Employee.number)
+        )
+    )
+
+
+def figure_fields(cycle: Cycle) -> list[Field]:
+    return role_fields(cycle.scheme.template_version.definition, "data")
+
+
+def cycle_target_fields(cycle: Cycle) -> list[Field]:
+    return target_fields(cycle.scheme.template_version.definition)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _by_number(appraisals: list[Appraisal]) -> dict[str, Appraisal]:
+    return {a.employee.number: a for a in appraisals}
+
+
+def _unknown(entry: Entry, en: str, zh: str) -> EntryError:
+    return EntryError(entry.employee_number, entry.key, {"en": en, "zh": zh}, entry.row)
+
+
+def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: int | None) -> int:
+    """Save figures; returns how many values changed. Blank text clears a figure."""
+    appraisals = _by_number(cycle_appraisals(session, cycle))
+    errors: list[EntryError] = []
+    grouped: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        appraisal = appraisals.get(entry.employee_number)
+        if appraisal is None:
+            errors.append(
+                _unknown(
+                    entry,
+                    "No appraisal in this cycle for this employee number",
+                    "本周期没有该工号的考核单",
+                )
+            )
+            continue
+        if not workflow.can_edit("data", appraisal.state, {"hr"}):
+            errors.append(
+                _unknown(entry, "This appraisal is past calibration", "该考核单已过校准阶段")
+            )
+            continue
+        if appraisal.employee.status != "active":
+            errors.append(_unknown(entry, "This employee has left", "该员工已离职"))
+            continue
+        grouped.setdefault(entry.employee_number, {})[f"data.{entry.key}"] = _text(entry.value)
+    changed = 0
+    updates: list[tuple[Appraisal, dict[str, Any]]] = []
+    for number, raw in grouped.items():
+        appraisal = appraisals[number]
+        definition = appraisal.definition
+        review = next((r for r in appraisal.reviews if r.slot == "data"), None)
+        current = dict(review.values) if review else {}
+        merged = {f"data.{k}": _text(v) for k, v in current.items()} | raw
+        values, problems = check_values(definition, "data", role_fields(definition, "data"), merged)
+        for name, message in problems.items():
+            key = name.split(".", 1)[-1]
+            row = next(
+                (e.row for e in entries if e.employee_number == number and e.key == key), None
+            )
+            errors.append(EntryError(number, key, message, row))
+        changed += sum(1 for k in raw if values.get(k[5:]) != current.get(k[5:]))
+        updates.append((appraisal, values))
+    if errors:
+        raise EntriesRefused(errors)
+    for appraisal, values in updates:
+        review = next((r for r in appraisal.reviews if r.slot == "data"), None)
+        if review is None:
+            review = Review(organization_id=appraisal.organization_id, slot="data", rater="data")
+            appraisal.reviews.append(review)
+        if review.values != values:
+            review.values = values
+            review.updated_by_id = user_id
+        refresh_result(appraisal)
+    audit.record(
+        session,
+        cycle.organization_id,
+        user_id,
+        "cycle.figures_set",
+        "cycle",
+        cycle.id,
+        values=len(entries),
+        changed=changed,
+    )
+    return changed
+
+
+def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Viewer) -> int:
+    """Save targets for several employees; only those whose goals the viewer may set."""
+    appraisals = _by_number(cycle_appraisals(session, cycle))
+    errors: list[EntryError] = []
+    grouped: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        appraisal = appraisals.get(entry.employee_number)
+        if appraisal is None or not relations(appraisal, viewer) & {"manager", "hr"}:
+            errors.append(
+                _unknown(
+                    entry,
+                    "No appraisal of your team has this employee number",
+                    "您的团队中没有该工号的考核单",
+                )
+            )
+            continue
+        if not workflow.can_edit("targets", appraisal.state, relations(appraisal, viewer)):
+            errors.append(
+                _unknown(
+                    entry,
+                    "Goals are already confirmed; ask HR to reopen",
+                    "目标已确认，如需修改请联系人力资源部重新打开",
+                )
+            )
+            continue
+        grouped.setdefault(entry.employee_number, {})[f"targets.{entry.key}"] = _text(entry.value)
+    updates = []
+    changed = 0
+    for number, raw in grouped.items():
+        appraisal = appraisals[number]
+        current = {f"targets.{k}": _text(v) for k, v in (appraisal.targets or {}).items()}
+        targets, problems = check_targets(appraisal.definition, current | raw)
+        for name, message in problems.items():
+            key = name.split(".", 1)[-1]
+            row = next(
+                (e.row for e in entries if e.employee_number == number and e.key == key), None
+            )
+            errors.append(EntryError(number, key, message, row))
+        changed += sum(1 for k, v in targets.items() if (appraisal.targets or {}).get(k) != v)
+        updates.append((appraisal, targets))
+    if errors:
+        raise EntriesRefused(errors)
+    for appraisal, targets in updates:
+        if appraisal.targets != targets:
+            appraisal.targets = targets
+            refresh_result(appraisal)
+    audit.record(
+        session,
+        cycle.organization_id,
+        viewer.user_id,
+        "cycle.targets_set",
+        "cycle",
+        cycle.id,
+        values=len(entries),
+        changed=changed,
+    )
+    return changed
+
+
+def team_appraisals(session: Session, cycle: Cycle, viewer: Viewer) -> list[Appraisal]:
+    """The appraisals of a cycle whose targets the viewer sets: their team, or all for HR."""
+    return [a for a in cycle_appraisals(session, cycle) if relations(a, viewer) & {"manager", "hr"}]
+
+
+def previous_actuals(session: Session, cycle: Cycle, key: str) -> dict[str, float]:
+    """Last cycle's figure for `key` per employee number, as a basis for splitting targets."""
+    earlier = session.scalar(
+        select(Cycle)
+        .where(
+            Cycle.organization_id == cycle.organization_id,
+            Cycle.id != cycle.id,
+            Cycle.ends_on < cycle.starts_on,
+            Cycle.launched_at.is_not(None),
+        )
+        .order_by(Cycle.ends_on.desc())
+        .limit(1)
+    )
+    if earlier is None:
+        return {}
+    found = {}
+    for appraisal in cycle_appraisals(session, earlier):
+        review = next((r for r in appraisal.reviews if r.slot == "data"), None)
+        value = (review.values if review else {}).get(key)
+        if isinstance(value, int | float):
+            found[appraisal.employee.number] = float(value)
+    return found

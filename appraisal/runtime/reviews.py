@@ -1,0 +1,612 @@
+"""Appraisals at work: who may see and do what, targets, reviews (draft and submit),
+invitations, workflow moves and reopening, and the scores each viewer may see.
+
+Services take a session and a `Viewer`, ask `workflow` before changing anything, record an
+audit event for every change and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..errors import ServiceError
+from ..models import (
+    Appraisal,
+    AppraisalState,
+    Employee,
+    Membership,
+    Review,
+    ReviewStatus,
+    utcnow,
+)
+from ..rules import Result, score
+from ..rules.scoring import compiled
+from . import workflow
+from .render import Field, parse_value, role_fields, target_fields
+
+GROUPS = {"peer": "peers", "subordinate": "subordinates"}
+SINGLE_RATERS = ("data", "self", "manager", "hr")
+RATIO_METHODS = ("ratio", "reverse_ratio")
+
+REFUSALS = {
+    "not_allowed": _l("You cannot do this on this appraisal."),
+    "wrong_state": _l("This step is already done or not open yet; nothing was changed."),
+    "reason_required": _l("Give a reason."),
+    "unknown_action": _l("Unknown action."),
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as the runtime sees them in one organization."""
+
+    user_id: int
+    org_id: int
+    is_hr: bool
+    employee_id: int | None
+
+
+def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
+    employee_id = session.scalar(
+        select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
+    )
+    return Viewer(user_id, org_id, "admin" in roles, employee_id)
+
+
+def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
+    """How the viewer stands to this appraisal. An HR admin is not HR on their own appraisal;
+    HR does the manager's part where the employee has no manager."""
+    found = set()
+    own = viewer.employee_id is not None and appraisal.employee_id == viewer.employee_id
+    if own:
+        found.add("employee")
+    elif viewer.is_hr:
+        found.add("hr")
+        if appraisal.manager_id is None:
+            found.add("manager")
+    if viewer.employee_id is not None and appraisal.manager_id == viewer.employee_id:
+        found.add("manager")
+    if any(r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews):
+        found.add("reviewer")
+    return frozenset(found)
+
+
+def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | None:
+    """The appraisal, only if it is in the viewer's organization and concerns them."""
+    appraisal = session.scalar(
+        select(Appraisal)
+        .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
+        .options(
+            selectinload(Appraisal.employee),
+            selectinload(Appraisal.manager),
+            selectinload(Appraisal.cycle),
+            selectinload(Appraisal.template_version),
+            selectinload(Appraisal.reviews),
+        )
+    )
+    if appraisal is None or not relations(appraisal, viewer):
+        return None
+    return appraisal
+
+
+def slot_for(rater: str, viewer: Viewer) -> str:
+    return f"{rater}:{viewer.user_id}" if rater in GROUPS else rater
+
+
+def find_review(appraisal: Appraisal, slot: str) -> Review | None:
+    return next((r for r in appraisal.reviews if r.slot == slot), None)
+
+
+# -- inputs and scores -------------------------------------------------------------------
+
+
+def _add(inputs: dict[str, Any], rater: str, values: Mapping[str, Any]) -> None:
+    if rater in GROUPS:
+        inputs[GROUPS[rater]].append(dict(values))
+    else:
+        inputs[rater] = dict(values)
+
+
+def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
+    """What counts: targets, figures and HR's values as saved; other reviews once submitted."""
+    inputs: dict[str, Any] = {
+        "targets": dict(appraisal.targets or {}),
+        "peers": [],
+        "subordinates": [],
+    }
+    for review in appraisal.reviews:
+        if review.rater in ("data", "hr") or review.submitted:
+            _add(inputs, review.rater, review.values)
+    return inputs
+
+
+def visible_inputs(
+    appraisal: Appraisal,
+    rels: frozenset[str],
+    own_rater: str | None = None,
+    own_values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The inputs a viewer may see, with their own unsaved values in place of their review.
+
+    HR and the manager see everything that counts. The appraisee sees targets, figures and
+    their own review; peer and subordinate scores only as an aggregate of at least the
+    cycle's threshold; the manager's and HR's values only after publication. A peer sees
+    only their own review.
+    """
+    if "hr" in rels or "manager" in rels:
+        inputs = official_inputs(appraisal)
+    elif "employee" in rels:
+        published = appraisal.state in ("published", "acknowledged")
+        inputs = (
+            official_inputs(appraisal)
+            if published
+            else {"targets": dict(appraisal.targets or {}), "peers": [], "subordinates": []}
+        )
+        if not published:
+            for review in appraisal.reviews:
+                if review.rater in ("data", "self"):
+                    _add(inputs, review.rater, review.values)
+        for rater, group in GROUPS.items():
+            submitted = [r for r in appraisal.reviews if r.rater == rater and r.submitted]
+            inputs[group] = (
+                [dict(r.values) for r in submitted]
+                if len(submitted) >= appraisal.cycle.anonymity_threshold
+                else []
+            )
+    else:
+        inputs = {"peers": [], "subordinates": []}
+    if own_rater is not None and own_values is not None:
+        if own_rater in GROUPS:
+            inputs[GROUPS[own_rater]] = [dict(own_values)]
+        else:
+            inputs[own_rater] = dict(own_values)
+    return inputs
+
+
+def refresh_result(appraisal: Appraisal) -> Result:
+    """Score the official inputs and keep total, grade and completeness on the appraisal."""
+    result = score(appraisal.definition, official_inputs(appraisal))
+    total = None if result.total is None else Decimal(str(result.total))
+    if appraisal.total != total:
+        appraisal.total = total
+    if appraisal.grade != result.grade:
+        appraisal.grade = result.grade
+    if appraisal.complete != result.complete:
+        appraisal.complete = result.complete
+    return result
+
+
+# -- checking values -----------------------------------------------------------------------
+
+
+class InputRefused(ServiceError):
+    """Values that cannot be saved: `errors` maps a field name to {"en", "zh"} messages."""
+
+    def __init__(self, errors: dict[str, dict[str, str]], message: Any = None) -> None:
+        super().__init__(message or _l("Some values need correcting; nothing was saved."))
+        self.errors = errors
+
+
+class EditConflict(ServiceError):
+    """Someone else saved the same part since this form was opened."""
+
+    def __init__(self, current: Review | Appraisal) -> None:
+        super().__init__(
+            _l(
+                "Someone else saved this form while you were editing it. Your values are kept "
+                "below and were not saved; compare them with the saved ones and save again."
+            )
+        )
+        self.current = current
+
+
+def _msg(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+def parse_values(fields: list[Field], raw: Mapping[str, str]) -> dict[str, Any]:
+    """Typed values of a role's fields, keyed by item key; blanks left out."""
+    values = {}
+    for f in fields:
+        value = parse_value(f.kind, raw.get(f.name, ""), f.options)
+        if value is not None:
+            values[f.key] = value
+    return values
+
+
+def check_values(
+    definition: dict[str, Any], rater: str, fields: list[Field], raw: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """Typed values and the engine's own complaints about them, by field name.
+
+    A posted name that is not one of the role's fields (a crafted post) is refused too.
+    """
+    names = {f.name for f in fields}
+    errors = {
+        name: _msg(f"{name} is not part of this form", f"{name} 不属于本表单")
+        for name in raw
+        if name not in names
+    }
+    values = parse_values(fields, raw)
+    inputs = {GROUPS[rater]: [values]} if rater in GROUPS else {rater: values}
+    prefix = f"{rater}."
+    for error in score(definition, inputs).errors:
+        if error["where"].startswith(prefix):
+            errors.setdefault(error["where"], _msg(error["message"], error["message_zh"]))
+    return values, errors
+
+
+def missing_required(
+    appraisal: Appraisal, rater: str, fields: list[Field], values: Mapping[str, Any]
+) -> dict[str, dict[str, str]]:
+    """Required, visible fields of this role that are still blank."""
+    template = compiled(appraisal.definition)
+    inputs = official_inputs(appraisal)
+    if rater in GROUPS:
+        inputs[GROUPS[rater]] = [dict(values)]
+    else:
+        inputs[rater] = dict(values)
+    hidden = {k for k, why in score(template, inputs).not_applicable.items() if why == "hidden"}
+    adjustments = {a.key: a for a in template.adjustments}
+    errors = {}
+    for f in fields:
+        if f.key in values or f.key in hidden:
+            continue
+        item = template.items.get(f.key)
+        required = (item.required and item.scored) if item else adjustments[f.key].required
+        if required:
+            errors[f.name] = _msg("Required before submitting", "提交前必须填写")
+    return errors
+
+
+# -- targets ---------------------------------------------------------------------------------
+
+
+def check_targets(
+    definition: dict[str, Any], raw: Mapping[str, str]
+) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
+    """Targets by item key from typed text, and what is wrong with them by field name."""
+    fields = target_fields(definition)
+    known = {f.name: f for f in fields}
+    template = compiled(definition)
+    targets: dict[str, float] = {}
+    errors: dict[str, dict[str, str]] = {}
+    for name, text in raw.items():
+        f = known.get(name)
+        if f is None:
+            errors[name] = _msg(f"{name} does not take a target", f"{name} 不需要目标值")
+            continue
+        value = parse_value("number", text)
+        if value is None:
+            continue
+        if not isinstance(value, int | float):
+            errors[name] = _msg(f"{text!r} is not a number", f"{text!r} 不是数字")
+        elif value < 0 or (value == 0 and template.items[f.key].scoring.method in RATIO_METHODS):
+            errors[name] = _msg("The target must be above 0", "目标值必须大于 0")
+        else:
+            targets[f.key] = value
+    return targets, errors
+
+
+def save_targets(
+    session: Session,
+    appraisal: Appraisal,
+    viewer: Viewer,
+    raw: Mapping[str, str],
+    version: int | None,
+) -> None:
+    rels = relations(appraisal, viewer)
+    _require_edit(appraisal, "targets", rels)
+    if version is not None and version != appraisal.version:
+        raise EditConflict(appraisal)
+    targets, errors = check_targets(appraisal.definition, raw)
+    if errors:
+        raise InputRefused(errors)
+    before = dict(appraisal.targets or {})
+    appraisal.targets = targets
+    refresh_result(appraisal)
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "appraisal.targets_set",
+        "appraisal",
+        appraisal.id,
+        before=before,
+        after=targets,
+    )
+
+
+def missing_targets(appraisal: Appraisal) -> list[Field]:
+    return [
+        f for f in target_fields(appraisal.definition) if f.key not in (appraisal.targets or {})
+    ]
+
+
+# -- reviews ---------------------------------------------------------------------------------
+
+
+def _require_edit(appraisal: Appraisal, part: str, rels: frozenset[str]) -> None:
+    if appraisal.employee.status != "active":
+        raise ServiceError(_l("This employee has left; the appraisal is closed to changes."))
+    if not workflow.can_edit(part, appraisal.state, rels):
+        raise ServiceError(
+            REFUSALS["wrong_state"]
+            if workflow.EDITABLE[part][1] & rels
+            else REFUSALS["not_allowed"]
+        )
+
+
+def editable_raters(appraisal: Appraisal, viewer: Viewer) -> list[str]:
+    """The review forms this viewer fills on this appraisal, open or not."""
+    rels = relations(appraisal, viewer)
+    definition = appraisal.definition
+    found = []
+    for rater in ("self", "manager", "hr", "peer", "subordinate"):
+        if not role_fields(definition, rater):
+            continue
+        if rater in GROUPS:
+            if find_review(appraisal, slot_for(rater, viewer)) is not None:
+                found.append(rater)
+        elif workflow.EDITABLE[rater][1] & rels:
+            found.append(rater)
+    return found
+
+
+@dataclass
+class SaveOutcome:
+    review: Review
+    submitted: bool
+    moved_to: str | None = None
+    result: Result | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def save_review(
+    session: Session,
+    appraisal: Appraisal,
+    viewer: Viewer,
+    rater: str,
+    raw: Mapping[str, str],
+    *,
+    version: int | None,
+    submit: bool,
+) -> SaveOutcome:
+    """Save a rater's values as a draft (types checked) or submit them (all required values
+    too); submitting the self or manager review moves the appraisal on."""
+    rels = relations(appraisal, viewer)
+    if rater in GROUPS and find_review(appraisal, slot_for(rater, viewer)) is None:
+        raise ServiceError(REFUSALS["not_allowed"])
+    _require_edit(appraisal, rater, rels)
+    slot = slot_for(rater, viewer)
+    review = find_review(appraisal, slot)
+    if review is not None and review.submitted:
+        raise ServiceError(_l("This review has already been submitted; nothing was changed."))
+    if review is not None and version is not None and version != review.version:
+        raise EditConflict(review)
+    action = workflow.SUBMITS.get(rater) if submit else None
+    if action is not None:
+        try:
+            workflow.next_state(appraisal.state, action, rels)
+        except workflow.WorkflowRefused as refused:
+            raise ServiceError(REFUSALS[refused.code]) from None
+    definition = appraisal.definition
+    fields = role_fields(definition, rater)
+    values, errors = check_values(definition, rater, fields, raw)
+    if submit:
+        errors = missing_required(appraisal, rater, fields, values) | errors
+    if errors:
+        raise InputRefused(errors)
+    if action == "submit_manager":
+        trial = official_inputs(appraisal) | {"manager": values}
+        trial_result = score(definition, trial)
+        if not trial_result.complete:
+            raise InputRefused({}, _incomplete_message(trial_result))
+    if review is None:
+        review = Review(
+            organization_id=appraisal.organization_id, slot=slot, rater=rater, appraisal=appraisal
+        )
+        if rater not in GROUPS:
+            review.reviewer_id = viewer.user_id
+        session.add(review)
+    review.values = {k: _storable(v) for k, v in values.items()}
+    review.updated_by_id = viewer.user_id
+    outcome = SaveOutcome(review, submit)
+    if submit:
+        review.status = ReviewStatus.SUBMITTED.value
+        review.submitted_at = utcnow()
+    result = refresh_result(appraisal)
+    if action is not None:
+        outcome.moved_to = _move(session, appraisal, viewer, action, rels)
+    outcome.result = result
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "review.submitted" if submit else "review.saved",
+        "appraisal",
+        appraisal.id,
+        slot=slot,
+    )
+    return outcome
+
+
+def _storable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _incomplete_message(result: Result) -> Any:
+    waiting = ", ".join(f"{m['rater']}.{m['key']}" for m in result.missing_inputs)
+    if result.errors:
+        waiting = ", ".join([waiting, *(e["where"] for e in result.errors)]).strip(", ")
+    return _l(
+        "The result is not complete yet, so the review cannot go to calibration. Waiting for: "
+        "%(waiting)s.",
+        waiting=waiting,
+    )
+
+
+def _move(
+    session: Session, appraisal: Appraisal, viewer: Viewer, action: str, rels: frozenset[str]
+) -> str:
+    before = appraisal.state
+    appraisal.state = workflow.next_state(before, action, rels)
+    if action == "confirm_goals":
+        appraisal.goals_confirmed_at = utcnow()
+        if not role_fields(appraisal.definition, "self"):
+            appraisal.state = AppraisalState.MANAGER_REVIEW.value
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        f"appraisal.{action}",
+        "appraisal",
+        appraisal.id,
+        **{"from": before, "to": appraisal.state},
+    )
+    return appraisal.state
+
+
+def take_action(
+    session: Session, appraisal: Appraisal, viewer: Viewer, action: str, version: int | None
+) -> str:
+    """A workflow move that is not a review submission, such as confirming goals."""
+    rels = relations(appraisal, viewer)
+    if action in workflow.SUBMITS.values():
+        raise ServiceError(REFUSALS["unknown_action"])
+    try:
+        workflow.next_state(appraisal.state, action, rels)
+    except workflow.WorkflowRefused as refused:
+        raise ServiceError(REFUSALS[refused.code]) from None
+    if version is not None and version != appraisal.version:
+        raise EditConflict(appraisal)
+    if action == "confirm_goals" and missing_targets(appraisal):
+        raise ServiceError(_l("Your manager has not set all targets yet."))
+    return _move(session, appraisal, viewer, action, rels)
+
+
+def reopen(session: Session, appraisal: Appraisal, viewer: Viewer, to: str, reason: str) -> None:
+    """HR sends an appraisal back to an earlier step; the reviews of that step and after
+    become drafts again (peer reviews stay as given)."""
+    rels = relations(appraisal, viewer)
+    try:
+        workflow.reopen(appraisal.state, to, rels, reason)
+    except workflow.WorkflowRefused as refused:
+        field_name = "reason" if refused.code == "reason_required" else None
+        raise ServiceError(REFUSALS[refused.code], field_name) from None
+    before = appraisal.state
+    order = workflow.STATES.index
+    reopened = {"self": "self_review", "manager": "manager_review"}
+    for review in appraisal.reviews:
+        step = reopened.get(review.rater)
+        if step and order(step) >= order(to) and review.submitted:
+            review.status = ReviewStatus.DRAFT.value
+            review.submitted_at = None
+    if to == AppraisalState.GOAL_SETTING:
+        appraisal.goals_confirmed_at = None
+    appraisal.state = to
+    refresh_result(appraisal)
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "appraisal.reopened",
+        "appraisal",
+        appraisal.id,
+        reason=reason.strip(),
+        **{"from": before, "to": to},
+    )
+
+
+# -- invitations -----------------------------------------------------------------------------
+
+
+def invite(
+    session: Session, appraisal: Appraisal, viewer: Viewer, rater: str, user_id: int
+) -> Review:
+    """Invite a colleague (peer) or one of the appraisee's direct reports (subordinate)."""
+    rels = relations(appraisal, viewer)
+    _require_edit(appraisal, "invitations", rels)
+    if rater not in GROUPS:
+        raise ServiceError(_l("Choose peer or subordinate."), "rater")
+    member = session.scalar(
+        select(Membership.id).where(
+            Membership.organization_id == appraisal.organization_id,
+            Membership.user_id == user_id,
+            Membership.active,
+        )
+    )
+    if member is None:
+        raise ServiceError(_l("Choose a person of this organization."), "user_id")
+    if appraisal.employee.user_id == user_id:
+        raise ServiceError(_l("Employees cannot review themselves."), "user_id")
+    if rater == "subordinate" and not session.scalar(
+        select(Employee.id).where(
+            Employee.manager_id == appraisal.employee_id, Employee.user_id == user_id
+        )
+    ):
+        raise ServiceError(_l("A subordinate must report to the employee."), "user_id")
+    if any(r.reviewer_id == user_id and r.rater in GROUPS for r in appraisal.reviews):
+        raise ServiceError(_l("This person is already invited."), "user_id")
+    review = Review(
+        organization_id=appraisal.organization_id,
+        appraisal=appraisal,
+        slot=f"{rater}:{user_id}",
+        rater=rater,
+        reviewer_id=user_id,
+        invited_by_id=viewer.user_id,
+    )
+    session.add(review)
+    session.flush()
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "review.invited",
+        "appraisal",
+        appraisal.id,
+        slot=review.slot,
+    )
+    return review
+
+
+def withdraw(session: Session, appraisal: Appraisal, viewer: Viewer, review_id: int) -> None:
+    rels = relations(appraisal, viewer)
+    _require_edit(appraisal, "invitations", rels)
+    review = next((r for r in appraisal.reviews if r.id == review_id and r.rater in GROUPS), None)
+    if review is None:
+        raise ServiceError(_l("No such invitation."))
+    if review.submitted:
+        raise ServiceError(_l("A submitted review cannot be withdrawn."))
+    appraisal.reviews.remove(review)
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "review.withdrawn",
+        "appraisal",
+        appraisal.id,
+        slot=review.slot,
+    )
+
+
+def invitations(appraisal: Appraisal) -> list[Review]:
+    """Peer and subordinate reviews; only for the manager's and HR's pages."""
+    return [r for r in appraisal.reviews if r.rater in GROUPS]
+
+
+def group_progress(appraisal: Appraisal) -> dict[str, tuple[int, int]]:
+    """(submitted, invited) per group: counts only, safe to show anyone on the appraisal."""
+    progress = {}
+    for rater in GROUPS:
+        group = [r for r in appraisal.reviews if r.rater == rater]
+        progress[rater] = (sum(r.submitted for r in group), len(group))
+    return progress

@@ -1,0 +1,354 @@
+"""HR's side of the runtime: schemes, cycles (preview and launch, progress), the figures grid
+and the target grid that managers share."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import (
+    can_enter_figures,
+    can_run_cycles,
+    current_org_id,
+    current_roles,
+    is_member,
+    require,
+)
+from ..db import get_in_org, get_session
+from ..errors import ServiceError
+from ..forms import choices, show_service_error
+from ..i18n import label_text
+from ..models import Cycle, Scheme
+from ..people.services import department_choices, position_choices
+from . import cycles as cycle_services
+from . import figures, tasks
+from .forms import STAFF_LABELS, CycleForm, SchemeForm
+from .reviews import Viewer, viewer_for
+from .targets import SplitRefused, split_target, sum_matches
+
+bp = Blueprint("runtime", __name__, template_folder="templates")
+
+
+def current_viewer() -> Viewer:
+    if "viewer" not in g:
+        g.viewer = viewer_for(get_session(), current_org_id(), current_user.id, current_roles())
+    return g.viewer
+
+
+def _cycle(id_: int) -> Cycle:
+    cycle = get_in_org(get_session(), Cycle, current_org_id(), id_)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+# -- schemes and cycles ------------------------------------------------------------------
+
+
+@bp.route("/cycles")
+@require(can_run_cycles)
+def cycles():
+    db, org_id = get_session(), current_org_id()
+    return render_template(
+        "runtime/cycles.html",
+        cycles=cycle_services.list_cycles(db, org_id),
+        schemes=cycle_services.list_schemes(db, org_id),
+        staff_labels=STAFF_LABELS,
+    )
+
+
+@bp.route("/cycles/schemes/new", methods=["GET", "POST"])
+@bp.route("/cycles/schemes/<int:id>", methods=["GET", "POST"])
+@require(can_run_cycles)
+def scheme_form(id: int | None = None):
+    db, org_id = get_session(), current_org_id()
+    scheme = get_in_org(db, Scheme, org_id, id) if id else None
+    if id and scheme is None:
+        abort(404)
+    form = SchemeForm(obj=scheme)
+    form.template_version_id.choices = choices(cycle_services.version_choices(db, org_id))
+    form.department_ids.choices = choices(department_choices(db, org_id))
+    form.position_ids.choices = choices(position_choices(db, org_id))
+    if scheme is not None and request.method == "GET":
+        form.department_ids.data = [d.id for d in scheme.departments]
+        form.position_ids.data = [p.id for p in scheme.positions]
+    if form.validate_on_submit():
+        try:
+            cycle_services.save_scheme(
+                db,
+                org_id,
+                scheme,
+                name=form.name.data,
+                template_version_id=form.template_version_id.data,
+                staff_kind=form.staff_kind.data,
+                period=form.period.data,
+                department_ids=form.department_ids.data or [],
+                position_ids=form.position_ids.data or [],
+                user_id=current_user.id,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            flash(_("Scheme saved."), "success")
+            return redirect(url_for("runtime.cycles"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("runtime/scheme_form.html", form=form, scheme=scheme), status
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"])
+@require(can_run_cycles)
+def cycle_form():
+    db, org_id = get_session(), current_org_id()
+    form = CycleForm()
+    schemes = [s for s in cycle_services.list_schemes(db, org_id) if not s.archived]
+    form.scheme_id.choices = choices((s.id, s.name) for s in schemes)
+    if request.method == "GET" and request.args.get("scheme", type=int):
+        form.scheme_id.data = request.args.get("scheme", type=int)
+    if form.validate_on_submit():
+        scheme = get_in_org(db, Scheme, org_id, form.scheme_id.data)
+        try:
+            if scheme is None:
+                raise ServiceError(_("Choose a scheme."), "scheme_id")
+            cycle = cycle_services.create_cycle(
+                db,
+                scheme,
+                name=form.name.data,
+                dates=cycle_services.CycleDates(
+                    form.starts_on.data,
+                    form.ends_on.data,
+                    form.goals_due.data,
+                    form.self_review_due.data,
+                    form.manager_review_due.data,
+                ),
+                anonymity_threshold=form.anonymity_threshold.data,
+                user_id=current_user.id,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            return redirect(url_for("runtime.cycle", id=cycle.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("runtime/cycle_form.html", form=form, has_schemes=bool(schemes)), status
+
+
+@bp.route("/cycles/<int:id>")
+@require(can_run_cycles)
+def cycle(id: int):
+    db = get_session()
+    cycle = _cycle(id)
+    preview = cycle_services.preview_cycle(db, cycle) if cycle.state == "planning" else []
+    appraisals = figures.cycle_appraisals(db, cycle) if cycle.state != "planning" else []
+    return render_template(
+        "runtime/cycle.html",
+        cycle=cycle,
+        preview=preview,
+        appraisals=appraisals,
+        counts=cycle_services.state_counts(db, cycle),
+    )
+
+
+@bp.route("/cycles/<int:id>/launch", methods=["POST"])
+@require(can_run_cycles)
+def cycle_launch(id: int):
+    db = get_session()
+    cycle = _cycle(id)
+    included = {int(v) for v in request.form.getlist("include") if v.isdigit()}
+    covered = {row.employee.id for row in cycle_services.preview_cycle(db, cycle)}
+    try:
+        created = cycle_services.launch_cycle(db, cycle, covered - included, current_user.id)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(_("Cycle launched: %(count)d appraisals created.", count=len(created)), "success")
+    return redirect(url_for("runtime.cycle", id=id))
+
+
+# -- figures and targets grids --------------------------------------------------------------
+
+
+def _grid_entries(prefix: str) -> list[figures.Entry]:
+    """`<prefix>-<employee number>-<item key>` inputs of a grid form."""
+    entries = []
+    for name, value in request.form.items():
+        if name.startswith(prefix + "|"):
+            _prefix, number, key = name.split("|", 2)
+            entries.append(figures.Entry(number, key, value))
+    return entries
+
+
+@bp.route("/cycles/<int:id>/figures", methods=["GET", "POST"])
+@require(can_enter_figures)
+def cycle_figures(id: int):
+    db = get_session()
+    cycle = _cycle(id)
+    errors: dict[tuple[str, str], str] = {}
+    typed: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        typed = request.form.to_dict()
+        try:
+            changed = figures.set_figures(db, cycle, _grid_entries("fig"), current_user.id)
+        except ServiceError as error:
+            db.rollback()
+            flash(error.message, "danger")
+            errors = _entry_errors(error)
+            status = 422
+        else:
+            db.commit()
+            flash(_("Figures saved: %(count)d changed.", count=changed), "success")
+            return redirect(url_for("runtime.cycle_figures", id=id))
+    return render_template(
+        "runtime/figures.html",
+        cycle=cycle,
+        fields=figures.figure_fields(cycle),
+        appraisals=figures.cycle_appraisals(db, cycle),
+        errors=errors,
+        typed=typed,
+    ), status
+
+
+def _entry_errors(error: ServiceError) -> dict[tuple[str, str], str]:
+    return {(e.employee_number, e.key): label_text(e.message) for e in getattr(error, "errors", [])}
+
+
+@bp.route("/cycles/<int:id>/targets", methods=["GET", "POST"])
+@require(is_member)
+def cycle_targets(id: int):
+    db = get_session()
+    cycle = _cycle(id)
+    viewer = current_viewer()
+    team = figures.team_appraisals(db, cycle, viewer)
+    if not team:
+        abort(404)
+    fields = figures.cycle_target_fields(cycle)
+    errors: dict[tuple[str, str], str] = {}
+    typed: dict[str, str] = {}
+    split_note = None
+    status = 200
+    action = request.form.get("action", "save")
+    if request.method == "POST" and action == "split":
+        typed, split_note, status = _split(cycle, team, fields)
+    elif request.method == "POST":
+        typed = request.form.to_dict()
+        entries = _grid_entries("tgt")
+        team_total = request.form.get("team_total", "").strip()
+        key = request.form.get("split_key", "")
+        try:
+            if team_total:
+                _check_team_sum(team_total, key, entries)
+            changed = figures.set_targets(db, cycle, entries, viewer)
+        except ServiceError as error:
+            db.rollback()
+            flash(error.message, "danger")
+            errors = _entry_errors(error)
+            status = 422
+        else:
+            db.commit()
+            flash(_("Targets saved: %(count)d changed.", count=changed), "success")
+            return redirect(url_for("runtime.cycle_targets", id=id))
+    return render_template(
+        "runtime/targets_grid.html",
+        cycle=cycle,
+        fields=fields,
+        appraisals=team,
+        errors=errors,
+        typed=typed,
+        split_note=split_note,
+    ), status
+
+
+def _check_team_sum(team_total: str, key: str, entries: list[figures.Entry]) -> None:
+    try:
+        total = float(team_total)
+    except ValueError:
+        raise ServiceError(_("The team target must be a number.")) from None
+    shares = []
+    for entry in entries:
+        if entry.key == key and entry.value.strip():
+            try:
+                shares.append(float(entry.value))
+            except ValueError:
+                return  # the grid reports the bad cell itself
+    if not sum_matches(total, shares):
+        raise ServiceError(
+            _(
+                "The targets for %(key)s add up to %(sum)s, not the team target %(total)s.",
+                key=key,
+                sum=f"{sum(shares):g}",
+                total=f"{total:g}",
+            )
+        )
+
+
+def _split(cycle: Cycle, team, fields):
+    """Fill one column of the grid from a team total; nothing is saved until Save."""
+    typed = request.form.to_dict()
+    key = request.form.get("split_key", "")
+    if key not in {f.key for f in fields}:
+        flash(_("Choose the item to split."), "danger")
+        return typed, None, 422
+    try:
+        total = float(request.form.get("team_total", ""))
+    except ValueError:
+        flash(_("The team target must be a number."), "danger")
+        return typed, None, 422
+    numbers = [a.employee.number for a in team]
+    basis = None
+    method = request.form.get("split_method")
+    if method == "last_actual":
+        basis = figures.previous_actuals(get_session(), cycle, key)
+    elif method == "proportional":
+        basis = {}
+        for number in numbers:
+            raw = request.form.get(f"basis|{number}", "").strip()
+            try:
+                basis[number] = float(raw) if raw else 0.0
+            except ValueError:
+                flash(_("Basis values must be numbers."), "danger")
+                return typed, None, 422
+    try:
+        shares = split_target(total, numbers, basis)
+    except SplitRefused as refused:
+        messages = {
+            "no_members": _("There is nobody to split the target among."),
+            "negative": _("Targets and basis values cannot be negative."),
+            "no_basis": _(
+                "Enter a basis (for example last period's actual) for at least one member."
+            ),
+        }
+        flash(messages[refused.code], "danger")
+        return typed, None, 422
+    for number, share in shares.items():
+        typed[f"tgt|{number}|{key}"] = f"{share:g}"
+    note = _(
+        "Split %(total)s among %(count)d people; review and save.",
+        total=f"{total:g}",
+        count=len(numbers),
+    )
+    return typed, note, 200
+
+
+# -- tasks and team -------------------------------------------------------------------------
+
+
+@bp.route("/tasks")
+@require(is_member)
+def my_tasks():
+    return render_template(
+        "runtime/tasks.html", tasks=tasks.my_tasks(get_session(), current_viewer())
+    )
+
+
+@bp.route("/team")
+@require(is_member)
+def team():
+    return render_template(
+        "runtime/team.html", rows=tasks.team_progress(get_session(), current_viewer())
+    )
