@@ -11,17 +11,19 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from appraisal import create_app
+from appraisal.auth.services import hash_password
 from appraisal.db import make_engine
 from appraisal.migrate import upgrade
-from appraisal.models import Base, Employee, Organization
+from appraisal.models import Base, Employee, Organization, User
 from appraisal.users import services as user_services
 
 PASSWORD = "correct-horse-9"
@@ -83,6 +85,11 @@ def db(app) -> Iterator[Session]:
     session.close()
 
 
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
 @dataclass
 class Factory:
     db: Session
@@ -93,6 +100,10 @@ class Factory:
         return org
 
     def member(self, org: Organization, email: str, roles=("admin",), password: str = PASSWORD):
+        if password == PASSWORD and not self.db.scalar(select(User).where(User.email == email)):
+            # The usual password's hash is computed once per run: hashing is slow on purpose.
+            self.db.add(User(email=email, name=email.split("@")[0], password_hash=_password_hash()))
+            self.db.flush()
         added = user_services.add_member(
             self.db,
             org.id,

@@ -277,14 +277,20 @@ def _check_team_sum(team_total: str, key: str, entries: list[figures.Entry]) -> 
             except ValueError:
                 return  # the grid reports the bad cell itself
     if not sum_matches(total, shares):
+        added, wanted = _plain(sum(shares)), _plain(total)
         raise ServiceError(
             _(
                 "The targets for %(key)s add up to %(sum)s, not the team target %(total)s.",
                 key=key,
-                sum=f"{sum(shares):g}",
-                total=f"{total:g}",
+                sum=added,
+                total=wanted,
             )
         )
+
+
+def _plain(number: float) -> str:
+    """12000.5 and 90000 rather than 1.20005e+04 and 90000.00."""
+    return f"{number:.2f}".rstrip("0").rstrip(".")
 
 
 def _split(cycle: Cycle, team, fields):
@@ -326,11 +332,10 @@ def _split(cycle: Cycle, team, fields):
         flash(messages[refused.code], "danger")
         return typed, None, 422
     for number, share in shares.items():
-        typed[f"tgt|{number}|{key}"] = f"{share:g}"
+        typed[f"tgt|{number}|{key}"] = _plain(share)
+    shown = _plain(total)
     note = _(
-        "Split %(total)s among %(count)d people; review and save.",
-        total=f"{total:g}",
-        count=len(numbers),
+        "Split %(total)s among %(count)d people; review and save.", total=shown, count=len(numbers)
     )
     return typed, note, 200
 

@@ -1,0 +1,236 @@
+"""Every role against every runtime action: allowed where the design says, refused elsewhere,
+and a refusal never changes anything.
+
+Actors, all in the same organization: HR, an implementer, Ann's manager Bo, another manager
+Olga, Ann herself, Pat (a colleague who was not invited), Quinn (invited as a peer), and an
+anonymous visitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from appraisal.models import Cycle, Review
+from appraisal.runtime import cycles
+from tests.runtime.conftest import appraisal_of
+
+ACTORS = {
+    "hr": "hr@acme.example",
+    "implementer": "imp@acme.example",
+    "manager": "boss@acme.example",
+    "other_manager": "olga@acme.example",
+    "employee": "ann@acme.example",
+    "colleague": "pat@acme.example",
+    "invited_peer": "quinn@acme.example",
+    "anonymous": None,
+}
+
+
+@dataclass
+class Action:
+    state: str  # Ann's appraisal state before the request
+    request: Callable  # (client, ctx) -> response
+    happened: Callable  # (db, ctx) -> bool
+    allowed: set[str]
+
+
+def _review(db, slot):
+    return db.scalar(select(Review).where(Review.slot == slot))
+
+
+def _new_cycle(db, ctx):
+    return db.scalar(select(Cycle).where(Cycle.name == "Next")).state == "running"
+
+
+ACTIONS = {
+    "open cycles page": Action(
+        "goal_setting",
+        lambda c, x: c.get("/cycles"),
+        lambda db, x: x["response"].status_code == 200,
+        {"hr"},
+    ),
+    "launch a cycle": Action(
+        "goal_setting",
+        lambda c, x: c.post(f"/cycles/{x['planning'].id}/launch", data={"include": x["everyone"]}),
+        _new_cycle,
+        {"hr"},
+    ),
+    "enter figures": Action(
+        "self_review",
+        lambda c, x: c.post(f"/cycles/{x['cycle'].id}/figures", data={"fig|A001|sales": "777"}),
+        lambda db, x: (_review(db, "data") or Review(values={})).values.get("sales") == 777,
+        {"hr", "implementer"},
+    ),
+    "set targets": Action(
+        "goal_setting",
+        lambda c, x: c.post(f"/appraisals/{x['ann'].id}/targets", data={"targets.sales": "555"}),
+        lambda db, x: appraisal_of(db, x["company"], "ann").targets == {"sales": 555},
+        {"hr", "manager"},
+    ),
+    "confirm goals": Action(
+        "goal_setting",
+        lambda c, x: c.post(f"/appraisals/{x['ann'].id}/action", data={"action": "confirm_goals"}),
+        lambda db, x: appraisal_of(db, x["company"], "ann").state == "self_review",
+        {"employee"},
+    ),
+    "save self-review": Action(
+        "self_review",
+        lambda c, x: c.post(
+            f"/appraisals/{x['ann'].id}/review/self",
+            data={"self.customer_care": "3", "action": "draft"},
+        ),
+        lambda db, x: _review(db, "self") is not None,
+        {"employee"},
+    ),
+    "save manager review": Action(
+        "self_review",
+        lambda c, x: c.post(
+            f"/appraisals/{x['ann'].id}/review/manager",
+            data={"manager.customer_care": "3", "action": "draft"},
+        ),
+        lambda db, x: _review(db, "manager") is not None,
+        {"manager"},
+    ),
+    "save HR review": Action(
+        "self_review",
+        lambda c, x: c.post(
+            f"/appraisals/{x['ann'].id}/review/hr", data={"hr.award": "1", "action": "draft"}
+        ),
+        lambda db, x: _review(db, "hr") is not None,
+        {"hr"},
+    ),
+    "submit peer review": Action(
+        "self_review",
+        lambda c, x: c.post(
+            f"/appraisals/{x['ann'].id}/review/peer",
+            data={"peer.teamwork": "4", "action": "submit"},
+        ),
+        lambda db, x: bool(
+            db.scalar(select(Review.status).where(Review.rater == "peer")) == "submitted"
+        ),
+        {"invited_peer"},
+    ),
+    "invite a peer": Action(
+        "self_review",
+        lambda c, x: c.post(
+            f"/appraisals/{x['ann'].id}/invite",
+            data={"rater": "peer", "user_id": x["company"].people["oscar"].user_id},
+        ),
+        lambda db, x: (
+            db.scalar(
+                select(Review).where(Review.reviewer_id == x["company"].people["oscar"].user_id)
+            )
+            is not None
+        ),
+        {"hr", "manager"},
+    ),
+    "reopen a step": Action(
+        "calibration",
+        lambda c, x: c.post(
+            f"/appraisals/{x['ann'].id}/reopen", data={"to": "manager_review", "reason": "why"}
+        ),
+        lambda db, x: appraisal_of(db, x["company"], "ann").state == "manager_review",
+        {"hr"},
+    ),
+    "open the appraisal": Action(
+        "self_review",
+        lambda c, x: c.get(f"/appraisals/{x['ann'].id}"),
+        lambda db, x: x["response"].status_code == 200,
+        {"hr", "manager", "employee"},
+    ),
+    "open the team page": Action(
+        "self_review",
+        lambda c, x: c.get("/team"),
+        lambda db, x: "Ann" in x["response"].text,
+        {"manager"},  # HR follows everyone on the cycle page; its team is whom it manages
+    ),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", ACTIONS)
+def test_role_action_matrix(client, auth, db, company, launched, actor, name):
+    action = ACTIONS[name]
+    ann = appraisal_of(db, company, "ann")
+    ann.state = action.state
+    ann.targets = {"sales": 100000}
+    quinn = company.viewer(db, "quinn@acme.example")
+    db.add(
+        Review(
+            organization_id=company.org.id,
+            appraisal=ann,
+            slot=f"peer:{quinn.user_id}",
+            rater="peer",
+            reviewer_id=quinn.user_id,
+        )
+    )
+    planning = cycles.create_cycle(
+        db,
+        launched.scheme,
+        name="Next",
+        dates=cycles.CycleDates(date(2027, 1, 1), date(2027, 3, 31)),
+        anonymity_threshold=3,
+        user_id=None,
+    )
+    db.commit()
+    ctx = {
+        "company": company,
+        "cycle": launched,
+        "planning": planning,
+        "ann": ann,
+        "everyone": [e.id for e in company.people.values()],
+    }
+    if ACTORS[actor]:
+        auth.login(ACTORS[actor])
+    ctx["response"] = response = action.request(client, ctx)
+    db.expire_all()
+    happened = action.happened(db, ctx)
+    if actor in action.allowed:
+        assert happened, (name, actor, response.status_code)
+        assert response.status_code in (200, 302)
+    else:
+        assert not happened, (name, actor)
+        if actor == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        elif response.request.method == "GET":  # a page either refuses or shows nothing of Ann
+            assert response.status_code in (200, 403, 404) or (
+                actor == "invited_peer"
+                and response.headers["Location"].endswith("/review/peer")  # to their own form
+            ), response.status_code
+        else:
+            assert response.status_code in (302, 403, 404, 422), response.status_code
+            if response.status_code == 302:
+                follow = client.get(response.headers["Location"], follow_redirects=True)
+                assert "alert-danger" in follow.text, (name, actor)
+
+
+def test_the_matrix_covers_every_runtime_route(app):
+    """A new runtime route must be added here, with where its permissions are tested."""
+    known = {
+        "runtime.scheme_form",  # HR-only, like the cycles page (test_cycles)
+        "runtime.cycle_form",
+        "runtime.cycle",
+        "runtime.cycle_targets",  # test_reviews: team split and another team refused
+        "runtime.appraisal_targets",  # the "set targets" action posts here
+        "runtime.appraisal_action",
+        "runtime.appraisal_withdraw",  # same checks as invitations
+        "runtime.review",
+        "runtime.review_score",  # same checks as the review form (test_journey)
+        "runtime.my_tasks",  # only lists the viewer's own tasks
+        "runtime.cycle_launch",
+        "runtime.cycle_figures",
+        "runtime.appraisal",
+        "runtime.appraisal_invite",
+        "runtime.appraisal_reopen",
+        "runtime.cycles",
+        "runtime.team",
+    }
+    routes = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
+    }
+    assert routes <= known, routes - known
