@@ -81,7 +81,7 @@ class ScoringParameters:
     on = SelectField(
         _l("Bands or points apply to"),
         choices=choices(
-            [("actual", _l("Actual value")), ("achievement", _l("Achievement % of target"))]
+            [("actual", _l("Actual value")), ("achievement", _l("Achievement (percent of target)"))]
         ),
     )
     cap = DecimalField(places=None, label=_l("Cap"), validators=[Optional(), NumberRange(min=0)])
