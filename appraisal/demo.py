@@ -44,7 +44,7 @@ EMPLOYEES = [
     ("E004", "刘洋", "销售部", "销售经理", "E001", date(2017, 9, 1), "manager"),
     ("E005", "陈晨", "华东销售区", "销售代表", "E004", date(2021, 2, 22), "employee"),
     ("E006", "杨帆", "华东销售区", "销售代表", "E004", date(2022, 4, 11), "peer"),
-    ("E007", "赵敏", "华南销售区", "销售代表", "E004", date(2020, 11, 2), None),
+    ("E007", "赵敏", "华南销售区", "销售代表", "E004", date(2020, 11, 2), "peer2"),
     ("E008", "黄磊", "华南销售区", "销售代表", "E004", date(2023, 6, 5), None),
     ("E009", "周强", "生产部", "生产主管", "E001", date(2016, 8, 8), None),
     ("E010", "吴芳", "生产部", "生产操作工", "E009", date(2021, 3, 3), None),
@@ -58,6 +58,7 @@ LOGINS = {
     "manager": ("manager@demo.example", {"manager", "employee"}),
     "employee": ("employee@demo.example", {"employee"}),
     "peer": ("peer@demo.example", {"employee"}),
+    "peer2": ("peer2@demo.example", {"employee"}),
 }
 
 

@@ -35,8 +35,18 @@ def reject_keys(mapping: dict, *keys: str) -> dict:
     return {k: v for k, v in mapping.items() if k not in keys}
 
 
+def figure(value: object) -> str:
+    """A score or figure as people write it: 112 rather than 112.0, — for a blank."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(reject_keys)
+    app.add_template_filter(figure)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))

@@ -19,7 +19,7 @@ from ..people.services import member_choices
 from ..rules import score
 from . import reviews, workflow
 from .forms import InviteForm, ReopenForm, attach_errors, review_form
-from .render import role_fields, role_items, target_fields
+from .render import labels, role_fields, role_items, target_fields
 from .views import bp, current_viewer
 
 REVIEW_RATERS = ("self", "manager", "hr", "peer", "subordinate")
@@ -214,6 +214,7 @@ def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any
         "result": result,
         "own_only": rels <= {"reviewer"} or rater in reviews.GROUPS,
         "own_keys": own,
+        "labels": labels(item.definition),
         "hidden": sorted(k for k, why in result.not_applicable.items() if why == "hidden"),
     }
 
@@ -280,6 +281,6 @@ def review_score(id: int, rater: str):
     values = reviews.parse_values(fields, request.form)
     panel = _panel(item, rater, values)
     return {
-        "html": render_template("runtime/_score_panel.html", appraisal=item, **panel),
+        "html": render_template("runtime/_score_panel.html", appraisal=item, panel=panel),
         "hidden": [f"{rater}.{key}" for key in panel["hidden"]],
     }

@@ -97,6 +97,18 @@ def try_fields(definition: dict[str, Any]) -> list[tuple[str, list[Field]]]:
     return groups
 
 
+def labels(definition: dict[str, Any]) -> dict[str, Any]:
+    """The name of every section, item and adjustment by key, for showing results."""
+    found = {}
+    for section in definition.get("sections", []):
+        found[section["key"]] = section.get("name") or section["key"]
+        for item in section.get("items", []):
+            found[item["key"]] = item.get("name") or item["key"]
+    for entry in (*definition.get("adjustments", []), *definition.get("outputs", [])):
+        found[entry["key"]] = entry.get("name") or entry["key"]
+    return found
+
+
 def target_fields(definition: dict[str, Any]) -> list[Field]:
     """The items whose target is set per employee in a cycle (no constant `target`)."""
     return [
