@@ -242,7 +242,7 @@ def cycle_targets(id: int):
         key = request.form.get("split_key", "")
         try:
             if team_total:
-                _check_team_sum(team_total, key, entries)
+                _check_team_sum(team_total, key, entries, _locked_targets(team, key))
             changed = figures.set_targets(db, cycle, entries, viewer)
         except ServiceError as error:
             db.rollback()
@@ -264,12 +264,23 @@ def cycle_targets(id: int):
     ), status
 
 
-def _check_team_sum(team_total: str, key: str, entries: list[figures.Entry]) -> None:
+def _locked_targets(team, key: str) -> list[float]:
+    """Targets of members whose goals are confirmed: they count, but are not split again."""
+    return [
+        float(a.targets[key])
+        for a in team
+        if a.state != "goal_setting" and isinstance((a.targets or {}).get(key), int | float)
+    ]
+
+
+def _check_team_sum(
+    team_total: str, key: str, entries: list[figures.Entry], locked: list[float]
+) -> None:
     try:
         total = float(team_total)
     except ValueError:
         raise ServiceError(_("The team target must be a number.")) from None
-    shares = []
+    shares = list(locked)
     for entry in entries:
         if entry.key == key and entry.value.strip():
             try:
@@ -305,7 +316,9 @@ def _split(cycle: Cycle, team, fields):
     except ValueError:
         flash(_("The team target must be a number."), "danger")
         return typed, None, 422
-    numbers = [a.employee.number for a in team]
+    open_rows = [a for a in team if a.state == "goal_setting"]
+    numbers = [a.employee.number for a in open_rows]
+    total -= sum(_locked_targets(team, key))
     basis = None
     method = request.form.get("split_method")
     if method == "last_actual":

@@ -311,3 +311,33 @@ def test_another_team_or_organization_by_id_is_404(client, auth, make, db, compa
         == 404
     )
     assert client.get("/appraisals/999999").status_code == 404
+
+
+def test_split_leaves_confirmed_goals_alone(client, auth, db, company, launched):
+    at_state(db, appraisal_of(db, company, "ann"), "self_review", sales=20000)
+    as_user(auth, "boss@acme.example")
+    url = f"/cycles/{launched.id}/targets"
+    response = client.post(
+        url,
+        data={
+            "action": "split",
+            "split_key": "sales",
+            "team_total": "100000",
+            "split_method": "equal",
+        },
+    )
+    # Ann's 20,000 is confirmed; the other 80,000 goes to Pat and Quinn
+    assert response.text.count('value="40000"') == 2
+    response = client.post(
+        url,
+        data={
+            "action": "save",
+            "split_key": "sales",
+            "team_total": "100000",
+            "tgt|P001|sales": "40000",
+            "tgt|Q001|sales": "40000",
+        },
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert appraisal_of(db, company, "quinn").targets == {"sales": 40000}
