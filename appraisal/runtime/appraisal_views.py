@@ -3,6 +3,7 @@ invitations, workflow moves and reopening. Everything 404s for people it does no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -122,76 +123,58 @@ def appraisal_targets(id: int):
     ), status
 
 
-@bp.route("/appraisals/<int:id>/action", methods=["POST"])
-@require(is_member)
-def appraisal_action(id: int):
-    item = _appraisal(id)
+def _one_button(id_: int, change: Callable[..., Any], done: str) -> Any:
+    """Run a one-button change on an appraisal: commit and say so, or roll back and say why."""
+    item = _appraisal(id_)
     db = get_session()
     try:
-        reviews.take_action(db, item, current_viewer(), request.form.get("action", ""), _version())
+        change(db, item, current_viewer())
     except ServiceError as error:
         db.rollback()
         flash(error.message, "danger")
     else:
         db.commit()
-        flash(_("Done."), "success")
-    return redirect(url_for("runtime.appraisal", id=id))
+        flash(done, "success")
+    return redirect(url_for("runtime.appraisal", id=id_))
+
+
+@bp.route("/appraisals/<int:id>/action", methods=["POST"])
+@require(is_member)
+def appraisal_action(id: int):
+    action = request.form.get("action", "")
+    return _one_button(
+        id,
+        lambda db, item, viewer: reviews.take_action(db, item, viewer, action, _version()),
+        _("Done."),
+    )
 
 
 @bp.route("/appraisals/<int:id>/reopen", methods=["POST"])
 @require(is_member)
 def appraisal_reopen(id: int):
-    item = _appraisal(id)
-    db = get_session()
-    try:
-        reviews.reopen(
-            db, item, current_viewer(), request.form.get("to", ""), request.form.get("reason", "")
-        )
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-    else:
-        db.commit()
-        flash(_("Reopened."), "success")
-    return redirect(url_for("runtime.appraisal", id=id))
+    to, reason = request.form.get("to", ""), request.form.get("reason", "")
+    return _one_button(
+        id, lambda db, item, viewer: reviews.reopen(db, item, viewer, to, reason), _("Reopened.")
+    )
 
 
 @bp.route("/appraisals/<int:id>/invite", methods=["POST"])
 @require(is_member)
 def appraisal_invite(id: int):
-    item = _appraisal(id)
-    db = get_session()
-    try:
-        reviews.invite(
-            db,
-            item,
-            current_viewer(),
-            request.form.get("rater", ""),
-            request.form.get("user_id", 0, type=int),
-        )
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-    else:
-        db.commit()
-        flash(_("Invited."), "success")
-    return redirect(url_for("runtime.appraisal", id=id))
+    rater, user_id = request.form.get("rater", ""), request.form.get("user_id", 0, type=int)
+    return _one_button(
+        id, lambda db, item, viewer: reviews.invite(db, item, viewer, rater, user_id), _("Invited.")
+    )
 
 
 @bp.route("/appraisals/<int:id>/invitations/<int:review_id>/withdraw", methods=["POST"])
 @require(is_member)
 def appraisal_withdraw(id: int, review_id: int):
-    item = _appraisal(id)
-    db = get_session()
-    try:
-        reviews.withdraw(db, item, current_viewer(), review_id)
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-    else:
-        db.commit()
-        flash(_("Invitation withdrawn."), "success")
-    return redirect(url_for("runtime.appraisal", id=id))
+    return _one_button(
+        id,
+        lambda db, item, viewer: reviews.withdraw(db, item, viewer, review_id),
+        _("Invitation withdrawn."),
+    )
 
 
 # -- review forms ------------------------------------------------------------------------------

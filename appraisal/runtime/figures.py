@@ -18,6 +18,7 @@ from ..models import Appraisal, Cycle, Employee, Review
 from . import workflow
 from .render import Field, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
+from .targets import SplitRefused, split_target, sum_matches
 
 
 @dataclass(frozen=True)
@@ -236,3 +237,91 @@ def previous_actuals(session: Session, cycle: Cycle, key: str) -> dict[str, floa
         if isinstance(value, int | float):
             found[appraisal.employee.number] = float(value)
     return found
+
+
+# -- team targets ------------------------------------------------------------------------------
+
+SPLIT_REFUSALS = {
+    "no_members": _l("There is nobody to split the target among."),
+    "negative": _l("Targets and basis values cannot be negative."),
+    "no_basis": _l("Enter a basis (for example last period's actual) for at least one member."),
+}
+
+
+def plain(number: float) -> str:
+    """12000.5 and 90000 rather than 1.20005e+04 and 90000.00."""
+    return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+def _team_total(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ServiceError(_l("The team target must be a number.")) from None
+
+
+def locked_targets(team: list[Appraisal], key: str) -> list[float]:
+    """Targets of members whose goals are confirmed: they count, but are not split again."""
+    return [
+        float(a.targets[key])
+        for a in team
+        if a.state != "goal_setting" and isinstance((a.targets or {}).get(key), int | float)
+    ]
+
+
+def check_team_total(
+    team: list[Appraisal], key: str, total_text: str, entries: list[Entry]
+) -> None:
+    """The team's targets for `key` (confirmed ones and those typed) must add up to the total."""
+    total = _team_total(total_text)
+    shares = locked_targets(team, key)
+    for entry in entries:
+        if entry.key == key and str(entry.value).strip():
+            try:
+                shares.append(float(entry.value))
+            except ValueError:
+                return  # the grid reports the bad cell itself
+    if not sum_matches(total, shares):
+        raise ServiceError(
+            _l(
+                "The targets for %(key)s add up to %(sum)s, not the team target %(total)s.",
+                key=key,
+                sum=plain(sum(shares)),
+                total=plain(total),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Split:
+    amount: float  # what was split: the team total less the confirmed targets
+    shares: dict[str, float]  # by employee number
+
+
+def split_team_target(
+    session: Session,
+    cycle: Cycle,
+    team: list[Appraisal],
+    key: str,
+    total_text: str,
+    method: str,
+    basis_text: dict[str, str],
+) -> Split:
+    """Shares of a team target among the members whose goals are still open: equal, in
+    proportion to typed basis values, or to last period's actual figures."""
+    if key not in {f.key for f in cycle_target_fields(cycle)}:
+        raise ServiceError(_l("Choose the item to split."))
+    amount = _team_total(total_text) - sum(locked_targets(team, key))
+    numbers = [a.employee.number for a in team if a.state == "goal_setting"]
+    basis: dict[str, float] | None = None
+    if method == "last_actual":
+        basis = previous_actuals(session, cycle, key)
+    elif method == "proportional":
+        try:
+            basis = {n: float(basis_text.get(n) or 0) for n in numbers}
+        except ValueError:
+            raise ServiceError(_l("Basis values must be numbers.")) from None
+    try:
+        return Split(amount, split_target(amount, numbers, basis))
+    except SplitRefused as refused:
+        raise ServiceError(SPLIT_REFUSALS[refused.code]) from None

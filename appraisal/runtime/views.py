@@ -25,7 +25,6 @@ from . import cycles as cycle_services
 from . import figures, tasks
 from .forms import STAFF_LABELS, CycleForm, SchemeForm
 from .reviews import Viewer, viewer_for
-from .targets import SplitRefused, split_target, sum_matches
 
 bp = Blueprint("runtime", __name__, template_folder="templates")
 
@@ -242,7 +241,7 @@ def cycle_targets(id: int):
         key = request.form.get("split_key", "")
         try:
             if team_total:
-                _check_team_sum(team_total, key, entries, _locked_targets(team, key))
+                figures.check_team_total(team, key, team_total, entries)
             changed = figures.set_targets(db, cycle, entries, viewer)
         except ServiceError as error:
             db.rollback()
@@ -264,91 +263,31 @@ def cycle_targets(id: int):
     ), status
 
 
-def _locked_targets(team, key: str) -> list[float]:
-    """Targets of members whose goals are confirmed: they count, but are not split again."""
-    return [
-        float(a.targets[key])
-        for a in team
-        if a.state != "goal_setting" and isinstance((a.targets or {}).get(key), int | float)
-    ]
-
-
-def _check_team_sum(
-    team_total: str, key: str, entries: list[figures.Entry], locked: list[float]
-) -> None:
-    try:
-        total = float(team_total)
-    except ValueError:
-        raise ServiceError(_("The team target must be a number.")) from None
-    shares = list(locked)
-    for entry in entries:
-        if entry.key == key and entry.value.strip():
-            try:
-                shares.append(float(entry.value))
-            except ValueError:
-                return  # the grid reports the bad cell itself
-    if not sum_matches(total, shares):
-        added, wanted = _plain(sum(shares)), _plain(total)
-        raise ServiceError(
-            _(
-                "The targets for %(key)s add up to %(sum)s, not the team target %(total)s.",
-                key=key,
-                sum=added,
-                total=wanted,
-            )
-        )
-
-
-def _plain(number: float) -> str:
-    """12000.5 and 90000 rather than 1.20005e+04 and 90000.00."""
-    return f"{number:.2f}".rstrip("0").rstrip(".")
-
-
 def _split(cycle: Cycle, team, fields):
     """Fill one column of the grid from a team total; nothing is saved until Save."""
     typed = request.form.to_dict()
     key = request.form.get("split_key", "")
-    if key not in {f.key for f in fields}:
-        flash(_("Choose the item to split."), "danger")
-        return typed, None, 422
+    numbers = [a.employee.number for a in team]
+    basis = {n: request.form.get(f"basis|{n}", "") for n in numbers}
     try:
-        total = float(request.form.get("team_total", ""))
-    except ValueError:
-        flash(_("The team target must be a number."), "danger")
+        split = figures.split_team_target(
+            get_session(),
+            cycle,
+            team,
+            key,
+            request.form.get("team_total", ""),
+            request.form.get("split_method", "equal"),
+            basis,
+        )
+    except ServiceError as error:
+        flash(error.message, "danger")
         return typed, None, 422
-    open_rows = [a for a in team if a.state == "goal_setting"]
-    numbers = [a.employee.number for a in open_rows]
-    total -= sum(_locked_targets(team, key))
-    basis = None
-    method = request.form.get("split_method")
-    if method == "last_actual":
-        basis = figures.previous_actuals(get_session(), cycle, key)
-    elif method == "proportional":
-        basis = {}
-        for number in numbers:
-            raw = request.form.get(f"basis|{number}", "").strip()
-            try:
-                basis[number] = float(raw) if raw else 0.0
-            except ValueError:
-                flash(_("Basis values must be numbers."), "danger")
-                return typed, None, 422
-    try:
-        shares = split_target(total, numbers, basis)
-    except SplitRefused as refused:
-        messages = {
-            "no_members": _("There is nobody to split the target among."),
-            "negative": _("Targets and basis values cannot be negative."),
-            "no_basis": _(
-                "Enter a basis (for example last period's actual) for at least one member."
-            ),
-        }
-        flash(messages[refused.code], "danger")
-        return typed, None, 422
-    for number, share in shares.items():
-        typed[f"tgt|{number}|{key}"] = _plain(share)
-    shown = _plain(total)
+    for number, share in split.shares.items():
+        typed[f"tgt|{number}|{key}"] = figures.plain(share)
     note = _(
-        "Split %(total)s among %(count)d people; review and save.", total=shown, count=len(numbers)
+        "Split %(total)s among %(count)d people; review and save.",
+        total=figures.plain(split.amount),
+        count=len(split.shares),
     )
     return typed, note, 200
 
