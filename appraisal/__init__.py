@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db,
         i18n,
         logs,
+        packs,
         people,
         runtime,
         security,
@@ -48,5 +49,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     users.init_app(app)
     builder.init_app(app)
     runtime.init_app(app)
+    packs.init_app(app)
     cli.init_app(app)
     return app

@@ -46,9 +46,10 @@ REFUSALS = {
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in person as the runtime sees them in one organization."""
+    """The signed-in person as the runtime sees them in one organization (no user for an
+    employee without a sign-in, whom only seeded demo data acts for)."""
 
-    user_id: int
+    user_id: int | None
     org_id: int
     is_hr: bool
     employee_id: int | None

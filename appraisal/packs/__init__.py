@@ -1,0 +1,78 @@
+"""Industry packs: an indicator library, templates with their rationale, and a demo
+organization, shipped as data in the `seed_templates` package (in a checkout or a wheel)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+
+PACK_FORMAT = "appraisal-pack/1"
+
+
+def seed_root() -> Traversable:
+    return files("seed_templates")
+
+
+@dataclass(frozen=True)
+class Pack:
+    key: str
+    name: dict[str, str]
+    description: dict[str, str]
+    indicators: list[dict[str, Any]]
+    templates: list[dict[str, Any]]
+    demo: dict[str, Any]
+    folder: Traversable
+
+    def rationale(self, template_key: str) -> str | None:
+        """The template's one-page rationale (Markdown, Chinese then English)."""
+        page = self.folder / "rationale" / f"{template_key}.md"
+        return page.read_text(encoding="utf-8") if page.is_file() else None
+
+
+class PackNotFound(LookupError):
+    pass
+
+
+def _json(node: Traversable) -> Any:
+    return json.loads(node.read_text(encoding="utf-8"))
+
+
+def pack_names() -> list[str]:
+    return sorted(
+        node.name
+        for node in seed_root().iterdir()
+        if node.is_dir() and (node / "pack.json").is_file()
+    )
+
+
+def read_pack(name: str) -> Pack:
+    if name not in pack_names():
+        raise PackNotFound(name)
+    folder = seed_root() / name
+    manifest = _json(folder / "pack.json")
+    if manifest.get("format") != PACK_FORMAT:
+        raise ValueError(f"{name}/pack.json: format must be {PACK_FORMAT}")
+    return Pack(
+        key=manifest["key"],
+        name=manifest["name"],
+        description=manifest["description"],
+        indicators=manifest["indicators"],
+        templates=[_json(folder / path) for path in manifest["templates"]],
+        demo=_json(folder / manifest["demo"]) if manifest.get("demo") else {},
+        folder=folder,
+    )
+
+
+def all_packs() -> list[Pack]:
+    return [read_pack(name) for name in pack_names()]
+
+
+def init_app(app: Any) -> None:
+    from .commands import packs_cli
+    from .views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(packs_cli)

@@ -1,0 +1,193 @@
+"""A pack's demo organization: departments, positions, people with sign-ins for each role,
+the pack's library and templates, schemes, and a cycle in progress with targets, figures and
+some reviews, so a new installation shows a living system.
+
+People and the cycle are created through the same services the pages use (the workflow,
+figures and reviews included), so the demo is in states the product can reach itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Appraisal, Employee, Membership, Organization, Template, User
+from ..people import services as people
+from ..runtime import cycles, figures, reviews
+from ..users import services as users
+from . import Pack
+from .loading import PackReport, load_pack
+
+DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo on purpose
+CONSULTANT = "实施顾问"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    organization: Organization
+    logins: list[tuple[str, list[str]]]
+    report: PackReport
+
+
+def login_email(local: str, slug: str) -> str:
+    return f"{local}@{slug}.example"
+
+
+def demo_logins(pack: Pack, slug: str) -> list[tuple[str, list[str]]]:
+    return [
+        (login_email(local, slug), sorted(roles))
+        for local, roles in pack.demo.get("logins", {}).values()
+    ]
+
+
+def load_demo_organization(
+    session: Session, pack: Pack, slug: str, name: str | None = None
+) -> DemoResult:
+    """Create the organization `slug` with the pack's demo in it."""
+    demo = pack.demo
+    org = users.get_or_create_organization(session, slug, name or demo["organization"]["name"])
+
+    departments: dict[str, int] = {}
+    for dept_name, code, parent in demo["departments"]:
+        departments[dept_name] = people.save_department(
+            session, org.id, name=dept_name, code=code, parent_id=departments.get(parent)
+        ).id
+    positions = {
+        pos_name: people.save_position(session, org.id, name=pos_name, staff_kind=kind).id
+        for pos_name, kind in demo["positions"]
+    }
+
+    names = {login: person_name for _, person_name, *_rest, login in demo["employees"] if login}
+    user_ids: dict[str, int] = {}
+    for key, (local, roles) in demo["logins"].items():
+        added = users.add_member(
+            session,
+            org.id,
+            email=login_email(local, slug),
+            name=names.get(key, CONSULTANT),
+            password=DEMO_PASSWORD,
+            roles=set(roles),
+        )
+        user_ids[key] = added.membership.user_id
+
+    employees: dict[str, int] = {}
+    for number, person_name, dept, position, manager, hired, login in demo["employees"]:
+        employees[number] = people.save_employee(
+            session,
+            org.id,
+            number=number,
+            name=person_name,
+            department_id=departments[dept],
+            position_id=positions[position],
+            manager_id=employees.get(manager) if manager else None,
+            hire_date=date.fromisoformat(hired),
+            user_id=user_ids.get(login) if login else None,
+        ).id
+
+    admin_id = user_ids.get("admin")
+    report = load_pack(session, org.id, pack, admin_id)
+    schemes = {}
+    for entry in demo.get("schemes", []):
+        template = session.scalar(
+            select(Template).where(
+                Template.organization_id == org.id, Template.key == entry["template"]
+            )
+        )
+        schemes[entry["name"]] = cycles.save_scheme(
+            session,
+            org.id,
+            None,
+            name=entry["name"],
+            template_version_id=template.latest.id,
+            staff_kind="any",
+            period=template.latest.definition.get("period", "month"),
+            department_ids=[],
+            position_ids=[positions[p] for p in entry["positions"]],
+            user_id=admin_id,
+        )
+    if demo.get("cycle"):
+        hr = reviews.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
+        for scheme_name in demo["cycle"]["schemes"]:
+            _run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids)
+    session.flush()
+    return DemoResult(org, demo_logins(pack, slug), report)
+
+
+def _run_cycle(
+    session: Session, scheme: Any, plan: dict[str, Any], hr: reviews.Viewer, user_ids: dict
+) -> None:
+    """Launch the scheme's cycle and bring it to where the plan says."""
+    day = date.fromisoformat
+    cycle = cycles.create_cycle(
+        session,
+        scheme,
+        name=f"{scheme.name} {plan['name']}",
+        dates=cycles.CycleDates(
+            day(plan["starts_on"]),
+            day(plan["ends_on"]),
+            day(plan["goals_due"]),
+            day(plan["self_review_due"]),
+            day(plan["manager_review_due"]),
+        ),
+        anonymity_threshold=3,
+        user_id=hr.user_id,
+    )
+    appraisals = {
+        a.employee.number: a for a in cycles.launch_cycle(session, cycle, set(), hr.user_id)
+    }
+    numbers = set(appraisals)
+
+    def entries(values: dict[str, dict[str, Any]]) -> list[figures.Entry]:
+        return [
+            figures.Entry(number, key, value)
+            for number, row in values.items()
+            if number in numbers
+            for key, value in row.items()
+        ]
+
+    figures.set_targets(session, cycle, entries(plan.get("targets", {})), hr)
+    figures.set_figures(session, cycle, entries(plan.get("figures", {})), hr.user_id)
+    for number, values in plan.get("hr", {}).items():
+        if number in numbers:
+            raw = {f"hr.{k}": str(v) for k, v in values.items()}
+            reviews.save_review(
+                session, appraisals[number], hr, "hr", raw, version=None, submit=False
+            )
+    for number, logins in plan.get("peers", {}).items():
+        if number in numbers:
+            for login in logins:
+                reviews.invite(session, appraisals[number], hr, "peer", user_ids[login])
+    for number in plan.get("confirmed", []):
+        if number in numbers:
+            employee = _as_employee(session, appraisals[number])
+            reviews.take_action(session, appraisals[number], employee, "confirm_goals", None)
+    for number, values in plan.get("self_reviews", {}).items():
+        if number in numbers:
+            employee = _as_employee(session, appraisals[number])
+            raw = {f"self.{k}": str(v) for k, v in values.items()}
+            reviews.save_review(
+                session, appraisals[number], employee, "self", raw, version=None, submit=True
+            )
+
+
+def _as_employee(session: Session, appraisal: Appraisal) -> reviews.Viewer:
+    """The appraisee as the workflow sees them (demo people mostly have no sign-in)."""
+    person = session.get(Employee, appraisal.employee_id)
+    return reviews.Viewer(person.user_id, appraisal.organization_id, False, person.id)
+
+
+def existing_logins(session: Session, pack: Pack, slug: str) -> list[tuple[str, list[str]]]:
+    """The demo sign-ins still present in the organization, for `make run` to print."""
+    emails = [email for email, _roles in demo_logins(pack, slug)]
+    memberships = session.scalars(
+        select(Membership)
+        .join(Organization)
+        .join(User)
+        .where(Organization.slug == slug, User.email.in_(emails), Membership.active)
+    ).all()
+    by_email = {m.user.email: sorted(m.roles) for m in memberships}
+    return [(email, by_email[email]) for email in emails if email in by_email]

@@ -1,0 +1,156 @@
+"""Loading a pack's indicators and templates into an organization.
+
+Everything goes through the builder's own services, so a pack is validated exactly like a
+JSON import. Loading merges by key and never duplicates: what is new is added (templates are
+published as version 1), what is there already and equal is skipped, and what is there but
+different is left as the organization has it and reported, so an adapted template is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..builder import services as builder
+from ..errors import ServiceError
+from ..models import Indicator, Membership, Organization, Template
+from . import Pack
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+
+
+@dataclass
+class LoadReport:
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    differs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"added": self.added, "skipped": self.skipped, "differs": self.differs}
+
+
+@dataclass
+class PackReport:
+    indicators: LoadReport = field(default_factory=LoadReport)
+    templates: LoadReport = field(default_factory=LoadReport)
+
+
+def _indicator_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    name = raw["name"]
+    return {
+        "key": raw["key"],
+        "name_zh": name.get("zh", "") if isinstance(name, dict) else name,
+        "name_en": name.get("en", "") if isinstance(name, dict) else name,
+        "description": raw.get("description", ""),
+        "category": raw.get("category", "result"),
+        "unit": raw.get("unit"),
+        "direction": raw.get("direction", "higher"),
+        "item_type": raw.get("type", "number"),
+        "scoring": raw.get("scoring") or {"method": "none"},
+        "raters": list(raw.get("raters") or []),
+        "staff_kind": raw.get("staff", "any"),
+    }
+
+
+def _same_indicator(row: Indicator, wanted: dict[str, Any]) -> bool:
+    return all(getattr(row, name) == value for name, value in wanted.items())
+
+
+def load_pack(session: Session, org_id: int, pack: Pack, user_id: int | None) -> PackReport:
+    """Merge the pack's indicators and templates into the organization; raises the
+    builder's ServiceError or DefinitionRefused if the pack itself is invalid."""
+    report = PackReport()
+    existing = {
+        row.key: row
+        for row in session.scalars(select(Indicator).where(Indicator.organization_id == org_id))
+    }
+    for raw in pack.indicators:
+        wanted = _indicator_fields(raw)
+        row = existing.get(wanted["key"])
+        if row is None:
+            builder.save_indicator(session, org_id, user_id, **wanted)
+            report.indicators.added.append(wanted["key"])
+        elif _same_indicator(row, wanted):
+            report.indicators.skipped.append(wanted["key"])
+        else:
+            report.indicators.differs.append(wanted["key"])
+
+    templates = {
+        row.key: row
+        for row in session.scalars(select(Template).where(Template.organization_id == org_id))
+    }
+    for definition in pack.templates:
+        key = definition["key"]
+        row = templates.get(key)
+        if row is None:
+            template = builder.import_template(session, org_id, user_id, definition)
+            builder.publish(session, template, user_id)
+            report.templates.added.append(key)
+        elif row.definition == definition:
+            report.templates.skipped.append(key)
+        else:
+            report.templates.differs.append(key)
+    session.flush()
+    audit.record(
+        session,
+        org_id,
+        user_id,
+        "pack.loaded",
+        "organization",
+        org_id,
+        pack=pack.key,
+        indicators=report.indicators.to_dict(),
+        templates=report.templates.to_dict(),
+    )
+    return report
+
+
+def create_organization(
+    session: Session,
+    pack: Pack,
+    *,
+    name: str,
+    slug: str,
+    creator_id: int,
+    with_demo: bool,
+) -> tuple[Organization, PackReport]:
+    """A new organization started from a pack, with its creator as HR admin and implementer
+    (so someone can add the customer's own HR admin); optionally with the pack's demo people
+    and cycle."""
+    from .demo import load_demo_organization
+
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise ServiceError(_l("Use 2–40 characters: a–z, 0–9 and -."), "slug")
+    if session.scalar(select(Organization.id).where(Organization.slug == slug)):
+        raise ServiceError(_l("This short name is taken."), "slug")
+    if with_demo:
+        demo = load_demo_organization(session, pack, slug, name.strip())
+        organization, report = demo.organization, demo.report
+    else:
+        organization = Organization(slug=slug, name=name.strip())
+        session.add(organization)
+        session.flush()
+        report = load_pack(session, organization.id, pack, creator_id)
+    membership = Membership(user_id=creator_id, organization_id=organization.id)
+    membership.set_roles({"admin", "implementer"})
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        organization.id,
+        creator_id,
+        "organization.created",
+        "organization",
+        organization.id,
+        pack=pack.key,
+        demo=with_demo,
+    )
+    return organization, report

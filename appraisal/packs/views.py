@@ -1,0 +1,91 @@
+"""Packs in the browser: what each holds, the rationale of its templates, loading one into
+the current organization, and the wizard that starts a new organization from one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import can_build, current_org_id, require
+from ..builder.services import DefinitionRefused
+from ..db import get_session
+from ..errors import ServiceError
+from ..forms import choices, show_service_error
+from ..i18n import label_text
+from . import PackNotFound, all_packs, read_pack
+from .forms import NewOrganizationForm
+from .loading import create_organization, load_pack
+
+bp = Blueprint("packs", __name__, url_prefix="/packs", template_folder="templates")
+
+
+def _pack(name: str):
+    try:
+        return read_pack(name)
+    except PackNotFound:
+        abort(404)
+
+
+@bp.route("/")
+@require(can_build)
+def index():
+    return render_template("packs/index.html", packs=all_packs())
+
+
+@bp.route("/<name>/templates/<key>")
+@require(can_build)
+def rationale(name: str, key: str):
+    pack = _pack(name)
+    template = next((t for t in pack.templates if t["key"] == key), None)
+    if template is None:
+        abort(404)
+    return render_template(
+        "packs/rationale.html", pack=pack, template=template, text=pack.rationale(key) or ""
+    )
+
+
+@bp.route("/<name>/load", methods=["POST"])
+@require(can_build)
+def load(name: str):
+    pack = _pack(name)
+    db = get_session()
+    try:
+        report = load_pack(db, current_org_id(), pack, current_user.id)
+    except (ServiceError, DefinitionRefused) as error:
+        db.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("packs.index"))
+    db.commit()
+    return render_template("packs/report.html", pack=pack, report=report)
+
+
+@bp.route("/new-organization", methods=["GET", "POST"])
+@require(can_build)
+def new_organization():
+    form = NewOrganizationForm()
+    packs = all_packs()
+    form.pack.choices = choices((p.key, label_text(p.name)) for p in packs)
+    if request.method == "GET" and request.args.get("pack"):
+        form.pack.data = request.args["pack"]
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            organization, report = create_organization(
+                db,
+                _pack(form.pack.data),
+                name=form.name.data,
+                slug=form.slug.data,
+                creator_id=current_user.id,
+                with_demo=form.with_demo.data,
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            session["org_id"] = organization.id
+            flash(_("%(name)s is ready: switched to it.", name=organization.name), "success")
+            return render_template("packs/report.html", pack=_pack(form.pack.data), report=report)
+    status = 422 if request.method == "POST" else 200
+    return render_template("packs/new_organization.html", form=form, packs=packs), status
