@@ -58,6 +58,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
     expect(hr.locator(".alert-success")).to_contain_text("Scheme saved.")
 
     hr.get_by_role("link", name="New cycle").first.click()
+    hr.get_by_label("Scheme").select_option(label="销售代表季度考核")
     hr.get_by_label("Name").fill("2026 Q4")
     hr.get_by_label("Period starts").fill("2026-10-01")
     hr.get_by_label("Period ends").fill("2026-12-31")

@@ -1,0 +1,190 @@
+"""The packs as data, loading them (twice), the demo organizations, the command line and
+the new-organization wizard."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from appraisal.builder.services import definition_problems
+from appraisal.models import (
+    Appraisal,
+    Cycle,
+    Employee,
+    Indicator,
+    Membership,
+    Organization,
+    Review,
+    Template,
+    TemplateVersion,
+)
+from appraisal.packs import all_packs, pack_names, read_pack
+from appraisal.packs.demo import load_demo_organization
+from appraisal.packs.loading import load_pack
+from tests.conftest import field_errors
+
+PACKS = ["manufacturing", "retail", "services"]
+
+
+def test_three_packs_ship():
+    assert pack_names() == PACKS
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_pack_content_is_complete_and_valid(name):
+    pack = read_pack(name)
+    assert len(pack.indicators) >= 20
+    assert {"result", "process", "behaviour"} <= {i["category"] for i in pack.indicators}
+    for indicator in pack.indicators:
+        assert indicator["name"]["zh"] and indicator["name"]["en"], indicator["key"]
+        assert indicator["description"] and indicator["direction"] in ("higher", "lower")
+    assert len(pack.templates) >= 3
+    assert {"office", "field"} <= {t["staff"] for t in pack.templates}
+    library = {i["key"] for i in pack.indicators}
+    for definition in pack.templates:
+        assert definition_problems(definition) == [], definition["key"]
+        items = [it for s in definition["sections"] for it in s["items"]]
+        assert {it["indicator"] for it in items} <= library
+        rationale = pack.rationale(definition["key"])
+        assert rationale and "设计说明" in rationale and "rationale" in rationale
+    people = pack.demo["employees"]
+    assert 20 <= len(people) <= 40
+    numbers = {p[0] for p in people}
+    assert all(p[4] is None or p[4] in numbers for p in people)
+    assert {"admin", "implementer", "manager", "employee", "peer"} <= set(pack.demo["logins"])
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_loading_twice_adds_nothing_the_second_time(db, make, name):
+    org = make.org("acme")
+    pack = read_pack(name)
+    first = load_pack(db, org.id, pack, None)
+    db.commit()
+    assert len(first.indicators.added) == len(pack.indicators)
+    assert len(first.templates.added) == len(pack.templates)
+    second = load_pack(db, org.id, pack, None)
+    db.commit()
+    assert second.indicators.added == [] and second.templates.added == []
+    assert len(second.indicators.skipped) == len(pack.indicators)
+    assert len(second.templates.skipped) == len(pack.templates)
+    assert db.scalar(select(func.count(Indicator.id))) == len(pack.indicators)
+    assert db.scalar(select(func.count(TemplateVersion.id))) == len(pack.templates)
+
+
+def test_an_adapted_template_is_reported_not_overwritten(db, make):
+    org = make.org("acme")
+    pack = read_pack("retail")
+    load_pack(db, org.id, pack, None)
+    template = db.scalar(select(Template).where(Template.key == "retail-store-associate"))
+    adapted = dict(template.definition, period="quarter")
+    template.draft = adapted
+    indicator = db.scalar(select(Indicator).where(Indicator.key == "personal_sales"))
+    indicator.unit = "千元"
+    db.commit()
+    report = load_pack(db, org.id, pack, None)
+    assert report.templates.differs == ["retail-store-associate"]
+    assert report.indicators.differs == ["personal_sales"]
+    db.refresh(template)
+    assert template.draft["period"] == "quarter"
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_demo_organization_is_a_living_system(db, name):
+    result = load_demo_organization(db, read_pack(name), f"{name}-demo")
+    db.commit()
+    org_id = result.organization.id
+    assert (
+        20
+        <= db.scalar(select(func.count(Employee.id)).where(Employee.organization_id == org_id))
+        <= 40
+    )
+    cycle_states = set(db.scalars(select(Cycle.state).where(Cycle.organization_id == org_id)))
+    assert cycle_states == {"running"}
+    appraisals = db.scalars(select(Appraisal).where(Appraisal.organization_id == org_id)).all()
+    assert len(appraisals) >= 6
+    assert any(a.targets for a in appraisals)
+    states = {a.state for a in appraisals}
+    assert "goal_setting" in states and states & {"self_review", "manager_review"}
+    figures = db.scalars(
+        select(Review).where(Review.slot == "data", Review.organization_id == org_id)
+    ).all()
+    assert len(figures) == len(appraisals)
+    emails = [email for email, _roles in result.logins]
+    assert f"admin@{name}-demo.example" in emails and f"employee@{name}-demo.example" in emails
+
+
+def test_packs_commands(runner, db):
+    listed = runner.invoke(args=["packs", "list"])
+    assert listed.exit_code == 0
+    for pack in all_packs():
+        assert pack.key in listed.output
+        for definition in pack.templates:
+            assert definition["key"] in listed.output
+
+    first = runner.invoke(args=["packs", "load", "services", "--org", "newco"])
+    assert first.exit_code == 0, first.output
+    assert "indicators: 25 added" in first.output and "(new)" in first.output
+    again = runner.invoke(args=["packs", "load", "services", "--org", "newco"])
+    assert "indicators: 0 added, 25 already there" in again.output
+    assert "templates: 0 added, 3 already there" in again.output
+    assert db.scalar(select(func.count(Organization.id))) == 1
+
+    missing = runner.invoke(args=["packs", "load", "mining", "--org", "newco"])
+    assert missing.exit_code == 1 and "no pack 'mining'" in missing.output
+    demo = runner.invoke(args=["packs", "load", "retail", "--org", "shop", "--demo"])
+    assert demo.exit_code == 0, demo.output
+    assert "admin@shop.example" in demo.output
+    refused = runner.invoke(args=["packs", "load", "retail", "--org", "shop", "--demo"])
+    assert refused.exit_code == 1 and "a demo needs a new one" in refused.output
+
+
+def test_implementer_creates_an_organization_from_a_pack(client, auth, db, make):
+    org = make.org("consulting")
+    make.member(org, "imp@consulting.example", roles=("implementer",))
+    auth.login("imp@consulting.example")
+    assert "manufacturing" in client.get("/packs/").text
+
+    response = client.post(
+        "/packs/new-organization",
+        data={"pack": "retail", "name": "Happy Shops", "slug": "Bad Slug!"},
+    )
+    assert response.status_code == 422
+    assert "Use 2–40 characters: a–z, 0–9 and -." in field_errors(response.text)
+    assert 'value="Happy Shops"' in response.text
+
+    response = client.post(
+        "/packs/new-organization",
+        data={"pack": "retail", "name": "Happy Shops", "slug": "happy-shops"},
+    )
+    assert response.status_code == 200
+    assert 'data-count="added">26<' in response.text
+    created = db.scalar(select(Organization).where(Organization.slug == "happy-shops"))
+    roles = db.scalar(select(Membership).where(Membership.organization_id == created.id)).roles
+    assert roles == {"admin", "implementer"}
+    templates = client.get("/builder/templates").text  # switched to the new organization
+    assert "retail-store-manager" in templates
+
+    response = client.post(
+        "/packs/new-organization",
+        data={"pack": "retail", "name": "Again", "slug": "happy-shops"},
+    )
+    assert "This short name is taken." in field_errors(response.text)
+
+
+def test_employees_and_managers_cannot_use_packs(client, auth, make):
+    org = make.org("acme")
+    make.member(org, "boss@acme.example", roles=("manager",))
+    auth.login("boss@acme.example")
+    assert client.get("/packs/").status_code == 403
+    assert client.post("/packs/retail/load").status_code == 403
+    assert client.get("/packs/retail/templates/retail-store-manager").status_code == 403
+
+
+def test_rationale_page(client, auth, make):
+    org = make.org("acme")
+    make.member(org, "hr@acme.example")
+    auth.login("hr@acme.example")
+    page = client.get("/packs/services/templates/svc-field-technician").text
+    assert "Field technician (monthly): rationale" in page and "外勤技术员（月度）设计说明" in page
+    assert client.get("/packs/services/templates/nope").status_code == 404
+    assert client.get("/packs/mining/templates/x").status_code == 404
