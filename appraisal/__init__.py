@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import (
         access,
+        api,
         auth,
         builder,
         cli,
@@ -35,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
+    app.url_map.converters["int"] = views.RowId  # before any route is added
 
     logs.init_app(app)
     db.init_app(app)
@@ -50,5 +52,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     builder.init_app(app)
     runtime.init_app(app)
     packs.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     return app

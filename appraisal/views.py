@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, jsonify, render_template, request
 from flask_login import login_required
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from .db import get_session
 
@@ -23,8 +24,25 @@ def health():
     return {"status": "ok"}
 
 
+API_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
 def _error_page(code: int):
-    def handler(_error):
+    """An HTML page, or for the JSON API the API's error body."""
+
+    def handler(error):
+        if request.path.startswith("/api/"):
+            message = getattr(error, "description", "") or ""
+            body = {"error": {"code": API_ERROR_CODES[code], "message": message, "details": []}}
+            return jsonify(body), code
         return render_template("error.html", code=code), code
 
     return handler
@@ -42,6 +60,18 @@ def figure(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in every route: ids beyond what the database holds are simply not found
+    (rather than an overflow in the driver)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:

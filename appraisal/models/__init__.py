@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
 from .accounts import LANGUAGES, LoginFailure, Membership, MembershipRole, Role, User
+from .api import ApiToken
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, utcnow
 from .cycles import (
@@ -18,6 +19,7 @@ from .templates import Direction, Indicator, IndicatorCategory, Template, Templa
 
 __all__ = [
     "LANGUAGES",
+    "ApiToken",
     "Appraisal",
     "AppraisalState",
     "AuditEvent",

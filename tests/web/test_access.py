@@ -7,7 +7,14 @@ import pytest
 from appraisal import create_app
 from appraisal.models import Department, Position
 
-PUBLIC_ENDPOINTS = {"static", "bootstrap.static", "auth.login", "auth.set_language", "main.health"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "bootstrap.static",
+    "auth.login",
+    "auth.set_language",
+    "main.health",
+    "api.openapi",  # the API's description; it holds no data
+}
 
 
 def _protected_rules():
@@ -40,6 +47,10 @@ def test_every_protected_url_sends_anonymous_users_to_sign_in(client, endpoint, 
     url = _sample_url(path)
     for method in methods:
         response = client.open(url, method=method)
+        if endpoint.startswith("api."):  # the JSON API answers without redirecting
+            assert response.status_code == 401, (endpoint, method)
+            assert response.get_json()["error"]["code"] == "unauthorized"
+            continue
         assert response.status_code == 302, (endpoint, method)
         assert response.headers["Location"].startswith("/login"), (endpoint, method)
 
@@ -133,3 +144,11 @@ def test_foreign_rows_are_not_listed_nor_usable_as_references(client, auth, fore
     )
     assert response.status_code == 422
     assert "Secret lab" not in response.get_data(as_text=True)
+
+
+def test_an_id_beyond_the_database_range_is_a_404(client, auth, make):
+    org = make.org("acme")
+    make.member(org, "hr@acme.example")
+    auth.login("hr@acme.example")
+    assert client.get("/people/employees/9223372036854775808").status_code == 404
+    assert client.get("/appraisals/2147483648").status_code == 404

@@ -1,0 +1,14 @@
+"""The JSON API (`/api/v1`, token authentication, OpenAPI) and the pages around it: personal
+tokens and the rendered API reference."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from .commands import tokens_cli
+    from .pages import bp as pages
+    from .views import bp as api
+
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    app.cli.add_command(tokens_cli)

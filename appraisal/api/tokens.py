@@ -1,0 +1,121 @@
+"""Creating, listing, revoking and checking personal API tokens.
+
+The token text is shown once; only its SHA-256 is stored (a token is random and long, so a
+fast hash is enough and lets every request be checked by one indexed lookup).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..errors import ServiceError
+from ..models import ApiToken, Membership, Organization, utcnow
+
+PREFIX = "apr_"
+MAX_DAYS = 730
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str  # the text to show once
+
+
+def create_token(
+    session: Session, org_id: int, user_id: int, name: str, days: int | None = 365
+) -> NewToken:
+    name = name.strip()
+    if not name:
+        raise ServiceError(
+            _l("Give the token a name, such as the system that will use it."), "name"
+        )
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise ServiceError(_l("A token lasts 1 to 730 days."), "days")
+    member = session.scalar(
+        select(Membership).where(
+            Membership.organization_id == org_id, Membership.user_id == user_id, Membership.active
+        )
+    )
+    if member is None:
+        raise ServiceError(_l("Only a member of the organization can have a token for it."))
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        organization_id=org_id,
+        user_id=user_id,
+        name=name[:80],
+        prefix=secret[: len(PREFIX) + 6],
+        token_hash=_digest(secret),
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, org_id, user_id, "token.created", "api_token", token.id, name=token.name)
+    return NewToken(token, secret)
+
+
+def list_tokens(session: Session, org_id: int, user_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.organization_id == org_id, ApiToken.user_id == user_id)
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_token(session: Session, token: ApiToken, user_id: int) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(
+            session, token.organization_id, user_id, "token.revoked", "api_token", token.id
+        )
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a request's token speaks for."""
+
+    token: ApiToken
+    membership: Membership
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.membership.roles
+
+
+def authenticate(session: Session, secret: str, now: datetime | None = None) -> TokenHolder | None:
+    """The token's holder, or None for an unknown, revoked or expired token, or one whose
+    creator no longer belongs to the organization."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    now = now or utcnow()
+    if token is None or not token.usable(now):
+        return None
+    membership = session.scalar(
+        select(Membership)
+        .join(Organization)
+        .where(
+            Membership.organization_id == token.organization_id,
+            Membership.user_id == token.user_id,
+            Membership.active,
+            Organization.active,
+        )
+        .options(selectinload(Membership.role_rows), selectinload(Membership.user))
+    )
+    if membership is None or not membership.user.active:
+        return None
+    token.last_used_at = now
+    return TokenHolder(token, membership)

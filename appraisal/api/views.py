@@ -1,0 +1,395 @@
+"""The JSON API under /api/v1: token authentication, consistent error bodies, paging.
+
+Each route declares its OpenAPI operation with `@operation`; the services are the same the
+pages use, so the API refuses exactly what the pages refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import Schema, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
+from ..builder import services as builder
+from ..db import get_in_org, get_session
+from ..errors import ServiceError
+from ..extensions import csrf
+from ..models import Appraisal, Cycle, Employee, Template
+from ..people.imports import RowsRefused, upsert_employees
+from ..rules import score
+from ..runtime import figures
+from ..runtime.reviews import official_inputs, viewer_for
+from . import schemas
+from .spec import build_spec, operation
+from .tokens import authenticate
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or []
+
+
+def _error(status: int, code: str, message: str, details: list | None = None):
+    body = {"error": {"code": code, "message": str(message), "details": details or []}}
+    return jsonify(body), status
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return _error(error.status, error.code, error.message, error.details)
+
+
+@bp.before_request
+def _authenticate() -> Any:
+    if request.endpoint in ("api.openapi",):
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    holder = authenticate(get_session(), secret.strip()) if scheme.lower() == "bearer" else None
+    if holder is None:
+        raise ApiError(
+            401, "unauthorized", "A valid token is required: Authorization: Bearer <token>."
+        )
+    g.api = holder
+
+
+@bp.after_request
+def _commit_token_use(response):
+    if "api" in g and response.status_code < 500:
+        get_session().commit()  # last_used_at; changes of successful writes are committed already
+    return response
+
+
+def _require(predicate) -> None:
+    if not predicate(g.api.roles):
+        raise ApiError(403, "forbidden", "This token's role may not do this.")
+
+
+def _org_id() -> int:
+    return g.api.token.organization_id
+
+
+def _body(schema: type[Schema]) -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(
+            400, "bad_request", "The body must be JSON (Content-Type: application/json)."
+        )
+    try:
+        return schema().load(data)
+    except ValidationError as error:
+        raise ApiError(
+            400, "invalid", "The body does not match the schema.", _flatten(error.messages)
+        ) from None
+
+
+def _query(schema: type[Schema]) -> dict[str, Any]:
+    try:
+        return schema().load(request.args)
+    except ValidationError as error:
+        raise ApiError(
+            400, "invalid", "The query does not match the schema.", _flatten(error.messages)
+        ) from None
+
+
+def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
+    if isinstance(messages, dict):
+        found = []
+        for key, value in messages.items():
+            found += _flatten(value, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"path": path, "message": m} for m in messages]
+    if isinstance(messages, list):
+        return [d for m in messages for d in _flatten(m, path)]
+    return [{"path": path, "message": str(messages)}]
+
+
+def _page(query, schema: type[Schema]):
+    args = _query(schemas.PageQuery)
+    db = get_session()
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.scalars(
+        query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    ).all()
+    return jsonify(
+        schema().dump(
+            {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+        )
+    )
+
+
+def _cycle(cycle_id: int) -> Cycle:
+    cycle = get_in_org(get_session(), Cycle, _org_id(), cycle_id)
+    if cycle is None:
+        raise ApiError(404, "not_found", "No such cycle in this organization.")
+    return cycle
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@bp.get("/cycles")
+@operation(
+    "/cycles",
+    "get",
+    summary="List cycles",
+    response=schemas.CyclePage,
+    query=schemas.PageQuery,
+    errors=("400", "401", "403"),
+)
+def cycles():
+    _require(lambda roles: can_run_cycles(roles) or can_enter_figures(roles))
+    query = (
+        select(Cycle)
+        .where(Cycle.organization_id == _org_id())
+        .options(selectinload(Cycle.scheme))
+        .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
+    )
+    return _page(query, schemas.CyclePage)
+
+
+@bp.get("/cycles/<int:cycle_id>/appraisals")
+@operation(
+    "/cycles/{cycle_id}/appraisals",
+    "get",
+    summary="List a cycle's appraisals with totals and grades",
+    response=schemas.AppraisalPage,
+    query=schemas.PageQuery,
+    errors=("400", "401", "403", "404"),
+)
+def cycle_appraisals(cycle_id: int):
+    _require(can_run_cycles)
+    cycle = _cycle(cycle_id)
+    query = (
+        select(Appraisal)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(Appraisal.cycle_id == cycle.id)
+        .options(selectinload(Appraisal.employee))
+        .order_by(Employee.number)
+    )
+    return _page(query, schemas.AppraisalPage)
+
+
+@bp.get("/appraisals/<int:appraisal_id>/result")
+@operation(
+    "/appraisals/{appraisal_id}/result",
+    "get",
+    summary="An appraisal's result, scored by the engine",
+    response=schemas.ResultOut,
+)
+def appraisal_result(appraisal_id: int):
+    _require(can_run_cycles)
+    appraisal = get_in_org(get_session(), Appraisal, _org_id(), appraisal_id)
+    if appraisal is None:
+        raise ApiError(404, "not_found", "No such appraisal in this organization.")
+    result = score(appraisal.definition, official_inputs(appraisal)).to_dict()
+    result |= {"appraisal_id": appraisal.id, "employee_number": appraisal.employee.number}
+    return jsonify(schemas.ResultOut().dump(result))
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@bp.put("/employees")
+@operation(
+    "/employees",
+    "put",
+    summary="Create or update employees by employee number (all or nothing)",
+    body=schemas.EmployeesIn,
+    response=schemas.EmployeesOut,
+    errors=("400", "401", "403", "413", "422"),
+)
+def employees():
+    _require(can_manage_people)
+    data = _body(schemas.EmployeesIn)
+    db = get_session()
+    try:
+        report = upsert_employees(
+            db, _org_id(), data["employees"], g.api.token.user_id, dry_run=data["dry_run"]
+        )
+    except RowsRefused as refused:
+        db.rollback()
+        details = [
+            {"path": f"employees[{e.row - 1}].{e.column}", "message": e.message["en"]}
+            for e in refused.report.errors
+        ]
+        raise ApiError(
+            422, "refused", f"{len(details)} values need correcting; nothing was saved.", details
+        ) from None
+    if data["dry_run"]:
+        db.rollback()
+    else:
+        db.commit()
+    return jsonify(
+        schemas.EmployeesOut().dump(
+            {
+                "created": report.count("create"),
+                "updated": report.count("update"),
+                "unchanged": report.count("unchanged"),
+                "dry_run": data["dry_run"],
+                "new_departments": report.new_departments,
+                "new_positions": report.new_positions,
+                "rows": report.outcomes,
+            }
+        )
+    )
+
+
+def _entries(rows: list[dict[str, Any]]) -> list[figures.Entry]:
+    return [
+        figures.Entry(
+            r["employee_number"], r["key"], "" if r["value"] is None else r["value"], row=i
+        )
+        for i, r in enumerate(rows)
+    ]
+
+
+def _refused(error: ServiceError, what: str):
+    get_session().rollback()
+    details = [
+        {"path": f"{what}[{e.row}]", "message": f"{e.employee_number} {e.key}: {e.message['en']}"}
+        for e in getattr(error, "errors", [])
+    ]
+    return ApiError(422, "refused", str(error.message), details)
+
+
+@bp.put("/cycles/<int:cycle_id>/figures")
+@operation(
+    "/cycles/{cycle_id}/figures",
+    "put",
+    summary="Set actual figures (data items) for a cycle (all or nothing)",
+    body=schemas.FiguresIn,
+    response=schemas.ChangedOut,
+    errors=("400", "401", "403", "404", "413", "422"),
+)
+def cycle_figures(cycle_id: int):
+    _require(can_enter_figures)
+    cycle = _cycle(cycle_id)
+    rows = _body(schemas.FiguresIn)["figures"]
+    try:
+        changed = figures.set_figures(get_session(), cycle, _entries(rows), g.api.token.user_id)
+    except ServiceError as error:
+        raise _refused(error, "figures") from None
+    get_session().commit()
+    return jsonify({"received": len(rows), "changed": changed})
+
+
+@bp.put("/cycles/<int:cycle_id>/targets")
+@operation(
+    "/cycles/{cycle_id}/targets",
+    "put",
+    summary="Set per-employee targets for a cycle (all or nothing)",
+    body=schemas.TargetsIn,
+    response=schemas.ChangedOut,
+    errors=("400", "401", "403", "404", "413", "422"),
+)
+def cycle_targets(cycle_id: int):
+    _require(can_run_cycles)
+    cycle = _cycle(cycle_id)
+    rows = _body(schemas.TargetsIn)["targets"]
+    db = get_session()
+    viewer = viewer_for(db, _org_id(), g.api.token.user_id, g.api.roles)
+    try:
+        changed = figures.set_targets(db, cycle, _entries(rows), viewer)
+    except ServiceError as error:
+        raise _refused(error, "targets") from None
+    db.commit()
+    return jsonify({"received": len(rows), "changed": changed})
+
+
+# -- templates ----------------------------------------------------------------------------------
+
+
+@bp.get("/templates")
+@operation(
+    "/templates",
+    "get",
+    summary="List templates",
+    response=schemas.TemplateList,
+    errors=("401", "403"),
+)
+def templates():
+    _require(can_build)
+    rows = get_session().scalars(
+        select(Template)
+        .where(Template.organization_id == _org_id())
+        .options(selectinload(Template.versions))
+        .order_by(Template.key)
+    )
+    items = [
+        {
+            "id": t.id,
+            "key": t.key,
+            "latest_version": t.latest.version if t.latest else None,
+            "has_draft": t.draft is not None,
+        }
+        for t in rows
+    ]
+    return jsonify(schemas.TemplateList().dump({"items": items}))
+
+
+@bp.get("/templates/<int:template_id>")
+@operation(
+    "/templates/{template_id}",
+    "get",
+    summary="Export a template's definition (draft, else latest version)",
+    response=schemas.Definition,
+)
+def template_export(template_id: int):
+    _require(can_build)
+    template = get_in_org(get_session(), Template, _org_id(), template_id)
+    if template is None:
+        raise ApiError(404, "not_found", "No such template in this organization.")
+    return jsonify(builder.export_definition(template))
+
+
+@bp.post("/templates")
+@operation(
+    "/templates",
+    "post",
+    summary="Import a definition as a new template draft",
+    body=schemas.Definition,
+    response=schemas.TemplateOut,
+    query=schemas.TemplateImportQuery,
+    status=201,
+    errors=("400", "401", "403", "413", "422"),
+)
+def template_import():
+    _require(can_build)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(
+            400,
+            "bad_request",
+            "The body must be a JSON object: an appraisal-template/1 definition.",
+        )
+    as_copy = _query(schemas.TemplateImportQuery)["as_copy"]
+    db = get_session()
+    try:
+        template = builder.import_template(
+            db, _org_id(), g.api.token.user_id, data, as_copy=as_copy
+        )
+    except builder.DefinitionRefused as refused:
+        db.rollback()
+        details = [{"path": p.path, "message": p.message} for p in refused.problems]
+        raise ApiError(
+            422, "refused", "The definition has problems; nothing was saved.", details
+        ) from None
+    db.commit()
+    return jsonify(
+        {"id": template.id, "key": template.key, "latest_version": None, "has_draft": True}
+    ), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_spec(request.host_url.rstrip("/") + bp.url_prefix))

@@ -1,0 +1,329 @@
+"""Employees in bulk, keyed by employee number: the API's upsert now, file imports later.
+
+All or nothing: every row is checked first (numbers, duplicates in the batch, managers in the
+organization or further down the batch, reporting loops, dates in the usual formats), each
+row gets an outcome, and only a batch without errors is applied. Departments and positions
+are matched by name and created when new.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..models import Department, Employee, Position
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
+DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
+STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FIELDS = (
+    "number",
+    "name",
+    "email",
+    "department",
+    "position",
+    "manager_number",
+    "hire_date",
+    "status",
+)
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: dict[str, str]
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    number: str
+    outcome: str  # create | update | unchanged | error
+
+
+@dataclass
+class UpsertReport:
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    new_departments: list[str] = field(default_factory=list)
+    new_positions: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+
+class RowsRefused(Exception):
+    def __init__(self, report: UpsertReport) -> None:
+        super().__init__(f"{len(report.errors)} rows need correcting")
+        self.report = report
+
+
+def _msg(en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
+
+
+def parse_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def upsert_employees(
+    session: Session,
+    org_id: int,
+    rows: list[dict[str, Any]],
+    user_id: int | None,
+    *,
+    dry_run: bool = False,
+    first_row: int = 1,
+) -> UpsertReport:
+    """Check every row, then (unless `dry_run`) apply them all; raises RowsRefused with the
+    report when any row is wrong. Rows are numbered from `first_row` (2 for a file with a
+    header line)."""
+    report = UpsertReport()
+    existing = {
+        e.number: e
+        for e in session.scalars(select(Employee).where(Employee.organization_id == org_id))
+    }
+    departments = {
+        d.name: d
+        for d in session.scalars(select(Department).where(Department.organization_id == org_id))
+    }
+    positions = {
+        p.name: p
+        for p in session.scalars(select(Position).where(Position.organization_id == org_id))
+    }
+    plans: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        row = first_row + index
+        values = {name: _text(raw.get(name)) for name in FIELDS}
+        if not any(values.values()):
+            continue  # an empty line
+        errors = _check_row(row, values, seen)
+        plan = dict(values)
+        try:
+            plan["hire_date"] = parse_date(raw.get("hire_date"))
+        except ValueError:
+            errors.append(
+                RowError(
+                    row,
+                    "hire_date",
+                    _msg(
+                        f"{values['hire_date']!r} is not a date ({DATE_EXAMPLES})",
+                        f"{values['hire_date']!r} 不是日期（{DATE_EXAMPLES}）",
+                    ),
+                )
+            )
+        plan["status"] = STATUS_WORDS.get(values["status"].lower() or "active")
+        if plan["status"] is None:
+            errors.append(
+                RowError(row, "status", _msg("use active or left", "请填写 在职 或 离职"))
+            )
+        report.errors.extend(errors)
+        if values["number"] and values["number"] not in seen:
+            seen[values["number"]] = row
+        plans.append((row, plan))
+
+    batch = {plan["number"]: (row, plan) for row, plan in plans if plan["number"]}
+    for row, plan in plans:
+        boss = plan["manager_number"]
+        if boss and boss not in batch and boss not in existing:
+            report.errors.append(
+                RowError(
+                    row,
+                    "manager_number",
+                    _msg(
+                        f"no employee {boss} here or in the file", f"组织和文件中都没有工号 {boss}"
+                    ),
+                )
+            )
+        if boss and boss == plan["number"]:
+            report.errors.append(
+                RowError(
+                    row, "manager_number", _msg("cannot report to oneself", "不能以本人为上级")
+                )
+            )
+    report.errors.extend(_loops(batch, existing))
+
+    for row, plan in plans:
+        if any(e.row == row for e in report.errors):
+            outcome = "error"
+        elif plan["number"] not in existing:
+            outcome = "create"
+        else:
+            outcome = (
+                "unchanged"
+                if _same(existing[plan["number"]], plan, departments, positions, existing)
+                else "update"
+            )
+        report.outcomes.append(RowOutcome(row, plan["number"], outcome))
+    report.new_departments = sorted(
+        {p["department"] for _r, p in plans if p["department"]} - set(departments)
+    )
+    report.new_positions = sorted(
+        {p["position"] for _r, p in plans if p["position"]} - set(positions)
+    )
+    if report.errors:
+        report.errors.sort(
+            key=lambda e: (e.row, FIELDS.index(e.column) if e.column in FIELDS else 99)
+        )
+        raise RowsRefused(report)
+    if dry_run:
+        return report
+    _apply(session, org_id, plans, report, existing, departments, positions)
+    audit.record(
+        session,
+        org_id,
+        user_id,
+        "employees.imported",
+        "organization",
+        org_id,
+        created=report.count("create"),
+        updated=report.count("update"),
+        unchanged=report.count("unchanged"),
+    )
+    return report
+
+
+def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[RowError]:
+    errors = []
+    number = values["number"]
+    if not number:
+        errors.append(RowError(row, "number", _msg("the employee number is missing", "缺少工号")))
+    elif " " in number or len(number) > 40:
+        errors.append(
+            RowError(
+                row,
+                "number",
+                _msg(
+                    "an employee number has no spaces and at most 40 characters",
+                    "工号不能含空格，且不超过 40 个字符",
+                ),
+            )
+        )
+    elif number in seen:
+        errors.append(
+            RowError(
+                row,
+                "number",
+                _msg(
+                    f"{number} is also on row {seen[number]}",
+                    f"工号 {number} 与第 {seen[number]} 行重复",
+                ),
+            )
+        )
+    if not values["name"]:
+        errors.append(RowError(row, "name", _msg("the name is missing", "缺少姓名")))
+    elif len(values["name"]) > 120:
+        errors.append(RowError(row, "name", _msg("at most 120 characters", "不超过 120 个字符")))
+    if values["email"] and not EMAIL.match(values["email"]):
+        errors.append(
+            RowError(
+                row,
+                "email",
+                _msg(
+                    f"{values['email']!r} is not an email address",
+                    f"{values['email']!r} 不是邮箱地址",
+                ),
+            )
+        )
+    for column in ("department", "position"):
+        if len(values[column]) > 120:
+            errors.append(
+                RowError(row, column, _msg("at most 120 characters", "不超过 120 个字符"))
+            )
+    return errors
+
+
+def _loops(batch: dict[str, tuple[int, dict]], existing: dict[str, Employee]) -> list[RowError]:
+    """Reporting loops the batch would create, reported once on the row that closes each."""
+    by_id = {e.id: e.number for e in existing.values()}
+    boss_of = {number: by_id.get(e.manager_id) for number, e in existing.items() if e.manager_id}
+    for number, (_row, plan) in batch.items():
+        boss_of[number] = plan["manager_number"] or None
+    errors, reported = [], set()
+    for number, (row, _plan) in batch.items():
+        path, current = [number], boss_of.get(number)
+        while current and current not in path and len(path) <= len(boss_of) + 1:
+            path.append(current)
+            current = boss_of.get(current)
+        if current == number and not reported & set(path):
+            reported |= set(path)
+            chain = " → ".join([*path, number])
+            errors.append(
+                RowError(
+                    row,
+                    "manager_number",
+                    _msg(f"reporting loop: {chain}", f"汇报关系形成循环：{chain}"),
+                )
+            )
+    return errors
+
+
+def _same(
+    employee: Employee, plan: dict, departments: dict, positions: dict, existing: dict
+) -> bool:
+    manager = existing.get(plan["manager_number"]) if plan["manager_number"] else None
+    department = departments.get(plan["department"])
+    position = positions.get(plan["position"])
+    return (
+        employee.name == plan["name"]
+        and (employee.email or "") == plan["email"].lower()
+        and employee.department_id == (department.id if department else None)
+        and employee.position_id == (position.id if position else None)
+        and employee.manager_id == (manager.id if manager else None)
+        and employee.hire_date == plan["hire_date"]
+        and employee.status == plan["status"]
+        and (not plan["manager_number"] or manager is not None)
+    )
+
+
+def _apply(session, org_id, plans, report, existing, departments, positions) -> None:
+    for name in report.new_departments:
+        departments[name] = Department(organization_id=org_id, name=name)
+        session.add(departments[name])
+    for name in report.new_positions:
+        positions[name] = Position(organization_id=org_id, name=name)
+        session.add(positions[name])
+    session.flush()
+    people = dict(existing)
+    for _row, plan in plans:
+        employee = people.get(plan["number"]) or Employee(
+            organization_id=org_id, number=plan["number"]
+        )
+        employee.name = plan["name"]
+        employee.email = plan["email"].lower() or None
+        employee.department_id = departments[plan["department"]].id if plan["department"] else None
+        employee.position_id = positions[plan["position"]].id if plan["position"] else None
+        employee.hire_date = plan["hire_date"]
+        employee.status = plan["status"]
+        session.add(employee)
+        people[plan["number"]] = employee
+    session.flush()
+    for _row, plan in plans:
+        boss = people.get(plan["manager_number"]) if plan["manager_number"] else None
+        people[plan["number"]].manager_id = boss.id if boss else None
+    session.flush()
