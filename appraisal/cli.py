@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
@@ -66,6 +68,63 @@ def demo_command(if_empty: bool) -> None:
         click.echo(f"  {email:28} {', '.join(roles)}")
 
 
+def _progress_bar(label: str):
+    """A click progress bar fed by (done, total) calls."""
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label)
+            state["bar"].__enter__()
+        state["bar"].update(done - state.get("done", 0))
+        state["done"] = done
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+    return update, close
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database to PATH (safe while the app runs)."""
+    from .backup import BackupRefused, backup
+
+    update, close = _progress_bar("Backing up")
+    try:
+        backup(get_engine(), path, update)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    finally:
+        close()
+    click.echo(f"Backed up to {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database's content with the backup at PATH."""
+    from .backup import BackupRefused, restore
+
+    if not yes:
+        click.confirm(f"Replace everything in the database with {path}?", abort=True)
+    update, close = _progress_bar("Restoring")
+    try:
+        restore(get_engine(), path, update)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    finally:
+        close()
+    click.echo(f"Restored from {path}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
