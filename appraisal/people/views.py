@@ -1,16 +1,25 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import choices, optional_id, show_service_error
 from ..models import Department, Employee, EmployeeStatus, Position
-from . import services
+from . import exports, services
 from .forms import DepartmentForm, EmployeeForm, PositionForm
 
 bp = Blueprint("people", __name__, url_prefix="/people", template_folder="templates")
@@ -186,6 +195,18 @@ def position_delete(id: int):
 
 
 # -- employees -------------------------------------------------------------------------------
+
+
+@bp.route("/employees/export.<any(csv, xlsx):fmt>")
+@require(can_manage_people)
+def employees_export(fmt: str):
+    """Every employee in the import format."""
+    header, rows = exports.employees_table(get_session(), current_org_id())
+    return Response(
+        tables.export(fmt, header, rows, "employees"),
+        mimetype=tables.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="employees.{fmt}"'},
+    )
 
 
 @bp.route("/employees")

@@ -3,10 +3,21 @@ and the target grid that managers share."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import tables
 from ..access import (
     can_enter_figures,
     can_run_cycles,
@@ -22,7 +33,7 @@ from ..i18n import label_text
 from ..models import Cycle, Scheme
 from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
-from . import figures, tasks
+from . import exports, figures, tasks
 from .forms import STAFF_LABELS, CycleForm, SchemeForm
 from .reviews import Viewer, viewer_for
 
@@ -148,6 +159,19 @@ def cycle(id: int):
         preview=preview,
         appraisals=appraisals,
         counts=cycle_services.state_counts(db, cycle),
+    )
+
+
+@bp.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>")
+@require(can_run_cycles)
+def cycle_results(id: int, fmt: str):
+    """The payroll file: totals, grades and the template's outputs per employee."""
+    cycle = _cycle(id)
+    header, rows = exports.results_table(get_session(), cycle)
+    return Response(
+        tables.export(fmt, header, rows, "results"),
+        mimetype=tables.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-results.{fmt}"'},
     )
 
 
