@@ -13,6 +13,7 @@ from .cycles import (
     ReviewStatus,
     Scheme,
 )
+from .imports import ImportMapping
 from .organization import Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
@@ -30,6 +31,7 @@ __all__ = [
     "Direction",
     "Employee",
     "EmployeeStatus",
+    "ImportMapping",
     "Indicator",
     "IndicatorCategory",
     "LoginFailure",

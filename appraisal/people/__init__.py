@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import import_views  # noqa: F401 - registers the import routes on the blueprint
     from .views import bp
 
     app.register_blueprint(bp)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..models import Department, Employee, Position
+from ..models import Department, Employee, ImportMapping, Position
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
@@ -327,3 +327,96 @@ def _apply(session, org_id, plans, report, existing, departments, positions) -> 
         boss = people.get(plan["manager_number"]) if plan["manager_number"] else None
         people[plan["number"]].manager_id = boss.id if boss else None
     session.flush()
+
+
+# -- files: column mapping ---------------------------------------------------------------------
+
+REQUIRED = ("number", "name")
+ALIASES = {
+    "number": ("number", "employee number", "employee no", "工号", "员工编号", "编号", "员工工号"),
+    "name": ("name", "full name", "姓名", "员工姓名", "名字"),
+    "email": ("email", "e-mail", "邮箱", "电子邮箱", "邮件"),
+    "department": ("department", "dept", "部门", "所属部门"),
+    "position": ("position", "job", "title", "岗位", "职位", "职务"),
+    "manager_number": (
+        "manager_number",
+        "manager number",
+        "manager",
+        "上级工号",
+        "直属上级工号",
+        "直属上级",
+    ),
+    "hire_date": ("hire_date", "hire date", "start date", "入职日期", "入职时间"),
+    "status": ("status", "状态", "在职状态"),
+}
+SAMPLE_ROWS = [
+    ["E001", "王建国", "wang@example.com", "总经办", "总经理", "", "2015-03-01", "在职"],
+    ["E002", "李静", "", "人力资源部", "人事专员", "E001", "2019/07/15", "在职"],
+    ["E003", "张伟", "", "财务部", "会计", "E001", "2018年5月20日", "离职"],
+]
+
+
+def guess_mapping(header: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:
+    """Our field → the file's column: the remembered choice where that column is still there,
+    else the column whose name is a known alias."""
+    remembered = remembered or {}
+    lowered = {h.strip().lower(): h for h in header}
+    mapping = {}
+    for name in FIELDS:
+        if remembered.get(name) in header:
+            mapping[name] = remembered[name]
+            continue
+        for alias in ALIASES[name]:
+            if alias in lowered:
+                mapping[name] = lowered[alias]
+                break
+    return mapping
+
+
+def mapping_problems(mapping: dict[str, str], header: list[str]) -> dict[str, dict[str, str]]:
+    """What is wrong with a mapping, by our field name."""
+    problems = {}
+    for name in REQUIRED:
+        if not mapping.get(name):
+            problems[name] = _msg("choose the column that holds this", "请选择对应的列")
+    used: dict[str, str] = {}
+    for name in FIELDS:
+        column = mapping.get(name)
+        if not column:
+            continue
+        if column not in header:
+            problems[name] = _msg(f"the file has no column {column}", f"文件中没有 {column} 列")
+        elif column in used:
+            problems[name] = _msg(
+                f"column {column} is already mapped to {used[column]}",
+                f"{column} 列已对应到 {used[column]}",
+            )
+        else:
+            used[column] = name
+    return problems
+
+
+def mapped_rows(header: list[str], rows: list[list[str]], mapping: dict[str, str]) -> list[dict]:
+    index = {name: header.index(column) for name, column in mapping.items() if column in header}
+    return [{name: row[i] for name, i in index.items()} for row in rows]
+
+
+def remembered_mapping(session: Session, org_id: int, kind: str) -> dict[str, str]:
+    row = session.scalar(
+        select(ImportMapping).where(
+            ImportMapping.organization_id == org_id, ImportMapping.kind == kind
+        )
+    )
+    return dict(row.columns) if row else {}
+
+
+def remember_mapping(session: Session, org_id: int, kind: str, mapping: dict[str, str]) -> None:
+    row = session.scalar(
+        select(ImportMapping).where(
+            ImportMapping.organization_id == org_id, ImportMapping.kind == kind
+        )
+    )
+    if row is None:
+        row = ImportMapping(organization_id=org_id, kind=kind)
+        session.add(row)
+    row.columns = {k: v for k, v in mapping.items() if v}

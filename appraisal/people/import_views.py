@@ -1,0 +1,113 @@
+"""Employee import from CSV or XLSX: upload, map columns, dry run, apply (all or nothing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import tables
+from ..access import can_manage_people, current_org_id, require
+from ..db import get_session
+from ..errors import ServiceError
+from ..forms import show_service_error
+from ..uploads import PendingUploads, read_table
+from . import imports
+from .forms import ColumnMappingForm, UploadForm
+from .views import bp
+
+KIND = "employees"
+
+
+def _pending() -> PendingUploads:
+    return PendingUploads(Path(current_app.instance_path) / "uploads")
+
+
+@bp.route("/employees/import/sample.<any(csv, xlsx):fmt>")
+@require(can_manage_people)
+def employees_import_sample(fmt: str):
+    return Response(
+        tables.export(fmt, imports.FIELDS, imports.SAMPLE_ROWS, "employees"),
+        mimetype=tables.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="employees-sample.{fmt}"'},
+    )
+
+
+@bp.route("/employees/import", methods=["GET", "POST"])
+@require(can_manage_people)
+def employees_import():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = read_table(upload.read(), upload.filename or "", form.encoding.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            upload_id = _pending().save(
+                table, current_org_id(), current_user.id, upload.filename or ""
+            )
+            return redirect(url_for("people.employees_import_map", upload_id=upload_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("people/import_upload.html", form=form), status
+
+
+@bp.route("/employees/import/<upload_id>", methods=["GET", "POST"])
+@require(can_manage_people)
+def employees_import_map(upload_id: str):
+    db, org_id = get_session(), current_org_id()
+    pending = _pending().load(upload_id, org_id, current_user.id)
+    if pending is None:
+        abort(404)
+    table, filename = pending
+    form = ColumnMappingForm.for_header(table.header)
+    if request.method == "GET":
+        form.fill(imports.guess_mapping(table.header, imports.remembered_mapping(db, org_id, KIND)))
+    report = None
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        mapping = form.mapping()
+        problems = imports.mapping_problems(mapping, table.header)
+        if problems:
+            form.show(problems)
+            status = 422
+        else:
+            apply = request.form.get("action") == "apply"
+            rows = imports.mapped_rows(table.header, table.rows, mapping)
+            try:
+                report = imports.upsert_employees(
+                    db, org_id, rows, current_user.id, dry_run=not apply, first_row=2
+                )
+            except imports.RowsRefused as refused:
+                db.rollback()
+                report = refused.report
+                status = 422
+            else:
+                imports.remember_mapping(db, org_id, KIND, mapping)
+                if apply:
+                    db.commit()
+                    _pending().discard(upload_id)
+                    flash(
+                        _(
+                            "Import done: %(created)d created, %(updated)d updated, "
+                            "%(unchanged)d unchanged.",
+                            created=report.count("create"),
+                            updated=report.count("update"),
+                            unchanged=report.count("unchanged"),
+                        ),
+                        "success",
+                    )
+                    return redirect(url_for("people.employees"))
+                db.commit()  # the remembered mapping; the dry run changed nothing else
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "people/import_map.html",
+        form=form,
+        table=table,
+        filename=filename,
+        report=report,
+        upload_id=upload_id,
+    ), status
