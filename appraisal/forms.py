@@ -6,10 +6,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
 from .errors import ServiceError
+from .i18n import label_text
 
 NONE_CHOICE = 0
 
@@ -30,3 +34,53 @@ def choices(pairs: Iterable[tuple[Any, Any]], none_label: str | None = None) -> 
 
 def optional_id(value: int | None) -> int | None:
     return value or None
+
+
+class ColumnMappingForm(FlaskForm):
+    """One select per field of ours (`map_<name>`), offering a file's columns."""
+
+    names: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, fields: list[tuple[str, Any]], header: list[str]) -> ColumnMappingForm:
+        class Mapping(cls):
+            names = tuple(name for name, _label in fields)
+
+        options = choices([(column, column) for column in header], none_label="—")
+        for name, label in fields:
+            text = label_text(label) if isinstance(label, dict) else label
+            setattr(
+                Mapping, f"map_{name}", SelectField(text, choices=options, validate_choice=False)
+            )
+        return Mapping()
+
+    def fill(self, mapping: dict[str, str]) -> None:
+        for name in self.names:
+            self[f"map_{name}"].data = mapping.get(name, "")
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            name: value
+            for name in self.names
+            if (value := self[f"map_{name}"].data) and value != str(NONE_CHOICE)
+        }
+
+    def show(self, problems: dict[str, dict[str, str]]) -> None:
+        for name, message in problems.items():
+            self[f"map_{name}"].errors = [label_text(message)]
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("CSV or Excel file"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["csv", "txt", "xlsx"], _l("Use a .csv or .xlsx file.")),
+        ],
+    )
+    encoding = SelectField(
+        _l("Text encoding (CSV)"),
+        choices=choices([("auto", _l("Detect")), ("utf-8", "UTF-8"), ("gbk", "GBK / GB18030")]),
+        default="auto",
+    )
+    submit = SubmitField(_l("Upload"))

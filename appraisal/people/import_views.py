@@ -12,10 +12,10 @@ from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
 from ..errors import ServiceError
-from ..forms import show_service_error
+from ..forms import ColumnMappingForm, UploadForm, show_service_error
 from ..uploads import PendingUploads, read_table
 from . import imports
-from .forms import ColumnMappingForm, UploadForm
+from .forms import FIELD_LABELS
 from .views import bp
 
 KIND = "employees"
@@ -62,7 +62,7 @@ def employees_import_map(upload_id: str):
     if pending is None:
         abort(404)
     table, filename = pending
-    form = ColumnMappingForm.for_header(table.header)
+    form = ColumnMappingForm.build(list(FIELD_LABELS.items()), table.header)
     if request.method == "GET":
         form.fill(imports.guess_mapping(table.header, imports.remembered_mapping(db, org_id, KIND)))
     report = None

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import appraisal_views  # noqa: F401 - registers the appraisal routes on the blueprint
+    from . import appraisal_views, import_views  # noqa: F401 - register routes on the blueprint
     from .views import bp
 
     app.register_blueprint(bp)

@@ -325,3 +325,94 @@ def split_team_target(
         return Split(amount, split_target(amount, numbers, basis))
     except SplitRefused as refused:
         raise ServiceError(SPLIT_REFUSALS[refused.code]) from None
+
+
+# -- from files ----------------------------------------------------------------------------------
+
+NUMBER_ALIASES = ("employee_number", "employee number", "number", "工号", "员工编号", "编号")
+
+
+def file_columns(cycle: Cycle, with_targets: bool) -> list[tuple[str, Any]]:
+    """What a figures file may hold: the employee number, each `data` item and adjustment,
+    and (for HR) each per-employee target."""
+    columns: list[tuple[str, Any]] = [("employee_number", _l("Employee number"))]
+    columns += [(f"data:{f.key}", f.label) for f in figure_fields(cycle)]
+    if with_targets:
+        columns += [
+            (
+                f"target:{f.key}",
+                {"en": f"Target: {_name(f.label, 'en')}", "zh": f"目标：{_name(f.label, 'zh')}"},
+            )
+            for f in cycle_target_fields(cycle)
+        ]
+    return columns
+
+
+def _name(label: Any, language: str) -> str:
+    return label.get(language) or label.get("en") or "" if isinstance(label, dict) else str(label)
+
+
+def guess_file_mapping(
+    header: list[str], columns: list[tuple[str, Any]], remembered: dict[str, str]
+) -> dict[str, str]:
+    """Our column → the file's: remembered, else matched by key or name (any language)."""
+    lowered = {h.strip().lower(): h for h in header}
+    mapping = {}
+    for name, label in columns:
+        if remembered.get(name) in header:
+            mapping[name] = remembered[name]
+            continue
+        key = name.split(":", 1)[-1]
+        prefix = name.split(":", 1)[0]
+        candidates = list(NUMBER_ALIASES) if name == "employee_number" else [key]
+        if prefix == "data":
+            candidates += [_name(label, "zh"), _name(label, "en")]
+        elif prefix == "target":
+            candidates += [f"target:{key}", _name(label, "zh"), _name(label, "en")]
+        for candidate in candidates:
+            if candidate and candidate.strip().lower() in lowered:
+                mapping[name] = lowered[candidate.strip().lower()]
+                break
+    return mapping
+
+
+def file_mapping_problems(mapping: dict[str, str]) -> dict[str, dict[str, str]]:
+    problems = {}
+    if not mapping.get("employee_number"):
+        problems["employee_number"] = {
+            "en": "choose the column that holds this",
+            "zh": "请选择对应的列",
+        }
+    if len(mapping) < 2 and "employee_number" not in problems:
+        problems["employee_number"] = {
+            "en": "map at least one figure column",
+            "zh": "请至少对应一列数据",
+        }
+    used: dict[str, str] = {}
+    for name, column in mapping.items():
+        if column in used:
+            problems[name] = {
+                "en": f"column {column} is already mapped to {used[column]}",
+                "zh": f"{column} 列已对应到 {used[column]}",
+            }
+        used[column] = name
+    return problems
+
+
+def entries_from_file(
+    header: list[str], rows: list[list[str]], mapping: dict[str, str]
+) -> tuple[list[Entry], list[Entry]]:
+    """Figure and target entries, each with its file row (the header is row 1). A blank cell
+    leaves the value as it is rather than clearing it."""
+    number_at = header.index(mapping["employee_number"])
+    found: dict[str, list[Entry]] = {"data": [], "target": []}
+    for index, row in enumerate(rows, start=2):
+        number = row[number_at].strip()
+        for name, column in mapping.items():
+            if name == "employee_number":
+                continue
+            kind, key = name.split(":", 1)
+            value = row[header.index(column)].strip()
+            if value:
+                found[kind].append(Entry(number, key, value, row=index))
+    return found["data"], found["target"]

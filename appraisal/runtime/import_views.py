@@ -1,0 +1,107 @@
+"""Figures (and, for HR, targets) of a cycle from a CSV or XLSX file: one row per employee,
+one column per item; mapped, checked in a dry run, applied all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
+from ..db import get_session
+from ..errors import ServiceError
+from ..forms import ColumnMappingForm, UploadForm, show_service_error
+from ..people.imports import remember_mapping, remembered_mapping
+from ..uploads import PendingUploads, read_table
+from . import figures
+from .views import _cycle, bp, current_viewer
+
+
+def _pending() -> PendingUploads:
+    return PendingUploads(Path(current_app.instance_path) / "uploads")
+
+
+def _kind(cycle) -> str:
+    return f"figures:{cycle.scheme.template_version.definition.get('key', '')}"
+
+
+@bp.route("/cycles/<int:id>/figures/import", methods=["GET", "POST"])
+@require(can_enter_figures)
+def figures_import(id: int):
+    cycle = _cycle(id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = read_table(upload.read(), upload.filename or "", form.encoding.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            upload_id = _pending().save(
+                table, current_org_id(), current_user.id, upload.filename or ""
+            )
+            return redirect(url_for("runtime.figures_import_map", id=id, upload_id=upload_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("runtime/figures_upload.html", cycle=cycle, form=form), status
+
+
+@bp.route("/cycles/<int:id>/figures/import/<upload_id>", methods=["GET", "POST"])
+@require(can_enter_figures)
+def figures_import_map(id: int, upload_id: str):
+    db, org_id = get_session(), current_org_id()
+    cycle = _cycle(id)
+    pending = _pending().load(upload_id, org_id, current_user.id)
+    if pending is None:
+        abort(404)
+    table, filename = pending
+    columns = figures.file_columns(cycle, with_targets=can_run_cycles(current_roles()))
+    form = ColumnMappingForm.build(columns, table.header)
+    if request.method == "GET":
+        form.fill(
+            figures.guess_file_mapping(
+                table.header, columns, remembered_mapping(db, org_id, _kind(cycle))
+            )
+        )
+    errors, counts, status = [], None, 200
+    if request.method == "POST" and form.validate_on_submit():
+        mapping = form.mapping()
+        problems = figures.file_mapping_problems(mapping)
+        if problems:
+            form.show(problems)
+            status = 422
+        else:
+            apply = request.form.get("action") == "apply"
+            data, targets = figures.entries_from_file(table.header, table.rows, mapping)
+            try:
+                changed = figures.set_figures(db, cycle, data, current_user.id) if data else 0
+                if targets:
+                    changed += figures.set_targets(db, cycle, targets, current_viewer())
+            except ServiceError as error:
+                db.rollback()
+                errors = sorted(getattr(error, "errors", []), key=lambda e: (e.row or 0, e.key))
+                flash(error.message, "danger")
+                status = 422
+            else:
+                counts = {"values": len(data) + len(targets), "changed": changed}
+                if apply:
+                    remember_mapping(db, org_id, _kind(cycle), mapping)
+                    db.commit()
+                    _pending().discard(upload_id)
+                    flash(
+                        _("Figures imported: %(count)d values changed.", count=changed), "success"
+                    )
+                    return redirect(url_for("runtime.cycle_figures", id=id))
+                db.rollback()  # a dry run
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "runtime/figures_map.html",
+        cycle=cycle,
+        form=form,
+        table=table,
+        filename=filename,
+        errors=errors,
+        counts=counts,
+    ), status

@@ -1,0 +1,78 @@
+"""A cycle's figures (and HR's targets) from a spreadsheet: mapped by name, dry run, all or
+nothing, and the figures then count in the appraisals."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from appraisal.models import Review
+from tests.runtime.conftest import appraisal_of
+
+
+def upload(client, cycle_id, text: str, name="figures.csv"):
+    response = client.post(
+        f"/cycles/{cycle_id}/figures/import",
+        data={"file": (io.BytesIO(text.encode("gbk")), name), "encoding": "auto"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.text
+    return response.headers["Location"]
+
+
+def test_figures_and_targets_from_a_chinese_spreadsheet(client, auth, db, company, launched):
+    auth.login("hr@acme.example")
+    url = upload(
+        client,
+        launched.id,
+        "工号,销售额,Collection rate,complaints,目标：销售额\n"
+        "A001,112000,96,1,100000\nP001,,90,0,\n",
+    )
+    page = client.get(url).text
+    assert ">Sales amount</label>" in page
+    assert '<option selected value="销售额">' in page  # matched by the item's Chinese name
+    assert '<option selected value="Collection rate">' in page  # by its English name
+    assert '<option selected value="目标：销售额">' in page
+    mapping = {
+        "map_employee_number": "工号",
+        "map_data:sales": "销售额",
+        "map_data:collection": "Collection rate",
+        "map_data:complaints": "complaints",
+        "map_target:sales": "目标：销售额",
+    }
+    response = client.post(url, data={"action": "check", **mapping})
+    assert "6 values, 6 would change" in response.text
+    assert db.scalar(select(Review).where(Review.slot == "data")) is None  # a dry run
+
+    response = client.post(url, data={"action": "apply", **mapping})
+    assert response.status_code == 302
+    ann = appraisal_of(db, company, "ann")
+    assert ann.targets == {"sales": 100000}
+    assert next(r for r in ann.reviews if r.slot == "data").values == {
+        "sales": 112000,
+        "collection": 96,
+        "complaints": 1,
+    }
+
+
+def test_bad_cells_are_listed_by_row_and_nothing_is_saved(client, auth, db, company, launched):
+    auth.login("imp@acme.example")
+    url = upload(client, launched.id, "工号,销售额\nA001,12k\nZ999,5\nP001,7\n")
+    page = client.get(url).text
+    assert "目标" not in page  # implementers import figures, not targets
+    response = client.post(
+        url, data={"action": "apply", "map_employee_number": "工号", "map_data:sales": "销售额"}
+    )
+    assert response.status_code == 422
+    assert "<td>2</td><td>A001</td><td>sales</td>" in response.text
+    assert "<td>3</td><td>Z999</td><td>sales</td>" in response.text
+    assert db.scalar(select(Review).where(Review.slot == "data")) is None
+
+
+def test_employee_number_column_is_required(client, auth, company, launched):
+    auth.login("hr@acme.example")
+    url = upload(client, launched.id, "who,销售额\nA001,1\n")
+    response = client.post(url, data={"action": "check", "map_data:sales": "销售额"})
+    assert response.status_code == 422
+    assert "choose the column that holds this" in response.text
