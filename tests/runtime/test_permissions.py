@@ -229,8 +229,22 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.appraisal_reopen",
         "runtime.cycles",
         "runtime.team",
+        "runtime.cycle_results",  # test_exports: HR only
+        "runtime.figures_import",  # test_figures_import: HR and implementers; below
+        "runtime.figures_import_map",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
     }
     assert routes <= known, routes - known
+
+
+def test_figures_import_is_for_hr_and_implementers(client, auth, db, company, launched):
+    for email, status in (
+        ("ann@acme.example", 403),
+        ("boss@acme.example", 403),
+        ("imp@acme.example", 200),
+    ):
+        auth.login(email)
+        assert client.get(f"/cycles/{launched.id}/figures/import").status_code == status, email
+        auth.logout()
