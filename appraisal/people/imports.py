@@ -9,6 +9,7 @@ are matched by name and created when new.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from .. import audit
 from ..models import Department, Employee, ImportMapping, Position
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
+PROGRESS_EVERY = 500
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
 STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,6 +100,7 @@ def upsert_employees(
     *,
     dry_run: bool = False,
     first_row: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> UpsertReport:
     """Check every row, then (unless `dry_run`) apply them all; raises RowsRefused with the
     report when any row is wrong. Rows are numbered from `first_row` (2 for a file with a
@@ -118,6 +121,8 @@ def upsert_employees(
     plans: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(rows):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, len(rows))
         row = first_row + index
         values = {name: _text(raw.get(name)) for name in FIELDS}
         if not any(values.values()):
@@ -192,8 +197,12 @@ def upsert_employees(
         )
         raise RowsRefused(report)
     if dry_run:
+        if progress is not None:
+            progress(len(rows), len(rows))
         return report
     _apply(session, org_id, plans, report, existing, departments, positions)
+    if progress is not None:
+        progress(len(rows), len(rows))
     audit.record(
         session,
         org_id,

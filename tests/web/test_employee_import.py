@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -226,3 +227,33 @@ def test_sample_file_and_someone_elses_upload(client, auth, db, make):
     auth.logout()
     auth.login("hr2@acme.example")
     assert client.get(waiting).status_code == 404  # another person's upload
+
+
+def test_the_command_line_import_with_its_progress_bar(runner, db, make, tmp_path):
+    make.org("acme")
+    path = tmp_path / "people.csv"
+    path.write_text(
+        HEADER_ZH + "E1,王建国,总经办,总经理,,2015-03-01,在职\nE2,李静,人力资源部,人事专员,E1,,\n",
+        encoding="utf-8",
+    )
+    checked = runner.invoke(args=["employees", "import", str(path), "--org", "acme", "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "Dry run: 2 to create" in checked.output
+    assert db.scalar(select(func.count(Employee.id))) == 0
+    done = runner.invoke(args=["employees", "import", str(path), "--org", "acme"])
+    assert "Imported: 2 to create" in done.output
+    assert db.scalar(select(func.count(Employee.id))) == 2
+    path.write_text(HEADER_ZH + "E3,错,总经办,总经理,E9,,\n", encoding="utf-8")
+    refused = runner.invoke(args=["employees", "import", str(path), "--org", "acme"])
+    assert refused.exit_code == 1 and "row 2, manager_number" in refused.output
+
+
+def test_fifty_thousand_rows_are_read_and_one_more_is_refused():
+    from appraisal.errors import ServiceError
+    from appraisal.uploads import MAX_ROWS, read_table
+
+    lines = ["number,name"] + [f"E{n},N{n}" for n in range(MAX_ROWS)]
+    assert len(read_table("\n".join(lines).encode(), "big.csv").rows) == 50_000
+    with pytest.raises(ServiceError) as refused:
+        read_table("\n".join([*lines, "X,Y"]).encode(), "big.csv")
+    assert "at most 50000" in str(refused.value.message)
