@@ -197,3 +197,25 @@ class PendingUploads:
         for path in self.folder.glob("*.json"):
             if path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
+
+
+def pending_uploads() -> PendingUploads:
+    from flask import current_app
+
+    return PendingUploads(Path(current_app.instance_path) / "uploads")
+
+
+def accept_upload(form: Any, org_id: int, user_id: int) -> str | None:
+    """The first step of every import: read the form's file and keep it as a pending upload.
+    Its id, or None with the problem shown at the form's field."""
+    from .forms import show_service_error
+
+    if not form.validate_on_submit():
+        return None
+    upload = form.file.data
+    try:
+        table = read_table(upload.read(), upload.filename or "", form.encoding.data)
+    except ServiceError as error:
+        show_service_error(form, error)
+        return None
+    return pending_uploads().save(table, org_id, user_id, upload.filename or "")

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import ColumnMappingForm, UploadForm, show_service_error
-from ..uploads import PendingUploads, read_table
+from ..forms import ColumnMappingForm, UploadForm
+from ..uploads import accept_upload, pending_uploads
 from . import imports
 from .forms import FIELD_LABELS
 from .views import bp
 
 KIND = "employees"
-
-
-def _pending() -> PendingUploads:
-    return PendingUploads(Path(current_app.instance_path) / "uploads")
 
 
 @bp.route("/employees/import/sample.<any(csv, xlsx):fmt>")
@@ -39,17 +32,9 @@ def employees_import_sample(fmt: str):
 @require(can_manage_people)
 def employees_import():
     form = UploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            table = read_table(upload.read(), upload.filename or "", form.encoding.data)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            upload_id = _pending().save(
-                table, current_org_id(), current_user.id, upload.filename or ""
-            )
-            return redirect(url_for("people.employees_import_map", upload_id=upload_id))
+    upload_id = accept_upload(form, current_org_id(), current_user.id)
+    if upload_id:
+        return redirect(url_for("people.employees_import_map", upload_id=upload_id))
     status = 422 if request.method == "POST" else 200
     return render_template("people/import_upload.html", form=form), status
 
@@ -58,7 +43,7 @@ def employees_import():
 @require(can_manage_people)
 def employees_import_map(upload_id: str):
     db, org_id = get_session(), current_org_id()
-    pending = _pending().load(upload_id, org_id, current_user.id)
+    pending = pending_uploads().load(upload_id, org_id, current_user.id)
     if pending is None:
         abort(404)
     table, filename = pending
@@ -88,7 +73,7 @@ def employees_import_map(upload_id: str):
                 imports.remember_mapping(db, org_id, KIND, mapping)
                 if apply:
                     db.commit()
-                    _pending().discard(upload_id)
+                    pending_uploads().discard(upload_id)
                     flash(
                         _(
                             "Import done: %(created)d created, %(updated)d updated, "

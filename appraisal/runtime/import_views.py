@@ -3,24 +3,18 @@ one column per item; mapped, checked in a dry run, applied all or nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
 from ..db import get_session
 from ..errors import ServiceError
-from ..forms import ColumnMappingForm, UploadForm, show_service_error
+from ..forms import ColumnMappingForm, UploadForm
 from ..people.imports import remember_mapping, remembered_mapping
-from ..uploads import PendingUploads, read_table
+from ..uploads import accept_upload, pending_uploads
 from . import figures
 from .views import _cycle, bp, current_viewer
-
-
-def _pending() -> PendingUploads:
-    return PendingUploads(Path(current_app.instance_path) / "uploads")
 
 
 def _kind(cycle) -> str:
@@ -32,17 +26,9 @@ def _kind(cycle) -> str:
 def figures_import(id: int):
     cycle = _cycle(id)
     form = UploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            table = read_table(upload.read(), upload.filename or "", form.encoding.data)
-        except ServiceError as error:
-            show_service_error(form, error)
-        else:
-            upload_id = _pending().save(
-                table, current_org_id(), current_user.id, upload.filename or ""
-            )
-            return redirect(url_for("runtime.figures_import_map", id=id, upload_id=upload_id))
+    upload_id = accept_upload(form, current_org_id(), current_user.id)
+    if upload_id:
+        return redirect(url_for("runtime.figures_import_map", id=id, upload_id=upload_id))
     status = 422 if request.method == "POST" else 200
     return render_template("runtime/figures_upload.html", cycle=cycle, form=form), status
 
@@ -52,7 +38,7 @@ def figures_import(id: int):
 def figures_import_map(id: int, upload_id: str):
     db, org_id = get_session(), current_org_id()
     cycle = _cycle(id)
-    pending = _pending().load(upload_id, org_id, current_user.id)
+    pending = pending_uploads().load(upload_id, org_id, current_user.id)
     if pending is None:
         abort(404)
     table, filename = pending
@@ -88,7 +74,7 @@ def figures_import_map(id: int, upload_id: str):
                 if apply:
                     remember_mapping(db, org_id, _kind(cycle), mapping)
                     db.commit()
-                    _pending().discard(upload_id)
+                    pending_uploads().discard(upload_id)
                     flash(
                         _("Figures imported: %(count)d values changed.", count=changed), "success"
                     )

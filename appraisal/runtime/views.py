@@ -216,17 +216,14 @@ def cycle_figures(id: int):
     status = 200
     if request.method == "POST":
         typed = request.form.to_dict()
-        try:
-            changed = figures.set_figures(db, cycle, _grid_entries("fig"), current_user.id)
-        except ServiceError as error:
-            db.rollback()
-            flash(error.message, "danger")
-            errors = _entry_errors(error)
-            status = 422
-        else:
-            db.commit()
-            flash(_("Figures saved: %(count)d changed.", count=changed), "success")
+        entries = _grid_entries("fig")
+        saved, errors = _save_grid(
+            lambda: figures.set_figures(db, cycle, entries, current_user.id),
+            _("Figures saved: %(count)d changed."),
+        )
+        if saved:
             return redirect(url_for("runtime.cycle_figures", id=id))
+        status = 422
     return render_template(
         "runtime/figures.html",
         cycle=cycle,
@@ -237,8 +234,20 @@ def cycle_figures(id: int):
     ), status
 
 
-def _entry_errors(error: ServiceError) -> dict[tuple[str, str], str]:
-    return {(e.employee_number, e.key): label_text(e.message) for e in getattr(error, "errors", [])}
+def _save_grid(save, done: str) -> tuple[bool, dict[tuple[str, str], str]]:
+    """Run a grid's save: commit and say how many values changed, or roll back and return the
+    message of each refused cell by (employee number, item key)."""
+    db = get_session()
+    try:
+        changed = save()
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+        cells = getattr(error, "errors", [])
+        return False, {(e.employee_number, e.key): label_text(e.message) for e in cells}
+    db.commit()
+    flash(done % {"count": changed}, "success")
+    return True, {}
 
 
 @bp.route("/cycles/<int:id>/targets", methods=["GET", "POST"])
@@ -263,19 +272,16 @@ def cycle_targets(id: int):
         entries = _grid_entries("tgt")
         team_total = request.form.get("team_total", "").strip()
         key = request.form.get("split_key", "")
-        try:
+
+        def save() -> int:
             if team_total:
                 figures.check_team_total(team, key, team_total, entries)
-            changed = figures.set_targets(db, cycle, entries, viewer)
-        except ServiceError as error:
-            db.rollback()
-            flash(error.message, "danger")
-            errors = _entry_errors(error)
-            status = 422
-        else:
-            db.commit()
-            flash(_("Targets saved: %(count)d changed.", count=changed), "success")
+            return figures.set_targets(db, cycle, entries, viewer)
+
+        saved, errors = _save_grid(save, _("Targets saved: %(count)d changed."))
+        if saved:
             return redirect(url_for("runtime.cycle_targets", id=id))
+        status = 422
     return render_template(
         "runtime/targets_grid.html",
         cycle=cycle,
