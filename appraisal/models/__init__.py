@@ -5,6 +5,7 @@ from .api import ApiToken
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, utcnow
 from .cycles import (
+    Appeal,
     Appraisal,
     AppraisalState,
     Cycle,
@@ -21,6 +22,7 @@ from .templates import Direction, Indicator, IndicatorCategory, Template, Templa
 __all__ = [
     "LANGUAGES",
     "ApiToken",
+    "Appeal",
     "Appraisal",
     "AppraisalState",
     "AuditEvent",

@@ -105,8 +105,12 @@ class Cycle(OrganizationScoped, Base):
     anonymity_threshold: Mapped[int] = mapped_column(default=3)
     state: Mapped[str] = mapped_column(String(20), default=CycleState.PLANNING.value)
     excluded_employee_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    quotas: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    appeal_days: Mapped[int] = mapped_column(default=7, server_default="7")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     launched_at: Mapped[datetime | None]
+    calibration_locked_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     scheme: Mapped[Scheme] = relationship()
 
@@ -141,6 +145,13 @@ class Appraisal(OrganizationScoped, Base):
     goals_confirmed_at: Mapped[datetime | None]
     total: Mapped[Decimal | None]
     grade: Mapped[str | None] = mapped_column(String(20))
+    override_grade: Mapped[str | None] = mapped_column(String(20))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    published_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
     complete: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -167,6 +178,11 @@ class Appraisal(OrganizationScoped, Base):
     @property
     def definition(self) -> dict[str, Any]:
         return self.template_version.definition
+
+    @property
+    def final_grade(self) -> str | None:
+        """The calibrated grade where HR overrode it, else the computed one."""
+        return self.override_grade or self.grade
 
 
 class Review(OrganizationScoped, Base):
@@ -214,3 +230,24 @@ class Review(OrganizationScoped, Base):
     @property
     def submitted(self) -> bool:
         return self.status == ReviewStatus.SUBMITTED
+
+
+class Appeal(OrganizationScoped, Base):
+    """An employee's appeal against a published result, and HR's answer."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appraisal_id: Mapped[int] = mapped_column(
+        ForeignKey("appraisals.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    reply: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    appraisal: Mapped[Appraisal] = relationship()
+
+    __table_args__ = (CheckConstraint("status IN ('open', 'upheld', 'reopened')", name="status"),)

@@ -5,7 +5,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import appraisal_views, import_views  # noqa: F401 - register routes on the blueprint
+    from . import (  # noqa: F401 - they register their routes on the blueprint
+        appraisal_views,
+        calibration_views,
+        import_views,
+    )
     from .views import bp
 
     app.register_blueprint(bp)

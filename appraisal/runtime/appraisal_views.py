@@ -18,7 +18,7 @@ from ..i18n import state_label
 from ..models import Appraisal
 from ..people.services import member_choices
 from ..rules import score
-from . import reviews, workflow
+from . import results, reviews, workflow
 from .forms import InviteForm, ReopenForm, attach_errors, review_form
 from .render import labels, role_fields, role_items, target_fields
 from .views import bp, current_viewer
@@ -73,6 +73,7 @@ def appraisal(id: int):
         invitations=reviews.invitations(item) if sees_reviewers else [],
         invite_form=invite_form,
         reopen_form=reopen_form,
+        can_read_result=results.may_read(item, viewer),
         events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
         if sees_reviewers
         else [],
@@ -267,3 +268,90 @@ def review_score(id: int, rater: str):
         "html": render_template("runtime/_score_panel.html", appraisal=item, panel=panel),
         "hidden": [f"{rater}.{key}" for key in panel["hidden"]],
     }
+
+
+# -- results, acknowledgement and appeals --------------------------------------------------------
+
+
+def _readable(id_: int) -> Appraisal:
+    item = _appraisal(id_)
+    if not results.may_read(item, current_viewer()):
+        abort(404)
+    return item
+
+
+@bp.route("/appraisals/<int:id>/result")
+@require(is_member)
+def result(id: int):
+    item = _readable(id)
+    viewer = current_viewer()
+    page = results.result_page(get_session(), item, viewer)
+    rels = reviews.relations(item, viewer)
+    return render_template(
+        "runtime/result.html",
+        page=page,
+        appraisal=item,
+        rels=rels,
+        panel={
+            "result": page.result,
+            "own_only": False,
+            "own_keys": set(),
+            "labels": labels(item.definition),
+            "hidden": [],
+        },
+        open_appeal=results.open_appeal(item, page.appeals),
+        deadline=results.appeal_deadline(item),
+        reopen_steps=[(s, state_label(s)) for s in workflow.reopen_choices(item.state, rels)],
+    )
+
+
+def _result_change(id_: int, change, done: str):
+    item = _readable(id_)
+    db = get_session()
+    appeals = results.result_page(db, item, current_viewer()).appeals
+    try:
+        change(db, item, appeals)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(done, "success")
+    return redirect(url_for("runtime.result", id=id_))
+
+
+@bp.route("/appraisals/<int:id>/acknowledge", methods=["POST"])
+@require(is_member)
+def result_acknowledge(id: int):
+    return _result_change(
+        id,
+        lambda db, item, appeals: results.acknowledge(db, item, current_viewer(), appeals),
+        _("Thank you: you have acknowledged your result."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/appeal", methods=["POST"])
+@require(is_member)
+def result_appeal(id: int):
+    reason = request.form.get("reason", "")
+    return _result_change(
+        id,
+        lambda db, item, appeals: results.appeal(db, item, current_viewer(), reason, appeals),
+        _("Your appeal is with HR."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/appeals/<int:appeal_id>", methods=["POST"])
+@require(is_member)
+def result_resolve(id: int, appeal_id: int):
+    decision = request.form.get("decision", "")
+    reply = request.form.get("reply", "")
+    to = request.form.get("to") or None
+
+    def resolve(db, item, appeals):
+        row = next((a for a in appeals if a.id == appeal_id), None)
+        if row is None:
+            abort(404)
+        results.resolve_appeal(db, item, row, current_viewer(), decision, reply, to)
+
+    return _result_change(id, resolve, _("Appeal answered."))

@@ -47,6 +47,11 @@ class EntriesRefused(ServiceError):
         self.errors = errors
 
 
+def require_open(cycle: Cycle) -> None:
+    if cycle.state == "closed":
+        raise ServiceError(_l("The cycle is closed; nothing can change."))
+
+
 def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
     return list(
         session.scalars(
@@ -87,6 +92,7 @@ def _unknown(entry: Entry, en: str, zh: str) -> EntryError:
 
 def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: int | None) -> int:
     """Save figures; returns how many values changed. Blank text clears a figure."""
+    require_open(cycle)
     appraisals = _by_number(cycle_appraisals(session, cycle))
     errors: list[EntryError] = []
     grouped: dict[str, dict[str, str]] = {}
@@ -153,6 +159,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
 
 def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Viewer) -> int:
     """Save targets for several employees; only those whose goals the viewer may set."""
+    require_open(cycle)
     appraisals = _by_number(cycle_appraisals(session, cycle))
     errors: list[EntryError] = []
     grouped: dict[str, dict[str, str]] = {}

@@ -335,7 +335,12 @@ def missing_targets(appraisal: Appraisal) -> list[Field]:
 # -- reviews ---------------------------------------------------------------------------------
 
 
+CLOSED = _l("The cycle is closed; nothing can change.")
+
+
 def _require_edit(appraisal: Appraisal, part: str, rels: frozenset[str]) -> None:
+    if appraisal.cycle.state == "closed":
+        raise ServiceError(CLOSED)
     if appraisal.employee.status != "active":
         raise ServiceError(_l("This employee has left; the appraisal is closed to changes."))
     if not workflow.can_edit(part, appraisal.state, rels):
@@ -481,6 +486,8 @@ def take_action(
 ) -> str:
     """A workflow move that is not a review submission, such as confirming goals."""
     rels = relations(appraisal, viewer)
+    if appraisal.cycle.state == "closed":
+        raise ServiceError(CLOSED)
     if action in workflow.SUBMITS.values():
         raise ServiceError(REFUSALS["unknown_action"])
     try:
@@ -498,6 +505,8 @@ def reopen(session: Session, appraisal: Appraisal, viewer: Viewer, to: str, reas
     """HR sends an appraisal back to an earlier step; the reviews of that step and after
     become drafts again (peer reviews stay as given)."""
     rels = relations(appraisal, viewer)
+    if appraisal.cycle.state == "closed":
+        raise ServiceError(CLOSED)
     try:
         workflow.reopen(appraisal.state, to, rels, reason)
     except workflow.WorkflowRefused as refused:

@@ -12,7 +12,11 @@ from ..models import Appraisal, Cycle, CycleState, Review
 from .render import role_fields
 from .reviews import GROUPS, Viewer, group_progress, missing_targets, relations
 
-OPEN_CYCLES = (CycleState.RUNNING.value, CycleState.CALIBRATION.value)
+OPEN_CYCLES = (
+    CycleState.RUNNING.value,
+    CycleState.CALIBRATION.value,
+    CycleState.PUBLISHED.value,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
                 tasks.append(Task("confirm_goals", appraisal, cycle.goals_due))
             if state == "self_review":
                 tasks.append(Task("self_review", appraisal, cycle.self_review_due))
+            if state == "published":
+                tasks.append(Task("read_result", appraisal, None))
         if "manager" in rels:
             if state == "goal_setting" and missing_targets(appraisal):
                 tasks.append(Task("set_targets", appraisal, cycle.goals_due))

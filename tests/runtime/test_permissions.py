@@ -232,6 +232,17 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.cycle_results",  # test_exports: HR only
         "runtime.figures_import",  # test_figures_import: HR and implementers; below
         "runtime.figures_import_map",
+        "runtime.calibration_page",  # test_calibration: HR only
+        "runtime.calibration_start",
+        "runtime.calibration_quotas",
+        "runtime.calibration_lock",
+        "runtime.calibration_publish",
+        "runtime.calibration_override",
+        "runtime.cycle_close",
+        "runtime.result",  # test_calibration: after publication, own or team only
+        "runtime.result_acknowledge",
+        "runtime.result_appeal",
+        "runtime.result_resolve",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

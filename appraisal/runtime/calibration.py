@@ -1,0 +1,233 @@
+"""Calibration, publication and closing of a cycle (design §5, §8).
+
+HR reads the grade distribution per department and overall against the cycle's
+forced-distribution quotas, overrides grades with a reason (kept apart from the computed grade,
+so recalculation never loses it), locks the calibration, publishes per cycle or department,
+and closes the cycle once nothing is unfinished.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..errors import ServiceError
+from ..models import Appraisal, Cycle, CycleState, utcnow
+from . import workflow
+from .figures import cycle_appraisals, require_open
+
+QUOTA_LINE = re.compile(r"^\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+UNFINISHED = ("goal_setting", "self_review", "manager_review", "calibration")
+
+
+@dataclass(frozen=True)
+class Quota:
+    grades: tuple[str, ...]
+    limit: str  # "max" | "min"
+    percent: float
+
+    @property
+    def label(self) -> str:
+        return f"{'+'.join(self.grades)} {'≤' if self.limit == 'max' else '≥'} {self.percent:g}%"
+
+
+def grade_names(cycle: Cycle) -> list[str]:
+    return [g["grade"] for g in cycle.scheme.template_version.definition.get("grades", [])]
+
+
+def parse_quotas(text: str, grades: list[str]) -> list[Quota]:
+    """`S <= 10`, `A <= 20`, `C+D >= 5`: one quota a line; refused with the line's number."""
+    quotas = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = QUOTA_LINE.match(line)
+        if match is None:
+            raise ServiceError(
+                _l("Line %(n)d: write a quota like S <= 10 or C+D >= 5.", n=number), "quotas"
+            )
+        names = tuple(g.strip() for g in match[1].split("+") if g.strip())
+        unknown = [g for g in names if g not in grades]
+        if unknown:
+            raise ServiceError(
+                _l("Line %(n)d: there is no grade %(grade)s.", n=number, grade=unknown[0]), "quotas"
+            )
+        percent = float(match[3])
+        if percent > 100:
+            raise ServiceError(_l("Line %(n)d: a quota cannot exceed 100 %%.", n=number), "quotas")
+        quotas.append(Quota(names, "max" if match[2] in ("<=", "≤") else "min", percent))
+    return quotas
+
+
+def quotas_of(cycle: Cycle) -> list[Quota]:
+    return [Quota(tuple(q["grades"]), q["limit"], q["percent"]) for q in cycle.quotas or []]
+
+
+def quotas_text(cycle: Cycle) -> str:
+    symbol = {"max": "<=", "min": ">="}
+    return "\n".join(
+        f"{'+'.join(q.grades)} {symbol[q.limit]} {q.percent:g}" for q in quotas_of(cycle)
+    )
+
+
+def save_quotas(session: Session, cycle: Cycle, text: str, user_id: int | None) -> None:
+    require_open(cycle)
+    if cycle.calibration_locked_at is not None:
+        raise ServiceError(_l("The calibration is locked."), "quotas")
+    quotas = parse_quotas(text, grade_names(cycle))
+    cycle.quotas = [
+        {"grades": list(q.grades), "limit": q.limit, "percent": q.percent} for q in quotas
+    ]
+    audit.record(
+        session,
+        cycle.organization_id,
+        user_id,
+        "cycle.quotas_set",
+        "cycle",
+        cycle.id,
+        quotas=[q.label for q in quotas],
+    )
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Final grades of one group (the whole cycle or a department) against the quotas."""
+
+    name: str
+    total: int
+    counts: dict[str, int]
+    shares: dict[str, float]
+    violations: list[str]
+
+
+def distribute(
+    name: str, grades: list[str | None], names: list[str], quotas: list[Quota]
+) -> Distribution:
+    """Counts and shares per grade (appraisals without a grade yet are left out), and every
+    quota the group breaks."""
+    graded = [g for g in grades if g]
+    counts = Counter(graded)
+    total = len(graded)
+    shares = {g: round(100 * counts[g] / total, 1) if total else 0.0 for g in names}
+    violations = []
+    for quota in quotas:
+        share = round(100 * sum(counts[g] for g in quota.grades) / total, 1) if total else 0.0
+        broken = share > quota.percent if quota.limit == "max" else share < quota.percent
+        if total and broken:
+            violations.append(f"{quota.label}: {share:g}%")
+    return Distribution(name, total, {g: counts[g] for g in names}, shares, violations)
+
+
+def distributions(session: Session, cycle: Cycle) -> list[Distribution]:
+    """The whole cycle first, then each department."""
+    appraisals = cycle_appraisals(session, cycle)
+    names, quotas = grade_names(cycle), quotas_of(cycle)
+    groups: dict[str, list[str | None]] = {}
+    for appraisal in appraisals:
+        department = appraisal.employee.department
+        groups.setdefault(department.name if department else "—", []).append(appraisal.final_grade)
+    overall = distribute("", [a.final_grade for a in appraisals], names, quotas)
+    return [overall] + [distribute(n, g, names, quotas) for n, g in sorted(groups.items())]
+
+
+def start_calibration(session: Session, cycle: Cycle, user_id: int | None) -> None:
+    if cycle.state != CycleState.RUNNING:
+        raise ServiceError(_l("Only a running cycle goes to calibration."))
+    cycle.state = CycleState.CALIBRATION.value
+    audit.record(session, cycle.organization_id, user_id, "cycle.calibration", "cycle", cycle.id)
+
+
+def override_grade(
+    session: Session, appraisal: Appraisal, grade: str, reason: str, user_id: int | None
+) -> None:
+    """Set (or with an empty grade, clear) a calibrated grade; a reason is always required."""
+    cycle = appraisal.cycle
+    require_open(cycle)
+    if cycle.calibration_locked_at is not None:
+        raise ServiceError(_l("The calibration is locked."))
+    if appraisal.state != "calibration":
+        raise ServiceError(_l("Only appraisals in calibration can be calibrated."))
+    if grade and grade not in grade_names(cycle):
+        raise ServiceError(_l("Choose one of the template's grades."), "grade")
+    if not reason.strip():
+        raise ServiceError(_l("Give the reason for the change."), "reason")
+    before = appraisal.final_grade
+    appraisal.override_grade = grade or None
+    appraisal.override_reason = reason.strip() if grade else None
+    appraisal.overridden_by_id = user_id if grade else None
+    audit.record(
+        session,
+        appraisal.organization_id,
+        user_id,
+        "appraisal.grade_overridden",
+        "appraisal",
+        appraisal.id,
+        computed=appraisal.grade,
+        before=before,
+        after=appraisal.final_grade,
+        reason=reason.strip(),
+    )
+
+
+def lock(session: Session, cycle: Cycle, user_id: int | None) -> None:
+    require_open(cycle)
+    if cycle.state != CycleState.CALIBRATION:
+        raise ServiceError(_l("Start the calibration first."))
+    if cycle.calibration_locked_at is None:
+        cycle.calibration_locked_at = utcnow()
+        audit.record(session, cycle.organization_id, user_id, "cycle.locked", "cycle", cycle.id)
+
+
+def publish(
+    session: Session, cycle: Cycle, user_id: int | None, department_id: int | None = None
+) -> int:
+    """Publish the calibrated appraisals (of one department, or all); returns how many."""
+    require_open(cycle)
+    if cycle.calibration_locked_at is None:
+        raise ServiceError(_l("Lock the calibration before publishing."))
+    appraisals = cycle_appraisals(session, cycle)
+    chosen = [
+        a
+        for a in appraisals
+        if a.state == "calibration"
+        and (department_id is None or a.employee.department_id == department_id)
+    ]
+    now = utcnow()
+    for appraisal in chosen:
+        appraisal.state = workflow.next_state(appraisal.state, "publish", {"hr"})
+        appraisal.published_at = now
+    if all(a.state not in UNFINISHED for a in appraisals):
+        cycle.state = CycleState.PUBLISHED.value
+    audit.record(
+        session,
+        cycle.organization_id,
+        user_id,
+        "cycle.published",
+        "cycle",
+        cycle.id,
+        appraisals=len(chosen),
+        department_id=department_id,
+    )
+    return len(chosen)
+
+
+def close(session: Session, cycle: Cycle, user_id: int | None) -> None:
+    require_open(cycle)
+    unfinished = [a for a in cycle_appraisals(session, cycle) if a.state in UNFINISHED]
+    if unfinished:
+        raise ServiceError(
+            _l(
+                "%(count)d appraisals are not published yet, for example %(name)s; the cycle "
+                "cannot close.",
+                count=len(unfinished),
+                name=unfinished[0].employee.name,
+            )
+        )
+    cycle.state = CycleState.CLOSED.value
+    cycle.closed_at = utcnow()
+    audit.record(session, cycle.organization_id, user_id, "cycle.closed", "cycle", cycle.id)

@@ -1,0 +1,139 @@
+"""HR's calibration page: distribution against quotas, overrides with reasons, lock,
+publication per cycle or department, and closing the cycle."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import can_run_cycles, current_org_id, require
+from ..db import get_in_org, get_session
+from ..errors import ServiceError
+from ..models import Appraisal
+from . import calibration
+from .figures import cycle_appraisals
+from .views import _cycle, bp
+
+SORTS = {
+    "total": lambda a: (a.total is None, -(a.total or 0)),
+    "name": lambda a: a.employee.name,
+    "grade": lambda a: (a.final_grade is None, a.final_grade or ""),
+}
+
+
+@bp.route("/cycles/<int:id>/calibration")
+@require(can_run_cycles)
+def calibration_page(id: int):
+    db = get_session()
+    cycle = _cycle(id)
+    sort = request.args.get("sort", "total")
+    appraisals = sorted(cycle_appraisals(db, cycle), key=SORTS.get(sort, SORTS["total"]))
+    departments = sorted(
+        {
+            (a.employee.department_id, a.employee.department.name)
+            for a in appraisals
+            if a.employee.department
+        },
+        key=lambda d: d[1],
+    )
+    return render_template(
+        "runtime/calibration.html",
+        cycle=cycle,
+        appraisals=appraisals,
+        groups=calibration.distributions(db, cycle),
+        grades=calibration.grade_names(cycle),
+        quotas=request.args.get("quotas", calibration.quotas_text(cycle)),
+        departments=departments,
+        sort=sort,
+    )
+
+
+def _cycle_change(id: int, change, done: str, **kw):
+    db = get_session()
+    cycle = _cycle(id)
+    try:
+        result = change(db, cycle)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("runtime.calibration_page", id=id, **kw))
+    db.commit()
+    flash(done % {"count": result}, "success")
+    return redirect(url_for("runtime.calibration_page", id=id))
+
+
+@bp.route("/cycles/<int:id>/calibration/start", methods=["POST"])
+@require(can_run_cycles)
+def calibration_start(id: int):
+    return _cycle_change(
+        id,
+        lambda db, c: calibration.start_calibration(db, c, current_user.id),
+        _("Calibration started."),
+    )
+
+
+@bp.route("/cycles/<int:id>/calibration/quotas", methods=["POST"])
+@require(can_run_cycles)
+def calibration_quotas(id: int):
+    text = request.form.get("quotas", "")
+    return _cycle_change(
+        id,
+        lambda db, c: calibration.save_quotas(db, c, text, current_user.id),
+        _("Quotas saved."),
+        quotas=text,
+    )
+
+
+@bp.route("/cycles/<int:id>/calibration/lock", methods=["POST"])
+@require(can_run_cycles)
+def calibration_lock(id: int):
+    return _cycle_change(
+        id, lambda db, c: calibration.lock(db, c, current_user.id), _("Calibration locked.")
+    )
+
+
+@bp.route("/cycles/<int:id>/calibration/publish", methods=["POST"])
+@require(can_run_cycles)
+def calibration_publish(id: int):
+    department = request.form.get("department_id", type=int) or None
+    return _cycle_change(
+        id,
+        lambda db, c: calibration.publish(db, c, current_user.id, department),
+        _("%(count)d results published."),
+    )
+
+
+@bp.route("/cycles/<int:id>/close", methods=["POST"])
+@require(can_run_cycles)
+def cycle_close(id: int):
+    return _cycle_change(
+        id, lambda db, c: calibration.close(db, c, current_user.id), _("Cycle closed.")
+    )
+
+
+@bp.route("/cycles/<int:id>/calibration/<int:appraisal_id>", methods=["POST"])
+@require(can_run_cycles)
+def calibration_override(id: int, appraisal_id: int):
+    db = get_session()
+    cycle = _cycle(id)
+    appraisal = get_in_org(db, Appraisal, current_org_id(), appraisal_id)
+    if appraisal is None or appraisal.cycle_id != cycle.id:
+        abort(404)
+    try:
+        calibration.override_grade(
+            db,
+            appraisal,
+            request.form.get("grade", ""),
+            request.form.get("reason", ""),
+            current_user.id,
+        )
+    except ServiceError as error:
+        db.rollback()
+        flash(f"{appraisal.employee.name}: {error.message}", "danger")
+    else:
+        db.commit()
+        flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
+    return redirect(
+        url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
+    )

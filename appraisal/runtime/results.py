@@ -1,0 +1,204 @@
+"""The result of an appraisal as its people read it, and what the employee does with it:
+acknowledge, or appeal with a reason; HR answers an appeal by upholding the result or by
+reopening a step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..errors import ServiceError
+from ..models import Appeal, Appraisal, Cycle, utcnow
+from ..rules import Result, score
+from . import workflow
+from .reviews import CLOSED, Viewer, relations, reopen, visible_inputs
+
+PUBLISHED = ("published", "acknowledged")
+
+
+@dataclass
+class ResultPage:
+    appraisal: Appraisal
+    result: Result
+    grade: str | None
+    comments: list[tuple[Any, str]]  # (item name, text) from the manager's review
+    trend: list[tuple[str, float | None, str | None]] = field(default_factory=list)
+    appeals: list[Appeal] = field(default_factory=list)
+
+
+def may_read(appraisal: Appraisal, viewer: Viewer) -> bool:
+    """HR and the manager any time; the employee once the result is published."""
+    rels = relations(appraisal, viewer)
+    return bool(rels & {"hr", "manager"}) or ("employee" in rels and appraisal.state in PUBLISHED)
+
+
+def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> ResultPage:
+    rels = relations(appraisal, viewer)
+    result = score(appraisal.definition, visible_inputs(appraisal, rels))
+    manager = next((r for r in appraisal.reviews if r.slot == "manager" and r.submitted), None)
+    comments = []
+    for section in appraisal.definition.get("sections", []):
+        for item in section.get("items", []):
+            text = (manager.values if manager else {}).get(item["key"])
+            if item.get("type") == "text" and "manager" in item.get("raters", []) and text:
+                comments.append((item.get("name"), text))
+    earlier = session.scalars(
+        select(Appraisal)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(
+            Appraisal.employee_id == appraisal.employee_id,
+            Appraisal.id != appraisal.id,
+            Appraisal.state.in_(PUBLISHED),
+            Cycle.ends_on <= appraisal.cycle.ends_on,
+        )
+        .options(selectinload(Appraisal.cycle))
+        .order_by(Cycle.ends_on)
+    ).all()
+    trend = [
+        (a.cycle.name, float(a.total) if a.total is not None else None, a.final_grade)
+        for a in earlier
+    ]
+    trend.append(
+        (
+            appraisal.cycle.name,
+            float(appraisal.total) if appraisal.total is not None else None,
+            appraisal.final_grade,
+        )
+    )
+    appeals = list(
+        session.scalars(
+            select(Appeal).where(Appeal.appraisal_id == appraisal.id).order_by(Appeal.id)
+        )
+    )
+    return ResultPage(appraisal, result, appraisal.final_grade, comments, trend, appeals)
+
+
+def open_appeal(appraisal: Appraisal, appeals: list[Appeal]) -> Appeal | None:
+    return next((a for a in appeals if a.status == "open"), None)
+
+
+def appeal_deadline(appraisal: Appraisal) -> datetime | None:
+    if appraisal.published_at is None:
+        return None
+    published = appraisal.published_at
+    return published + timedelta(days=appraisal.cycle.appeal_days)
+
+
+def acknowledge(
+    session: Session, appraisal: Appraisal, viewer: Viewer, appeals: list[Appeal]
+) -> None:
+    rels = relations(appraisal, viewer)
+    if appraisal.cycle.state == "closed":
+        raise ServiceError(CLOSED)
+    if open_appeal(appraisal, appeals):
+        raise ServiceError(_l("Your appeal is still open; HR will answer it first."))
+    try:
+        appraisal.state = workflow.next_state(appraisal.state, "acknowledge", rels)
+    except workflow.WorkflowRefused as refused:
+        if refused.code == "wrong_state" and appraisal.state == "acknowledged":
+            raise ServiceError(_l("You have already acknowledged this result.")) from None
+        raise ServiceError(_l("This result cannot be acknowledged now.")) from None
+    appraisal.acknowledged_at = utcnow()
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "appraisal.acknowledge",
+        "appraisal",
+        appraisal.id,
+    )
+
+
+def appeal(
+    session: Session,
+    appraisal: Appraisal,
+    viewer: Viewer,
+    reason: str,
+    appeals: list[Appeal],
+    now: datetime | None = None,
+) -> Appeal:
+    rels = relations(appraisal, viewer)
+    if "employee" not in rels:
+        raise ServiceError(_l("Only the employee can appeal."))
+    if appraisal.cycle.state == "closed":
+        raise ServiceError(CLOSED)
+    if appraisal.state != "published":
+        raise ServiceError(_l("Only a published, not yet acknowledged result can be appealed."))
+    if open_appeal(appraisal, appeals):
+        raise ServiceError(_l("An appeal is already open."))
+    deadline = appeal_deadline(appraisal)
+    now = now or utcnow()
+    if deadline is not None and _aware(now) > _aware(deadline):
+        raise ServiceError(
+            _l("The appeal window closed on %(date)s.", date=_aware(deadline).strftime("%Y-%m-%d")),
+            "reason",
+        )
+    if not reason.strip():
+        raise ServiceError(_l("Say why you appeal."), "reason")
+    row = Appeal(
+        organization_id=appraisal.organization_id,
+        appraisal_id=appraisal.id,
+        reason=reason.strip()[:4000],
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "appraisal.appealed",
+        "appraisal",
+        appraisal.id,
+        appeal=row.id,
+    )
+    return row
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def resolve_appeal(
+    session: Session,
+    appraisal: Appraisal,
+    appeal_row: Appeal,
+    viewer: Viewer,
+    decision: str,
+    reply: str,
+    reopen_to: str | None = None,
+) -> None:
+    """Uphold the result, or reopen a step; either way with a reply the employee reads."""
+    if "hr" not in relations(appraisal, viewer):
+        raise ServiceError(_l("Only HR resolves appeals."))
+    if appeal_row.status != "open":
+        raise ServiceError(_l("This appeal is already resolved."))
+    if not reply.strip():
+        raise ServiceError(_l("Write a reply to the employee."), "reply")
+    if decision == "reopen":
+        reopen(session, appraisal, viewer, reopen_to or "", reply)
+        appraisal.published_at = None
+        appeal_row.status = "reopened"
+    elif decision == "uphold":
+        appeal_row.status = "upheld"
+    else:
+        raise ServiceError(_l("Choose uphold or reopen."), "decision")
+    appeal_row.reply = reply.strip()
+    appeal_row.resolved_at = utcnow()
+    appeal_row.resolved_by_id = viewer.user_id
+    audit.record(
+        session,
+        appraisal.organization_id,
+        viewer.user_id,
+        "appeal.resolved",
+        "appraisal",
+        appraisal.id,
+        appeal=appeal_row.id,
+        decision=appeal_row.status,
+        reply=appeal_row.reply,
+    )
