@@ -14,6 +14,7 @@ from .cycles import (
     ReviewStatus,
     Scheme,
 )
+from .development import Course, DevelopmentPlan, Interview
 from .imports import ImportMapping
 from .organization import Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
@@ -27,15 +28,18 @@ __all__ = [
     "AppraisalState",
     "AuditEvent",
     "Base",
+    "Course",
     "Cycle",
     "CycleState",
     "Department",
+    "DevelopmentPlan",
     "Direction",
     "Employee",
     "EmployeeStatus",
     "ImportMapping",
     "Indicator",
     "IndicatorCategory",
+    "Interview",
     "LoginFailure",
     "Membership",
     "MembershipRole",

@@ -4,6 +4,7 @@ invitations, workflow moves and reopening. Everything 404s for people it does no
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,10 +16,10 @@ from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices
 from ..i18n import state_label
-from ..models import Appraisal
+from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
 from ..rules import score
-from . import results, reviews, workflow
+from . import act, results, reviews, workflow
 from .forms import InviteForm, ReopenForm, attach_errors, review_form
 from .render import labels, role_fields, role_items, target_fields
 from .views import bp, current_viewer
@@ -302,6 +303,11 @@ def result(id: int):
         open_appeal=results.open_appeal(item, page.appeals),
         deadline=results.appeal_deadline(item),
         reopen_steps=[(s, state_label(s)) for s in workflow.reopen_choices(item.state, rels)],
+        interviews=act.interviews_of(get_session(), item),
+        plans=act.plans_of(get_session(), item),
+        suggestions=act.suggestions(get_session(), item, page.result),
+        writes=bool(rels & act.WRITERS),
+        pip_allowed=item.final_grade in act.low_grades(item),
     )
 
 
@@ -355,3 +361,126 @@ def result_resolve(id: int, appeal_id: int):
         results.resolve_appeal(db, item, row, current_viewer(), decision, reply, to)
 
     return _result_change(id, resolve, _("Appeal answered."))
+
+
+# -- the act phase: interviews, plans -------------------------------------------------------------
+
+
+def _act(id_: int, change, done: str):
+    """A change on the result page's act section; refusals are shown there."""
+    item = _readable(id_)
+    db = get_session()
+    try:
+        change(db, item)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+    else:
+        db.commit()
+        flash(done, "success")
+    return redirect(url_for("runtime.result", id=id_, _anchor="act"))
+
+
+def _when(text: str):
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _day(text: str):
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _interview(db, item: Appraisal, interview_id: int) -> Interview:
+    found = next((i for i in act.interviews_of(db, item) if i.id == interview_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _plan(db, item: Appraisal, plan_id: int) -> DevelopmentPlan:
+    found = next((p for p in act.plans_of(db, item) if p.id == plan_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/appraisals/<int:id>/interviews", methods=["POST"])
+@require(is_member)
+def interview_schedule(id: int):
+    when, where = _when(request.form.get("scheduled_at", "")), request.form.get("location", "")
+    return _act(
+        id,
+        lambda db, item: act.schedule_interview(db, item, current_viewer(), when, where),
+        _("Interview scheduled."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/record", methods=["POST"])
+@require(is_member)
+def interview_record(id: int, interview_id: int):
+    notes, actions = request.form.get("notes", ""), request.form.get("actions", "")
+    return _act(
+        id,
+        lambda db, item: act.record_interview(
+            db, item, _interview(db, item, interview_id), current_viewer(), notes, actions
+        ),
+        _("Interview record saved."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/confirm", methods=["POST"])
+@require(is_member)
+def interview_confirm(id: int, interview_id: int):
+    return _act(
+        id,
+        lambda db, item: act.confirm_interview(
+            db, item, _interview(db, item, interview_id), current_viewer()
+        ),
+        _("Interview record confirmed."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/plans", methods=["POST"])
+@require(is_member)
+def plan_create(id: int):
+    form = request.form
+    kind, goals, resources = form.get("kind", ""), form.get("goals", ""), form.get("resources", "")
+    deadline = _day(form.get("deadline", ""))
+    return _act(
+        id,
+        lambda db, item: act.create_plan(
+            db, item, current_viewer(), kind, goals, deadline, resources
+        ),
+        _("Plan saved."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/plans/<int:plan_id>/checkin", methods=["POST"])
+@require(is_member)
+def plan_checkin(id: int, plan_id: int):
+    note = request.form.get("note", "")
+    return _act(
+        id,
+        lambda db, item: act.add_checkin(
+            db, item, _plan(db, item, plan_id), current_viewer(), note
+        ),
+        _("Check-in saved."),
+    )
+
+
+@bp.route("/appraisals/<int:id>/plans/<int:plan_id>/close", methods=["POST"])
+@require(is_member)
+def plan_close(id: int, plan_id: int):
+    outcome = request.form.get("outcome", "")
+    return _act(
+        id,
+        lambda db, item: act.close_plan(
+            db, item, _plan(db, item, plan_id), current_viewer(), outcome
+        ),
+        _("Plan closed."),
+    )

@@ -11,7 +11,7 @@ from ..access import can_run_cycles, current_org_id, require
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..models import Appraisal
-from . import calibration
+from . import act, calibration
 from .figures import cycle_appraisals
 from .views import _cycle, bp
 
@@ -137,3 +137,32 @@ def calibration_override(id: int, appraisal_id: int):
     return redirect(
         url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
     )
+
+
+@bp.route("/training", methods=["GET", "POST"])
+@require(can_run_cycles)
+def training():
+    """The organization's training catalogue, from which results suggest courses."""
+    db, org_id = get_session(), current_org_id()
+    status = 200
+    if request.method == "POST":
+        try:
+            act.save_course(
+                db,
+                org_id,
+                request.form.get("name", ""),
+                request.form.get("where", ""),
+                request.form.get("indicators", ""),
+                request.form.get("below", type=int),
+            )
+        except ServiceError as error:
+            db.rollback()
+            flash(error.message, "danger")
+            status = 422
+        else:
+            db.commit()
+            flash(_("Course saved."), "success")
+            return redirect(url_for("runtime.training"))
+    return render_template(
+        "runtime/training.html", courses=act.courses(db, org_id), typed=request.form
+    ), status

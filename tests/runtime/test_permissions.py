@@ -243,6 +243,13 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.result_acknowledge",
         "runtime.result_appeal",
         "runtime.result_resolve",
+        "runtime.interview_schedule",  # test_act: manager or HR write, employee confirms
+        "runtime.interview_record",
+        "runtime.interview_confirm",
+        "runtime.plan_create",
+        "runtime.plan_checkin",
+        "runtime.plan_close",
+        "runtime.training",  # test_act: HR only
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
