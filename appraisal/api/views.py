@@ -20,9 +20,8 @@ from ..errors import ServiceError
 from ..extensions import csrf
 from ..models import Appraisal, Cycle, Employee, Template
 from ..people.imports import RowsRefused, upsert_employees
-from ..rules import score
 from ..runtime import figures
-from ..runtime.reviews import official_inputs, viewer_for
+from ..runtime.reviews import final_result, viewer_for
 from . import schemas
 from .spec import build_spec, operation
 from .tokens import authenticate
@@ -191,7 +190,7 @@ def appraisal_result(appraisal_id: int):
     appraisal = get_in_org(get_session(), Appraisal, _org_id(), appraisal_id)
     if appraisal is None:
         raise ApiError(404, "not_found", "No such appraisal in this organization.")
-    result = score(appraisal.definition, official_inputs(appraisal)).to_dict()
+    result = final_result(appraisal).to_dict()
     result |= {"appraisal_id": appraisal.id, "employee_number": appraisal.employee.number}
     return jsonify(schemas.ResultOut().dump(result))
 

@@ -354,8 +354,16 @@ def _clamped(raw: float, score: float) -> str:
     return "" if raw == score else f", limited to {score:g}"
 
 
-def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str, Any]) -> Result:
-    """Score one appraisal's inputs against a template definition (design §5, §9)."""
+def score(
+    definition: Mapping[str, Any] | CompiledTemplate,
+    inputs: Mapping[str, Any],
+    calibrated_grade: str | None = None,
+) -> Result:
+    """Score one appraisal's inputs against a template definition (design §5, §9).
+
+    `calibrated_grade` is a grade HR set at calibration: it replaces the computed grade (and
+    so feeds the outputs, such as the pay coefficient); the explanation keeps both.
+    """
     template = compiled(definition)
     run = _Run(template, inputs)
     given_by_item = run.collect_values()
@@ -416,7 +424,8 @@ def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str,
     if base_total is not None and points_total is not None:
         raw_total = base_total + points_total
         total = round2(min(max(raw_total, 0.0), template.max_total))
-    grade = veto.grade if veto else _grade(template, total)
+    computed_grade = veto.grade if veto else _grade(template, total)
+    grade = calibrated_grade or computed_grade
 
     names |= {"base_total": base_total, "total": total, "grade": grade}
     outputs: dict[str, Any] = {}
@@ -455,6 +464,8 @@ def score(definition: Mapping[str, Any] | CompiledTemplate, inputs: Mapping[str,
             "total": total,
             "veto": veto.key if veto else None,
             "grade": grade,
+            "computed": computed_grade,
+            "calibrated": calibrated_grade,
             "bands": [{"grade": g, "min": m} for g, m in template.grades],
         },
         "outputs": explain_outputs,

@@ -7,9 +7,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..models import Cycle
-from ..rules import score
 from .figures import cycle_appraisals
-from .reviews import official_inputs
+from .reviews import final_result
 
 BASE_COLUMNS = [
     "employee_number",
@@ -20,19 +19,21 @@ BASE_COLUMNS = [
     "complete",
     "base_total",
     "total",
+    "computed_grade",
     "grade",
     "veto",
 ]
 
 
 def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows: the employee, the state, the engine's totals and grade, and each of the
-    template's outputs (pay coefficient, commission, …) as its own column."""
+    """Header and rows: the employee, the state, the engine's totals, the computed and the
+    final (calibrated) grade, and each of the template's outputs (pay coefficient,
+    commission, …) as its own column, computed with the final grade."""
     definition = cycle.scheme.template_version.definition
     outputs = [o["key"] for o in definition.get("outputs", [])]
     rows = []
     for appraisal in cycle_appraisals(session, cycle):
-        result = score(appraisal.definition, official_inputs(appraisal))
+        result = final_result(appraisal)
         employee = appraisal.employee
         rows.append(
             [
@@ -44,6 +45,7 @@ def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[
                 "yes" if result.complete else "no",
                 result.base_total,
                 result.total,
+                result.explanations["grade"]["computed"],
                 result.grade,
                 result.veto,
                 *(result.outputs.get(key) for key in outputs),

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..errors import ServiceError
 from ..models import Appeal, Appraisal, Cycle, utcnow
-from ..rules import Result, score
+from ..rules import Result
 from . import workflow
-from .reviews import CLOSED, Viewer, relations, reopen, visible_inputs
+from .reviews import CLOSED, Viewer, final_result, relations, reopen, visible_inputs
 
 PUBLISHED = ("published", "acknowledged")
 
@@ -40,7 +40,7 @@ def may_read(appraisal: Appraisal, viewer: Viewer) -> bool:
 
 def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> ResultPage:
     rels = relations(appraisal, viewer)
-    result = score(appraisal.definition, visible_inputs(appraisal, rels))
+    result = final_result(appraisal, visible_inputs(appraisal, rels))
     manager = next((r for r in appraisal.reviews if r.slot == "manager" and r.submitted), None)
     comments = []
     for section in appraisal.definition.get("sections", []):

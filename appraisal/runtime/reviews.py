@@ -172,6 +172,16 @@ def visible_inputs(
     return inputs
 
 
+def final_result(appraisal: Appraisal, inputs: dict[str, Any] | None = None) -> Result:
+    """What counts, with HR's calibrated grade (if any) in place of the computed one, so the
+    outputs (pay coefficient, bonus) follow the calibrated grade."""
+    return score(
+        appraisal.definition,
+        official_inputs(appraisal) if inputs is None else inputs,
+        appraisal.override_grade,
+    )
+
+
 def refresh_result(appraisal: Appraisal) -> Result:
     """Score the official inputs and keep total, grade and completeness on the appraisal."""
     result = score(appraisal.definition, official_inputs(appraisal))

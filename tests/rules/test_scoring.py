@@ -364,3 +364,43 @@ def test_bad_input_values_are_reported_and_left_blank():
     assert result.items["customer_care"] is None and result.items["collection"] is None
     wheres = {e["where"] for e in result.errors}
     assert {"self.customer_care", "data.collection"} <= wheres
+
+
+def test_a_calibrated_grade_replaces_the_computed_one_and_drives_the_outputs():
+    definition = {
+        "format": "appraisal-template/1",
+        "key": "t",
+        "name": "T",
+        "sections": [
+            {
+                "key": "s",
+                "name": "S",
+                "weight": 100,
+                "items": [
+                    {
+                        "key": "x",
+                        "name": "X",
+                        "type": "number",
+                        "raters": ["data"],
+                        "weight": 100,
+                        "target": 100,
+                        "scoring": {"method": "ratio", "cap": 120},
+                    },
+                ],
+            },
+        ],
+        "grades": [{"grade": "S", "min": 95}, {"grade": "A", "min": 85}, {"grade": "D", "min": 0}],
+        "outputs": [
+            {"key": "coefficient", "formula": "LOOKUP(grade, ['S', 'A', 'D'], [1.5, 1.2, 0])"}
+        ],
+    }
+    computed = score(definition, {"data": {"x": 100}})
+    calibrated = score(definition, {"data": {"x": 100}}, calibrated_grade="A")
+    assert (computed.grade, computed.outputs["coefficient"]) == ("S", 1.5)
+    assert (calibrated.total, calibrated.grade, calibrated.outputs["coefficient"]) == (
+        100,
+        "A",
+        1.2,
+    )
+    assert calibrated.explanations["grade"]["computed"] == "S"
+    assert calibrated.explanations["grade"]["calibrated"] == "A"

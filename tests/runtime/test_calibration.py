@@ -3,6 +3,8 @@ refusals."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -169,3 +171,14 @@ def test_calibration_pages_are_hr_only(client, auth, db, company, calibrating):
         follow_redirects=True,
     )
     assert "Give the reason for the change." in " ".join(alerts(response.text))
+
+
+def test_the_payroll_file_follows_the_calibrated_grade(client, auth, db, company, calibrating):
+    ann = appraisal_of(db, company, "ann")
+    calibration.override_grade(db, ann, "D", "Veto-level breach found in an audit", None)
+    db.commit()
+    auth.login("hr@acme.example")
+    text = client.get(f"/cycles/{calibrating.id}/results.csv").data.decode("utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["employee_number"] == "A001")
+    assert row["grade"] == "D" and float(row["coefficient"]) == 0  # LOOKUP(D) in the example
+    assert reviews.final_result(ann).grade == "D"
