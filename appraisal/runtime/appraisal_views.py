@@ -125,19 +125,25 @@ def appraisal_targets(id: int):
     ), status
 
 
-def _one_button(id_: int, change: Callable[..., Any], done: str) -> Any:
-    """Run a one-button change on an appraisal: commit and say so, or roll back and say why."""
-    item = _appraisal(id_)
+def _change(item: Appraisal, change: Callable[..., Any], done: str, back: str) -> Any:
+    """Run a change on an appraisal: commit and say so, or roll back and say why; then go
+    back to the page it came from."""
     db = get_session()
     try:
-        change(db, item, current_viewer())
+        change(db, item)
     except ServiceError as error:
         db.rollback()
         flash(error.message, "danger")
     else:
         db.commit()
         flash(done, "success")
-    return redirect(url_for("runtime.appraisal", id=id_))
+    return redirect(back)
+
+
+def _one_button(id_: int, change: Callable[..., Any], done: str) -> Any:
+    """A one-button change on the appraisal page, by the current viewer."""
+    back = url_for("runtime.appraisal", id=id_)
+    return _change(_appraisal(id_), lambda db, item: change(db, item, current_viewer()), done, back)
 
 
 @bp.route("/appraisals/<int:id>/action", methods=["POST"])
@@ -311,19 +317,12 @@ def result(id: int):
     )
 
 
-def _result_change(id_: int, change, done: str):
-    item = _readable(id_)
-    db = get_session()
-    appeals = results.result_page(db, item, current_viewer()).appeals
-    try:
-        change(db, item, appeals)
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-    else:
-        db.commit()
-        flash(done, "success")
-    return redirect(url_for("runtime.result", id=id_))
+def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
+    """A change on the result page that needs the appraisal's appeals."""
+    back = url_for("runtime.result", id=id_)
+    return _change(
+        _readable(id_), lambda db, item: change(db, item, results.appeals_of(db, item)), done, back
+    )
 
 
 @bp.route("/appraisals/<int:id>/acknowledge", methods=["POST"])
@@ -366,19 +365,9 @@ def result_resolve(id: int, appeal_id: int):
 # -- the act phase: interviews, plans -------------------------------------------------------------
 
 
-def _act(id_: int, change, done: str):
-    """A change on the result page's act section; refusals are shown there."""
-    item = _readable(id_)
-    db = get_session()
-    try:
-        change(db, item)
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-    else:
-        db.commit()
-        flash(done, "success")
-    return redirect(url_for("runtime.result", id=id_, _anchor="act"))
+def _act(id_: int, change: Callable[..., Any], done: str) -> Any:
+    """A change in the result page's act section; refusals are shown there."""
+    return _change(_readable(id_), change, done, url_for("runtime.result", id=id_, _anchor="act"))
 
 
 def _when(text: str):

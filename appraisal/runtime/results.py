@@ -71,12 +71,17 @@ def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> Resul
             appraisal.final_grade,
         )
     )
-    appeals = list(
+    return ResultPage(
+        appraisal, result, appraisal.final_grade, comments, trend, appeals_of(session, appraisal)
+    )
+
+
+def appeals_of(session: Session, appraisal: Appraisal) -> list[Appeal]:
+    return list(
         session.scalars(
             select(Appeal).where(Appeal.appraisal_id == appraisal.id).order_by(Appeal.id)
         )
     )
-    return ResultPage(appraisal, result, appraisal.final_grade, comments, trend, appeals)
 
 
 def open_appeal(appraisal: Appraisal, appeals: list[Appeal]) -> Appeal | None:
