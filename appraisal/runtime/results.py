@@ -137,6 +137,8 @@ def appeal(
         raise ServiceError(_l("Only a published, not yet acknowledged result can be appealed."))
     if open_appeal(appraisal, appeals):
         raise ServiceError(_l("An appeal is already open."))
+    if any(a.status != "open" and _after_publication(appraisal, a) for a in appeals):
+        raise ServiceError(_l("Your appeal against this result has been answered already."))
     deadline = appeal_deadline(appraisal)
     now = now or utcnow()
     if deadline is not None and _aware(now) > _aware(deadline):
@@ -163,6 +165,19 @@ def appeal(
         appeal=row.id,
     )
     return row
+
+
+def _after_publication(appraisal: Appraisal, row: Appeal) -> bool:
+    """Whether the appeal is about the current publication (a reopened result that is
+    published again can be appealed again)."""
+    published = appraisal.published_at
+    return published is None or _aware(row.created_at) >= _aware(published)
+
+
+def may_appeal(appraisal: Appraisal, appeals: list[Appeal]) -> bool:
+    return appraisal.state == "published" and not any(
+        _after_publication(appraisal, a) for a in appeals
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -182,3 +182,20 @@ def test_the_payroll_file_follows_the_calibrated_grade(client, auth, db, company
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["employee_number"] == "A001")
     assert row["grade"] == "D" and float(row["coefficient"]) == 0  # LOOKUP(D) in the example
     assert reviews.final_result(ann).grade == "D"
+
+
+def test_one_appeal_per_publication(db, company, calibrating):
+    calibration.lock(db, calibrating, None)
+    calibration.publish(db, calibrating, None)
+    db.commit()
+    ann = appraisal_of(db, company, "ann")
+    employee, hr = company.viewer(db, "ann@acme.example"), company.viewer(db, "hr@acme.example")
+    first = results.appeal(db, ann, employee, "Wrong figure", [])
+    results.resolve_appeal(db, ann, first, hr, "uphold", "The figure is right")
+    db.commit()
+    assert not results.may_appeal(ann, [first])
+    with pytest.raises(ServiceError) as refused:
+        results.appeal(db, ann, employee, "Again", [first])
+    assert "answered already" in str(refused.value.message)
+    results.acknowledge(db, ann, employee, [first])  # the answered appeal no longer blocks
+    assert ann.state == "acknowledged"
