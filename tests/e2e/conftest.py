@@ -70,3 +70,20 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def signed_in(browser, base_url: str, email: str, viewport: dict | None = None):
+    """A page in a browser context of its own, signed in as `email` (demo password)."""
+    from playwright.sync_api import expect
+
+    from appraisal.demo import DEMO_PASSWORD
+
+    context = browser.new_context(base_url=base_url, locale="en-US", viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+    return page

@@ -14,10 +14,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from appraisal.demo import DEMO_PASSWORD
 from appraisal.models import Appraisal, Cycle, Review
 from appraisal.runtime import figures
 from appraisal.runtime.reviews import final_result, refresh_result
+from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -61,18 +61,6 @@ def in_calibration_soon(app, live_server):
             a.grade for a in db.scalars(select(Appraisal).where(Appraisal.cycle_id == cycle.id))
         ]
         return cycle.id, grades
-
-
-def signed_in(browser, base_url, email):
-    context = browser.new_context(base_url=base_url, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-    return page
 
 
 def test_calibrate_publish_appeal_interview_pip_and_payroll(

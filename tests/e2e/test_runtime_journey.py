@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from appraisal.builder import services as builder
-from appraisal.demo import DEMO_PASSWORD
 from appraisal.models import Appraisal, Organization
 from appraisal.rules import score
 from appraisal.runtime.reviews import official_inputs
+from tests.e2e.conftest import signed_in
 from tests.runtime.conftest import runtime_definition
 
 pytestmark = pytest.mark.e2e
@@ -33,18 +33,6 @@ def published(app, live_server):
         builder.publish(db, template, None)
         db.commit()
     return live_server
-
-
-def signed_in(browser, base_url, email, viewport=None):
-    context = browser.new_context(base_url=base_url, locale="en-US", viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-    return page
 
 
 def test_a_cycle_from_launch_to_calibration(browser, published, app):
