@@ -74,11 +74,19 @@ def label_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def working(entry: dict) -> str:
+    """The engine's explanation of a score (`how`) in the current language."""
+    if str(get_locale() or "zh") == "zh" and entry.get("how_zh"):
+        return entry["how_zh"]
+    return entry.get("how", "")
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         get_locale=get_locale,
         label_text=label_text,
+        working=working,
         rater_label=rater_label,
         state_label=state_label,
         role_label=lambda key: ROLE_LABELS.get(key, key),

@@ -288,13 +288,14 @@ class ScoringProblem(Exception):
         self.en, self.zh = en, zh
 
 
-def method_score(item: Item, value: Any, target: float | None, run: _Run) -> tuple[float, str]:
-    """One rater's score for a value, before rounding, with how it was reached."""
+def method_score(item: Item, value: Any, target: float | None, run: _Run) -> tuple[float, str, str]:
+    """One rater's score for a value, before rounding, with how it was reached (in English
+    and in Chinese, for the explanations people read)."""
     s: Scoring = item.scoring
     method = s.method
     if method == "rating":
         score = item.levels[value]
-        return score, f"level {value!r} scores {score:g}"
+        return score, f"level {value!r} scores {score:g}", f"等级 {value!r} 得 {score:g} 分"
     if method == "formula":
         names = {"actual": value, "target": target}
         result = run.evaluate(s.formula, item.key, f"items.{item.key}.scoring.formula", names)
@@ -306,52 +307,78 @@ def method_score(item: Item, value: Any, target: float | None, run: _Run) -> tup
         if s.has_cap:
             score = min(score, s.cap)
         score = max(score, s.floor)
-        return score, f"formula {s.formula.source} = {result:g}"
+        working = f"{s.formula.source} = {result:g}"
+        return score, f"formula {working}", f"公式 {working}"
     if not isinstance(value, float | int) or isinstance(value, bool):
         raise ScoringProblem("a number is needed", "需要数字")
-    if method == "ratio":
+    if method in ("ratio", "reverse_ratio"):
         if target <= 0:
             raise ScoringProblem("the target must be above 0", "目标值必须大于 0")
-        raw = 100 * value / target
+        if method == "ratio":
+            raw = 100 * value / target
+            working = f"100 × {value:g} / {target:g} = {raw:g}"
+        else:
+            raw = math.inf if value == 0 else 100 * target / value
+            working = f"100 × {target:g} / {value:g} = {'∞' if raw == math.inf else f'{raw:g}'}"
         score = min(max(raw, s.floor), s.cap)
-        return score, f"100 × {value:g} / {target:g} = {raw:g}" + _clamped(raw, score)
-    if method == "reverse_ratio":
-        if target <= 0:
-            raise ScoringProblem("the target must be above 0", "目标值必须大于 0")
-        raw = math.inf if value == 0 else 100 * target / value
-        score = min(max(raw, s.floor), s.cap)
-        shown = "∞" if raw == math.inf else f"{raw:g}"
-        return score, f"100 × {target:g} / {value:g} = {shown}" + _clamped(raw, score)
-    x, basis = value, f"actual {value:g}"
+        return score, working + _clamped(raw, score, "en"), working + _clamped(raw, score, "zh")
+    x, basis, basis_zh = value, f"actual {value:g}", f"实际值 {value:g}"
     if method in ("bands", "linear") and s.on == "achievement":
         if target <= 0:
             raise ScoringProblem("the target must be above 0", "目标值必须大于 0")
         x = 100 * value / target
         basis = f"achievement 100 × {value:g} / {target:g} = {x:g}%"
+        basis_zh = f"达成率 100 × {value:g} / {target:g} = {x:g}%"
     if method == "bands":
         for low, band_score in s.bands:
             if low <= x:
-                return band_score, f"{basis}; band from {low:g} scores {band_score:g}"
-        return s.floor, f"{basis}; below every band, floor {s.floor:g}"
+                return (
+                    band_score,
+                    f"{basis}; band from {low:g} scores {band_score:g}",
+                    f"{basis_zh}；{low:g} 以上档得 {band_score:g} 分",
+                )
+        return (
+            s.floor,
+            f"{basis}; below every band, floor {s.floor:g}",
+            f"{basis_zh}；低于所有档，取保底 {s.floor:g} 分",
+        )
     if method == "linear":
         points = s.points
         if x <= points[0][0]:
-            return points[0][1], f"{basis}; at or below the first point, {points[0][1]:g}"
+            first = points[0][1]
+            return (
+                first,
+                f"{basis}; at or below the first point, {first:g}",
+                f"{basis_zh}；不高于第一个点，得 {first:g} 分",
+            )
         if x >= points[-1][0]:
-            return points[-1][1], f"{basis}; at or above the last point, {points[-1][1]:g}"
+            last = points[-1][1]
+            return (
+                last,
+                f"{basis}; at or above the last point, {last:g}",
+                f"{basis_zh}；不低于最后一个点，得 {last:g} 分",
+            )
         for (x0, y0), (x1, y1) in itertools.pairwise(points):
             if x0 <= x <= x1:
                 score = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-                return score, f"{basis}; between ({x0:g}, {y0:g}) and ({x1:g}, {y1:g}) → {score:g}"
+                between = f"({x0:g}, {y0:g}) → ({x1:g}, {y1:g})"
+                return (
+                    score,
+                    f"{basis}; between ({x0:g}, {y0:g}) and ({x1:g}, {y1:g}) → {score:g}",
+                    f"{basis_zh}；在 {between} 之间插值 → {score:g}",
+                )
     if method == "deduction":
         raw = s.base - s.per_unit * value
         score = max(s.floor, raw)
-        return score, f"{s.base:g} − {s.per_unit:g} × {value:g} = {raw:g}" + _clamped(raw, score)
+        working = f"{s.base:g} − {s.per_unit:g} × {value:g} = {raw:g}"
+        return score, working + _clamped(raw, score, "en"), working + _clamped(raw, score, "zh")
     raise ScoringProblem(f"unknown method {method}", f"未知计分方法 {method}")  # pragma: no cover
 
 
-def _clamped(raw: float, score: float) -> str:
-    return "" if raw == score else f", limited to {score:g}"
+def _clamped(raw: float, score: float, language: str) -> str:
+    if raw == score:
+        return ""
+    return f", limited to {score:g}" if language == "en" else f"，限定为 {score:g}"
 
 
 def score(
@@ -525,7 +552,7 @@ def _score_item(
         try:
             scores = []
             for value in scored:
-                raw, how = method_score(item, value, target, run)
+                raw, how, how_zh = method_score(item, value, target, run)
                 scores.append(round2(raw))
             group_score = round2(sum(scores) / len(scores))
         except ScoringProblem as problem:
@@ -534,12 +561,13 @@ def _score_item(
             continue
         entry: dict[str, Any] = {"score": group_score, "weight": weights.get(rater, 0.0)}
         if len(scored) == 1:
-            entry |= {"value": scored[0], "how": how}
+            entry |= {"value": scored[0], "how": how, "how_zh": how_zh}
         else:
             entry |= {
                 "count": len(scored),
                 "scores": scores,
                 "how": f"average of {len(scored)} scores",
+                "how_zh": f"{len(scored)} 个评分的平均值",
             }
         rater_scores[rater] = entry
         contributions.append((rater, weights.get(rater, 0.0), group_score))
@@ -634,7 +662,7 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
             continue
         if value is None and (adjustment.raters and not adjustment.required):
             points[adjustment.key] = 0.0
-            entry |= {"points": 0.0, "how": "not given"}
+            entry |= {"points": 0.0, "how": "not given", "how_zh": "未填写"}
             continue
         if adjustment.formula is not None:
             entry["formula"] = adjustment.formula.source

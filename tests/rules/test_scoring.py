@@ -64,7 +64,13 @@ def test_every_figure_is_explained():
     assert sales["method"] == "ratio" and sales["target"] == 200000
     assert sales["raters"]["data"]["how"] == "100 × 250000 / 200000 = 125, limited to 120"
     care = result.explanations["items"]["customer_care"]["raters"]
-    assert care["self"] == {"score": 85.0, "weight": 20.0, "value": 4, "how": "level 4 scores 85"}
+    assert care["self"] == {
+        "score": 85.0,
+        "weight": 20.0,
+        "value": 4,
+        "how": "level 4 scores 85",
+        "how_zh": "等级 4 得 85 分",
+    }
     results = result.explanations["sections"]["results"]
     assert results["parts"] == [
         {"key": "sales", "weight": 60.0, "score": 120.0},
@@ -404,3 +410,85 @@ def test_a_calibrated_grade_replaces_the_computed_one_and_drives_the_outputs():
     )
     assert calibrated.explanations["grade"]["computed"] == "S"
     assert calibrated.explanations["grade"]["calibrated"] == "A"
+
+
+def test_every_explanation_reads_in_chinese_too():
+    definition = {
+        "format": "appraisal-template/1",
+        "key": "t",
+        "name": "T",
+        "scales": {
+            "five": [
+                {"value": 5, "label": "Top", "score": 100},
+                {"value": 1, "label": "Low", "score": 30},
+            ]
+        },
+        "sections": [
+            {
+                "key": "s",
+                "name": "S",
+                "weight": 100,
+                "items": [
+                    {
+                        "key": "r",
+                        "name": "R",
+                        "type": "number",
+                        "raters": ["data"],
+                        "weight": 25,
+                        "scoring": {"method": "ratio", "cap": 120},
+                    },
+                    {
+                        "key": "b",
+                        "name": "B",
+                        "type": "number",
+                        "raters": ["data"],
+                        "weight": 25,
+                        "scoring": {
+                            "method": "bands",
+                            "on": "actual",
+                            "bands": [{"min": 90, "score": 100}, {"min": 0, "score": 40}],
+                        },
+                    },
+                    {
+                        "key": "l",
+                        "name": "L",
+                        "type": "number",
+                        "raters": ["data"],
+                        "weight": 25,
+                        "scoring": {
+                            "method": "linear",
+                            "on": "actual",
+                            "points": [[0, 100], [10, 0]],
+                        },
+                    },
+                    {
+                        "key": "q",
+                        "name": "Q",
+                        "type": "rating",
+                        "scale": "five",
+                        "raters": ["manager", "peer"],
+                        "rater_weights": {"manager": 50, "peer": 50},
+                        "weight": 25,
+                        "scoring": {"method": "rating"},
+                    },
+                ],
+            },
+        ],
+        "grades": [{"grade": "A", "min": 0}],
+    }
+    result = score(
+        definition,
+        {
+            "targets": {"r": 100},
+            "data": {"r": 150, "b": 95, "l": 5},
+            "manager": {"q": 5},
+            "peers": [{"q": 5}, {"q": 1}],
+        },
+    )
+    items = result.explanations["items"]
+    assert items["r"]["raters"]["data"]["how_zh"] == "100 × 150 / 100 = 150，限定为 120"
+    assert items["b"]["raters"]["data"]["how_zh"] == "实际值 95；90 以上档得 100 分"
+    assert items["l"]["raters"]["data"]["how_zh"] == "实际值 5；在 (0, 100) → (10, 0) 之间插值 → 50"
+    assert items["q"]["raters"]["manager"]["how_zh"] == "等级 5 得 100 分"
+    assert items["q"]["raters"]["peer"]["how_zh"] == "2 个评分的平均值"
+    assert items["r"]["raters"]["data"]["how"] == "100 × 150 / 100 = 150, limited to 120"

@@ -140,3 +140,16 @@ def test_visibility_rule_hides_and_requires_only_when_shown(client, auth, db, co
     assert response.status_code == 302
     db.refresh(ann)
     assert ann.state == "manager_review"
+
+
+def test_the_working_is_explained_in_the_users_language(client, auth, db, company, launched):
+    ann = appraisal_of(db, company, "ann")
+    ann.targets, ann.state = {"sales": 1000}, "self_review"
+    db.commit()
+    as_user(auth, "ann@acme.example")
+    url = f"/appraisals/{ann.id}/review/self/score"
+    english = client.post(url, data={"self.customer_care": "4"}).get_json()["html"]
+    assert "level 4 scores 85" in english
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    chinese = client.post(url, data={"self.customer_care": "4"}).get_json()["html"]
+    assert "等级 4 得 85 分" in chinese and "level 4" not in chinese
