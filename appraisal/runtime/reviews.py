@@ -23,6 +23,7 @@ from ..models import (
     AppraisalState,
     Employee,
     Membership,
+    Organization,
     Review,
     ReviewStatus,
     utcnow,
@@ -53,13 +54,34 @@ class Viewer:
     org_id: int
     is_hr: bool
     employee_id: int | None
+    reports: frozenset[int] = frozenset()  # everyone below them, where managers see the chain
 
 
 def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
     employee_id = session.scalar(
         select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
     )
-    return Viewer(user_id, org_id, "admin" in roles, employee_id)
+    chain = session.scalar(select(Organization.managers_see_chain).where(Organization.id == org_id))
+    reports = (
+        _everyone_below(session, org_id, employee_id) if chain and employee_id else frozenset()
+    )
+    return Viewer(user_id, org_id, "admin" in roles, employee_id, reports)
+
+
+def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
+    below: dict[int, list[int]] = {}
+    for id_, manager_id in session.execute(
+        select(Employee.id, Employee.manager_id).where(Employee.organization_id == org_id)
+    ):
+        below.setdefault(manager_id, []).append(id_)
+    found: set[int] = set()
+    stack = list(below.get(boss_id, []))
+    while stack:
+        current = stack.pop()
+        if current not in found and current != boss_id:
+            found.add(current)
+            stack.extend(below.get(current, []))
+    return frozenset(found)
 
 
 def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
@@ -75,6 +97,8 @@ def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
             found.add("manager")
     if viewer.employee_id is not None and appraisal.manager_id == viewer.employee_id:
         found.add("manager")
+    elif not own and appraisal.manager_id in viewer.reports:
+        found.add("manager")  # a manager further up, where the organization allows it
     if any(r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews):
         found.add("reviewer")
     return frozenset(found)

@@ -47,6 +47,8 @@ def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
             Appraisal.employee_id == viewer.employee_id,
             Appraisal.manager_id == viewer.employee_id,
         ]
+    if viewer.reports:
+        conditions.append(Appraisal.manager_id.in_(viewer.reports))
     if viewer.is_hr:
         conditions.append(Appraisal.manager_id.is_(None))
     return list(
@@ -84,7 +86,10 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
                 tasks.append(Task("self_review", appraisal, cycle.self_review_due))
             if state == "published":
                 tasks.append(Task("read_result", appraisal, None))
-        if "manager" in rels:
+        direct = appraisal.manager_id == viewer.employee_id or (
+            viewer.is_hr and appraisal.manager_id is None
+        )
+        if "manager" in rels and direct:  # managers further up follow on the team page
             if state == "goal_setting" and missing_targets(appraisal):
                 tasks.append(Task("set_targets", appraisal, cycle.goals_due))
             if state == "manager_review":

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import audit
 from ..auth.services import hash_password, normalize_login
 from ..errors import ServiceError
 from ..models import LANGUAGES, Membership, MembershipRole, Organization, Role, User
@@ -161,3 +162,20 @@ def get_or_create_organization(
         session.add(organization)
         session.flush()
     return organization
+
+
+def set_managers_see_chain(
+    session: Session, organization: Organization, value: bool, user_id: int | None
+) -> None:
+    """Whether managers also review and follow their reports' teams (design §7)."""
+    if organization.managers_see_chain != value:
+        organization.managers_see_chain = value
+        audit.record(
+            session,
+            organization.id,
+            user_id,
+            "organization.settings",
+            "organization",
+            organization.id,
+            managers_see_chain=value,
+        )

@@ -9,7 +9,7 @@ from ..access import can_manage_users, current_org_id, require
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import show_service_error
-from ..models import Membership
+from ..models import Membership, Organization
 from . import services
 from .forms import EditMemberForm, NewMemberForm
 
@@ -30,6 +30,19 @@ def index():
     page = request.args.get("page", 1, type=int)
     listing = services.list_members(get_session(), current_org_id(), q, page)
     return render_template("users/index.html", page=listing, q=q)
+
+
+@bp.route("/settings", methods=["POST"])
+@require(can_manage_users)
+def settings():
+    db = get_session()
+    organization = db.get(Organization, current_org_id())
+    services.set_managers_see_chain(
+        db, organization, request.form.get("managers_see_chain") == "on", current_user.id
+    )
+    db.commit()
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("users.index"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
