@@ -123,9 +123,8 @@ def distribute(
     return Distribution(name, total, {g: counts[g] for g in names}, shares, violations)
 
 
-def distributions(session: Session, cycle: Cycle) -> list[Distribution]:
+def distributions(cycle: Cycle, appraisals: list[Appraisal]) -> list[Distribution]:
     """The whole cycle first, then each department."""
-    appraisals = cycle_appraisals(session, cycle)
     names, quotas = grade_names(cycle), quotas_of(cycle)
     groups: dict[str, list[str | None]] = {}
     for appraisal in appraisals:

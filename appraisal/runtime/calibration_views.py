@@ -41,7 +41,7 @@ def calibration_page(id: int):
         "runtime/calibration.html",
         cycle=cycle,
         appraisals=appraisals,
-        groups=calibration.distributions(db, cycle),
+        groups=calibration.distributions(cycle, appraisals),
         grades=calibration.grade_names(cycle),
         quotas=request.args.get("quotas", calibration.quotas_text(cycle)),
         departments=departments,

@@ -59,7 +59,8 @@ def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
             .join(Employee, Employee.id == Appraisal.employee_id)
             .where(Appraisal.cycle_id == cycle.id)
             .options(
-                selectinload(Appraisal.employee),
+                selectinload(Appraisal.employee).selectinload(Employee.department),
+                selectinload(Appraisal.employee).selectinload(Employee.position),
                 selectinload(Appraisal.manager),
                 selectinload(Appraisal.reviews),
                 selectinload(Appraisal.template_version),

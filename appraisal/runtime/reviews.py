@@ -114,7 +114,7 @@ def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | No
             selectinload(Appraisal.manager),
             selectinload(Appraisal.cycle),
             selectinload(Appraisal.template_version),
-            selectinload(Appraisal.reviews),
+            selectinload(Appraisal.reviews).selectinload(Review.reviewer),
         )
     )
     if appraisal is None or not relations(appraisal, viewer):

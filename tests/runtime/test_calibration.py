@@ -13,6 +13,7 @@ from sqlalchemy import select
 from appraisal.errors import ServiceError
 from appraisal.models import Appeal, AuditEvent, utcnow
 from appraisal.runtime import calibration, figures, results, reviews
+from appraisal.runtime.figures import cycle_appraisals
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
 
@@ -49,7 +50,7 @@ def test_quotas_are_parsed_and_refused_clearly(db, calibrating):
 
 def test_distribution_flags_violations_and_an_override_fixes_them(db, company, calibrating):
     calibration.save_quotas(db, calibrating, "S <= 20\nC+D >= 10", None)
-    overall = calibration.distributions(db, calibrating)[0]
+    overall = calibration.distributions(calibrating, cycle_appraisals(db, calibrating))[0]
     # 2 of 6 are S: 33.3 % > 20 %; C+D 1 of 6 = 16.7 % ≥ 10 %: fine
     assert overall.counts["S"] == 2 and overall.violations == ["S ≤ 20%: 33.3%"]
 
@@ -59,7 +60,10 @@ def test_distribution_flags_violations_and_an_override_fixes_them(db, company, c
     assert refused.value.field == "reason"
     calibration.override_grade(db, ann, "A", "Sales helped by a one-off order", None)
     db.commit()
-    assert calibration.distributions(db, calibrating)[0].violations == []
+    assert (
+        calibration.distributions(calibrating, cycle_appraisals(db, calibrating))[0].violations
+        == []
+    )
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.grade_overridden"))
     assert event.detail["before"] == "S" and event.detail["after"] == "A"
 
