@@ -125,15 +125,24 @@ def appraisal_targets(id: int):
     ), status
 
 
-def _change(item: Appraisal, change: Callable[..., Any], done: str, back: str) -> Any:
-    """Run a change on an appraisal: commit and say so, or roll back and say why; then go
-    back to the page it came from."""
+def _change(
+    item: Appraisal,
+    change: Callable[..., Any],
+    done: str,
+    back: str,
+    refused: Callable[[], Any] | None = None,
+) -> Any:
+    """Run a change on an appraisal: commit, say so and go back to the page it came from; or
+    roll back and say why, on the page again (`refused`) with what was typed where the form
+    has text to keep."""
     db = get_session()
     try:
         change(db, item)
     except ServiceError as error:
         db.rollback()
         flash(error.message, "danger")
+        if refused is not None:
+            return refused()
     else:
         db.commit()
         flash(done, "success")
@@ -290,7 +299,10 @@ def _readable(id_: int) -> Appraisal:
 @bp.route("/appraisals/<int:id>/result")
 @require(is_member)
 def result(id: int):
-    item = _readable(id)
+    return _result_page(_readable(id))
+
+
+def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
     viewer = current_viewer()
     page = results.result_page(get_session(), item, viewer)
     rels = reviews.relations(item, viewer)
@@ -316,14 +328,24 @@ def result(id: int):
         suggestions=act.suggestions(get_session(), item, page.result),
         writes=bool(rels & act.WRITERS),
         pip_allowed=item.final_grade in act.low_grades(item),
-    )
+        typed=typed or {},
+    ), status
+
+
+def _refused_on_result_page(item: Appraisal) -> Callable[[], Any]:
+    return lambda: _result_page(item, request.form, 422)
 
 
 def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
     """A change on the result page that needs the appraisal's appeals."""
+    item = _readable(id_)
     back = url_for("runtime.result", id=id_)
     return _change(
-        _readable(id_), lambda db, item: change(db, item, results.appeals_of(db, item)), done, back
+        item,
+        lambda db, item: change(db, item, results.appeals_of(db, item)),
+        done,
+        back,
+        _refused_on_result_page(item),
     )
 
 
@@ -369,7 +391,9 @@ def result_resolve(id: int, appeal_id: int):
 
 def _act(id_: int, change: Callable[..., Any], done: str) -> Any:
     """A change in the result page's act section; refusals are shown there."""
-    return _change(_readable(id_), change, done, url_for("runtime.result", id=id_, _anchor="act"))
+    item = _readable(id_)
+    back = url_for("runtime.result", id=id_, _anchor="act")
+    return _change(item, change, done, back, _refused_on_result_page(item))
 
 
 def _when(text: str):

@@ -25,10 +25,14 @@ SORTS = {
 @bp.route("/cycles/<int:id>/calibration")
 @require(can_run_cycles)
 def calibration_page(id: int):
-    db = get_session()
-    cycle = _cycle(id)
+    return _calibration_page(_cycle(id))
+
+
+def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
+    """The page; after a refusal, with what was typed (`quotas`, or one row's grade and
+    reason under `appraisal_id`)."""
     sort = request.args.get("sort", "total")
-    appraisals = sorted(cycle_appraisals(db, cycle), key=SORTS.get(sort, SORTS["total"]))
+    appraisals = sorted(cycle_appraisals(get_session(), cycle), key=SORTS.get(sort, SORTS["total"]))
     departments = sorted(
         {
             (a.employee.department_id, a.employee.department.name)
@@ -37,19 +41,21 @@ def calibration_page(id: int):
         },
         key=lambda d: d[1],
     )
+    typed = typed or {}
     return render_template(
         "runtime/calibration.html",
         cycle=cycle,
         appraisals=appraisals,
         groups=calibration.distributions(cycle, appraisals),
         grades=calibration.grade_names(cycle),
-        quotas=request.args.get("quotas", calibration.quotas_text(cycle)),
+        quotas=typed.get("quotas", calibration.quotas_text(cycle)),
         departments=departments,
         sort=sort,
-    )
+        typed=typed,
+    ), status
 
 
-def _cycle_change(id: int, change, done: str, **kw):
+def _cycle_change(id: int, change, done: str, typed: dict | None = None):
     db = get_session()
     cycle = _cycle(id)
     try:
@@ -57,7 +63,7 @@ def _cycle_change(id: int, change, done: str, **kw):
     except ServiceError as error:
         db.rollback()
         flash(error.message, "danger")
-        return redirect(url_for("runtime.calibration_page", id=id, **kw))
+        return _calibration_page(cycle, typed, 422)
     db.commit()
     flash(done % {"count": result}, "success")
     return redirect(url_for("runtime.calibration_page", id=id))
@@ -81,7 +87,7 @@ def calibration_quotas(id: int):
         id,
         lambda db, c: calibration.save_quotas(db, c, text, current_user.id),
         _("Quotas saved."),
-        quotas=text,
+        typed={"quotas": text},
     )
 
 
@@ -120,20 +126,16 @@ def calibration_override(id: int, appraisal_id: int):
     appraisal = get_in_org(db, Appraisal, current_org_id(), appraisal_id)
     if appraisal is None or appraisal.cycle_id != cycle.id:
         abort(404)
+    grade, reason = request.form.get("grade", ""), request.form.get("reason", "")
     try:
-        calibration.override_grade(
-            db,
-            appraisal,
-            request.form.get("grade", ""),
-            request.form.get("reason", ""),
-            current_user.id,
-        )
+        calibration.override_grade(db, appraisal, grade, reason, current_user.id)
     except ServiceError as error:
         db.rollback()
         flash(f"{appraisal.employee.name}: {error.message}", "danger")
-    else:
-        db.commit()
-        flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
+        typed = {"appraisal_id": appraisal.id, "grade": grade, "reason": reason}
+        return _calibration_page(cycle, typed, 422)
+    db.commit()
+    flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
     return redirect(
         url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
     )

@@ -126,3 +126,18 @@ def test_training_is_suggested_for_a_low_item(client, auth, db, company, publish
 def test_training_catalogue_is_hr_only(client, auth, company):
     auth.login("boss@acme.example")
     assert client.get("/training").status_code == 403
+
+
+def test_a_refused_plan_keeps_what_was_typed(client, auth, db, company, published):
+    ann = appraisal_of(db, company, "ann")
+    auth.login("boss@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/plans",
+        data={"kind": "pip", "goals": "Raise collections to 95 %", "resources": "Finance coaching"},
+    )
+    assert response.status_code == 422
+    assert "A PIP needs a deadline." in alerts(response.text)
+    assert "Raise collections to 95 %</textarea>" in response.text
+    assert 'value="Finance coaching"' in response.text
+    assert '<option value="pip" selected>' in response.text
+    assert db.scalar(select(DevelopmentPlan)) is None

@@ -162,19 +162,21 @@ def test_calibration_pages_are_hr_only(client, auth, db, company, calibrating):
     page = client.get(f"/cycles/{calibrating.id}/calibration").text
     assert 'id="overall"' in page and 'data-employee="A001"' in page
     response = client.post(
-        f"/cycles/{calibrating.id}/calibration/quotas",
-        data={"quotas": "S <= 150"},
-        follow_redirects=True,
+        f"/cycles/{calibrating.id}/calibration/quotas", data={"quotas": "S <= 150"}
     )
+    assert response.status_code == 422
     assert "Line 1: a quota cannot exceed 100 %." in alerts(response.text)
     assert "S &lt;= 150" in response.text  # what was typed is kept
     ann = appraisal_of(db, company, "ann")
     response = client.post(
-        f"/cycles/{calibrating.id}/calibration/{ann.id}",
-        data={"grade": "A", "reason": ""},
-        follow_redirects=True,
+        f"/cycles/{calibrating.id}/calibration/{ann.id}", data={"grade": "A", "reason": ""}
     )
+    assert response.status_code == 422
     assert "Give the reason for the change." in " ".join(alerts(response.text))
+    row = response.text[response.text.index('data-employee="A001"') :]
+    assert '<option value="A" selected>' in row[: row.index("</tr>")]  # the chosen grade is kept
+    db.refresh(ann)
+    assert ann.override_grade is None
 
 
 def test_the_payroll_file_follows_the_calibrated_grade(client, auth, db, company, calibrating):
