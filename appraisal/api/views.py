@@ -252,6 +252,19 @@ def _entries(rows: list[dict[str, Any]]) -> list[figures.Entry]:
     ]
 
 
+def _set_values(cycle_id: int, schema: type[Schema], what: str, save) -> Any:
+    """PUT figures or targets: all or nothing, refusals listed by their place in the body."""
+    cycle = _cycle(cycle_id)
+    rows = _body(schema)[what]
+    db = get_session()
+    try:
+        changed = save(db, cycle, _entries(rows))
+    except ServiceError as error:
+        raise _refused(error, what) from None
+    db.commit()
+    return jsonify({"received": len(rows), "changed": changed})
+
+
 def _refused(error: ServiceError, what: str):
     get_session().rollback()
     details = [
@@ -272,14 +285,12 @@ def _refused(error: ServiceError, what: str):
 )
 def cycle_figures(cycle_id: int):
     _require(can_enter_figures)
-    cycle = _cycle(cycle_id)
-    rows = _body(schemas.FiguresIn)["figures"]
-    try:
-        changed = figures.set_figures(get_session(), cycle, _entries(rows), g.api.token.user_id)
-    except ServiceError as error:
-        raise _refused(error, "figures") from None
-    get_session().commit()
-    return jsonify({"received": len(rows), "changed": changed})
+    return _set_values(
+        cycle_id,
+        schemas.FiguresIn,
+        "figures",
+        lambda db, cycle, entries: figures.set_figures(db, cycle, entries, g.api.token.user_id),
+    )
 
 
 @bp.put("/cycles/<int:cycle_id>/targets")
@@ -293,16 +304,13 @@ def cycle_figures(cycle_id: int):
 )
 def cycle_targets(cycle_id: int):
     _require(can_run_cycles)
-    cycle = _cycle(cycle_id)
-    rows = _body(schemas.TargetsIn)["targets"]
-    db = get_session()
-    viewer = viewer_for(db, _org_id(), g.api.token.user_id, g.api.roles)
-    try:
-        changed = figures.set_targets(db, cycle, _entries(rows), viewer)
-    except ServiceError as error:
-        raise _refused(error, "targets") from None
-    db.commit()
-    return jsonify({"received": len(rows), "changed": changed})
+    viewer = viewer_for(get_session(), _org_id(), g.api.token.user_id, g.api.roles)
+    return _set_values(
+        cycle_id,
+        schemas.TargetsIn,
+        "targets",
+        lambda db, cycle, entries: figures.set_targets(db, cycle, entries, viewer),
+    )
 
 
 # -- templates ----------------------------------------------------------------------------------

@@ -105,7 +105,15 @@ def scheme_form(id: int | None = None):
             flash(_("Scheme saved."), "success")
             return redirect(url_for("runtime.cycles"))
     status = 422 if request.method == "POST" else 200
-    return render_template("runtime/scheme_form.html", form=form, scheme=scheme), status
+    return render_template(
+        "runtime/form.html",
+        form=form,
+        form_id="scheme-form",
+        title=scheme.name if scheme else _("New scheme"),
+        warning=None
+        if form.template_version_id.choices
+        else _("Publish a template first: a scheme uses a published version."),
+    ), status
 
 
 @bp.route("/cycles/new", methods=["GET", "POST"])
@@ -143,7 +151,14 @@ def cycle_form():
             db.commit()
             return redirect(url_for("runtime.cycle", id=cycle.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("runtime/cycle_form.html", form=form, has_schemes=bool(schemes)), status
+    return render_template(
+        "runtime/form.html",
+        form=form,
+        form_id="cycle-form",
+        title=_("New cycle"),
+        warning=None if schemes else _("Create a scheme first."),
+        warning_link=(url_for("runtime.scheme_form"), _("New scheme")),
+    ), status
 
 
 @bp.route("/cycles/<int:id>")
