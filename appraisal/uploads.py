@@ -19,9 +19,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from .errors import ServiceError
+from .forms import show_service_error
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -200,16 +202,12 @@ class PendingUploads:
 
 
 def pending_uploads() -> PendingUploads:
-    from flask import current_app
-
     return PendingUploads(Path(current_app.instance_path) / "uploads")
 
 
 def accept_upload(form: Any, org_id: int, user_id: int) -> str | None:
     """The first step of every import: read the form's file and keep it as a pending upload.
     Its id, or None with the problem shown at the form's field."""
-    from .forms import show_service_error
-
     if not form.validate_on_submit():
         return None
     upload = form.file.data
