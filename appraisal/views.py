@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask_login import login_required
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
@@ -39,6 +39,10 @@ def _error_page(code: int):
     """An HTML page, or for the JSON API the API's error body."""
 
     def handler(error):
+        if code == 500 and "db_session" in g:
+            # The failed request may have left the session unusable; the page's own
+            # queries (the signed-in user, the menu) need a clean one.
+            g.db_session.rollback()
         if request.path.startswith("/api/"):
             message = getattr(error, "description", "") or ""
             body = {"error": {"code": API_ERROR_CODES[code], "message": message, "details": []}}

@@ -50,16 +50,17 @@ def update_settings(
     name: Any,
     staff: str,
     period: str,
-    rater_weights: dict[str, float],
-    max_total: float | None,
+    rater_weights: dict[str, Any],
+    max_total: Any,
 ) -> dict[str, Any]:
+    """Numbers arrive as the form's Decimals and are stored as JSON numbers."""
     result = _copy(definition)
     result.update(name=name, staff=staff, period=period)
-    result["rater_weights"] = {r: w for r, w in rater_weights.items() if w}
+    result["rater_weights"] = {r: as_number(w) for r, w in rater_weights.items() if w}
     if max_total is None:
         result.pop("max_total", None)
     else:
-        result["max_total"] = max_total
+        result["max_total"] = as_number(max_total)
     return result
 
 

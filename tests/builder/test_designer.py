@@ -293,3 +293,24 @@ def test_a_new_rating_scale(client, template_id):
     scales = definition(client, tid)["scales"]
     assert [level["score"] for level in scales["three"]] == [100, 70, 30]
     assert scales["three"][1]["label"] == "中"
+
+
+def test_settings_save_rater_weights_and_the_highest_total_as_json_numbers(client, template_id):
+    response = client.post(
+        f"/builder/templates/{template_id}/settings",
+        data={
+            "settings-name_zh": "销售代表",
+            "settings-name_en": "Sales rep",
+            "settings-staff": "field",
+            "settings-period": "quarter",
+            "settings-w_self": "20",
+            "settings-w_manager": "67.5",
+            "settings-w_peer": "12.5",
+            "settings-max_total": "110",
+        },
+    )
+    assert response.status_code == 302
+    saved = definition(client, template_id)
+    assert saved["rater_weights"] == {"self": 20, "manager": 67.5, "peer": 12.5}
+    assert saved["max_total"] == 110
+    assert saved["period"] == "quarter"
