@@ -65,18 +65,31 @@ def _library_choices(org_id: int) -> list:
     return choices(((r.id, f"{r.key} · {r.name_zh} / {r.name_en}") for r in rows), NONE_LABEL)
 
 
+def _section_form(section: dict[str, Any]) -> SectionForm:
+    """The edit form of an existing section, filled from the draft."""
+    name_zh, name_en = draft.label_parts(section.get("name"))
+    return SectionForm(
+        prefix=f"section-{section.get('key')}",
+        formdata=None,
+        key=section.get("key"),
+        name_zh=name_zh,
+        name_en=name_en,
+        weight=section.get("weight"),
+    )
+
+
 def render_designer(template: Template, status: int = 200, **forms: Any):
     """The designer page; `forms` carry a failed form back with its errors and input."""
     definition = template.definition
     settings = forms.get("settings_form") or _settings_form(definition)
     library = _library_choices(template.organization_id)
-    item_forms = {}
+    item_forms, section_forms = {}, {}
     for section in definition.get("sections", []):
-        form = forms.get(f"item_form_{section.get('key')}") or NewItemForm(
-            prefix=f"add-{section.get('key')}", formdata=None
-        )
+        key = section.get("key")
+        form = forms.get(f"item_form_{key}") or NewItemForm(prefix=f"add-{key}", formdata=None)
         form.indicator_id.choices = library
-        item_forms[section.get("key")] = form
+        item_forms[key] = form
+        section_forms[key] = forms.get(f"section_form_{key}") or _section_form(section)
     problems = services.definition_problems(definition) if template.draft is not None else []
     return render_template(
         "builder/template.html",
@@ -89,6 +102,7 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
         settings_form=settings,
         section_form=forms.get("section_form") or SectionForm(prefix="section", formdata=None),
         item_forms=item_forms,
+        section_forms=section_forms,
         grades_form=forms.get("grades_form")
         or TableForm(
             prefix="grades", formdata=None, text=draft.grades_text(definition.get("grades", []))
@@ -199,7 +213,8 @@ def designer_section(id: int, key: str | None = None):
             show_service_error(form, ServiceError(str(error), error.field))
         else:
             return _back(template, "sections")
-    return render_designer(template, 422, section_form=form)
+    failed = "section_form" if key is None else f"section_form_{key}"
+    return render_designer(template, 422, **{failed: form})
 
 
 MOVES = {

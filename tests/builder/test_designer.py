@@ -314,3 +314,40 @@ def test_settings_save_rater_weights_and_the_highest_total_as_json_numbers(clien
     assert saved["rater_weights"] == {"self": 20, "manager": 67.5, "peer": 12.5}
     assert saved["max_total"] == 110
     assert saved["period"] == "quarter"
+
+
+def test_a_sections_name_and_weight_are_changed_in_place_keeping_its_items(client, template_id):
+    tid = template_id
+    add_section(client, tid, "results", "业绩", 60)
+    add_item(client, tid, "results", "sales", "销售额", "number")
+    page = client.get(f"/builder/templates/{tid}").get_data(as_text=True)
+    assert 'name="section-results-weight"' in page
+
+    response = client.post(
+        f"/builder/templates/{tid}/sections/results",
+        data={
+            "section-results-key": "results",
+            "section-results-name_zh": "业绩结果",
+            "section-results-name_en": "Results",
+            "section-results-weight": "70",
+        },
+    )
+    assert response.status_code == 302
+    (section,) = definition(client, tid)["sections"]
+    assert section["name"] == {"zh": "业绩结果", "en": "Results"}
+    assert section["weight"] == 70
+    assert [item["key"] for item in section["items"]] == ["sales"]
+
+    refused = client.post(
+        f"/builder/templates/{tid}/sections/results",
+        data={
+            "section-results-key": "results",
+            "section-results-name_zh": "改名",
+            "section-results-weight": "150",
+        },
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert field_errors(html) == ["Number must be between 0 and 100."]
+    assert 'value="改名"' in html and 'value="150"' in html
+    assert definition(client, tid)["sections"][0]["weight"] == 70
