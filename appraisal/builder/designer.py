@@ -252,9 +252,7 @@ def designer_add_item(id: int, key: str):
             if form.key.data:
                 item["key"] = form.key.data.strip()
         elif form.key.data and form.name_zh.data:
-            item = draft.new_item(
-                form.key.data, form.name_zh.data, form.type.data, template.definition
-            )
+            item = draft.new_item(form.key.data, form.name_zh.data, form.type.data)
         else:
             form.key.errors = [_("Choose an indicator, or give a key and a name.")]
             return render_designer(template, 422, **{f"item_form_{key}": form})

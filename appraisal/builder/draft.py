@@ -114,9 +114,18 @@ def move_section(definition: dict[str, Any], key: str, offset: int) -> dict[str,
 
 
 def add_item(definition: dict[str, Any], section_key: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Add an item (ad hoc or from the library) ready to score: a rating item without a scale
+    gets the template's first one, and a scored item without a weight takes what its section
+    still lacks to reach 100."""
     result = _copy(definition)
     _check_new_key(result, item.get("key", ""))
     _index, section = find_section(result, section_key)
+    item = copy.deepcopy(item)
+    if item.get("type") == "rating" and not item.get("scale"):
+        item["scale"] = next(iter(result.get("scales") or {}), "")
+    scored = (item.get("scoring") or {}).get("method") not in (None, "none")
+    if scored and not item.get("weight"):
+        item["weight"] = as_number(max(0.0, 100 - scored_weight(section.get("items") or [])))
     section.setdefault("items", []).append(item)
     return result
 
@@ -240,10 +249,12 @@ RATER_WEIGHT_FIELDS = ("self", "manager", "peer", "subordinate", "hr")
 
 
 def label(zh: str | None, en: str | None) -> Any:
+    """A label from the two name fields: a plain string only when both say the same, so a
+    name typed in one language is not copied into the other."""
     zh, en = (zh or "").strip(), (en or "").strip()
-    if zh and en and zh != en:
-        return {"zh": zh, "en": en}
-    return zh or en
+    if zh == en:
+        return zh
+    return {lang: text for lang, text in (("zh", zh), ("en", en)) if text}
 
 
 def label_parts(value: Any) -> tuple[str, str]:
@@ -278,21 +289,19 @@ def weight_sums(definition: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def new_item(key: str, name: str, kind: str, definition: dict[str, Any]) -> dict[str, Any]:
+def new_item(key: str, name: str, kind: str) -> dict[str, Any]:
     """An ad hoc item with sensible defaults, to be finished in the item editor."""
     scoring = {"rating": {"method": "rating"}, "number": {"method": "ratio"}}.get(
         kind, {"method": "none"}
     )
     item = {
         "key": key.strip(),
-        "name": name.strip(),
+        "name": label(name, None),
         "type": kind,
         "raters": ["data"] if kind == "number" else ["manager"],
         "weight": 0,
         "scoring": scoring,
     }
-    if kind == "rating":
-        item["scale"] = next(iter(definition.get("scales") or {}), "")
     return item
 
 

@@ -4,6 +4,7 @@ organization, shipped as data in the `seed_templates` package (in a checkout or 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -26,10 +27,15 @@ class Pack:
     demo: dict[str, Any]
     folder: Traversable
 
-    def rationale(self, template_key: str) -> str | None:
-        """The template's one-page rationale (Markdown, Chinese then English)."""
+    def rationale(self, template_key: str, language: str = "zh") -> str | None:
+        """The template's one-page rationale in one language: the file is Markdown, Chinese
+        first, then English after a line `---`."""
         page = self.folder / "rationale" / f"{template_key}.md"
-        return page.read_text(encoding="utf-8") if page.is_file() else None
+        if not page.is_file():
+            return None
+        parts = re.split(r"^---[ \t]*$", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        chosen = parts[1] if language == "en" and len(parts) > 1 else parts[0]
+        return chosen.strip()
 
 
 class PackNotFound(LookupError):

@@ -4,6 +4,7 @@ the current organization, and the wizard that starts a new organization from one
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +14,7 @@ from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices, show_service_error
 from ..i18n import label_text
+from ..markdown import render_markdown
 from . import PackNotFound, all_packs, read_pack
 from .forms import NewOrganizationForm
 from .loading import create_organization, load_pack
@@ -40,8 +42,9 @@ def rationale(name: str, key: str):
     template = next((t for t in pack.templates if t["key"] == key), None)
     if template is None:
         abort(404)
+    text = pack.rationale(key, str(get_locale())) or ""
     return render_template(
-        "packs/rationale.html", pack=pack, template=template, text=pack.rationale(key) or ""
+        "packs/rationale.html", pack=pack, template=template, rationale=render_markdown(text)
     )
 
 

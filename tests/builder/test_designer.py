@@ -136,7 +136,7 @@ def test_build_publish_and_score_a_two_section_template(client, db, template_id)
     built = definition(client, tid)
     assert built["sections"][0]["items"][0] == {
         "key": "sales",
-        "name": "销售额",
+        "name": {"zh": "销售额"},  # typed in Chinese only: not copied into English
         "type": "number",
         "raters": ["data"],
         "weight": 60,
@@ -148,7 +148,7 @@ def test_build_publish_and_score_a_two_section_template(client, db, template_id)
         {
             "key": "fraud",
             "kind": "veto",
-            "name": "弄虚作假",
+            "name": {"zh": "弄虚作假"},
             "raters": ["hr"],
             "condition": "fraud > 0",
             "grade": "D",
@@ -351,3 +351,34 @@ def test_a_sections_name_and_weight_are_changed_in_place_keeping_its_items(clien
     assert field_errors(html) == ["Number must be between 0 and 100."]
     assert 'value="改名"' in html and 'value="150"' in html
     assert definition(client, tid)["sections"][0]["weight"] == 70
+
+
+def test_items_added_from_the_library_or_by_hand_are_ready_to_score(client, db, template_id):
+    from appraisal.models import Indicator
+
+    tid = template_id
+    org_id = db.scalar(select(Template.organization_id))
+    care = Indicator(
+        organization_id=org_id,
+        key="customer_care",
+        name_zh="客户关怀",
+        name_en="Customer care",
+        item_type="rating",
+        scoring={"method": "rating"},
+        raters=["self", "manager"],
+    )
+    db.add(care)
+    db.commit()
+    add_section(client, tid, "behaviour", "行为", 100)
+    add_item(client, tid, "behaviour", "teamwork", "团队协作", "rating")
+    client.post(
+        f"/builder/templates/{tid}/sections/behaviour/items",
+        data={"add-behaviour-indicator_id": care.id, "add-behaviour-type": "rating"},
+    )
+
+    teamwork, from_library = definition(client, tid)["sections"][0]["items"]
+    assert teamwork["name"] == {"zh": "团队协作"}
+    assert (teamwork["scale"], teamwork["weight"]) == ("five", 100)
+    assert (from_library["scale"], from_library["weight"]) == ("five", 0)
+    page = client.get(f"/builder/templates/{tid}").get_data(as_text=True)
+    assert "unknown rating scale" not in page

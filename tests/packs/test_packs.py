@@ -46,7 +46,8 @@ def test_pack_content_is_complete_and_valid(name):
         items = [it for s in definition["sections"] for it in s["items"]]
         assert {it["indicator"] for it in items} <= library
         rationale = pack.rationale(definition["key"])
-        assert rationale and "设计说明" in rationale and "rationale" in rationale
+        assert rationale and "设计说明" in rationale and "rationale" not in rationale
+        assert "rationale" in pack.rationale(definition["key"], "en")
     people = pack.demo["employees"]
     assert 20 <= len(people) <= 40
     numbers = {p[0] for p in people}
@@ -185,6 +186,12 @@ def test_rationale_page(client, auth, make):
     make.member(org, "hr@acme.example")
     auth.login("hr@acme.example")
     page = client.get("/packs/services/templates/svc-field-technician").text
-    assert "Field technician (monthly): rationale" in page and "外勤技术员（月度）设计说明" in page
+    assert "<h1>Field technician (monthly): rationale</h1>" in page
+    assert "<strong>" in page and "**" not in page  # Markdown rendered, not shown raw
+    assert "外勤技术员（月度）设计说明" not in page  # one language at a time
+    chinese = client.get(
+        "/packs/services/templates/svc-field-technician", headers={"Accept-Language": "zh-CN"}
+    ).text
+    assert "<h1>外勤技术员（月度）设计说明</h1>" in chinese and "rationale</h1>" not in chinese
     assert client.get("/packs/services/templates/nope").status_code == 404
     assert client.get("/packs/mining/templates/x").status_code == 404
