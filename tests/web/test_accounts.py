@@ -7,14 +7,17 @@ ends for good on sign-out, a password change or reset, or deactivation.
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask_login.utils import encode_cookie
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+import appraisal
 from appraisal.account import services as account
 from appraisal.errors import ServiceError
 from appraisal.models import (
@@ -416,3 +419,48 @@ def test_cli_user_creation_and_resets_are_audited(runner, client, db, make):
     assert {"added", "password.reset_link", "password.reset", "password.set"} <= actions
     missing = runner.invoke(args=["users", "reset-password", "--email", "nobody@x.example"])
     assert missing.exit_code == 1 and "no account" in missing.output
+
+
+# -- guards for the class of defect ---------------------------------------------------------
+
+GRANTS_AND_CREDENTIALS = {
+    # what is done → the only modules allowed to do it (each audits it)
+    "password_hash": {"account/services.py", "users/services.py"},
+    "Membership": {"users/services.py", "account/services.py", "packs/loading.py"},
+    "set_roles": {
+        "users/services.py",
+        "account/services.py",
+        "packs/loading.py",
+        "models/accounts.py",
+    },
+}
+
+
+def _doings(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        stored = isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+        if (stored and node.attr == "password_hash") or (
+            isinstance(node, ast.keyword) and node.arg == "password_hash"
+        ):
+            found.add("password_hash")
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in {"Membership", "set_roles"}:
+                found.add(name)
+    return found
+
+
+def test_only_the_account_services_grant_roles_or_set_passwords():
+    """A new door that links an account, grants a role or sets a password outside these
+    services would bypass the ownership check and the audit: this test names it."""
+    root = Path(appraisal.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root).as_posix()
+        if relative.startswith("migrations/"):
+            continue
+        for doing in _doings(ast.parse(path.read_text(encoding="utf-8"))):
+            if relative not in GRANTS_AND_CREDENTIALS[doing]:
+                offenders.append((relative, doing))
+    assert offenders == []
