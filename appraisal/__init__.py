@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import (
         access,
+        account,
         api,
         auth,
         builder,
@@ -46,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     access.init_app(app)
     auth.init_app(app)
+    account.init_app(app)
     views.init_app(app)
     people.init_app(app)
     users.init_app(app)

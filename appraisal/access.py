@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .auth import sessions
 from .db import get_session
 from .extensions import login_manager
 from .models import Membership, Organization, Role, User
@@ -141,8 +142,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        # Only with a live sign-in session: a cookie kept after sign-out, a password change
+        # or deactivation (or a bare remember-me cookie, which carries none) loads no one.
+        return sessions.load_user(get_session(), user_id, session.get(sessions.COOKIE_KEY))
 
     app.before_request(_load_membership)
     app.context_processor(_template_context)

@@ -8,8 +8,11 @@ from sqlalchemy.orm import Session
 
 from .models import Organization
 from .packs import read_pack
-from .packs.demo import DEMO_PASSWORD, DemoResult, existing_logins, load_demo_organization
+from .packs.demo import DemoResult, existing_logins, load_demo_organization
 
+#: Only this local demo (`make run`, the browser tests) signs in with a well-known password;
+#: demos made by the pack wizard or `packs load --demo` get random ones.
+DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo on purpose
 DEMO_SLUG = "demo"
 DEMO_PACK = "manufacturing"
 
@@ -25,7 +28,7 @@ def load_demo(session: Session, only_if_empty: bool = False) -> DemoResult | Non
     )
     if exists:
         return None
-    return load_demo_organization(session, read_pack(DEMO_PACK), DEMO_SLUG)
+    return load_demo_organization(session, read_pack(DEMO_PACK), DEMO_SLUG, password=DEMO_PASSWORD)
 
 
 def existing_demo_logins(session: Session) -> list[tuple[str, list[str]]]:

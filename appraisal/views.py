@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, g, jsonify, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
+from .account.services import pending_invitations
 from .db import get_session
 
 bp = Blueprint("main", __name__)
@@ -15,7 +16,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def index():
-    return render_template("index.html")
+    invitations = pending_invitations(get_session(), current_user.id)
+    return render_template("index.html", invitations=invitations)
 
 
 @bp.route("/healthz")

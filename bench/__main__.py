@@ -183,10 +183,11 @@ def bench_runtime() -> dict[str, float]:
 
     from appraisal import create_app
     from appraisal.db import get_session, make_engine
+    from appraisal.demo import DEMO_PASSWORD
     from appraisal.migrate import upgrade
     from appraisal.models import Appraisal, Organization
     from appraisal.packs import read_pack
-    from appraisal.packs.demo import DEMO_PASSWORD, load_demo_organization
+    from appraisal.packs.demo import load_demo_organization
     from appraisal.people import imports
     from appraisal.uploads import read_table
 
@@ -204,7 +205,7 @@ def bench_runtime() -> dict[str, float]:
     app.logger.setLevel("WARNING")
     with app.app_context():
         db = get_session()
-        load_demo_organization(db, read_pack("manufacturing"), "bench")
+        load_demo_organization(db, read_pack("manufacturing"), "bench", password=DEMO_PASSWORD)
         db.commit()
         appraisal = db.scalar(select(Appraisal).where(Appraisal.state == "manager_review"))
         cycle_id = appraisal.cycle_id

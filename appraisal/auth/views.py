@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
 from ..security import is_safe_next
+from . import sessions
 from .forms import LoginForm
 from .services import SignIn, authenticate
 
@@ -42,7 +43,10 @@ def login():
         db.commit()
         if result.outcome is SignIn.OK:
             session.clear()
+            secret = sessions.start_session(db, result.user.id)
+            db.commit()
             login_user(result.user)
+            session[sessions.COOKIE_KEY] = secret
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("main.index"))
         if result.outcome is SignIn.THROTTLED:
@@ -64,6 +68,9 @@ def login():
 @login_required
 def logout():
     language = session.get("language")
+    db = get_session()
+    sessions.end_session(db, session.get(sessions.COOKIE_KEY))
+    db.commit()
     logout_user()
     session.clear()
     if language:

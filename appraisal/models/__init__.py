@@ -1,6 +1,16 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
-from .accounts import LANGUAGES, LoginFailure, Membership, MembershipRole, Role, User
+from .accounts import (
+    LANGUAGES,
+    Invitation,
+    LoginFailure,
+    Membership,
+    MembershipRole,
+    PasswordReset,
+    Role,
+    User,
+    UserSession,
+)
 from .api import ApiToken
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, utcnow
@@ -40,11 +50,13 @@ __all__ = [
     "Indicator",
     "IndicatorCategory",
     "Interview",
+    "Invitation",
     "LoginFailure",
     "Membership",
     "MembershipRole",
     "Organization",
     "OrganizationScoped",
+    "PasswordReset",
     "Position",
     "Review",
     "ReviewStatus",
@@ -54,5 +66,6 @@ __all__ = [
     "Template",
     "TemplateVersion",
     "User",
+    "UserSession",
     "utcnow",
 ]

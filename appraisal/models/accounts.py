@@ -1,14 +1,15 @@
-"""People who sign in, their memberships and roles in organizations, and sign-in failures."""
+"""People who sign in, their memberships and roles in organizations, invitations, password
+resets, signed-in sessions and sign-in failures."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
+from .base import Base, OrganizationScoped, utcnow
 from .organization import Organization
 
 
@@ -118,3 +119,52 @@ class LoginFailure(Base):
     login: Mapped[str] = mapped_column(String(254), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Invitation(OrganizationScoped, Base):
+    """An organization's offer of roles to an account that exists already. It grants nothing:
+    the membership is created only when the account holder, signed in, accepts it."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organization: Mapped[Organization] = relationship()
+
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+
+
+class PasswordReset(Base):
+    """A one-time link for the account holder to set their own password, deleted when used;
+    only the SHA-256 of the link's secret is stored. `organization_id` is the organization
+    whose HR admin made it (None: an instance administrator, on the command line)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class UserSession(Base):
+    """One sign-in. The cookie carries a random secret; the row (keyed by its SHA-256) must
+    exist for the cookie to count, so signing out or changing the password ends it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

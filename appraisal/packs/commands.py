@@ -7,10 +7,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..db import get_session
+from ..errors import ServiceError
 from ..models import Organization
 from ..users.services import get_or_create_organization
 from . import PackNotFound, all_packs, read_pack
-from .demo import DEMO_PASSWORD, load_demo_organization
+from .demo import load_demo_organization
 from .loading import LoadReport, load_pack
 
 packs_cli = AppGroup("packs", help="Industry packs: indicator libraries, templates, demos.")
@@ -54,13 +55,17 @@ def load_command(name: str, slug: str, org_name: str | None, demo: bool) -> None
     if demo:
         if exists:
             raise click.ClickException(f"organization {slug!r} exists; a demo needs a new one")
-        result = load_demo_organization(session, pack, slug, org_name)
+        try:
+            result = load_demo_organization(session, pack, slug, org_name)
+        except ServiceError as error:
+            session.rollback()
+            raise click.ClickException(str(error.message)) from None
         session.commit()
         _print("indicators", result.report.indicators)
         _print("templates", result.report.templates)
-        click.echo(f"demo sign-ins (password {DEMO_PASSWORD!r}):")
+        click.echo("demo sign-ins (random passwords, shown only now):")
         for email, roles in result.logins:
-            click.echo(f"  {email:32} {', '.join(roles)}")
+            click.echo(f"  {email:32} {result.passwords[email]:14} {', '.join(roles)}")
         return
     org = get_or_create_organization(session, slug, org_name or slug)
     report = load_pack(session, org.id, pack, None)

@@ -8,13 +8,16 @@ figures and reviews included), so the demo is in states the product can reach it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..errors import ServiceError
 from ..models import Appraisal, Employee, Membership, Organization, Template, User
 from ..people import services as people
 from ..runtime import cycles, figures, reviews
@@ -22,7 +25,6 @@ from ..users import services as users
 from . import Pack
 from .loading import PackReport, load_pack
 
-DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo on purpose
 CONSULTANT = "实施顾问"
 
 
@@ -31,6 +33,8 @@ class DemoResult:
     organization: Organization
     logins: list[tuple[str, list[str]]]
     report: PackReport
+    #: Each sign-in's password, to show once: random unless the caller chose one.
+    passwords: dict[str, str] = field(default_factory=dict)
 
 
 def login_email(local: str, slug: str) -> str:
@@ -45,10 +49,28 @@ def demo_logins(pack: Pack, slug: str) -> list[tuple[str, list[str]]]:
 
 
 def load_demo_organization(
-    session: Session, pack: Pack, slug: str, name: str | None = None
+    session: Session,
+    pack: Pack,
+    slug: str,
+    name: str | None = None,
+    *,
+    password: str | None = None,
+    acting_user_id: int | None = None,
 ) -> DemoResult:
-    """Create the organization `slug` with the pack's demo in it."""
+    """Create the organization `slug` with the pack's demo in it.
+
+    Its people sign in with random passwords (returned once, in `passwords`) unless a
+    `password` is given: only the local `make run` demo uses a well-known one. Accounts are
+    always new: an existing account is never linked into a demo.
+    """
     demo = pack.demo
+    emails = [login_email(local, slug) for local, _roles in demo["logins"].values()]
+    taken = session.scalar(select(User.email).where(User.email.in_(emails)).limit(1))
+    if taken:
+        raise ServiceError(
+            _l("An account %(email)s exists already; choose another short name.", email=taken),
+            "slug",
+        )
     org = users.get_or_create_organization(session, slug, name or demo["organization"]["name"])
 
     departments: dict[str, int] = {}
@@ -63,14 +85,19 @@ def load_demo_organization(
 
     names = {login: person_name for _, person_name, *_rest, login in demo["employees"] if login}
     user_ids: dict[str, int] = {}
+    passwords: dict[str, str] = {}
     for key, (local, roles) in demo["logins"].items():
+        email = login_email(local, slug)
+        passwords[email] = password or secrets.token_urlsafe(9)
         added = users.add_member(
             session,
             org.id,
-            email=login_email(local, slug),
+            email=email,
             name=names.get(key, CONSULTANT),
-            password=DEMO_PASSWORD,
+            password=passwords[email],
             roles=set(roles),
+            acting_user_id=acting_user_id,
+            via="demo",
         )
         user_ids[key] = added.membership.user_id
 
@@ -114,7 +141,7 @@ def load_demo_organization(
         for scheme_name in demo["cycle"]["schemes"]:
             _run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids)
     session.flush()
-    return DemoResult(org, demo_logins(pack, slug), report)
+    return DemoResult(org, demo_logins(pack, slug), report, passwords)
 
 
 def _run_cycle(

@@ -112,6 +112,14 @@ def load_pack(session: Session, org_id: int, pack: Pack, user_id: int | None) ->
     return report
 
 
+@dataclass(frozen=True)
+class NewOrganization:
+    organization: Organization
+    report: PackReport
+    #: The demo people's sign-ins (email, roles, password), to show once.
+    sign_ins: list[tuple[str, list[str], str]] = field(default_factory=list)
+
+
 def create_organization(
     session: Session,
     pack: Pack,
@@ -120,10 +128,10 @@ def create_organization(
     slug: str,
     creator_id: int,
     with_demo: bool,
-) -> tuple[Organization, PackReport]:
+) -> NewOrganization:
     """A new organization started from a pack, with its creator as HR admin and implementer
     (so someone can add the customer's own HR admin); optionally with the pack's demo people
-    and cycle."""
+    and cycle, whose random passwords are returned to be shown once."""
     from .demo import load_demo_organization
 
     slug = slug.strip().lower()
@@ -131,9 +139,11 @@ def create_organization(
         raise ServiceError(_l("Use 2–40 characters: a–z, 0–9 and -."), "slug")
     if session.scalar(select(Organization.id).where(Organization.slug == slug)):
         raise ServiceError(_l("This short name is taken."), "slug")
+    sign_ins: list[tuple[str, list[str], str]] = []
     if with_demo:
-        demo = load_demo_organization(session, pack, slug, name.strip())
+        demo = load_demo_organization(session, pack, slug, name.strip(), acting_user_id=creator_id)
         organization, report = demo.organization, demo.report
+        sign_ins = [(email, roles, demo.passwords[email]) for email, roles in demo.logins]
     else:
         organization = Organization(slug=slug, name=name.strip())
         session.add(organization)
@@ -152,5 +162,6 @@ def create_organization(
         organization.id,
         pack=pack.key,
         demo=with_demo,
+        creator_roles=sorted(membership.roles),
     )
-    return organization, report
+    return NewOrganization(organization, report, sign_ins)

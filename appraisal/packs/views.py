@@ -3,7 +3,17 @@ the current organization, and the wizard that starts a new organization from one
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -74,7 +84,7 @@ def new_organization():
     if form.validate_on_submit():
         db = get_session()
         try:
-            organization, report = create_organization(
+            created = create_organization(
                 db,
                 _pack(form.pack.data),
                 name=form.name.data,
@@ -87,8 +97,19 @@ def new_organization():
             show_service_error(form, error)
         else:
             db.commit()
-            session["org_id"] = organization.id
-            flash(_("%(name)s is ready: switched to it.", name=organization.name), "success")
-            return render_template("packs/report.html", pack=_pack(form.pack.data), report=report)
+            session["org_id"] = created.organization.id
+            flash(
+                _("%(name)s is ready: switched to it.", name=created.organization.name), "success"
+            )
+            response = make_response(
+                render_template(
+                    "packs/report.html",
+                    pack=_pack(form.pack.data),
+                    report=created.report,
+                    sign_ins=created.sign_ins,
+                )
+            )
+            response.headers["Cache-Control"] = "no-store"  # it may show passwords
+            return response
     status = 422 if request.method == "POST" else 200
     return render_template("packs/new_organization.html", form=form, packs=packs), status

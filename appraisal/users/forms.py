@@ -35,20 +35,25 @@ class NewMemberForm(FlaskForm):
     password = PasswordField(
         _l("Password"),
         validators=[Optional(), Length(max=200)],
-        description=_l("Leave empty when the person already has an account."),
+        description=_l(
+            "For a new account only. A person who already has an account is invited and "
+            "keeps their own password."
+        ),
     )
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, default=["employee"])
     submit = SubmitField(_l("Save"))
 
 
-class EditMemberForm(FlaskForm):
+class MemberRolesForm(FlaskForm):
+    """The roles of a member whose account another organization shares: only roles here."""
+
+    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class EditMemberForm(MemberRolesForm):
+    """A member whose account only this organization uses: its name and language too."""
+
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
-    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES)
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("Leave empty to keep the current password."),
-    )
-    submit = SubmitField(_l("Save"))

@@ -1,4 +1,7 @@
-"""Members of an organization: accounts, roles, activation. The caller commits."""
+"""Members of an organization: accounts, invitations, roles, activation. The caller commits.
+
+Every change of a role or a credential is audited here, whichever door it came through.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +12,33 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..account.services import check_new_password, controls_account, issue_reset_link
 from ..auth.services import hash_password, normalize_login
 from ..errors import ServiceError
-from ..models import LANGUAGES, Membership, MembershipRole, Organization, Role, User
+from ..models import (
+    LANGUAGES,
+    Invitation,
+    Membership,
+    MembershipRole,
+    Organization,
+    Role,
+    User,
+)
 from ..paging import Page, paginate
-
-MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
 class AddedMember:
     membership: Membership
     created_account: bool
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    """What an organization may change on an account it alone controls."""
+
+    name: str
+    language: str | None
 
 
 def list_members(
@@ -46,13 +64,6 @@ def _check_roles(roles: set[str]) -> set[str]:
     return roles
 
 
-def _check_password(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            _l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH), field
-        )
-
-
 def add_member(
     session: Session,
     org_id: int,
@@ -62,37 +73,177 @@ def add_member(
     password: str | None,
     roles: set[str],
     language: str | None = None,
+    acting_user_id: int | None = None,
+    via: str = "web",
 ) -> AddedMember:
     """Give someone roles in the organization, creating their account if it is new.
 
-    An account that exists already (a consultant working for several companies) is linked,
-    and keeps its own password.
+    An account that exists already is linked directly, keeping its own password: only for
+    an instance administrator (the command line) and demo data. An HR admin's "add member"
+    goes through `add_or_invite`, which never grants anything to an existing account.
     """
     email = normalize_login(email)
     roles = _check_roles(set(roles))
-    if language and language not in LANGUAGES:
-        raise ServiceError(_l("Choose a language."), "language")
+    _check_language(language)
     user = session.scalar(select(User).where(User.email == email))
     created = user is None
     if user is None:
-        if not password:
-            raise ServiceError(_l("A new account needs a password."), "password")
-        _check_password(password)
-        user = User(email=email, name=name.strip(), password_hash=hash_password(password))
-        user.language = language or None
-        session.add(user)
-        session.flush()
-    elif session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == user.id, Membership.organization_id == org_id
-        )
-    ):
+        user = _new_account(session, email, name, password, language)
+    elif _is_member(session, user.id, org_id):
         raise ServiceError(_l("This person is already a member of the organization."), "email")
     membership = Membership(user=user, organization_id=org_id)
     membership.set_roles(roles)
     session.add(membership)
     session.flush()
+    audit.record(
+        session,
+        org_id,
+        acting_user_id,
+        "added",
+        "membership",
+        membership.id,
+        email=email,
+        roles=sorted(roles),
+        created_account=created,
+        via=via,
+    )
     return AddedMember(membership, created)
+
+
+def add_or_invite(
+    session: Session,
+    org_id: int,
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    roles: set[str],
+    language: str | None,
+    acting_user_id: int,
+) -> AddedMember | Invitation:
+    """An HR admin adds someone: a new e-mail gets a new account owned by the organization;
+    an existing account is only invited (it grants nothing until its holder accepts), and
+    none of its credentials is touched."""
+    email = normalize_login(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        return add_member(
+            session,
+            org_id,
+            email=email,
+            name=name,
+            password=password,
+            roles=roles,
+            language=language,
+            acting_user_id=acting_user_id,
+        )
+    roles = _check_roles(set(roles))
+    if _is_member(session, user.id, org_id):
+        raise ServiceError(_l("This person is already a member of the organization."), "email")
+    if session.scalar(
+        select(Invitation.id).where(
+            Invitation.user_id == user.id, Invitation.organization_id == org_id
+        )
+    ):
+        raise ServiceError(_l("This person is invited already."), "email")
+    invitation = Invitation(
+        organization_id=org_id, user=user, roles=sorted(roles), invited_by_id=acting_user_id
+    )
+    session.add(invitation)
+    session.flush()
+    audit.record(
+        session,
+        org_id,
+        acting_user_id,
+        "invited",
+        "invitation",
+        invitation.id,
+        email=email,
+        roles=sorted(roles),
+    )
+    return invitation
+
+
+def _new_account(
+    session: Session, email: str, name: str, password: str | None, language: str | None
+) -> User:
+    if not password:
+        raise ServiceError(_l("A new account needs a password."), "password")
+    check_new_password(password)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    user.language = language or None
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _is_member(session: Session, user_id: int, org_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user_id, Membership.organization_id == org_id
+            )
+        )
+    )
+
+
+def _check_language(language: str | None) -> None:
+    if language and language not in LANGUAGES:
+        raise ServiceError(_l("Choose a language."), "language")
+
+
+def list_invitations(session: Session, org_id: int) -> list[Invitation]:
+    """The organization's invitations still waiting for their account holder."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.organization_id == org_id)
+            .options(selectinload(Invitation.user))
+            .order_by(Invitation.created_at)
+        )
+    )
+
+
+def cancel_invitation(session: Session, invitation: Invitation, acting_user_id: int) -> None:
+    audit.record(
+        session,
+        invitation.organization_id,
+        acting_user_id,
+        "invitation.cancelled",
+        "invitation",
+        invitation.id,
+    )
+    session.delete(invitation)
+    session.flush()
+
+
+def may_change_account(session: Session, membership: Membership) -> bool:
+    """Whether this organization's HR admins may change the member's account (password,
+    name, language): only when the account belongs to no other organization."""
+    return controls_account(session, membership.user_id, membership.organization_id)
+
+
+def _refuse_unless_controlled(session: Session, membership: Membership) -> None:
+    if not may_change_account(session, membership):
+        raise ServiceError(
+            _l(
+                "This account also belongs to another organization: only its holder, or an "
+                "instance administrator, can change its password, name or language."
+            )
+        )
+
+
+def create_reset_link(session: Session, membership: Membership, acting_user_id: int) -> str:
+    """A one-time link for the member to set their own password (the admin never knows it)."""
+    _refuse_unless_controlled(session, membership)
+    if not membership.user.active:
+        raise ServiceError(_l("This account is deactivated."))
+    return issue_reset_link(
+        session,
+        membership.user,
+        organization_id=membership.organization_id,
+        acting_user_id=acting_user_id,
+    )
 
 
 def _admin_count(session: Session, org_id: int) -> int:
@@ -115,27 +266,45 @@ def update_member(
     session: Session,
     membership: Membership,
     *,
-    name: str,
     roles: set[str],
-    language: str | None,
-    new_password: str | None,
     acting_user_id: int,
+    details: AccountDetails | None = None,
 ) -> Membership:
+    """Change the member's roles here, and the account's details when this organization
+    alone controls the account (refused otherwise, whatever the page offered)."""
     roles = _check_roles(set(roles))
+    before = sorted(membership.roles)
     losing_admin = Role.ADMIN.value in membership.roles and Role.ADMIN.value not in roles
     if losing_admin and membership.user_id == acting_user_id:
         raise ServiceError(_l("You cannot remove your own HR admin role."), "roles")
     if losing_admin and _admin_count(session, membership.organization_id) <= 1:
         raise ServiceError(_l("The organization needs at least one HR admin."), "roles")
-    if language and language not in LANGUAGES:
-        raise ServiceError(_l("Choose a language."), "language")
-    if new_password:
-        _check_password(new_password, "new_password")
-        membership.user.password_hash = hash_password(new_password)
-    membership.user.name = name.strip()
-    membership.user.language = language or None
+    changed: dict[str, object] = {}
+    if details is not None:
+        _refuse_unless_controlled(session, membership)
+        _check_language(details.language)
+        user = membership.user
+        if user.name != details.name.strip():
+            changed["name"] = [user.name, details.name.strip()]
+            user.name = details.name.strip()
+        if user.language != (details.language or None):
+            changed["language"] = [user.language, details.language or None]
+            user.language = details.language or None
     membership.set_roles(roles)
     session.flush()
+    after = sorted(membership.roles)
+    if before != after or changed:
+        audit.record(
+            session,
+            membership.organization_id,
+            acting_user_id,
+            "updated",
+            "membership",
+            membership.id,
+            roles=after,
+            roles_before=before,
+            **changed,
+        )
     return membership
 
 
@@ -150,7 +319,16 @@ def set_member_active(
         and _admin_count(session, membership.organization_id) <= 1
     ):
         raise ServiceError(_l("The organization needs at least one HR admin."))
-    membership.active = active
+    if membership.active != active:
+        membership.active = active
+        audit.record(
+            session,
+            membership.organization_id,
+            acting_user_id,
+            "activated" if active else "deactivated",
+            "membership",
+            membership.id,
+        )
 
 
 def get_or_create_organization(

@@ -1,17 +1,26 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit
 from ..access import can_manage_users, current_org_id, require
+from ..account.services import RESET_LINK_HOURS
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import show_service_error
-from ..models import Membership, Organization
+from ..models import Invitation, Membership, Organization
 from . import services
-from .forms import EditMemberForm, NewMemberForm
+from .forms import EditMemberForm, MemberRolesForm, NewMemberForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
@@ -28,8 +37,10 @@ def _membership(id_: int) -> Membership:
 def index():
     q = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)
-    listing = services.list_members(get_session(), current_org_id(), q, page)
-    return render_template("users/index.html", page=listing, q=q)
+    db, org_id = get_session(), current_org_id()
+    listing = services.list_members(db, org_id, q, page)
+    invitations = services.list_invitations(db, org_id)
+    return render_template("users/index.html", page=listing, q=q, invitations=invitations)
 
 
 @bp.route("/settings", methods=["POST"])
@@ -52,7 +63,7 @@ def new():
     form = NewMemberForm()
     if form.validate_on_submit():
         try:
-            added = services.add_member(
+            added = services.add_or_invite(
                 db,
                 org_id,
                 email=form.email.data,
@@ -60,31 +71,25 @@ def new():
                 password=form.password.data,
                 roles=set(form.roles.data),
                 language=form.language.data,
+                acting_user_id=current_user.id,
             )
         except ServiceError as error:
             db.rollback()
             show_service_error(form, error)
         else:
-            membership = added.membership
-            audit.record(
-                db,
-                org_id,
-                current_user.id,
-                "added",
-                "membership",
-                membership.id,
-                email=membership.user.email,
-                roles=sorted(membership.roles),
-            )
             db.commit()
-            if added.created_account:
-                flash(_("Account for %(email)s created.", email=membership.user.email), "success")
-            else:
+            if isinstance(added, Invitation):
                 flash(
                     _(
-                        "The existing account %(email)s now has access to this organization.",
-                        email=membership.user.email,
+                        "%(email)s already has an account: it is invited, and gets access "
+                        "when its holder accepts.",
+                        email=added.user.email,
                     ),
+                    "success",
+                )
+            else:
+                flash(
+                    _("Account for %(email)s created.", email=added.membership.user.email),
                     "success",
                 )
             return redirect(url_for(".index"))
@@ -97,47 +102,65 @@ def new():
 def edit(id: int):
     db = get_session()
     membership = _membership(id)
+    controlled = services.may_change_account(db, membership)
+    form_class = EditMemberForm if controlled else MemberRolesForm
     form = (
-        EditMemberForm(
+        form_class(
             name=membership.user.name,
             language=membership.user.language or "",
             roles=sorted(membership.roles),
         )
         if request.method == "GET"
-        else EditMemberForm()
+        else form_class()
     )
     if form.validate_on_submit():
+        details = (
+            services.AccountDetails(form.name.data, form.language.data) if controlled else None
+        )
         try:
             services.update_member(
                 db,
                 membership,
-                name=form.name.data,
                 roles=set(form.roles.data),
-                language=form.language.data,
-                new_password=form.new_password.data,
                 acting_user_id=current_user.id,
+                details=details,
             )
         except ServiceError as error:
             db.rollback()
             show_service_error(form, error)
         else:
-            audit.record(
-                db,
-                current_org_id(),
-                current_user.id,
-                "updated",
-                "membership",
-                membership.id,
-                roles=sorted(membership.roles),
-                password_changed=bool(form.new_password.data),
-            )
             db.commit()
             flash(_("%(name)s saved.", name=membership.user.name), "success")
             return redirect(url_for(".index"))
     status = 422 if form.is_submitted() and form.errors else 200
     return render_template(
-        "users/form.html", form=form, title=_("Edit user"), row=membership
+        "users/form.html",
+        form=form,
+        title=_("Edit user"),
+        row=membership,
+        controlled=controlled,
     ), status
+
+
+@bp.post("/<int:id>/reset-link")
+@require(can_manage_users)
+def reset_link(id: int):
+    """A one-time link for the member to set their own password, shown once."""
+    db = get_session()
+    membership = _membership(id)
+    try:
+        secret = services.create_reset_link(db, membership, current_user.id)
+    except ServiceError as error:
+        db.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for(".edit", id=id))
+    db.commit()
+    link = url_for("account.reset", secret=secret, _external=True)
+    response = make_response(
+        render_template("users/reset_link.html", row=membership, link=link, hours=RESET_LINK_HOURS)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:id>/toggle")
@@ -151,14 +174,20 @@ def toggle(id: int):
         db.rollback()
         flash(error.message, "danger")
         return redirect(url_for(".edit", id=id))
-    audit.record(
-        db,
-        current_org_id(),
-        current_user.id,
-        "activated" if membership.active else "deactivated",
-        "membership",
-        id,
-    )
     db.commit()
     flash(_("%(name)s updated.", name=membership.user.name), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/invitations/<int:id>/cancel")
+@require(can_manage_users)
+def cancel_invitation(id: int):
+    db = get_session()
+    invitation = get_in_org(db, Invitation, current_org_id(), id)
+    if invitation is None:
+        abort(404)
+    email = invitation.user.email
+    services.cancel_invitation(db, invitation, current_user.id)
+    db.commit()
+    flash(_("The invitation of %(email)s is cancelled.", email=email), "success")
     return redirect(url_for(".index"))

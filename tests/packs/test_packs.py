@@ -3,10 +3,14 @@ the new-organization wizard."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
 from appraisal.builder.services import definition_problems
+from appraisal.demo import DEMO_PASSWORD
 from appraisal.models import (
     Appraisal,
     Cycle,
@@ -17,6 +21,7 @@ from appraisal.models import (
     Review,
     Template,
     TemplateVersion,
+    User,
 )
 from appraisal.packs import all_packs, pack_names, read_pack
 from appraisal.packs.demo import load_demo_organization
@@ -135,6 +140,11 @@ def test_packs_commands(runner, db):
     demo = runner.invoke(args=["packs", "load", "retail", "--org", "shop", "--demo"])
     assert demo.exit_code == 0, demo.output
     assert "admin@shop.example" in demo.output
+    assert DEMO_PASSWORD not in demo.output  # random passwords, printed once
+    printed = re.search(r"admin@shop\.example\s+(\S+)\s+admin", demo.output).group(1)
+    admin = db.scalar(select(User).where(User.email == "admin@shop.example"))
+    assert check_password_hash(admin.password_hash, printed)
+    assert not check_password_hash(admin.password_hash, DEMO_PASSWORD)
     refused = runner.invoke(args=["packs", "load", "retail", "--org", "shop", "--demo"])
     assert refused.exit_code == 1 and "a demo needs a new one" in refused.output
 
@@ -195,3 +205,37 @@ def test_rationale_page(client, auth, make):
     assert "<h1>外勤技术员（月度）设计说明</h1>" in chinese and "rationale</h1>" not in chinese
     assert client.get("/packs/services/templates/nope").status_code == 404
     assert client.get("/packs/mining/templates/x").status_code == 404
+
+
+def test_wizard_demo_people_get_random_passwords_shown_once(client, auth, db, make):
+    """A demo on a live instance must not open with the well-known `make run` password."""
+    make.member(make.org("consulting"), "imp@consulting.example", roles=("implementer",))
+    auth.login("imp@consulting.example")
+    response = client.post(
+        "/packs/new-organization",
+        data={"pack": "services", "name": "Trial", "slug": "trial", "with_demo": "y"},
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    shown = dict(
+        re.findall(r"<td>([\w.-]+@trial\.example)</td><td><code[^>]*>([^<]+)</code>", response.text)
+    )
+    assert "admin@trial.example" in shown and DEMO_PASSWORD not in shown.values()
+    auth.logout()
+    assert auth.login("admin@trial.example", DEMO_PASSWORD).status_code == 401
+    assert auth.login("admin@trial.example", shown["admin@trial.example"]).status_code == 302
+
+
+def test_a_demo_never_takes_in_an_existing_account(client, auth, db, make):
+    make.member(make.org("elsewhere"), "admin@trial.example")
+    make.member(make.org("consulting"), "imp@consulting.example", roles=("implementer",))
+    auth.login("imp@consulting.example")
+    response = client.post(
+        "/packs/new-organization",
+        data={"pack": "services", "name": "Trial", "slug": "trial", "with_demo": "y"},
+    )
+    assert response.status_code == 422
+    assert field_errors(response.text) == [
+        "An account admin@trial.example exists already; choose another short name."
+    ]
+    assert db.scalar(select(Organization.id).where(Organization.slug == "trial")) is None

@@ -12,6 +12,7 @@ PUBLIC_ENDPOINTS = {
     "bootstrap.static",
     "auth.login",
     "auth.set_language",
+    "account.reset",  # a one-time link; it is the credential
     "main.health",
     "api.openapi",  # the API's description; it holds no data
 }

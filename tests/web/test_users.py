@@ -1,5 +1,7 @@
 """Users and roles of an organization."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -35,7 +37,7 @@ def test_admin_creates_a_user_who_can_sign_in(client, auth, db, acme):
     assert auth.login("new.hire@acme.example", "long-enough-1").status_code == 302
 
 
-def test_existing_account_of_another_organization_is_linked_not_duplicated(client, db, make, acme):
+def test_an_existing_account_is_invited_not_linked_nor_duplicated(client, db, make, acme):
     make.member(make.org("globex"), "consultant@x.example", roles=("implementer",))
     response = client.post(
         "/users/new",
@@ -47,11 +49,23 @@ def test_existing_account_of_another_organization_is_linked_not_duplicated(clien
         },
         follow_redirects=True,
     )
-    assert "now has access" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "it is invited, and gets access when its holder accepts" in page
+    assert "Invited, waiting for an answer" in page and "consultant@x.example" in page
     assert db.query(User).filter_by(email="consultant@x.example").count() == 1
     response = client.post(
         "/users/new", data={"email": "consultant@x.example", "name": "C", "roles": ["implementer"]}
     )
+    assert field_errors(response.get_data(as_text=True)) == ["This person is invited already."]
+
+
+def test_a_member_cannot_be_added_twice(client, make, acme):
+    org, _ = acme
+    make.member(org, "worker@acme.example", roles=("employee",))
+    response = client.post(
+        "/users/new", data={"email": "worker@acme.example", "name": "W", "roles": ["manager"]}
+    )
+    assert response.status_code == 422
     assert field_errors(response.get_data(as_text=True)) == [
         "This person is already a member of the organization."
     ]
@@ -91,13 +105,19 @@ def test_deactivated_member_loses_access_to_the_organization(client, auth, db, m
     assert client.get("/people/employees").status_code == 403
 
 
-def test_password_reset_and_role_change(client, auth, make, acme):
+def test_password_reset_link_and_role_change(client, auth, db, make, acme):
+    """The admin of the only organization of an account makes a one-time link; the person
+    sets their own password with it."""
     org, _ = acme
     other = make.member(org, "worker@acme.example", roles=("employee",))
-    client.post(
-        f"/users/{other.id}",
-        data={"name": "Worker", "roles": ["manager"], "new_password": "brand-new-pass"},
-    )
+    client.post(f"/users/{other.id}", data={"name": "Worker", "roles": ["manager"]})
+    db.expire_all()
+    assert db.get(Membership, other.id).roles == {"manager"}
+    assert db.get(Membership, other.id).user.name == "Worker"
+    page = client.post(f"/users/{other.id}/reset-link")
+    assert page.headers["Cache-Control"] == "no-store"
+    link = re.search(r"http://localhost(/account/reset/[\w-]+)", page.text).group(1)
     auth.logout()
+    assert client.post(link, data={"password": "brand-new-pass", "confirm": "brand-new-pass"})
     assert auth.login("worker@acme.example", PASSWORD).status_code == 401
     assert auth.login("worker@acme.example", "brand-new-pass").status_code == 302

@@ -1,0 +1,104 @@
+"""The account page (own password, invitations) and the public one-time reset page."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth import sessions
+from ..db import get_session
+from ..errors import ServiceError
+from ..forms import show_service_error
+from . import services
+from .forms import ChangePasswordForm, SetPasswordForm
+
+bp = Blueprint("account", __name__, url_prefix="/account", template_folder="templates")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index():
+    db = get_session()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            secret = services.change_own_password(
+                db, current_user, form.current_password.data, form.new_password.data
+            )
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            session[sessions.COOKIE_KEY] = secret
+            flash(_("Your password is changed; your other sign-ins have ended."), "success")
+            return redirect(url_for(".index"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    invitations = services.pending_invitations(db, current_user.id)
+    return render_template("account/index.html", form=form, invitations=invitations), status
+
+
+def _invitation(id_: int):
+    invitation = services.my_invitation(get_session(), current_user.id, id_)
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+@bp.post("/invitations/<int:id>/accept")
+@login_required
+def accept(id: int):
+    db = get_session()
+    membership = services.accept_invitation(db, _invitation(id))
+    name = membership.organization.name
+    db.commit()
+    session["org_id"] = membership.organization_id
+    flash(_("You joined %(name)s: switched to it.", name=name), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.post("/invitations/<int:id>/decline")
+@login_required
+def decline(id: int):
+    db = get_session()
+    services.decline_invitation(db, _invitation(id))
+    db.commit()
+    flash(_("Invitation declined."), "info")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/reset/<secret>", methods=["GET", "POST"])
+def reset(secret: str):
+    """Public: whoever holds the one-time link sets the account's password."""
+    db = get_session()
+    if services.find_reset(db, secret) is None:
+        return _no_store(render_template("account/reset_invalid.html"), 404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.redeem_reset(db, secret, form.password.data)
+        except ServiceError as error:
+            db.rollback()
+            show_service_error(form, error)
+        else:
+            db.commit()
+            flash(_("Your password is set. Sign in with it."), "success")
+            return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    return _no_store(render_template("account/reset.html", form=form), status)
+
+
+def _no_store(body: str, status: int):
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
