@@ -335,6 +335,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         writes=bool(rels & act.WRITERS),
         pip_allowed=item.final_grade in act.low_grades(item),
         typed=typed or {},
+        conflict=status == 409,
     ), status
 
 
@@ -448,7 +449,13 @@ def interview_record(id: int, interview_id: int):
     return _act(
         id,
         lambda db, item: act.record_interview(
-            db, item, _interview(db, item, interview_id), current_viewer(), notes, actions
+            db,
+            item,
+            _interview(db, item, interview_id),
+            current_viewer(),
+            notes,
+            actions,
+            _version(),
         ),
         _("Interview record saved."),
     )
@@ -460,7 +467,7 @@ def interview_confirm(id: int, interview_id: int):
     return _act(
         id,
         lambda db, item: act.confirm_interview(
-            db, item, _interview(db, item, interview_id), current_viewer()
+            db, item, _interview(db, item, interview_id), current_viewer(), _version()
         ),
         _("Interview record confirmed."),
     )
