@@ -87,28 +87,31 @@ def scheme_form(id: int | None = None):
     if scheme is not None and request.method == "GET":
         form.department_ids.data = [d.id for d in scheme.departments]
         form.position_ids.data = [p.id for p in scheme.positions]
+    status = None
     if form.validate_on_submit():
         try:
-            cycle_services.save_scheme(
-                db,
-                org_id,
-                scheme,
-                name=form.name.data,
-                template_version_id=form.template_version_id.data,
-                staff_kind=form.staff_kind.data,
-                period=form.period.data,
-                department_ids=form.department_ids.data or [],
-                position_ids=form.position_ids.data or [],
-                user_id=current_user.id,
-            )
+            with lost_updates(db):
+                cycle_services.save_scheme(
+                    db,
+                    org_id,
+                    scheme,
+                    name=form.name.data,
+                    template_version_id=form.template_version_id.data,
+                    staff_kind=form.staff_kind.data,
+                    period=form.period.data,
+                    department_ids=form.department_ids.data or [],
+                    position_ids=form.position_ids.data or [],
+                    user_id=current_user.id,
+                    version=form.expected_version(),
+                )
         except ServiceError as error:
             db.rollback()
-            show_service_error(form, error)
+            status = show_service_error(form, error, scheme)
         else:
             db.commit()
             flash(_("Scheme saved."), "success")
             return redirect(url_for("runtime.cycles"))
-    status = 422 if request.method == "POST" else 200
+    status = status or (422 if request.method == "POST" else 200)
     return render_template(
         "runtime/form.html",
         form=form,
