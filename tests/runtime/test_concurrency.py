@@ -5,8 +5,6 @@ reverted by a page opened earlier, and a race noticed only at flush time is a 40
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 from sqlalchemy import select, update
 
@@ -14,38 +12,8 @@ from appraisal.api.tokens import create_token
 from appraisal.models import Appraisal, Review, User
 from appraisal.runtime import figures, reviews
 from tests.conftest import PASSWORD, alerts, field_errors
+from tests.pages import form_data
 from tests.runtime.conftest import appraisal_of
-
-
-class _Form(HTMLParser):
-    """The fields a browser would post from the form with this id (no JavaScript)."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__()
-        self.form_id, self.inside, self.data = form_id, False, {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == self.form_id
-        elif (
-            self.inside
-            and tag == "input"
-            and "disabled" not in attrs
-            and attrs.get("name")
-            and attrs.get("type") not in ("submit", "checkbox")
-        ):
-            self.data[attrs["name"]] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-
-
-def form_data(html: str, form_id: str) -> dict[str, str]:
-    parser = _Form(form_id)
-    parser.feed(html)
-    return parser.data
 
 
 def browser(app, email: str):
