@@ -66,8 +66,11 @@ def _shown(field: Any, value: Any) -> str:
     if value is None or value == "":
         return "—"
     for choice in getattr(field, "choices", None) or []:
-        if str(choice[0]) == str(value):
-            return str(choice[1])
+        key, label = (
+            (choice.value, choice.label) if isinstance(choice, SelectChoice) else choice[:2]
+        )
+        if str(key) == str(value):
+            return str(label)
     return str(value)
 
 

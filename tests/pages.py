@@ -25,9 +25,13 @@ class _Form(HTMLParser):
             self.data[name] = attrs.get("value") or ""
         elif tag == "select" and name:
             self.select = name
-            self.data.setdefault(name, "")
-        elif tag == "option" and self.select and "selected" in attrs:
-            self.data[self.select] = attrs.get("value") or ""
+            self.data.pop(name, None)
+        elif (
+            tag == "option"
+            and self.select
+            and ("selected" in attrs or self.select not in self.data)
+        ):
+            self.data[self.select] = attrs.get("value") or ""  # the chosen one, else the first
         elif tag == "textarea" and name:
             self.textarea = name
             self.data[name] = ""
