@@ -5,25 +5,80 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import flash
+from flask import flash, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SelectField, SubmitField
+from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
+from .concurrency import EditConflict
 from .errors import ServiceError
 from .i18n import label_text
 
 NONE_CHOICE = 0
 
 
-def show_service_error(form: FlaskForm, error: ServiceError) -> None:
-    """Put a service's refusal next to its field, or at the top when it names none."""
+def show_service_error(form: FlaskForm, error: ServiceError, row: Any = None) -> int:
+    """Put a service's refusal next to its field, or at the top when it names none; returns
+    the status to answer. Someone else's save first (`EditConflict`) is a 409 showing what
+    `row` now holds under each field."""
+    if isinstance(error, EditConflict):
+        flash(error.message, "warning")
+        if row is not None:
+            show_conflict(form, row)
+        return 409
     if error.field and error.field in form:
         form[error.field].errors = [*form[error.field].errors, error.message]
     else:
         flash(error.message, "danger")
+    return 422
+
+
+class VersionedForm(FlaskForm):
+    """An edit form that posts the version of the row it showed (filled from `obj`), so a save
+    from a page opened before someone else's is refused rather than silently reverting it."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        """What the page showed; None for a new row (or a post without one)."""
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+def show_conflict(form: FlaskForm, row: Any) -> None:
+    """After a refused save: keep what was typed, show under each field what is saved now,
+    and take the row's current version, so saving again overwrites it knowingly."""
+    for field in form:
+        if field.name in ("csrf_token", "submit", "version") or not hasattr(row, field.name):
+            continue
+        saved = f"{gettext('Saved meanwhile:')} {_shown(field, getattr(row, field.name))}"
+        field.description = f"{field.description} · {saved}" if field.description else saved
+    if "version" in form:
+        form["version"].data = str(row.version)
+
+
+def _shown(field: Any, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    for choice in getattr(field, "choices", None) or []:
+        key, label = (
+            (choice.value, choice.label) if isinstance(choice, SelectChoice) else choice[:2]
+        )
+        if str(key) == str(value):
+            return str(label)
+    return str(value)
+
+
+def wanted(name: str, current: bool) -> bool:
+    """The state a toggle button asked for (posted as 1 or 0), so a second click from a page
+    opened before the first one does not flip the row back; a post without it flips."""
+    value = request.form.get(name, type=int)
+    return not current if value is None else bool(value)
 
 
 def choices(pairs: Iterable[tuple[Any, Any]], none_label: str | None = None) -> list[SelectChoice]:

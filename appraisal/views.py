@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict
 from werkzeug.routing import IntegerConverter
 
 from .account.services import pending_invitations
@@ -31,6 +33,7 @@ API_ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     429: "too_many_requests",
     500: "server_error",
@@ -84,5 +87,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(reject_keys)
     app.add_template_filter(figure)
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+    app.register_error_handler(StaleDataError, _lost_update)
+
+
+def _lost_update(error: StaleDataError):
+    """The safety net behind `concurrency.lost_updates`: a concurrent save of the same row
+    noticed where no page expected it is a 409, never a 500."""
+    get_session().rollback()
+    return _error_page(409)(Conflict())

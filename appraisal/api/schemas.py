@@ -127,6 +127,15 @@ class ValueIn(Strict):
         allow_none=True,
         metadata={"description": "A number, text or null (clears a figure)", "type": "number"},
     )
+    expected = fields.Raw(
+        allow_none=True,
+        metadata={
+            "description": "Optional precondition: the value you last read (null: blank). When "
+            "given and the stored value is neither this nor `value`, the whole request is "
+            "refused with 409 and nothing is saved. Without it the last writer wins.",
+            "type": "number",
+        },
+    )
 
 
 class FiguresIn(Strict):

@@ -19,6 +19,7 @@ ERRORS = {
     "403": "The token's role may not do this",
     "404": "No such thing in the token's organization",
     "413": "The body is too large",
+    "409": "A value is no longer what the body `expected` (someone changed it); nothing was saved",
     "422": "The values were checked and refused; nothing was saved",
 }
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
 from ..builder import services as builder
+from ..concurrency import EditConflict, lost_updates
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..extensions import csrf
@@ -244,9 +245,14 @@ def employees():
 
 
 def _entries(rows: list[dict[str, Any]]) -> list[figures.Entry]:
+    """Entries of a PUT body; a row's optional `expected` (null: blank) is its precondition."""
     return [
         figures.Entry(
-            r["employee_number"], r["key"], "" if r["value"] is None else r["value"], row=i
+            r["employee_number"],
+            r["key"],
+            "" if r["value"] is None else r["value"],
+            row=i,
+            expected=("" if r["expected"] is None else r["expected"]) if "expected" in r else None,
         )
         for i, r in enumerate(rows)
     ]
@@ -258,7 +264,8 @@ def _set_values(cycle_id: int, schema: type[Schema], what: str, save) -> Any:
     rows = _body(schema)[what]
     db = get_session()
     try:
-        changed = save(db, cycle, _entries(rows))
+        with lost_updates(db):
+            changed = save(db, cycle, _entries(rows))
     except ServiceError as error:
         raise _refused(error, what) from None
     db.commit()
@@ -271,6 +278,8 @@ def _refused(error: ServiceError, what: str):
         {"path": f"{what}[{e.row}]", "message": f"{e.employee_number} {e.key}: {e.message['en']}"}
         for e in getattr(error, "errors", [])
     ]
+    if isinstance(error, EditConflict):
+        return ApiError(409, "conflict", str(error.message), details)
     return ApiError(422, "refused", str(error.message), details)
 
 
@@ -281,7 +290,7 @@ def _refused(error: ServiceError, what: str):
     summary="Set actual figures (data items) for a cycle (all or nothing)",
     body=schemas.FiguresIn,
     response=schemas.ChangedOut,
-    errors=("400", "401", "403", "404", "413", "422"),
+    errors=("400", "401", "403", "404", "409", "413", "422"),
 )
 def cycle_figures(cycle_id: int):
     _require(can_enter_figures)
@@ -300,7 +309,7 @@ def cycle_figures(cycle_id: int):
     summary="Set per-employee targets for a cycle (all or nothing)",
     body=schemas.TargetsIn,
     response=schemas.ChangedOut,
-    errors=("400", "401", "403", "404", "413", "422"),
+    errors=("400", "401", "403", "404", "409", "413", "422"),
 )
 def cycle_targets(cycle_id: int):
     _require(can_run_cycles)

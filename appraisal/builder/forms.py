@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import choices
+from ..forms import VersionedForm, choices
 from .services import scoring_from_parts
 
 RATER_CHOICES = choices(
@@ -114,7 +114,7 @@ def scoring_from_form(form: ScoringParameters, formula: str = "") -> dict:
     )
 
 
-class IndicatorForm(ScoringParameters, FlaskForm):
+class IndicatorForm(ScoringParameters, VersionedForm):
     key = StringField(
         _l("Key"),
         validators=[DataRequired(), Length(max=60)],

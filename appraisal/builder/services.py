@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..concurrency import expect_version
 from ..errors import ServiceError
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
@@ -105,7 +106,11 @@ def save_indicator(
     raters: list[str] | None = None,
     staff_kind: str = "any",
     indicator: Indicator | None = None,
+    version: int | None = None,
 ) -> Indicator:
+    """`version`: the indicator's version the form showed (None: no expectation)."""
+    if indicator is not None:
+        expect_version(indicator, version)
     key = key.strip()
     if not KEY.match(key):
         raise ServiceError(_l("Use 1–60 characters: a–z, 0–9, _ or -."), "key")

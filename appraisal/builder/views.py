@@ -19,9 +19,10 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_build, current_org_id, require
+from ..concurrency import lost_updates
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
-from ..forms import show_service_error
+from ..forms import show_service_error, wanted
 from ..models import Indicator, Template
 from ..rules import FormulaError, compile_formula, function_catalogue
 from ..rules.definition import formula_names
@@ -80,34 +81,37 @@ def indicator_form(id: int | None = None):
         for name in ("cap", "floor", "base", "per_unit"):
             getattr(form, name).data = scoring.get(name)
         form.table.data = services.scoring_table(scoring)
+    status = None
     if form.validate_on_submit():
         try:
             scoring = scoring_from_form(form)
-            saved = services.save_indicator(
-                db,
-                org_id,
-                current_user.id,
-                key=form.key.data,
-                name_zh=form.name_zh.data,
-                name_en=form.name_en.data,
-                description=form.description.data or "",
-                category=form.category.data,
-                unit=form.unit.data,
-                direction=form.direction.data,
-                item_type=form.item_type.data,
-                scoring=scoring,
-                raters=form.raters.data,
-                staff_kind=form.staff_kind.data,
-                indicator=indicator,
-            )
+            with lost_updates(db):
+                saved = services.save_indicator(
+                    db,
+                    org_id,
+                    current_user.id,
+                    key=form.key.data,
+                    name_zh=form.name_zh.data,
+                    name_en=form.name_en.data,
+                    description=form.description.data or "",
+                    category=form.category.data,
+                    unit=form.unit.data,
+                    direction=form.direction.data,
+                    item_type=form.item_type.data,
+                    scoring=scoring,
+                    raters=form.raters.data,
+                    staff_kind=form.staff_kind.data,
+                    indicator=indicator,
+                    version=form.expected_version(),
+                )
         except ServiceError as error:
             db.rollback()
-            show_service_error(form, error)
+            status = show_service_error(form, error, indicator)
         else:
             db.commit()
             flash(_("Indicator %(key)s saved.", key=saved.key), "success")
             return redirect(url_for(".indicators"))
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = status or (422 if form.is_submitted() and form.errors else 200)
     usage = services.published_usage(db, org_id, indicator.key) if indicator else []
     trail = audit.audit_trail(db, org_id, "indicator", indicator.id) if indicator else []
     return render_template(
@@ -120,7 +124,7 @@ def indicator_form(id: int | None = None):
 def indicator_archive(id: int):
     indicator = _found(Indicator, id)
     services.set_indicator_archived(
-        get_session(), indicator, not indicator.archived, current_user.id
+        get_session(), indicator, wanted("archived", indicator.archived), current_user.id
     )
     get_session().commit()
     flash(_("Indicator %(key)s updated.", key=indicator.key), "success")

@@ -13,7 +13,7 @@ from .accounts import (
 )
 from .api import ApiToken
 from .audit import AuditEvent
-from .base import Base, OrganizationScoped, utcnow
+from .base import Base, OrganizationScoped, Versioned, utcnow
 from .cycles import (
     Appeal,
     Appraisal,
@@ -67,5 +67,6 @@ __all__ = [
     "TemplateVersion",
     "User",
     "UserSession",
+    "Versioned",
     "utcnow",
 ]

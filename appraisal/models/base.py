@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, Numeric
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,3 +36,15 @@ class OrganizationScoped:
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
+
+
+class Versioned:
+    """Optimistic locking: every UPDATE checks the row's `version` has not moved since it was
+    read and moves it on, so two saves of the same row cannot both win (the loser gets a
+    `StaleDataError`, which the pages answer with 409). Forms post the version they showed."""
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}

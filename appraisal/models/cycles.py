@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
-from .base import Base, OrganizationScoped, utcnow
+from .base import Base, OrganizationScoped, Versioned, utcnow
 from .people import Department, Employee, Position
 from .templates import TemplateVersion
 
@@ -62,7 +62,7 @@ scheme_positions = Table(
 )
 
 
-class Scheme(OrganizationScoped, Base):
+class Scheme(Versioned, OrganizationScoped, Base):
     """Which published template version applies to whom, and for what kind of period.
 
     Empty department and position lists mean "any"; departments include their sub-departments.
@@ -89,7 +89,7 @@ class Scheme(OrganizationScoped, Base):
     )
 
 
-class Cycle(OrganizationScoped, Base):
+class Cycle(Versioned, OrganizationScoped, Base):
     """One run of a scheme for a period; its appraisals are created when it is launched."""
 
     __tablename__ = "cycles"

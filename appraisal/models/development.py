@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, OrganizationScoped, utcnow
+from .base import Base, OrganizationScoped, Versioned, utcnow
 from .cycles import Appraisal
 from .people import Employee
 
 
-class Interview(OrganizationScoped, Base):
+class Interview(Versioned, OrganizationScoped, Base):
     """A performance interview about one appraisal; both sides confirm the record."""
 
     __tablename__ = "interviews"
@@ -34,7 +34,7 @@ class Interview(OrganizationScoped, Base):
     appraisal: Mapped[Appraisal] = relationship()
 
 
-class DevelopmentPlan(OrganizationScoped, Base):
+class DevelopmentPlan(Versioned, OrganizationScoped, Base):
     """A performance improvement plan (PIP) or an individual development plan (IDP)."""
 
     __tablename__ = "development_plans"

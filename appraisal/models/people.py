@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
-from .base import Base, OrganizationScoped, utcnow
+from .base import Base, OrganizationScoped, Versioned, utcnow
 
 
 class StaffKind(StrEnum):
@@ -22,7 +22,7 @@ class EmployeeStatus(StrEnum):
     LEFT = "left"
 
 
-class Department(OrganizationScoped, Base):
+class Department(Versioned, OrganizationScoped, Base):
     __tablename__ = "departments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +37,7 @@ class Department(OrganizationScoped, Base):
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
 
 
-class Position(OrganizationScoped, Base):
+class Position(Versioned, OrganizationScoped, Base):
     __tablename__ = "positions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,7 @@ class Position(OrganizationScoped, Base):
     )
 
 
-class Employee(OrganizationScoped, Base):
+class Employee(Versioned, OrganizationScoped, Base):
     __tablename__ = "employees"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
-from .base import Base, OrganizationScoped, utcnow
+from .base import Base, OrganizationScoped, Versioned, utcnow
 
 
 class IndicatorCategory(StrEnum):
@@ -25,7 +25,7 @@ class Direction(StrEnum):
     LOWER = "lower"
 
 
-class Indicator(OrganizationScoped, Base):
+class Indicator(Versioned, OrganizationScoped, Base):
     """A reusable measure; items of templates refer to it by key."""
 
     __tablename__ = "indicators"
@@ -56,7 +56,7 @@ class Indicator(OrganizationScoped, Base):
     )
 
 
-class Template(OrganizationScoped, Base):
+class Template(Versioned, OrganizationScoped, Base):
     """An appraisal form being designed: a draft definition, and its published versions."""
 
     __tablename__ = "templates"

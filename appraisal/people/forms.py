@@ -1,21 +1,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import NONE_CHOICE, choices
+from ..forms import NONE_CHOICE, VersionedForm, choices
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     code = StringField(_l("Code"), validators=[Optional(), Length(max=40)])
     parent_id = SelectField(_l("Parent department"), coerce=int, default=NONE_CHOICE)
     submit = SubmitField(_l("Save"))
 
 
-class PositionForm(FlaskForm):
+class PositionForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     staff_kind = SelectField(
         _l("Staff kind"),
@@ -25,7 +24,7 @@ class PositionForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class EmployeeForm(FlaskForm):
+class EmployeeForm(VersionedForm):
     number = StringField(
         _l("Employee number"),
         validators=[

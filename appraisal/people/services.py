@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..concurrency import expect_version
 from ..db import get_in_org
 from ..errors import ServiceError
 from ..models import Department, Employee, EmployeeStatus, Membership, Position, StaffKind, User
@@ -71,7 +72,11 @@ def save_department(
     code: str | None = None,
     parent_id: int | None = None,
     department: Department | None = None,
+    version: int | None = None,
 ) -> Department:
+    """`version`: the department's version the form showed (None: no expectation)."""
+    if department is not None:
+        expect_version(department, version)
     name = name.strip()
     duplicate = session.scalar(
         select(Department.id).where(
@@ -173,7 +178,11 @@ def save_position(
     name: str,
     staff_kind: str,
     position: Position | None = None,
+    version: int | None = None,
 ) -> Position:
+    """`version`: the position's version the form showed (None: no expectation)."""
+    if position is not None:
+        expect_version(position, version)
     name = name.strip()
     if staff_kind not in {kind.value for kind in StaffKind}:
         raise ServiceError(_l("Choose office or field staff."), "staff_kind")
@@ -285,8 +294,12 @@ def save_employee(
     status: str = EmployeeStatus.ACTIVE.value,
     user_id: int | None = None,
     employee: Employee | None = None,
+    version: int | None = None,
 ) -> Employee:
-    """Create or update an employee after every check; raises ServiceError at a field."""
+    """Create or update an employee after every check; raises ServiceError at a field.
+    `version`: the employee's version the form showed (None: no expectation)."""
+    if employee is not None:
+        expect_version(employee, version)
     number = number.strip()
     own_id = employee.id if employee else -1
     if session.scalar(

@@ -15,9 +15,10 @@ from flask_login import current_user
 
 from .. import audit, tables
 from ..access import can_manage_people, current_org_id, require
+from ..concurrency import lost_updates
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
-from ..forms import choices, optional_id, show_service_error
+from ..forms import choices, optional_id, show_service_error, wanted
 from ..models import Department, Employee, EmployeeStatus, Position
 from . import exports, services
 from .forms import DepartmentForm, EmployeeForm, PositionForm
@@ -70,24 +71,27 @@ def department_form(id: int | None = None):
         ),
         NONE_LABEL,
     )
+    status = None
     if form.validate_on_submit():
         try:
-            saved = services.save_department(
-                db,
-                org_id,
-                name=form.name.data,
-                code=form.code.data,
-                parent_id=optional_id(form.parent_id.data),
-                department=department,
-            )
+            with lost_updates(db):
+                saved = services.save_department(
+                    db,
+                    org_id,
+                    name=form.name.data,
+                    code=form.code.data,
+                    parent_id=optional_id(form.parent_id.data),
+                    department=department,
+                    version=form.expected_version(),
+                )
         except ServiceError as error:
             db.rollback()
-            show_service_error(form, error)
+            status = show_service_error(form, error, department)
         else:
             _commit_and_log("saved", "department", saved.id, name=saved.name)
             flash(_("Department %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".departments"))
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = status or (422 if form.is_submitted() and form.errors else 200)
     usage = services.department_usage(db, department) if department else None
     return render_template(
         "people/form.html",
@@ -105,7 +109,7 @@ def department_form(id: int | None = None):
 @require(can_manage_people)
 def department_toggle(id: int):
     department = _found(Department, id)
-    services.set_department_active(department, not department.active)
+    services.set_department_active(department, wanted("active", department.active))
     _commit_and_log("activated" if department.active else "deactivated", "department", id)
     flash(_("Department %(name)s updated.", name=department.name), "success")
     return redirect(url_for(".departments"))
@@ -144,19 +148,26 @@ def position_form(id: int | None = None):
     db, org_id = get_session(), current_org_id()
     position = _found(Position, id) if id else None
     form = PositionForm(obj=position)
+    status = None
     if form.validate_on_submit():
         try:
-            saved = services.save_position(
-                db, org_id, name=form.name.data, staff_kind=form.staff_kind.data, position=position
-            )
+            with lost_updates(db):
+                saved = services.save_position(
+                    db,
+                    org_id,
+                    name=form.name.data,
+                    staff_kind=form.staff_kind.data,
+                    position=position,
+                    version=form.expected_version(),
+                )
         except ServiceError as error:
             db.rollback()
-            show_service_error(form, error)
+            status = show_service_error(form, error, position)
         else:
             _commit_and_log("saved", "position", saved.id, name=saved.name)
             flash(_("Position %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".positions"))
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = status or (422 if form.is_submitted() and form.errors else 200)
     return render_template(
         "people/form.html",
         form=form,
@@ -173,7 +184,7 @@ def position_form(id: int | None = None):
 @require(can_manage_people)
 def position_toggle(id: int):
     position = _found(Position, id)
-    position.active = not position.active
+    position.active = wanted("active", position.active)
     _commit_and_log("activated" if position.active else "deactivated", "position", id)
     flash(_("Position %(name)s updated.", name=position.name), "success")
     return redirect(url_for(".positions"))
@@ -234,30 +245,33 @@ def employee_form(id: int | None = None):
         NONE_LABEL,
     )
     form.user_id.choices = choices(services.member_choices(db, org_id), NONE_LABEL)
+    status = None
     if form.validate_on_submit():
         try:
-            saved = services.save_employee(
-                db,
-                org_id,
-                number=form.number.data,
-                name=form.name.data,
-                email=form.email.data,
-                department_id=optional_id(form.department_id.data),
-                position_id=optional_id(form.position_id.data),
-                manager_id=optional_id(form.manager_id.data),
-                hire_date=form.hire_date.data,
-                status=form.status.data,
-                user_id=optional_id(form.user_id.data),
-                employee=employee,
-            )
+            with lost_updates(db):
+                saved = services.save_employee(
+                    db,
+                    org_id,
+                    number=form.number.data,
+                    name=form.name.data,
+                    email=form.email.data,
+                    department_id=optional_id(form.department_id.data),
+                    position_id=optional_id(form.position_id.data),
+                    manager_id=optional_id(form.manager_id.data),
+                    hire_date=form.hire_date.data,
+                    status=form.status.data,
+                    user_id=optional_id(form.user_id.data),
+                    employee=employee,
+                    version=form.expected_version(),
+                )
         except ServiceError as error:
             db.rollback()
-            show_service_error(form, error)
+            status = show_service_error(form, error, employee)
         else:
             _commit_and_log("saved", "employee", saved.id, number=saved.number)
             flash(_("Employee %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".employees"))
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = status or (422 if form.is_submitted() and form.errors else 200)
     return render_template(
         "people/form.html",
         form=form,
@@ -272,7 +286,7 @@ def employee_form(id: int | None = None):
 @require(can_manage_people)
 def employee_toggle(id: int):
     employee = _found(Employee, id)
-    new_status = EmployeeStatus.LEFT if employee.active else EmployeeStatus.ACTIVE
+    new_status = EmployeeStatus.ACTIVE if wanted("active", employee.active) else EmployeeStatus.LEFT
     services.set_employee_status(employee, new_status)
     _commit_and_log("status", "employee", id, status=new_status.value)
     flash(_("Employee %(name)s updated.", name=employee.name), "success")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..concurrency import expect_version
 from ..errors import ServiceError
 from ..models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
 from ..rules import Result
@@ -79,10 +80,13 @@ def record_interview(
     viewer: Viewer,
     notes: str,
     actions: str,
+    version: int | None = None,
 ) -> None:
+    """`version`: the interview's version the form showed (None: no expectation)."""
     _writer(appraisal, viewer)
     if interview.manager_confirmed_at and interview.employee_confirmed_at:
         raise ServiceError(_l("Both sides confirmed this record; it can no longer change."))
+    expect_version(interview, version)
     if not notes.strip():
         raise ServiceError(_l("Write what was discussed."), "notes")
     interview.notes, interview.actions = notes.strip(), actions.strip()
@@ -101,11 +105,17 @@ def record_interview(
 
 
 def confirm_interview(
-    session: Session, appraisal: Appraisal, interview: Interview, viewer: Viewer
+    session: Session,
+    appraisal: Appraisal,
+    interview: Interview,
+    viewer: Viewer,
+    version: int | None = None,
 ) -> None:
+    """Confirm the record as the page showed it (`version`): one changed since is refused."""
     rels = relations(appraisal, viewer)
     if not interview.notes:
         raise ServiceError(_l("There is no record to confirm yet."))
+    expect_version(interview, version)
     if "employee" in rels:
         if interview.employee_confirmed_at:
             raise ServiceError(_l("You have already confirmed this record."))

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ..access import is_member, require
 from ..audit import audit_trail
+from ..concurrency import NO_ROW_YET, EditConflict, lost_updates
 from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices
@@ -98,11 +99,12 @@ def appraisal_targets(id: int):
         raw = {k: v for k, v in request.form.items() if "." in k}
         db = get_session()
         try:
-            reviews.save_targets(db, item, viewer, raw, _version())
-        except reviews.EditConflict as error:
+            with lost_updates(db):
+                reviews.save_targets(db, item, viewer, raw, _version())
+        except EditConflict as error:
             db.rollback()
             flash(error.message, "warning")
-            conflict = dict(item.targets or {})
+            conflict = dict(item.targets or {})  # as saved now: the rollback reloads it
             form.version.data = str(item.version)
             status = 409
         except ServiceError as error:
@@ -130,19 +132,21 @@ def _change(
     change: Callable[..., Any],
     done: str,
     back: str,
-    refused: Callable[[], Any] | None = None,
+    refused: Callable[[int], Any] | None = None,
 ) -> Any:
     """Run a change on an appraisal: commit, say so and go back to the page it came from; or
-    roll back and say why, on the page again (`refused`) with what was typed where the form
-    has text to keep."""
+    roll back and say why, on the page again (`refused`, given the status: 409 when someone
+    else saved first, else 422) with what was typed where the form has text to keep."""
     db = get_session()
     try:
-        change(db, item)
+        with lost_updates(db):
+            change(db, item)
     except ServiceError as error:
         db.rollback()
-        flash(error.message, "danger")
+        conflict = isinstance(error, EditConflict)
+        flash(error.message, "warning" if conflict else "danger")
         if refused is not None:
-            return refused()
+            return refused(409 if conflict else 422)
     else:
         db.commit()
         flash(done, "success")
@@ -227,7 +231,7 @@ def review(id: int, rater: str):
     rels = reviews.relations(item, viewer)
     fields = role_fields(item.definition, rater)
     form = review_form(fields, saved.values if saved else None)
-    form.version.data = str(saved.version) if saved else ""
+    form.version.data = str(saved.version if saved else NO_ROW_YET)
     status = 200
     conflict = None
     db = get_session()
@@ -235,14 +239,16 @@ def review(id: int, rater: str):
         raw = {k: v for k, v in request.form.items() if "." in k}
         submit = request.form.get("action") == "submit"
         try:
-            outcome = reviews.save_review(
-                db, item, viewer, rater, raw, version=_version(), submit=submit
-            )
-        except reviews.EditConflict as error:
+            with lost_updates(db):
+                outcome = reviews.save_review(
+                    db, item, viewer, rater, raw, version=_version(), submit=submit
+                )
+        except EditConflict as error:
             db.rollback()
             flash(error.message, "warning")
-            conflict = dict(error.current.values)
-            form.version.data = str(error.current.version)
+            saved = reviews.find_review(item, reviews.slot_for(rater, viewer))  # as saved now
+            conflict = dict(saved.values) if saved else {}
+            form.version.data = str(saved.version if saved else NO_ROW_YET)
             status = 409
         except ServiceError as error:
             db.rollback()
@@ -329,11 +335,12 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         writes=bool(rels & act.WRITERS),
         pip_allowed=item.final_grade in act.low_grades(item),
         typed=typed or {},
+        conflict=status == 409,
     ), status
 
 
-def _refused_on_result_page(item: Appraisal) -> Callable[[], Any]:
-    return lambda: _result_page(item, request.form, 422)
+def _refused_on_result_page(item: Appraisal) -> Callable[[int], Any]:
+    return lambda status: _result_page(item, request.form, status)
 
 
 def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
@@ -442,7 +449,13 @@ def interview_record(id: int, interview_id: int):
     return _act(
         id,
         lambda db, item: act.record_interview(
-            db, item, _interview(db, item, interview_id), current_viewer(), notes, actions
+            db,
+            item,
+            _interview(db, item, interview_id),
+            current_viewer(),
+            notes,
+            actions,
+            _version(),
         ),
         _("Interview record saved."),
     )
@@ -454,7 +467,7 @@ def interview_confirm(id: int, interview_id: int):
     return _act(
         id,
         lambda db, item: act.confirm_interview(
-            db, item, _interview(db, item, interview_id), current_viewer()
+            db, item, _interview(db, item, interview_id), current_viewer(), _version()
         ),
         _("Interview record confirmed."),
     )

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..concurrency import expect_version
 from ..errors import ServiceError
 from ..models import Appraisal, Cycle, CycleState, utcnow
 from . import workflow
@@ -75,10 +76,14 @@ def quotas_text(cycle: Cycle) -> str:
     )
 
 
-def save_quotas(session: Session, cycle: Cycle, text: str, user_id: int | None) -> None:
+def save_quotas(
+    session: Session, cycle: Cycle, text: str, user_id: int | None, version: int | None = None
+) -> None:
+    """`version`: the cycle's version the form showed (None: no expectation)."""
     require_open(cycle)
     if cycle.calibration_locked_at is not None:
         raise ServiceError(_l("The calibration is locked."), "quotas")
+    expect_version(cycle, version)
     quotas = parse_quotas(text, grade_names(cycle))
     cycle.quotas = [
         {"grades": list(q.grades), "limit": q.limit, "percent": q.percent} for q in quotas
@@ -142,15 +147,22 @@ def start_calibration(session: Session, cycle: Cycle, user_id: int | None) -> No
 
 
 def override_grade(
-    session: Session, appraisal: Appraisal, grade: str, reason: str, user_id: int | None
+    session: Session,
+    appraisal: Appraisal,
+    grade: str,
+    reason: str,
+    user_id: int | None,
+    version: int | None = None,
 ) -> None:
-    """Set (or with an empty grade, clear) a calibrated grade; a reason is always required."""
+    """Set (or with an empty grade, clear) a calibrated grade; a reason is always required.
+    `version` is the appraisal's version the form showed (None: no expectation)."""
     cycle = appraisal.cycle
     require_open(cycle)
     if cycle.calibration_locked_at is not None:
         raise ServiceError(_l("The calibration is locked."))
     if appraisal.state != "calibration":
         raise ServiceError(_l("Only appraisals in calibration can be calibrated."))
+    expect_version(appraisal, version)
     if grade and grade not in grade_names(cycle):
         raise ServiceError(_l("Choose one of the template's grades."), "grade")
     if not reason.strip():

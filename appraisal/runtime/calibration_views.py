@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import can_run_cycles, current_org_id, require
+from ..concurrency import EditConflict, lost_updates
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..models import Appraisal
@@ -49,6 +50,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         groups=calibration.distributions(cycle, appraisals),
         grades=calibration.grade_names(cycle),
         quotas=typed.get("quotas", calibration.quotas_text(cycle)),
+        saved_quotas=calibration.quotas_text(cycle),
         departments=departments,
         sort=sort,
         typed=typed,
@@ -59,11 +61,14 @@ def _cycle_change(id: int, change, done: str, typed: dict | None = None):
     db = get_session()
     cycle = _cycle(id)
     try:
-        result = change(db, cycle)
+        with lost_updates(db):
+            result = change(db, cycle)
     except ServiceError as error:
         db.rollback()
-        flash(error.message, "danger")
-        return _calibration_page(cycle, typed, 422)
+        conflict = isinstance(error, EditConflict)
+        flash(error.message, "warning" if conflict else "danger")
+        typed = (typed or {}) | {"conflict": conflict}
+        return _calibration_page(cycle, typed, 409 if conflict else 422)
     db.commit()
     flash(done % {"count": result}, "success")
     return redirect(url_for("runtime.calibration_page", id=id))
@@ -82,10 +87,10 @@ def calibration_start(id: int):
 @bp.route("/cycles/<int:id>/calibration/quotas", methods=["POST"])
 @require(can_run_cycles)
 def calibration_quotas(id: int):
-    text = request.form.get("quotas", "")
+    text, version = request.form.get("quotas", ""), request.form.get("version", type=int)
     return _cycle_change(
         id,
-        lambda db, c: calibration.save_quotas(db, c, text, current_user.id),
+        lambda db, c: calibration.save_quotas(db, c, text, current_user.id, version),
         _("Quotas saved."),
         typed={"quotas": text},
     )
@@ -127,13 +132,16 @@ def calibration_override(id: int, appraisal_id: int):
     if appraisal is None or appraisal.cycle_id != cycle.id:
         abort(404)
     grade, reason = request.form.get("grade", ""), request.form.get("reason", "")
+    version = request.form.get("version", type=int)
     try:
-        calibration.override_grade(db, appraisal, grade, reason, current_user.id)
+        with lost_updates(db):
+            calibration.override_grade(db, appraisal, grade, reason, current_user.id, version)
     except ServiceError as error:
         db.rollback()
-        flash(f"{appraisal.employee.name}: {error.message}", "danger")
+        conflict = isinstance(error, EditConflict)
+        flash(f"{appraisal.employee.name}: {error.message}", "warning" if conflict else "danger")
         typed = {"appraisal_id": appraisal.id, "grade": grade, "reason": reason}
-        return _calibration_page(cycle, typed, 422)
+        return _calibration_page(cycle, typed | {"conflict": conflict}, 409 if conflict else 422)
     db.commit()
     flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
     return redirect(

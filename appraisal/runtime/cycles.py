@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..concurrency import expect_version
 from ..errors import ServiceError
 from ..models import (
     Appraisal,
@@ -72,7 +73,11 @@ def save_scheme(
     department_ids: list[int],
     position_ids: list[int],
     user_id: int | None,
+    version: int | None = None,
 ) -> Scheme:
+    """`version`: the scheme's version the form showed (None: no expectation)."""
+    if scheme is not None:
+        expect_version(scheme, version)
     name = name.strip()
     clash = session.scalar(
         select(Scheme.id).where(

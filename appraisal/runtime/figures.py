@@ -5,7 +5,8 @@ come through here. All or nothing: one bad value and nothing is applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,22 +14,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..concurrency import EditConflict
 from ..errors import ServiceError
 from ..models import Appraisal, Cycle, Employee, Review
 from . import workflow
-from .render import Field, role_fields, target_fields
+from .render import Field, parse_value, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
 from .targets import SplitRefused, split_target, sum_matches
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One value for one employee's item; `value` is typed text or a number."""
+    """One value for one employee's item; `value` is typed text or a number.
+
+    `expected` is what the sender last saw stored (the text a grid showed, "" for blank), or
+    None when it states no expectation (file imports, API writes without a precondition).
+    """
 
     employee_number: str
     key: str
     value: Any
     row: int | None = None
+    expected: Any = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,24 @@ class EntriesRefused(ServiceError):
     def __init__(self, errors: list[EntryError]) -> None:
         super().__init__(
             _l("%(count)d values need correcting; nothing was saved.", count=len(errors))
+        )
+        self.errors = errors
+
+
+class CellsChanged(EditConflict):
+    """Cells someone else changed since the sender loaded them: nothing was saved. `errors`
+    marks them (and any invalid cell) by employee number and key; `current` holds the text
+    now stored in each conflicting cell, which the grid shows as its new starting point."""
+
+    def __init__(self, errors: list[EntryError], current: dict[tuple[str, str], str]) -> None:
+        super().__init__(
+            current,
+            _l(
+                "%(count)d values were changed by someone else since you opened this page; "
+                "nothing was saved. Your values are kept: compare them with the saved ones and "
+                "save again.",
+                count=len(current),
+            ),
         )
         self.errors = errors
 
@@ -83,6 +108,30 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _data_review(appraisal: Appraisal) -> Review | None:
+    return next((r for r in appraisal.reviews if r.slot == "data"), None)
+
+
+def stored_figures(appraisal: Appraisal) -> dict[str, Any]:
+    review = _data_review(appraisal)
+    return dict(review.values) if review else {}
+
+
+def stored_targets(appraisal: Appraisal) -> dict[str, Any]:
+    return dict(appraisal.targets or {})
+
+
+def grid_cells(appraisals: list[Appraisal], prefix: str) -> dict[str, str]:
+    """The text each cell of a grid shows (`<prefix>|<number>|<key>`), which the page also
+    sends back as what it loaded, so a save can tell what the user changed."""
+    stored = stored_figures if prefix == "fig" else stored_targets
+    return {
+        f"{prefix}|{a.employee.number}|{key}": _text(value)
+        for a in appraisals
+        for key, value in stored(a).items()
+    }
+
+
 def _by_number(appraisals: list[Appraisal]) -> dict[str, Appraisal]:
     return {a.employee.number: a for a in appraisals}
 
@@ -91,53 +140,165 @@ def _unknown(entry: Entry, en: str, zh: str) -> EntryError:
     return EntryError(entry.employee_number, entry.key, {"en": en, "zh": zh}, entry.row)
 
 
-def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: int | None) -> int:
-    """Save figures; returns how many values changed. Blank text clears a figure."""
-    require_open(cycle)
-    appraisals = _by_number(cycle_appraisals(session, cycle))
-    errors: list[EntryError] = []
-    grouped: dict[str, dict[str, str]] = {}
+def _parsed(field: Field, text: Any) -> Any:
+    return parse_value(field.kind, _text(text), field.options)
+
+
+def _unchanged(entry: Entry, field: Field | None, stored: Any) -> bool:
+    """A cell the sender did not change: typed as the page showed it or, without a page, as
+    stored. Such cells are neither checked nor written (a published colleague's unchanged
+    row does not block the grid, and a colleague's later change is not reverted)."""
+    if field is None:
+        return False  # not an input of this form: checked, and refused
+    shown = stored if entry.expected is None else _parsed(field, entry.expected)
+    return _parsed(field, entry.value) == shown
+
+
+def _stale(entry: Entry, field: Field | None, stored: Any) -> bool:
+    """A changed cell whose stored value is no longer what the sender loaded (unless it
+    already is what they typed)."""
+    if entry.expected is None or field is None:
+        return False
+    return stored not in (_parsed(field, entry.expected), _parsed(field, entry.value))
+
+
+def _changed_meanwhile(entry: Entry, stored: Any, by: str | None) -> EntryError:
+    now = _text(stored) or "—"
+    if by:
+        message = {
+            "en": f"Changed meanwhile to {now} by {by}",
+            "zh": f"已被 {by} 改为 {now}",
+        }
+    else:
+        message = {"en": f"Changed meanwhile to {now}", "zh": f"已被他人改为 {now}"}
+    return EntryError(entry.employee_number, entry.key, message, entry.row)
+
+
+Message = tuple[str, str]  # (en, zh)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """What a kind of grid cell is: where its value is stored, the inputs it may hold, why
+    an appraisal is not the sender's (`hidden`) or not open to change (`locked`), and who
+    last changed it, where known."""
+
+    stored: Callable[[Appraisal], dict[str, Any]]
+    fields: Callable[[dict[str, Any]], list[Field]]
+    hidden: Callable[[Appraisal | None], Message | None]
+    locked: Callable[[Appraisal], Message | None]
+    by: Callable[[Appraisal], str | None]
+
+
+@dataclass
+class _Sorted:
+    """Entries sorted by what a save must do with them."""
+
+    errors: list[EntryError] = field(default_factory=list)
+    stale: list[EntryError] = field(default_factory=list)
+    current: dict[tuple[str, str], str] = field(default_factory=dict)
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)  # number → key → typed
+
+
+def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells) -> _Sorted:
+    """Find the cells that changed; refuse those that may not change and those someone else
+    changed since they were loaded. Unchanged cells are left alone."""
+    found = _Sorted()
+    fields: dict[int, dict[str, Field]] = {}
     for entry in entries:
         appraisal = appraisals.get(entry.employee_number)
-        if appraisal is None:
-            errors.append(
-                _unknown(
-                    entry,
-                    "No appraisal in this cycle for this employee number",
-                    "本周期没有该工号的考核单",
-                )
-            )
+        hidden = cells.hidden(appraisal)
+        if hidden is not None:
+            found.errors.append(_unknown(entry, *hidden))
             continue
-        if not workflow.can_edit("data", appraisal.state, {"hr"}):
-            errors.append(
-                _unknown(entry, "This appraisal is past calibration", "该考核单已过校准阶段")
-            )
+        assert appraisal is not None  # `hidden` refuses a missing one
+        if appraisal.template_version_id not in fields:
+            fields[appraisal.template_version_id] = {
+                f.key: f for f in cells.fields(appraisal.definition)
+            }
+        stored = cells.stored(appraisal).get(entry.key)
+        field_ = fields[appraisal.template_version_id].get(entry.key)
+        if _unchanged(entry, field_, stored):
             continue
-        if appraisal.employee.status != "active":
-            errors.append(_unknown(entry, "This employee has left", "该员工已离职"))
-            continue
-        grouped.setdefault(entry.employee_number, {})[f"data.{entry.key}"] = _text(entry.value)
-    changed = 0
-    updates: list[tuple[Appraisal, dict[str, Any]]] = []
-    for number, raw in grouped.items():
-        appraisal = appraisals[number]
-        definition = appraisal.definition
-        review = next((r for r in appraisal.reviews if r.slot == "data"), None)
-        current = dict(review.values) if review else {}
-        merged = {f"data.{k}": _text(v) for k, v in current.items()} | raw
-        values, problems = check_values(definition, "data", role_fields(definition, "data"), merged)
-        for name, message in problems.items():
-            key = name.split(".", 1)[-1]
-            row = next(
-                (e.row for e in entries if e.employee_number == number and e.key == key), None
-            )
-            errors.append(EntryError(number, key, message, row))
-        changed += sum(1 for k in raw if values.get(k[5:]) != current.get(k[5:]))
-        updates.append((appraisal, values))
+        locked = cells.locked(appraisal)
+        if locked is not None:
+            found.errors.append(_unknown(entry, *locked))
+        elif _stale(entry, field_, stored):
+            found.stale.append(_changed_meanwhile(entry, stored, cells.by(appraisal)))
+            found.current[(entry.employee_number, entry.key)] = _text(stored)
+        else:
+            found.changed.setdefault(entry.employee_number, {})[entry.key] = entry.value
+    return found
+
+
+def _problems(number: str, problems: dict[str, Any], entries: list[Entry]) -> list[EntryError]:
+    errors = []
+    for name, message in problems.items():
+        key = name.split(".", 1)[-1]
+        row = next((e.row for e in entries if e.employee_number == number and e.key == key), None)
+        errors.append(EntryError(number, key, message, row))
+    return errors
+
+
+def _refuse(found: _Sorted, errors: list[EntryError]) -> None:
+    if found.stale:
+        raise CellsChanged(found.stale + errors, found.current)
     if errors:
         raise EntriesRefused(errors)
+
+
+def _no_such_figure(appraisal: Appraisal | None) -> Message | None:
+    if appraisal is None:
+        return ("No appraisal in this cycle for this employee number", "本周期没有该工号的考核单")
+    return None
+
+
+def _figures_locked(appraisal: Appraisal) -> Message | None:
+    if not workflow.can_edit("data", appraisal.state, {"hr"}):
+        return ("This appraisal is past calibration", "该考核单已过校准阶段")
+    if appraisal.employee.status != "active":
+        return ("This employee has left", "该员工已离职")
+    return None
+
+
+def _figures_by(appraisal: Appraisal) -> str | None:
+    review = _data_review(appraisal)
+    return review.updated_by.name if review is not None and review.updated_by else None
+
+
+def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: int | None) -> int:
+    """Save the figures that changed; returns how many. Blank text clears a figure.
+
+    All or nothing: a cell that may not change, an invalid value, or a cell someone else
+    changed since the sender loaded it (`Entry.expected`) refuses the whole save.
+    """
+    require_open(cycle)
+    appraisals = _by_number(cycle_appraisals(session, cycle))
+    cells = _Cells(
+        stored_figures,
+        lambda definition: role_fields(definition, "data"),
+        _no_such_figure,
+        _figures_locked,
+        _figures_by,
+    )
+    found = _sort(entries, appraisals, cells)
+    errors = list(found.errors)
+    updates: list[tuple[Appraisal, dict[str, Any]]] = []
+    changed = 0
+    for number, typed in found.changed.items():
+        appraisal = appraisals[number]
+        definition = appraisal.definition
+        current = stored_figures(appraisal)
+        raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
+            f"data.{k}": _text(v) for k, v in typed.items()
+        }
+        values, problems = check_values(definition, "data", role_fields(definition, "data"), raw)
+        errors += _problems(number, problems, entries)
+        changed += sum(1 for k in typed if values.get(k) != current.get(k))
+        updates.append((appraisal, values))
+    _refuse(found, errors)
     for appraisal, values in updates:
-        review = next((r for r in appraisal.reviews if r.slot == "data"), None)
+        review = _data_review(appraisal)
         if review is None:
             review = Review(organization_id=appraisal.organization_id, slot="data", rater="data")
             appraisal.reviews.append(review)
@@ -159,48 +320,44 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
 
 
 def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Viewer) -> int:
-    """Save targets for several employees; only those whose goals the viewer may set."""
+    """Save the targets that changed, for employees whose goals the viewer may set; all or
+    nothing as `set_figures`."""
     require_open(cycle)
     appraisals = _by_number(cycle_appraisals(session, cycle))
-    errors: list[EntryError] = []
-    grouped: dict[str, dict[str, str]] = {}
-    for entry in entries:
-        appraisal = appraisals.get(entry.employee_number)
+
+    def hidden(appraisal: Appraisal | None) -> Message | None:
         if appraisal is None or not relations(appraisal, viewer) & {"manager", "hr"}:
-            errors.append(
-                _unknown(
-                    entry,
-                    "No appraisal of your team has this employee number",
-                    "您的团队中没有该工号的考核单",
-                )
+            return (
+                "No appraisal of your team has this employee number",
+                "您的团队中没有该工号的考核单",
             )
-            continue
+        return None
+
+    def locked(appraisal: Appraisal) -> Message | None:
         if not workflow.can_edit("targets", appraisal.state, relations(appraisal, viewer)):
-            errors.append(
-                _unknown(
-                    entry,
-                    "Goals are already confirmed; ask HR to reopen",
-                    "目标已确认，如需修改请联系人力资源部重新打开",
-                )
+            return (
+                "Goals are already confirmed; ask HR to reopen",
+                "目标已确认，如需修改请联系人力资源部重新打开",
             )
-            continue
-        grouped.setdefault(entry.employee_number, {})[f"targets.{entry.key}"] = _text(entry.value)
+        return None
+
+    found = _sort(
+        entries, appraisals, _Cells(stored_targets, target_fields, hidden, locked, lambda a: None)
+    )
+    errors = list(found.errors)
     updates = []
     changed = 0
-    for number, raw in grouped.items():
+    for number, typed in found.changed.items():
         appraisal = appraisals[number]
-        current = {f"targets.{k}": _text(v) for k, v in (appraisal.targets or {}).items()}
-        targets, problems = check_targets(appraisal.definition, current | raw)
-        for name, message in problems.items():
-            key = name.split(".", 1)[-1]
-            row = next(
-                (e.row for e in entries if e.employee_number == number and e.key == key), None
-            )
-            errors.append(EntryError(number, key, message, row))
-        changed += sum(1 for k, v in targets.items() if (appraisal.targets or {}).get(k) != v)
+        current = stored_targets(appraisal)
+        raw = {f"targets.{k}": _text(v) for k, v in current.items()} | {
+            f"targets.{k}": _text(v) for k, v in typed.items()
+        }
+        targets, problems = check_targets(appraisal.definition, raw)
+        errors += _problems(number, problems, entries)
+        changed += sum(1 for k in typed if targets.get(k) != current.get(k))
         updates.append((appraisal, targets))
-    if errors:
-        raise EntriesRefused(errors)
+    _refuse(found, errors)
     for appraisal, targets in updates:
         if appraisal.targets != targets:
             appraisal.targets = targets
@@ -240,8 +397,7 @@ def previous_actuals(session: Session, cycle: Cycle, key: str) -> dict[str, floa
         return {}
     found = {}
     for appraisal in cycle_appraisals(session, earlier):
-        review = next((r for r in appraisal.reviews if r.slot == "data"), None)
-        value = (review.values if review else {}).get(key)
+        value = stored_figures(appraisal).get(key)
         if isinstance(value, int | float):
             found[appraisal.employee.number] = float(value)
     return found

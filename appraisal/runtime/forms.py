@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..forms import choices
+from ..forms import VersionedForm, choices
 from ..i18n import label_text
 from .render import Field
 
@@ -33,7 +33,7 @@ STAFF_LABELS = {"any": _l("Any staff"), "office": _l("Office staff"), "field": _
 MAX_TEXT = 4000
 
 
-class SchemeForm(FlaskForm):
+class SchemeForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     template_version_id = SelectField(_l("Template version"), coerce=int)
     staff_kind = SelectField(_l("Staff kind"), choices=choices(STAFF_LABELS.items()))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..concurrency import expect_version
 from ..errors import ServiceError
 from ..models import (
     Appraisal,
@@ -230,19 +231,6 @@ class InputRefused(ServiceError):
         self.errors = errors
 
 
-class EditConflict(ServiceError):
-    """Someone else saved the same part since this form was opened."""
-
-    def __init__(self, current: Review | Appraisal) -> None:
-        super().__init__(
-            _l(
-                "Someone else saved this form while you were editing it. Your values are kept "
-                "below and were not saved; compare them with the saved ones and save again."
-            )
-        )
-        self.current = current
-
-
 def _msg(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh": zh}
 
@@ -340,8 +328,7 @@ def save_targets(
 ) -> None:
     rels = relations(appraisal, viewer)
     _require_edit(appraisal, "targets", rels)
-    if version is not None and version != appraisal.version:
-        raise EditConflict(appraisal)
+    expect_version(appraisal, version)
     targets, errors = check_targets(appraisal.definition, raw)
     if errors:
         raise InputRefused(errors)
@@ -430,8 +417,7 @@ def save_review(
     review = find_review(appraisal, slot)
     if review is not None and review.submitted:
         raise ServiceError(_l("This review has already been submitted; nothing was changed."))
-    if review is not None and version is not None and version != review.version:
-        raise EditConflict(review)
+    expect_version(review, version)  # a form opened before any draft posts NO_ROW_YET
     action = workflow.SUBMITS.get(rater) if submit else None
     if action is not None:
         try:
@@ -528,8 +514,7 @@ def take_action(
         workflow.next_state(appraisal.state, action, rels)
     except workflow.WorkflowRefused as refused:
         raise ServiceError(REFUSALS[refused.code]) from None
-    if version is not None and version != appraisal.version:
-        raise EditConflict(appraisal)
+    expect_version(appraisal, version)
     if action == "confirm_goals" and missing_targets(appraisal):
         raise ServiceError(_l("Your manager has not set all targets yet."))
     return _move(session, appraisal, viewer, action, rels)

@@ -3,6 +3,9 @@ and the target grid that managers share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from flask import (
     Blueprint,
     Response,
@@ -26,6 +29,7 @@ from ..access import (
     is_member,
     require,
 )
+from ..concurrency import EditConflict, lost_updates
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import choices, show_service_error
@@ -83,28 +87,31 @@ def scheme_form(id: int | None = None):
     if scheme is not None and request.method == "GET":
         form.department_ids.data = [d.id for d in scheme.departments]
         form.position_ids.data = [p.id for p in scheme.positions]
+    status = None
     if form.validate_on_submit():
         try:
-            cycle_services.save_scheme(
-                db,
-                org_id,
-                scheme,
-                name=form.name.data,
-                template_version_id=form.template_version_id.data,
-                staff_kind=form.staff_kind.data,
-                period=form.period.data,
-                department_ids=form.department_ids.data or [],
-                position_ids=form.position_ids.data or [],
-                user_id=current_user.id,
-            )
+            with lost_updates(db):
+                cycle_services.save_scheme(
+                    db,
+                    org_id,
+                    scheme,
+                    name=form.name.data,
+                    template_version_id=form.template_version_id.data,
+                    staff_kind=form.staff_kind.data,
+                    period=form.period.data,
+                    department_ids=form.department_ids.data or [],
+                    position_ids=form.position_ids.data or [],
+                    user_id=current_user.id,
+                    version=form.expected_version(),
+                )
         except ServiceError as error:
             db.rollback()
-            show_service_error(form, error)
+            status = show_service_error(form, error, scheme)
         else:
             db.commit()
             flash(_("Scheme saved."), "success")
             return redirect(url_for("runtime.cycles"))
-    status = 422 if request.method == "POST" else 200
+    status = status or (422 if request.method == "POST" else 200)
     return render_template(
         "runtime/form.html",
         form=form,
@@ -211,14 +218,75 @@ def cycle_launch(id: int):
 # -- figures and targets grids --------------------------------------------------------------
 
 
+LOADED = "was"  # `was|<prefix>|<number>|<key>`: the value a grid cell showed when loaded
+
+
 def _grid_entries(prefix: str) -> list[figures.Entry]:
-    """`<prefix>-<employee number>-<item key>` inputs of a grid form."""
+    """`<prefix>|<employee number>|<item key>` inputs of a grid form, each with what the
+    cell showed when the page was loaded (its hidden `was|…` twin)."""
     entries = []
     for name, value in request.form.items():
         if name.startswith(prefix + "|"):
             _prefix, number, key = name.split("|", 2)
-            entries.append(figures.Entry(number, key, value))
+            expected = request.form.get(f"{LOADED}|{name}")
+            entries.append(figures.Entry(number, key, value, expected=expected))
     return entries
+
+
+def _loaded(prefix: str, appraisals, conflict: dict[tuple[str, str], str]) -> dict[str, str]:
+    """What each cell's hidden twin carries: the stored text on a fresh page; after a refused
+    save, what the page had loaded, except that a cell someone else changed now starts from
+    their value, so saving again overwrites it knowingly."""
+    loaded = figures.grid_cells(appraisals, prefix)
+    if request.method == "POST":
+        twins = f"{LOADED}|{prefix}|"
+        loaded |= {k[len(LOADED) + 1 :]: v for k, v in request.form.items() if k.startswith(twins)}
+        loaded |= {f"{prefix}|{number}|{key}": text for (number, key), text in conflict.items()}
+    return loaded
+
+
+@dataclass
+class GridOutcome:
+    saved: bool
+    status: int = 200
+    errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    current: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _save_grid(save: Callable[[], int], done: str) -> GridOutcome:
+    """Run a grid's save: commit and say how many values changed; or roll back and return
+    the message of each refused cell by (employee number, item key), with 409 when someone
+    else changed a cell first. A concurrent save noticed only at flush time is retried once:
+    the retry compares every changed cell with what is stored now, so it either applies
+    cleanly or names the cells in conflict."""
+    db = get_session()
+    for attempt in (1, 2):
+        try:
+            with lost_updates(db):
+                changed = save()
+        except EditConflict as error:
+            db.rollback()
+            if not isinstance(error, figures.CellsChanged) and attempt == 1:
+                continue
+            flash(error.message, "warning")
+            cells = getattr(error, "errors", [])
+            return GridOutcome(
+                False,
+                409,
+                {(e.employee_number, e.key): label_text(e.message) for e in cells},
+                getattr(error, "current", None) or {},
+            )
+        except ServiceError as error:
+            db.rollback()
+            flash(error.message, "danger")
+            cells = getattr(error, "errors", [])
+            return GridOutcome(
+                False, 422, {(e.employee_number, e.key): label_text(e.message) for e in cells}
+            )
+        db.commit()
+        flash(done % {"count": changed}, "success")
+        return GridOutcome(True)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @bp.route("/cycles/<int:id>/figures", methods=["GET", "POST"])
@@ -226,43 +294,29 @@ def _grid_entries(prefix: str) -> list[figures.Entry]:
 def cycle_figures(id: int):
     db = get_session()
     cycle = _cycle(id)
-    errors: dict[tuple[str, str], str] = {}
+    outcome = GridOutcome(False)
     typed: dict[str, str] = {}
-    status = 200
     if request.method == "POST":
         typed = request.form.to_dict()
         entries = _grid_entries("fig")
-        saved, errors = _save_grid(
+        outcome = _save_grid(
             lambda: figures.set_figures(db, cycle, entries, current_user.id),
             _("Figures saved: %(count)d changed."),
         )
-        if saved:
+        if outcome.saved:
             return redirect(url_for("runtime.cycle_figures", id=id))
-        status = 422
+    appraisals = figures.cycle_appraisals(db, cycle)
     return render_template(
         "runtime/figures.html",
         cycle=cycle,
         fields=figures.figure_fields(cycle),
-        appraisals=figures.cycle_appraisals(db, cycle),
-        errors=errors,
+        appraisals=appraisals,
+        errors=outcome.errors,
+        conflicts=outcome.current,
         typed=typed,
-    ), status
-
-
-def _save_grid(save, done: str) -> tuple[bool, dict[tuple[str, str], str]]:
-    """Run a grid's save: commit and say how many values changed, or roll back and return the
-    message of each refused cell by (employee number, item key)."""
-    db = get_session()
-    try:
-        changed = save()
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-        cells = getattr(error, "errors", [])
-        return False, {(e.employee_number, e.key): label_text(e.message) for e in cells}
-    db.commit()
-    flash(done % {"count": changed}, "success")
-    return True, {}
+        shown=figures.grid_cells(appraisals, "fig"),
+        loaded=_loaded("fig", appraisals, outcome.current),
+    ), outcome.status
 
 
 @bp.route("/cycles/<int:id>/targets", methods=["GET", "POST"])
@@ -275,13 +329,12 @@ def cycle_targets(id: int):
     if not team:
         abort(404)
     fields = figures.cycle_target_fields(cycle)
-    errors: dict[tuple[str, str], str] = {}
+    outcome = GridOutcome(False)
     typed: dict[str, str] = {}
     split_note = None
-    status = 200
     action = request.form.get("action", "save")
     if request.method == "POST" and action == "split":
-        typed, split_note, status = _split(cycle, team, fields)
+        typed, split_note, outcome.status = _split(cycle, team, fields)
     elif request.method == "POST":
         typed = request.form.to_dict()
         entries = _grid_entries("tgt")
@@ -293,19 +346,22 @@ def cycle_targets(id: int):
                 figures.check_team_total(team, key, team_total, entries)
             return figures.set_targets(db, cycle, entries, viewer)
 
-        saved, errors = _save_grid(save, _("Targets saved: %(count)d changed."))
-        if saved:
+        outcome = _save_grid(save, _("Targets saved: %(count)d changed."))
+        if outcome.saved:
             return redirect(url_for("runtime.cycle_targets", id=id))
-        status = 422
+        team = figures.team_appraisals(db, cycle, viewer)  # as stored now
     return render_template(
         "runtime/targets_grid.html",
         cycle=cycle,
         fields=fields,
         appraisals=team,
-        errors=errors,
+        errors=outcome.errors,
+        conflicts=outcome.current,
         typed=typed,
+        shown=figures.grid_cells(team, "tgt"),
+        loaded=_loaded("tgt", team, outcome.current),
         split_note=split_note,
-    ), status
+    ), outcome.status
 
 
 def _split(cycle: Cycle, team, fields):

@@ -17,7 +17,7 @@ from ..access import can_manage_users, current_org_id, require
 from ..account.services import RESET_LINK_HOURS
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
-from ..forms import show_service_error
+from ..forms import show_service_error, wanted
 from ..models import Invitation, Membership, Organization
 from . import services
 from .forms import EditMemberForm, MemberRolesForm, NewMemberForm
@@ -169,7 +169,9 @@ def toggle(id: int):
     db = get_session()
     membership = _membership(id)
     try:
-        services.set_member_active(db, membership, not membership.active, current_user.id)
+        services.set_member_active(
+            db, membership, wanted("active", membership.active), current_user.id
+        )
     except ServiceError as error:
         db.rollback()
         flash(error.message, "danger")

@@ -1,0 +1,57 @@
+"""Read a page's form the way a browser without JavaScript would post it."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class _Form(HTMLParser):
+    def __init__(self, form_id: str | None, action: str | None) -> None:
+        super().__init__()
+        self.form_id, self.action, self.inside, self.data = form_id, action, False, {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "form":
+            self.inside = (self.form_id is None or attrs.get("id") == self.form_id) and (
+                self.action is None or (attrs.get("action") or "").split("?")[0] == self.action
+            )
+        elif not self.inside or "disabled" in attrs:
+            return
+        elif tag == "input" and name and attrs.get("type") not in ("submit", "checkbox"):
+            self.data[name] = attrs.get("value") or ""
+        elif tag == "select" and name:
+            self.select = name
+            self.data.pop(name, None)
+        elif (
+            tag == "option"
+            and self.select
+            and ("selected" in attrs or self.select not in self.data)
+        ):
+            self.data[self.select] = attrs.get("value") or ""  # the chosen one, else the first
+        elif tag == "textarea" and name:
+            self.textarea = name
+            self.data[name] = ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def form_data(html: str, form_id: str | None = None, action: str | None = None) -> dict[str, str]:
+    """The fields a browser would post from the form with this id or action (or from every
+    form on the page): inputs, chosen options and text areas; disabled ones left out."""
+    parser = _Form(form_id, action)
+    parser.feed(html)
+    return parser.data
