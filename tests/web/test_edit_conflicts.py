@@ -19,9 +19,10 @@ company, launched = runtime.company, runtime.launched  # shared fixtures
 
 # Rows no page edits in place: append-only logs, immutable versions, created-or-revoked
 # tokens, remembered mappings (the last one used wins by design), appeals whose answer is
-# guarded by their state, and courses, which are only ever added.
+# guarded by their state, courses, which are only ever added, and invitations, which are
+# only created, then accepted, declined or cancelled once.
 NOT_EDITED = {"audit_events", "api_tokens", "template_versions", "import_mappings", "appeals"}
-NOT_EDITED |= {"courses"}
+NOT_EDITED |= {"courses", "invitations"}
 
 
 def test_every_editable_business_row_has_a_version():
