@@ -54,6 +54,13 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()
 
 
+def rollback_session() -> None:
+    """Roll back the request's session, if it has one (after the database refused a write)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def get_in_org(session: Session, model: type[T], organization_id: int, id_: int) -> T | None:
     """The row of `model` with this id, only if it belongs to the organization.
 

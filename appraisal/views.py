@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
-from .db import get_session
+from .db import get_engine, rollback_session
+from .errors import Unavailable
+from .health import check_database, why_unwritable
 
 bp = Blueprint("main", __name__)
 
@@ -20,8 +23,13 @@ def index():
 
 @bp.route("/healthz")
 def health():
-    get_session().execute(text("SELECT 1"))
-    return {"status": "ok"}
+    """For load balancers and monitoring: 503 naming the failing check when the database does
+    not answer or cannot take writes (reads may still work: the pages say so to users)."""
+    checks = check_database(get_engine())
+    failing = [name for name, outcome in checks.items() if outcome not in ("ok", "not_checked")]
+    if failing:
+        return {"status": "unavailable", "failing": failing, "checks": checks}, 503
+    return {"status": "ok", "checks": checks}
 
 
 API_ERROR_CODES = {
@@ -34,18 +42,49 @@ API_ERROR_CODES = {
     500: "server_error",
 }
 
+UNWRITABLE = _l(
+    "The database can't accept changes right now, so nothing was saved. Reading still works; "
+    "try again later, and tell your administrator if this goes on."
+)
+
+
+def _error_response(code: int, api_code: str, message: str = "", page_message: str | None = None):
+    """An HTML page, or for the JSON API the API's error body."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": api_code, "message": str(message), "details": []}}
+        return jsonify(body), code
+    return render_template("error.html", code=code, message=page_message), code
+
 
 def _error_page(code: int):
-    """An HTML page, or for the JSON API the API's error body."""
-
     def handler(error):
-        if request.path.startswith("/api/"):
-            message = getattr(error, "description", "") or ""
-            body = {"error": {"code": API_ERROR_CODES[code], "message": message, "details": []}}
-            return jsonify(body), code
-        return render_template("error.html", code=code), code
+        cause = getattr(error, "original_exception", None)
+        if code == 500 and isinstance(cause, DBAPIError) and why_unwritable(cause):
+            return _database_refused(cause)  # raised outside the view (after_request, …)
+        message = getattr(error, "description", "") or ""
+        return _error_response(code, API_ERROR_CODES[code], message)
 
     return handler
+
+
+def _unavailable(error: Unavailable):
+    return _error_response(503, error.code, error.message, error.message)
+
+
+def _database_refused(error: DBAPIError):
+    """One answer for every write the database refuses (read-only, full, locked): 503 with a
+    message in the user's language, the cause logged; other database errors stay 500s."""
+    reason = why_unwritable(error)
+    if reason is None:
+        raise error
+    rollback_session()  # nothing half-saved, and the page can still read
+    current_app.logger.warning(
+        "The database refused a write (%s): %s",
+        reason.value,
+        error.orig,
+        extra={"fields": {"reason": reason.value, "cause": str(error.orig)}},
+    )
+    return _unavailable(Unavailable(f"database_{reason.value}", UNWRITABLE))
 
 
 def reject_keys(mapping: dict, *keys: str) -> dict:
@@ -80,3 +119,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(figure)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+    app.register_error_handler(Unavailable, _unavailable)
+    app.register_error_handler(DBAPIError, _database_refused)

@@ -3,7 +3,7 @@
 from .accounts import LANGUAGES, LoginFailure, Membership, MembershipRole, Role, User
 from .api import ApiToken
 from .audit import AuditEvent
-from .base import Base, OrganizationScoped, utcnow
+from .base import Base, OrganizationScoped, as_utc, utcnow
 from .cycles import (
     Appeal,
     Appraisal,
@@ -54,5 +54,6 @@ __all__ = [
     "Template",
     "TemplateVersion",
     "User",
+    "as_utc",
     "utcnow",
 ]
