@@ -6,6 +6,7 @@ the transaction.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 from flask import Flask, current_app, g
@@ -28,6 +29,16 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file behind a SQLite engine, or None (PostgreSQL, in memory)."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name:
+        return None
+    if name.startswith("file:"):  # a URI: sqlite:///file:path?mode=ro&uri=true
+        name = name.removeprefix("file:").split("?")[0]
+    return Path(name) if name and name != ":memory:" else None
 
 
 def init_app(app: Flask) -> None:

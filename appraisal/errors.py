@@ -10,13 +10,3 @@ class ServiceError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
-
-
-class Unavailable(Exception):
-    """The application cannot do this for now (HTTP 503): the database refuses writes, or a
-    restore is replacing it. `code` is the API error code; `message` is for the user."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(str(message))
-        self.code = code
-        self.message = message

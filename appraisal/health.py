@@ -10,11 +10,12 @@ import logging
 import shutil
 import sqlite3
 from enum import Enum
-from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from .db import sqlite_file
 
 log = logging.getLogger("appraisal")
 
@@ -108,9 +109,9 @@ def _sqlite_has_room(connection: Connection, engine: Engine) -> bool:
     if limit - pages + free < MIN_FREE_PAGES:
         log.warning("health: the database is at its page limit (%s of %s pages)", pages, limit)
         return False
-    database = engine.url.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        available = shutil.disk_usage(Path(database).resolve().parent).free
+    database = sqlite_file(engine)
+    if database is not None:
+        available = shutil.disk_usage(database.resolve().parent).free
         if available < MIN_FREE_BYTES:
             log.warning("health: %s bytes free beside the database", available)
             return False

@@ -9,7 +9,6 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
 from .db import get_engine, rollback_session
-from .errors import Unavailable
 from .health import check_database, why_unwritable
 
 bp = Blueprint("main", __name__)
@@ -67,10 +66,6 @@ def _error_page(code: int):
     return handler
 
 
-def _unavailable(error: Unavailable):
-    return _error_response(503, error.code, error.message, error.message)
-
-
 def _database_refused(error: DBAPIError):
     """One answer for every write the database refuses (read-only, full, locked): 503 with a
     message in the user's language, the cause logged; other database errors stay 500s."""
@@ -84,7 +79,7 @@ def _database_refused(error: DBAPIError):
         error.orig,
         extra={"fields": {"reason": reason.value, "cause": str(error.orig)}},
     )
-    return _unavailable(Unavailable(f"database_{reason.value}", UNWRITABLE))
+    return _error_response(503, f"database_{reason.value}", UNWRITABLE, UNWRITABLE)
 
 
 def reject_keys(mapping: dict, *keys: str) -> dict:
@@ -119,5 +114,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(figure)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
-    app.register_error_handler(Unavailable, _unavailable)
     app.register_error_handler(DBAPIError, _database_refused)

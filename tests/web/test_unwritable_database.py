@@ -4,11 +4,16 @@ working, a write gets a clear 503 in the user's language, and /healthz says so."
 from __future__ import annotations
 
 import logging
+import sqlite3
+from contextlib import closing
 from datetime import timedelta
 
 import pytest
+from psycopg import errors as pg_errors
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from appraisal.health import Unwritable, why_unwritable
 from appraisal.models import LoginFailure, utcnow
 from tests.conftest import PASSWORD
 
@@ -109,3 +114,69 @@ def test_health_does_not_hold_the_request_session(app, client):
     with app.extensions["appraisal.engine"].connect() as connection:
         after = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert before == after
+
+
+# -- which errors count --------------------------------------------------------------------------
+
+
+def _sqlite_error(tmp_path, setup: str, statement: str) -> sqlite3.Error:
+    path = tmp_path / "probe.sqlite"
+    with closing(sqlite3.connect(path)) as first:
+        first.execute("CREATE TABLE IF NOT EXISTS t (v BLOB)")
+        first.commit()
+    holder = sqlite3.connect(path)
+    try:
+        if setup == "locked":
+            holder.execute("BEGIN IMMEDIATE")
+        with closing(sqlite3.connect(path, timeout=0)) as connection:
+            if setup == "query_only":
+                connection.execute("PRAGMA query_only = ON")
+            if setup == "capped":
+                connection.execute("PRAGMA max_page_count = 1")
+            with pytest.raises(sqlite3.Error) as raised:
+                connection.execute(statement)
+        return raised.value
+    finally:
+        holder.close()
+
+
+@pytest.mark.parametrize(
+    ("setup", "statement", "reason"),
+    [
+        ("query_only", "INSERT INTO t VALUES (1)", Unwritable.READ_ONLY),
+        ("capped", "INSERT INTO t VALUES (zeroblob(100000))", Unwritable.FULL),
+        ("locked", "INSERT INTO t VALUES (1)", Unwritable.BUSY),
+        ("none", "INSERT INTO nowhere VALUES (1)", None),
+    ],
+)
+def test_sqlite_refusals_are_recognised(tmp_path, setup, statement, reason):
+    error = _sqlite_error(tmp_path, setup, statement)
+    assert why_unwritable(error) is reason
+    assert why_unwritable(OperationalError(statement, {}, error)) is reason
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (pg_errors.ReadOnlySqlTransaction("read-only transaction"), Unwritable.READ_ONLY),
+        (pg_errors.DiskFull("could not extend file"), Unwritable.FULL),
+        (pg_errors.LockNotAvailable("lock timeout"), Unwritable.BUSY),
+        (pg_errors.UniqueViolation("duplicate key"), None),
+    ],
+)
+def test_postgresql_refusals_are_recognised_by_sqlstate(error, reason):
+    assert why_unwritable(DBAPIError("UPDATE …", {}, error)) is reason
+
+
+def test_other_database_errors_stay_server_errors(app, client, monkeypatch):
+    """Only refusals become 503: a real bug must still be a 500, logged as one."""
+    broken = OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
+
+    def fail():
+        raise broken
+
+    monkeypatch.setattr("appraisal.views.check_database", lambda _engine: fail())
+    with pytest.raises(OperationalError):
+        client.get("/healthz")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get("/healthz").status_code == 500
