@@ -20,6 +20,9 @@ ERRORS = {
     "404": "No such thing in the token's organization",
     "413": "The body is too large",
     "422": "The values were checked and refused; nothing was saved",
+    "503": "The database cannot take changes now (read-only, full or busy: `database_read_only`,"
+    " `database_full`, `database_busy`) or is being restored (`restoring`); nothing was saved,"
+    " try again later",
 }
 
 
@@ -41,7 +44,7 @@ def operation(
             **({"content": {"application/json": {"schema": response}}} if response else {}),
         }
     }
-    for code in errors:
+    for code in (*errors, "503"):  # any operation may meet an unwritable database
         responses[code] = {
             "description": ERRORS[code],
             "content": {"application/json": {"schema": schemas.Error}},

@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 from psycopg import errors as pg_errors
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from appraisal.db import get_session
 from appraisal.health import Unwritable, why_unwritable
-from appraisal.models import LoginFailure, utcnow
+from appraisal.models import LoginFailure, User, utcnow
 from tests.conftest import PASSWORD
+from tests.web.test_access import _sample_url
 
 UNWRITABLE_EN = "The database can't accept changes right now"
 UNWRITABLE_ZH = "数据库暂时无法保存更改"
@@ -57,11 +59,46 @@ def test_a_failed_sign_in_on_a_full_database_says_so(client, auth, freeze, admin
     assert db.scalar(recent) == 0  # nothing half-saved
 
 
+def test_a_refused_write_outside_the_view_is_a_503_too(app, client, freeze, admin):
+    """A write after the view (as a session store would make) reaches Flask's 500 handler,
+    which recognises the cause."""
+
+    @app.after_request
+    def write_after(response):
+        db = get_session()
+        db.execute(update(User).values(language=User.language))
+        db.commit()
+        return response
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    freeze.read_only()
+    response = client.get("/login")
+    assert response.status_code == 503
+    assert UNWRITABLE_EN in response.get_data(as_text=True)
+
+
 def test_pages_keep_working_for_someone_signed_in(client, auth, freeze, admin):
     assert auth.login("hr@acme.example", PASSWORD).status_code == 302
     freeze.read_only()
     assert client.get("/").status_code == 200
     assert client.get("/people/employees").status_code == 200
+
+
+def test_no_page_or_api_read_writes_to_the_database(app, client, auth, runner, freeze, admin):
+    """Every GET, signed in with a token and a session, on a read-only database: none fails.
+    A new incidental write on a read path (a counter, a session store, an audit of reads)
+    must be best-effort like a token's `last_used_at`, or this fails."""
+    assert auth.login("hr@acme.example").status_code == 302
+    created = runner.invoke(args=["tokens", "create", "--user", "hr@acme.example", "--org", "acme"])
+    token = {"Authorization": f"Bearer {created.output.strip()}"}
+    freeze.read_only()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static"):
+            continue
+        if rule.endpoint == "main.health":
+            continue  # says 503 on purpose
+        response = client.get(_sample_url(rule.rule), headers=token)
+        assert response.status_code < 500, (rule.rule, response.status_code)
 
 
 # -- /healthz ----------------------------------------------------------------------------------
