@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         people,
         runtime,
         security,
+        serving,
         users,
         views,
     )
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     logs.init_app(app)
     db.init_app(app)
+    serving.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     i18n.init_app(app)

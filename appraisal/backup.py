@@ -1,7 +1,9 @@
 """Backups of an SQLite database with SQLite's online backup API (safe while the app runs).
 
-PostgreSQL installations use `pg_dump` / `pg_restore` (see README, Backups); these commands
-say so rather than half-doing it.
+A restore is not: it would replace the database under a running app, which would go on as if
+the writes it had acknowledged were still there. It refuses while any process serves the
+database (`serving`). PostgreSQL installations use `pg_dump` / `pg_restore` (see README,
+Backups); these commands say so rather than half-doing it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from . import serving
+from .db import sqlite_file
+
 PAGES_PER_STEP = 256
 
 
@@ -19,12 +24,13 @@ class BackupRefused(Exception):
 
 
 def sqlite_path(engine: Engine) -> Path:
-    if engine.dialect.name != "sqlite" or not engine.url.database:
+    path = sqlite_file(engine)
+    if path is None:
         raise BackupRefused(
             "backup and restore work on SQLite files; for PostgreSQL use pg_dump and "
             "pg_restore (README, Backups)"
         )
-    return Path(engine.url.database)
+    return path
 
 
 def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress=None) -> None:
@@ -64,8 +70,17 @@ def restore(engine: Engine, source_path: Path, progress=None) -> None:
     """Replace the live database's content with the backup's, in one step."""
     live = sqlite_path(engine)
     _check_backup(source_path)
-    engine.dispose()  # no pooled connection keeps the old state
-    with sqlite3.connect(source_path) as source, sqlite3.connect(live) as target:
-        _copy(source, target, progress)
-    source.close()
-    target.close()
+    try:
+        with serving.exclusive(live):
+            engine.dispose()  # no pooled connection keeps the old state
+            with sqlite3.connect(source_path) as source, sqlite3.connect(live) as target:
+                _copy(source, target, progress)
+            source.close()
+            target.close()
+    except serving.Busy:
+        raise BackupRefused(
+            f"the application is serving {live}: stop it (every worker) first, then restore; "
+            "writes it had confirmed would otherwise be lost"
+        ) from None
+    except OSError as error:
+        raise BackupRefused(f"cannot take {serving.lock_path(live)}: {error}") from None

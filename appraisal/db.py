@@ -6,6 +6,7 @@ the transaction.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 from flask import Flask, current_app, g
@@ -30,6 +31,16 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file behind a SQLite engine, or None (PostgreSQL, in memory)."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name:
+        return None
+    if name.startswith("file:"):  # a URI: sqlite:///file:path?mode=ro&uri=true
+        name = name.removeprefix("file:").split("?")[0]
+    return Path(name) if name and name != ":memory:" else None
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["appraisal.engine"] = engine
@@ -52,6 +63,13 @@ def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def rollback_session() -> None:
+    """Roll back the request's session, if it has one (after the database refused a write)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
 
 
 def get_in_org(session: Session, model: type[T], organization_id: int, id_: int) -> T | None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict
 from werkzeug.routing import IntegerConverter
 
 from .account.services import pending_invitations
-from .db import get_session
+from .db import get_engine, get_session, rollback_session
+from .health import check_database, why_unwritable
 
 bp = Blueprint("main", __name__)
 
@@ -24,8 +26,13 @@ def index():
 
 @bp.route("/healthz")
 def health():
-    get_session().execute(text("SELECT 1"))
-    return {"status": "ok"}
+    """For load balancers and monitoring: 503 naming the failing check when the database does
+    not answer or cannot take writes (reads may still work: the pages say so to users)."""
+    checks = check_database(get_engine())
+    failing = [name for name, outcome in checks.items() if outcome not in ("ok", "not_checked")]
+    if failing:
+        return {"status": "unavailable", "failing": failing, "checks": checks}, 503
+    return {"status": "ok", "checks": checks}
 
 
 API_ERROR_CODES = {
@@ -39,22 +46,49 @@ API_ERROR_CODES = {
     500: "server_error",
 }
 
+UNWRITABLE = _l(
+    "The database can't accept changes right now, so nothing was saved. Reading still works; "
+    "try again later, and tell your administrator if this goes on."
+)
+
+
+def _error_response(code: int, api_code: str, message: str = "", page_message: str | None = None):
+    """An HTML page, or for the JSON API the API's error body."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": api_code, "message": str(message), "details": []}}
+        return jsonify(body), code
+    return render_template("error.html", code=code, message=page_message), code
+
 
 def _error_page(code: int):
-    """An HTML page, or for the JSON API the API's error body."""
-
     def handler(error):
-        if code == 500 and "db_session" in g:
+        if code == 500:
             # The failed request may have left the session unusable; the page's own
             # queries (the signed-in user, the menu) need a clean one.
-            g.db_session.rollback()
-        if request.path.startswith("/api/"):
-            message = getattr(error, "description", "") or ""
-            body = {"error": {"code": API_ERROR_CODES[code], "message": message, "details": []}}
-            return jsonify(body), code
-        return render_template("error.html", code=code), code
+            rollback_session()
+        cause = getattr(error, "original_exception", None)
+        if code == 500 and isinstance(cause, DBAPIError) and why_unwritable(cause):
+            return _database_refused(cause)  # raised outside the view (after_request, …)
+        message = getattr(error, "description", "") or ""
+        return _error_response(code, API_ERROR_CODES[code], message)
 
     return handler
+
+
+def _database_refused(error: DBAPIError):
+    """One answer for every write the database refuses (read-only, full, locked): 503 with a
+    message in the user's language, the cause logged; other database errors stay 500s."""
+    reason = why_unwritable(error)
+    if reason is None:
+        raise error
+    rollback_session()  # nothing half-saved, and the page can still read
+    current_app.logger.warning(
+        "The database refused a write (%s): %s",
+        reason.value,
+        error.orig,
+        extra={"fields": {"reason": reason.value, "cause": str(error.orig)}},
+    )
+    return _error_response(503, f"database_{reason.value}", UNWRITABLE, UNWRITABLE)
 
 
 def reject_keys(mapping: dict, *keys: str) -> dict:
@@ -89,11 +123,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(figure)
     for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+    app.register_error_handler(DBAPIError, _database_refused)
     app.register_error_handler(StaleDataError, _lost_update)
 
 
 def _lost_update(error: StaleDataError):
     """The safety net behind `concurrency.lost_updates`: a concurrent save of the same row
     noticed where no page expected it is a 409, never a 500."""
-    get_session().rollback()
+    rollback_session()
     return _error_page(409)(Conflict())

@@ -25,6 +25,7 @@ from appraisal.db import make_engine
 from appraisal.migrate import upgrade
 from appraisal.models import Base, Employee, Membership, Organization, User
 from appraisal.users import services as user_services
+from tests.database_faults import Freezer
 
 PASSWORD = "correct-horse-9"
 
@@ -70,6 +71,14 @@ def client(app) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def freeze(app) -> Iterator[Freezer]:
+    """Makes the app's database refuse writes (`freeze.read_only()`, `freeze.full()`)."""
+    freezer = Freezer(app.extensions["appraisal.engine"])
+    yield freezer
+    freezer.thaw()
 
 
 @pytest.fixture

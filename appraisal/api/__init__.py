@@ -7,8 +7,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from .commands import tokens_cli
     from .pages import bp as pages
+    from .tokens import UseRecorder
     from .views import bp as api
 
+    app.extensions["appraisal.token_uses"] = UseRecorder()
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.cli.add_command(tokens_cli)

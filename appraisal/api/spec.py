@@ -21,6 +21,9 @@ ERRORS = {
     "413": "The body is too large",
     "409": "A value is no longer what the body `expected` (someone changed it); nothing was saved",
     "422": "The values were checked and refused; nothing was saved",
+    "503": "The database cannot take changes now (read-only, full or busy: `database_read_only`,"
+    " `database_full`, `database_busy`) or is being restored (`restoring`); nothing was saved,"
+    " try again later",
 }
 
 
@@ -42,7 +45,7 @@ def operation(
             **({"content": {"application/json": {"schema": response}}} if response else {}),
         }
     }
-    for code in errors:
+    for code in (*errors, "503"):  # any operation may meet an unwritable database
         responses[code] = {
             "description": ERRORS[code],
             "content": {"application/json": {"schema": schemas.Error}},

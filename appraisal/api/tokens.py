@@ -7,20 +7,27 @@ fast hash is enough and lets every request be checked by one indexed lookup).
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import ServiceError
-from ..models import ApiToken, Membership, Organization, utcnow
+from ..models import ApiToken, Membership, Organization, as_utc, utcnow
 
 PREFIX = "apr_"
 MAX_DAYS = 730
+#: `last_used_at` is "used around then", refreshed at most this often per token.
+USE_RECORD_INTERVAL = timedelta(minutes=5)
+
+log = logging.getLogger("appraisal")
 
 
 def _digest(token: str) -> str:
@@ -117,5 +124,44 @@ def authenticate(session: Session, secret: str, now: datetime | None = None) -> 
     )
     if membership is None or not membership.user.active:
         return None
-    token.last_used_at = now
     return TokenHolder(token, membership)
+
+
+class UseRecorder:
+    """Records when tokens are used, without ever failing the request that uses them.
+
+    The write is incidental to a read: it happens at most once per interval per token, in a
+    short transaction of its own (not the request's, which it could poison, nor holding
+    SQLite's write lock for the whole request), and a database that refuses it (read-only,
+    full, locked) is logged, once per interval, and otherwise ignored.
+    """
+
+    def __init__(self, interval: timedelta = USE_RECORD_INTERVAL) -> None:
+        self.interval = interval
+        self._tried: dict[int, datetime] = {}  # token id -> last attempt by this process
+
+    def record(self, engine: Engine, token: ApiToken, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        cutoff = now - self.interval
+        used, tried = token.last_used_at, self._tried.get(token.id)
+        if (used and as_utc(used) > cutoff) or (tried and tried > cutoff):
+            return
+        if len(self._tried) > 10_000:
+            self._tried = {k: v for k, v in self._tried.items() if v > cutoff}
+        self._tried[token.id] = now
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(ApiToken)
+                    .where(
+                        ApiToken.id == token.id,
+                        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= cutoff),
+                    )
+                    .values(last_used_at=now)
+                )
+        except SQLAlchemyError as error:
+            log.warning(
+                "Could not record the use of API token %s (last_used_at): %s",
+                token.id,
+                getattr(error, "orig", error),
+            )

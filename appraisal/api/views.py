@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
 from ..builder import services as builder
 from ..concurrency import EditConflict, lost_updates
-from ..db import get_in_org, get_session
+from ..db import get_engine, get_in_org, get_session
 from ..errors import ServiceError
 from ..extensions import csrf
 from ..models import Appraisal, Cycle, Employee, Template
@@ -59,13 +59,7 @@ def _authenticate() -> Any:
             401, "unauthorized", "A valid token is required: Authorization: Bearer <token>."
         )
     g.api = holder
-
-
-@bp.after_request
-def _commit_token_use(response):
-    if "api" in g and response.status_code < 500:
-        get_session().commit()  # last_used_at; changes of successful writes are committed already
-    return response
+    current_app.extensions["appraisal.token_uses"].record(get_engine(), holder.token)
 
 
 def _require(predicate) -> None:

@@ -13,7 +13,7 @@ from .accounts import (
 )
 from .api import ApiToken
 from .audit import AuditEvent
-from .base import Base, OrganizationScoped, Versioned, utcnow
+from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
 from .cycles import (
     Appeal,
     Appraisal,
@@ -68,5 +68,6 @@ __all__ = [
     "User",
     "UserSession",
     "Versioned",
+    "as_utc",
     "utcnow",
 ]
