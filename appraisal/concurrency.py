@@ -52,9 +52,8 @@ def expect_version(row: Any, version: int | None) -> None:
 def is_unique_violation(error: IntegrityError) -> bool:
     """A duplicate key (SQLite and PostgreSQL), as opposed to a broken foreign key or check."""
     original = error.orig
-    return getattr(original, "pgcode", None) == "23505" or "UNIQUE constraint failed" in str(
-        original
-    )
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return state == "23505" or "UNIQUE constraint failed" in str(original)
 
 
 @contextmanager

@@ -21,7 +21,10 @@ class _Form(HTMLParser):
             )
         elif not self.inside or "disabled" in attrs:
             return
-        elif tag == "input" and name and attrs.get("type") not in ("submit", "checkbox"):
+        elif tag == "input" and name and attrs.get("type") in ("checkbox", "radio"):
+            if "checked" in attrs:
+                self.data.setdefault(name, []).append(attrs.get("value") or "on")
+        elif tag == "input" and name and attrs.get("type") != "submit":
             self.data[name] = attrs.get("value") or ""
         elif tag == "select" and name:
             self.select = name
@@ -49,7 +52,7 @@ class _Form(HTMLParser):
             self.textarea = None
 
 
-def form_data(html: str, form_id: str | None = None, action: str | None = None) -> dict[str, str]:
+def form_data(html: str, form_id: str | None = None, action: str | None = None) -> dict:
     """The fields a browser would post from the form with this id or action (or from every
     form on the page): inputs, chosen options and text areas; disabled ones left out."""
     parser = _Form(form_id, action)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access import can_build, require
+from ..concurrency import EditConflict, lost_updates
 from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices, show_service_error
@@ -41,11 +43,29 @@ def _template(id_: int) -> Template:
 
 
 def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-    """Run one edit on the draft (starting a draft from the latest version if needed)."""
+    """Run one edit on the draft (starting a draft from the latest version if needed); a
+    concurrent save of the same draft found at flush time is an `EditConflict`."""
     db = get_session()
-    updated = change(services.start_draft(template))
-    services.save_draft(db, template, updated, current_user.id)
+    with lost_updates(db):
+        updated = change(services.start_draft(template))
+        services.save_draft(db, template, updated, current_user.id)
     db.commit()
+
+
+def _loaded(part: Any, conflict: bool) -> str:
+    """The fingerprint a part's form carries: of the part as shown on a fresh page; after a
+    refused save, still the one the page loaded, unless the refusal was someone else's change
+    (then theirs, so saving again overwrites it knowingly)."""
+    if request.method == "POST" and not conflict and request.form.get("loaded"):
+        return request.form["loaded"]
+    return draft.fingerprint(part)
+
+
+def _require_unchanged(part: Any) -> None:
+    """Refuse to save a part someone else changed since this page showed it."""
+    loaded = request.form.get("loaded")
+    if loaded and part is not None and loaded != draft.fingerprint(part):
+        raise EditConflict(part)
 
 
 def _back(template: Template, anchor: str = ""):
@@ -265,6 +285,19 @@ def designer_add_item(id: int, key: str):
     return render_designer(template, 422, **{f"item_form_{key}": form})
 
 
+def _current(template: Template, key: str) -> dict[str, Any]:
+    """An item as the draft holds it now (after a rollback: as someone else saved it)."""
+    try:
+        return draft.find_item(template.definition, key)[2]
+    except draft.DraftError:
+        return {}
+
+
+def _show_part_conflict(form: Any, error: EditConflict, saved: dict[str, Any]) -> None:
+    get_session().rollback()
+    show_service_error(form, error, SimpleNamespace(**saved))
+
+
 def _formula_help(definition: dict[str, Any], context: str, key: str | None) -> dict[str, Any]:
     return {
         "names": sorted(formula_names(definition, context, key)),
@@ -285,11 +318,16 @@ def designer_item(id: int, key: str):
     form.scale.choices = choices(
         ((name, name) for name in definition.get("scales") or {}), NONE_LABEL
     )
+    conflict = False
     if form.validate_on_submit():
         try:
+            _require_unchanged(item)
             scoring = scoring_from_form(form, form.score_formula.data or "")
             new_item = draft.item_from_fields(form.data, scoring)
             _apply(template, lambda d: draft.replace_item(d, key, new_item))
+        except EditConflict as error:
+            conflict = True
+            _show_part_conflict(form, error, draft.fields_from_item(_current(template, key)))
         except (ServiceError, draft.DraftError) as error:
             show_service_error(form, ServiceError(str(error), getattr(error, "field", None)))
         else:
@@ -299,11 +337,12 @@ def designer_item(id: int, key: str):
         form.table.data = services.scoring_table(item.get("scoring") or {})
     section = definition["sections"][s_index]
     others = draft.scored_weight(section.get("items", []), leaving_out=key)
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = 409 if conflict else 422 if form.is_submitted() and form.errors else 200
     return render_template(
         "builder/item.html",
         template=template,
         form=form,
+        loaded=_loaded(_current(template, key) if conflict else item, conflict),
         item=item,
         section=section,
         other_weights=others,
@@ -362,21 +401,32 @@ def designer_entry(id: int, part: str, key: str | None = None):
         form = form_class(data={**existing, "name_zh": zh, "name_en": en})
     else:
         form = form_class()
+    conflict = False
     if form.validate_on_submit():
         entry = draft.entry_from_fields(part, form.data)
         try:
+            _require_unchanged(existing)
             _apply(template, lambda d: draft.save_entry(d, part, entry, key))
+        except EditConflict as error:
+            conflict = True
+            current = next(
+                (e for e in template.definition.get(part, []) if e.get("key") == key), {}
+            )
+            zh, en = draft.label_parts(current.get("name"))
+            _show_part_conflict(form, error, {**current, "name_zh": zh, "name_en": en})
+            existing = current
         except draft.DraftError as error:
             show_service_error(form, ServiceError(str(error), error.field))
         else:
             flash(_("%(key)s saved.", key=entry["key"]), "success")
             return _back(template, part)
     context = "adjustment" if part == "adjustments" else "output"
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = 409 if conflict else 422 if form.is_submitted() and form.errors else 200
     return render_template(
         "builder/entry.html",
         template=template,
         form=form,
+        loaded=_loaded(existing, conflict) if existing is not None else "",
         part=part,
         entry=existing,
         lang=_lang(),

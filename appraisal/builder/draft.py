@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
+import json
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -19,6 +21,14 @@ class DraftError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+def fingerprint(part: Any) -> str:
+    """A short digest of one part of a draft (an item, an adjustment…) as a page showed it,
+    so a save can tell whether someone else changed that part since (edits of other parts
+    merge; see the designer)."""
+    text = json.dumps(part, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _copy(definition: dict[str, Any]) -> dict[str, Any]:

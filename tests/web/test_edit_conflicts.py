@@ -9,7 +9,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from appraisal.models import Base, Department, Employee, Indicator, Position, Scheme
+from appraisal.models import (
+    Base,
+    Department,
+    Employee,
+    Indicator,
+    Position,
+    Scheme,
+    Template,
+)
 from appraisal.models.base import OrganizationScoped
 from tests.conftest import PASSWORD
 from tests.pages import form_data
@@ -134,3 +142,32 @@ def test_a_second_deactivate_click_does_not_reactivate(db, company, two_hr):
         assert browser.post(toggle, data=page).status_code == 302
     db.expire_all()
     assert db.get(Department, department.id).active is False
+
+
+def test_a_designer_item_saved_from_a_stale_page_is_refused(db, company, two_hr):
+    """Edits of other items merge; the same item changed since the page loaded is a 409."""
+    template = db.scalar(select(Template))
+    url = f"/builder/templates/{template.id}/items/sales"
+    mine, theirs = (form_data(b.get(url).text, "item-form") for b in two_hr)
+    assert two_hr[0].post(url, data=mine | {"name_en": "Revenue"}).status_code == 302
+    response = two_hr[1].post(url, data=theirs | {"name_en": "Turnover"})
+    assert response.status_code == 409
+    assert 'value="Turnover"' in response.text and "Saved meanwhile: Revenue" in response.text
+    db.expire_all()
+    assert _item(db.get(Template, template.id), "sales")["name"]["en"] == "Revenue"
+
+    other = form_data(
+        two_hr[1].get(f"/builder/templates/{template.id}/items/collection").text, "item-form"
+    )
+    page = form_data(response.text, "item-form")  # now knowingly, from the refused page
+    assert two_hr[1].post(url, data=page).status_code == 302
+    db.expire_all()
+    assert _item(db.get(Template, template.id), "sales")["name"]["en"] == "Turnover"
+    assert other["loaded"]  # another item's page opened before still saves: edits merge
+    collection = f"/builder/templates/{template.id}/items/collection"
+    assert two_hr[0].post(collection, data=other | {"name_en": "Cash in"}).status_code == 302
+
+
+def _item(template, key):
+    definition = template.draft or template.definition
+    return next(i for s in definition["sections"] for i in s["items"] if i["key"] == key)
