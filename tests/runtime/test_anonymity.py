@@ -14,10 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from appraisal.models import Review
+from appraisal.models import AuditEvent, Review
 from appraisal.rules.scoring import NA
 from appraisal.runtime import calibration, figures, reviews
 from tests.runtime.conftest import appraisal_of
@@ -267,3 +270,48 @@ def test_every_surface_reads_one_official_result_for_a_calibrated_appraisal(
         assert "Calibrated from S" in page
     as_user(auth, "boss@acme.example")
     assert re.search(rf"{total} A</td>", client.get("/team").text)
+
+
+def test_subordinates_are_held_to_the_same_threshold(db, company, launched):
+    ann = appraisal_of(db, company, "ann")
+    for i, rating in enumerate((5, 3)):
+        ann.reviews.append(
+            Review(
+                organization_id=ann.organization_id,
+                slot=f"subordinate:{900 + i}",
+                rater="subordinate",
+                values={"teamwork": rating},
+                status="submitted",
+            )
+        )
+    db.commit()
+    assert reviews.official_inputs(ann)["subordinates"] == []
+    assert reviews.uncounted_groups(ann) == [("subordinate", 2, 3)]
+
+
+def test_refresh_brings_results_stored_under_the_old_rule_in_line(runner, db, company, launched):
+    ann = reviewed(db, company, launched, [5])
+    ann.total = Decimal("103.63")  # what the lone peer's 100 made of it before
+    db.commit()
+    result = runner.invoke(args=["results", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "103.63" in result.output and "1 of 6 appraisals changed." in result.output
+    db.expire_all()
+    ann = appraisal_of(db, company, "ann")
+    assert float(ann.total) == reviews.final_result(ann).total == 102.79
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.rescored"))
+    assert event.detail["before"]["total"] == 103.63 and event.detail["after"]["total"] == 102.79
+
+
+def test_only_the_reviews_module_scores_an_appraisal():
+    """The class of defect: a page, the API or an export working a figure out on its own.
+    Outside `runtime/reviews.py` (final_result, the live panel's what-if, the checks on
+    submission), nothing in the runtime or the API may call the engine."""
+    root = Path(__file__).parents[2] / "appraisal"
+    offenders = [
+        str(path.relative_to(root))
+        for package in ("runtime", "api")
+        for path in sorted((root / package).glob("*.py"))
+        if path.name != "reviews.py" and re.search(r"\bscore\(", path.read_text("utf-8"))
+    ]
+    assert offenders == []
