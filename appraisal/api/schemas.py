@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+GRADE = "The final grade: HR's calibrated grade where set, else the computed one"
+COMPUTED = "The grade the total (or a veto) gives, before calibration"
+
 
 class Strict(Schema):
     class Meta:
@@ -61,7 +64,8 @@ class AppraisalOut(Schema):
     state = fields.String()
     complete = fields.Boolean()
     total = fields.Float(allow_none=True)
-    grade = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True, metadata={"description": GRADE})
+    computed_grade = fields.String(allow_none=True, metadata={"description": COMPUTED})
     targets = fields.Dict(keys=fields.String(), values=fields.Float())
 
 
@@ -76,7 +80,8 @@ class ResultOut(Schema):
     sections = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
     base_total = fields.Float(allow_none=True)
     total = fields.Float(allow_none=True)
-    grade = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True, metadata={"description": GRADE})
+    computed_grade = fields.String(allow_none=True, metadata={"description": COMPUTED})
     veto = fields.String(allow_none=True)
     outputs = fields.Dict(keys=fields.String(), values=fields.Raw())
     missing = fields.List(fields.String())

@@ -107,13 +107,16 @@ def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
     return [{"path": path, "message": str(messages)}]
 
 
-def _page(query, schema: type[Schema]):
+def _page(query, schema: type[Schema], row=None):
+    """One page of `query`, each item passed through `row` (if given) before dumping."""
     args = _query(schemas.PageQuery)
     db = get_session()
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.scalars(
         query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
     ).all()
+    if row is not None:
+        items = [row(item) for item in items]
     return jsonify(
         schema().dump(
             {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
@@ -167,10 +170,30 @@ def cycle_appraisals(cycle_id: int):
         select(Appraisal)
         .join(Employee, Employee.id == Appraisal.employee_id)
         .where(Appraisal.cycle_id == cycle.id)
-        .options(selectinload(Appraisal.employee))
+        .options(
+            selectinload(Appraisal.employee),
+            selectinload(Appraisal.cycle),
+            selectinload(Appraisal.template_version),
+            selectinload(Appraisal.reviews),
+        )
         .order_by(Employee.number)
     )
-    return _page(query, schemas.AppraisalPage)
+    return _page(query, schemas.AppraisalPage, _official)
+
+
+def _official(appraisal: Appraisal) -> dict[str, Any]:
+    """An appraisal with its official result, as the result page shows it."""
+    result = final_result(appraisal)
+    return {
+        "id": appraisal.id,
+        "employee": appraisal.employee,
+        "state": appraisal.state,
+        "targets": appraisal.targets,
+        "complete": result.complete,
+        "total": result.total,
+        "grade": result.grade,
+        "computed_grade": result.computed_grade,
+    }
 
 
 @bp.get("/appraisals/<int:appraisal_id>/result")
@@ -185,8 +208,12 @@ def appraisal_result(appraisal_id: int):
     appraisal = get_in_org(get_session(), Appraisal, _org_id(), appraisal_id)
     if appraisal is None:
         raise ApiError(404, "not_found", "No such appraisal in this organization.")
-    result = final_result(appraisal).to_dict()
-    result |= {"appraisal_id": appraisal.id, "employee_number": appraisal.employee.number}
+    official = final_result(appraisal)
+    result = official.to_dict() | {
+        "appraisal_id": appraisal.id,
+        "employee_number": appraisal.employee.number,
+        "computed_grade": official.computed_grade,
+    }
     return jsonify(schemas.ResultOut().dump(result))
 
 

@@ -49,6 +49,11 @@ class Result:
     errors: list[dict[str, Any]] = field(default_factory=list)
     explanations: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def computed_grade(self) -> str | None:
+        """The grade the total (or a veto) gives, before any calibrated grade."""
+        return self.explanations.get("grade", {}).get("computed", self.grade)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "items": self.items,

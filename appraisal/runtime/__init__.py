@@ -10,6 +10,8 @@ def init_app(app: Flask) -> None:
         calibration_views,
         import_views,
     )
+    from .commands import results_cli
     from .views import bp
 
     app.register_blueprint(bp)
+    app.cli.add_command(results_cli)

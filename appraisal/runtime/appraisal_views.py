@@ -19,7 +19,6 @@ from ..forms import choices
 from ..i18n import state_label
 from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
-from ..rules import score
 from . import act, results, reviews, workflow
 from .forms import InviteForm, ReopenForm, attach_errors, review_form
 from .render import labels, role_fields, role_items, target_fields
@@ -211,8 +210,7 @@ def _review_context(item: Appraisal, rater: str):
 
 def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any]:
     rels = reviews.relations(item, current_viewer())
-    inputs = reviews.visible_inputs(item, rels, rater, values)
-    result = score(item.definition, inputs)
+    result = reviews.shown_result(item, rels, rater, values)
     own = {f.key for f in role_fields(item.definition, rater)}
     return {
         "result": result,
@@ -220,6 +218,7 @@ def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any
         "own_keys": own,
         "labels": labels(item.definition),
         "hidden": sorted(k for k, why in result.not_applicable.items() if why == "hidden"),
+        "uncounted": reviews.uncounted_groups(item),
     }
 
 
@@ -323,6 +322,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
             "own_keys": set(),
             "labels": labels(item.definition),
             "hidden": [],
+            "uncounted": reviews.uncounted_groups(item),
             "title": _("How the result was worked out"),
         },
         open_appeal=results.open_appeal(item, page.appeals),

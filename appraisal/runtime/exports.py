@@ -45,7 +45,7 @@ def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[
                 "yes" if result.complete else "no",
                 result.base_total,
                 result.total,
-                result.explanations["grade"]["computed"],
+                result.computed_grade,
                 result.grade,
                 result.veto,
                 *(result.outputs.get(key) for key in outputs),

@@ -17,13 +17,14 @@ from ..errors import ServiceError
 from ..models import Appeal, Appraisal, Cycle, utcnow
 from ..rules import Result
 from . import workflow
-from .reviews import CLOSED, Viewer, final_result, relations, reopen, visible_inputs
-
-PUBLISHED = ("published", "acknowledged")
+from .reviews import CLOSED, PUBLISHED, Viewer, final_result, relations, reopen, shown_result
 
 
 @dataclass
 class ResultPage:
+    """Everything on the result page; every figure (the result and each trend row) is the
+    official result of `reviews.final_result`."""
+
     appraisal: Appraisal
     result: Result
     grade: str | None
@@ -40,7 +41,7 @@ def may_read(appraisal: Appraisal, viewer: Viewer) -> bool:
 
 def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> ResultPage:
     rels = relations(appraisal, viewer)
-    result = final_result(appraisal, visible_inputs(appraisal, rels))
+    result = shown_result(appraisal, rels)
     manager = next((r for r in appraisal.reviews if r.slot == "manager" and r.submitted), None)
     comments = []
     for section in appraisal.definition.get("sections", []):
@@ -57,22 +58,17 @@ def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> Resul
             Appraisal.state.in_(PUBLISHED),
             Cycle.ends_on <= appraisal.cycle.ends_on,
         )
-        .options(selectinload(Appraisal.cycle))
+        .options(
+            selectinload(Appraisal.cycle),
+            selectinload(Appraisal.template_version),
+            selectinload(Appraisal.reviews),
+        )
         .order_by(Cycle.ends_on)
     ).all()
-    trend = [
-        (a.cycle.name, float(a.total) if a.total is not None else None, a.final_grade)
-        for a in earlier
-    ]
-    trend.append(
-        (
-            appraisal.cycle.name,
-            float(appraisal.total) if appraisal.total is not None else None,
-            appraisal.final_grade,
-        )
-    )
+    rows = [(a.cycle.name, final_result(a)) for a in earlier] + [(appraisal.cycle.name, result)]
+    trend = [(name, row.total, row.grade) for name, row in rows]
     return ResultPage(
-        appraisal, result, appraisal.final_grade, comments, trend, appeals_of(session, appraisal)
+        appraisal, result, result.grade, comments, trend, appeals_of(session, appraisal)
     )
 
 

@@ -7,6 +7,9 @@ audit event for every change and never commit.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,13 +33,14 @@ from ..models import (
     utcnow,
 )
 from ..rules import Result, score
-from ..rules.scoring import compiled
+from ..rules.scoring import NA, compiled
 from . import workflow
 from .render import Field, parse_value, role_fields, target_fields
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
 SINGLE_RATERS = ("data", "self", "manager", "hr")
 RATIO_METHODS = ("ratio", "reverse_ratio")
+PUBLISHED = ("published", "acknowledged")
 
 REFUSALS = {
     "not_allowed": _l("You cannot do this on this appraisal."),
@@ -142,16 +146,38 @@ def _add(inputs: dict[str, Any], rater: str, values: Mapping[str, Any]) -> None:
 
 
 def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
-    """What counts: targets, figures and HR's values as saved; other reviews once submitted."""
-    inputs: dict[str, Any] = {
-        "targets": dict(appraisal.targets or {}),
-        "peers": [],
-        "subordinates": [],
-    }
+    """What counts: targets, figures and HR's values as saved; other reviews once submitted;
+    a peer or subordinate group only where enough of them answered (`counted_group`)."""
+    inputs: dict[str, Any] = {"targets": dict(appraisal.targets or {})}
     for review in appraisal.reviews:
-        if review.rater in ("data", "hr") or review.submitted:
-            _add(inputs, review.rater, review.values)
+        if review.rater in SINGLE_RATERS and (review.rater in ("data", "hr") or review.submitted):
+            inputs[review.rater] = dict(review.values)
+    threshold = appraisal.cycle.anonymity_threshold
+    for rater, group in GROUPS.items():
+        submitted = [r.values for r in appraisal.reviews if r.rater == rater and r.submitted]
+        inputs[group] = counted_group(submitted, threshold)
     return inputs
+
+
+def counted_group(answers: list[Mapping[str, Any]], threshold: int) -> list[dict[str, Any]]:
+    """The part of a peer or subordinate group's answers that counts: each item or
+    adjustment only where at least `threshold` of them gave it a value (an n/a mark is not a
+    value). Below that the group is treated as not given, as design §5 does when nobody
+    answered, so no figure anywhere (total, grade, pay, trend, API, export) rests on fewer
+    people than the threshold and nothing can be differenced to recover one rating."""
+    given = Counter(k for a in answers for k, v in a.items() if v is not None and v != NA)
+    kept = [{k: v for k, v in a.items() if given[k] >= threshold} for a in answers]
+    return [a for a in kept if a]
+
+
+def uncounted_groups(appraisal: Appraisal) -> list[tuple[str, int, int]]:
+    """(rater, submitted, threshold) of each group that answered but too few to count."""
+    threshold = appraisal.cycle.anonymity_threshold
+    return [
+        (rater, submitted, threshold)
+        for rater, (submitted, _) in group_progress(appraisal).items()
+        if 0 < submitted < threshold
+    ]
 
 
 def visible_inputs(
@@ -163,30 +189,19 @@ def visible_inputs(
     """The inputs a viewer may see, with their own unsaved values in place of their review.
 
     HR and the manager see everything that counts. The appraisee sees targets, figures and
-    their own review; peer and subordinate scores only as an aggregate of at least the
-    cycle's threshold; the manager's and HR's values only after publication. A peer sees
-    only their own review.
+    their own review; once published, everything that counts. Before publication they see
+    no peer or subordinate scores at all, even from the threshold: the next answer would
+    move an average they watched and so reveal that one rating. A peer sees only their own
+    review.
     """
-    if "hr" in rels or "manager" in rels:
+    published = appraisal.state in PUBLISHED
+    if "hr" in rels or "manager" in rels or ("employee" in rels and published):
         inputs = official_inputs(appraisal)
     elif "employee" in rels:
-        published = appraisal.state in ("published", "acknowledged")
-        inputs = (
-            official_inputs(appraisal)
-            if published
-            else {"targets": dict(appraisal.targets or {}), "peers": [], "subordinates": []}
-        )
-        if not published:
-            for review in appraisal.reviews:
-                if review.rater in ("data", "self"):
-                    _add(inputs, review.rater, review.values)
-        for rater, group in GROUPS.items():
-            submitted = [r for r in appraisal.reviews if r.rater == rater and r.submitted]
-            inputs[group] = (
-                [dict(r.values) for r in submitted]
-                if len(submitted) >= appraisal.cycle.anonymity_threshold
-                else []
-            )
+        inputs = {"targets": dict(appraisal.targets or {}), "peers": [], "subordinates": []}
+        for review in appraisal.reviews:
+            if review.rater in ("data", "self"):
+                _add(inputs, review.rater, review.values)
     else:
         inputs = {"peers": [], "subordinates": []}
     if own_rater is not None and own_values is not None:
@@ -197,24 +212,52 @@ def visible_inputs(
     return inputs
 
 
-def final_result(appraisal: Appraisal, inputs: dict[str, Any] | None = None) -> Result:
-    """What counts, with HR's calibrated grade (if any) in place of the computed one, so the
-    outputs (pay coefficient, bonus) follow the calibrated grade."""
-    return score(
-        appraisal.definition,
-        official_inputs(appraisal) if inputs is None else inputs,
-        appraisal.override_grade,
-    )
+def final_result(appraisal: Appraisal) -> Result:
+    """The official result: what counts, with HR's calibrated grade (if any) in place of the
+    computed one (kept as `computed_grade`), so outputs such as the pay coefficient follow
+    it. Every surface reads this: pages, trend, API, exports; the stored total and grade
+    are its cache for lists (`refresh_result`)."""
+    return score(appraisal.definition, official_inputs(appraisal), appraisal.override_grade)
+
+
+def shown_result(
+    appraisal: Appraisal,
+    rels: frozenset[str],
+    own_rater: str | None = None,
+    own_values: Mapping[str, Any] | None = None,
+) -> Result:
+    """The result as this viewer may see it. Without typed values, for HR, the manager and
+    the appraisee of a published result it is `final_result`; with typed values it is the
+    live panel's what-if. Anyone but HR and the manager gets peer and subordinate groups as
+    an average and a count, never the single scores."""
+    official = rels & {"hr", "manager"} or ("employee" in rels and appraisal.state in PUBLISHED)
+    if own_rater is None and official:
+        result = final_result(appraisal)
+    else:
+        inputs = visible_inputs(appraisal, rels, own_rater, own_values)
+        result = score(appraisal.definition, inputs, appraisal.override_grade)
+    return result if rels & {"hr", "manager"} else _averages_only(result)
+
+
+def _averages_only(result: Result) -> Result:
+    """The result without the single scores inside a group's average."""
+    explanations = copy.deepcopy(result.explanations)
+    for item in explanations.get("items", {}).values():
+        for rater, entry in (item.get("raters") or {}).items():
+            if rater in GROUPS:
+                entry.pop("scores", None)
+    return dataclasses.replace(result, explanations=explanations)
 
 
 def refresh_result(appraisal: Appraisal) -> Result:
-    """Score the official inputs and keep total, grade and completeness on the appraisal."""
-    result = score(appraisal.definition, official_inputs(appraisal))
+    """Keep the official total, computed grade and completeness on the appraisal: the
+    cache lists and sorting read (the calibrated grade lives beside it)."""
+    result = final_result(appraisal)
     total = None if result.total is None else Decimal(str(result.total))
     if appraisal.total != total:
         appraisal.total = total
-    if appraisal.grade != result.grade:
-        appraisal.grade = result.grade
+    if appraisal.grade != result.computed_grade:
+        appraisal.grade = result.computed_grade
     if appraisal.complete != result.complete:
         appraisal.complete = result.complete
     return result

@@ -16,16 +16,23 @@ from appraisal.runtime import calibration, figures, results, reviews
 from appraisal.runtime.figures import cycle_appraisals
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
+from tests.runtime.test_exports import complete_ann
 
 GRADES = {"ann": "S", "pat": "S", "quinn": "A", "bo": "B", "olga": "C", "oscar": "B"}
 
 
 @pytest.fixture
 def calibrating(db, company, launched):
-    """Every appraisal in calibration with a computed grade; the cycle in calibration."""
+    """Every appraisal in calibration with a computed grade; the cycle in calibration.
+
+    Ann's grade comes from real inputs (the result page reads the engine); the others'
+    are set directly, for the distribution."""
+    reviews.refresh_result(complete_ann(db, company))
     for key, grade in GRADES.items():
         appraisal = appraisal_of(db, company, key)
-        appraisal.state, appraisal.grade = "calibration", grade
+        appraisal.state = "calibration"
+        if key != "ann":
+            appraisal.grade = grade
     calibration.start_calibration(db, launched, None)
     db.commit()
     return launched
@@ -91,7 +98,7 @@ def test_lock_then_publish_then_the_employee_reads_and_acknowledges(
 
     auth.login("ann@acme.example")
     page = client.get(f"/appraisals/{ann.id}/result").text
-    assert 'id="result-grade">S<' in page
+    assert ann.grade == "S" and 'id="result-grade">S<' in page
     assert "Read your result" in client.get("/tasks").text
     client.post(f"/appraisals/{ann.id}/acknowledge")
     db.refresh(ann)

@@ -91,7 +91,8 @@ def test_plan_do_check_over_http(client, auth, db, company, launched):
     assert ann.state == "calibration"
     expected = score(ann.definition, official_inputs(ann))
     # sales 112000/100000 → 112; collection 96 → 100; results 0.6×112 + 0.4×100 = 107.2;
-    # care (self 85 ×20 + manager 100 ×80)/100 = 97; teamwork (manager 85 + peers avg 85)/2 = 85;
+    # care (self 85 ×20 + manager 100 ×80)/100 = 97; teamwork: manager 85 (2 peers are below
+    # the threshold of 3, so they do not count);
     # coaching hidden → behaviour (50×97 + 30×85)/80 = 92.5; base 0.7×107.2 + 0.3×92.5 = 102.79;
     # + award 2 − complaints 2 = 102.79 → grade S
     assert expected.total == 102.79 and expected.grade == "S"

@@ -227,13 +227,19 @@ def test_peers_are_anonymous_and_aggregated_only_from_the_threshold(
         )
         db.commit()
 
-    own = ("employee",)
+    own = frozenset({"employee"})
     submit(invited[0], "5")
     submit(invited[1], "1")
-    assert reviews.visible_inputs(ann, frozenset(own))["peers"] == []
-    assert len(reviews.visible_inputs(ann, frozenset({"manager"}))["peers"]) == 2
+    assert reviews.visible_inputs(ann, own)["peers"] == []
+    # below the threshold the group does not count, for the manager either (test_anonymity)
+    assert reviews.visible_inputs(ann, frozenset({"manager"}))["peers"] == []
     submit(invited[2], "3")
-    assert len(reviews.visible_inputs(ann, frozenset(own))["peers"]) == 3
+    assert len(reviews.visible_inputs(ann, frozenset({"manager"}))["peers"]) == 3
+    # the appraisee sees the average once published, when no answer can move it any more
+    assert reviews.visible_inputs(ann, own)["peers"] == []
+    ann.state = "published"
+    assert len(reviews.visible_inputs(ann, own)["peers"]) == 3
+    ann.state = "self_review"
 
     as_user(auth, "ann@acme.example")
     for url in (f"/appraisals/{ann.id}", f"/appraisals/{ann.id}/review/self", "/tasks"):
