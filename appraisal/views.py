@@ -40,10 +40,16 @@ def _error_page(code: int):
 
     def handler(error):
         if request.path.startswith("/api/"):
-            message = getattr(error, "description", "") or ""
-            body = {"error": {"code": API_ERROR_CODES[code], "message": message, "details": []}}
+            body = {
+                "error": {
+                    "code": getattr(error, "api_code", API_ERROR_CODES[code]),
+                    "message": getattr(error, "description", "") or "",
+                    "details": getattr(error, "details", []),
+                }
+            }
             return jsonify(body), code
-        return render_template("error.html", code=code), code
+        message = getattr(error, "page_message", None)
+        return render_template("error.html", code=code, message=message), code
 
     return handler
 

@@ -15,9 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
 from ..builder import services as builder
+from ..builder.schemas import LIMITS
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..extensions import csrf
+from ..inputs import max_json_bytes
 from ..models import Appraisal, Cycle, Employee, Template
 from ..people.imports import RowsRefused, upsert_employees
 from ..runtime import figures
@@ -370,6 +372,7 @@ def template_export(template_id: int):
     status=201,
     errors=("400", "401", "403", "413", "422"),
 )
+@max_json_bytes(LIMITS.json_bytes)
 def template_import():
     _require(can_build)
     data = request.get_json(silent=True)

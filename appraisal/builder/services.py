@@ -23,9 +23,9 @@ from ..paging import Page, paginate
 from ..rules import validate
 from ..rules.definition import FORMAT, KEY
 from .draft import as_number
-from .schemas import check_structure
+from .schemas import LIMITS, check_structure
 
-MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_BYTES = LIMITS.json_bytes
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,10 @@ def definition_problems(data: Any) -> list[Problem]:
     """Structure first (marshmallow), then meaning (the rules engine), each with its path."""
     structural = check_structure(data)
     if structural:
-        return [Problem(path or "(top)", message, message) for path, message in structural]
+        return [
+            Problem(path or "(top)", message, getattr(message, "zh", message))
+            for path, message in structural
+        ]
     return [Problem(e.path, e.message, e.message_zh) for e in validate(data)]
 
 
