@@ -31,6 +31,7 @@ from .forms import (
     TableForm,
     scoring_from_form,
 )
+from .schemas import limit_problems
 from .views import _found, _lang, bp
 
 NONE_LABEL = "—"
@@ -41,9 +42,20 @@ def _template(id_: int) -> Template:
 
 
 def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-    """Run one edit on the draft (starting a draft from the latest version if needed)."""
+    """Run one edit on the draft (starting a draft from the latest version if needed). A
+    draft may have problems, but an edit that takes it beyond a template limit is refused
+    (one made before the limits existed can still be cut down)."""
     db = get_session()
-    updated = change(services.start_draft(template))
+    current = services.start_draft(template)
+    updated = change(current)
+    exceeded = limit_problems(updated)
+    already = {path for path, _message in limit_problems(current)} if exceeded else set()
+    for path, message in exceeded:
+        if path not in already:
+            text = getattr(message, "zh", message) if _lang().startswith("zh") else message
+            raise draft.DraftError(
+                _("Not saved: %(path)s: %(problem)s", path=path or "(top)", problem=text)
+            )
     services.save_draft(db, template, updated, current_user.id)
     db.commit()
 
@@ -162,17 +174,21 @@ def designer_settings(id: int):
     form = SettingsForm(prefix="settings")
     if not form.validate_on_submit():
         return render_designer(template, 422, settings_form=form)
-    _apply(
-        template,
-        lambda d: draft.update_settings(
-            d,
-            name=draft.label(form.name_zh.data, form.name_en.data),
-            staff=form.staff.data,
-            period=form.period.data,
-            max_total=form.max_total.data,
-            rater_weights={r: getattr(form, f"w_{r}").data for r in draft.RATER_WEIGHT_FIELDS},
-        ),
-    )
+    try:
+        _apply(
+            template,
+            lambda d: draft.update_settings(
+                d,
+                name=draft.label(form.name_zh.data, form.name_en.data),
+                staff=form.staff.data,
+                period=form.period.data,
+                max_total=form.max_total.data,
+                rater_weights={r: getattr(form, f"w_{r}").data for r in draft.RATER_WEIGHT_FIELDS},
+            ),
+        )
+    except draft.DraftError as error:
+        show_service_error(form, ServiceError(str(error), error.field))
+        return render_designer(template, 422, settings_form=form)
     flash(_("Settings saved."), "success")
     return _back(template, "settings")
 
@@ -321,7 +337,7 @@ def designer_scale(id: int):
     """Add a rating scale, or replace the levels of one (`name` and its `text` rows)."""
     template = _template(id)
     name = (request.form.get("name") or "").strip()
-    if not draft.KEY.match(name):
+    if not draft.KEY.fullmatch(name):
         flash(_("A scale needs a name of a–z, 0–9, _ or -."), "danger")
         return _back(template, "scales")
     try:

@@ -25,13 +25,13 @@ class TemplateLimits:
 
     json_bytes: int = 1024 * 1024  # the whole definition as JSON
     sections: int = 20
-    items: int = 200  # in all sections together
-    adjustments: int = 50
-    outputs: int = 50
-    scales: int = 20
+    items: int = 100  # in all sections together
+    adjustments: int = 30
+    outputs: int = 30
+    scales: int = 10
     levels: int = 20  # levels of a scale, choices of an item
-    bands: int = 50  # bands or linear points of one scoring
-    grades: int = 20
+    bands: int = 30  # bands or linear points of one scoring
+    grades: int = 10
     label: int = 200  # characters of a name or label (each language)
     text: int = 2000  # characters of a description
     word: int = 60  # characters of a unit, grade or other short text

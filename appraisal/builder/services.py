@@ -7,8 +7,11 @@ transaction and never commit.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import ServiceError
+from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
 from ..rules import validate
@@ -46,8 +50,35 @@ class DefinitionRefused(Exception):
         self.problems = problems
 
 
+_CHECKED: OrderedDict[bytes, tuple[Problem, ...]] = OrderedDict()
+_CHECKED_SIZE = 64
+_CHECKED_LOCK = threading.Lock()
+
+
 def definition_problems(data: Any) -> list[Problem]:
-    """Structure first (marshmallow), then meaning (the rules engine), each with its path."""
+    """Structure first (marshmallow), then meaning (the rules engine), each with its path.
+
+    The answer is kept for the 64 most recent definitions (by a hash of their JSON): the
+    designer, its try-it page and publishing check the same draft again and again, and the
+    largest allowed template takes about a second to check."""
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return _problems(data)
+    digest = hashlib.sha256(text.encode()).digest()
+    with _CHECKED_LOCK:
+        if digest in _CHECKED:
+            _CHECKED.move_to_end(digest)
+            return list(_CHECKED[digest])
+    problems = _problems(data)
+    with _CHECKED_LOCK:
+        _CHECKED[digest] = tuple(problems)
+        while len(_CHECKED) > _CHECKED_SIZE:
+            _CHECKED.popitem(last=False)
+    return problems
+
+
+def _problems(data: Any) -> list[Problem]:
     structural = check_structure(data)
     if structural:
         return [
@@ -110,7 +141,7 @@ def save_indicator(
     indicator: Indicator | None = None,
 ) -> Indicator:
     key = key.strip()
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise ServiceError(_l("Use 1–60 characters: a–z, 0–9, _ or -."), "key")
     if (
         indicator is not None
@@ -367,7 +398,7 @@ def create_template(
     period: str = "quarter",
 ) -> Template:
     key = key.strip()
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise ServiceError(_l("Use 1–60 characters: a–z, 0–9, _ or -."), "key")
     if _key_taken(session, org_id, key):
         raise ServiceError(_l("A template with this key already exists."), "key")
@@ -502,7 +533,17 @@ def parse_upload(raw: bytes) -> Any:
             _l("The file is not UTF-8 text; export it again as JSON."), "file"
         ) from None
     try:
-        return json.loads(text)
+        return load_json(text)
+    except JsonRefused as refused:
+        raise ServiceError(
+            _l(
+                "The file holds data that a template cannot (%(problem)s).",
+                problem=refused.message
+                if not refused.path
+                else f"{refused.path}: {refused.message}",
+            ),
+            "file",
+        ) from None
     except json.JSONDecodeError as error:
         raise ServiceError(
             _l(
@@ -566,7 +607,7 @@ def clone_template(session: Session, template: Template, user_id: int | None) ->
 
 
 def _free_key(session: Session, org_id: int, key: str) -> str:
-    base = re.sub(r"-copy(-\d+)?$", "", key)[:50]
+    base = re.sub(r"-copy(-\d+)?\Z", "", key)[:50]
     taken = set(
         session.scalars(
             select(Template.key).where(

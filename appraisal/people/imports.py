@@ -24,7 +24,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
 PROGRESS_EVERY = 500
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
 STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FIELDS = (
     "number",
     "name",
@@ -248,7 +248,7 @@ def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[R
         errors.append(RowError(row, "name", _msg("the name is missing", "缺少姓名")))
     elif len(values["name"]) > 120:
         errors.append(RowError(row, "name", _msg("at most 120 characters", "不超过 120 个字符")))
-    if values["email"] and not EMAIL.match(values["email"]):
+    if values["email"] and not EMAIL.fullmatch(values["email"]):
         errors.append(
             RowError(
                 row,
