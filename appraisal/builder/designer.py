@@ -288,12 +288,14 @@ def designer_item(id: int, key: str):
     form.scale.choices = choices(
         ((name, name) for name in definition.get("scales") or {}), NONE_LABEL
     )
+    refused = False
     if form.validate_on_submit():
         try:
             scoring = scoring_from_form(form, form.score_formula.data or "")
             new_item = draft.item_from_fields(form.data, scoring)
             _apply(template, lambda d: draft.replace_item(d, key, new_item))
         except (ServiceError, draft.DraftError) as error:
+            refused = True
             show_service_error(form, ServiceError(str(error), getattr(error, "field", None)))
         else:
             flash(_("Item %(key)s saved.", key=new_item["key"]), "success")
@@ -302,7 +304,7 @@ def designer_item(id: int, key: str):
         form.table.data = services.scoring_table(item.get("scoring") or {})
     section = definition["sections"][s_index]
     others = draft.scored_weight(section.get("items", []), leaving_out=key)
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(
         "builder/item.html",
         template=template,
@@ -365,17 +367,19 @@ def designer_entry(id: int, part: str, key: str | None = None):
         form = form_class(data={**existing, "name_zh": zh, "name_en": en})
     else:
         form = form_class()
+    refused = False
     if form.validate_on_submit():
         entry = draft.entry_from_fields(part, form.data)
         try:
             _apply(template, lambda d: draft.save_entry(d, part, entry, key))
         except draft.DraftError as error:
+            refused = True
             show_service_error(form, ServiceError(str(error), error.field))
         else:
             flash(_("%(key)s saved.", key=entry["key"]), "success")
             return _back(template, part)
     context = "adjustment" if part == "adjustments" else "output"
-    status = 422 if form.is_submitted() and form.errors else 200
+    status = 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(
         "builder/entry.html",
         template=template,
