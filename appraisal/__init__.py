@@ -19,11 +19,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         access,
         api,
         auth,
+        boundary,
         builder,
         cli,
         db,
         i18n,
-        inputs,
         logs,
         packs,
         people,
@@ -40,7 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = views.RowId  # before any route is added
 
     logs.init_app(app)
-    inputs.init_app(app)
+    boundary.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)

@@ -41,7 +41,7 @@ def operation(
             **({"content": {"application/json": {"schema": response}}} if response else {}),
         }
     }
-    for code in errors:
+    for code in sorted({*errors, "400"}):  # any query or body may hold refused characters
         responses[code] = {
             "description": ERRORS[code],
             "content": {"application/json": {"schema": schemas.Error}},

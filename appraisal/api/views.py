@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
+from ..boundary import max_json_bytes
 from ..builder import services as builder
 from ..builder.schemas import LIMITS
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..extensions import csrf
-from ..inputs import max_json_bytes
 from ..models import Appraisal, Cycle, Employee, Template
 from ..people.imports import RowsRefused, upsert_employees
 from ..runtime import figures

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..inputs import bad_text, describe
 from ..models import Department, Employee, ImportMapping, Position
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
@@ -218,7 +219,18 @@ def upsert_employees(
 
 
 def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[RowError]:
-    errors = []
+    errors = [
+        RowError(
+            row,
+            name,
+            _msg(
+                f"contains a control character ({describe(char)})",
+                f"含有控制字符（{describe(char)}）",
+            ),
+        )
+        for name, value in values.items()
+        if (char := bad_text(value, multiline=False))
+    ]
     number = values["number"]
     if not number:
         errors.append(RowError(row, "number", _msg("the employee number is missing", "缺少工号")))
