@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
@@ -21,9 +20,8 @@ MAX_JSON_DEPTH = 64
 
 _LINE_CONTROL = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # tab, LF, CR allowed
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_DEPTH_STEP = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 # Raw control characters are already invalid JSON; only escapes can smuggle them in.
 _JSON_ESCAPE = re.compile(r"\\u(?:00[01][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
@@ -50,29 +48,42 @@ class JsonRefused(ValueError):
         self.message, self.path, self.char = message, path, char
 
 
-def json_depth(text: str) -> int:
-    """How deeply `text` nests arrays and objects, counted without parsing (no recursion)."""
-    brackets = _JSON_BRACKET.findall(_JSON_STRING.sub("", text))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
-
-
-def check_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
-    if json_depth(text) > limit:
+def check_json_depth(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` without parsing or recursing, in C-speed byte
+    operations (at most ~1.5 s for a 10 MB body of brackets here): escaped backslashes and
+    quotes are dropped, strings cut out at their quotes, only brackets kept, and the deepest
+    running count of open brackets taken."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return
+    raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(raw.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
+    steps = memoryview(brackets.translate(_DEPTH_STEP)).cast("b")  # +1 opens, -1 closes
+    if max(accumulate(steps), default=0) > limit:
         raise JsonRefused(f"JSON may be nested at most {limit} levels deep.")
 
 
-def _strings(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every key and string in parsed JSON with its path (`employees[0].name`)."""
+def _first_bad_string(data: Any) -> tuple[str, str] | None:
+    """The path (`.employees[0].name`) and character of the first key or string in parsed
+    JSON holding a control character other than tab and line breaks. Recursive: only called
+    on JSON whose depth has been checked."""
     if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, dict):
+        char = bad_text(data)
+        return ("", char) if char else None
+    if isinstance(data, dict):
         for key, value in data.items():
-            child = f"{path}.{key}" if path else str(key)
-            yield child, key
-            yield from _strings(value, child)
+            char = bad_text(key)
+            if char:
+                return f".{key}", char
+            found = _first_bad_string(value)
+            if found:
+                return f".{key}{found[0]}", found[1]
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from _strings(value, f"{path}[{index}]")
+            found = _first_bad_string(value)
+            if found:
+                return f"[{index}]{found[0]}", found[1]
+    return None
 
 
 def check_json_strings(text: str, data: Any) -> None:
@@ -80,12 +91,14 @@ def check_json_strings(text: str, data: Any) -> None:
     line breaks; `text` is the raw JSON, so the walk only happens when an escape is in it."""
     if not _JSON_ESCAPE.search(text):
         return
-    for path, value in _strings(data):
-        char = bad_text(value)
-        if char:
-            raise JsonRefused(
-                f"Text may not contain control characters ({describe(char)} found).", path, char
-            )
+    found = _first_bad_string(data)
+    if found:
+        path, char = found
+        raise JsonRefused(
+            f"Text may not contain control characters ({describe(char)} found).",
+            path.removeprefix("."),
+            char,
+        )
 
 
 def load_json(text: str, limit: int = MAX_JSON_DEPTH) -> Any:
