@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account,
         api,
         auth,
+        boundary,
         builder,
         cli,
         db,
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = views.RowId  # before any route is added
 
     logs.init_app(app)
+    boundary.init_app(app)
     db.init_app(app)
     serving.init_app(app)
     csrf.init_app(app)

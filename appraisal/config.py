@@ -18,7 +18,11 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Any request body (file uploads are 8 MB at most); JSON bodies have their own limit,
+    # sized for the API's largest bulk request (50,000 employees is ~11 MB of JSON when
+    # Chinese is escaped, as most clients do). Templates: 1 MB (builder.schemas.LIMITS).
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "API_MAX_JSON_BYTES": 16 * 1024 * 1024,
     "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": ("zh", "en"),
@@ -40,6 +44,8 @@ ENVIRONMENT = {
     "APPRAISAL_LOG_FORMAT": ("LOG_FORMAT", str),
     "APPRAISAL_DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "APPRAISAL_LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
+    "APPRAISAL_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+    "APPRAISAL_API_MAX_JSON_BYTES": ("API_MAX_JSON_BYTES", int),
 }
 
 

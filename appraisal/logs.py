@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+
+# A proxy's request id is logged and sent back as a header: only a short plain token is kept.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,7 +41,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start_timer() -> None:
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
         g.request_started = time.perf_counter()
 
     @app.after_request

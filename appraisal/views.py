@@ -52,10 +52,16 @@ UNWRITABLE = _l(
 )
 
 
-def _error_response(code: int, api_code: str, message: str = "", page_message: str | None = None):
+def _error_response(
+    code: int,
+    api_code: str,
+    message: str = "",
+    page_message: str | None = None,
+    details: list | None = None,
+):
     """An HTML page, or for the JSON API the API's error body."""
     if request.path.startswith("/api/"):
-        body = {"error": {"code": api_code, "message": str(message), "details": []}}
+        body = {"error": {"code": api_code, "message": str(message), "details": details or []}}
         return jsonify(body), code
     return render_template("error.html", code=code, message=page_message), code
 
@@ -69,8 +75,13 @@ def _error_page(code: int):
         cause = getattr(error, "original_exception", None)
         if code == 500 and isinstance(cause, DBAPIError) and why_unwritable(cause):
             return _database_refused(cause)  # raised outside the view (after_request, …)
-        message = getattr(error, "description", "") or ""
-        return _error_response(code, API_ERROR_CODES[code], message)
+        return _error_response(
+            code,
+            getattr(error, "api_code", API_ERROR_CODES[code]),
+            getattr(error, "description", "") or "",
+            getattr(error, "page_message", None),
+            getattr(error, "details", []),
+        )
 
     return handler
 

@@ -45,7 +45,8 @@ def operation(
             **({"content": {"application/json": {"schema": response}}} if response else {}),
         }
     }
-    for code in (*errors, "503"):  # any operation may meet an unwritable database
+    # any query or body may hold refused characters; any operation may meet an unwritable database
+    for code in sorted({*errors, "400", "503"}):
         responses[code] = {
             "description": ERRORS[code],
             "content": {"application/json": {"schema": schemas.Error}},

@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
+from ..boundary import max_json_bytes
 from ..builder import services as builder
+from ..builder.schemas import LIMITS
 from ..concurrency import EditConflict, lost_updates
 from ..db import get_engine, get_in_org, get_session
 from ..errors import ServiceError
@@ -400,6 +402,7 @@ def template_export(template_id: int):
     status=201,
     errors=("400", "401", "403", "413", "422"),
 )
+@max_json_bytes(LIMITS.json_bytes)
 def template_import():
     _require(can_build)
     data = request.get_json(silent=True)

@@ -9,8 +9,10 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
+from ..inputs import JsonRefused, load_json
 from ..rules import score, validate
 from ..rules.definition import DefinitionError
+from .schemas import limit_problems
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -20,11 +22,27 @@ def _read_json(path: str, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{what} {path}: cannot read it ({exc})") from None
     try:
-        return json.loads(text)
+        return load_json(text)
+    except JsonRefused as exc:
+        where = f" at {exc.path}" if exc.path else ""
+        raise click.ClickException(f"{what} {path}: refused{where}: {exc.message}") from None
     except json.JSONDecodeError as exc:
         raise click.ClickException(
             f"{what} {path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+
+
+def _check(definition: Any, file: str) -> None:
+    """The template schema's size limits first (the engine never sees an oversized file),
+    then every error the engine finds; exit 1 listing them with their paths."""
+    limits = limit_problems(definition)
+    for where, message in limits:
+        click.echo(f"{where or '(top)'}: {message}", err=True)
+    errors = [] if limits else validate(definition)
+    _report(errors)
+    if limits or errors:
+        click.echo(f"{len(limits) + len(errors)} error(s) in {file}", err=True)
+        raise SystemExit(1)
 
 
 def _report(errors: list[DefinitionError]) -> None:
@@ -47,11 +65,7 @@ def templates_cli() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def validate_command(file: str) -> None:
     """Check FILE; exit 1 listing every error with its path."""
-    errors = validate(_read_json(file, "Template"))
-    if errors:
-        _report(errors)
-        click.echo(f"{len(errors)} error(s) in {file}", err=True)
-        raise SystemExit(1)
+    _check(_read_json(file, "Template"), file)
     click.echo(f"{file}: valid")
 
 
@@ -68,10 +82,7 @@ def validate_command(file: str) -> None:
 def score_command(file: str, input_file: str, explain: bool) -> None:
     """Score INPUT against the template FILE and print the result as JSON."""
     definition = _read_json(file, "Template")
-    errors = validate(definition)
-    if errors:
-        _report(errors)
-        raise SystemExit(1)
+    _check(definition, file)
     inputs = _read_json(input_file, "Input")
     if not isinstance(inputs, dict):
         raise click.ClickException(f"Input {input_file}: must be a JSON object")

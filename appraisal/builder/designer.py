@@ -33,6 +33,7 @@ from .forms import (
     TableForm,
     scoring_from_form,
 )
+from .schemas import limit_problems
 from .views import _found, _lang, bp
 
 NONE_LABEL = "—"
@@ -43,11 +44,22 @@ def _template(id_: int) -> Template:
 
 
 def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-    """Run one edit on the draft (starting a draft from the latest version if needed); a
-    concurrent save of the same draft found at flush time is an `EditConflict`."""
+    """Run one edit on the draft (starting a draft from the latest version if needed). A
+    draft may have problems, but an edit that takes it beyond a template limit is refused
+    (one made before the limits existed can still be cut down); a concurrent save of the same
+    draft found at flush time is an `EditConflict`."""
     db = get_session()
     with lost_updates(db):
-        updated = change(services.start_draft(template))
+        current = services.start_draft(template)
+        updated = change(current)
+        exceeded = limit_problems(updated)
+        already = {path for path, _message in limit_problems(current)} if exceeded else set()
+        for path, message in exceeded:
+            if path not in already:
+                text = getattr(message, "zh", message) if _lang().startswith("zh") else message
+                raise draft.DraftError(
+                    _("Not saved: %(path)s: %(problem)s", path=path or "(top)", problem=text)
+                )
         services.save_draft(db, template, updated, current_user.id)
     db.commit()
 
@@ -196,17 +208,21 @@ def designer_settings(id: int):
     form = SettingsForm(prefix="settings")
     if not form.validate_on_submit():
         return render_designer(template, 422, settings_form=form)
-    _apply(
-        template,
-        lambda d: draft.update_settings(
-            d,
-            name=draft.label(form.name_zh.data, form.name_en.data),
-            staff=form.staff.data,
-            period=form.period.data,
-            max_total=form.max_total.data,
-            rater_weights={r: getattr(form, f"w_{r}").data for r in draft.RATER_WEIGHT_FIELDS},
-        ),
-    )
+    try:
+        _apply(
+            template,
+            lambda d: draft.update_settings(
+                d,
+                name=draft.label(form.name_zh.data, form.name_en.data),
+                staff=form.staff.data,
+                period=form.period.data,
+                max_total=form.max_total.data,
+                rater_weights={r: getattr(form, f"w_{r}").data for r in draft.RATER_WEIGHT_FIELDS},
+            ),
+        )
+    except draft.DraftError as error:
+        show_service_error(form, ServiceError(str(error), error.field))
+        return render_designer(template, 422, settings_form=form)
     flash(_("Settings saved."), "success")
     return _back(template, "settings")
 
@@ -318,7 +334,7 @@ def designer_item(id: int, key: str):
     form.scale.choices = choices(
         ((name, name) for name in definition.get("scales") or {}), NONE_LABEL
     )
-    conflict = False
+    conflict = refused = False
     if form.validate_on_submit():
         try:
             _require_unchanged(item)
@@ -329,6 +345,7 @@ def designer_item(id: int, key: str):
             conflict = True
             _show_part_conflict(form, error, draft.fields_from_item(_current(template, key)))
         except (ServiceError, draft.DraftError) as error:
+            refused = True
             show_service_error(form, ServiceError(str(error), getattr(error, "field", None)))
         else:
             flash(_("Item %(key)s saved.", key=new_item["key"]), "success")
@@ -337,7 +354,7 @@ def designer_item(id: int, key: str):
         form.table.data = services.scoring_table(item.get("scoring") or {})
     section = definition["sections"][s_index]
     others = draft.scored_weight(section.get("items", []), leaving_out=key)
-    status = 409 if conflict else 422 if form.is_submitted() and form.errors else 200
+    status = 409 if conflict else 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(
         "builder/item.html",
         template=template,
@@ -373,7 +390,7 @@ def designer_scale(id: int):
     """Add a rating scale, or replace the levels of one (`name` and its `text` rows)."""
     template = _template(id)
     name = (request.form.get("name") or "").strip()
-    if not draft.KEY.match(name):
+    if not draft.KEY.fullmatch(name):
         flash(_("A scale needs a name of a–z, 0–9, _ or -."), "danger")
         return _back(template, "scales")
     try:
@@ -401,7 +418,7 @@ def designer_entry(id: int, part: str, key: str | None = None):
         form = form_class(data={**existing, "name_zh": zh, "name_en": en})
     else:
         form = form_class()
-    conflict = False
+    conflict = refused = False
     if form.validate_on_submit():
         entry = draft.entry_from_fields(part, form.data)
         try:
@@ -416,12 +433,13 @@ def designer_entry(id: int, part: str, key: str | None = None):
             _show_part_conflict(form, error, {**current, "name_zh": zh, "name_en": en})
             existing = current
         except draft.DraftError as error:
+            refused = True
             show_service_error(form, ServiceError(str(error), error.field))
         else:
             flash(_("%(key)s saved.", key=entry["key"]), "success")
             return _back(template, part)
     context = "adjustment" if part == "adjustments" else "output"
-    status = 409 if conflict else 422 if form.is_submitted() and form.errors else 200
+    status = 409 if conflict else 422 if refused or (form.is_submitted() and form.errors) else 200
     return render_template(
         "builder/entry.html",
         template=template,

@@ -46,7 +46,7 @@ def all_keys(definition: dict[str, Any]) -> set[str]:
 
 
 def _check_new_key(definition: dict[str, Any], key: str, old: str | None = None) -> None:
-    if not KEY.match(key or "") or "-" in key:
+    if not KEY.fullmatch(key or "") or "-" in key:
         raise DraftError(
             _l("Use 1–60 characters: a–z, 0–9 or _ (formulas use keys as names)."), "key"
         )

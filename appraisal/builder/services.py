@@ -7,8 +7,11 @@ transaction and never commit.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +22,15 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
+from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
 from ..rules import validate
 from ..rules.definition import FORMAT, KEY
 from .draft import as_number
-from .schemas import check_structure
+from .schemas import LIMITS, check_structure
 
-MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_BYTES = LIMITS.json_bytes
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,41 @@ class DefinitionRefused(Exception):
         self.problems = problems
 
 
+_CHECKED: OrderedDict[bytes, tuple[Problem, ...]] = OrderedDict()
+_CHECKED_SIZE = 64
+_CHECKED_LOCK = threading.Lock()
+
+
 def definition_problems(data: Any) -> list[Problem]:
-    """Structure first (marshmallow), then meaning (the rules engine), each with its path."""
+    """Structure first (marshmallow), then meaning (the rules engine), each with its path.
+
+    The answer is kept for the 64 most recent definitions (by a hash of their JSON): the
+    designer, its try-it page and publishing check the same draft again and again, and the
+    largest allowed template takes about a second to check."""
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return _problems(data)
+    digest = hashlib.sha256(text.encode()).digest()
+    with _CHECKED_LOCK:
+        if digest in _CHECKED:
+            _CHECKED.move_to_end(digest)
+            return list(_CHECKED[digest])
+    problems = _problems(data)
+    with _CHECKED_LOCK:
+        _CHECKED[digest] = tuple(problems)
+        while len(_CHECKED) > _CHECKED_SIZE:
+            _CHECKED.popitem(last=False)
+    return problems
+
+
+def _problems(data: Any) -> list[Problem]:
     structural = check_structure(data)
     if structural:
-        return [Problem(path or "(top)", message, message) for path, message in structural]
+        return [
+            Problem(path or "(top)", message, getattr(message, "zh", message))
+            for path, message in structural
+        ]
     return [Problem(e.path, e.message, e.message_zh) for e in validate(data)]
 
 
@@ -112,7 +146,7 @@ def save_indicator(
     if indicator is not None:
         expect_version(indicator, version)
     key = key.strip()
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise ServiceError(_l("Use 1–60 characters: a–z, 0–9, _ or -."), "key")
     if (
         indicator is not None
@@ -369,7 +403,7 @@ def create_template(
     period: str = "quarter",
 ) -> Template:
     key = key.strip()
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise ServiceError(_l("Use 1–60 characters: a–z, 0–9, _ or -."), "key")
     if _key_taken(session, org_id, key):
         raise ServiceError(_l("A template with this key already exists."), "key")
@@ -504,7 +538,17 @@ def parse_upload(raw: bytes) -> Any:
             _l("The file is not UTF-8 text; export it again as JSON."), "file"
         ) from None
     try:
-        return json.loads(text)
+        return load_json(text)
+    except JsonRefused as refused:
+        raise ServiceError(
+            _l(
+                "The file holds data that a template cannot (%(problem)s).",
+                problem=refused.message
+                if not refused.path
+                else f"{refused.path}: {refused.message}",
+            ),
+            "file",
+        ) from None
     except json.JSONDecodeError as error:
         raise ServiceError(
             _l(
@@ -568,7 +612,7 @@ def clone_template(session: Session, template: Template, user_id: int | None) ->
 
 
 def _free_key(session: Session, org_id: int, key: str) -> str:
-    base = re.sub(r"-copy(-\d+)?$", "", key)[:50]
+    base = re.sub(r"-copy(-\d+)?\Z", "", key)[:50]
     taken = set(
         session.scalars(
             select(Template.key).where(

@@ -23,7 +23,7 @@ from ..errors import ServiceError
 from ..models import Indicator, Membership, Organization, Template
 from . import Pack
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 
 
 @dataclass
@@ -135,7 +135,7 @@ def create_organization(
     from .demo import load_demo_organization
 
     slug = slug.strip().lower()
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise ServiceError(_l("Use 2–40 characters: a–z, 0–9 and -."), "slug")
     if session.scalar(select(Organization.id).where(Organization.slug == slug)):
         raise ServiceError(_l("This short name is taken."), "slug")

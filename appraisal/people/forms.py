@@ -30,7 +30,7 @@ class EmployeeForm(VersionedForm):
         validators=[
             DataRequired(),
             Length(max=40),
-            Regexp(r"^\S+$", message=_l("An employee number has no spaces.")),
+            Regexp(r"\S+\Z", message=_l("An employee number has no spaces.")),
         ],
     )
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..inputs import bad_text, describe
 from ..models import Department, Employee, ImportMapping, Position
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
 PROGRESS_EVERY = 500
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
 STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FIELDS = (
     "number",
     "name",
@@ -218,7 +219,18 @@ def upsert_employees(
 
 
 def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[RowError]:
-    errors = []
+    errors = [
+        RowError(
+            row,
+            name,
+            _msg(
+                f"contains a control character ({describe(char)})",
+                f"含有控制字符（{describe(char)}）",
+            ),
+        )
+        for name, value in values.items()
+        if (char := bad_text(value, multiline=False))
+    ]
     number = values["number"]
     if not number:
         errors.append(RowError(row, "number", _msg("the employee number is missing", "缺少工号")))
@@ -248,7 +260,7 @@ def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[R
         errors.append(RowError(row, "name", _msg("the name is missing", "缺少姓名")))
     elif len(values["name"]) > 120:
         errors.append(RowError(row, "name", _msg("at most 120 characters", "不超过 120 个字符")))
-    if values["email"] and not EMAIL.match(values["email"]):
+    if values["email"] and not EMAIL.fullmatch(values["email"]):
         errors.append(
             RowError(
                 row,

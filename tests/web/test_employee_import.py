@@ -257,3 +257,19 @@ def test_fifty_thousand_rows_are_read_and_one_more_is_refused():
     with pytest.raises(ServiceError) as refused:
         read_table("\n".join([*lines, "X,Y"]).encode(), "big.csv")
     assert "at most 50000" in str(refused.value.message)
+
+
+def test_control_characters_in_a_file_are_refused_by_row_and_column(client, auth, db, make):
+    """A file is a boundary too: what the request hook refuses in a form, a row refuses."""
+    login_hr(auth, make)
+    text = (
+        HEADER_ZH
+        + "E1,王\x01建国,总经办,总经理,,2015-03-01,在职\nE2,李雷,总经办\x1b,总经理,,,在职\n"
+    )
+    url = mapping_url(upload(client, text.encode("utf-8")))
+    response = dry_run(client, url, **zh_mapping())
+    assert response.status_code == 422
+    errors = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td><td>([^<]+)</td></tr>", response.text)
+    assert [(row, column) for row, column, _ in errors] == [("2", "name"), ("3", "department")]
+    assert "control character (U+0001)" in errors[0][2]
+    assert db.scalar(select(func.count(Employee.id))) == 0
