@@ -470,8 +470,8 @@ def _rounding(raw: Decimal, rounded: Decimal, language: str) -> str:
     if raw == rounded:
         return ""
     if language == "en":
-        return f", rounded to 2 decimals: {shown(rounded)}"
-    return f"，四舍五入到 2 位小数：{shown(rounded)}"
+        return f", rounded to 2 decimals: {rounded:.2f}"
+    return f"，四舍五入到 2 位小数：{rounded:.2f}"
 
 
 def _sum_text(parts: list[tuple[Decimal, Decimal]], total_weight: Decimal) -> str:
