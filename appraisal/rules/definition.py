@@ -9,12 +9,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from .errors import FormulaError
 from .formula import Formula, compile_formula, normalize_name
 from .graph import evaluation_order, find_cycle
-from .numbers import HUNDRED, ZERO, shown, to_decimal
+from .numbers import HUNDRED, ZERO, shown, to_decimal, to_float
 
 FORMAT = "appraisal-template/1"
 RATERS = ("data", "self", "manager", "peer", "subordinate", "hr")
@@ -203,6 +204,24 @@ class Item:
     def scored(self) -> bool:
         return self.scoring.method != "none"
 
+    # The figures explanations show, converted once per compiled template, not per scoring.
+    @cached_property
+    def weight_float(self) -> float:
+        return to_float(self.weight)
+
+    @cached_property
+    def level_texts(self) -> dict[Any, tuple[str, str]]:
+        """How each rating level scores, in English and Chinese."""
+        return {
+            value: (f"level {v!r} scores {shown(s)}", f"等级 {v!r} 得 {shown(s)} 分")
+            for value, score in self.levels.items()
+            for v, s in [(value, score)]
+        }
+
+    @cached_property
+    def rater_weight_floats(self) -> dict[str, float]:
+        return {rater: to_float(weight) for rater, weight in self.rater_weights.items()}
+
     @property
     def value_type(self) -> str:
         if self.type == "choice":
@@ -217,6 +236,10 @@ class Section:
     name: Any
     weight: Decimal
     items: tuple[str, ...]
+
+    @cached_property
+    def weight_float(self) -> float:
+        return to_float(self.weight)
 
 
 @dataclass(frozen=True)

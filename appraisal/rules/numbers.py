@@ -77,10 +77,13 @@ def rounded(value: Decimal, digits: int = 2, mode: str = ROUND_HALF_UP) -> Decim
     A value that already has no more decimals than asked is returned as it is, so a large
     whole number never overflows the precision.
     """
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -digits:
-        return value
-    result = value.quantize(QUANTA[digits], rounding=mode, context=CONTEXT)
+    try:
+        result = value.quantize(QUANTA[digits], rounding=mode, context=CONTEXT)
+    except InvalidOperation:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -digits:
+            return value  # more digits than the precision, none of them to round
+        raise
     return result if result else ZERO
 
 
@@ -96,6 +99,11 @@ def shown(value: Any) -> str:
         if number is None:
             return str(value)
         value = number
+    text = str(value)
+    if len(text) <= 24 and "E" not in text:  # the usual case, quickly: "84.9950" → "84.995"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
     if not value:
         return "0"
     if value == value.to_integral_value():

@@ -372,9 +372,7 @@ def method_score(
     s: Scoring = item.scoring
     method = s.method
     if method == "rating":
-        score = item.levels[value]
-        level = f"{value!r}"
-        return score, f"level {level} scores {shown(score)}", f"等级 {level} 得 {shown(score)} 分"
+        return (item.levels[value], *item.level_texts[value])
     if method == "formula":
         names = {"actual": value, "target": target}
         result = run.evaluate(s.formula, f"items.{item.key}.scoring.formula", names)
@@ -515,7 +513,7 @@ def _score(
 
     item_scores: dict[str, Decimal | None] = {}
     for key, item in template.items.items():
-        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": _f(item.weight)}
+        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight_float}
         run.explain_items[key] = explanation
         if key in visible_ifs:
             explanation["visible_if"] = visible_ifs[key]
@@ -530,21 +528,24 @@ def _score(
             continue
         item_scores[key] = _score_item(run, item, given_by_item.get(key), explanation)
 
+    item_floats = {k: run.explain_items[k].get("score") for k in item_scores}
     sections: dict[str, Decimal | None] = {}
+    section_floats: dict[str, float | None] = {}
     explain_sections: dict[str, Any] = {}
     for section in template.sections:
         parts = [
-            (k, template.items[k].weight, item_scores[k])
+            (k, item.weight, item_scores[k], item.weight_float, item_floats[k])
             for k in section.items
-            if template.items[k].scored and template.items[k].weight > 0 and k not in run.na
+            if (item := template.items[k]).scored and item.weight > 0 and k not in run.na
         ]
         dropped = [k for k in section.items if k in run.na and template.items[k].scored]
         sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
+        section_floats[section.key] = explain_sections[section.key]["value"]
         if not parts:
             run.na[section.key] = "no applicable item"
 
     section_parts = [
-        (s.key, s.weight, sections[s.key])
+        (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
         for s in template.sections
         if s.key not in run.na and s.weight > 0
     ]
@@ -618,9 +619,9 @@ def _score(
         "outputs": explain_outputs,
     }
     return Result(
-        items={k: _f(v) for k, v in item_scores.items()},
-        sections={k: _f(v) for k, v in sections.items()},
-        base_total=_f(base_total),
+        items=item_floats,
+        sections=section_floats,
+        base_total=explain_base["value"],
         total=_f(total),
         grade=grade,
         veto=veto.key if veto else None,
@@ -671,6 +672,7 @@ def _score_item(
         value = run.values.get(key)
         explanation["formula"] = item.formula.source
         explanation["value"] = _f(value) if value != NA else None
+        single_weight = 1.0
         if value == NA:
             return _not_applicable(run, key, explanation, "an input is n/a")
         if value is None:
@@ -688,6 +690,7 @@ def _score_item(
         weights = {"computed": ONE}
     else:
         weights = dict(item.rater_weights) if len(item.raters) > 1 else {item.raters[0]: ONE}
+        single_weight = None if len(item.raters) > 1 else 1.0
     ready = not waiting
     rater_scores: dict[str, Any] = {}
     contributions: list[tuple[str, Decimal, Decimal]] = []
@@ -715,7 +718,8 @@ def _score_item(
             run.error(f"{rater}.{key}", problem.en, problem.zh)
             waiting.append(rater)
             continue
-        entry: dict[str, Any] = {"score": _f(group_score), "weight": _f(weights.get(rater, ZERO))}
+        weight_float = single_weight or item.rater_weight_floats.get(rater, 0.0)
+        entry: dict[str, Any] = {"score": to_float(group_score), "weight": weight_float}
         if len(scored) == 1:
             raw, how, how_zh = hows[0]
             entry |= {
@@ -753,7 +757,7 @@ def _score_item(
     else:
         raw = sum((w * s for _, w, s in contributions), ZERO) / total_weight
     result = round2_exact(raw)
-    if len(contributions) > 1 and total_weight > 0:
+    if raw != result and len(contributions) > 1 and total_weight > 0:
         working = _sum_text([(w, s) for _, w, s in contributions], total_weight)
         working = f"{working} = {shown(raw)}"
         explanation["how"] = working + _rounding(raw, result, "en")
@@ -770,26 +774,29 @@ def _not_applicable(run: _Run, key: str, explanation: dict[str, Any], reason: st
 
 
 def _weighted(
-    parts: list[tuple[str, Decimal, Decimal | None]], dropped: list[str]
+    parts: list[tuple[str, Decimal, Decimal | None, float, float | None]], dropped: list[str]
 ) -> tuple[Decimal | None, dict[str, Any]]:
+    """Σ(weight × score) / Σ(weights), rounded; each part is (key, weight, score) exact and
+    the same weight and score as floats for the explanation."""
     explanation: dict[str, Any] = {
-        "parts": [{"key": k, "weight": _f(w), "score": _f(s)} for k, w, s in parts],
+        "parts": [{"key": k, "weight": wf, "score": sf} for k, _, _, wf, sf in parts],
         "dropped": dropped,
     }
     if not parts:
         explanation["value"] = None
         return None, explanation
-    waiting = [k for k, _, s in parts if s is None]
+    waiting = [k for k, _, s, _, _ in parts if s is None]
     if waiting:
         explanation["waiting_for"] = waiting
         explanation["value"] = None
         return None, explanation
-    total_weight = sum((w for _, w, _ in parts), ZERO)
-    raw = sum((w * s for _, w, s in parts), ZERO) / total_weight
+    total_weight = sum((w for _, w, _, _, _ in parts), ZERO)
+    raw = sum((w * s for _, w, s, _, _ in parts), ZERO) / total_weight
     value = round2_exact(raw)
-    working = f"{_sum_text([(w, s) for _, w, s in parts], total_weight)} = {shown(raw)}"
-    explanation["how"] = working + _rounding(raw, value, "en")
-    explanation["how_zh"] = working + _rounding(raw, value, "zh")
+    if raw != value:  # the working, where rounding changed the figure
+        working = f"{_sum_text([(w, s) for _, w, s, _, _ in parts], total_weight)} = {shown(raw)}"
+        explanation["how"] = working + _rounding(raw, value, "en")
+        explanation["how_zh"] = working + _rounding(raw, value, "zh")
     explanation["weight_total"] = _f(total_weight)
     if dropped:
         explanation["renormalised"] = True
