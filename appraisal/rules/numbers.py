@@ -53,6 +53,8 @@ def to_decimal(value: Any) -> Decimal | None:
     if kind is int:
         return Decimal(value) if -LARGEST <= value <= LARGEST else None
     if kind is float:
+        if value.is_integer() and -9e15 < value < 9e15:
+            return Decimal(int(value))  # quicker than repr for the usual whole figures
         return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, Real | Decimal):
         return None
