@@ -90,8 +90,10 @@ def rounded(value: Decimal, digits: int = 2, mode: str = ROUND_HALF_UP) -> Decim
 
 
 def round2(value: Decimal) -> Decimal:
-    """Scores are kept to 2 decimals, halves away from zero (design §5)."""
-    return rounded(value, 2)
+    """Scores are kept to 2 decimals, halves away from zero (design §5). Scores are small
+    numbers, so this is `rounded` without its large-number care."""
+    result = value.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+    return result if result else ZERO
 
 
 def shown(value: Any) -> str:

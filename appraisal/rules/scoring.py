@@ -472,11 +472,6 @@ def _rounding(raw: Decimal, rounded: Decimal, language: str) -> str:
     return f"，四舍五入到 2 位小数：{rounded:.2f}"
 
 
-def _sum_text(parts: list[tuple[Decimal, Decimal]], total_weight: Decimal) -> str:
-    terms = " + ".join(f"{shown(w)} × {shown(s)}" for w, s in parts)
-    return f"({terms}) / {shown(total_weight)}"
-
-
 def score(
     definition: Mapping[str, Any] | CompiledTemplate,
     inputs: Mapping[str, Any],
@@ -757,11 +752,8 @@ def _score_item(
     else:
         raw = sum((w * s for _, w, s in contributions), ZERO) / total_weight
     result = round2_exact(raw)
-    if raw != result and len(contributions) > 1 and total_weight > 0:
-        working = _sum_text([(w, s) for _, w, s in contributions], total_weight)
-        working = f"{working} = {shown(raw)}"
-        explanation["how"] = working + _rounding(raw, result, "en")
-        explanation["how_zh"] = working + _rounding(raw, result, "zh")
+    if raw != result:  # Σ(weight × rater score) / Σ(weights) before it was rounded
+        explanation["unrounded"] = shown(raw)
     explanation["score"] = _f(result)
     explanation["weight_total"] = _f(total_weight)
     return result
@@ -793,10 +785,8 @@ def _weighted(
     total_weight = sum((w for _, w, _, _, _ in parts), ZERO)
     raw = sum((w * s for _, w, s, _, _ in parts), ZERO) / total_weight
     value = round2_exact(raw)
-    if raw != value:  # the working, where rounding changed the figure
-        working = f"{_sum_text([(w, s) for _, w, s, _, _ in parts], total_weight)} = {shown(raw)}"
-        explanation["how"] = working + _rounding(raw, value, "en")
-        explanation["how_zh"] = working + _rounding(raw, value, "zh")
+    if raw != value:  # the parts are listed; this says what rounding changed
+        explanation["unrounded"] = shown(raw)
     explanation["weight_total"] = _f(total_weight)
     if dropped:
         explanation["renormalised"] = True

@@ -337,13 +337,11 @@ def test_the_explanations_show_each_rounding():
         "average of 2 scores: (100 + 33.33) / 2 = 66.665, rounded to 2 decimals: 66.67"
     )
     assert peer["how_zh"].endswith("四舍五入到 2 位小数：66.67")
-    # the item is worked from the rounded rater scores: (50 × 70 + 50 × 66.67) / 100
-    assert items["team"]["how"] == (
-        "(50 × 70 + 50 × 66.67) / 100 = 68.335, rounded to 2 decimals: 68.34"
-    )
-    assert result.items["team"] == 68.34
+    # the item is worked from the rounded rater scores: (50 × 70 + 50 × 66.67) / 100 = 68.335
+    assert items["team"]["unrounded"] == "68.335" and result.items["team"] == 68.34
     section = result.explanations["sections"]["main"]
-    assert section["value"] == 76.67 and "how" not in section  # nothing rounded there
+    # (50 × 85 + 50 × 68.34) / 100 = 76.67: nothing rounded there
+    assert section["value"] == 76.67 and "unrounded" not in section
     assert result.explanations["total"]["how"] == "76.67 + 0 = 76.67"
 
 
