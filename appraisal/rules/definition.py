@@ -116,6 +116,8 @@ class DefinitionError:
     # `sections[0] (业绩 results).items` (`path` stays the plain JSON path, for links and APIs).
     where: str = ""
     where_zh: str = ""
+    element: str = ""  # the innermost named element alone: `业绩 results`
+    element_zh: str = ""
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
@@ -297,6 +299,8 @@ class _Checker:
                 error,
                 where=_where(error.path, self.elements, "en"),
                 where_zh=_where(error.path, self.elements, "zh"),
+                element=_element(error.path, self.elements, "en"),
+                element_zh=_element(error.path, self.elements, "zh"),
             )
             for error in self.errors
         ]
@@ -447,6 +451,22 @@ def _label(name: Any, lang: str) -> str:
     return name.strip() if isinstance(name, str) else ""
 
 
+def _describe(element: tuple[Any, Any], lang: str) -> str:
+    name, key = element
+    label = _label(name, lang)
+    words = [key] if label and label == key else [w for w in (label, key) if w]
+    return " ".join(words)[:80]
+
+
+def _element(path: str, elements: Mapping[str, tuple[Any, Any]], lang: str) -> str:
+    prefix, found = "", ""
+    for part in path.split(".") if path else []:
+        prefix = _join(prefix, part)
+        if prefix in elements:
+            found = _describe(elements[prefix], lang) or found
+    return found
+
+
 def _where(path: str, elements: Mapping[str, tuple[Any, Any]], lang: str) -> str:
     """`sections[0].items[2].weight` →
     `sections[0] (业绩 results).items[2] (销售额 sales).weight`."""
@@ -454,14 +474,9 @@ def _where(path: str, elements: Mapping[str, tuple[Any, Any]], lang: str) -> str
     prefix = ""
     for part in path.split(".") if path else []:
         prefix = _join(prefix, part)
-        if prefix in elements:
-            name, key = elements[prefix]
-            label = _label(name, lang)
-            words = [w for w in (label, key) if w]
-            if label and label == key:
-                words = [key]
-            if words:
-                part = f"{part} ({' '.join(words)[:80]})"
+        described = _describe(elements[prefix], lang) if prefix in elements else ""
+        if described:
+            part = f"{part} ({described})"
         shown_parts.append(part)
     return ".".join(shown_parts)
 

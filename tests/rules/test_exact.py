@@ -397,6 +397,7 @@ def test_validation_errors_name_the_element():
         "sections[0] (业绩 results).items：计分项目权重合计为 99.99，应为 100"
     )
     assert weights.to_dict("zh")["where"] == "sections[0] (业绩 results).items"
+    assert (weights.element, weights.element_zh) == ("Results results", "业绩 results")
     assert str(errors["outputs[0].formula"]).startswith("outputs[0] (coefficient).formula: ")
     definition["sections"][0]["items"][0]["weight"] = "heavy"
     named = {e.path: e for e in validate(definition)}["sections[0].items[0].weight"]
