@@ -53,7 +53,8 @@ def _report(errors: list[DefinitionError]) -> None:
             if error.suggestion and ("did you mean" not in error.message)
             else ""
         )
-        click.echo(f"{error.path or '(top)'}: {error.message}{suffix}{hint}", err=True)
+        place = error.where or error.path or "(top)"  # the path, naming each element
+        click.echo(f"{place}: {error.message}{suffix}{hint}", err=True)
 
 
 @click.group("templates", cls=AppGroup)

@@ -40,9 +40,14 @@ class Problem:
     path: str
     message: str
     message_zh: str
+    element: str = ""  # the section, item, bonus or output it is in: `业绩 results`
+    element_zh: str = ""
 
     def text(self, lang: str) -> str:
         return self.message_zh if lang.startswith("zh") else self.message
+
+    def named(self, lang: str) -> str:
+        return self.element_zh if lang.startswith("zh") else self.element
 
 
 class DefinitionRefused(Exception):
@@ -86,7 +91,9 @@ def _problems(data: Any) -> list[Problem]:
             Problem(path or "(top)", message, getattr(message, "zh", message))
             for path, message in structural
         ]
-    return [Problem(e.path, e.message, e.message_zh) for e in validate(data)]
+    return [
+        Problem(e.path, e.message, e.message_zh, e.element, e.element_zh) for e in validate(data)
+    ]
 
 
 # -- indicators ------------------------------------------------------------------------------

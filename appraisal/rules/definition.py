@@ -4,15 +4,18 @@ frozen structure the scorer reads. Formulas are compiled here, once per definiti
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from .errors import FormulaError
 from .formula import Formula, compile_formula, normalize_name
 from .graph import evaluation_order, find_cycle
+from .numbers import HUNDRED, ZERO, shown, to_decimal, to_float
 
 FORMAT = "appraisal-template/1"
 RATERS = ("data", "self", "manager", "peer", "subordinate", "hr")
@@ -23,8 +26,8 @@ STAFF = ("office", "field", "any")
 PERIODS = ("month", "quarter", "half_year", "year")
 KINDS = ("bonus", "deduction", "veto")
 KEY = re.compile(r"^[a-z0-9_-]{1,60}$")
-WEIGHT_TOLERANCE = 1e-6
-DEFAULT_MAX_TOTAL = 120.0
+WEIGHT_TOLERANCE = Decimal("0.000001")
+DEFAULT_MAX_TOTAL = Decimal(120)
 
 TOP_FIELDS = {
     "format",
@@ -109,10 +112,17 @@ class DefinitionError:
     code: str = "invalid"
     column: int | None = None
     suggestion: str | None = None
+    # The path with each element's name and key, for people fixing a 40-item template:
+    # `sections[0] (业绩 results).items` (`path` stays the plain JSON path, for links and APIs).
+    where: str = ""
+    where_zh: str = ""
+    element: str = ""  # the innermost named element alone: `业绩 results`
+    element_zh: str = ""
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "path": self.path,
+            "where": (self.where_zh if lang.startswith("zh") else self.where) or self.path,
             "code": self.code,
             "message": self.message_zh if lang.startswith("zh") else self.message,
             "column": self.column,
@@ -120,7 +130,13 @@ class DefinitionError:
         }
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{self.where or self.path}: {self.message}"
+
+    def text(self, lang: str = "en") -> str:
+        """`where: message` in the language."""
+        if lang.startswith("zh"):
+            return f"{self.where_zh or self.path}：{self.message_zh}"
+        return str(self)
 
 
 class DefinitionInvalid(ValueError):
@@ -135,15 +151,22 @@ class DefinitionInvalid(ValueError):
 @dataclass(frozen=True)
 class Scoring:
     method: str
-    cap: float = 100.0
-    floor: float = 0.0
+    cap: Decimal = HUNDRED  # every method's score lies in [floor, cap] (design §5)
+    floor: Decimal = ZERO
     on: str = "actual"
-    bands: tuple[tuple[float, float], ...] = ()  # (min, score), highest min first
-    points: tuple[tuple[float, float], ...] = ()
-    base: float = 100.0
-    per_unit: float = 0.0
+    bands: tuple[tuple[Decimal, Decimal], ...] = ()  # (min, score), highest min first
+    points: tuple[tuple[Decimal, Decimal], ...] = ()
+    base: Decimal = HUNDRED
+    per_unit: Decimal = ZERO
     formula: Formula | None = None
     has_cap: bool = False
+
+    @property
+    def divides_by_target(self) -> bool:
+        """Methods that compute with actual / target, so the target must be above 0."""
+        return self.method in ("ratio", "reverse_ratio") or (
+            self.method in ("bands", "linear") and self.on == "achievement"
+        )
 
     @property
     def needs_target(self) -> bool:
@@ -165,22 +188,41 @@ class Item:
     name: Any
     type: str
     raters: tuple[str, ...]
-    weight: float
+    weight: Decimal
     scoring: Scoring
     required: bool
     allow_na: bool
-    rater_weights: Mapping[str, float]
-    levels: Mapping[Any, float] = field(default_factory=dict)  # rating/choice value → score
-    minimum: float | None = None
-    maximum: float | None = None
-    target: float | None = None
+    rater_weights: Mapping[str, Decimal]
+    levels: Mapping[Any, Decimal] = field(default_factory=dict)  # rating/choice value → score
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    target: Decimal | None = None
     formula: Formula | None = None
     visible_if: Formula | None = None
     unit: str | None = None
+    optional: bool = False  # `"required": false` given: a blank is an answer, even as an input
 
     @property
     def scored(self) -> bool:
         return self.scoring.method != "none"
+
+    # The figures explanations show, converted once per compiled template, not per scoring.
+    @cached_property
+    def weight_float(self) -> float:
+        return to_float(self.weight)
+
+    @cached_property
+    def level_texts(self) -> dict[Any, tuple[str, str]]:
+        """How each rating level scores, in English and Chinese."""
+        return {
+            value: (f"level {v!r} scores {shown(s)}", f"等级 {v!r} 得 {shown(s)} 分")
+            for value, score in self.levels.items()
+            for v, s in [(value, score)]
+        }
+
+    @cached_property
+    def rater_weight_floats(self) -> dict[str, float]:
+        return {rater: to_float(weight) for rater, weight in self.rater_weights.items()}
 
     @property
     def value_type(self) -> str:
@@ -194,8 +236,12 @@ class Item:
 class Section:
     key: str
     name: Any
-    weight: float
+    weight: Decimal
     items: tuple[str, ...]
+
+    @cached_property
+    def weight_float(self) -> float:
+        return to_float(self.weight)
 
 
 @dataclass(frozen=True)
@@ -204,7 +250,7 @@ class Adjustment:
     kind: str
     name: Any
     raters: tuple[str, ...]
-    maximum: float | None
+    maximum: Decimal | None
     formula: Formula | None
     condition: Formula | None
     grade: str | None
@@ -225,10 +271,10 @@ class CompiledTemplate:
     items: Mapping[str, Item]
     sections: tuple[Section, ...]
     adjustments: tuple[Adjustment, ...]
-    grades: tuple[tuple[str, float], ...]  # highest min first
+    grades: tuple[tuple[str, Decimal], ...]  # highest min first
     outputs: tuple[Output, ...]
     computed_order: tuple[str, ...]
-    max_total: float
+    max_total: Decimal
     value_names: frozenset[str] = frozenset()  # item values some formula reads
 
 
@@ -238,6 +284,26 @@ class CompiledTemplate:
 class _Checker:
     def __init__(self) -> None:
         self.errors: list[DefinitionError] = []
+        self.elements: dict[str, tuple[Any, Any]] = {}  # path → (name, key)
+
+    def element(self, path: str, raw: Any) -> None:
+        """Remember a section's, item's, adjustment's, output's or grade's name and key, so
+        every error under `path` names it."""
+        if isinstance(raw, Mapping):
+            key = raw.get("key", raw.get("grade"))
+            self.elements[path] = (raw.get("name"), key if isinstance(key, str) else None)
+
+    def named_errors(self) -> list[DefinitionError]:
+        return [
+            dataclasses.replace(
+                error,
+                where=_where(error.path, self.elements, "en"),
+                where_zh=_where(error.path, self.elements, "zh"),
+                element=_element(error.path, self.elements, "en"),
+                element_zh=_element(error.path, self.elements, "zh"),
+            )
+            for error in self.errors
+        ]
 
     def add(self, path: str, en: str, zh: str, code: str = "invalid", **extra: Any) -> None:
         self.errors.append(DefinitionError(path, en, zh, code, **extra))
@@ -273,19 +339,17 @@ class _Checker:
 
     def number(
         self, value: Any, path: str, minimum: float | None = None, above: float | None = None
-    ) -> float | None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+    ) -> Decimal | None:
+        """The number as the decimal it was written as (JSON `33.33` is exactly 33.33)."""
+        number = None if isinstance(value, bool | str) else to_decimal(value)
+        if number is None:
             self.add(path, "must be a number", "应为数字", "type")
             return None
-        if minimum is not None and value < minimum:
+        if minimum is not None and number < minimum:
             self.add(path, f"must be at least {minimum:g}", f"不能小于 {minimum:g}", "range")
-        if above is not None and value <= above:
+        if above is not None and number <= above:
             self.add(path, f"must be above {above:g}", f"必须大于 {above:g}", "range")
-        return float(value)
+        return number
 
     def key(self, value: Any, path: str) -> str | None:
         if not isinstance(value, str) or not KEY.match(value):
@@ -348,7 +412,7 @@ class _Checker:
             self.add(path, "lists a rater twice", "评价人重复", "duplicate")
         return tuple(r for r in value if r in RATERS)
 
-    def weights(self, value: Any, path: str) -> dict[str, float]:
+    def weights(self, value: Any, path: str) -> dict[str, Decimal]:
         if not isinstance(value, Mapping):
             self.add(path, "must be an object of rater weights", "应为评价人权重对象", "type")
             return {}
@@ -365,12 +429,12 @@ class _Checker:
             number = self.number(weight, _join(path, rater), minimum=0)
             if number is not None:
                 weights[rater] = number
-        total = sum(weights.values())
+        total = sum(weights.values(), ZERO)
         if weights and abs(total - 100) > WEIGHT_TOLERANCE:
             self.add(
                 path,
-                f"rater weights add up to {total:g}, not 100",
-                f"评价人权重合计为 {total:g}，应为 100",
+                f"rater weights add up to {shown(total)}, not 100",
+                f"评价人权重合计为 {shown(total)}，应为 100",
                 "weights_sum",
             )
         return weights
@@ -378,6 +442,43 @@ class _Checker:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _label(name: Any, lang: str) -> str:
+    if isinstance(name, Mapping):
+        text = name.get(lang) or name.get("zh") or name.get("en")
+        return text.strip() if isinstance(text, str) else ""
+    return name.strip() if isinstance(name, str) else ""
+
+
+def _describe(element: tuple[Any, Any], lang: str) -> str:
+    name, key = element
+    label = _label(name, lang)
+    words = [key] if label and label == key else [w for w in (label, key) if w]
+    return " ".join(words)[:80]
+
+
+def _element(path: str, elements: Mapping[str, tuple[Any, Any]], lang: str) -> str:
+    prefix, found = "", ""
+    for part in path.split(".") if path else []:
+        prefix = _join(prefix, part)
+        if prefix in elements:
+            found = _describe(elements[prefix], lang) or found
+    return found
+
+
+def _where(path: str, elements: Mapping[str, tuple[Any, Any]], lang: str) -> str:
+    """`sections[0].items[2].weight` →
+    `sections[0] (业绩 results).items[2] (销售额 sales).weight`."""
+    shown_parts: list[str] = []
+    prefix = ""
+    for part in path.split(".") if path else []:
+        prefix = _join(prefix, part)
+        described = _describe(elements[prefix], lang) if prefix in elements else ""
+        if described:
+            part = f"{part} ({described})"
+        shown_parts.append(part)
+    return ".".join(shown_parts)
 
 
 def validate(definition: Any) -> list[DefinitionError]:
@@ -399,7 +500,7 @@ def compile_template(definition: Mapping[str, Any]) -> CompiledTemplate:
 def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionError]]:
     check = _Checker()
     if not check.obj(definition, "", TOP_FIELDS, ("format", "key", "name", "sections", "grades")):
-        return None, check.errors
+        return None, check.named_errors()
     if "format" in definition and definition["format"] != FORMAT:
         check.add("format", f'must be "{FORMAT}"', f'应为 "{FORMAT}"', "format")
     template_key = check.key(definition.get("key"), "key") if "key" in definition else None
@@ -438,15 +539,16 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
 
     # pass 1: structure of sections and items, without formulas
     raw_items: list[tuple[str, Mapping[str, Any], str]] = []  # path, item, section key
-    sections: list[tuple[str, Any, float, list[str]]] = []
+    sections: list[tuple[str, Any, Decimal, list[str]]] = []
     section_list = definition.get("sections")
     if not isinstance(section_list, list) or not section_list:
         if "sections" in definition:
             check.add("sections", "must be a non-empty list", "应为非空列表", "type")
         section_list = []
-    section_weights = 0.0
+    section_weights = ZERO
     for s_index, section in enumerate(section_list):
         path = f"sections[{s_index}]"
+        check.element(path, section)
         if not check.obj(section, path, SECTION_FIELDS, ("key", "name", "weight", "items")):
             continue
         s_key = check.key(section.get("key"), f"{path}.key") if "key" in section else None
@@ -467,6 +569,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         keys = []
         for i_index, item in enumerate(items):
             item_path = f"{path}.items[{i_index}]"
+            check.element(item_path, item)
             if check.obj(
                 item, item_path, ITEM_FIELDS, ("key", "name", "type", "raters", "weight", "scoring")
             ):
@@ -475,12 +578,12 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                 if key:
                     raw_items.append((item_path, item, s_key or ""))
                     keys.append(key)
-        sections.append((s_key or "", section.get("name"), weight or 0.0, keys))
+        sections.append((s_key or "", section.get("name"), weight or ZERO, keys))
     if section_list and abs(section_weights - 100) > WEIGHT_TOLERANCE:
         check.add(
             "sections",
-            f"section weights add up to {section_weights:g}, not 100",
-            f"各部分权重合计为 {section_weights:g}，应为 100",
+            f"section weights add up to {shown(section_weights)}, not 100",
+            f"各部分权重合计为 {shown(section_weights)}，应为 100",
             "weights_sum",
         )
 
@@ -490,6 +593,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         adjustments_raw = []
     for a_index, adjustment in enumerate(adjustments_raw):
         path = f"adjustments[{a_index}]"
+        check.element(path, adjustment)
         if check.obj(adjustment, path, ADJUSTMENT_FIELDS, ("key", "kind", "name")):
             claim(
                 check.key(adjustment.get("key"), f"{path}.key") if "key" in adjustment else None,
@@ -515,7 +619,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     items: dict[str, Item] = {}
     dependencies: dict[str, set[str]] = {}
     item_paths: dict[str, str] = {}
-    section_item_weights: dict[str, float] = {}
+    section_item_weights: dict[str, Decimal] = {}
     for path, raw, section_key in raw_items:
         key = raw["key"]
         item_paths[key] = path
@@ -540,7 +644,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
             check.add(
                 f"{path}.raters", "needs at least one rater", "至少需要一个评价人", "required"
             )
-        levels: dict[Any, float] = {}
+        levels: dict[Any, Decimal] = {}
         if kind == "rating":
             scale_key = raw.get("scale")
             if scale_key not in scales:
@@ -630,6 +734,15 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
             bool(check.boolean(raw["allow_na"], f"{path}.allow_na")) if "allow_na" in raw else False
         )
         minimum = check.number(raw["min"], f"{path}.min") if "min" in raw else None
+        if scoring and scoring.method == "deduction":  # it counts units: −2 incidents is an error
+            if minimum is not None and minimum < 0:
+                check.add(
+                    f"{path}.min",
+                    "a deduction item counts units, so min must not be below 0",
+                    "扣分项目按次数计，min 不能小于 0",
+                    "range",
+                )
+            minimum = max(minimum or ZERO, ZERO)
         maximum = check.number(raw["max"], f"{path}.max") if "max" in raw else None
         if minimum is not None and maximum is not None and minimum > maximum:
             check.add(f"{path}.max", "must not be below min", "不能小于 min", "range")
@@ -656,7 +769,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                 scoring=scoring,
                 required=required,
                 allow_na=allow_na,
-                rater_weights={r: item_weights.get(r, 0.0) for r in raters},
+                rater_weights={r: item_weights.get(r, ZERO) for r in raters},
                 levels=levels,
                 minimum=minimum,
                 maximum=maximum,
@@ -664,23 +777,24 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                 formula=computed_formula,
                 visible_if=visible,
                 unit=raw.get("unit"),
+                optional=raw.get("required") is False,
             )
     for s_index, (s_key, _name, _weight, keys) in enumerate(sections):
-        total = section_item_weights.get(s_key, 0.0)
+        total = section_item_weights.get(s_key, ZERO)
         if keys and s_key is not None and abs(total - 100) > WEIGHT_TOLERANCE:
             check.add(
                 f"sections[{s_index}].items",
-                f"weights of scored items add up to {total:g}, not 100",
-                f"计分项目权重合计为 {total:g}，应为 100",
+                f"weights of scored items add up to {shown(total)}, not 100",
+                f"计分项目权重合计为 {shown(total)}，应为 100",
                 "weights_sum",
             )
     cycle = find_cycle({k: v for k, v in dependencies.items()})
     if cycle:
-        shown = " → ".join(cycle)
+        circle = " → ".join(cycle)
         check.add(
             f"{item_paths[cycle[0]]}.formula",
-            f"formulas refer to each other in a circle: {shown}",
-            f"公式之间循环引用：{shown}",
+            f"formulas refer to each other in a circle: {circle}",
+            f"公式之间循环引用：{circle}",
             "cycle",
         )
 
@@ -767,6 +881,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     outputs: list[Output] = []
     for o_index, raw in enumerate(outputs_raw):
         path = f"outputs[{o_index}]"
+        check.element(path, raw)
         if not check.obj(raw, path, OUTPUT_FIELDS, ("key", "formula")):
             continue
         key = check.key(raw.get("key"), f"{path}.key") if "key" in raw else None
@@ -782,7 +897,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                 }
 
     if check.errors:
-        return None, check.errors
+        return None, check.named_errors()
     order = [k for k in evaluation_order(dependencies) if k in items]
     read = set()
     for item in items.values():
@@ -871,7 +986,7 @@ def formula_names(
     return names
 
 
-def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, float]]:
+def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, Decimal]]:
     if not isinstance(raw, Mapping):
         check.add("scales", "must be an object of named scales", "应为命名量表对象", "type")
         return {}
@@ -887,7 +1002,7 @@ def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, float]]:
     }
 
 
-def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, float]:
+def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, Decimal]:
     return _levels(
         check,
         raw,
@@ -899,12 +1014,12 @@ def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, float]:
 
 def _levels(
     check: _Checker, raw: Any, path: str, fields: set[str], empty: tuple[str, str]
-) -> dict[Any, float]:
+) -> dict[Any, Decimal]:
     """Scale levels or choices: each a value (number or text), a label and a score."""
     if not isinstance(raw, list) or not raw:
         check.add(path, *empty, "required")
         return {}
-    mapping: dict[Any, float] = {}
+    mapping: dict[Any, Decimal] = {}
     for index, level in enumerate(raw):
         level_path = f"{path}[{index}]"
         if not check.obj(level, level_path, fields, ("value", "label", "score")):
@@ -932,16 +1047,17 @@ def _levels(
     return mapping
 
 
-def _grades(check: _Checker, raw: Any) -> list[tuple[str, float]]:
+def _grades(check: _Checker, raw: Any) -> list[tuple[str, Decimal]]:
     if not isinstance(raw, list) or not raw:
         if raw is not None:
             check.add("grades", "must be a non-empty list", "应为非空列表", "type")
         return []
-    grades: list[tuple[str, float]] = []
+    grades: list[tuple[str, Decimal]] = []
     names: set[str] = set()
-    mins: set[float] = set()
+    mins: set[Decimal] = set()
     for index, grade in enumerate(raw):
         path = f"grades[{index}]"
+        check.element(path, grade)
         if not check.obj(grade, path, GRADE_FIELDS, ("grade", "min")):
             continue
         name = grade.get("grade")
@@ -966,8 +1082,8 @@ def _grades(check: _Checker, raw: Any) -> list[tuple[str, float]]:
         if minimum in mins:
             check.add(
                 f"{path}.min",
-                f"another grade also starts at {minimum:g}",
-                f"另一个等级也从 {minimum:g} 开始",
+                f"another grade also starts at {shown(minimum)}",
+                f"另一个等级也从 {shown(minimum)} 开始",
                 "duplicate",
             )
         mins.add(minimum)
@@ -976,9 +1092,9 @@ def _grades(check: _Checker, raw: Any) -> list[tuple[str, float]]:
         lowest = min(m for _, m in grades)
         check.add(
             "grades",
-            f"the lowest grade must start at 0 (it starts at {lowest:g}), so "
+            f"the lowest grade must start at 0 (it starts at {shown(lowest)}), so "
             "every total gets a grade",
-            f"最低等级必须从 0 开始（当前为 {lowest:g}），以保证每个总分都有等级",
+            f"最低等级必须从 0 开始（当前为 {shown(lowest)}），以保证每个总分都有等级",
             "grades_start",
         )
     return grades
@@ -1011,8 +1127,12 @@ def _scoring(
                 values[name] = number
     if "cap" in values:
         values["has_cap"] = True
-    if method in ("ratio", "reverse_ratio") and values.get("cap", 100) < values.get("floor", 0):
+    if method in ("ratio", "reverse_ratio", "formula") and values.get("cap", 100) < values.get(
+        "floor", 0
+    ):
         check.add(f"{path}.cap", "must not be below the floor", "不能低于下限", "range")
+    if method == "deduction" and values.get("base", 100) < values.get("floor", 0):
+        check.add(f"{path}.floor", "must not be above the base", "不能高于基础分", "range")
     if method == "deduction":
         if "per_unit" not in raw:
             check.add(f"{path}.per_unit", "is required", "必填", "required")
@@ -1037,8 +1157,8 @@ def _scoring(
                         if any(low == existing for existing, _ in parsed):
                             check.add(
                                 f"{band_path}.min",
-                                f"another band also starts at {low:g}",
-                                f"另一档也从 {low:g} 开始",
+                                f"another band also starts at {shown(low)}",
+                                f"另一档也从 {shown(low)} 开始",
                                 "duplicate",
                             )
                         parsed.append((low, score))

@@ -15,16 +15,18 @@ import ast
 import datetime as dt
 import difflib
 import io
-import math
+import re
 import tokenize
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from numbers import Real
+from decimal import Decimal, InvalidOperation
+from decimal import Overflow as DecimalOverflow
 from typing import Any
 
 from .errors import FormulaError, type_name
 from .functions import FUNCTIONS, EvaluationProblem
+from .numbers import LARGEST, ONE, to_decimal, to_float
 
 MAX_SOURCE = 2000
 MAX_BRACKET_DEPTH = 20
@@ -34,8 +36,8 @@ MAX_DEPTH = 50
 MAX_NODES = 500
 MAX_LIST = 200
 MAX_TEXT = 200
-MAX_LITERAL = 1e15
-MAX_EXPONENT = 1000.0
+MAX_LITERAL = Decimal("1e15")
+MAX_EXPONENT = Decimal(1000)
 MAX_VALUE_LIST = 10_000
 
 NAME_TYPES = frozenset({"number", "text", "bool", "date", "list"})
@@ -55,6 +57,11 @@ INVISIBLE = {
     0x2060,
     0x180E,
 }
+
+# Functions whose arguments may be blank on purpose: a name read inside them is "blank-aware"
+# (the formula decides what a blank means), so the scorer does not wait for it.
+BLANK_TESTS = frozenset({"COALESCE", "ISBLANK"})
+DECIMAL_LITERAL = re.compile(r"^[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?$")
 
 # What a Chinese keyboard types for operators and quotes, read as their ASCII forms.
 TYPED_ALIASES = {"×": "*", "÷": "/", "“": '"', "”": '"', "‘": "'", "’": "'", "。": "."}
@@ -111,6 +118,7 @@ class Formula:
         "_param_types",
         "_params",
         "_safe",
+        "blank_aware",
         "functions",
         "names",
         "owner",
@@ -128,9 +136,11 @@ class Formula:
         owner: str | None,
         fast: Callable[[Mapping[str, Any]], Any],
         safe: Callable[..., Any],
+        blank_aware: frozenset[str] = frozenset(),
     ) -> None:
         self.source = source
         self.names = frozenset(params)
+        self.blank_aware = blank_aware
         self.functions = functions
         self.result_type = result_type
         self.owner = owner
@@ -143,7 +153,13 @@ class Formula:
         return f"Formula({self.source!r})"
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """The value (None when it depends on a blank), or a FormulaError."""
+        """The value (None when it depends on a blank), or a FormulaError. A number comes back
+        as the float nearest to the exact decimal result (0.1 + 0.2 gives 0.3)."""
+        result = self.evaluate_exact(values)
+        return to_float(result) if result.__class__ is Decimal else result
+
+    def evaluate_exact(self, values: Mapping[str, Any]) -> Any:
+        """`evaluate`, with a number as the exact Decimal (what the scorer computes with)."""
         try:
             return self._fast(values)
         except Exception:
@@ -190,7 +206,7 @@ class Formula:
             raise FormulaError(
                 "evaluation", "division_by_zero", None, self.source, **self._owner_params()
             ) from None
-        except (OverflowError, MemoryError, RecursionError):
+        except (OverflowError, DecimalOverflow, MemoryError, RecursionError):
             raise FormulaError(
                 "limit", "not_finite", None, self.source, **self._owner_params()
             ) from None
@@ -204,7 +220,7 @@ class Formula:
                 detail_zh="无法计算",
                 **self._owner_params(),
             ) from None
-        if isinstance(result, float) and not math.isfinite(result):
+        if result.__class__ is Decimal and not (result.is_finite() and abs(result) <= LARGEST):
             raise FormulaError("limit", "not_finite", None, self.source, **self._owner_params())
         if isinstance(result, list):
             raise FormulaError(
@@ -220,18 +236,12 @@ class Formula:
 
 
 def _convert(name: str, kind: str, value: Any, source: str) -> Any:
-    """An input value checked against its declared type; numbers become floats."""
+    """An input value checked against its declared type; numbers become Decimals."""
     if value is None:
         return None
     ok: Any = None
     if kind == "number":
-        if isinstance(value, Real) and not isinstance(value, bool):
-            try:
-                ok = float(value)
-            except OverflowError:
-                ok = None
-            if ok is not None and not math.isfinite(ok):
-                ok = None
+        ok = to_decimal(value)
     elif kind == "text":
         ok = str.__str__(value) if isinstance(value, str) else None
     elif kind == "bool":
@@ -249,10 +259,11 @@ def _convert(name: str, kind: str, value: Any, source: str) -> Any:
     elif kind == "list" and isinstance(value, list | tuple) and len(value) <= MAX_VALUE_LIST:
         items = []
         for item in value:
+            number = to_decimal(item)
             if item is None or isinstance(item, str):
                 items.append(item)
-            elif isinstance(item, Real) and not isinstance(item, bool) and math.isfinite(item):
-                items.append(float(item))
+            elif number is not None:
+                items.append(number)
             else:
                 break
         else:
@@ -279,9 +290,13 @@ def _short(value: Any) -> Any:
 # -- runtime helpers of the generated code ---------------------------------------------------
 
 
-def _fnum(value: Any) -> float:
-    if value.__class__ is int and -(2**53) <= value <= 2**53:
-        return float(value)
+def _dnum(value: Any) -> Decimal:
+    """A fast-path input that is not yet a Decimal: a float or an int, else the safe path."""
+    kind = value.__class__
+    if kind is float or kind is int:
+        number = to_decimal(value)
+        if number is not None:
+            return number
     raise _Slow
 
 
@@ -291,20 +306,40 @@ def _nb(value: Any) -> Any:
     return value
 
 
-def _pow(base: float, exponent: float) -> float:
+def _pow(base: Decimal, exponent: Decimal) -> Decimal:
     if abs(exponent) > MAX_EXPONENT:
         raise EvaluationProblem("the power is too large", "乘方的指数过大")
-    if base < 0 and exponent != int(exponent):
+    if base < 0 and exponent != exponent.to_integral_value():
         raise EvaluationProblem("a negative number has no fractional power", "负数不能求小数次方")
-    return math.pow(base, exponent)
+    if not exponent:
+        return ONE
+    if not base and exponent < 0:
+        raise ZeroDivisionError
+    return base**exponent
 
 
-def _days(later: dt.date, earlier: dt.date) -> float:
-    return float((later - earlier).days)
+def _floordiv(left: Decimal, right: Decimal) -> Decimal:
+    """`//` rounds down, as for floats (Decimal's own `//` truncates towards zero)."""
+    quotient, remainder = divmod(left, right)
+    if remainder and (remainder < 0) != (right < 0):
+        quotient -= 1
+    return quotient
+
+
+def _mod(left: Decimal, right: Decimal) -> Decimal:
+    """`%` takes the divisor's sign, as for floats (Decimal's own `%` takes the dividend's)."""
+    remainder = left % right
+    if remainder and (remainder < 0) != (right < 0):
+        remainder += right
+    return remainder
+
+
+def _days(later: dt.date, earlier: dt.date) -> Decimal:
+    return Decimal((later - earlier).days)
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, float | int) and not isinstance(value, bool)
+    return value.__class__ is Decimal
 
 
 def _arith(op: str) -> Callable[[Any, Any], Any]:
@@ -324,9 +359,9 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
         if op == "/":
             return left / right
         if op == "//":
-            return left // right
+            return _floordiv(left, right)
         if op == "%":
-            return left % right
+            return _mod(left, right)
         return _pow(left, right)
 
     return apply
@@ -378,17 +413,25 @@ def _truth(value: Any) -> Any:
 
 
 def _and(left: Callable[[], Any], right: Callable[[], Any]) -> Any:
+    """Blank only where it decides: `blank and false` is false (either side)."""
     first = _truth(left())
-    if first is None or first is False:
-        return first
-    return _truth(right())
+    if first is False:
+        return False
+    second = _truth(right())
+    if second is False:
+        return False
+    return None if first is None or second is None else True
 
 
 def _or(left: Callable[[], Any], right: Callable[[], Any]) -> Any:
+    """Blank only where it decides: `blank or true` is true (either side)."""
     first = _truth(left())
-    if first is None or first is True:
-        return first
-    return _truth(right())
+    if first is True:
+        return True
+    second = _truth(right())
+    if second is True:
+        return True
+    return None if first is None or second is None else False
 
 
 def _not(value: Any) -> Any:
@@ -413,9 +456,11 @@ def _if(condition: Any, then: Callable[[], Any], otherwise: Callable[[], Any]) -
 
 _RUNTIME: dict[str, Any] = {
     "_Slow": _Slow,
-    "_fnum": _fnum,
+    "_dnum": _dnum,
     "_nb": _nb,
     "_pow": _pow,
+    "_floordiv": _floordiv,
+    "_mod": _mod,
     "_days": _days,
     "_chain": _chain,
     "_and": _and,
@@ -424,8 +469,8 @@ _RUNTIME: dict[str, Any] = {
     "_neg": _neg,
     "_if": _if,
     "_truth": _truth,
-    "_isfinite": math.isfinite,
-    "_float": float,
+    "_D": Decimal,
+    "_LARGEST": LARGEST,
     "_str": str,
     "_bool": bool,
     "_date": dt.date,
@@ -461,6 +506,9 @@ class _Compiler:
         self.lines = lines
         self.params: dict[str, str] = {}
         self.functions: set[str] = set()
+        self.constants: list[Decimal] = []  # number literals, as `_k0`, `_k1`, … in the code
+        self.blank_aware: set[str] = set()
+        self._blank_test_depth = 0
 
     # errors
     def column(self, node: ast.AST) -> int | None:
@@ -514,11 +562,35 @@ class _Compiler:
         if isinstance(value, str):
             if len(value) > MAX_TEXT:
                 raise self.error("limit", "text_too_long", node, limit=MAX_TEXT)
+            for char in value:  # also what escapes such as "\u202e" decoded into
+                if _invisible(char):
+                    raise self.error("syntax", "bad_character", node, char=f"U+{ord(char):04X}")
             return _Typed("text", repr(value), repr(value), literal=value, is_literal=True)
-        number = float(value) if abs(value) <= MAX_LITERAL else math.inf
-        if not math.isfinite(number) or abs(number) > MAX_LITERAL:
+        number = self._literal_number(node)
+        if number is None or abs(number) > MAX_LITERAL:
             raise self.error("limit", "number_too_large", node, text=_short_text(value))
-        return _Typed("number", repr(number), repr(number), literal=number, is_literal=True)
+        return self.number_constant(number)
+
+    def _literal_number(self, node: ast.Constant) -> Decimal | None:
+        """The number as typed (`0.35` is 0.35, not the float nearest to it)."""
+        text = self.segment(node)
+        if text and DECIMAL_LITERAL.match(text) and any(c.isdigit() for c in text):
+            try:
+                return Decimal(text.replace("_", ""))
+            except InvalidOperation:  # pragma: no cover - the regex admits only decimals
+                return None
+        return to_decimal(node.value)
+
+    def segment(self, node: ast.AST) -> str | None:
+        try:
+            return ast.get_source_segment("\n".join(self.lines), node)
+        except (TypeError, ValueError, IndexError):  # pragma: no cover - defensive
+            return None
+
+    def number_constant(self, number: Decimal) -> _Typed:
+        name = f"_k{len(self.constants)}"
+        self.constants.append(number)
+        return _Typed("number", name, name, literal=number, is_literal=True)
 
     def name(self, node: ast.Name) -> _Typed:
         name = normalize_name(node.id)
@@ -528,6 +600,8 @@ class _Compiler:
             kind = self.names[name]
             if name not in self.params:
                 self.params[name] = kind
+            if self._blank_test_depth:
+                self.blank_aware.add(name)
             var = f"n{list(self.params).index(name)}"
             return _Typed(kind, var, var)
         if name.lower() in CONSTANTS:
@@ -581,8 +655,9 @@ class _Compiler:
         for operand, typed in ((node.left, left), (node.right, right)):
             if typed.type not in ("number", "any"):
                 raise self._operand_error(node, operand, typed)
-        if op == "**":
-            fast = f"_pow({left.fast}, {right.fast})"
+        if op in ("**", "//", "%"):
+            helper = {"**": "_pow", "//": "_floordiv", "%": "_mod"}[op]
+            fast = f"{helper}({left.fast}, {right.fast})"
         elif "any" in (left.type, right.type):
             fast = safe  # unknown types: let the checking helper decide
         else:
@@ -594,9 +669,9 @@ class _Compiler:
         if isinstance(node.op, ast.Not):
             if operand.type in ("text", "list", "date"):
                 raise self._operand_error(node, node.operand, operand)
-            return _Typed(
-                "bool", f"(not {operand.fast})", f"_not({operand.safe})", operand.may_be_blank
-            )
+            safe = f"_not({operand.safe})"
+            fast = safe if operand.type == "any" else f"(not {operand.fast})"
+            return _Typed("bool", fast, safe, operand.may_be_blank)
         if isinstance(node.op, ast.Invert):
             raise self.forbidden(node, "The operator `~`", "运算符 `~`")
         if operand.type not in ("number", "any"):
@@ -604,9 +679,10 @@ class _Compiler:
         if isinstance(node.op, ast.UAdd):
             return operand
         if operand.is_literal:
-            value = -operand.literal
-            return _Typed("number", repr(value), repr(value), literal=value, is_literal=True)
-        return _Typed("number", f"(-{operand.fast})", f"_neg({operand.safe})", operand.may_be_blank)
+            return self.number_constant(-operand.literal)
+        safe = f"_neg({operand.safe})"
+        fast = safe if operand.type == "any" else f"(-{operand.fast})"  # any: let the helper check
+        return _Typed("number", fast, safe, operand.may_be_blank)
 
     def _condition(self, node: ast.AST, typed: _Typed) -> str:
         if typed.type in ("text", "list", "date"):
@@ -631,7 +707,7 @@ class _Compiler:
         helper = "_and" if isinstance(node.op, ast.And) else "_or"
         fast = (
             "("
-            + joiner.join(v.fast if v.type == "bool" else f"_bool({v.fast})" for v in values)
+            + joiner.join(v.fast if v.type == "bool" else f"_truth({v.fast})" for v in values)
             + ")"
         )
         safe = values[0].safe
@@ -723,7 +799,11 @@ class _Compiler:
         self.functions.add(name)
         if name == "IF":
             return self.conditional(*node.args)
-        args = [self.check(arg, in_call=True) for arg in node.args]
+        self._blank_test_depth += name in BLANK_TESTS
+        try:
+            args = [self.check(arg, in_call=True) for arg in node.args]
+        finally:
+            self._blank_test_depth -= name in BLANK_TESTS
         for index, (arg_node, typed) in enumerate(zip(node.args, args, strict=True)):
             self._check_argument(spec, index, arg_node, typed)
         kind = spec.returns
@@ -857,6 +937,12 @@ def _operator_text(op: ast.AST) -> str:
 # -- before parsing --------------------------------------------------------------------------
 
 
+def _invisible(char: str) -> bool:
+    """Bidi controls, zero-width and control characters: they make text look other than it
+    is. Checked on the source and again on text literals after escapes are decoded."""
+    return ord(char) in INVISIBLE or unicodedata.category(char) == "Cc"
+
+
 def _prepare(source: str) -> tuple[str, list[int]]:
     """NFKC per character, so full-width brackets and commas typed with a Chinese IME become
     ASCII (and × ÷ “ ” are read as * / "); keeps each character's original column for error
@@ -864,9 +950,10 @@ def _prepare(source: str) -> tuple[str, list[int]]:
     out: list[str] = []
     columns: list[int] = []
     for column, char in enumerate(source):
-        code = ord(char)
-        if code in INVISIBLE or (unicodedata.category(char) == "Cc" and char not in "\t\n\r"):
-            raise FormulaError("syntax", "bad_character", column + 1, source, char=f"U+{code:04X}")
+        if _invisible(char) and char not in "\t\n\r":
+            raise FormulaError(
+                "syntax", "bad_character", column + 1, source, char=f"U+{ord(char):04X}"
+            )
         normal = TYPED_ALIASES.get(char) or unicodedata.normalize("NFKC", char)
         out.append(normal)
         columns.extend([column] * len(normal))
@@ -1039,19 +1126,29 @@ def compile_formula(source: str, names: Mapping[str, str], owner: str | None = N
 
     params = tuple(compiler.params)
     param_types = tuple(compiler.params.values())
-    fast, safe = _generate(params, param_types, typed)
+    fast, safe = _generate(params, param_types, typed, compiler.constants)
     return Formula(
-        source, params, param_types, frozenset(compiler.functions), typed.type, owner, fast, safe
+        source,
+        params,
+        param_types,
+        frozenset(compiler.functions),
+        typed.type,
+        owner,
+        fast,
+        safe,
+        frozenset(compiler.blank_aware),
     )
 
 
-def _generate(params: tuple[str, ...], kinds: tuple[str, ...], typed: _Typed):
+def _generate(
+    params: tuple[str, ...], kinds: tuple[str, ...], typed: _Typed, constants: list[Decimal]
+):
     variables = [f"n{i}" for i in range(len(params))]
     lines = ["def _fast(_v):"]
     for var, name, kind in zip(variables, params, kinds, strict=True):
         lines.append(f"    {var} = _v[{name!r}]")
         if kind == "number":
-            lines.append(f"    if {var}.__class__ is not float: {var} = _fnum({var})")
+            lines.append(f"    if {var}.__class__ is not _D: {var} = _dnum({var})")
         elif kind == "list":
             lines.append("    raise _Slow")
         elif kind == "date":
@@ -1059,11 +1156,12 @@ def _generate(params: tuple[str, ...], kinds: tuple[str, ...], typed: _Typed):
         else:
             lines.append(f"    if {var}.__class__ is not {_CHECK_FAST[kind]}: raise _Slow")
     lines.append(f"    _r = {typed.fast}")
-    lines.append("    if _r.__class__ is float and not _isfinite(_r): raise _Slow")
+    lines.append("    if _r.__class__ is _D and not -_LARGEST <= _r <= _LARGEST: raise _Slow")
     lines.append("    return _r")
     lines.append(f"def _safe({', '.join(variables)}):")
     lines.append(f"    return {typed.safe}")
     namespace = dict(_RUNTIME)
+    namespace.update({f"_k{index}": number for index, number in enumerate(constants)})
     code = compile("\n".join(lines), "<formula>", "exec")
     exec(code, namespace)  # noqa: S102 - our generated code, from a checked tree only
     return namespace["_fast"], namespace["_safe"]

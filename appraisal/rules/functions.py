@@ -8,11 +8,20 @@ compiler turns into a conditional so only the chosen branch is evaluated.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+    InvalidOperation,
+)
 from typing import Any
+
+from .numbers import ONE, ZERO, rounded, to_decimal, to_float
 
 MAX_DIGITS = 12
 
@@ -47,13 +56,17 @@ class FunctionSpec:
         return f"{self.name}({', '.join(self.params)})"
 
 
-def _number(value: Any, position: int, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _number(value: Any, position: int, name: str) -> Decimal:
+    """A number argument as a Decimal (formula values already are; literals in lists too)."""
+    if value.__class__ is Decimal:
+        return value
+    number = None if isinstance(value, bool) else to_decimal(value)
+    if number is None:
         raise EvaluationProblem(
             f"{name} needs a number as value {position}",
             f"{name} 的第 {position} 个参数需要数字",
         )
-    return float(value)
+    return number
 
 
 def _values(args: Sequence[Any]) -> list[Any]:
@@ -67,7 +80,7 @@ def _values(args: Sequence[Any]) -> list[Any]:
     return flat
 
 
-def _numbers(name: str, args: Sequence[Any]) -> list[float]:
+def _numbers(name: str, args: Sequence[Any]) -> list[Decimal]:
     return [_number(v, i + 1, name) for i, v in enumerate(_values(args))]
 
 
@@ -81,70 +94,64 @@ def _digits(value: Any, name: str) -> int:
     return digits
 
 
-_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(-MAX_DIGITS, MAX_DIGITS + 1)}
+def round_decimal(value: Decimal, digits: int = 0, mode: str = ROUND_HALF_UP) -> Decimal:
+    """Round like a spreadsheet, on the decimal figures (2.345 → 2.35, 1.005 → 1.01)."""
+    try:
+        return rounded(value, digits, mode)
+    except (InvalidOperation, KeyError) as exc:
+        raise EvaluationProblem("the number is too large to round", "数字过大，无法取整") from exc
 
 
 def round_half_away(value: float, digits: int = 0, mode: str = ROUND_HALF_UP) -> float:
-    """Round like a spreadsheet: on the decimal figures shown (2.345 → 2.35, 1.005 → 1.01).
-
-    The float goes through its shortest decimal form (repr), so binary noise such as
-    1.00499999… does not decide the rounding. Whole numbers, and half-up rounding far from a
-    tie, take a quick path that gives the same answer.
-    """
-    value = float(value)
-    if digits >= 0 and (value == int(value) if abs(value) < 1e15 else True):
-        return value + 0.0  # nothing to round (and -0.0 becomes 0.0)
-    if mode == ROUND_HALF_UP and 0 <= digits <= 6:
-        scaled = abs(value) * 10.0**digits
-        if scaled < 1e9 and abs(scaled - int(scaled) - 0.5) > 1e-6:
-            result = round(value, digits)
-            return 0.0 if result == 0 else result
-    try:
-        exact = Decimal(repr(value))
-        rounded = exact.quantize(_QUANTA[digits], rounding=mode)
-    except InvalidOperation as exc:
-        raise EvaluationProblem("the number is too large to round", "数字过大，无法取整") from exc
-    result = float(rounded)
-    return 0.0 if result == 0 else result
+    """`round_decimal` for a float: read as its shortest decimal form (repr), so binary noise
+    such as 1.00499999… does not decide the rounding."""
+    number = to_decimal(value)
+    if number is None:
+        raise EvaluationProblem("the number is too large to round", "数字过大，无法取整")
+    return to_float(round_decimal(number, digits, mode))
 
 
-def _round(x, digits=0.0):
+def _round(x, digits=ZERO):
     if x is None:
         return None
-    return round_half_away(_number(x, 1, "ROUND"), _digits(digits, "ROUND"))
+    return round_decimal(_number(x, 1, "ROUND"), _digits(digits, "ROUND"))
 
 
-def _roundup(x, digits=0.0):
+def _roundup(x, digits=ZERO):
     if x is None:
         return None
-    return round_half_away(_number(x, 1, "ROUNDUP"), _digits(digits, "ROUNDUP"), ROUND_UP)
+    return round_decimal(_number(x, 1, "ROUNDUP"), _digits(digits, "ROUNDUP"), ROUND_UP)
 
 
-def _rounddown(x, digits=0.0):
+def _rounddown(x, digits=ZERO):
     if x is None:
         return None
-    return round_half_away(_number(x, 1, "ROUNDDOWN"), _digits(digits, "ROUNDDOWN"), ROUND_DOWN)
+    return round_decimal(_number(x, 1, "ROUNDDOWN"), _digits(digits, "ROUNDDOWN"), ROUND_DOWN)
 
 
-def _step(name: str, step: Any) -> float:
+def _step(name: str, step: Any) -> Decimal:
     step = _number(step, 2, name)
     if step <= 0:
         raise EvaluationProblem(f"{name} needs a step above 0", f"{name} 的步长必须大于 0")
     return step
 
 
-def _floor(x, step=1.0):
+def _multiple(name: str, x: Any, step: Any, mode: str) -> Decimal | None:
     if x is None:
         return None
-    step = _step("FLOOR", step)
-    return round_half_away(math.floor(_number(x, 1, "FLOOR") / step) * step, MAX_DIGITS)
+    step = _step(name, step)
+    try:
+        return (_number(x, 1, name) / step).to_integral_value(rounding=mode) * step
+    except InvalidOperation as exc:
+        raise EvaluationProblem("the number is too large to round", "数字过大，无法取整") from exc
 
 
-def _ceil(x, step=1.0):
-    if x is None:
-        return None
-    step = _step("CEIL", step)
-    return round_half_away(math.ceil(_number(x, 1, "CEIL") / step) * step, MAX_DIGITS)
+def _floor(x, step=ONE):
+    return _multiple("FLOOR", x, step, ROUND_FLOOR)
+
+
+def _ceil(x, step=ONE):
+    return _multiple("CEIL", x, step, ROUND_CEILING)
 
 
 def _abs(x):
@@ -163,16 +170,16 @@ def _max(*args):
 
 def _sum(*args):
     values = _numbers("SUM", args)
-    return math.fsum(values) if values else None
+    return sum(values, ZERO) if values else None
 
 
 def _avg(*args):
     values = _numbers("AVG", args)
-    return math.fsum(values) / len(values) if values else None
+    return sum(values, ZERO) / len(values) if values else None
 
 
 def _count(*args):
-    return float(len(_values(args)))
+    return Decimal(len(_values(args)))
 
 
 def _clamp(x, lo, hi):
@@ -186,12 +193,12 @@ def _clamp(x, lo, hi):
     return min(max(_number(x, 1, "CLAMP"), lo), hi)
 
 
-def _ratio(a, b, default=0.0):
+def _ratio(a, b, default=ZERO):
     if a is None:
         return None
     if b is None or _number(b, 2, "RATIO") == 0:
         return default
-    return _number(a, 1, "RATIO") / float(b)
+    return _number(a, 1, "RATIO") / _number(b, 2, "RATIO")
 
 
 def _coalesce(*args):
@@ -239,17 +246,20 @@ def _interp(x, xs, ys):
         raise EvaluationProblem(
             "INTERP needs the x values in increasing order", "INTERP 的 x 值必须递增"
         )
-    x = _number(x, 1, "INTERP")
-    if x <= xs[0]:
-        return ys[0]
-    if x >= xs[-1]:
-        return ys[-1]
-    for (x0, y0), (x1, y1) in zip(
-        zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=True
-    ):
+    return interpolate(_number(x, 1, "INTERP"), list(zip(xs, ys, strict=True)))
+
+
+def interpolate(x: Decimal, points: Sequence[tuple[Decimal, Decimal]]) -> Decimal:
+    """The piecewise-linear value through `points` (x increasing), flat beyond the ends;
+    shared by INTERP and the `linear` scoring method."""
+    if x <= points[0][0]:
+        return points[0][1]
+    if x >= points[-1][0]:
+        return points[-1][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if x0 <= x <= x1:
             return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return ys[-1]  # pragma: no cover - unreachable with increasing xs
+    return points[-1][1]  # pragma: no cover - unreachable with increasing xs
 
 
 def _progressive(amount, thresholds, rates):
@@ -264,9 +274,9 @@ def _progressive(amount, thresholds, rates):
             "PROGRESSIVE needs the thresholds in increasing order",
             "PROGRESSIVE 的门槛必须递增",
         )
-    total = 0.0
+    total = ZERO
     for index, (low, rate) in enumerate(zip(bounds, rates, strict=True)):
-        high = bounds[index + 1] if index + 1 < len(bounds) else math.inf
+        high = bounds[index + 1] if index + 1 < len(bounds) else amount
         if amount > low:
             total += (min(amount, high) - low) * rate
     return total

@@ -1,8 +1,12 @@
 """Scoring an appraisal: `score(definition, inputs) -> Result` (design §5).
 
 Pure: the definition (or its compiled form) and the inputs of design §9 in, a frozen Result
-with an explanation for every figure out. Each level is computed from the rounded figures of
-the level below, so the page's numbers add up, and the grade comes from the rounded total.
+with an explanation for every figure out. Everything is computed with the exact decimals the
+user typed (`numbers.py`); figures are rounded to 2 decimals, half away from zero, at each
+level a person reads: one rater's score, a peer group's average, an item, a section, the base
+total, an adjustment's points and the total. Each level is computed from the rounded figures
+of the level below, so the page's sums can be redone by hand, and the grade comes from the
+rounded total. The Result hands out floats (the nearest to each exact figure).
 """
 
 from __future__ import annotations
@@ -11,25 +15,34 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import math
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from numbers import Real
+from decimal import Decimal, localcontext
 from typing import Any
 
 from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, Scoring, compile_template
 from .errors import FormulaError
-from .functions import round_half_away
+from .formula import Formula
+from .functions import interpolate, round_half_away
+from .numbers import CONTEXT, HUNDRED, ONE, ZERO, shown, to_decimal, to_float
+from .numbers import round2 as round2_exact
 
 NA = "n/a"
 SINGLE_RATERS = ("data", "self", "manager", "hr")
 GROUP_INPUTS = {"peer": "peers", "subordinate": "subordinates"}
 VALUE_PRIORITY = ("manager", "hr", "self", "data", "peer", "subordinate")
+RATER_ORDER = {r: i for i, r in enumerate(("targets", "data", "self", "manager", "hr", "peer"))}
 
 
 def round2(value: float) -> float:
+    """A figure rounded as the engine rounds scores: 2 decimals, halves away from zero."""
     return round_half_away(value, 2)
+
+
+def _f(value: Any) -> Any:
+    """A figure for the Result and its explanations: exact decimals become floats."""
+    return to_float(value) if value.__class__ is Decimal else value
 
 
 @dataclass(frozen=True)
@@ -117,10 +130,13 @@ class _Run:
         self.t = template
         self.inputs = inputs if isinstance(inputs, Mapping) else {}
         self.missing: list[dict[str, str]] = []
+        self._missing_seen: set[tuple[str, str]] = set()
         self.errors: list[dict[str, Any]] = []
         self.values: dict[str, Any] = {}
-        self.targets: dict[str, float | None] = {}
+        self.targets: dict[str, Decimal | None] = {}
+        self.bad_targets: set[str] = set()
         self.na: dict[str, str] = {}
+        self.hidden: set[str] = set()
         self.explain_items: dict[str, dict[str, Any]] = {}
 
     # inputs
@@ -133,7 +149,9 @@ class _Run:
         return [r for r in raw if isinstance(r, Mapping)] if isinstance(raw, list) else []
 
     def lack(self, rater: str, key: str) -> None:
-        self.missing.append({"key": key, "rater": rater})
+        if (key, rater) not in self._missing_seen:
+            self._missing_seen.add((key, rater))
+            self.missing.append({"key": key, "rater": rater})
 
     def error(self, where: str, message: str, message_zh: str | None = None, **extra) -> None:
         self.errors.append(
@@ -165,29 +183,25 @@ class _Run:
             )
             return None
         if kind == "number":
-            if (
-                raw.__class__ is float
-                or raw.__class__ is int
-                or (isinstance(raw, Real) and not isinstance(raw, bool))
-            ) and math.isfinite(raw):
-                value = float(raw)
-                if item.minimum is not None and value < item.minimum:
-                    self.error(
-                        f"{rater}.{item.key}",
-                        f"{value:g} is below the minimum {item.minimum:g}",
-                        f"{value:g} 低于最小值 {item.minimum:g}",
-                    )
-                    return None
-                if item.maximum is not None and value > item.maximum:
-                    self.error(
-                        f"{rater}.{item.key}",
-                        f"{value:g} is above the maximum {item.maximum:g}",
-                        f"{value:g} 高于最大值 {item.maximum:g}",
-                    )
-                    return None
-                return value
-            self.error(f"{rater}.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
-            return None
+            value = None if isinstance(raw, bool | str) else to_decimal(raw)
+            if value is None:
+                self.error(f"{rater}.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
+                return None
+            if item.minimum is not None and value < item.minimum:
+                self.error(
+                    f"{rater}.{item.key}",
+                    f"{shown(value)} is below the minimum {shown(item.minimum)}",
+                    f"{shown(value)} 低于最小值 {shown(item.minimum)}",
+                )
+                return None
+            if item.maximum is not None and value > item.maximum:
+                self.error(
+                    f"{rater}.{item.key}",
+                    f"{shown(value)} is above the maximum {shown(item.maximum)}",
+                    f"{shown(value)} 高于最大值 {shown(item.maximum)}",
+                )
+                return None
+            return value
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -216,20 +230,27 @@ class _Run:
             given[rater] = [v for v in values if v is not None]
         return given
 
-    def target(self, item: Item) -> float | None:
+    def target(self, item: Item) -> Decimal | None:
+        """The item's target; one that is not a number, or not above 0 where the method
+        divides by it, is an error at `targets.<key>` (whether or not the actual is there)."""
         if item.target is not None:
             return item.target
-        raw = (
-            (self.inputs.get("targets") or {}).get(item.key)
-            if isinstance(self.inputs.get("targets"), Mapping)
-            else None
-        )
+        targets = self.inputs.get("targets")
+        raw = targets.get(item.key) if isinstance(targets, Mapping) else None
         if raw is None:
             return None
-        if isinstance(raw, Real) and not isinstance(raw, bool) and math.isfinite(raw):
-            return float(raw)
-        self.error(f"targets.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
-        return None
+        value = None if isinstance(raw, bool | str) else to_decimal(raw)
+        if value is None:
+            self.error(f"targets.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
+            return None
+        if value <= 0 and item.scored and item.scoring.divides_by_target:
+            self.bad_targets.add(item.key)
+            self.error(
+                f"targets.{item.key}",
+                f"the target must be above 0, not {shown(value)}",
+                f"目标值必须大于 0，而不是 {shown(value)}",
+            )
+        return value
 
     # values
     def collect_values(self) -> dict[str, dict[str, list[Any]]]:
@@ -243,24 +264,77 @@ class _Run:
             if key in self.t.value_names:
                 self.values[key] = _consolidate(item, given)
         for key in self.t.computed_order:
-            item = self.t.items[key]
-            self.values[key] = self.evaluate(item.formula, key, f"items.{key}.formula")
+            formula = self.t.items[key].formula
+            inputs = [self.input_value(name) for name in _strict_names(formula)]
+            if NA in inputs:
+                self.values[key] = NA  # an input does not apply, so neither does this
+            elif None in inputs:
+                self.values[key] = None  # waits for its inputs (listed when it is scored)
+            else:
+                self.values[key] = self.evaluate(formula, f"items.{key}.formula")
         return given_by_item
+
+    def input_value(self, name: str) -> Any:
+        """A formula name's value for deciding whether it waits: NA for an input that does
+        not apply (marked n/a, or left blank where `required: false`), None for a blank."""
+        item = self.t.items.get(name)
+        if item is not None:
+            value = self.values.get(name)
+            if value is None and item.formula is None and item.optional:
+                return NA
+            return value
+        if name.endswith("_target") and name[: -len("_target")] in self.t.items:
+            return self.targets.get(name[: -len("_target")])
+        return True  # not an input (an adjustment value, a score, the grade): not checked here
+
+    def blank_inputs(self, formula: Formula, skip: Iterable[str] = ()) -> tuple[list, bool]:
+        """The inputs a formula is still waiting for, as (rater, key), following computed
+        items to their own inputs; and whether some input does not apply."""
+        waiting: list[tuple[str, str]] = []
+        not_applicable = False
+        seen: set[str] = set(skip)
+        stack = [formula]
+        while stack:
+            current = stack.pop()
+            for name in sorted(_strict_names(current) - seen):
+                seen.add(name)
+                value = self.input_value(name)
+                if value is NA:
+                    not_applicable = True
+                if value is not None:
+                    continue
+                item = self.t.items.get(name)
+                if item is None:  # a target
+                    waiting.append(("targets", name[: -len("_target")]))
+                elif item.formula is not None:
+                    stack.append(item.formula)
+                elif name in self.hidden:
+                    not_applicable = True
+                else:
+                    required = [r for r in item.raters if r not in OPTIONAL_RATERS]
+                    waiting.extend((rater, name) for rater in required or item.raters)
+        return waiting, not_applicable
 
     def names(self) -> dict[str, Any]:
         names = {k: (None if v == NA else v) for k, v in self.values.items()}
         names.update({f"{k}_target": v for k, v in self.targets.items()})
         return names
 
-    def evaluate(self, formula, owner: str, where: str, extra: Mapping[str, Any] | None = None):
+    def evaluate(self, formula, where: str, extra: Mapping[str, Any] | None = None):
         values = self.names()
         if extra:
             values.update(extra)
         try:
-            return formula.evaluate(values)
+            return formula.evaluate_exact(values)
         except FormulaError as error:
             self.formula_error(where, error)
             return None
+
+
+def _strict_names(formula: Formula) -> frozenset[str]:
+    """The names a formula needs: all it reads, except those it tests for blank itself
+    (inside COALESCE or ISBLANK)."""
+    return formula.names - formula.blank_aware
 
 
 def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
@@ -271,19 +345,20 @@ def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
     if not groups:
         return NA if any(given.values()) else None
     numeric = all(
-        isinstance(v, float | int) and not isinstance(v, bool) for vs in groups.values() for v in vs
+        isinstance(v, Decimal | float | int) and not isinstance(v, bool)
+        for vs in groups.values()
+        for v in vs
     )
-    if numeric and len(groups) > 1:
-        weights = {r: item.rater_weights.get(r, 0.0) for r in groups}
-        total = sum(weights.values())
-        if total > 0:
-            return sum(weights[r] * (sum(vs) / len(vs)) for r, vs in groups.items()) / total
+    if numeric:
+        averages = {r: sum((to_decimal(v) for v in vs), ZERO) / len(vs) for r, vs in groups.items()}
+        if len(groups) > 1:
+            weights = {r: item.rater_weights.get(r, ZERO) for r in groups}
+            total = sum(weights.values(), ZERO)
+            if total > 0:
+                return sum((weights[r] * a for r, a in averages.items()), ZERO) / total
     for rater in VALUE_PRIORITY:
         if rater in groups:
-            values = groups[rater]
-            if numeric:
-                return sum(values) / len(values)
-            return values[0]
+            return averages[rater] if numeric else groups[rater][0]
     return None  # pragma: no cover
 
 
@@ -293,59 +368,63 @@ class ScoringProblem(Exception):
         self.en, self.zh = en, zh
 
 
-def method_score(item: Item, value: Any, target: float | None, run: _Run) -> tuple[float, str, str]:
-    """One rater's score for a value, before rounding, with how it was reached (in English
-    and in Chinese, for the explanations people read)."""
+def method_score(
+    item: Item, value: Any, target: Decimal | None, run: _Run
+) -> tuple[Decimal, str, str]:
+    """One rater's score for a value, exact and before rounding, with how it was reached (in
+    English and in Chinese, for the explanations people read). Every method's score lies in
+    [floor, cap]: a formula without `cap` is capped at 100, like a ratio (design §5)."""
     s: Scoring = item.scoring
     method = s.method
     if method == "rating":
-        score = item.levels[value]
-        return score, f"level {value!r} scores {score:g}", f"等级 {value!r} 得 {score:g} 分"
+        return (item.levels[value], *item.level_texts[value])
     if method == "formula":
         names = {"actual": value, "target": target}
-        result = run.evaluate(s.formula, item.key, f"items.{item.key}.scoring.formula", names)
+        result = run.evaluate(s.formula, f"items.{item.key}.scoring.formula", names)
         if result is None:
             raise ScoringProblem("the formula gave no value", "公式没有得出结果")
-        if isinstance(result, bool) or not isinstance(result, float | int):
+        if result.__class__ is not Decimal:
             raise ScoringProblem("the formula must give a number", "公式结果应为数字")
-        score = float(result)
-        if s.has_cap:
-            score = min(score, s.cap)
-        score = max(score, s.floor)
-        working = f"{s.formula.source} = {result:g}"
-        return score, f"formula {working}", f"公式 {working}"
-    if not isinstance(value, float | int) or isinstance(value, bool):
+        score = min(max(result, s.floor), s.cap)
+        working = f"{s.formula.source} = {shown(result)}"
+        return (
+            score,
+            f"formula {working}" + _clamped(result, score, "en"),
+            f"公式 {working}" + _clamped(result, score, "zh"),
+        )
+    if value.__class__ is not Decimal:
         raise ScoringProblem("a number is needed", "需要数字")
     if method in ("ratio", "reverse_ratio"):
-        if target <= 0:
-            raise ScoringProblem("the target must be above 0", "目标值必须大于 0")
         if method == "ratio":
-            raw = 100 * value / target
-            working = f"100 × {value:g} / {target:g} = {raw:g}"
+            raw = HUNDRED * value / target
+            working = f"100 × {shown(value)} / {shown(target)} = {shown(raw)}"
+        elif value == 0:
+            score = s.cap
+            working = f"100 × {shown(target)} / 0 = ∞"
+            en, zh = _clamped(None, score, "en"), _clamped(None, score, "zh")
+            return score, working + en, working + zh
         else:
-            raw = math.inf if value == 0 else 100 * target / value
-            working = f"100 × {target:g} / {value:g} = {'∞' if raw == math.inf else f'{raw:g}'}"
+            raw = HUNDRED * target / value
+            working = f"100 × {shown(target)} / {shown(value)} = {shown(raw)}"
         score = min(max(raw, s.floor), s.cap)
         return score, working + _clamped(raw, score, "en"), working + _clamped(raw, score, "zh")
-    x, basis, basis_zh = value, f"actual {value:g}", f"实际值 {value:g}"
+    x, basis, basis_zh = value, f"actual {shown(value)}", f"实际值 {shown(value)}"
     if method in ("bands", "linear") and s.on == "achievement":
-        if target <= 0:
-            raise ScoringProblem("the target must be above 0", "目标值必须大于 0")
-        x = 100 * value / target
-        basis = f"achievement 100 × {value:g} / {target:g} = {x:g}%"
-        basis_zh = f"达成率 100 × {value:g} / {target:g} = {x:g}%"
+        x = HUNDRED * value / target
+        basis = f"achievement 100 × {shown(value)} / {shown(target)} = {shown(x)}%"
+        basis_zh = f"达成率 100 × {shown(value)} / {shown(target)} = {shown(x)}%"
     if method == "bands":
         for low, band_score in s.bands:
             if low <= x:
                 return (
                     band_score,
-                    f"{basis}; band from {low:g} scores {band_score:g}",
-                    f"{basis_zh}；{low:g} 以上档得 {band_score:g} 分",
+                    f"{basis}; band from {shown(low)} scores {shown(band_score)}",
+                    f"{basis_zh}；{shown(low)} 以上档得 {shown(band_score)} 分",
                 )
         return (
             s.floor,
-            f"{basis}; below every band, floor {s.floor:g}",
-            f"{basis_zh}；低于所有档，取保底 {s.floor:g} 分",
+            f"{basis}; below every band, floor {shown(s.floor)}",
+            f"{basis_zh}；低于所有档，取保底 {shown(s.floor)} 分",
         )
     if method == "linear":
         points = s.points
@@ -353,37 +432,49 @@ def method_score(item: Item, value: Any, target: float | None, run: _Run) -> tup
             first = points[0][1]
             return (
                 first,
-                f"{basis}; at or below the first point, {first:g}",
-                f"{basis_zh}；不高于第一个点，得 {first:g} 分",
+                f"{basis}; at or below the first point, {shown(first)}",
+                f"{basis_zh}；不高于第一个点，得 {shown(first)} 分",
             )
         if x >= points[-1][0]:
             last = points[-1][1]
             return (
                 last,
-                f"{basis}; at or above the last point, {last:g}",
-                f"{basis_zh}；不低于最后一个点，得 {last:g} 分",
+                f"{basis}; at or above the last point, {shown(last)}",
+                f"{basis_zh}；不低于最后一个点，得 {shown(last)} 分",
             )
-        for (x0, y0), (x1, y1) in itertools.pairwise(points):
-            if x0 <= x <= x1:
-                score = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-                between = f"({x0:g}, {y0:g}) → ({x1:g}, {y1:g})"
-                return (
-                    score,
-                    f"{basis}; between ({x0:g}, {y0:g}) and ({x1:g}, {y1:g}) → {score:g}",
-                    f"{basis_zh}；在 {between} 之间插值 → {score:g}",
-                )
+        score = interpolate(x, points)
+        (x0, y0), (x1, y1) = next(
+            (a, b) for a, b in itertools.pairwise(points) if a[0] <= x <= b[0]
+        )
+        between = f"({shown(x0)}, {shown(y0)}) → ({shown(x1)}, {shown(y1)})"
+        return (
+            score,
+            f"{basis}; between ({shown(x0)}, {shown(y0)}) and ({shown(x1)}, {shown(y1)}) → "
+            f"{shown(score)}",
+            f"{basis_zh}；在 {between} 之间插值 → {shown(score)}",
+        )
     if method == "deduction":
         raw = s.base - s.per_unit * value
-        score = max(s.floor, raw)
-        working = f"{s.base:g} − {s.per_unit:g} × {value:g} = {raw:g}"
+        score = max(s.floor, min(raw, s.base))  # a count below 0 never adds points
+        working = f"{shown(s.base)} − {shown(s.per_unit)} × {shown(value)} = {shown(raw)}"
         return score, working + _clamped(raw, score, "en"), working + _clamped(raw, score, "zh")
     raise ScoringProblem(f"unknown method {method}", f"未知计分方法 {method}")  # pragma: no cover
 
 
-def _clamped(raw: float, score: float, language: str) -> str:
+def _clamped(raw: Decimal | None, score: Decimal, language: str) -> str:
     if raw == score:
         return ""
-    return f", limited to {score:g}" if language == "en" else f"，限定为 {score:g}"
+    return f", limited to {shown(score)}" if language == "en" else f"，限定为 {shown(score)}"
+
+
+def _rounding(raw: Decimal, rounded: Decimal, language: str) -> str:
+    """Where rounding changed a figure, the working says so (design §5: each figure shown is
+    rounded to 2 decimals, halves away from zero, before it is combined)."""
+    if raw == rounded:
+        return ""
+    if language == "en":
+        return f", rounded to 2 decimals: {rounded:.2f}"
+    return f"，四舍五入到 2 位小数：{rounded:.2f}"
 
 
 def score(
@@ -397,47 +488,64 @@ def score(
     so feeds the outputs, such as the pay coefficient); the explanation keeps both.
     """
     template = compiled(definition)
+    with localcontext(CONTEXT):
+        return _score(template, inputs, calibrated_grade)
+
+
+def _score(
+    template: CompiledTemplate, inputs: Mapping[str, Any], calibrated_grade: str | None
+) -> Result:
     run = _Run(template, inputs)
     given_by_item = run.collect_values()
     names_now = run.names()
 
-    item_scores: dict[str, float | None] = {}
+    visible_ifs: dict[str, str] = {}
     for key, item in template.items.items():
-        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight}
-        run.explain_items[key] = explanation
         if item.visible_if is not None:
             try:
-                visible = item.visible_if.evaluate(names_now)
+                visible = item.visible_if.evaluate_exact(names_now)
             except FormulaError as error:
                 run.formula_error(f"items.{key}.visible_if", error)
                 visible = None
-            explanation["visible_if"] = item.visible_if.source
+            visible_ifs[key] = item.visible_if.source
             if visible is False:
+                run.hidden.add(key)
+
+    item_scores: dict[str, Decimal | None] = {}
+    for key, item in template.items.items():
+        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight_float}
+        run.explain_items[key] = explanation
+        if key in visible_ifs:
+            explanation["visible_if"] = visible_ifs[key]
+            if key in run.hidden:
                 run.na[key] = "hidden"
                 explanation["not_applicable"] = "hidden"
                 item_scores[key] = None
                 continue
         if not item.scored:
             item_scores[key] = None
-            explanation["value"] = run.values.get(key)
+            explanation["value"] = _f(run.values.get(key))
             continue
         item_scores[key] = _score_item(run, item, given_by_item.get(key), explanation)
 
-    sections: dict[str, float | None] = {}
+    item_floats = {k: run.explain_items[k].get("score") for k in item_scores}
+    sections: dict[str, Decimal | None] = {}
+    section_floats: dict[str, float | None] = {}
     explain_sections: dict[str, Any] = {}
     for section in template.sections:
         parts = [
-            (k, template.items[k].weight, item_scores[k])
+            (k, item.weight, item_scores[k], item.weight_float, item_floats[k])
             for k in section.items
-            if template.items[k].scored and template.items[k].weight > 0 and k not in run.na
+            if (item := template.items[k]).scored and item.weight > 0 and k not in run.na
         ]
         dropped = [k for k in section.items if k in run.na and template.items[k].scored]
         sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
+        section_floats[section.key] = explain_sections[section.key]["value"]
         if not parts:
             run.na[section.key] = "no applicable item"
 
     section_parts = [
-        (s.key, s.weight, sections[s.key])
+        (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
         for s in template.sections
         if s.key not in run.na and s.weight > 0
     ]
@@ -453,9 +561,19 @@ def score(
     names |= given
 
     total = None
+    explain_total: dict[str, Any] = {
+        "base_total": _f(base_total),
+        "points": _f(points_total),
+        "max_total": _f(template.max_total),
+    }
     if base_total is not None and points_total is not None:
         raw_total = base_total + points_total
-        total = round2(min(max(raw_total, 0.0), template.max_total))
+        total = round2_exact(min(max(raw_total, ZERO), template.max_total))
+        sign = "−" if points_total < 0 else "+"
+        working = f"{shown(base_total)} {sign} {shown(abs(points_total))} = {shown(raw_total)}"
+        explain_total["how"] = working + _clamped(raw_total, total, "en")
+        explain_total["how_zh"] = working + _clamped(raw_total, total, "zh")
+    explain_total["value"] = _f(total)
     computed_grade = veto.grade if veto else _grade(template, total)
     grade = calibrated_grade or computed_grade
 
@@ -463,21 +581,24 @@ def score(
     outputs: dict[str, Any] = {}
     explain_outputs: dict[str, Any] = {}
     for output in template.outputs:
+        for rater, key in run.blank_inputs(output.formula)[0]:
+            run.lack(rater, key)
         try:
-            value = output.formula.evaluate(names)
+            value = output.formula.evaluate_exact(names)
         except FormulaError as error:
             run.formula_error(f"outputs.{output.key}", error)
             value = None
-        outputs[output.key] = value
+        outputs[output.key] = _f(value)
         names[output.key] = value
         explain_outputs[output.key] = {
             "formula": output.formula.source,
-            "value": value,
-            "inputs": {n: names.get(n) for n in sorted(output.formula.names)},
+            "value": _f(value),
+            "inputs": {n: _f(names.get(n)) for n in sorted(output.formula.names)},
         }
 
+    missing_inputs = _in_template_order(template, run.missing)
     missing_keys: list[str] = []
-    for entry in run.missing:
+    for entry in missing_inputs:
         if entry["key"] not in missing_keys:
             missing_keys.append(entry["key"])
     complete = not run.missing and not run.errors and total is not None and grade is not None
@@ -486,64 +607,93 @@ def score(
         "sections": explain_sections,
         "base_total": explain_base,
         "adjustments": adjust_explained,
-        "total": {
-            "base_total": base_total,
-            "points": points_total,
-            "max_total": template.max_total,
-            "value": total,
-        },
+        "total": explain_total,
         "grade": {
-            "total": total,
+            "total": _f(total),
             "veto": veto.key if veto else None,
             "grade": grade,
             "computed": computed_grade,
             "calibrated": calibrated_grade,
-            "bands": [{"grade": g, "min": m} for g, m in template.grades],
+            "bands": [{"grade": g, "min": _f(m)} for g, m in template.grades],
         },
         "outputs": explain_outputs,
     }
     return Result(
-        items=item_scores,
-        sections=sections,
-        base_total=base_total,
-        total=total,
+        items=item_floats,
+        sections=section_floats,
+        base_total=explain_base["value"],
+        total=_f(total),
         grade=grade,
         veto=veto.key if veto else None,
         outputs=outputs,
         missing=missing_keys,
         complete=complete,
-        missing_inputs=run.missing,
+        missing_inputs=missing_inputs,
         not_applicable=run.na,
-        adjustments=adjustments,
+        adjustments={k: _f(v) for k, v in adjustments.items()},
         errors=run.errors,
         explanations=explanations,
     )
 
 
+def _in_template_order(
+    template: CompiledTemplate, missing: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Missing inputs in template order (items, then adjustments), targets before raters."""
+    position = {key: index for index, key in enumerate(template.items)}
+    for index, adjustment in enumerate(template.adjustments):
+        position.setdefault(adjustment.key, len(position) + index)
+    return sorted(
+        missing,
+        key=lambda m: (position.get(m["key"], len(position)), RATER_ORDER.get(m["rater"], 9)),
+    )
+
+
 def _score_item(
     run: _Run, item: Item, given: Mapping[str, list[Any]] | None, explanation: dict[str, Any]
-) -> float | None:
+) -> Decimal | None:
     key = item.key
     target = run.targets.get(key)
-    explanation["target"] = target
+    explanation["target"] = _f(target)
+    waiting: list[str] = []
     if item.scoring.needs_target and target is None:
         run.lack("targets", key)
-        explanation["waiting_for"] = ["target"]
-        return None
+        waiting.append("target")
+    elif key in run.bad_targets:
+        waiting.append("target")
+    if item.scoring.formula is not None:  # formula scoring may read other items too
+        blanks, not_applicable = run.blank_inputs(item.scoring.formula, ("actual", "target"))
+        for rater, name in blanks:
+            run.lack(rater, name)
+            waiting.append(f"{rater}.{name}")
+        if not_applicable and not blanks:
+            return _not_applicable(run, key, explanation, "an input is n/a")
     if item.formula is not None:  # computed from other items
         value = run.values.get(key)
         explanation["formula"] = item.formula.source
-        explanation["value"] = value
+        explanation["value"] = _f(value) if value != NA else None
+        single_weight = 1.0
+        if value == NA:
+            return _not_applicable(run, key, explanation, "an input is n/a")
         if value is None:
-            explanation["waiting_for"] = sorted(item.formula.names)
+            blanks, not_applicable = run.blank_inputs(item.formula)
+            for rater, name in blanks:
+                run.lack(rater, name)
+            waiting.extend(f"{rater}.{name}" for rater, name in blanks)
+            if not blanks and not_applicable:
+                return _not_applicable(run, key, explanation, "an input is n/a")
+            if not blanks and not any(e["where"] == f"items.{key}.formula" for e in run.errors):
+                run.error(f"items.{key}.formula", "the formula gave no value", "公式没有得出结果")
+            explanation["waiting_for"] = waiting or sorted(item.formula.names)
             return None
         given = {"computed": [value]}
-        weights = {"computed": 1.0}
+        weights = {"computed": ONE}
     else:
-        weights = dict(item.rater_weights) if len(item.raters) > 1 else {item.raters[0]: 1.0}
+        weights = dict(item.rater_weights) if len(item.raters) > 1 else {item.raters[0]: ONE}
+        single_weight = None if len(item.raters) > 1 else 1.0
+    ready = not waiting
     rater_scores: dict[str, Any] = {}
-    contributions: list[tuple[str, float, float]] = []
-    waiting: list[str] = []
+    contributions: list[tuple[str, Decimal, Decimal]] = []
     marked_na = False
     for rater, values in (given or {}).items():
         scored = [v for v in values if v != NA]
@@ -554,28 +704,44 @@ def _score_item(
                 run.lack(rater, key)
                 waiting.append(rater)
             continue
+        if not ready:
+            continue
         try:
-            scores = []
+            scores, hows = [], []
             for value in scored:
                 raw, how, how_zh = method_score(item, value, target, run)
-                scores.append(round2(raw))
-            group_score = round2(sum(scores) / len(scores))
+                scores.append(round2_exact(raw))
+                hows.append((raw, how, how_zh))
+            average = sum(scores, ZERO) / len(scores)
+            group_score = round2_exact(average)
         except ScoringProblem as problem:
             run.error(f"{rater}.{key}", problem.en, problem.zh)
             waiting.append(rater)
             continue
-        entry: dict[str, Any] = {"score": group_score, "weight": weights.get(rater, 0.0)}
+        weight_float = single_weight or item.rater_weight_floats.get(rater, 0.0)
+        entry: dict[str, Any] = {"score": to_float(group_score), "weight": weight_float}
         if len(scored) == 1:
-            entry |= {"value": scored[0], "how": how, "how_zh": how_zh}
+            raw, how, how_zh = hows[0]
+            entry |= {
+                "value": _f(scored[0]),
+                "how": how + _rounding(raw, group_score, "en"),
+                "how_zh": how_zh + _rounding(raw, group_score, "zh"),
+            }
         else:
+            working = ""
+            if average != group_score:
+                working = f": ({' + '.join(shown(s) for s in scores)}) / {len(scores)} = "
+                working += shown(average)
             entry |= {
                 "count": len(scored),
-                "scores": scores,
-                "how": f"average of {len(scored)} scores",
-                "how_zh": f"{len(scored)} 个评分的平均值",
+                "scores": [_f(s) for s in scores],
+                "how": f"average of {len(scored)} scores{working}"
+                + _rounding(average, group_score, "en"),
+                "how_zh": f"{len(scored)} 个评分的平均值{working.replace(': ', '：', 1)}"
+                + _rounding(average, group_score, "zh"),
             }
         rater_scores[rater] = entry
-        contributions.append((rater, weights.get(rater, 0.0), group_score))
+        contributions.append((rater, weights.get(rater, ZERO), group_score))
     explanation["raters"] = rater_scores
     if waiting:
         explanation["waiting_for"] = waiting
@@ -583,42 +749,61 @@ def _score_item(
     if not contributions:
         reason = "marked n/a" if marked_na else "not given"
         if marked_na or not item.required or all(r in OPTIONAL_RATERS for r in item.raters):
-            run.na[key] = reason
-            explanation["not_applicable"] = reason
-            return None
+            return _not_applicable(run, key, explanation, reason)
         return None  # pragma: no cover - required raters are reported missing above
-    total_weight = sum(w for _, w, _ in contributions)
+    total_weight = sum((w for _, w, _ in contributions), ZERO)
     if total_weight <= 0:
-        result = round2(sum(s for _, _, s in contributions) / len(contributions))
+        raw = sum((s for _, _, s in contributions), ZERO) / len(contributions)
     else:
-        result = round2(sum(w * s for _, w, s in contributions) / total_weight)
-    explanation["score"] = result
-    explanation["weight_total"] = total_weight
+        raw = sum((w * s for _, w, s in contributions), ZERO) / total_weight
+    result = round2_exact(raw)
+    if raw != result:  # Σ(weight × rater score) / Σ(weights) before it was rounded
+        explanation["unrounded"] = shown(raw)
+    explanation["score"] = _f(result)
+    explanation["weight_total"] = _f(total_weight)
     return result
 
 
+def _not_applicable(run: _Run, key: str, explanation: dict[str, Any], reason: str) -> None:
+    run.na[key] = reason
+    explanation["not_applicable"] = reason
+    return None
+
+
 def _weighted(
-    parts: list[tuple[str, float, float | None]], dropped: list[str]
-) -> tuple[float | None, dict[str, Any]]:
+    parts: list[tuple[str, Decimal, Decimal | None, float, float | None]], dropped: list[str]
+) -> tuple[Decimal | None, dict[str, Any]]:
+    """Σ(weight × score) / Σ(weights), rounded; each part is (key, weight, score) exact and
+    the same weight and score as floats for the explanation."""
     explanation: dict[str, Any] = {
-        "parts": [{"key": k, "weight": w, "score": s} for k, w, s in parts],
+        "parts": [{"key": k, "weight": wf, "score": sf} for k, _, _, wf, sf in parts],
         "dropped": dropped,
     }
     if not parts:
         explanation["value"] = None
         return None, explanation
-    waiting = [k for k, _, s in parts if s is None]
+    waiting = [k for k, _, s, _, _ in parts if s is None]
     if waiting:
         explanation["waiting_for"] = waiting
         explanation["value"] = None
         return None, explanation
-    total_weight = sum(w for _, w, _ in parts)
-    value = round2(sum(w * s for _, w, s in parts) / total_weight)
-    explanation["weight_total"] = total_weight
+    total_weight = sum((w for _, w, _, _, _ in parts), ZERO)
+    raw = sum((w * s for _, w, s, _, _ in parts), ZERO) / total_weight
+    value = round2_exact(raw)
+    if raw != value:  # the parts are listed; this says what rounding changed
+        explanation["unrounded"] = shown(raw)
+    explanation["weight_total"] = _f(total_weight)
     if dropped:
         explanation["renormalised"] = True
-    explanation["value"] = value
+    explanation["value"] = _f(value)
     return value, explanation
+
+
+def _adjustment_value(raw: Any) -> Decimal | None:
+    """A count (or yes/no as 1/0) given for an adjustment; None when it is not a number."""
+    if raw is True or raw is False:
+        return Decimal(int(raw))
+    return None if isinstance(raw, str) else to_decimal(raw)
 
 
 def _adjust(run: _Run, names: Mapping[str, Any]):
@@ -634,8 +819,9 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
                 raw = source.get(adjustment.key)
                 if raw is None:
                     continue
-                if isinstance(raw, Real) and math.isfinite(raw):  # counts, or yes/no as 1/0
-                    given = float(raw) if given is None else given + float(raw)
+                number = _adjustment_value(raw)
+                if number is not None:
+                    given = number if given is None else given + number
                 else:
                     run.error(
                         f"{rater}.{adjustment.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字"
@@ -646,55 +832,68 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
         values[adjustment.key] = given
     names = {**names, **values}
 
-    points: dict[str, float | None] = {}
+    points: dict[str, Decimal | None] = {}
     explained: dict[str, Any] = {}
-    total: float | None = 0.0
+    total: Decimal | None = ZERO
     veto = None
     for adjustment in template.adjustments:
         value = values[adjustment.key]
-        entry: dict[str, Any] = {"kind": adjustment.kind, "value": value}
+        entry: dict[str, Any] = {"kind": adjustment.kind, "value": _f(value)}
         explained[adjustment.key] = entry
         if adjustment.kind == "veto":
             entry["condition"] = adjustment.condition.source
             try:
-                fired = adjustment.condition.evaluate(names)
+                fired = adjustment.condition.evaluate_exact(names)
             except FormulaError as error:
                 run.formula_error(f"adjustments.{adjustment.key}.condition", error)
                 fired = None
+            if fired is None:  # undecided: the result waits for what would decide it
+                for rater, key in run.blank_inputs(adjustment.condition)[0]:
+                    run.lack(rater, key)
             entry["fired"] = fired
             if fired is True and veto is None:
                 veto = adjustment
             continue
         if value is None and (adjustment.raters and not adjustment.required):
-            points[adjustment.key] = 0.0
+            points[adjustment.key] = ZERO
             entry |= {"points": 0.0, "how": "not given", "how_zh": "未填写"}
             continue
         if adjustment.formula is not None:
             entry["formula"] = adjustment.formula.source
+            for rater, key in run.blank_inputs(adjustment.formula)[0]:
+                run.lack(rater, key)
             try:
-                raw = adjustment.formula.evaluate(names)
+                raw = adjustment.formula.evaluate_exact(names)
             except FormulaError as error:
                 run.formula_error(f"adjustments.{adjustment.key}.formula", error)
                 raw = None
         else:
             raw = value
-        if raw is None or isinstance(raw, str):
+        if raw is None or raw.__class__ is not Decimal:
             points[adjustment.key] = None
             entry["points"] = None
             total = None
             continue
-        capped = max(0.0, float(raw))
+        capped = max(ZERO, raw)
         if adjustment.maximum is not None:
             capped = min(capped, adjustment.maximum)
-        capped = round2(capped)
-        points[adjustment.key] = capped if adjustment.kind == "bonus" else -capped
-        entry |= {"points": points[adjustment.key], "raw": raw, "max": adjustment.maximum}
+        rounded = round2_exact(capped)
+        points[adjustment.key] = rounded if adjustment.kind == "bonus" else -rounded
+        working = f"{adjustment.formula.source} = {shown(raw)}" if adjustment.formula else ""
+        working = working or shown(raw)
+        entry |= {
+            "points": _f(points[adjustment.key]),
+            "raw": _f(raw),
+            "max": _f(adjustment.maximum),
+            "how": working + _clamped(raw, capped, "en") + _rounding(capped, rounded, "en"),
+            "how_zh": working + _clamped(raw, capped, "zh") + _rounding(capped, rounded, "zh"),
+        }
         if total is not None:
             total += points[adjustment.key]
-    return points, (None if total is None else round2(total)), veto, explained, values
+    return points, (None if total is None else round2_exact(total)), veto, explained, values
 
 
-def _grade(template: CompiledTemplate, total: float | None) -> str | None:
+def _grade(template: CompiledTemplate, total: Decimal | None) -> str | None:
     if total is None:
         return None
     for grade, minimum in template.grades:

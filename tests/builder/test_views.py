@@ -60,6 +60,7 @@ def test_a_bad_upload_lists_every_problem_with_its_path_and_saves_nothing(client
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "sections[0].items" in html and "weights of scored items add up to 99.99" in html
+    assert "<code>sections[0].items</code> (Results results):" in html  # names it (issue 14.8)
     assert "the lowest grade must start at 0" in html
     assert db.scalar(select(Template.id)) is None
 

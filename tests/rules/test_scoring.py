@@ -179,7 +179,14 @@ def _number(key, weight, scoring, **extra):
         ({"method": "deduction", "per_unit": 20}, 2, None, 60.0),  # 100 − 20 × 2
         ({"method": "deduction", "per_unit": 20}, 9, None, 0.0),
         ({"method": "deduction", "base": 100, "per_unit": 30, "floor": 20}, 3, None, 20.0),
-        ({"method": "formula", "formula": "MIN(actual / target, 1.5) * 100"}, 120, 100, 120.0),
+        (
+            {"method": "formula", "formula": "MIN(actual / target, 1.5) * 100", "cap": 150},
+            120,
+            100,
+            120.0,
+        ),
+        # without a cap a formula's score is capped at 100, like a ratio (issue 14.7)
+        ({"method": "formula", "formula": "MIN(actual / target, 1.5) * 100"}, 120, 100, 100.0),
     ],
 )
 def test_scoring_methods(scoring, actual, target, expected):

@@ -22,8 +22,10 @@ def test_validate_lists_every_error_with_its_path(runner, tmp_path):
     result = runner.invoke(args=["templates", "validate", str(bad)])
     assert result.exit_code == 1
     assert "sections: section weights add up to 99.99, not 100" in result.output
-    assert "outputs[0].formula: Unknown name `grad` — did you mean `grade`? (column 8)" in (
-        result.output
+    # each element is named by its key (and name) beside its index (issue 14.8)
+    assert (
+        "outputs[0] (coefficient).formula: Unknown name `grad` — did you mean `grade`? (column 8)"
+        in result.output
     )
     assert "extra: unknown field `extra`" in result.output
     assert "3 error(s)" in result.output and "Traceback" not in result.output
