@@ -62,22 +62,14 @@ def test_no_regex_ends_in_a_dollar():
         f"{name}: {match.group()}"
         for name, source in _sources()
         for match in DOLLAR_AT_END.finditer(source)
-        if name != KNOWN_DOLLAR[0] or match.group() != KNOWN_DOLLAR[1]
     ]
     assert offenders == []
 
 
-# `rules.definition.KEY` belongs to the rules package (another owner): everything outside it
-# uses `KEY.fullmatch`, and the template schema checks keys with `fullmatch` before the rules
-# see them. Remove this exception once `rules/definition.py` uses `\Z`.
-KNOWN_DOLLAR = ("rules/definition.py", 'r"^[a-z0-9_-]{1,60}$"')
-
-
-def test_key_patterns_are_matched_whole_outside_the_rules():
+def test_key_patterns_are_matched_whole():
     uses = [
         f"{name}: {line.strip()}"
         for name, source in _sources()
-        if not name.startswith("rules/")
         for line in source.splitlines()
         if re.search(r"\b(KEY|SLUG|EMAIL)\.match\(", line)
     ]

@@ -33,7 +33,7 @@ class Pack:
         page = self.folder / "rationale" / f"{template_key}.md"
         if not page.is_file():
             return None
-        parts = re.split(r"^---[ \t]*$", page.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        parts = re.split(r"\n---[ \t]*\n", page.read_text(encoding="utf-8"), maxsplit=1)
         chosen = parts[1] if language == "en" and len(parts) > 1 else parts[0]
         return chosen.strip()
 

@@ -25,7 +25,7 @@ METHODS = ("ratio", "reverse_ratio", "bands", "linear", "deduction", "rating", "
 STAFF = ("office", "field", "any")
 PERIODS = ("month", "quarter", "half_year", "year")
 KINDS = ("bonus", "deduction", "veto")
-KEY = re.compile(r"^[a-z0-9_-]{1,60}$")
+KEY = re.compile(r"[a-z0-9_-]{1,60}")  # always used with fullmatch
 WEIGHT_TOLERANCE = Decimal("0.000001")
 DEFAULT_MAX_TOTAL = Decimal(120)
 
@@ -352,7 +352,7 @@ class _Checker:
         return number
 
     def key(self, value: Any, path: str) -> str | None:
-        if not isinstance(value, str) or not KEY.match(value):
+        if not isinstance(value, str) or not KEY.fullmatch(value):
             self.add(
                 path,
                 "must be 1–60 characters a–z, 0–9, _ or -",

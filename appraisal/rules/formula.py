@@ -61,7 +61,7 @@ INVISIBLE = {
 # Functions whose arguments may be blank on purpose: a name read inside them is "blank-aware"
 # (the formula decides what a blank means), so the scorer does not wait for it.
 BLANK_TESTS = frozenset({"COALESCE", "ISBLANK"})
-DECIMAL_LITERAL = re.compile(r"^[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?$")
+DECIMAL_LITERAL = re.compile(r"[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?")
 
 # What a Chinese keyboard types for operators and quotes, read as their ASCII forms.
 TYPED_ALIASES = {"×": "*", "÷": "/", "“": '"', "”": '"', "‘": "'", "’": "'", "。": "."}
@@ -574,7 +574,7 @@ class _Compiler:
     def _literal_number(self, node: ast.Constant) -> Decimal | None:
         """The number as typed (`0.35` is 0.35, not the float nearest to it)."""
         text = self.segment(node)
-        if text and DECIMAL_LITERAL.match(text) and any(c.isdigit() for c in text):
+        if text and DECIMAL_LITERAL.fullmatch(text) and any(c.isdigit() for c in text):
             try:
                 return Decimal(text.replace("_", ""))
             except InvalidOperation:  # pragma: no cover - the regex admits only decimals

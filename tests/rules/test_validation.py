@@ -133,3 +133,12 @@ def test_messages_also_come_in_chinese():
     definition["sections"][1]["weight"] = 20
     (error,) = validate(definition)
     assert error.to_dict("zh")["message"] == "各部分权重合计为 90，应为 100"
+
+
+def test_a_key_with_a_trailing_newline_is_refused():
+    def change(d):
+        d["key"] = "retail-field-sales\n"
+        d["sections"][0]["items"][0]["key"] = "sales\n"
+
+    errors = mutate(change)
+    assert "key" in errors and "sections[0].items[0].key" in errors
