@@ -245,8 +245,64 @@ def bench_runtime() -> dict[str, float]:
     }
 
 
+def chain_rows(count: int) -> list[dict[str, str]]:
+    """One long reporting line: everyone reports to the person on the row above."""
+    return [
+        {"number": f"C{n:05d}", "name": f"N{n}", "manager_number": f"C{n - 1:05d}" if n > 1 else ""}
+        for n in range(1, count + 1)
+    ]
+
+
+def error_rows(count: int) -> list[dict[str, str]]:
+    """Rows that each carry a mistake (a month 13), as a badly exported file does."""
+    return [
+        {"number": f"X{n:05d}", "name": f"N{n}", "hire_date": "2024-13-01"} for n in range(count)
+    ]
+
+
+def bench_import_shapes() -> dict[str, float]:
+    """Dry runs of the employee import on the shapes that used to be cubic or quadratic: a
+    2,000- and a 4,000-row reporting chain, and 50,000 rows each with an error."""
+    import tempfile
+
+    from sqlalchemy.orm import Session
+
+    from appraisal.db import make_engine
+    from appraisal.migrate import upgrade
+    from appraisal.models import Organization
+    from appraisal.people import imports
+
+    engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/shapes.sqlite")
+    upgrade(engine)
+    figures = {}
+    with Session(engine) as session:
+        org = Organization(slug="shapes", name="Shapes")
+        session.add(org)
+        session.flush()
+        cases = {
+            "import_chain_2k_s": chain_rows(2_000),
+            "import_chain_4k_s": chain_rows(4_000),
+            "import_errors_50k_s": error_rows(50_000),
+        }
+        for key, rows in cases.items():
+            started = time.perf_counter()
+            try:
+                imports.upsert_employees(session, org.id, rows, None, dry_run=True, first_row=2)
+            except imports.RowsRefused as refused:
+                assert len(refused.report.errors) == len(rows)
+            figures[key] = time.perf_counter() - started
+    engine.dispose()
+    return figures
+
+
 def main() -> None:
-    figures = bench_formula() | bench_appraisals() | bench_hostile() | bench_runtime()
+    figures = (
+        bench_formula()
+        | bench_appraisals()
+        | bench_hostile()
+        | bench_runtime()
+        | bench_import_shapes()
+    )
     a, b, c = (figures["simpleeval_reparse_us"], figures["ours_us"], figures["python_eval_us"])
     print(f"Formula (10 operators): {FORMULA}")
     print(f"  (a) simpleeval, parsing every time   {a:8.2f} µs")
@@ -276,6 +332,12 @@ def main() -> None:
         f"Employee import, 50,000 rows from a GBK CSV: read and checked in "
         f"{figures['import_check_50k_s']:.1f} s, applied in {figures['import_apply_50k_s']:.1f} s"
     )
+    print(
+        f"Employee import dry runs: a reporting chain of 2,000 rows "
+        f"{figures['import_chain_2k_s']:.2f} s, of 4,000 rows "
+        f"{figures['import_chain_4k_s']:.2f} s; "
+        f"50,000 rows each with an error {figures['import_errors_50k_s']:.1f} s"
+    )
     numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
     if BASELINE.exists():
         baseline = json.loads(BASELINE.read_text())
@@ -290,6 +352,9 @@ def main() -> None:
             "results_export_ms",
             "import_check_50k_s",
             "import_apply_50k_s",
+            "import_chain_2k_s",
+            "import_chain_4k_s",
+            "import_errors_50k_s",
         ):
             if key in baseline:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")
