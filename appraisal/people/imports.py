@@ -173,8 +173,9 @@ def upsert_employees(
             )
     report.errors.extend(_loops(batch, existing))
 
+    wrong = {e.row for e in report.errors}
     for row, plan in plans:
-        if any(e.row == row for e in report.errors):
+        if row in wrong:
             outcome = "error"
         elif plan["number"] not in existing:
             outcome = "create"
@@ -268,27 +269,39 @@ def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[R
 
 
 def _loops(batch: dict[str, tuple[int, dict]], existing: dict[str, Employee]) -> list[RowError]:
-    """Reporting loops the batch would create, reported once on the row that closes each."""
+    """Reporting loops the batch would create, each reported once, on the row of its first
+    member in the file, with its chain from there. Linear: every employee is walked once
+    (each has one manager, so a walk either ends, meets an earlier walk, or closes a loop)."""
     by_id = {e.id: e.number for e in existing.values()}
     boss_of = {number: by_id.get(e.manager_id) for number, e in existing.items() if e.manager_id}
     for number, (_row, plan) in batch.items():
         boss_of[number] = plan["manager_number"] or None
-    errors, reported = [], set()
-    for number, (row, _plan) in batch.items():
-        path, current = [number], boss_of.get(number)
-        while current and current not in path and len(path) <= len(boss_of) + 1:
-            path.append(current)
+    order = {number: index for index, number in enumerate(batch)}
+    walked: set[str] = set()
+    loops = []
+    for start in batch:
+        path: dict[str, int] = {}  # this walk, in order
+        current: str | None = start
+        while current is not None and current not in walked and current not in path:
+            path[current] = len(path)
             current = boss_of.get(current)
-        if current == number and not reported & set(path):
-            reported |= set(path)
-            chain = " → ".join([*path, number])
-            errors.append(
-                RowError(
-                    row,
-                    "manager_number",
-                    _msg(f"reporting loop: {chain}", f"汇报关系形成循环：{chain}"),
-                )
+        walked.update(path)
+        if current is not None and current in path:  # this walk closed a loop
+            loop = list(path)[path[current] :]
+            first = min((n for n in loop if n in order), key=order.__getitem__, default=None)
+            if first is not None:
+                at = loop.index(first)
+                loops.append((order[first], [*loop[at:], *loop[:at], first]))
+    errors = []
+    for _position, chain in sorted(loops):
+        text = " → ".join(chain)
+        errors.append(
+            RowError(
+                batch[chain[0]][0],
+                "manager_number",
+                _msg(f"reporting loop: {text}", f"汇报关系形成循环：{text}"),
             )
+        )
     return errors
 
 

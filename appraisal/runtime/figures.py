@@ -87,6 +87,14 @@ def _by_number(appraisals: list[Appraisal]) -> dict[str, Appraisal]:
     return {a.employee.number: a for a in appraisals}
 
 
+def _rows_by_value(entries: list[Entry]) -> dict[tuple[str, str], int | None]:
+    """Where each (employee number, key) came from, looked up per error without a scan."""
+    rows: dict[tuple[str, str], int | None] = {}
+    for entry in entries:
+        rows.setdefault((entry.employee_number, entry.key), entry.row)
+    return rows
+
+
 def _unknown(entry: Entry, en: str, zh: str) -> EntryError:
     return EntryError(entry.employee_number, entry.key, {"en": en, "zh": zh}, entry.row)
 
@@ -119,6 +127,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         grouped.setdefault(entry.employee_number, {})[f"data.{entry.key}"] = _text(entry.value)
     changed = 0
     updates: list[tuple[Appraisal, dict[str, Any]]] = []
+    rows = _rows_by_value(entries)
     for number, raw in grouped.items():
         appraisal = appraisals[number]
         definition = appraisal.definition
@@ -128,10 +137,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         values, problems = check_values(definition, "data", role_fields(definition, "data"), merged)
         for name, message in problems.items():
             key = name.split(".", 1)[-1]
-            row = next(
-                (e.row for e in entries if e.employee_number == number and e.key == key), None
-            )
-            errors.append(EntryError(number, key, message, row))
+            errors.append(EntryError(number, key, message, rows.get((number, key))))
         changed += sum(1 for k in raw if values.get(k[5:]) != current.get(k[5:]))
         updates.append((appraisal, values))
     if errors:
@@ -187,16 +193,14 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
         grouped.setdefault(entry.employee_number, {})[f"targets.{entry.key}"] = _text(entry.value)
     updates = []
     changed = 0
+    rows = _rows_by_value(entries)
     for number, raw in grouped.items():
         appraisal = appraisals[number]
         current = {f"targets.{k}": _text(v) for k, v in (appraisal.targets or {}).items()}
         targets, problems = check_targets(appraisal.definition, current | raw)
         for name, message in problems.items():
             key = name.split(".", 1)[-1]
-            row = next(
-                (e.row for e in entries if e.employee_number == number and e.key == key), None
-            )
-            errors.append(EntryError(number, key, message, row))
+            errors.append(EntryError(number, key, message, rows.get((number, key))))
         changed += sum(1 for k, v in targets.items() if (appraisal.targets or {}).get(k) != v)
         updates.append((appraisal, targets))
     if errors:
@@ -413,14 +417,16 @@ def entries_from_file(
     """Figure and target entries, each with its file row (the header is row 1). A blank cell
     leaves the value as it is rather than clearing it."""
     number_at = header.index(mapping["employee_number"])
+    columns = [
+        (*name.split(":", 1), header.index(column))
+        for name, column in mapping.items()
+        if name != "employee_number"
+    ]
     found: dict[str, list[Entry]] = {"data": [], "target": []}
     for index, row in enumerate(rows, start=2):
         number = row[number_at].strip()
-        for name, column in mapping.items():
-            if name == "employee_number":
-                continue
-            kind, key = name.split(":", 1)
-            value = row[header.index(column)].strip()
+        for kind, key, at in columns:
+            value = row[at].strip()
             if value:
                 found[kind].append(Entry(number, key, value, row=index))
     return found["data"], found["target"]

@@ -59,13 +59,16 @@ def replaced(raw: bytes, parts: dict[str, bytes | Iterable[bytes]]) -> bytes:
 
 def sheet(rows: str, dimension: str = "A1:B3") -> bytes:
     return (
-        f'<worksheet {MAIN}><dimension ref="{dimension}"/><sheetData>{rows}</sheetData>'
-        "</worksheet>"
+        f'<worksheet {MAIN}><dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
     ).encode()
 
 
 def cells(*values: str, row: int = 1) -> str:
-    return f'<row r="{row}">' + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values) + "</row>"
+    return (
+        f'<row r="{row}">'
+        + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values)
+        + "</row>"
+    )
 
 
 SMALL = cells("number", "name") + cells("E1", "Ann", row=2) + cells("E2", "Bob", row=3)
@@ -92,14 +95,15 @@ def zip_bomb(megabytes: int = 300) -> bytes:
 
 
 def many_parts(count: int = 5_000) -> bytes:
-    return replaced(genuine([["number", "name"], ["E1", "Ann"]]), {
-        f"xl/media/pad{n}.xml": b"<x/>" for n in range(count)
-    })
+    return replaced(
+        genuine([["number", "name"], ["E1", "Ann"]]),
+        {f"xl/media/pad{n}.xml": b"<x/>" for n in range(count)},
+    )
 
 
 def billion_laughs(part: str = SHEET) -> bytes:
     if part == SHEET:
-        body = f"<worksheet {MAIN}><sheetData><row r=\"1\"><c t=\"inlineStr\"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>"
+        body = sheet(cells("&lol9;")).decode()
     else:
         body = f'<sst {MAIN} count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
     return replaced(genuine([]), {part: (LAUGHS + body).encode()})
@@ -115,7 +119,7 @@ def external_entity() -> bytes:
 
 
 def broken_xml() -> bytes:
-    return replaced(genuine([]), {SHEET: f"<worksheet {MAIN}><sheetData><row r=\"1\">".encode()})
+    return replaced(genuine([]), {SHEET: f'<worksheet {MAIN}><sheetData><row r="1">'.encode()})
 
 
 def shared_strings(strings: Iterable[bytes], count: int) -> bytes:
@@ -144,5 +148,7 @@ def wide_row(cells_in_row: int = 100_000) -> bytes:
 
 def many_styles(count: int = 500_000) -> bytes:
     xfs = b"<xf/>" * count
-    styles = f"<styleSheet {MAIN}><cellXfs count=\"{count}\">".encode() + xfs + b"</cellXfs></styleSheet>"
+    styles = (
+        f'<styleSheet {MAIN}><cellXfs count="{count}">'.encode() + xfs + b"</cellXfs></styleSheet>"
+    )
     return replaced(genuine([["number", "name"], ["E1", "Ann"]]), {STYLES: styles})
