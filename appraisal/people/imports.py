@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..models import Department, Employee, ImportMapping, Position
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
+# 2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日 (one regular expression rather than four
+# strptime attempts: a file of 50,000 bad dates spent most of its time in strptime).
+DATE = re.compile(
+    r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2})"
+    r"|年(\d{1,2})月(\d{1,2})日)"
+)
 PROGRESS_EVERY = 500
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
 STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
@@ -80,12 +85,11 @@ def parse_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    for pattern in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
+    found = DATE.fullmatch(text)
+    if found is None:
+        raise ValueError(text)
+    year, month, day = (int(p) for p in found.groups() if p is not None)
+    return date(year, month, day)  # a ValueError for 2024-13-01 or 2024-02-30
 
 
 def _text(value: Any) -> str:
