@@ -125,6 +125,15 @@ class ColumnMappingForm(FlaskForm):
             self[f"map_{name}"].errors = [label_text(message)]
 
 
+#: The encodings of `uploads.ENCODINGS`, as the user reads them.
+ENCODING_CHOICES = [
+    ("utf-8", "UTF-8"),
+    ("gbk", "GBK / GB18030"),
+    ("latin-1", _l("Western European (Windows-1252 / Latin-1)")),
+    ("utf-16", "UTF-16"),
+]
+
+
 class UploadForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"),
@@ -135,7 +144,14 @@ class UploadForm(FlaskForm):
     )
     encoding = SelectField(
         _l("Text encoding (CSV)"),
-        choices=choices([("auto", _l("Detect")), ("utf-8", "UTF-8"), ("gbk", "GBK / GB18030")]),
+        choices=choices([("auto", _l("Detect")), *ENCODING_CHOICES]),
         default="auto",
     )
     submit = SubmitField(_l("Upload"))
+
+
+class EncodingForm(FlaskForm):
+    """On the mapping step of a CSV import: read the file again in another encoding."""
+
+    encoding = SelectField(_l("Text encoding"), choices=choices(ENCODING_CHOICES))
+    read_again = SubmitField(_l("Read the file again"))

@@ -354,10 +354,60 @@ def bench_largest_template() -> dict[str, float]:
     }
 
 
+def chain_rows(count: int) -> list[dict[str, str]]:
+    """One long reporting line: everyone reports to the person on the row above."""
+    return [
+        {"number": f"C{n:05d}", "name": f"N{n}", "manager_number": f"C{n - 1:05d}" if n > 1 else ""}
+        for n in range(1, count + 1)
+    ]
+
+
+def error_rows(count: int) -> list[dict[str, str]]:
+    """Rows that each carry a mistake (a month 13), as a badly exported file does."""
+    return [
+        {"number": f"X{n:05d}", "name": f"N{n}", "hire_date": "2024-13-01"} for n in range(count)
+    ]
+
+
+def bench_import_shapes() -> dict[str, float]:
+    """Dry runs of the employee import on the shapes that used to be cubic or quadratic: a
+    2,000- and a 4,000-row reporting chain, and 50,000 rows each with an error."""
+    import tempfile
+
+    from sqlalchemy.orm import Session
+
+    from appraisal.db import make_engine
+    from appraisal.migrate import upgrade
+    from appraisal.models import Organization
+    from appraisal.people import imports
+
+    engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/shapes.sqlite")
+    upgrade(engine)
+    figures = {}
+    with Session(engine) as session:
+        org = Organization(slug="shapes", name="Shapes")
+        session.add(org)
+        session.flush()
+        cases = {
+            "import_chain_2k_s": chain_rows(2_000),
+            "import_chain_4k_s": chain_rows(4_000),
+            "import_errors_50k_s": error_rows(50_000),
+        }
+        for key, rows in cases.items():
+            started = time.perf_counter()
+            try:
+                imports.upsert_employees(session, org.id, rows, None, dry_run=True, first_row=2)
+            except imports.RowsRefused as refused:
+                assert len(refused.report.errors) == len(rows)
+            figures[key] = time.perf_counter() - started
+    engine.dispose()
+    return figures
+
+
 def main() -> None:
     figures = bench_formula() | bench_appraisals() | bench_hostile()
     if "--scoring" not in sys.argv:
-        figures |= bench_runtime() | bench_largest_template()
+        figures |= bench_runtime() | bench_import_shapes() | bench_largest_template()
     a, b, c = (figures["simpleeval_reparse_us"], figures["ours_us"], figures["python_eval_us"])
     print(f"Formula (10 operators): {FORMULA}")
     print(f"  (a) simpleeval, parsing every time   {a:8.2f} µs")
@@ -405,6 +455,12 @@ def main() -> None:
             f"(structure check {figures['largest_structure_s']:.2f} s, engine's validation "
             f"{figures['largest_validate_s']:.2f} s; goal: each well under 30 s)"
         )
+        print(
+            f"Employee import dry runs: a reporting chain of 2,000 rows "
+            f"{figures['import_chain_2k_s']:.2f} s, of 4,000 rows "
+            f"{figures['import_chain_4k_s']:.2f} s; "
+            f"50,000 rows each with an error {figures['import_errors_50k_s']:.1f} s"
+        )
     numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
     if BASELINE.exists():
         baseline = json.loads(BASELINE.read_text())
@@ -422,6 +478,9 @@ def main() -> None:
             "largest_import_s",
             "largest_designer_s",
             "largest_try_s",
+            "import_chain_2k_s",
+            "import_chain_4k_s",
+            "import_errors_50k_s",
         ):
             if key in baseline and key in numeric:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")

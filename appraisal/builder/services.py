@@ -565,6 +565,12 @@ def parse_upload(raw: bytes) -> Any:
             ),
             "file",
         ) from None
+    except (RecursionError, ValueError):
+        # nesting deeper than Python's stack, or an integer of thousands of digits
+        raise ServiceError(
+            _l("The file nests too deeply or holds a number too long to be a template."),
+            "file",
+        ) from None
 
 
 def import_template(

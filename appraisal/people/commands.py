@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..db import get_session
 from ..errors import ServiceError
 from ..models import Organization
-from ..uploads import read_table
+from ..uploads import ENCODINGS, read_table
 from . import imports
 
 employees_cli = AppGroup("employees", help="Employees in bulk.")
@@ -22,7 +22,7 @@ employees_cli = AppGroup("employees", help="Employees in bulk.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--org", "slug", required=True)
 @click.option("--dry-run", is_flag=True, help="Check every row and save nothing.")
-@click.option("--encoding", type=click.Choice(["auto", "utf-8", "gbk"]), default="auto")
+@click.option("--encoding", type=click.Choice(["auto", *ENCODINGS]), default="auto")
 def import_command(path: Path, slug: str, dry_run: bool, encoding: str) -> None:
     """Create or update employees from a CSV or XLSX file (all or nothing)."""
     session = get_session()

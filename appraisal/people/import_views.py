@@ -9,8 +9,8 @@ from flask_login import current_user
 from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
-from ..forms import ColumnMappingForm, UploadForm
-from ..uploads import accept_upload, pending_uploads
+from ..forms import ColumnMappingForm, EncodingForm, UploadForm
+from ..uploads import accept_upload, pending_uploads, read_again
 from . import imports
 from .forms import FIELD_LABELS
 from .views import bp
@@ -47,6 +47,20 @@ def employees_import_map(upload_id: str):
     if pending is None:
         abort(404)
     table, filename = pending
+    encoding_form = EncodingForm(prefix="enc")
+    if encoding_form.read_again.data:
+        if read_again(encoding_form, upload_id, org_id, current_user.id):
+            return redirect(url_for("people.employees_import_map", upload_id=upload_id))
+        return render_template(
+            "people/import_map.html",
+            form=ColumnMappingForm.build(list(FIELD_LABELS.items()), table.header),
+            encoding_form=encoding_form,
+            table=table,
+            filename=filename,
+            report=None,
+            upload_id=upload_id,
+        ), 422
+    encoding_form.encoding.data = table.encoding
     form = ColumnMappingForm.build(list(FIELD_LABELS.items()), table.header)
     if request.method == "GET":
         form.fill(imports.guess_mapping(table.header, imports.remembered_mapping(db, org_id, KIND)))
@@ -91,6 +105,7 @@ def employees_import_map(upload_id: str):
     return render_template(
         "people/import_map.html",
         form=form,
+        encoding_form=encoding_form,
         table=table,
         filename=filename,
         report=report,

@@ -136,6 +136,14 @@ def _by_number(appraisals: list[Appraisal]) -> dict[str, Appraisal]:
     return {a.employee.number: a for a in appraisals}
 
 
+def _rows_by_value(entries: list[Entry]) -> dict[tuple[str, str], int | None]:
+    """Where each (employee number, key) came from, looked up per error without a scan."""
+    rows: dict[tuple[str, str], int | None] = {}
+    for entry in entries:
+        rows.setdefault((entry.employee_number, entry.key), entry.row)
+    return rows
+
+
 def _unknown(entry: Entry, en: str, zh: str) -> EntryError:
     return EntryError(entry.employee_number, entry.key, {"en": en, "zh": zh}, entry.row)
 
@@ -231,13 +239,16 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
     return found
 
 
-def _problems(number: str, problems: dict[str, Any], entries: list[Entry]) -> list[EntryError]:
-    errors = []
-    for name, message in problems.items():
-        key = name.split(".", 1)[-1]
-        row = next((e.row for e in entries if e.employee_number == number and e.key == key), None)
-        errors.append(EntryError(number, key, message, row))
-    return errors
+def _problems(
+    number: str, problems: dict[str, Any], rows: dict[tuple[str, str], int | None]
+) -> list[EntryError]:
+    """The engine's messages for one employee's cells, each at the file row it came from
+    (looked up, not searched: a file of 50,000 rows with an error each stays linear)."""
+    return [
+        EntryError(number, key, message, rows.get((number, key)))
+        for name, message in problems.items()
+        for key in [name.split(".", 1)[-1]]
+    ]
 
 
 def _refuse(found: _Sorted, errors: list[EntryError]) -> None:
@@ -282,6 +293,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         _figures_by,
     )
     found = _sort(entries, appraisals, cells)
+    rows = _rows_by_value(entries)
     errors = list(found.errors)
     updates: list[tuple[Appraisal, dict[str, Any]]] = []
     changed = 0
@@ -293,7 +305,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
             f"data.{k}": _text(v) for k, v in typed.items()
         }
         values, problems = check_values(definition, "data", role_fields(definition, "data"), raw)
-        errors += _problems(number, problems, entries)
+        errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if values.get(k) != current.get(k))
         updates.append((appraisal, values))
     _refuse(found, errors)
@@ -344,6 +356,7 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
     found = _sort(
         entries, appraisals, _Cells(stored_targets, target_fields, hidden, locked, lambda a: None)
     )
+    rows = _rows_by_value(entries)
     errors = list(found.errors)
     updates = []
     changed = 0
@@ -354,7 +367,7 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
             f"targets.{k}": _text(v) for k, v in typed.items()
         }
         targets, problems = check_targets(appraisal.definition, raw)
-        errors += _problems(number, problems, entries)
+        errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if targets.get(k) != current.get(k))
         updates.append((appraisal, targets))
     _refuse(found, errors)
@@ -569,14 +582,16 @@ def entries_from_file(
     """Figure and target entries, each with its file row (the header is row 1). A blank cell
     leaves the value as it is rather than clearing it."""
     number_at = header.index(mapping["employee_number"])
+    columns = [
+        (*name.split(":", 1), header.index(column))
+        for name, column in mapping.items()
+        if name != "employee_number"
+    ]
     found: dict[str, list[Entry]] = {"data": [], "target": []}
     for index, row in enumerate(rows, start=2):
         number = row[number_at].strip()
-        for name, column in mapping.items():
-            if name == "employee_number":
-                continue
-            kind, key = name.split(":", 1)
-            value = row[header.index(column)].strip()
+        for kind, key, at in columns:
+            value = row[at].strip()
             if value:
                 found[kind].append(Entry(number, key, value, row=index))
     return found["data"], found["target"]

@@ -10,9 +10,9 @@ from flask_login import current_user
 from ..access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
 from ..db import get_session
 from ..errors import ServiceError
-from ..forms import ColumnMappingForm, UploadForm
+from ..forms import ColumnMappingForm, EncodingForm, UploadForm
 from ..people.imports import remember_mapping, remembered_mapping
-from ..uploads import accept_upload, pending_uploads
+from ..uploads import accept_upload, pending_uploads, read_again
 from . import figures
 from .views import _cycle, bp, current_viewer
 
@@ -44,6 +44,21 @@ def figures_import_map(id: int, upload_id: str):
     table, filename = pending
     columns = figures.file_columns(cycle, with_targets=can_run_cycles(current_roles()))
     form = ColumnMappingForm.build(columns, table.header)
+    encoding_form = EncodingForm(prefix="enc")
+    if encoding_form.read_again.data:
+        if read_again(encoding_form, upload_id, org_id, current_user.id):
+            return redirect(url_for("runtime.figures_import_map", id=id, upload_id=upload_id))
+        return render_template(
+            "runtime/figures_map.html",
+            cycle=cycle,
+            form=form,
+            encoding_form=encoding_form,
+            table=table,
+            filename=filename,
+            errors=[],
+            counts=None,
+        ), 422
+    encoding_form.encoding.data = table.encoding
     if request.method == "GET":
         form.fill(
             figures.guess_file_mapping(
@@ -86,6 +101,7 @@ def figures_import_map(id: int, upload_id: str):
         "runtime/figures_map.html",
         cycle=cycle,
         form=form,
+        encoding_form=encoding_form,
         table=table,
         filename=filename,
         errors=errors,

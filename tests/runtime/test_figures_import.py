@@ -76,3 +76,13 @@ def test_employee_number_column_is_required(client, auth, company, launched):
     response = client.post(url, data={"action": "check", "map_data:sales": "销售额"})
     assert response.status_code == 422
     assert "choose the column that holds this" in response.text
+
+
+def test_the_encoding_can_be_changed_on_the_mapping_step(client, auth, company, launched):
+    auth.login("hr@acme.example")
+    url = upload(client, launched.id, "工号,销售额\nA001,5\n")
+    assert "read as GBK" in client.get(url).text
+    response = client.post(url, data={"enc-encoding": "latin-1", "enc-read_again": "y"})
+    assert response.status_code == 302
+    page = client.get(url).text
+    assert "read as LATIN-1" in page and "销售额" not in page

@@ -273,3 +273,68 @@ def test_control_characters_in_a_file_are_refused_by_row_and_column(client, auth
     assert [(row, column) for row, column, _ in errors] == [("2", "name"), ("3", "department")]
     assert "control character (U+0001)" in errors[0][2]
     assert db.scalar(select(func.count(Employee.id))) == 0
+
+
+def check(db, org, rows):
+    """A dry run of the service; its report, refused or not."""
+    from appraisal.people import imports
+
+    try:
+        return imports.upsert_employees(db, org.id, rows, None, dry_run=True, first_row=2)
+    except imports.RowsRefused as refused:
+        return refused.report
+
+
+def person(number: str, boss: str = "", **fields) -> dict[str, str]:
+    return {"number": number, "name": number, "manager_number": boss, **fields}
+
+
+def test_every_reporting_loop_is_reported_once_on_its_first_row_with_its_chain(db, make):
+    org = make.org("acme")
+    make.employee(org, "X1")  # already here, outside any loop
+    rows = [
+        person("A", "C"),  # leads into the loop C → B → C without being part of it
+        person("B", "C"),
+        person("C", "B"),
+        person("D", "D"),  # reports to oneself
+        person("E", "F"),
+        person("F", "G"),
+        person("G", "E"),
+        person("H", "X1"),
+        person("K", "A"),
+    ]
+    report = check(db, org, rows)
+    loops = [(e.row, e.message["en"]) for e in report.errors if "loop" in e.message["en"]]
+    assert loops == [
+        (3, "reporting loop: B → C → B"),
+        (5, "reporting loop: D → D"),
+        (6, "reporting loop: E → F → G → E"),
+    ]
+    assert any(e.row == 5 and "oneself" in e.message["en"] for e in report.errors)
+    assert [o.outcome for o in report.outcomes] == [
+        "create", "error", "create", "error", "error", "create", "create", "create", "create"
+    ]  # fmt: skip
+
+
+def test_a_long_chain_closing_into_a_loop_at_its_end_is_one_loop(db, make):
+    """4,000 people in one reporting line (the shape that took 138 s), the top one reporting
+    to the fourth from the bottom."""
+    from bench.__main__ import chain_rows
+
+    org = make.org("acme")
+    rows = chain_rows(4_000)
+    assert check(db, org, rows).errors == []
+    rows[0]["manager_number"] = "C03997"
+    errors = check(db, org, rows).errors
+    assert len(errors) == 1 and errors[0].row == 2
+    chain = errors[0].message["en"].removeprefix("reporting loop: ").split(" → ")
+    assert chain[0] == chain[-1] == "C00001" and len(chain) == 3_998
+
+
+def test_fifty_thousand_rows_each_with_an_error_are_all_reported(db, make):
+    from bench.__main__ import error_rows
+
+    org = make.org("acme")
+    report = check(db, org, error_rows(50_000))
+    assert len(report.errors) == 50_000 and report.count("error") == 50_000
+    assert report.errors[-1].row == 50_001 and report.errors[-1].column == "hire_date"
