@@ -565,11 +565,9 @@ def parse_upload(raw: bytes) -> Any:
             ),
             "file",
         ) from None
-    except (RecursionError, ValueError):
-        # nesting deeper than Python's stack, or an integer of thousands of digits
+    except ValueError:  # an integer of thousands of digits (nesting is refused above)
         raise ServiceError(
-            _l("The file nests too deeply or holds a number too long to be a template."),
-            "file",
+            _l("The file holds a number too long to be a template."), "file"
         ) from None
 
 

@@ -177,12 +177,15 @@ def test_an_upload_beyond_the_request_limit_gets_a_friendly_413(client, auth, ma
 
 
 @pytest.mark.parametrize(
-    "raw",
-    [b"[" * 100_000 + b"]" * 100_000, b'{"key": ' + b"1" * 5_000 + b"}"],
+    ("raw", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested at most 64 levels deep"),
+        (b'{"key": ' + b"1" * 5_000 + b"}", "a number too long"),
+    ],
     ids=["nested", "long number"],
 )
 def test_a_template_file_nesting_too_deep_or_with_a_huge_number_gets_a_message(
-    client, make, auth, raw
+    client, make, auth, raw, message
 ):
     login_hr(auth, make)
     response = client.post(
@@ -191,6 +194,4 @@ def test_a_template_file_nesting_too_deep_or_with_a_huge_number_gets_a_message(
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
-    assert "nests too deeply or holds a number too long" in " ".join(
-        field_errors(response.get_data(as_text=True))
-    )
+    assert message in " ".join(field_errors(response.get_data(as_text=True)))
