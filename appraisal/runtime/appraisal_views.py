@@ -76,6 +76,8 @@ def appraisal(id: int):
         invite_form=invite_form,
         reopen_form=reopen_form,
         can_read_result=results.may_read(item, viewer),
+        waiting_for_figures=reviews.waiting_for_figures(item) if rels - {"reviewer"} else [],
+        names=labels(item.definition),
         events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
         if sees_reviewers
         else [],

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
+from ..i18n import input_label
 from ..models import (
     Appraisal,
     AppraisalState,
@@ -32,10 +33,13 @@ from ..models import (
 from ..rules import Result, score
 from ..rules.scoring import compiled
 from . import workflow
-from .render import Field, parse_value, role_fields, target_fields
+from .render import Field, labels, parse_value, role_fields, target_fields
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
 SINGLE_RATERS = ("data", "self", "manager", "hr")
+# Inputs that arrive on their own schedule: the manager submits without them and the
+# appraisal then waits for figures in calibration (calibration refuses to start on it).
+LATE_RATERS = ("data", "hr")
 RATIO_METHODS = ("ratio", "reverse_ratio")
 
 REFUSALS = {
@@ -432,10 +436,10 @@ def save_review(
     if errors:
         raise InputRefused(errors)
     if action == "submit_manager":
-        trial = official_inputs(appraisal) | {"manager": values}
-        trial_result = score(definition, trial)
-        if not trial_result.complete:
-            raise InputRefused({}, _incomplete_message(trial_result))
+        trial = score(definition, official_inputs(appraisal) | {"manager": values})
+        before = waiting(trial, late=False)
+        if before:
+            raise InputRefused({}, _incomplete_message(definition, before))
     if review is None:
         review = Review(
             organization_id=appraisal.organization_id, slot=slot, rater=rater, appraisal=appraisal
@@ -469,14 +473,29 @@ def _storable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _incomplete_message(result: Result) -> Any:
-    waiting = ", ".join(f"{m['rater']}.{m['key']}" for m in result.missing_inputs)
-    if result.errors:
-        waiting = ", ".join([waiting, *(e["where"] for e in result.errors)]).strip(", ")
+def waiting(result: Result, *, late: bool) -> list[str]:
+    """The places (`self.care`, `data.sales`) the result still lacks: with `late`, only the
+    inputs that arrive on their own schedule (figures, HR's values); else all the others,
+    which must come before the manager's submission."""
+    places = [f"{m['rater']}.{m['key']}" for m in result.missing_inputs]
+    places += [e["where"] for e in result.errors]
+    return [p for p in dict.fromkeys(places) if (p.split(".", 1)[0] in LATE_RATERS) == late]
+
+
+def waiting_for_figures(appraisal: Appraisal) -> list[str]:
+    """What a submitted appraisal still waits for before calibration can use it."""
+    if appraisal.complete or workflow.STATES.index(appraisal.state) < workflow.STATES.index(
+        "calibration"
+    ):
+        return []
+    return waiting(score(appraisal.definition, official_inputs(appraisal)), late=True)
+
+
+def _incomplete_message(definition: dict[str, Any], places: list[str]) -> Any:
+    names = labels(definition)
     return _l(
-        "The result is not complete yet, so the review cannot go to calibration. Waiting for: "
-        "%(waiting)s.",
-        waiting=waiting,
+        "This review cannot be submitted yet. Waiting for: %(waiting)s.",
+        waiting=", ".join(input_label(names, p) for p in places),
     )
 
 

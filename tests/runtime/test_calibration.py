@@ -25,7 +25,7 @@ def calibrating(db, company, launched):
     """Every appraisal in calibration with a computed grade; the cycle in calibration."""
     for key, grade in GRADES.items():
         appraisal = appraisal_of(db, company, key)
-        appraisal.state, appraisal.grade = "calibration", grade
+        appraisal.state, appraisal.grade, appraisal.complete = "calibration", grade, True
     calibration.start_calibration(db, launched, None)
     db.commit()
     return launched
