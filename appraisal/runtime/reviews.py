@@ -23,11 +23,13 @@ from ..i18n import input_label
 from ..models import (
     Appraisal,
     AppraisalState,
+    Cycle,
     Employee,
     Membership,
     Organization,
     Review,
     ReviewStatus,
+    User,
     utcnow,
 )
 from ..rules import Result, score
@@ -52,8 +54,7 @@ REFUSALS = {
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in person as the runtime sees them in one organization (no user for an
-    employee without a sign-in, whom only seeded demo data acts for)."""
+    """The signed-in person as the runtime sees them in one organization."""
 
     user_id: int | None
     org_id: int
@@ -89,9 +90,36 @@ def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[in
     return frozenset(found)
 
 
+def signs_in(employee: Employee) -> bool:
+    """Whether the employee has an active account in their organization: only then do they
+    take their own steps; otherwise HR or their manager acts for them."""
+    user = employee.user if employee.user_id is not None else None
+    return (
+        user is not None
+        and user.active
+        and any(
+            m.organization_id == employee.organization_id and m.active for m in user.memberships
+        )
+    )
+
+
+def self_review_path(appraisal: Appraisal) -> str:
+    """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
+    return workflow.self_review_path(
+        bool(role_fields(appraisal.definition, "self")),
+        signs_in(appraisal.employee),
+        appraisal.cycle.scheme.skip_self_review_without_sign_in,
+    )
+
+
+def skipped_steps(appraisal: Appraisal) -> frozenset[str]:
+    return workflow.skipped_steps(self_review_path(appraisal))
+
+
 def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
     """How the viewer stands to this appraisal. An HR admin is not HR on their own appraisal;
-    HR does the manager's part where the employee has no manager."""
+    HR does the manager's part where the employee has no manager; HR and the manager act as
+    `proxy` for an employee who has no sign-in."""
     found = set()
     own = viewer.employee_id is not None and appraisal.employee_id == viewer.employee_id
     if own:
@@ -106,6 +134,8 @@ def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
         found.add("manager")  # a manager further up, where the organization allows it
     if any(r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews):
         found.add("reviewer")
+    if found & {"hr", "manager"} and not signs_in(appraisal.employee):
+        found.add("proxy")
     return frozenset(found)
 
 
@@ -115,9 +145,11 @@ def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | No
         select(Appraisal)
         .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
         .options(
-            selectinload(Appraisal.employee),
+            selectinload(Appraisal.employee)
+            .selectinload(Employee.user)
+            .selectinload(User.memberships),
             selectinload(Appraisal.manager),
-            selectinload(Appraisal.cycle),
+            selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
             selectinload(Appraisal.template_version),
             selectinload(Appraisal.reviews).selectinload(Review.reviewer),
         )
@@ -152,6 +184,8 @@ def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
         "peers": [],
         "subordinates": [],
     }
+    if "self_review" in skipped_steps(appraisal):
+        inputs["skipped"] = ["self"]
     for review in appraisal.reviews:
         if review.rater in ("data", "hr") or review.submitted:
             _add(inputs, review.rater, review.values)
@@ -425,7 +459,7 @@ def save_review(
     action = workflow.SUBMITS.get(rater) if submit else None
     if action is not None:
         try:
-            workflow.next_state(appraisal.state, action, rels)
+            workflow.next_state(appraisal.state, action, rels, skipped_steps(appraisal))
         except workflow.WorkflowRefused as refused:
             raise ServiceError(REFUSALS[refused.code]) from None
     definition = appraisal.definition
@@ -465,6 +499,7 @@ def save_review(
         "appraisal",
         appraisal.id,
         slot=slot,
+        **on_behalf(appraisal, viewer, rater),
     )
     return outcome
 
@@ -503,11 +538,9 @@ def _move(
     session: Session, appraisal: Appraisal, viewer: Viewer, action: str, rels: frozenset[str]
 ) -> str:
     before = appraisal.state
-    appraisal.state = workflow.next_state(before, action, rels)
+    appraisal.state = workflow.next_state(before, action, rels, skipped_steps(appraisal))
     if action == "confirm_goals":
         appraisal.goals_confirmed_at = utcnow()
-        if not role_fields(appraisal.definition, "self"):
-            appraisal.state = AppraisalState.MANAGER_REVIEW.value
     audit.record(
         session,
         appraisal.organization_id,
@@ -516,8 +549,18 @@ def _move(
         "appraisal",
         appraisal.id,
         **{"from": before, "to": appraisal.state},
+        **on_behalf(appraisal, viewer, action),
     )
     return appraisal.state
+
+
+def on_behalf(appraisal: Appraisal, viewer: Viewer, action: str) -> dict[str, Any]:
+    """Audit detail for an employee's own step taken by HR or the manager for them."""
+    if action not in ("confirm_goals", "submit_self", "self"):
+        return {}
+    if viewer.employee_id is not None and viewer.employee_id == appraisal.employee_id:
+        return {}
+    return {"on_behalf_of": appraisal.employee.name}
 
 
 def take_action(
@@ -546,7 +589,7 @@ def reopen(session: Session, appraisal: Appraisal, viewer: Viewer, to: str, reas
     if appraisal.cycle.state == "closed":
         raise ServiceError(CLOSED)
     try:
-        workflow.reopen(appraisal.state, to, rels, reason)
+        workflow.reopen(appraisal.state, to, rels, reason, skipped_steps(appraisal))
     except workflow.WorkflowRefused as refused:
         field_name = "reason" if refused.code == "reason_required" else None
         raise ServiceError(REFUSALS[refused.code], field_name) from None
