@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -74,6 +77,21 @@ def label_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+PLACES = ("items", "adjustments", "outputs", "sections")
+
+
+def input_label(names: Mapping[str, Any], where: str) -> str:
+    """A missing input or a problem's place (`data.sales`, `items.sales.visible_if`) as a
+    person reads it: "销售额 (导入数据)" / "Sales (Imported data)", never the raw key."""
+    head, _dot, rest = where.partition(".")
+    key = rest.split(".", 1)[0]
+    if head in RATER_LABELS and key:
+        return f"{label_text(names.get(key, key))} ({rater_label(head)})"
+    if head in PLACES and key:
+        return label_text(names.get(key, key))
+    return where
+
+
 def working(entry: dict) -> str:
     """The engine's explanation of a score (`how`) in the current language."""
     if str(get_locale() or "zh") == "zh" and entry.get("how_zh"):
@@ -88,6 +106,7 @@ def init_app(app: Flask) -> None:
         label_text=label_text,
         working=working,
         rater_label=rater_label,
+        input_label=input_label,
         state_label=state_label,
         role_label=lambda key: ROLE_LABELS.get(key, key),
         staff_kind_label=lambda key: STAFF_KIND_LABELS.get(key, key),

@@ -21,7 +21,7 @@ from ..forms import choices, show_service_error
 from ..models import Indicator, Template
 from ..rules import function_catalogue, score
 from ..rules.definition import formula_names
-from ..runtime.render import ROLES, role_items, try_fields, try_inputs
+from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
 from . import draft, services
 from .forms import (
     AdjustmentForm,
@@ -495,5 +495,6 @@ def designer_try(id: int):
         fields=fields,
         values=values,
         result=result,
+        names=labels(definition),
         lang=_lang(),
     )

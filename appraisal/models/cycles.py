@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -76,6 +77,11 @@ class Scheme(Versioned, OrganizationScoped, Base):
     staff_kind: Mapped[str] = mapped_column(String(10), default="any")
     period: Mapped[str] = mapped_column(String(10), default="quarter")
     archived: Mapped[bool] = mapped_column(default=False)
+    #: People without a sign-in pass over the self-review instead of HR or their manager
+    #: writing it for them (off by default).
+    skip_self_review_without_sign_in: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     template_version: Mapped[TemplateVersion] = relationship()

@@ -190,21 +190,24 @@ def _run_cycle(
                 reviews.invite(session, appraisals[number], hr, "peer", user_ids[login])
     for number in plan.get("confirmed", []):
         if number in numbers:
-            employee = _as_employee(session, appraisals[number])
+            employee = _as_employee(session, appraisals[number], hr)
             reviews.take_action(session, appraisals[number], employee, "confirm_goals", None)
     for number, values in plan.get("self_reviews", {}).items():
         if number in numbers:
-            employee = _as_employee(session, appraisals[number])
+            employee = _as_employee(session, appraisals[number], hr)
             raw = {f"self.{k}": str(v) for k, v in values.items()}
             reviews.save_review(
                 session, appraisals[number], employee, "self", raw, version=None, submit=True
             )
 
 
-def _as_employee(session: Session, appraisal: Appraisal) -> reviews.Viewer:
-    """The appraisee as the workflow sees them (demo people mostly have no sign-in)."""
+def _as_employee(session: Session, appraisal: Appraisal, hr: reviews.Viewer) -> reviews.Viewer:
+    """Who takes the appraisee's own steps: the appraisee where they sign in, else HR on
+    their behalf (most demo people have no sign-in), as the pages would record it."""
     person = session.get(Employee, appraisal.employee_id)
-    return reviews.Viewer(person.user_id, appraisal.organization_id, False, person.id)
+    if reviews.signs_in(person):
+        return reviews.Viewer(person.user_id, appraisal.organization_id, False, person.id)
+    return hr
 
 
 def existing_logins(session: Session, pack: Pack, slug: str) -> list[tuple[str, list[str]]]:

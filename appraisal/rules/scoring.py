@@ -129,6 +129,10 @@ class _Run:
     def __init__(self, template: CompiledTemplate, inputs: Mapping[str, Any]) -> None:
         self.t = template
         self.inputs = inputs if isinstance(inputs, Mapping) else {}
+        skipped = self.inputs.get("skipped")
+        # Raters whose step the workflow skipped (a self-review nobody can write): treated
+        # like optional raters, so their weight is spread over the others.
+        self.skipped = frozenset(skipped) if isinstance(skipped, list | tuple) else frozenset()
         self.missing: list[dict[str, str]] = []
         self._missing_seen: set[tuple[str, str]] = set()
         self.errors: list[dict[str, Any]] = []
@@ -699,7 +703,9 @@ def _score_item(
         scored = [v for v in values if v != NA]
         marked_na = marked_na or len(scored) < len(values)
         if not scored:
-            required_rater = rater not in OPTIONAL_RATERS and rater != "computed"
+            required_rater = (
+                rater not in OPTIONAL_RATERS and rater not in run.skipped and rater != "computed"
+            )
             if not values and required_rater and item.required:
                 run.lack(rater, key)
                 waiting.append(rater)
@@ -748,7 +754,13 @@ def _score_item(
         return None
     if not contributions:
         reason = "marked n/a" if marked_na else "not given"
-        if marked_na or not item.required or all(r in OPTIONAL_RATERS for r in item.raters):
+        if all(r in run.skipped for r in item.raters):
+            reason = "skipped"
+        if (
+            marked_na
+            or not item.required
+            or all(r in OPTIONAL_RATERS or r in run.skipped for r in item.raters)
+        ):
             return _not_applicable(run, key, explanation, reason)
         return None  # pragma: no cover - required raters are reported missing above
     total_weight = sum((w for _, w, _ in contributions), ZERO)
@@ -827,7 +839,7 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
                         f"{rater}.{adjustment.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字"
                     )
         if given is None and adjustment.raters and adjustment.required:
-            for rater in adjustment.raters[:1]:
+            for rater in [r for r in adjustment.raters if r not in run.skipped][:1]:
                 run.lack(rater, adjustment.key)
         values[adjustment.key] = given
     names = {**names, **values}

@@ -56,7 +56,7 @@ def appraisal(id: int):
     if workflow.can_edit("invitations", item.state, rels):
         invite_form = InviteForm()
         invite_form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
-    reopen_steps = workflow.reopen_choices(item.state, rels)
+    reopen_steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
     if reopen_steps:
         reopen_form = ReopenForm()
         reopen_form.to.choices = choices((s, state_label(s)) for s in reopen_steps)
@@ -75,6 +75,8 @@ def appraisal(id: int):
         invite_form=invite_form,
         reopen_form=reopen_form,
         can_read_result=results.may_read(item, viewer),
+        waiting_for_figures=reviews.waiting_for_figures(item) if rels - {"reviewer"} else [],
+        names=labels(item.definition),
         events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
         if sees_reviewers
         else [],
@@ -270,6 +272,7 @@ def review(id: int, rater: str):
         form=form,
         sections=role_items(item.definition, rater),
         saved=saved,
+        rels=rels,
         open=workflow.can_edit(rater, item.state, rels) and not (saved and saved.submitted),
         conflict=conflict,
         panel=_panel(item, rater, values),
@@ -328,7 +331,10 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         open_appeal=results.open_appeal(item, page.appeals),
         may_appeal=results.may_appeal(item, page.appeals),
         deadline=results.appeal_deadline(item),
-        reopen_steps=[(s, state_label(s)) for s in workflow.reopen_choices(item.state, rels)],
+        reopen_steps=[
+            (s, state_label(s))
+            for s in workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+        ],
         interviews=act.interviews_of(get_session(), item),
         plans=act.plans_of(get_session(), item),
         suggestions=act.suggestions(get_session(), item, page.result),

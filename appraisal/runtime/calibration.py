@@ -13,12 +13,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
-from ..models import Appraisal, Cycle, CycleState, utcnow
+from ..models import Appraisal, Cycle, CycleState, Employee, utcnow
 from . import workflow
 from .figures import cycle_appraisals, require_open
 
@@ -139,9 +140,40 @@ def distributions(cycle: Cycle, appraisals: list[Appraisal]) -> list[Distributio
     return [overall] + [distribute(n, g, names, quotas) for n, g in sorted(groups.items())]
 
 
+def waiting_for_figures(session: Session, cycle: Cycle) -> list[str]:
+    """Names of the people whose manager has submitted but whose result still lacks figures
+    or HR's values: calibration cannot use them yet."""
+    return list(
+        session.scalars(
+            select(Employee.name)
+            .join(Appraisal, Appraisal.employee_id == Employee.id)
+            .where(
+                Appraisal.cycle_id == cycle.id,
+                Appraisal.state == "calibration",
+                Appraisal.complete.is_(False),
+            )
+            .order_by(Employee.number)
+        )
+    )
+
+
+def _refuse_incomplete(names: list[str]) -> None:
+    if names:
+        raise ServiceError(
+            _l(
+                "%(count)d results are still waiting for figures or HR's values: %(names)s.",
+                count=len(names),
+                names=", ".join(names[:10]) + (" …" if len(names) > 10 else ""),
+            )
+        )
+
+
 def start_calibration(session: Session, cycle: Cycle, user_id: int | None) -> None:
+    """Calibration compares complete results only; it refuses to start while a submitted
+    appraisal still waits for figures, and names them."""
     if cycle.state != CycleState.RUNNING:
         raise ServiceError(_l("Only a running cycle goes to calibration."))
+    _refuse_incomplete(waiting_for_figures(session, cycle))
     cycle.state = CycleState.CALIBRATION.value
     audit.record(session, cycle.organization_id, user_id, "cycle.calibration", "cycle", cycle.id)
 
@@ -208,6 +240,7 @@ def publish(
         if a.state == "calibration"
         and (department_id is None or a.employee.department_id == department_id)
     ]
+    _refuse_incomplete([a.employee.name for a in chosen if not a.complete])
     now = utcnow()
     for appraisal in chosen:
         appraisal.state = workflow.next_state(appraisal.state, "publish", {"hr"})

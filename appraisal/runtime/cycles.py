@@ -28,8 +28,12 @@ from ..models import (
     Scheme,
     Template,
     TemplateVersion,
+    User,
     utcnow,
 )
+from . import workflow
+from .render import role_fields
+from .reviews import signs_in
 
 PERIODS = ("month", "quarter", "half_year", "year")
 STAFF_KINDS = ("any", "office", "field")
@@ -74,6 +78,7 @@ def save_scheme(
     position_ids: list[int],
     user_id: int | None,
     version: int | None = None,
+    skip_self_review_without_sign_in: bool = False,
 ) -> Scheme:
     """`version`: the scheme's version the form showed (None: no expectation)."""
     if scheme is not None:
@@ -112,6 +117,7 @@ def save_scheme(
     scheme.period = period
     scheme.departments = departments
     scheme.positions = positions
+    scheme.skip_self_review_without_sign_in = skip_self_review_without_sign_in
     session.flush()
     audit.record(
         session,
@@ -122,6 +128,7 @@ def save_scheme(
         scheme.id,
         name=name,
         template_version_id=version.id,
+        skip_self_review_without_sign_in=skip_self_review_without_sign_in,
     )
     return scheme
 
@@ -143,7 +150,11 @@ def covered_employees(session: Session, scheme: Scheme) -> list[Employee]:
             Employee.organization_id == scheme.organization_id,
             Employee.status == EmployeeStatus.ACTIVE.value,
         )
-        .options(selectinload(Employee.department), selectinload(Employee.position))
+        .options(
+            selectinload(Employee.department),
+            selectinload(Employee.position),
+            selectinload(Employee.user).selectinload(User.memberships),
+        )
         .order_by(Employee.number)
     )
     if department_ids is not None:
@@ -225,27 +236,44 @@ def create_cycle(
     return cycle
 
 
+SELF_REVIEW_PATHS = {
+    "employee": _l("Self-review by the employee"),
+    "proxy": _l("No sign-in: self-review by HR or the manager on their behalf"),
+    "skipped": _l("No sign-in: self-review skipped"),
+    "none": _l("No self-review in this template"),
+}
+
+
 @dataclass(frozen=True)
 class PreviewRow:
     employee: Employee
     included: bool
     warning: str | None
+    path: str = "employee"  # workflow.PATHS: who writes the self-review
+
+    @property
+    def path_label(self) -> str:
+        return str(SELF_REVIEW_PATHS[self.path])
 
 
 def preview_cycle(session: Session, cycle: Cycle) -> list[PreviewRow]:
-    """Who launching the cycle will create appraisals for, and what HR should know first."""
+    """Who launching the cycle will create appraisals for, which path each takes through the
+    self-review, and what HR should know first."""
     excluded = set(cycle.excluded_employee_ids or [])
     busy = _in_running_cycles(session, cycle)
+    scheme = cycle.scheme
+    has_self = bool(role_fields(scheme.template_version.definition, "self"))
     rows = []
-    for employee in covered_employees(session, cycle.scheme):
+    for employee in covered_employees(session, scheme):
         warning = None
         if employee.manager_id is None:
             warning = _l("No manager: HR will do the manager's review.")
-        elif employee.user_id is None:
-            warning = _l("No sign-in: they cannot write a self-review.")
         if employee.id in busy:
             warning = _l("Already in another running cycle of this period.")
-        rows.append(PreviewRow(employee, employee.id not in excluded, warning))
+        path = workflow.self_review_path(
+            has_self, signs_in(employee), scheme.skip_self_review_without_sign_in
+        )
+        rows.append(PreviewRow(employee, employee.id not in excluded, warning, path))
     return rows
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import EditConflict
 from ..errors import ServiceError
-from ..models import Appraisal, Cycle, Employee, Review
+from ..models import Appraisal, Cycle, Employee, Review, User
 from . import workflow
 from .render import Field, parse_value, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
@@ -86,6 +86,9 @@ def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
             .options(
                 selectinload(Appraisal.employee).selectinload(Employee.department),
                 selectinload(Appraisal.employee).selectinload(Employee.position),
+                selectinload(Appraisal.employee)  # who signs in: `reviews.relations`
+                .selectinload(Employee.user)
+                .selectinload(User.memberships),
                 selectinload(Appraisal.manager),
                 selectinload(Appraisal.reviews),
                 selectinload(Appraisal.template_version),

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -40,6 +41,10 @@ class SchemeForm(VersionedForm):
     period = SelectField(_l("Period"), choices=choices(PERIOD_LABELS.items()), default="quarter")
     department_ids = SelectMultipleField(_l("Departments (none: all)"), coerce=int)
     position_ids = SelectMultipleField(_l("Positions (none: all)"), coerce=int)
+    skip_self_review_without_sign_in = BooleanField(
+        _l("Skip the self-review for people without a sign-in"),
+        description=_l("Otherwise HR or their manager writes it on their behalf."),
+    )
     submit = SubmitField(_l("Save"))
 
 

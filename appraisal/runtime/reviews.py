@@ -22,23 +22,29 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
+from ..i18n import input_label
 from ..models import (
     Appraisal,
     AppraisalState,
+    Cycle,
     Employee,
     Membership,
     Organization,
     Review,
     ReviewStatus,
+    User,
     utcnow,
 )
 from ..rules import Result, score
 from ..rules.scoring import NA, compiled
 from . import workflow
-from .render import Field, parse_value, role_fields, target_fields
+from .render import Field, labels, parse_value, role_fields, target_fields
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
 SINGLE_RATERS = ("data", "self", "manager", "hr")
+# Inputs that arrive on their own schedule: the manager submits without them and the
+# appraisal then waits for figures in calibration (calibration refuses to start on it).
+LATE_RATERS = ("data", "hr")
 RATIO_METHODS = ("ratio", "reverse_ratio")
 PUBLISHED = ("published", "acknowledged")
 
@@ -52,8 +58,7 @@ REFUSALS = {
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in person as the runtime sees them in one organization (no user for an
-    employee without a sign-in, whom only seeded demo data acts for)."""
+    """The signed-in person as the runtime sees them in one organization."""
 
     user_id: int | None
     org_id: int
@@ -89,9 +94,36 @@ def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[in
     return frozenset(found)
 
 
+def signs_in(employee: Employee) -> bool:
+    """Whether the employee has an active account in their organization: only then do they
+    take their own steps; otherwise HR or their manager acts for them."""
+    user = employee.user if employee.user_id is not None else None
+    return (
+        user is not None
+        and user.active
+        and any(
+            m.organization_id == employee.organization_id and m.active for m in user.memberships
+        )
+    )
+
+
+def self_review_path(appraisal: Appraisal) -> str:
+    """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
+    return workflow.self_review_path(
+        bool(role_fields(appraisal.definition, "self")),
+        signs_in(appraisal.employee),
+        appraisal.cycle.scheme.skip_self_review_without_sign_in,
+    )
+
+
+def skipped_steps(appraisal: Appraisal) -> frozenset[str]:
+    return workflow.skipped_steps(self_review_path(appraisal))
+
+
 def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
     """How the viewer stands to this appraisal. An HR admin is not HR on their own appraisal;
-    HR does the manager's part where the employee has no manager."""
+    HR does the manager's part where the employee has no manager; HR and the manager act as
+    `proxy` for an employee who has no sign-in."""
     found = set()
     own = viewer.employee_id is not None and appraisal.employee_id == viewer.employee_id
     if own:
@@ -106,6 +138,8 @@ def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
         found.add("manager")  # a manager further up, where the organization allows it
     if any(r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews):
         found.add("reviewer")
+    if found & {"hr", "manager"} and not signs_in(appraisal.employee):
+        found.add("proxy")
     return frozenset(found)
 
 
@@ -115,9 +149,11 @@ def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | No
         select(Appraisal)
         .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
         .options(
-            selectinload(Appraisal.employee),
+            selectinload(Appraisal.employee)
+            .selectinload(Employee.user)
+            .selectinload(User.memberships),
             selectinload(Appraisal.manager),
-            selectinload(Appraisal.cycle),
+            selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
             selectinload(Appraisal.template_version),
             selectinload(Appraisal.reviews).selectinload(Review.reviewer),
         )
@@ -149,6 +185,8 @@ def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
     """What counts: targets, figures and HR's values as saved; other reviews once submitted;
     a peer or subordinate group only where enough of them answered (`counted_group`)."""
     inputs: dict[str, Any] = {"targets": dict(appraisal.targets or {})}
+    if "self_review" in skipped_steps(appraisal):
+        inputs["skipped"] = ["self"]
     for review in appraisal.reviews:
         if review.rater in SINGLE_RATERS and (review.rater in ("data", "hr") or review.submitted):
             inputs[review.rater] = dict(review.values)
@@ -464,7 +502,7 @@ def save_review(
     action = workflow.SUBMITS.get(rater) if submit else None
     if action is not None:
         try:
-            workflow.next_state(appraisal.state, action, rels)
+            workflow.next_state(appraisal.state, action, rels, skipped_steps(appraisal))
         except workflow.WorkflowRefused as refused:
             raise ServiceError(REFUSALS[refused.code]) from None
     definition = appraisal.definition
@@ -475,10 +513,10 @@ def save_review(
     if errors:
         raise InputRefused(errors)
     if action == "submit_manager":
-        trial = official_inputs(appraisal) | {"manager": values}
-        trial_result = score(definition, trial)
-        if not trial_result.complete:
-            raise InputRefused({}, _incomplete_message(trial_result))
+        trial = score(definition, official_inputs(appraisal) | {"manager": values})
+        before = waiting(trial, late=False)
+        if before:
+            raise InputRefused({}, _incomplete_message(definition, before))
     if review is None:
         review = Review(
             organization_id=appraisal.organization_id, slot=slot, rater=rater, appraisal=appraisal
@@ -504,6 +542,7 @@ def save_review(
         "appraisal",
         appraisal.id,
         slot=slot,
+        **on_behalf(appraisal, viewer, rater),
     )
     return outcome
 
@@ -512,14 +551,29 @@ def _storable(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _incomplete_message(result: Result) -> Any:
-    waiting = ", ".join(f"{m['rater']}.{m['key']}" for m in result.missing_inputs)
-    if result.errors:
-        waiting = ", ".join([waiting, *(e["where"] for e in result.errors)]).strip(", ")
+def waiting(result: Result, *, late: bool) -> list[str]:
+    """The places (`self.care`, `data.sales`) the result still lacks: with `late`, only the
+    inputs that arrive on their own schedule (figures, HR's values); else all the others,
+    which must come before the manager's submission."""
+    places = [f"{m['rater']}.{m['key']}" for m in result.missing_inputs]
+    places += [e["where"] for e in result.errors]
+    return [p for p in dict.fromkeys(places) if (p.split(".", 1)[0] in LATE_RATERS) == late]
+
+
+def waiting_for_figures(appraisal: Appraisal) -> list[str]:
+    """What a submitted appraisal still waits for before calibration can use it."""
+    if appraisal.complete or workflow.STATES.index(appraisal.state) < workflow.STATES.index(
+        "calibration"
+    ):
+        return []
+    return waiting(score(appraisal.definition, official_inputs(appraisal)), late=True)
+
+
+def _incomplete_message(definition: dict[str, Any], places: list[str]) -> Any:
+    names = labels(definition)
     return _l(
-        "The result is not complete yet, so the review cannot go to calibration. Waiting for: "
-        "%(waiting)s.",
-        waiting=waiting,
+        "This review cannot be submitted yet. Waiting for: %(waiting)s.",
+        waiting=", ".join(input_label(names, p) for p in places),
     )
 
 
@@ -527,11 +581,9 @@ def _move(
     session: Session, appraisal: Appraisal, viewer: Viewer, action: str, rels: frozenset[str]
 ) -> str:
     before = appraisal.state
-    appraisal.state = workflow.next_state(before, action, rels)
+    appraisal.state = workflow.next_state(before, action, rels, skipped_steps(appraisal))
     if action == "confirm_goals":
         appraisal.goals_confirmed_at = utcnow()
-        if not role_fields(appraisal.definition, "self"):
-            appraisal.state = AppraisalState.MANAGER_REVIEW.value
     audit.record(
         session,
         appraisal.organization_id,
@@ -540,8 +592,18 @@ def _move(
         "appraisal",
         appraisal.id,
         **{"from": before, "to": appraisal.state},
+        **on_behalf(appraisal, viewer, action),
     )
     return appraisal.state
+
+
+def on_behalf(appraisal: Appraisal, viewer: Viewer, action: str) -> dict[str, Any]:
+    """Audit detail for an employee's own step taken by HR or the manager for them."""
+    if action not in ("confirm_goals", "submit_self", "self"):
+        return {}
+    if viewer.employee_id is not None and viewer.employee_id == appraisal.employee_id:
+        return {}
+    return {"on_behalf_of": appraisal.employee.name}
 
 
 def take_action(
@@ -570,7 +632,7 @@ def reopen(session: Session, appraisal: Appraisal, viewer: Viewer, to: str, reas
     if appraisal.cycle.state == "closed":
         raise ServiceError(CLOSED)
     try:
-        workflow.reopen(appraisal.state, to, rels, reason)
+        workflow.reopen(appraisal.state, to, rels, reason, skipped_steps(appraisal))
     except workflow.WorkflowRefused as refused:
         field_name = "reason" if refused.code == "reason_required" else None
         raise ServiceError(REFUSALS[refused.code], field_name) from None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Appraisal, Cycle, CycleState, Review
+from ..models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
 from .render import role_fields
 from .reviews import GROUPS, Viewer, group_progress, missing_targets, relations
 
@@ -61,8 +61,10 @@ def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
                 or_(*conditions),
             )
             .options(
-                selectinload(Appraisal.employee),
-                selectinload(Appraisal.cycle),
+                selectinload(Appraisal.employee)
+                .selectinload(Employee.user)
+                .selectinload(User.memberships),
+                selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
                 selectinload(Appraisal.template_version),
                 selectinload(Appraisal.reviews),
             )
@@ -90,6 +92,10 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
             viewer.is_hr and appraisal.manager_id is None
         )
         if "manager" in rels and direct:  # managers further up follow on the team page
+            if "proxy" in rels and state == "goal_setting" and not missing_targets(appraisal):
+                tasks.append(Task("proxy_goals", appraisal, cycle.goals_due))
+            if "proxy" in rels and state == "self_review":
+                tasks.append(Task("proxy_self_review", appraisal, cycle.self_review_due))
             if state == "goal_setting" and missing_targets(appraisal):
                 tasks.append(Task("set_targets", appraisal, cycle.goals_due))
             if state == "manager_review":
@@ -133,3 +139,100 @@ def team_progress(session: Session, viewer: Viewer) -> list[TeamRow]:
             )
         )
     return rows
+
+
+# The cycle's deadline for each step an appraisal can be overdue in.
+STEP_DUE = {
+    "goal_setting": "goals_due",
+    "self_review": "self_review_due",
+    "manager_review": "manager_review_due",
+}
+
+
+def due_for(cycle: Cycle, state: str) -> date | None:
+    """The cycle's deadline for the step an appraisal is in (None: no deadline)."""
+    column = STEP_DUE.get(state)
+    return getattr(cycle, column) if column else None
+
+
+@dataclass(frozen=True)
+class CycleTask:
+    """Something HR follows per cycle, counted: `overdue` (in `state` past its deadline) or
+    `waiting_for_figures` (submitted, result still incomplete)."""
+
+    kind: str
+    cycle: Cycle
+    count: int
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class HrTasks:
+    appeals: list[Appeal]
+    cycles: list[CycleTask]
+
+
+def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrTasks:
+    """HR's own queue: open appeals one by one, and per cycle how many appraisals are overdue
+    in a step or waiting for figures. A fixed number of queries, whatever the headcount."""
+    if not viewer.is_hr:
+        return HrTasks([], [])
+    today = today or date.today()
+    appeals = list(
+        session.scalars(
+            select(Appeal)
+            .join(Appraisal, Appraisal.id == Appeal.appraisal_id)
+            .where(Appeal.organization_id == viewer.org_id, Appeal.status == "open")
+            .options(
+                selectinload(Appeal.appraisal).selectinload(Appraisal.employee),
+                selectinload(Appeal.appraisal).selectinload(Appraisal.cycle),
+            )
+            .order_by(Appeal.created_at)
+        )
+    )
+    overdue = or_(
+        *(
+            and_(Appraisal.state == state, getattr(Cycle, column) < today)
+            for state, column in STEP_DUE.items()
+        )
+    )
+    waiting = and_(Appraisal.state == "calibration", Appraisal.complete.is_(False))
+    counts = session.execute(
+        select(Appraisal.cycle_id, Appraisal.state, func.count())
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(
+            Cycle.organization_id == viewer.org_id,
+            Cycle.state.in_((CycleState.RUNNING.value, CycleState.CALIBRATION.value)),
+            Employee.status == "active",
+            or_(overdue, waiting),
+        )
+        .group_by(Appraisal.cycle_id, Appraisal.state)
+    ).all()
+    cycles = {
+        c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_({r[0] for r in counts})))
+    }
+    found = [
+        CycleTask(
+            "waiting_for_figures" if state == "calibration" else "overdue",
+            cycles[cycle_id],
+            count,
+            state,
+        )
+        for cycle_id, state, count in counts
+    ]
+    found.sort(key=lambda t: (t.cycle.starts_on, t.cycle.id, t.kind))
+    return HrTasks(appeals, found)
+
+
+def cycle_appeals(session: Session, cycle: Cycle) -> list[Appeal]:
+    """Every appeal in the cycle, open ones first, for the cycle page."""
+    return list(
+        session.scalars(
+            select(Appeal)
+            .join(Appraisal, Appraisal.id == Appeal.appraisal_id)
+            .where(Appraisal.cycle_id == cycle.id)
+            .options(selectinload(Appeal.appraisal).selectinload(Appraisal.employee))
+            .order_by((Appeal.status == "open").desc(), Appeal.created_at.desc())
+        )
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -103,6 +104,7 @@ def scheme_form(id: int | None = None):
                     position_ids=form.position_ids.data or [],
                     user_id=current_user.id,
                     version=form.expected_version(),
+                    skip_self_review_without_sign_in=form.skip_self_review_without_sign_in.data,
                 )
         except ServiceError as error:
             db.rollback()
@@ -181,6 +183,9 @@ def cycle(id: int):
         preview=preview,
         appraisals=appraisals,
         counts=cycle_services.state_counts(db, cycle),
+        appeals=tasks.cycle_appeals(db, cycle) if cycle.state != "planning" else [],
+        due_for=tasks.due_for,
+        today=date.today(),
     )
 
 
@@ -399,8 +404,9 @@ def _split(cycle: Cycle, team, fields):
 @bp.route("/tasks")
 @require(is_member)
 def my_tasks():
+    db, viewer = get_session(), current_viewer()
     return render_template(
-        "runtime/tasks.html", tasks=tasks.my_tasks(get_session(), current_viewer())
+        "runtime/tasks.html", tasks=tasks.my_tasks(db, viewer), hr=tasks.hr_tasks(db, viewer)
     )
 
 

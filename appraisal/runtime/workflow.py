@@ -1,7 +1,8 @@
 """The appraisal state machine (design §8): which step follows which, and who may move it.
 
 Pure: it knows states, actions and the viewer's relations to an appraisal (`employee`,
-`manager`, `hr`, `reviewer`), nothing of requests or the database. Services ask it before
+`manager`, `hr`, `reviewer`, and `proxy`: HR or the manager acting for an employee who has
+no sign-in), nothing of requests or the database. Services ask it before
 they change anything, and the pages ask it which buttons to show.
 """
 
@@ -18,7 +19,10 @@ STATES = (
     "published",
     "acknowledged",
 )
-RELATIONS = ("employee", "manager", "hr", "reviewer")
+RELATIONS = ("employee", "manager", "hr", "reviewer", "proxy")
+# Who takes the employee's own steps: the employee, or someone acting for them when they
+# cannot sign in (recorded as "entered on behalf of").
+APPRAISEE = frozenset({"employee", "proxy"})
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,8 @@ class Transition:
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("confirm_goals", "goal_setting", "self_review", frozenset({"employee"})),
-        Transition("submit_self", "self_review", "manager_review", frozenset({"employee"})),
+        Transition("confirm_goals", "goal_setting", "self_review", APPRAISEE),
+        Transition("submit_self", "self_review", "manager_review", APPRAISEE),
         Transition("submit_manager", "manager_review", "calibration", frozenset({"manager"})),
         Transition("publish", "calibration", "published", frozenset({"hr"})),
         Transition("acknowledge", "published", "acknowledged", frozenset({"employee"})),
@@ -43,7 +47,7 @@ TRANSITIONS = {
 # Which states each part of an appraisal can be edited in, and by whom.
 EDITABLE = {
     "targets": (frozenset({"goal_setting"}), frozenset({"manager", "hr"})),
-    "self": (frozenset({"self_review"}), frozenset({"employee"})),
+    "self": (frozenset({"self_review"}), APPRAISEE),
     "manager": (frozenset({"self_review", "manager_review"}), frozenset({"manager"})),
     "peer": (frozenset({"goal_setting", "self_review", "manager_review"}), frozenset({"reviewer"})),
     "subordinate": (
@@ -69,6 +73,25 @@ class WorkflowRefused(Exception):
         self.state = state
 
 
+# The path an appraisal takes through the self-review (shown in the cycle preview).
+PATHS = ("employee", "proxy", "skipped", "none")
+
+
+def self_review_path(has_self_part: bool, signs_in: bool, skip_without_sign_in: bool) -> str:
+    """`employee` writes it, a `proxy` writes it for them, it is `skipped` (the scheme skips
+    it for people without a sign-in), or the template has `none`."""
+    if not has_self_part:
+        return "none"
+    if signs_in:
+        return "employee"
+    return "skipped" if skip_without_sign_in else "proxy"
+
+
+def skipped_steps(path: str) -> frozenset[str]:
+    """The states an appraisal on this path passes over."""
+    return frozenset({"self_review"}) if path in ("skipped", "none") else frozenset()
+
+
 def allowed_actions(state: str, relations: Collection[str]) -> list[str]:
     """The transitions these relations may take from this state, in workflow order."""
     return [
@@ -76,9 +99,12 @@ def allowed_actions(state: str, relations: Collection[str]) -> list[str]:
     ]
 
 
-def next_state(state: str, action: str, relations: Collection[str]) -> str:
-    """The state after `action`, or WorkflowRefused: `wrong_state` (for example a second
-    submission) or `not_allowed` (the action is not this person's)."""
+def next_state(
+    state: str, action: str, relations: Collection[str], skipped: Collection[str] = ()
+) -> str:
+    """The state after `action` (passing over `skipped` steps), or WorkflowRefused:
+    `wrong_state` (for example a second submission) or `not_allowed` (the action is not this
+    person's)."""
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise WorkflowRefused("unknown_action", action, state)
@@ -86,22 +112,30 @@ def next_state(state: str, action: str, relations: Collection[str]) -> str:
         raise WorkflowRefused("not_allowed", action, state)
     if transition.source != state:
         raise WorkflowRefused("wrong_state", action, state)
-    return transition.target
+    target = transition.target
+    while target in skipped:
+        target = STATES[STATES.index(target) + 1]
+    return target
 
 
-def reopen_choices(state: str, relations: Collection[str]) -> list[str]:
-    """The earlier steps HR may send an appraisal back to."""
+def reopen_choices(
+    state: str, relations: Collection[str], skipped: Collection[str] = ()
+) -> list[str]:
+    """The earlier steps HR may send an appraisal back to (never a skipped one)."""
     if "hr" not in relations or state not in STATES:
         return []
-    return list(STATES[: min(STATES.index(state), STATES.index("calibration") + 1)])
+    earlier = STATES[: min(STATES.index(state), STATES.index("calibration") + 1)]
+    return [s for s in earlier if s not in skipped]
 
 
-def reopen(state: str, to: str, relations: Collection[str], reason: str) -> str:
+def reopen(
+    state: str, to: str, relations: Collection[str], reason: str, skipped: Collection[str] = ()
+) -> str:
     if "hr" not in relations:
         raise WorkflowRefused("not_allowed", "reopen", state)
     if not reason.strip():
         raise WorkflowRefused("reason_required", "reopen", state)
-    if to not in reopen_choices(state, relations):
+    if to not in reopen_choices(state, relations, skipped):
         raise WorkflowRefused("wrong_state", "reopen", state)
     return to
 

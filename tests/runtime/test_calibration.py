@@ -30,7 +30,7 @@ def calibrating(db, company, launched):
     reviews.refresh_result(complete_ann(db, company))
     for key, grade in GRADES.items():
         appraisal = appraisal_of(db, company, key)
-        appraisal.state = "calibration"
+        appraisal.state, appraisal.complete = "calibration", True
         if key != "ann":
             appraisal.grade = grade
     calibration.start_calibration(db, launched, None)
