@@ -112,7 +112,7 @@ def test_malformed_and_oversized_bodies(app, client, company, launched, token_fo
         "figures.0.key",
         "figures.0.value",
     }
-    big = b'{"figures": [' + b" " * (app.config["MAX_CONTENT_LENGTH"] + 10) + b"]}"
+    big = b'{"figures": [' + b" " * (app.config["API_MAX_JSON_BYTES"] + 10) + b"]}"
     response = client.put(url, data=big, headers=headers, content_type="application/json")
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "too_large"
 
