@@ -1,16 +1,20 @@
-"""Authentication with throttling. Plain functions over a session; the caller commits."""
+"""Authentication with throttling. Plain functions over a session; the caller commits
+(only the throttle's charges are committed on their own, before the password is checked)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import LoginFailure, User, utcnow
+from ..models import User, utcnow
+from . import throttle
+from .throttle import SignInPolicy
 
 # Checked when the login name is unknown, so a wrong name costs as much time as a wrong
 # password and the answer does not tell them apart.
@@ -48,47 +52,27 @@ def authenticate(
     password: str,
     address: str,
     *,
-    max_failures: int,
-    window_seconds: int,
+    devices: Mapping[int, str],
+    policy: SignInPolicy,
     now: datetime | None = None,
 ) -> SignInResult:
-    """Check a sign-in; failures are recorded by name and address, and too many lock both.
+    """Check a sign-in. The attempt is charged as a failure before the password is checked
+    (see `throttle`), and a right password takes the charge back.
 
-    An address gets four times the allowance of a name: many staff share one office NAT.
+    `devices` maps the accounts this browser has signed in to (`devices.known_devices`) to its
+    device id for each: from a known device only that device's own failures count.
     """
     now = now or utcnow()
     login = normalize_login(login)
-    since = now - timedelta(seconds=window_seconds)
-    by_login = _failures_since(session, LoginFailure.login == login, since)
-    by_address = _failures_since(session, LoginFailure.address == address, since)
-    if by_login[0] >= max_failures or by_address[0] >= 4 * max_failures:
-        oldest = min(t for _, t in (by_login, by_address) if t is not None)
-        retry = int((_aware(oldest) + timedelta(seconds=window_seconds) - now).total_seconds())
-        return SignInResult(SignIn.THROTTLED, retry_after_seconds=max(retry, 1))
+    user = find_user(session, login)
+    charges = throttle.charges_for(policy, login, address, devices.get(user.id) if user else None)
+    wait = throttle.charge(session.get_bind(), charges, now)
+    if wait:
+        return SignInResult(SignIn.THROTTLED, retry_after_seconds=wait)
 
-    user = session.scalar(select(User).where(User.email == login))
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        session.add(LoginFailure(login=login, address=address, at=now))
         return SignInResult(SignIn.INVALID)
-
-    session.execute(delete(LoginFailure).where(LoginFailure.login == login))
-    session.execute(
-        delete(LoginFailure).where(
-            or_(LoginFailure.at < since, LoginFailure.at < now - timedelta(days=1))
-        )
-    )
+    throttle.settle(session, charges, now)
     user.last_login_at = now
     return SignInResult(SignIn.OK, user=user)
-
-
-def _failures_since(session: Session, condition, since: datetime) -> tuple[int, datetime | None]:
-    count, oldest = session.execute(
-        select(func.count(), func.min(LoginFailure.at)).where(condition, LoginFailure.at >= since)
-    ).one()
-    return count, oldest
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

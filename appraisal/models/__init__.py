@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
-from .accounts import LANGUAGES, LoginFailure, Membership, MembershipRole, Role, User
+from .accounts import LANGUAGES, Membership, MembershipRole, Role, User
 from .api import ApiToken
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, utcnow
@@ -19,6 +19,7 @@ from .imports import ImportMapping
 from .organization import Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
+from .throttle import SignInCounter
 
 __all__ = [
     "LANGUAGES",
@@ -40,7 +41,6 @@ __all__ = [
     "Indicator",
     "IndicatorCategory",
     "Interview",
-    "LoginFailure",
     "Membership",
     "MembershipRole",
     "Organization",
@@ -50,6 +50,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Scheme",
+    "SignInCounter",
     "StaffKind",
     "Template",
     "TemplateVersion",

@@ -1,4 +1,4 @@
-"""People who sign in, their memberships and roles in organizations, and sign-in failures."""
+"""People who sign in, their memberships and roles in organizations."""
 
 from __future__ import annotations
 
@@ -107,14 +107,3 @@ class MembershipRole(Base):
             "role IN ('admin', 'implementer', 'manager', 'employee')", name="role_known"
         ),
     )
-
-
-class LoginFailure(Base):
-    """A failed sign-in, kept for throttling. Stored by login name whether or not it exists."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(254), index=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
