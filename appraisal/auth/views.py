@@ -12,8 +12,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
@@ -52,15 +52,8 @@ def login():
             remember_device(response, result.user.id, devices)
             return response
         if result.outcome is SignIn.THROTTLED:
-            minutes = max(1, -(-result.retry_after_seconds // 60))
-            flash(
-                ngettext(
-                    "Too many failed sign-ins. Try again in %(num)d minute.",
-                    "Too many failed sign-ins. Try again in %(num)d minutes.",
-                    minutes,
-                ),
-                "danger",
-            )
+            wait = format_timedelta(result.retry_after_seconds, granularity="minute")
+            flash(_("Too many failed sign-ins. Try again in %(wait)s.", wait=wait), "danger")
             headers["Retry-After"] = str(result.retry_after_seconds)
             status = 429
         else:

@@ -19,7 +19,7 @@ from appraisal import create_app
 from appraisal.auth import services
 from appraisal.auth.services import SignIn, authenticate
 from appraisal.auth.throttle import Backoff, SignInPolicy
-from tests.conftest import PASSWORD, serving
+from tests.conftest import PASSWORD, alerts, serving
 
 HR = "hr@acme.example"
 FEW = {"LOGIN_MAX_FAILURES": 2}  # fewer (slow, on purpose) password checks per test
@@ -70,6 +70,12 @@ def test_a_known_device_is_held_back_by_its_own_failures(app, client, admin):
     refused = sign_in(client)
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) == app.config["LOGIN_FIRST_DELAY_SECONDS"]
+    assert alerts(refused.get_data(as_text=True)) == [
+        "Too many failed sign-ins. Try again in 1 minute."
+    ]
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
+    assert alerts(sign_in(client).get_data(as_text=True)) == ["登录失败次数过多，请 1分钟后再试。"]
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     # ...and its failures do not hold back the account elsewhere.
     assert sign_in(browser(app, "10.1.1.1")).status_code == 302
 
