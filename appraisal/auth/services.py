@@ -1,5 +1,5 @@
-"""Authentication with throttling. Plain functions over a session; the caller commits
-(only the throttle's charges are committed on their own, before the password is checked)."""
+"""Authentication with throttling. Plain functions over a session; the caller commits, once
+after charging the attempt and once after checking the password."""
 
 from __future__ import annotations
 
@@ -46,18 +46,28 @@ def find_user(session: Session, login: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_login(login)))
 
 
-def authenticate(
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt already charged to its counters (or refused before that)."""
+
+    login: str
+    user: User | None
+    charges: list[throttle.Charge]
+    now: datetime
+    retry_after_seconds: int
+
+
+def charge_attempt(
     session: Session,
     login: str,
-    password: str,
     address: str,
     *,
     devices: Mapping[int, str],
     policy: SignInPolicy,
     now: datetime | None = None,
-) -> SignInResult:
-    """Check a sign-in. The attempt is charged as a failure before the password is checked
-    (see `throttle`), and a right password takes the charge back.
+) -> Attempt:
+    """Charge the attempt as a failure before its password is checked; the caller commits
+    at once, so parallel guesses see the charge (see `throttle`).
 
     `devices` maps the accounts this browser has signed in to (`devices.known_devices`) to its
     device id for each: from a known device only that device's own failures count.
@@ -65,14 +75,20 @@ def authenticate(
     now = now or utcnow()
     login = normalize_login(login)
     user = find_user(session, login)
-    charges = throttle.charges_for(policy, login, address, devices.get(user.id) if user else None)
-    wait = throttle.charge(session.get_bind(), charges, now)
-    if wait:
-        return SignInResult(SignIn.THROTTLED, retry_after_seconds=wait)
+    device = devices.get(user.id) if user else None
+    charges = throttle.charges_for(policy, login, address, device)
+    wait = throttle.charge(session, charges, now)
+    return Attempt(login, user, charges, now, wait)
 
+
+def authenticate(session: Session, attempt: Attempt, password: str) -> SignInResult:
+    """Check the password of a charged attempt; a right one takes the charges back."""
+    if attempt.retry_after_seconds:
+        return SignInResult(SignIn.THROTTLED, retry_after_seconds=attempt.retry_after_seconds)
+    user = attempt.user
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
         return SignInResult(SignIn.INVALID)
-    throttle.settle(session, charges, now)
-    user.last_login_at = now
+    throttle.settle(session, attempt.charges, attempt.now)
+    user.last_login_at = attempt.now
     return SignInResult(SignIn.OK, user=user)

@@ -1,9 +1,9 @@
 """Sign-in back-off: failures delay further attempts, per account, known device and address.
 
-An attempt is charged as a failure *before* its password is checked, in a short transaction
-of its own: a compare-and-set on the counter's version, which holds on SQLite and PostgreSQL
-alike. Parallel guesses therefore cannot all read "4 failures so far" and all be checked; at
-most `free` of them reach the password hash. A correct password then takes its charge back.
+An attempt is charged as a failure *before* its password is checked, and the caller commits
+the charge at once: a compare-and-set on the counter's version, which holds on SQLite and
+PostgreSQL alike. Parallel guesses therefore cannot all read "4 failures so far" and all be
+checked; at most `free` of them reach the password hash. A right password takes it back.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import SignInCounter
 
-# Parallel charges of one key retry after losing the compare-and-set; each retry means another
-# request's charge went through, so this bound is never reached below this many at once.
+# A charge that loses the compare-and-set reads again; each loss means another request's
+# charge went through, so this bound is only reached with more parallel attempts than that.
 _MAX_RACES = 200
 
 
@@ -87,11 +86,18 @@ def charges_for(policy: SignInPolicy, login: str, address: str, device: str | No
     ]
 
 
-def charge(engine: Engine, charges: Sequence[Charge], now: datetime) -> int:
-    """Charge each counter in turn, committed at once; the seconds to wait when one refuses
-    (the later ones are then not charged), else 0: check the password."""
+def charge(session: Session, charges: Sequence[Charge], now: datetime) -> int:
+    """Charge every counter; the seconds to wait when one refuses, else 0. The caller
+    commits before checking the password.
+
+    A refusal is decided by reading alone and charges nothing, so hammering a held-back
+    account costs the database reads, not writes (SQLite has one writer at a time).
+    """
+    waits = [_wait(_read(session, item.key), item, now) for item in charges]
+    if any(waits):
+        return max(waits)
     for item in charges:
-        wait = _charge(engine, item, now)
+        wait = _charge(session, item, now)
         if wait:
             return wait
     return 0
@@ -106,47 +112,42 @@ def settle(session: Session, charges: Sequence[Charge], now: datetime) -> None:
                 update(SignInCounter)
                 .where(counter, SignInCounter.failures > 0)
                 .values(failures=SignInCounter.failures - 1, version=SignInCounter.version + 1)
+                .execution_options(synchronize_session=False)
             )
         else:
-            session.execute(delete(SignInCounter).where(counter))
+            session.execute(
+                delete(SignInCounter).where(counter).execution_options(synchronize_session=False)
+            )
     longest = max(item.backoff.forget_after for item in charges)
-    session.execute(
-        delete(SignInCounter).where(SignInCounter.blocked_until < now - timedelta(seconds=longest))
-    )
+    stale = SignInCounter.blocked_until < now - timedelta(seconds=longest)
+    session.execute(delete(SignInCounter).where(stale).execution_options(synchronize_session=False))
 
 
-def _charge(engine: Engine, item: Charge, now: datetime) -> int:
+def _charge(session: Session, item: Charge, now: datetime) -> int:
     for _ in range(_MAX_RACES):
-        try:
-            with engine.begin() as connection:
-                wait = _try_charge(connection, item, now)
-        except IntegrityError:  # a parallel attempt created the counter first
-            continue
+        wait = _try_charge(session, item, now)
         if wait is not None:
             return wait
     return item.backoff.first_delay  # pragma: no cover - refuse rather than let one through
 
 
-def _try_charge(connection: Connection, item: Charge, now: datetime) -> int | None:
-    """The wait (0: charged), or None when a parallel charge moved the counter first."""
-    row = connection.execute(
-        select(SignInCounter.failures, SignInCounter.blocked_until, SignInCounter.version).where(
-            SignInCounter.key == item.key
-        )
-    ).one_or_none()
+def _try_charge(session: Session, item: Charge, now: datetime) -> int | None:
+    """The wait (0: charged), or None when a parallel charge moved the counter first.
+
+    Each statement sees what others committed (SQLite writes one at a time; PostgreSQL reads
+    committed rows), so a lost race reads the counter again.
+    """
+    row = _read(session, item.key)
     if row is None:
-        connection.execute(
-            insert(SignInCounter).values(
-                key=item.key, failures=1, blocked_until=_until(now, item.backoff, 1), version=1
-            )
-        )
-        return 0
+        first = {"failures": 1, "blocked_until": _until(now, item.backoff, 1), "version": 1}
+        return 0 if _insert_if_absent(session, item.key, first) else None
+    wait = _wait(row, item, now)
+    if wait:
+        return wait
     blocked_until = _aware(row.blocked_until)
-    if blocked_until > now:
-        return math.ceil((blocked_until - now).total_seconds())
     forgotten = now >= blocked_until + timedelta(seconds=item.backoff.forget_after)
     failures = 1 if forgotten else row.failures + 1
-    moved = connection.execute(
+    moved = session.connection().execute(  # Core, for a dependable rowcount
         update(SignInCounter)
         .where(SignInCounter.key == item.key, SignInCounter.version == row.version)
         .values(
@@ -156,6 +157,36 @@ def _try_charge(connection: Connection, item: Charge, now: datetime) -> int | No
         )
     )
     return 0 if moved.rowcount == 1 else None
+
+
+def _read(session: Session, key: str) -> Row | None:
+    return session.execute(
+        select(SignInCounter.failures, SignInCounter.blocked_until, SignInCounter.version).where(
+            SignInCounter.key == key
+        )
+    ).one_or_none()
+
+
+def _wait(row: Row | None, item: Charge, now: datetime) -> int:
+    """Seconds before the counter takes another attempt. Only a real delay counts: parallel
+    requests' clocks differ by a little, and a counter below `free` never holds anyone."""
+    if row is None or not item.backoff.delay(row.failures):
+        return 0
+    blocked_until = _aware(row.blocked_until)
+    return math.ceil((blocked_until - now).total_seconds()) if blocked_until > now else 0
+
+
+def _insert_if_absent(session: Session, key: str, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING (both dialects have it): a parallel first charge
+    of the same key makes this one a lost race instead of an error."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    statement = (
+        dialect.insert(SignInCounter)
+        .values(key=key, **values)
+        .on_conflict_do_nothing(index_elements=[SignInCounter.key])
+        .returning(SignInCounter.key)  # psycopg reports no rowcount here
+    )
+    return session.execute(statement).first() is not None
 
 
 def _until(now: datetime, backoff: Backoff, failures: int) -> datetime:

@@ -20,7 +20,7 @@ from ..db import get_session
 from ..security import is_safe_next
 from .devices import known_devices, remember_device
 from .forms import LoginForm
-from .services import SignIn, authenticate
+from .services import SignIn, authenticate, charge_attempt
 from .throttle import SignInPolicy
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -35,14 +35,15 @@ def login():
     if form.validate_on_submit():
         db = get_session()
         devices = known_devices(request)
-        result = authenticate(
+        attempt = charge_attempt(
             db,
             form.email.data,
-            form.password.data,
             request.remote_addr or "",
             devices=devices,
             policy=SignInPolicy.from_config(current_app.config),
         )
+        db.commit()  # before the slow password check, so parallel guesses see this one
+        result = authenticate(db, attempt, form.password.data)
         db.commit()
         if result.outcome is SignIn.OK:
             session.clear()

@@ -17,7 +17,7 @@ import requests
 
 from appraisal import create_app
 from appraisal.auth import services
-from appraisal.auth.services import SignIn, authenticate
+from appraisal.auth.services import SignIn, authenticate, charge_attempt
 from appraisal.auth.throttle import Backoff, SignInPolicy
 from tests.conftest import PASSWORD, alerts, serving
 
@@ -115,15 +115,16 @@ ADDRESSES = itertools.count(1)
 def attempt(app, db, password: str, at: datetime, login: str = HR, devices=None):
     """A sign-in through the service, each from a new address: only the account's counter
     (or the device's) is at play, as when a stranger rotates addresses."""
-    result = authenticate(
+    charged = charge_attempt(
         db,
         login,
-        password,
         f"192.0.2.{next(ADDRESSES)}",
         devices=devices or {},
         policy=SignInPolicy.from_config(app.config),
         now=at,
     )
+    db.commit()
+    result = authenticate(db, charged, password)
     db.commit()
     return result
 
