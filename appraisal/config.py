@@ -29,10 +29,18 @@ DEFAULTS: dict[str, Any] = {
     "BOOTSTRAP_SERVE_LOCAL": True,
     "BOOTSTRAP_BOOTSWATCH_THEME": None,
     "PAGE_SIZE": 20,
-    # Sign-in throttling: this many failures for one login name or one address within the
-    # window locks further attempts until the window has passed.
+    # Sign-in back-off (auth/throttle.py): after this many failures for one login name (or
+    # known device; an address gets four times as many) each attempt waits, 1 minute doubling
+    # per failure up to 15; failures are forgotten after a window without any.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_FIRST_DELAY_SECONDS": 60,
+    "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    # A browser that signed in to an account stays a known device for it this long.
+    "LOGIN_DEVICE_DAYS": 365,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 means
+    # the socket's address is the client's (a forged header changes nothing).
+    "TRUSTED_PROXIES": 0,
     "LOG_FORMAT": "json",
 }
 
@@ -46,6 +54,7 @@ ENVIRONMENT = {
     "APPRAISAL_LOGIN_MAX_FAILURES": ("LOGIN_MAX_FAILURES", int),
     "APPRAISAL_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "APPRAISAL_API_MAX_JSON_BYTES": ("API_MAX_JSON_BYTES", int),
+    "APPRAISAL_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
 }
 
 

@@ -17,9 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 
+#: Seconds a SQLite connection waits for another's write to finish. The driver's 5 s was
+#: not enough for 40 parallel sign-ins on two busy cores (they wait their turn, not forever).
+SQLITE_BUSY_TIMEOUT = 30
+
+
 def make_engine(url: str) -> Engine:
     """An engine with foreign keys enforced on SQLite, as they are on PostgreSQL."""
-    engine = create_engine(url, future=True)
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(
+        url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT} if sqlite else {}
+    )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

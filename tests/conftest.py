@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from appraisal import create_app
 from appraisal.auth.services import hash_password
@@ -63,6 +66,19 @@ def app(database_url, tmp_path) -> Iterator[Flask]:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
     engine.dispose()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app on a real HTTP server on loopback, one thread per request, for the test's span."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

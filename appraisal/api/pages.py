@@ -56,6 +56,4 @@ def revoke(id: int):
 @bp.route("/api/docs")
 @require(is_member)
 def docs():
-    return render_template(
-        "api/docs.html", spec=build_spec(request.host_url.rstrip("/") + "/api/v1")
-    )
+    return render_template("api/docs.html", spec=build_spec())

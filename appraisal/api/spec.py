@@ -12,6 +12,11 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from . import schemas
 
+#: Where the API is mounted. The document names it as a relative server URL (resolved
+#: against wherever the document was fetched), never from the request's Host header, which
+#: a client chooses.
+PREFIX = "/api/v1"
+
 OPERATIONS: list[tuple[str, str, dict[str, Any]]] = []
 ERRORS = {
     "400": "The body is not valid JSON or not what this operation takes",
@@ -76,13 +81,13 @@ def operation(
     return register
 
 
-def build_spec(server_url: str) -> dict[str, Any]:
+def build_spec() -> dict[str, Any]:
     spec = APISpec(
         title="Appraisal API",
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        servers=[{"url": server_url}],
+        servers=[{"url": PREFIX}],
         info={
             "description": "Employees, figures and targets in; cycles, appraisals, results and "
             "templates out. Every request carries `Authorization: Bearer <token>`; a token "

@@ -26,10 +26,10 @@ from ..people.imports import RowsRefused, upsert_employees
 from ..runtime import figures
 from ..runtime.reviews import final_result, viewer_for
 from . import schemas
-from .spec import build_spec, operation
+from .spec import PREFIX, build_spec, operation
 from .tokens import authenticate
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
 
 
@@ -432,4 +432,4 @@ def template_import():
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(build_spec(request.host_url.rstrip("/") + bp.url_prefix))
+    return jsonify(build_spec())

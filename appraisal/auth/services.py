@@ -1,16 +1,20 @@
-"""Authentication with throttling. Plain functions over a session; the caller commits."""
+"""Authentication with throttling. Plain functions over a session; the caller commits, once
+after charging the attempt and once after checking the password."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import LoginFailure, User, utcnow
+from ..models import User, utcnow
+from . import throttle
+from .throttle import SignInPolicy
 
 # Checked when the login name is unknown, so a wrong name costs as much time as a wrong
 # password and the answer does not tell them apart.
@@ -42,53 +46,49 @@ def find_user(session: Session, login: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_login(login)))
 
 
-def authenticate(
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt already charged to its counters (or refused before that)."""
+
+    login: str
+    user: User | None
+    charges: list[throttle.Charge]
+    now: datetime
+    retry_after_seconds: int
+
+
+def charge_attempt(
     session: Session,
     login: str,
-    password: str,
     address: str,
     *,
-    max_failures: int,
-    window_seconds: int,
+    devices: Mapping[int, str],
+    policy: SignInPolicy,
     now: datetime | None = None,
-) -> SignInResult:
-    """Check a sign-in; failures are recorded by name and address, and too many lock both.
+) -> Attempt:
+    """Charge the attempt as a failure before its password is checked; the caller commits
+    at once, so parallel guesses see the charge (see `throttle`).
 
-    An address gets four times the allowance of a name: many staff share one office NAT.
+    `devices` maps the accounts this browser has signed in to (`devices.known_devices`) to its
+    device id for each: from a known device only that device's own failures count.
     """
     now = now or utcnow()
     login = normalize_login(login)
-    since = now - timedelta(seconds=window_seconds)
-    by_login = _failures_since(session, LoginFailure.login == login, since)
-    by_address = _failures_since(session, LoginFailure.address == address, since)
-    if by_login[0] >= max_failures or by_address[0] >= 4 * max_failures:
-        oldest = min(t for _, t in (by_login, by_address) if t is not None)
-        retry = int((_aware(oldest) + timedelta(seconds=window_seconds) - now).total_seconds())
-        return SignInResult(SignIn.THROTTLED, retry_after_seconds=max(retry, 1))
+    user = find_user(session, login)
+    device = devices.get(user.id) if user else None
+    charges = throttle.charges_for(policy, login, address, device)
+    wait = throttle.charge(session, charges, now)
+    return Attempt(login, user, charges, now, wait)
 
-    user = session.scalar(select(User).where(User.email == login))
+
+def authenticate(session: Session, attempt: Attempt, password: str) -> SignInResult:
+    """Check the password of a charged attempt; a right one takes the charges back."""
+    if attempt.retry_after_seconds:
+        return SignInResult(SignIn.THROTTLED, retry_after_seconds=attempt.retry_after_seconds)
+    user = attempt.user
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        session.add(LoginFailure(login=login, address=address, at=now))
         return SignInResult(SignIn.INVALID)
-
-    session.execute(delete(LoginFailure).where(LoginFailure.login == login))
-    session.execute(
-        delete(LoginFailure).where(
-            or_(LoginFailure.at < since, LoginFailure.at < now - timedelta(days=1))
-        )
-    )
-    user.last_login_at = now
+    throttle.settle(session, attempt.charges, attempt.now)
+    user.last_login_at = attempt.now
     return SignInResult(SignIn.OK, user=user)
-
-
-def _failures_since(session: Session, condition, since: datetime) -> tuple[int, datetime | None]:
-    count, oldest = session.execute(
-        select(func.count(), func.min(LoginFailure.at)).where(condition, LoginFailure.at >= since)
-    ).one()
-    return count, oldest
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

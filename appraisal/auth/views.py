@@ -12,14 +12,17 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
 from ..security import is_safe_next
 from . import sessions
+from .devices import known_devices, remember_device
 from .forms import LoginForm
-from .services import SignIn, authenticate
+from .services import SignIn, authenticate, charge_attempt
+from .throttle import SignInPolicy
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -29,17 +32,19 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm(next=request.args.get("next", ""))
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         db = get_session()
-        result = authenticate(
+        devices = known_devices(request)
+        attempt = charge_attempt(
             db,
             form.email.data,
-            form.password.data,
             request.remote_addr or "",
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            window_seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"],
+            devices=devices,
+            policy=SignInPolicy.from_config(current_app.config),
         )
+        db.commit()  # before the slow password check, so parallel guesses see this one
+        result = authenticate(db, attempt, form.password.data)
         db.commit()
         if result.outcome is SignIn.OK:
             session.clear()
@@ -48,20 +53,20 @@ def login():
             login_user(result.user)
             session[sessions.COOKIE_KEY] = secret
             target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for("main.index"))
+            response = redirect(target if is_safe_next(target) else url_for("main.index"))
+            remember_device(response, result.user.id, devices)
+            return response
         if result.outcome is SignIn.THROTTLED:
-            minutes = max(1, -(-result.retry_after_seconds // 60))
-            flash(
-                _("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes),
-                "danger",
-            )
+            wait = format_timedelta(result.retry_after_seconds, granularity="minute")
+            flash(_("Too many failed sign-ins. Try again in %(wait)s.", wait=wait), "danger")
+            headers["Retry-After"] = str(result.retry_after_seconds)
             status = 429
         else:
             flash(_("Wrong email or password."), "danger")
             status = 401
     elif form.is_submitted():
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.post("/logout")

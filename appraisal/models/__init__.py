@@ -3,7 +3,6 @@
 from .accounts import (
     LANGUAGES,
     Invitation,
-    LoginFailure,
     Membership,
     MembershipRole,
     PasswordReset,
@@ -29,6 +28,7 @@ from .imports import ImportMapping
 from .organization import Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
+from .throttle import SignInCounter
 
 __all__ = [
     "LANGUAGES",
@@ -51,7 +51,6 @@ __all__ = [
     "IndicatorCategory",
     "Interview",
     "Invitation",
-    "LoginFailure",
     "Membership",
     "MembershipRole",
     "Organization",
@@ -62,6 +61,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Scheme",
+    "SignInCounter",
     "StaffKind",
     "Template",
     "TemplateVersion",

@@ -1,5 +1,5 @@
 """People who sign in, their memberships and roles in organizations, invitations, password
-resets, signed-in sessions and sign-in failures."""
+resets and signed-in sessions."""
 
 from __future__ import annotations
 
@@ -108,17 +108,6 @@ class MembershipRole(Base):
             "role IN ('admin', 'implementer', 'manager', 'employee')", name="role_known"
         ),
     )
-
-
-class LoginFailure(Base):
-    """A failed sign-in, kept for throttling. Stored by login name whether or not it exists."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(254), index=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Invitation(OrganizationScoped, Base):

@@ -171,3 +171,14 @@ def test_openapi_document_validates(client):
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
     assert "/cycles/{cycle_id}/figures" in document["paths"]
+
+
+def test_openapi_servers_never_echo_the_host_header(client, auth, company):
+    """A forged Host must not reach the document (or a cache in front of it)."""
+    forged = "http://evil.example"
+    document = client.get("/api/v1/openapi.json", base_url=forged).get_json()
+    assert document["servers"] == [{"url": "/api/v1"}]
+    auth.login("hr@acme.example", base_url=forged)
+    page = client.get("/api/docs", base_url=forged)
+    assert page.status_code == 200
+    assert "evil.example" not in page.get_data(as_text=True)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from appraisal.demo import load_demo
+from tests.conftest import serving
 
 CHROMIUM_FLAGS = [
     "--headless=new",
@@ -40,12 +39,8 @@ def live_server(app) -> Iterator[str]:
         session = get_session()
         load_demo(session)
         session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,24 @@ def test_every_protected_url_sends_anonymous_users_to_sign_in(client, endpoint, 
         assert response.headers["Location"].startswith("/login"), (endpoint, method)
 
 
+def test_every_page_download_and_api_answer_tells_caches_not_to_keep_it(client, auth, make):
+    """`no-store` is the default, so a route added tomorrow has it too; only static files
+    (the same for everyone) may be cached."""
+    make.member(make.org(), "hr@acme.example", roles=("admin",))
+    auth.login("hr@acme.example")
+    public = PUBLIC_ENDPOINTS - {"static", "bootstrap.static"}
+    rules = _protected_rules() + [
+        (rule.endpoint, rule.rule, ["GET"])
+        for rule in client.application.url_map.iter_rules()
+        if rule.endpoint in public and "GET" in rule.methods
+    ]
+    for endpoint, path, methods in rules:
+        if "GET" in methods:
+            response = client.get(_sample_url(path))
+            assert response.headers.get("Cache-Control") == "no-store", (endpoint, path)
+            response.close()
+
+
 PEOPLE_PAGES = [
     "/people/employees",
     "/people/departments",

@@ -8,6 +8,25 @@ from appraisal import create_app
 from appraisal.security import is_safe_next
 from tests.conftest import PASSWORD, alerts
 
+#: Redirect targets that leave the site: browsers ignore extra slashes, read a backslash as a
+#: slash and drop tabs and newlines; `%2F` and `%5C` become slashes once decoded.
+OFF_SITE = [
+    "//evil.example",
+    "////evil.example/x",
+    "///evil.example",
+    "/\\/evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "/%2F%2Fevil.example",
+    "/%2fevil.example",
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    "https:evil.example",
+    "HTTPS://evil.example",
+]
+
 
 @pytest.fixture
 def admin(make):
@@ -63,10 +82,25 @@ def test_inactive_account_cannot_sign_in(db, auth, admin):
         ("javascript:alert(1)", False),
         ("", False),
         (None, False),
+        *((target, False) for target in OFF_SITE),
+        ("/people/employees?q=ann%20lee", True),
+        ("/builder/templates/%E9%94%80%E5%94%AE", True),
+        ("/a//b", True),
     ],
 )
 def test_next_redirect_only_stays_on_this_site(target, safe):
     assert is_safe_next(target) is safe
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_in_and_language_never_send_the_browser_off_site(client, admin, target):
+    """Each of these is read as another host by a browser, or by a server that decodes it."""
+    response = client.post("/language", data={"language": "en", "next": target})
+    assert response.headers["Location"] == "/"
+    response = client.post(
+        "/login", data={"email": "hr@acme.example", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_sign_in_follows_a_safe_next_and_ignores_an_unsafe_one(client, admin):
