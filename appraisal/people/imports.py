@@ -24,7 +24,13 @@ from ..models import Department, Employee, ImportMapping, Position
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d")
 PROGRESS_EVERY = 500
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
-STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
+STATUS_WORDS = {
+    "active": "active",
+    "在职": "active",
+    "left": "left",
+    "离职": "left",
+    "已离职": "left",
+}
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FIELDS = (
     "number",
