@@ -7,52 +7,22 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from . import labels
 from .extensions import babel
-
-ROLE_LABELS = {
-    "admin": _l("HR admin"),
-    "implementer": _l("Implementer"),
-    "manager": _l("Manager"),
-    "employee": _l("Employee"),
-}
-STAFF_KIND_LABELS = {"office": _l("Office staff"), "field": _l("Field staff")}
-EMPLOYEE_STATUS_LABELS = {"active": _l("Active"), "left": _l("Left")}
-RATER_LABELS = {
-    "data": _l("Imported data"),
-    "self": _l("Self"),
-    "manager": _l("Manager"),
-    "peer": _l("Peer"),
-    "subordinate": _l("Subordinate"),
-    "hr": _l("HR"),
-    "targets": _l("Targets"),
-}
-
-STATE_LABELS = {
-    "planning": _l("Planning"),
-    "running": _l("Running"),
-    "calibration": _l("Calibration"),
-    "published": _l("Published"),
-    "closed": _l("Closed"),
-    "goal_setting": _l("Goal setting"),
-    "self_review": _l("Self-review"),
-    "manager_review": _l("Manager review"),
-    "acknowledged": _l("Acknowledged"),
-}
 
 
 def state_label(key: str) -> str:
     """A cycle or appraisal state in the user's language."""
-    return str(STATE_LABELS.get(key, key))
+    return labels.label(key, "state")
 
 
 def rater_label(key: str) -> str:
     """`peer2` → "Peer 2"; a known rater in the user's language."""
     base = key.rstrip("0123456789")
     number = key[len(base) :]
-    text = str(RATER_LABELS.get(base, base))
+    text = labels.label(base, "rater")
     return f"{text} {number}" if number else text
 
 
@@ -108,7 +78,9 @@ def init_app(app: Flask) -> None:
         rater_label=rater_label,
         input_label=input_label,
         state_label=state_label,
-        role_label=lambda key: ROLE_LABELS.get(key, key),
-        staff_kind_label=lambda key: STAFF_KIND_LABELS.get(key, key),
-        employee_status_label=lambda key: EMPLOYEE_STATUS_LABELS.get(key, key),
+        role_label=lambda key: labels.label(key, "role"),
+        staff_kind_label=lambda key: labels.label(key, "staff_kind"),
+        employee_status_label=lambda key: labels.label(key, "employee_status"),
+        label_choices=labels.label_choices,
     )
+    app.jinja_env.filters["label"] = labels.label

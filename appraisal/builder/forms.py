@@ -14,60 +14,19 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import VersionedForm, choices
+from ..labels import label_choices
+from ..rules.definition import RATERS
 from .services import scoring_from_parts
 
-RATER_CHOICES = choices(
-    [
-        ("data", _l("Imported data")),
-        ("self", _l("Self")),
-        ("manager", _l("Manager")),
-        ("peer", _l("Peers")),
-        ("subordinate", _l("Subordinates")),
-        ("hr", _l("HR")),
-    ]
-)
-CATEGORY_CHOICES = choices(
-    [
-        ("result", _l("Result")),
-        ("process", _l("Process")),
-        ("behaviour", _l("Behaviour")),
-        ("competency", _l("Competency")),
-    ]
-)
-STAFF_CHOICES = choices(
-    [("any", _l("Any staff")), ("office", _l("Office staff")), ("field", _l("Field staff"))]
-)
-SCORING_METHODS = [
-    ("ratio", _l("Ratio to target")),
-    ("reverse_ratio", _l("Reverse ratio (lower is better)")),
-    ("bands", _l("Bands")),
-    ("linear", _l("Linear points")),
-    ("deduction", _l("Deduction")),
-    ("rating", _l("Rating scale")),
-    ("formula", _l("Formula")),
-    ("none", _l("Not scored")),
-]
+RATER_CHOICES = choices(label_choices("rater", RATERS))
+CATEGORY_CHOICES = choices(label_choices("category"))
+STAFF_CHOICES = choices(label_choices("staff_kind"))
+SCORING_METHODS = label_choices("method")
 ITEM_METHOD_CHOICES = choices(SCORING_METHODS)
 # A library default cannot be a formula: formulas name the other items of a template.
 METHOD_CHOICES = choices(m for m in SCORING_METHODS if m[0] != "formula")
-TYPE_CHOICES = choices(
-    [
-        ("number", _l("Number")),
-        ("rating", _l("Rating")),
-        ("choice", _l("Choice")),
-        ("bool", _l("Yes/no")),
-        ("text", _l("Text")),
-        ("date", _l("Date")),
-    ]
-)
-PERIOD_CHOICES = choices(
-    [
-        ("month", _l("Month")),
-        ("quarter", _l("Quarter")),
-        ("half_year", _l("Half year")),
-        ("year", _l("Year")),
-    ]
-)
+TYPE_CHOICES = choices(label_choices("item_type"))
+PERIOD_CHOICES = choices(label_choices("period"))
 
 
 class CheckboxesField(SelectMultipleField):
@@ -80,9 +39,7 @@ class ScoringParameters:
 
     on = SelectField(
         _l("Bands or points apply to"),
-        choices=choices(
-            [("actual", _l("Actual value")), ("achievement", _l("Achievement (percent of target)"))]
-        ),
+        choices=choices(label_choices("scoring_on")),
     )
     cap = DecimalField(places=None, label=_l("Cap"), validators=[Optional(), NumberRange(min=0)])
     floor = DecimalField(
@@ -127,7 +84,7 @@ class IndicatorForm(ScoringParameters, VersionedForm):
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
     direction = SelectField(
         _l("Direction"),
-        choices=choices([("higher", _l("Higher is better")), ("lower", _l("Lower is better"))]),
+        choices=choices(label_choices("direction")),
     )
     item_type = SelectField(_l("Input type"), choices=TYPE_CHOICES)
     method = SelectField(_l("Default scoring"), choices=METHOD_CHOICES)

@@ -1,4 +1,5 @@
-"""Employees in the import format, so an export can be edited and imported back."""
+"""Employees in the import format, so an export can be edited and imported back: the
+headers and states in the user's language are among the words the import recognises."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..labels import export_header, export_value
 from ..models import Employee
 from .imports import FIELDS
 
@@ -31,8 +33,8 @@ def employees_table(session: Session, org_id: int) -> tuple[list[str], list[list
             e.position.name if e.position else "",
             e.manager.number if e.manager else "",
             e.hire_date.isoformat() if e.hire_date else "",
-            e.status,
+            export_value(e.status, "employee_status"),
         ]
         for e in people
     ]
-    return list(FIELDS), rows
+    return export_header(FIELDS), rows

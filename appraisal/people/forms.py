@@ -5,6 +5,7 @@ from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..forms import NONE_CHOICE, VersionedForm, choices
+from ..labels import label_choices
 
 
 class DepartmentForm(VersionedForm):
@@ -18,7 +19,7 @@ class PositionForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     staff_kind = SelectField(
         _l("Staff kind"),
-        choices=choices([("office", _l("Office staff")), ("field", _l("Field staff"))]),
+        choices=choices(label_choices("staff_kind", ("office", "field"))),
         validators=[DataRequired()],
     )
     submit = SubmitField(_l("Save"))
@@ -41,7 +42,7 @@ class EmployeeForm(VersionedForm):
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
     status = SelectField(
         _l("Status"),
-        choices=choices([("active", _l("Active")), ("left", _l("Left"))]),
+        choices=choices(label_choices("employee_status")),
         default="active",
     )
     user_id = SelectField(_l("Sign-in account"), coerce=int, default=NONE_CHOICE)

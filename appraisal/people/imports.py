@@ -29,7 +29,13 @@ DATE = re.compile(
 )
 PROGRESS_EVERY = 500
 DATE_EXAMPLES = "2024-03-01, 2024/03/01, 2024.03.01, 2024年3月1日"
-STATUS_WORDS = {"active": "active", "在职": "active", "left": "left", "离职": "left"}
+STATUS_WORDS = {
+    "active": "active",
+    "在职": "active",
+    "left": "left",
+    "离职": "left",
+    "已离职": "left",
+}
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FIELDS = (
     "number",

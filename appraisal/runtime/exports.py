@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..i18n import label_text
+from ..labels import export_header, export_value, yes_no
 from ..models import Cycle
 from .figures import cycle_appraisals
 from .reviews import final_result
@@ -28,7 +30,8 @@ BASE_COLUMNS = [
 def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[Any]]]:
     """Header and rows: the employee, the state, the engine's totals, the computed and the
     final (calibrated) grade, and each of the template's outputs (pay coefficient,
-    commission, …) as its own column, computed with the final grade."""
+    commission, …) as its own column, computed with the final grade; headers and states in
+    the user's language."""
     definition = cycle.scheme.template_version.definition
     outputs = [o["key"] for o in definition.get("outputs", [])]
     rows = []
@@ -41,8 +44,8 @@ def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[
                 employee.name,
                 employee.department.name if employee.department else "",
                 employee.position.name if employee.position else "",
-                appraisal.state,
-                "yes" if result.complete else "no",
+                export_value(appraisal.state, "state"),
+                yes_no(result.complete),
                 result.base_total,
                 result.total,
                 result.computed_grade,
@@ -51,4 +54,5 @@ def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[
                 *(result.outputs.get(key) for key in outputs),
             ]
         )
-    return BASE_COLUMNS + outputs, rows
+    names = {o["key"]: label_text(o.get("name")) for o in definition.get("outputs", [])}
+    return export_header(BASE_COLUMNS + outputs, names), rows

@@ -22,23 +22,17 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import VersionedForm, choices
 from ..i18n import label_text
+from ..labels import label_choices
 from .render import Field
 
-PERIOD_LABELS = {
-    "month": _l("Month"),
-    "quarter": _l("Quarter"),
-    "half_year": _l("Half year"),
-    "year": _l("Year"),
-}
-STAFF_LABELS = {"any": _l("Any staff"), "office": _l("Office staff"), "field": _l("Field staff")}
 MAX_TEXT = 4000
 
 
 class SchemeForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     template_version_id = SelectField(_l("Template version"), coerce=int)
-    staff_kind = SelectField(_l("Staff kind"), choices=choices(STAFF_LABELS.items()))
-    period = SelectField(_l("Period"), choices=choices(PERIOD_LABELS.items()), default="quarter")
+    staff_kind = SelectField(_l("Staff kind"), choices=choices(label_choices("staff_kind")))
+    period = SelectField(_l("Period"), choices=choices(label_choices("period")), default="quarter")
     department_ids = SelectMultipleField(_l("Departments (none: all)"), coerce=int)
     position_ids = SelectMultipleField(_l("Positions (none: all)"), coerce=int)
     skip_self_review_without_sign_in = BooleanField(
@@ -65,9 +59,7 @@ class CycleForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    rater = SelectField(
-        _l("As"), choices=choices([("peer", _l("Peer")), ("subordinate", _l("Subordinate"))])
-    )
+    rater = SelectField(_l("As"), choices=choices(label_choices("rater", ("peer", "subordinate"))))
     user_id = SelectField(_l("Person"), coerce=int)
     submit = SubmitField(_l("Invite"))
 

@@ -39,7 +39,7 @@ from ..models import Cycle, Scheme
 from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
 from . import exports, figures, tasks
-from .forms import STAFF_LABELS, CycleForm, SchemeForm
+from .forms import CycleForm, SchemeForm
 from .reviews import Viewer, viewer_for
 
 bp = Blueprint("runtime", __name__, template_folder="templates")
@@ -69,7 +69,6 @@ def cycles():
         "runtime/cycles.html",
         cycles=cycle_services.list_cycles(db, org_id),
         schemes=cycle_services.list_schemes(db, org_id),
-        staff_labels=STAFF_LABELS,
     )
 
 

@@ -281,7 +281,7 @@ def test_problems_link_to_where_they_are_fixed_and_changes_are_audited(client, t
     assert f'href="/builder/templates/{tid}/items/sales"' in page
     assert "did you mean `sales`" in page or "did you mean `false`" in page
     history = client.get(f"/builder/templates/{tid}/history").get_data(as_text=True)
-    assert 'id="audit"' in history and "draft saved" in history and "hr" in history
+    assert 'id="audit"' in history and "Draft saved" in history and "hr" in history
 
 
 def test_a_new_rating_scale(client, template_id):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask import url_for
 from openpyxl import load_workbook
 
+from appraisal.people.imports import FIELDS
 from appraisal.rules import score
 from appraisal.runtime import figures, reviews
 from appraisal.runtime.reviews import official_inputs
@@ -175,3 +177,40 @@ def test_a_negative_number_stays_a_number():
     number, text = sheet["A2"], sheet["B2"]
     assert number.value == -2 and number.data_type == "n"
     assert text.value == "-2" and text.data_type == "s" and text.quotePrefix
+
+
+def test_exports_speak_chinese_to_a_chinese_user(client, auth, db, company, launched):
+    """Headers, states and yes/no in the user's language; outputs under their names."""
+    auth.login("hr@acme.example")
+    client.post("/language", data={"language": "zh"})
+    text = client.get(f"/cycles/{launched.id}/results.csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0])[:5] == ["工号", "姓名", "部门", "岗位", "状态"]
+    assert {"总分", "等级", "一票否决"} <= set(rows[0])
+    ann = next(r for r in rows if r["工号"] == "A001")
+    assert ann["状态"] == "目标设定" and ann["完整"] == "否"
+    assert not re.search(r"\b(goal_setting|employee_number|no)\b", text)
+    sheet = load_workbook(io.BytesIO(client.get(f"/cycles/{launched.id}/results.xlsx").data))
+    assert [c.value for c in sheet.active[1]][:2] == ["工号", "姓名"]
+
+
+def test_a_chinese_employee_export_imports_back_unchanged(client, auth, db, company):
+    company.people["oscar"].status = "left"
+    db.commit()
+    auth.login("hr@acme.example")
+    client.post("/language", data={"language": "zh"})
+    exported = client.get("/people/employees/export.csv").data
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert list(rows[0]) == ["工号", "姓名", "邮箱", "部门", "岗位", "上级工号", "入职日期", "状态"]
+    assert next(r for r in rows if r["工号"] == "O002")["状态"] == "已离职"
+    upload = client.post(
+        "/people/employees/import",
+        data={"file": (io.BytesIO(exported), "people.csv"), "encoding": "auto"},
+        content_type="multipart/form-data",
+    )
+    url = upload.headers["Location"]
+    page = client.get(url).text
+    assert '<option selected value="状态">' in page  # every header is recognised
+    mapping = {f"map_{field}": header for field, header in zip(FIELDS, rows[0], strict=True)}
+    checked = client.post(url, data={"action": "check", **mapping})
+    assert 'data-count="unchanged">6<' in checked.text, checked.text

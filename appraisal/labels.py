@@ -1,0 +1,219 @@
+"""Every vocabulary of codes the product shows, with its words in the user's language.
+
+One place per vocabulary: pages (`{{ code|label('state') }}`), form choices, exports and
+API messages all take their words from here, and the Chinese-pages test takes the codes it
+must never see from here too. Codes stay codes in storage, JSON and formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+STATE = {
+    "planning": _l("Planning"),
+    "running": _l("Running"),
+    "calibration": _l("Calibration"),
+    "published": _l("Published"),
+    "closed": _l("Closed"),
+    "goal_setting": _l("Goal setting"),
+    "self_review": _l("Self-review"),
+    "manager_review": _l("Manager review"),
+    "acknowledged": _l("Acknowledged"),
+}
+RATER = {
+    "data": _l("Imported data"),
+    "self": _l("Self"),
+    "manager": _l("Manager"),
+    "peer": _l("Peer"),
+    "subordinate": _l("Subordinate"),
+    "hr": _l("HR"),
+    "targets": _l("Targets"),
+}
+ROLE = {
+    "admin": _l("HR admin"),
+    "implementer": _l("Implementer"),
+    "manager": _l("Manager"),
+    "employee": _l("Employee"),
+}
+STAFF_KIND = {"any": _l("Any staff"), "office": _l("Office staff"), "field": _l("Field staff")}
+EMPLOYEE_STATUS = {"active": _l("Active"), "left": _l("Left")}
+PERIOD = {
+    "month": _l("Month"),
+    "quarter": _l("Quarter"),
+    "half_year": _l("Half year"),
+    "year": _l("Year"),
+}
+CATEGORY = {
+    "result": _l("Result"),
+    "process": _l("Process"),
+    "behaviour": _l("Behaviour"),
+    "competency": _l("Competency"),
+}
+DIRECTION = {"higher": _l("Higher is better"), "lower": _l("Lower is better")}
+ITEM_TYPE = {
+    "number": _l("Number"),
+    "rating": _l("Rating"),
+    "choice": _l("Choice"),
+    "bool": _l("Yes/no"),
+    "text": _l("Text"),
+    "date": _l("Date"),
+}
+METHOD = {
+    "ratio": _l("Ratio to target"),
+    "reverse_ratio": _l("Reverse ratio (lower is better)"),
+    "bands": _l("Bands"),
+    "linear": _l("Linear points"),
+    "deduction": _l("Deduction"),
+    "rating": _l("Rating scale"),
+    "formula": _l("Formula"),
+    "none": _l("Not scored"),
+}
+SCORING_ON = {"actual": _l("Actual value"), "achievement": _l("Achievement (percent of target)")}
+ADJUSTMENT_KIND = {"bonus": _l("Bonus"), "deduction": _l("Deduction"), "veto": _l("Veto")}
+PLAN_KIND = {"pip": _l("Improvement plan (PIP)"), "idp": _l("Development plan (IDP)")}
+APPEAL_STATUS = {"open": _l("Open"), "upheld": _l("Upheld"), "reopened": _l("Reopened")}
+REVIEW_STATUS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
+#: What the audit trail records (`audit.record`'s action), as the history pages show it.
+AUDIT_ACTION = {
+    "added": _l("Added"),
+    "invited": _l("Invited"),
+    "updated": _l("Updated"),
+    "activated": _l("Activated"),
+    "deactivated": _l("Deactivated"),
+    "saved": _l("Saved"),
+    "deleted": _l("Deleted"),
+    "archived": _l("Archived"),
+    "restored": _l("Restored"),
+    "created": _l("Created"),
+    "draft saved": _l("Draft saved"),
+    "published": _l("Published"),
+    "imported": _l("Imported"),
+    "cloned": _l("Copied"),
+    "interview.scheduled": _l("Interview scheduled"),
+    "interview.recorded": _l("Interview recorded"),
+    "interview.confirmed": _l("Interview confirmed"),
+    "pip.created": _l("Improvement plan created"),
+    "idp.created": _l("Development plan created"),
+    "plan.checkin": _l("Plan check-in"),
+    "plan.closed": _l("Plan closed"),
+    "cycle.created": _l("Cycle created"),
+    "cycle.launched": _l("Cycle launched"),
+    "cycle.quotas_set": _l("Grade quotas set"),
+    "cycle.calibration": _l("Calibration started"),
+    "cycle.locked": _l("Calibration locked"),
+    "cycle.published": _l("Results published"),
+    "cycle.closed": _l("Cycle closed"),
+    "cycle.figures_set": _l("Figures imported"),
+    "cycle.targets_set": _l("Targets imported"),
+    "scheme.saved": _l("Scheme saved"),
+    "appraisal.targets_set": _l("Targets set"),
+    "appraisal.grade_overridden": _l("Grade overridden"),
+    "appraisal.reopened": _l("Reopened"),
+    "appraisal.rescored": _l("Rescored"),
+    "appraisal.acknowledge": _l("Result acknowledged"),
+    "appraisal.confirm_goals": _l("Goals confirmed"),
+    "appraisal.submit_self": _l("Self-review submitted"),
+    "appraisal.submit_manager": _l("Manager review submitted"),
+    "appraisal.publish": _l("Result published"),
+    "appraisal.appealed": _l("Appeal lodged"),
+    "appeal.resolved": _l("Appeal answered"),
+    "review.saved": _l("Review saved"),
+    "review.submitted": _l("Review submitted"),
+    "review.invited": _l("Reviewer invited"),
+    "review.withdrawn": _l("Invitation withdrawn"),
+    "invitation.cancelled": _l("Invitation cancelled"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "invitation.declined": _l("Invitation declined"),
+    "organization.settings": _l("Settings changed"),
+    "organization.created": _l("Organization created"),
+    "password.reset_link": _l("Password reset link made"),
+    "password.reset": _l("Password reset"),
+    "password.changed": _l("Password changed"),
+    "password.set": _l("Password set"),
+    "token.created": _l("API token created"),
+    "token.revoked": _l("API token revoked"),
+    "pack.loaded": _l("Industry pack loaded"),
+    "employees.imported": _l("Employees imported"),
+}
+
+#: Columns of the CSV/XLSX exports. English files keep the keys (the API's and the import's
+#: names); other languages get words the import's aliases also accept.
+COLUMN = {
+    "employee_number": _l("Employee number"),
+    "number": _l("Employee number"),
+    "name": _l("Full name"),
+    "email": _l("Email"),
+    "department": _l("Department"),
+    "position": _l("Position"),
+    "manager_number": _l("Manager's employee number"),
+    "hire_date": _l("Hire date"),
+    "status": _l("Status"),
+    "state": _l("State"),
+    "complete": _l("Complete"),
+    "base_total": _l("Base total"),
+    "total": _l("Total"),
+    "computed_grade": _l("Computed grade"),
+    "grade": _l("Grade"),
+    "veto": _l("Veto"),
+}
+YES_NO = {True: _l("yes"), False: _l("no")}
+
+VOCABULARIES = {
+    "state": STATE,
+    "rater": RATER,
+    "role": ROLE,
+    "staff_kind": STAFF_KIND,
+    "employee_status": EMPLOYEE_STATUS,
+    "period": PERIOD,
+    "category": CATEGORY,
+    "direction": DIRECTION,
+    "item_type": ITEM_TYPE,
+    "method": METHOD,
+    "scoring_on": SCORING_ON,
+    "adjustment_kind": ADJUSTMENT_KIND,
+    "plan_kind": PLAN_KIND,
+    "appeal_status": APPEAL_STATUS,
+    "review_status": REVIEW_STATUS,
+    "audit_action": AUDIT_ACTION,
+    "column": COLUMN,
+}
+
+
+def label(code: object, vocabulary: str) -> str:
+    """The words for `code` in the user's language; an unknown code is shown as it is."""
+    if code is None:
+        return ""
+    return str(VOCABULARIES[vocabulary].get(str(code), code))
+
+
+def in_english() -> bool:
+    return str(get_locale() or "zh") == "en"
+
+
+def export_header(columns: Iterable[str], names: dict[str, str] | None = None) -> list[str]:
+    """A file's header row in the user's language (the CLI's: the default language).
+
+    English keeps the keys; `names` gives the words for columns of the user's own (a
+    template's outputs), which otherwise keep their key."""
+    names = names or {}
+    if in_english():
+        return list(columns)
+    return [names.get(c) or str(COLUMN.get(c, c)) for c in columns]
+
+
+def export_value(code: object, vocabulary: str) -> object:
+    """A code in a file: kept in English files (scripts read them), words otherwise."""
+    return code if in_english() else label(code, vocabulary)
+
+
+def yes_no(value: bool) -> str:
+    return ("yes" if value else "no") if in_english() else str(YES_NO[bool(value)])
+
+
+def label_choices(vocabulary: str, only: Iterable[str] | None = None) -> list[tuple[str, object]]:
+    """(code, lazy label) pairs for a select, in the vocabulary's order (or `only`'s)."""
+    words = VOCABULARIES[vocabulary]
+    return [(code, words[code]) for code in (only if only is not None else words)]
