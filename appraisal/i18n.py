@@ -55,7 +55,7 @@ def input_label(names: Mapping[str, Any], where: str) -> str:
     person reads it: "销售额 (导入数据)" / "Sales (Imported data)", never the raw key."""
     head, _dot, rest = where.partition(".")
     key = rest.split(".", 1)[0]
-    if head in RATER_LABELS and key:
+    if head in labels.RATER and key:
         return f"{label_text(names.get(key, key))} ({rater_label(head)})"
     if head in PLACES and key:
         return label_text(names.get(key, key))
