@@ -129,8 +129,10 @@ def lively(db, company, launched):
     for number, grade in {"A001": "C", "P001": "A", "B001": "B", "Q001": "B"}.items():
         people[number].state, people[number].grade = "calibration", grade
         people[number].targets = {"sales": 100000}
+        people[number].complete = True  # graded directly here; calibration needs complete ones
     for number in ("O001", "O002"):
         people[number].state, people[number].grade = "calibration", "B"
+        people[number].complete = True
     calibration.start_calibration(db, second, None)
     calibration.lock(db, second, None)
     calibration.publish(db, second, None)
