@@ -284,6 +284,9 @@ def _averages_only(result: Result) -> Result:
         for rater, entry in (item.get("raters") or {}).items():
             if rater in GROUPS:
                 entry.pop("scores", None)
+                if "count" in entry:  # the engine's working lists the single scores too
+                    entry["how"] = f"average of {entry['count']} scores"
+                    entry["how_zh"] = f"{entry['count']} 个评分的平均值"
     return dataclasses.replace(result, explanations=explanations)
 
 

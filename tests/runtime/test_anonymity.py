@@ -167,6 +167,8 @@ def test_from_the_threshold_the_average_counts_and_is_shown_without_single_ratin
     shown = reviews.shown_result(ann, reviews.relations(ann, employee))
     peer = shown.explanations["items"]["teamwork"]["raters"]["peer"]
     assert peer["count"] == 3 and peer["score"] == 56.67 and "scores" not in peer
+    assert "30" not in peer["how"] + peer["how_zh"]  # nor in the working's text
+    assert "(30 + 70 + 70)" not in after[f"/appraisals/{ann.id}/result"]
     hr = viewer(db, company, "hr")
     full = reviews.shown_result(ann, reviews.relations(ann, hr))
     assert full.explanations["items"]["teamwork"]["raters"]["peer"]["scores"] == [30, 70, 70]
