@@ -21,7 +21,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/appraisal db upgrade
-	$(BIN)/appraisal demo --if-empty
+	$(BIN)/appraisal demo --if-empty --host $(HOST) --port $(PORT)
 	$(BIN)/appraisal run --host $(HOST) --port $(PORT)
 
 # Unit and web tests, then the browser journeys (skipped with a reason when Chromium is absent).

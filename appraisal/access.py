@@ -51,6 +51,13 @@ def can_enter_figures(roles: Iterable[str]) -> bool:
     return bool(PEOPLE_ADMINS & set(roles))
 
 
+def can_use_api(roles: Iterable[str]) -> bool:
+    """Personal API tokens: HR admins and implementers, whose integrations (payroll, CRM,
+    data imports) call the API. Every API operation needs one of their roles, so a token of
+    anyone else could do nothing but leak."""
+    return bool(PEOPLE_ADMINS & set(roles))
+
+
 def is_member(_roles: Iterable[str]) -> bool:
     """Any member: what they see is then limited to the appraisals that concern them."""
     return True
@@ -119,6 +126,13 @@ def _load_membership() -> None:
         session["org_id"] = memberships[0].organization_id
 
 
+def switch_to(org_id: int) -> None:
+    """Make `org_id` the current organization, for this request too: a page rendered right
+    after (the new organization's report) must not show the old one in the navbar."""
+    session["org_id"] = org_id
+    _load_membership()
+
+
 def _template_context() -> dict[str, Any]:
     roles = current_roles()
     return {
@@ -129,6 +143,7 @@ def _template_context() -> dict[str, Any]:
         "can_build": can_build(roles),
         "can_run_cycles": can_run_cycles(roles),
         "can_enter_figures": can_enter_figures(roles),
+        "can_use_api": can_use_api(roles),
     }
 
 

@@ -43,10 +43,21 @@ def db_downgrade(revision: str) -> None:
     migrate.downgrade(get_engine(), revision)
 
 
+def browser_url(host: str, port: int) -> str:
+    """Where a browser reaches a server bound to host:port (a wildcard bind is local too)."""
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - recognises it, binds nothing
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no organization.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the app will listen.")
+@click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
-def demo_command(if_empty: bool) -> None:
+def demo_command(if_empty: bool, host: str, port: int) -> None:
     """Load the demo organization and print its sign-ins."""
     from .db import get_session
     from .demo import DEMO_PASSWORD, existing_demo_logins, load_demo
@@ -63,7 +74,7 @@ def demo_command(if_empty: bool) -> None:
     else:
         click.echo(f"Demo organization '{result.organization.name}' ({result.organization.slug}).")
         logins = result.logins
-    click.echo(f"password {DEMO_PASSWORD!r} at http://127.0.0.1:5000 as:")
+    click.echo(f"password {DEMO_PASSWORD!r} at {browser_url(host, port)} as:")
     for email, roles in logins:
         click.echo(f"  {email:28} {', '.join(roles)}")
 

@@ -10,9 +10,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict
 from werkzeug.routing import IntegerConverter
 
+from .access import current_membership, current_org_id, current_roles
 from .account.services import pending_invitations
 from .db import get_engine, get_session, rollback_session
 from .health import check_database, why_unwritable
+from .runtime import home
+from .runtime.reviews import viewer_for
 
 bp = Blueprint("main", __name__)
 
@@ -20,8 +23,14 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def index():
-    invitations = pending_invitations(get_session(), current_user.id)
-    return render_template("index.html", invitations=invitations)
+    """The home page shows what needs doing (counts with links), not a menu of pages."""
+    db = get_session()
+    invitations = pending_invitations(db, current_user.id)
+    todo = None
+    if current_membership() is not None:
+        viewer = viewer_for(db, current_org_id(), current_user.id, current_roles())
+        todo = home.summary(db, viewer)
+    return render_template("index.html", invitations=invitations, todo=todo)
 
 
 @bp.route("/healthz")

@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..access import switch_to
 from ..auth import sessions
 from ..db import get_session
 from ..errors import ServiceError
@@ -62,7 +63,7 @@ def accept(id: int):
     membership = services.accept_invitation(db, _invitation(id))
     name = membership.organization.name
     db.commit()
-    session["org_id"] = membership.organization_id
+    switch_to(membership.organization_id)
     flash(_("You joined %(name)s: switched to it.", name=name), "success")
     return redirect(url_for("main.index"))
 

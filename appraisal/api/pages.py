@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import current_org_id, is_member, require
+from ..access import can_use_api, current_org_id, is_member, require
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import show_service_error
@@ -19,7 +19,7 @@ bp = Blueprint("api_pages", __name__, template_folder="templates")
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
-@require(is_member)
+@require(can_use_api)
 def tokens():
     db, org_id = get_session(), current_org_id()
     form = TokenForm()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
+from ..access import can_use_api
 from ..errors import ServiceError
 from ..models import ApiToken, Membership, Organization, as_utc, utcnow
 
@@ -57,6 +58,10 @@ def create_token(
     )
     if member is None:
         raise ServiceError(_l("Only a member of the organization can have a token for it."))
+    if not can_use_api(member.roles):
+        raise ServiceError(
+            _l("API tokens are for HR admins and implementers, whose integrations use the API.")
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         organization_id=org_id,

@@ -16,6 +16,7 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..access import switch_to
 from ..db import get_session
 from ..security import is_safe_next
 from . import sessions
@@ -90,7 +91,7 @@ def switch_organization():
     wanted = request.form.get("organization_id", type=int)
     for membership in g.memberships:
         if membership.organization_id == wanted:
-            session["org_id"] = wanted
+            switch_to(wanted)
             flash(_("Switched to %(name)s.", name=membership.organization.name), "info")
             return redirect(url_for("main.index"))
     abort(404)

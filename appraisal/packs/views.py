@@ -11,14 +11,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import can_build, current_org_id, require
+from ..access import can_build, current_org_id, require, switch_to
 from ..builder.services import DefinitionRefused
 from ..db import get_session
 from ..errors import ServiceError
@@ -97,7 +96,7 @@ def new_organization():
             show_service_error(form, error)
         else:
             db.commit()
-            session["org_id"] = created.organization.id
+            switch_to(created.organization.id)
             flash(
                 _("%(name)s is ready: switched to it.", name=created.organization.name), "success"
             )

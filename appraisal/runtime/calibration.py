@@ -226,6 +226,21 @@ def lock(session: Session, cycle: Cycle, user_id: int | None) -> None:
         audit.record(session, cycle.organization_id, user_id, "cycle.locked", "cycle", cycle.id)
 
 
+def publishable(appraisals: list[Appraisal], department_id: int | None = None) -> list[Appraisal]:
+    """The appraisals a publication (of one department, or all) would publish."""
+    return [
+        a
+        for a in appraisals
+        if a.state == "calibration"
+        and (department_id is None or a.employee.department_id == department_id)
+    ]
+
+
+def violations(groups: list[Distribution]) -> list[str]:
+    """Every broken quota, the whole cycle's first, each department's named."""
+    return [f"{g.name}: {v}" if g.name else v for g in groups for v in g.violations]
+
+
 def publish(
     session: Session, cycle: Cycle, user_id: int | None, department_id: int | None = None
 ) -> int:
@@ -234,12 +249,7 @@ def publish(
     if cycle.calibration_locked_at is None:
         raise ServiceError(_l("Lock the calibration before publishing."))
     appraisals = cycle_appraisals(session, cycle)
-    chosen = [
-        a
-        for a in appraisals
-        if a.state == "calibration"
-        and (department_id is None or a.employee.department_id == department_id)
-    ]
+    chosen = publishable(appraisals, department_id)
     _refuse_incomplete([a.employee.name for a in chosen if not a.complete])
     now = utcnow()
     for appraisal in chosen:

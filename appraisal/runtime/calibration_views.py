@@ -96,9 +96,38 @@ def calibration_quotas(id: int):
     )
 
 
+def _confirmation(cycle, button: str, consequences: list[str], fields: dict | None = None):
+    """The page that asks before a step that cannot be undone: what it does, the quota
+    warnings still open, and a form that posts the same request again with `confirmed`.
+    Served for any post without `confirmed`, so the step never happens on one click (and
+    needs no JavaScript)."""
+    groups = calibration.distributions(cycle, cycle_appraisals(get_session(), cycle))
+    return render_template(
+        "runtime/confirm.html",
+        cycle=cycle,
+        button=button,
+        consequences=consequences,
+        warnings=calibration.violations(groups),
+        fields=fields or {},
+    )
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirmed") == "yes"
+
+
 @bp.route("/cycles/<int:id>/calibration/lock", methods=["POST"])
 @require(can_run_cycles)
 def calibration_lock(id: int):
+    if not _confirmed():
+        return _confirmation(
+            _cycle(id),
+            _("Lock the calibration"),
+            [
+                _("No grade can be calibrated and no quota changed after the lock."),
+                _("The lock cannot be undone."),
+            ],
+        )
     return _cycle_change(
         id, lambda db, c: calibration.lock(db, c, current_user.id), _("Calibration locked.")
     )
@@ -108,6 +137,19 @@ def calibration_lock(id: int):
 @require(can_run_cycles)
 def calibration_publish(id: int):
     department = request.form.get("department_id", type=int) or None
+    if not _confirmed():
+        cycle = _cycle(id)
+        count = len(calibration.publishable(cycle_appraisals(get_session(), cycle), department))
+        return _confirmation(
+            cycle,
+            _("Publish results"),
+            [
+                _("%(count)d employees will see their result and grade.", count=count),
+                _("Their appeal window opens now."),
+                _("A published result cannot be taken back."),
+            ],
+            {"department_id": department or ""},
+        )
     return _cycle_change(
         id,
         lambda db, c: calibration.publish(db, c, current_user.id, department),
@@ -118,6 +160,18 @@ def calibration_publish(id: int):
 @bp.route("/cycles/<int:id>/close", methods=["POST"])
 @require(can_run_cycles)
 def cycle_close(id: int):
+    if not _confirmed():
+        return _confirmation(
+            _cycle(id),
+            _("Close the cycle"),
+            [
+                _(
+                    "Reviews, figures, targets, grades, appeals, interviews and plans of this "
+                    "cycle become read-only."
+                ),
+                _("A closed cycle cannot be reopened."),
+            ],
+        )
     return _cycle_change(
         id, lambda db, c: calibration.close(db, c, current_user.id), _("Cycle closed.")
     )

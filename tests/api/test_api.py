@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from appraisal.models import ApiToken, Employee, Review, utcnow
+from appraisal.models import ApiToken, Employee, Membership, Review, User, utcnow
 from appraisal.rules import score
 from appraisal.runtime.reviews import official_inputs
 from tests.runtime.conftest import appraisal_of
@@ -43,8 +43,13 @@ def test_a_token_sees_only_its_organization(client, make, company, launched, tok
     assert response.status_code == 404
 
 
-def test_roles_limit_what_a_token_does(client, company, launched, token_for):
-    employee = token_for("ann@acme.example")
+def test_roles_limit_what_a_token_does(client, db, company, launched, token_for):
+    # Employees get no token any more (test_tokens); a token acts with its holder's current
+    # roles, so one whose holder became a plain employee is refused the same way.
+    employee = token_for("hr@acme.example")
+    membership = db.scalar(select(Membership).join(User).where(User.email == "hr@acme.example"))
+    membership.set_roles({"employee"})
+    db.commit()
     assert client.get("/api/v1/cycles", headers=employee).status_code == 403
     implementer = token_for("imp@acme.example")
     assert client.get("/api/v1/cycles", headers=implementer).status_code == 200

@@ -66,3 +66,24 @@ def test_api_reference_page(client, auth, make):
     auth.login("ann@acme.example")
     page = client.get("/api/docs").text
     assert "/api/v1/cycles/{cycle_id}/figures" in page and "EmployeesIn" in page
+
+
+def test_only_hr_admins_and_implementers_create_tokens(client, auth, db, make, runner):
+    """Every API operation needs one of their roles; an employee's or a manager's token
+    could do nothing, so neither the page, the link nor the command gives them one."""
+    org = make.org("acme")
+    make.member(org, "ann@acme.example", roles=("employee",))
+    make.member(org, "boss@acme.example", roles=("employee", "manager"))
+    make.member(org, "imp@acme.example", roles=("implementer",))
+    for email in ("ann@acme.example", "boss@acme.example"):
+        auth.login(email)
+        assert 'id="nav-tokens"' not in client.get("/").text
+        assert client.get("/account/tokens").status_code == 403
+        assert client.post("/account/tokens", data={"name": "x", "days": "5"}).status_code == 403
+        auth.logout()
+        result = runner.invoke(args=["tokens", "create", "--user", email, "--org", "acme"])
+        assert result.exit_code != 0 and "仅供 HR 管理员和实施顾问" in result.output
+    assert db.scalar(select(ApiToken)) is None
+    auth.login("imp@acme.example")
+    assert 'id="nav-tokens"' in client.get("/").text
+    assert client.get("/account/tokens").status_code == 200

@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -20,6 +23,8 @@ from appraisal.runtime.reviews import final_result, refresh_result
 from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.e2e
+
+SCREENSHOTS = Path(os.environ.get("APPRAISAL_SCREENSHOTS", tempfile.gettempdir()))
 
 LOW = {
     "output_qty": 1200,
@@ -89,8 +94,18 @@ def test_calibrate_publish_appeal_interview_pip_and_payroll(
     expect(hr.locator(".alert-success")).to_contain_text("saved")
     expect(hr.locator("#overall [data-violation]")).to_have_count(0)
 
+    bars = hr.locator("#overall meter.share-bar")
+    expect(bars.first).to_be_visible()  # the CSP blocks style= widths; meters need none
+    assert bars.first.bounding_box()["width"] > 20
+    hr.screenshot(path=str(SCREENSHOTS / "calibration.png"), full_page=True)
+
     hr.get_by_role("button", name="Lock the calibration").click()
+    expect(hr.locator("#consequences")).to_contain_text("The lock cannot be undone.")
+    hr.get_by_role("button", name="Yes: Lock the calibration").click()
+    expect(hr.locator("#locked")).to_be_visible()
     hr.get_by_role("button", name="Publish results").click()
+    expect(hr.locator("#consequences")).to_contain_text("cannot be taken back")
+    hr.get_by_role("button", name="Yes: Publish results").click()
     expect(hr.locator(".alert-success")).to_contain_text(f"{len(grades)} results published")
 
     hr.goto("/training")

@@ -37,7 +37,8 @@ def add_item(page, section, key, name, kind):
 
 def test_admin_builds_publishes_tries_exports_and_imports_a_template(page, tmp_path):
     sign_in(page)
-    page.get_by_role("link", name="Templates").first.click()
+    page.get_by_role("button", name="Set-up").click()  # set-up pages are in one menu
+    page.get_by_role("link", name="Templates", exact=True).click()
     page.get_by_role("link", name="New template").click()
     page.get_by_label("Key").fill("field-sales")
     page.get_by_label("Name (Chinese)").fill("外勤销售")

@@ -19,7 +19,8 @@ def test_implementer_creates_an_organization_from_a_pack(page, name):
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    page.get_by_role("link", name="Industry packs").first.click()
+    page.get_by_role("button", name="Set-up").click()  # set-up pages are in one menu
+    page.get_by_role("link", name="Industry packs", exact=True).click()
     page.get_by_role("link", name="New organization from a pack").click()
     page.get_by_label(pack.name["en"]).check()
     page.get_by_label("Organization name").fill(f"Customer {name}")

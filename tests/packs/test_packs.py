@@ -239,3 +239,19 @@ def test_a_demo_never_takes_in_an_existing_account(client, auth, db, make):
         "An account admin@trial.example exists already; choose another short name."
     ]
     assert db.scalar(select(Organization.id).where(Organization.slug == "trial")) is None
+
+
+def test_the_report_page_already_shows_the_new_organization(client, auth, db, make):
+    """The navbar of the page answering the creation names the new organization as the
+    current one (it used to show the old one until the next page)."""
+    org = make.org("consulting")
+    make.member(org, "imp@consulting.example", roles=("implementer",))
+    auth.login("imp@consulting.example")
+    response = client.post(
+        "/packs/new-organization",
+        data={"pack": "retail", "name": "Happy Shops", "slug": "happy-shops"},
+    )
+    created = db.scalar(select(Organization).where(Organization.slug == "happy-shops"))
+    switcher = response.text[response.text.index('id="org-switcher"') :]
+    assert f'<option value="{created.id}" selected>Happy Shops</option>' in switcher
+    assert f'<option value="{org.id}" selected>' not in switcher

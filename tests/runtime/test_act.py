@@ -141,3 +141,21 @@ def test_a_refused_plan_keeps_what_was_typed(client, auth, db, company, publishe
     assert 'value="Finance coaching"' in response.text
     assert '<option value="pip" selected>' in response.text
     assert db.scalar(select(DevelopmentPlan)) is None
+
+
+def test_interview_notes_keep_their_line_breaks(client, auth, db, company, published):
+    """Text typed in a textarea shows with its lines (white-space: pre-line via .text-lines)."""
+    ann = appraisal_of(db, company, "ann")
+    auth.login("boss@acme.example")
+    client.post(
+        f"/appraisals/{ann.id}/interviews",
+        data={"scheduled_at": "2026-12-10T10:00", "location": "Room 2"},
+    )
+    interview = db.scalar(select(Interview))
+    client.post(
+        f"/appraisals/{ann.id}/interviews/{interview.id}/record",
+        data={"notes": "1. Collections lag\r\n2. Sales fine", "actions": "Weekly review\nCall A"},
+    )
+    page = client.get(f"/appraisals/{ann.id}/result").text
+    assert '<p class="small mb-1 text-lines" data-notes>1. Collections lag' in page
+    assert '<span class="text-lines">Weekly review\nCall A</span>' in page

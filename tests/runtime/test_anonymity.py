@@ -12,15 +12,17 @@ nothing the appraisee can reach (pages, live panel, trend, API, exports) changes
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+import secrets
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from appraisal.models import AuditEvent, Review
+from appraisal.models import ApiToken, AuditEvent, Review, User
 from appraisal.rules.scoring import NA
 from appraisal.runtime import calibration, figures, reviews
 from tests.runtime.conftest import appraisal_of
@@ -42,6 +44,24 @@ def token(runner, email):
     result = runner.invoke(args=["tokens", "create", "--user", email, "--org", "acme"])
     assert result.exit_code == 0, result.output
     return {"Authorization": f"Bearer {result.output.strip()}"}
+
+
+def legacy_token(db, company, email):
+    """A token as a row: employees get none since tokens are for HR admins and implementers,
+    but one issued before that rule may still exist, and must reveal nothing either."""
+    secret = "apr_" + secrets.token_urlsafe(32)
+    user = db.scalar(select(User).where(User.email == email))
+    db.add(
+        ApiToken(
+            organization_id=company.org.id,
+            user_id=user.id,
+            name="old",
+            prefix=secret[:10],
+            token_hash=hashlib.sha256(secret.encode()).hexdigest(),
+        )
+    )
+    db.commit()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def viewer(db, company, key):
@@ -136,7 +156,7 @@ def test_nothing_the_appraisee_sees_depends_on_a_group_below_the_threshold(
     client, auth, runner, db, company, launched, peers
 ):
     ann = reviewed(db, company, launched, [5] * peers)
-    headers = token(runner, "ann@acme.example")
+    headers = legacy_token(db, company, "ann@acme.example")
     before = seen_by_ann(client, auth, headers, ann)
     assert 'id="result-total">102.79<' in before[f"/appraisals/{ann.id}/result"]
     rerate(db, ann, 0, 1)
@@ -153,7 +173,7 @@ def test_from_the_threshold_the_average_counts_and_is_shown_without_single_ratin
     client, auth, runner, db, company, launched
 ):
     ann = reviewed(db, company, launched, [5, 3, 3])
-    headers = token(runner, "ann@acme.example")
+    headers = legacy_token(db, company, "ann@acme.example")
     before = seen_by_ann(client, auth, headers, ann)
     page = before[f"/appraisals/{ann.id}/result"]
     # teamwork (manager 85 + peers (100 + 70 + 70) / 3 = 80) / 2 = 82.5

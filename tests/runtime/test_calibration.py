@@ -212,3 +212,50 @@ def test_one_appeal_per_publication(db, company, calibrating):
     assert "answered already" in str(refused.value.message)
     results.acknowledge(db, ann, employee, [first])  # the answered appeal no longer blocks
     assert ann.state == "acknowledged"
+
+
+def test_lock_publish_and_close_ask_first_saying_what_cannot_be_undone(
+    client, auth, db, calibrating
+):
+    """One click never locks, publishes or closes: the post without `confirmed` shows what
+    the step does, that it cannot be undone and the quotas still broken; nothing changes."""
+    calibration.save_quotas(db, calibrating, "S <= 20", None)
+    db.commit()
+    auth.login("hr@acme.example")
+    base = f"/cycles/{calibrating.id}"
+    response = client.post(f"{base}/calibration/lock")
+    assert response.status_code == 200
+    assert "The lock cannot be undone." in response.text
+    assert "S ≤ 20%: 33.3%" in response.text  # the quota warning is repeated
+    assert 'name="confirmed" value="yes"' in response.text
+    db.refresh(calibrating)
+    assert calibrating.calibration_locked_at is None
+    client.post(f"{base}/calibration/lock", data={"confirmed": "yes"})
+    db.refresh(calibrating)
+    assert calibrating.calibration_locked_at is not None
+
+    response = client.post(f"{base}/calibration/publish", data={"department_id": ""})
+    assert "6 employees will see their result and grade." in response.text
+    assert "A published result cannot be taken back." in response.text
+    db.refresh(calibrating)
+    assert calibrating.state == "calibration"
+    assert all(a.published_at is None for a in cycle_appraisals(db, calibrating))
+    client.post(f"{base}/calibration/publish", data={"department_id": "", "confirmed": "yes"})
+    db.refresh(calibrating)
+    assert calibrating.state == "published"
+
+    response = client.post(f"{base}/close")
+    assert "A closed cycle cannot be reopened." in response.text
+    db.refresh(calibrating)
+    assert calibrating.state == "published"
+    client.post(f"{base}/close", data={"confirmed": "yes"})
+    db.refresh(calibrating)
+    assert calibrating.state == "closed"
+
+
+def test_distribution_bars_need_no_inline_style(client, auth, calibrating):
+    """The CSP drops style= attributes, so the bars are <meter>s (the page as served)."""
+    auth.login("hr@acme.example")
+    page = client.get(f"/cycles/{calibrating.id}/calibration").text
+    assert '<meter class="share-bar' in page and 'value="33.3"' in page
+    assert " style=" not in page

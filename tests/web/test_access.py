@@ -171,3 +171,17 @@ def test_an_id_beyond_the_database_range_is_a_404(client, auth, make):
     auth.login("hr@acme.example")
     assert client.get("/people/employees/9223372036854775808").status_code == 404
     assert client.get("/appraisals/2147483648").status_code == 404
+
+
+def test_set_up_pages_are_grouped_in_one_menu(client, auth, make):
+    """The bar had ten links and wrapped at 1280 px: set-up pages live in one dropdown."""
+    org = make.org("acme")
+    make.member(org, "hr@acme.example", roles=("admin",))
+    auth.login("hr@acme.example")
+    page = client.get("/").text
+    bar = page[page.index('<ul class="navbar-nav') : page.index('id="nav-setup"')]
+    assert bar.count('class="nav-link') <= 3  # my tasks, my team, cycles
+    menu = page[page.index('id="nav-setup"') : page.index("</ul>", page.index('id="nav-setup"'))]
+    for label in ("Employees", "Templates", "Industry packs", "Users and roles", "API tokens"):
+        assert f">{label}</a>" in menu
+    assert 'data-bs-toggle="dropdown"' in menu

@@ -1,5 +1,7 @@
 """The `appraisal` command line."""
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from appraisal.auth.services import find_user
@@ -65,3 +67,14 @@ def test_demo_loads_once_with_users_for_every_role(runner, db):
 def test_db_upgrade_is_idempotent(runner):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_demo_sign_ins_name_the_port_the_app_runs_on(runner, db):
+    """`make run PORT=8123` printed sign-ins for port 5000; the demo command now takes the
+    run's host and port, and the Makefile passes them."""
+    first = runner.invoke(args=["demo", "--if-empty", "--host", "::", "--port", "8123"])
+    assert "at http://127.0.0.1:8123 as:" in first.output and ":5000" not in first.output
+    again = runner.invoke(args=["demo", "--if-empty", "--host", "10.0.0.5", "--port", "9000"])
+    assert "at http://10.0.0.5:9000 as:" in again.output
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text()
+    assert "demo --if-empty --host $(HOST) --port $(PORT)" in makefile

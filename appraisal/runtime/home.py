@@ -1,0 +1,65 @@
+"""What needs doing, for the home page: the viewer's tasks and, for HR, the cycles in
+progress and the appeals waiting for an answer. Counts plus a few rows, so the queries stay
+bounded however large the organization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Appeal, Appraisal, Cycle, CycleState
+from .reviews import Viewer
+from .tasks import my_tasks
+
+SHOWN = 5  # rows listed under each count; the count itself is exact
+IN_PROGRESS = (
+    CycleState.PLANNING.value,
+    CycleState.RUNNING.value,
+    CycleState.CALIBRATION.value,
+    CycleState.PUBLISHED.value,
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    tasks: int
+    overdue: int
+    cycles: list[Cycle] = field(default_factory=list)  # in progress, newest first, ≤ SHOWN
+    cycle_count: int = 0
+    appeals: list[Appeal] = field(default_factory=list)  # oldest first, ≤ SHOWN
+    appeal_count: int = 0
+
+
+def summary(session: Session, viewer: Viewer) -> Summary:
+    """The viewer's open tasks; with HR's role also cycles in progress and open appeals."""
+    tasks = my_tasks(session, viewer)
+    overdue = sum(1 for t in tasks if t.overdue)
+    if not viewer.is_hr:
+        return Summary(len(tasks), overdue)
+    in_progress = (Cycle.organization_id == viewer.org_id, Cycle.state.in_(IN_PROGRESS))
+    waiting = (Appeal.organization_id == viewer.org_id, Appeal.status == "open")
+    return Summary(
+        len(tasks),
+        overdue,
+        list(
+            session.scalars(
+                select(Cycle)
+                .where(*in_progress)
+                .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
+                .limit(SHOWN)
+            )
+        ),
+        session.scalar(select(func.count()).select_from(Cycle).where(*in_progress)) or 0,
+        list(
+            session.scalars(
+                select(Appeal)
+                .where(*waiting)
+                .options(selectinload(Appeal.appraisal).selectinload(Appraisal.employee))
+                .order_by(Appeal.created_at, Appeal.id)
+                .limit(SHOWN)
+            )
+        ),
+        session.scalar(select(func.count()).select_from(Appeal).where(*waiting)) or 0,
+    )

@@ -1,0 +1,32 @@
+"""The home page shows what needs doing: the viewer's tasks, and for HR the cycles in
+progress and the appeals waiting, each with a link."""
+
+from __future__ import annotations
+
+from appraisal.models import Appeal
+from tests.runtime.conftest import appraisal_of
+
+
+def test_hr_home_counts_tasks_cycles_and_waiting_appeals(client, auth, db, company, launched):
+    ann = appraisal_of(db, company, "ann")
+    ann.state = "published"
+    db.add(
+        Appeal(organization_id=ann.organization_id, appraisal_id=ann.id, reason="Scrap is wrong")
+    )
+    db.commit()
+    auth.login("hr@acme.example")
+    page = client.get("/").text
+    cycles = page[page.index('id="home-cycles"') :]
+    assert '<span class="display-6" data-count>1</span>' in cycles[:300]
+    assert f'href="/cycles/{launched.id}"' in cycles and launched.name in cycles
+    appeals = page[page.index('id="home-appeals"') :]
+    assert '<span class="display-6" data-count>1</span>' in appeals[:300]
+    assert f'href="/appraisals/{ann.id}/result"' in appeals
+    assert 'id="home-tasks"' in page
+
+
+def test_an_employee_sees_their_tasks_only(client, auth, company, launched):
+    auth.login("ann@acme.example")
+    page = client.get("/").text
+    assert 'id="home-tasks"' in page
+    assert 'id="home-cycles"' not in page and 'id="home-appeals"' not in page
