@@ -345,6 +345,22 @@ class CompiledTemplate:
         return {key: f"{key}_score" for key in self.items}
 
     @cached_property
+    def positions(self) -> dict[str, int]:
+        """Where each item and adjustment key stands in the template, for ordering."""
+        position = {key: index for index, key in enumerate(self.items)}
+        for index, adjustment in enumerate(self.adjustments):
+            position.setdefault(adjustment.key, len(position) + index)
+        return position
+
+    @cached_property
+    def grade_floats(self) -> tuple[tuple[str, float], ...]:
+        return tuple((grade, to_float(minimum)) for grade, minimum in self.grades)
+
+    @cached_property
+    def max_total_float(self) -> float:
+        return to_float(self.max_total)
+
+    @cached_property
     def visible_ifs(self) -> tuple[str, ...]:
         """The items shown only when a condition holds."""
         return tuple(key for key, item in self.items.items() if item.visible_if is not None)

@@ -350,7 +350,7 @@ def _mapping(raw: Any) -> Mapping[str, Any]:
 def _strict_names(formula: Formula) -> frozenset[str]:
     """The names a formula needs: all it reads, except those it tests for blank itself
     (inside COALESCE or ISBLANK)."""
-    return formula.names - formula.blank_aware
+    return formula.strict_names
 
 
 def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
@@ -401,7 +401,7 @@ def method_score(
             raise ScoringProblem("the formula gave no value", "公式没有得出结果")
         if result.__class__ is not Decimal:
             raise ScoringProblem("the formula must give a number", "公式结果应为数字")
-        score = min(max(result, s.floor), s.cap)
+        score = _within(result, s.floor, s.cap)
         working = f"{s.formula.source} = {shown(result)}"
         en, zh = _clamped(result, score)
         return score, f"formula {working}{en}", f"公式 {working}{zh}"
@@ -419,7 +419,7 @@ def method_score(
         else:
             raw = HUNDRED * target / value
             working = f"100 × {shown(target)} / {shown(value)} = {shown(raw)}"
-        score = min(max(raw, s.floor), s.cap)
+        score = _within(raw, s.floor, s.cap)
         en, zh = _clamped(raw, score)
         return score, working + en, working + zh
     if method == "deduction":
@@ -461,6 +461,13 @@ def method_score(
             f"{basis_zh}；在 {between} 之间插值 → {shown_score}",
         )
     raise ScoringProblem(f"unknown method {method}", f"未知计分方法 {method}")  # pragma: no cover
+
+
+def _within(value: Decimal, floor: Decimal, cap: Decimal) -> Decimal:
+    """`min(max(value, floor), cap)`, the same objects, without the builtins' overhead."""
+    if floor > value:
+        value = floor
+    return cap if cap < value else value
 
 
 def _clamped(raw: Decimal | None, score: Decimal) -> tuple[str, str]:
@@ -568,7 +575,7 @@ def _score(
     explain_total: dict[str, Any] = {
         "base_total": _f(base_total),
         "points": _f(points_total),
-        "max_total": _f(template.max_total),
+        "max_total": template.max_total_float,
     }
     if base_total is not None and points_total is not None:
         raw_total = base_total + points_total
@@ -598,7 +605,7 @@ def _score(
         explain_outputs[output.key] = {
             "formula": output.formula.source,
             "value": _f(value),
-            "inputs": {n: _f(names.get(n)) for n in sorted(output.formula.names)},
+            "inputs": {n: _f(names.get(n)) for n in output.formula.sorted_names},
         }
 
     missing_inputs = _in_template_order(template, run.missing)
@@ -619,7 +626,7 @@ def _score(
             "grade": grade,
             "computed": computed_grade,
             "calibrated": calibrated_grade,
-            "bands": [{"grade": g, "min": _f(m)} for g, m in template.grades],
+            "bands": [{"grade": g, "min": m} for g, m in template.grade_floats],
         },
         "outputs": explain_outputs,
     }
@@ -645,9 +652,9 @@ def _in_template_order(
     template: CompiledTemplate, missing: list[dict[str, str]]
 ) -> list[dict[str, str]]:
     """Missing inputs in template order (items, then adjustments), targets before raters."""
-    position = {key: index for index, key in enumerate(template.items)}
-    for index, adjustment in enumerate(template.adjustments):
-        position.setdefault(adjustment.key, len(position) + index)
+    if not missing:
+        return []
+    position = template.positions
     return sorted(
         missing,
         key=lambda m: (position.get(m["key"], len(position)), RATER_ORDER.get(m["rater"], 9)),
@@ -703,7 +710,11 @@ def _score_item(
     marked_na = False
     for rater, values in (given or {}).items():
         # `is NA` first: most values are numbers, and comparing one with a string is slow
-        scored = [v for v in values if v is not NA and (v.__class__ is not str or v != NA)]
+        if len(values) == 1:
+            v = values[0]
+            scored = [] if v is NA or (v.__class__ is str and v == NA) else values
+        else:
+            scored = [v for v in values if v is not NA and (v.__class__ is not str or v != NA)]
         marked_na = marked_na or len(scored) < len(values)
         if not scored:
             required_rater = rater not in OPTIONAL_RATERS and rater != "computed"
@@ -731,13 +742,17 @@ def _score_item(
             waiting.append(rater)
             continue
         weight_float = single_weight or item.rater_weight_floats.get(rater, 0.0)
-        entry: dict[str, Any] = {"score": _f(group_score), "weight": weight_float}
         if len(scored) == 1:
             en, zh = _rounding(raw, group_score)
-            entry["value"] = _f(scored[0])
-            entry["how"] = how + en
-            entry["how_zh"] = how_zh + zh
+            entry: dict[str, Any] = {
+                "score": _f(group_score),
+                "weight": weight_float,
+                "value": _f(scored[0]),
+                "how": how + en,
+                "how_zh": how_zh + zh,
+            }
         else:
+            entry = {"score": _f(group_score), "weight": weight_float}
             working = ""
             if average != group_score:
                 working = f": ({' + '.join(shown(s) for s in scores)}) / {len(scores)} = "
