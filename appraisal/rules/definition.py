@@ -15,7 +15,7 @@ from typing import Any
 from .errors import FormulaError
 from .formula import Formula, compile_formula, normalize_name
 from .graph import evaluation_order, find_cycle
-from .numbers import HUNDRED, ZERO, shown, to_decimal, to_float
+from .numbers import HUNDRED, ONE, ZERO, shown, to_decimal, to_float
 
 FORMAT = "appraisal-template/1"
 RATERS = ("data", "self", "manager", "peer", "subordinate", "hr")
@@ -161,14 +161,14 @@ class Scoring:
     formula: Formula | None = None
     has_cap: bool = False
 
-    @property
+    @cached_property
     def divides_by_target(self) -> bool:
         """Methods that compute with actual / target, so the target must be above 0."""
         return self.method in ("ratio", "reverse_ratio") or (
             self.method in ("bands", "linear") and self.on == "achievement"
         )
 
-    @property
+    @cached_property
     def needs_target(self) -> bool:
         if self.method in ("ratio", "reverse_ratio"):
             return True
@@ -179,6 +179,42 @@ class Scoring:
             and self.formula is not None
             and ("target" in self.formula.names)
         )
+
+    # The fixed parts of the explanations (English, Chinese), built once per compiled
+    # template rather than per scoring.
+    @cached_property
+    def band_texts(self) -> tuple[tuple[Decimal, Decimal, str, str], ...]:
+        """Each band as (min, score, how it scores)."""
+        return tuple(
+            (
+                low,
+                score,
+                f"; band from {shown(low)} scores {shown(score)}",
+                f"；{shown(low)} 以上档得 {shown(score)} 分",
+            )
+            for low, score in self.bands
+        )
+
+    @cached_property
+    def floor_texts(self) -> tuple[str, str]:
+        """A value below every band."""
+        floor = shown(self.floor)
+        return f"; below every band, floor {floor}", f"；低于所有档，取保底 {floor} 分"
+
+    @cached_property
+    def end_texts(self) -> tuple[str, str, str, str]:
+        """A value at or beyond the first or the last point of a linear scale."""
+        first, last = shown(self.points[0][1]), shown(self.points[-1][1])
+        return (
+            f"; at or below the first point, {first}",
+            f"；不高于第一个点，得 {first} 分",
+            f"; at or above the last point, {last}",
+            f"；不低于最后一个点，得 {last} 分",
+        )
+
+    @cached_property
+    def deduction_text(self) -> str:
+        return f"{shown(self.base)} − {shown(self.per_unit)} × "
 
 
 @dataclass(frozen=True)
@@ -202,9 +238,14 @@ class Item:
     unit: str | None = None
     optional: bool = False  # `"required": false` given: a blank is an answer, even as an input
 
-    @property
+    @cached_property
     def scored(self) -> bool:
         return self.scoring.method != "none"
+
+    @cached_property
+    def counts(self) -> bool:
+        """Whether the item's score counts in its section's (before N/A takes it out)."""
+        return self.scored and self.weight > 0
 
     # The figures explanations show, converted once per compiled template, not per scoring.
     @cached_property
@@ -224,6 +265,17 @@ class Item:
     def rater_weight_floats(self) -> dict[str, float]:
         return {rater: to_float(weight) for rater, weight in self.rater_weights.items()}
 
+    @cached_property
+    def score_weights(self) -> Mapping[str, Decimal]:
+        """Each rater's weight in the item's score: a single rater's is 1."""
+        return dict(self.rater_weights) if len(self.raters) > 1 else {self.raters[0]: ONE}
+
+    @cached_property
+    def required_raters(self) -> tuple[str, ...]:
+        """The raters a blank input waits for (a peer or subordinate group may stay empty)."""
+        required = tuple(r for r in self.raters if r not in OPTIONAL_RATERS)
+        return required or self.raters
+
     @property
     def value_type(self) -> str:
         if self.type == "choice":
@@ -242,6 +294,10 @@ class Section:
     @cached_property
     def weight_float(self) -> float:
         return to_float(self.weight)
+
+    @cached_property
+    def counts(self) -> bool:
+        return self.weight > 0
 
 
 @dataclass(frozen=True)
@@ -276,6 +332,38 @@ class CompiledTemplate:
     computed_order: tuple[str, ...]
     max_total: Decimal
     value_names: frozenset[str] = frozenset()  # item values some formula reads
+
+    # Looked up by every scoring, so worked out once.
+    @cached_property
+    def target_names(self) -> dict[str, str]:
+        """Each item's key → the name of its target in formulas."""
+        return {key: f"{key}_target" for key in self.items}
+
+    @cached_property
+    def score_names(self) -> dict[str, str]:
+        """Each item's key → the name of its score in formulas."""
+        return {key: f"{key}_score" for key in self.items}
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Where each item and adjustment key stands in the template, for ordering."""
+        position = {key: index for index, key in enumerate(self.items)}
+        for index, adjustment in enumerate(self.adjustments):
+            position.setdefault(adjustment.key, len(position) + index)
+        return position
+
+    @cached_property
+    def grade_floats(self) -> tuple[tuple[str, float], ...]:
+        return tuple((grade, to_float(minimum)) for grade, minimum in self.grades)
+
+    @cached_property
+    def max_total_float(self) -> float:
+        return to_float(self.max_total)
+
+    @cached_property
+    def visible_ifs(self) -> tuple[str, ...]:
+        """The items shown only when a condition holds."""
+        return tuple(key for key, item in self.items.items() if item.visible_if is not None)
 
 
 # -- validation ------------------------------------------------------------------------------

@@ -123,7 +123,9 @@ class Formula:
         "names",
         "owner",
         "result_type",
+        "sorted_names",
         "source",
+        "strict_names",
     )
 
     def __init__(
@@ -141,6 +143,10 @@ class Formula:
         self.source = source
         self.names = frozenset(params)
         self.blank_aware = blank_aware
+        # worked out once for the scorer: the names in order, and those it waits for (all
+        # it reads except those it tests for blank itself, inside COALESCE or ISBLANK)
+        self.sorted_names = tuple(sorted(self.names))
+        self.strict_names = self.names - blank_aware
         self.functions = functions
         self.result_type = result_type
         self.owner = owner

@@ -37,6 +37,7 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 # Beyond what a float can hold: such a number is "too large" (design §6: finite numbers only).
 LARGEST = Decimal("1.7976931348623157e308")
+_LARGEST_INT = int(LARGEST)  # the same bound, compared with an int without a conversion
 QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(-12, 13)}
 CENT = QUANTA[2]
 
@@ -51,7 +52,7 @@ def to_decimal(value: Any) -> Decimal | None:
     if kind is Decimal:
         return value if value.is_finite() and abs(value) <= LARGEST else None
     if kind is int:
-        return Decimal(value) if -LARGEST <= value <= LARGEST else None
+        return Decimal(value) if -_LARGEST_INT <= value <= _LARGEST_INT else None
     if kind is float:
         if value.is_integer() and -9e15 < value < 9e15:
             return Decimal(int(value))  # quicker than repr for the usual whole figures
@@ -80,7 +81,7 @@ def rounded(value: Decimal, digits: int = 2, mode: str = ROUND_HALF_UP) -> Decim
     whole number never overflows the precision.
     """
     try:
-        result = value.quantize(QUANTA[digits], rounding=mode, context=CONTEXT)
+        result = value.quantize(QUANTA[digits], mode, CONTEXT)  # positional: keywords cost
     except InvalidOperation:
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent >= -digits:
@@ -92,7 +93,7 @@ def rounded(value: Decimal, digits: int = 2, mode: str = ROUND_HALF_UP) -> Decim
 def round2(value: Decimal) -> Decimal:
     """Scores are kept to 2 decimals, halves away from zero (design §5). Scores are small
     numbers, so this is `rounded` without its large-number care."""
-    result = value.quantize(CENT, rounding=ROUND_HALF_UP, context=CONTEXT)
+    result = value.quantize(CENT, ROUND_HALF_UP, CONTEXT)  # positional: keywords cost 2×
     return result if result else ZERO
 
 

@@ -25,7 +25,7 @@ from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, Scoring, compil
 from .errors import FormulaError
 from .formula import Formula
 from .functions import interpolate, round_half_away
-from .numbers import CONTEXT, HUNDRED, ONE, ZERO, shown, to_decimal, to_float
+from .numbers import CONTEXT, HUNDRED, ONE, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
 NA = "n/a"
@@ -41,8 +41,12 @@ def round2(value: float) -> float:
 
 
 def _f(value: Any) -> Any:
-    """A figure for the Result and its explanations: exact decimals become floats."""
-    return to_float(value) if value.__class__ is Decimal else value
+    """A figure for the Result and its explanations: exact decimals become floats (the
+    nearest, as `to_float`; inlined, as it runs a hundred times a scoring)."""
+    return float(value) + 0.0 if value.__class__ is Decimal else value
+
+
+_COMPUTED_WEIGHTS = {"computed": ONE}  # a computed item's one "rater", read only
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,10 @@ def compiled(definition: Mapping[str, Any] | CompiledTemplate) -> CompiledTempla
     """The compiled form of a definition, compiled once per distinct definition."""
     if isinstance(definition, CompiledTemplate):
         return definition
+    # Keys in the order given (sorting them costs a third of the hashing): a definition read
+    # from the database comes in its stored order, and another order only compiles again.
     digest = hashlib.sha256(
-        json.dumps(definition, sort_keys=True, ensure_ascii=False, default=str).encode()
+        json.dumps(definition, ensure_ascii=False, default=str).encode()
     ).hexdigest()
     template = _CACHE.get(digest)
     if template is None:
@@ -142,11 +148,13 @@ class _Run:
         self.na: dict[str, str] = {}
         self.hidden: set[str] = set()
         self.explain_items: dict[str, dict[str, Any]] = {}
+        # each single rater's inputs, and the targets, looked up once
+        self.sources = {r: _mapping(self.inputs.get(r)) for r in SINGLE_RATERS}
+        self.given_targets = _mapping(self.inputs.get("targets"))
 
     # inputs
     def source(self, rater: str) -> Mapping[str, Any]:
-        raw = self.inputs.get(rater)
-        return raw if isinstance(raw, Mapping) else {}
+        return self.sources[rater] if rater in self.sources else _mapping(self.inputs.get(rater))
 
     def group(self, rater: str) -> list[Mapping[str, Any]]:
         raw = self.inputs.get(GROUP_INPUTS[rater])
@@ -187,7 +195,7 @@ class _Run:
             )
             return None
         if kind == "number":
-            value = None if isinstance(raw, bool | str) else to_decimal(raw)
+            value = to_decimal(raw)  # None for yes/no and text too
             if value is None:
                 self.error(f"{rater}.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
                 return None
@@ -226,12 +234,14 @@ class _Run:
     def rater_values(self, item: Item) -> dict[str, list[Any]]:
         """Each rater group's accepted values (blank values left out)."""
         given: dict[str, list[Any]] = {}
+        key = item.key
         for rater in item.raters:
             if rater in GROUP_INPUTS:
-                values = [self.accept(item, rater, r.get(item.key)) for r in self.group(rater)]
+                values = [self.accept(item, rater, r.get(key)) for r in self.group(rater)]
+                given[rater] = [v for v in values if v is not None]
             else:
-                values = [self.accept(item, rater, self.source(rater).get(item.key))]
-            given[rater] = [v for v in values if v is not None]
+                value = self.accept(item, rater, self.source(rater).get(key))
+                given[rater] = [] if value is None else [value]
         return given
 
     def target(self, item: Item) -> Decimal | None:
@@ -239,15 +249,14 @@ class _Run:
         divides by it, is an error at `targets.<key>` (whether or not the actual is there)."""
         if item.target is not None:
             return item.target
-        targets = self.inputs.get("targets")
-        raw = targets.get(item.key) if isinstance(targets, Mapping) else None
+        raw = self.given_targets.get(item.key)
         if raw is None:
             return None
-        value = None if isinstance(raw, bool | str) else to_decimal(raw)
+        value = to_decimal(raw)  # None for yes/no and text too
         if value is None:
             self.error(f"targets.{item.key}", f"{raw!r} is not a number", f"{raw!r} 不是数字")
             return None
-        if value <= 0 and item.scored and item.scoring.divides_by_target:
+        if value <= ZERO and item.scored and item.scoring.divides_by_target:
             self.bad_targets.add(item.key)
             self.error(
                 f"targets.{item.key}",
@@ -320,8 +329,12 @@ class _Run:
         return waiting, not_applicable
 
     def names(self) -> dict[str, Any]:
-        names = {k: (None if v == NA else v) for k, v in self.values.items()}
-        names.update({f"{k}_target": v for k, v in self.targets.items()})
+        names = {
+            k: (None if v is NA or (v.__class__ is str and v == NA) else v)
+            for k, v in self.values.items()
+        }
+        target_names = self.t.target_names
+        names.update({target_names[k]: v for k, v in self.targets.items()})
         return names
 
     def evaluate(self, formula, where: str, extra: Mapping[str, Any] | None = None):
@@ -335,10 +348,15 @@ class _Run:
             return None
 
 
+def _mapping(raw: Any) -> Mapping[str, Any]:
+    """Part of the inputs, when it is a mapping (JSON object) as it should be."""
+    return raw if raw.__class__ is dict or isinstance(raw, Mapping) else {}
+
+
 def _strict_names(formula: Formula) -> frozenset[str]:
     """The names a formula needs: all it reads, except those it tests for blank itself
     (inside COALESCE or ISBLANK)."""
-    return formula.names - formula.blank_aware
+    return formula.strict_names
 
 
 def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
@@ -389,96 +407,91 @@ def method_score(
             raise ScoringProblem("the formula gave no value", "公式没有得出结果")
         if result.__class__ is not Decimal:
             raise ScoringProblem("the formula must give a number", "公式结果应为数字")
-        score = min(max(result, s.floor), s.cap)
+        score = _within(result, s.floor, s.cap)
         working = f"{s.formula.source} = {shown(result)}"
-        return (
-            score,
-            f"formula {working}" + _clamped(result, score, "en"),
-            f"公式 {working}" + _clamped(result, score, "zh"),
-        )
+        en, zh = _clamped(result, score)
+        return score, f"formula {working}{en}", f"公式 {working}{zh}"
     if value.__class__ is not Decimal:
         raise ScoringProblem("a number is needed", "需要数字")
-    if method in ("ratio", "reverse_ratio"):
+    if method == "ratio" or method == "reverse_ratio":
         if method == "ratio":
             raw = HUNDRED * value / target
             working = f"100 × {shown(value)} / {shown(target)} = {shown(raw)}"
         elif value == 0:
             score = s.cap
             working = f"100 × {shown(target)} / 0 = ∞"
-            en, zh = _clamped(None, score, "en"), _clamped(None, score, "zh")
+            en, zh = _clamped(None, score)
             return score, working + en, working + zh
         else:
             raw = HUNDRED * target / value
             working = f"100 × {shown(target)} / {shown(value)} = {shown(raw)}"
-        score = min(max(raw, s.floor), s.cap)
-        return score, working + _clamped(raw, score, "en"), working + _clamped(raw, score, "zh")
-    x, basis, basis_zh = value, f"actual {shown(value)}", f"实际值 {shown(value)}"
-    if method in ("bands", "linear") and s.on == "achievement":
+        score = _within(raw, s.floor, s.cap)
+        en, zh = _clamped(raw, score)
+        return score, working + en, working + zh
+    if method == "deduction":
+        raw = s.base - s.per_unit * value
+        score = max(s.floor, min(raw, s.base))  # a count below 0 never adds points
+        working = f"{s.deduction_text}{shown(value)} = {shown(raw)}"
+        en, zh = _clamped(raw, score)
+        return score, working + en, working + zh
+    x = value
+    if s.on == "achievement":  # bands and linear
         x = HUNDRED * value / target
-        basis = f"achievement 100 × {shown(value)} / {shown(target)} = {shown(x)}%"
-        basis_zh = f"达成率 100 × {shown(value)} / {shown(target)} = {shown(x)}%"
+        working = f"100 × {shown(value)} / {shown(target)} = {shown(x)}%"
+        basis, basis_zh = f"achievement {working}", f"达成率 {working}"
+    else:
+        shown_value = shown(value)
+        basis, basis_zh = f"actual {shown_value}", f"实际值 {shown_value}"
     if method == "bands":
-        for low, band_score in s.bands:
+        for low, band_score, en, zh in s.band_texts:
             if low <= x:
-                return (
-                    band_score,
-                    f"{basis}; band from {shown(low)} scores {shown(band_score)}",
-                    f"{basis_zh}；{shown(low)} 以上档得 {shown(band_score)} 分",
-                )
-        return (
-            s.floor,
-            f"{basis}; below every band, floor {shown(s.floor)}",
-            f"{basis_zh}；低于所有档，取保底 {shown(s.floor)} 分",
-        )
+                return band_score, basis + en, basis_zh + zh
+        en, zh = s.floor_texts
+        return s.floor, basis + en, basis_zh + zh
     if method == "linear":
         points = s.points
         if x <= points[0][0]:
-            first = points[0][1]
-            return (
-                first,
-                f"{basis}; at or below the first point, {shown(first)}",
-                f"{basis_zh}；不高于第一个点，得 {shown(first)} 分",
-            )
+            return points[0][1], basis + s.end_texts[0], basis_zh + s.end_texts[1]
         if x >= points[-1][0]:
-            last = points[-1][1]
-            return (
-                last,
-                f"{basis}; at or above the last point, {shown(last)}",
-                f"{basis_zh}；不低于最后一个点，得 {shown(last)} 分",
-            )
+            return points[-1][1], basis + s.end_texts[2], basis_zh + s.end_texts[3]
         score = interpolate(x, points)
         (x0, y0), (x1, y1) = next(
             (a, b) for a, b in itertools.pairwise(points) if a[0] <= x <= b[0]
         )
         between = f"({shown(x0)}, {shown(y0)}) → ({shown(x1)}, {shown(y1)})"
+        shown_score = shown(score)
         return (
             score,
             f"{basis}; between ({shown(x0)}, {shown(y0)}) and ({shown(x1)}, {shown(y1)}) → "
-            f"{shown(score)}",
-            f"{basis_zh}；在 {between} 之间插值 → {shown(score)}",
+            f"{shown_score}",
+            f"{basis_zh}；在 {between} 之间插值 → {shown_score}",
         )
-    if method == "deduction":
-        raw = s.base - s.per_unit * value
-        score = max(s.floor, min(raw, s.base))  # a count below 0 never adds points
-        working = f"{shown(s.base)} − {shown(s.per_unit)} × {shown(value)} = {shown(raw)}"
-        return score, working + _clamped(raw, score, "en"), working + _clamped(raw, score, "zh")
     raise ScoringProblem(f"unknown method {method}", f"未知计分方法 {method}")  # pragma: no cover
 
 
-def _clamped(raw: Decimal | None, score: Decimal, language: str) -> str:
+def _within(value: Decimal, floor: Decimal, cap: Decimal) -> Decimal:
+    """`min(max(value, floor), cap)`, the same objects, without the builtins' overhead."""
+    if floor > value:
+        value = floor
+    return cap if cap < value else value
+
+
+def _clamped(raw: Decimal | None, score: Decimal) -> tuple[str, str]:
+    """Where a bound changed a figure, the working says so (English, Chinese)."""
     if raw == score:
-        return ""
-    return f", limited to {shown(score)}" if language == "en" else f"，限定为 {shown(score)}"
+        return "", ""
+    text = shown(score)
+    return f", limited to {text}", f"，限定为 {text}"
 
 
-def _rounding(raw: Decimal, rounded: Decimal, language: str) -> str:
-    """Where rounding changed a figure, the working says so (design §5: each figure shown is
-    rounded to 2 decimals, halves away from zero, before it is combined)."""
+def _rounding(raw: Decimal, rounded: Decimal) -> tuple[str, str]:
+    """Where rounding changed a figure, the working says so, in English and Chinese (design
+    §5: each figure shown is rounded to 2 decimals, halves away from zero, before it is
+    combined)."""
     if raw == rounded:
-        return ""
-    if language == "en":
-        return f", rounded to 2 decimals: {rounded:.2f}"
-    return f"，四舍五入到 2 位小数：{rounded:.2f}"
+        return "", ""
+    text = f"{rounded:.2f}"
+    return f", rounded to 2 decimals: {text}", f"，四舍五入到 2 位小数：{text}"
 
 
 def score(
@@ -501,10 +514,11 @@ def _score(
 ) -> Result:
     run = _Run(template, inputs)
     given_by_item = run.collect_values()
-    names_now = run.names()
+    names_now = run.names() if template.visible_ifs else {}
 
     visible_ifs: dict[str, str] = {}
-    for key, item in template.items.items():
+    for key in template.visible_ifs:
+        item = template.items[key]
         if item.visible_if is not None:
             try:
                 visible = item.visible_if.evaluate_exact(names_now)
@@ -540,7 +554,7 @@ def _score(
         parts = [
             (k, item.weight, item_scores[k], item.weight_float, item_floats[k])
             for k in section.items
-            if (item := template.items[k]).scored and item.weight > 0 and k not in run.na
+            if (item := template.items[k]).counts and k not in run.na
         ]
         dropped = [k for k in section.items if k in run.na and template.items[k].scored]
         sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
@@ -551,16 +565,15 @@ def _score(
     section_parts = [
         (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
         for s in template.sections
-        if s.key not in run.na and s.weight > 0
+        if s.key not in run.na and s.counts
     ]
     dropped_sections = [s.key for s in template.sections if s.key in run.na]
     base_total, explain_base = _weighted(section_parts, dropped_sections)
 
-    names = (
-        run.names()
-        | {f"{k}_score": v for k, v in item_scores.items()}
-        | {f"{k}_score": v for k, v in sections.items()}
-    )
+    score_names = template.score_names
+    names = run.names()
+    names.update({score_names[k]: v for k, v in item_scores.items()})
+    names.update({f"{k}_score": v for k, v in sections.items()})
     adjustments, points_total, veto, adjust_explained, given = _adjust(run, names)
     names |= given
 
@@ -568,15 +581,16 @@ def _score(
     explain_total: dict[str, Any] = {
         "base_total": _f(base_total),
         "points": _f(points_total),
-        "max_total": _f(template.max_total),
+        "max_total": template.max_total_float,
     }
     if base_total is not None and points_total is not None:
         raw_total = base_total + points_total
         total = round2_exact(min(max(raw_total, ZERO), template.max_total))
         sign = "−" if points_total < 0 else "+"
         working = f"{shown(base_total)} {sign} {shown(abs(points_total))} = {shown(raw_total)}"
-        explain_total["how"] = working + _clamped(raw_total, total, "en")
-        explain_total["how_zh"] = working + _clamped(raw_total, total, "zh")
+        en, zh = _clamped(raw_total, total)
+        explain_total["how"] = working + en
+        explain_total["how_zh"] = working + zh
     explain_total["value"] = _f(total)
     computed_grade = veto.grade if veto else _grade(template, total)
     grade = calibrated_grade or computed_grade
@@ -597,7 +611,7 @@ def _score(
         explain_outputs[output.key] = {
             "formula": output.formula.source,
             "value": _f(value),
-            "inputs": {n: _f(names.get(n)) for n in sorted(output.formula.names)},
+            "inputs": {n: _f(names.get(n)) for n in output.formula.sorted_names},
         }
 
     missing_inputs = _in_template_order(template, run.missing)
@@ -618,7 +632,7 @@ def _score(
             "grade": grade,
             "computed": computed_grade,
             "calibrated": calibrated_grade,
-            "bands": [{"grade": g, "min": _f(m)} for g, m in template.grades],
+            "bands": [{"grade": g, "min": m} for g, m in template.grade_floats],
         },
         "outputs": explain_outputs,
     }
@@ -644,9 +658,9 @@ def _in_template_order(
     template: CompiledTemplate, missing: list[dict[str, str]]
 ) -> list[dict[str, str]]:
     """Missing inputs in template order (items, then adjustments), targets before raters."""
-    position = {key: index for index, key in enumerate(template.items)}
-    for index, adjustment in enumerate(template.adjustments):
-        position.setdefault(adjustment.key, len(position) + index)
+    if not missing:
+        return []
+    position = template.positions
     return sorted(
         missing,
         key=lambda m: (position.get(m["key"], len(position)), RATER_ORDER.get(m["rater"], 9)),
@@ -660,13 +674,14 @@ def _score_item(
     target = run.targets.get(key)
     explanation["target"] = _f(target)
     waiting: list[str] = []
-    if item.scoring.needs_target and target is None:
+    scoring = item.scoring
+    if target is None and scoring.needs_target:
         run.lack("targets", key)
         waiting.append("target")
     elif key in run.bad_targets:
         waiting.append("target")
-    if item.scoring.formula is not None:  # formula scoring may read other items too
-        blanks, not_applicable = run.blank_inputs(item.scoring.formula, ("actual", "target"))
+    if scoring.formula is not None:  # formula scoring may read other items too
+        blanks, not_applicable = run.blank_inputs(scoring.formula, ("actual", "target"))
         for rater, name in blanks:
             run.lack(rater, name)
             waiting.append(f"{rater}.{name}")
@@ -691,16 +706,21 @@ def _score_item(
             explanation["waiting_for"] = waiting or sorted(item.formula.names)
             return None
         given = {"computed": [value]}
-        weights = {"computed": ONE}
+        weights = _COMPUTED_WEIGHTS
     else:
-        weights = dict(item.rater_weights) if len(item.raters) > 1 else {item.raters[0]: ONE}
+        weights = item.score_weights
         single_weight = None if len(item.raters) > 1 else 1.0
     ready = not waiting
     rater_scores: dict[str, Any] = {}
     contributions: list[tuple[str, Decimal, Decimal]] = []
     marked_na = False
     for rater, values in (given or {}).items():
-        scored = [v for v in values if v != NA]
+        # `is NA` first: most values are numbers, and comparing one with a string is slow
+        if len(values) == 1:
+            v = values[0]
+            scored = [] if v is NA or (v.__class__ is str and v == NA) else values
+        else:
+            scored = [v for v in values if v is not NA and (v.__class__ is not str or v != NA)]
         marked_na = marked_na or len(scored) < len(values)
         if not scored:
             required_rater = (
@@ -713,38 +733,44 @@ def _score_item(
         if not ready:
             continue
         try:
-            scores, hows = [], []
-            for value in scored:
-                raw, how, how_zh = method_score(item, value, target, run)
-                scores.append(round2_exact(raw))
-                hows.append((raw, how, how_zh))
-            average = sum(scores, ZERO) / len(scores)
-            group_score = round2_exact(average)
+            if len(scored) == 1:
+                raw, how, how_zh = method_score(item, scored[0], target, run)
+                # one score: its average is itself, so rounding it once is enough
+                group_score = round2_exact(raw)
+            else:
+                scores, hows = [], []
+                for value in scored:
+                    raw, how, how_zh = method_score(item, value, target, run)
+                    scores.append(round2_exact(raw))
+                    hows.append((raw, how, how_zh))
+                average = sum(scores, ZERO) / len(scores)
+                group_score = round2_exact(average)
         except ScoringProblem as problem:
             run.error(f"{rater}.{key}", problem.en, problem.zh)
             waiting.append(rater)
             continue
         weight_float = single_weight or item.rater_weight_floats.get(rater, 0.0)
-        entry: dict[str, Any] = {"score": to_float(group_score), "weight": weight_float}
         if len(scored) == 1:
-            raw, how, how_zh = hows[0]
-            entry |= {
+            en, zh = _rounding(raw, group_score)
+            entry: dict[str, Any] = {
+                "score": _f(group_score),
+                "weight": weight_float,
                 "value": _f(scored[0]),
-                "how": how + _rounding(raw, group_score, "en"),
-                "how_zh": how_zh + _rounding(raw, group_score, "zh"),
+                "how": how + en,
+                "how_zh": how_zh + zh,
             }
         else:
+            entry = {"score": _f(group_score), "weight": weight_float}
             working = ""
             if average != group_score:
                 working = f": ({' + '.join(shown(s) for s in scores)}) / {len(scores)} = "
                 working += shown(average)
+            en, zh = _rounding(average, group_score)
             entry |= {
                 "count": len(scored),
                 "scores": [_f(s) for s in scores],
-                "how": f"average of {len(scored)} scores{working}"
-                + _rounding(average, group_score, "en"),
-                "how_zh": f"{len(scored)} 个评分的平均值{working.replace(': ', '：', 1)}"
-                + _rounding(average, group_score, "zh"),
+                "how": f"average of {len(scored)} scores{working}{en}",
+                "how_zh": f"{len(scored)} 个评分的平均值{working.replace(': ', '：', 1)}{zh}",
             }
         rater_scores[rater] = entry
         contributions.append((rater, weights.get(rater, ZERO), group_score))
@@ -763,6 +789,13 @@ def _score_item(
         ):
             return _not_applicable(run, key, explanation, reason)
         return None  # pragma: no cover - required raters are reported missing above
+    if len(contributions) == 1 and contributions[0][1] is ONE:
+        # one rater weighing 1 (a single rater, a computed item): (1 × s) / 1 is s itself,
+        # already rounded
+        result = contributions[0][2]
+        explanation["score"] = rater_scores[contributions[0][0]]["score"]
+        explanation["weight_total"] = 1.0
+        return result
     total_weight = sum((w for _, w, _ in contributions), ZERO)
     if total_weight <= 0:
         raw = sum((s for _, _, s in contributions), ZERO) / len(contributions)
@@ -893,12 +926,14 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
         points[adjustment.key] = rounded if adjustment.kind == "bonus" else -rounded
         working = f"{adjustment.formula.source} = {shown(raw)}" if adjustment.formula else ""
         working = working or shown(raw)
+        clamped_en, clamped_zh = _clamped(raw, capped)
+        rounding_en, rounding_zh = _rounding(capped, rounded)
         entry |= {
             "points": _f(points[adjustment.key]),
             "raw": _f(raw),
             "max": _f(adjustment.maximum),
-            "how": working + _clamped(raw, capped, "en") + _rounding(capped, rounded, "en"),
-            "how_zh": working + _clamped(raw, capped, "zh") + _rounding(capped, rounded, "zh"),
+            "how": working + clamped_en + rounding_en,
+            "how_zh": working + clamped_zh + rounding_zh,
         }
         if total is not None:
             total += points[adjustment.key]
