@@ -44,10 +44,10 @@ class Freezer:
             self._on_connect("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
 
     def full(self, login: str = "hr@acme.example", address: str = "127.0.0.1") -> None:
-        """Fill the database to its last page with old sign-in failures shaped like the next
-        one (same login and address, earlier time), so recording that one needs a new page:
-        the write fails with SQLITE_FULL, exactly as on a full disk. Old failures do not
-        count towards throttling."""
+        """Fill the database to its last page with long-expired sign-in counters shaped like
+        the next one (keys of the same length), so charging the next attempt needs a new page:
+        the write fails with SQLITE_FULL, exactly as on a full disk. Expired counters hold
+        nobody back."""
         if not self.sqlite:
             pytest.skip("a full database is simulated with SQLite's max_page_count")
         raw = self.engine.raw_connection()
@@ -55,13 +55,18 @@ class Freezer:
             cursor = raw.cursor()
             pages = cursor.execute("PRAGMA page_count").fetchone()[0]
             cursor.execute(f"PRAGMA max_page_count = {pages}")
-            at = (utcnow() - timedelta(days=2)).replace(tzinfo=None).isoformat(sep=" ")
-            batch = 1000
+            long_ago = (utcnow() - timedelta(days=2)).replace(tzinfo=None).isoformat(sep=" ")
+            width = len(f"account:{login}")
+            batch, filled = 1000, 0
             while batch:
+                rows = [
+                    (f"filler:{filled + i}".ljust(width, "x"), 0, long_ago, 1) for i in range(batch)
+                ]
                 try:
                     cursor.executemany(
-                        "INSERT INTO login_failures (login, address, at) VALUES (?, ?, ?)",
-                        [(login, address, at)] * batch,
+                        "INSERT INTO sign_in_counters (key, failures, blocked_until, version)"
+                        " VALUES (?, ?, ?, ?)",
+                        rows,
                     )
                 except Exception as error:  # SQLITE_FULL, the point
                     assert "full" in str(error)
@@ -69,6 +74,7 @@ class Freezer:
                     batch //= 10
                 else:
                     raw.commit()
+                    filled += batch
             capped_at = cursor.execute("PRAGMA page_count").fetchone()[0]
         finally:
             raw.close()
