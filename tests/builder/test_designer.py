@@ -171,6 +171,7 @@ def test_build_publish_and_score_a_two_section_template(client, db, template_id)
     # care (20×85 + 80×100)/100 = 97; total 0.7×104 + 0.3×97 = 72.8 + 29.1 = 101.9 → S
     assert 'id="result-total">101.9<' in tried and 'id="result-grade">S<' in tried
     assert "coefficient</code> = <strong>1.5" in tried
+    assert "(60 × 120 + 40 × 80) ÷ 100" in tried  # the section's working, bracketed
 
 
 def test_item_editor_keeps_input_and_explains_errors(client, template_id):
