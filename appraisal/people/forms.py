@@ -5,7 +5,7 @@ from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from ..forms import NONE_CHOICE, VersionedForm, choices
-from ..labels import label_choices
+from ..labels import COLUMN, label_choices
 
 
 class DepartmentForm(VersionedForm):
@@ -49,13 +49,17 @@ class EmployeeForm(VersionedForm):
     submit = SubmitField(_l("Save"))
 
 
+#: The import's fields, named as the export's columns are (one list of words for both).
 FIELD_LABELS = {
-    "number": _l("Employee number"),
-    "name": _l("Full name"),
-    "email": _l("Email"),
-    "department": _l("Department"),
-    "position": _l("Position"),
-    "manager_number": _l("Manager's employee number"),
-    "hire_date": _l("Hire date"),
-    "status": _l("Status"),
+    key: COLUMN[key]
+    for key in (
+        "number",
+        "name",
+        "email",
+        "department",
+        "position",
+        "manager_number",
+        "hire_date",
+        "status",
+    )
 }
