@@ -82,3 +82,22 @@ def signed_in(browser, base_url: str, email: str, viewport: dict | None = None):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
     return page
+
+
+def open_setup_menu(page) -> None:
+    """Open the top bar's Set-up menu. Bootstrap's bundle must have run first, so wait for
+    the page's load event; on a busy machine a click before it does nothing."""
+    from playwright.sync_api import expect
+
+    page.wait_for_load_state("load")
+    menu = page.locator("#nav-setup .dropdown-menu")
+    for _attempt in range(3):
+        if menu.is_visible():
+            return
+        page.locator("#nav-setup .dropdown-toggle").click()
+        try:
+            expect(menu).to_be_visible(timeout=3000)
+            return
+        except AssertionError:
+            continue
+    expect(menu).to_be_visible()

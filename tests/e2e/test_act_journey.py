@@ -157,7 +157,10 @@ def test_calibrate_publish_appeal_interview_pip_and_payroll(
     expect(operator.locator("#interviews")).to_contain_text("Employee: ✓")
     expect(operator.locator('[data-plan="pip"]')).to_be_visible()
 
-    response = hr.request.get(f"/cycles/{cycle_id}/results.csv")
+    # the export speaks the reader's language; this journey reads the English column keys
+    response = hr.request.get(
+        f"/cycles/{cycle_id}/results.csv", headers={"Accept-Language": "en-US"}
+    )
     rows = list(csv.DictReader(io.StringIO(response.body().decode("utf-8-sig"))))
     with app.app_context():
         from appraisal.db import get_session

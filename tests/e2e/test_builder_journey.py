@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from appraisal.demo import DEMO_PASSWORD
+from tests.e2e.conftest import open_setup_menu
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def add_item(page, section, key, name, kind):
 
 def test_admin_builds_publishes_tries_exports_and_imports_a_template(page, tmp_path):
     sign_in(page)
-    page.get_by_role("button", name="Set-up").click()  # set-up pages are in one menu
+    open_setup_menu(page)
     page.get_by_role("link", name="Templates", exact=True).click()
     page.get_by_role("link", name="New template").click()
     page.get_by_label("Key").fill("field-sales")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from appraisal.demo import DEMO_PASSWORD
+from tests.e2e.conftest import open_setup_menu
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,8 @@ def test_admin_signs_in_switches_to_chinese_and_creates_an_employee(page):
     page.get_by_role("button", name="中文").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("欢迎")
 
-    page.get_by_role("link", name="部门").first.click()
+    open_setup_menu(page)
+    page.get_by_role("link", name="部门", exact=True).first.click()
     page.get_by_role("link", name="新建部门").click()
     page.get_by_label("名称").fill("采购部")
     page.get_by_label("编码").fill("PUR")
@@ -30,14 +32,16 @@ def test_admin_signs_in_switches_to_chinese_and_creates_an_employee(page):
     expect(page.locator(".alert-success")).to_contain_text("部门 采购部 已保存。")
     expect(page.get_by_role("cell", name="采购部", exact=True)).to_be_visible()
 
-    page.get_by_role("link", name="岗位").first.click()
+    open_setup_menu(page)
+    page.get_by_role("link", name="岗位", exact=True).first.click()
     page.get_by_role("link", name="新建岗位").click()
     page.get_by_label("名称").fill("采购员")
     page.get_by_label("员工类型").select_option(label="内勤")
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".alert-success")).to_contain_text("岗位 采购员 已保存。")
 
-    page.get_by_role("link", name="员工").first.click()
+    open_setup_menu(page)
+    page.get_by_role("link", name="员工", exact=True).first.click()
     page.get_by_role("link", name="新建员工").click()
     page.get_by_label("工号").fill("E100")
     page.get_by_label("姓名").fill("林小雨")

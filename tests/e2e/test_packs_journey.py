@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from appraisal.demo import DEMO_PASSWORD
 from appraisal.packs import read_pack
+from tests.e2e.conftest import open_setup_menu
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +20,7 @@ def test_implementer_creates_an_organization_from_a_pack(page, name):
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    page.get_by_role("button", name="Set-up").click()  # set-up pages are in one menu
+    open_setup_menu(page)
     page.get_by_role("link", name="Industry packs", exact=True).click()
     page.get_by_role("link", name="New organization from a pack").click()
     page.get_by_label(pack.name["en"]).check()
