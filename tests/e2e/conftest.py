@@ -50,8 +50,11 @@ def browser():
         if os.environ.get("APPRAISAL_REQUIRE_BROWSER"):
             pytest.fail("Chromium is required (APPRAISAL_REQUIRE_BROWSER) but was not found")
         pytest.skip("Chromium not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Live panels answer after a debounce and a server round trip; on CI's two busy cores
+    # that can take longer than Playwright's 5 s default for an assertion to come true.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         yield browser
