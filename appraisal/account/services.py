@@ -13,7 +13,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, union
+from sqlalchemy import delete, select, union, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
@@ -21,7 +21,7 @@ from .. import audit
 from ..auth import sessions
 from ..auth.services import hash_password
 from ..errors import ServiceError
-from ..models import Invitation, Membership, PasswordReset, User, utcnow
+from ..models import ApiToken, Invitation, Membership, PasswordReset, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
@@ -69,11 +69,17 @@ def record_for_account(
 
 
 def _set_password(session: Session, user: User, password: str, field: str) -> None:
-    """The one way a password changes: every sign-in and every open reset link ends."""
+    """The one way a password changes: every sign-in, every open reset link and every API
+    token of the account ends (a token made with a stolen password must not outlive it)."""
     check_new_password(password, field)
     user.password_hash = hash_password(password)
     sessions.end_sessions(session, user.id)
     session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def change_own_password(session: Session, user: User, current: str, new: str) -> str:

@@ -464,3 +464,19 @@ def test_only_the_account_services_grant_roles_or_set_passwords():
             if relative not in GRANTS_AND_CREDENTIALS[doing]:
                 offenders.append((relative, doing))
     assert offenders == []
+
+
+def test_a_password_change_revokes_the_accounts_api_tokens(db, two_orgs):
+    """A token made with a stolen password must not outlive the password."""
+    from appraisal.api import tokens
+
+    acme = db.scalar(
+        select(Membership.organization_id).join(User).where(User.email == "hr@acme.example")
+    )
+    user = _user(db, "hr@acme.example")
+    made = tokens.create_token(db, acme, user.id, "made by whoever had the password")
+    db.commit()
+    assert tokens.authenticate(db, made.secret) is not None
+    account.change_own_password(db, user, PASSWORD, "a-new-password-9")
+    db.commit()
+    assert tokens.authenticate(db, made.secret) is None
