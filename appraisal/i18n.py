@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
 from . import labels
@@ -45,6 +45,16 @@ def label_text(value: object) -> str:
         language = str(get_locale() or "zh")
         return value.get(language) or value.get("zh") or value.get("en") or ""
     return "" if value is None else str(value)
+
+
+def in_each_language(text: Any) -> dict[str, str]:
+    """A catalogue message as a template label in every language the app speaks (for
+    template content the builder writes, such as a written-feedback item's name)."""
+    found = {}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            found[language] = str(text)
+    return found
 
 
 PLACES = ("items", "adjustments", "outputs", "sections")

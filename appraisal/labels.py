@@ -74,6 +74,13 @@ METHOD = {
 SCORING_ON = {"actual": _l("Actual value"), "achievement": _l("Achievement (percent of target)")}
 ADJUSTMENT_KIND = {"bonus": _l("Bonus"), "deduction": _l("Deduction"), "veto": _l("Veto")}
 PLAN_KIND = {"pip": _l("Improvement plan (PIP)"), "idp": _l("Development plan (IDP)")}
+#: Written-feedback items the designer adds in one step; the item's name is the label, in
+#: both languages (`i18n.in_each_language`).
+FEEDBACK_PROMPT = {
+    "strengths": _l("Strengths"),
+    "improvements": _l("Areas to improve"),
+    "comments": _l("Comments"),
+}
 APPEAL_STATUS = {"open": _l("Open"), "upheld": _l("Upheld"), "reopened": _l("Reopened")}
 REVIEW_STATUS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
 #: What the audit trail records (`audit.record`'s action), as the history pages show it.
@@ -158,6 +165,9 @@ COLUMN = {
     "computed_grade": _l("Computed grade"),
     "grade": _l("Grade"),
     "veto": _l("Veto"),
+    "item": _l("Item"),
+    "from": _l("From"),
+    "comment": _l("Comment"),
 }
 YES_NO = {True: _l("yes"), False: _l("no")}
 
@@ -175,6 +185,7 @@ VOCABULARIES = {
     "scoring_on": SCORING_ON,
     "adjustment_kind": ADJUSTMENT_KIND,
     "plan_kind": PLAN_KIND,
+    "feedback_prompt": FEEDBACK_PROMPT,
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
     "audit_action": AUDIT_ACTION,

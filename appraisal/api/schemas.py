@@ -73,6 +73,22 @@ class AppraisalPage(PageInfo):
     items = fields.List(fields.Nested(AppraisalOut))
 
 
+class CommentOut(Schema):
+    item = fields.String(metadata={"description": "The text item's key"})
+    source = fields.String(
+        data_key="from",
+        metadata={"description": "self, manager, hr, peer or subordinate"},
+    )
+    texts = fields.List(
+        fields.String(),
+        metadata={
+            "description": "What was written: one text, or a peer or subordinate group's"
+            " texts, sorted, without names, only when at least the cycle's anonymity"
+            " threshold of the group wrote one"
+        },
+    )
+
+
 class ResultOut(Schema):
     appraisal_id = fields.Integer()
     employee_number = fields.String()
@@ -86,6 +102,7 @@ class ResultOut(Schema):
     outputs = fields.Dict(keys=fields.String(), values=fields.Raw())
     missing = fields.List(fields.String())
     complete = fields.Boolean()
+    comments = fields.List(fields.Nested(CommentOut), metadata={"description": "Written feedback"})
 
 
 class EmployeeIn(Strict):

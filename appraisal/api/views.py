@@ -24,6 +24,7 @@ from ..extensions import csrf
 from ..models import Appraisal, Cycle, Employee, Template
 from ..people.imports import RowsRefused, upsert_employees
 from ..runtime import figures
+from ..runtime.feedback import official_feedback
 from ..runtime.reviews import final_result, viewer_for
 from . import schemas
 from .spec import PREFIX, build_spec, operation
@@ -215,6 +216,7 @@ def appraisal_result(appraisal_id: int):
         "appraisal_id": appraisal.id,
         "employee_number": appraisal.employee.number,
         "computed_grade": official.computed_grade,
+        "comments": official_feedback(appraisal),
     }
     return jsonify(schemas.ResultOut().dump(result))
 

@@ -18,6 +18,8 @@ from ..concurrency import EditConflict, lost_updates
 from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices, show_service_error
+from ..i18n import in_each_language
+from ..labels import FEEDBACK_PROMPT
 from ..models import Indicator, Template
 from ..rules import function_catalogue, score
 from ..rules.definition import formula_names
@@ -25,6 +27,7 @@ from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
 from . import draft, services
 from .forms import (
     AdjustmentForm,
+    FeedbackItemForm,
     ItemForm,
     NewItemForm,
     OutputForm,
@@ -115,12 +118,15 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
     definition = template.definition
     settings = forms.get("settings_form") or _settings_form(definition)
     library = _library_choices(template.organization_id)
-    item_forms, section_forms = {}, {}
+    item_forms, section_forms, feedback_forms = {}, {}, {}
     for section in definition.get("sections", []):
         key = section.get("key")
         form = forms.get(f"item_form_{key}") or NewItemForm(prefix=f"add-{key}", formdata=None)
         form.indicator_id.choices = library
         item_forms[key] = form
+        feedback_forms[key] = forms.get(f"feedback_form_{key}") or FeedbackItemForm(
+            prefix=f"feedback-{key}", formdata=None
+        )
         section_forms[key] = forms.get(f"section_form_{key}") or _section_form(section)
     problems = services.definition_problems(definition) if template.draft is not None else []
     return render_template(
@@ -134,6 +140,7 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
         settings_form=settings,
         section_form=forms.get("section_form") or SectionForm(prefix="section", formdata=None),
         item_forms=item_forms,
+        feedback_forms=feedback_forms,
         section_forms=section_forms,
         grades_form=forms.get("grades_form")
         or TableForm(
@@ -274,6 +281,33 @@ def designer_move(id: int, part: str, key: str, action: str):
     except draft.DraftError as error:
         flash(str(error), "danger")
     return _back(template, "sections")
+
+
+@bp.post("/templates/<int:id>/sections/<key>/feedback")
+@require(can_build)
+def designer_add_feedback(id: int, key: str):
+    """Add a written-feedback item (strengths, areas to improve, comments) to a section."""
+    template = _template(id)
+    form = FeedbackItemForm(prefix=f"feedback-{key}")
+    if not form.validate_on_submit():
+        return render_designer(template, 422, **{f"feedback_form_{key}": form})
+    name = in_each_language(FEEDBACK_PROMPT[form.prompt.data])
+    added: list[dict[str, Any]] = []
+
+    def add(definition: dict[str, Any]) -> dict[str, Any]:
+        item = draft.new_comment_item(
+            definition, form.prompt.data, name, form.raters.data, required=form.required.data
+        )
+        added.append(item)
+        return draft.add_item(definition, key, item)
+
+    try:
+        _apply(template, add)
+    except draft.DraftError as error:
+        show_service_error(form, ServiceError(str(error), error.field))
+        return render_designer(template, 422, **{f"feedback_form_{key}": form})
+    flash(_("Written feedback %(key)s added.", key=added[0]["key"]), "success")
+    return _back(template, f"item-{added[0]['key']}")
 
 
 @bp.post("/templates/<int:id>/sections/<key>/items")

@@ -315,6 +315,33 @@ def new_item(key: str, name: str, kind: str) -> dict[str, Any]:
     return item
 
 
+def new_comment_item(
+    definition: dict[str, Any],
+    prompt: str,
+    name: dict[str, str],
+    raters: list[str],
+    *,
+    required: bool = False,
+) -> dict[str, Any]:
+    """A written-feedback item (unscored text) keyed after its prompt (`strengths`,
+    `strengths_2`, …), so formulas and exports get a readable key."""
+    taken = all_keys(definition)
+    key, number = prompt, 2
+    while key in taken:
+        key, number = f"{prompt}_{number}", number + 1
+    item: dict[str, Any] = {
+        "key": key,
+        "name": name,
+        "type": "text",
+        "raters": list(raters),
+        "weight": 0,
+        "scoring": {"method": "none"},
+    }
+    if required:
+        item["required"] = True
+    return item
+
+
 def entry_from_fields(part: str, data: dict[str, Any]) -> dict[str, Any]:
     """An adjustment (`part` = adjustments) or an output from its editor's fields."""
     name = label(data.get("name_zh"), data.get("name_en"))
@@ -368,8 +395,11 @@ def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str,
         item["formula"] = computed
     if (data.get("visible_if") or "").strip():
         item["visible_if"] = data["visible_if"].strip()
-    if not data.get("required", True) and scoring.get("method") != "none":
-        item["required"] = False
+    # Scored items are required by default, unscored ones (comments) not: keep only a choice
+    # that differs from the default, as hand-written JSON would.
+    required_by_default = scoring.get("method") != "none"
+    if bool(data.get("required", required_by_default)) != required_by_default:
+        item["required"] = not required_by_default
     if data.get("allow_na"):
         item["allow_na"] = True
     for name in ("min", "max", "target"):
@@ -409,7 +439,7 @@ def fields_from_item(item: dict[str, Any]) -> dict[str, Any]:
         "scale": item.get("scale", ""),
         "formula": item.get("formula", ""),
         "visible_if": item.get("visible_if", ""),
-        "required": item.get("required", True),
+        "required": item.get("required", scoring.get("method", "none") != "none"),
         "allow_na": item.get("allow_na", False),
         "min": item.get("min"),
         "max": item.get("max"),

@@ -19,6 +19,7 @@ from ..rules.definition import RATERS
 from .services import scoring_from_parts
 
 RATER_CHOICES = choices(label_choices("rater", RATERS))
+WRITING_RATERS = tuple(r for r in RATERS if r != "data")  # people who can write a comment
 CATEGORY_CHOICES = choices(label_choices("category"))
 STAFF_CHOICES = choices(label_choices("staff_kind"))
 SCORING_METHODS = label_choices("method")
@@ -150,6 +151,20 @@ class NewItemForm(FlaskForm):
     name_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=120)])
     type = SelectField(_l("Input type"), choices=TYPE_CHOICES)
     submit = SubmitField(_l("Add item"))
+
+
+class FeedbackItemForm(FlaskForm):
+    """A written-feedback item in one step: what to write, who writes it."""
+
+    prompt = SelectField(_l("Written feedback"), choices=choices(label_choices("feedback_prompt")))
+    raters = CheckboxesField(
+        _l("Written by"),
+        choices=choices(label_choices("rater", WRITING_RATERS)),
+        default=["manager"],
+        validators=[DataRequired(message=_l("Choose who writes it."))],
+    )
+    required = BooleanField(_l("Required"))
+    submit = SubmitField(_l("Add written feedback"))
 
 
 class ItemForm(ScoringParameters, FlaskForm):

@@ -805,9 +805,9 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                         f"`{rater}` 不是该项目的评价人",
                         "invalid",
                     )
-        groups = [r for r in raters]
-        if len(groups) > 1:
-            for rater in groups:
+        # Weights combine several raters' scores; an unscored item (a comment) has none.
+        if len(raters) > 1 and not (scoring and scoring.method == "none"):
+            for rater in raters:
                 if rater not in item_weights:
                     check.add(
                         f"{path}.rater_weights",

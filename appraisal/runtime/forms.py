@@ -23,9 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from ..forms import VersionedForm, choices
 from ..i18n import label_text
 from ..labels import label_choices
-from .render import Field
-
-MAX_TEXT = 4000
+from .render import MAX_TEXT, Field
 
 
 class SchemeForm(VersionedForm):

@@ -9,6 +9,7 @@ from typing import Any
 ROLES = ("data", "self", "manager", "peer", "subordinate", "hr")
 TRY_PEERS = 3
 SCORED_TARGET_METHODS = ("ratio", "reverse_ratio")
+MAX_TEXT = 4000  # characters of a text item's answer (a comment), page and service alike
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from ..errors import ServiceError
 from ..models import Appeal, Appraisal, Cycle, utcnow
 from ..rules import Result
 from . import workflow
+from .feedback import Comment, written_feedback
 from .reviews import CLOSED, PUBLISHED, Viewer, final_result, relations, reopen, shown_result
 
 
@@ -28,7 +28,7 @@ class ResultPage:
     appraisal: Appraisal
     result: Result
     grade: str | None
-    comments: list[tuple[Any, str]]  # (item name, text) from the manager's review
+    comments: list[Comment]  # written feedback this reader may see (`feedback`)
     trend: list[tuple[str, float | None, str | None]] = field(default_factory=list)
     appeals: list[Appeal] = field(default_factory=list)
 
@@ -42,13 +42,7 @@ def may_read(appraisal: Appraisal, viewer: Viewer) -> bool:
 def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> ResultPage:
     rels = relations(appraisal, viewer)
     result = shown_result(appraisal, rels)
-    manager = next((r for r in appraisal.reviews if r.slot == "manager" and r.submitted), None)
-    comments = []
-    for section in appraisal.definition.get("sections", []):
-        for item in section.get("items", []):
-            text = (manager.values if manager else {}).get(item["key"])
-            if item.get("type") == "text" and "manager" in item.get("raters", []) and text:
-                comments.append((item.get("name"), text))
+    comments = written_feedback(appraisal, rels)
     earlier = session.scalars(
         select(Appraisal)
         .join(Cycle, Cycle.id == Appraisal.cycle_id)

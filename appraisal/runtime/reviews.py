@@ -38,7 +38,7 @@ from ..models import (
 from ..rules import Result, score
 from ..rules.scoring import NA, compiled
 from . import workflow
-from .render import Field, labels, parse_value, role_fields, target_fields
+from .render import MAX_TEXT, Field, labels, parse_value, role_fields, target_fields
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
 SINGLE_RATERS = ("data", "self", "manager", "hr")
@@ -343,6 +343,9 @@ def check_values(
         if name not in names
     }
     values = parse_values(fields, raw)
+    for f in fields:
+        if f.kind == "text" and len(str(values.get(f.key, ""))) > MAX_TEXT:
+            errors[f.name] = _l("At most %(limit)s characters, please.", limit=MAX_TEXT)
     inputs = {GROUPS[rater]: [values]} if rater in GROUPS else {rater: values}
     prefix = f"{rater}."
     for error in score(definition, inputs).errors:
@@ -368,7 +371,9 @@ def missing_required(
         if f.key in values or f.key in hidden:
             continue
         item = template.items.get(f.key)
-        required = (item.required and item.scored) if item else adjustments[f.key].required
+        # Scored items are required unless the template says otherwise; an unscored one
+        # (a comment) only when it says so.
+        required = item.required if item else adjustments[f.key].required
         if required:
             errors[f.name] = _msg("Required before submitting", "提交前必须填写")
     return errors

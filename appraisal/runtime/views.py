@@ -38,7 +38,7 @@ from ..i18n import label_text
 from ..models import Cycle, Scheme
 from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
-from . import exports, figures, tasks
+from . import exports, feedback, figures, tasks
 from .forms import CycleForm, SchemeForm
 from .reviews import Viewer, viewer_for
 
@@ -183,6 +183,7 @@ def cycle(id: int):
         appraisals=appraisals,
         counts=cycle_services.state_counts(db, cycle),
         appeals=tasks.cycle_appeals(db, cycle) if cycle.state != "planning" else [],
+        has_feedback=bool(feedback.comment_items(cycle.scheme.template_version.definition)),
         due_for=tasks.due_for,
         today=date.today(),
     )
@@ -198,6 +199,19 @@ def cycle_results(id: int, fmt: str):
         tables.export(fmt, header, rows, "results"),
         mimetype=tables.MIMETYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-results.{fmt}"'},
+    )
+
+
+@bp.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>")
+@require(can_run_cycles)
+def cycle_feedback(id: int, fmt: str):
+    """The cycle's written feedback, one comment a row; peers' without names."""
+    cycle = _cycle(id)
+    header, rows = feedback.feedback_table(get_session(), cycle)
+    return Response(
+        tables.export(fmt, header, rows, "feedback"),
+        mimetype=tables.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-feedback.{fmt}"'},
     )
 
 

@@ -49,7 +49,14 @@ def test_pack_content_is_complete_and_valid(name):
     for definition in pack.templates:
         assert definition_problems(definition) == [], definition["key"]
         items = [it for s in definition["sections"] for it in s["items"]]
-        assert {it["indicator"] for it in items} <= library
+        measured = [it for it in items if it["scoring"]["method"] != "none"]
+        assert {it["indicator"] for it in measured} <= library
+        # written feedback wherever people rate: strengths and areas to improve
+        writers = {r for it in measured for r in it["raters"]} & {"manager", "peer", "subordinate"}
+        comments = {it["key"]: it for it in items if it["type"] == "text"}
+        assert {"strengths", "improvements"} <= set(comments), definition["key"]
+        for comment in comments.values():
+            assert set(comment["raters"]) == writers and comment.get("required") is not True
         rationale = pack.rationale(definition["key"])
         assert rationale and "设计说明" in rationale and "rationale" not in rationale
         assert "rationale" in pack.rationale(definition["key"], "en")
