@@ -278,3 +278,16 @@ def test_the_item_editor_keeps_a_comments_required_choice(required):
     assert fields["required"] is required
     again = draft.item_from_fields(fields, fields_scoring := {"method": "none"})
     assert again == item and fields_scoring == item["scoring"]
+
+
+def test_a_peer_is_told_how_their_comment_will_be_read(client, auth, db, company, launched):
+    ann = appraisal_of(db, company, "ann")
+    ann.state = "self_review"
+    db.commit()
+    reviews.invite(db, ann, viewer(db, company, "bo"), "peer", company.people["pat"].user_id)
+    db.commit()
+    as_user(auth, "pat@acme.example")
+    page = client.get(f"/appraisals/{ann.id}/review/peer").text
+    assert 'name="peer.strengths"' in page and 'name="peer.improvements"' in page
+    assert "Ann reads this without your name, and only if at least 3 people write one." in page
+    assert 'name="peer.overall"' not in page  # the manager's alone
