@@ -35,7 +35,7 @@ def complete_ann(db, company):
     )
     for rater, values in (
         ("self", {"customer_care": 4, "leads_team": False}),
-        ("manager", {"customer_care": 3, "teamwork": 4}),
+        ("manager", {"customer_care": 3, "teamwork": 4, "comment": "=1+2 @once"}),
     ):
         db.add(
             reviews.Review(
@@ -141,7 +141,8 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
     complete_ann(db, company)
     auth.login("hr@acme.example")
     urls = _export_urls(app, launched.id)
-    assert len(urls) == 6 and any("results" in u for u in urls)
+    assert len(urls) == 8 and any("results" in u for u in urls)
+    assert any("feedback" in u for u in urls)
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
