@@ -230,6 +230,7 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.cycles",
         "runtime.team",
         "runtime.cycle_results",  # test_exports: HR only
+        "runtime.cycle_feedback",  # test_written_feedback: HR only
         "runtime.figures_import",  # test_figures_import: HR and implementers; below
         "runtime.figures_import_map",
         "runtime.calibration_page",  # test_calibration: HR only
