@@ -50,9 +50,15 @@ class Problem:
         return self.element_zh if lang.startswith("zh") else self.element
 
 
-class DefinitionRefused(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
+class DefinitionRefused(ServiceError):
+    """A definition with problems: `problems` lists each with its path (pages list them,
+    the API returns them as details)."""
+
+    def __init__(self, problems: list[Problem], message: Any = None) -> None:
+        super().__init__(
+            message
+            or _l("%(count)d problem(s) to fix first; nothing was saved.", count=len(problems))
+        )
         self.problems = problems
 
 
@@ -450,7 +456,10 @@ def publish(session: Session, template: Template, user_id: int | None) -> Templa
         raise ServiceError(_l("There is no draft to publish."))
     problems = definition_problems(template.draft)
     if problems:
-        raise DefinitionRefused(problems)
+        raise DefinitionRefused(
+            problems,
+            _l("Not published: %(count)d problem(s) to fix first.", count=len(problems)),
+        )
     previous = template.latest
     number = (previous.version if previous else 0) + 1
     version = TemplateVersion(
@@ -525,13 +534,15 @@ def _items_by_key(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def export_definition(template: Template, version: int | None = None) -> dict[str, Any]:
+def export_definition(template: Template, version: int | None = None) -> dict[str, Any] | None:
+    """The draft (or latest version), or published version `version`; None when there is no
+    such version (a page answers 404)."""
     if version is None:
         return copy.deepcopy(template.definition)
     for published in template.versions:
         if published.version == version:
             return copy.deepcopy(published.definition)
-    raise ServiceError(_l("Version %(version)d does not exist.", version=version))
+    return None
 
 
 def parse_upload(raw: bytes) -> Any:

@@ -12,15 +12,14 @@ from flask_babel import gettext as _
 
 from ..access import is_member, require
 from ..audit import audit_trail
-from ..concurrency import NO_ROW_YET, EditConflict, lost_updates
+from ..concurrency import NO_ROW_YET
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import choices
+from ..forms import attempt, choices
 from ..i18n import state_label
 from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
 from . import act, results, reviews, workflow
-from .forms import InviteForm, ReopenForm, attach_errors, review_form
+from .forms import InviteForm, ReopenForm, review_form
 from .render import labels, role_fields, role_items, target_fields
 from .views import bp, current_viewer
 
@@ -98,26 +97,16 @@ def appraisal_targets(id: int):
     conflict = None
     if request.method == "POST":
         raw = {k: v for k, v in request.form.items() if "." in k}
-        db = get_session()
-        try:
-            with lost_updates(db):
-                reviews.save_targets(db, item, viewer, raw, _version())
-        except EditConflict as error:
-            db.rollback()
-            flash(error.message, "warning")
-            conflict = dict(item.targets or {})  # as saved now: the rollback reloads it
-            form.version.data = str(item.version)
-            status = 409
-        except ServiceError as error:
-            db.rollback()
-            for text in attach_errors(form, getattr(error, "errors", {})):
-                flash(text, "danger")
-            flash(error.message, "danger")
-            status = 422
-        else:
-            db.commit()
+        outcome = attempt(
+            lambda: reviews.save_targets(get_session(), item, viewer, raw, _version()), form
+        )
+        if not outcome.refused:
             flash(_("Targets saved."), "success")
             return redirect(url_for("runtime.appraisal", id=id))
+        status = outcome.status
+        if outcome.conflict:
+            conflict = dict(item.targets or {})  # as saved now: the rollback reloads it
+            form.version.data = str(item.version)
     return render_template(
         "runtime/targets.html",
         appraisal=item,
@@ -138,19 +127,11 @@ def _change(
     """Run a change on an appraisal: commit, say so and go back to the page it came from; or
     roll back and say why, on the page again (`refused`, given the status: 409 when someone
     else saved first, else 422) with what was typed where the form has text to keep."""
-    db = get_session()
-    try:
-        with lost_updates(db):
-            change(db, item)
-    except ServiceError as error:
-        db.rollback()
-        conflict = isinstance(error, EditConflict)
-        flash(error.message, "warning" if conflict else "danger")
-        if refused is not None:
-            return refused(409 if conflict else 422)
-    else:
-        db.commit()
+    outcome = attempt(lambda: change(get_session(), item))
+    if not outcome.refused:
         flash(done, "success")
+    elif refused is not None:
+        return refused(outcome.status)
     return redirect(back)
 
 
@@ -239,31 +220,23 @@ def review(id: int, rater: str):
     if request.method == "POST":
         raw = {k: v for k, v in request.form.items() if "." in k}
         submit = request.form.get("action") == "submit"
-        try:
-            with lost_updates(db):
-                outcome = reviews.save_review(
-                    db, item, viewer, rater, raw, version=_version(), submit=submit
-                )
-        except EditConflict as error:
-            db.rollback()
-            flash(error.message, "warning")
-            saved = reviews.find_review(item, reviews.slot_for(rater, viewer))  # as saved now
-            conflict = dict(saved.values) if saved else {}
-            form.version.data = str(saved.version if saved else NO_ROW_YET)
-            status = 409
-        except ServiceError as error:
-            db.rollback()
-            for text in attach_errors(form, getattr(error, "errors", {})):
-                flash(text, "danger")
-            flash(error.message, "danger")
-            status = 422
-        else:
-            db.commit()
-            if outcome.submitted:
+        outcome = attempt(
+            lambda: reviews.save_review(
+                db, item, viewer, rater, raw, version=_version(), submit=submit
+            ),
+            form,
+        )
+        if outcome.value is not None:
+            if outcome.value.submitted:
                 flash(_("Submitted. Thank you."), "success")
                 return redirect(url_for("runtime.my_tasks"))
             flash(_("Draft saved."), "success")
             return redirect(url_for("runtime.review", id=id, rater=rater))
+        status = outcome.status
+        if outcome.conflict:
+            saved = reviews.find_review(item, reviews.slot_for(rater, viewer))  # as saved now
+            conflict = dict(saved.values) if saved else {}
+            form.version.data = str(saved.version if saved else NO_ROW_YET)
     values = reviews.parse_values(fields, {f.name: form[f.name].data or "" for f in fields})
     return render_template(
         "runtime/review.html",

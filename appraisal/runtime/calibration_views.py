@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import can_run_cycles, current_org_id, require
-from ..concurrency import EditConflict, lost_updates
 from ..db import get_in_org, get_session
-from ..errors import ServiceError
+from ..forms import attempt
 from ..models import Appraisal
 from . import act, calibration
 from .figures import cycle_appraisals
@@ -58,19 +57,12 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
 
 
 def _cycle_change(id: int, change, done: str, typed: dict | None = None):
-    db = get_session()
     cycle = _cycle(id)
-    try:
-        with lost_updates(db):
-            result = change(db, cycle)
-    except ServiceError as error:
-        db.rollback()
-        conflict = isinstance(error, EditConflict)
-        flash(error.message, "warning" if conflict else "danger")
-        typed = (typed or {}) | {"conflict": conflict}
-        return _calibration_page(cycle, typed, 409 if conflict else 422)
-    db.commit()
-    flash(done % {"count": result}, "success")
+    outcome = attempt(lambda: change(get_session(), cycle))
+    if outcome.refused:
+        typed = (typed or {}) | {"conflict": outcome.conflict}
+        return _calibration_page(cycle, typed, outcome.status)
+    flash(done % {"count": outcome.value}, "success")
     return redirect(url_for("runtime.calibration_page", id=id))
 
 
@@ -187,16 +179,14 @@ def calibration_override(id: int, appraisal_id: int):
         abort(404)
     grade, reason = request.form.get("grade", ""), request.form.get("reason", "")
     version = request.form.get("version", type=int)
-    try:
-        with lost_updates(db):
-            calibration.override_grade(db, appraisal, grade, reason, current_user.id, version)
-    except ServiceError as error:
-        db.rollback()
-        conflict = isinstance(error, EditConflict)
-        flash(f"{appraisal.employee.name}: {error.message}", "warning" if conflict else "danger")
+    name = appraisal.employee.name
+    outcome = attempt(
+        lambda: calibration.override_grade(db, appraisal, grade, reason, current_user.id, version),
+        about=name,
+    )
+    if outcome.refused:
         typed = {"appraisal_id": appraisal.id, "grade": grade, "reason": reason}
-        return _calibration_page(cycle, typed | {"conflict": conflict}, 409 if conflict else 422)
-    db.commit()
+        return _calibration_page(cycle, typed | {"conflict": outcome.conflict}, outcome.status)
     flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
     return redirect(
         url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
@@ -210,8 +200,8 @@ def training():
     db, org_id = get_session(), current_org_id()
     status = 200
     if request.method == "POST":
-        try:
-            act.save_course(
+        outcome = attempt(
+            lambda: act.save_course(
                 db,
                 org_id,
                 request.form.get("name", ""),
@@ -219,14 +209,11 @@ def training():
                 request.form.get("indicators", ""),
                 request.form.get("below", type=int),
             )
-        except ServiceError as error:
-            db.rollback()
-            flash(error.message, "danger")
-            status = 422
-        else:
-            db.commit()
+        )
+        if not outcome.refused:
             flash(_("Course saved."), "success")
             return redirect(url_for("runtime.training"))
+        status = outcome.status
     return render_template(
         "runtime/training.html", courses=act.courses(db, org_id), typed=request.form
     ), status

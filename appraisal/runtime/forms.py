@@ -110,15 +110,3 @@ def _shown(value: Any) -> str:
     if value is False:
         return "false"
     return "" if value is None else str(value)
-
-
-def attach_errors(form: FlaskForm, errors: dict[str, dict[str, str]]) -> list[str]:
-    """Put per-field messages next to their fields; returns those that name no field."""
-    rest = []
-    for name, message in errors.items():
-        text = label_text(message)
-        if name in form:
-            form[name].errors = [*form[name].errors, text]
-        else:
-            rest.append(text)
-    return rest
