@@ -11,7 +11,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..access import can_build, require
 from ..concurrency import EditConflict
@@ -81,16 +80,7 @@ def _back(template: Template, anchor: str = ""):
 
 
 def _library_choices(org_id: int) -> list:
-    rows = (
-        get_session()
-        .execute(
-            select(Indicator.id, Indicator.key, Indicator.name_zh, Indicator.name_en)
-            .where(Indicator.organization_id == org_id, Indicator.archived.is_(False))
-            .order_by(Indicator.key)
-        )
-        .all()
-    )
-    return choices(((r.id, f"{r.key} · {r.name_zh} / {r.name_en}") for r in rows), NONE_LABEL)
+    return choices(services.library_choices(get_session(), org_id), NONE_LABEL)
 
 
 def _section_form(section: dict[str, Any]) -> SectionForm:
