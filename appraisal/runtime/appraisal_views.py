@@ -40,7 +40,25 @@ def _version() -> int | None:
 @bp.route("/appraisals/<int:id>")
 @require(is_member)
 def appraisal(id: int):
-    item = _appraisal(id)
+    return _appraisal_page(_appraisal(id))
+
+
+def _invite_form(item: Appraisal) -> InviteForm:
+    form = InviteForm()
+    form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
+    return form
+
+
+def _reopen_form(item: Appraisal, rels: set[str]) -> ReopenForm:
+    form = ReopenForm()
+    steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+    form.to.choices = choices((s, state_label(s)) for s in steps)
+    return form
+
+
+def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
+    """The overview; after a refused invitation or reopening (`posted`: `invite_form` or
+    `reopen_form`), with that form as typed and its errors, answering `status`."""
     viewer = current_viewer()
     rels = reviews.relations(item, viewer)
     if rels == {"reviewer"}:
@@ -49,16 +67,13 @@ def appraisal(id: int):
             for r in item.reviews
             if r.reviewer_id == viewer.user_id and r.rater in reviews.GROUPS
         )
-        return redirect(url_for("runtime.review", id=id, rater=rater))
+        return redirect(url_for("runtime.review", id=item.id, rater=rater))
     sees_reviewers = bool(rels & {"manager", "hr"})
     invite_form = reopen_form = None
     if workflow.can_edit("invitations", item.state, rels):
-        invite_form = InviteForm()
-        invite_form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
-    reopen_steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
-    if reopen_steps:
-        reopen_form = ReopenForm()
-        reopen_form.to.choices = choices((s, state_label(s)) for s in reopen_steps)
+        invite_form = posted.get("invite_form") or _invite_form(item)
+    if workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item)):
+        reopen_form = posted.get("reopen_form") or _reopen_form(item, rels)
     return render_template(
         "runtime/appraisal.html",
         appraisal=item,
@@ -79,7 +94,7 @@ def appraisal(id: int):
         events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
         if sees_reviewers
         else [],
-    )
+    ), status
 
 
 @bp.route("/appraisals/<int:id>/targets", methods=["GET", "POST"])
@@ -155,19 +170,44 @@ def appraisal_action(id: int):
 @bp.route("/appraisals/<int:id>/reopen", methods=["POST"])
 @require(is_member)
 def appraisal_reopen(id: int):
-    to, reason = request.form.get("to", ""), request.form.get("reason", "")
-    return _one_button(
-        id, lambda db, item, viewer: reviews.reopen(db, item, viewer, to, reason), _("Reopened.")
+    item, viewer = _appraisal(id), current_viewer()
+    form = _reopen_form(item, reviews.relations(item, viewer))
+    # The steps offered are checked by the service, which says why one is not open.
+    form.to.validate_choice = False
+    return _form_change(
+        item,
+        form,
+        "reopen_form",
+        lambda db: reviews.reopen(db, item, viewer, form.to.data, form.reason.data),
+        _("Reopened."),
     )
 
 
 @bp.route("/appraisals/<int:id>/invite", methods=["POST"])
 @require(is_member)
 def appraisal_invite(id: int):
-    rater, user_id = request.form.get("rater", ""), request.form.get("user_id", 0, type=int)
-    return _one_button(
-        id, lambda db, item, viewer: reviews.invite(db, item, viewer, rater, user_id), _("Invited.")
+    item, viewer = _appraisal(id), current_viewer()
+    form = _invite_form(item)
+    return _form_change(
+        item,
+        form,
+        "invite_form",
+        lambda db: reviews.invite(db, item, viewer, form.rater.data, form.user_id.data),
+        _("Invited."),
     )
+
+
+def _form_change(item: Appraisal, form: Any, name: str, change: Callable, done: str) -> Any:
+    """A form of the overview page: checked, then the change; a refusal shows the page again
+    with the form as typed (422, or 409 when someone else saved first)."""
+    status = 422
+    if form.validate_on_submit():
+        outcome = attempt(lambda: change(get_session()), form)
+        if not outcome.refused:
+            flash(done, "success")
+            return redirect(url_for("runtime.appraisal", id=item.id))
+        status = outcome.status
+    return _appraisal_page(item, status, **{name: form})
 
 
 @bp.route("/appraisals/<int:id>/invitations/<int:review_id>/withdraw", methods=["POST"])

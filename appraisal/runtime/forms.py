@@ -66,7 +66,9 @@ class InviteForm(FlaskForm):
 
 class ReopenForm(FlaskForm):
     to = SelectField(_l("Back to step"))
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)]
+    )
     submit = SubmitField(_l("Reopen"))
 
 
