@@ -119,6 +119,15 @@ def show_service_error(
     return REFUSED
 
 
+def flash_form_errors(form: FlaskForm) -> None:
+    """For a page that draws its inputs itself: each invalid field's message at the top,
+    after the field's label (the page keeps what was typed)."""
+    for name, messages in form.errors.items():
+        label = form[name].label.text if name in form else name
+        for message in messages:
+            flash(f"{label}: {message}" if label else str(message), "danger")
+
+
 def attach_errors(form: FlaskForm, errors: dict[str, Any]) -> list[str]:
     """Put per-field messages next to their fields; returns those that name no field."""
     rest = []

@@ -4,7 +4,6 @@ invitations, workflow moves and reopening. Everything 404s for people it does no
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -14,12 +13,26 @@ from ..access import is_member, require
 from ..audit import audit_trail
 from ..concurrency import NO_ROW_YET
 from ..db import get_session
-from ..forms import attempt, choices
+from ..forms import attempt, choices, flash_form_errors
 from ..i18n import state_label
 from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
 from . import act, results, reviews, workflow
-from .forms import InviteForm, ReopenForm, review_form
+from .forms import (
+    ActionForm,
+    AppealForm,
+    CheckinForm,
+    ClosePlanForm,
+    ConfirmForm,
+    InterviewRecordForm,
+    InviteForm,
+    PlanForm,
+    PostedForm,
+    ReopenForm,
+    ResolveForm,
+    ScheduleForm,
+    review_form,
+)
 from .render import labels, role_fields, role_items, target_fields
 from .views import bp, current_viewer
 
@@ -159,10 +172,15 @@ def _one_button(id_: int, change: Callable[..., Any], done: str) -> Any:
 @bp.route("/appraisals/<int:id>/action", methods=["POST"])
 @require(is_member)
 def appraisal_action(id: int):
-    action = request.form.get("action", "")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _appraisal_page(_appraisal(id), 422)
     return _one_button(
         id,
-        lambda db, item, viewer: reviews.take_action(db, item, viewer, action, _version()),
+        lambda db, item, viewer: reviews.take_action(
+            db, item, viewer, form.action.data, form.version.data
+        ),
         _("Done."),
     )
 
@@ -358,20 +376,23 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
     ), status
 
 
-def _refused_on_result_page(item: Appraisal) -> Callable[[int], Any]:
-    return lambda status: _result_page(item, request.form, status)
-
-
-def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
-    """A change on the result page that needs the appraisal's appeals."""
+def _result_change(
+    id_: int, form: PostedForm, change: Callable[..., Any], done: str, anchor: str = ""
+) -> Any:
+    """A post on the result page, read through `form`: the change (given the session, the
+    appraisal and the form), then back to the page; a bad value or a refusal shows the page
+    again with what was typed (422, or 409 when someone else saved first)."""
     item = _readable(id_)
-    back = url_for("runtime.result", id=id_)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _result_page(item, request.form, 422)
+    back = url_for("runtime.result", id=id_, _anchor=anchor or None)
     return _change(
         item,
-        lambda db, item: change(db, item, results.appeals_of(db, item)),
+        lambda db, item: change(db, item, form),
         done,
         back,
-        _refused_on_result_page(item),
+        lambda status: _result_page(item, request.form, status),
     )
 
 
@@ -380,7 +401,10 @@ def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
 def result_acknowledge(id: int):
     return _result_change(
         id,
-        lambda db, item, appeals: results.acknowledge(db, item, current_viewer(), appeals),
+        PostedForm(),
+        lambda db, item, form: results.acknowledge(
+            db, item, current_viewer(), results.appeals_of(db, item)
+        ),
         _("Thank you: you have acknowledged your result."),
     )
 
@@ -388,10 +412,12 @@ def result_acknowledge(id: int):
 @bp.route("/appraisals/<int:id>/appeal", methods=["POST"])
 @require(is_member)
 def result_appeal(id: int):
-    reason = request.form.get("reason", "")
     return _result_change(
         id,
-        lambda db, item, appeals: results.appeal(db, item, current_viewer(), reason, appeals),
+        AppealForm(),
+        lambda db, item, form: results.appeal(
+            db, item, current_viewer(), form.reason.data, results.appeals_of(db, item)
+        ),
         _("Your appeal is with HR."),
     )
 
@@ -399,41 +425,24 @@ def result_appeal(id: int):
 @bp.route("/appraisals/<int:id>/appeals/<int:appeal_id>", methods=["POST"])
 @require(is_member)
 def result_resolve(id: int, appeal_id: int):
-    decision = request.form.get("decision", "")
-    reply = request.form.get("reply", "")
-    to = request.form.get("to") or None
-
-    def resolve(db, item, appeals):
-        row = next((a for a in appeals if a.id == appeal_id), None)
+    def resolve(db, item, form):
+        row = next((a for a in results.appeals_of(db, item) if a.id == appeal_id), None)
         if row is None:
             abort(404)
-        results.resolve_appeal(db, item, row, current_viewer(), decision, reply, to)
+        results.resolve_appeal(
+            db,
+            item,
+            row,
+            current_viewer(),
+            form.decision.data,
+            form.reply.data,
+            form.to.data or None,
+        )
 
-    return _result_change(id, resolve, _("Appeal answered."))
+    return _result_change(id, ResolveForm(), resolve, _("Appeal answered."))
 
 
 # -- the act phase: interviews, plans -------------------------------------------------------------
-
-
-def _act(id_: int, change: Callable[..., Any], done: str) -> Any:
-    """A change in the result page's act section; refusals are shown there."""
-    item = _readable(id_)
-    back = url_for("runtime.result", id=id_, _anchor="act")
-    return _change(item, change, done, back, _refused_on_result_page(item))
-
-
-def _when(text: str):
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _day(text: str):
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 def _interview(db, item: Appraisal, interview_id: int) -> Interview:
@@ -453,81 +462,94 @@ def _plan(db, item: Appraisal, plan_id: int) -> DevelopmentPlan:
 @bp.route("/appraisals/<int:id>/interviews", methods=["POST"])
 @require(is_member)
 def interview_schedule(id: int):
-    when, where = _when(request.form.get("scheduled_at", "")), request.form.get("location", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.schedule_interview(db, item, current_viewer(), when, where),
+        ScheduleForm(),
+        lambda db, item, form: act.schedule_interview(
+            db, item, current_viewer(), form.scheduled_at.data, form.location.data
+        ),
         _("Interview scheduled."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/record", methods=["POST"])
 @require(is_member)
 def interview_record(id: int, interview_id: int):
-    notes, actions = request.form.get("notes", ""), request.form.get("actions", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.record_interview(
+        InterviewRecordForm(),
+        lambda db, item, form: act.record_interview(
             db,
             item,
             _interview(db, item, interview_id),
             current_viewer(),
-            notes,
-            actions,
-            _version(),
+            form.notes.data,
+            form.actions.data,
+            form.version.data,
         ),
         _("Interview record saved."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/confirm", methods=["POST"])
 @require(is_member)
 def interview_confirm(id: int, interview_id: int):
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.confirm_interview(
-            db, item, _interview(db, item, interview_id), current_viewer(), _version()
+        ConfirmForm(),
+        lambda db, item, form: act.confirm_interview(
+            db, item, _interview(db, item, interview_id), current_viewer(), form.version.data
         ),
         _("Interview record confirmed."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/plans", methods=["POST"])
 @require(is_member)
 def plan_create(id: int):
-    form = request.form
-    kind, goals, resources = form.get("kind", ""), form.get("goals", ""), form.get("resources", "")
-    deadline = _day(form.get("deadline", ""))
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.create_plan(
-            db, item, current_viewer(), kind, goals, deadline, resources
+        PlanForm(),
+        lambda db, item, form: act.create_plan(
+            db,
+            item,
+            current_viewer(),
+            form.kind.data,
+            form.goals.data,
+            form.deadline.data,
+            form.resources.data,
         ),
         _("Plan saved."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/plans/<int:plan_id>/checkin", methods=["POST"])
 @require(is_member)
 def plan_checkin(id: int, plan_id: int):
-    note = request.form.get("note", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.add_checkin(
-            db, item, _plan(db, item, plan_id), current_viewer(), note
+        CheckinForm(),
+        lambda db, item, form: act.add_checkin(
+            db, item, _plan(db, item, plan_id), current_viewer(), form.note.data
         ),
         _("Check-in saved."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/plans/<int:plan_id>/close", methods=["POST"])
 @require(is_member)
 def plan_close(id: int, plan_id: int):
-    outcome = request.form.get("outcome", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.close_plan(
-            db, item, _plan(db, item, plan_id), current_viewer(), outcome
+        ClosePlanForm(),
+        lambda db, item, form: act.close_plan(
+            db, item, _plan(db, item, plan_id), current_viewer(), form.outcome.data
         ),
         _("Plan closed."),
+        "act",
     )

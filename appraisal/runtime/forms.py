@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -70,6 +71,92 @@ class ReopenForm(FlaskForm):
         _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)]
     )
     submit = SubmitField(_l("Reopen"))
+
+
+# -- one-line forms drawn by hand on the appraisal and result pages: each post is read
+# through one of these, so a value of the wrong kind is refused rather than dropped.
+
+
+class PostedForm(FlaskForm):
+    """A form whose page draws its inputs itself (errors are flashed, `typed` keeps them)."""
+
+
+def version_field() -> Any:
+    """The version of the row the page showed; a post without one states no expectation."""
+    return IntegerField(_l("Version"), validators=[Optional()])
+
+
+class ActionForm(PostedForm):
+    action = StringField()
+    version = version_field()
+
+
+class ScheduleForm(PostedForm):
+    scheduled_at = DateTimeLocalField(_l("When"), validators=[Optional()])
+    location = StringField(_l("Where"))
+
+
+class InterviewRecordForm(PostedForm):
+    notes = TextAreaField(_l("What was discussed"))
+    actions = TextAreaField(_l("Agreed actions"))
+    version = version_field()
+
+
+class ConfirmForm(PostedForm):
+    version = version_field()
+
+
+class PlanForm(PostedForm):
+    kind = StringField(_l("Kind of plan"))
+    goals = TextAreaField(_l("Goals"))
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    resources = StringField(_l("Resources"))
+
+
+class CheckinForm(PostedForm):
+    note = StringField(_l("Check-in"))
+
+
+class ClosePlanForm(PostedForm):
+    outcome = StringField(_l("Outcome"))
+
+
+class AppealForm(PostedForm):
+    reason = TextAreaField(_l("Reason"))
+
+
+class ResolveForm(PostedForm):
+    decision = StringField()
+    reply = TextAreaField(_l("Reply"))
+    to = StringField(_l("Back to step"))
+
+
+class CourseForm(PostedForm):
+    name = StringField(_l("Name"))
+    where = StringField(_l("Where"))
+    indicators = StringField(_l("Indicators or item keys"))
+    below = IntegerField(_l("Suggest below score"), validators=[Optional()])
+
+
+class QuotasForm(PostedForm):
+    quotas = TextAreaField(_l("Grade quotas"))
+    version = version_field()
+
+
+class OverrideForm(PostedForm):
+    grade = StringField(_l("Grade"))
+    reason = TextAreaField(_l("Reason"))
+    version = version_field()
+
+
+class PublishForm(PostedForm):
+    department_id = IntegerField(_l("Department"), validators=[Optional()])
+
+
+class LaunchForm(PostedForm):
+    """Who of the preview is included (`include`, employee ids)."""
+
+    include = SelectMultipleField(coerce=int, validate_choice=False)
 
 
 def _input(f: Field) -> Any:
