@@ -26,6 +26,7 @@ from .forms import (
     ItemForm,
     NewItemForm,
     OutputForm,
+    ScaleForm,
     SectionForm,
     SettingsForm,
     TableForm,
@@ -369,12 +370,12 @@ def designer_grades(id: int):
 def designer_scale(id: int):
     """Add a rating scale, or replace the levels of one (`name` and its `text` rows)."""
     template = _template(id)
-    name = (request.form.get("name") or "").strip()
-    if not draft.KEY.fullmatch(name):
+    form = ScaleForm()
+    name = (form.name.data or "").strip()
+    if not form.validate_on_submit() or not draft.KEY.fullmatch(name):
         flash(_("A scale needs a name of a–z, 0–9, _ or -."), "danger")
         return _back(template, "scales")
-    text = request.form.get("text", "")
-    attempt(lambda: _apply(template, lambda d: draft.set_scale(d, name, text)))
+    attempt(lambda: _apply(template, lambda d: draft.set_scale(d, name, form.text.data)))
     return _back(template, "scales")
 
 

@@ -9,10 +9,11 @@ from flask_login import current_user
 
 from ..access import can_run_cycles, current_org_id, require
 from ..db import get_in_org, get_session
-from ..forms import attempt
+from ..forms import attempt, flash_form_errors
 from ..models import Appraisal
 from . import act, calibration
 from .figures import cycle_appraisals
+from .forms import CourseForm, OverrideForm, PublishForm, QuotasForm
 from .views import _cycle, bp
 
 SORTS = {
@@ -76,15 +77,26 @@ def calibration_start(id: int):
     )
 
 
+def _bad_form(id: int, form, typed: dict | None = None):
+    """A post with a value of the wrong kind: the page again with what was typed (422)."""
+    flash_form_errors(form)
+    return _calibration_page(_cycle(id), typed, 422)
+
+
 @bp.route("/cycles/<int:id>/calibration/quotas", methods=["POST"])
 @require(can_run_cycles)
 def calibration_quotas(id: int):
-    text, version = request.form.get("quotas", ""), request.form.get("version", type=int)
+    form = QuotasForm()
+    typed = {"quotas": request.form.get("quotas", "")}
+    if not form.validate_on_submit():
+        return _bad_form(id, form, typed)
     return _cycle_change(
         id,
-        lambda db, c: calibration.save_quotas(db, c, text, current_user.id, version),
+        lambda db, c: calibration.save_quotas(
+            db, c, form.quotas.data, current_user.id, form.version.data
+        ),
         _("Quotas saved."),
-        typed={"quotas": text},
+        typed=typed,
     )
 
 
@@ -128,7 +140,10 @@ def calibration_lock(id: int):
 @bp.route("/cycles/<int:id>/calibration/publish", methods=["POST"])
 @require(can_run_cycles)
 def calibration_publish(id: int):
-    department = request.form.get("department_id", type=int) or None
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _bad_form(id, form)
+    department = form.department_id.data or None
     if not _confirmed():
         cycle = _cycle(id)
         count = len(calibration.publishable(cycle_appraisals(get_session(), cycle), department))
@@ -177,15 +192,21 @@ def calibration_override(id: int, appraisal_id: int):
     appraisal = get_in_org(db, Appraisal, current_org_id(), appraisal_id)
     if appraisal is None or appraisal.cycle_id != cycle.id:
         abort(404)
-    grade, reason = request.form.get("grade", ""), request.form.get("reason", "")
-    version = request.form.get("version", type=int)
+    form = OverrideForm()
+    typed = {
+        "appraisal_id": appraisal.id,
+        "grade": request.form.get("grade", ""),
+        "reason": request.form.get("reason", ""),
+    }
+    if not form.validate_on_submit():
+        return _bad_form(id, form, typed)
+    grade, reason, version = form.grade.data, form.reason.data, form.version.data
     name = appraisal.employee.name
     outcome = attempt(
         lambda: calibration.override_grade(db, appraisal, grade, reason, current_user.id, version),
         about=name,
     )
     if outcome.refused:
-        typed = {"appraisal_id": appraisal.id, "grade": grade, "reason": reason}
         return _calibration_page(cycle, typed | {"conflict": outcome.conflict}, outcome.status)
     flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
     return redirect(
@@ -199,15 +220,19 @@ def training():
     """The organization's training catalogue, from which results suggest courses."""
     db, org_id = get_session(), current_org_id()
     status = 200
-    if request.method == "POST":
+    form = CourseForm()
+    if request.method == "POST" and not form.validate_on_submit():
+        flash_form_errors(form)
+        status = 422
+    elif request.method == "POST":
         outcome = attempt(
             lambda: act.save_course(
                 db,
                 org_id,
-                request.form.get("name", ""),
-                request.form.get("where", ""),
-                request.form.get("indicators", ""),
-                request.form.get("below", type=int),
+                form.name.data,
+                form.where.data,
+                form.indicators.data,
+                form.below.data,
             )
         )
         if not outcome.refused:

@@ -66,7 +66,7 @@ class InviteForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    to = SelectField(_l("Back to step"))
+    to = SelectField(_l("Back to step"), default="")
     reason = TextAreaField(
         _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)]
     )
@@ -87,18 +87,18 @@ def version_field() -> Any:
 
 
 class ActionForm(PostedForm):
-    action = StringField()
+    action = StringField(default="")
     version = version_field()
 
 
 class ScheduleForm(PostedForm):
     scheduled_at = DateTimeLocalField(_l("When"), validators=[Optional()])
-    location = StringField(_l("Where"))
+    location = StringField(_l("Where"), default="")
 
 
 class InterviewRecordForm(PostedForm):
-    notes = TextAreaField(_l("What was discussed"))
-    actions = TextAreaField(_l("Agreed actions"))
+    notes = TextAreaField(_l("What was discussed"), default="")
+    actions = TextAreaField(_l("Agreed actions"), default="")
     version = version_field()
 
 
@@ -107,45 +107,45 @@ class ConfirmForm(PostedForm):
 
 
 class PlanForm(PostedForm):
-    kind = StringField(_l("Kind of plan"))
-    goals = TextAreaField(_l("Goals"))
+    kind = StringField(_l("Kind of plan"), default="")
+    goals = TextAreaField(_l("Goals"), default="")
     deadline = DateField(_l("Deadline"), validators=[Optional()])
-    resources = StringField(_l("Resources"))
+    resources = StringField(_l("Resources"), default="")
 
 
 class CheckinForm(PostedForm):
-    note = StringField(_l("Check-in"))
+    note = StringField(_l("Check-in"), default="")
 
 
 class ClosePlanForm(PostedForm):
-    outcome = StringField(_l("Outcome"))
+    outcome = StringField(_l("Outcome"), default="")
 
 
 class AppealForm(PostedForm):
-    reason = TextAreaField(_l("Reason"))
+    reason = TextAreaField(_l("Reason"), default="")
 
 
 class ResolveForm(PostedForm):
-    decision = StringField()
-    reply = TextAreaField(_l("Reply"))
-    to = StringField(_l("Back to step"))
+    decision = StringField(default="")
+    reply = TextAreaField(_l("Reply"), default="")
+    to = StringField(_l("Back to step"), default="")
 
 
 class CourseForm(PostedForm):
-    name = StringField(_l("Name"))
-    where = StringField(_l("Where"))
-    indicators = StringField(_l("Indicators or item keys"))
-    below = IntegerField(_l("Suggest below score"), validators=[Optional()])
+    name = StringField(_l("Course"), default="")
+    where = StringField(_l("Link or place"), default="")
+    indicators = StringField(_l("Indicators it develops (keys, comma-separated)"), default="")
+    below = IntegerField(_l("Suggest below the score"), validators=[Optional()])
 
 
 class QuotasForm(PostedForm):
-    quotas = TextAreaField(_l("Grade quotas"))
+    quotas = TextAreaField(_l("Forced distribution quotas, one a line"), default="")
     version = version_field()
 
 
 class OverrideForm(PostedForm):
-    grade = StringField(_l("Grade"))
-    reason = TextAreaField(_l("Reason"))
+    grade = StringField(_l("Grade"), default="")
+    reason = TextAreaField(_l("Reason"), default="")
     version = version_field()
 
 

@@ -32,13 +32,13 @@ from ..access import (
 )
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
-from ..forms import attempt, choices
+from ..forms import attempt, choices, flash_form_errors
 from ..i18n import label_text
 from ..models import Cycle, Scheme
 from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
 from . import exports, figures, tasks
-from .forms import CycleForm, SchemeForm
+from .forms import CycleForm, LaunchForm, SchemeForm
 from .reviews import Viewer, viewer_for
 
 bp = Blueprint("runtime", __name__, template_folder="templates")
@@ -202,7 +202,11 @@ def cycle_results(id: int, fmt: str):
 def cycle_launch(id: int):
     db = get_session()
     cycle = _cycle(id)
-    included = {int(v) for v in request.form.getlist("include") if v.isdigit()}
+    form = LaunchForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("runtime.cycle", id=id))
+    included = set(form.include.data or [])
     covered = {row.employee.id for row in cycle_services.preview_cycle(db, cycle)}
     outcome = attempt(
         lambda: cycle_services.launch_cycle(db, cycle, covered - included, current_user.id)

@@ -19,7 +19,7 @@ from ..db import get_in_org, get_session
 from ..forms import attempt, wanted
 from ..models import Invitation, Membership, Organization
 from . import services
-from .forms import EditMemberForm, MemberRolesForm, NewMemberForm
+from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
@@ -47,11 +47,14 @@ def index():
 def settings():
     db = get_session()
     organization = db.get(Organization, current_org_id())
-    services.set_managers_see_chain(
-        db, organization, request.form.get("managers_see_chain") == "on", current_user.id
-    )
-    db.commit()
-    flash(_("Settings saved."), "success")
+    form = OrganizationSettingsForm()
+    if form.validate_on_submit():
+        value = form.managers_see_chain.data
+        outcome = attempt(
+            lambda: services.set_managers_see_chain(db, organization, value, current_user.id)
+        )
+        if not outcome.refused:
+            flash(_("Settings saved."), "success")
     return redirect(url_for("users.index"))
 
 
