@@ -15,12 +15,13 @@ from sqlalchemy.engine import Engine
 
 from . import serving
 from .db import sqlite_file
+from .errors import ServiceError
 
 PAGES_PER_STEP = 256
 
 
-class BackupRefused(Exception):
-    pass
+class BackupRefused(ServiceError):
+    """A backup or restore that cannot be done safely (the command says why)."""
 
 
 def sqlite_path(engine: Engine) -> Path:

@@ -32,11 +32,13 @@ CONFLICT = _l(
 
 class EditConflict(ServiceError):
     """Someone else saved the same thing since this form was opened; `current` is the row as
-    it was found, where the service had it (None when noticed only at flush time)."""
+    it was found, where the service had it (None when noticed only at flush time, then
+    `at_flush` is true)."""
 
-    def __init__(self, current: Any = None, message: Any = None) -> None:
+    def __init__(self, current: Any = None, message: Any = None, at_flush: bool = False) -> None:
         super().__init__(message or CONFLICT)
         self.current = current
+        self.at_flush = at_flush
 
 
 def expect_version(row: Any, version: int | None) -> None:
@@ -65,9 +67,9 @@ def lost_updates(session: Session) -> Iterator[None]:
         session.flush()
     except StaleDataError as error:
         session.rollback()
-        raise EditConflict() from error
+        raise EditConflict(at_flush=True) from error
     except IntegrityError as error:
         if not is_unique_violation(error):
             raise
         session.rollback()
-        raise EditConflict() from error
+        raise EditConflict(at_flush=True) from error

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import flash, request
 from flask_babel import gettext
@@ -13,27 +14,130 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
-from .concurrency import EditConflict
+from .concurrency import EditConflict, lost_updates
+from .db import get_session
 from .errors import ServiceError
 from .i18n import label_text
 
 NONE_CHOICE = 0
 
+T = TypeVar("T")
 
-def show_service_error(form: FlaskForm, error: ServiceError, row: Any = None) -> int:
-    """Put a service's refusal next to its field, or at the top when it names none; returns
-    the status to answer. Someone else's save first (`EditConflict`) is a 409 showing what
-    `row` now holds under each field."""
+REFUSED = 422  # a refusal the user can act on (bad input, a step not allowed now)
+CONFLICT = 409  # someone else saved first (`EditConflict`)
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What `attempt` came back with: the change's return value, or the refusal."""
+
+    value: T | None = None
+    error: ServiceError | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.error is not None
+
+    @property
+    def conflict(self) -> bool:
+        return isinstance(self.error, EditConflict)
+
+    @property
+    def status(self) -> int:
+        """The status to answer the page with: 200, 409 or 422."""
+        if self.error is None:
+            return 200
+        return CONFLICT if self.conflict else REFUSED
+
+
+def attempt(
+    change: Callable[[], T],
+    form: FlaskForm | None = None,
+    row: Any = None,
+    *,
+    commit: bool = True,
+    about: str | None = None,
+    at: str | None = None,
+    retry_at_flush: bool = False,
+) -> Outcome[T]:
+    """The one way an HTML view runs a change the user asked for.
+
+    The change runs and is flushed (`lost_updates`: a concurrent save found at flush time
+    is an `EditConflict` too), then committed unless `commit` is False (a dry run, or a view
+    with more to do before its commit). When a service refuses (any `ServiceError`) the
+    session is rolled back, so nothing is half-saved, and the refusal is shown: next to its
+    field of `form` when it names one (with what was typed kept, since the form is rendered
+    again from the request), else next to field `at` if given, otherwise flashed (prefixed
+    with `about`, e.g. a person's name); someone else's save first also shows what `row`
+    holds now under each field. The view answers `outcome.status`. With `retry_at_flush`, a
+    conflict noticed only at flush time runs the change once more (for changes that compare
+    every value they write)."""
+    db = get_session()
+    tries = 2 if retry_at_flush else 1
+    for attempt_number in range(1, tries + 1):
+        try:
+            with lost_updates(db):
+                value = change()
+        except ServiceError as error:
+            db.rollback()
+            if attempt_number < tries and isinstance(error, EditConflict) and error.at_flush:
+                continue
+            show_service_error(form, error, row, about, at)
+            return Outcome(error=error)
+        if commit:
+            db.commit()
+        return Outcome(value)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def show_service_error(
+    form: FlaskForm | None,
+    error: ServiceError,
+    row: Any = None,
+    about: str | None = None,
+    at: str | None = None,
+) -> int:
+    """Put a service's refusal next to its field (per-field messages in `error.errors` next
+    to theirs), or at the top when it names none; returns the status to answer. Someone
+    else's save first (`EditConflict`) is a 409 showing what `row` now holds under each
+    field."""
+    message = f"{about}: {error.message}" if about else error.message
     if isinstance(error, EditConflict):
-        flash(error.message, "warning")
-        if row is not None:
+        flash(message, "warning")
+        if form is not None and row is not None:
             show_conflict(form, row)
-        return 409
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
+        return CONFLICT
+    per_field = getattr(error, "errors", None)
+    if form is not None and isinstance(per_field, dict):
+        for text in attach_errors(form, per_field):
+            flash(text, "danger")
+    field = error.field if form is not None and error.field in form else at
+    if form is not None and field:
+        form[field].errors = [*form[field].errors, error.message]
     else:
-        flash(error.message, "danger")
-    return 422
+        flash(message, "danger")
+    return REFUSED
+
+
+def flash_form_errors(form: FlaskForm) -> None:
+    """For a page that draws its inputs itself: each invalid field's message at the top,
+    after the field's label (the page keeps what was typed)."""
+    for name, messages in form.errors.items():
+        label = form[name].label.text if name in form else name
+        for message in messages:
+            flash(f"{label}: {message}" if label else str(message), "danger")
+
+
+def attach_errors(form: FlaskForm, errors: dict[str, Any]) -> list[str]:
+    """Put per-field messages next to their fields; returns those that name no field."""
+    rest = []
+    for name, message in errors.items():
+        text = label_text(message)
+        if name in form:
+            form[name].errors = [*form[name].errors, text]
+        else:
+            rest.append(text)
+    return rest
 
 
 class VersionedForm(FlaskForm):

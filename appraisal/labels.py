@@ -83,22 +83,33 @@ FEEDBACK_PROMPT = {
 }
 APPEAL_STATUS = {"open": _l("Open"), "upheld": _l("Upheld"), "reopened": _l("Reopened")}
 REVIEW_STATUS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
-#: What the audit trail records (`audit.record`'s action), as the history pages show it.
+#: What the audit trail records (`audit.record`'s action, always `area.verb`), as the history
+#: pages show it. A history page shows one thing's events, so the words can be short.
 AUDIT_ACTION = {
-    "added": _l("Added"),
-    "invited": _l("Invited"),
-    "updated": _l("Updated"),
-    "activated": _l("Activated"),
-    "deactivated": _l("Deactivated"),
-    "saved": _l("Saved"),
-    "deleted": _l("Deleted"),
-    "archived": _l("Archived"),
-    "restored": _l("Restored"),
-    "created": _l("Created"),
-    "draft saved": _l("Draft saved"),
-    "published": _l("Published"),
-    "imported": _l("Imported"),
-    "cloned": _l("Copied"),
+    "indicator.saved": _l("Saved"),
+    "indicator.deleted": _l("Deleted"),
+    "indicator.archived": _l("Archived"),
+    "indicator.restored": _l("Restored"),
+    "template.created": _l("Created"),
+    "template.draft_saved": _l("Draft saved"),
+    "template.published": _l("Published"),
+    "template.imported": _l("Imported"),
+    "template.cloned": _l("Copied"),
+    "member.added": _l("Added"),
+    "member.invited": _l("Invited"),
+    "member.updated": _l("Updated"),
+    "member.activated": _l("Activated"),
+    "member.deactivated": _l("Deactivated"),
+    "department.saved": _l("Saved"),
+    "department.deleted": _l("Deleted"),
+    "department.activated": _l("Activated"),
+    "department.deactivated": _l("Deactivated"),
+    "position.saved": _l("Saved"),
+    "position.deleted": _l("Deleted"),
+    "position.activated": _l("Activated"),
+    "position.deactivated": _l("Deactivated"),
+    "employee.saved": _l("Saved"),
+    "employee.status_changed": _l("Employment status changed"),
     "interview.scheduled": _l("Interview scheduled"),
     "interview.recorded": _l("Interview recorded"),
     "interview.confirmed": _l("Interview confirmed"),
@@ -145,6 +156,26 @@ AUDIT_ACTION = {
     "pack.loaded": _l("Industry pack loaded"),
     "employees.imported": _l("Employees imported"),
 }
+#: Actions as recorded before every action was named `area.verb`: older history still
+#: reads in words. Nothing records these any more.
+RECORDED_BEFORE = {
+    "saved": "indicator.saved",
+    "deleted": "indicator.deleted",
+    "archived": "indicator.archived",
+    "restored": "indicator.restored",
+    "created": "template.created",
+    "draft saved": "template.draft_saved",
+    "published": "template.published",
+    "imported": "template.imported",
+    "cloned": "template.cloned",
+    "added": "member.added",
+    "invited": "member.invited",
+    "updated": "member.updated",
+    "activated": "member.activated",
+    "deactivated": "member.deactivated",
+    "status": "employee.status_changed",
+}
+AUDIT_ACTION.update({old: AUDIT_ACTION[new] for old, new in RECORDED_BEFORE.items()})
 
 #: Columns of the CSV/XLSX exports. English files keep the keys (the API's and the import's
 #: names); other languages get words the import's aliases also accept.

@@ -31,8 +31,13 @@ class Page(Generic[T]):
         return self.page < self.pages
 
 
-def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
+def paginate(
+    session: Session, stmt: Select[Any], page: int, per_page: int, clamp: bool = True
+) -> Page[Any]:
+    """One page of `stmt` and the total; a page beyond the last is the last one (screens),
+    or empty with `clamp` False (the API: a client walking pages sees where they end)."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    if clamp:
+        page = max(1, min(page, max(1, -(-total // per_page))))
     items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(items), page=page, per_page=per_page, total=total)

@@ -1,5 +1,6 @@
 """The rules package stays pure: importing it loads no web, database or form library."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -74,3 +75,148 @@ def test_key_patterns_are_matched_whole():
         if re.search(r"\b(KEY|SLUG|EMAIL)\.match\(", line)
     ]
     assert uses == []
+
+
+# -- views: one way to refuse, no queries; audit only in services ------------------------------
+
+ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
+# The JSON API answers refusals with its own error body (`api.views._refused`, `ApiError`).
+JSON_API = {"api/views.py"}
+
+
+def _trees():
+    for name, source in _sources():
+        yield name, ast.parse(source)
+
+
+def _registers_routes(tree: ast.Module) -> bool:
+    return any(
+        isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(d, ast.Call)
+            and isinstance(d.func, ast.Attribute)
+            and d.func.attr in ROUTE_DECORATORS
+            for d in node.decorator_list
+        )
+        for node in ast.walk(tree)
+    )
+
+
+def _view_modules():
+    return [(name, tree) for name, tree in _trees() if _registers_routes(tree)]
+
+
+def _service_errors() -> set[str]:
+    """Names of ServiceError and every class that derives from it, anywhere in the package."""
+    bases: dict[str, set[str]] = {}
+    for _name, tree in _trees():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases.setdefault(node.name, set()).update(
+                    b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "")
+                    for b in node.bases
+                )
+    family = {"ServiceError"}
+    while True:
+        more = {name for name, parents in bases.items() if parents & family} - family
+        if not more:
+            return family
+        family |= more
+
+
+def _caught(handler: ast.ExceptHandler) -> set[str]:
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return {t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "") for t in types if t}
+
+
+def test_the_view_module_finder_finds_views():
+    names = {name for name, _tree in _view_modules()}
+    assert {"runtime/views.py", "builder/designer.py", "people/views.py", "api/pages.py"} <= names
+    assert "runtime/reviews.py" not in names
+
+
+def test_refusals_are_one_family():
+    from appraisal.backup import BackupRefused
+    from appraisal.builder.draft import DraftError
+    from appraisal.builder.services import DefinitionRefused
+    from appraisal.concurrency import EditConflict
+    from appraisal.errors import ServiceError
+    from appraisal.people.imports import RowsRefused
+
+    for refusal in (DraftError, DefinitionRefused, RowsRefused, BackupRefused, EditConflict):
+        assert issubclass(refusal, ServiceError), refusal
+    assert {"DraftError", "DefinitionRefused", "RowsRefused", "EditConflict"} <= _service_errors()
+
+
+def test_html_views_refuse_only_through_attempt():
+    """Every HTML view runs a change through `forms.attempt`, which rolls back, shows the
+    refusal at its field and answers 409 or 422; a hand-written `except ServiceError` (or of
+    any subclass) in a view module is how the ways of refusing drifted apart."""
+    family = _service_errors()
+    offenders = [
+        f"{name}:{node.lineno}"
+        for name, tree in _view_modules()
+        if name not in JSON_API
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ExceptHandler) and node.type and _caught(node) & family
+    ]
+    assert offenders == []
+
+
+def test_views_run_no_queries():
+    """Views parse, call a service and render: a `select(` belongs in a service."""
+    offenders = [
+        f"{name}:{node.lineno}"
+        for name, tree in _view_modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "select"
+    ]
+    assert offenders == []
+
+
+def _audit_calls():
+    for name, tree in _trees():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "record"
+                and getattr(node.func.value, "id", None) == "audit"
+            ):
+                action = node.args[3] if len(node.args) > 3 else None
+                yield name, node, action
+
+
+def test_only_services_record_audit_events():
+    """A change made from a page, a command or the API leaves the same trail only when the
+    service records it."""
+    views = {name for name, _tree in _view_modules()}
+    offenders = [
+        f"{name}:{node.lineno}"
+        for name, node, _action in _audit_calls()
+        if name in views or Path(name).name == "commands.py"
+    ]
+    assert offenders == []
+
+
+AREA_VERB = re.compile(r"[a-z_]+\.[a-z_]+")
+
+
+def test_every_audit_action_is_named_area_verb_and_has_words():
+    from appraisal.labels import AUDIT_ACTION, PLAN_KIND, RECORDED_BEFORE
+    from appraisal.runtime import workflow
+
+    recorded = set()
+    for name, node, action in _audit_calls():
+        assert action is not None, f"{name}:{node.lineno}: pass the action positionally"
+        literals = {n.value for n in ast.walk(action) if isinstance(n, ast.Constant) and n.value}
+        if isinstance(action, (ast.Constant, ast.IfExp)):
+            recorded |= literals
+    # The two actions put together from a vocabulary: workflow moves and plan kinds.
+    recorded |= {f"appraisal.{action}" for action in workflow.TRANSITIONS}
+    recorded |= {f"{kind}.created" for kind in PLAN_KIND}
+    assert [a for a in sorted(recorded) if not AREA_VERB.fullmatch(a)] == []
+    assert sorted(recorded - AUDIT_ACTION.keys()) == []
+    assert set(RECORDED_BEFORE.values()) <= AUDIT_ACTION.keys()
+    assert not set(RECORDED_BEFORE) & recorded

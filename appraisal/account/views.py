@@ -18,8 +18,7 @@ from flask_login import current_user, login_required
 from ..access import switch_to
 from ..auth import sessions
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import show_service_error
+from ..forms import attempt
 from . import services
 from .forms import ChangePasswordForm, SetPasswordForm
 
@@ -32,16 +31,14 @@ def index():
     db = get_session()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            secret = services.change_own_password(
+        outcome = attempt(
+            lambda: services.change_own_password(
                 db, current_user, form.current_password.data, form.new_password.data
-            )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
-            session[sessions.COOKIE_KEY] = secret
+            ),
+            form,
+        )
+        if not outcome.refused:
+            session[sessions.COOKIE_KEY] = outcome.value
             flash(_("Your password is changed; your other sign-ins have ended."), "success")
             return redirect(url_for(".index"))
     status = 422 if form.is_submitted() and form.errors else 200
@@ -86,13 +83,8 @@ def reset(secret: str):
         return _no_store(render_template("account/reset_invalid.html"), 404)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
-            services.redeem_reset(db, secret, form.password.data)
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
+        outcome = attempt(lambda: services.redeem_reset(db, secret, form.password.data), form)
+        if not outcome.refused:
             flash(_("Your password is set. Sign in with it."), "success")
             return redirect(url_for("auth.login"))
     status = 422 if form.is_submitted() and form.errors else 200

@@ -8,8 +8,7 @@ from flask_login import current_user
 
 from ..access import can_use_api, current_org_id, is_member, require
 from ..db import get_in_org, get_session
-from ..errors import ServiceError
-from ..forms import show_service_error
+from ..forms import attempt
 from ..models import ApiToken
 from .forms import TokenForm
 from .spec import build_spec
@@ -25,13 +24,11 @@ def tokens():
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        try:
-            new = create_token(db, org_id, current_user.id, form.name.data, form.days.data)
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
+        outcome = attempt(
+            lambda: create_token(db, org_id, current_user.id, form.name.data, form.days.data),
+            form,
+        )
+        if (new := outcome.value) is not None:
             secret = new.secret
             form = TokenForm(formdata=None)
     status = 422 if request.method == "POST" and secret is None else 200

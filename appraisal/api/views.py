@@ -10,8 +10,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
 from ..boundary import max_json_bytes
@@ -21,8 +19,10 @@ from ..concurrency import EditConflict, lost_updates
 from ..db import get_engine, get_in_org, get_session
 from ..errors import ServiceError
 from ..extensions import csrf
-from ..models import Appraisal, Cycle, Employee, Template
+from ..models import Appraisal, Cycle, Template
+from ..paging import paginate
 from ..people.imports import RowsRefused, upsert_employees
+from ..runtime import cycles as cycle_services
 from ..runtime import figures
 from ..runtime.feedback import official_feedback
 from ..runtime.reviews import final_result, viewer_for
@@ -113,16 +113,11 @@ def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
 def _page(query, schema: type[Schema], row=None):
     """One page of `query`, each item passed through `row` (if given) before dumping."""
     args = _query(schemas.PageQuery)
-    db = get_session()
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.scalars(
-        query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
-    ).all()
-    if row is not None:
-        items = [row(item) for item in items]
+    page = paginate(get_session(), query, args["page"], args["per_page"], clamp=False)
+    items = [row(item) for item in page.items] if row is not None else page.items
     return jsonify(
         schema().dump(
-            {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+            {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
         )
     )
 
@@ -148,13 +143,7 @@ def _cycle(cycle_id: int) -> Cycle:
 )
 def cycles():
     _require(lambda roles: can_run_cycles(roles) or can_enter_figures(roles))
-    query = (
-        select(Cycle)
-        .where(Cycle.organization_id == _org_id())
-        .options(selectinload(Cycle.scheme))
-        .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
-    )
-    return _page(query, schemas.CyclePage)
+    return _page(cycle_services.cycles_query(_org_id()), schemas.CyclePage)
 
 
 @bp.get("/cycles/<int:cycle_id>/appraisals")
@@ -169,19 +158,7 @@ def cycles():
 def cycle_appraisals(cycle_id: int):
     _require(can_run_cycles)
     cycle = _cycle(cycle_id)
-    query = (
-        select(Appraisal)
-        .join(Employee, Employee.id == Appraisal.employee_id)
-        .where(Appraisal.cycle_id == cycle.id)
-        .options(
-            selectinload(Appraisal.employee),
-            selectinload(Appraisal.cycle),
-            selectinload(Appraisal.template_version),
-            selectinload(Appraisal.reviews),
-        )
-        .order_by(Employee.number)
-    )
-    return _page(query, schemas.AppraisalPage, _official)
+    return _page(figures.cycle_appraisals_query(cycle), schemas.AppraisalPage, _official)
 
 
 def _official(appraisal: Appraisal) -> dict[str, Any]:
@@ -360,12 +337,7 @@ def cycle_targets(cycle_id: int):
 )
 def templates():
     _require(can_build)
-    rows = get_session().scalars(
-        select(Template)
-        .where(Template.organization_id == _org_id())
-        .options(selectinload(Template.versions))
-        .order_by(Template.key)
-    )
+    rows = builder.templates_by_key(get_session(), _org_id())
     items = [
         {
             "id": t.id,

@@ -11,13 +11,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..access import can_build, require
-from ..concurrency import EditConflict, lost_updates
+from ..concurrency import EditConflict
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import choices, show_service_error
+from ..forms import attempt, choices, show_conflict
 from ..i18n import in_each_language
 from ..labels import FEEDBACK_PROMPT
 from ..models import Indicator, Template
@@ -31,6 +29,7 @@ from .forms import (
     ItemForm,
     NewItemForm,
     OutputForm,
+    ScaleForm,
     SectionForm,
     SettingsForm,
     TableForm,
@@ -49,22 +48,19 @@ def _template(id_: int) -> Template:
 def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     """Run one edit on the draft (starting a draft from the latest version if needed). A
     draft may have problems, but an edit that takes it beyond a template limit is refused
-    (one made before the limits existed can still be cut down); a concurrent save of the same
-    draft found at flush time is an `EditConflict`."""
-    db = get_session()
-    with lost_updates(db):
-        current = services.start_draft(template)
-        updated = change(current)
-        exceeded = limit_problems(updated)
-        already = {path for path, _message in limit_problems(current)} if exceeded else set()
-        for path, message in exceeded:
-            if path not in already:
-                text = getattr(message, "zh", message) if _lang().startswith("zh") else message
-                raise draft.DraftError(
-                    _("Not saved: %(path)s: %(problem)s", path=path or "(top)", problem=text)
-                )
-        services.save_draft(db, template, updated, current_user.id)
-    db.commit()
+    (one made before the limits existed can still be cut down). Run it through `attempt`,
+    which commits it or shows the refusal."""
+    current = services.start_draft(template)
+    updated = change(current)
+    exceeded = limit_problems(updated)
+    already = {path for path, _message in limit_problems(current)} if exceeded else set()
+    for path, message in exceeded:
+        if path not in already:
+            text = getattr(message, "zh", message) if _lang().startswith("zh") else message
+            raise draft.DraftError(
+                _("Not saved: %(path)s: %(problem)s", path=path or "(top)", problem=text)
+            )
+    services.save_draft(get_session(), template, updated, current_user.id)
 
 
 def _loaded(part: Any, conflict: bool) -> str:
@@ -88,16 +84,7 @@ def _back(template: Template, anchor: str = ""):
 
 
 def _library_choices(org_id: int) -> list:
-    rows = (
-        get_session()
-        .execute(
-            select(Indicator.id, Indicator.key, Indicator.name_zh, Indicator.name_en)
-            .where(Indicator.organization_id == org_id, Indicator.archived.is_(False))
-            .order_by(Indicator.key)
-        )
-        .all()
-    )
-    return choices(((r.id, f"{r.key} · {r.name_zh} / {r.name_en}") for r in rows), NONE_LABEL)
+    return choices(services.library_choices(get_session(), org_id), NONE_LABEL)
 
 
 def _section_form(section: dict[str, Any]) -> SectionForm:
@@ -215,8 +202,8 @@ def designer_settings(id: int):
     form = SettingsForm(prefix="settings")
     if not form.validate_on_submit():
         return render_designer(template, 422, settings_form=form)
-    try:
-        _apply(
+    outcome = attempt(
+        lambda: _apply(
             template,
             lambda d: draft.update_settings(
                 d,
@@ -226,10 +213,11 @@ def designer_settings(id: int):
                 max_total=form.max_total.data,
                 rater_weights={r: getattr(form, f"w_{r}").data for r in draft.RATER_WEIGHT_FIELDS},
             ),
-        )
-    except draft.DraftError as error:
-        show_service_error(form, ServiceError(str(error), error.field))
-        return render_designer(template, 422, settings_form=form)
+        ),
+        form,
+    )
+    if outcome.refused:
+        return render_designer(template, outcome.status, settings_form=form)
     flash(_("Settings saved."), "success")
     return _back(template, "settings")
 
@@ -240,9 +228,10 @@ def designer_settings(id: int):
 def designer_section(id: int, key: str | None = None):
     template = _template(id)
     form = SectionForm(prefix="section" if key is None else f"section-{key}")
+    status = 422
     if form.validate_on_submit():
-        try:
-            _apply(
+        outcome = attempt(
+            lambda: _apply(
                 template,
                 lambda d: draft.save_section(
                     d,
@@ -251,13 +240,14 @@ def designer_section(id: int, key: str | None = None):
                     weight=draft.as_number(form.weight.data),
                     old_key=key,
                 ),
-            )
-        except draft.DraftError as error:
-            show_service_error(form, ServiceError(str(error), error.field))
-        else:
+            ),
+            form,
+        )
+        if not outcome.refused:
             return _back(template, "sections")
+        status = outcome.status
     failed = "section_form" if key is None else f"section_form_{key}"
-    return render_designer(template, 422, **{failed: form})
+    return render_designer(template, status, **{failed: form})
 
 
 MOVES = {
@@ -273,13 +263,10 @@ def designer_move(id: int, part: str, key: str, action: str):
     template = _template(id)
     move, remove = MOVES[part]
     offsets = {"up": -1, "down": 1}
-    try:
-        if action == "remove":
-            _apply(template, lambda d: remove(d, key))
-        else:
-            _apply(template, lambda d: move(d, key, offsets[action]))
-    except draft.DraftError as error:
-        flash(str(error), "danger")
+    if action == "remove":
+        attempt(lambda: _apply(template, lambda d: remove(d, key)))
+    else:
+        attempt(lambda: _apply(template, lambda d: move(d, key, offsets[action])))
     return _back(template, "sections")
 
 
@@ -301,11 +288,9 @@ def designer_add_feedback(id: int, key: str):
         added.append(item)
         return draft.add_item(definition, key, item)
 
-    try:
-        _apply(template, add)
-    except draft.DraftError as error:
-        show_service_error(form, ServiceError(str(error), error.field))
-        return render_designer(template, 422, **{f"feedback_form_{key}": form})
+    outcome = attempt(lambda: _apply(template, add), form)
+    if outcome.refused:
+        return render_designer(template, outcome.status, **{f"feedback_form_{key}": form})
     flash(_("Written feedback %(key)s added.", key=added[0]["key"]), "success")
     return _back(template, f"item-{added[0]['key']}")
 
@@ -326,26 +311,17 @@ def designer_add_item(id: int, key: str):
         else:
             form.key.errors = [_("Choose an indicator, or give a key and a name.")]
             return render_designer(template, 422, **{f"item_form_{key}": form})
-        try:
-            _apply(template, lambda d: draft.add_item(d, key, item))
-        except draft.DraftError as error:
-            show_service_error(form, ServiceError(str(error), error.field))
-            return render_designer(template, 422, **{f"item_form_{key}": form})
+        outcome = attempt(lambda: _apply(template, lambda d: draft.add_item(d, key, item)), form)
+        if outcome.refused:
+            return render_designer(template, outcome.status, **{f"item_form_{key}": form})
         return redirect(url_for("builder.designer_item", id=id, key=item["key"]))
     return render_designer(template, 422, **{f"item_form_{key}": form})
 
 
 def _current(template: Template, key: str) -> dict[str, Any]:
     """An item as the draft holds it now (after a rollback: as someone else saved it)."""
-    try:
-        return draft.find_item(template.definition, key)[2]
-    except draft.DraftError:
-        return {}
-
-
-def _show_part_conflict(form: Any, error: EditConflict, saved: dict[str, Any]) -> None:
-    get_session().rollback()
-    show_service_error(form, error, SimpleNamespace(**saved))
+    found = draft.locate_item(template.definition, key)
+    return found[2] if found else {}
 
 
 def _formula_help(definition: dict[str, Any], context: str, key: str | None) -> dict[str, Any]:
@@ -360,30 +336,32 @@ def _formula_help(definition: dict[str, Any], context: str, key: str | None) -> 
 def designer_item(id: int, key: str):
     template = _template(id)
     definition = template.definition
-    try:
-        s_index, _i_index, item = draft.find_item(definition, key)
-    except draft.DraftError:
+    found = draft.locate_item(definition, key)
+    if found is None:
         abort(404)
+    s_index, _i_index, item = found
     form = ItemForm(data=draft.fields_from_item(item)) if request.method == "GET" else ItemForm()
     form.scale.choices = choices(
         ((name, name) for name in definition.get("scales") or {}), NONE_LABEL
     )
     conflict = refused = False
     if form.validate_on_submit():
-        try:
+
+        def save() -> dict[str, Any]:
             _require_unchanged(item)
             scoring = scoring_from_form(form, form.score_formula.data or "")
             new_item = draft.item_from_fields(form.data, scoring)
             _apply(template, lambda d: draft.replace_item(d, key, new_item))
-        except EditConflict as error:
-            conflict = True
-            _show_part_conflict(form, error, draft.fields_from_item(_current(template, key)))
-        except (ServiceError, draft.DraftError) as error:
-            refused = True
-            show_service_error(form, ServiceError(str(error), getattr(error, "field", None)))
-        else:
+            return new_item
+
+        outcome = attempt(save, form)
+        refused, conflict = outcome.refused, outcome.conflict
+        if (new_item := outcome.value) is not None:
             flash(_("Item %(key)s saved.", key=new_item["key"]), "success")
             return _back(template, f"item-{new_item['key']}")
+        if conflict:  # show what the draft holds now, after the rollback
+            saved = draft.fields_from_item(_current(template, key))
+            show_conflict(form, SimpleNamespace(**saved))
     elif request.method == "GET":
         form.table.data = services.scoring_table(item.get("scoring") or {})
     section = definition["sections"][s_index]
@@ -408,14 +386,15 @@ def designer_item(id: int, key: str):
 def designer_grades(id: int):
     template = _template(id)
     form = TableForm(prefix="grades")
+    status = 422
     if form.validate_on_submit():
-        try:
-            _apply(template, lambda d: draft.set_grades(d, form.text.data))
-        except draft.DraftError as error:
-            form.text.errors = [str(error)]
-        else:
+        outcome = attempt(
+            lambda: _apply(template, lambda d: draft.set_grades(d, form.text.data)), form, at="text"
+        )
+        if not outcome.refused:
             return _back(template, "grades")
-    return render_designer(template, 422, grades_form=form)
+        status = outcome.status
+    return render_designer(template, status, grades_form=form)
 
 
 @bp.post("/templates/<int:id>/scales")
@@ -423,14 +402,12 @@ def designer_grades(id: int):
 def designer_scale(id: int):
     """Add a rating scale, or replace the levels of one (`name` and its `text` rows)."""
     template = _template(id)
-    name = (request.form.get("name") or "").strip()
-    if not draft.KEY.fullmatch(name):
+    form = ScaleForm()
+    name = (form.name.data or "").strip()
+    if not form.validate_on_submit() or not draft.KEY.fullmatch(name):
         flash(_("A scale needs a name of a–z, 0–9, _ or -."), "danger")
         return _back(template, "scales")
-    try:
-        _apply(template, lambda d: draft.set_scale(d, name, request.form.get("text", "")))
-    except draft.DraftError as error:
-        flash(str(error), "danger")
+    attempt(lambda: _apply(template, lambda d: draft.set_scale(d, name, form.text.data)))
     return _back(template, "scales")
 
 
@@ -455,21 +432,21 @@ def designer_entry(id: int, part: str, key: str | None = None):
     conflict = refused = False
     if form.validate_on_submit():
         entry = draft.entry_from_fields(part, form.data)
-        try:
+
+        def save() -> None:
             _require_unchanged(existing)
             _apply(template, lambda d: draft.save_entry(d, part, entry, key))
-        except EditConflict as error:
-            conflict = True
+
+        outcome = attempt(save, form)
+        refused, conflict = outcome.refused, outcome.conflict
+        if conflict:  # show what the draft holds now, after the rollback
             current = next(
                 (e for e in template.definition.get(part, []) if e.get("key") == key), {}
             )
             zh, en = draft.label_parts(current.get("name"))
-            _show_part_conflict(form, error, {**current, "name_zh": zh, "name_en": en})
+            show_conflict(form, SimpleNamespace(**current, name_zh=zh, name_en=en))
             existing = current
-        except draft.DraftError as error:
-            refused = True
-            show_service_error(form, ServiceError(str(error), error.field))
-        else:
+        elif not refused:
             flash(_("%(key)s saved.", key=entry["key"]), "success")
             return _back(template, part)
     context = "adjustment" if part == "adjustments" else "output"
@@ -490,7 +467,7 @@ def designer_entry(id: int, part: str, key: str | None = None):
 @require(can_build)
 def designer_entry_remove(id: int, part: str, key: str):
     template = _template(id)
-    _apply(template, lambda d: draft.remove_entry(d, part, key))
+    attempt(lambda: _apply(template, lambda d: draft.remove_entry(d, part, key)))
     return _back(template, part)
 
 

@@ -14,13 +14,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from ..errors import ServiceError
 from ..rules.definition import KEY
 
 
-class DraftError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class DraftError(ServiceError, ValueError):
+    """An edit the draft refuses; `field` names the designer form's field it concerns."""
 
 
 def fingerprint(part: Any) -> str:
@@ -81,12 +80,20 @@ def find_section(definition: dict[str, Any], key: str) -> tuple[int, dict[str, A
     raise DraftError(_l("There is no section %(key)s.", key=key))
 
 
-def find_item(definition: dict[str, Any], key: str) -> tuple[int, int, dict[str, Any]]:
+def locate_item(definition: dict[str, Any], key: str) -> tuple[int, int, dict[str, Any]] | None:
+    """(section index, item index, item) of the item `key`, or None (a page answers 404)."""
     for s_index, section in enumerate(definition.get("sections", [])):
         for i_index, item in enumerate(section.get("items", [])):
             if item.get("key") == key:
                 return s_index, i_index, item
-    raise DraftError(_l("There is no item %(key)s.", key=key))
+    return None
+
+
+def find_item(definition: dict[str, Any], key: str) -> tuple[int, int, dict[str, Any]]:
+    found = locate_item(definition, key)
+    if found is None:
+        raise DraftError(_l("There is no item %(key)s.", key=key))
+    return found
 
 
 def save_section(

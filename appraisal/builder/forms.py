@@ -253,3 +253,10 @@ class OutputForm(FlaskForm):
 class TableForm(FlaskForm):
     text = TextAreaField(_l("Rows"), validators=[DataRequired(), Length(max=4000)])
     submit = SubmitField(_l("Save"))
+
+
+class ScaleForm(FlaskForm):
+    """A rating scale: its name and its levels, one `value score label` a line."""
+
+    name = StringField(_l("Name"), default="")
+    text = TextAreaField(_l("Levels"), default="")

@@ -50,9 +50,15 @@ class Problem:
         return self.element_zh if lang.startswith("zh") else self.element
 
 
-class DefinitionRefused(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
+class DefinitionRefused(ServiceError):
+    """A definition with problems: `problems` lists each with its path (pages list them,
+    the API returns them as details)."""
+
+    def __init__(self, problems: list[Problem], message: Any = None) -> None:
+        super().__init__(
+            message
+            or _l("%(count)d problem(s) to fix first; nothing was saved.", count=len(problems))
+        )
         self.problems = problems
 
 
@@ -190,7 +196,7 @@ def save_indicator(
     indicator.staff_kind = staff_kind
     session.add(indicator)
     session.flush()
-    audit.record(session, org_id, user_id, "saved", "indicator", indicator.id, key=key)
+    audit.record(session, org_id, user_id, "indicator.saved", "indicator", indicator.id, key=key)
     return indicator
 
 
@@ -320,7 +326,7 @@ def delete_indicator(session: Session, indicator: Indicator, user_id: int | None
         session,
         indicator.organization_id,
         user_id,
-        "deleted",
+        "indicator.deleted",
         "indicator",
         indicator.id,
         key=indicator.key,
@@ -336,7 +342,7 @@ def set_indicator_archived(
         session,
         indicator.organization_id,
         user_id,
-        "archived" if archived else "restored",
+        "indicator.archived" if archived else "indicator.restored",
         "indicator",
         indicator.id,
     )
@@ -391,6 +397,28 @@ def list_templates(
     return paginate(session, stmt, page, per_page)
 
 
+def templates_by_key(session: Session, org_id: int) -> list[Template]:
+    """Every template of the organization, archived too, by key (the API's list)."""
+    return list(
+        session.scalars(
+            select(Template)
+            .where(Template.organization_id == org_id)
+            .options(selectinload(Template.versions))
+            .order_by(Template.key)
+        )
+    )
+
+
+def library_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
+    """(id, "key · 中文 / English") of the indicators a designer may add to a template."""
+    rows = session.execute(
+        select(Indicator.id, Indicator.key, Indicator.name_zh, Indicator.name_en)
+        .where(Indicator.organization_id == org_id, Indicator.archived.is_(False))
+        .order_by(Indicator.key)
+    ).all()
+    return [(r.id, f"{r.key} · {r.name_zh} / {r.name_en}") for r in rows]
+
+
 def _key_taken(session: Session, org_id: int, key: str) -> bool:
     return bool(
         session.scalar(
@@ -422,7 +450,7 @@ def create_template(
     )
     session.add(template)
     session.flush()
-    audit.record(session, org_id, user_id, "created", "template", template.id, key=key)
+    audit.record(session, org_id, user_id, "template.created", "template", template.id, key=key)
     return template
 
 
@@ -441,7 +469,9 @@ def save_draft(
     definition["key"] = template.key
     template.draft = definition
     template.updated_by_id = user_id
-    audit.record(session, template.organization_id, user_id, "draft saved", "template", template.id)
+    audit.record(
+        session, template.organization_id, user_id, "template.draft_saved", "template", template.id
+    )
 
 
 def publish(session: Session, template: Template, user_id: int | None) -> TemplateVersion:
@@ -450,7 +480,10 @@ def publish(session: Session, template: Template, user_id: int | None) -> Templa
         raise ServiceError(_l("There is no draft to publish."))
     problems = definition_problems(template.draft)
     if problems:
-        raise DefinitionRefused(problems)
+        raise DefinitionRefused(
+            problems,
+            _l("Not published: %(count)d problem(s) to fix first.", count=len(problems)),
+        )
     previous = template.latest
     number = (previous.version if previous else 0) + 1
     version = TemplateVersion(
@@ -469,7 +502,7 @@ def publish(session: Session, template: Template, user_id: int | None) -> Templa
         session,
         template.organization_id,
         user_id,
-        "published",
+        "template.published",
         "template",
         template.id,
         version=number,
@@ -525,13 +558,15 @@ def _items_by_key(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def export_definition(template: Template, version: int | None = None) -> dict[str, Any]:
+def export_definition(template: Template, version: int | None = None) -> dict[str, Any] | None:
+    """The draft (or latest version), or published version `version`; None when there is no
+    such version (a page answers 404)."""
     if version is None:
         return copy.deepcopy(template.definition)
     for published in template.versions:
         if published.version == version:
             return copy.deepcopy(published.definition)
-    raise ServiceError(_l("Version %(version)d does not exist.", version=version))
+    return None
 
 
 def parse_upload(raw: bytes) -> Any:
@@ -597,7 +632,7 @@ def import_template(
     template = Template(organization_id=org_id, key=key, draft=definition, updated_by_id=user_id)
     session.add(template)
     session.flush()
-    audit.record(session, org_id, user_id, "imported", "template", template.id, key=key)
+    audit.record(session, org_id, user_id, "template.imported", "template", template.id, key=key)
     return template
 
 
@@ -614,7 +649,7 @@ def clone_template(session: Session, template: Template, user_id: int | None) ->
         session,
         template.organization_id,
         user_id,
-        "cloned",
+        "template.cloned",
         "template",
         clone.id,
         source=template.key,

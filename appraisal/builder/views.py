@@ -19,10 +19,8 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_build, current_org_id, require
-from ..concurrency import lost_updates
 from ..db import get_in_org, get_session
-from ..errors import ServiceError
-from ..forms import show_service_error, wanted
+from ..forms import attempt, wanted
 from ..models import Indicator, Template
 from ..rules import FormulaError, compile_formula, function_catalogue
 from ..rules.definition import formula_names
@@ -83,34 +81,32 @@ def indicator_form(id: int | None = None):
         form.table.data = services.scoring_table(scoring)
     status = None
     if form.validate_on_submit():
-        try:
-            scoring = scoring_from_form(form)
-            with lost_updates(db):
-                saved = services.save_indicator(
-                    db,
-                    org_id,
-                    current_user.id,
-                    key=form.key.data,
-                    name_zh=form.name_zh.data,
-                    name_en=form.name_en.data,
-                    description=form.description.data or "",
-                    category=form.category.data,
-                    unit=form.unit.data,
-                    direction=form.direction.data,
-                    item_type=form.item_type.data,
-                    scoring=scoring,
-                    raters=form.raters.data,
-                    staff_kind=form.staff_kind.data,
-                    indicator=indicator,
-                    version=form.expected_version(),
-                )
-        except ServiceError as error:
-            db.rollback()
-            status = show_service_error(form, error, indicator)
-        else:
-            db.commit()
+        outcome = attempt(
+            lambda: services.save_indicator(
+                db,
+                org_id,
+                current_user.id,
+                key=form.key.data,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                description=form.description.data or "",
+                category=form.category.data,
+                unit=form.unit.data,
+                direction=form.direction.data,
+                item_type=form.item_type.data,
+                scoring=scoring_from_form(form),
+                raters=form.raters.data,
+                staff_kind=form.staff_kind.data,
+                indicator=indicator,
+                version=form.expected_version(),
+            ),
+            form,
+            indicator,
+        )
+        if (saved := outcome.value) is not None:
             flash(_("Indicator %(key)s saved.", key=saved.key), "success")
             return redirect(url_for(".indicators"))
+        status = outcome.status
     status = status or (422 if form.is_submitted() and form.errors else 200)
     usage = services.published_usage(db, org_id, indicator.key) if indicator else []
     trail = audit.audit_trail(db, org_id, "indicator", indicator.id) if indicator else []
@@ -137,12 +133,8 @@ def indicator_delete(id: int):
     db = get_session()
     indicator = _found(Indicator, id)
     key = indicator.key
-    try:
-        services.delete_indicator(db, indicator, current_user.id)
-    except ServiceError as error:
-        flash(error.message, "danger")
+    if attempt(lambda: services.delete_indicator(db, indicator, current_user.id)).refused:
         return redirect(url_for(".indicator_form", id=id))
-    db.commit()
     flash(_("Indicator %(key)s deleted.", key=key), "success")
     return redirect(url_for(".indicators"))
 
@@ -166,8 +158,8 @@ def template_new():
     db = get_session()
     form = NewTemplateForm()
     if form.validate_on_submit():
-        try:
-            template = services.create_template(
+        outcome = attempt(
+            lambda: services.create_template(
                 db,
                 current_org_id(),
                 current_user.id,
@@ -175,12 +167,10 @@ def template_new():
                 name={"zh": form.name_zh.data.strip(), "en": form.name_en.data.strip()},
                 staff=form.staff.data,
                 period=form.period.data,
-            )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
+            ),
+            form,
+        )
+        if (template := outcome.value) is not None:
             flash(_("Template %(key)s created.", key=template.key), "success")
             return redirect(url_for(".template", id=template.id))
     status = 422 if form.is_submitted() and form.errors else 200
@@ -194,19 +184,16 @@ def template_import():
     form = ImportForm()
     problems: list[services.Problem] = []
     if form.validate_on_submit():
-        try:
+
+        def upload() -> Template:
             data = services.parse_upload(form.file.data.read(services.MAX_IMPORT_BYTES + 1))
-            template = services.import_template(
+            return services.import_template(
                 db, current_org_id(), current_user.id, data, as_copy=form.as_copy.data
             )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        except services.DefinitionRefused as refused:
-            db.rollback()
-            problems = refused.problems
-        else:
-            db.commit()
+
+        outcome = attempt(upload, form)
+        problems = getattr(outcome.error, "problems", [])  # listed on the page
+        if (template := outcome.value) is not None:
             flash(_("Template %(key)s imported.", key=template.key), "success")
             return redirect(url_for(".template", id=template.id))
     status = 422 if problems or (form.is_submitted() and form.errors) else 200
@@ -220,20 +207,9 @@ def template_import():
 def template_publish(id: int):
     db = get_session()
     template = _found(Template, id)
-    try:
-        version = services.publish(db, template, current_user.id)
-    except services.DefinitionRefused as refused:
-        db.rollback()
-        flash(
-            _("Not published: %(count)d problem(s) to fix first.", count=len(refused.problems)),
-            "danger",
-        )
+    outcome = attempt(lambda: services.publish(db, template, current_user.id))
+    if (version := outcome.value) is None:
         return redirect(url_for(".template", id=id))
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for(".template", id=id))
-    db.commit()
     flash(_("Version %(version)d published.", version=version.version), "success")
     return redirect(url_for(".template", id=id))
 
@@ -254,9 +230,8 @@ def template_edit(id: int):
 def template_export(id: int):
     template = _found(Template, id)
     version = request.args.get("version", type=int)
-    try:
-        definition = services.export_definition(template, version)
-    except ServiceError:
+    definition = services.export_definition(template, version)
+    if definition is None:
         abort(404)
     suffix = f"-v{version}" if version else ""
     return Response(

@@ -18,10 +18,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import can_build, current_org_id, require, switch_to
-from ..builder.services import DefinitionRefused
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import choices, show_service_error
+from ..forms import attempt, choices
 from ..i18n import label_text
 from ..markdown import render_markdown
 from . import PackNotFound, all_packs, read_pack
@@ -61,15 +59,10 @@ def rationale(name: str, key: str):
 @require(can_build)
 def load(name: str):
     pack = _pack(name)
-    db = get_session()
-    try:
-        report = load_pack(db, current_org_id(), pack, current_user.id)
-    except (ServiceError, DefinitionRefused) as error:
-        db.rollback()
-        flash(str(error), "danger")
+    outcome = attempt(lambda: load_pack(get_session(), current_org_id(), pack, current_user.id))
+    if outcome.refused:
         return redirect(url_for("packs.index"))
-    db.commit()
-    return render_template("packs/report.html", pack=pack, report=report)
+    return render_template("packs/report.html", pack=pack, report=outcome.value)
 
 
 @bp.route("/new-organization", methods=["GET", "POST"])
@@ -81,21 +74,18 @@ def new_organization():
     if request.method == "GET" and request.args.get("pack"):
         form.pack.data = request.args["pack"]
     if form.validate_on_submit():
-        db = get_session()
-        try:
-            created = create_organization(
-                db,
+        outcome = attempt(
+            lambda: create_organization(
+                get_session(),
                 _pack(form.pack.data),
                 name=form.name.data,
                 slug=form.slug.data,
                 creator_id=current_user.id,
                 with_demo=form.with_demo.data,
-            )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
+            ),
+            form,
+        )
+        if (created := outcome.value) is not None:
             switch_to(created.organization.id)
             flash(
                 _("%(name)s is ready: switched to it.", name=created.organization.name), "success"

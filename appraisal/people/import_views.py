@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
-from ..forms import ColumnMappingForm, EncodingForm, UploadForm
+from ..forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
 from ..uploads import accept_upload, pending_uploads, read_again
 from . import imports
 from .forms import FIELD_LABELS
@@ -75,15 +75,15 @@ def employees_import_map(upload_id: str):
         else:
             apply = request.form.get("action") == "apply"
             rows = imports.mapped_rows(table.header, table.rows, mapping)
-            try:
-                report = imports.upsert_employees(
+            outcome = attempt(
+                lambda: imports.upsert_employees(
                     db, org_id, rows, current_user.id, dry_run=not apply, first_row=2
-                )
-            except imports.RowsRefused as refused:
-                db.rollback()
-                report = refused.report
-                status = 422
-            else:
+                ),
+                commit=False,
+            )
+            report = outcome.value or getattr(outcome.error, "report", None)
+            status = outcome.status
+            if not outcome.refused:
                 imports.remember_mapping(db, org_id, KIND, mapping)
                 if apply:
                     db.commit()

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..errors import ServiceError
 from ..inputs import bad_text, describe
 from ..models import Department, Employee, ImportMapping, Position
 
@@ -74,9 +76,13 @@ class UpsertReport:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
 
 
-class RowsRefused(Exception):
+class RowsRefused(ServiceError):
+    """Rows that cannot be saved; `report` holds every row's outcome and error."""
+
     def __init__(self, report: UpsertReport) -> None:
-        super().__init__(f"{len(report.errors)} rows need correcting")
+        super().__init__(
+            _l("%(count)d rows need correcting; nothing was saved.", count=len(report.errors))
+        )
         self.report = report
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import audit
 from ..concurrency import expect_version
 from ..db import get_in_org
 from ..errors import ServiceError
@@ -73,8 +74,10 @@ def save_department(
     parent_id: int | None = None,
     department: Department | None = None,
     version: int | None = None,
+    user_id: int | None = None,
 ) -> Department:
-    """`version`: the department's version the form showed (None: no expectation)."""
+    """`version`: the department's version the form showed (None: no expectation);
+    `user_id`: who saves it, for the audit trail."""
     if department is not None:
         expect_version(department, version)
     name = name.strip()
@@ -102,6 +105,9 @@ def save_department(
     department.parent_id = parent_id or None
     session.add(department)
     session.flush()
+    audit.record(
+        session, org_id, user_id, "department.saved", "department", department.id, name=name
+    )
     return department
 
 
@@ -129,7 +135,7 @@ def department_usage(session: Session, department: Department) -> dict[str, int]
     }
 
 
-def delete_department(session: Session, department: Department) -> None:
+def delete_department(session: Session, department: Department, user_id: int | None) -> None:
     usage = department_usage(session, department)
     if usage["employees"] or usage["departments"]:
         raise ServiceError(
@@ -139,11 +145,27 @@ def delete_department(session: Session, department: Department) -> None:
                 **usage,
             )
         )
+    audit.record(
+        session,
+        department.organization_id,
+        user_id,
+        "department.deleted",
+        "department",
+        department.id,
+        name=department.name,
+    )
     session.delete(department)
 
 
-def set_department_active(department: Department, active: bool) -> None:
-    department.active = active
+def set_department_active(
+    session: Session, department: Department, active: bool, user_id: int | None
+) -> None:
+    if department.active != active:
+        department.active = active
+        action = "department.activated" if active else "department.deactivated"
+        audit.record(
+            session, department.organization_id, user_id, action, "department", department.id
+        )
 
 
 # -- positions -------------------------------------------------------------------------------
@@ -179,8 +201,10 @@ def save_position(
     staff_kind: str,
     position: Position | None = None,
     version: int | None = None,
+    user_id: int | None = None,
 ) -> Position:
-    """`version`: the position's version the form showed (None: no expectation)."""
+    """`version`: the position's version the form showed (None: no expectation);
+    `user_id`: who saves it, for the audit trail."""
     if position is not None:
         expect_version(position, version)
     name = name.strip()
@@ -200,6 +224,7 @@ def save_position(
     position.staff_kind = staff_kind
     session.add(position)
     session.flush()
+    audit.record(session, org_id, user_id, "position.saved", "position", position.id, name=name)
     return position
 
 
@@ -207,7 +232,7 @@ def position_usage(session: Session, position: Position) -> int:
     return session.scalar(select(func.count()).where(Employee.position_id == position.id)) or 0
 
 
-def delete_position(session: Session, position: Position) -> None:
+def delete_position(session: Session, position: Position, user_id: int | None) -> None:
     used = position_usage(session, position)
     if used:
         raise ServiceError(
@@ -217,7 +242,25 @@ def delete_position(session: Session, position: Position) -> None:
                 count=used,
             )
         )
+    audit.record(
+        session,
+        position.organization_id,
+        user_id,
+        "position.deleted",
+        "position",
+        position.id,
+        name=position.name,
+    )
     session.delete(position)
+
+
+def set_position_active(
+    session: Session, position: Position, active: bool, user_id: int | None
+) -> None:
+    if position.active != active:
+        position.active = active
+        action = "position.activated" if active else "position.deactivated"
+        audit.record(session, position.organization_id, user_id, action, "position", position.id)
 
 
 # -- employees -------------------------------------------------------------------------------
@@ -295,9 +338,11 @@ def save_employee(
     user_id: int | None = None,
     employee: Employee | None = None,
     version: int | None = None,
+    acting_user_id: int | None = None,
 ) -> Employee:
     """Create or update an employee after every check; raises ServiceError at a field.
-    `version`: the employee's version the form showed (None: no expectation)."""
+    `version`: the employee's version the form showed (None: no expectation);
+    `acting_user_id`: who saves it, for the audit trail."""
     if employee is not None:
         expect_version(employee, version)
     number = number.strip()
@@ -359,6 +404,9 @@ def save_employee(
     employee.user_id = user_id or None
     session.add(employee)
     session.flush()
+    audit.record(
+        session, org_id, acting_user_id, "employee.saved", "employee", employee.id, number=number
+    )
     return employee
 
 
@@ -374,5 +422,17 @@ def reports_to(session: Session, person: Employee, boss_id: int) -> bool:
     return False
 
 
-def set_employee_status(employee: Employee, status: EmployeeStatus) -> None:
-    employee.status = status.value
+def set_employee_status(
+    session: Session, employee: Employee, status: EmployeeStatus, user_id: int | None
+) -> None:
+    if employee.status != status.value:
+        employee.status = status.value
+        audit.record(
+            session,
+            employee.organization_id,
+            user_id,
+            "employee.status_changed",
+            "employee",
+            employee.id,
+            status=status.value,
+        )

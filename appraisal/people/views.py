@@ -13,12 +13,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, tables
+from .. import tables
 from ..access import can_manage_people, current_org_id, require
-from ..concurrency import lost_updates
 from ..db import get_in_org, get_session
-from ..errors import ServiceError
-from ..forms import choices, optional_id, show_service_error, wanted
+from ..forms import attempt, choices, optional_id, wanted
 from ..models import Department, Employee, EmployeeStatus, Position
 from . import exports, services
 from .forms import DepartmentForm, EmployeeForm, PositionForm
@@ -37,12 +35,6 @@ def _found(model, id_):
     if row is None:
         abort(404)
     return row
-
-
-def _commit_and_log(action: str, entity: str, entity_id: int | None, **detail) -> None:
-    db = get_session()
-    audit.record(db, current_org_id(), current_user.id, action, entity, entity_id, **detail)
-    db.commit()
 
 
 # -- departments -----------------------------------------------------------------------------
@@ -73,22 +65,22 @@ def department_form(id: int | None = None):
     )
     status = None
     if form.validate_on_submit():
-        try:
-            with lost_updates(db):
-                saved = services.save_department(
-                    db,
-                    org_id,
-                    name=form.name.data,
-                    code=form.code.data,
-                    parent_id=optional_id(form.parent_id.data),
-                    department=department,
-                    version=form.expected_version(),
-                )
-        except ServiceError as error:
-            db.rollback()
-            status = show_service_error(form, error, department)
-        else:
-            _commit_and_log("saved", "department", saved.id, name=saved.name)
+        outcome = attempt(
+            lambda: services.save_department(
+                db,
+                org_id,
+                name=form.name.data,
+                code=form.code.data,
+                parent_id=optional_id(form.parent_id.data),
+                department=department,
+                version=form.expected_version(),
+                user_id=current_user.id,
+            ),
+            form,
+            department,
+        )
+        status = outcome.status
+        if (saved := outcome.value) is not None:
             flash(_("Department %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".departments"))
     status = status or (422 if form.is_submitted() and form.errors else 200)
@@ -109,8 +101,10 @@ def department_form(id: int | None = None):
 @require(can_manage_people)
 def department_toggle(id: int):
     department = _found(Department, id)
-    services.set_department_active(department, wanted("active", department.active))
-    _commit_and_log("activated" if department.active else "deactivated", "department", id)
+    active = wanted("active", department.active)
+    attempt(
+        lambda: services.set_department_active(get_session(), department, active, current_user.id)
+    )
     flash(_("Department %(name)s updated.", name=department.name), "success")
     return redirect(url_for(".departments"))
 
@@ -120,12 +114,10 @@ def department_toggle(id: int):
 def department_delete(id: int):
     department = _found(Department, id)
     name = department.name
-    try:
-        services.delete_department(get_session(), department)
-    except ServiceError as error:
-        flash(error.message, "danger")
+    if attempt(
+        lambda: services.delete_department(get_session(), department, current_user.id)
+    ).refused:
         return redirect(url_for(".department_form", id=id))
-    _commit_and_log("deleted", "department", id, name=name)
     flash(_("Department %(name)s deleted.", name=name), "success")
     return redirect(url_for(".departments"))
 
@@ -150,21 +142,21 @@ def position_form(id: int | None = None):
     form = PositionForm(obj=position)
     status = None
     if form.validate_on_submit():
-        try:
-            with lost_updates(db):
-                saved = services.save_position(
-                    db,
-                    org_id,
-                    name=form.name.data,
-                    staff_kind=form.staff_kind.data,
-                    position=position,
-                    version=form.expected_version(),
-                )
-        except ServiceError as error:
-            db.rollback()
-            status = show_service_error(form, error, position)
-        else:
-            _commit_and_log("saved", "position", saved.id, name=saved.name)
+        outcome = attempt(
+            lambda: services.save_position(
+                db,
+                org_id,
+                name=form.name.data,
+                staff_kind=form.staff_kind.data,
+                position=position,
+                version=form.expected_version(),
+                user_id=current_user.id,
+            ),
+            form,
+            position,
+        )
+        status = outcome.status
+        if (saved := outcome.value) is not None:
             flash(_("Position %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".positions"))
     status = status or (422 if form.is_submitted() and form.errors else 200)
@@ -184,8 +176,8 @@ def position_form(id: int | None = None):
 @require(can_manage_people)
 def position_toggle(id: int):
     position = _found(Position, id)
-    position.active = wanted("active", position.active)
-    _commit_and_log("activated" if position.active else "deactivated", "position", id)
+    active = wanted("active", position.active)
+    attempt(lambda: services.set_position_active(get_session(), position, active, current_user.id))
     flash(_("Position %(name)s updated.", name=position.name), "success")
     return redirect(url_for(".positions"))
 
@@ -195,12 +187,8 @@ def position_toggle(id: int):
 def position_delete(id: int):
     position = _found(Position, id)
     name = position.name
-    try:
-        services.delete_position(get_session(), position)
-    except ServiceError as error:
-        flash(error.message, "danger")
+    if attempt(lambda: services.delete_position(get_session(), position, current_user.id)).refused:
         return redirect(url_for(".position_form", id=id))
-    _commit_and_log("deleted", "position", id, name=name)
     flash(_("Position %(name)s deleted.", name=name), "success")
     return redirect(url_for(".positions"))
 
@@ -247,28 +235,28 @@ def employee_form(id: int | None = None):
     form.user_id.choices = choices(services.member_choices(db, org_id), NONE_LABEL)
     status = None
     if form.validate_on_submit():
-        try:
-            with lost_updates(db):
-                saved = services.save_employee(
-                    db,
-                    org_id,
-                    number=form.number.data,
-                    name=form.name.data,
-                    email=form.email.data,
-                    department_id=optional_id(form.department_id.data),
-                    position_id=optional_id(form.position_id.data),
-                    manager_id=optional_id(form.manager_id.data),
-                    hire_date=form.hire_date.data,
-                    status=form.status.data,
-                    user_id=optional_id(form.user_id.data),
-                    employee=employee,
-                    version=form.expected_version(),
-                )
-        except ServiceError as error:
-            db.rollback()
-            status = show_service_error(form, error, employee)
-        else:
-            _commit_and_log("saved", "employee", saved.id, number=saved.number)
+        outcome = attempt(
+            lambda: services.save_employee(
+                db,
+                org_id,
+                number=form.number.data,
+                name=form.name.data,
+                email=form.email.data,
+                department_id=optional_id(form.department_id.data),
+                position_id=optional_id(form.position_id.data),
+                manager_id=optional_id(form.manager_id.data),
+                hire_date=form.hire_date.data,
+                status=form.status.data,
+                user_id=optional_id(form.user_id.data),
+                employee=employee,
+                version=form.expected_version(),
+                acting_user_id=current_user.id,
+            ),
+            form,
+            employee,
+        )
+        status = outcome.status
+        if (saved := outcome.value) is not None:
             flash(_("Employee %(name)s saved.", name=saved.name), "success")
             return redirect(url_for(".employees"))
     status = status or (422 if form.is_submitted() and form.errors else 200)
@@ -287,7 +275,8 @@ def employee_form(id: int | None = None):
 def employee_toggle(id: int):
     employee = _found(Employee, id)
     new_status = EmployeeStatus.ACTIVE if wanted("active", employee.active) else EmployeeStatus.LEFT
-    services.set_employee_status(employee, new_status)
-    _commit_and_log("status", "employee", id, status=new_status.value)
+    attempt(
+        lambda: services.set_employee_status(get_session(), employee, new_status, current_user.id)
+    )
     flash(_("Employee %(name)s updated.", name=employee.name), "success")
     return redirect(url_for(".employees"))

@@ -4,7 +4,6 @@ invitations, workflow moves and reopening. Everything 404s for people it does no
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,15 +11,28 @@ from flask_babel import gettext as _
 
 from ..access import is_member, require
 from ..audit import audit_trail
-from ..concurrency import NO_ROW_YET, EditConflict, lost_updates
+from ..concurrency import NO_ROW_YET
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import choices
+from ..forms import attempt, choices, flash_form_errors
 from ..i18n import state_label
 from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
 from . import act, results, reviews, workflow
-from .forms import InviteForm, ReopenForm, attach_errors, review_form
+from .forms import (
+    ActionForm,
+    AppealForm,
+    CheckinForm,
+    ClosePlanForm,
+    ConfirmForm,
+    InterviewRecordForm,
+    InviteForm,
+    PlanForm,
+    PostedForm,
+    ReopenForm,
+    ResolveForm,
+    ScheduleForm,
+    review_form,
+)
 from .render import labels, role_fields, role_items, target_fields
 from .views import bp, current_viewer
 
@@ -41,7 +53,25 @@ def _version() -> int | None:
 @bp.route("/appraisals/<int:id>")
 @require(is_member)
 def appraisal(id: int):
-    item = _appraisal(id)
+    return _appraisal_page(_appraisal(id))
+
+
+def _invite_form(item: Appraisal) -> InviteForm:
+    form = InviteForm()
+    form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
+    return form
+
+
+def _reopen_form(item: Appraisal, rels: set[str]) -> ReopenForm:
+    form = ReopenForm()
+    steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+    form.to.choices = choices((s, state_label(s)) for s in steps)
+    return form
+
+
+def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
+    """The overview; after a refused invitation or reopening (`posted`: `invite_form` or
+    `reopen_form`), with that form as typed and its errors, answering `status`."""
     viewer = current_viewer()
     rels = reviews.relations(item, viewer)
     if rels == {"reviewer"}:
@@ -50,16 +80,13 @@ def appraisal(id: int):
             for r in item.reviews
             if r.reviewer_id == viewer.user_id and r.rater in reviews.GROUPS
         )
-        return redirect(url_for("runtime.review", id=id, rater=rater))
+        return redirect(url_for("runtime.review", id=item.id, rater=rater))
     sees_reviewers = bool(rels & {"manager", "hr"})
     invite_form = reopen_form = None
     if workflow.can_edit("invitations", item.state, rels):
-        invite_form = InviteForm()
-        invite_form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
-    reopen_steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
-    if reopen_steps:
-        reopen_form = ReopenForm()
-        reopen_form.to.choices = choices((s, state_label(s)) for s in reopen_steps)
+        invite_form = posted.get("invite_form") or _invite_form(item)
+    if workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item)):
+        reopen_form = posted.get("reopen_form") or _reopen_form(item, rels)
     return render_template(
         "runtime/appraisal.html",
         appraisal=item,
@@ -80,7 +107,7 @@ def appraisal(id: int):
         events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
         if sees_reviewers
         else [],
-    )
+    ), status
 
 
 @bp.route("/appraisals/<int:id>/targets", methods=["GET", "POST"])
@@ -98,26 +125,16 @@ def appraisal_targets(id: int):
     conflict = None
     if request.method == "POST":
         raw = {k: v for k, v in request.form.items() if "." in k}
-        db = get_session()
-        try:
-            with lost_updates(db):
-                reviews.save_targets(db, item, viewer, raw, _version())
-        except EditConflict as error:
-            db.rollback()
-            flash(error.message, "warning")
-            conflict = dict(item.targets or {})  # as saved now: the rollback reloads it
-            form.version.data = str(item.version)
-            status = 409
-        except ServiceError as error:
-            db.rollback()
-            for text in attach_errors(form, getattr(error, "errors", {})):
-                flash(text, "danger")
-            flash(error.message, "danger")
-            status = 422
-        else:
-            db.commit()
+        outcome = attempt(
+            lambda: reviews.save_targets(get_session(), item, viewer, raw, _version()), form
+        )
+        if not outcome.refused:
             flash(_("Targets saved."), "success")
             return redirect(url_for("runtime.appraisal", id=id))
+        status = outcome.status
+        if outcome.conflict:
+            conflict = dict(item.targets or {})  # as saved now: the rollback reloads it
+            form.version.data = str(item.version)
     return render_template(
         "runtime/targets.html",
         appraisal=item,
@@ -138,19 +155,11 @@ def _change(
     """Run a change on an appraisal: commit, say so and go back to the page it came from; or
     roll back and say why, on the page again (`refused`, given the status: 409 when someone
     else saved first, else 422) with what was typed where the form has text to keep."""
-    db = get_session()
-    try:
-        with lost_updates(db):
-            change(db, item)
-    except ServiceError as error:
-        db.rollback()
-        conflict = isinstance(error, EditConflict)
-        flash(error.message, "warning" if conflict else "danger")
-        if refused is not None:
-            return refused(409 if conflict else 422)
-    else:
-        db.commit()
+    outcome = attempt(lambda: change(get_session(), item))
+    if not outcome.refused:
         flash(done, "success")
+    elif refused is not None:
+        return refused(outcome.status)
     return redirect(back)
 
 
@@ -163,10 +172,15 @@ def _one_button(id_: int, change: Callable[..., Any], done: str) -> Any:
 @bp.route("/appraisals/<int:id>/action", methods=["POST"])
 @require(is_member)
 def appraisal_action(id: int):
-    action = request.form.get("action", "")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _appraisal_page(_appraisal(id), 422)
     return _one_button(
         id,
-        lambda db, item, viewer: reviews.take_action(db, item, viewer, action, _version()),
+        lambda db, item, viewer: reviews.take_action(
+            db, item, viewer, form.action.data, form.version.data
+        ),
         _("Done."),
     )
 
@@ -174,19 +188,44 @@ def appraisal_action(id: int):
 @bp.route("/appraisals/<int:id>/reopen", methods=["POST"])
 @require(is_member)
 def appraisal_reopen(id: int):
-    to, reason = request.form.get("to", ""), request.form.get("reason", "")
-    return _one_button(
-        id, lambda db, item, viewer: reviews.reopen(db, item, viewer, to, reason), _("Reopened.")
+    item, viewer = _appraisal(id), current_viewer()
+    form = _reopen_form(item, reviews.relations(item, viewer))
+    # The steps offered are checked by the service, which says why one is not open.
+    form.to.validate_choice = False
+    return _form_change(
+        item,
+        form,
+        "reopen_form",
+        lambda db: reviews.reopen(db, item, viewer, form.to.data, form.reason.data),
+        _("Reopened."),
     )
 
 
 @bp.route("/appraisals/<int:id>/invite", methods=["POST"])
 @require(is_member)
 def appraisal_invite(id: int):
-    rater, user_id = request.form.get("rater", ""), request.form.get("user_id", 0, type=int)
-    return _one_button(
-        id, lambda db, item, viewer: reviews.invite(db, item, viewer, rater, user_id), _("Invited.")
+    item, viewer = _appraisal(id), current_viewer()
+    form = _invite_form(item)
+    return _form_change(
+        item,
+        form,
+        "invite_form",
+        lambda db: reviews.invite(db, item, viewer, form.rater.data, form.user_id.data),
+        _("Invited."),
     )
+
+
+def _form_change(item: Appraisal, form: Any, name: str, change: Callable, done: str) -> Any:
+    """A form of the overview page: checked, then the change; a refusal shows the page again
+    with the form as typed (422, or 409 when someone else saved first)."""
+    status = 422
+    if form.validate_on_submit():
+        outcome = attempt(lambda: change(get_session()), form)
+        if not outcome.refused:
+            flash(done, "success")
+            return redirect(url_for("runtime.appraisal", id=item.id))
+        status = outcome.status
+    return _appraisal_page(item, status, **{name: form})
 
 
 @bp.route("/appraisals/<int:id>/invitations/<int:review_id>/withdraw", methods=["POST"])
@@ -239,31 +278,23 @@ def review(id: int, rater: str):
     if request.method == "POST":
         raw = {k: v for k, v in request.form.items() if "." in k}
         submit = request.form.get("action") == "submit"
-        try:
-            with lost_updates(db):
-                outcome = reviews.save_review(
-                    db, item, viewer, rater, raw, version=_version(), submit=submit
-                )
-        except EditConflict as error:
-            db.rollback()
-            flash(error.message, "warning")
-            saved = reviews.find_review(item, reviews.slot_for(rater, viewer))  # as saved now
-            conflict = dict(saved.values) if saved else {}
-            form.version.data = str(saved.version if saved else NO_ROW_YET)
-            status = 409
-        except ServiceError as error:
-            db.rollback()
-            for text in attach_errors(form, getattr(error, "errors", {})):
-                flash(text, "danger")
-            flash(error.message, "danger")
-            status = 422
-        else:
-            db.commit()
-            if outcome.submitted:
+        outcome = attempt(
+            lambda: reviews.save_review(
+                db, item, viewer, rater, raw, version=_version(), submit=submit
+            ),
+            form,
+        )
+        if outcome.value is not None:
+            if outcome.value.submitted:
                 flash(_("Submitted. Thank you."), "success")
                 return redirect(url_for("runtime.my_tasks"))
             flash(_("Draft saved."), "success")
             return redirect(url_for("runtime.review", id=id, rater=rater))
+        status = outcome.status
+        if outcome.conflict:
+            saved = reviews.find_review(item, reviews.slot_for(rater, viewer))  # as saved now
+            conflict = dict(saved.values) if saved else {}
+            form.version.data = str(saved.version if saved else NO_ROW_YET)
     values = reviews.parse_values(fields, {f.name: form[f.name].data or "" for f in fields})
     return render_template(
         "runtime/review.html",
@@ -345,20 +376,23 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
     ), status
 
 
-def _refused_on_result_page(item: Appraisal) -> Callable[[int], Any]:
-    return lambda status: _result_page(item, request.form, status)
-
-
-def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
-    """A change on the result page that needs the appraisal's appeals."""
+def _result_change(
+    id_: int, form: PostedForm, change: Callable[..., Any], done: str, anchor: str = ""
+) -> Any:
+    """A post on the result page, read through `form`: the change (given the session, the
+    appraisal and the form), then back to the page; a bad value or a refusal shows the page
+    again with what was typed (422, or 409 when someone else saved first)."""
     item = _readable(id_)
-    back = url_for("runtime.result", id=id_)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _result_page(item, request.form, 422)
+    back = url_for("runtime.result", id=id_, _anchor=anchor or None)
     return _change(
         item,
-        lambda db, item: change(db, item, results.appeals_of(db, item)),
+        lambda db, item: change(db, item, form),
         done,
         back,
-        _refused_on_result_page(item),
+        lambda status: _result_page(item, request.form, status),
     )
 
 
@@ -367,7 +401,10 @@ def _result_change(id_: int, change: Callable[..., Any], done: str) -> Any:
 def result_acknowledge(id: int):
     return _result_change(
         id,
-        lambda db, item, appeals: results.acknowledge(db, item, current_viewer(), appeals),
+        PostedForm(),
+        lambda db, item, form: results.acknowledge(
+            db, item, current_viewer(), results.appeals_of(db, item)
+        ),
         _("Thank you: you have acknowledged your result."),
     )
 
@@ -375,10 +412,12 @@ def result_acknowledge(id: int):
 @bp.route("/appraisals/<int:id>/appeal", methods=["POST"])
 @require(is_member)
 def result_appeal(id: int):
-    reason = request.form.get("reason", "")
     return _result_change(
         id,
-        lambda db, item, appeals: results.appeal(db, item, current_viewer(), reason, appeals),
+        AppealForm(),
+        lambda db, item, form: results.appeal(
+            db, item, current_viewer(), form.reason.data, results.appeals_of(db, item)
+        ),
         _("Your appeal is with HR."),
     )
 
@@ -386,41 +425,24 @@ def result_appeal(id: int):
 @bp.route("/appraisals/<int:id>/appeals/<int:appeal_id>", methods=["POST"])
 @require(is_member)
 def result_resolve(id: int, appeal_id: int):
-    decision = request.form.get("decision", "")
-    reply = request.form.get("reply", "")
-    to = request.form.get("to") or None
-
-    def resolve(db, item, appeals):
-        row = next((a for a in appeals if a.id == appeal_id), None)
+    def resolve(db, item, form):
+        row = next((a for a in results.appeals_of(db, item) if a.id == appeal_id), None)
         if row is None:
             abort(404)
-        results.resolve_appeal(db, item, row, current_viewer(), decision, reply, to)
+        results.resolve_appeal(
+            db,
+            item,
+            row,
+            current_viewer(),
+            form.decision.data,
+            form.reply.data,
+            form.to.data or None,
+        )
 
-    return _result_change(id, resolve, _("Appeal answered."))
+    return _result_change(id, ResolveForm(), resolve, _("Appeal answered."))
 
 
 # -- the act phase: interviews, plans -------------------------------------------------------------
-
-
-def _act(id_: int, change: Callable[..., Any], done: str) -> Any:
-    """A change in the result page's act section; refusals are shown there."""
-    item = _readable(id_)
-    back = url_for("runtime.result", id=id_, _anchor="act")
-    return _change(item, change, done, back, _refused_on_result_page(item))
-
-
-def _when(text: str):
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _day(text: str):
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 def _interview(db, item: Appraisal, interview_id: int) -> Interview:
@@ -440,81 +462,94 @@ def _plan(db, item: Appraisal, plan_id: int) -> DevelopmentPlan:
 @bp.route("/appraisals/<int:id>/interviews", methods=["POST"])
 @require(is_member)
 def interview_schedule(id: int):
-    when, where = _when(request.form.get("scheduled_at", "")), request.form.get("location", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.schedule_interview(db, item, current_viewer(), when, where),
+        ScheduleForm(),
+        lambda db, item, form: act.schedule_interview(
+            db, item, current_viewer(), form.scheduled_at.data, form.location.data
+        ),
         _("Interview scheduled."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/record", methods=["POST"])
 @require(is_member)
 def interview_record(id: int, interview_id: int):
-    notes, actions = request.form.get("notes", ""), request.form.get("actions", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.record_interview(
+        InterviewRecordForm(),
+        lambda db, item, form: act.record_interview(
             db,
             item,
             _interview(db, item, interview_id),
             current_viewer(),
-            notes,
-            actions,
-            _version(),
+            form.notes.data,
+            form.actions.data,
+            form.version.data,
         ),
         _("Interview record saved."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/confirm", methods=["POST"])
 @require(is_member)
 def interview_confirm(id: int, interview_id: int):
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.confirm_interview(
-            db, item, _interview(db, item, interview_id), current_viewer(), _version()
+        ConfirmForm(),
+        lambda db, item, form: act.confirm_interview(
+            db, item, _interview(db, item, interview_id), current_viewer(), form.version.data
         ),
         _("Interview record confirmed."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/plans", methods=["POST"])
 @require(is_member)
 def plan_create(id: int):
-    form = request.form
-    kind, goals, resources = form.get("kind", ""), form.get("goals", ""), form.get("resources", "")
-    deadline = _day(form.get("deadline", ""))
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.create_plan(
-            db, item, current_viewer(), kind, goals, deadline, resources
+        PlanForm(),
+        lambda db, item, form: act.create_plan(
+            db,
+            item,
+            current_viewer(),
+            form.kind.data,
+            form.goals.data,
+            form.deadline.data,
+            form.resources.data,
         ),
         _("Plan saved."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/plans/<int:plan_id>/checkin", methods=["POST"])
 @require(is_member)
 def plan_checkin(id: int, plan_id: int):
-    note = request.form.get("note", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.add_checkin(
-            db, item, _plan(db, item, plan_id), current_viewer(), note
+        CheckinForm(),
+        lambda db, item, form: act.add_checkin(
+            db, item, _plan(db, item, plan_id), current_viewer(), form.note.data
         ),
         _("Check-in saved."),
+        "act",
     )
 
 
 @bp.route("/appraisals/<int:id>/plans/<int:plan_id>/close", methods=["POST"])
 @require(is_member)
 def plan_close(id: int, plan_id: int):
-    outcome = request.form.get("outcome", "")
-    return _act(
+    return _result_change(
         id,
-        lambda db, item: act.close_plan(
-            db, item, _plan(db, item, plan_id), current_viewer(), outcome
+        ClosePlanForm(),
+        lambda db, item, form: act.close_plan(
+            db, item, _plan(db, item, plan_id), current_viewer(), form.outcome.data
         ),
         _("Plan closed."),
+        "act",
     )

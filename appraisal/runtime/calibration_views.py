@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import can_run_cycles, current_org_id, require
-from ..concurrency import EditConflict, lost_updates
 from ..db import get_in_org, get_session
-from ..errors import ServiceError
+from ..forms import attempt, flash_form_errors
 from ..models import Appraisal
 from . import act, calibration
 from .figures import cycle_appraisals
+from .forms import CourseForm, OverrideForm, PublishForm, QuotasForm
 from .views import _cycle, bp
 
 SORTS = {
@@ -58,19 +58,12 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
 
 
 def _cycle_change(id: int, change, done: str, typed: dict | None = None):
-    db = get_session()
     cycle = _cycle(id)
-    try:
-        with lost_updates(db):
-            result = change(db, cycle)
-    except ServiceError as error:
-        db.rollback()
-        conflict = isinstance(error, EditConflict)
-        flash(error.message, "warning" if conflict else "danger")
-        typed = (typed or {}) | {"conflict": conflict}
-        return _calibration_page(cycle, typed, 409 if conflict else 422)
-    db.commit()
-    flash(done % {"count": result}, "success")
+    outcome = attempt(lambda: change(get_session(), cycle))
+    if outcome.refused:
+        typed = (typed or {}) | {"conflict": outcome.conflict}
+        return _calibration_page(cycle, typed, outcome.status)
+    flash(done % {"count": outcome.value}, "success")
     return redirect(url_for("runtime.calibration_page", id=id))
 
 
@@ -84,15 +77,26 @@ def calibration_start(id: int):
     )
 
 
+def _bad_form(id: int, form, typed: dict | None = None):
+    """A post with a value of the wrong kind: the page again with what was typed (422)."""
+    flash_form_errors(form)
+    return _calibration_page(_cycle(id), typed, 422)
+
+
 @bp.route("/cycles/<int:id>/calibration/quotas", methods=["POST"])
 @require(can_run_cycles)
 def calibration_quotas(id: int):
-    text, version = request.form.get("quotas", ""), request.form.get("version", type=int)
+    form = QuotasForm()
+    typed = {"quotas": request.form.get("quotas", "")}
+    if not form.validate_on_submit():
+        return _bad_form(id, form, typed)
     return _cycle_change(
         id,
-        lambda db, c: calibration.save_quotas(db, c, text, current_user.id, version),
+        lambda db, c: calibration.save_quotas(
+            db, c, form.quotas.data, current_user.id, form.version.data
+        ),
         _("Quotas saved."),
-        typed={"quotas": text},
+        typed=typed,
     )
 
 
@@ -136,7 +140,10 @@ def calibration_lock(id: int):
 @bp.route("/cycles/<int:id>/calibration/publish", methods=["POST"])
 @require(can_run_cycles)
 def calibration_publish(id: int):
-    department = request.form.get("department_id", type=int) or None
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _bad_form(id, form)
+    department = form.department_id.data or None
     if not _confirmed():
         cycle = _cycle(id)
         count = len(calibration.publishable(cycle_appraisals(get_session(), cycle), department))
@@ -185,18 +192,22 @@ def calibration_override(id: int, appraisal_id: int):
     appraisal = get_in_org(db, Appraisal, current_org_id(), appraisal_id)
     if appraisal is None or appraisal.cycle_id != cycle.id:
         abort(404)
-    grade, reason = request.form.get("grade", ""), request.form.get("reason", "")
-    version = request.form.get("version", type=int)
-    try:
-        with lost_updates(db):
-            calibration.override_grade(db, appraisal, grade, reason, current_user.id, version)
-    except ServiceError as error:
-        db.rollback()
-        conflict = isinstance(error, EditConflict)
-        flash(f"{appraisal.employee.name}: {error.message}", "warning" if conflict else "danger")
-        typed = {"appraisal_id": appraisal.id, "grade": grade, "reason": reason}
-        return _calibration_page(cycle, typed | {"conflict": conflict}, 409 if conflict else 422)
-    db.commit()
+    form = OverrideForm()
+    typed = {
+        "appraisal_id": appraisal.id,
+        "grade": request.form.get("grade", ""),
+        "reason": request.form.get("reason", ""),
+    }
+    if not form.validate_on_submit():
+        return _bad_form(id, form, typed)
+    grade, reason, version = form.grade.data, form.reason.data, form.version.data
+    name = appraisal.employee.name
+    outcome = attempt(
+        lambda: calibration.override_grade(db, appraisal, grade, reason, current_user.id, version),
+        about=name,
+    )
+    if outcome.refused:
+        return _calibration_page(cycle, typed | {"conflict": outcome.conflict}, outcome.status)
     flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
     return redirect(
         url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
@@ -209,24 +220,25 @@ def training():
     """The organization's training catalogue, from which results suggest courses."""
     db, org_id = get_session(), current_org_id()
     status = 200
-    if request.method == "POST":
-        try:
-            act.save_course(
+    form = CourseForm()
+    if request.method == "POST" and not form.validate_on_submit():
+        flash_form_errors(form)
+        status = 422
+    elif request.method == "POST":
+        outcome = attempt(
+            lambda: act.save_course(
                 db,
                 org_id,
-                request.form.get("name", ""),
-                request.form.get("where", ""),
-                request.form.get("indicators", ""),
-                request.form.get("below", type=int),
+                form.name.data,
+                form.where.data,
+                form.indicators.data,
+                form.below.data,
             )
-        except ServiceError as error:
-            db.rollback()
-            flash(error.message, "danger")
-            status = 422
-        else:
-            db.commit()
+        )
+        if not outcome.refused:
             flash(_("Course saved."), "success")
             return redirect(url_for("runtime.training"))
+        status = outcome.status
     return render_template(
         "runtime/training.html", courses=act.courses(db, org_id), typed=request.form
     ), status

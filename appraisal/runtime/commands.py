@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from .. import audit
 from ..db import get_session
-from ..models import Appraisal
-from .reviews import refresh_result
+from .refresh import refresh_all_results
 
 results_cli = AppGroup("results", help="Appraisal results.")
 
@@ -25,40 +21,8 @@ results_cli = AppGroup("results", help="Appraisal results.")
 def refresh_command() -> None:
     """Work out every appraisal's official result again and store it; print what moved."""
     session = get_session()
-    appraisals = session.scalars(
-        select(Appraisal)
-        .options(
-            selectinload(Appraisal.cycle),
-            selectinload(Appraisal.template_version),
-            selectinload(Appraisal.reviews),
-            selectinload(Appraisal.employee),
-        )
-        .order_by(Appraisal.id)
-    ).all()
-    moved = 0
-    for appraisal in appraisals:
-        before = (appraisal.total, appraisal.grade, appraisal.complete)
-        refresh_result(appraisal)
-        after = (appraisal.total, appraisal.grade, appraisal.complete)
-        if before == after:
-            continue
-        moved += 1
-        was, now = _plain(before), _plain(after)
-        audit.record(
-            session,
-            appraisal.organization_id,
-            None,
-            "appraisal.rescored",
-            "appraisal",
-            appraisal.id,
-            before=was,
-            after=now,
-        )
-        click.echo(f"{appraisal.id} {appraisal.employee.number} {was} -> {now}")
+    moved, checked = refresh_all_results(session)
+    for row in moved:
+        click.echo(f"{row.appraisal.id} {row.appraisal.employee.number} {row.was} -> {row.now}")
     session.commit()
-    click.echo(f"{moved} of {len(appraisals)} appraisals changed.")
-
-
-def _plain(figures: tuple) -> dict:
-    total, grade, complete = figures
-    return {"total": None if total is None else float(total), "grade": grade, "complete": complete}
+    click.echo(f"{len(moved)} of {checked} appraisals changed.")

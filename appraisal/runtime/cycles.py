@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -333,15 +333,18 @@ def launch_cycle(
     return appraisals
 
 
-def list_cycles(session: Session, org_id: int) -> list[Cycle]:
-    return list(
-        session.scalars(
-            select(Cycle)
-            .where(Cycle.organization_id == org_id)
-            .options(selectinload(Cycle.scheme))
-            .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
-        )
+def cycles_query(org_id: int) -> Select[tuple[Cycle]]:
+    """The organization's cycles, newest first (for a list or a page of one)."""
+    return (
+        select(Cycle)
+        .where(Cycle.organization_id == org_id)
+        .options(selectinload(Cycle.scheme))
+        .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
     )
+
+
+def list_cycles(session: Session, org_id: int) -> list[Cycle]:
+    return list(session.scalars(cycles_query(org_id)))
 
 
 def state_counts(session: Session, cycle: Cycle) -> Counter[str]:

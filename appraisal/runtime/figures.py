@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -77,26 +77,29 @@ def require_open(cycle: Cycle) -> None:
         raise ServiceError(_l("The cycle is closed; nothing can change."))
 
 
-def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
-    return list(
-        session.scalars(
-            select(Appraisal)
-            .join(Employee, Employee.id == Appraisal.employee_id)
-            .where(Appraisal.cycle_id == cycle.id)
-            .options(
-                selectinload(Appraisal.employee).selectinload(Employee.department),
-                selectinload(Appraisal.employee).selectinload(Employee.position),
-                selectinload(Appraisal.employee)  # who signs in: `reviews.relations`
-                .selectinload(Employee.user)
-                .selectinload(User.memberships),
-                selectinload(Appraisal.manager),
-                selectinload(Appraisal.reviews),
-                selectinload(Appraisal.template_version),
-                selectinload(Appraisal.cycle),
-            )
-            .order_by(Employee.number)
+def cycle_appraisals_query(cycle: Cycle) -> Select[tuple[Appraisal]]:
+    """A cycle's appraisals by employee number, with what their pages and results read."""
+    return (
+        select(Appraisal)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(Appraisal.cycle_id == cycle.id)
+        .options(
+            selectinload(Appraisal.employee).selectinload(Employee.department),
+            selectinload(Appraisal.employee).selectinload(Employee.position),
+            selectinload(Appraisal.employee)  # who signs in: `reviews.relations`
+            .selectinload(Employee.user)
+            .selectinload(User.memberships),
+            selectinload(Appraisal.manager),
+            selectinload(Appraisal.reviews),
+            selectinload(Appraisal.template_version),
+            selectinload(Appraisal.cycle),
         )
+        .order_by(Employee.number)
     )
+
+
+def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
+    return list(session.scalars(cycle_appraisals_query(cycle)))
 
 
 def figure_fields(cycle: Cycle) -> list[Field]:

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -63,9 +64,97 @@ class InviteForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    to = SelectField(_l("Back to step"))
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=1000)])
+    to = SelectField(_l("Back to step"), default="")
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=1000)]
+    )
     submit = SubmitField(_l("Reopen"))
+
+
+# -- one-line forms drawn by hand on the appraisal and result pages: each post is read
+# through one of these, so a value of the wrong kind is refused rather than dropped.
+
+
+class PostedForm(FlaskForm):
+    """A form whose page draws its inputs itself (errors are flashed, `typed` keeps them)."""
+
+
+def version_field() -> Any:
+    """The version of the row the page showed; a post without one states no expectation."""
+    return IntegerField(_l("Version"), validators=[Optional()])
+
+
+class ActionForm(PostedForm):
+    action = StringField(default="")
+    version = version_field()
+
+
+class ScheduleForm(PostedForm):
+    scheduled_at = DateTimeLocalField(_l("When"), validators=[Optional()])
+    location = StringField(_l("Where"), default="")
+
+
+class InterviewRecordForm(PostedForm):
+    notes = TextAreaField(_l("What was discussed"), default="")
+    actions = TextAreaField(_l("Agreed actions"), default="")
+    version = version_field()
+
+
+class ConfirmForm(PostedForm):
+    version = version_field()
+
+
+class PlanForm(PostedForm):
+    kind = StringField(_l("Kind of plan"), default="")
+    goals = TextAreaField(_l("Goals"), default="")
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    resources = StringField(_l("Resources"), default="")
+
+
+class CheckinForm(PostedForm):
+    note = StringField(_l("Check-in"), default="")
+
+
+class ClosePlanForm(PostedForm):
+    outcome = StringField(_l("Outcome"), default="")
+
+
+class AppealForm(PostedForm):
+    reason = TextAreaField(_l("Reason"), default="")
+
+
+class ResolveForm(PostedForm):
+    decision = StringField(default="")
+    reply = TextAreaField(_l("Reply"), default="")
+    to = StringField(_l("Back to step"), default="")
+
+
+class CourseForm(PostedForm):
+    name = StringField(_l("Course"), default="")
+    where = StringField(_l("Link or place"), default="")
+    indicators = StringField(_l("Indicators it develops (keys, comma-separated)"), default="")
+    below = IntegerField(_l("Suggest below the score"), validators=[Optional()])
+
+
+class QuotasForm(PostedForm):
+    quotas = TextAreaField(_l("Forced distribution quotas, one a line"), default="")
+    version = version_field()
+
+
+class OverrideForm(PostedForm):
+    grade = StringField(_l("Grade"), default="")
+    reason = TextAreaField(_l("Reason"), default="")
+    version = version_field()
+
+
+class PublishForm(PostedForm):
+    department_id = IntegerField(_l("Department"), validators=[Optional()])
+
+
+class LaunchForm(PostedForm):
+    """Who of the preview is included (`include`, employee ids)."""
+
+    include = SelectMultipleField(coerce=int, validate_choice=False)
 
 
 def _input(f: Field) -> Any:
@@ -108,15 +197,3 @@ def _shown(value: Any) -> str:
     if value is False:
         return "false"
     return "" if value is None else str(value)
-
-
-def attach_errors(form: FlaskForm, errors: dict[str, dict[str, str]]) -> list[str]:
-    """Put per-field messages next to their fields; returns those that name no field."""
-    rest = []
-    for name, message in errors.items():
-        text = label_text(message)
-        if name in form:
-            form[name].errors = [*form[name].errors, text]
-        else:
-            rest.append(text)
-    return rest

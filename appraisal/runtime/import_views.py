@@ -9,8 +9,7 @@ from flask_login import current_user
 
 from ..access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
 from ..db import get_session
-from ..errors import ServiceError
-from ..forms import ColumnMappingForm, EncodingForm, UploadForm
+from ..forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
 from ..people.imports import remember_mapping, remembered_mapping
 from ..uploads import accept_upload, pending_uploads, read_again
 from . import figures
@@ -75,16 +74,20 @@ def figures_import_map(id: int, upload_id: str):
         else:
             apply = request.form.get("action") == "apply"
             data, targets = figures.entries_from_file(table.header, table.rows, mapping)
-            try:
+
+            def save() -> int:
                 changed = figures.set_figures(db, cycle, data, current_user.id) if data else 0
                 if targets:
                     changed += figures.set_targets(db, cycle, targets, current_viewer())
-            except ServiceError as error:
-                db.rollback()
-                errors = sorted(getattr(error, "errors", []), key=lambda e: (e.row or 0, e.key))
-                flash(error.message, "danger")
-                status = 422
+                return changed
+
+            outcome = attempt(save, commit=False)  # a dry run unless applied
+            if outcome.refused:
+                found = getattr(outcome.error, "errors", [])
+                errors = sorted(found, key=lambda e: (e.row or 0, e.key))
+                status = outcome.status
             else:
+                changed = outcome.value or 0
                 counts = {"values": len(data) + len(targets), "changed": changed}
                 if apply:
                     remember_mapping(db, org_id, _kind(cycle), mapping)

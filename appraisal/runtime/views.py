@@ -30,16 +30,15 @@ from ..access import (
     is_member,
     require,
 )
-from ..concurrency import EditConflict, lost_updates
 from ..db import get_in_org, get_session
 from ..errors import ServiceError
-from ..forms import choices, show_service_error
+from ..forms import attempt, choices, flash_form_errors
 from ..i18n import label_text
 from ..models import Cycle, Scheme
 from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
 from . import exports, feedback, figures, tasks
-from .forms import CycleForm, SchemeForm
+from .forms import CycleForm, LaunchForm, SchemeForm
 from .reviews import Viewer, viewer_for
 
 bp = Blueprint("runtime", __name__, template_folder="templates")
@@ -87,32 +86,30 @@ def scheme_form(id: int | None = None):
     if scheme is not None and request.method == "GET":
         form.department_ids.data = [d.id for d in scheme.departments]
         form.position_ids.data = [p.id for p in scheme.positions]
-    status = None
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        try:
-            with lost_updates(db):
-                cycle_services.save_scheme(
-                    db,
-                    org_id,
-                    scheme,
-                    name=form.name.data,
-                    template_version_id=form.template_version_id.data,
-                    staff_kind=form.staff_kind.data,
-                    period=form.period.data,
-                    department_ids=form.department_ids.data or [],
-                    position_ids=form.position_ids.data or [],
-                    user_id=current_user.id,
-                    version=form.expected_version(),
-                    skip_self_review_without_sign_in=form.skip_self_review_without_sign_in.data,
-                )
-        except ServiceError as error:
-            db.rollback()
-            status = show_service_error(form, error, scheme)
-        else:
-            db.commit()
+        outcome = attempt(
+            lambda: cycle_services.save_scheme(
+                db,
+                org_id,
+                scheme,
+                name=form.name.data,
+                template_version_id=form.template_version_id.data,
+                staff_kind=form.staff_kind.data,
+                period=form.period.data,
+                department_ids=form.department_ids.data or [],
+                position_ids=form.position_ids.data or [],
+                user_id=current_user.id,
+                version=form.expected_version(),
+                skip_self_review_without_sign_in=form.skip_self_review_without_sign_in.data,
+            ),
+            form,
+            scheme,
+        )
+        if not outcome.refused:
             flash(_("Scheme saved."), "success")
             return redirect(url_for("runtime.cycles"))
-    status = status or (422 if request.method == "POST" else 200)
+        status = outcome.status
     return render_template(
         "runtime/form.html",
         form=form,
@@ -134,11 +131,12 @@ def cycle_form():
     if request.method == "GET" and request.args.get("scheme", type=int):
         form.scheme_id.data = request.args.get("scheme", type=int)
     if form.validate_on_submit():
-        scheme = get_in_org(db, Scheme, org_id, form.scheme_id.data)
-        try:
+
+        def create() -> Cycle:
+            scheme = get_in_org(db, Scheme, org_id, form.scheme_id.data)
             if scheme is None:
                 raise ServiceError(_("Choose a scheme."), "scheme_id")
-            cycle = cycle_services.create_cycle(
+            return cycle_services.create_cycle(
                 db,
                 scheme,
                 name=form.name.data,
@@ -152,12 +150,10 @@ def cycle_form():
                 anonymity_threshold=form.anonymity_threshold.data,
                 user_id=current_user.id,
             )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
-            return redirect(url_for("runtime.cycle", id=cycle.id))
+
+        outcome = attempt(create, form)
+        if outcome.value is not None:
+            return redirect(url_for("runtime.cycle", id=outcome.value.id))
     status = 422 if request.method == "POST" else 200
     return render_template(
         "runtime/form.html",
@@ -220,16 +216,18 @@ def cycle_feedback(id: int, fmt: str):
 def cycle_launch(id: int):
     db = get_session()
     cycle = _cycle(id)
-    included = {int(v) for v in request.form.getlist("include") if v.isdigit()}
+    form = LaunchForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("runtime.cycle", id=id))
+    included = set(form.include.data or [])
     covered = {row.employee.id for row in cycle_services.preview_cycle(db, cycle)}
-    try:
-        created = cycle_services.launch_cycle(db, cycle, covered - included, current_user.id)
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
-    else:
-        db.commit()
-        flash(_("Cycle launched: %(count)d appraisals created.", count=len(created)), "success")
+    outcome = attempt(
+        lambda: cycle_services.launch_cycle(db, cycle, covered - included, current_user.id)
+    )
+    if not outcome.refused:
+        count = len(outcome.value or [])
+        flash(_("Cycle launched: %(count)d appraisals created.", count=count), "success")
     return redirect(url_for("runtime.cycle", id=id))
 
 
@@ -277,34 +275,18 @@ def _save_grid(save: Callable[[], int], done: str) -> GridOutcome:
     else changed a cell first. A concurrent save noticed only at flush time is retried once:
     the retry compares every changed cell with what is stored now, so it either applies
     cleanly or names the cells in conflict."""
-    db = get_session()
-    for attempt in (1, 2):
-        try:
-            with lost_updates(db):
-                changed = save()
-        except EditConflict as error:
-            db.rollback()
-            if not isinstance(error, figures.CellsChanged) and attempt == 1:
-                continue
-            flash(error.message, "warning")
-            cells = getattr(error, "errors", [])
-            return GridOutcome(
-                False,
-                409,
-                {(e.employee_number, e.key): label_text(e.message) for e in cells},
-                getattr(error, "current", None) or {},
-            )
-        except ServiceError as error:
-            db.rollback()
-            flash(error.message, "danger")
-            cells = getattr(error, "errors", [])
-            return GridOutcome(
-                False, 422, {(e.employee_number, e.key): label_text(e.message) for e in cells}
-            )
-        db.commit()
-        flash(done % {"count": changed}, "success")
+    outcome = attempt(save, retry_at_flush=True)
+    if not outcome.refused:
+        flash(done % {"count": outcome.value}, "success")
         return GridOutcome(True)
-    raise AssertionError("unreachable")  # pragma: no cover
+    cells = getattr(outcome.error, "errors", [])
+    current = getattr(outcome.error, "current", None) if outcome.conflict else None
+    return GridOutcome(
+        False,
+        outcome.status,
+        {(e.employee_number, e.key): label_text(e.message) for e in cells},
+        current or {},
+    )
 
 
 @bp.route("/cycles/<int:id>/figures", methods=["GET", "POST"])
@@ -388,8 +370,8 @@ def _split(cycle: Cycle, team, fields):
     key = request.form.get("split_key", "")
     numbers = [a.employee.number for a in team]
     basis = {n: request.form.get(f"basis|{n}", "") for n in numbers}
-    try:
-        split = figures.split_team_target(
+    outcome = attempt(
+        lambda: figures.split_team_target(
             get_session(),
             cycle,
             team,
@@ -397,10 +379,12 @@ def _split(cycle: Cycle, team, fields):
             request.form.get("team_total", ""),
             request.form.get("split_method", "equal"),
             basis,
-        )
-    except ServiceError as error:
-        flash(error.message, "danger")
-        return typed, None, 422
+        ),
+        commit=False,  # nothing is saved until Save
+    )
+    split = outcome.value
+    if split is None:
+        return typed, None, outcome.status
     for number, share in split.shares.items():
         typed[f"tgt|{number}|{key}"] = figures.plain(share)
     note = _(

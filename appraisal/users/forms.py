@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     SelectField,
@@ -57,3 +58,9 @@ class EditMemberForm(MemberRolesForm):
 
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+
+
+class OrganizationSettingsForm(FlaskForm):
+    managers_see_chain = BooleanField(
+        _l("Managers also review and follow their reports' teams (not only their direct reports)")
+    )

@@ -16,11 +16,10 @@ from flask_login import current_user
 from ..access import can_manage_users, current_org_id, require
 from ..account.services import RESET_LINK_HOURS
 from ..db import get_in_org, get_session
-from ..errors import ServiceError
-from ..forms import show_service_error, wanted
+from ..forms import attempt, wanted
 from ..models import Invitation, Membership, Organization
 from . import services
-from .forms import EditMemberForm, MemberRolesForm, NewMemberForm
+from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
@@ -48,11 +47,14 @@ def index():
 def settings():
     db = get_session()
     organization = db.get(Organization, current_org_id())
-    services.set_managers_see_chain(
-        db, organization, request.form.get("managers_see_chain") == "on", current_user.id
-    )
-    db.commit()
-    flash(_("Settings saved."), "success")
+    form = OrganizationSettingsForm()
+    if form.validate_on_submit():
+        value = form.managers_see_chain.data
+        outcome = attempt(
+            lambda: services.set_managers_see_chain(db, organization, value, current_user.id)
+        )
+        if not outcome.refused:
+            flash(_("Settings saved."), "success")
     return redirect(url_for("users.index"))
 
 
@@ -62,8 +64,8 @@ def new():
     db, org_id = get_session(), current_org_id()
     form = NewMemberForm()
     if form.validate_on_submit():
-        try:
-            added = services.add_or_invite(
+        outcome = attempt(
+            lambda: services.add_or_invite(
                 db,
                 org_id,
                 email=form.email.data,
@@ -72,12 +74,10 @@ def new():
                 roles=set(form.roles.data),
                 language=form.language.data,
                 acting_user_id=current_user.id,
-            )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
+            ),
+            form,
+        )
+        if (added := outcome.value) is not None:
             if isinstance(added, Invitation):
                 flash(
                     _(
@@ -117,19 +117,17 @@ def edit(id: int):
         details = (
             services.AccountDetails(form.name.data, form.language.data) if controlled else None
         )
-        try:
-            services.update_member(
+        outcome = attempt(
+            lambda: services.update_member(
                 db,
                 membership,
                 roles=set(form.roles.data),
                 acting_user_id=current_user.id,
                 details=details,
-            )
-        except ServiceError as error:
-            db.rollback()
-            show_service_error(form, error)
-        else:
-            db.commit()
+            ),
+            form,
+        )
+        if not outcome.refused:
             flash(_("%(name)s saved.", name=membership.user.name), "success")
             return redirect(url_for(".index"))
     status = 422 if form.is_submitted() and form.errors else 200
@@ -148,14 +146,10 @@ def reset_link(id: int):
     """A one-time link for the member to set their own password, shown once."""
     db = get_session()
     membership = _membership(id)
-    try:
-        secret = services.create_reset_link(db, membership, current_user.id)
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
+    outcome = attempt(lambda: services.create_reset_link(db, membership, current_user.id))
+    if outcome.refused:
         return redirect(url_for(".edit", id=id))
-    db.commit()
-    link = url_for("account.reset", secret=secret, _external=True)
+    link = url_for("account.reset", secret=outcome.value, _external=True)
     response = make_response(
         render_template("users/reset_link.html", row=membership, link=link, hours=RESET_LINK_HOURS)
     )
@@ -168,15 +162,13 @@ def reset_link(id: int):
 def toggle(id: int):
     db = get_session()
     membership = _membership(id)
-    try:
-        services.set_member_active(
+    outcome = attempt(
+        lambda: services.set_member_active(
             db, membership, wanted("active", membership.active), current_user.id
         )
-    except ServiceError as error:
-        db.rollback()
-        flash(error.message, "danger")
+    )
+    if outcome.refused:
         return redirect(url_for(".edit", id=id))
-    db.commit()
     flash(_("%(name)s updated.", name=membership.user.name), "success")
     return redirect(url_for(".index"))
 

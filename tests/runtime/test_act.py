@@ -159,3 +159,33 @@ def test_interview_notes_keep_their_line_breaks(client, auth, db, company, publi
     page = client.get(f"/appraisals/{ann.id}/result").text
     assert '<p class="small mb-1 text-lines" data-notes>1. Collections lag' in page
     assert '<span class="text-lines">Weekly review\nCall A</span>' in page
+
+
+def test_a_deadline_that_is_not_a_date_is_refused_not_dropped(
+    client, auth, db, company, published
+):
+    """An IDP's deadline is optional, but one typed wrongly is refused (it used to be saved
+    as no deadline at all), with what was typed kept."""
+    ann = appraisal_of(db, company, "ann")
+    auth.login("boss@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/plans",
+        data={"kind": "idp", "goals": "Learn Excel", "deadline": "2026-02-30"},
+    )
+    assert response.status_code == 422
+    assert any("Deadline" in text for text in alerts(response.text))
+    assert 'value="2026-02-30"' in response.text and "Learn Excel</textarea>" in response.text
+    assert db.scalar(select(DevelopmentPlan)) is None
+
+
+def test_an_interview_time_that_is_not_a_time_is_refused(client, auth, db, company, published):
+    ann = appraisal_of(db, company, "ann")
+    auth.login("boss@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/interviews",
+        data={"scheduled_at": "next tuesday", "location": "Room 2"},
+    )
+    assert response.status_code == 422
+    assert alerts(response.text)
+    assert 'value="Room 2"' in response.text
+    assert db.scalar(select(Interview)) is None

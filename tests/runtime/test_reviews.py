@@ -171,7 +171,9 @@ def test_hr_reopens_with_a_reason_and_the_step_becomes_a_draft(client, auth, db,
     )
     as_user(auth, "hr@acme.example")
     response = client.post(f"/appraisals/{ann.id}/reopen", data={"to": "self_review", "reason": ""})
-    assert "Give a reason." in alerts(client.get(response.headers["Location"]).text)
+    assert response.status_code == 422  # the form again, the refusal next to the reason
+    assert "Give a reason." in field_errors(response.text)
+    assert '<option selected value="self_review">' in response.text
     db.refresh(ann)
     assert ann.state == "manager_review"
 
@@ -350,3 +352,31 @@ def test_split_leaves_confirmed_goals_alone(client, auth, db, company, launched)
     assert response.status_code == 302
     db.expire_all()
     assert appraisal_of(db, company, "quinn").targets == {"sales": 40000}
+
+
+def test_a_refused_reopening_keeps_the_reason_typed(client, auth, db, company, launched):
+    """A step that cannot be reopened is refused on the page, the reason as typed."""
+    ann = at_state(db, appraisal_of(db, company, "ann"), "manager_review")
+    as_user(auth, "hr@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/reopen", data={"to": "published", "reason": "Typed with care"}
+    )
+    assert response.status_code == 422
+    assert "Typed with care</textarea>" in response.text
+    assert field_errors(response.text) or alerts(response.text)
+    db.refresh(ann)
+    assert ann.state == "manager_review"
+
+
+def test_inviting_someone_not_in_the_organization_is_refused_at_the_field(
+    client, auth, db, company, launched
+):
+    ann = at_state(db, appraisal_of(db, company, "ann"), "self_review")
+    as_user(auth, "hr@acme.example")
+    for user_id in ("abc", "999999"):
+        response = client.post(
+            f"/appraisals/{ann.id}/invite", data={"rater": "peer", "user_id": user_id}
+        )
+        assert response.status_code == 422, user_id
+        assert field_errors(response.text), user_id
+    assert db.scalar(select(Review).where(Review.rater == "peer")) is None

@@ -240,7 +240,7 @@ def test_the_account_holder_accepts_or_declines_invitations(client, auth, db, ma
     actions = set(
         db.scalars(select(AuditEvent.action).where(AuditEvent.organization_id == acme.id))
     )
-    assert {"invited", "invitation.accepted", "invitation.declined"} <= actions
+    assert {"member.invited", "invitation.accepted", "invitation.declined"} <= actions
 
 
 def test_an_admin_cancels_an_invitation(client, db, two_orgs):
@@ -394,7 +394,7 @@ def test_cli_user_creation_and_resets_are_audited(runner, client, db, make):
         input="long-enough-1\nlong-enough-1\n",
     )
     assert created.exit_code == 0, created.output
-    added = db.scalar(select(AuditEvent).where(AuditEvent.action == "added"))
+    added = db.scalar(select(AuditEvent).where(AuditEvent.action == "member.added"))
     assert added.detail["via"] == "cli" and added.detail["roles"] == ["admin"]
 
     printed = runner.invoke(args=["users", "reset-password", "--email", "boss@acme.example"])
@@ -416,7 +416,7 @@ def test_cli_user_creation_and_resets_are_audited(runner, client, db, make):
     assert typed.exit_code == 0, typed.output
     assert client.get("/").status_code == 302  # its sign-ins ended
     actions = set(db.scalars(select(AuditEvent.action)))
-    assert {"added", "password.reset_link", "password.reset", "password.set"} <= actions
+    assert {"member.added", "password.reset_link", "password.reset", "password.set"} <= actions
     missing = runner.invoke(args=["users", "reset-password", "--email", "nobody@x.example"])
     assert missing.exit_code == 1 and "no account" in missing.output
 
