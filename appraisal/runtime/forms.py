@@ -112,7 +112,7 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def attach_errors(form: FlaskForm, errors: dict[str, dict[str, str]]) -> list[str]:
+def attach_errors(form: FlaskForm, errors: dict[str, Any]) -> list[str]:
     """Put per-field messages next to their fields; returns those that name no field."""
     rest = []
     for name, message in errors.items():
