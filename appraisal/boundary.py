@@ -58,12 +58,13 @@ def _refuse_text(where: str, name: str, char: str) -> InputRefused:
             char=describe(char),
         ),
         "invalid",
-        [{"path": path, "message": _not_allowed(char)}],
+        [
+            {
+                "path": path,
+                "message": _l("control characters are not allowed (%(char)s)", char=describe(char)),
+            }
+        ],
     )
-
-
-def _not_allowed(char: str) -> Any:
-    return _l("Control characters are not allowed (%(char)s found).", char=describe(char))
 
 
 def _check_json_body() -> None:
@@ -92,7 +93,15 @@ def _check_json_body() -> None:
             _l("The body contains a control character; nothing was done."),
             _l("The data contains an invisible control character; nothing was saved."),
             "invalid",
-            [{"path": refused.path, "message": _not_allowed(refused.char)}],
+            [
+                {
+                    "path": refused.path,
+                    "message": _l(
+                        "Text may not contain control characters (%(char)s found).",
+                        char=describe(refused.char),
+                    ),
+                }
+            ],
         ) from None
 
 
