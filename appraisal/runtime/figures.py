@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import EditConflict
 from ..errors import ServiceError
+from ..i18n import label_text
+from ..labels import in_english
 from ..models import Appraisal, Cycle, Employee, Review, User
 from . import workflow
 from .render import Field, parse_value, role_fields, target_fields
@@ -521,6 +523,29 @@ def file_columns(cycle: Cycle, with_targets: bool) -> list[tuple[str, Any]]:
     return columns
 
 
+def file_sheet(
+    session: Session, cycle: Cycle, with_targets: bool
+) -> tuple[list[str], list[list[Any]]]:
+    """The import's file with what is stored now, one row per employee, to fill in and import
+    back: headers in the user's language (English: the names the import reads as keys)."""
+    columns = file_columns(cycle, with_targets)
+    if in_english():
+        header = [name.removeprefix("data:") for name, _label in columns]
+    else:
+        header = [label_text(label) for _name, label in columns]
+    rows = []
+    for appraisal in cycle_appraisals(session, cycle):
+        stored = {"data": stored_figures(appraisal), "target": stored_targets(appraisal)}
+        rows.append(
+            [appraisal.employee.number]
+            + [
+                stored[kind].get(key)
+                for kind, _colon, key in (n.partition(":") for n, _ in columns[1:])
+            ]
+        )
+    return header, rows
+
+
 def _name(label: Any, language: str) -> str:
     return label.get(language) or label.get("en") or "" if isinstance(label, dict) else str(label)
 
@@ -535,13 +560,13 @@ def guess_file_mapping(
         if remembered.get(name) in header:
             mapping[name] = remembered[name]
             continue
-        key = name.split(":", 1)[-1]
-        prefix = name.split(":", 1)[0]
-        candidates = list(NUMBER_ALIASES) if name == "employee_number" else [key]
-        if prefix == "data":
-            candidates += [_name(label, "zh"), _name(label, "en")]
-        elif prefix == "target":
-            candidates += [f"target:{key}", _name(label, "zh"), _name(label, "en")]
+        prefix, _colon, key = name.partition(":")
+        if name == "employee_number":
+            candidates = list(NUMBER_ALIASES)
+        elif prefix == "data":
+            candidates = [key, _name(label, "zh"), _name(label, "en")]
+        else:  # a target's column is never the figure's own (`sales` is the figure)
+            candidates = [name, _name(label, "zh"), _name(label, "en")]
         for candidate in candidates:
             if candidate and candidate.strip().lower() in lowered:
                 mapping[name] = lowered[candidate.strip().lower()]
