@@ -141,7 +141,8 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
     complete_ann(db, company)
     auth.login("hr@acme.example")
     urls = _export_urls(app, launched.id)
-    assert len(urls) == 8 and any("figures/sheet" in u for u in urls)
+    assert len(urls) == 8 and any("results" in u for u in urls)
+    assert any("figures/sheet" in u for u in urls)
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
