@@ -16,7 +16,14 @@ from flask import Flask, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from .inputs import JsonRefused, bad_text, check_json_depth, check_json_strings, describe
+from .inputs import (
+    MAX_JSON_DEPTH,
+    JsonRefused,
+    bad_text,
+    check_json_depth,
+    check_json_strings,
+    describe,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,10 +39,10 @@ def max_json_bytes(limit: int) -> Callable[[F], F]:
 
 
 class InputRefused(BadRequest):
-    """A 400 naming what was refused: the API's envelope shows `description` and `details`
-    (English, like the rest of the API); pages show `page_message` in the user's language."""
+    """A 400 naming what was refused: the API's envelope shows `description` and `details`,
+    pages show `page_message`; each in the reader's language."""
 
-    def __init__(self, description: str, page_message: Any, code: str, details: list) -> None:
+    def __init__(self, description: Any, page_message: Any, code: str, details: list) -> None:
         super().__init__(description)
         self.page_message, self.api_code, self.details = page_message, code, details
 
@@ -43,7 +50,7 @@ class InputRefused(BadRequest):
 def _refuse_text(where: str, name: str, char: str) -> InputRefused:
     path = f"{where}.{name}" if where else name
     return InputRefused(
-        "The request contains a control character; nothing was done.",
+        _l("The request contains a control character; nothing was done."),
         _l(
             "The field “%(field)s” contains an invisible control character (%(char)s), perhaps "
             "copied from another program. Remove it and try again; nothing was saved.",
@@ -51,7 +58,12 @@ def _refuse_text(where: str, name: str, char: str) -> InputRefused:
             char=describe(char),
         ),
         "invalid",
-        [{"path": path, "message": f"control characters are not allowed ({describe(char)})"}],
+        [
+            {
+                "path": path,
+                "message": _l("control characters are not allowed (%(char)s)", char=describe(char)),
+            }
+        ],
     )
 
 
@@ -59,24 +71,37 @@ def _check_json_body() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     limit = getattr(view, "max_json_bytes", None) or current_app.config["API_MAX_JSON_BYTES"]
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"The body may be at most {limit:,} bytes.")
+        raise RequestEntityTooLarge(
+            _l("The body may be at most %(limit)s bytes.", limit=f"{limit:,}")
+        )
     request.max_content_length = limit
     text = request.get_data(as_text=True)
     try:
         check_json_depth(text)
-    except JsonRefused as refused:
+    except JsonRefused:
         raise InputRefused(
-            refused.message, _l("The data is nested too deeply."), "bad_request", []
+            _l("JSON may be nested at most %(limit)d levels deep.", limit=MAX_JSON_DEPTH),
+            _l("The data is nested too deeply."),
+            "bad_request",
+            [],
         ) from None
     data = request.get_json(silent=True)  # cached for the view; malformed JSON is its business
     try:
         check_json_strings(text, data)
     except JsonRefused as refused:
         raise InputRefused(
-            "The body contains a control character; nothing was done.",
+            _l("The body contains a control character; nothing was done."),
             _l("The data contains an invisible control character; nothing was saved."),
             "invalid",
-            [{"path": refused.path, "message": refused.message}],
+            [
+                {
+                    "path": refused.path,
+                    "message": _l(
+                        "Text may not contain control characters (%(char)s found).",
+                        char=describe(refused.char),
+                    ),
+                }
+            ],
         ) from None
 
 

@@ -224,7 +224,7 @@ class ColumnMappingForm(FlaskForm):
             if (value := self[f"map_{name}"].data) and value != str(NONE_CHOICE)
         }
 
-    def show(self, problems: dict[str, dict[str, str]]) -> None:
+    def show(self, problems: dict[str, Any]) -> None:
         for name, message in problems.items():
             self[f"map_{name}"].errors = [label_text(message)]
 

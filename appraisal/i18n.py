@@ -1,15 +1,20 @@
-"""Language choice: the user's preference, else the session's, else the browser's."""
+"""Language choice (pages: the user's preference, else the session's, else the browser's;
+the JSON API: the client's `Accept-Language`, else the token holder's, else English) and the
+one way services word messages: gettext through the catalogue, resolved when shown."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import force_locale, get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import LazyString, force_locale, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from . import labels
+from .api.spec import PREFIX as API_PREFIX
 from .extensions import babel
 
 
@@ -30,6 +35,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith(API_PREFIX + "/"):
+        return _api_locale(languages)
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     if session.get("language") in languages:
@@ -37,6 +44,91 @@ def select_locale() -> str:
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def _api_locale(languages: list[str]) -> str:
+    """A script states its language with `Accept-Language`; without one, the token holder's
+    saved language; else English, the language of API clients and their logs. Never the
+    session cookie: a token, not a browser, is talking."""
+    if request.headers.get("Accept-Language", "").strip():
+        chosen = request.accept_languages.best_match(languages)
+        if chosen:
+            return chosen
+    holder = g.get("api")
+    language = holder.membership.user.language if holder is not None else None
+    return language if language in languages else "en"
+
+
+def in_language(en: str, zh: str) -> LazyString:
+    """A message that comes in both languages (the pure `rules` engine's typed errors), shown
+    in the reader's language like every catalogue message."""
+    return LazyString(_pick, en, zh)
+
+
+def _pick(en: str, zh: str) -> str:
+    return zh if str(get_locale() or "zh") == "zh" else en
+
+
+#: marshmallow's own (English) messages, through the catalogue. Exact texts first, then the
+#: formatted ones, whose numbers and choices are carried over.
+_SCHEMA_TEXTS = {
+    "Missing data for required field.": _l("Missing data for required field."),
+    "Field may not be null.": _l("Field may not be null."),
+    "Invalid value.": _l("Invalid value."),
+    "Invalid input.": _l("Invalid value."),
+    "Invalid type.": _l("Invalid type."),
+    "Invalid input type.": _l("Invalid type."),
+    "Unknown field.": _l("Unknown field."),
+    "Not a valid list.": _l("Not a valid list."),
+    "Not a valid string.": _l("Not a valid string."),
+    "Not a valid number.": _l("Not a valid number."),
+    "Number too large.": _l("Number too large."),
+    "Not a valid integer.": _l("Not a valid integer."),
+    "Not a valid boolean.": _l("Not a valid boolean."),
+    "Not a valid date.": _l("Not a valid date."),
+    "Not a valid datetime.": _l("Not a valid date and time."),
+    "Not a valid mapping type.": _l("Not a valid object."),
+    "Not a valid email address.": _l("Not a valid email address."),
+    "Special numeric values (nan or infinity) are not permitted.": _l(
+        "Not a number (NaN or infinity)."
+    ),
+    "String does not match expected pattern.": _l("Not in the expected format."),
+}
+_SCHEMA_PATTERNS = [
+    (
+        re.compile(
+            r"Must be greater than or equal to (?P<min>\S+) and less than or equal to "
+            r"(?P<max>\S+)\."
+        ),
+        _l("Must be between %(min)s and %(max)s."),
+    ),
+    (
+        re.compile(r"Must be greater than or equal to (?P<min>\S+)\."),
+        _l("Must be at least %(min)s."),
+    ),
+    (re.compile(r"Must be less than or equal to (?P<max>\S+)\."), _l("Must be at most %(max)s.")),
+    (
+        re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\."),
+        _l("Length must be between %(min)s and %(max)s."),
+    ),
+    (re.compile(r"Shorter than minimum length (?P<min>\d+)\."), _l("At least %(min)s long.")),
+    (re.compile(r"Longer than maximum length (?P<max>\d+)\."), _l("At most %(max)s long.")),
+    (re.compile(r"Must be one of: (?P<choices>.*)\."), _l("Must be one of: %(choices)s.")),
+]
+
+
+def schema_message(message: object) -> str:
+    """A marshmallow message in the reader's language (ours are catalogue strings already;
+    an unknown English one is kept as it is, and the API language test then catches it)."""
+    text = str(message)
+    known = _SCHEMA_TEXTS.get(text)
+    if known is not None:
+        return str(known)
+    for pattern, words in _SCHEMA_PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            return str(words) % found.groupdict()
+    return text
 
 
 def label_text(value: object) -> str:

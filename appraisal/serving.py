@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext as _
 
 from .db import sqlite_file
 
@@ -108,7 +109,9 @@ class ServingLock:
 
 def _restoring() -> Response:
     if request.path.startswith("/api/"):
-        body = {"error": {"code": "restoring", "message": RESTORING, "details": []}}
+        # the API's language needs no database (pages cannot know the reader's: both)
+        message = _("The database is being restored from a backup. Try again in a minute.")
+        body = {"error": {"code": "restoring", "message": message, "details": []}}
         response = jsonify(body)
     else:
         response = Response(RESTORING, mimetype="text/plain")

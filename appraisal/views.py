@@ -54,6 +54,18 @@ API_ERROR_CODES = {
     429: "too_many_requests",
     500: "server_error",
 }
+#: What the API says for an HTTP error raised without words of ours (werkzeug's own
+#: descriptions are English only).
+API_ERROR_MESSAGES = {
+    400: _l("The request is not valid."),
+    403: _l("You may not do this."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not take this method."),
+    409: _l("Someone else changed this meanwhile; nothing was saved."),
+    413: _l("The request is too large."),
+    429: _l("Too many requests; try again later."),
+    500: _l("Something went wrong on the server; nothing was saved."),
+}
 
 UNWRITABLE = _l(
     "The database can't accept changes right now, so nothing was saved. Reading still works; "
@@ -64,13 +76,14 @@ UNWRITABLE = _l(
 def _error_response(
     code: int,
     api_code: str,
-    message: str = "",
+    message: object = "",
     page_message: str | None = None,
     details: list | None = None,
 ):
-    """An HTML page, or for the JSON API the API's error body."""
+    """An HTML page, or for the JSON API the API's error body (in the reader's language)."""
     if request.path.startswith("/api/"):
-        body = {"error": {"code": api_code, "message": str(message), "details": details or []}}
+        details = [{"path": d["path"], "message": str(d["message"])} for d in details or []]
+        body = {"error": {"code": api_code, "message": str(message), "details": details}}
         return jsonify(body), code
     return render_template("error.html", code=code, message=page_message), code
 
@@ -87,12 +100,18 @@ def _error_page(code: int):
         return _error_response(
             code,
             getattr(error, "api_code", API_ERROR_CODES[code]),
-            getattr(error, "description", "") or "",
+            _own_words(error) or API_ERROR_MESSAGES[code],
             getattr(error, "page_message", None),
             getattr(error, "details", []),
         )
 
     return handler
+
+
+def _own_words(error: Exception) -> object:
+    """The description an error was raised with, not werkzeug's English default for its code."""
+    description = getattr(error, "description", None)
+    return description if description != getattr(type(error), "description", None) else None
 
 
 def _database_refused(error: DBAPIError):

@@ -9,6 +9,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask_babel import lazy_gettext as _l
 
 from . import schemas
 
@@ -18,17 +19,23 @@ from . import schemas
 PREFIX = "/api/v1"
 
 OPERATIONS: list[tuple[str, str, dict[str, Any]]] = []
+#: Each error class, as the reference page and the document describe it (in the reader's
+#: language: the document is built per request).
 ERRORS = {
-    "400": "The body is not valid JSON or not what this operation takes",
-    "401": "No token, or an unknown, revoked or expired one",
-    "403": "The token's role may not do this",
-    "404": "No such thing in the token's organization",
-    "413": "The body is too large",
-    "409": "A value is no longer what the body `expected` (someone changed it); nothing was saved",
-    "422": "The values were checked and refused; nothing was saved",
-    "503": "The database cannot take changes now (read-only, full or busy: `database_read_only`,"
-    " `database_full`, `database_busy`) or is being restored (`restoring`); nothing was saved,"
-    " try again later",
+    "400": _l("The body is not valid JSON or not what this operation takes"),
+    "401": _l("No token, or an unknown, revoked or expired one"),
+    "403": _l("The token's role may not do this"),
+    "404": _l("No such thing in the token's organization"),
+    "413": _l("The body is too large"),
+    "409": _l(
+        "A value is no longer what the body `expected` (someone changed it); nothing was saved"
+    ),
+    "422": _l("The values were checked and refused; nothing was saved"),
+    "503": _l(
+        "The database cannot take changes now (read-only, full or busy: `database_read_only`, "
+        "`database_full`, `database_busy`) or is being restored (`restoring`); nothing was "
+        "saved, try again later"
+    ),
 }
 
 
@@ -53,7 +60,7 @@ def operation(
     # any query or body may hold refused characters; any operation may meet an unwritable database
     for code in sorted({*errors, "400", "503"}):
         responses[code] = {
-            "description": ERRORS[code],
+            "description": code,  # replaced by ERRORS[code] in the reader's language
             "content": {"application/json": {"schema": schemas.Error}},
         }
     spec: dict[str, Any] = {"summary": summary, "responses": responses}
@@ -81,6 +88,20 @@ def operation(
     return register
 
 
+def _described(operations: dict[str, Any]) -> dict[str, Any]:
+    """Operations with each error response described in the reader's language."""
+    return {
+        method: operation
+        | {
+            "responses": {
+                code: response | {"description": str(ERRORS[code])} if code in ERRORS else response
+                for code, response in operation["responses"].items()
+            }
+        }
+        for method, operation in operations.items()
+    }
+
+
 def build_spec() -> dict[str, Any]:
     spec = APISpec(
         title="Appraisal API",
@@ -100,7 +121,7 @@ def build_spec() -> dict[str, Any]:
     for path, method, operation_spec in OPERATIONS:
         by_path.setdefault(path, {})[method] = operation_spec
     for path, operations in sorted(by_path.items()):
-        spec.path(path=path, operations=operations)
+        spec.path(path=path, operations=_described(operations))
     document = spec.to_dict()
     document["security"] = [{"token": []}]
     return document

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import get_locale, refresh
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
@@ -19,6 +21,7 @@ from ..concurrency import EditConflict, lost_updates
 from ..db import get_engine, get_in_org, get_session
 from ..errors import ServiceError
 from ..extensions import csrf
+from ..i18n import schema_message
 from ..models import Appraisal, Cycle, Template
 from ..paging import paginate
 from ..people.imports import RowsRefused, upsert_employees
@@ -35,13 +38,17 @@ csrf.exempt(bp)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: list | None = None):
+    """An error body; `message` and each detail's `message` are words in the reader's language
+    (catalogue strings, resolved when the body is written), `code` never changes."""
+
+    def __init__(self, status: int, code: str, message: Any, details: list | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details or []
 
 
-def _error(status: int, code: str, message: str, details: list | None = None):
-    body = {"error": {"code": code, "message": str(message), "details": details or []}}
+def _error(status: int, code: str, message: Any, details: list | None = None):
+    details = [{"path": d["path"], "message": str(d["message"])} for d in details or []]
+    body = {"error": {"code": code, "message": str(message), "details": details}}
     return jsonify(body), status
 
 
@@ -59,15 +66,18 @@ def _authenticate() -> Any:
     holder = authenticate(get_session(), secret.strip()) if scheme.lower() == "bearer" else None
     if holder is None:
         raise ApiError(
-            401, "unauthorized", "A valid token is required: Authorization: Bearer <token>."
+            401,
+            "unauthorized",
+            _l("A valid token is required: Authorization: Bearer <token>."),
         )
     g.api = holder
+    refresh()  # the holder's language counts from here on (see `i18n.select_locale`)
     current_app.extensions["appraisal.token_uses"].record(get_engine(), holder.token)
 
 
 def _require(predicate) -> None:
     if not predicate(g.api.roles):
-        raise ApiError(403, "forbidden", "This token's role may not do this.")
+        raise ApiError(403, "forbidden", _l("This token's role may not do this."))
 
 
 def _org_id() -> int:
@@ -78,13 +88,13 @@ def _body(schema: type[Schema]) -> dict[str, Any]:
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(
-            400, "bad_request", "The body must be JSON (Content-Type: application/json)."
+            400, "bad_request", _l("The body must be JSON (Content-Type: application/json).")
         )
     try:
         return schema().load(data)
     except ValidationError as error:
         raise ApiError(
-            400, "invalid", "The body does not match the schema.", _flatten(error.messages)
+            400, "invalid", _l("The body does not match the schema."), _flatten(error.messages)
         ) from None
 
 
@@ -93,21 +103,22 @@ def _query(schema: type[Schema]) -> dict[str, Any]:
         return schema().load(request.args)
     except ValidationError as error:
         raise ApiError(
-            400, "invalid", "The query does not match the schema.", _flatten(error.messages)
+            400, "invalid", _l("The query does not match the schema."), _flatten(error.messages)
         ) from None
 
 
 def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
+    """marshmallow's nested messages as details, each in the reader's language."""
     if isinstance(messages, dict):
         found = []
         for key, value in messages.items():
             found += _flatten(value, f"{path}.{key}" if path else str(key))
         return found
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [{"path": path, "message": m} for m in messages]
+        return [{"path": path, "message": schema_message(m)} for m in messages]
     if isinstance(messages, list):
         return [d for m in messages for d in _flatten(m, path)]
-    return [{"path": path, "message": str(messages)}]
+    return [{"path": path, "message": schema_message(messages)}]
 
 
 def _page(query, schema: type[Schema], row=None):
@@ -125,7 +136,7 @@ def _page(query, schema: type[Schema], row=None):
 def _cycle(cycle_id: int) -> Cycle:
     cycle = get_in_org(get_session(), Cycle, _org_id(), cycle_id)
     if cycle is None:
-        raise ApiError(404, "not_found", "No such cycle in this organization.")
+        raise ApiError(404, "not_found", _l("No such cycle in this organization."))
     return cycle
 
 
@@ -187,7 +198,7 @@ def appraisal_result(appraisal_id: int):
     _require(can_run_cycles)
     appraisal = get_in_org(get_session(), Appraisal, _org_id(), appraisal_id)
     if appraisal is None:
-        raise ApiError(404, "not_found", "No such appraisal in this organization.")
+        raise ApiError(404, "not_found", _l("No such appraisal in this organization."))
     official = final_result(appraisal)
     result = official.to_dict() | {
         "appraisal_id": appraisal.id,
@@ -221,12 +232,11 @@ def employees():
     except RowsRefused as refused:
         db.rollback()
         details = [
-            {"path": f"employees[{e.row - 1}].{e.column}", "message": e.message["en"]}
+            {"path": f"employees[{e.row - 1}].{e.column}", "message": e.message}
             for e in refused.report.errors
         ]
-        raise ApiError(
-            422, "refused", f"{len(details)} values need correcting; nothing was saved.", details
-        ) from None
+        message = _l("%(count)d values need correcting; nothing was saved.", count=len(details))
+        raise ApiError(422, "refused", message, details) from None
     if data["dry_run"]:
         db.rollback()
     else:
@@ -277,12 +287,12 @@ def _set_values(cycle_id: int, schema: type[Schema], what: str, save) -> Any:
 def _refused(error: ServiceError, what: str):
     get_session().rollback()
     details = [
-        {"path": f"{what}[{e.row}]", "message": f"{e.employee_number} {e.key}: {e.message['en']}"}
+        {"path": f"{what}[{e.row}]", "message": f"{e.employee_number} {e.key}: {e.message}"}
         for e in getattr(error, "errors", [])
     ]
     if isinstance(error, EditConflict):
-        return ApiError(409, "conflict", str(error.message), details)
-    return ApiError(422, "refused", str(error.message), details)
+        return ApiError(409, "conflict", error.message, details)
+    return ApiError(422, "refused", error.message, details)
 
 
 @bp.put("/cycles/<int:cycle_id>/figures")
@@ -361,7 +371,7 @@ def template_export(template_id: int):
     _require(can_build)
     template = get_in_org(get_session(), Template, _org_id(), template_id)
     if template is None:
-        raise ApiError(404, "not_found", "No such template in this organization.")
+        raise ApiError(404, "not_found", _l("No such template in this organization."))
     return jsonify(builder.export_definition(template))
 
 
@@ -384,7 +394,7 @@ def template_import():
         raise ApiError(
             400,
             "bad_request",
-            "The body must be a JSON object: an appraisal-template/1 definition.",
+            _l("The body must be a JSON object: an appraisal-template/1 definition."),
         )
     as_copy = _query(schemas.TemplateImportQuery)["as_copy"]
     db = get_session()
@@ -394,9 +404,12 @@ def template_import():
         )
     except builder.DefinitionRefused as refused:
         db.rollback()
-        details = [{"path": p.path, "message": p.message} for p in refused.problems]
+        language = str(get_locale() or "en")
+        details = [
+            {"path": p.path, "message": schema_message(p.text(language))} for p in refused.problems
+        ]
         raise ApiError(
-            422, "refused", "The definition has problems; nothing was saved.", details
+            422, "refused", _l("The definition has problems; nothing was saved."), details
         ) from None
     db.commit()
     return jsonify(

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
+from ..i18n import schema_message
 from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
@@ -90,11 +92,16 @@ def definition_problems(data: Any) -> list[Problem]:
     return problems
 
 
+def _schema(message: str) -> LazyString:
+    return LazyString(schema_message, message)
+
+
 def _problems(data: Any) -> list[Problem]:
     structural = check_structure(data)
     if structural:
         return [
-            Problem(path or "(top)", message, getattr(message, "zh", message))
+            # marshmallow's own messages are English only: worded through the catalogue
+            Problem(path or "(top)", message, getattr(message, "zh", None) or _schema(message))
             for path, message in structural
         ]
     return [

@@ -57,7 +57,7 @@ def import_command(path: Path, slug: str, dry_run: bool, encoding: str) -> None:
             session.rollback()
             report = refused.report
     for error in report.errors[:50]:
-        click.echo(f"  row {error.row}, {error.column}: {error.message['en']}", err=True)
+        click.echo(f"  row {error.row}, {error.column}: {error.message}", err=True)
     summary = (
         f"{report.count('create')} to create, {report.count('update')} to update, "
         f"{report.count('unchanged')} unchanged, {len(report.errors)} errors"

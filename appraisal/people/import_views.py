@@ -10,6 +10,7 @@ from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
 from ..forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
+from ..labels import export_header
 from ..uploads import accept_upload, pending_uploads, read_again
 from . import imports
 from .forms import FIELD_LABELS
@@ -22,7 +23,7 @@ KIND = "employees"
 @require(can_manage_people)
 def employees_import_sample(fmt: str):
     return Response(
-        tables.export(fmt, imports.FIELDS, imports.SAMPLE_ROWS, "employees"),
+        tables.export(fmt, export_header(imports.FIELDS), imports.SAMPLE_ROWS, "employees"),
         mimetype=tables.MIMETYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="employees-sample.{fmt}"'},
     )

@@ -55,7 +55,7 @@ FIELDS = (
 class RowError:
     row: int
     column: str
-    message: dict[str, str]
+    message: Any  # a catalogue string, worded when shown (in the reader's language)
 
 
 @dataclass
@@ -84,10 +84,6 @@ class RowsRefused(ServiceError):
             _l("%(count)d rows need correcting; nothing was saved.", count=len(report.errors))
         )
         self.report = report
-
-
-def _msg(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh": zh}
 
 
 def parse_date(value: Any) -> date | None:
@@ -153,17 +149,16 @@ def upsert_employees(
                 RowError(
                     row,
                     "hire_date",
-                    _msg(
-                        f"{values['hire_date']!r} is not a date ({DATE_EXAMPLES})",
-                        f"{values['hire_date']!r} 不是日期（{DATE_EXAMPLES}）",
+                    _l(
+                        "%(value)r is not a date (%(examples)s)",
+                        value=values["hire_date"],
+                        examples=DATE_EXAMPLES,
                     ),
                 )
             )
         plan["status"] = STATUS_WORDS.get(values["status"].lower() or "active")
         if plan["status"] is None:
-            errors.append(
-                RowError(row, "status", _msg("use active or left", "请填写 在职 或 离职"))
-            )
+            errors.append(RowError(row, "status", _l("use active or left")))
         report.errors.extend(errors)
         if values["number"] and values["number"] not in seen:
             seen[values["number"]] = row
@@ -177,17 +172,11 @@ def upsert_employees(
                 RowError(
                     row,
                     "manager_number",
-                    _msg(
-                        f"no employee {boss} here or in the file", f"组织和文件中都没有工号 {boss}"
-                    ),
+                    _l("no employee %(number)s here or in the file", number=boss),
                 )
             )
         if boss and boss == plan["number"]:
-            report.errors.append(
-                RowError(
-                    row, "manager_number", _msg("cannot report to oneself", "不能以本人为上级")
-                )
-            )
+            report.errors.append(RowError(row, "manager_number", _l("cannot report to oneself")))
     report.errors.extend(_loops(batch, existing))
 
     wrong = {e.row for e in report.errors}
@@ -240,26 +229,20 @@ def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[R
         RowError(
             row,
             name,
-            _msg(
-                f"contains a control character ({describe(char)})",
-                f"含有控制字符（{describe(char)}）",
-            ),
+            _l("contains a control character (%(char)s)", char=describe(char)),
         )
         for name, value in values.items()
         if (char := bad_text(value, multiline=False))
     ]
     number = values["number"]
     if not number:
-        errors.append(RowError(row, "number", _msg("the employee number is missing", "缺少工号")))
+        errors.append(RowError(row, "number", _l("the employee number is missing")))
     elif " " in number or len(number) > 40:
         errors.append(
             RowError(
                 row,
                 "number",
-                _msg(
-                    "an employee number has no spaces and at most 40 characters",
-                    "工号不能含空格，且不超过 40 个字符",
-                ),
+                _l("an employee number has no spaces and at most 40 characters"),
             )
         )
     elif number in seen:
@@ -267,32 +250,24 @@ def _check_row(row: int, values: dict[str, str], seen: dict[str, int]) -> list[R
             RowError(
                 row,
                 "number",
-                _msg(
-                    f"{number} is also on row {seen[number]}",
-                    f"工号 {number} 与第 {seen[number]} 行重复",
-                ),
+                _l("%(number)s is also on row %(row)d", number=number, row=seen[number]),
             )
         )
     if not values["name"]:
-        errors.append(RowError(row, "name", _msg("the name is missing", "缺少姓名")))
+        errors.append(RowError(row, "name", _l("the name is missing")))
     elif len(values["name"]) > 120:
-        errors.append(RowError(row, "name", _msg("at most 120 characters", "不超过 120 个字符")))
+        errors.append(RowError(row, "name", _l("at most 120 characters")))
     if values["email"] and not EMAIL.fullmatch(values["email"]):
         errors.append(
             RowError(
                 row,
                 "email",
-                _msg(
-                    f"{values['email']!r} is not an email address",
-                    f"{values['email']!r} 不是邮箱地址",
-                ),
+                _l("%(value)r is not an email address", value=values["email"]),
             )
         )
     for column in ("department", "position"):
         if len(values[column]) > 120:
-            errors.append(
-                RowError(row, column, _msg("at most 120 characters", "不超过 120 个字符"))
-            )
+            errors.append(RowError(row, column, _l("at most 120 characters")))
     return errors
 
 
@@ -327,7 +302,7 @@ def _loops(batch: dict[str, tuple[int, dict]], existing: dict[str, Employee]) ->
             RowError(
                 batch[chain[0]][0],
                 "manager_number",
-                _msg(f"reporting loop: {text}", f"汇报关系形成循环：{text}"),
+                _l("reporting loop: %(chain)s", chain=text),
             )
         )
     return errors
@@ -423,23 +398,24 @@ def guess_mapping(header: list[str], remembered: dict[str, str] | None = None) -
     return mapping
 
 
-def mapping_problems(mapping: dict[str, str], header: list[str]) -> dict[str, dict[str, str]]:
+def mapping_problems(mapping: dict[str, str], header: list[str]) -> dict[str, Any]:
     """What is wrong with a mapping, by our field name."""
     problems = {}
     for name in REQUIRED:
         if not mapping.get(name):
-            problems[name] = _msg("choose the column that holds this", "请选择对应的列")
+            problems[name] = _l("choose the column that holds this")
     used: dict[str, str] = {}
     for name in FIELDS:
         column = mapping.get(name)
         if not column:
             continue
         if column not in header:
-            problems[name] = _msg(f"the file has no column {column}", f"文件中没有 {column} 列")
+            problems[name] = _l("the file has no column %(column)s", column=column)
         elif column in used:
-            problems[name] = _msg(
-                f"column {column} is already mapped to {used[column]}",
-                f"{column} 列已对应到 {used[column]}",
+            problems[name] = _l(
+                "column %(column)s is already mapped to %(field)s",
+                column=column,
+                field=used[column],
             )
         else:
             used[column] = name

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import EditConflict
 from ..errors import ServiceError
+from ..i18n import label_text
+from ..labels import in_english
 from ..models import Appraisal, Cycle, Employee, Review, User
 from . import workflow
 from .render import Field, parse_value, role_fields, target_fields
@@ -38,11 +41,15 @@ class Entry:
     expected: Any = None
 
 
+#: What a cell's refusal says: a catalogue string, worded in the reader's language when shown.
+Message = LazyString | str
+
+
 @dataclass(frozen=True)
 class EntryError:
     employee_number: str
     key: str
-    message: dict[str, str]
+    message: Message
     row: int | None = None
 
 
@@ -150,8 +157,8 @@ def _rows_by_value(entries: list[Entry]) -> dict[tuple[str, str], int | None]:
     return rows
 
 
-def _unknown(entry: Entry, en: str, zh: str) -> EntryError:
-    return EntryError(entry.employee_number, entry.key, {"en": en, "zh": zh}, entry.row)
+def _refused(entry: Entry, message: Message) -> EntryError:
+    return EntryError(entry.employee_number, entry.key, message, entry.row)
 
 
 def _parsed(field: Field, text: Any) -> Any:
@@ -179,16 +186,10 @@ def _stale(entry: Entry, field: Field | None, stored: Any) -> bool:
 def _changed_meanwhile(entry: Entry, stored: Any, by: str | None) -> EntryError:
     now = _text(stored) or "—"
     if by:
-        message = {
-            "en": f"Changed meanwhile to {now} by {by}",
-            "zh": f"已被 {by} 改为 {now}",
-        }
+        message = _l("Changed meanwhile to %(value)s by %(name)s", value=now, name=by)
     else:
-        message = {"en": f"Changed meanwhile to {now}", "zh": f"已被他人改为 {now}"}
-    return EntryError(entry.employee_number, entry.key, message, entry.row)
-
-
-Message = tuple[str, str]  # (en, zh)
+        message = _l("Changed meanwhile to %(value)s", value=now)
+    return _refused(entry, message)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
         appraisal = appraisals.get(entry.employee_number)
         hidden = cells.hidden(appraisal)
         if hidden is not None:
-            found.errors.append(_unknown(entry, *hidden))
+            found.errors.append(_refused(entry, hidden))
             continue
         assert appraisal is not None  # `hidden` refuses a missing one
         if appraisal.template_version_id not in fields:
@@ -236,7 +237,7 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
             continue
         locked = cells.locked(appraisal)
         if locked is not None:
-            found.errors.append(_unknown(entry, *locked))
+            found.errors.append(_refused(entry, locked))
         elif _stale(entry, field_, stored):
             found.stale.append(_changed_meanwhile(entry, stored, cells.by(appraisal)))
             found.current[(entry.employee_number, entry.key)] = _text(stored)
@@ -266,15 +267,15 @@ def _refuse(found: _Sorted, errors: list[EntryError]) -> None:
 
 def _no_such_figure(appraisal: Appraisal | None) -> Message | None:
     if appraisal is None:
-        return ("No appraisal in this cycle for this employee number", "本周期没有该工号的考核单")
+        return _l("No appraisal in this cycle for this employee number")
     return None
 
 
 def _figures_locked(appraisal: Appraisal) -> Message | None:
     if not workflow.can_edit("data", appraisal.state, {"hr"}):
-        return ("This appraisal is past calibration", "该考核单已过校准阶段")
+        return _l("This appraisal is past calibration")
     if appraisal.employee.status != "active":
-        return ("This employee has left", "该员工已离职")
+        return _l("This employee has left")
     return None
 
 
@@ -345,18 +346,12 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
 
     def hidden(appraisal: Appraisal | None) -> Message | None:
         if appraisal is None or not relations(appraisal, viewer) & {"manager", "hr"}:
-            return (
-                "No appraisal of your team has this employee number",
-                "您的团队中没有该工号的考核单",
-            )
+            return _l("No appraisal of your team has this employee number")
         return None
 
     def locked(appraisal: Appraisal) -> Message | None:
         if not workflow.can_edit("targets", appraisal.state, relations(appraisal, viewer)):
-            return (
-                "Goals are already confirmed; ask HR to reopen",
-                "目标已确认，如需修改请联系人力资源部重新打开",
-            )
+            return _l("Goals are already confirmed; ask HR to reopen")
         return None
 
     found = _sort(
@@ -531,6 +526,29 @@ def file_columns(cycle: Cycle, with_targets: bool) -> list[tuple[str, Any]]:
     return columns
 
 
+def file_sheet(
+    session: Session, cycle: Cycle, with_targets: bool
+) -> tuple[list[str], list[list[Any]]]:
+    """The import's file with what is stored now, one row per employee, to fill in and import
+    back: headers in the user's language (English: the names the import reads as keys)."""
+    columns = file_columns(cycle, with_targets)
+    if in_english():
+        header = [name.removeprefix("data:") for name, _label in columns]
+    else:
+        header = [label_text(label) for _name, label in columns]
+    rows = []
+    for appraisal in cycle_appraisals(session, cycle):
+        stored = {"data": stored_figures(appraisal), "target": stored_targets(appraisal)}
+        rows.append(
+            [appraisal.employee.number]
+            + [
+                stored[kind].get(key)
+                for kind, _colon, key in (n.partition(":") for n, _ in columns[1:])
+            ]
+        )
+    return header, rows
+
+
 def _name(label: Any, language: str) -> str:
     return label.get(language) or label.get("en") or "" if isinstance(label, dict) else str(label)
 
@@ -545,13 +563,13 @@ def guess_file_mapping(
         if remembered.get(name) in header:
             mapping[name] = remembered[name]
             continue
-        key = name.split(":", 1)[-1]
-        prefix = name.split(":", 1)[0]
-        candidates = list(NUMBER_ALIASES) if name == "employee_number" else [key]
-        if prefix == "data":
-            candidates += [_name(label, "zh"), _name(label, "en")]
-        elif prefix == "target":
-            candidates += [f"target:{key}", _name(label, "zh"), _name(label, "en")]
+        prefix, _colon, key = name.partition(":")
+        if name == "employee_number":
+            candidates = list(NUMBER_ALIASES)
+        elif prefix == "data":
+            candidates = [key, _name(label, "zh"), _name(label, "en")]
+        else:  # a target's column is never the figure's own (`sales` is the figure)
+            candidates = [name, _name(label, "zh"), _name(label, "en")]
         for candidate in candidates:
             if candidate and candidate.strip().lower() in lowered:
                 mapping[name] = lowered[candidate.strip().lower()]
@@ -559,25 +577,20 @@ def guess_file_mapping(
     return mapping
 
 
-def file_mapping_problems(mapping: dict[str, str]) -> dict[str, dict[str, str]]:
-    problems = {}
+def file_mapping_problems(mapping: dict[str, str]) -> dict[str, Message]:
+    problems: dict[str, Message] = {}
     if not mapping.get("employee_number"):
-        problems["employee_number"] = {
-            "en": "choose the column that holds this",
-            "zh": "请选择对应的列",
-        }
+        problems["employee_number"] = _l("choose the column that holds this")
     if len(mapping) < 2 and "employee_number" not in problems:
-        problems["employee_number"] = {
-            "en": "map at least one figure column",
-            "zh": "请至少对应一列数据",
-        }
+        problems["employee_number"] = _l("map at least one figure column")
     used: dict[str, str] = {}
     for name, column in mapping.items():
         if column in used:
-            problems[name] = {
-                "en": f"column {column} is already mapped to {used[column]}",
-                "zh": f"{column} 列已对应到 {used[column]}",
-            }
+            problems[name] = _l(
+                "column %(column)s is already mapped to %(field)s",
+                column=column,
+                field=used[column],
+            )
         used[column] = name
     return problems
 

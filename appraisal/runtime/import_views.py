@@ -3,10 +3,11 @@ one column per item; mapped, checked in a dry run, applied all or nothing."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import tables
 from ..access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
 from ..db import get_session
 from ..forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
@@ -30,6 +31,21 @@ def figures_import(id: int):
         return redirect(url_for("runtime.figures_import_map", id=id, upload_id=upload_id))
     status = 422 if request.method == "POST" else 200
     return render_template("runtime/figures_upload.html", cycle=cycle, form=form), status
+
+
+@bp.route("/cycles/<int:id>/figures/sheet.<any(csv, xlsx):fmt>")
+@require(can_enter_figures)
+def figures_sheet(id: int, fmt: str):
+    """The import's columns, filled with the figures (and for HR the targets) stored now."""
+    cycle = _cycle(id)
+    header, rows = figures.file_sheet(
+        get_session(), cycle, with_targets=can_run_cycles(current_roles())
+    )
+    return Response(
+        tables.export(fmt, header, rows, "figures"),
+        mimetype=tables.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-figures.{fmt}"'},
+    )
 
 
 @bp.route("/cycles/<int:id>/figures/import/<upload_id>", methods=["GET", "POST"])

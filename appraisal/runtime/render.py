@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 ROLES = ("data", "self", "manager", "peer", "subordinate", "hr")
 TRY_PEERS = 3
 SCORED_TARGET_METHODS = ("ratio", "reverse_ratio")
@@ -63,7 +65,7 @@ def role_items(definition: dict[str, Any], role: str) -> list[tuple[Any, list[Fi
         if role in (a.get("raters") or [])
     ]
     if adjustments:
-        sections.append(({"en": "Adjustments", "zh": "加减分与否决"}, adjustments))
+        sections.append((_l("Adjustments"), adjustments))
     return sections
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
-from ..i18n import input_label
+from ..i18n import in_language, input_label
 from ..models import (
     Appraisal,
     AppraisalState,
@@ -308,15 +308,12 @@ def refresh_result(appraisal: Appraisal) -> Result:
 
 
 class InputRefused(ServiceError):
-    """Values that cannot be saved: `errors` maps a field name to {"en", "zh"} messages."""
+    """Values that cannot be saved: `errors` maps a field name to its message (a catalogue
+    string, worded in the reader's language when shown)."""
 
-    def __init__(self, errors: dict[str, dict[str, str]], message: Any = None) -> None:
+    def __init__(self, errors: dict[str, Any], message: Any = None) -> None:
         super().__init__(message or _l("Some values need correcting; nothing was saved."))
         self.errors = errors
-
-
-def _msg(en: str, zh: str) -> dict[str, str]:
-    return {"en": en, "zh": zh}
 
 
 def parse_values(fields: list[Field], raw: Mapping[str, str]) -> dict[str, Any]:
@@ -331,14 +328,14 @@ def parse_values(fields: list[Field], raw: Mapping[str, str]) -> dict[str, Any]:
 
 def check_values(
     definition: dict[str, Any], rater: str, fields: list[Field], raw: Mapping[str, str]
-) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Typed values and the engine's own complaints about them, by field name.
 
     A posted name that is not one of the role's fields (a crafted post) is refused too.
     """
     names = {f.name for f in fields}
     errors = {
-        name: _msg(f"{name} is not part of this form", f"{name} 不属于本表单")
+        name: _l("%(name)s is not part of this form", name=name)
         for name in raw
         if name not in names
     }
@@ -350,13 +347,13 @@ def check_values(
     prefix = f"{rater}."
     for error in score(definition, inputs).errors:
         if error["where"].startswith(prefix):
-            errors.setdefault(error["where"], _msg(error["message"], error["message_zh"]))
+            errors.setdefault(error["where"], in_language(error["message"], error["message_zh"]))
     return values, errors
 
 
 def missing_required(
     appraisal: Appraisal, rater: str, fields: list[Field], values: Mapping[str, Any]
-) -> dict[str, dict[str, str]]:
+) -> dict[str, Any]:
     """Required, visible fields of this role that are still blank."""
     template = compiled(appraisal.definition)
     inputs = official_inputs(appraisal)
@@ -375,7 +372,7 @@ def missing_required(
         # (a comment) only when it says so.
         required = item.required if item else adjustments[f.key].required
         if required:
-            errors[f.name] = _msg("Required before submitting", "提交前必须填写")
+            errors[f.name] = _l("Required before submitting")
     return errors
 
 
@@ -384,25 +381,25 @@ def missing_required(
 
 def check_targets(
     definition: dict[str, Any], raw: Mapping[str, str]
-) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Targets by item key from typed text, and what is wrong with them by field name."""
     fields = target_fields(definition)
     known = {f.name: f for f in fields}
     template = compiled(definition)
     targets: dict[str, float] = {}
-    errors: dict[str, dict[str, str]] = {}
+    errors: dict[str, Any] = {}
     for name, text in raw.items():
         f = known.get(name)
         if f is None:
-            errors[name] = _msg(f"{name} does not take a target", f"{name} 不需要目标值")
+            errors[name] = _l("%(name)s does not take a target", name=name)
             continue
         value = parse_value("number", text)
         if value is None:
             continue
         if not isinstance(value, int | float):
-            errors[name] = _msg(f"{text!r} is not a number", f"{text!r} 不是数字")
+            errors[name] = _l("%(value)r is not a number", value=text)
         elif value < 0 or (value == 0 and template.items[f.key].scoring.method in RATIO_METHODS):
-            errors[name] = _msg("The target must be above 0", "目标值必须大于 0")
+            errors[name] = _l("The target must be above 0")
         else:
             targets[f.key] = value
     return targets, errors

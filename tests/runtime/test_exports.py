@@ -141,8 +141,9 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
     complete_ann(db, company)
     auth.login("hr@acme.example")
     urls = _export_urls(app, launched.id)
-    assert len(urls) == 8 and any("results" in u for u in urls)
+    assert len(urls) == 10 and any("results" in u for u in urls)
     assert any("feedback" in u for u in urls)
+    assert any("figures/sheet" in u for u in urls)
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -215,3 +216,30 @@ def test_a_chinese_employee_export_imports_back_unchanged(client, auth, db, comp
     mapping = {f"map_{field}": header for field, header in zip(FIELDS, rows[0], strict=True)}
     checked = client.post(url, data={"action": "check", **mapping})
     assert 'data-count="unchanged">6<' in checked.text, checked.text
+
+
+def test_an_english_employee_export_imports_back_unchanged(client, auth, db, company):
+    company.people["oscar"].status = "left"
+    db.commit()
+    auth.login("hr@acme.example")
+    client.post("/language", data={"language": "en"})
+    exported = client.get("/people/employees/export.xlsx").data
+    header = [c.value for c in load_workbook(io.BytesIO(exported)).active[1]]
+    assert header == list(FIELDS)  # English keeps the keys scripts read
+    upload = client.post(
+        "/people/employees/import",
+        data={"file": (io.BytesIO(exported), "people.xlsx"), "encoding": "auto"},
+        content_type="multipart/form-data",
+    )
+    url = upload.headers["Location"]
+    assert '<option selected value="manager_number">' in client.get(url).text
+    mapping = {f"map_{field}": field for field in FIELDS}
+    checked = client.post(url, data={"action": "check", **mapping})
+    assert 'data-count="unchanged">6<' in checked.text, checked.text
+
+
+def test_the_employee_sample_speaks_the_users_language(client, auth, company):
+    auth.login("hr@acme.example")
+    client.post("/language", data={"language": "zh"})
+    sample = client.get("/people/employees/import/sample.csv").data.decode("utf-8-sig")
+    assert sample.startswith("工号,姓名,邮箱,部门,岗位,上级工号,入职日期,状态")

@@ -3,11 +3,15 @@ nothing, and the figures then count in the appraisals."""
 
 from __future__ import annotations
 
+import csv
 import io
 
+import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from appraisal.models import Review
+from appraisal.runtime import figures
 from tests.runtime.conftest import appraisal_of
 
 
@@ -86,3 +90,71 @@ def test_the_encoding_can_be_changed_on_the_mapping_step(client, auth, company, 
     assert response.status_code == 302
     page = client.get(url).text
     assert "read as LATIN-1" in page and "销售额" not in page
+
+
+def _imports_everything(client, db, company, url, mapping) -> None:
+    page = client.get(url).text
+    for column in mapping.values():
+        assert f'<option selected value="{column}">' in page, column  # recognised
+    response = client.post(url, data={"action": "apply", **mapping})
+    assert response.status_code == 302, response.text
+    ann = appraisal_of(db, company, "ann")
+    assert ann.targets == {"sales": 100000}
+    assert next(r for r in ann.reviews if r.slot == "data").values == {
+        "sales": 112000,
+        "collection": 96,
+        "complaints": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        [
+            "Employee number",
+            "Sales amount",
+            "Collection rate",
+            "Valid complaints",
+            "Target: Sales amount",
+        ],
+        ["employee_number", "sales", "collection", "complaints", "target:sales"],
+        ["工号", "销售额", "Collection rate", "Valid complaints", "目标：销售额"],
+    ],
+    ids=["english names", "keys", "chinese names"],
+)
+def test_figures_files_with_headers_in_either_language_import(
+    client, auth, db, company, launched, header
+):
+    auth.login("hr@acme.example")
+    url = upload(client, launched.id, ",".join(header) + "\nA001,112000,96,1,100000\n")
+    names = ["employee_number", "data:sales", "data:collection", "data:complaints", "target:sales"]
+    mapping = {f"map_{name}": column for name, column in zip(names, header, strict=True)}
+    _imports_everything(client, db, company, url, mapping)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_figures_sheet_imports_back(client, auth, db, company, launched, language):
+    """The sheet a cycle's figures page offers, in the user's language, is a file the import
+    reads back as it is: export, fill in, import."""
+    auth.login("hr@acme.example")
+    client.post("/language", data={"language": language})
+    sheet = client.get(f"/cycles/{launched.id}/figures/sheet.xlsx")
+    assert sheet.status_code == 200
+    book = load_workbook(io.BytesIO(sheet.data))
+    rows = [[c.value for c in row] for row in book.active.iter_rows()]
+    header = rows[0]
+    if language == "zh":
+        assert header[:2] == ["工号", "销售额"] and "目标：销售额" in header
+    else:
+        assert header[:2] == ["employee_number", "sales"] and "target:sales" in header
+    filled = {"A001": {1: 112000, 2: 96, 3: 1, header.index(header[-1]): 100000}}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows[1:]:
+        values = filled.get(row[0], {})
+        writer.writerow([values.get(i, "" if v is None else v) for i, v in enumerate(row)])
+    url = upload(client, launched.id, out.getvalue())
+    names = [n for n, _label in figures.file_columns(launched, with_targets=True)]
+    mapping = {f"map_{name}": column for name, column in zip(names, header, strict=True)}
+    _imports_everything(client, db, company, url, mapping)

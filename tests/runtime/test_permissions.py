@@ -233,6 +233,7 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.cycle_feedback",  # test_written_feedback: HR only
         "runtime.figures_import",  # test_figures_import: HR and implementers; below
         "runtime.figures_import_map",
+        "runtime.figures_sheet",
         "runtime.calibration_page",  # test_calibration: HR only
         "runtime.calibration_start",
         "runtime.calibration_quotas",
@@ -266,4 +267,6 @@ def test_figures_import_is_for_hr_and_implementers(client, auth, db, company, la
     ):
         auth.login(email)
         assert client.get(f"/cycles/{launched.id}/figures/import").status_code == status, email
+        sheet = client.get(f"/cycles/{launched.id}/figures/sheet.csv")
+        assert sheet.status_code == status, email
         auth.logout()

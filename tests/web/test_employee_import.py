@@ -304,13 +304,13 @@ def test_every_reporting_loop_is_reported_once_on_its_first_row_with_its_chain(d
         person("K", "A"),
     ]
     report = check(db, org, rows)
-    loops = [(e.row, e.message["en"]) for e in report.errors if "loop" in e.message["en"]]
+    loops = [(e.row, str(e.message)) for e in report.errors if "loop" in str(e.message)]
     assert loops == [
         (3, "reporting loop: B → C → B"),
         (5, "reporting loop: D → D"),
         (6, "reporting loop: E → F → G → E"),
     ]
-    assert any(e.row == 5 and "oneself" in e.message["en"] for e in report.errors)
+    assert any(e.row == 5 and "oneself" in str(e.message) for e in report.errors)
     assert [o.outcome for o in report.outcomes] == [
         "create", "error", "create", "error", "error", "create", "create", "create", "create"
     ]  # fmt: skip
@@ -327,7 +327,7 @@ def test_a_long_chain_closing_into_a_loop_at_its_end_is_one_loop(db, make):
     rows[0]["manager_number"] = "C03997"
     errors = check(db, org, rows).errors
     assert len(errors) == 1 and errors[0].row == 2
-    chain = errors[0].message["en"].removeprefix("reporting loop: ").split(" → ")
+    chain = str(errors[0].message).removeprefix("reporting loop: ").split(" → ")
     assert chain[0] == chain[-1] == "C00001" and len(chain) == 3_998
 
 
