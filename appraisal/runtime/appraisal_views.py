@@ -56,7 +56,7 @@ def appraisal(id: int):
     if workflow.can_edit("invitations", item.state, rels):
         invite_form = InviteForm()
         invite_form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
-    reopen_steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+    reopen_steps = workflow.reopen_choices(item.state, rels, reviews.self_review_path(item))
     if reopen_steps:
         reopen_form = ReopenForm()
         reopen_form.to.choices = choices((s, state_label(s)) for s in reopen_steps)
@@ -333,7 +333,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         deadline=results.appeal_deadline(item),
         reopen_steps=[
             (s, state_label(s))
-            for s in workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+            for s in workflow.reopen_choices(item.state, rels, reviews.self_review_path(item))
         ],
         interviews=act.interviews_of(get_session(), item),
         plans=act.plans_of(get_session(), item),

@@ -17,6 +17,7 @@ from .. import audit
 from ..concurrency import EditConflict
 from ..errors import ServiceError
 from ..models import Appraisal, Cycle, Employee, Review, User
+from ..states import AppraisalState, CycleState
 from . import workflow
 from .render import Field, parse_value, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
@@ -73,7 +74,7 @@ class CellsChanged(EditConflict):
 
 
 def require_open(cycle: Cycle) -> None:
-    if cycle.state == "closed":
+    if cycle.state == CycleState.CLOSED:
         raise ServiceError(_l("The cycle is closed; nothing can change."))
 
 
@@ -445,7 +446,8 @@ def locked_targets(team: list[Appraisal], key: str) -> list[float]:
     return [
         float(a.targets[key])
         for a in team
-        if a.state != "goal_setting" and isinstance((a.targets or {}).get(key), int | float)
+        if a.state != AppraisalState.GOAL_SETTING
+        and isinstance((a.targets or {}).get(key), int | float)
     ]
 
 
@@ -492,7 +494,7 @@ def split_team_target(
     if key not in {f.key for f in cycle_target_fields(cycle)}:
         raise ServiceError(_l("Choose the item to split."))
     amount = _team_total(total_text) - sum(locked_targets(team, key))
-    numbers = [a.employee.number for a in team if a.state == "goal_setting"]
+    numbers = [a.employee.number for a in team if a.state == AppraisalState.GOAL_SETTING]
     basis: dict[str, float] | None = None
     if method == "last_actual":
         basis = previous_actuals(session, cycle, key)
