@@ -19,8 +19,7 @@ from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices, show_service_error
 from ..models import Indicator, Template
-from ..rules import function_catalogue, score
-from ..rules.definition import formula_names
+from ..rules import formula_names, function_catalogue, score
 from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
 from . import draft, services
 from .forms import (

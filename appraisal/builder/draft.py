@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..rules.definition import KEY
+from ..rules import KEY
 
 
 class DraftError(ValueError):

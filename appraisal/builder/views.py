@@ -24,8 +24,7 @@ from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import show_service_error, wanted
 from ..models import Indicator, Template
-from ..rules import FormulaError, compile_formula, function_catalogue
-from ..rules.definition import formula_names
+from ..rules import FormulaError, compile_formula, formula_names, function_catalogue
 from . import services
 from .forms import ImportForm, IndicatorForm, NewTemplateForm, scoring_from_form
 

@@ -36,8 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..rules import Result, score
-from ..rules.scoring import NA, compiled
+from ..rules import NA, Result, compiled, score
 from ..states import RESULT_SHOWN
 from . import workflow
 from .render import Field, labels, parse_value, role_fields, target_fields
