@@ -179,3 +179,15 @@ def test_states_move_only_through_the_workflow():
             elif isinstance(node, ast.Call) and any(k.arg == "state" for k in node.keywords):
                 offenders.append(f"{name}:{node.lineno} state=")
     assert offenders == []
+
+
+def test_the_application_imports_no_test_only_library():
+    """The dev extra (pyproject.toml) is not installed in production."""
+    dev_only = ("simpleeval", "hypothesis", "pytest", "playwright", "schemathesis")
+    offenders = [
+        f"{name}:{line} {module}"
+        for name, source in _sources()
+        for line, module in _imports(name, source)
+        if module.split(".")[0] in dev_only
+    ]
+    assert offenders == []

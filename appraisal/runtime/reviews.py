@@ -11,7 +11,7 @@ import copy
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -472,13 +472,12 @@ def editable_raters(appraisal: Appraisal, viewer: Viewer) -> list[str]:
     return found
 
 
-@dataclass
+@dataclass(frozen=True)
 class SaveOutcome:
+    """What a save did: the review as saved, and whether it was submitted."""
+
     review: Review
     submitted: bool
-    moved_to: str | None = None
-    result: Result | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def save_review(
@@ -529,14 +528,12 @@ def save_review(
         session.add(review)
     review.values = {k: _storable(v) for k, v in values.items()}
     review.updated_by_id = viewer.user_id
-    outcome = SaveOutcome(review, submit)
     if submit:
         review.status = ReviewStatus.SUBMITTED.value
         review.submitted_at = utcnow()
-    result = refresh_result(appraisal)
+    refresh_result(appraisal)
     if action is not None:
-        outcome.moved_to = _move(session, appraisal, viewer, action, rels)
-    outcome.result = result
+        _move(session, appraisal, viewer, action, rels)
     audit.record(
         session,
         appraisal.organization_id,
@@ -547,7 +544,7 @@ def save_review(
         slot=slot,
         **on_behalf(appraisal, viewer, rater),
     )
-    return outcome
+    return SaveOutcome(review, submit)
 
 
 def _storable(value: Any) -> Any:
