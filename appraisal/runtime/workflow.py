@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from ..states import AppraisalState, CycleState
+from ..states import UNPUBLISHED, AppraisalState, CycleState
 
 # Unpacked so that a new state fails here until the tables below say where it goes.
 GOAL_SETTING, SELF_REVIEW, MANAGER_REVIEW, CALIBRATION, PUBLISHED, ACKNOWLEDGED = AppraisalState
@@ -49,13 +49,12 @@ TRANSITIONS = (
     Transition("publish", CALIBRATION, PUBLISHED, frozenset({"hr"})),
     Transition("acknowledge", PUBLISHED, ACKNOWLEDGED, frozenset({"employee"})),
 )
-ACTIONS = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
 # HR sends an appraisal back at most to this step.
 REOPEN_UP_TO = CALIBRATION
 
 # Which states each part of an appraisal can be edited in, and by whom.
-BEFORE_PUBLICATION = frozenset(STATES[: STATES.index(PUBLISHED)])
-REVIEWING = frozenset({GOAL_SETTING, SELF_REVIEW, MANAGER_REVIEW})
+BEFORE_PUBLICATION = frozenset(UNPUBLISHED)
+REVIEWING = frozenset({GOAL_SETTING, SELF_REVIEW, MANAGER_REVIEW})  # before calibration
 EDITABLE = {
     "targets": (frozenset({GOAL_SETTING}), frozenset({"manager", "hr"})),
     "self": (frozenset({SELF_REVIEW}), APPRAISEE),
