@@ -12,17 +12,27 @@ from collections.abc import Iterable
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-STATE = {
-    "planning": _l("Planning"),
-    "running": _l("Running"),
-    "calibration": _l("Calibration"),
-    "published": _l("Published"),
-    "closed": _l("Closed"),
-    "goal_setting": _l("Goal setting"),
-    "self_review": _l("Self-review"),
-    "manager_review": _l("Manager review"),
-    "acknowledged": _l("Acknowledged"),
+from .states import AppealStatus, AppraisalState, CycleState, ReviewStatus
+
+# The states' words, keyed by the enums of `states.py` (a test checks every member has words
+# in both languages). Pages show both kinds through `state`: a code the two share has the
+# same words in both.
+CYCLE_STATE = {
+    CycleState.PLANNING: _l("Planning"),
+    CycleState.RUNNING: _l("Running"),
+    CycleState.CALIBRATION: _l("Calibration"),
+    CycleState.PUBLISHED: _l("Published"),
+    CycleState.CLOSED: _l("Closed"),
 }
+APPRAISAL_STATE = {
+    AppraisalState.GOAL_SETTING: _l("Goal setting"),
+    AppraisalState.SELF_REVIEW: _l("Self-review"),
+    AppraisalState.MANAGER_REVIEW: _l("Manager review"),
+    AppraisalState.CALIBRATION: _l("Calibration"),
+    AppraisalState.PUBLISHED: _l("Published"),
+    AppraisalState.ACKNOWLEDGED: _l("Acknowledged"),
+}
+STATE = CYCLE_STATE | APPRAISAL_STATE
 RATER = {
     "data": _l("Imported data"),
     "self": _l("Self"),
@@ -81,8 +91,12 @@ FEEDBACK_PROMPT = {
     "improvements": _l("Areas to improve"),
     "comments": _l("Comments"),
 }
-APPEAL_STATUS = {"open": _l("Open"), "upheld": _l("Upheld"), "reopened": _l("Reopened")}
-REVIEW_STATUS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
+APPEAL_STATUS = {
+    AppealStatus.OPEN: _l("waiting for an answer"),
+    AppealStatus.UPHELD: _l("answered: result upheld"),
+    AppealStatus.REOPENED: _l("answered: step reopened"),
+}
+REVIEW_STATUS = {ReviewStatus.DRAFT: _l("Draft"), ReviewStatus.SUBMITTED: _l("Submitted")}
 #: What the audit trail records (`audit.record`'s action, always `area.verb`), as the history
 #: pages show it. A history page shows one thing's events, so the words can be short.
 AUDIT_ACTION = {
@@ -204,6 +218,8 @@ YES_NO = {True: _l("yes"), False: _l("no")}
 
 VOCABULARIES = {
     "state": STATE,
+    "cycle_state": CYCLE_STATE,
+    "appraisal_state": APPRAISAL_STATE,
     "rater": RATER,
     "role": ROLE,
     "staff_kind": STAFF_KIND,

@@ -220,3 +220,115 @@ def test_every_audit_action_is_named_area_verb_and_has_words():
     assert sorted(recorded - AUDIT_ACTION.keys()) == []
     assert set(RECORDED_BEFORE.values()) <= AUDIT_ACTION.keys()
     assert not set(RECORDED_BEFORE) & recorded
+
+
+# -- imports between the project's packages (style.md, "Dependency direction") ---------------
+
+
+def _module(relative: str) -> str:
+    parts = ["appraisal", *relative.removesuffix(".py").split("/")]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(relative: str, source: str):
+    """(line, module) of every import in a module, relative imports made absolute; `from m
+    import n` gives `m.n` too, since `n` may be a module."""
+    package = _module(relative).split(".")
+    if not relative.endswith("__init__.py"):
+        package = package[:-1]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            yield node.lineno, module
+            for alias in node.names:
+                yield node.lineno, f"{module}.{alias.name}"
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent / name.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def test_runtime_never_imports_builder():
+    offenders = [
+        f"{name}:{line} {module}"
+        for name, source in _sources()
+        if name.startswith("runtime/")
+        for line, module in _imports(name, source)
+        if module == "appraisal.builder" or module.startswith("appraisal.builder.")
+    ]
+    assert offenders == []
+
+
+def test_models_and_states_import_no_web_library():
+    """Models are plain SQLAlchemy (the CLI, migrations and scripts load them without an
+    app); the state vocabulary and the state machine are pure."""
+    code = (
+        "import sys, appraisal.models, appraisal.states;"
+        f"print([m for m in {FORBIDDEN!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['sqlalchemy']"
+    workflow = (PACKAGE / "runtime/workflow.py").read_text(encoding="utf-8")
+    project = {m for _, m in _imports("runtime/workflow.py", workflow) if m.startswith("appraisal")}
+    assert {m.split(".")[1] for m in project} == {"states"}
+
+
+def test_only_the_public_api_of_rules_is_imported_outside_it():
+    """`appraisal.rules` is used through what its `__init__` exports, so its inside can be
+    rearranged (one scoring registry, a split validator) without touching its users."""
+    offenders = [
+        f"{name}:{line} {module}"
+        for name, source in _sources()
+        if not name.startswith("rules/")
+        for line, module in _imports(name, source)
+        if module.startswith("appraisal.rules.") and _is_module(module)
+    ]
+    assert offenders == []
+
+
+# -- states move only through the state machine (issue 15.7) ---------------------------------
+
+
+def _from_workflow(value: ast.expr) -> bool:
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "workflow"
+    )
+
+
+def test_states_move_only_through_the_workflow():
+    """Every `x.state = …` takes its value from a `workflow` function (the transition tables),
+    and no code sets `state=` when building or updating a row; new rows start in the
+    model's default state."""
+    offenders = []
+    for name, source in _sources():
+        if name == "runtime/workflow.py":
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                moves = any(isinstance(t, ast.Attribute) and t.attr == "state" for t in targets)
+                if moves and not _from_workflow(node.value):
+                    offenders.append(f"{name}:{node.lineno}")
+            elif isinstance(node, ast.Call) and any(k.arg == "state" for k in node.keywords):
+                offenders.append(f"{name}:{node.lineno} state=")
+    assert offenders == []
+
+
+def test_the_application_imports_no_test_only_library():
+    """The dev extra (pyproject.toml) is not installed in production."""
+    dev_only = ("simpleeval", "hypothesis", "pytest", "playwright", "schemathesis")
+    offenders = [
+        f"{name}:{line} {module}"
+        for name, source in _sources()
+        for line, module in _imports(name, source)
+        if module.split(".")[0] in dev_only
+    ]
+    assert offenders == []

@@ -10,8 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from ..inputs import JsonRefused, load_json
-from ..rules import score, validate
-from ..rules.definition import DefinitionError
+from ..rules import DefinitionError, score, validate
 from .schemas import limit_problems
 
 

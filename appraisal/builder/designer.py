@@ -19,8 +19,7 @@ from ..forms import attempt, choices, show_conflict
 from ..i18n import in_each_language
 from ..labels import FEEDBACK_PROMPT
 from ..models import Indicator, Template
-from ..rules import function_catalogue, score
-from ..rules.definition import formula_names
+from ..rules import formula_names, function_catalogue, score
 from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
 from . import draft, services
 from .forms import (

@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ServiceError
-from ..rules.definition import KEY
+from ..rules import KEY
 
 
 class DraftError(ServiceError, ValueError):

@@ -15,7 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import VersionedForm, choices
 from ..labels import label_choices
-from ..rules.definition import RATERS
+from ..rules import RATERS
 from .services import scoring_from_parts
 
 RATER_CHOICES = choices(label_choices("rater", RATERS))

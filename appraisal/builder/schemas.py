@@ -10,8 +10,7 @@ from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
-from ..rules.definition import KEY
-from ..rules.formula import MAX_SOURCE
+from ..rules import KEY, MAX_SOURCE
 
 RATERS = ["data", "self", "manager", "peer", "subordinate", "hr"]
 

@@ -27,8 +27,7 @@ from ..i18n import schema_message
 from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
-from ..rules import validate
-from ..rules.definition import FORMAT, KEY
+from ..rules import FORMAT, KEY, validate
 from .draft import as_number
 from .schemas import LIMITS, check_structure
 

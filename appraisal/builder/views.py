@@ -22,8 +22,7 @@ from ..access import can_build, current_org_id, require
 from ..db import get_in_org, get_session
 from ..forms import attempt, wanted
 from ..models import Indicator, Template
-from ..rules import FormulaError, compile_formula, function_catalogue
-from ..rules.definition import formula_names
+from ..rules import FormulaError, compile_formula, formula_names, function_catalogue
 from . import services
 from .forms import ImportForm, IndicatorForm, NewTemplateForm, scoring_from_form
 

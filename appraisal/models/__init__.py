@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
+from ..states import AppealStatus, AppraisalState, CycleState, ReviewStatus
 from .accounts import (
     LANGUAGES,
     Invitation,
@@ -13,16 +14,7 @@ from .accounts import (
 from .api import ApiToken
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
-from .cycles import (
-    Appeal,
-    Appraisal,
-    AppraisalState,
-    Cycle,
-    CycleState,
-    Review,
-    ReviewStatus,
-    Scheme,
-)
+from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
 from .imports import ImportMapping
 from .organization import Organization
@@ -34,6 +26,7 @@ __all__ = [
     "LANGUAGES",
     "ApiToken",
     "Appeal",
+    "AppealStatus",
     "Appraisal",
     "AppraisalState",
     "AuditEvent",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, Numeric
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, MetaData, Numeric
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -17,6 +19,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+CODE = re.compile(r"[a-z][a-z_]*")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -25,6 +29,17 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def one_of(column: str, codes: Iterable[str], name: str) -> CheckConstraint:
+    """`column IN ('a', 'b')`, written from the vocabulary (an enum) the code uses, so the
+    database refuses exactly the codes the code does not know. Changing a vocabulary needs a
+    migration that writes the new list (tests/web/test_models.py fails until it does)."""
+    codes = [str(code) for code in codes]
+    if not all(CODE.fullmatch(code) for code in codes):
+        raise ValueError(f"not a code: {codes!r}")
+    listed = ", ".join(f"'{code}'" for code in codes)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
 class Base(DeclarativeBase):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,33 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..states import AppealStatus, AppraisalState, CycleState, ReviewStatus
 from .accounts import User
-from .base import Base, OrganizationScoped, Versioned, utcnow
+from .base import Base, OrganizationScoped, Versioned, one_of, utcnow
 from .people import Department, Employee, Position
 from .templates import TemplateVersion
-
-
-class CycleState(StrEnum):
-    PLANNING = "planning"
-    RUNNING = "running"
-    CALIBRATION = "calibration"
-    PUBLISHED = "published"
-    CLOSED = "closed"
-
-
-class AppraisalState(StrEnum):
-    GOAL_SETTING = "goal_setting"
-    SELF_REVIEW = "self_review"
-    MANAGER_REVIEW = "manager_review"
-    CALIBRATION = "calibration"
-    PUBLISHED = "published"
-    ACKNOWLEDGED = "acknowledged"
-
-
-class ReviewStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-
 
 scheme_departments = Table(
     "scheme_departments",
@@ -124,10 +101,7 @@ class Cycle(Versioned, OrganizationScoped, Base):
         UniqueConstraint("organization_id", "name"),
         CheckConstraint("ends_on >= starts_on", name="period_order"),
         CheckConstraint("anonymity_threshold >= 1", name="threshold_positive"),
-        CheckConstraint(
-            "state IN ('planning', 'running', 'calibration', 'published', 'closed')",
-            name="state",
-        ),
+        one_of("state", CycleState, name="state"),
     )
 
 
@@ -174,11 +148,7 @@ class Appraisal(OrganizationScoped, Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
         UniqueConstraint("cycle_id", "employee_id"),
-        CheckConstraint(
-            "state IN ('goal_setting', 'self_review', 'manager_review', 'calibration',"
-            " 'published', 'acknowledged')",
-            name="state",
-        ),
+        one_of("state", AppraisalState, name="state"),
     )
 
     @property
@@ -230,7 +200,7 @@ class Review(OrganizationScoped, Base):
         CheckConstraint(
             "rater IN ('data', 'self', 'manager', 'peer', 'subordinate', 'hr')", name="rater"
         ),
-        CheckConstraint("status IN ('draft', 'submitted')", name="status"),
+        one_of("status", ReviewStatus, name="status"),
     )
 
     @property
@@ -248,7 +218,7 @@ class Appeal(OrganizationScoped, Base):
         ForeignKey("appraisals.id", ondelete="CASCADE"), index=True
     )
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=AppealStatus.OPEN.value)
     reply: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
@@ -256,4 +226,4 @@ class Appeal(OrganizationScoped, Base):
 
     appraisal: Mapped[Appraisal] = relationship()
 
-    __table_args__ = (CheckConstraint("status IN ('open', 'upheld', 'reopened')", name="status"),)
+    __table_args__ = (one_of("status", AppealStatus, name="status"),)

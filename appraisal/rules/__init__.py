@@ -1,26 +1,38 @@
 """Formula language and scoring engine. Pure Python: no Flask, no database.
 
-The public API other packages and tests use:
+The public API: the rest of the project imports only these names (an architecture test
+checks), so the inside can be rearranged freely.
 
-    compile_formula(source, names) -> Formula;  FormulaError
-    validate(definition) -> list[DefinitionError]
-    compile_template(definition) -> CompiledTemplate;  score(definition, inputs) -> Result
+    compile_formula(source, names) -> Formula;  FormulaError;  MAX_SOURCE (characters)
+    validate(definition) -> list[DefinitionError];  formula_names(definition, ...)
+    compile_template(definition) -> CompiledTemplate;  compiled(definition) (cached)
+    score(definition, inputs) -> Result;  NA (the "not applicable" mark in inputs)
     function_catalogue() -> list[dict]
+    FORMAT (the definition format's name), KEY (the pattern of keys), RATERS
 """
 
 from .catalogue import function_catalogue
 from .definition import (
+    FORMAT,
+    KEY,
+    RATERS,
     CompiledTemplate,
     DefinitionError,
     DefinitionInvalid,
     compile_template,
+    formula_names,
     validate,
 )
 from .errors import FormulaError
-from .formula import Formula, compile_formula, normalize_name
-from .scoring import Result, round2, score
+from .formula import MAX_SOURCE, Formula, compile_formula, normalize_name
+from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
+    "FORMAT",
+    "KEY",
+    "MAX_SOURCE",
+    "NA",
+    "RATERS",
     "CompiledTemplate",
     "DefinitionError",
     "DefinitionInvalid",
@@ -29,6 +41,8 @@ __all__ = [
     "Result",
     "compile_formula",
     "compile_template",
+    "compiled",
+    "formula_names",
     "function_catalogue",
     "normalize_name",
     "round2",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formula import BINARY, COMPARE, CONSTANTS
 from .functions import FUNCTIONS
 
 
@@ -24,12 +23,3 @@ def function_catalogue() -> list[dict[str, Any]]:
         }
         for spec in FUNCTIONS.values()
     ]
-
-
-def operator_catalogue() -> dict[str, list[str]]:
-    return {
-        "arithmetic": list(BINARY.values()),
-        "comparison": list(COMPARE.values()),
-        "logic": ["and", "or", "not", "… if … else …"],
-        "constants": list(CONSTANTS),
-    }

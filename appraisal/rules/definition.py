@@ -270,12 +270,6 @@ class Item:
         """Each rater's weight in the item's score: a single rater's is 1."""
         return dict(self.rater_weights) if len(self.raters) > 1 else {self.raters[0]: ONE}
 
-    @cached_property
-    def required_raters(self) -> tuple[str, ...]:
-        """The raters a blank input waits for (a peer or subordinate group may stay empty)."""
-        required = tuple(r for r in self.raters if r not in OPTIONAL_RATERS)
-        return required or self.raters
-
     @property
     def value_type(self) -> str:
         if self.type == "choice":

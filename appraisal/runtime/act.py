@@ -18,6 +18,7 @@ from ..concurrency import expect_version
 from ..errors import ServiceError
 from ..models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
 from ..rules import Result
+from ..states import RESULT_SHOWN, CycleState
 from .reviews import CLOSED, Viewer, relations
 
 WRITERS = frozenset({"manager", "hr"})
@@ -27,7 +28,7 @@ def _writer(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
     rels = relations(appraisal, viewer)
     if not rels & WRITERS:
         raise ServiceError(_l("Only the manager or HR can do this."))
-    if appraisal.cycle.state == "closed":
+    if appraisal.cycle.state == CycleState.CLOSED:
         raise ServiceError(CLOSED)
     return rels
 
@@ -49,7 +50,7 @@ def schedule_interview(
     session: Session, appraisal: Appraisal, viewer: Viewer, when: datetime | None, location: str
 ) -> Interview:
     _writer(appraisal, viewer)
-    if appraisal.state not in ("published", "acknowledged"):
+    if appraisal.state not in RESULT_SHOWN:
         raise ServiceError(_l("Interviews follow the published result."))
     if when is None:
         raise ServiceError(_l("Choose a date and time."), "scheduled_at")

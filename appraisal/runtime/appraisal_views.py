@@ -64,7 +64,7 @@ def _invite_form(item: Appraisal) -> InviteForm:
 
 def _reopen_form(item: Appraisal, rels: set[str]) -> ReopenForm:
     form = ReopenForm()
-    steps = workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+    steps = workflow.reopen_choices(item.state, rels, reviews.self_review_path(item))
     form.to.choices = choices((s, state_label(s)) for s in steps)
     return form
 
@@ -85,7 +85,7 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
     invite_form = reopen_form = None
     if workflow.can_edit("invitations", item.state, rels):
         invite_form = posted.get("invite_form") or _invite_form(item)
-    if workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item)):
+    if workflow.reopen_choices(item.state, rels, reviews.self_review_path(item)):
         reopen_form = posted.get("reopen_form") or _reopen_form(item, rels)
     return render_template(
         "runtime/appraisal.html",
@@ -364,7 +364,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         deadline=results.appeal_deadline(item),
         reopen_steps=[
             (s, state_label(s))
-            for s in workflow.reopen_choices(item.state, rels, reviews.skipped_steps(item))
+            for s in workflow.reopen_choices(item.state, rels, reviews.self_review_path(item))
         ],
         interviews=act.interviews_of(get_session(), item),
         plans=act.plans_of(get_session(), item),

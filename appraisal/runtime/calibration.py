@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..concurrency import expect_version
 from ..errors import ServiceError
-from ..models import Appraisal, Cycle, CycleState, Employee, utcnow
+from ..models import Appraisal, AppraisalState, Cycle, CycleState, Employee, utcnow
+from ..states import UNPUBLISHED
 from . import workflow
 from .figures import cycle_appraisals, require_open
 
 QUOTA_LINE = re.compile(r"\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*")
-UNFINISHED = ("goal_setting", "self_review", "manager_review", "calibration")
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def waiting_for_figures(session: Session, cycle: Cycle) -> list[str]:
             .join(Appraisal, Appraisal.employee_id == Employee.id)
             .where(
                 Appraisal.cycle_id == cycle.id,
-                Appraisal.state == "calibration",
+                Appraisal.state == AppraisalState.CALIBRATION,
                 Appraisal.complete.is_(False),
             )
             .order_by(Employee.number)
@@ -174,7 +174,7 @@ def start_calibration(session: Session, cycle: Cycle, user_id: int | None) -> No
     if cycle.state != CycleState.RUNNING:
         raise ServiceError(_l("Only a running cycle goes to calibration."))
     _refuse_incomplete(waiting_for_figures(session, cycle))
-    cycle.state = CycleState.CALIBRATION.value
+    cycle.state = workflow.next_cycle_state(cycle.state, "calibrate")
     audit.record(session, cycle.organization_id, user_id, "cycle.calibration", "cycle", cycle.id)
 
 
@@ -192,7 +192,7 @@ def override_grade(
     require_open(cycle)
     if cycle.calibration_locked_at is not None:
         raise ServiceError(_l("The calibration is locked."))
-    if appraisal.state != "calibration":
+    if appraisal.state != AppraisalState.CALIBRATION:
         raise ServiceError(_l("Only appraisals in calibration can be calibrated."))
     expect_version(appraisal, version)
     if grade and grade not in grade_names(cycle):
@@ -231,7 +231,7 @@ def publishable(appraisals: list[Appraisal], department_id: int | None = None) -
     return [
         a
         for a in appraisals
-        if a.state == "calibration"
+        if a.state == AppraisalState.CALIBRATION
         and (department_id is None or a.employee.department_id == department_id)
     ]
 
@@ -255,8 +255,8 @@ def publish(
     for appraisal in chosen:
         appraisal.state = workflow.next_state(appraisal.state, "publish", {"hr"})
         appraisal.published_at = now
-    if all(a.state not in UNFINISHED for a in appraisals):
-        cycle.state = CycleState.PUBLISHED.value
+    if all(a.state not in UNPUBLISHED for a in appraisals):
+        cycle.state = workflow.next_cycle_state(cycle.state, "publish")
     audit.record(
         session,
         cycle.organization_id,
@@ -272,7 +272,7 @@ def publish(
 
 def close(session: Session, cycle: Cycle, user_id: int | None) -> None:
     require_open(cycle)
-    unfinished = [a for a in cycle_appraisals(session, cycle) if a.state in UNFINISHED]
+    unfinished = [a for a in cycle_appraisals(session, cycle) if a.state in UNPUBLISHED]
     if unfinished:
         raise ServiceError(
             _l(
@@ -282,6 +282,6 @@ def close(session: Session, cycle: Cycle, user_id: int | None) -> None:
                 name=unfinished[0].employee.name,
             )
         )
-    cycle.state = CycleState.CLOSED.value
+    cycle.state = workflow.next_cycle_state(cycle.state, "close")
     cycle.closed_at = utcnow()
     audit.record(session, cycle.organization_id, user_id, "cycle.closed", "cycle", cycle.id)

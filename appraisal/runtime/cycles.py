@@ -316,7 +316,7 @@ def launch_cycle(
     ]
     session.add_all(appraisals)
     cycle.excluded_employee_ids = sorted(excluded_ids & {r.employee.id for r in rows})
-    cycle.state = CycleState.RUNNING.value
+    cycle.state = workflow.next_cycle_state(cycle.state, "launch")
     cycle.launched_at = utcnow()
     session.flush()
     audit.record(

@@ -20,6 +20,7 @@ from ..errors import ServiceError
 from ..i18n import label_text
 from ..labels import in_english
 from ..models import Appraisal, Cycle, Employee, Review, User
+from ..states import AppraisalState, CycleState
 from . import workflow
 from .render import Field, parse_value, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
@@ -80,7 +81,7 @@ class CellsChanged(EditConflict):
 
 
 def require_open(cycle: Cycle) -> None:
-    if cycle.state == "closed":
+    if cycle.state == CycleState.CLOSED:
         raise ServiceError(_l("The cycle is closed; nothing can change."))
 
 
@@ -443,7 +444,8 @@ def locked_targets(team: list[Appraisal], key: str) -> list[float]:
     return [
         float(a.targets[key])
         for a in team
-        if a.state != "goal_setting" and isinstance((a.targets or {}).get(key), int | float)
+        if a.state != AppraisalState.GOAL_SETTING
+        and isinstance((a.targets or {}).get(key), int | float)
     ]
 
 
@@ -490,7 +492,7 @@ def split_team_target(
     if key not in {f.key for f in cycle_target_fields(cycle)}:
         raise ServiceError(_l("Choose the item to split."))
     amount = _team_total(total_text) - sum(locked_targets(team, key))
-    numbers = [a.employee.number for a in team if a.state == "goal_setting"]
+    numbers = [a.employee.number for a in team if a.state == AppraisalState.GOAL_SETTING]
     basis: dict[str, float] | None = None
     if method == "last_actual":
         basis = previous_actuals(session, cycle, key)

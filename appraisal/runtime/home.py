@@ -9,17 +9,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Appeal, Appraisal, Cycle, CycleState
+from ..models import Appeal, Appraisal, Cycle
+from ..states import IN_PROGRESS_CYCLES, AppealStatus
 from .reviews import Viewer
 from .tasks import my_tasks
 
 SHOWN = 5  # rows listed under each count; the count itself is exact
-IN_PROGRESS = (
-    CycleState.PLANNING.value,
-    CycleState.RUNNING.value,
-    CycleState.CALIBRATION.value,
-    CycleState.PUBLISHED.value,
-)
 
 
 @dataclass(frozen=True)
@@ -38,8 +33,8 @@ def summary(session: Session, viewer: Viewer) -> Summary:
     overdue = sum(1 for t in tasks if t.overdue)
     if not viewer.is_hr:
         return Summary(len(tasks), overdue)
-    in_progress = (Cycle.organization_id == viewer.org_id, Cycle.state.in_(IN_PROGRESS))
-    waiting = (Appeal.organization_id == viewer.org_id, Appeal.status == "open")
+    in_progress = (Cycle.organization_id == viewer.org_id, Cycle.state.in_(IN_PROGRESS_CYCLES))
+    waiting = (Appeal.organization_id == viewer.org_id, Appeal.status == AppealStatus.OPEN)
     return Summary(
         len(tasks),
         overdue,

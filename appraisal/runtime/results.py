@@ -15,9 +15,10 @@ from .. import audit
 from ..errors import ServiceError
 from ..models import Appeal, Appraisal, Cycle, utcnow
 from ..rules import Result
+from ..states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
 from . import workflow
 from .feedback import Comment, written_feedback
-from .reviews import CLOSED, PUBLISHED, Viewer, final_result, relations, reopen, shown_result
+from .reviews import CLOSED, Viewer, final_result, relations, reopen, shown_result
 
 
 @dataclass
@@ -36,7 +37,9 @@ class ResultPage:
 def may_read(appraisal: Appraisal, viewer: Viewer) -> bool:
     """HR and the manager any time; the employee once the result is published."""
     rels = relations(appraisal, viewer)
-    return bool(rels & {"hr", "manager"}) or ("employee" in rels and appraisal.state in PUBLISHED)
+    return bool(rels & {"hr", "manager"}) or (
+        "employee" in rels and appraisal.state in RESULT_SHOWN
+    )
 
 
 def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> ResultPage:
@@ -49,7 +52,7 @@ def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> Resul
         .where(
             Appraisal.employee_id == appraisal.employee_id,
             Appraisal.id != appraisal.id,
-            Appraisal.state.in_(PUBLISHED),
+            Appraisal.state.in_(RESULT_SHOWN),
             Cycle.ends_on <= appraisal.cycle.ends_on,
         )
         .options(
@@ -75,7 +78,7 @@ def appeals_of(session: Session, appraisal: Appraisal) -> list[Appeal]:
 
 
 def open_appeal(appraisal: Appraisal, appeals: list[Appeal]) -> Appeal | None:
-    return next((a for a in appeals if a.status == "open"), None)
+    return next((a for a in appeals if a.status == AppealStatus.OPEN), None)
 
 
 def appeal_deadline(appraisal: Appraisal) -> datetime | None:
@@ -89,14 +92,14 @@ def acknowledge(
     session: Session, appraisal: Appraisal, viewer: Viewer, appeals: list[Appeal]
 ) -> None:
     rels = relations(appraisal, viewer)
-    if appraisal.cycle.state == "closed":
+    if appraisal.cycle.state == CycleState.CLOSED:
         raise ServiceError(CLOSED)
     if open_appeal(appraisal, appeals):
         raise ServiceError(_l("Your appeal is still open; HR will answer it first."))
     try:
         appraisal.state = workflow.next_state(appraisal.state, "acknowledge", rels)
     except workflow.WorkflowRefused as refused:
-        if refused.code == "wrong_state" and appraisal.state == "acknowledged":
+        if refused.code == "wrong_state" and appraisal.state == AppraisalState.ACKNOWLEDGED:
             raise ServiceError(_l("You have already acknowledged this result.")) from None
         raise ServiceError(_l("This result cannot be acknowledged now.")) from None
     appraisal.acknowledged_at = utcnow()
@@ -121,13 +124,13 @@ def appeal(
     rels = relations(appraisal, viewer)
     if "employee" not in rels:
         raise ServiceError(_l("Only the employee can appeal."))
-    if appraisal.cycle.state == "closed":
+    if appraisal.cycle.state == CycleState.CLOSED:
         raise ServiceError(CLOSED)
-    if appraisal.state != "published":
+    if appraisal.state != AppraisalState.PUBLISHED:
         raise ServiceError(_l("Only a published, not yet acknowledged result can be appealed."))
     if open_appeal(appraisal, appeals):
         raise ServiceError(_l("An appeal is already open."))
-    if any(a.status != "open" and _after_publication(appraisal, a) for a in appeals):
+    if any(a.status != AppealStatus.OPEN and _after_publication(appraisal, a) for a in appeals):
         raise ServiceError(_l("Your appeal against this result has been answered already."))
     deadline = appeal_deadline(appraisal)
     now = now or utcnow()
@@ -165,7 +168,7 @@ def _after_publication(appraisal: Appraisal, row: Appeal) -> bool:
 
 
 def may_appeal(appraisal: Appraisal, appeals: list[Appeal]) -> bool:
-    return appraisal.state == "published" and not any(
+    return appraisal.state == AppraisalState.PUBLISHED and not any(
         _after_publication(appraisal, a) for a in appeals
     )
 
@@ -186,16 +189,16 @@ def resolve_appeal(
     """Uphold the result, or reopen a step; either way with a reply the employee reads."""
     if "hr" not in relations(appraisal, viewer):
         raise ServiceError(_l("Only HR resolves appeals."))
-    if appeal_row.status != "open":
+    if appeal_row.status != AppealStatus.OPEN:
         raise ServiceError(_l("This appeal is already resolved."))
     if not reply.strip():
         raise ServiceError(_l("Write a reply to the employee."), "reply")
     if decision == "reopen":
         reopen(session, appraisal, viewer, reopen_to or "", reply)
         appraisal.published_at = None
-        appeal_row.status = "reopened"
+        appeal_row.status = AppealStatus.REOPENED.value
     elif decision == "uphold":
-        appeal_row.status = "upheld"
+        appeal_row.status = AppealStatus.UPHELD.value
     else:
         raise ServiceError(_l("Choose uphold or reopen."), "decision")
     appeal_row.reply = reply.strip()

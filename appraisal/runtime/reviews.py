@@ -11,7 +11,7 @@ import copy
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from ..models import (
     Appraisal,
     AppraisalState,
     Cycle,
+    CycleState,
     Employee,
     Membership,
     Organization,
@@ -35,8 +36,8 @@ from ..models import (
     User,
     utcnow,
 )
-from ..rules import Result, score
-from ..rules.scoring import NA, compiled
+from ..rules import NA, Result, compiled, score
+from ..states import RESULT_SHOWN
 from . import workflow
 from .render import MAX_TEXT, Field, labels, parse_value, role_fields, target_fields
 
@@ -46,7 +47,6 @@ SINGLE_RATERS = ("data", "self", "manager", "hr")
 # appraisal then waits for figures in calibration (calibration refuses to start on it).
 LATE_RATERS = ("data", "hr")
 RATIO_METHODS = ("ratio", "reverse_ratio")
-PUBLISHED = ("published", "acknowledged")
 
 REFUSALS = {
     "not_allowed": _l("You cannot do this on this appraisal."),
@@ -185,7 +185,7 @@ def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
     """What counts: targets, figures and HR's values as saved; other reviews once submitted;
     a peer or subordinate group only where enough of them answered (`counted_group`)."""
     inputs: dict[str, Any] = {"targets": dict(appraisal.targets or {})}
-    if "self_review" in skipped_steps(appraisal):
+    if AppraisalState.SELF_REVIEW in skipped_steps(appraisal):
         inputs["skipped"] = ["self"]
     for review in appraisal.reviews:
         if review.rater in SINGLE_RATERS and (review.rater in ("data", "hr") or review.submitted):
@@ -232,7 +232,7 @@ def visible_inputs(
     move an average they watched and so reveal that one rating. A peer sees only their own
     review.
     """
-    published = appraisal.state in PUBLISHED
+    published = appraisal.state in RESULT_SHOWN
     if "hr" in rels or "manager" in rels or ("employee" in rels and published):
         inputs = official_inputs(appraisal)
     elif "employee" in rels:
@@ -268,7 +268,7 @@ def shown_result(
     the appraisee of a published result it is `final_result`; with typed values it is the
     live panel's what-if. Anyone but HR and the manager gets peer and subordinate groups as
     an average and a count, never the single scores."""
-    official = rels & {"hr", "manager"} or ("employee" in rels and appraisal.state in PUBLISHED)
+    official = rels & {"hr", "manager"} or ("employee" in rels and appraisal.state in RESULT_SHOWN)
     if own_rater is None and official:
         result = final_result(appraisal)
     else:
@@ -446,7 +446,7 @@ CLOSED = _l("The cycle is closed; nothing can change.")
 
 
 def _require_edit(appraisal: Appraisal, part: str, rels: frozenset[str]) -> None:
-    if appraisal.cycle.state == "closed":
+    if appraisal.cycle.state == CycleState.CLOSED:
         raise ServiceError(CLOSED)
     if appraisal.employee.status != "active":
         raise ServiceError(_l("This employee has left; the appraisal is closed to changes."))
@@ -474,13 +474,12 @@ def editable_raters(appraisal: Appraisal, viewer: Viewer) -> list[str]:
     return found
 
 
-@dataclass
+@dataclass(frozen=True)
 class SaveOutcome:
+    """What a save did: the review as saved, and whether it was submitted."""
+
     review: Review
     submitted: bool
-    moved_to: str | None = None
-    result: Result | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def save_review(
@@ -507,7 +506,7 @@ def save_review(
     action = workflow.SUBMITS.get(rater) if submit else None
     if action is not None:
         try:
-            workflow.next_state(appraisal.state, action, rels, skipped_steps(appraisal))
+            workflow.next_state(appraisal.state, action, rels, self_review_path(appraisal))
         except workflow.WorkflowRefused as refused:
             raise ServiceError(REFUSALS[refused.code]) from None
     definition = appraisal.definition
@@ -531,14 +530,12 @@ def save_review(
         session.add(review)
     review.values = {k: _storable(v) for k, v in values.items()}
     review.updated_by_id = viewer.user_id
-    outcome = SaveOutcome(review, submit)
     if submit:
         review.status = ReviewStatus.SUBMITTED.value
         review.submitted_at = utcnow()
-    result = refresh_result(appraisal)
+    refresh_result(appraisal)
     if action is not None:
-        outcome.moved_to = _move(session, appraisal, viewer, action, rels)
-    outcome.result = result
+        _move(session, appraisal, viewer, action, rels)
     audit.record(
         session,
         appraisal.organization_id,
@@ -549,7 +546,7 @@ def save_review(
         slot=slot,
         **on_behalf(appraisal, viewer, rater),
     )
-    return outcome
+    return SaveOutcome(review, submit)
 
 
 def _storable(value: Any) -> Any:
@@ -567,9 +564,7 @@ def waiting(result: Result, *, late: bool) -> list[str]:
 
 def waiting_for_figures(appraisal: Appraisal) -> list[str]:
     """What a submitted appraisal still waits for before calibration can use it."""
-    if appraisal.complete or workflow.STATES.index(appraisal.state) < workflow.STATES.index(
-        "calibration"
-    ):
+    if appraisal.complete or appraisal.state in workflow.REVIEWING:
         return []
     return waiting(score(appraisal.definition, official_inputs(appraisal)), late=True)
 
@@ -586,7 +581,7 @@ def _move(
     session: Session, appraisal: Appraisal, viewer: Viewer, action: str, rels: frozenset[str]
 ) -> str:
     before = appraisal.state
-    appraisal.state = workflow.next_state(before, action, rels, skipped_steps(appraisal))
+    appraisal.state = workflow.next_state(before, action, rels, self_review_path(appraisal))
     if action == "confirm_goals":
         appraisal.goals_confirmed_at = utcnow()
     audit.record(
@@ -616,12 +611,12 @@ def take_action(
 ) -> str:
     """A workflow move that is not a review submission, such as confirming goals."""
     rels = relations(appraisal, viewer)
-    if appraisal.cycle.state == "closed":
+    if appraisal.cycle.state == CycleState.CLOSED:
         raise ServiceError(CLOSED)
     if action in workflow.SUBMITS.values():
         raise ServiceError(REFUSALS["unknown_action"])
     try:
-        workflow.next_state(appraisal.state, action, rels)
+        workflow.next_state(appraisal.state, action, rels, self_review_path(appraisal))
     except workflow.WorkflowRefused as refused:
         raise ServiceError(REFUSALS[refused.code]) from None
     expect_version(appraisal, version)
@@ -634,24 +629,22 @@ def reopen(session: Session, appraisal: Appraisal, viewer: Viewer, to: str, reas
     """HR sends an appraisal back to an earlier step; the reviews of that step and after
     become drafts again (peer reviews stay as given)."""
     rels = relations(appraisal, viewer)
-    if appraisal.cycle.state == "closed":
+    if appraisal.cycle.state == CycleState.CLOSED:
         raise ServiceError(CLOSED)
+    before = appraisal.state
     try:
-        workflow.reopen(appraisal.state, to, rels, reason, skipped_steps(appraisal))
+        appraisal.state = workflow.reopen(before, to, rels, reason, self_review_path(appraisal))
     except workflow.WorkflowRefused as refused:
         field_name = "reason" if refused.code == "reason_required" else None
         raise ServiceError(REFUSALS[refused.code], field_name) from None
-    before = appraisal.state
     order = workflow.STATES.index
-    reopened = {"self": "self_review", "manager": "manager_review"}
     for review in appraisal.reviews:
-        step = reopened.get(review.rater)
+        step = workflow.SUBMITTED_IN.get(review.rater)
         if step and order(step) >= order(to) and review.submitted:
             review.status = ReviewStatus.DRAFT.value
             review.submitted_at = None
     if to == AppraisalState.GOAL_SETTING:
         appraisal.goals_confirmed_at = None
-    appraisal.state = to
     refresh_result(appraisal)
     audit.record(
         session,

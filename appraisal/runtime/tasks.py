@@ -9,14 +9,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
+from ..states import OPEN_CYCLES, AppealStatus, AppraisalState
+from . import workflow
 from .render import role_fields
 from .reviews import GROUPS, Viewer, group_progress, missing_targets, relations
-
-OPEN_CYCLES = (
-    CycleState.RUNNING.value,
-    CycleState.CALIBRATION.value,
-    CycleState.PUBLISHED.value,
-)
 
 
 @dataclass(frozen=True)
@@ -82,25 +78,29 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
         if appraisal.employee.status != "active":
             continue
         if "employee" in rels:
-            if state == "goal_setting" and not missing_targets(appraisal):
+            if state == AppraisalState.GOAL_SETTING and not missing_targets(appraisal):
                 tasks.append(Task("confirm_goals", appraisal, cycle.goals_due))
-            if state == "self_review":
+            if state == AppraisalState.SELF_REVIEW:
                 tasks.append(Task("self_review", appraisal, cycle.self_review_due))
-            if state == "published":
+            if state == AppraisalState.PUBLISHED:
                 tasks.append(Task("read_result", appraisal, None))
         direct = appraisal.manager_id == viewer.employee_id or (
             viewer.is_hr and appraisal.manager_id is None
         )
         if "manager" in rels and direct:  # managers further up follow on the team page
-            if "proxy" in rels and state == "goal_setting" and not missing_targets(appraisal):
+            if (
+                "proxy" in rels
+                and state == AppraisalState.GOAL_SETTING
+                and not missing_targets(appraisal)
+            ):
                 tasks.append(Task("proxy_goals", appraisal, cycle.goals_due))
-            if "proxy" in rels and state == "self_review":
+            if "proxy" in rels and state == AppraisalState.SELF_REVIEW:
                 tasks.append(Task("proxy_self_review", appraisal, cycle.self_review_due))
-            if state == "goal_setting" and missing_targets(appraisal):
+            if state == AppraisalState.GOAL_SETTING and missing_targets(appraisal):
                 tasks.append(Task("set_targets", appraisal, cycle.goals_due))
-            if state == "manager_review":
+            if state == AppraisalState.MANAGER_REVIEW:
                 tasks.append(Task("manager_review", appraisal, cycle.manager_review_due))
-        if "reviewer" in rels and state in ("goal_setting", "self_review", "manager_review"):
+        if "reviewer" in rels and state in workflow.REVIEWING:
             tasks.extend(
                 Task("peer_review", appraisal, cycle.manager_review_due, review.rater)
                 for review in appraisal.reviews
@@ -143,9 +143,9 @@ def team_progress(session: Session, viewer: Viewer) -> list[TeamRow]:
 
 # The cycle's deadline for each step an appraisal can be overdue in.
 STEP_DUE = {
-    "goal_setting": "goals_due",
-    "self_review": "self_review_due",
-    "manager_review": "manager_review_due",
+    AppraisalState.GOAL_SETTING: "goals_due",
+    AppraisalState.SELF_REVIEW: "self_review_due",
+    AppraisalState.MANAGER_REVIEW: "manager_review_due",
 }
 
 
@@ -182,7 +182,7 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
         session.scalars(
             select(Appeal)
             .join(Appraisal, Appraisal.id == Appeal.appraisal_id)
-            .where(Appeal.organization_id == viewer.org_id, Appeal.status == "open")
+            .where(Appeal.organization_id == viewer.org_id, Appeal.status == AppealStatus.OPEN)
             .options(
                 selectinload(Appeal.appraisal).selectinload(Appraisal.employee),
                 selectinload(Appeal.appraisal).selectinload(Appraisal.cycle),
@@ -196,7 +196,7 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
             for state, column in STEP_DUE.items()
         )
     )
-    waiting = and_(Appraisal.state == "calibration", Appraisal.complete.is_(False))
+    waiting = and_(Appraisal.state == AppraisalState.CALIBRATION, Appraisal.complete.is_(False))
     counts = session.execute(
         select(Appraisal.cycle_id, Appraisal.state, func.count())
         .join(Cycle, Cycle.id == Appraisal.cycle_id)
@@ -214,7 +214,7 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
     }
     found = [
         CycleTask(
-            "waiting_for_figures" if state == "calibration" else "overdue",
+            "waiting_for_figures" if state == AppraisalState.CALIBRATION else "overdue",
             cycles[cycle_id],
             count,
             state,
@@ -233,6 +233,6 @@ def cycle_appeals(session: Session, cycle: Cycle) -> list[Appeal]:
             .join(Appraisal, Appraisal.id == Appeal.appraisal_id)
             .where(Appraisal.cycle_id == cycle.id)
             .options(selectinload(Appeal.appraisal).selectinload(Appraisal.employee))
-            .order_by((Appeal.status == "open").desc(), Appeal.created_at.desc())
+            .order_by((Appeal.status == AppealStatus.OPEN).desc(), Appeal.created_at.desc())
         )
     )

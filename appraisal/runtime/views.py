@@ -34,7 +34,7 @@ from ..db import get_in_org, get_session
 from ..errors import ServiceError
 from ..forms import attempt, choices, flash_form_errors
 from ..i18n import label_text
-from ..models import Cycle, Scheme
+from ..models import Cycle, CycleState, Scheme
 from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
 from . import exports, feedback, figures, tasks
@@ -170,15 +170,15 @@ def cycle_form():
 def cycle(id: int):
     db = get_session()
     cycle = _cycle(id)
-    preview = cycle_services.preview_cycle(db, cycle) if cycle.state == "planning" else []
-    appraisals = figures.cycle_appraisals(db, cycle) if cycle.state != "planning" else []
+    preview = cycle_services.preview_cycle(db, cycle) if cycle.state == CycleState.PLANNING else []
+    appraisals = figures.cycle_appraisals(db, cycle) if cycle.state != CycleState.PLANNING else []
     return render_template(
         "runtime/cycle.html",
         cycle=cycle,
         preview=preview,
         appraisals=appraisals,
         counts=cycle_services.state_counts(db, cycle),
-        appeals=tasks.cycle_appeals(db, cycle) if cycle.state != "planning" else [],
+        appeals=tasks.cycle_appeals(db, cycle) if cycle.state != CycleState.PLANNING else [],
         has_feedback=bool(feedback.comment_items(cycle.scheme.template_version.definition)),
         due_for=tasks.due_for,
         today=date.today(),

@@ -1,9 +1,11 @@
-"""The appraisal state machine (design §8): which step follows which, and who may move it.
+"""The state machines of appraisals and cycles (design §8): which step follows which, and
+who may move it. The only place a state moves: services assign `.state` only from a
+function here (an architecture test checks).
 
-Pure: it knows states, actions and the viewer's relations to an appraisal (`employee`,
-`manager`, `hr`, `reviewer`, and `proxy`: HR or the manager acting for an employee who has
-no sign-in), nothing of requests or the database. Services ask it before
-they change anything, and the pages ask it which buttons to show.
+Pure: it knows states (`appraisal.states`), actions and the viewer's relations to an
+appraisal (`employee`, `manager`, `hr`, `reviewer`, and `proxy`: HR or the manager acting
+for an employee who has no sign-in), nothing of requests or the database. Services ask it
+before they change anything, and the pages ask it which buttons to show.
 """
 
 from __future__ import annotations
@@ -11,56 +13,91 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-STATES = (
-    "goal_setting",
-    "self_review",
-    "manager_review",
-    "calibration",
-    "published",
-    "acknowledged",
-)
-RELATIONS = ("employee", "manager", "hr", "reviewer", "proxy")
+from ..states import UNPUBLISHED, AppraisalState, CycleState
+
+# Unpacked so that a new state fails here until the tables below say where it goes.
+GOAL_SETTING, SELF_REVIEW, MANAGER_REVIEW, CALIBRATION, PUBLISHED, ACKNOWLEDGED = AppraisalState
+STATES = tuple(AppraisalState)
 # Who takes the employee's own steps: the employee, or someone acting for them when they
 # cannot sign in (recorded as "entered on behalf of").
 APPRAISEE = frozenset({"employee", "proxy"})
+
+# The path an appraisal takes through the self-review (shown in the cycle preview): the
+# `employee` writes it, a `proxy` writes it for them, it is `skipped` (the scheme skips it for
+# people without a sign-in), or the template has `none`.
+PATHS = ("employee", "proxy", "skipped", "none")
+WITH_SELF_REVIEW = frozenset({"employee", "proxy"})
+WITHOUT_SELF_REVIEW = frozenset({"skipped", "none"})
 
 
 @dataclass(frozen=True)
 class Transition:
     action: str
-    source: str
-    target: str
+    source: AppraisalState
+    target: AppraisalState
     actors: frozenset[str]
+    paths: frozenset[str] = frozenset(PATHS)  # the self-review paths this move is on
 
 
-TRANSITIONS = {
-    t.action: t
-    for t in (
-        Transition("confirm_goals", "goal_setting", "self_review", APPRAISEE),
-        Transition("submit_self", "self_review", "manager_review", APPRAISEE),
-        Transition("submit_manager", "manager_review", "calibration", frozenset({"manager"})),
-        Transition("publish", "calibration", "published", frozenset({"hr"})),
-        Transition("acknowledge", "published", "acknowledged", frozenset({"employee"})),
-    )
-}
+# Every move of an appraisal. An action has one row per path it takes differently, so an
+# appraisal without a self-review goes from goal setting straight to the manager's review.
+TRANSITIONS = (
+    Transition("confirm_goals", GOAL_SETTING, SELF_REVIEW, APPRAISEE, WITH_SELF_REVIEW),
+    Transition("confirm_goals", GOAL_SETTING, MANAGER_REVIEW, APPRAISEE, WITHOUT_SELF_REVIEW),
+    Transition("submit_self", SELF_REVIEW, MANAGER_REVIEW, APPRAISEE),
+    Transition("submit_manager", MANAGER_REVIEW, CALIBRATION, frozenset({"manager"})),
+    Transition("publish", CALIBRATION, PUBLISHED, frozenset({"hr"})),
+    Transition("acknowledge", PUBLISHED, ACKNOWLEDGED, frozenset({"employee"})),
+)
+# HR sends an appraisal back at most to this step.
+REOPEN_UP_TO = CALIBRATION
 
 # Which states each part of an appraisal can be edited in, and by whom.
+BEFORE_PUBLICATION = frozenset(UNPUBLISHED)
+REVIEWING = frozenset({GOAL_SETTING, SELF_REVIEW, MANAGER_REVIEW})  # before calibration
 EDITABLE = {
-    "targets": (frozenset({"goal_setting"}), frozenset({"manager", "hr"})),
-    "self": (frozenset({"self_review"}), APPRAISEE),
-    "manager": (frozenset({"self_review", "manager_review"}), frozenset({"manager"})),
-    "peer": (frozenset({"goal_setting", "self_review", "manager_review"}), frozenset({"reviewer"})),
-    "subordinate": (
-        frozenset({"goal_setting", "self_review", "manager_review"}),
-        frozenset({"reviewer"}),
-    ),
-    "hr": (frozenset(STATES[:4]), frozenset({"hr"})),
-    "data": (frozenset(STATES[:4]), frozenset({"hr"})),
-    "invitations": (frozenset(STATES[:3]), frozenset({"manager", "hr"})),
+    "targets": (frozenset({GOAL_SETTING}), frozenset({"manager", "hr"})),
+    "self": (frozenset({SELF_REVIEW}), APPRAISEE),
+    "manager": (frozenset({SELF_REVIEW, MANAGER_REVIEW}), frozenset({"manager"})),
+    "peer": (REVIEWING, frozenset({"reviewer"})),
+    "subordinate": (REVIEWING, frozenset({"reviewer"})),
+    "hr": (BEFORE_PUBLICATION, frozenset({"hr"})),
+    "data": (BEFORE_PUBLICATION, frozenset({"hr"})),
+    "invitations": (REVIEWING, frozenset({"manager", "hr"})),
 }
 
 # The step a review's submission belongs to: submitting it is that step's transition.
 SUBMITS = {"self": "submit_self", "manager": "submit_manager"}
+# The step each of those reviews is submitted in (reopening it makes the review a draft).
+SUBMITTED_IN = {
+    rater: next(t.source for t in TRANSITIONS if t.action == action)
+    for rater, action in SUBMITS.items()
+}
+
+
+@dataclass(frozen=True)
+class CycleTransition:
+    action: str
+    sources: frozenset[CycleState]
+    target: CycleState
+
+
+# Every move of a cycle (design §8). Publishing moves the cycle once nothing is left before
+# publication (again after a reopened appraisal is published); a cycle with nothing unpublished
+# may close from any open state.
+CYCLE_TRANSITIONS = {
+    t.action: t
+    for t in (
+        CycleTransition("launch", frozenset({CycleState.PLANNING}), CycleState.RUNNING),
+        CycleTransition("calibrate", frozenset({CycleState.RUNNING}), CycleState.CALIBRATION),
+        CycleTransition(
+            "publish",
+            frozenset({CycleState.CALIBRATION, CycleState.PUBLISHED}),
+            CycleState.PUBLISHED,
+        ),
+        CycleTransition("close", frozenset(CycleState) - {CycleState.CLOSED}, CycleState.CLOSED),
+    )
+}
 
 
 class WorkflowRefused(Exception):
@@ -73,13 +110,8 @@ class WorkflowRefused(Exception):
         self.state = state
 
 
-# The path an appraisal takes through the self-review (shown in the cycle preview).
-PATHS = ("employee", "proxy", "skipped", "none")
-
-
 def self_review_path(has_self_part: bool, signs_in: bool, skip_without_sign_in: bool) -> str:
-    """`employee` writes it, a `proxy` writes it for them, it is `skipped` (the scheme skips
-    it for people without a sign-in), or the template has `none`."""
+    """Which of `PATHS` an appraisal takes through the self-review."""
     if not has_self_part:
         return "none"
     if signs_in:
@@ -87,57 +119,68 @@ def self_review_path(has_self_part: bool, signs_in: bool, skip_without_sign_in: 
     return "skipped" if skip_without_sign_in else "proxy"
 
 
+def _moves(path: str) -> list[Transition]:
+    if path not in PATHS:
+        raise ValueError(f"unknown self-review path {path!r}")
+    return [t for t in TRANSITIONS if path in t.paths]
+
+
 def skipped_steps(path: str) -> frozenset[str]:
-    """The states an appraisal on this path passes over."""
-    return frozenset({"self_review"}) if path in ("skipped", "none") else frozenset()
+    """The states an appraisal on this path passes over: those no move on it enters."""
+    entered = {t.target for t in _moves(path)}
+    return frozenset(t.target for t in TRANSITIONS) - entered
 
 
-def allowed_actions(state: str, relations: Collection[str]) -> list[str]:
+def allowed_actions(state: str, relations: Collection[str], path: str = "employee") -> list[str]:
     """The transitions these relations may take from this state, in workflow order."""
-    return [
-        t.action for t in TRANSITIONS.values() if t.source == state and t.actors & set(relations)
-    ]
+    return [t.action for t in _moves(path) if t.source == state and t.actors & set(relations)]
 
 
-def next_state(
-    state: str, action: str, relations: Collection[str], skipped: Collection[str] = ()
-) -> str:
-    """The state after `action` (passing over `skipped` steps), or WorkflowRefused:
+def next_state(state: str, action: str, relations: Collection[str], path: str = "employee") -> str:
+    """The state after `action` on this self-review path, or WorkflowRefused:
     `wrong_state` (for example a second submission) or `not_allowed` (the action is not this
     person's)."""
-    transition = TRANSITIONS.get(action)
-    if transition is None:
+    moves = [t for t in _moves(path) if t.action == action]
+    if not moves:
         raise WorkflowRefused("unknown_action", action, state)
-    if not transition.actors & set(relations):
+    if not any(t.actors & set(relations) for t in moves):
         raise WorkflowRefused("not_allowed", action, state)
-    if transition.source != state:
-        raise WorkflowRefused("wrong_state", action, state)
-    target = transition.target
-    while target in skipped:
-        target = STATES[STATES.index(target) + 1]
-    return target
+    for transition in moves:
+        if transition.source == state:
+            return transition.target.value
+    raise WorkflowRefused("wrong_state", action, state)
 
 
-def reopen_choices(
-    state: str, relations: Collection[str], skipped: Collection[str] = ()
-) -> list[str]:
+def reopen_choices(state: str, relations: Collection[str], path: str = "employee") -> list[str]:
     """The earlier steps HR may send an appraisal back to (never a skipped one)."""
     if "hr" not in relations or state not in STATES:
         return []
-    earlier = STATES[: min(STATES.index(state), STATES.index("calibration") + 1)]
+    earlier = STATES[: min(STATES.index(state), STATES.index(REOPEN_UP_TO) + 1)]
+    skipped = skipped_steps(path)
     return [s for s in earlier if s not in skipped]
 
 
 def reopen(
-    state: str, to: str, relations: Collection[str], reason: str, skipped: Collection[str] = ()
+    state: str, to: str, relations: Collection[str], reason: str, path: str = "employee"
 ) -> str:
+    """The step HR sends the appraisal back to, or WorkflowRefused."""
     if "hr" not in relations:
         raise WorkflowRefused("not_allowed", "reopen", state)
     if not reason.strip():
         raise WorkflowRefused("reason_required", "reopen", state)
-    if to not in reopen_choices(state, relations, skipped):
+    if to not in reopen_choices(state, relations, path):
         raise WorkflowRefused("wrong_state", "reopen", state)
-    return to
+    return AppraisalState(to).value
+
+
+def next_cycle_state(state: str, action: str) -> str:
+    """The cycle's state after `action`, or WorkflowRefused `wrong_state`."""
+    transition = CYCLE_TRANSITIONS.get(action)
+    if transition is None:
+        raise WorkflowRefused("unknown_action", action, state)
+    if state not in transition.sources:
+        raise WorkflowRefused("wrong_state", action, state)
+    return transition.target.value
 
 
 def can_edit(part: str, state: str, relations: Collection[str]) -> bool:

@@ -161,9 +161,7 @@ def test_interview_notes_keep_their_line_breaks(client, auth, db, company, publi
     assert '<span class="text-lines">Weekly review\nCall A</span>' in page
 
 
-def test_a_deadline_that_is_not_a_date_is_refused_not_dropped(
-    client, auth, db, company, published
-):
+def test_a_deadline_that_is_not_a_date_is_refused_not_dropped(client, auth, db, company, published):
     """An IDP's deadline is optional, but one typed wrongly is refused (it used to be saved
     as no deadline at all), with what was typed kept."""
     ann = appraisal_of(db, company, "ann")

@@ -6,6 +6,7 @@ import pytest
 
 from appraisal.runtime import workflow
 from appraisal.runtime.workflow import WorkflowRefused, allowed_actions, next_state
+from appraisal.states import CycleState
 
 EVERYONE = ("employee", "manager", "hr", "reviewer")
 MOVES = [
@@ -95,3 +96,57 @@ def test_who_edits_which_part_when(part, open_states, actors):
         for actor in EVERYONE:
             expected = state in open_states and actor in actors
             assert workflow.can_edit(part, state, {actor}) is expected, (state, actor)
+
+
+@pytest.mark.parametrize(
+    ("path", "after_goals", "reopenable"),
+    [
+        ("employee", "self_review", ["goal_setting", "self_review", "manager_review"]),
+        ("proxy", "self_review", ["goal_setting", "self_review", "manager_review"]),
+        ("skipped", "manager_review", ["goal_setting", "manager_review"]),
+        ("none", "manager_review", ["goal_setting", "manager_review"]),
+    ],
+)
+def test_the_self_review_path_is_part_of_the_transition_table(path, after_goals, reopenable):
+    """Skipping the self-review is a row of the table, not a special case after it."""
+    assert next_state("goal_setting", "confirm_goals", {"employee"}, path) == after_goals
+    assert workflow.reopen_choices("calibration", {"hr"}, path) == reopenable
+    skipped = workflow.skipped_steps(path)
+    assert skipped == ({"self_review"} if after_goals == "manager_review" else set())
+    assert all(t.target not in skipped for t in workflow.TRANSITIONS if path in t.paths)
+    state = "goal_setting"
+    for action, _source, _target, actors in MOVES:
+        if state == _source:
+            state = next_state(state, action, actors, path)
+    assert state == "acknowledged"
+
+
+def test_every_state_is_entered_and_left_by_the_table():
+    """A state added to the enum without a row in the transition table fails here."""
+    sources = {t.source for t in workflow.TRANSITIONS}
+    targets = {t.target for t in workflow.TRANSITIONS}
+    assert set(workflow.STATES) - targets == {"goal_setting"}
+    assert set(workflow.STATES) - sources == {"acknowledged"}
+    cycle_targets = {t.target for t in workflow.CYCLE_TRANSITIONS.values()}
+    cycle_sources = set().union(*(t.sources for t in workflow.CYCLE_TRANSITIONS.values()))
+    assert set(CycleState) - cycle_targets == {"planning"}
+    assert set(CycleState) - cycle_sources == {"closed"}
+
+
+CYCLE_MOVES = [
+    ("launch", {"planning"}, "running"),
+    ("calibrate", {"running"}, "calibration"),
+    ("publish", {"calibration", "published"}, "published"),
+    ("close", {"planning", "running", "calibration", "published"}, "closed"),
+]
+
+
+@pytest.mark.parametrize(("action", "sources", "target"), CYCLE_MOVES)
+def test_each_cycle_move_from_its_states_only(action, sources, target):
+    for state in CycleState:
+        if state in sources:
+            assert workflow.next_cycle_state(state, action) == target
+        else:
+            with pytest.raises(WorkflowRefused) as refused:
+                workflow.next_cycle_state(state, action)
+            assert refused.value.code == "wrong_state"

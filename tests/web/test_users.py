@@ -110,6 +110,7 @@ def test_password_reset_link_and_role_change(client, auth, db, make, acme):
     sets their own password with it."""
     org, _ = acme
     other = make.member(org, "worker@acme.example", roles=("employee",))
+    assert other.roles == {"employee"}
     client.post(f"/users/{other.id}", data={"name": "Worker", "roles": ["manager"]})
     db.expire_all()
     assert db.get(Membership, other.id).roles == {"manager"}
@@ -118,6 +119,8 @@ def test_password_reset_link_and_role_change(client, auth, db, make, acme):
     assert page.headers["Cache-Control"] == "no-store"
     link = re.search(r"http://localhost(/account/reset/[\w-]+)", page.text).group(1)
     auth.logout()
-    assert client.post(link, data={"password": "brand-new-pass", "confirm": "brand-new-pass"})
+    # A response object is always true: the redirect to sign-in says the password was set.
+    done = client.post(link, data={"password": "brand-new-pass", "confirm": "brand-new-pass"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/login")
     assert auth.login("worker@acme.example", PASSWORD).status_code == 401
     assert auth.login("worker@acme.example", "brand-new-pass").status_code == 302

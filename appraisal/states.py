@@ -1,0 +1,50 @@
+"""The states a cycle, an appraisal, a review and an appeal can be in: declared once here.
+
+Everything else is derived from these enums: the models' check constraints
+(`models.base.one_of`), the state machine (`runtime/workflow.py`), the words pages show
+(`labels.py`) and the groups below. Pure Python: the models, the workflow and the labels
+all import it, so it imports nothing of the project, Flask or the database.
+A member's order is the order the workflow goes through (design §8).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CycleState(StrEnum):
+    PLANNING = "planning"
+    RUNNING = "running"
+    CALIBRATION = "calibration"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class AppraisalState(StrEnum):
+    GOAL_SETTING = "goal_setting"
+    SELF_REVIEW = "self_review"
+    MANAGER_REVIEW = "manager_review"
+    CALIBRATION = "calibration"
+    PUBLISHED = "published"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class ReviewStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class AppealStatus(StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REOPENED = "reopened"
+
+
+#: Appraisals whose result the employee sees (and that count as done for the cycle).
+RESULT_SHOWN = (AppraisalState.PUBLISHED, AppraisalState.ACKNOWLEDGED)
+#: Appraisals still before publication: a cycle cannot close while it has any.
+UNPUBLISHED = tuple(s for s in AppraisalState if s not in RESULT_SHOWN)
+#: Cycles that have started and are not closed (HR's tasks, reviewers' to-do lists).
+OPEN_CYCLES = (CycleState.RUNNING, CycleState.CALIBRATION, CycleState.PUBLISHED)
+#: Cycles the home page lists as in progress.
+IN_PROGRESS_CYCLES = (CycleState.PLANNING, *OPEN_CYCLES)
