@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -21,11 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
-from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, Scoring, compile_template
+from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, compile_template
 from .errors import FormulaError
 from .formula import Formula
-from .functions import interpolate, round_half_away
-from .numbers import CONTEXT, HUNDRED, ONE, ZERO, shown, to_decimal
+from .functions import round_half_away
+from .methods import ScoringProblem, clamped
+from .numbers import CONTEXT, ONE, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
 NA = "n/a"
@@ -384,104 +384,13 @@ def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
     return None  # pragma: no cover
 
 
-class ScoringProblem(Exception):
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(en)
-        self.en, self.zh = en, zh
-
-
 def method_score(
     item: Item, value: Any, target: Decimal | None, run: _Run
 ) -> tuple[Decimal, str, str]:
     """One rater's score for a value, exact and before rounding, with how it was reached (in
-    English and in Chinese, for the explanations people read). Every method's score lies in
-    [floor, cap]: a formula without `cap` is capped at 100, like a ratio (design §5)."""
-    s: Scoring = item.scoring
-    method = s.method
-    if method == "rating":
-        return (item.levels[value], *item.level_texts[value])
-    if method == "formula":
-        names = {"actual": value, "target": target}
-        result = run.evaluate(s.formula, f"items.{item.key}.scoring.formula", names)
-        if result is None:
-            raise ScoringProblem("the formula gave no value", "公式没有得出结果")
-        if result.__class__ is not Decimal:
-            raise ScoringProblem("the formula must give a number", "公式结果应为数字")
-        score = _within(result, s.floor, s.cap)
-        working = f"{s.formula.source} = {shown(result)}"
-        en, zh = _clamped(result, score)
-        return score, f"formula {working}{en}", f"公式 {working}{zh}"
-    if value.__class__ is not Decimal:
-        raise ScoringProblem("a number is needed", "需要数字")
-    if method == "ratio" or method == "reverse_ratio":
-        if method == "ratio":
-            raw = HUNDRED * value / target
-            working = f"100 × {shown(value)} / {shown(target)} = {shown(raw)}"
-        elif value == 0:
-            score = s.cap
-            working = f"100 × {shown(target)} / 0 = ∞"
-            en, zh = _clamped(None, score)
-            return score, working + en, working + zh
-        else:
-            raw = HUNDRED * target / value
-            working = f"100 × {shown(target)} / {shown(value)} = {shown(raw)}"
-        score = _within(raw, s.floor, s.cap)
-        en, zh = _clamped(raw, score)
-        return score, working + en, working + zh
-    if method == "deduction":
-        raw = s.base - s.per_unit * value
-        score = max(s.floor, min(raw, s.base))  # a count below 0 never adds points
-        working = f"{s.deduction_text}{shown(value)} = {shown(raw)}"
-        en, zh = _clamped(raw, score)
-        return score, working + en, working + zh
-    x = value
-    if s.on == "achievement":  # bands and linear
-        x = HUNDRED * value / target
-        working = f"100 × {shown(value)} / {shown(target)} = {shown(x)}%"
-        basis, basis_zh = f"achievement {working}", f"达成率 {working}"
-    else:
-        shown_value = shown(value)
-        basis, basis_zh = f"actual {shown_value}", f"实际值 {shown_value}"
-    if method == "bands":
-        for low, band_score, en, zh in s.band_texts:
-            if low <= x:
-                return band_score, basis + en, basis_zh + zh
-        en, zh = s.floor_texts
-        return s.floor, basis + en, basis_zh + zh
-    if method == "linear":
-        points = s.points
-        if x <= points[0][0]:
-            return points[0][1], basis + s.end_texts[0], basis_zh + s.end_texts[1]
-        if x >= points[-1][0]:
-            return points[-1][1], basis + s.end_texts[2], basis_zh + s.end_texts[3]
-        score = interpolate(x, points)
-        (x0, y0), (x1, y1) = next(
-            (a, b) for a, b in itertools.pairwise(points) if a[0] <= x <= b[0]
-        )
-        between = f"({shown(x0)}, {shown(y0)}) → ({shown(x1)}, {shown(y1)})"
-        shown_score = shown(score)
-        return (
-            score,
-            f"{basis}; between ({shown(x0)}, {shown(y0)}) and ({shown(x1)}, {shown(y1)}) → "
-            f"{shown_score}",
-            f"{basis_zh}；在 {between} 之间插值 → {shown_score}",
-        )
-    raise ScoringProblem(f"unknown method {method}", f"未知计分方法 {method}")  # pragma: no cover
-
-
-def _within(value: Decimal, floor: Decimal, cap: Decimal) -> Decimal:
-    """`min(max(value, floor), cap)`, the same objects, without the builtins' overhead."""
-    if floor > value:
-        value = floor
-    return cap if cap < value else value
-
-
-def _clamped(raw: Decimal | None, score: Decimal) -> tuple[str, str]:
-    """Where a bound changed a figure, the working says so (English, Chinese)."""
-    if raw == score:
-        return "", ""
-    text = shown(score)
-    return f", limited to {text}", f"，限定为 {text}"
+    English and in Chinese, for the explanations people read), by the item's method's
+    declaration (`methods.METHODS`). Every method's score lies in [floor, cap]."""
+    return item.scoring.spec.score(item, value, target, run)
 
 
 def _rounding(raw: Decimal, rounded: Decimal) -> tuple[str, str]:
@@ -588,7 +497,7 @@ def _score(
         total = round2_exact(min(max(raw_total, ZERO), template.max_total))
         sign = "−" if points_total < 0 else "+"
         working = f"{shown(base_total)} {sign} {shown(abs(points_total))} = {shown(raw_total)}"
-        en, zh = _clamped(raw_total, total)
+        en, zh = clamped(raw_total, total)
         explain_total["how"] = working + en
         explain_total["how_zh"] = working + zh
     explain_total["value"] = _f(total)
@@ -926,7 +835,7 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
         points[adjustment.key] = rounded if adjustment.kind == "bonus" else -rounded
         working = f"{adjustment.formula.source} = {shown(raw)}" if adjustment.formula else ""
         working = working or shown(raw)
-        clamped_en, clamped_zh = _clamped(raw, capped)
+        clamped_en, clamped_zh = clamped(raw, capped)
         rounding_en, rounding_zh = _rounding(capped, rounded)
         entry |= {
             "points": _f(points[adjustment.key]),
