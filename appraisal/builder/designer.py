@@ -19,8 +19,9 @@ from ..db import get_session
 from ..errors import ServiceError
 from ..forms import choices, show_service_error
 from ..models import Indicator, Template
-from ..rules import function_catalogue, score
+from ..rules import draft_structure, function_catalogue, score
 from ..rules.definition import formula_names
+from ..rules.scoring import compiled
 from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
 from . import draft, services
 from .forms import (
@@ -472,7 +473,7 @@ def designer_preview(id: int):
         template=template,
         role=role,
         roles=ROLES,
-        sections=role_items(template.definition, role),
+        sections=role_items(draft_structure(template.definition), role),
         lang=_lang(),
     )
 
@@ -483,11 +484,12 @@ def designer_try(id: int):
     template = _template(id)
     definition = template.definition
     problems = services.definition_problems(definition)
-    fields = try_fields(definition) if not problems else []
+    compiled_draft = None if problems else compiled(definition)
+    fields = try_fields(compiled_draft) if compiled_draft else []
     values = request.form.to_dict() if request.method == "POST" else {}
     result = None
-    if request.method == "POST" and not problems:  # CSRFProtect has checked the token
-        result = score(definition, try_inputs(definition, values))
+    if request.method == "POST" and compiled_draft:  # CSRFProtect has checked the token
+        result = score(compiled_draft, try_inputs(compiled_draft, values))
     return render_template(
         "builder/try.html",
         template=template,
@@ -495,6 +497,6 @@ def designer_try(id: int):
         fields=fields,
         values=values,
         result=result,
-        names=labels(definition),
+        names=labels(compiled_draft or draft_structure(definition)),
         lang=_lang(),
     )

@@ -5,6 +5,7 @@ The public API other packages and tests use:
     compile_formula(source, names) -> Formula;  FormulaError
     validate(definition) -> list[DefinitionError]
     compile_template(definition) -> CompiledTemplate;  score(definition, inputs) -> Result
+    draft_structure(definition) -> CompiledTemplate  (what a draft's preview can show)
     function_catalogue() -> list[dict]
 """
 
@@ -14,6 +15,7 @@ from .definition import (
     DefinitionError,
     DefinitionInvalid,
     compile_template,
+    draft_structure,
     validate,
 )
 from .errors import FormulaError
@@ -29,6 +31,7 @@ __all__ = [
     "Result",
     "compile_formula",
     "compile_template",
+    "draft_structure",
     "function_catalogue",
     "normalize_name",
     "round2",

@@ -168,6 +168,7 @@ class Item:
     unit: str | None = None
     optional: bool = False  # `"required": false` given: a blank is an answer, even as an input
     options: tuple[tuple[Any, Any], ...] = ()  # rating/choice: (value, label) in order
+    indicator: str | None = None  # the library indicator it was made from
 
     @cached_property
     def scored(self) -> bool:
@@ -527,9 +528,10 @@ class _Build:
     what each part found for the parts after it (header, sections, items, adjustments,
     outputs, in that order, so errors come in the definition's order)."""
 
-    def __init__(self, definition: Mapping[str, Any]) -> None:
+    def __init__(self, definition: Mapping[str, Any], partial: bool = False) -> None:
         self.check = _Checker()
         self.definition = definition
+        self.partial = partial  # keep what can be read despite errors (a draft's preview)
         self.template_key: str | None = None
         self.default_weights: dict[str, Decimal] = {}
         self.max_total = DEFAULT_MAX_TOTAL
@@ -574,12 +576,29 @@ class _Build:
             return None
 
 
+def draft_structure(definition: Any) -> CompiledTemplate:
+    """The parts of a draft that can be read, whatever its errors: sections, items (with
+    what could be understood of them), adjustments and outputs, for the builder's preview
+    of a draft still being built. Never scored: only a valid definition is compiled."""
+    build = _Build(definition if isinstance(definition, Mapping) else {}, partial=True)
+    _validate_parts(build)
+    return _assemble(build)
+
+
 def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionError]]:
     if not isinstance(definition, Mapping):
         check = _Checker()
         check.obj(definition, "", TOP_FIELDS, ())
         return None, check.named_errors()
     build = _Build(definition)
+    _validate_parts(build)
+    if build.check.errors:
+        return None, build.check.named_errors()
+    return _assemble(build), []
+
+
+def _validate_parts(build: _Build) -> None:
+    """Each part in the definition's order, so errors come in that order."""
     _header(build)
     _section_structure(build)
     _adjustment_keys(build)
@@ -587,9 +606,6 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
     _item_weights_and_cycles(build)
     _adjustments(build)
     _outputs(build)
-    if build.check.errors:
-        return None, build.check.named_errors()
-    return _assemble(build), []
 
 
 def _header(build: _Build) -> None:
@@ -757,6 +773,8 @@ def _item(build: _Build, path: str, raw: Mapping[str, Any], section_key: str) ->
         if "visible_if" in raw
         else None
     )
+    if build.partial:  # a draft's preview shows every item it can read
+        kind, scoring, weight = kind or "number", scoring or Scoring("none"), weight or ZERO
     if kind and scoring and weight is not None:
         build.items[key] = Item(
             key=key,
@@ -778,6 +796,7 @@ def _item(build: _Build, path: str, raw: Mapping[str, Any], section_key: str) ->
             unit=raw.get("unit"),
             optional=raw.get("required") is False,
             options=_options(build, raw, kind),
+            indicator=raw.get("indicator"),
         )
 
 
@@ -1032,7 +1051,8 @@ def _outputs(build: _Build) -> None:
 def _assemble(build: _Build) -> CompiledTemplate:
     """The compiled template from a definition that has no errors."""
     items = build.items
-    order = [k for k in evaluation_order(build.dependencies) if k in items]
+    order = [] if build.partial else evaluation_order(build.dependencies)
+    order = [k for k in order if k in items]
     read: set[str] = set()
     for item in items.values():
         for compiled in (item.formula, item.visible_if, item.scoring.formula):

@@ -17,7 +17,9 @@ from .. import audit
 from ..concurrency import EditConflict
 from ..errors import ServiceError
 from ..models import Appraisal, Cycle, Employee, Review, User
+from ..rules import CompiledTemplate
 from . import workflow
+from .compiled import appraisal_template, version_template
 from .render import Field, parse_value, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
 from .targets import SplitRefused, split_target, sum_matches
@@ -100,11 +102,11 @@ def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
 
 
 def figure_fields(cycle: Cycle) -> list[Field]:
-    return role_fields(cycle.scheme.template_version.definition, "data")
+    return role_fields(version_template(cycle.scheme.template_version), "data")
 
 
 def cycle_target_fields(cycle: Cycle) -> list[Field]:
-    return target_fields(cycle.scheme.template_version.definition)
+    return target_fields(version_template(cycle.scheme.template_version))
 
 
 def _text(value: Any) -> str:
@@ -195,7 +197,7 @@ class _Cells:
     last changed it, where known."""
 
     stored: Callable[[Appraisal], dict[str, Any]]
-    fields: Callable[[dict[str, Any]], list[Field]]
+    fields: Callable[[CompiledTemplate], list[Field]]
     hidden: Callable[[Appraisal | None], Message | None]
     locked: Callable[[Appraisal], Message | None]
     by: Callable[[Appraisal], str | None]
@@ -225,7 +227,7 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
         assert appraisal is not None  # `hidden` refuses a missing one
         if appraisal.template_version_id not in fields:
             fields[appraisal.template_version_id] = {
-                f.key: f for f in cells.fields(appraisal.definition)
+                f.key: f for f in cells.fields(appraisal_template(appraisal))
             }
         stored = cells.stored(appraisal).get(entry.key)
         field_ = fields[appraisal.template_version_id].get(entry.key)
@@ -290,7 +292,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
     appraisals = _by_number(cycle_appraisals(session, cycle))
     cells = _Cells(
         stored_figures,
-        lambda definition: role_fields(definition, "data"),
+        lambda template: role_fields(template, "data"),
         _no_such_figure,
         _figures_locked,
         _figures_by,
@@ -302,12 +304,12 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
     changed = 0
     for number, typed in found.changed.items():
         appraisal = appraisals[number]
-        definition = appraisal.definition
+        template = appraisal_template(appraisal)
         current = stored_figures(appraisal)
         raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
             f"data.{k}": _text(v) for k, v in typed.items()
         }
-        values, problems = check_values(definition, "data", role_fields(definition, "data"), raw)
+        values, problems = check_values(template, "data", role_fields(template, "data"), raw)
         errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if values.get(k) != current.get(k))
         updates.append((appraisal, values))
@@ -369,7 +371,7 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
         raw = {f"targets.{k}": _text(v) for k, v in current.items()} | {
             f"targets.{k}": _text(v) for k, v in typed.items()
         }
-        targets, problems = check_targets(appraisal.definition, raw)
+        targets, problems = check_targets(appraisal_template(appraisal), raw)
         errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if targets.get(k) != current.get(k))
         updates.append((appraisal, targets))
