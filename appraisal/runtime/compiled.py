@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
 from ..models import Appraisal, TemplateVersion
@@ -26,7 +27,7 @@ def version_template(version: TemplateVersion) -> CompiledTemplate:
     """The version's compiled template, compiled on first use."""
     if version.id is None:  # not saved yet: nothing identifies it for later
         return compile_template(version.definition)
-    key = (version.id, version.template_id, version.version, version.published_at)
+    key = (version.id, version.template_id, version.version, _utc(version.published_at))
     with _lock:
         template = _cache.get(key)
         if template is not None:
@@ -38,6 +39,13 @@ def version_template(version: TemplateVersion) -> CompiledTemplate:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return template
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """The same instant whether the row was just written (aware) or read back (naive UTC)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def appraisal_template(appraisal: Appraisal) -> CompiledTemplate:
