@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..rules.definition import KEY
+from ..rules.methods import METHODS
 
 
 class DraftError(ValueError):
@@ -133,8 +134,7 @@ def add_item(definition: dict[str, Any], section_key: str, item: dict[str, Any])
     item = copy.deepcopy(item)
     if item.get("type") == "rating" and not item.get("scale"):
         item["scale"] = next(iter(result.get("scales") or {}), "")
-    scored = (item.get("scoring") or {}).get("method") not in (None, "none")
-    if scored and not item.get("weight"):
+    if is_scored(item.get("scoring")) and not item.get("weight"):
         item["weight"] = as_number(max(0.0, 100 - scored_weight(section.get("items") or [])))
     section.setdefault("items", []).append(item)
     return result
@@ -281,12 +281,22 @@ def as_number(value: Any) -> int | float | None:
     return int(number) if number == int(number) else number
 
 
+def is_scored(scoring: Any, unset: bool = False) -> bool:
+    """Whether a draft's scoring object scores (a method of unknown name is taken to, and
+    one without a method as `unset` says: drafts may be incomplete)."""
+    method = scoring.get("method") if isinstance(scoring, dict) else None
+    if method is None:
+        return unset
+    spec = METHODS.get(method)
+    return spec is None or spec.scored
+
+
 def scored_weight(items: list[dict[str, Any]], leaving_out: str | None = None) -> float:
     """What the scored items weigh together (the sum that must be 100)."""
     return sum(
         float(item.get("weight") or 0)
         for item in items
-        if item.get("key") != leaving_out and (item.get("scoring") or {}).get("method") != "none"
+        if item.get("key") != leaving_out and is_scored(item.get("scoring"), unset=True)
     )
 
 
@@ -368,7 +378,7 @@ def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str,
         item["formula"] = computed
     if (data.get("visible_if") or "").strip():
         item["visible_if"] = data["visible_if"].strip()
-    if not data.get("required", True) and scoring.get("method") != "none":
+    if not data.get("required", True) and is_scored(scoring, unset=True):
         item["required"] = False
     if data.get("allow_na"):
         item["allow_na"] = True

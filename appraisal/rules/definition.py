@@ -903,7 +903,7 @@ def _item_bounds(
     """The lowest and highest value a rater may give."""
     check = build.check
     minimum = check.number(raw["min"], f"{path}.min") if "min" in raw else None
-    if scoring and scoring.method == "deduction":  # it counts units: −2 incidents is an error
+    if scoring and scoring.spec.counts_units:  # −2 incidents is an error
         if minimum is not None and minimum < 0:
             check.add(
                 f"{path}.min",
@@ -1260,7 +1260,7 @@ def _scoring(check: _Checker, raw: Any, path: str, context: ScoringContext) -> S
         if raw is not None:
             check.add(path, "must be an object with a method", "应为包含 method 的对象", "type")
         return None
-    method = check.choice(raw.get("method"), f"{path}.method", METHODS)
+    method = check.choice(raw.get("method"), f"{path}.method", tuple(METHOD_SPECS))
     if method is None:
         return None
     spec = METHOD_SPECS[method]

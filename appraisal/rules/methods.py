@@ -129,6 +129,7 @@ class MethodSpec:
     scored: bool = True
     in_library: bool = True  # may be an indicator's default (a formula names other items)
     table: str | None = None  # the parameter the builder types one row a line
+    counts_units: bool = False  # the value is a count: an item's `min` is never below 0
 
     @property
     def fields(self) -> frozenset[str]:
@@ -432,6 +433,7 @@ METHODS: dict[str, MethodSpec] = {
             _never,
             _never,
             _NUMERIC,
+            counts_units=True,
         ),
         MethodSpec(
             "rating",
