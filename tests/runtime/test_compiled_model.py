@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from appraisal.rules import compile_template
 from appraisal.rules import scoring as engine
 from appraisal.runtime import compiled, reviews
 from tests.runtime import conftest
@@ -157,3 +158,18 @@ def test_the_cache_is_safe_under_threads(db, company, launched, monkeypatch):
         templates = list(pool.map(lambda _: compiled.version_template(version), range(32)))
     assert all(t.items.keys() == templates[0].items.keys() for t in templates)
     assert len(compiled._cache) == 1  # one entry, whichever thread compiled it
+
+
+def test_a_zero_target_is_refused_wherever_the_method_divides_by_it():
+    """The form and the engine ask the same declaration (`divides_by_target`): bands on
+    achievement divide by the target as a ratio does."""
+    definition = conftest.runtime_definition()
+    results = definition["sections"][0]["items"]
+    results[1]["scoring"]["on"] = "achievement"
+    template = compile_template(definition)
+    targets, errors = reviews.check_targets(
+        template, {"targets.sales": "0", "targets.collection": "0"}
+    )
+    assert set(errors) == {"targets.sales", "targets.collection"} and targets == {}
+    targets, errors = reviews.check_targets(template, {"targets.collection": "90"})
+    assert errors == {} and targets == {"collection": 90}
