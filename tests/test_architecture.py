@@ -332,3 +332,23 @@ def test_the_application_imports_no_test_only_library():
         if module.split(".")[0] in dev_only
     ]
     assert offenders == []
+
+
+LONGEST_RULES_FUNCTION = 80  # lines, decorators and docstring included
+
+
+def test_no_function_in_rules_is_over_80_lines():
+    """The pure core stays readable: a long validator or scorer is split along its seams
+    (as `definition._build` is into header, sections, items, adjustments and outputs)."""
+    import ast
+
+    too_long = []
+    for path in sorted((PACKAGE / "rules").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                length = node.end_lineno - start + 1
+                if length > LONGEST_RULES_FUNCTION:
+                    too_long.append(f"{path.name}::{node.name} ({length} lines)")
+    assert too_long == []

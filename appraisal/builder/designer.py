@@ -19,7 +19,7 @@ from ..forms import attempt, choices, show_conflict
 from ..i18n import in_each_language
 from ..labels import FEEDBACK_PROMPT
 from ..models import Indicator, Template
-from ..rules import formula_names, function_catalogue, score
+from ..rules import compiled, draft_structure, formula_names, function_catalogue, score
 from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
 from . import draft, services
 from .forms import (
@@ -482,7 +482,7 @@ def designer_preview(id: int):
         template=template,
         role=role,
         roles=ROLES,
-        sections=role_items(template.definition, role),
+        sections=role_items(draft_structure(template.definition), role),
         lang=_lang(),
     )
 
@@ -493,11 +493,12 @@ def designer_try(id: int):
     template = _template(id)
     definition = template.definition
     problems = services.definition_problems(definition)
-    fields = try_fields(definition) if not problems else []
+    compiled_draft = None if problems else compiled(definition)
+    fields = try_fields(compiled_draft) if compiled_draft else []
     values = request.form.to_dict() if request.method == "POST" else {}
     result = None
-    if request.method == "POST" and not problems:  # CSRFProtect has checked the token
-        result = score(definition, try_inputs(definition, values))
+    if request.method == "POST" and compiled_draft:  # CSRFProtect has checked the token
+        result = score(compiled_draft, try_inputs(compiled_draft, values))
     return render_template(
         "builder/try.html",
         template=template,
@@ -505,6 +506,6 @@ def designer_try(id: int):
         fields=fields,
         values=values,
         result=result,
-        names=labels(definition),
+        names=labels(compiled_draft or draft_structure(definition)),
         lang=_lang(),
     )

@@ -15,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ServiceError
-from ..rules import KEY
+from ..rules import KEY, METHODS
 
 
 class DraftError(ServiceError, ValueError):
@@ -140,8 +140,7 @@ def add_item(definition: dict[str, Any], section_key: str, item: dict[str, Any])
     item = copy.deepcopy(item)
     if item.get("type") == "rating" and not item.get("scale"):
         item["scale"] = next(iter(result.get("scales") or {}), "")
-    scored = (item.get("scoring") or {}).get("method") not in (None, "none")
-    if scored and not item.get("weight"):
+    if is_scored(item.get("scoring")) and not item.get("weight"):
         item["weight"] = as_number(max(0.0, 100 - scored_weight(section.get("items") or [])))
     section.setdefault("items", []).append(item)
     return result
@@ -288,12 +287,22 @@ def as_number(value: Any) -> int | float | None:
     return int(number) if number == int(number) else number
 
 
+def is_scored(scoring: Any, unset: bool = False) -> bool:
+    """Whether a draft's scoring object scores (a method of unknown name is taken to, and
+    one without a method as `unset` says: drafts may be incomplete)."""
+    method = scoring.get("method") if isinstance(scoring, dict) else None
+    if method is None:
+        return unset
+    spec = METHODS.get(method)
+    return spec is None or spec.scored
+
+
 def scored_weight(items: list[dict[str, Any]], leaving_out: str | None = None) -> float:
     """What the scored items weigh together (the sum that must be 100)."""
     return sum(
         float(item.get("weight") or 0)
         for item in items
-        if item.get("key") != leaving_out and (item.get("scoring") or {}).get("method") != "none"
+        if item.get("key") != leaving_out and is_scored(item.get("scoring"), unset=True)
     )
 
 
@@ -404,7 +413,7 @@ def item_from_fields(data: dict[str, Any], scoring: dict[str, Any]) -> dict[str,
         item["visible_if"] = data["visible_if"].strip()
     # Scored items are required by default, unscored ones (comments) not: keep only a choice
     # that differs from the default, as hand-written JSON would.
-    required_by_default = scoring.get("method") != "none"
+    required_by_default = is_scored(scoring, unset=True)
     if bool(data.get("required", required_by_default)) != required_by_default:
         item["required"] = not required_by_default
     if data.get("allow_na"):
@@ -446,7 +455,7 @@ def fields_from_item(item: dict[str, Any]) -> dict[str, Any]:
         "scale": item.get("scale", ""),
         "formula": item.get("formula", ""),
         "visible_if": item.get("visible_if", ""),
-        "required": item.get("required", scoring.get("method", "none") != "none"),
+        "required": item.get("required", is_scored(scoring, unset=True)),
         "allow_na": item.get("allow_na", False),
         "min": item.get("min"),
         "max": item.get("max"),

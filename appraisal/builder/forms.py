@@ -15,17 +15,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import VersionedForm, choices
 from ..labels import label_choices
-from ..rules import RATERS
+from ..rules import METHODS, RATERS
 from .services import scoring_from_parts
 
 RATER_CHOICES = choices(label_choices("rater", RATERS))
 WRITING_RATERS = tuple(r for r in RATERS if r != "data")  # people who can write a comment
 CATEGORY_CHOICES = choices(label_choices("category"))
 STAFF_CHOICES = choices(label_choices("staff_kind"))
-SCORING_METHODS = label_choices("method")
+SCORING_METHODS = label_choices("method", METHODS)
 ITEM_METHOD_CHOICES = choices(SCORING_METHODS)
 # A library default cannot be a formula: formulas name the other items of a template.
-METHOD_CHOICES = choices(m for m in SCORING_METHODS if m[0] != "formula")
+METHOD_CHOICES = choices(m for m in SCORING_METHODS if METHODS[m[0]].in_library)
 TYPE_CHOICES = choices(label_choices("item_type"))
 PERIOD_CHOICES = choices(label_choices("period"))
 
@@ -36,7 +36,10 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ScoringParameters:
-    """The parameters of a scoring method, shared by the library and the item editor."""
+    """The parameters of the scoring methods, shared by the library and the item editor:
+    each field is named after the parameter it sets (`table` is a method's `MethodSpec.table`,
+    the item editor's `score_formula` its `formula`); which ones a method reads is declared
+    with the method (`rules.methods.METHODS`)."""
 
     on = SelectField(
         _l("Bands or points apply to"),

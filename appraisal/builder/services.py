@@ -12,6 +12,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,8 @@ from ..i18n import schema_message
 from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
-from ..rules import FORMAT, KEY, validate
-from .draft import as_number
+from ..rules import FORMAT, KEY, METHODS, validate
+from .draft import as_number, is_scored
 from .schemas import LIMITS, check_structure
 
 MAX_IMPORT_BYTES = LIMITS.json_bytes
@@ -215,7 +216,7 @@ def _probe_item(
         "name": key,
         "type": item_type,
         "raters": raters,
-        "weight": 0 if scoring.get("method") == "none" else 100,
+        "weight": 100 if is_scored(scoring, unset=True) else 0,
         "scoring": scoring,
     }
     return {
@@ -225,6 +226,14 @@ def _probe_item(
         "sections": [{"key": "s", "name": "s", "weight": 100, "items": [item]}],
         "grades": [{"grade": "A", "min": 0}],
     }
+
+
+# How each kind of small table (`MethodSpec.table`) is stored: a typed row (x, score) as
+# JSON, and back.
+TABLE_ROWS: dict[str, tuple[Callable[[Any, Any], Any], Callable[[Any], tuple[Any, Any]]]] = {
+    "bands": (lambda x, score: {"min": x, "score": score}, lambda b: (b["min"], b["score"])),
+    "points": (lambda x, score: [x, score], lambda p: (p[0], p[1])),
+}
 
 
 def scoring_from_parts(
@@ -238,50 +247,50 @@ def scoring_from_parts(
     table: str = "",
     formula: str = "",
 ) -> dict[str, Any]:
-    """A scoring object from the small forms of the library and the item editor: parameters
-    and a table of `min score` (bands) or `x score` (linear points) lines."""
+    """A scoring object from the small forms of the library and the item editor: the
+    parameters the method declares (`rules.methods.METHODS`), and its table of `min score`
+    (bands) or `x score` (linear points) lines."""
     scoring: dict[str, Any] = {"method": method}
-    if method == "formula":
+    spec = METHODS.get(method)
+    if spec is None:  # the form's choices refuse it; the engine names it if it comes here
+        return scoring
+    if "formula" in spec.parameters:
         scoring["formula"] = formula.strip()
     numbers = {"cap": cap, "floor": floor, "base": base, "per_unit": per_unit}
-    allowed = {
-        "ratio": ("cap", "floor"),
-        "reverse_ratio": ("cap", "floor"),
-        "bands": ("floor",),
-        "deduction": ("base", "per_unit", "floor"),
-        "formula": ("cap", "floor"),
-    }
-    for name in allowed.get(method, ()):
+    for name in spec.numbers:
         if numbers[name] is not None:
             scoring[name] = as_number(float(numbers[name]))
-    if method in ("bands", "linear"):
-        rows = []
-        for number, line in enumerate(table.strip().splitlines(), start=1):
-            parts = line.replace(",", " ").replace("=", " ").split()
-            if not parts:
-                continue
-            try:
-                x, score = (float(p) for p in parts)
-            except ValueError:
-                raise ServiceError(
-                    _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
-                ) from None
-            rows.append((as_number(x), as_number(score)))
-        if method == "bands":
-            scoring["on"] = on
-            scoring["bands"] = [{"min": x, "score": score} for x, score in rows]
-        else:
-            scoring["on"] = on
-            scoring["points"] = [[x, score] for x, score in rows]
+    if spec.table is not None:
+        to_json, _ = TABLE_ROWS[spec.table]
+        scoring["on"] = on
+        scoring[spec.table] = [to_json(x, score) for x, score in _table_rows(table)]
     return scoring
 
 
+def _table_rows(table: str) -> list[tuple[Any, Any]]:
+    rows = []
+    for number, line in enumerate(table.strip().splitlines(), start=1):
+        parts = line.replace(",", " ").replace("=", " ").split()
+        if not parts:
+            continue
+        try:
+            x, score = (float(p) for p in parts)
+        except ValueError:
+            raise ServiceError(
+                _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
+            ) from None
+        rows.append((as_number(x), as_number(score)))
+    return rows
+
+
 def scoring_table(scoring: dict[str, Any]) -> str:
-    if scoring.get("method") == "bands":
-        return "\n".join(f"{b['min']:g} {b['score']:g}" for b in scoring.get("bands", []))
-    if scoring.get("method") == "linear":
-        return "\n".join(f"{x:g} {y:g}" for x, y in scoring.get("points", []))
-    return ""
+    """The method's table as the editor shows it, one `x score` line a row."""
+    spec = METHODS.get(scoring.get("method"))
+    if spec is None or spec.table is None:
+        return ""
+    _, from_json = TABLE_ROWS[spec.table]
+    rows = (from_json(row) for row in scoring.get(spec.table, []))
+    return "\n".join(f"{x:g} {y:g}" for x, y in rows)
 
 
 def item_from_indicator(indicator: Indicator, weight: float = 0) -> dict[str, Any]:

@@ -7,6 +7,8 @@ checks), so the inside can be rearranged freely.
     validate(definition) -> list[DefinitionError];  formula_names(definition, ...)
     compile_template(definition) -> CompiledTemplate;  compiled(definition) (cached)
     score(definition, inputs) -> Result;  NA (the "not applicable" mark in inputs)
+    draft_structure(definition) -> CompiledTemplate  (what a draft's preview can show)
+    METHODS (the scoring methods' declarations, by name)
     function_catalogue() -> list[dict]
     FORMAT (the definition format's name), KEY (the pattern of keys), RATERS
 """
@@ -20,17 +22,20 @@ from .definition import (
     DefinitionError,
     DefinitionInvalid,
     compile_template,
+    draft_structure,
     formula_names,
     validate,
 )
 from .errors import FormulaError
 from .formula import MAX_SOURCE, Formula, compile_formula, normalize_name
+from .methods import METHODS
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
     "FORMAT",
     "KEY",
     "MAX_SOURCE",
+    "METHODS",
     "NA",
     "RATERS",
     "CompiledTemplate",
@@ -42,6 +47,7 @@ __all__ = [
     "compile_formula",
     "compile_template",
     "compiled",
+    "draft_structure",
     "formula_names",
     "function_catalogue",
     "normalize_name",

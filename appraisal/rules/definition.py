@@ -15,13 +15,21 @@ from typing import Any
 from .errors import FormulaError
 from .formula import Formula, compile_formula, normalize_name
 from .graph import evaluation_order, find_cycle
-from .numbers import HUNDRED, ONE, ZERO, shown, to_decimal, to_float
+from .methods import METHODS as METHOD_SPECS
+from .methods import (
+    NUMBER_PARAMETERS,
+    Scoring,
+    ScoringContext,
+    method_names,
+    wrong_kind_message,
+)
+from .numbers import ONE, ZERO, shown, to_decimal, to_float
 
 FORMAT = "appraisal-template/1"
 RATERS = ("data", "self", "manager", "peer", "subordinate", "hr")
 OPTIONAL_RATERS = frozenset({"peer", "subordinate"})
 ITEM_TYPES = ("number", "rating", "choice", "bool", "text", "date")
-METHODS = ("ratio", "reverse_ratio", "bands", "linear", "deduction", "rating", "formula", "none")
+METHODS = method_names()
 STAFF = ("office", "field", "any")
 PERIODS = ("month", "quarter", "half_year", "year")
 KINDS = ("bonus", "deduction", "veto")
@@ -67,16 +75,7 @@ ITEM_FIELDS = {
     "formula",
     "rater_weights",
 }
-SCORING_FIELDS = {
-    "ratio": {"method", "cap", "floor"},
-    "reverse_ratio": {"method", "cap", "floor"},
-    "bands": {"method", "on", "bands", "floor"},
-    "linear": {"method", "on", "points"},
-    "deduction": {"method", "base", "per_unit", "floor"},
-    "rating": {"method"},
-    "formula": {"method", "formula", "cap", "floor"},
-    "none": {"method"},
-}
+SCORING_FIELDS = {name: set(spec.fields) for name, spec in METHOD_SPECS.items()}
 ADJUSTMENT_FIELDS = {
     "key",
     "kind",
@@ -149,75 +148,6 @@ class DefinitionInvalid(ValueError):
 
 
 @dataclass(frozen=True)
-class Scoring:
-    method: str
-    cap: Decimal = HUNDRED  # every method's score lies in [floor, cap] (design §5)
-    floor: Decimal = ZERO
-    on: str = "actual"
-    bands: tuple[tuple[Decimal, Decimal], ...] = ()  # (min, score), highest min first
-    points: tuple[tuple[Decimal, Decimal], ...] = ()
-    base: Decimal = HUNDRED
-    per_unit: Decimal = ZERO
-    formula: Formula | None = None
-    has_cap: bool = False
-
-    @cached_property
-    def divides_by_target(self) -> bool:
-        """Methods that compute with actual / target, so the target must be above 0."""
-        return self.method in ("ratio", "reverse_ratio") or (
-            self.method in ("bands", "linear") and self.on == "achievement"
-        )
-
-    @cached_property
-    def needs_target(self) -> bool:
-        if self.method in ("ratio", "reverse_ratio"):
-            return True
-        if self.method in ("bands", "linear"):
-            return self.on == "achievement"
-        return (
-            self.method == "formula"
-            and self.formula is not None
-            and ("target" in self.formula.names)
-        )
-
-    # The fixed parts of the explanations (English, Chinese), built once per compiled
-    # template rather than per scoring.
-    @cached_property
-    def band_texts(self) -> tuple[tuple[Decimal, Decimal, str, str], ...]:
-        """Each band as (min, score, how it scores)."""
-        return tuple(
-            (
-                low,
-                score,
-                f"; band from {shown(low)} scores {shown(score)}",
-                f"；{shown(low)} 以上档得 {shown(score)} 分",
-            )
-            for low, score in self.bands
-        )
-
-    @cached_property
-    def floor_texts(self) -> tuple[str, str]:
-        """A value below every band."""
-        floor = shown(self.floor)
-        return f"; below every band, floor {floor}", f"；低于所有档，取保底 {floor} 分"
-
-    @cached_property
-    def end_texts(self) -> tuple[str, str, str, str]:
-        """A value at or beyond the first or the last point of a linear scale."""
-        first, last = shown(self.points[0][1]), shown(self.points[-1][1])
-        return (
-            f"; at or below the first point, {first}",
-            f"；不高于第一个点，得 {first} 分",
-            f"; at or above the last point, {last}",
-            f"；不低于最后一个点，得 {last} 分",
-        )
-
-    @cached_property
-    def deduction_text(self) -> str:
-        return f"{shown(self.base)} − {shown(self.per_unit)} × "
-
-
-@dataclass(frozen=True)
 class Item:
     key: str
     section: str
@@ -237,10 +167,18 @@ class Item:
     visible_if: Formula | None = None
     unit: str | None = None
     optional: bool = False  # `"required": false` given: a blank is an answer, even as an input
+    options: tuple[tuple[Any, Any], ...] = ()  # rating/choice: (value, label) in order
+    indicator: str | None = None  # the library indicator it was made from
 
     @cached_property
     def scored(self) -> bool:
-        return self.scoring.method != "none"
+        return self.scoring.scored
+
+    @cached_property
+    def needs_target(self) -> bool:
+        """Whether a per-employee target is set for this item in a cycle: its method needs
+        one and the template gives no constant."""
+        return self.target is None and self.scoring.needs_target
 
     @cached_property
     def counts(self) -> bool:
@@ -579,49 +517,119 @@ def compile_template(definition: Mapping[str, Any]) -> CompiledTemplate:
     return template
 
 
+class _Build:
+    """What the parts of one validation share: the checker, the keys claimed so far, and
+    what each part found for the parts after it (header, sections, items, adjustments,
+    outputs, in that order, so errors come in the definition's order)."""
+
+    def __init__(self, definition: Mapping[str, Any], partial: bool = False) -> None:
+        self.check = _Checker()
+        self.definition = definition
+        self.partial = partial  # keep what can be read despite errors (a draft's preview)
+        self.template_key: str | None = None
+        self.default_weights: dict[str, Decimal] = {}
+        self.max_total = DEFAULT_MAX_TOTAL
+        self.scales: dict[str, dict[Any, Decimal]] = {}
+        self.grades: list[tuple[str, Decimal]] = []
+        self.taken: dict[str, str] = {}  # key → path where first defined
+        self.raw_items: list[tuple[str, Mapping[str, Any], str]] = []  # path, item, section
+        self.sections: list[tuple[str, Any, Decimal, list[str]]] = []
+        self.adjustments_raw: list[Any] = []
+        self.outputs_raw: list[Any] = []
+        self.value_types: dict[str, str] = {}
+        self.targets: dict[str, str] = {}
+        self.items: dict[str, Item] = {}
+        self.dependencies: dict[str, set[str]] = {}
+        self.item_paths: dict[str, str] = {}
+        self.section_item_weights: dict[str, Decimal] = {}
+        self.adjustments: list[Adjustment] = []
+        self.outputs: list[Output] = []
+
+    def claim(self, key: str | None, path: str) -> None:
+        """Keys of sections, items, adjustments and outputs are unique together."""
+        if key is None:
+            return
+        normal = normalize_name(key)
+        if normal in self.taken:
+            self.check.add(
+                path,
+                f"key `{key}` is already used at {self.taken[normal]}",
+                f"键 `{key}` 已在 {self.taken[normal]} 使用",
+                "duplicate_key",
+            )
+        else:
+            self.taken[normal] = path
+
+    def formula(
+        self, source: Any, path: str, names: Mapping[str, str], owner: str
+    ) -> Formula | None:
+        try:
+            return compile_formula(source, names, owner=owner)
+        except FormulaError as error:
+            self.check.formula_error(path, error)
+            return None
+
+
+def draft_structure(definition: Any) -> CompiledTemplate:
+    """The parts of a draft that can be read, whatever its errors: sections, items (with
+    what could be understood of them), adjustments and outputs, for the builder's preview
+    of a draft still being built. Never scored: only a valid definition is compiled."""
+    build = _Build(definition if isinstance(definition, Mapping) else {}, partial=True)
+    _validate_parts(build)
+    return _assemble(build)
+
+
 def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionError]]:
-    check = _Checker()
-    if not check.obj(definition, "", TOP_FIELDS, ("format", "key", "name", "sections", "grades")):
+    if not isinstance(definition, Mapping):
+        check = _Checker()
+        check.obj(definition, "", TOP_FIELDS, ())
         return None, check.named_errors()
+    build = _Build(definition)
+    _validate_parts(build)
+    if build.check.errors:
+        return None, build.check.named_errors()
+    return _assemble(build), []
+
+
+def _validate_parts(build: _Build) -> None:
+    """Each part in the definition's order, so errors come in that order."""
+    _header(build)
+    _section_structure(build)
+    _adjustment_keys(build)
+    _items(build)
+    _item_weights_and_cycles(build)
+    _adjustments(build)
+    _outputs(build)
+
+
+def _header(build: _Build) -> None:
+    """Format, key, name, staff, period, default rater weights, highest total, scales and
+    grades."""
+    check, definition = build.check, build.definition
+    check.obj(definition, "", TOP_FIELDS, ("format", "key", "name", "sections", "grades"))
     if "format" in definition and definition["format"] != FORMAT:
         check.add("format", f'must be "{FORMAT}"', f'应为 "{FORMAT}"', "format")
-    template_key = check.key(definition.get("key"), "key") if "key" in definition else None
+    if "key" in definition:
+        build.template_key = check.key(definition.get("key"), "key")
     if "name" in definition:
         check.label(definition["name"], "name")
     if "staff" in definition:
         check.choice(definition["staff"], "staff", STAFF)
     if "period" in definition:
         check.choice(definition["period"], "period", PERIODS)
-    default_weights = (
-        check.weights(definition["rater_weights"], "rater_weights")
-        if "rater_weights" in definition
-        else {}
-    )
-    max_total = DEFAULT_MAX_TOTAL
+    if "rater_weights" in definition:
+        build.default_weights = check.weights(definition["rater_weights"], "rater_weights")
     if "max_total" in definition:
-        max_total = check.number(definition["max_total"], "max_total", above=0) or max_total
+        build.max_total = (
+            check.number(definition["max_total"], "max_total", above=0) or build.max_total
+        )
+    build.scales = _scales(check, definition.get("scales", {}))
+    build.grades = _grades(check, definition.get("grades"))
 
-    scales = _scales(check, definition.get("scales", {}))
-    grades = _grades(check, definition.get("grades"))
-    taken: dict[str, str] = {}  # key → path where first defined
 
-    def claim(key: str | None, path: str) -> None:
-        if key is None:
-            return
-        normal = normalize_name(key)
-        if normal in taken:
-            check.add(
-                path,
-                f"key `{key}` is already used at {taken[normal]}",
-                f"键 `{key}` 已在 {taken[normal]} 使用",
-                "duplicate_key",
-            )
-        else:
-            taken[normal] = path
-
-    # pass 1: structure of sections and items, without formulas
-    raw_items: list[tuple[str, Mapping[str, Any], str]] = []  # path, item, section key
-    sections: list[tuple[str, Any, Decimal, list[str]]] = []
+def _section_structure(build: _Build) -> None:
+    """Pass 1: sections and the keys of their items, without formulas; section weights."""
+    check, definition = build.check, build.definition
     section_list = definition.get("sections")
     if not isinstance(section_list, list) or not section_list:
         if "sections" in definition:
@@ -634,7 +642,7 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         if not check.obj(section, path, SECTION_FIELDS, ("key", "name", "weight", "items")):
             continue
         s_key = check.key(section.get("key"), f"{path}.key") if "key" in section else None
-        claim(s_key, f"{path}.key")
+        build.claim(s_key, f"{path}.key")
         if "name" in section:
             check.label(section["name"], f"{path}.name")
         weight = (
@@ -643,24 +651,8 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
             else None
         )
         section_weights += weight or 0
-        items = section.get("items")
-        if not isinstance(items, list) or not items:
-            if "items" in section:
-                check.add(f"{path}.items", "must be a non-empty list", "应为非空列表", "type")
-            items = []
-        keys = []
-        for i_index, item in enumerate(items):
-            item_path = f"{path}.items[{i_index}]"
-            check.element(item_path, item)
-            if check.obj(
-                item, item_path, ITEM_FIELDS, ("key", "name", "type", "raters", "weight", "scoring")
-            ):
-                key = check.key(item.get("key"), f"{item_path}.key") if "key" in item else None
-                claim(key, f"{item_path}.key")
-                if key:
-                    raw_items.append((item_path, item, s_key or ""))
-                    keys.append(key)
-        sections.append((s_key or "", section.get("name"), weight or ZERO, keys))
+        keys = _item_keys(build, section, path, s_key or "")
+        build.sections.append((s_key or "", section.get("name"), weight or ZERO, keys))
     if section_list and abs(section_weights - 100) > WEIGHT_TOLERANCE:
         check.add(
             "sections",
@@ -669,6 +661,33 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
             "weights_sum",
         )
 
+
+def _item_keys(build: _Build, section: Mapping[str, Any], path: str, s_key: str) -> list[str]:
+    """The keys of a section's items, each claimed and remembered for pass 2."""
+    check = build.check
+    items = section.get("items")
+    if not isinstance(items, list) or not items:
+        if "items" in section:
+            check.add(f"{path}.items", "must be a non-empty list", "应为非空列表", "type")
+        items = []
+    keys = []
+    for i_index, item in enumerate(items):
+        item_path = f"{path}.items[{i_index}]"
+        check.element(item_path, item)
+        if check.obj(
+            item, item_path, ITEM_FIELDS, ("key", "name", "type", "raters", "weight", "scoring")
+        ):
+            key = check.key(item.get("key"), f"{item_path}.key") if "key" in item else None
+            build.claim(key, f"{item_path}.key")
+            if key:
+                build.raw_items.append((item_path, item, s_key))
+                keys.append(key)
+    return keys
+
+
+def _adjustment_keys(build: _Build) -> None:
+    """Pass 1 of adjustments and outputs: their lists, and the adjustments' keys."""
+    check, definition = build.check, build.definition
     adjustments_raw = definition.get("adjustments", [])
     if not isinstance(adjustments_raw, list):
         check.add("adjustments", "must be a list", "应为列表", "type")
@@ -677,192 +696,232 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
         path = f"adjustments[{a_index}]"
         check.element(path, adjustment)
         if check.obj(adjustment, path, ADJUSTMENT_FIELDS, ("key", "kind", "name")):
-            claim(
+            build.claim(
                 check.key(adjustment.get("key"), f"{path}.key") if "key" in adjustment else None,
                 f"{path}.key",
             )
-
+    build.adjustments_raw = adjustments_raw
     outputs_raw = definition.get("outputs", [])
     if not isinstance(outputs_raw, list):
         check.add("outputs", "must be a list", "应为列表", "type")
         outputs_raw = []
+    build.outputs_raw = outputs_raw
+    build.value_types = item_value_types(item for _path, item, _section in build.raw_items)
+    build.targets = {
+        f"{key}_target": "number" for key, kind in build.value_types.items() if kind == "number"
+    }
 
-    value_types = item_value_types(item for _path, item, _section in raw_items)
-    targets = {f"{key}_target": "number" for key, kind in value_types.items() if kind == "number"}
 
-    def formula(source: Any, path: str, names: Mapping[str, str], owner: str) -> Formula | None:
-        try:
-            return compile_formula(source, names, owner=owner)
-        except FormulaError as error:
-            check.formula_error(path, error)
-            return None
+# -- items -----------------------------------------------------------------------------------
 
-    # pass 2: items in depth
-    items: dict[str, Item] = {}
-    dependencies: dict[str, set[str]] = {}
-    item_paths: dict[str, str] = {}
-    section_item_weights: dict[str, Decimal] = {}
-    for path, raw, section_key in raw_items:
-        key = raw["key"]
-        item_paths[key] = path
-        kind = check.choice(raw.get("type"), f"{path}.type", ITEM_TYPES) if "type" in raw else None
-        if "name" in raw:
-            check.label(raw["name"], f"{path}.name")
-        raters = check.raters(raw.get("raters", []), f"{path}.raters") if "raters" in raw else ()
-        weight = (
-            check.number(raw.get("weight"), f"{path}.weight", minimum=0)
-            if "weight" in raw
-            else None
+
+def _items(build: _Build) -> None:
+    """Pass 2: each item in depth."""
+    for path, raw, section_key in build.raw_items:
+        _item(build, path, raw, section_key)
+
+
+def _item(build: _Build, path: str, raw: Mapping[str, Any], section_key: str) -> None:
+    check = build.check
+    key = raw["key"]
+    build.item_paths[key] = path
+    kind = check.choice(raw.get("type"), f"{path}.type", ITEM_TYPES) if "type" in raw else None
+    if "name" in raw:
+        check.label(raw["name"], f"{path}.name")
+    raters = check.raters(raw.get("raters", []), f"{path}.raters") if "raters" in raw else ()
+    weight = (
+        check.number(raw.get("weight"), f"{path}.weight", minimum=0) if "weight" in raw else None
+    )
+    computed = raw.get("formula")
+    if computed is not None and raters:
+        check.add(
+            f"{path}.raters",
+            "a computed item (with a formula) has no raters: use []",
+            "有公式的计算项不需要评价人，请设为 []",
+            "computed_raters",
         )
-        computed = raw.get("formula")
-        if computed is not None and raters:
+    if computed is None and "raters" in raw and not raters:
+        check.add(f"{path}.raters", "needs at least one rater", "至少需要一个评价人", "required")
+    levels = _item_levels(build, path, raw, kind)
+    context = ScoringContext(key, build.value_types, build.formula)
+    scoring = _scoring(check, raw.get("scoring"), f"{path}.scoring", context)
+    if scoring is not None:
+        _check_scoring_fits(build, path, kind, weight, scoring, section_key)
+    item_weights = _item_rater_weights(build, path, raw, raters, scoring)
+    required = bool(scoring is None or scoring.scored)
+    if "required" in raw:
+        required = bool(check.boolean(raw["required"], f"{path}.required"))
+    allow_na = (
+        bool(check.boolean(raw["allow_na"], f"{path}.allow_na")) if "allow_na" in raw else False
+    )
+    minimum, maximum = _item_bounds(build, path, raw, scoring)
+    target = check.number(raw["target"], f"{path}.target", above=0) if "target" in raw else None
+    names = {k: t for k, t in build.value_types.items() if k != key} | build.targets
+    computed_formula = (
+        build.formula(computed, f"{path}.formula", names, key) if computed is not None else None
+    )
+    if computed_formula is not None:
+        build.dependencies[key] = set(computed_formula.names) & set(build.value_types)
+    visible = (
+        build.formula(raw["visible_if"], f"{path}.visible_if", names, key)
+        if "visible_if" in raw
+        else None
+    )
+    if build.partial:  # a draft's preview shows every item it can read
+        kind, scoring, weight = kind or "number", scoring or Scoring("none"), weight or ZERO
+    if kind and scoring and weight is not None:
+        build.items[key] = Item(
+            key=key,
+            section=section_key,
+            name=raw.get("name"),
+            type=kind,
+            raters=raters,
+            weight=weight,
+            scoring=scoring,
+            required=required,
+            allow_na=allow_na,
+            rater_weights={r: item_weights.get(r, ZERO) for r in raters},
+            levels=levels,
+            minimum=minimum,
+            maximum=maximum,
+            target=target,
+            formula=computed_formula,
+            visible_if=visible,
+            unit=raw.get("unit"),
+            optional=raw.get("required") is False,
+            options=_options(build, raw, kind),
+            indicator=raw.get("indicator"),
+        )
+
+
+def _item_levels(
+    build: _Build, path: str, raw: Mapping[str, Any], kind: str | None
+) -> dict[Any, Decimal]:
+    """A rating item's scale levels or a choice item's choices, value → score."""
+    check = build.check
+    levels: dict[Any, Decimal] = {}
+    if kind == "rating":
+        scale_key = raw.get("scale")
+        if scale_key not in build.scales:
             check.add(
-                f"{path}.raters",
-                "a computed item (with a formula) has no raters: use []",
-                "有公式的计算项不需要评价人，请设为 []",
-                "computed_raters",
+                f"{path}.scale",
+                f"unknown scale `{scale_key}`; define it in scales",
+                f"未知评分量表 `{scale_key}`，请在 scales 中定义",
+                "unknown_scale",
+                suggestion=next(iter(build.scales), None),
             )
-        if computed is None and "raters" in raw and not raters:
-            check.add(
-                f"{path}.raters", "needs at least one rater", "至少需要一个评价人", "required"
-            )
-        levels: dict[Any, Decimal] = {}
-        if kind == "rating":
-            scale_key = raw.get("scale")
-            if scale_key not in scales:
+        else:
+            levels = build.scales[scale_key]
+    elif "scale" in raw:
+        check.add(f"{path}.scale", "only rating items use a scale", "只有评分项使用量表", "invalid")
+    if kind == "choice":
+        levels = _choices(check, raw.get("choices"), f"{path}.choices")
+    elif "choices" in raw:
+        check.add(
+            f"{path}.choices", "only choice items have choices", "只有选择项有选项", "invalid"
+        )
+    return levels
+
+
+def _options(
+    build: _Build, raw: Mapping[str, Any], kind: str | None
+) -> tuple[tuple[Any, Any], ...]:
+    """The values a rater picks from, with their labels, in the definition's order."""
+    if kind == "rating":
+        levels = (build.definition.get("scales") or {}).get(raw.get("scale")) or []
+    elif kind == "choice":
+        levels = raw.get("choices") or []
+    else:
+        return ()
+    return tuple(
+        (level.get("value"), level.get("label")) for level in levels if isinstance(level, Mapping)
+    )
+
+
+def _check_scoring_fits(
+    build: _Build,
+    path: str,
+    kind: str | None,
+    weight: Decimal | None,
+    scoring: Scoring,
+    section_key: str,
+) -> None:
+    """An unscored item weighs 0; a scored one counts in its section's weights; the method
+    can score the item's type."""
+    check = build.check
+    if not scoring.scored and weight:
+        check.add(
+            f"{path}.weight",
+            "an item that is not scored must weigh 0",
+            "不计分的项目权重必须为 0",
+            "weight_unscored",
+        )
+    if scoring.scored:
+        weights = build.section_item_weights
+        weights[section_key] = weights.get(section_key, 0) + (weight or 0)
+    if kind is not None and kind not in scoring.spec.item_kinds:
+        check.add(f"{path}.scoring.method", *wrong_kind_message(kind), "method_type")
+
+
+def _item_rater_weights(
+    build: _Build,
+    path: str,
+    raw: Mapping[str, Any],
+    raters: tuple[str, ...],
+    scoring: Scoring | None,
+) -> dict[str, Decimal]:
+    """The item's own rater weights, else the template's; every rater of several of a scored
+    item has one (weights combine scores; a comment written by several has none)."""
+    check = build.check
+    item_weights = dict(build.default_weights)
+    if "rater_weights" in raw:
+        item_weights = check.weights(raw["rater_weights"], f"{path}.rater_weights")
+        for rater in item_weights:
+            if rater not in raters:
                 check.add(
-                    f"{path}.scale",
-                    f"unknown scale `{scale_key}`; define it in scales",
-                    f"未知评分量表 `{scale_key}`，请在 scales 中定义",
-                    "unknown_scale",
-                    suggestion=next(iter(scales), None),
+                    f"{path}.rater_weights.{rater}",
+                    f"`{rater}` does not rate this item",
+                    f"`{rater}` 不是该项目的评价人",
+                    "invalid",
                 )
-            else:
-                levels = scales[scale_key]
-        elif "scale" in raw:
-            check.add(
-                f"{path}.scale", "only rating items use a scale", "只有评分项使用量表", "invalid"
-            )
-        if kind == "choice":
-            levels = _choices(check, raw.get("choices"), f"{path}.choices")
-        elif "choices" in raw:
-            check.add(
-                f"{path}.choices", "only choice items have choices", "只有选择项有选项", "invalid"
-            )
-        scoring = _scoring(
-            check, raw.get("scoring"), f"{path}.scoring", kind, key, value_types, formula
-        )
-        if scoring and scoring.method == "none" and weight:
-            check.add(
-                f"{path}.weight",
-                "an item that is not scored must weigh 0",
-                "不计分的项目权重必须为 0",
-                "weight_unscored",
-            )
-        if scoring and scoring.method != "none":
-            section_item_weights[section_key] = section_item_weights.get(section_key, 0) + (
-                weight or 0
-            )
-        if kind in ("text", "date") and scoring and scoring.method not in ("none", "formula"):
-            check.add(
-                f"{path}.scoring.method",
-                f"a {kind} item can only be scored by a formula",
-                f"{kind} 类型项目只能用公式计分",
-                "method_type",
-            )
-        if kind == "number" and scoring and scoring.method == "rating":
-            check.add(
-                f"{path}.scoring.method",
-                "rating scoring needs a rating or choice item",
-                "评分法计分需要评分项或选择项",
-                "method_type",
-            )
-        if (
-            kind in ("rating", "choice")
-            and scoring
-            and scoring.method not in ("rating", "formula", "none")
-        ):
-            check.add(
-                f"{path}.scoring.method",
-                "score a rating or choice item with `rating`",
-                "评分项和选择项请用 `rating` 计分",
-                "method_type",
-            )
-        item_weights = dict(default_weights)
-        if "rater_weights" in raw:
-            item_weights = check.weights(raw["rater_weights"], f"{path}.rater_weights")
-            for rater in item_weights:
-                if rater not in raters:
-                    check.add(
-                        f"{path}.rater_weights.{rater}",
-                        f"`{rater}` does not rate this item",
-                        f"`{rater}` 不是该项目的评价人",
-                        "invalid",
-                    )
-        # Weights combine several raters' scores; an unscored item (a comment) has none.
-        if len(raters) > 1 and not (scoring and scoring.method == "none"):
-            for rater in raters:
-                if rater not in item_weights:
-                    check.add(
-                        f"{path}.rater_weights",
-                        f"no weight for rater `{rater}`",
-                        f"缺少评价人 `{rater}` 的权重",
-                        "weights_missing",
-                    )
-        required = bool(scoring is None or scoring.method != "none")
-        if "required" in raw:
-            required = bool(check.boolean(raw["required"], f"{path}.required"))
-        allow_na = (
-            bool(check.boolean(raw["allow_na"], f"{path}.allow_na")) if "allow_na" in raw else False
-        )
-        minimum = check.number(raw["min"], f"{path}.min") if "min" in raw else None
-        if scoring and scoring.method == "deduction":  # it counts units: −2 incidents is an error
-            if minimum is not None and minimum < 0:
+    if len(raters) > 1 and (scoring is None or scoring.scored):
+        for rater in raters:
+            if rater not in item_weights:
                 check.add(
-                    f"{path}.min",
-                    "a deduction item counts units, so min must not be below 0",
-                    "扣分项目按次数计，min 不能小于 0",
-                    "range",
+                    f"{path}.rater_weights",
+                    f"no weight for rater `{rater}`",
+                    f"缺少评价人 `{rater}` 的权重",
+                    "weights_missing",
                 )
-            minimum = max(minimum or ZERO, ZERO)
-        maximum = check.number(raw["max"], f"{path}.max") if "max" in raw else None
-        if minimum is not None and maximum is not None and minimum > maximum:
-            check.add(f"{path}.max", "must not be below min", "不能小于 min", "range")
-        target = check.number(raw["target"], f"{path}.target", above=0) if "target" in raw else None
-        names = {k: t for k, t in value_types.items() if k != key} | targets
-        computed_formula = (
-            formula(computed, f"{path}.formula", names, key) if computed is not None else None
-        )
-        if computed_formula is not None:
-            dependencies[key] = set(computed_formula.names) & set(value_types)
-        visible = (
-            formula(raw["visible_if"], f"{path}.visible_if", names, key)
-            if "visible_if" in raw
-            else None
-        )
-        if kind and scoring and weight is not None:
-            items[key] = Item(
-                key=key,
-                section=section_key,
-                name=raw.get("name"),
-                type=kind,
-                raters=raters,
-                weight=weight,
-                scoring=scoring,
-                required=required,
-                allow_na=allow_na,
-                rater_weights={r: item_weights.get(r, ZERO) for r in raters},
-                levels=levels,
-                minimum=minimum,
-                maximum=maximum,
-                target=target,
-                formula=computed_formula,
-                visible_if=visible,
-                unit=raw.get("unit"),
-                optional=raw.get("required") is False,
+    return item_weights
+
+
+def _item_bounds(
+    build: _Build, path: str, raw: Mapping[str, Any], scoring: Scoring | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest value a rater may give."""
+    check = build.check
+    minimum = check.number(raw["min"], f"{path}.min") if "min" in raw else None
+    if scoring and scoring.spec.counts_units:  # −2 incidents is an error
+        if minimum is not None and minimum < 0:
+            check.add(
+                f"{path}.min",
+                "a deduction item counts units, so min must not be below 0",
+                "扣分项目按次数计，min 不能小于 0",
+                "range",
             )
-    for s_index, (s_key, _name, _weight, keys) in enumerate(sections):
-        total = section_item_weights.get(s_key, ZERO)
+        minimum = max(minimum or ZERO, ZERO)
+    maximum = check.number(raw["max"], f"{path}.max") if "max" in raw else None
+    if minimum is not None and maximum is not None and minimum > maximum:
+        check.add(f"{path}.max", "must not be below min", "不能小于 min", "range")
+    return minimum, maximum
+
+
+def _item_weights_and_cycles(build: _Build) -> None:
+    """Scored items' weights sum to 100 per section; computed items form no circle."""
+    check = build.check
+    for s_index, (s_key, _name, _weight, keys) in enumerate(build.sections):
+        total = build.section_item_weights.get(s_key, ZERO)
         if keys and s_key is not None and abs(total - 100) > WEIGHT_TOLERANCE:
             check.add(
                 f"sections[{s_index}].items",
@@ -870,141 +929,152 @@ def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionErr
                 f"计分项目权重合计为 {shown(total)}，应为 100",
                 "weights_sum",
             )
-    cycle = find_cycle({k: v for k, v in dependencies.items()})
+    cycle = find_cycle(dict(build.dependencies))
     if cycle:
         circle = " → ".join(cycle)
         check.add(
-            f"{item_paths[cycle[0]]}.formula",
+            f"{build.item_paths[cycle[0]]}.formula",
             f"formulas refer to each other in a circle: {circle}",
             f"公式之间循环引用：{circle}",
             "cycle",
         )
 
-    # adjustments
-    grade_names = {g for g, _ in grades}
-    adjustment_names = {
+
+# -- adjustments and outputs -----------------------------------------------------------------
+
+
+def _adjustments(build: _Build) -> None:
+    names = build.value_types | {
         a["key"]: "number"
-        for a in adjustments_raw
+        for a in build.adjustments_raw
         if isinstance(a, Mapping) and isinstance(a.get("key"), str)
     }
-    adjustments: list[Adjustment] = []
-    for a_index, raw in enumerate(adjustments_raw):
-        path = f"adjustments[{a_index}]"
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("key"), str):
-            continue
-        kind = check.choice(raw.get("kind"), f"{path}.kind", KINDS) if "kind" in raw else None
-        if "name" in raw:
-            check.label(raw["name"], f"{path}.name")
-        raters = check.raters(raw.get("raters", []), f"{path}.raters")
-        names = value_types | adjustment_names
-        maximum = check.number(raw["max"], f"{path}.max", above=0) if "max" in raw else None
-        points = (
-            formula(raw["formula"], f"{path}.formula", names, raw["key"])
-            if "formula" in raw
-            else None
-        )
-        condition = grade = None
-        if kind == "veto":
-            if "condition" not in raw:
-                check.add(
-                    f"{path}.condition", "a veto needs a condition", "否决项需要条件", "required"
-                )
-            else:
-                condition = formula(raw["condition"], f"{path}.condition", names, raw["key"])
-            grade = raw.get("grade")
-            if grade not in grade_names:
-                check.add(
-                    f"{path}.grade",
-                    f"unknown grade `{grade}`",
-                    f"未知等级 `{grade}`",
-                    "unknown_grade",
-                )
-            for extra in ("max", "formula"):
-                if extra in raw:
-                    check.add(
-                        f"{path}.{extra}",
-                        "a veto has a condition and a grade instead",
-                        "否决项使用条件和等级",
-                        "invalid",
-                    )
-        elif kind:
-            for extra in ("condition", "grade"):
-                if extra in raw:
-                    check.add(
-                        f"{path}.{extra}", "only a veto has this", "只有否决项有此字段", "invalid"
-                    )
-        required = (
-            bool(raw.get("required", True)) if isinstance(raw.get("required", True), bool) else True
-        )
-        if kind:
-            adjustments.append(
-                Adjustment(
-                    raw["key"],
-                    kind,
-                    raw.get("name"),
-                    raters,
-                    maximum,
-                    points,
-                    condition,
-                    grade,
-                    required,
-                )
-            )
+    grade_names = {g for g, _ in build.grades}
+    for a_index, raw in enumerate(build.adjustments_raw):
+        if isinstance(raw, Mapping) and isinstance(raw.get("key"), str):
+            _adjustment(build, f"adjustments[{a_index}]", raw, names, grade_names)
 
-    # outputs: may refer to the figures of the result and to outputs above them
+
+def _adjustment(
+    build: _Build,
+    path: str,
+    raw: Mapping[str, Any],
+    names: Mapping[str, str],
+    grade_names: set[str],
+) -> None:
+    check = build.check
+    kind = check.choice(raw.get("kind"), f"{path}.kind", KINDS) if "kind" in raw else None
+    if "name" in raw:
+        check.label(raw["name"], f"{path}.name")
+    raters = check.raters(raw.get("raters", []), f"{path}.raters")
+    maximum = check.number(raw["max"], f"{path}.max", above=0) if "max" in raw else None
+    points = (
+        build.formula(raw["formula"], f"{path}.formula", names, raw["key"])
+        if "formula" in raw
+        else None
+    )
+    condition = grade = None
+    if kind == "veto":
+        if "condition" not in raw:
+            check.add(f"{path}.condition", "a veto needs a condition", "否决项需要条件", "required")
+        else:
+            condition = build.formula(raw["condition"], f"{path}.condition", names, raw["key"])
+        grade = raw.get("grade")
+        if grade not in grade_names:
+            check.add(
+                f"{path}.grade", f"unknown grade `{grade}`", f"未知等级 `{grade}`", "unknown_grade"
+            )
+        for extra in ("max", "formula"):
+            if extra in raw:
+                check.add(
+                    f"{path}.{extra}",
+                    "a veto has a condition and a grade instead",
+                    "否决项使用条件和等级",
+                    "invalid",
+                )
+    elif kind:
+        for extra in ("condition", "grade"):
+            if extra in raw:
+                check.add(
+                    f"{path}.{extra}", "only a veto has this", "只有否决项有此字段", "invalid"
+                )
+    required = raw.get("required", True)
+    if kind:
+        build.adjustments.append(
+            Adjustment(
+                raw["key"],
+                kind,
+                raw.get("name"),
+                raters,
+                maximum,
+                points,
+                condition,
+                grade,
+                required if isinstance(required, bool) else True,
+            )
+        )
+
+
+def _outputs(build: _Build) -> None:
+    """Outputs may refer to the figures of the result and to outputs above them."""
+    check = build.check
     output_names: dict[str, str] = (
-        value_types
-        | targets
-        | adjustment_names
-        | {f"{k}_score": "number" for k in value_types}
-        | {f"{s[0]}_score": "number" for s in sections if s[0]}
+        build.value_types
+        | build.targets
+        | {
+            a["key"]: "number"
+            for a in build.adjustments_raw
+            if isinstance(a, Mapping) and isinstance(a.get("key"), str)
+        }
+        | {f"{k}_score": "number" for k in build.value_types}
+        | {f"{s[0]}_score": "number" for s in build.sections if s[0]}
         | {"base_total": "number", "total": "number", "grade": "text"}
     )
-    outputs: list[Output] = []
-    for o_index, raw in enumerate(outputs_raw):
+    for o_index, raw in enumerate(build.outputs_raw):
         path = f"outputs[{o_index}]"
         check.element(path, raw)
         if not check.obj(raw, path, OUTPUT_FIELDS, ("key", "formula")):
             continue
         key = check.key(raw.get("key"), f"{path}.key") if "key" in raw else None
-        claim(key, f"{path}.key")
+        build.claim(key, f"{path}.key")
         if key and "formula" in raw:
-            compiled = formula(raw["formula"], f"{path}.formula", output_names, key)
+            compiled = build.formula(raw["formula"], f"{path}.formula", output_names, key)
             if compiled is not None:
-                outputs.append(Output(key, raw.get("name"), compiled))
+                build.outputs.append(Output(key, raw.get("name"), compiled))
+                kind = compiled.result_type
                 output_names = output_names | {
-                    key: compiled.result_type
-                    if compiled.result_type in ("number", "text", "bool", "date")
-                    else "number"
+                    key: kind if kind in ("number", "text", "bool", "date") else "number"
                 }
 
-    if check.errors:
-        return None, check.named_errors()
-    order = [k for k in evaluation_order(dependencies) if k in items]
-    read = set()
+
+def _assemble(build: _Build) -> CompiledTemplate:
+    """The compiled template from a definition that has no errors."""
+    items = build.items
+    order = [] if build.partial else evaluation_order(build.dependencies)
+    order = [k for k in order if k in items]
+    read: set[str] = set()
     for item in items.values():
         for compiled in (item.formula, item.visible_if, item.scoring.formula):
             if compiled is not None:
                 read |= compiled.names
-    for adjustment in adjustments:
+    for adjustment in build.adjustments:
         for compiled in (adjustment.formula, adjustment.condition):
             if compiled is not None:
                 read |= compiled.names
-    for output in outputs:
+    for output in build.outputs:
         read |= output.formula.names
-    template = CompiledTemplate(
-        key=template_key or "",
-        definition=definition,
+    return CompiledTemplate(
+        key=build.template_key or "",
+        definition=build.definition,
         items=items,
-        sections=tuple(Section(k, n, w, tuple(keys)) for k, n, w, keys in sections),
-        adjustments=tuple(adjustments),
-        grades=tuple(sorted(grades, key=lambda g: -g[1])),
-        outputs=tuple(outputs),
+        sections=tuple(Section(k, n, w, tuple(keys)) for k, n, w, keys in build.sections),
+        adjustments=tuple(build.adjustments),
+        grades=tuple(sorted(build.grades, key=lambda g: -g[1])),
+        outputs=tuple(build.outputs),
         computed_order=tuple(order),
-        max_total=max_total,
+        max_total=build.max_total,
         value_names=frozenset(read & set(items)),
     )
-    return template, []
 
 
 def item_value_types(items: Any) -> dict[str, str]:
@@ -1182,25 +1252,20 @@ def _grades(check: _Checker, raw: Any) -> list[tuple[str, Decimal]]:
     return grades
 
 
-def _scoring(
-    check: _Checker,
-    raw: Any,
-    path: str,
-    kind: str | None,
-    key: str,
-    value_types: Mapping[str, str],
-    formula,
-) -> Scoring | None:
+def _scoring(check: _Checker, raw: Any, path: str, context: ScoringContext) -> Scoring | None:
+    """An item's scoring: the method, its plain-number parameters, then what the method's
+    own declaration checks (`methods.METHODS`)."""
     if not isinstance(raw, Mapping):
         if raw is not None:
             check.add(path, "must be an object with a method", "应为包含 method 的对象", "type")
         return None
-    method = check.choice(raw.get("method"), f"{path}.method", METHODS)
+    method = check.choice(raw.get("method"), f"{path}.method", tuple(METHOD_SPECS))
     if method is None:
         return None
-    check.obj(raw, path, SCORING_FIELDS[method], ("method",))
+    spec = METHOD_SPECS[method]
+    check.obj(raw, path, set(spec.fields), ("method",))
     values: dict[str, Any] = {"method": method}
-    for name in ("cap", "floor", "base", "per_unit"):
+    for name in NUMBER_PARAMETERS:
         if name in raw:
             number = check.number(
                 raw[name], f"{path}.{name}", minimum=0 if name != "base" else None
@@ -1209,81 +1274,5 @@ def _scoring(
                 values[name] = number
     if "cap" in values:
         values["has_cap"] = True
-    if method in ("ratio", "reverse_ratio", "formula") and values.get("cap", 100) < values.get(
-        "floor", 0
-    ):
-        check.add(f"{path}.cap", "must not be below the floor", "不能低于下限", "range")
-    if method == "deduction" and values.get("base", 100) < values.get("floor", 0):
-        check.add(f"{path}.floor", "must not be above the base", "不能高于基础分", "range")
-    if method == "deduction":
-        if "per_unit" not in raw:
-            check.add(f"{path}.per_unit", "is required", "必填", "required")
-        elif values.get("per_unit", 1) <= 0:
-            check.add(f"{path}.per_unit", "must be above 0", "必须大于 0", "range")
-    if method in ("bands", "linear"):
-        on = raw.get("on", "actual")
-        if check.choice(on, f"{path}.on", ("actual", "achievement")):
-            values["on"] = on
-    if method == "bands":
-        bands = raw.get("bands")
-        if not isinstance(bands, list) or not bands:
-            check.add(f"{path}.bands", "needs at least one band", "至少需要一档", "required")
-        else:
-            parsed = []
-            for index, band in enumerate(bands):
-                band_path = f"{path}.bands[{index}]"
-                if check.obj(band, band_path, {"min", "score"}, ("min", "score")):
-                    low = check.number(band.get("min"), f"{band_path}.min")
-                    score = check.number(band.get("score"), f"{band_path}.score", minimum=0)
-                    if low is not None and score is not None:
-                        if any(low == existing for existing, _ in parsed):
-                            check.add(
-                                f"{band_path}.min",
-                                f"another band also starts at {shown(low)}",
-                                f"另一档也从 {shown(low)} 开始",
-                                "duplicate",
-                            )
-                        parsed.append((low, score))
-            values["bands"] = tuple(sorted(parsed, key=lambda b: -b[0]))
-    if method == "linear":
-        points = raw.get("points")
-        parsed = []
-        if not isinstance(points, list) or len(points) < 2:
-            check.add(
-                f"{path}.points",
-                "needs at least two points [x, score]",
-                "至少需要两个点 [x, 分数]",
-                "required",
-            )
-        else:
-            for index, point in enumerate(points):
-                point_path = f"{path}.points[{index}]"
-                if not isinstance(point, list) or len(point) != 2:
-                    check.add(point_path, "must be a pair [x, score]", "应为 [x, 分数]", "type")
-                    continue
-                x = check.number(point[0], f"{point_path}[0]")
-                y = check.number(point[1], f"{point_path}[1]")
-                if x is not None and y is not None:
-                    if parsed and x <= parsed[-1][0]:
-                        check.add(
-                            f"{point_path}[0]", "x values must increase", "x 值必须递增", "order"
-                        )
-                    parsed.append((x, y))
-            values["points"] = tuple(parsed)
-    if method == "formula":
-        if "formula" not in raw:
-            check.add(f"{path}.formula", "is required", "必填", "required")
-        else:
-            actual_type = value_types.get(key, "number")
-            names = {k: t for k, t in value_types.items() if k != key}
-            names |= {"actual": actual_type, "target": "number"}
-            compiled = formula(raw["formula"], f"{path}.formula", names, key)
-            if compiled is not None and compiled.result_type not in ("number", "any"):
-                check.add(
-                    f"{path}.formula",
-                    "must give a number (the score)",
-                    "结果应为数字（分数）",
-                    "formula_type",
-                )
-            values["formula"] = compiled
+    spec.validate(check, raw, path, values, context)
     return Scoring(**values)

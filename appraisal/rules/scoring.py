@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -21,11 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
-from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, Scoring, compile_template
+from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, compile_template
 from .errors import FormulaError
 from .formula import Formula
-from .functions import interpolate, round_half_away
-from .numbers import CONTEXT, HUNDRED, ONE, ZERO, shown, to_decimal
+from .functions import round_half_away
+from .methods import ScoringProblem, clamped
+from .numbers import CONTEXT, ONE, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
 NA = "n/a"
@@ -384,104 +384,13 @@ def _consolidate(item: Item, given: Mapping[str, list[Any]]) -> Any:
     return None  # pragma: no cover
 
 
-class ScoringProblem(Exception):
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(en)
-        self.en, self.zh = en, zh
-
-
 def method_score(
     item: Item, value: Any, target: Decimal | None, run: _Run
 ) -> tuple[Decimal, str, str]:
     """One rater's score for a value, exact and before rounding, with how it was reached (in
-    English and in Chinese, for the explanations people read). Every method's score lies in
-    [floor, cap]: a formula without `cap` is capped at 100, like a ratio (design §5)."""
-    s: Scoring = item.scoring
-    method = s.method
-    if method == "rating":
-        return (item.levels[value], *item.level_texts[value])
-    if method == "formula":
-        names = {"actual": value, "target": target}
-        result = run.evaluate(s.formula, f"items.{item.key}.scoring.formula", names)
-        if result is None:
-            raise ScoringProblem("the formula gave no value", "公式没有得出结果")
-        if result.__class__ is not Decimal:
-            raise ScoringProblem("the formula must give a number", "公式结果应为数字")
-        score = _within(result, s.floor, s.cap)
-        working = f"{s.formula.source} = {shown(result)}"
-        en, zh = _clamped(result, score)
-        return score, f"formula {working}{en}", f"公式 {working}{zh}"
-    if value.__class__ is not Decimal:
-        raise ScoringProblem("a number is needed", "需要数字")
-    if method == "ratio" or method == "reverse_ratio":
-        if method == "ratio":
-            raw = HUNDRED * value / target
-            working = f"100 × {shown(value)} / {shown(target)} = {shown(raw)}"
-        elif value == 0:
-            score = s.cap
-            working = f"100 × {shown(target)} / 0 = ∞"
-            en, zh = _clamped(None, score)
-            return score, working + en, working + zh
-        else:
-            raw = HUNDRED * target / value
-            working = f"100 × {shown(target)} / {shown(value)} = {shown(raw)}"
-        score = _within(raw, s.floor, s.cap)
-        en, zh = _clamped(raw, score)
-        return score, working + en, working + zh
-    if method == "deduction":
-        raw = s.base - s.per_unit * value
-        score = max(s.floor, min(raw, s.base))  # a count below 0 never adds points
-        working = f"{s.deduction_text}{shown(value)} = {shown(raw)}"
-        en, zh = _clamped(raw, score)
-        return score, working + en, working + zh
-    x = value
-    if s.on == "achievement":  # bands and linear
-        x = HUNDRED * value / target
-        working = f"100 × {shown(value)} / {shown(target)} = {shown(x)}%"
-        basis, basis_zh = f"achievement {working}", f"达成率 {working}"
-    else:
-        shown_value = shown(value)
-        basis, basis_zh = f"actual {shown_value}", f"实际值 {shown_value}"
-    if method == "bands":
-        for low, band_score, en, zh in s.band_texts:
-            if low <= x:
-                return band_score, basis + en, basis_zh + zh
-        en, zh = s.floor_texts
-        return s.floor, basis + en, basis_zh + zh
-    if method == "linear":
-        points = s.points
-        if x <= points[0][0]:
-            return points[0][1], basis + s.end_texts[0], basis_zh + s.end_texts[1]
-        if x >= points[-1][0]:
-            return points[-1][1], basis + s.end_texts[2], basis_zh + s.end_texts[3]
-        score = interpolate(x, points)
-        (x0, y0), (x1, y1) = next(
-            (a, b) for a, b in itertools.pairwise(points) if a[0] <= x <= b[0]
-        )
-        between = f"({shown(x0)}, {shown(y0)}) → ({shown(x1)}, {shown(y1)})"
-        shown_score = shown(score)
-        return (
-            score,
-            f"{basis}; between ({shown(x0)}, {shown(y0)}) and ({shown(x1)}, {shown(y1)}) → "
-            f"{shown_score}",
-            f"{basis_zh}；在 {between} 之间插值 → {shown_score}",
-        )
-    raise ScoringProblem(f"unknown method {method}", f"未知计分方法 {method}")  # pragma: no cover
-
-
-def _within(value: Decimal, floor: Decimal, cap: Decimal) -> Decimal:
-    """`min(max(value, floor), cap)`, the same objects, without the builtins' overhead."""
-    if floor > value:
-        value = floor
-    return cap if cap < value else value
-
-
-def _clamped(raw: Decimal | None, score: Decimal) -> tuple[str, str]:
-    """Where a bound changed a figure, the working says so (English, Chinese)."""
-    if raw == score:
-        return "", ""
-    text = shown(score)
-    return f", limited to {text}", f"，限定为 {text}"
+    English and in Chinese, for the explanations people read), by the item's method's
+    declaration (`methods.METHODS`). Every method's score lies in [floor, cap]."""
+    return item.scoring.spec.score(item, value, target, run)
 
 
 def _rounding(raw: Decimal, rounded: Decimal) -> tuple[str, str]:
@@ -514,54 +423,10 @@ def _score(
 ) -> Result:
     run = _Run(template, inputs)
     given_by_item = run.collect_values()
-    names_now = run.names() if template.visible_ifs else {}
-
-    visible_ifs: dict[str, str] = {}
-    for key in template.visible_ifs:
-        item = template.items[key]
-        if item.visible_if is not None:
-            try:
-                visible = item.visible_if.evaluate_exact(names_now)
-            except FormulaError as error:
-                run.formula_error(f"items.{key}.visible_if", error)
-                visible = None
-            visible_ifs[key] = item.visible_if.source
-            if visible is False:
-                run.hidden.add(key)
-
-    item_scores: dict[str, Decimal | None] = {}
-    for key, item in template.items.items():
-        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight_float}
-        run.explain_items[key] = explanation
-        if key in visible_ifs:
-            explanation["visible_if"] = visible_ifs[key]
-            if key in run.hidden:
-                run.na[key] = "hidden"
-                explanation["not_applicable"] = "hidden"
-                item_scores[key] = None
-                continue
-        if not item.scored:
-            item_scores[key] = None
-            explanation["value"] = _f(run.values.get(key))
-            continue
-        item_scores[key] = _score_item(run, item, given_by_item.get(key), explanation)
-
+    visible_ifs = _visibility(run)
+    item_scores = _item_scores(run, given_by_item, visible_ifs)
     item_floats = {k: run.explain_items[k].get("score") for k in item_scores}
-    sections: dict[str, Decimal | None] = {}
-    section_floats: dict[str, float | None] = {}
-    explain_sections: dict[str, Any] = {}
-    for section in template.sections:
-        parts = [
-            (k, item.weight, item_scores[k], item.weight_float, item_floats[k])
-            for k in section.items
-            if (item := template.items[k]).counts and k not in run.na
-        ]
-        dropped = [k for k in section.items if k in run.na and template.items[k].scored]
-        sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
-        section_floats[section.key] = explain_sections[section.key]["value"]
-        if not parts:
-            run.na[section.key] = "no applicable item"
-
+    sections, section_floats, explain_sections = _section_scores(run, item_scores, item_floats)
     section_parts = [
         (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
         for s in template.sections
@@ -577,48 +442,14 @@ def _score(
     adjustments, points_total, veto, adjust_explained, given = _adjust(run, names)
     names |= given
 
-    total = None
-    explain_total: dict[str, Any] = {
-        "base_total": _f(base_total),
-        "points": _f(points_total),
-        "max_total": template.max_total_float,
-    }
-    if base_total is not None and points_total is not None:
-        raw_total = base_total + points_total
-        total = round2_exact(min(max(raw_total, ZERO), template.max_total))
-        sign = "−" if points_total < 0 else "+"
-        working = f"{shown(base_total)} {sign} {shown(abs(points_total))} = {shown(raw_total)}"
-        en, zh = _clamped(raw_total, total)
-        explain_total["how"] = working + en
-        explain_total["how_zh"] = working + zh
-    explain_total["value"] = _f(total)
+    total, explain_total = _total(template, base_total, points_total)
     computed_grade = veto.grade if veto else _grade(template, total)
     grade = calibrated_grade or computed_grade
-
     names |= {"base_total": base_total, "total": total, "grade": grade}
-    outputs: dict[str, Any] = {}
-    explain_outputs: dict[str, Any] = {}
-    for output in template.outputs:
-        for rater, key in run.blank_inputs(output.formula)[0]:
-            run.lack(rater, key)
-        try:
-            value = output.formula.evaluate_exact(names)
-        except FormulaError as error:
-            run.formula_error(f"outputs.{output.key}", error)
-            value = None
-        outputs[output.key] = _f(value)
-        names[output.key] = value
-        explain_outputs[output.key] = {
-            "formula": output.formula.source,
-            "value": _f(value),
-            "inputs": {n: _f(names.get(n)) for n in output.formula.sorted_names},
-        }
+    outputs, explain_outputs = _outputs(run, names)
 
     missing_inputs = _in_template_order(template, run.missing)
-    missing_keys: list[str] = []
-    for entry in missing_inputs:
-        if entry["key"] not in missing_keys:
-            missing_keys.append(entry["key"])
+    missing_keys = list(dict.fromkeys(entry["key"] for entry in missing_inputs))
     complete = not run.missing and not run.errors and total is not None and grade is not None
     explanations = {
         "items": run.explain_items,
@@ -654,6 +485,114 @@ def _score(
     )
 
 
+def _visibility(run: _Run) -> dict[str, str]:
+    """Each conditional item's condition; the items it hides go into `run.hidden`."""
+    template = run.t
+    names_now = run.names() if template.visible_ifs else {}
+    visible_ifs: dict[str, str] = {}
+    for key in template.visible_ifs:
+        item = template.items[key]
+        if item.visible_if is not None:
+            try:
+                visible = item.visible_if.evaluate_exact(names_now)
+            except FormulaError as error:
+                run.formula_error(f"items.{key}.visible_if", error)
+                visible = None
+            visible_ifs[key] = item.visible_if.source
+            if visible is False:
+                run.hidden.add(key)
+    return visible_ifs
+
+
+def _item_scores(
+    run: _Run, given_by_item: Mapping[str, Any], visible_ifs: Mapping[str, str]
+) -> dict[str, Decimal | None]:
+    item_scores: dict[str, Decimal | None] = {}
+    for key, item in run.t.items.items():
+        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight_float}
+        run.explain_items[key] = explanation
+        if key in visible_ifs:
+            explanation["visible_if"] = visible_ifs[key]
+            if key in run.hidden:
+                run.na[key] = "hidden"
+                explanation["not_applicable"] = "hidden"
+                item_scores[key] = None
+                continue
+        if not item.scored:
+            item_scores[key] = None
+            explanation["value"] = _f(run.values.get(key))
+            continue
+        item_scores[key] = _score_item(run, item, given_by_item.get(key), explanation)
+    return item_scores
+
+
+def _section_scores(
+    run: _Run,
+    item_scores: Mapping[str, Decimal | None],
+    item_floats: Mapping[str, float | None],
+) -> tuple[dict[str, Decimal | None], dict[str, float | None], dict[str, Any]]:
+    template = run.t
+    sections: dict[str, Decimal | None] = {}
+    section_floats: dict[str, float | None] = {}
+    explain_sections: dict[str, Any] = {}
+    for section in template.sections:
+        parts = [
+            (k, item.weight, item_scores[k], item.weight_float, item_floats[k])
+            for k in section.items
+            if (item := template.items[k]).counts and k not in run.na
+        ]
+        dropped = [k for k in section.items if k in run.na and template.items[k].scored]
+        sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
+        section_floats[section.key] = explain_sections[section.key]["value"]
+        if not parts:
+            run.na[section.key] = "no applicable item"
+    return sections, section_floats, explain_sections
+
+
+def _total(
+    template: CompiledTemplate, base_total: Decimal | None, points_total: Decimal | None
+) -> tuple[Decimal | None, dict[str, Any]]:
+    """Base total plus points, clamped to [0, max_total] and rounded."""
+    total = None
+    explain_total: dict[str, Any] = {
+        "base_total": _f(base_total),
+        "points": _f(points_total),
+        "max_total": template.max_total_float,
+    }
+    if base_total is not None and points_total is not None:
+        raw_total = base_total + points_total
+        total = round2_exact(min(max(raw_total, ZERO), template.max_total))
+        sign = "−" if points_total < 0 else "+"
+        working = f"{shown(base_total)} {sign} {shown(abs(points_total))} = {shown(raw_total)}"
+        en, zh = clamped(raw_total, total)
+        explain_total["how"] = working + en
+        explain_total["how_zh"] = working + zh
+    explain_total["value"] = _f(total)
+    return total, explain_total
+
+
+def _outputs(run: _Run, names: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each output in order; each may read those above it (`names` grows)."""
+    outputs: dict[str, Any] = {}
+    explain_outputs: dict[str, Any] = {}
+    for output in run.t.outputs:
+        for rater, key in run.blank_inputs(output.formula)[0]:
+            run.lack(rater, key)
+        try:
+            value = output.formula.evaluate_exact(names)
+        except FormulaError as error:
+            run.formula_error(f"outputs.{output.key}", error)
+            value = None
+        outputs[output.key] = _f(value)
+        names[output.key] = value
+        explain_outputs[output.key] = {
+            "formula": output.formula.source,
+            "value": _f(value),
+            "inputs": {n: _f(names.get(n)) for n in output.formula.sorted_names},
+        }
+    return outputs, explain_outputs
+
+
 def _in_template_order(
     template: CompiledTemplate, missing: list[dict[str, str]]
 ) -> list[dict[str, str]]:
@@ -673,40 +612,15 @@ def _score_item(
     key = item.key
     target = run.targets.get(key)
     explanation["target"] = _f(target)
-    waiting: list[str] = []
-    scoring = item.scoring
-    if target is None and scoring.needs_target:
-        run.lack("targets", key)
-        waiting.append("target")
-    elif key in run.bad_targets:
-        waiting.append("target")
-    if scoring.formula is not None:  # formula scoring may read other items too
-        blanks, not_applicable = run.blank_inputs(scoring.formula, ("actual", "target"))
-        for rater, name in blanks:
-            run.lack(rater, name)
-            waiting.append(f"{rater}.{name}")
-        if not_applicable and not blanks:
-            return _not_applicable(run, key, explanation, "an input is n/a")
+    waiting, not_applicable = _prerequisites(run, item, target)
+    if not_applicable:
+        return _not_applicable(run, key, explanation, "an input is n/a")
     if item.formula is not None:  # computed from other items
-        value = run.values.get(key)
-        explanation["formula"] = item.formula.source
-        explanation["value"] = _f(value) if value != NA else None
-        single_weight = 1.0
-        if value == NA:
-            return _not_applicable(run, key, explanation, "an input is n/a")
+        value = _computed_value(run, item, explanation, waiting)
         if value is None:
-            blanks, not_applicable = run.blank_inputs(item.formula)
-            for rater, name in blanks:
-                run.lack(rater, name)
-            waiting.extend(f"{rater}.{name}" for rater, name in blanks)
-            if not blanks and not_applicable:
-                return _not_applicable(run, key, explanation, "an input is n/a")
-            if not blanks and not any(e["where"] == f"items.{key}.formula" for e in run.errors):
-                run.error(f"items.{key}.formula", "the formula gave no value", "公式没有得出结果")
-            explanation["waiting_for"] = waiting or sorted(item.formula.names)
             return None
         given = {"computed": [value]}
-        weights = _COMPUTED_WEIGHTS
+        weights, single_weight = _COMPUTED_WEIGHTS, 1.0
     else:
         weights = item.score_weights
         single_weight = None if len(item.raters) > 1 else 1.0
@@ -733,51 +647,108 @@ def _score_item(
         if not ready:
             continue
         try:
-            if len(scored) == 1:
-                raw, how, how_zh = method_score(item, scored[0], target, run)
-                # one score: its average is itself, so rounding it once is enough
-                group_score = round2_exact(raw)
-            else:
-                scores, hows = [], []
-                for value in scored:
-                    raw, how, how_zh = method_score(item, value, target, run)
-                    scores.append(round2_exact(raw))
-                    hows.append((raw, how, how_zh))
-                average = sum(scores, ZERO) / len(scores)
-                group_score = round2_exact(average)
+            group_score, entry = _group_score(run, item, scored, target)
         except ScoringProblem as problem:
             run.error(f"{rater}.{key}", problem.en, problem.zh)
             waiting.append(rater)
             continue
-        weight_float = single_weight or item.rater_weight_floats.get(rater, 0.0)
-        if len(scored) == 1:
-            en, zh = _rounding(raw, group_score)
-            entry: dict[str, Any] = {
-                "score": _f(group_score),
-                "weight": weight_float,
-                "value": _f(scored[0]),
-                "how": how + en,
-                "how_zh": how_zh + zh,
-            }
-        else:
-            entry = {"score": _f(group_score), "weight": weight_float}
-            working = ""
-            if average != group_score:
-                working = f": ({' + '.join(shown(s) for s in scores)}) / {len(scores)} = "
-                working += shown(average)
-            en, zh = _rounding(average, group_score)
-            entry |= {
-                "count": len(scored),
-                "scores": [_f(s) for s in scores],
-                "how": f"average of {len(scored)} scores{working}{en}",
-                "how_zh": f"{len(scored)} 个评分的平均值{working.replace(': ', '：', 1)}{zh}",
-            }
+        entry["weight"] = single_weight or item.rater_weight_floats.get(rater, 0.0)
         rater_scores[rater] = entry
         contributions.append((rater, weights.get(rater, ZERO), group_score))
     explanation["raters"] = rater_scores
     if waiting:
         explanation["waiting_for"] = waiting
         return None
+    return _combine(run, item, explanation, contributions, marked_na)
+
+
+def _prerequisites(run: _Run, item: Item, target: Decimal | None) -> tuple[list[str], bool]:
+    """What the item's score waits for before any rater's value (its target, the inputs of
+    its scoring formula), and whether one of those does not apply."""
+    key, scoring = item.key, item.scoring
+    waiting: list[str] = []
+    if target is None and scoring.needs_target:
+        run.lack("targets", key)
+        waiting.append("target")
+    elif key in run.bad_targets:
+        waiting.append("target")
+    if scoring.formula is not None:  # formula scoring may read other items too
+        blanks, not_applicable = run.blank_inputs(scoring.formula, ("actual", "target"))
+        for rater, name in blanks:
+            run.lack(rater, name)
+            waiting.append(f"{rater}.{name}")
+        if not_applicable and not blanks:
+            return waiting, True
+    return waiting, False
+
+
+def _computed_value(
+    run: _Run, item: Item, explanation: dict[str, Any], waiting: list[str]
+) -> Any | None:
+    """A computed item's value, to be scored; None when it cannot be (then the explanation
+    says why: not applicable, or what it waits for)."""
+    key = item.key
+    value = run.values.get(key)
+    explanation["formula"] = item.formula.source
+    explanation["value"] = _f(value) if value != NA else None
+    if value == NA:
+        return _not_applicable(run, key, explanation, "an input is n/a")
+    if value is None:
+        blanks, not_applicable = run.blank_inputs(item.formula)
+        for rater, name in blanks:
+            run.lack(rater, name)
+        waiting.extend(f"{rater}.{name}" for rater, name in blanks)
+        if not blanks and not_applicable:
+            return _not_applicable(run, key, explanation, "an input is n/a")
+        if not blanks and not any(e["where"] == f"items.{key}.formula" for e in run.errors):
+            run.error(f"items.{key}.formula", "the formula gave no value", "公式没有得出结果")
+        explanation["waiting_for"] = waiting or sorted(item.formula.names)
+        return None
+    return value
+
+
+def _group_score(
+    run: _Run, item: Item, scored: list[Any], target: Decimal | None
+) -> tuple[Decimal, dict[str, Any]]:
+    """One rater's (or one peer group's) rounded score, with its working."""
+    if len(scored) == 1:
+        raw, how, how_zh = method_score(item, scored[0], target, run)
+        # one score: its average is itself, so rounding it once is enough
+        group_score = round2_exact(raw)
+        en, zh = _rounding(raw, group_score)
+        return group_score, {
+            "score": _f(group_score),
+            "weight": None,
+            "value": _f(scored[0]),
+            "how": how + en,
+            "how_zh": how_zh + zh,
+        }
+    scores = [round2_exact(method_score(item, value, target, run)[0]) for value in scored]
+    average = sum(scores, ZERO) / len(scores)
+    group_score = round2_exact(average)
+    working = ""
+    if average != group_score:
+        working = f": ({' + '.join(shown(s) for s in scores)}) / {len(scores)} = "
+        working += shown(average)
+    en, zh = _rounding(average, group_score)
+    return group_score, {
+        "score": _f(group_score),
+        "weight": None,
+        "count": len(scored),
+        "scores": [_f(s) for s in scores],
+        "how": f"average of {len(scored)} scores{working}{en}",
+        "how_zh": f"{len(scored)} 个评分的平均值{working.replace(': ', '：', 1)}{zh}",
+    }
+
+
+def _combine(
+    run: _Run,
+    item: Item,
+    explanation: dict[str, Any],
+    contributions: list[tuple[str, Decimal, Decimal]],
+    marked_na: bool,
+) -> Decimal | None:
+    """Σ(rater weight × rater score) / Σ(weights of the raters who scored), rounded."""
     if not contributions:
         reason = "marked n/a" if marked_na else "not given"
         if all(r in run.skipped for r in item.raters):
@@ -787,15 +758,14 @@ def _score_item(
             or not item.required
             or all(r in OPTIONAL_RATERS or r in run.skipped for r in item.raters)
         ):
-            return _not_applicable(run, key, explanation, reason)
+            return _not_applicable(run, item.key, explanation, reason)
         return None  # pragma: no cover - required raters are reported missing above
     if len(contributions) == 1 and contributions[0][1] is ONE:
         # one rater weighing 1 (a single rater, a computed item): (1 × s) / 1 is s itself,
         # already rounded
-        result = contributions[0][2]
-        explanation["score"] = rater_scores[contributions[0][0]]["score"]
+        explanation["score"] = explanation["raters"][contributions[0][0]]["score"]
         explanation["weight_total"] = 1.0
-        return result
+        return contributions[0][2]
     total_weight = sum((w for _, w, _ in contributions), ZERO)
     if total_weight <= 0:
         raw = sum((s for _, _, s in contributions), ZERO) / len(contributions)
@@ -851,12 +821,10 @@ def _adjustment_value(raw: Any) -> Decimal | None:
     return None if isinstance(raw, str) else to_decimal(raw)
 
 
-def _adjust(run: _Run, names: Mapping[str, Any]):
-    """Points of bonuses and deductions, the veto that fired, and the values given; `names`
-    is only read."""
-    template = run.t
+def _adjustment_values(run: _Run) -> dict[str, Any]:
+    """Each adjustment's value: the sum of what its raters gave (None when nobody did)."""
     values: dict[str, Any] = {}
-    for adjustment in template.adjustments:
+    for adjustment in run.t.adjustments:
         given = None
         for rater in adjustment.raters:
             sources = run.group(rater) if rater in GROUP_INPUTS else [run.source(rater)]
@@ -875,6 +843,14 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
             for rater in [r for r in adjustment.raters if r not in run.skipped][:1]:
                 run.lack(rater, adjustment.key)
         values[adjustment.key] = given
+    return values
+
+
+def _adjust(run: _Run, names: Mapping[str, Any]):
+    """Points of bonuses and deductions, the veto that fired, and the values given; `names`
+    is only read."""
+    template = run.t
+    values = _adjustment_values(run)
     names = {**names, **values}
 
     points: dict[str, Decimal | None] = {}
@@ -926,7 +902,7 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
         points[adjustment.key] = rounded if adjustment.kind == "bonus" else -rounded
         working = f"{adjustment.formula.source} = {shown(raw)}" if adjustment.formula else ""
         working = working or shown(raw)
-        clamped_en, clamped_zh = _clamped(raw, capped)
+        clamped_en, clamped_zh = clamped(raw, capped)
         rounding_en, rounding_zh = _rounding(capped, rounded)
         entry |= {
             "points": _f(points[adjustment.key]),

@@ -19,6 +19,7 @@ from ..errors import ServiceError
 from ..models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
 from ..rules import Result
 from ..states import RESULT_SHOWN, CycleState
+from .compiled import appraisal_template
 from .reviews import CLOSED, Viewer, relations
 
 WRITERS = frozenset({"manager", "hr"})
@@ -143,8 +144,8 @@ def confirm_interview(
 
 def low_grades(appraisal: Appraisal) -> list[str]:
     """The two lowest grades of the template: those a PIP is for."""
-    grades = sorted(appraisal.definition.get("grades", []), key=lambda g: g["min"])
-    return [g["grade"] for g in grades[:2]]
+    lowest_first = reversed(appraisal_template(appraisal).grades)
+    return [grade for grade, _minimum in lowest_first][:2]
 
 
 def plans_of(session: Session, appraisal: Appraisal) -> list[DevelopmentPlan]:
@@ -281,9 +282,7 @@ def suggestions(
 ) -> list[tuple[Course, list[str]]]:
     """Courses for the items that scored below a course's threshold, with those items."""
     items = {
-        item["key"]: item.get("indicator") or item["key"]
-        for section in appraisal.definition.get("sections", [])
-        for item in section.get("items", [])
+        key: item.indicator or key for key, item in appraisal_template(appraisal).items.items()
     }
     found = []
     for course in courses(session, appraisal.organization_id):

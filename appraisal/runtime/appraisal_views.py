@@ -18,6 +18,7 @@ from ..i18n import state_label
 from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
 from . import act, results, reviews, workflow
+from .compiled import appraisal_template
 from .forms import (
     ActionForm,
     AppealForm,
@@ -93,7 +94,7 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
         rels=rels,
         states=workflow.STATES,
         actions=[a for a in workflow.allowed_actions(item.state, rels) if a == "confirm_goals"],
-        target_fields=target_fields(item.definition),
+        target_fields=target_fields(appraisal_template(item)),
         missing_targets=reviews.missing_targets(item),
         can_set_targets=workflow.can_edit("targets", item.state, rels),
         forms=reviews.editable_raters(item, viewer),
@@ -103,7 +104,7 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
         reopen_form=reopen_form,
         can_read_result=results.may_read(item, viewer),
         waiting_for_figures=reviews.waiting_for_figures(item) if rels - {"reviewer"} else [],
-        names=labels(item.definition),
+        names=labels(appraisal_template(item)),
         events=audit_trail(get_session(), item.organization_id, "appraisal", item.id)
         if sees_reviewers
         else [],
@@ -118,7 +119,7 @@ def appraisal_targets(id: int):
     rels = reviews.relations(item, viewer)
     if not rels & {"manager", "hr"}:
         abort(404)
-    fields = target_fields(item.definition)
+    fields = target_fields(appraisal_template(item))
     form = review_form(fields, item.targets, meta={"csrf": True})
     form.version.data = str(item.version)
     status = 200
@@ -252,12 +253,12 @@ def _review_context(item: Appraisal, rater: str):
 def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any]:
     rels = reviews.relations(item, current_viewer())
     result = reviews.shown_result(item, rels, rater, values)
-    own = {f.key for f in role_fields(item.definition, rater)}
+    own = {f.key for f in role_fields(appraisal_template(item), rater)}
     return {
         "result": result,
         "own_only": rels <= {"reviewer"} or rater in reviews.GROUPS,
         "own_keys": own,
-        "labels": labels(item.definition),
+        "labels": labels(appraisal_template(item)),
         "hidden": sorted(k for k, why in result.not_applicable.items() if why == "hidden"),
         "uncounted": reviews.uncounted_groups(item),
     }
@@ -269,7 +270,7 @@ def review(id: int, rater: str):
     item = _appraisal(id)
     viewer, saved = _review_context(item, rater)
     rels = reviews.relations(item, viewer)
-    fields = role_fields(item.definition, rater)
+    fields = role_fields(appraisal_template(item), rater)
     form = review_form(fields, saved.values if saved else None)
     form.version.data = str(saved.version if saved else NO_ROW_YET)
     status = 200
@@ -301,7 +302,7 @@ def review(id: int, rater: str):
         appraisal=item,
         rater=rater,
         form=form,
-        sections=role_items(item.definition, rater),
+        sections=role_items(appraisal_template(item), rater),
         saved=saved,
         rels=rels,
         open=workflow.can_edit(rater, item.state, rels) and not (saved and saved.submitted),
@@ -316,7 +317,7 @@ def review_score(id: int, rater: str):
     """The live score panel for what is typed now; nothing is saved."""
     item = _appraisal(id)
     _review_context(item, rater)
-    fields = role_fields(item.definition, rater)
+    fields = role_fields(appraisal_template(item), rater)
     values = reviews.parse_values(fields, request.form)
     panel = _panel(item, rater, values)
     return {
@@ -354,7 +355,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
             "result": page.result,
             "own_only": False,
             "own_keys": set(),
-            "labels": labels(item.definition),
+            "labels": labels(appraisal_template(item)),
             "hidden": [],
             "uncounted": reviews.uncounted_groups(item),
             "title": _("How the result was worked out"),

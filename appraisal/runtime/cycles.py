@@ -32,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from . import workflow
+from .compiled import version_template
 from .render import role_fields
 from .reviews import signs_in
 
@@ -262,7 +263,7 @@ def preview_cycle(session: Session, cycle: Cycle) -> list[PreviewRow]:
     excluded = set(cycle.excluded_employee_ids or [])
     busy = _in_running_cycles(session, cycle)
     scheme = cycle.scheme
-    has_self = bool(role_fields(scheme.template_version.definition, "self"))
+    has_self = bool(role_fields(version_template(scheme.template_version), "self"))
     rows = []
     for employee in covered_employees(session, scheme):
         warning = None

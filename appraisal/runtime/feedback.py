@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from ..i18n import label_text
 from ..labels import export_header, export_value
 from ..models import Appraisal, Cycle
-from ..rules.definition import RATERS
-from ..rules.scoring import NA
+from ..rules import NA, RATERS
 from .figures import cycle_appraisals
 from .reviews import GROUPS, visible_inputs
 

@@ -20,8 +20,10 @@ from ..errors import ServiceError
 from ..i18n import label_text
 from ..labels import in_english
 from ..models import Appraisal, Cycle, Employee, Review, User
+from ..rules import CompiledTemplate
 from ..states import AppraisalState, CycleState
 from . import workflow
+from .compiled import appraisal_template, version_template
 from .render import Field, parse_value, role_fields, target_fields
 from .reviews import Viewer, check_targets, check_values, refresh_result, relations
 from .targets import SplitRefused, split_target, sum_matches
@@ -111,11 +113,11 @@ def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
 
 
 def figure_fields(cycle: Cycle) -> list[Field]:
-    return role_fields(cycle.scheme.template_version.definition, "data")
+    return role_fields(version_template(cycle.scheme.template_version), "data")
 
 
 def cycle_target_fields(cycle: Cycle) -> list[Field]:
-    return target_fields(cycle.scheme.template_version.definition)
+    return target_fields(version_template(cycle.scheme.template_version))
 
 
 def _text(value: Any) -> str:
@@ -200,7 +202,7 @@ class _Cells:
     last changed it, where known."""
 
     stored: Callable[[Appraisal], dict[str, Any]]
-    fields: Callable[[dict[str, Any]], list[Field]]
+    fields: Callable[[CompiledTemplate], list[Field]]
     hidden: Callable[[Appraisal | None], Message | None]
     locked: Callable[[Appraisal], Message | None]
     by: Callable[[Appraisal], str | None]
@@ -230,7 +232,7 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
         assert appraisal is not None  # `hidden` refuses a missing one
         if appraisal.template_version_id not in fields:
             fields[appraisal.template_version_id] = {
-                f.key: f for f in cells.fields(appraisal.definition)
+                f.key: f for f in cells.fields(appraisal_template(appraisal))
             }
         stored = cells.stored(appraisal).get(entry.key)
         field_ = fields[appraisal.template_version_id].get(entry.key)
@@ -295,7 +297,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
     appraisals = _by_number(cycle_appraisals(session, cycle))
     cells = _Cells(
         stored_figures,
-        lambda definition: role_fields(definition, "data"),
+        lambda template: role_fields(template, "data"),
         _no_such_figure,
         _figures_locked,
         _figures_by,
@@ -307,12 +309,12 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
     changed = 0
     for number, typed in found.changed.items():
         appraisal = appraisals[number]
-        definition = appraisal.definition
+        template = appraisal_template(appraisal)
         current = stored_figures(appraisal)
         raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
             f"data.{k}": _text(v) for k, v in typed.items()
         }
-        values, problems = check_values(definition, "data", role_fields(definition, "data"), raw)
+        values, problems = check_values(template, "data", role_fields(template, "data"), raw)
         errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if values.get(k) != current.get(k))
         updates.append((appraisal, values))
@@ -368,7 +370,7 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
         raw = {f"targets.{k}": _text(v) for k, v in current.items()} | {
             f"targets.{k}": _text(v) for k, v in typed.items()
         }
-        targets, problems = check_targets(appraisal.definition, raw)
+        targets, problems = check_targets(appraisal_template(appraisal), raw)
         errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if targets.get(k) != current.get(k))
         updates.append((appraisal, targets))

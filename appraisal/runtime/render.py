@@ -1,16 +1,20 @@
 """What each role fills in a template, as plain data the pages render: used by the builder's
-preview and "try it" panel now, and by the runtime's generated forms."""
+preview and "try it" panel, and by the runtime's generated forms. Everything here reads the
+compiled template (`compiled.version_template`, or `rules.definition.draft_structure` for a
+draft's preview), never the raw JSON."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from ..rules import CompiledTemplate, Item
+
 ROLES = ("data", "self", "manager", "peer", "subordinate", "hr")
 TRY_PEERS = 3
-SCORED_TARGET_METHODS = ("ratio", "reverse_ratio")
 MAX_TEXT = 4000  # characters of a text item's answer (a comment), page and service alike
 
 
@@ -29,70 +33,55 @@ class Field:
     section: Any = None
 
 
-def _options(definition: dict[str, Any], item: dict[str, Any]) -> list[tuple[Any, Any]]:
-    if item.get("type") == "rating":
-        levels = (definition.get("scales") or {}).get(item.get("scale"), [])
-        return [(level.get("value"), level.get("label")) for level in levels]
-    if item.get("type") == "choice":
-        return [(c.get("value"), c.get("label")) for c in item.get("choices", [])]
-    return []
+def _field(role: str, item: Item, section: Any) -> Field:
+    return Field(
+        f"{role}.{item.key}",
+        item.key,
+        role,
+        item.name,
+        item.type,
+        list(item.options),
+        item.unit,
+        item.allow_na,
+        section,
+    )
 
 
-def role_items(definition: dict[str, Any], role: str) -> list[tuple[Any, list[Field]]]:
+def role_items(template: CompiledTemplate, role: str) -> list[tuple[Any, list[Field]]]:
     """The sections and items a role fills, in order, with their inputs."""
     sections = []
-    for section in definition.get("sections", []):
+    for section in template.sections:
         fields = [
-            Field(
-                f"{role}.{item['key']}",
-                item["key"],
-                role,
-                item.get("name"),
-                item.get("type", "number"),
-                _options(definition, item),
-                item.get("unit"),
-                bool(item.get("allow_na")),
-                section.get("name"),
-            )
-            for item in section.get("items", [])
-            if role in (item.get("raters") or [])
+            _field(role, item, section.name)
+            for key in section.items
+            if (item := template.items.get(key)) is not None and role in item.raters
         ]
         if fields:
-            sections.append((section.get("name"), fields))
+            sections.append((section.name, fields))
     adjustments = [
-        Field(f"{role}.{a['key']}", a["key"], role, a.get("name"), "number")
-        for a in definition.get("adjustments", [])
-        if role in (a.get("raters") or [])
+        Field(f"{role}.{a.key}", a.key, role, a.name, "number")
+        for a in template.adjustments
+        if role in a.raters
     ]
     if adjustments:
         sections.append((_l("Adjustments"), adjustments))
     return sections
 
 
-def try_fields(definition: dict[str, Any]) -> list[tuple[str, list[Field]]]:
+def try_fields(template: CompiledTemplate) -> list[tuple[str, list[Field]]]:
     """Every input of a template for the builder's "try it" panel: targets, then each role
     (three peers and three subordinates, to see aggregation)."""
     groups: list[tuple[str, list[Field]]] = []
-    targets = target_fields(definition)
+    targets = target_fields(template)
     if targets:
         groups.append(("targets", targets))
     for role in ROLES:
         count = TRY_PEERS if role in ("peer", "subordinate") else 1
         for number in range(1, count + 1):
-            fields = [f for _name, fs in role_items(definition, role) for f in fs]
+            fields = role_fields(template, role)
             if count > 1:
                 fields = [
-                    Field(
-                        f"{role}{number}.{f.key}",
-                        f.key,
-                        f"{role}{number}",
-                        f.label,
-                        f.kind,
-                        f.options,
-                        f.unit,
-                        f.allow_na,
-                        f.section,
-                    )
+                    dataclasses.replace(f, name=f"{role}{number}.{f.key}", rater=f"{role}{number}")
                     for f in fields
                 ]
             if fields:
@@ -100,49 +89,42 @@ def try_fields(definition: dict[str, Any]) -> list[tuple[str, list[Field]]]:
     return groups
 
 
-def labels(definition: dict[str, Any]) -> dict[str, Any]:
-    """The name of every section, item and adjustment by key, for showing results."""
-    found = {}
-    for section in definition.get("sections", []):
-        found[section["key"]] = section.get("name") or section["key"]
-        for item in section.get("items", []):
-            found[item["key"]] = item.get("name") or item["key"]
-    for entry in (*definition.get("adjustments", []), *definition.get("outputs", [])):
-        found[entry["key"]] = entry.get("name") or entry["key"]
+def labels(template: CompiledTemplate) -> dict[str, Any]:
+    """The name of every section, item, adjustment and output by key, for showing results."""
+    found: dict[str, Any] = {}
+    for section in template.sections:
+        found[section.key] = section.name or section.key
+        for key in section.items:
+            item = template.items.get(key)
+            found[key] = (item.name if item else None) or key
+    for entry in (*template.adjustments, *template.outputs):
+        found[entry.key] = entry.name or entry.key
     return found
 
 
-def target_fields(definition: dict[str, Any]) -> list[Field]:
-    """The items whose target is set per employee in a cycle (no constant `target`)."""
+def target_fields(template: CompiledTemplate) -> list[Field]:
+    """The items whose target is set per employee in a cycle: the compiled item says whether
+    its method needs one (a formula: whether it reads the name `target`) and no constant
+    `target` is given."""
     return [
         Field(
-            f"targets.{item['key']}",
-            item["key"],
+            f"targets.{key}",
+            key,
             "targets",
-            item.get("name"),
+            item.name,
             "number",
-            unit=item.get("unit"),
-            section=section.get("name"),
+            unit=item.unit,
+            section=section.name,
         )
-        for section in definition.get("sections", [])
-        for item in section.get("items", [])
-        if "target" not in item and item.get("type") == "number" and _needs_target(item)
+        for section in template.sections
+        for key in section.items
+        if (item := template.items.get(key)) is not None and item.needs_target
     ]
 
 
-def role_fields(definition: dict[str, Any], role: str) -> list[Field]:
+def role_fields(template: CompiledTemplate, role: str) -> list[Field]:
     """A role's inputs, flattened in page order."""
-    return [f for _section, fields in role_items(definition, role) for f in fields]
-
-
-def _needs_target(item: dict[str, Any]) -> bool:
-    scoring = item.get("scoring") or {}
-    method = scoring.get("method")
-    return (
-        method in SCORED_TARGET_METHODS
-        or (method in ("bands", "linear") and scoring.get("on") == "achievement")
-        or (method == "formula" and "target" in (scoring.get("formula") or ""))
-    )
+    return [f for _section, fields in role_items(template, role) for f in fields]
 
 
 def parse_value(kind: str, raw: str, options: list[tuple[Any, Any]] | None = None) -> Any:
@@ -175,11 +157,11 @@ def parse_value(kind: str, raw: str, options: list[tuple[Any, Any]] | None = Non
     return text
 
 
-def try_inputs(definition: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+def try_inputs(template: CompiledTemplate, values: dict[str, str]) -> dict[str, Any]:
     """The engine's INPUT (design §9) from the "try it" form's values."""
     inputs: dict[str, Any] = {"targets": {}, "peers": [], "subordinates": []}
     groups = {"peer": "peers", "subordinate": "subordinates"}
-    for _group, fields in try_fields(definition):
+    for _group, fields in try_fields(template):
         for f in fields:
             value = parse_value(f.kind, values.get(f.name, ""), f.options)
             if value is None:

@@ -36,9 +36,10 @@ from ..models import (
     User,
     utcnow,
 )
-from ..rules import NA, Result, compiled, score
+from ..rules import NA, CompiledTemplate, Result, score
 from ..states import RESULT_SHOWN
 from . import workflow
+from .compiled import appraisal_template
 from .render import MAX_TEXT, Field, labels, parse_value, role_fields, target_fields
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
@@ -46,7 +47,6 @@ SINGLE_RATERS = ("data", "self", "manager", "hr")
 # Inputs that arrive on their own schedule: the manager submits without them and the
 # appraisal then waits for figures in calibration (calibration refuses to start on it).
 LATE_RATERS = ("data", "hr")
-RATIO_METHODS = ("ratio", "reverse_ratio")
 
 REFUSALS = {
     "not_allowed": _l("You cannot do this on this appraisal."),
@@ -110,7 +110,7 @@ def signs_in(employee: Employee) -> bool:
 def self_review_path(appraisal: Appraisal) -> str:
     """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
     return workflow.self_review_path(
-        bool(role_fields(appraisal.definition, "self")),
+        bool(role_fields(appraisal_template(appraisal), "self")),
         signs_in(appraisal.employee),
         appraisal.cycle.scheme.skip_self_review_without_sign_in,
     )
@@ -255,7 +255,9 @@ def final_result(appraisal: Appraisal) -> Result:
     computed one (kept as `computed_grade`), so outputs such as the pay coefficient follow
     it. Every surface reads this: pages, trend, API, exports; the stored total and grade
     are its cache for lists (`refresh_result`)."""
-    return score(appraisal.definition, official_inputs(appraisal), appraisal.override_grade)
+    return score(
+        appraisal_template(appraisal), official_inputs(appraisal), appraisal.override_grade
+    )
 
 
 def shown_result(
@@ -273,7 +275,7 @@ def shown_result(
         result = final_result(appraisal)
     else:
         inputs = visible_inputs(appraisal, rels, own_rater, own_values)
-        result = score(appraisal.definition, inputs, appraisal.override_grade)
+        result = score(appraisal_template(appraisal), inputs, appraisal.override_grade)
     return result if rels & {"hr", "manager"} else _averages_only(result)
 
 
@@ -290,10 +292,11 @@ def _averages_only(result: Result) -> Result:
     return dataclasses.replace(result, explanations=explanations)
 
 
-def refresh_result(appraisal: Appraisal) -> Result:
+def refresh_result(appraisal: Appraisal, known: Result | None = None) -> Result:
     """Keep the official total, computed grade and completeness on the appraisal: the
-    cache lists and sorting read (the calibrated grade lives beside it)."""
-    result = final_result(appraisal)
+    cache lists and sorting read (the calibrated grade lives beside it). `known` is the
+    official result when the caller has just scored exactly what counts."""
+    result = known or final_result(appraisal)
     total = None if result.total is None else Decimal(str(result.total))
     if appraisal.total != total:
         appraisal.total = total
@@ -327,9 +330,15 @@ def parse_values(fields: list[Field], raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def check_values(
-    definition: dict[str, Any], rater: str, fields: list[Field], raw: Mapping[str, str]
+    template: CompiledTemplate,
+    rater: str,
+    fields: list[Field],
+    raw: Mapping[str, str],
+    result: Result | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Typed values and the engine's own complaints about them, by field name.
+    """Typed values and the engine's own complaints about them, by field name. `result` is
+    the caller's scoring of these values with the rest of the appraisal, when it has one;
+    else they are scored on their own.
 
     A posted name that is not one of the role's fields (a crafted post) is refused too.
     """
@@ -343,25 +352,27 @@ def check_values(
     for f in fields:
         if f.kind == "text" and len(str(values.get(f.key, ""))) > MAX_TEXT:
             errors[f.name] = _l("At most %(limit)s characters, please.", limit=MAX_TEXT)
-    inputs = {GROUPS[rater]: [values]} if rater in GROUPS else {rater: values}
+    if result is None:
+        result = score(template, with_values({}, rater, values))
     prefix = f"{rater}."
-    for error in score(definition, inputs).errors:
+    for error in result.errors:
         if error["where"].startswith(prefix):
             errors.setdefault(error["where"], in_language(error["message"], error["message_zh"]))
     return values, errors
 
 
+def with_values(inputs: dict[str, Any], rater: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs with a rater's values in place of that rater's (a group: alone in it)."""
+    key = GROUPS.get(rater, rater)
+    return inputs | {key: [dict(values)] if rater in GROUPS else dict(values)}
+
+
 def missing_required(
-    appraisal: Appraisal, rater: str, fields: list[Field], values: Mapping[str, Any]
+    template: CompiledTemplate, trial: Result, fields: list[Field], values: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Required, visible fields of this role that are still blank."""
-    template = compiled(appraisal.definition)
-    inputs = official_inputs(appraisal)
-    if rater in GROUPS:
-        inputs[GROUPS[rater]] = [dict(values)]
-    else:
-        inputs[rater] = dict(values)
-    hidden = {k for k, why in score(template, inputs).not_applicable.items() if why == "hidden"}
+    """Required, visible fields of this role that are still blank; `trial` is the appraisal
+    scored with these values (it says which items are hidden)."""
+    hidden = {k for k, why in trial.not_applicable.items() if why == "hidden"}
     adjustments = {a.key: a for a in template.adjustments}
     errors = {}
     for f in fields:
@@ -380,12 +391,12 @@ def missing_required(
 
 
 def check_targets(
-    definition: dict[str, Any], raw: Mapping[str, str]
+    template: CompiledTemplate, raw: Mapping[str, str]
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """Targets by item key from typed text, and what is wrong with them by field name."""
-    fields = target_fields(definition)
+    """Targets by item key from typed text, and what is wrong with them by field name. A
+    target an item's method divides by must be above 0 (`Scoring.divides_by_target`)."""
+    fields = target_fields(template)
     known = {f.name: f for f in fields}
-    template = compiled(definition)
     targets: dict[str, float] = {}
     errors: dict[str, Any] = {}
     for name, text in raw.items():
@@ -398,7 +409,7 @@ def check_targets(
             continue
         if not isinstance(value, int | float):
             errors[name] = _l("%(value)r is not a number", value=text)
-        elif value < 0 or (value == 0 and template.items[f.key].scoring.method in RATIO_METHODS):
+        elif value < 0 or (value == 0 and template.items[f.key].scoring.divides_by_target):
             errors[name] = _l("The target must be above 0")
         else:
             targets[f.key] = value
@@ -415,7 +426,7 @@ def save_targets(
     rels = relations(appraisal, viewer)
     _require_edit(appraisal, "targets", rels)
     expect_version(appraisal, version)
-    targets, errors = check_targets(appraisal.definition, raw)
+    targets, errors = check_targets(appraisal_template(appraisal), raw)
     if errors:
         raise InputRefused(errors)
     before = dict(appraisal.targets or {})
@@ -435,7 +446,9 @@ def save_targets(
 
 def missing_targets(appraisal: Appraisal) -> list[Field]:
     return [
-        f for f in target_fields(appraisal.definition) if f.key not in (appraisal.targets or {})
+        f
+        for f in target_fields(appraisal_template(appraisal))
+        if f.key not in (appraisal.targets or {})
     ]
 
 
@@ -461,10 +474,10 @@ def _require_edit(appraisal: Appraisal, part: str, rels: frozenset[str]) -> None
 def editable_raters(appraisal: Appraisal, viewer: Viewer) -> list[str]:
     """The review forms this viewer fills on this appraisal, open or not."""
     rels = relations(appraisal, viewer)
-    definition = appraisal.definition
+    template = appraisal_template(appraisal)
     found = []
     for rater in ("self", "manager", "hr", "peer", "subordinate"):
-        if not role_fields(definition, rater):
+        if not role_fields(template, rater):
             continue
         if rater in GROUPS:
             if find_review(appraisal, slot_for(rater, viewer)) is not None:
@@ -509,18 +522,22 @@ def save_review(
             workflow.next_state(appraisal.state, action, rels, self_review_path(appraisal))
         except workflow.WorkflowRefused as refused:
             raise ServiceError(REFUSALS[refused.code]) from None
-    definition = appraisal.definition
-    fields = role_fields(definition, rater)
-    values, errors = check_values(definition, rater, fields, raw)
+    # One scoring of the appraisal with these values answers every question below: the
+    # engine's complaints, hidden items, what the manager's submission still waits for, and
+    # (when they are what counts once saved) the official result.
+    template = appraisal_template(appraisal)
+    fields = role_fields(template, rater)
+    trial_inputs = with_values(official_inputs(appraisal), rater, parse_values(fields, raw))
+    trial = score(template, trial_inputs, appraisal.override_grade)
+    values, errors = check_values(template, rater, fields, raw, trial)
     if submit:
-        errors = missing_required(appraisal, rater, fields, values) | errors
+        errors = missing_required(template, trial, fields, values) | errors
     if errors:
         raise InputRefused(errors)
     if action == "submit_manager":
-        trial = score(definition, official_inputs(appraisal) | {"manager": values})
         before = waiting(trial, late=False)
         if before:
-            raise InputRefused({}, _incomplete_message(definition, before))
+            raise InputRefused({}, _incomplete_message(template, before))
     if review is None:
         review = Review(
             organization_id=appraisal.organization_id, slot=slot, rater=rater, appraisal=appraisal
@@ -533,7 +550,7 @@ def save_review(
     if submit:
         review.status = ReviewStatus.SUBMITTED.value
         review.submitted_at = utcnow()
-    refresh_result(appraisal)
+    refresh_result(appraisal, trial if official_inputs(appraisal) == trial_inputs else None)
     if action is not None:
         _move(session, appraisal, viewer, action, rels)
     audit.record(
@@ -566,11 +583,11 @@ def waiting_for_figures(appraisal: Appraisal) -> list[str]:
     """What a submitted appraisal still waits for before calibration can use it."""
     if appraisal.complete or appraisal.state in workflow.REVIEWING:
         return []
-    return waiting(score(appraisal.definition, official_inputs(appraisal)), late=True)
+    return waiting(score(appraisal_template(appraisal), official_inputs(appraisal)), late=True)
 
 
-def _incomplete_message(definition: dict[str, Any], places: list[str]) -> Any:
-    names = labels(definition)
+def _incomplete_message(template: CompiledTemplate, places: list[str]) -> Any:
+    names = labels(template)
     return _l(
         "This review cannot be submitted yet. Waiting for: %(waiting)s.",
         waiting=", ".join(input_label(names, p) for p in places),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
 from ..states import OPEN_CYCLES, AppealStatus, AppraisalState
 from . import workflow
+from .compiled import appraisal_template
 from .render import role_fields
 from .reviews import GROUPS, Viewer, group_progress, missing_targets, relations
 
@@ -128,7 +129,7 @@ def team_progress(session: Session, viewer: Viewer) -> list[TeamRow]:
         if "manager" not in relations(appraisal, viewer):
             continue
         by_slot = {r.slot: r for r in appraisal.reviews}
-        has_self = bool(role_fields(appraisal.definition, "self"))
+        has_self = bool(role_fields(appraisal_template(appraisal), "self"))
         rows.append(
             TeamRow(
                 appraisal,

@@ -158,10 +158,11 @@ def largest_template(key: str = "largest") -> dict[str, Any]:
 
 def try_values(definition: dict[str, Any]) -> dict[str, str]:
     """A value for every input of the "try it" form."""
+    from appraisal.rules import compile_template
     from appraisal.runtime.render import try_fields
 
     values = {}
-    for _group, fields in try_fields(definition):
+    for _group, fields in try_fields(compile_template(definition)):
         for f in fields:
             if f.kind in ("number", "target"):
                 values[f.name] = "90"

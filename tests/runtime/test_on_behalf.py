@@ -12,6 +12,7 @@ from sqlalchemy import select
 from appraisal.models import Appraisal, AuditEvent, Cycle, Employee, Review
 from appraisal.packs import read_pack
 from appraisal.packs.demo import load_demo_organization
+from appraisal.rules import compile_template
 from appraisal.runtime import calibration, cycles, figures, reviews, workflow
 from appraisal.runtime.render import role_fields, target_fields
 from tests.conftest import alerts
@@ -175,7 +176,7 @@ def test_the_manufacturing_demo_cycle_runs_to_publication(db):
     hr = reviews.viewer_for(db, org.id, admin.user_id, frozenset({"admin"}))
     appraisals = db.scalars(select(Appraisal).where(Appraisal.cycle_id == cycle.id)).all()
     assert any(not reviews.signs_in(a.employee) for a in appraisals)
-    definition = appraisals[0].definition
+    definition = compile_template(appraisals[0].definition)
     figures.set_figures(
         db,
         cycle,

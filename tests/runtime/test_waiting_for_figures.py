@@ -11,6 +11,7 @@ from sqlalchemy import select
 from appraisal.errors import ServiceError
 from appraisal.i18n import input_label
 from appraisal.models import Review
+from appraisal.rules import compile_template
 from appraisal.runtime import calibration, figures, reviews
 from appraisal.runtime.render import labels
 from tests.conftest import alerts
@@ -120,7 +121,7 @@ def test_the_managers_refusal_names_items_in_the_users_language(
     ],
 )
 def test_one_helper_names_every_place(app, company, where, en):
-    names = labels(company.version.definition)
+    names = labels(compile_template(company.version.definition))
     with app.test_request_context(), force_locale("en"):
         assert input_label(names, where) == en
 

@@ -1,0 +1,53 @@
+"""The compiled form of each published template version: the runtime's model of a template.
+
+A published version never changes, so it is compiled once per process and every consumer
+(forms, targets, figures, exports, scoring) reads the same `CompiledTemplate`, never the raw
+JSON. The cache is keyed by the version's id and the moment it was published (a database
+restored from a backup, or a test database, may reuse an id for another definition, never
+with the same publication time), bounded, and shared by a server's threads under a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import Appraisal, TemplateVersion
+from ..rules import CompiledTemplate, compile_template
+
+CACHE_SIZE = 256
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[Any, ...], CompiledTemplate] = OrderedDict()
+
+
+def version_template(version: TemplateVersion) -> CompiledTemplate:
+    """The version's compiled template, compiled on first use."""
+    if version.id is None:  # not saved yet: nothing identifies it for later
+        return compile_template(version.definition)
+    key = (version.id, version.template_id, version.version, _utc(version.published_at))
+    with _lock:
+        template = _cache.get(key)
+        if template is not None:
+            _cache.move_to_end(key)
+            return template
+    template = compile_template(version.definition)  # outside the lock: it takes milliseconds
+    with _lock:
+        _cache[key] = template
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return template
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """The same instant whether the row was just written (aware) or read back (naive UTC)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def appraisal_template(appraisal: Appraisal) -> CompiledTemplate:
+    """The compiled template an appraisal is scored and validated against (its version's)."""
+    return version_template(appraisal.template_version)

@@ -1,0 +1,175 @@
+"""The runtime reads the compiled template of an appraisal's version: which items take a
+target comes from the compiled item (not the formula's text), each version is compiled once,
+and a submit scores once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+
+from appraisal.rules import compile_template
+from appraisal.rules import scoring as engine
+from appraisal.runtime import compiled, reviews
+from tests.runtime import conftest
+from tests.runtime.conftest import appraisal_of
+
+
+def as_user(auth, email):
+    auth.logout()
+    assert auth.login(email).status_code == 302
+
+
+@pytest.fixture
+def targets_met(monkeypatch):
+    """The company's template with `collection` scored by a formula that reads an item
+    whose key contains `target` (`targets_met`), but not the item's own target."""
+    original = conftest.runtime_definition
+
+    def definition():
+        d = original()
+        results = d["sections"][0]["items"]
+        results[1]["scoring"] = {"method": "formula", "formula": "MIN(100, actual + targets_met)"}
+        results.append(
+            {
+                "key": "targets_met",
+                "name": "Targets met",
+                "type": "number",
+                "raters": ["data"],
+                "weight": 0,
+                "scoring": {"method": "none"},
+                "required": False,
+            }
+        )
+        return d
+
+    monkeypatch.setattr(conftest, "runtime_definition", definition)
+
+
+def test_a_formula_naming_targets_met_does_not_ask_for_a_target(
+    targets_met, client, auth, db, company, launched
+):
+    ann = appraisal_of(db, company, "ann")
+    assert [f.key for f in reviews.missing_targets(ann)] == ["sales"]
+
+    as_user(auth, "boss@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/targets", data={"targets.sales": "100000", "version": ann.version}
+    )
+    assert response.status_code == 302
+    as_user(auth, "ann@acme.example")
+    assert "Confirm your goals" in client.get("/tasks").text
+    client.post(f"/appraisals/{ann.id}/action", data={"action": "confirm_goals"})
+    db.refresh(ann)
+    assert ann.state == "self_review"
+
+
+@pytest.fixture
+def scorings(monkeypatch):
+    """How many times the engine scored, whoever called it."""
+    calls = []
+    real = engine._score
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_score", counting)
+    return calls
+
+
+@pytest.fixture
+def no_hashing(monkeypatch):
+    """Scoring a definition (not its compiled form) hashes its JSON to find it: the runtime
+    never does."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the runtime hashed a definition to find its compiled form")
+
+    monkeypatch.setattr(engine, "hashlib", SimpleNamespace(sha256=refuse))
+
+
+def at_state(db, appraisal, state):
+    appraisal.state = state
+    appraisal.targets = {"sales": 100000}
+    db.commit()
+    return appraisal
+
+
+def test_a_self_review_submit_scores_once(db, company, launched, scorings, no_hashing):
+    ann = at_state(db, appraisal_of(db, company, "ann"), "self_review")
+    me = company.viewer(db, "ann@acme.example")
+    raw = {"self.customer_care": "4", "self.leads_team": "false"}
+    outcome = reviews.save_review(db, ann, me, "self", raw, version=None, submit=True)
+    assert outcome.moved_to == "manager_review"
+    assert len(scorings) == 1
+    # the one scoring is the official result that is kept
+    assert outcome.result == reviews.final_result(ann)
+
+
+def test_a_manager_submit_scores_once(db, company, launched, scorings, no_hashing):
+    ann = at_state(db, appraisal_of(db, company, "ann"), "self_review")
+    reviews.save_review(
+        db,
+        ann,
+        company.viewer(db, "ann@acme.example"),
+        "self",
+        {"self.customer_care": "4", "self.leads_team": "false"},
+        version=None,
+        submit=True,
+    )
+    scorings.clear()
+    raw = {"manager.customer_care": "4", "manager.teamwork": "4"}
+    outcome = reviews.save_review(
+        db, ann, company.viewer(db, "boss@acme.example"), "manager", raw, version=None, submit=True
+    )
+    assert outcome.moved_to == "calibration"
+    assert len(scorings) == 1
+
+
+def test_a_refused_submit_keeps_its_field_errors(db, company, launched, scorings):
+    ann = at_state(db, appraisal_of(db, company, "ann"), "self_review")
+    me = company.viewer(db, "ann@acme.example")
+    with pytest.raises(reviews.InputRefused) as refused:
+        reviews.save_review(
+            db, ann, me, "self", {"self.customer_care": "9"}, version=None, submit=True
+        )
+    assert "self.customer_care" in refused.value.errors
+    assert "self.leads_team" not in refused.value.errors  # optional
+    assert len(scorings) == 1
+
+
+def test_each_version_is_compiled_once(db, company, launched, monkeypatch, no_hashing):
+    compiles = []
+    real = compiled.compile_template
+    monkeypatch.setattr(compiled, "compile_template", lambda d: compiles.append(1) or real(d))
+    monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
+    for key in ("ann", "pat", "ann"):
+        reviews.final_result(appraisal_of(db, company, key))
+        db.expire_all()  # another request: the rows are read again
+    assert len(compiles) == 1, list(compiled._cache)
+
+
+def test_the_cache_is_safe_under_threads(db, company, launched, monkeypatch):
+    monkeypatch.setattr(compiled, "_cache", type(compiled._cache)())
+    version = company.version
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        templates = list(pool.map(lambda _: compiled.version_template(version), range(32)))
+    assert all(t.items.keys() == templates[0].items.keys() for t in templates)
+    assert len(compiled._cache) == 1  # one entry, whichever thread compiled it
+
+
+def test_a_zero_target_is_refused_wherever_the_method_divides_by_it():
+    """The form and the engine ask the same declaration (`divides_by_target`): bands on
+    achievement divide by the target as a ratio does."""
+    definition = conftest.runtime_definition()
+    results = definition["sections"][0]["items"]
+    results[1]["scoring"]["on"] = "achievement"
+    template = compile_template(definition)
+    targets, errors = reviews.check_targets(
+        template, {"targets.sales": "0", "targets.collection": "0"}
+    )
+    assert set(errors) == {"targets.sales", "targets.collection"} and targets == {}
+    targets, errors = reviews.check_targets(template, {"targets.collection": "90"})
+    assert errors == {} and targets == {"collection": 90}
