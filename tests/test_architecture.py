@@ -214,7 +214,7 @@ def test_every_audit_action_is_named_area_verb_and_has_words():
         if isinstance(action, (ast.Constant, ast.IfExp)):
             recorded |= literals
     # The two actions put together from a vocabulary: workflow moves and plan kinds.
-    recorded |= {f"appraisal.{action}" for action in workflow.TRANSITIONS}
+    recorded |= {f"appraisal.{t.action}" for t in workflow.TRANSITIONS}
     recorded |= {f"{kind}.created" for kind in PLAN_KIND}
     assert [a for a in sorted(recorded) if not AREA_VERB.fullmatch(a)] == []
     assert sorted(recorded - AUDIT_ACTION.keys()) == []
