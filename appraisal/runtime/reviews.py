@@ -354,7 +354,9 @@ def check_values(
 def missing_required(
     appraisal: Appraisal, rater: str, fields: list[Field], values: Mapping[str, Any]
 ) -> dict[str, dict[str, str]]:
-    """Required, visible fields of this role that are still blank."""
+    """Required, visible fields of this role that are still blank. An unscored item (a
+    written comment) is required only where the template says `"required": true`, which the
+    definition already reflects in `item.required`."""
     template = compiled(appraisal.definition)
     inputs = official_inputs(appraisal)
     if rater in GROUPS:
@@ -368,7 +370,7 @@ def missing_required(
         if f.key in values or f.key in hidden:
             continue
         item = template.items.get(f.key)
-        required = (item.required and item.scored) if item else adjustments[f.key].required
+        required = item.required if item else adjustments[f.key].required
         if required:
             errors[f.name] = _msg("Required before submitting", "提交前必须填写")
     return errors

@@ -53,13 +53,22 @@ def _rate(page, rater: str, values: dict[str, str]) -> None:
             field.fill(value)
 
 
-def _manager_review(manager, name: str, words: dict[str, str]) -> None:
+def _manager_review(
+    manager, name: str, overall: str, strengths: str = "", forget_overall: bool = False
+) -> None:
     manager.goto("/tasks")
     task_link(manager, CYCLE, f"Review as manager: {name}").click()
     _rate(manager, "manager", {"customer_focus": "4", "teamwork": "4", "market_sharing": "4"})
-    manager.get_by_label("Overall comment").fill(words.get("overall", f"Steady month, {name}."))
-    if "strengths" in words:
-        manager.get_by_label("Strengths").fill(words["strengths"])
+    if strengths:
+        manager.get_by_label("Strengths").fill(strengths)
+    if forget_overall:  # the overall comment is required: refused next to it, typing kept
+        manager.get_by_role("button", name="Submit").click()
+        overall_field = manager.locator('[data-field="manager.overall_comment"]')
+        expect(overall_field.locator(".invalid-feedback")).to_contain_text(
+            "Required before submitting"
+        )
+        expect(manager.get_by_label("Strengths")).to_have_value(strengths)
+    manager.get_by_label("Overall comment").fill(overall)
     manager.get_by_role("button", name="Submit").click()
     expect(manager.locator(".alert-success")).to_contain_text("Submitted")
 
@@ -149,9 +158,9 @@ def test_a_whole_sales_cycle_through_the_pages(browser, live_server, sales_cycle
         peer.context.close()
 
     # -- the manager rates and writes; 杨帆's review waits until after the first publication
-    _manager_review(manager, "陈晨", {"overall": OVERALL, "strengths": STRENGTH})
-    _manager_review(manager, "赵敏", {})
-    _manager_review(manager, "黄磊", {})
+    _manager_review(manager, "陈晨", OVERALL, STRENGTH, forget_overall=True)
+    _manager_review(manager, "赵敏", "Best collections in the south.")
+    _manager_review(manager, "黄磊", "A good first full month.")
 
     # -- figures, calibration, one result published, then a grid edit, then the rest
     hr.goto(f"/cycles/{sales_cycle}")
@@ -172,7 +181,7 @@ def test_a_whole_sales_cycle_through_the_pages(browser, live_server, sales_cycle
     expect(hr.locator(".alert-success")).to_contain_text("1 changed")
     expect(hr.locator('[id="fig|E007|collection_rate"]')).to_have_value("90")
 
-    _manager_review(manager, "杨帆", {})
+    _manager_review(manager, "杨帆", "Close to target; more new accounts next month.")
     _publish(hr, sales_cycle, None, 3)
 
     # -- the employee reads her result in 中文 on the phone and appeals

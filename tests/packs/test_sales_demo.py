@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from appraisal.demo import load_demo
+from appraisal.demo import DEMO_PASSWORD, load_demo
 from appraisal.models import Appraisal, Cycle, Employee, User
 from appraisal.packs import read_pack
 from appraisal.runtime import calibration, figures, reviews
 from appraisal.runtime.render import role_fields
 from appraisal.runtime.reviews import final_result
 from appraisal.runtime.tasks import my_tasks
+from tests.conftest import field_errors
 
 SALES_CYCLE = "销售代表月度考核%"
 
@@ -138,3 +139,34 @@ def test_the_sales_demo_cycle_runs_to_publication_with_written_feedback(db):
     huang_self = reviews.find_review(huang, "self")
     assert huang_self.reviewer_id == hr.user_id  # entered by HR on 黄磊's behalf
     assert db.get(Employee, huang.employee_id).user_id is None
+
+
+def test_the_managers_overall_comment_is_required_before_submitting(client, auth, db):
+    """A text item marked `"required": true` is asked for like a scored one: the manager's
+    submission without the overall comment is refused next to the field, what was typed kept,
+    nothing submitted. A draft may leave it blank."""
+    load_demo(db)
+    db.commit()
+    yang = _by_number(db, _sales_cycle(db))["E006"]
+    assert yang.state == "manager_review"
+    auth.logout()
+    assert auth.login("manager@demo.example", DEMO_PASSWORD).status_code == 302
+    typed = {
+        "manager.customer_focus": "4",
+        "manager.teamwork": "4",
+        "manager.market_sharing": "3",
+        "manager.strengths": "Opened the Ningbo distributor.",
+    }
+    url = f"/appraisals/{yang.id}/review/manager"
+    response = client.post(url, data=typed | {"action": "submit"})
+    assert response.status_code == 422
+    assert "Required before submitting" in field_errors(response.text)
+    assert "Opened the Ningbo distributor." in response.text
+    db.expire_all()
+    assert reviews.find_review(yang, "manager") is None and yang.state == "manager_review"
+
+    assert client.post(url, data=typed | {"action": "draft"}).status_code == 302
+    done = typed | {"manager.overall_comment": "Good month.", "action": "submit"}
+    assert client.post(url, data=done).status_code == 302
+    db.expire_all()
+    assert yang.state == "calibration"
