@@ -204,7 +204,7 @@ def test_a_whole_sales_cycle_through_the_pages(browser, live_server, sales_cycle
     expect(employee.locator("#comments")).to_contain_text(STRENGTH)
     main = employee.locator("main")
     for name, strength in PEERS.values():  # three peers wrote: shown, never with a name
-        expect(main).to_contain_text(strength)
+        expect(employee.locator("#comments")).to_contain_text(strength)
         expect(main).not_to_contain_text(name)
     _phone_fits(employee)
     employee.get_by_label("或提出申诉并说明理由").fill("新客户应为 3 家：11 月 30 日的订单已回款。")
