@@ -70,21 +70,31 @@ def page(browser, live_server):
     context.close()
 
 
-def signed_in(browser, base_url: str, email: str, viewport: dict | None = None):
-    """A page in a browser context of its own, signed in as `email` (demo password)."""
+def signed_in(
+    browser, base_url: str, email: str, viewport: dict | None = None, locale: str = "en-US"
+):
+    """A page in a browser context of its own, signed in as `email` (demo password), with
+    the browser asking for `locale` (the UI's language for an account that chose none)."""
     from playwright.sync_api import expect
 
     from appraisal.demo import DEMO_PASSWORD
 
-    context = browser.new_context(base_url=base_url, locale="en-US", viewport=viewport)
+    context = browser.new_context(base_url=base_url, locale=locale, viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(DEMO_PASSWORD)
+    page.locator("#submit").click()
+    welcome = "欢迎" if locale.startswith("zh") else "Welcome"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(welcome)
     return page
+
+
+def task_link(page, cycle: str, name):
+    """A link in My tasks within one cycle: the demo's own cycles give the same people tasks
+    too (陈晨 confirms goals and is reviewed by peers in the demo's sales cycle)."""
+    return page.locator("#tasks li", has_text=cycle).get_by_role("link", name=name)
 
 
 def open_setup_menu(page) -> None:

@@ -15,11 +15,12 @@ from appraisal.builder import services as builder
 from appraisal.models import Appraisal, Organization
 from appraisal.rules import score
 from appraisal.runtime.reviews import official_inputs
-from tests.e2e.conftest import signed_in
+from tests.e2e.conftest import signed_in, task_link
 from tests.runtime.conftest import runtime_definition
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 375, "height": 740}
+CYCLE = "2026 Q4"
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
 
     hr.get_by_role("link", name="New cycle").first.click()
     hr.get_by_label("Scheme").select_option(label="销售代表季度考核")
-    hr.get_by_label("Name").fill("2026 Q4")
+    hr.get_by_label("Name").fill(CYCLE)
     hr.get_by_label("Period starts").fill("2026-10-01")
     hr.get_by_label("Period ends").fill("2026-12-31")
     hr.get_by_label("Goals due").fill("2026-10-15")
@@ -61,7 +62,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
 
     manager = signed_in(browser, published, "manager@demo.example")
     manager.get_by_role("link", name="My tasks").first.click()
-    manager.get_by_role("link", name=re.compile("Set targets: 陈晨")).click()
+    task_link(manager, CYCLE, re.compile("Set targets: 陈晨")).click()
     manager.get_by_label("Sales amount (CNY)").fill("100000")
     manager.get_by_role("button", name="Save targets").click()
     expect(manager.locator(".alert-success")).to_contain_text("Targets saved.")
@@ -75,7 +76,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
 
     employee = signed_in(browser, published, "employee@demo.example", viewport=PHONE)
     employee.goto("/tasks")
-    employee.get_by_role("link", name="Confirm your goals").click()
+    task_link(employee, CYCLE, "Confirm your goals").click()
     expect(employee.locator("#goals")).to_contain_text("100000")
     employee.get_by_role("button", name="Confirm my goals").click()
     expect(employee.locator('[aria-current="step"]')).to_contain_text("Self-review")
@@ -96,7 +97,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
     expect(hr.locator(".alert-success")).to_contain_text("Draft saved.")
 
     employee.goto("/tasks")
-    employee.get_by_role("link", name="Write your self-review").click()
+    task_link(employee, CYCLE, "Write your self-review").click()
     employee.get_by_label("Customer care").select_option("4")
     employee.get_by_label("Leads a team").select_option("false")
     expect(employee.locator('[data-field="self.coaching"]')).to_be_hidden()
@@ -108,7 +109,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
     for email, rating in (("peer@demo.example", "5"), ("peer2@demo.example", "3")):
         peer = signed_in(browser, published, email)
         peer.get_by_role("link", name="My tasks").first.click()
-        peer.get_by_role("link", name=re.compile("Review a colleague: 陈晨")).click()
+        task_link(peer, CYCLE, re.compile("Review a colleague: 陈晨")).click()
         expect(peer.locator("#review-form")).not_to_contain_text("Customer care")
         peer.get_by_label("Teamwork").select_option(rating)
         peer.get_by_role("button", name="Submit").click()
@@ -116,7 +117,7 @@ def test_a_cycle_from_launch_to_calibration(browser, published, app):
         peer.context.close()
 
     manager.goto("/tasks")
-    manager.get_by_role("link", name=re.compile("Review as manager: 陈晨")).click()
+    task_link(manager, CYCLE, re.compile("Review as manager: 陈晨")).click()
     manager.get_by_label("Customer care").select_option("5")
     manager.get_by_label("Teamwork").select_option("4")
     manager.get_by_label("Comments").fill("Strong quarter, keep coaching the new hires.")

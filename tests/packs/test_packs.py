@@ -50,13 +50,17 @@ def test_pack_content_is_complete_and_valid(name):
         assert definition_problems(definition) == [], definition["key"]
         items = [it for s in definition["sections"] for it in s["items"]]
         measured = [it for it in items if it["scoring"]["method"] != "none"]
-        assert {it["indicator"] for it in measured} <= library
-        # written feedback wherever people rate: strengths and areas to improve
+        assert {it["indicator"] for it in measured} <= library  # comments are no indicator
+        # written feedback wherever people rate: optional strengths and areas to improve by
+        # exactly those raters; any other comment only from people who rate
         writers = {r for it in measured for r in it["raters"]} & {"manager", "peer", "subordinate"}
         comments = {it["key"]: it for it in items if it["type"] == "text"}
-        assert {"strengths", "improvements"} <= set(comments), definition["key"]
+        for key in ("strengths", "improvements"):
+            assert key in comments, definition["key"]
+            assert set(comments[key]["raters"]) == writers
+            assert comments[key].get("required") is not True
         for comment in comments.values():
-            assert set(comment["raters"]) == writers and comment.get("required") is not True
+            assert set(comment["raters"]) <= writers
         rationale = pack.rationale(definition["key"])
         assert rationale and "设计说明" in rationale and "rationale" not in rationale
         assert "rationale" in pack.rationale(definition["key"], "en")

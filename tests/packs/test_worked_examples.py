@@ -185,6 +185,67 @@ def test_field_service_engineer():
     )
 
 
+def test_sales_representative_with_peers_and_written_feedback():
+    definition = template("manufacturing", "mfg-sales-representative")
+    words = {"strengths": "Shares every lead.", "improvements": "Update the CRM daily."}
+    inputs = {
+        "targets": {"sales_amount": 200000},
+        "data": {
+            "sales_amount": 212000,
+            "collection_rate": 88,
+            "new_customers": 2,
+            "expense_violations": 1,
+        },
+        "self": {"customer_focus": 4, "teamwork": 5, "market_sharing": 3},
+        "manager": {
+            "customer_focus": 5,
+            "teamwork": 4,
+            "market_sharing": 4,
+            "overall_comment": "A strong month.",
+        }
+        | words,
+        "peers": [
+            {"customer_focus": 5, "teamwork": 5, "market_sharing": 4} | words,
+            {"customer_focus": 4, "teamwork": 5, "market_sharing": 4},
+            {"customer_focus": 4, "teamwork": 4, "market_sharing": 3} | words,
+        ],
+    }
+    result = score(definition, inputs)
+    check(
+        result,
+        items={
+            "sales_amount": 106,  # 100 × 212000 / 200000
+            "collection_rate": 70,  # 88 ≥ 80
+            "new_customers": 85,  # 2 ≥ 2
+            # self 10, manager 70, peers 20 (their average): (10 × 85 + 70 × 100 + 20 × 90) / 100
+            "customer_focus": 96.5,  # peers (100 + 85 + 85) / 3 = 90
+            "teamwork": 88.5,  # (10 × 100 + 70 × 85 + 20 × 95) / 100; peers 285 / 3 = 95
+            "market_sharing": 82.5,  # (10 × 70 + 70 × 85 + 20 × 80) / 100; peers 240 / 3 = 80
+        },
+        sections={
+            "results": 91,  # (50 × 106 + 30 × 70 + 20 × 85) / 100 = 9100 / 100
+            "behaviour": 89.9,  # (40 × 96.5 + 30 × 88.5 + 30 × 82.5) / 100 = 8990 / 100
+        },
+        base=90.67,  # (70 × 91 + 30 × 89.9) / 100 = 9067 / 100
+        total=85.67,  # − 1 expense violation × 5
+        grade="A",
+        outputs={
+            "coefficient": 1.2,
+            # 150000 × 1 % + 62000 × 2 % = 2740, × 0.8 as collections are below 90 %
+            "commission": 2192,
+        },
+    )
+    # Words carry no score: the comments are not items' scores and leave the total alone.
+    assert result.items["strengths"] is None and result.items["overall_comment"] is None
+    silent = {
+        rater: [{k: v for k, v in p.items() if k not in words} for p in value]
+        if rater == "peers"
+        else value
+        for rater, value in inputs.items()
+    }
+    assert score(definition, silent).total == 85.67
+
+
 def test_store_associate():
     check(
         score(

@@ -1,5 +1,5 @@
 """Differential property tests: the engine against an independent decimal reference of
-design §5 (`reference.py`), on the nine pack templates and on generated one-item templates,
+design §5 (`reference.py`), on the ten pack templates and on generated one-item templates,
 with inputs drawn to land on ties and band edges; and the formula language against Decimal
 arithmetic. Every figure must be the exact decimal, so a grade or a band never moves."""
 
@@ -124,8 +124,8 @@ def test_pack_templates_score_as_the_decimal_reference(name):
     check()
 
 
-def test_the_nine_pack_templates_are_all_covered():
-    assert len(TEMPLATES) == 9
+def test_the_ten_pack_templates_are_all_covered():
+    assert len(TEMPLATES) == 10
 
 
 @st.composite
