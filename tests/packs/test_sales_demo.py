@@ -9,6 +9,7 @@ from sqlalchemy import select
 from appraisal.demo import DEMO_PASSWORD, load_demo
 from appraisal.models import Appraisal, Cycle, Employee, User
 from appraisal.packs import read_pack
+from appraisal.rules import compile_template
 from appraisal.runtime import calibration, figures, reviews
 from appraisal.runtime.render import role_fields
 from appraisal.runtime.reviews import final_result
@@ -54,7 +55,7 @@ def test_the_sales_template_asks_for_words_from_the_manager_and_peers():
     assert set(words) == {"strengths", "improvements", "overall_comment"}
     for item in words.values():
         assert item["scoring"] == {"method": "none"} and item["weight"] == 0
-    assert [f.key for f in role_fields(template, "peer") if f.kind == "text"] == [
+    assert [f.key for f in role_fields(compile_template(template), "peer") if f.kind == "text"] == [
         "strengths",
         "improvements",
     ]
