@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
 from .. import audit
-from ..auth import sessions
+from ..auth import sessions, throttle
 from ..auth.services import hash_password
+from ..auth.throttle import SignInPolicy
 from ..errors import ServiceError
 from ..models import ApiToken, Invitation, Membership, PasswordReset, User, utcnow
 
@@ -82,11 +83,30 @@ def _set_password(session: Session, user: User, password: str, field: str) -> No
     )
 
 
-def change_own_password(session: Session, user: User, current: str, new: str) -> str:
-    """The holder changes their password. Every sign-in ends, a copy of this browser's
-    cookie included; the secret of a fresh sign-in for this browser is returned."""
+def password_check_charge(user: User, policy: SignInPolicy) -> throttle.Charge:
+    """The counter that holds back guesses of a signed-in account's current password: a
+    stolen session must not become a way to learn the password (and try it elsewhere)."""
+    return throttle.Charge(f"password-check:{user.id}", policy.account)
+
+
+def charge_password_check(
+    session: Session, user: User, policy: SignInPolicy, now: datetime | None = None
+) -> int:
+    """Charge a current-password check as a failure before the password is checked, as a
+    sign-in is (`throttle`); the seconds to wait when held back, else 0. The caller commits
+    at once, so a refused change's rollback does not take the charge back."""
+    return throttle.charge(session, [password_check_charge(user, policy)], now or utcnow())
+
+
+def change_own_password(
+    session: Session, user: User, current: str, new: str, policy: SignInPolicy
+) -> str:
+    """The holder changes their password (the check already charged, see
+    `charge_password_check`). Every sign-in ends, a copy of this browser's cookie included;
+    the secret of a fresh sign-in for this browser is returned."""
     if not check_password_hash(user.password_hash, current):
         raise ServiceError(_l("This is not your current password."), "current_password")
+    throttle.settle(session, [password_check_charge(user, policy)], utcnow())
     _set_password(session, user, new, "new_password")
     record_for_account(session, user.id, user.id, "password.changed")
     return sessions.start_session(session, user.id)

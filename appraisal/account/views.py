@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -17,6 +18,7 @@ from flask_login import current_user, login_required
 
 from ..access import switch_to
 from ..auth import sessions
+from ..auth.throttle import SignInPolicy
 from ..db import get_session
 from ..forms import attempt
 from . import services
@@ -30,18 +32,29 @@ bp = Blueprint("account", __name__, url_prefix="/account", template_folder="temp
 def index():
     db = get_session()
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
-        outcome = attempt(
-            lambda: services.change_own_password(
-                db, current_user, form.current_password.data, form.new_password.data
-            ),
-            form,
-        )
-        if not outcome.refused:
-            session[sessions.COOKIE_KEY] = outcome.value
-            flash(_("Your password is changed; your other sign-ins have ended."), "success")
-            return redirect(url_for(".index"))
-    status = 422 if form.is_submitted() and form.errors else 200
+        policy = SignInPolicy.from_config(current_app.config)
+        wait = services.charge_password_check(db, current_user, policy)
+        db.commit()  # the charge stands whatever the check says (see `throttle`)
+        if wait:
+            form.current_password.errors = [
+                _("Too many wrong passwords; try again in %(seconds)s seconds.", seconds=wait)
+            ]
+            status = 429
+        else:
+            outcome = attempt(
+                lambda: services.change_own_password(
+                    db, current_user, form.current_password.data, form.new_password.data, policy
+                ),
+                form,
+            )
+            if not outcome.refused:
+                session[sessions.COOKIE_KEY] = outcome.value
+                flash(_("Your password is changed; your other sign-ins have ended."), "success")
+                return redirect(url_for(".index"))
+    if status == 200 and form.is_submitted() and form.errors:
+        status = 422
     invitations = services.pending_invitations(db, current_user.id)
     return render_template("account/index.html", form=form, invitations=invitations), status
 

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash
 
 import appraisal
 from appraisal.account import services as account
+from appraisal.auth.throttle import SignInPolicy
 from appraisal.errors import ServiceError
 from appraisal.models import (
     AuditEvent,
@@ -477,6 +478,7 @@ def test_a_password_change_revokes_the_accounts_api_tokens(db, two_orgs):
     made = tokens.create_token(db, acme, user.id, "made by whoever had the password")
     db.commit()
     assert tokens.authenticate(db, made.secret) is not None
-    account.change_own_password(db, user, PASSWORD, "a-new-password-9")
+    policy = SignInPolicy.from_config(appraisal.config.DEFAULTS)
+    account.change_own_password(db, user, PASSWORD, "a-new-password-9", policy)
     db.commit()
     assert tokens.authenticate(db, made.secret) is None

@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from appraisal import create_app
 from appraisal.auth import services
 from appraisal.auth.services import SignIn, authenticate, charge_attempt
 from appraisal.auth.throttle import Backoff, SignInPolicy
+from appraisal.models import User
 from tests.conftest import PASSWORD, alerts, serving
 
 HR = "hr@acme.example"
@@ -249,3 +252,51 @@ def test_behind_a_trusted_proxy_each_client_address_counts_apart(database_url, a
     assert sign_in(browser(app, HTTP_X_FORWARDED_FOR="203.0.113.7")).status_code == 429
     assert sign_in(browser(app, HTTP_X_FORWARDED_FOR="203.0.113.8")).status_code == 302
     app.extensions["appraisal.engine"].dispose()
+
+
+def test_a_stolen_session_cannot_guess_the_current_password_on_the_account_page(
+    app, client, auth, db, admin
+):
+    """Someone with a signed-in browser (a stolen cookie, a phone left unlocked) tries
+    passwords on /account: each wrong guess is charged before it is checked and kept when the
+    change is refused, so after the free failures even the right password waits."""
+    assert auth.login(HR).status_code == 302
+
+    def change(current: str):
+        return client.post(
+            "/account/",
+            data={
+                "current_password": current,
+                "new_password": "new-pass-123",
+                "confirm": "new-pass-123",
+            },
+        )
+
+    for n in range(app.config["LOGIN_MAX_FAILURES"]):
+        wrong = change(f"guess-{n}-xyz")
+        assert wrong.status_code == 422, n
+    held = change(PASSWORD)
+    assert held.status_code == 429
+    assert "Too many wrong passwords; try again in 60 seconds." in held.text
+    db.expire_all()
+    user = db.scalar(select(User).where(User.email == HR))
+    assert check_password_hash(user.password_hash, PASSWORD)  # nothing changed
+
+
+def test_the_right_current_password_clears_the_account_pages_failures(app, client, auth, admin):
+    assert auth.login(HR).status_code == 302
+    data = {"new_password": "new-pass-123", "confirm": "new-pass-123"}
+    for n in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        assert (
+            client.post("/account/", data=data | {"current_password": f"no-{n}"}).status_code == 422
+        )
+    assert client.post("/account/", data=data | {"current_password": PASSWORD}).status_code == 302
+    auth.login(HR, "new-pass-123")
+    back = {"new_password": PASSWORD, "confirm": PASSWORD}
+    assert (
+        client.post("/account/", data=back | {"current_password": "wrong-once"}).status_code == 422
+    )
+    assert (
+        client.post("/account/", data=back | {"current_password": "new-pass-123"}).status_code
+        == 302
+    )
