@@ -15,7 +15,7 @@ from .account.services import pending_invitations
 from .db import get_engine, get_session, rollback_session
 from .health import check_database, why_unwritable
 from .runtime import home
-from .runtime.reviews import viewer_for
+from .runtime.reviews.access import viewer_for
 
 bp = Blueprint("main", __name__)
 

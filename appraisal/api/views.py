@@ -28,7 +28,7 @@ from ..people.imports import RowsRefused, upsert_employees
 from ..runtime import cycles as cycle_services
 from ..runtime import figures
 from ..runtime.feedback import official_feedback
-from ..runtime.reviews import final_result, viewer_for
+from ..runtime.reviews.access import final_result, viewer_for
 from . import schemas
 from .spec import PREFIX, build_spec, operation
 from .tokens import authenticate

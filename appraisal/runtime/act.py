@@ -20,7 +20,7 @@ from ..models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
 from ..rules import Result
 from ..states import RESULT_SHOWN, CycleState
 from .compiled import appraisal_template
-from .reviews import CLOSED, Viewer, relations
+from .reviews.access import CLOSED, Viewer, relations
 
 WRITERS = frozenset({"manager", "hr"})
 

@@ -17,7 +17,7 @@ from ..forms import attempt, choices, flash_form_errors
 from ..i18n import state_label
 from ..models import Appraisal, DevelopmentPlan, Interview
 from ..people.services import member_choices
-from . import act, results, reviews, workflow
+from . import act, results, workflow
 from .compiled import appraisal_template
 from .forms import (
     ActionForm,
@@ -35,13 +35,14 @@ from .forms import (
     review_form,
 )
 from .render import labels, role_fields, role_items, target_fields
+from .reviews import access, inputs, invitations, reviews
 from .views import bp, current_viewer
 
 REVIEW_RATERS = ("self", "manager", "hr", "peer", "subordinate")
 
 
 def _appraisal(id_: int) -> Appraisal:
-    appraisal = reviews.load_appraisal(get_session(), current_viewer(), id_)
+    appraisal = access.load_appraisal(get_session(), current_viewer(), id_)
     if appraisal is None:
         abort(404)
     return appraisal
@@ -65,7 +66,7 @@ def _invite_form(item: Appraisal) -> InviteForm:
 
 def _reopen_form(item: Appraisal, rels: set[str]) -> ReopenForm:
     form = ReopenForm()
-    steps = workflow.reopen_choices(item.state, rels, reviews.self_review_path(item))
+    steps = workflow.reopen_choices(item.state, rels, access.self_review_path(item))
     form.to.choices = choices((s, state_label(s)) for s in steps)
     return form
 
@@ -74,19 +75,19 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
     """The overview; after a refused invitation or reopening (`posted`: `invite_form` or
     `reopen_form`), with that form as typed and its errors, answering `status`."""
     viewer = current_viewer()
-    rels = reviews.relations(item, viewer)
+    rels = access.relations(item, viewer)
     if rels == {"reviewer"}:
         rater = next(
             r.rater
             for r in item.reviews
-            if r.reviewer_id == viewer.user_id and r.rater in reviews.GROUPS
+            if r.reviewer_id == viewer.user_id and r.rater in access.GROUPS
         )
         return redirect(url_for("runtime.review", id=item.id, rater=rater))
     sees_reviewers = bool(rels & {"manager", "hr"})
     invite_form = reopen_form = None
     if workflow.can_edit("invitations", item.state, rels):
         invite_form = posted.get("invite_form") or _invite_form(item)
-    if workflow.reopen_choices(item.state, rels, reviews.self_review_path(item)):
+    if workflow.reopen_choices(item.state, rels, access.self_review_path(item)):
         reopen_form = posted.get("reopen_form") or _reopen_form(item, rels)
     return render_template(
         "runtime/appraisal.html",
@@ -95,11 +96,11 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
         states=workflow.STATES,
         actions=[a for a in workflow.allowed_actions(item.state, rels) if a == "confirm_goals"],
         target_fields=target_fields(appraisal_template(item)),
-        missing_targets=reviews.missing_targets(item),
+        missing_targets=inputs.missing_targets(item),
         can_set_targets=workflow.can_edit("targets", item.state, rels),
         forms=reviews.editable_raters(item, viewer),
-        progress=reviews.group_progress(item),
-        invitations=reviews.invitations(item) if sees_reviewers else [],
+        progress=invitations.group_progress(item),
+        invitations=invitations.invitations(item) if sees_reviewers else [],
         invite_form=invite_form,
         reopen_form=reopen_form,
         can_read_result=results.may_read(item, viewer),
@@ -116,7 +117,7 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
 def appraisal_targets(id: int):
     item = _appraisal(id)
     viewer = current_viewer()
-    rels = reviews.relations(item, viewer)
+    rels = access.relations(item, viewer)
     if not rels & {"manager", "hr"}:
         abort(404)
     fields = target_fields(appraisal_template(item))
@@ -190,7 +191,7 @@ def appraisal_action(id: int):
 @require(is_member)
 def appraisal_reopen(id: int):
     item, viewer = _appraisal(id), current_viewer()
-    form = _reopen_form(item, reviews.relations(item, viewer))
+    form = _reopen_form(item, access.relations(item, viewer))
     # The steps offered are checked by the service, which says why one is not open.
     form.to.validate_choice = False
     return _form_change(
@@ -211,7 +212,7 @@ def appraisal_invite(id: int):
         item,
         form,
         "invite_form",
-        lambda db: reviews.invite(db, item, viewer, form.rater.data, form.user_id.data),
+        lambda db: invitations.invite(db, item, viewer, form.rater.data, form.user_id.data),
         _("Invited."),
     )
 
@@ -234,7 +235,7 @@ def _form_change(item: Appraisal, form: Any, name: str, change: Callable, done: 
 def appraisal_withdraw(id: int, review_id: int):
     return _one_button(
         id,
-        lambda db, item, viewer: reviews.withdraw(db, item, viewer, review_id),
+        lambda db, item, viewer: invitations.withdraw(db, item, viewer, review_id),
         _("Invitation withdrawn."),
     )
 
@@ -246,21 +247,21 @@ def _review_context(item: Appraisal, rater: str):
     if rater not in REVIEW_RATERS or rater not in reviews.editable_raters(item, current_viewer()):
         abort(404)
     viewer = current_viewer()
-    review = reviews.find_review(item, reviews.slot_for(rater, viewer))
+    review = access.find_review(item, access.slot_for(rater, viewer))
     return viewer, review
 
 
 def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any]:
-    rels = reviews.relations(item, current_viewer())
-    result = reviews.shown_result(item, rels, rater, values)
+    rels = access.relations(item, current_viewer())
+    result = access.shown_result(item, rels, rater, values)
     own = {f.key for f in role_fields(appraisal_template(item), rater)}
     return {
         "result": result,
-        "own_only": rels <= {"reviewer"} or rater in reviews.GROUPS,
+        "own_only": rels <= {"reviewer"} or rater in access.GROUPS,
         "own_keys": own,
         "labels": labels(appraisal_template(item)),
         "hidden": sorted(k for k, why in result.not_applicable.items() if why == "hidden"),
-        "uncounted": reviews.uncounted_groups(item),
+        "uncounted": invitations.uncounted_groups(item),
     }
 
 
@@ -269,7 +270,7 @@ def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any
 def review(id: int, rater: str):
     item = _appraisal(id)
     viewer, saved = _review_context(item, rater)
-    rels = reviews.relations(item, viewer)
+    rels = access.relations(item, viewer)
     fields = role_fields(appraisal_template(item), rater)
     form = review_form(fields, saved.values if saved else None)
     form.version.data = str(saved.version if saved else NO_ROW_YET)
@@ -293,10 +294,10 @@ def review(id: int, rater: str):
             return redirect(url_for("runtime.review", id=id, rater=rater))
         status = outcome.status
         if outcome.conflict:
-            saved = reviews.find_review(item, reviews.slot_for(rater, viewer))  # as saved now
+            saved = access.find_review(item, access.slot_for(rater, viewer))  # as saved now
             conflict = dict(saved.values) if saved else {}
             form.version.data = str(saved.version if saved else NO_ROW_YET)
-    values = reviews.parse_values(fields, {f.name: form[f.name].data or "" for f in fields})
+    values = inputs.parse_values(fields, {f.name: form[f.name].data or "" for f in fields})
     return render_template(
         "runtime/review.html",
         appraisal=item,
@@ -318,7 +319,7 @@ def review_score(id: int, rater: str):
     item = _appraisal(id)
     _review_context(item, rater)
     fields = role_fields(appraisal_template(item), rater)
-    values = reviews.parse_values(fields, request.form)
+    values = inputs.parse_values(fields, request.form)
     panel = _panel(item, rater, values)
     return {
         "html": render_template("runtime/_score_panel.html", appraisal=item, panel=panel),
@@ -345,7 +346,7 @@ def result(id: int):
 def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
     viewer = current_viewer()
     page = results.result_page(get_session(), item, viewer)
-    rels = reviews.relations(item, viewer)
+    rels = access.relations(item, viewer)
     return render_template(
         "runtime/result.html",
         page=page,
@@ -357,7 +358,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
             "own_keys": set(),
             "labels": labels(appraisal_template(item)),
             "hidden": [],
-            "uncounted": reviews.uncounted_groups(item),
+            "uncounted": invitations.uncounted_groups(item),
             "title": _("How the result was worked out"),
         },
         open_appeal=results.open_appeal(item, page.appeals),
@@ -365,7 +366,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         deadline=results.appeal_deadline(item),
         reopen_steps=[
             (s, state_label(s))
-            for s in workflow.reopen_choices(item.state, rels, reviews.self_review_path(item))
+            for s in workflow.reopen_choices(item.state, rels, access.self_review_path(item))
         ],
         interviews=act.interviews_of(get_session(), item),
         plans=act.plans_of(get_session(), item),

@@ -34,7 +34,7 @@ from ..models import (
 from . import workflow
 from .compiled import version_template
 from .render import role_fields
-from .reviews import signs_in
+from .reviews.access import signs_in
 
 PERIODS = ("month", "quarter", "half_year", "year")
 STAFF_KINDS = ("any", "office", "field")

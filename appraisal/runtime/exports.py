@@ -10,7 +10,7 @@ from ..i18n import label_text
 from ..labels import export_header, export_value, yes_no
 from ..models import Cycle
 from .figures import cycle_appraisals
-from .reviews import final_result
+from .reviews.access import final_result
 
 BASE_COLUMNS = [
     "employee_number",

@@ -19,7 +19,7 @@ from ..labels import export_header, export_value
 from ..models import Appraisal, Cycle
 from ..rules import NA, RATERS
 from .figures import cycle_appraisals
-from .reviews import GROUPS, visible_inputs
+from .reviews.access import GROUPS, visible_inputs
 
 #: The text items' readers, in the order a page lists them.
 SOURCE_ORDER = ("manager", "self", "peer", "subordinate", "hr")

@@ -25,7 +25,9 @@ from ..states import AppraisalState, CycleState
 from . import workflow
 from .compiled import appraisal_template, version_template
 from .render import Field, parse_value, role_fields, target_fields
-from .reviews import Viewer, check_targets, check_values, refresh_result, relations
+from .reviews.access import Viewer, relations
+from .reviews.inputs import check_targets, check_values
+from .reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
 
 

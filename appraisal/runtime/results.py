@@ -18,7 +18,8 @@ from ..rules import Result
 from ..states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
 from . import workflow
 from .feedback import Comment, written_feedback
-from .reviews import CLOSED, Viewer, final_result, relations, reopen, shown_result
+from .reviews.access import CLOSED, Viewer, final_result, relations, shown_result
+from .reviews.reviews import reopen
 
 
 @dataclass

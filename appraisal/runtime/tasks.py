@@ -13,7 +13,9 @@ from ..states import OPEN_CYCLES, AppealStatus, AppraisalState
 from . import workflow
 from .compiled import appraisal_template
 from .render import role_fields
-from .reviews import GROUPS, Viewer, group_progress, missing_targets, relations
+from .reviews.access import GROUPS, Viewer, relations
+from .reviews.inputs import missing_targets
+from .reviews.invitations import group_progress
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from ..people.services import department_choices, position_choices
 from . import cycles as cycle_services
 from . import exports, feedback, figures, tasks
 from .forms import CycleForm, LaunchForm, SchemeForm
-from .reviews import Viewer, viewer_for
+from .reviews.access import Viewer, viewer_for
 
 bp = Blueprint("runtime", __name__, template_folder="templates")
 
