@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..errors import ServiceError
 from ..models import Appraisal, Employee, Membership, Organization, Template, User
 from ..people import services as people
-from ..runtime import cycles, figures
+from ..runtime.cycles import cycles, figures
 from ..runtime.reviews import access, invitations, reviews
 from ..users import services as users
 from . import Pack

@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from appraisal.models import ApiToken, AuditEvent, Review, User
 from appraisal.rules.scoring import NA
-from appraisal.runtime import calibration, figures
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
 from appraisal.runtime.reviews import access, invitations, reviews
 from tests.runtime.conftest import appraisal_of
 

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from appraisal.errors import ServiceError
 from appraisal.models import Appeal, AuditEvent, utcnow
-from appraisal.runtime import calibration, figures, results
-from appraisal.runtime.figures import cycle_appraisals
+from appraisal.runtime.act import results
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.cycles.figures import cycle_appraisals
 from appraisal.runtime.reviews import access, reviews
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of

@@ -27,7 +27,9 @@ from appraisal.models import Cycle, Employee, Indicator, Template, User
 from appraisal.packs import read_pack
 from appraisal.packs.loading import load_pack
 from appraisal.rules.definition import ITEM_TYPES, METHODS
-from appraisal.runtime import act, calibration, cycles, figures, results
+from appraisal.runtime.act import act, results
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import cycles, figures
 from appraisal.runtime.reviews import invitations
 from tests.runtime.conftest import appraisal_of
 

@@ -13,7 +13,9 @@ from appraisal.models import Appraisal, AuditEvent, Cycle, Employee, Review
 from appraisal.packs import read_pack
 from appraisal.packs.demo import load_demo_organization
 from appraisal.rules import compile_template
-from appraisal.runtime import calibration, cycles, figures, workflow
+from appraisal.runtime import workflow
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import cycles, figures
 from appraisal.runtime.render import role_fields, target_fields
 from appraisal.runtime.reviews import access, inputs, reviews
 from tests.conftest import alerts

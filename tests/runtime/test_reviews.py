@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from appraisal.errors import ServiceError
 from appraisal.models import AuditEvent, Review
-from appraisal.runtime import figures
+from appraisal.runtime.cycles import figures
 from appraisal.runtime.reviews import access, invitations, reviews
 from tests.conftest import alerts, field_errors
 from tests.runtime.conftest import appraisal_of

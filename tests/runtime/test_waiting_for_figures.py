@@ -12,7 +12,8 @@ from appraisal.errors import ServiceError
 from appraisal.i18n import input_label
 from appraisal.models import Review
 from appraisal.rules import compile_template
-from appraisal.runtime import calibration, figures
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
 from appraisal.runtime.render import labels
 from appraisal.runtime.reviews import reviews
 from tests.conftest import alerts

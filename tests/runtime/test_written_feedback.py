@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from appraisal.models import Review, TemplateVersion
-from appraisal.runtime import calibration, figures
-from appraisal.runtime.feedback import comments_from, official_feedback
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
 from appraisal.runtime.reviews import invitations, reviews
+from appraisal.runtime.reviews.feedback import comments_from, official_feedback
 from tests.runtime.conftest import appraisal_of, publish, runtime_definition
 from tests.runtime.test_anonymity import as_user, legacy_token, seen_by_ann, token, viewer
 

@@ -9,53 +9,35 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..access import is_member, require
-from ..audit import audit_trail
-from ..concurrency import NO_ROW_YET
-from ..db import get_session
-from ..forms import attempt, choices, flash_form_errors
-from ..i18n import state_label
-from ..models import Appraisal, DevelopmentPlan, Interview
-from ..people.services import member_choices
-from . import act, results, workflow
-from .compiled import appraisal_template
-from .forms import (
-    ActionForm,
-    AppealForm,
-    CheckinForm,
-    ClosePlanForm,
-    ConfirmForm,
-    InterviewRecordForm,
-    InviteForm,
-    PlanForm,
-    PostedForm,
-    ReopenForm,
-    ResolveForm,
-    ScheduleForm,
-    review_form,
-)
-from .render import labels, role_fields, role_items, target_fields
-from .reviews import access, inputs, invitations, reviews
-from .views import bp, current_viewer
+from ...access import is_member, require
+from ...audit import audit_trail
+from ...concurrency import NO_ROW_YET
+from ...db import get_session
+from ...forms import attempt, choices, flash_form_errors
+from ...i18n import state_label
+from ...models import Appraisal
+from ...people.services import member_choices
+from .. import workflow
+from ..act import results
+from ..compiled import appraisal_template
+from ..render import labels, role_fields, role_items, target_fields
+from ..web import Routes, apply_change, appraisal_or_404, current_viewer
+from . import access, inputs, invitations, reviews
+from .forms import ActionForm, InviteForm, ReopenForm, review_form
+
+routes = Routes()
 
 REVIEW_RATERS = ("self", "manager", "hr", "peer", "subordinate")
-
-
-def _appraisal(id_: int) -> Appraisal:
-    appraisal = access.load_appraisal(get_session(), current_viewer(), id_)
-    if appraisal is None:
-        abort(404)
-    return appraisal
 
 
 def _version() -> int | None:
     return request.form.get("version", type=int)
 
 
-@bp.route("/appraisals/<int:id>")
+@routes.route("/appraisals/<int:id>")
 @require(is_member)
 def appraisal(id: int):
-    return _appraisal_page(_appraisal(id))
+    return _appraisal_page(appraisal_or_404(id))
 
 
 def _invite_form(item: Appraisal) -> InviteForm:
@@ -112,10 +94,10 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
     ), status
 
 
-@bp.route("/appraisals/<int:id>/targets", methods=["GET", "POST"])
+@routes.route("/appraisals/<int:id>/targets", methods=["GET", "POST"])
 @require(is_member)
 def appraisal_targets(id: int):
-    item = _appraisal(id)
+    item = appraisal_or_404(id)
     viewer = current_viewer()
     rels = access.relations(item, viewer)
     if not rels & {"manager", "hr"}:
@@ -147,37 +129,21 @@ def appraisal_targets(id: int):
     ), status
 
 
-def _change(
-    item: Appraisal,
-    change: Callable[..., Any],
-    done: str,
-    back: str,
-    refused: Callable[[int], Any] | None = None,
-) -> Any:
-    """Run a change on an appraisal: commit, say so and go back to the page it came from; or
-    roll back and say why, on the page again (`refused`, given the status: 409 when someone
-    else saved first, else 422) with what was typed where the form has text to keep."""
-    outcome = attempt(lambda: change(get_session(), item))
-    if not outcome.refused:
-        flash(done, "success")
-    elif refused is not None:
-        return refused(outcome.status)
-    return redirect(back)
-
-
 def _one_button(id_: int, change: Callable[..., Any], done: str) -> Any:
     """A one-button change on the appraisal page, by the current viewer."""
     back = url_for("runtime.appraisal", id=id_)
-    return _change(_appraisal(id_), lambda db, item: change(db, item, current_viewer()), done, back)
+    return apply_change(
+        appraisal_or_404(id_), lambda db, item: change(db, item, current_viewer()), done, back
+    )
 
 
-@bp.route("/appraisals/<int:id>/action", methods=["POST"])
+@routes.route("/appraisals/<int:id>/action", methods=["POST"])
 @require(is_member)
 def appraisal_action(id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return _appraisal_page(_appraisal(id), 422)
+        return _appraisal_page(appraisal_or_404(id), 422)
     return _one_button(
         id,
         lambda db, item, viewer: reviews.take_action(
@@ -187,10 +153,10 @@ def appraisal_action(id: int):
     )
 
 
-@bp.route("/appraisals/<int:id>/reopen", methods=["POST"])
+@routes.route("/appraisals/<int:id>/reopen", methods=["POST"])
 @require(is_member)
 def appraisal_reopen(id: int):
-    item, viewer = _appraisal(id), current_viewer()
+    item, viewer = appraisal_or_404(id), current_viewer()
     form = _reopen_form(item, access.relations(item, viewer))
     # The steps offered are checked by the service, which says why one is not open.
     form.to.validate_choice = False
@@ -203,10 +169,10 @@ def appraisal_reopen(id: int):
     )
 
 
-@bp.route("/appraisals/<int:id>/invite", methods=["POST"])
+@routes.route("/appraisals/<int:id>/invite", methods=["POST"])
 @require(is_member)
 def appraisal_invite(id: int):
-    item, viewer = _appraisal(id), current_viewer()
+    item, viewer = appraisal_or_404(id), current_viewer()
     form = _invite_form(item)
     return _form_change(
         item,
@@ -230,7 +196,7 @@ def _form_change(item: Appraisal, form: Any, name: str, change: Callable, done: 
     return _appraisal_page(item, status, **{name: form})
 
 
-@bp.route("/appraisals/<int:id>/invitations/<int:review_id>/withdraw", methods=["POST"])
+@routes.route("/appraisals/<int:id>/invitations/<int:review_id>/withdraw", methods=["POST"])
 @require(is_member)
 def appraisal_withdraw(id: int, review_id: int):
     return _one_button(
@@ -265,10 +231,10 @@ def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any
     }
 
 
-@bp.route("/appraisals/<int:id>/review/<rater>", methods=["GET", "POST"])
+@routes.route("/appraisals/<int:id>/review/<rater>", methods=["GET", "POST"])
 @require(is_member)
 def review(id: int, rater: str):
-    item = _appraisal(id)
+    item = appraisal_or_404(id)
     viewer, saved = _review_context(item, rater)
     rels = access.relations(item, viewer)
     fields = role_fields(appraisal_template(item), rater)
@@ -312,11 +278,11 @@ def review(id: int, rater: str):
     ), status
 
 
-@bp.route("/appraisals/<int:id>/review/<rater>/score", methods=["POST"])
+@routes.route("/appraisals/<int:id>/review/<rater>/score", methods=["POST"])
 @require(is_member)
 def review_score(id: int, rater: str):
     """The live score panel for what is typed now; nothing is saved."""
-    item = _appraisal(id)
+    item = appraisal_or_404(id)
     _review_context(item, rater)
     fields = role_fields(appraisal_template(item), rater)
     values = inputs.parse_values(fields, request.form)
@@ -325,233 +291,3 @@ def review_score(id: int, rater: str):
         "html": render_template("runtime/_score_panel.html", appraisal=item, panel=panel),
         "hidden": [f"{rater}.{key}" for key in panel["hidden"]],
     }
-
-
-# -- results, acknowledgement and appeals --------------------------------------------------------
-
-
-def _readable(id_: int) -> Appraisal:
-    item = _appraisal(id_)
-    if not results.may_read(item, current_viewer()):
-        abort(404)
-    return item
-
-
-@bp.route("/appraisals/<int:id>/result")
-@require(is_member)
-def result(id: int):
-    return _result_page(_readable(id))
-
-
-def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
-    viewer = current_viewer()
-    page = results.result_page(get_session(), item, viewer)
-    rels = access.relations(item, viewer)
-    return render_template(
-        "runtime/result.html",
-        page=page,
-        appraisal=item,
-        rels=rels,
-        panel={
-            "result": page.result,
-            "own_only": False,
-            "own_keys": set(),
-            "labels": labels(appraisal_template(item)),
-            "hidden": [],
-            "uncounted": invitations.uncounted_groups(item),
-            "title": _("How the result was worked out"),
-        },
-        open_appeal=results.open_appeal(item, page.appeals),
-        may_appeal=results.may_appeal(item, page.appeals),
-        deadline=results.appeal_deadline(item),
-        reopen_steps=[
-            (s, state_label(s))
-            for s in workflow.reopen_choices(item.state, rels, access.self_review_path(item))
-        ],
-        interviews=act.interviews_of(get_session(), item),
-        plans=act.plans_of(get_session(), item),
-        suggestions=act.suggestions(get_session(), item, page.result),
-        writes=bool(rels & act.WRITERS),
-        pip_allowed=item.final_grade in act.low_grades(item),
-        typed=typed or {},
-        conflict=status == 409,
-    ), status
-
-
-def _result_change(
-    id_: int, form: PostedForm, change: Callable[..., Any], done: str, anchor: str = ""
-) -> Any:
-    """A post on the result page, read through `form`: the change (given the session, the
-    appraisal and the form), then back to the page; a bad value or a refusal shows the page
-    again with what was typed (422, or 409 when someone else saved first)."""
-    item = _readable(id_)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _result_page(item, request.form, 422)
-    back = url_for("runtime.result", id=id_, _anchor=anchor or None)
-    return _change(
-        item,
-        lambda db, item: change(db, item, form),
-        done,
-        back,
-        lambda status: _result_page(item, request.form, status),
-    )
-
-
-@bp.route("/appraisals/<int:id>/acknowledge", methods=["POST"])
-@require(is_member)
-def result_acknowledge(id: int):
-    return _result_change(
-        id,
-        PostedForm(),
-        lambda db, item, form: results.acknowledge(
-            db, item, current_viewer(), results.appeals_of(db, item)
-        ),
-        _("Thank you: you have acknowledged your result."),
-    )
-
-
-@bp.route("/appraisals/<int:id>/appeal", methods=["POST"])
-@require(is_member)
-def result_appeal(id: int):
-    return _result_change(
-        id,
-        AppealForm(),
-        lambda db, item, form: results.appeal(
-            db, item, current_viewer(), form.reason.data, results.appeals_of(db, item)
-        ),
-        _("Your appeal is with HR."),
-    )
-
-
-@bp.route("/appraisals/<int:id>/appeals/<int:appeal_id>", methods=["POST"])
-@require(is_member)
-def result_resolve(id: int, appeal_id: int):
-    def resolve(db, item, form):
-        row = next((a for a in results.appeals_of(db, item) if a.id == appeal_id), None)
-        if row is None:
-            abort(404)
-        results.resolve_appeal(
-            db,
-            item,
-            row,
-            current_viewer(),
-            form.decision.data,
-            form.reply.data,
-            form.to.data or None,
-        )
-
-    return _result_change(id, ResolveForm(), resolve, _("Appeal answered."))
-
-
-# -- the act phase: interviews, plans -------------------------------------------------------------
-
-
-def _interview(db, item: Appraisal, interview_id: int) -> Interview:
-    found = next((i for i in act.interviews_of(db, item) if i.id == interview_id), None)
-    if found is None:
-        abort(404)
-    return found
-
-
-def _plan(db, item: Appraisal, plan_id: int) -> DevelopmentPlan:
-    found = next((p for p in act.plans_of(db, item) if p.id == plan_id), None)
-    if found is None:
-        abort(404)
-    return found
-
-
-@bp.route("/appraisals/<int:id>/interviews", methods=["POST"])
-@require(is_member)
-def interview_schedule(id: int):
-    return _result_change(
-        id,
-        ScheduleForm(),
-        lambda db, item, form: act.schedule_interview(
-            db, item, current_viewer(), form.scheduled_at.data, form.location.data
-        ),
-        _("Interview scheduled."),
-        "act",
-    )
-
-
-@bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/record", methods=["POST"])
-@require(is_member)
-def interview_record(id: int, interview_id: int):
-    return _result_change(
-        id,
-        InterviewRecordForm(),
-        lambda db, item, form: act.record_interview(
-            db,
-            item,
-            _interview(db, item, interview_id),
-            current_viewer(),
-            form.notes.data,
-            form.actions.data,
-            form.version.data,
-        ),
-        _("Interview record saved."),
-        "act",
-    )
-
-
-@bp.route("/appraisals/<int:id>/interviews/<int:interview_id>/confirm", methods=["POST"])
-@require(is_member)
-def interview_confirm(id: int, interview_id: int):
-    return _result_change(
-        id,
-        ConfirmForm(),
-        lambda db, item, form: act.confirm_interview(
-            db, item, _interview(db, item, interview_id), current_viewer(), form.version.data
-        ),
-        _("Interview record confirmed."),
-        "act",
-    )
-
-
-@bp.route("/appraisals/<int:id>/plans", methods=["POST"])
-@require(is_member)
-def plan_create(id: int):
-    return _result_change(
-        id,
-        PlanForm(),
-        lambda db, item, form: act.create_plan(
-            db,
-            item,
-            current_viewer(),
-            form.kind.data,
-            form.goals.data,
-            form.deadline.data,
-            form.resources.data,
-        ),
-        _("Plan saved."),
-        "act",
-    )
-
-
-@bp.route("/appraisals/<int:id>/plans/<int:plan_id>/checkin", methods=["POST"])
-@require(is_member)
-def plan_checkin(id: int, plan_id: int):
-    return _result_change(
-        id,
-        CheckinForm(),
-        lambda db, item, form: act.add_checkin(
-            db, item, _plan(db, item, plan_id), current_viewer(), form.note.data
-        ),
-        _("Check-in saved."),
-        "act",
-    )
-
-
-@bp.route("/appraisals/<int:id>/plans/<int:plan_id>/close", methods=["POST"])
-@require(is_member)
-def plan_close(id: int, plan_id: int):
-    return _result_change(
-        id,
-        ClosePlanForm(),
-        lambda db, item, form: act.close_plan(
-            db, item, _plan(db, item, plan_id), current_viewer(), form.outcome.data
-        ),
-        _("Plan closed."),
-        "act",
-    )
