@@ -266,6 +266,9 @@ def plan_close(id: int, plan_id: int):
     )
 
 
+# -- the training catalogue ------------------------------------------------------------------
+
+
 @routes.route("/training", methods=["GET", "POST"])
 @require(can_run_cycles)
 def training():
