@@ -297,6 +297,17 @@ def test_every_runtime_route_is_registered_by_init_app(app):
     }
 
 
+def test_each_runtime_page_is_found_beside_its_area(app):
+    """Each area keeps its pages in `<area>/templates/runtime/`, one namespace: a name is
+    defined once (no area shadows another's page) and the blueprint finds every one."""
+    pages = sorted((PACKAGE / "runtime").glob("*/templates/runtime/*.html"))
+    names = [page.name for page in pages]
+    assert len(pages) > 10 and len(names) == len(set(names))
+    for page in pages:
+        found = app.jinja_env.get_template(f"runtime/{page.name}").filename
+        assert Path(found).resolve() == page.resolve()
+
+
 def test_runtime_never_imports_builder():
     offenders = [
         f"{name}:{line} {module}"

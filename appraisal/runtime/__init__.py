@@ -7,10 +7,14 @@
 
 Shared by the areas: `compiled` and `render` (the runtime's model of a template and what each
 role fills), `workflow` (the only place a state moves) and `web` (the route recorder and the
-view helpers). See docs/architecture.md.
+view helpers). Each area's pages live in its own `templates/runtime/`. See
+docs/architecture.md.
 """
 
+from pathlib import Path
+
 from flask import Blueprint, Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 
 def init_app(app: Flask) -> None:
@@ -22,8 +26,13 @@ def init_app(app: Flask) -> None:
     from .cycles import views as cycle_views
     from .reviews import views as review_views
 
-    bp = Blueprint("runtime", __name__, template_folder="templates")
-    for area in (cycle_views, cycle_import_views, review_views, calibration_views, act_views):
+    areas = (cycle_views, cycle_import_views, review_views, calibration_views, act_views)
+    bp = Blueprint("runtime", __name__)
+    # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names
+    # stay `runtime/...`, one namespace, so a page may include another area's partial.
+    folders = dict.fromkeys(Path(area.__file__).parent / "templates" for area in areas)
+    bp.jinja_loader = ChoiceLoader([FileSystemLoader(folder) for folder in folders])
+    for area in areas:
         area.routes.register(bp)
     app.register_blueprint(bp)
     app.cli.add_command(results_cli)
