@@ -11,8 +11,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectField, SubmitField
+from wtforms import HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
 
 from .concurrency import EditConflict, lost_updates
 from .db import get_session
@@ -259,3 +260,16 @@ class EncodingForm(FlaskForm):
 
     encoding = SelectField(_l("Text encoding"), choices=choices(ENCODING_CHOICES))
     read_again = SubmitField(_l("Read the file again"))
+
+
+# -- one-line forms drawn by hand on a page: each post is read through one of these, so a
+# value of the wrong kind is refused rather than dropped.
+
+
+class PostedForm(FlaskForm):
+    """A form whose page draws its inputs itself (errors are flashed, `typed` keeps them)."""
+
+
+def version_field() -> Any:
+    """The version of the row the page showed; a post without one states no expectation."""
+    return IntegerField(_l("Version"), validators=[Optional()])

@@ -131,8 +131,16 @@ def _caught(handler: ast.ExceptHandler) -> set[str]:
 
 def test_the_view_module_finder_finds_views():
     names = {name for name, _tree in _view_modules()}
-    assert {"runtime/views.py", "builder/designer.py", "people/views.py", "api/pages.py"} <= names
-    assert "runtime/reviews.py" not in names
+    assert {
+        "runtime/cycles/views.py",
+        "runtime/reviews/views.py",
+        "runtime/calibration/views.py",
+        "runtime/act/views.py",
+        "builder/designer.py",
+        "people/views.py",
+        "api/pages.py",
+    } <= names
+    assert "runtime/reviews/reviews.py" not in names
 
 
 def test_refusals_are_one_family():
@@ -251,6 +259,53 @@ def _imports(relative: str, source: str):
 def _is_module(name: str) -> bool:
     path = PACKAGE.parent / name.replace(".", "/")
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def test_runtime_modules_share_no_private_helpers():
+    """A helper two runtime modules need has a public home (`runtime/web.py` for views), so
+    no module reaches into another for an `_underscored` name."""
+    offenders = [
+        f"{name}:{node.lineno} {alias.name}"
+        for name, tree in _trees()
+        if name.startswith("runtime/")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_")
+        and alias.name != "__future__"
+        and not (alias.name == "_l" or alias.asname in ("_", "_l"))
+    ]
+    assert offenders == []
+
+
+def test_every_runtime_route_is_registered_by_init_app(app):
+    """Each area's views declare `routes` and `runtime.init_app` registers them explicitly
+    (no import side effects): a view module left out of `init_app` would serve nothing."""
+    import importlib
+
+    declared = {}
+    for name, _tree in _view_modules():
+        if name.startswith("runtime/"):
+            module = importlib.import_module(_module(name))
+            declared[name] = {view.__name__ for _, _, view in module.routes._rules}
+    assert {"runtime/cycles/views.py", "runtime/act/views.py"} <= set(declared)
+    registered = {
+        e.removeprefix("runtime.") for e in app.view_functions if e.startswith("runtime.")
+    }
+    assert {name: views - registered for name, views in declared.items()} == {
+        name: set() for name in declared
+    }
+
+
+def test_each_runtime_page_is_found_beside_its_area(app):
+    """Each area keeps its pages in `<area>/templates/runtime/`, one namespace: a name is
+    defined once (no area shadows another's page) and the blueprint finds every one."""
+    pages = sorted((PACKAGE / "runtime").glob("*/templates/runtime/*.html"))
+    names = [page.name for page in pages]
+    assert len(pages) > 10 and len(names) == len(set(names))
+    for page in pages:
+        found = app.jinja_env.get_template(f"runtime/{page.name}").filename
+        assert Path(found).resolve() == page.resolve()
 
 
 def test_runtime_never_imports_builder():

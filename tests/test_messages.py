@@ -17,7 +17,10 @@ PACKAGE = Path(appraisal.__file__).parent
 #: Bilingual *labels* (data in both languages at once, not messages): the import recognises a
 #: target column by its header in either language; a new template's rating scale is stored
 #: with both languages, like every label of a definition.
-LABELS = {("runtime/figures.py", "file_columns"), ("builder/services.py", "blank_definition")}
+LABELS = {
+    ("runtime/cycles/figures.py", "file_columns"),
+    ("builder/services.py", "blank_definition"),
+}
 
 
 def _modules():

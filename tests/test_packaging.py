@@ -36,6 +36,7 @@ def test_the_wheel_ships_templates_migrations_translations_assets_and_packs(tmp_
     for expected in [
         "appraisal/templates/base.html",
         "appraisal/people/templates/people/employees.html",
+        "appraisal/runtime/reviews/templates/runtime/review.html",
         "appraisal/migrations/env.py",
         "appraisal/migrations/script.py.mako",
         "appraisal/translations/zh/LC_MESSAGES/messages.mo",

@@ -25,10 +25,10 @@ from ..i18n import schema_message
 from ..models import Appraisal, Cycle, Template
 from ..paging import paginate
 from ..people.imports import RowsRefused, upsert_employees
-from ..runtime import cycles as cycle_services
-from ..runtime import figures
-from ..runtime.feedback import official_feedback
-from ..runtime.reviews import final_result, viewer_for
+from ..runtime.cycles import cycles as cycle_services
+from ..runtime.cycles import figures
+from ..runtime.reviews.access import final_result, viewer_for
+from ..runtime.reviews.feedback import official_feedback
 from . import schemas
 from .spec import PREFIX, build_spec, operation
 from .tokens import authenticate

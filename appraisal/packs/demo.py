@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from ..errors import ServiceError
 from ..models import Appraisal, Employee, Membership, Organization, Template, User
 from ..people import services as people
-from ..runtime import cycles, figures, reviews
+from ..runtime.cycles import cycles, figures
+from ..runtime.reviews import access, invitations, reviews
 from ..users import services as users
 from . import Pack
 from .loading import PackReport, load_pack
@@ -137,7 +138,7 @@ def load_demo_organization(
             user_id=admin_id,
         )
     if demo.get("cycle"):
-        hr = reviews.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
+        hr = access.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
         for scheme_name in demo["cycle"]["schemes"]:
             _run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids)
     session.flush()
@@ -145,7 +146,7 @@ def load_demo_organization(
 
 
 def _run_cycle(
-    session: Session, scheme: Any, plan: dict[str, Any], hr: reviews.Viewer, user_ids: dict
+    session: Session, scheme: Any, plan: dict[str, Any], hr: access.Viewer, user_ids: dict
 ) -> None:
     """Launch the scheme's cycle and bring it to where the plan says."""
     day = date.fromisoformat
@@ -187,7 +188,7 @@ def _run_cycle(
     for number, logins in plan.get("peers", {}).items():
         if number in numbers:
             for login in logins:
-                reviews.invite(session, appraisals[number], hr, "peer", user_ids[login])
+                invitations.invite(session, appraisals[number], hr, "peer", user_ids[login])
     for number in plan.get("confirmed", []):
         if number in numbers:
             employee = _as_employee(session, appraisals[number], hr)
@@ -201,12 +202,12 @@ def _run_cycle(
             )
 
 
-def _as_employee(session: Session, appraisal: Appraisal, hr: reviews.Viewer) -> reviews.Viewer:
+def _as_employee(session: Session, appraisal: Appraisal, hr: access.Viewer) -> access.Viewer:
     """Who takes the appraisee's own steps: the appraisee where they sign in, else HR on
     their behalf (most demo people have no sign-in), as the pages would record it."""
     person = session.get(Employee, appraisal.employee_id)
-    if reviews.signs_in(person):
-        return reviews.Viewer(person.user_id, appraisal.organization_id, False, person.id)
+    if access.signs_in(person):
+        return access.Viewer(person.user_id, appraisal.organization_id, False, person.id)
     return hr
 
 

@@ -1,17 +1,38 @@
-"""Runtime: schemes and cycles, targets and figures, the review forms each role fills, the
-appraisal workflow, and each person's tasks."""
+"""Runtime: the appraisal cycle at work, in four areas that share one `runtime` blueprint.
 
-from flask import Flask
+- `cycles/`: schemes and cycles, figures and targets (grids, file imports), exports, tasks
+- `reviews/`: one appraisal: who sees what, values, reviews, invitations, written feedback
+- `calibration/`: distribution, quotas, overrides, publication and closing
+- `act/`: results, appeals, interviews, development plans, training
+
+Shared by the areas: `compiled` and `render` (the runtime's model of a template and what each
+role fills), `workflow` (the only place a state moves) and `web` (the route recorder and the
+view helpers). Each area's pages live in its own `templates/runtime/`. See
+docs/architecture.md.
+"""
+
+from pathlib import Path
+
+from flask import Blueprint, Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 
 def init_app(app: Flask) -> None:
-    from . import (  # noqa: F401 - they register their routes on the blueprint
-        appraisal_views,
-        calibration_views,
-        import_views,
-    )
+    """One blueprint (endpoints `runtime.*`), built per app from each area's routes."""
+    from .act import views as act_views
+    from .calibration import views as calibration_views
     from .commands import results_cli
-    from .views import bp
+    from .cycles import import_views as cycle_import_views
+    from .cycles import views as cycle_views
+    from .reviews import views as review_views
 
+    areas = (cycle_views, cycle_import_views, review_views, calibration_views, act_views)
+    bp = Blueprint("runtime", __name__)
+    # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names
+    # stay `runtime/...`, one namespace, so a page may include another area's partial.
+    folders = dict.fromkeys(Path(area.__file__).parent / "templates" for area in areas)
+    bp.jinja_loader = ChoiceLoader([FileSystemLoader(folder) for folder in folders])
+    for area in areas:
+        area.routes.register(bp)
     app.register_blueprint(bp)
     app.cli.add_command(results_cli)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..models import Appraisal
-from .reviews import refresh_result
+from .reviews.reviews import refresh_result
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from appraisal.models import ApiToken, Employee, Membership, Review, User, utcnow
 from appraisal.rules import score
-from appraisal.runtime.reviews import official_inputs
+from appraisal.runtime.reviews.access import official_inputs
 from tests.runtime.conftest import appraisal_of
 
 

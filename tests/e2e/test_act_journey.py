@@ -18,8 +18,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from appraisal.models import Appraisal, Cycle, Review
-from appraisal.runtime import figures
-from appraisal.runtime.reviews import final_result, refresh_result
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.reviews.access import final_result
+from appraisal.runtime.reviews.reviews import refresh_result
 from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from appraisal.builder import services as builder
 from appraisal.models import Appraisal, Organization
 from appraisal.rules import score
-from appraisal.runtime.reviews import official_inputs
+from appraisal.runtime.reviews.access import official_inputs
 from tests.e2e.conftest import signed_in, task_link
 from tests.runtime.conftest import runtime_definition
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from appraisal.models import Appraisal, Cycle
-from appraisal.runtime.reviews import final_result
+from appraisal.runtime.reviews.access import final_result
 from appraisal.views import figure
 from tests.e2e.conftest import open_setup_menu, signed_in, task_link
 

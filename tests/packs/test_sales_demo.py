@@ -10,10 +10,12 @@ from appraisal.demo import DEMO_PASSWORD, load_demo
 from appraisal.models import Appraisal, Cycle, Employee, User
 from appraisal.packs import read_pack
 from appraisal.rules import compile_template
-from appraisal.runtime import calibration, figures, reviews
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.cycles.tasks import my_tasks
 from appraisal.runtime.render import role_fields
-from appraisal.runtime.reviews import final_result
-from appraisal.runtime.tasks import my_tasks
+from appraisal.runtime.reviews import access, invitations, reviews
+from appraisal.runtime.reviews.access import final_result
 from tests.conftest import field_errors
 
 SALES_CYCLE = "销售代表月度考核%"
@@ -21,7 +23,7 @@ SALES_CYCLE = "销售代表月度考核%"
 
 def _viewer(db, org_id: int, local: str, roles: frozenset[str] = frozenset()):
     user_id = db.scalar(select(User.id).where(User.email == f"{local}@demo.example"))
-    return reviews.viewer_for(db, org_id, user_id, roles)
+    return access.viewer_for(db, org_id, user_id, roles)
 
 
 def _sales_cycle(db) -> Cycle:
@@ -106,7 +108,7 @@ def test_the_sales_demo_cycle_runs_to_publication_with_written_feedback(db):
         reviews.save_review(db, appraisal, who, "self", raw, version=None, submit=True)
 
     supervisor = _viewer(db, org.id, "supervisor")
-    reviews.invite(db, chen, manager, "peer", supervisor.user_id)
+    invitations.invite(db, chen, manager, "peer", supervisor.user_id)
     for number, local in enumerate(("peer", "peer2", "supervisor")):
         raw = {f"peer.{k}": "5" for k in ratings} | {
             "peer.strengths": f"Peer strength {number}",
@@ -135,9 +137,9 @@ def test_the_sales_demo_cycle_runs_to_publication_with_written_feedback(db):
     assert result.complete and result.grade
     peers = next(r for r in chen.reviews if r.rater == "peer" and r.reviewer_id == peer.user_id)
     assert peers.values["strengths"] == "Peer strength 2"
-    manager_review = reviews.find_review(chen, "manager")
+    manager_review = access.find_review(chen, "manager")
     assert manager_review.values["overall_comment"] == "Overall for E005"
-    huang_self = reviews.find_review(huang, "self")
+    huang_self = access.find_review(huang, "self")
     assert huang_self.reviewer_id == hr.user_id  # entered by HR on 黄磊's behalf
     assert db.get(Employee, huang.employee_id).user_id is None
 
@@ -164,7 +166,7 @@ def test_the_managers_overall_comment_is_required_before_submitting(client, auth
     assert "Required before submitting" in field_errors(response.text)
     assert "Opened the Ningbo distributor." in response.text
     db.expire_all()
-    assert reviews.find_review(yang, "manager") is None and yang.state == "manager_review"
+    assert access.find_review(yang, "manager") is None and yang.state == "manager_review"
 
     assert client.post(url, data=typed | {"action": "draft"}).status_code == 302
     done = typed | {"manager.overall_comment": "Good month.", "action": "submit"}

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from appraisal.builder import services as builder
 from appraisal.models import Appraisal, Cycle, Employee, Position, TemplateVersion, User
-from appraisal.runtime import cycles
-from appraisal.runtime.reviews import viewer_for
+from appraisal.runtime.cycles import cycles
+from appraisal.runtime.reviews.access import viewer_for
 
 EXAMPLE = Path(__file__).parent.parent / "rules" / "data" / "design_example.json"
 

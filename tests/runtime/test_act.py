@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from appraisal.errors import ServiceError
 from appraisal.models import DevelopmentPlan, Interview
-from appraisal.runtime import act, calibration, figures
+from appraisal.runtime.act import act
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
 

@@ -24,7 +24,9 @@ from sqlalchemy import select
 
 from appraisal.models import ApiToken, AuditEvent, Review, User
 from appraisal.rules.scoring import NA
-from appraisal.runtime import calibration, figures, reviews
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.reviews import access, invitations, reviews
 from tests.runtime.conftest import appraisal_of
 
 PEERS = ("pat", "quinn", "olga", "oscar")
@@ -83,7 +85,7 @@ def reviewed(db, company, cycle, ratings, *, invited=None, publish=True, overrid
     hr_values = {"hr.award": "2", "hr.fraud_cases": "0"}
     reviews.save_review(db, ann, hr, "hr", hr_values, version=None, submit=False)
     for key in PEERS[: invited or len(ratings)]:
-        reviews.invite(db, ann, bo, "peer", company.people[key].user_id)
+        invitations.invite(db, ann, bo, "peer", company.people[key].user_id)
     for key, rating in zip(PEERS, ratings, strict=False):
         peer_values = {"peer.teamwork": str(rating)}
         peer = viewer(db, company, key)
@@ -164,9 +166,9 @@ def test_nothing_the_appraisee_sees_depends_on_a_group_below_the_threshold(
     for surface, text in before.items():
         assert after[surface] == text, surface
     # and it is the official result for everyone: the stored total, the export, the API
-    assert float(ann.total) == reviews.final_result(ann).total == 102.79
-    assert "n/a" not in str(reviews.official_inputs(ann)["peers"])
-    assert reviews.official_inputs(ann)["peers"] == []
+    assert float(ann.total) == access.final_result(ann).total == 102.79
+    assert "n/a" not in str(access.official_inputs(ann)["peers"])
+    assert access.official_inputs(ann)["peers"] == []
 
 
 def test_from_the_threshold_the_average_counts_and_is_shown_without_single_ratings(
@@ -178,19 +180,19 @@ def test_from_the_threshold_the_average_counts_and_is_shown_without_single_ratin
     page = before[f"/appraisals/{ann.id}/result"]
     # teamwork (manager 85 + peers (100 + 70 + 70) / 3 = 80) / 2 = 82.5
     assert re.search(r"average of 3 scores → 80 \(weight 50\)", page)
-    assert 'id="result-total">' in page and float(ann.total) == reviews.final_result(ann).total
+    assert 'id="result-total">' in page and float(ann.total) == access.final_result(ann).total
     rerate(db, ann, 0, 1)  # (30 + 70 + 70) / 3 = 56.67
     after = seen_by_ann(client, auth, headers, ann)
     assert re.search(r"average of 3 scores → 56.67 \(", after[f"/appraisals/{ann.id}/result"])
     assert after[f"/appraisals/{ann.id}/result"] != page
     employee = viewer(db, company, "ann")
-    shown = reviews.shown_result(ann, reviews.relations(ann, employee))
+    shown = access.shown_result(ann, access.relations(ann, employee))
     peer = shown.explanations["items"]["teamwork"]["raters"]["peer"]
     assert peer["count"] == 3 and peer["score"] == 56.67 and "scores" not in peer
     assert "30" not in peer["how"] + peer["how_zh"]  # nor in the working's text
     assert "(30 + 70 + 70)" not in after[f"/appraisals/{ann.id}/result"]
     hr = viewer(db, company, "hr")
-    full = reviews.shown_result(ann, reviews.relations(ann, hr))
+    full = access.shown_result(ann, access.relations(ann, hr))
     assert full.explanations["items"]["teamwork"]["raters"]["peer"]["scores"] == [30, 70, 70]
 
 
@@ -238,10 +240,10 @@ def test_a_group_counts_per_item_only_where_enough_of_them_answered(db, company,
             )
         )
     db.commit()
-    assert reviews.official_inputs(ann)["peers"] == []
+    assert access.official_inputs(ann)["peers"] == []
     ann.reviews[-1].values = {"teamwork": 4}
     db.commit()
-    assert [p["teamwork"] for p in reviews.official_inputs(ann)["peers"]] == [5, 3, 4]
+    assert [p["teamwork"] for p in access.official_inputs(ann)["peers"]] == [5, 3, 4]
 
 
 def test_below_the_threshold_the_manager_and_hr_are_told_the_group_does_not_count(
@@ -259,7 +261,7 @@ def test_every_surface_reads_one_official_result_for_a_calibrated_appraisal(
     client, auth, runner, db, company, launched
 ):
     ann = reviewed(db, company, launched, [5, 3, 3], override="A")
-    official = reviews.final_result(ann)
+    official = access.final_result(ann)
     total, grade = official.total, official.grade
     assert grade == "A" and official.computed_grade == "S" and total == 102.51
     assert (float(ann.total), ann.final_grade, ann.grade) == (total, "A", "S")
@@ -307,8 +309,8 @@ def test_subordinates_are_held_to_the_same_threshold(db, company, launched):
             )
         )
     db.commit()
-    assert reviews.official_inputs(ann)["subordinates"] == []
-    assert reviews.uncounted_groups(ann) == [("subordinate", 2, 3)]
+    assert access.official_inputs(ann)["subordinates"] == []
+    assert invitations.uncounted_groups(ann) == [("subordinate", 2, 3)]
 
 
 def test_refresh_brings_results_stored_under_the_old_rule_in_line(runner, db, company, launched):
@@ -320,20 +322,27 @@ def test_refresh_brings_results_stored_under_the_old_rule_in_line(runner, db, co
     assert "103.63" in result.output and "1 of 6 appraisals changed." in result.output
     db.expire_all()
     ann = appraisal_of(db, company, "ann")
-    assert float(ann.total) == reviews.final_result(ann).total == 102.79
+    assert float(ann.total) == access.final_result(ann).total == 102.79
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.rescored"))
     assert event.detail["before"]["total"] == 103.63 and event.detail["after"]["total"] == 102.79
 
 
 def test_only_the_reviews_module_scores_an_appraisal():
     """The class of defect: a page, the API or an export working a figure out on its own.
-    Outside `runtime/reviews.py` (final_result, the live panel's what-if, the checks on
-    submission), nothing in the runtime or the API may call the engine."""
+    Outside the reviews services (`access.final_result` and the live panel's what-if, the
+    checks on typed values in `inputs`, the checks on submission in `reviews`), nothing in
+    the runtime or the API, at any depth, may call the engine."""
     root = Path(__file__).parents[2] / "appraisal"
-    offenders = [
-        str(path.relative_to(root))
+    scorers = {f"runtime/reviews/{name}.py" for name in ("access", "inputs", "reviews")}
+    seen = [
+        path.relative_to(root).as_posix()
         for package in ("runtime", "api")
-        for path in sorted((root / package).glob("*.py"))
-        if path.name != "reviews.py" and re.search(r"\bscore\(", path.read_text("utf-8"))
+        for path in sorted((root / package).rglob("*.py"))
+    ]
+    offenders = [
+        name
+        for name in seen
+        if name not in scorers and re.search(r"\bscore\(", (root / name).read_text("utf-8"))
     ]
     assert offenders == []
+    assert scorers <= set(seen), "the guard names modules that no longer exist"

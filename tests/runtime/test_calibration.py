@@ -12,8 +12,11 @@ from sqlalchemy import select
 
 from appraisal.errors import ServiceError
 from appraisal.models import Appeal, AuditEvent, utcnow
-from appraisal.runtime import calibration, figures, results, reviews
-from appraisal.runtime.figures import cycle_appraisals
+from appraisal.runtime.act import results
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.cycles.figures import cycle_appraisals
+from appraisal.runtime.reviews import access, reviews
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
 from tests.runtime.test_exports import complete_ann
@@ -194,7 +197,7 @@ def test_the_payroll_file_follows_the_calibrated_grade(client, auth, db, company
     text = client.get(f"/cycles/{calibrating.id}/results.csv").data.decode("utf-8-sig")
     row = next(r for r in csv.DictReader(io.StringIO(text)) if r["employee_number"] == "A001")
     assert row["grade"] == "D" and float(row["coefficient"]) == 0  # LOOKUP(D) in the example
-    assert reviews.final_result(ann).grade == "D"
+    assert access.final_result(ann).grade == "D"
 
 
 def test_one_appeal_per_publication(db, company, calibrating):

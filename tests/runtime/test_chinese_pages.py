@@ -27,7 +27,10 @@ from appraisal.models import Cycle, Employee, Indicator, Template, User
 from appraisal.packs import read_pack
 from appraisal.packs.loading import load_pack
 from appraisal.rules.definition import ITEM_TYPES, METHODS
-from appraisal.runtime import act, calibration, cycles, figures, results, reviews
+from appraisal.runtime.act import act, results
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import cycles, figures
+from appraisal.runtime.reviews import invitations
 from tests.runtime.conftest import appraisal_of
 
 CHINESE = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -109,7 +112,7 @@ def lively(db, company, launched):
     hr = company.viewer(db, "hr@acme.example")
     quinn = db.scalar(select(User).where(User.email == "quinn@acme.example"))
     ann_running = appraisal_of(db, company, "ann")
-    reviews.invite(db, ann_running, hr, "peer", quinn.id)
+    invitations.invite(db, ann_running, hr, "peer", quinn.id)
     scheme = launched.scheme
     second = cycles.create_cycle(
         db,

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 
 from appraisal.api.tokens import create_token
 from appraisal.models import Appraisal, Review, User
-from appraisal.runtime import figures, reviews
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.reviews import reviews
 from tests.conftest import PASSWORD, alerts, field_errors
 from tests.pages import form_data
 from tests.runtime.conftest import appraisal_of

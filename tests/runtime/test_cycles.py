@@ -10,7 +10,7 @@ from sqlalchemy import select
 from appraisal.builder import services as builder
 from appraisal.errors import ServiceError
 from appraisal.models import Appraisal, Department, Position, Template
-from appraisal.runtime import cycles
+from appraisal.runtime.cycles import cycles
 from tests.conftest import field_errors
 from tests.runtime.conftest import appraisal_of
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from appraisal.models import Appraisal, Cycle, Interview
-from appraisal.runtime import act, calibration
+from appraisal.runtime.act import act
+from appraisal.runtime.calibration import calibration
 from tests.pages import form_data
 from tests.runtime import test_act, test_calibration, test_concurrency
 from tests.runtime.conftest import appraisal_of

@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 
 from appraisal.people.imports import FIELDS
 from appraisal.rules import score
-from appraisal.runtime import figures, reviews
-from appraisal.runtime.reviews import official_inputs
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.reviews import reviews
+from appraisal.runtime.reviews.access import official_inputs
 from tests.runtime.conftest import appraisal_of
 
 

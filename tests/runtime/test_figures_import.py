@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from appraisal.models import Review
-from appraisal.runtime import figures
+from appraisal.runtime.cycles import figures
 from tests.runtime.conftest import appraisal_of
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import event
 
 from appraisal.models import Appeal
-from appraisal.runtime import tasks
+from appraisal.runtime.cycles import tasks
 from tests.runtime.conftest import appraisal_of
 from tests.runtime.test_reviews import as_user
 

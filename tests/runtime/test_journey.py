@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from appraisal.models import AuditEvent, Review
 from appraisal.rules import score
-from appraisal.runtime.reviews import official_inputs
+from appraisal.runtime.reviews.access import official_inputs
 from tests.conftest import alerts, field_errors
 from tests.runtime.conftest import appraisal_of
 

@@ -13,8 +13,11 @@ from appraisal.models import Appraisal, AuditEvent, Cycle, Employee, Review
 from appraisal.packs import read_pack
 from appraisal.packs.demo import load_demo_organization
 from appraisal.rules import compile_template
-from appraisal.runtime import calibration, cycles, figures, reviews, workflow
+from appraisal.runtime import workflow
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import cycles, figures
 from appraisal.runtime.render import role_fields, target_fields
+from appraisal.runtime.reviews import access, inputs, reviews
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
 from tests.runtime.test_reviews import as_user
@@ -121,7 +124,7 @@ def test_a_scheme_skips_the_self_review_for_people_without_sign_in(db, company, 
     raw = {"manager.customer_care": "5", "manager.teamwork": "5", "manager.coaching": "5"}
     reviews.save_review(db, ann, boss, "manager", raw, version=None, submit=True)
     assert ann.state == "calibration" and ann.complete  # self's weight went to the manager
-    assert reviews.official_inputs(ann)["skipped"] == ["self"]
+    assert access.official_inputs(ann)["skipped"] == ["self"]
 
 
 def test_the_preview_says_which_path_each_person_takes(client, auth, db, company):
@@ -173,9 +176,9 @@ def test_the_manufacturing_demo_cycle_runs_to_publication(db):
     admin = db.scalar(
         select(Employee).where(Employee.organization_id == org.id, Employee.number == "E002")
     )
-    hr = reviews.viewer_for(db, org.id, admin.user_id, frozenset({"admin"}))
+    hr = access.viewer_for(db, org.id, admin.user_id, frozenset({"admin"}))
     appraisals = db.scalars(select(Appraisal).where(Appraisal.cycle_id == cycle.id)).all()
-    assert any(not reviews.signs_in(a.employee) for a in appraisals)
+    assert any(not access.signs_in(a.employee) for a in appraisals)
     definition = compile_template(appraisals[0].definition)
     figures.set_figures(
         db,
@@ -189,20 +192,20 @@ def test_the_manufacturing_demo_cycle_runs_to_publication(db):
     )
     for appraisal in appraisals:
         manager = appraisal.manager
-        boss = reviews.Viewer(manager.user_id, org.id, False, manager.id)
+        boss = access.Viewer(manager.user_id, org.id, False, manager.id)
         me = (
-            reviews.Viewer(appraisal.employee.user_id, org.id, False, appraisal.employee_id)
-            if reviews.signs_in(appraisal.employee)
+            access.Viewer(appraisal.employee.user_id, org.id, False, appraisal.employee_id)
+            if access.signs_in(appraisal.employee)
             else hr
         )
         if appraisal.state == "goal_setting":
             targets = {f.name: "1000" for f in target_fields(definition)}
-            if targets and reviews.missing_targets(appraisal):
+            if targets and inputs.missing_targets(appraisal):
                 reviews.save_targets(db, appraisal, hr, targets, None)
             reviews.take_action(db, appraisal, me, "confirm_goals", None)
         for rater, who in (("self", me), ("hr", hr), ("manager", boss)):
             fields = role_fields(definition, rater)
-            done = reviews.find_review(appraisal, rater)
+            done = access.find_review(appraisal, rater)
             if not fields or (done is not None and done.submitted):
                 continue
             raw = {f.name: _value(f) for f in fields}

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from appraisal.models import Cycle, Review
-from appraisal.runtime import cycles
+from appraisal.runtime.cycles import cycles
 from tests.runtime.conftest import appraisal_of
 
 ACTORS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from appraisal.models import Appraisal
-from appraisal.runtime import reviews
+from appraisal.runtime.reviews import access, invitations
 from tests.runtime.conftest import appraisal_of
 
 
@@ -13,7 +13,7 @@ def test_hr_does_the_managers_part_where_there_is_no_manager(client, auth, db, c
     bo = appraisal_of(db, company, "bo")  # Bo reports to nobody
     assert bo.manager_id is None
     hr = company.viewer(db, "hr@acme.example")
-    assert reviews.relations(bo, hr) == {"hr", "manager"}
+    assert access.relations(bo, hr) == {"hr", "manager"}
     auth.login("hr@acme.example")
     assert client.get(f"/appraisals/{bo.id}/review/manager").status_code == 200
     assert "Set targets" in client.get("/tasks").text
@@ -35,7 +35,7 @@ def test_an_hr_admin_is_not_hr_on_their_own_appraisal(client, auth, db, make, co
     db.add(appraisal)
     db.commit()
     hr = company.viewer(db, "hr@acme.example")
-    assert reviews.relations(appraisal, hr) == {"employee"}
+    assert access.relations(appraisal, hr) == {"employee"}
     auth.login("hr@acme.example")
     assert client.get(f"/appraisals/{appraisal.id}/review/hr").status_code == 404
     assert client.get(f"/appraisals/{appraisal.id}/targets").status_code == 404
@@ -45,7 +45,7 @@ def test_an_hr_admin_is_not_hr_on_their_own_appraisal(client, auth, db, make, co
 def test_an_invited_peer_sees_only_their_own_items(client, auth, db, company, launched):
     ann = appraisal_of(db, company, "ann")
     ann.state = "self_review"
-    reviews.invite(
+    invitations.invite(
         db, ann, company.viewer(db, "boss@acme.example"), "peer", company.people["pat"].user_id
     )
     db.commit()

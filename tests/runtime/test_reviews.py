@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from appraisal.errors import ServiceError
 from appraisal.models import AuditEvent, Review
-from appraisal.runtime import figures, reviews
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.reviews import access, invitations, reviews
 from tests.conftest import alerts, field_errors
 from tests.runtime.conftest import appraisal_of
 
@@ -196,7 +197,7 @@ def test_invitations_are_checked(db, company, launched):
     ann = appraisal_of(db, company, "ann")
     bo = company.viewer(db, "boss@acme.example")
     people = company.people
-    reviews.invite(db, ann, bo, "peer", people["pat"].user_id)
+    invitations.invite(db, ann, bo, "peer", people["pat"].user_id)
     for rater, user_id, field in [
         ("peer", people["pat"].user_id, "user_id"),  # twice
         ("peer", people["ann"].user_id, "user_id"),  # herself
@@ -204,11 +205,11 @@ def test_invitations_are_checked(db, company, launched):
         ("boss", people["quinn"].user_id, "rater"),
     ]:
         with pytest.raises(ServiceError) as refused:
-            reviews.invite(db, ann, bo, rater, user_id)
+            invitations.invite(db, ann, bo, rater, user_id)
         assert refused.value.field == field
     oscar_manager = company.viewer(db, "olga@acme.example")
     with pytest.raises(ServiceError):
-        reviews.invite(db, ann, oscar_manager, "peer", people["quinn"].user_id)
+        invitations.invite(db, ann, oscar_manager, "peer", people["quinn"].user_id)
 
 
 def test_peers_are_anonymous_and_aggregated_only_from_the_threshold(
@@ -221,7 +222,7 @@ def test_peers_are_anonymous_and_aggregated_only_from_the_threshold(
     invited = []
     for email in ("pat@acme.example", "quinn@acme.example", "olga@acme.example"):
         viewer = company.viewer(db, email)
-        reviews.invite(db, ann, bo, "peer", viewer.user_id)
+        invitations.invite(db, ann, bo, "peer", viewer.user_id)
         invited.append(viewer)
     db.commit()
     assert rae.id
@@ -235,15 +236,15 @@ def test_peers_are_anonymous_and_aggregated_only_from_the_threshold(
     own = frozenset({"employee"})
     submit(invited[0], "5")
     submit(invited[1], "1")
-    assert reviews.visible_inputs(ann, own)["peers"] == []
+    assert access.visible_inputs(ann, own)["peers"] == []
     # below the threshold the group does not count, for the manager either (test_anonymity)
-    assert reviews.visible_inputs(ann, frozenset({"manager"}))["peers"] == []
+    assert access.visible_inputs(ann, frozenset({"manager"}))["peers"] == []
     submit(invited[2], "3")
-    assert len(reviews.visible_inputs(ann, frozenset({"manager"}))["peers"]) == 3
+    assert len(access.visible_inputs(ann, frozenset({"manager"}))["peers"]) == 3
     # the appraisee sees the average once published, when no answer can move it any more
-    assert reviews.visible_inputs(ann, own)["peers"] == []
+    assert access.visible_inputs(ann, own)["peers"] == []
     ann.state = "published"
-    assert len(reviews.visible_inputs(ann, own)["peers"]) == 3
+    assert len(access.visible_inputs(ann, own)["peers"]) == 3
     ann.state = "self_review"
 
     as_user(auth, "ann@acme.example")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from appraisal.runtime.targets import SplitRefused, split_target, sum_matches
+from appraisal.runtime.cycles.targets import SplitRefused, split_target, sum_matches
 
 
 def test_equal_split_puts_the_rounding_cent_on_one_member():

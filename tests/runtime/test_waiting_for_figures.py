@@ -12,8 +12,10 @@ from appraisal.errors import ServiceError
 from appraisal.i18n import input_label
 from appraisal.models import Review
 from appraisal.rules import compile_template
-from appraisal.runtime import calibration, figures, reviews
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
 from appraisal.runtime.render import labels
+from appraisal.runtime.reviews import reviews
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
 from tests.runtime.test_reviews import as_user, at_state

@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from appraisal.models import Review, TemplateVersion
-from appraisal.runtime import calibration, figures, reviews
-from appraisal.runtime.feedback import comments_from, official_feedback
+from appraisal.runtime.calibration import calibration
+from appraisal.runtime.cycles import figures
+from appraisal.runtime.reviews import invitations, reviews
+from appraisal.runtime.reviews.feedback import comments_from, official_feedback
 from tests.runtime.conftest import appraisal_of, publish, runtime_definition
 from tests.runtime.test_anonymity import as_user, legacy_token, seen_by_ann, token, viewer
 
@@ -87,7 +89,7 @@ def rated(db, company, cycle, peers, *, publish=True):
         db, ann, hr, "hr", {"hr.award": "2", "hr.fraud_cases": "0"}, version=None, submit=False
     )
     for key in peers:
-        reviews.invite(db, ann, bo, "peer", company.people[key].user_id)
+        invitations.invite(db, ann, bo, "peer", company.people[key].user_id)
     for key in peers:
         values = {"peer.teamwork": "4", "peer.strengths": PEER_TEXTS[key]}
         reviews.save_review(
@@ -285,7 +287,7 @@ def test_a_peer_is_told_how_their_comment_will_be_read(client, auth, db, company
     ann = appraisal_of(db, company, "ann")
     ann.state = "self_review"
     db.commit()
-    reviews.invite(db, ann, viewer(db, company, "bo"), "peer", company.people["pat"].user_id)
+    invitations.invite(db, ann, viewer(db, company, "bo"), "peer", company.people["pat"].user_id)
     db.commit()
     as_user(auth, "pat@acme.example")
     page = client.get(f"/appraisals/{ann.id}/review/peer").text

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..i18n import label_text
-from ..labels import export_header, export_value, yes_no
-from ..models import Cycle
+from ...i18n import label_text
+from ...labels import export_header, export_value, yes_no
+from ...models import Cycle
+from ..reviews.access import final_result
 from .figures import cycle_appraisals
-from .reviews import final_result
 
 BASE_COLUMNS = [
     "employee_number",

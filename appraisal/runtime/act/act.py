@@ -13,14 +13,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..concurrency import expect_version
-from ..errors import ServiceError
-from ..models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
-from ..rules import Result
-from ..states import RESULT_SHOWN, CycleState
-from .compiled import appraisal_template
-from .reviews import CLOSED, Viewer, relations
+from ... import audit
+from ...concurrency import expect_version
+from ...errors import ServiceError
+from ...models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
+from ...rules import Result
+from ...states import RESULT_SHOWN, CycleState
+from ..compiled import appraisal_template
+from ..reviews.access import CLOSED, Viewer, relations
 
 WRITERS = frozenset({"manager", "hr"})
 

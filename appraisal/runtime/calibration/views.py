@@ -7,14 +7,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import can_run_cycles, current_org_id, require
-from ..db import get_in_org, get_session
-from ..forms import attempt, flash_form_errors
-from ..models import Appraisal
-from . import act, calibration
-from .figures import cycle_appraisals
-from .forms import CourseForm, OverrideForm, PublishForm, QuotasForm
-from .views import _cycle, bp
+from ...access import can_run_cycles, current_org_id, require
+from ...db import get_in_org, get_session
+from ...forms import attempt, flash_form_errors
+from ...models import Appraisal
+from ..cycles.figures import cycle_appraisals
+from ..web import Routes, cycle_or_404
+from . import calibration
+from .forms import OverrideForm, PublishForm, QuotasForm
+
+routes = Routes()
 
 SORTS = {
     "total": lambda a: (a.total is None, -(a.total or 0)),
@@ -23,10 +25,10 @@ SORTS = {
 }
 
 
-@bp.route("/cycles/<int:id>/calibration")
+@routes.route("/cycles/<int:id>/calibration")
 @require(can_run_cycles)
 def calibration_page(id: int):
-    return _calibration_page(_cycle(id))
+    return _calibration_page(cycle_or_404(id))
 
 
 def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
@@ -58,7 +60,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
 
 
 def _cycle_change(id: int, change, done: str, typed: dict | None = None):
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     outcome = attempt(lambda: change(get_session(), cycle))
     if outcome.refused:
         typed = (typed or {}) | {"conflict": outcome.conflict}
@@ -67,7 +69,7 @@ def _cycle_change(id: int, change, done: str, typed: dict | None = None):
     return redirect(url_for("runtime.calibration_page", id=id))
 
 
-@bp.route("/cycles/<int:id>/calibration/start", methods=["POST"])
+@routes.route("/cycles/<int:id>/calibration/start", methods=["POST"])
 @require(can_run_cycles)
 def calibration_start(id: int):
     return _cycle_change(
@@ -80,10 +82,10 @@ def calibration_start(id: int):
 def _bad_form(id: int, form, typed: dict | None = None):
     """A post with a value of the wrong kind: the page again with what was typed (422)."""
     flash_form_errors(form)
-    return _calibration_page(_cycle(id), typed, 422)
+    return _calibration_page(cycle_or_404(id), typed, 422)
 
 
-@bp.route("/cycles/<int:id>/calibration/quotas", methods=["POST"])
+@routes.route("/cycles/<int:id>/calibration/quotas", methods=["POST"])
 @require(can_run_cycles)
 def calibration_quotas(id: int):
     form = QuotasForm()
@@ -120,12 +122,12 @@ def _confirmed() -> bool:
     return request.form.get("confirmed") == "yes"
 
 
-@bp.route("/cycles/<int:id>/calibration/lock", methods=["POST"])
+@routes.route("/cycles/<int:id>/calibration/lock", methods=["POST"])
 @require(can_run_cycles)
 def calibration_lock(id: int):
     if not _confirmed():
         return _confirmation(
-            _cycle(id),
+            cycle_or_404(id),
             _("Lock the calibration"),
             [
                 _("No grade can be calibrated and no quota changed after the lock."),
@@ -137,7 +139,7 @@ def calibration_lock(id: int):
     )
 
 
-@bp.route("/cycles/<int:id>/calibration/publish", methods=["POST"])
+@routes.route("/cycles/<int:id>/calibration/publish", methods=["POST"])
 @require(can_run_cycles)
 def calibration_publish(id: int):
     form = PublishForm()
@@ -145,7 +147,7 @@ def calibration_publish(id: int):
         return _bad_form(id, form)
     department = form.department_id.data or None
     if not _confirmed():
-        cycle = _cycle(id)
+        cycle = cycle_or_404(id)
         count = len(calibration.publishable(cycle_appraisals(get_session(), cycle), department))
         return _confirmation(
             cycle,
@@ -164,12 +166,12 @@ def calibration_publish(id: int):
     )
 
 
-@bp.route("/cycles/<int:id>/close", methods=["POST"])
+@routes.route("/cycles/<int:id>/close", methods=["POST"])
 @require(can_run_cycles)
 def cycle_close(id: int):
     if not _confirmed():
         return _confirmation(
-            _cycle(id),
+            cycle_or_404(id),
             _("Close the cycle"),
             [
                 _(
@@ -184,11 +186,11 @@ def cycle_close(id: int):
     )
 
 
-@bp.route("/cycles/<int:id>/calibration/<int:appraisal_id>", methods=["POST"])
+@routes.route("/cycles/<int:id>/calibration/<int:appraisal_id>", methods=["POST"])
 @require(can_run_cycles)
 def calibration_override(id: int, appraisal_id: int):
     db = get_session()
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     appraisal = get_in_org(db, Appraisal, current_org_id(), appraisal_id)
     if appraisal is None or appraisal.cycle_id != cycle.id:
         abort(404)
@@ -212,33 +214,3 @@ def calibration_override(id: int, appraisal_id: int):
     return redirect(
         url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
     )
-
-
-@bp.route("/training", methods=["GET", "POST"])
-@require(can_run_cycles)
-def training():
-    """The organization's training catalogue, from which results suggest courses."""
-    db, org_id = get_session(), current_org_id()
-    status = 200
-    form = CourseForm()
-    if request.method == "POST" and not form.validate_on_submit():
-        flash_form_errors(form)
-        status = 422
-    elif request.method == "POST":
-        outcome = attempt(
-            lambda: act.save_course(
-                db,
-                org_id,
-                form.name.data,
-                form.where.data,
-                form.indicators.data,
-                form.below.data,
-            )
-        )
-        if not outcome.refused:
-            flash(_("Course saved."), "success")
-            return redirect(url_for("runtime.training"))
-        status = outcome.status
-    return render_template(
-        "runtime/training.html", courses=act.courses(db, org_id), typed=request.form
-    ), status

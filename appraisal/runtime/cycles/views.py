@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -21,46 +19,33 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import tables
-from ..access import (
+from ... import tables
+from ...access import (
     can_enter_figures,
     can_run_cycles,
     current_org_id,
-    current_roles,
     is_member,
     require,
 )
-from ..db import get_in_org, get_session
-from ..errors import ServiceError
-from ..forms import attempt, choices, flash_form_errors
-from ..i18n import label_text
-from ..models import Cycle, CycleState, Scheme
-from ..people.services import department_choices, position_choices
+from ...db import get_in_org, get_session
+from ...errors import ServiceError
+from ...forms import attempt, choices, flash_form_errors
+from ...i18n import label_text
+from ...models import Cycle, CycleState, Scheme
+from ...people.services import department_choices, position_choices
+from ..reviews import feedback
+from ..web import Routes, current_viewer, cycle_or_404
 from . import cycles as cycle_services
-from . import exports, feedback, figures, tasks
+from . import exports, figures, tasks
 from .forms import CycleForm, LaunchForm, SchemeForm
-from .reviews import Viewer, viewer_for
 
-bp = Blueprint("runtime", __name__, template_folder="templates")
-
-
-def current_viewer() -> Viewer:
-    if "viewer" not in g:
-        g.viewer = viewer_for(get_session(), current_org_id(), current_user.id, current_roles())
-    return g.viewer
-
-
-def _cycle(id_: int) -> Cycle:
-    cycle = get_in_org(get_session(), Cycle, current_org_id(), id_)
-    if cycle is None:
-        abort(404)
-    return cycle
+routes = Routes()
 
 
 # -- schemes and cycles ------------------------------------------------------------------
 
 
-@bp.route("/cycles")
+@routes.route("/cycles")
 @require(can_run_cycles)
 def cycles():
     db, org_id = get_session(), current_org_id()
@@ -71,8 +56,8 @@ def cycles():
     )
 
 
-@bp.route("/cycles/schemes/new", methods=["GET", "POST"])
-@bp.route("/cycles/schemes/<int:id>", methods=["GET", "POST"])
+@routes.route("/cycles/schemes/new", methods=["GET", "POST"])
+@routes.route("/cycles/schemes/<int:id>", methods=["GET", "POST"])
 @require(can_run_cycles)
 def scheme_form(id: int | None = None):
     db, org_id = get_session(), current_org_id()
@@ -121,7 +106,7 @@ def scheme_form(id: int | None = None):
     ), status
 
 
-@bp.route("/cycles/new", methods=["GET", "POST"])
+@routes.route("/cycles/new", methods=["GET", "POST"])
 @require(can_run_cycles)
 def cycle_form():
     db, org_id = get_session(), current_org_id()
@@ -165,11 +150,11 @@ def cycle_form():
     ), status
 
 
-@bp.route("/cycles/<int:id>")
+@routes.route("/cycles/<int:id>")
 @require(can_run_cycles)
 def cycle(id: int):
     db = get_session()
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     preview = cycle_services.preview_cycle(db, cycle) if cycle.state == CycleState.PLANNING else []
     appraisals = figures.cycle_appraisals(db, cycle) if cycle.state != CycleState.PLANNING else []
     return render_template(
@@ -185,11 +170,11 @@ def cycle(id: int):
     )
 
 
-@bp.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>")
+@routes.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>")
 @require(can_run_cycles)
 def cycle_results(id: int, fmt: str):
     """The payroll file: totals, grades and the template's outputs per employee."""
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     header, rows = exports.results_table(get_session(), cycle)
     return Response(
         tables.export(fmt, header, rows, "results"),
@@ -198,11 +183,11 @@ def cycle_results(id: int, fmt: str):
     )
 
 
-@bp.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>")
+@routes.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>")
 @require(can_run_cycles)
 def cycle_feedback(id: int, fmt: str):
     """The cycle's written feedback, one comment a row; peers' without names."""
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     header, rows = feedback.feedback_table(get_session(), cycle)
     return Response(
         tables.export(fmt, header, rows, "feedback"),
@@ -211,11 +196,11 @@ def cycle_feedback(id: int, fmt: str):
     )
 
 
-@bp.route("/cycles/<int:id>/launch", methods=["POST"])
+@routes.route("/cycles/<int:id>/launch", methods=["POST"])
 @require(can_run_cycles)
 def cycle_launch(id: int):
     db = get_session()
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     form = LaunchForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -289,11 +274,11 @@ def _save_grid(save: Callable[[], int], done: str) -> GridOutcome:
     )
 
 
-@bp.route("/cycles/<int:id>/figures", methods=["GET", "POST"])
+@routes.route("/cycles/<int:id>/figures", methods=["GET", "POST"])
 @require(can_enter_figures)
 def cycle_figures(id: int):
     db = get_session()
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     outcome = GridOutcome(False)
     typed: dict[str, str] = {}
     if request.method == "POST":
@@ -319,11 +304,11 @@ def cycle_figures(id: int):
     ), outcome.status
 
 
-@bp.route("/cycles/<int:id>/targets", methods=["GET", "POST"])
+@routes.route("/cycles/<int:id>/targets", methods=["GET", "POST"])
 @require(is_member)
 def cycle_targets(id: int):
     db = get_session()
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     viewer = current_viewer()
     team = figures.team_appraisals(db, cycle, viewer)
     if not team:
@@ -398,7 +383,7 @@ def _split(cycle: Cycle, team, fields):
 # -- tasks and team -------------------------------------------------------------------------
 
 
-@bp.route("/tasks")
+@routes.route("/tasks")
 @require(is_member)
 def my_tasks():
     db, viewer = get_session(), current_viewer()
@@ -407,7 +392,7 @@ def my_tasks():
     )
 
 
-@bp.route("/team")
+@routes.route("/team")
 @require(is_member)
 def team():
     return render_template(

@@ -8,12 +8,14 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
-from ..states import OPEN_CYCLES, AppealStatus, AppraisalState
-from . import workflow
-from .compiled import appraisal_template
-from .render import role_fields
-from .reviews import GROUPS, Viewer, group_progress, missing_targets, relations
+from ...models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
+from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
+from .. import workflow
+from ..compiled import appraisal_template
+from ..render import role_fields
+from ..reviews.access import GROUPS, Viewer, relations
+from ..reviews.inputs import missing_targets
+from ..reviews.invitations import group_progress
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..i18n import label_text
-from ..labels import export_header, export_value
-from ..models import Appraisal, Cycle
-from ..rules import NA, RATERS
-from .figures import cycle_appraisals
-from .reviews import GROUPS, visible_inputs
+from ...i18n import label_text
+from ...labels import export_header, export_value
+from ...models import Appraisal, Cycle
+from ...rules import NA, RATERS
+from ..cycles.figures import cycle_appraisals
+from .access import GROUPS, visible_inputs
 
 #: The text items' readers, in the order a page lists them.
 SOURCE_ORDER = ("manager", "self", "peer", "subordinate", "hr")

@@ -16,13 +16,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..concurrency import expect_version
-from ..errors import ServiceError
-from ..models import Appraisal, AppraisalState, Cycle, CycleState, Employee, utcnow
-from ..states import UNPUBLISHED
-from . import workflow
-from .figures import cycle_appraisals, require_open
+from ... import audit
+from ...concurrency import expect_version
+from ...errors import ServiceError
+from ...models import Appraisal, AppraisalState, Cycle, CycleState, Employee, utcnow
+from ...states import UNPUBLISHED
+from .. import workflow
+from ..cycles.figures import cycle_appraisals, require_open
 
 QUOTA_LINE = re.compile(r"\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*")
 

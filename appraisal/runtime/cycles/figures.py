@@ -14,18 +14,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import audit
-from ..concurrency import EditConflict
-from ..errors import ServiceError
-from ..i18n import label_text
-from ..labels import in_english
-from ..models import Appraisal, Cycle, Employee, Review, User
-from ..rules import CompiledTemplate
-from ..states import AppraisalState, CycleState
-from . import workflow
-from .compiled import appraisal_template, version_template
-from .render import Field, parse_value, role_fields, target_fields
-from .reviews import Viewer, check_targets, check_values, refresh_result, relations
+from ... import audit
+from ...concurrency import EditConflict
+from ...errors import ServiceError
+from ...i18n import label_text
+from ...labels import in_english
+from ...models import Appraisal, Cycle, Employee, Review, User
+from ...rules import CompiledTemplate
+from ...states import AppraisalState, CycleState
+from .. import workflow
+from ..compiled import appraisal_template, version_template
+from ..render import Field, parse_value, role_fields, target_fields
+from ..reviews.access import Viewer, relations
+from ..reviews.inputs import check_targets, check_values
+from ..reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
 
 

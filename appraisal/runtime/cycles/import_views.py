@@ -7,24 +7,26 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import tables
-from ..access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
-from ..db import get_session
-from ..forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
-from ..people.imports import remember_mapping, remembered_mapping
-from ..uploads import accept_upload, pending_uploads, read_again
+from ... import tables
+from ...access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
+from ...db import get_session
+from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
+from ...people.imports import remember_mapping, remembered_mapping
+from ...uploads import accept_upload, pending_uploads, read_again
+from ..web import Routes, current_viewer, cycle_or_404
 from . import figures
-from .views import _cycle, bp, current_viewer
+
+routes = Routes()
 
 
 def _kind(cycle) -> str:
     return f"figures:{cycle.scheme.template_version.definition.get('key', '')}"
 
 
-@bp.route("/cycles/<int:id>/figures/import", methods=["GET", "POST"])
+@routes.route("/cycles/<int:id>/figures/import", methods=["GET", "POST"])
 @require(can_enter_figures)
 def figures_import(id: int):
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     form = UploadForm()
     upload_id = accept_upload(form, current_org_id(), current_user.id)
     if upload_id:
@@ -33,11 +35,11 @@ def figures_import(id: int):
     return render_template("runtime/figures_upload.html", cycle=cycle, form=form), status
 
 
-@bp.route("/cycles/<int:id>/figures/sheet.<any(csv, xlsx):fmt>")
+@routes.route("/cycles/<int:id>/figures/sheet.<any(csv, xlsx):fmt>")
 @require(can_enter_figures)
 def figures_sheet(id: int, fmt: str):
     """The import's columns, filled with the figures (and for HR the targets) stored now."""
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     header, rows = figures.file_sheet(
         get_session(), cycle, with_targets=can_run_cycles(current_roles())
     )
@@ -48,11 +50,11 @@ def figures_sheet(id: int, fmt: str):
     )
 
 
-@bp.route("/cycles/<int:id>/figures/import/<upload_id>", methods=["GET", "POST"])
+@routes.route("/cycles/<int:id>/figures/import/<upload_id>", methods=["GET", "POST"])
 @require(can_enter_figures)
 def figures_import_map(id: int, upload_id: str):
     db, org_id = get_session(), current_org_id()
-    cycle = _cycle(id)
+    cycle = cycle_or_404(id)
     pending = pending_uploads().load(upload_id, org_id, current_user.id)
     if pending is None:
         abort(404)

@@ -14,10 +14,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import audit
-from ..concurrency import expect_version
-from ..errors import ServiceError
-from ..models import (
+from ... import audit
+from ...concurrency import expect_version
+from ...errors import ServiceError
+from ...models import (
     Appraisal,
     Cycle,
     CycleState,
@@ -31,10 +31,10 @@ from ..models import (
     User,
     utcnow,
 )
-from . import workflow
-from .compiled import version_template
-from .render import role_fields
-from .reviews import signs_in
+from .. import workflow
+from ..compiled import version_template
+from ..render import role_fields
+from ..reviews.access import signs_in
 
 PERIODS = ("month", "quarter", "half_year", "year")
 STAFF_KINDS = ("any", "office", "field")

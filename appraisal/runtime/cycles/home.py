@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Appeal, Appraisal, Cycle
-from ..states import IN_PROGRESS_CYCLES, AppealStatus
-from .reviews import Viewer
+from ...models import Appeal, Appraisal, Cycle
+from ...states import IN_PROGRESS_CYCLES, AppealStatus
+from ..reviews.access import Viewer
 from .tasks import my_tasks
 
 SHOWN = 5  # rows listed under each count; the count itself is exact

@@ -11,14 +11,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import audit
-from ..errors import ServiceError
-from ..models import Appeal, Appraisal, Cycle, utcnow
-from ..rules import Result
-from ..states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
-from . import workflow
-from .feedback import Comment, written_feedback
-from .reviews import CLOSED, Viewer, final_result, relations, reopen, shown_result
+from ... import audit
+from ...errors import ServiceError
+from ...models import Appeal, Appraisal, Cycle, utcnow
+from ...rules import Result
+from ...states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
+from .. import workflow
+from ..reviews.access import CLOSED, Viewer, final_result, relations, shown_result
+from ..reviews.feedback import Comment, written_feedback
+from ..reviews.reviews import reopen
 
 
 @dataclass

@@ -1,0 +1,29 @@
+"""HTML forms of the calibration page: quotas, overrides and publication, each post read
+through one so a value of the wrong kind is refused rather than dropped."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    IntegerField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Optional
+
+from ...forms import PostedForm, version_field
+
+
+class QuotasForm(PostedForm):
+    quotas = TextAreaField(_l("Forced distribution quotas, one a line"), default="")
+    version = version_field()
+
+
+class OverrideForm(PostedForm):
+    grade = StringField(_l("Grade"), default="")
+    reason = TextAreaField(_l("Reason"), default="")
+    version = version_field()
+
+
+class PublishForm(PostedForm):
+    department_id = IntegerField(_l("Department"), validators=[Optional()])

@@ -1,0 +1,56 @@
+"""HTML forms of schemes and cycles: a scheme, a cycle, and who of a launch preview is
+included."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ...forms import PostedForm, VersionedForm, choices
+from ...labels import label_choices
+
+
+class SchemeForm(VersionedForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    template_version_id = SelectField(_l("Template version"), coerce=int)
+    staff_kind = SelectField(_l("Staff kind"), choices=choices(label_choices("staff_kind")))
+    period = SelectField(_l("Period"), choices=choices(label_choices("period")), default="quarter")
+    department_ids = SelectMultipleField(_l("Departments (none: all)"), coerce=int)
+    position_ids = SelectMultipleField(_l("Positions (none: all)"), coerce=int)
+    skip_self_review_without_sign_in = BooleanField(
+        _l("Skip the self-review for people without a sign-in"),
+        description=_l("Otherwise HR or their manager writes it on their behalf."),
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class CycleForm(FlaskForm):
+    scheme_id = SelectField(_l("Scheme"), coerce=int)
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    starts_on = DateField(_l("Period starts"), validators=[DataRequired()])
+    ends_on = DateField(_l("Period ends"), validators=[DataRequired()])
+    goals_due = DateField(_l("Goals due"), validators=[Optional()])
+    self_review_due = DateField(_l("Self-reviews due"), validators=[Optional()])
+    manager_review_due = DateField(_l("Manager reviews due"), validators=[Optional()])
+    anonymity_threshold = IntegerField(
+        _l("Peer responses needed before the employee sees them"),
+        default=3,
+        validators=[DataRequired(), NumberRange(min=1, max=20)],
+    )
+    submit = SubmitField(_l("Create and preview"))
+
+
+class LaunchForm(PostedForm):
+    """Who of the preview is included (`include`, employee ids)."""
+
+    include = SelectMultipleField(coerce=int, validate_choice=False)

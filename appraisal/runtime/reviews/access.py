@@ -1,0 +1,287 @@
+"""Who may see and do what on an appraisal: the viewer, how they stand to it (`relations`),
+and the inputs and scores each viewer may see (the anonymity rule). One place decides it,
+so pages, the API, exports and written feedback cannot disagree."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ...errors import ServiceError
+from ...models import (
+    Appraisal,
+    AppraisalState,
+    Cycle,
+    CycleState,
+    Employee,
+    Organization,
+    Review,
+    User,
+)
+from ...rules import NA, Result, score
+from ...states import RESULT_SHOWN
+from .. import workflow
+from ..compiled import appraisal_template
+from ..render import role_fields
+
+GROUPS = {"peer": "peers", "subordinate": "subordinates"}
+
+
+SINGLE_RATERS = ("data", "self", "manager", "hr")
+
+
+REFUSALS = {
+    "not_allowed": _l("You cannot do this on this appraisal."),
+    "wrong_state": _l("This step is already done or not open yet; nothing was changed."),
+    "reason_required": _l("Give a reason."),
+    "unknown_action": _l("Unknown action."),
+}
+
+
+CLOSED = _l("The cycle is closed; nothing can change.")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as the runtime sees them in one organization."""
+
+    user_id: int | None
+    org_id: int
+    is_hr: bool
+    employee_id: int | None
+    reports: frozenset[int] = frozenset()  # everyone below them, where managers see the chain
+
+
+def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
+    employee_id = session.scalar(
+        select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
+    )
+    chain = session.scalar(select(Organization.managers_see_chain).where(Organization.id == org_id))
+    reports = (
+        _everyone_below(session, org_id, employee_id) if chain and employee_id else frozenset()
+    )
+    return Viewer(user_id, org_id, "admin" in roles, employee_id, reports)
+
+
+def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
+    below: dict[int, list[int]] = {}
+    for id_, manager_id in session.execute(
+        select(Employee.id, Employee.manager_id).where(Employee.organization_id == org_id)
+    ):
+        below.setdefault(manager_id, []).append(id_)
+    found: set[int] = set()
+    stack = list(below.get(boss_id, []))
+    while stack:
+        current = stack.pop()
+        if current not in found and current != boss_id:
+            found.add(current)
+            stack.extend(below.get(current, []))
+    return frozenset(found)
+
+
+def signs_in(employee: Employee) -> bool:
+    """Whether the employee has an active account in their organization: only then do they
+    take their own steps; otherwise HR or their manager acts for them."""
+    user = employee.user if employee.user_id is not None else None
+    return (
+        user is not None
+        and user.active
+        and any(
+            m.organization_id == employee.organization_id and m.active for m in user.memberships
+        )
+    )
+
+
+def self_review_path(appraisal: Appraisal) -> str:
+    """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
+    return workflow.self_review_path(
+        bool(role_fields(appraisal_template(appraisal), "self")),
+        signs_in(appraisal.employee),
+        appraisal.cycle.scheme.skip_self_review_without_sign_in,
+    )
+
+
+def skipped_steps(appraisal: Appraisal) -> frozenset[str]:
+    return workflow.skipped_steps(self_review_path(appraisal))
+
+
+def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
+    """How the viewer stands to this appraisal. An HR admin is not HR on their own appraisal;
+    HR does the manager's part where the employee has no manager; HR and the manager act as
+    `proxy` for an employee who has no sign-in."""
+    found = set()
+    own = viewer.employee_id is not None and appraisal.employee_id == viewer.employee_id
+    if own:
+        found.add("employee")
+    elif viewer.is_hr:
+        found.add("hr")
+        if appraisal.manager_id is None:
+            found.add("manager")
+    if viewer.employee_id is not None and appraisal.manager_id == viewer.employee_id:
+        found.add("manager")
+    elif not own and appraisal.manager_id in viewer.reports:
+        found.add("manager")  # a manager further up, where the organization allows it
+    if any(r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews):
+        found.add("reviewer")
+    if found & {"hr", "manager"} and not signs_in(appraisal.employee):
+        found.add("proxy")
+    return frozenset(found)
+
+
+def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | None:
+    """The appraisal, only if it is in the viewer's organization and concerns them."""
+    appraisal = session.scalar(
+        select(Appraisal)
+        .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
+        .options(
+            selectinload(Appraisal.employee)
+            .selectinload(Employee.user)
+            .selectinload(User.memberships),
+            selectinload(Appraisal.manager),
+            selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
+            selectinload(Appraisal.template_version),
+            selectinload(Appraisal.reviews).selectinload(Review.reviewer),
+        )
+    )
+    if appraisal is None or not relations(appraisal, viewer):
+        return None
+    return appraisal
+
+
+def slot_for(rater: str, viewer: Viewer) -> str:
+    return f"{rater}:{viewer.user_id}" if rater in GROUPS else rater
+
+
+def find_review(appraisal: Appraisal, slot: str) -> Review | None:
+    return next((r for r in appraisal.reviews if r.slot == slot), None)
+
+
+def require_edit(appraisal: Appraisal, part: str, rels: frozenset[str]) -> None:
+    """Refuse a change to `part` (targets, a review, invitations) unless the cycle is open,
+    the employee active and the workflow lets one of `rels` edit it now."""
+    if appraisal.cycle.state == CycleState.CLOSED:
+        raise ServiceError(CLOSED)
+    if appraisal.employee.status != "active":
+        raise ServiceError(_l("This employee has left; the appraisal is closed to changes."))
+    if not workflow.can_edit(part, appraisal.state, rels):
+        raise ServiceError(
+            REFUSALS["wrong_state"]
+            if workflow.EDITABLE[part][1] & rels
+            else REFUSALS["not_allowed"]
+        )
+
+
+def _add(inputs: dict[str, Any], rater: str, values: Mapping[str, Any]) -> None:
+    if rater in GROUPS:
+        inputs[GROUPS[rater]].append(dict(values))
+    else:
+        inputs[rater] = dict(values)
+
+
+def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
+    """What counts: targets, figures and HR's values as saved; other reviews once submitted;
+    a peer or subordinate group only where enough of them answered (`counted_group`)."""
+    inputs: dict[str, Any] = {"targets": dict(appraisal.targets or {})}
+    if AppraisalState.SELF_REVIEW in skipped_steps(appraisal):
+        inputs["skipped"] = ["self"]
+    for review in appraisal.reviews:
+        if review.rater in SINGLE_RATERS and (review.rater in ("data", "hr") or review.submitted):
+            inputs[review.rater] = dict(review.values)
+    threshold = appraisal.cycle.anonymity_threshold
+    for rater, group in GROUPS.items():
+        submitted = [r.values for r in appraisal.reviews if r.rater == rater and r.submitted]
+        inputs[group] = counted_group(submitted, threshold)
+    return inputs
+
+
+def counted_group(answers: list[Mapping[str, Any]], threshold: int) -> list[dict[str, Any]]:
+    """The part of a peer or subordinate group's answers that counts: each item or
+    adjustment only where at least `threshold` of them gave it a value (an n/a mark is not a
+    value). Below that the group is treated as not given, as design §5 does when nobody
+    answered, so no figure anywhere (total, grade, pay, trend, API, export) rests on fewer
+    people than the threshold and nothing can be differenced to recover one rating."""
+    given = Counter(k for a in answers for k, v in a.items() if v is not None and v != NA)
+    kept = [{k: v for k, v in a.items() if given[k] >= threshold} for a in answers]
+    return [a for a in kept if a]
+
+
+def visible_inputs(
+    appraisal: Appraisal,
+    rels: frozenset[str],
+    own_rater: str | None = None,
+    own_values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The inputs a viewer may see, with their own unsaved values in place of their review.
+
+    HR and the manager see everything that counts. The appraisee sees targets, figures and
+    their own review; once published, everything that counts. Before publication they see
+    no peer or subordinate scores at all, even from the threshold: the next answer would
+    move an average they watched and so reveal that one rating. A peer sees only their own
+    review.
+    """
+    published = appraisal.state in RESULT_SHOWN
+    if "hr" in rels or "manager" in rels or ("employee" in rels and published):
+        inputs = official_inputs(appraisal)
+    elif "employee" in rels:
+        inputs = {"targets": dict(appraisal.targets or {}), "peers": [], "subordinates": []}
+        for review in appraisal.reviews:
+            if review.rater in ("data", "self"):
+                _add(inputs, review.rater, review.values)
+    else:
+        inputs = {"peers": [], "subordinates": []}
+    if own_rater is not None and own_values is not None:
+        if own_rater in GROUPS:
+            inputs[GROUPS[own_rater]] = [dict(own_values)]
+        else:
+            inputs[own_rater] = dict(own_values)
+    return inputs
+
+
+def final_result(appraisal: Appraisal) -> Result:
+    """The official result: what counts, with HR's calibrated grade (if any) in place of the
+    computed one (kept as `computed_grade`), so outputs such as the pay coefficient follow
+    it. Every surface reads this: pages, trend, API, exports; the stored total and grade
+    are its cache for lists (`refresh_result`)."""
+    return score(
+        appraisal_template(appraisal), official_inputs(appraisal), appraisal.override_grade
+    )
+
+
+def shown_result(
+    appraisal: Appraisal,
+    rels: frozenset[str],
+    own_rater: str | None = None,
+    own_values: Mapping[str, Any] | None = None,
+) -> Result:
+    """The result as this viewer may see it. Without typed values, for HR, the manager and
+    the appraisee of a published result it is `final_result`; with typed values it is the
+    live panel's what-if. Anyone but HR and the manager gets peer and subordinate groups as
+    an average and a count, never the single scores."""
+    official = rels & {"hr", "manager"} or ("employee" in rels and appraisal.state in RESULT_SHOWN)
+    if own_rater is None and official:
+        result = final_result(appraisal)
+    else:
+        inputs = visible_inputs(appraisal, rels, own_rater, own_values)
+        result = score(appraisal_template(appraisal), inputs, appraisal.override_grade)
+    return result if rels & {"hr", "manager"} else _averages_only(result)
+
+
+def _averages_only(result: Result) -> Result:
+    """The result without the single scores inside a group's average."""
+    explanations = copy.deepcopy(result.explanations)
+    for item in explanations.get("items", {}).values():
+        for rater, entry in (item.get("raters") or {}).items():
+            if rater in GROUPS:
+                entry.pop("scores", None)
+                if "count" in entry:  # the engine's working lists the single scores too
+                    entry["how"] = f"average of {entry['count']} scores"
+                    entry["how_zh"] = f"{entry['count']} 个评分的平均值"
+    return dataclasses.replace(result, explanations=explanations)

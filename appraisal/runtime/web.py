@@ -1,0 +1,78 @@
+"""What every runtime view module shares: the route recorder each area's views fill (the
+one `runtime` blueprint is assembled from them in `runtime.init_app`), the signed-in viewer,
+and the lookups that answer 404 for what is not the viewer's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect
+from flask_login import current_user
+
+from ..access import current_org_id, current_roles
+from ..db import get_in_org, get_session
+from ..forms import attempt
+from ..models import Appraisal, Cycle
+from .reviews.access import Viewer, load_appraisal, viewer_for
+
+
+class Routes:
+    """The routes one view module declares, with `Blueprint.route`'s signature. They reach
+    the blueprint only through `register`, called from `init_app`: importing a view module
+    registers nothing, so the list of areas in `init_app` is the list of pages."""
+
+    def __init__(self) -> None:
+        self._rules: list[tuple[str, dict[str, Any], Callable[..., Any]]] = []
+
+    def route(self, rule: str, **options: Any) -> Callable[[Callable[..., Any]], Callable]:
+        def record(view: Callable[..., Any]) -> Callable[..., Any]:
+            self._rules.append((rule, options, view))
+            return view
+
+        return record
+
+    def register(self, bp: Blueprint) -> None:
+        for rule, options, view in self._rules:
+            options = dict(options)
+            bp.add_url_rule(rule, options.pop("endpoint", None), view, **options)
+
+
+def current_viewer() -> Viewer:
+    if "viewer" not in g:
+        g.viewer = viewer_for(get_session(), current_org_id(), current_user.id, current_roles())
+    return g.viewer
+
+
+def cycle_or_404(id_: int) -> Cycle:
+    """A cycle of the signed-in organization; any other id is a 404."""
+    cycle = get_in_org(get_session(), Cycle, current_org_id(), id_)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def appraisal_or_404(id_: int) -> Appraisal:
+    """An appraisal that concerns the viewer (`access.load_appraisal`); any other id is a 404."""
+    appraisal = load_appraisal(get_session(), current_viewer(), id_)
+    if appraisal is None:
+        abort(404)
+    return appraisal
+
+
+def apply_change(
+    item: Appraisal,
+    change: Callable[..., Any],
+    done: str,
+    back: str,
+    refused: Callable[[int], Any] | None = None,
+) -> Any:
+    """Run a change on an appraisal: commit, say so and go back to the page it came from; or
+    roll back and say why, on the page again (`refused`, given the status: 409 when someone
+    else saved first, else 422) with what was typed where the form has text to keep."""
+    outcome = attempt(lambda: change(get_session(), item))
+    if not outcome.refused:
+        flash(done, "success")
+    elif refused is not None:
+        return refused(outcome.status)
+    return redirect(back)
