@@ -158,3 +158,36 @@ def test_the_figures_sheet_imports_back(client, auth, db, company, launched, lan
     names = [n for n, _label in figures.file_columns(launched, with_targets=True)]
     mapping = {f"map_{name}": column for name, column in zip(names, header, strict=True)}
     _imports_everything(client, db, company, url, mapping)
+
+
+def test_an_employee_listed_twice_with_different_values_is_refused(
+    client, auth, db, company, launched
+):
+    """A file with A001 on two rows (two months pasted together): which is meant cannot be
+    guessed, so nothing is saved and both rows are named; the same value twice is fine."""
+    auth.login("hr@acme.example")
+    mapping = {"map_employee_number": "工号", "map_data:sales": "销售额"}
+    url = upload(client, launched.id, "工号,销售额\nA001,112000\nP001,90000\nA001,98000\n")
+    response = client.post(url, data={"action": "apply", **mapping})
+    assert response.status_code == 422
+    assert "<td>2</td><td>A001</td><td>sales</td>" in response.text
+    assert "<td>4</td><td>A001</td><td>sales</td>" in response.text
+    assert "Given more than once with different values (rows 2, 4)" in response.text
+    assert db.scalar(select(Review).where(Review.slot == "data")) is None
+
+    url = upload(client, launched.id, "工号,销售额\nA001,112000\nA001,112000.0\n")
+    assert client.post(url, data={"action": "apply", **mapping}).status_code == 302
+    ann = appraisal_of(db, company, "ann")
+    assert next(r for r in ann.reviews if r.slot == "data").values == {"sales": 112000}
+
+
+def test_a_cell_named_twice_in_one_save_is_refused_everywhere(db, company, launched):
+    """The same rule for the grids and the API, which send entries too."""
+    entries = [figures.Entry("A001", "sales", 1, row=0), figures.Entry("A001", "sales", 2, row=1)]
+    with pytest.raises(figures.EntriesRefused) as refused:
+        figures.set_figures(db, launched, entries, None)
+    assert [(e.row, e.key) for e in refused.value.errors] == [(0, "sales"), (1, "sales")]
+    hr = company.viewer(db, "hr@acme.example")
+    targets = [figures.Entry("A001", "sales", 5, row=0), figures.Entry("A001", "sales", 6, row=1)]
+    with pytest.raises(figures.EntriesRefused):
+        figures.set_targets(db, launched, targets, hr)

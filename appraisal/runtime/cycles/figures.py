@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import LazyString
@@ -220,12 +221,46 @@ class _Sorted:
     changed: dict[str, dict[str, Any]] = field(default_factory=dict)  # number → key → typed
 
 
+def _same(one: Any, other: Any) -> bool:
+    """Whether two given values say the same (112000, "112000" and "112000.0" do)."""
+    texts = _text(one).strip(), _text(other).strip()
+    try:
+        return Decimal(texts[0]) == Decimal(texts[1])
+    except (InvalidOperation, ValueError):
+        return texts[0] == texts[1]
+
+
+def _clashing(entries: list[Entry]) -> dict[tuple[str, str], Message]:
+    """Cells given twice with different values (a file listing an employee on two rows, a
+    request naming a cell twice): which one is meant cannot be guessed, so neither is saved
+    (before, the last silently won). The same value twice is harmless."""
+    first: dict[tuple[str, str], Entry] = {}
+    rows: dict[tuple[str, str], list[str]] = {}
+    clashing: set[tuple[str, str]] = set()
+    for entry in entries:
+        cell = (entry.employee_number, entry.key)
+        earlier = first.setdefault(cell, entry)
+        rows.setdefault(cell, []).append(str(entry.row) if entry.row is not None else "?")
+        if earlier is not entry and not _same(earlier.value, entry.value):
+            clashing.add(cell)
+    return {
+        cell: _l(
+            "Given more than once with different values (rows %(rows)s)", rows=", ".join(rows[cell])
+        )
+        for cell in clashing
+    }
+
+
 def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells) -> _Sorted:
     """Find the cells that changed; refuse those that may not change and those someone else
     changed since they were loaded. Unchanged cells are left alone."""
     found = _Sorted()
     fields: dict[int, dict[str, Field]] = {}
+    clashing = _clashing(entries)
     for entry in entries:
+        if (entry.employee_number, entry.key) in clashing:
+            found.errors.append(_refused(entry, clashing[(entry.employee_number, entry.key)]))
+            continue
         appraisal = appraisals.get(entry.employee_number)
         hidden = cells.hidden(appraisal)
         if hidden is not None:
