@@ -66,11 +66,13 @@ def apply_change(
     done: str,
     back: str,
     refused: Callable[[int], Any] | None = None,
+    form: Any = None,
 ) -> Any:
     """Run a change on an appraisal: commit, say so and go back to the page it came from; or
     roll back and say why, on the page again (`refused`, given the status: 409 when someone
-    else saved first, else 422) with what was typed where the form has text to keep."""
-    outcome = attempt(lambda: change(get_session(), item))
+    else saved first, else 422) with what was typed where the form has text to keep; with
+    `form`, a refusal about one of its fields is put at that field."""
+    outcome = attempt(lambda: change(get_session(), item), form)
     if not outcome.refused:
         flash(done, "success")
     elif refused is not None:

@@ -52,7 +52,9 @@ def result(id: int):
     return _result_page(_readable(id))
 
 
-def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
+def _result_page(
+    item: Appraisal, typed: Any = None, status: int = 200, errors: dict | None = None
+) -> Any:
     viewer = current_viewer()
     page = results.result_page(get_session(), item, viewer)
     rels = access.relations(item, viewer)
@@ -83,6 +85,7 @@ def _result_page(item: Appraisal, typed: Any = None, status: int = 200) -> Any:
         writes=bool(rels & act.WRITERS),
         pip_allowed=item.final_grade in act.low_grades(item),
         typed=typed or {},
+        errors=errors or {},
         conflict=status == 409,
     ), status
 
@@ -95,15 +98,16 @@ def _result_change(
     again with what was typed (422, or 409 when someone else saved first)."""
     item = _readable(id_)
     if not form.validate_on_submit():
-        flash_form_errors(form)
-        return _result_page(item, request.form, 422)
+        flash(_("Please correct the marked fields."), "danger")
+        return _result_page(item, request.form, 422, form.errors)
     back = url_for("runtime.result", id=id_, _anchor=anchor or None)
     return apply_change(
         item,
         lambda db, item: change(db, item, form),
         done,
         back,
-        lambda status: _result_page(item, request.form, status),
+        lambda status: _result_page(item, request.form, status, form.errors),
+        form,
     )
 
 
