@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from werkzeug.wrappers import Response
 
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -86,3 +87,14 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) ->
 
 def export(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
     return to_xlsx(header, rows, title) if fmt == "xlsx" else to_csv(header, rows)
+
+
+def download(
+    fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], title: str, filename: str
+) -> Response:
+    """The table as a file to save: `filename` plus the format's extension."""
+    return Response(
+        export(fmt, header, rows, title),
+        mimetype=MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
+    )

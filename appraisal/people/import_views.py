@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,11 +22,8 @@ KIND = "employees"
 @bp.route("/employees/import/sample.<any(csv, xlsx):fmt>")
 @require(can_manage_people)
 def employees_import_sample(fmt: str):
-    return Response(
-        tables.export(fmt, export_header(imports.FIELDS), imports.SAMPLE_ROWS, "employees"),
-        mimetype=tables.MIMETYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="employees-sample.{fmt}"'},
-    )
+    header = export_header(imports.FIELDS)
+    return tables.download(fmt, header, imports.SAMPLE_ROWS, "employees", "employees-sample")
 
 
 @bp.route("/employees/import", methods=["GET", "POST"])

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -201,11 +200,7 @@ def position_delete(id: int):
 def employees_export(fmt: str):
     """Every employee in the import format."""
     header, rows = exports.employees_table(get_session(), current_org_id())
-    return Response(
-        tables.export(fmt, header, rows, "employees"),
-        mimetype=tables.MIMETYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="employees.{fmt}"'},
-    )
+    return tables.download(fmt, header, rows, "employees", "employees")
 
 
 @bp.route("/employees")

@@ -3,7 +3,7 @@ one column per item; mapped, checked in a dry run, applied all or nothing."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -43,11 +43,7 @@ def figures_sheet(id: int, fmt: str):
     header, rows = figures.file_sheet(
         get_session(), cycle, with_targets=can_run_cycles(current_roles())
     )
-    return Response(
-        tables.export(fmt, header, rows, "figures"),
-        mimetype=tables.MIMETYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-figures.{fmt}"'},
-    )
+    return tables.download(fmt, header, rows, "figures", f"cycle-{cycle.id}-figures")
 
 
 @routes.route("/cycles/<int:id>/figures/import/<upload_id>", methods=["GET", "POST"])

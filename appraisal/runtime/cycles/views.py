@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
@@ -176,11 +175,7 @@ def cycle_results(id: int, fmt: str):
     """The payroll file: totals, grades and the template's outputs per employee."""
     cycle = cycle_or_404(id)
     header, rows = exports.results_table(get_session(), cycle)
-    return Response(
-        tables.export(fmt, header, rows, "results"),
-        mimetype=tables.MIMETYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-results.{fmt}"'},
-    )
+    return tables.download(fmt, header, rows, "results", f"cycle-{cycle.id}-results")
 
 
 @routes.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>")
@@ -189,11 +184,7 @@ def cycle_feedback(id: int, fmt: str):
     """The cycle's written feedback, one comment a row; peers' without names."""
     cycle = cycle_or_404(id)
     header, rows = feedback.feedback_table(get_session(), cycle)
-    return Response(
-        tables.export(fmt, header, rows, "feedback"),
-        mimetype=tables.MIMETYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="cycle-{cycle.id}-feedback.{fmt}"'},
-    )
+    return tables.download(fmt, header, rows, "feedback", f"cycle-{cycle.id}-feedback")
 
 
 @routes.route("/cycles/<int:id>/launch", methods=["POST"])
