@@ -77,7 +77,10 @@ def test_the_engine_agrees_with_an_independent_evaluator(source, inputs):
     try:
         ours = compile_formula(source, NAMES).evaluate(inputs)
     except FormulaError as error:
-        assert theirs is None, (source, inputs, error)
+        # the engine refuses a division by zero and a result too large to be a number
+        # (1 / 2.2e-311); the reference answers None or inf for those
+        overflowed = isinstance(theirs, float) and not math.isfinite(theirs)
+        assert theirs is None or overflowed, (source, inputs, error)
         return
     if theirs is None:
         assert ours is None, (source, inputs, ours)
