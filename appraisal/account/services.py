@@ -90,11 +90,14 @@ def password_check_charge(user: User, policy: SignInPolicy) -> throttle.Charge:
 
 
 def charge_password_check(
-    session: Session, user: User, policy: SignInPolicy, now: datetime | None = None
+    session: Session, user: User, policy: SignInPolicy, new: str, now: datetime | None = None
 ) -> int:
     """Charge a current-password check as a failure before the password is checked, as a
     sign-in is (`throttle`); the seconds to wait when held back, else 0. The caller commits
-    at once, so a refused change's rollback does not take the charge back."""
+    at once, so a refused change's rollback does not take the charge back. A new password
+    that would be refused anyway is refused first, uncharged: the holder who typed the
+    right current password and too short a new one has guessed nothing."""
+    check_new_password(new, "new_password")
     return throttle.charge(session, [password_check_charge(user, policy)], now or utcnow())
 
 

@@ -35,11 +35,21 @@ def index():
     status = 200
     if form.validate_on_submit():
         policy = SignInPolicy.from_config(current_app.config)
-        wait = services.charge_password_check(db, current_user, policy)
-        db.commit()  # the charge stands whatever the check says (see `throttle`)
-        if wait:
+        # committed on its own: the charge stands whatever the check says (see `throttle`)
+        charged = attempt(
+            lambda: services.charge_password_check(
+                db, current_user, policy, form.new_password.data
+            ),
+            form,
+        )
+        if charged.refused:
+            status = charged.status
+        elif charged.value:
             form.current_password.errors = [
-                _("Too many wrong passwords; try again in %(seconds)s seconds.", seconds=wait)
+                _(
+                    "Too many wrong passwords; try again in %(seconds)s seconds.",
+                    seconds=charged.value,
+                )
             ]
             status = 429
         else:

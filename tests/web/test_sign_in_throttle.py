@@ -300,3 +300,16 @@ def test_the_right_current_password_clears_the_account_pages_failures(app, clien
         client.post("/account/", data=back | {"current_password": "new-pass-123"}).status_code
         == 302
     )
+
+
+def test_a_too_short_new_password_is_refused_without_a_charge(app, client, auth, admin):
+    """The right current password with a new one the rules refuse has guessed nothing, so
+    it costs nothing: the holder is never held back for a typo in the new password."""
+    assert auth.login(HR).status_code == 302
+    short = {"current_password": PASSWORD, "new_password": "short", "confirm": "short"}
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1):
+        response = client.post("/account/", data=short)
+        assert response.status_code == 422
+        assert "Use at least 8 characters." in response.text
+    good = {"current_password": PASSWORD, "new_password": "new-pass-123", "confirm": "new-pass-123"}
+    assert client.post("/account/", data=good).status_code == 302
