@@ -230,25 +230,19 @@ def _same(one: Any, other: Any) -> bool:
         return texts[0] == texts[1]
 
 
-def _clashing(entries: list[Entry]) -> dict[tuple[str, str], Message]:
+def _clashing(entries: list[Entry]) -> set[tuple[str, str]]:
     """Cells given twice with different values (a file listing an employee on two rows, a
     request naming a cell twice): which one is meant cannot be guessed, so neither is saved
-    (before, the last silently won). The same value twice is harmless."""
+    (before, the last silently won); each is refused at its own row. The same value twice
+    is harmless."""
     first: dict[tuple[str, str], Entry] = {}
-    rows: dict[tuple[str, str], list[str]] = {}
     clashing: set[tuple[str, str]] = set()
     for entry in entries:
         cell = (entry.employee_number, entry.key)
         earlier = first.setdefault(cell, entry)
-        rows.setdefault(cell, []).append(str(entry.row) if entry.row is not None else "?")
         if earlier is not entry and not _same(earlier.value, entry.value):
             clashing.add(cell)
-    return {
-        cell: _l(
-            "Given more than once with different values (rows %(rows)s)", rows=", ".join(rows[cell])
-        )
-        for cell in clashing
-    }
+    return clashing
 
 
 def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells) -> _Sorted:
@@ -259,7 +253,7 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
     clashing = _clashing(entries)
     for entry in entries:
         if (entry.employee_number, entry.key) in clashing:
-            found.errors.append(_refused(entry, clashing[(entry.employee_number, entry.key)]))
+            found.errors.append(_refused(entry, _l("Given more than once with different values")))
             continue
         appraisal = appraisals.get(entry.employee_number)
         hidden = cells.hidden(appraisal)
