@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from appraisal.models import Review, TemplateVersion
+from appraisal.rules import compile_template
 from appraisal.runtime.calibration import calibration
 from appraisal.runtime.cycles import figures
 from appraisal.runtime.reviews import invitations, reviews
@@ -226,7 +227,9 @@ def test_a_comment_longer_than_the_limit_is_refused_and_nothing_is_saved(
 
 
 def test_peer_comments_are_sorted_so_order_tells_nothing():
-    definition = {"sections": [{"key": "s", "items": copy.deepcopy(FEEDBACK_ITEMS)}]}
+    definition = runtime_definition()
+    definition["sections"][1]["items"].extend(copy.deepcopy(FEEDBACK_ITEMS))
+    definition = compile_template(definition)
     inputs = {"peers": [{"strengths": "zeta"}, {"strengths": " alpha "}, {"strengths": "mid"}]}
     (comment,) = comments_from(definition, inputs)
     assert (comment.source, comment.texts) == ("peer", ("alpha", "mid", "zeta"))

@@ -32,6 +32,7 @@ from ...forms import attempt, choices, flash_form_errors
 from ...i18n import label_text
 from ...models import Cycle, CycleState, Scheme
 from ...people.services import department_choices, position_choices
+from ..compiled import version_template
 from ..reviews import feedback
 from ..web import Routes, current_viewer, cycle_or_404
 from . import cycles as cycle_services
@@ -163,7 +164,7 @@ def cycle(id: int):
         appraisals=appraisals,
         counts=cycle_services.state_counts(db, cycle),
         appeals=tasks.cycle_appeals(db, cycle) if cycle.state != CycleState.PLANNING else [],
-        has_feedback=bool(feedback.comment_items(cycle.scheme.template_version.definition)),
+        has_feedback=bool(feedback.comment_items(version_template(cycle.scheme.template_version))),
         due_for=tasks.due_for,
         today=date.today(),
     )

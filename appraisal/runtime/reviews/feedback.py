@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from ...i18n import label_text
 from ...labels import export_header, export_value
 from ...models import Appraisal, Cycle
-from ...rules import NA, RATERS
+from ...rules import NA, CompiledTemplate, Item
+from ..compiled import appraisal_template
 from ..cycles.figures import cycle_appraisals
 from .access import GROUPS, visible_inputs
 
@@ -34,14 +35,9 @@ class Comment:
     texts: tuple[str, ...]  # one for a single rater; a group's, sorted, without names
 
 
-def comment_items(definition: dict[str, Any]) -> list[dict[str, Any]]:
+def comment_items(template: CompiledTemplate) -> list[Item]:
     """The template's written-feedback items (type `text`), in page order."""
-    return [
-        item
-        for section in definition.get("sections", [])
-        for item in section.get("items", [])
-        if item.get("type") == "text" and item.get("raters")
-    ]
+    return [item for item in template.items.values() if item.type == "text" and item.raters]
 
 
 def _text(value: Any) -> str | None:
@@ -50,28 +46,27 @@ def _text(value: Any) -> str | None:
     return value.strip() or None
 
 
-def comments_from(definition: dict[str, Any], inputs: dict[str, Any]) -> list[Comment]:
+def comments_from(template: CompiledTemplate, inputs: dict[str, Any]) -> list[Comment]:
     """The written feedback in `inputs` (already reduced to what the reader may see)."""
     found = []
-    for item in comment_items(definition):
-        raters = [r for r in SOURCE_ORDER if r in item["raters"] and r in RATERS]
-        for rater in raters:
+    for item in comment_items(template):
+        for rater in (r for r in SOURCE_ORDER if r in item.raters):
             if rater in GROUPS:
                 answers = inputs.get(GROUPS[rater]) or []
                 # Sorted, not in review order: the order of invitations must not tell the
                 # appraisee whose comment is whose.
-                texts = tuple(sorted(t for a in answers if (t := _text(a.get(item["key"])))))
+                texts = tuple(sorted(t for a in answers if (t := _text(a.get(item.key)))))
             else:
-                text = _text((inputs.get(rater) or {}).get(item["key"]))
+                text = _text((inputs.get(rater) or {}).get(item.key))
                 texts = (text,) if text else ()
             if texts:
-                found.append(Comment(item["key"], item.get("name"), rater, texts))
+                found.append(Comment(item.key, item.name, rater, texts))
     return found
 
 
 def written_feedback(appraisal: Appraisal, rels: frozenset[str]) -> list[Comment]:
     """The comments a reader with relations `rels` may see on this appraisal."""
-    return comments_from(appraisal.definition, visible_inputs(appraisal, rels))
+    return comments_from(appraisal_template(appraisal), visible_inputs(appraisal, rels))
 
 
 def official_feedback(appraisal: Appraisal) -> list[Comment]:
