@@ -1,4 +1,5 @@
-"""The states a cycle, an appraisal, a review and an appeal can be in: declared once here.
+"""The states a cycle, an appraisal, a review, an appeal and a field record can be in, and
+the answers to a location consent: declared once here.
 
 Everything else is derived from these enums: the models' check constraints
 (`models.base.one_of`), the state machine (`runtime/workflow.py`), the words pages show
@@ -32,6 +33,25 @@ class AppraisalState(StrEnum):
 class ReviewStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+
+
+class RecordStatus(StrEnum):
+    """A field record (visit, check-in, report...): kept as recorded when its type needs no
+    review; otherwise waiting for the manager, then approved or returned with a comment
+    (a returned record is corrected and waits again)."""
+
+    RECORDED = "recorded"
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class ConsentChoice(StrEnum):
+    """An employee's answer to a location purpose (PIPL: separate and withdrawable)."""
+
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
 
 
 class AppealStatus(StrEnum):

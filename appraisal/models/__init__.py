@@ -1,6 +1,13 @@
 """All models, importable from one place (Alembic reads `Base.metadata` from here)."""
 
-from ..states import AppealStatus, AppraisalState, CycleState, ReviewStatus
+from ..states import (
+    AppealStatus,
+    AppraisalState,
+    ConsentChoice,
+    CycleState,
+    RecordStatus,
+    ReviewStatus,
+)
 from .accounts import (
     LANGUAGES,
     Invitation,
@@ -16,14 +23,29 @@ from .audit import AuditEvent
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
 from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
+from .fieldwork import (
+    ActivityRecord,
+    ActivityType,
+    ActivityTypeVersion,
+    Customer,
+    LocationConsent,
+    LocationPurpose,
+    LocationSource,
+    Photo,
+    customer_reps,
+)
 from .imports import ImportMapping
-from .organization import Organization
+from .organization import DEFAULT_TIME_ZONE, Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
 from .throttle import SignInCounter
 
 __all__ = [
+    "DEFAULT_TIME_ZONE",
     "LANGUAGES",
+    "ActivityRecord",
+    "ActivityType",
+    "ActivityTypeVersion",
     "ApiToken",
     "Appeal",
     "AppealStatus",
@@ -31,7 +53,9 @@ __all__ = [
     "AppraisalState",
     "AuditEvent",
     "Base",
+    "ConsentChoice",
     "Course",
+    "Customer",
     "Cycle",
     "CycleState",
     "Department",
@@ -44,12 +68,17 @@ __all__ = [
     "IndicatorCategory",
     "Interview",
     "Invitation",
+    "LocationConsent",
+    "LocationPurpose",
+    "LocationSource",
     "Membership",
     "MembershipRole",
     "Organization",
     "OrganizationScoped",
     "PasswordReset",
+    "Photo",
     "Position",
+    "RecordStatus",
     "Review",
     "ReviewStatus",
     "Role",
@@ -62,5 +91,6 @@ __all__ = [
     "UserSession",
     "Versioned",
     "as_utc",
+    "customer_reps",
     "utcnow",
 ]

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
 
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
 
 class Organization(Base):
     __tablename__ = "organizations"
@@ -19,6 +21,10 @@ class Organization(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Managers also review and follow their reports' teams, not only their direct reports.
     managers_see_chain: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The zone a local day is counted in: a field record's day, a period's first and last.
+    time_zone: Mapped[str] = mapped_column(
+        String(40), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

@@ -11,8 +11,26 @@ checks), so the inside can be rearranged freely.
     METHODS (the scoring methods' declarations, by name)
     function_catalogue() -> list[dict]
     FORMAT (the definition format's name), KEY (the pattern of keys), RATERS
+    Activity forms (`activity/1`): validate_activity, compile_activity -> CompiledActivity,
+    check_activity_values(compiled, values) -> CheckedValues; ACTIVITY_FORMAT,
+    ACTIVITY_KINDS, FIELD_TYPES, LOCATION_PURPOSES
 """
 
+from .activities import (
+    ACTIVITY_FORMAT,
+    ACTIVITY_KINDS,
+    FIELD_TYPES,
+    LOCATION_PURPOSES,
+    ActivityField,
+    ActivityInvalid,
+    CheckedValues,
+    CompiledActivity,
+    ValueProblem,
+    Who,
+    check_activity_values,
+    compile_activity,
+    validate_activity,
+)
 from .catalogue import function_catalogue
 from .definition import (
     FORMAT,
@@ -33,12 +51,20 @@ from .methods import METHODS
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
+    "ACTIVITY_FORMAT",
+    "ACTIVITY_KINDS",
+    "FIELD_TYPES",
     "FORMAT",
     "KEY",
+    "LOCATION_PURPOSES",
     "MAX_SOURCE",
     "METHODS",
     "NA",
     "RATERS",
+    "ActivityField",
+    "ActivityInvalid",
+    "CheckedValues",
+    "CompiledActivity",
     "CompiledTemplate",
     "DefinitionError",
     "DefinitionInvalid",
@@ -46,6 +72,10 @@ __all__ = [
     "FormulaError",
     "Item",
     "Result",
+    "ValueProblem",
+    "Who",
+    "check_activity_values",
+    "compile_activity",
     "compile_formula",
     "compile_template",
     "compiled",
@@ -56,4 +86,5 @@ __all__ = [
     "round2",
     "score",
     "validate",
+    "validate_activity",
 ]
