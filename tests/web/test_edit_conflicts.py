@@ -28,9 +28,12 @@ company, launched = runtime.company, runtime.launched  # shared fixtures
 # Rows no page edits in place: append-only logs, immutable versions, created-or-revoked
 # tokens, remembered mappings (the last one used wins by design), appeals whose answer is
 # guarded by their state, courses, which are only ever added, and invitations, which are
-# only created, then accepted, declined or cancelled once.
+# only created, then accepted, declined or cancelled once; published activity forms,
+# location consent answers (a new answer is a new row) and photos (a stored file, attached
+# once to the record that arrives with it).
 NOT_EDITED = {"audit_events", "api_tokens", "template_versions", "import_mappings", "appeals"}
 NOT_EDITED |= {"courses", "invitations"}
+NOT_EDITED |= {"activity_type_versions", "location_consents", "photos"}
 
 
 def test_every_editable_business_row_has_a_version():
