@@ -36,11 +36,19 @@ ALIASES = {
     "name": ("name", "customer", "customer name", "客户名称", "客户", "名称", "门店名称", "网点"),
     "address": ("address", "地址", "客户地址", "详细地址"),
     "kind": ("kind", "type", "customer type", "类型", "客户类型", "类别"),
-    "reps": ("reps", "rep", "sales reps", "负责人", "业务员", "负责业务员", "负责人工号"),
+    "reps": ("reps", "rep", "sales reps", "负责人工号", "负责人", "业务员", "业务员工号"),
     "latitude": ("latitude", "lat", "纬度"),
     "longitude": ("longitude", "lng", "lon", "经度"),
-    "radius_m": ("radius_m", "radius", "geofence", "半径", "半径（米）", "围栏半径"),
-    "active": ("active", "status", "启用", "状态"),
+    "radius_m": (
+        "radius_m",
+        "radius",
+        "geofence",
+        "围栏半径（米）",
+        "围栏半径",
+        "半径（米）",
+        "半径",
+    ),
+    "active": ("active", "status", "in use", "启用（是/否）", "启用", "状态"),
 }
 SAMPLE_ROWS = [
     [

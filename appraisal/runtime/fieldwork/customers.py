@@ -42,6 +42,19 @@ FIELDS = (
     "radius_m",
     "active",
 )
+#: The words for each field: the form's labels, the mapping step's, and the export's header
+#: in Chinese (each is also a name the import recognises, so an export imports back).
+COLUMN_NAMES = {
+    "code": _l("Customer code"),
+    "name": _l("Customer name"),
+    "address": _l("Address"),
+    "kind": _l("Customer type"),
+    "reps": _l("Reps' employee numbers"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
+    "radius_m": _l("Geofence radius (m)"),
+    "active": _l("In use (yes/no)"),
+}
 TEXT_LIMITS = {"code": 60, "name": 200, "address": 300, "kind": 60}
 #: A geofence wider than this is a typo (kilometres typed as metres), not a site.
 MAX_RADIUS_M = 100_000
