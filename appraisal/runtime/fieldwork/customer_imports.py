@@ -103,8 +103,8 @@ def upsert_customers(
     for index, raw in enumerate(rows):
         row = first_row + index
         given = {name: raw[name] for name in FIELDS if name in raw}
-        if not any(str(v).strip() for v in given.values() if v is not None):
-            continue  # an empty line
+        if source == "file" and not any(str(v).strip() for v in given.values()):
+            continue  # an empty line of the file
         code = str(given.get("code") or "").strip()
         current = existing.get(code)
         checked = check_customer(given, current)

@@ -54,7 +54,7 @@ def customers():
     filters, status = _filters()
     page = services.list_customers(db, org_id, filters, request.args.get("page", 1, type=int))
     return render_template(
-        "runtime/services.html",
+        "runtime/customers.html",
         page=page,
         filters=filters,
         status=status,

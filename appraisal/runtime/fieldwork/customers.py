@@ -288,6 +288,10 @@ def kind_choices(session: Session, org_id: int) -> list[str]:
 
 
 def customer_by_code(session: Session, org_id: int, code: str) -> Customer | None:
+    """The customer with this code; None also for a code no customer could have (too long,
+    control characters: PostgreSQL refuses a NUL in a query)."""
+    if len(code) > TEXT_LIMITS["code"] or bad_text(code, multiline=False):
+        return None
     return session.scalar(
         select(Customer)
         .where(Customer.organization_id == org_id, Customer.code == code)
@@ -331,12 +335,15 @@ def rep_numbers(session: Session, org_id: int) -> dict[int, list[str]]:
     return found
 
 
-def updated_since_query(org_id: int, since: datetime | None) -> Select[tuple[Customer]]:
-    """Customers of the organization, oldest change first (for a CRM polling changes)."""
-    stmt = select(Customer).where(Customer.organization_id == org_id)
-    if since is not None:
-        stmt = stmt.where(Customer.updated_at >= since)
-    return stmt.options(selectinload(Customer.reps)).order_by(Customer.updated_at, Customer.id)
+def changes_query(
+    org_id: int, q: str = "", since: datetime | None = None
+) -> Select[tuple[Customer]]:
+    """Every customer of the organization (in use or not) matching `q`: by code, or, for a
+    client polling changes (`since`), oldest change first."""
+    stmt = customers_query(org_id, Filters(q=q, active=None)).options(selectinload(Customer.reps))
+    if since is None:
+        return stmt.order_by(Customer.code)
+    return stmt.where(Customer.updated_at >= since).order_by(Customer.updated_at, Customer.id)
 
 
 # -- saving ------------------------------------------------------------------------------------
