@@ -152,7 +152,7 @@ def upsert_customers(
 
 
 def _also_on(code: str, row: int) -> Any:
-    return _l("%(number)s is also on row %(row)d", number=code, row=row)
+    return _l("Customer code %(code)s is also on row %(row)d", code=code, row=row)
 
 
 def _outcome(current: Customer | None, values: Mapping[str, Any], reps: list | None) -> str:

@@ -72,7 +72,7 @@ def customers_export(fmt: str):
         [*row[:-1], yes_no(row[-1])]
         for row in services.customers_table(get_session(), current_org_id(), filters)
     )
-    header = export_header(services.FIELDS, services.COLUMN_NAMES)
+    header = _header()
     return tables.download(fmt, header, rows, "customers", "customers")
 
 
@@ -126,6 +126,11 @@ def customer_toggle(id: int):
 # -- import ------------------------------------------------------------------------------------
 
 
+def _header() -> list[str]:
+    """The file's header: keys in English, else the words the import also reads."""
+    return export_header(services.FIELDS, {k: str(v) for k, v in services.COLUMN_NAMES.items()})
+
+
 def _mapping_fields() -> list[tuple[str, object]]:
     return [(name, services.COLUMN_NAMES[name]) for name in services.FIELDS]
 
@@ -133,7 +138,7 @@ def _mapping_fields() -> list[tuple[str, object]]:
 @routes.route("/customers/import/sample.<any(csv, xlsx):fmt>")
 @require(can_manage_people)
 def customers_import_sample(fmt: str):
-    header = export_header(services.FIELDS, services.COLUMN_NAMES)
+    header = _header()
     return tables.download(
         fmt, header, customer_imports.SAMPLE_ROWS, "customers", "customers-sample"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from openpyxl import load_workbook
@@ -47,6 +48,7 @@ def _customer(db, code):
 
 
 def _error_under(html: str, name: str) -> str:
+    html = unescape(html)
     """The message shown under the input `name` (Bootstrap's invalid-feedback after it)."""
     after = html.split(f'name="{name}"', 1)[1]
     return (
