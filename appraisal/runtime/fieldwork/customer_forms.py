@@ -22,7 +22,8 @@ class CustomerForm(VersionedForm):
         validators=[Length(max=TEXT_LIMITS["kind"])],
         description=_l("For example store, supermarket, distributor, site."),
     )
-    reps = SelectMultipleField(
+    # not `reps`: the 409 page shows what is saved under fields named like the row's
+    rep_ids = SelectMultipleField(
         _l("Assigned reps"),
         coerce=int,
         description=_l("Hold Ctrl (⌘ on a Mac) to choose several."),

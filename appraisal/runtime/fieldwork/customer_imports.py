@@ -27,6 +27,7 @@ from .customers import (
     check_customer,
     rep_problems,
     split_numbers,
+    storable_code,
 )
 
 KIND = "customers"  # the remembered column mapping's name
@@ -81,7 +82,7 @@ def upsert_customers(
     report when any row is wrong. Rows are numbered from `first_row` (2 for a file with a
     header line, 0 for an API batch)."""
     report = UpsertReport()
-    codes = sorted({str(r.get("code") or "").strip() for r in rows} - {""})
+    codes = sorted({code for r in rows if storable_code(code := str(r.get("code") or "").strip())})
     existing: dict[str, Customer] = {}
     for start in range(0, len(codes), 500):  # bounded IN lists, whatever the file's size
         existing.update(

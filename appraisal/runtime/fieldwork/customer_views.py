@@ -84,9 +84,9 @@ def customer_form(id: int | None = None):
     customer = _customer_or_404(id) if id else None
     form = CustomerForm(obj=customer)
     left = [(e.id, f"{e.number} {e.name}") for e in customer.reps] if customer else []
-    form.reps.choices = list(dict(employee_choices(db, org_id) + left).items())
+    form.rep_ids.choices = list(dict(employee_choices(db, org_id) + left).items())
     if request.method == "GET" and customer is not None:
-        form.reps.data = [e.id for e in customer.reps]
+        form.rep_ids.data = [e.id for e in customer.reps]
     status = None
     if form.validate_on_submit():
         outcome = attempt(
@@ -94,7 +94,7 @@ def customer_form(id: int | None = None):
                 db,
                 org_id,
                 form.values(),
-                form.reps.data or [],
+                form.rep_ids.data or [],
                 customer=customer,
                 version=form.expected_version(),
                 user_id=current_user.id,

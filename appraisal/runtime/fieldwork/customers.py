@@ -287,10 +287,16 @@ def kind_choices(session: Session, org_id: int) -> list[str]:
     )
 
 
+def storable_code(code: str) -> bool:
+    """Whether a customer could have this code (worth looking up: PostgreSQL refuses a NUL
+    in a query, so such a code never reaches one)."""
+    return bool(code) and len(code) <= TEXT_LIMITS["code"] and not bad_text(code, multiline=False)
+
+
 def customer_by_code(session: Session, org_id: int, code: str) -> Customer | None:
     """The customer with this code; None also for a code no customer could have (too long,
     control characters: PostgreSQL refuses a NUL in a query)."""
-    if len(code) > TEXT_LIMITS["code"] or bad_text(code, multiline=False):
+    if not storable_code(code):
         return None
     return session.scalar(
         select(Customer)
@@ -378,7 +384,7 @@ def save_customer(
             errors["code"] = _l("Customer code %(code)s is already taken.", code=code)
     reps = _reps_by_id(session, org_id, rep_ids, customer)
     if reps is None:
-        errors["reps"] = _l("Choose employees of this organization who have not left.")
+        errors["rep_ids"] = _l("Choose employees of this organization who have not left.")
     if errors:
         raise CustomerRefused(errors)
     created = customer is None

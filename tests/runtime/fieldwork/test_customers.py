@@ -72,7 +72,7 @@ def test_hr_creates_a_customer_with_reps_and_a_site(hr, db, field):
     response = hr.post(
         "/customers/new",
         data=_form(
-            latitude="31.2304", longitude="121.4737", radius_m="150", reps=[fay.id, max_.id]
+            latitude="31.2304", longitude="121.4737", radius_m="150", rep_ids=[fay.id, max_.id]
         ),
     )
     assert response.status_code == 302, field_errors(response.text)
@@ -160,7 +160,8 @@ def test_a_stale_form_is_refused_with_409_and_keeps_what_was_typed(app, db, fiel
 def test_changing_only_the_reps_moves_the_version(hr, db, field):
     shop, fay = field["shop"], field["people"]["F1"]
     response = hr.post(
-        f"/customers/{shop.id}", data=_form(code="C001", name=shop.name, version="1", reps=[fay.id])
+        f"/customers/{shop.id}",
+        data=_form(code="C001", name=shop.name, version="1", rep_ids=[fay.id]),
     )
     assert response.status_code == 302
     saved = _customer(db, "C001")
@@ -178,7 +179,7 @@ def test_reps_are_employees_here_who_have_not_left(hr, db, field, make):
     left = field["people"]["E1"]
     left.status = "left"
     db.commit()
-    response = hr.post("/customers/new", data=_form(reps=[left.id]))
+    response = hr.post("/customers/new", data=_form(rep_ids=[left.id]))
     assert response.status_code == 422  # not offered, so not a valid choice
     assert _customer(db, "C100") is None
 
