@@ -49,8 +49,10 @@ def operation(
     query: type | None = None,
     status: int = 200,
     errors: tuple[str, ...] = ("401", "403", "404"),
+    path_schemas: dict[str, dict[str, Any]] | None = None,
 ) -> Callable:
-    """Declare a route's OpenAPI operation next to the route itself."""
+    """Declare a route's OpenAPI operation next to the route itself. Path parameters are
+    ids (positive integers) unless `path_schemas` gives one its own schema (a code)."""
     responses: dict[str, Any] = {
         str(status): {
             "description": "OK",
@@ -74,7 +76,9 @@ def operation(
             "in": "path",
             "name": name,
             "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "schema": (path_schemas or {}).get(
+                name, {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+            ),
         }
         for name in re.findall(r"{(\w+)}", path)
     ]

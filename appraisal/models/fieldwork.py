@@ -190,15 +190,9 @@ class ActivityRecord(Versioned, OrganizationScoped, Base):
 
     __table_args__ = (
         UniqueConstraint("organization_id", "uuid"),
-        Index(
-            "ix_activity_records_type_day", "organization_id", "activity_type_id", "occurred_on"
-        ),
-        Index(
-            "ix_activity_records_employee_day", "organization_id", "employee_id", "occurred_on"
-        ),
-        Index(
-            "ix_activity_records_customer_day", "organization_id", "customer_id", "occurred_on"
-        ),
+        Index("ix_activity_records_type_day", "organization_id", "activity_type_id", "occurred_on"),
+        Index("ix_activity_records_employee_day", "organization_id", "employee_id", "occurred_on"),
+        Index("ix_activity_records_customer_day", "organization_id", "customer_id", "occurred_on"),
         one_of("status", RecordStatus, name="status"),
         one_of("location_source", LocationSource, name="location_source"),
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),

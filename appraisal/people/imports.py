@@ -381,31 +381,44 @@ SAMPLE_ROWS = [
 ]
 
 
-def guess_mapping(header: list[str], remembered: dict[str, str] | None = None) -> dict[str, str]:
+def guess_mapping(
+    header: list[str],
+    remembered: dict[str, str] | None = None,
+    *,
+    fields: tuple[str, ...] = FIELDS,
+    aliases: dict[str, tuple[str, ...]] = ALIASES,
+) -> dict[str, str]:
     """Our field → the file's column: the remembered choice where that column is still there,
-    else the column whose name is a known alias."""
+    else the column whose name is a known alias. Other imports (customers) pass their own
+    `fields` and `aliases`."""
     remembered = remembered or {}
     lowered = {h.strip().lower(): h for h in header}
     mapping = {}
-    for name in FIELDS:
+    for name in fields:
         if remembered.get(name) in header:
             mapping[name] = remembered[name]
             continue
-        for alias in ALIASES[name]:
+        for alias in aliases[name]:
             if alias in lowered:
                 mapping[name] = lowered[alias]
                 break
     return mapping
 
 
-def mapping_problems(mapping: dict[str, str], header: list[str]) -> dict[str, Any]:
+def mapping_problems(
+    mapping: dict[str, str],
+    header: list[str],
+    *,
+    fields: tuple[str, ...] = FIELDS,
+    required: tuple[str, ...] = REQUIRED,
+) -> dict[str, Any]:
     """What is wrong with a mapping, by our field name."""
     problems = {}
-    for name in REQUIRED:
+    for name in required:
         if not mapping.get(name):
             problems[name] = _l("choose the column that holds this")
     used: dict[str, str] = {}
-    for name in FIELDS:
+    for name in fields:
         column = mapping.get(name)
         if not column:
             continue

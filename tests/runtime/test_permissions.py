@@ -252,6 +252,15 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.plan_checkin",
         "runtime.plan_close",
         "runtime.training",  # test_act: HR only
+        # fieldwork/test_customers(_import): HR and implementers; employees and managers
+        # 403; another organization's customer 404
+        "runtime.customers",
+        "runtime.customer_form",
+        "runtime.customer_toggle",
+        "runtime.customers_export",
+        "runtime.customers_import",
+        "runtime.customers_import_map",
+        "runtime.customers_import_sample",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

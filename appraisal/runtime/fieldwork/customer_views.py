@@ -1,0 +1,224 @@
+"""The customer/site master's pages (HR admins and implementers, like people management):
+list with search and filters, create/edit, deactivate/reactivate, export, and the file
+import (upload, map columns, dry run, apply all or nothing)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ... import tables
+from ...access import can_manage_people, current_org_id, require
+from ...db import get_in_org, get_session
+from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt, wanted
+from ...labels import export_header, yes_no
+from ...models import Customer
+from ...people import imports as people_imports
+from ...people.services import employee_choices
+from ...uploads import accept_upload, pending_uploads, read_again
+from ..web import Routes
+from . import customer_imports
+from . import customers as services
+from .customer_forms import CustomerForm
+
+routes = Routes()
+
+STATUSES = {"active": True, "inactive": False, "all": None}
+
+
+def _customer_or_404(id_: int) -> Customer:
+    customer = get_in_org(get_session(), Customer, current_org_id(), id_)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def _filters() -> tuple[services.Filters, str]:
+    status = request.args.get("status", "active")
+    if status not in STATUSES:
+        status = "active"
+    filters = services.Filters(
+        q=request.args.get("q", ""),
+        kind=request.args.get("kind", ""),
+        rep_id=request.args.get("rep", type=int),
+        active=STATUSES[status],
+    )
+    return filters, status
+
+
+@routes.route("/customers")
+@require(can_manage_people)
+def customers():
+    db, org_id = get_session(), current_org_id()
+    filters, status = _filters()
+    page = services.list_customers(db, org_id, filters, request.args.get("page", 1, type=int))
+    return render_template(
+        "runtime/customers.html",
+        page=page,
+        filters=filters,
+        status=status,
+        kinds=services.kind_choices(db, org_id),
+        reps=employee_choices(db, org_id),
+    )
+
+
+@routes.route("/customers/export.<any(csv, xlsx):fmt>")
+@require(can_manage_people)
+def customers_export(fmt: str):
+    """The customers the list's filters select, in the import's format."""
+    filters, _status = _filters()
+    rows = (
+        [*row[:-1], yes_no(row[-1])]
+        for row in services.customers_table(get_session(), current_org_id(), filters)
+    )
+    header = _header()
+    return tables.download(fmt, header, rows, "customers", "customers")
+
+
+@routes.route("/customers/new", methods=["GET", "POST"])
+@routes.route("/customers/<int:id>", methods=["GET", "POST"])
+@require(can_manage_people)
+def customer_form(id: int | None = None):
+    db, org_id = get_session(), current_org_id()
+    customer = _customer_or_404(id) if id else None
+    form = CustomerForm(obj=customer)
+    left = [(e.id, f"{e.number} {e.name}") for e in customer.reps] if customer else []
+    form.rep_ids.choices = list(dict(employee_choices(db, org_id) + left).items())
+    if request.method == "GET" and customer is not None:
+        form.rep_ids.data = [e.id for e in customer.reps]
+    status = None
+    if form.validate_on_submit():
+        outcome = attempt(
+            lambda: services.save_customer(
+                db,
+                org_id,
+                form.values(),
+                form.rep_ids.data or [],
+                customer=customer,
+                version=form.expected_version(),
+                user_id=current_user.id,
+            ),
+            form,
+            customer,
+        )
+        status = outcome.status
+        if (saved := outcome.value) is not None:
+            flash(_("Customer %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for("runtime.customers"))
+    status = status or (422 if form.is_submitted() and form.errors else 200)
+    return render_template("runtime/customer_form.html", form=form, customer=customer), status
+
+
+@routes.route("/customers/<int:id>/active", methods=["POST"])
+@require(can_manage_people)
+def customer_toggle(id: int):
+    customer = _customer_or_404(id)
+    active = wanted("active", customer.active)
+    outcome = attempt(
+        lambda: services.set_customer_active(get_session(), customer, active, current_user.id)
+    )
+    if not outcome.refused:
+        flash(_("Customer %(name)s updated.", name=customer.name), "success")
+    return redirect(url_for("runtime.customer_form", id=id))
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def _header() -> list[str]:
+    """The file's header: keys in English, else the words the import also reads."""
+    return export_header(services.FIELDS, {k: str(v) for k, v in services.COLUMN_NAMES.items()})
+
+
+def _mapping_fields() -> list[tuple[str, object]]:
+    return [(name, services.COLUMN_NAMES[name]) for name in services.FIELDS]
+
+
+@routes.route("/customers/import/sample.<any(csv, xlsx):fmt>")
+@require(can_manage_people)
+def customers_import_sample(fmt: str):
+    header = _header()
+    return tables.download(
+        fmt, header, customer_imports.SAMPLE_ROWS, "customers", "customers-sample"
+    )
+
+
+@routes.route("/customers/import", methods=["GET", "POST"])
+@require(can_manage_people)
+def customers_import():
+    form = UploadForm()
+    upload_id = accept_upload(form, current_org_id(), current_user.id)
+    if upload_id:
+        return redirect(url_for("runtime.customers_import_map", upload_id=upload_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("runtime/customer_import_upload.html", form=form), status
+
+
+@routes.route("/customers/import/<upload_id>", methods=["GET", "POST"])
+@require(can_manage_people)
+def customers_import_map(upload_id: str):
+    db, org_id = get_session(), current_org_id()
+    pending = pending_uploads().load(upload_id, org_id, current_user.id)
+    if pending is None:
+        abort(404)
+    table, filename = pending
+    form = ColumnMappingForm.build(_mapping_fields(), table.header)
+    encoding_form = EncodingForm(prefix="enc")
+    page = {"table": table, "filename": filename, "encoding_form": encoding_form}
+    if encoding_form.read_again.data:
+        if read_again(encoding_form, upload_id, org_id, current_user.id):
+            return redirect(url_for("runtime.customers_import_map", upload_id=upload_id))
+        return render_template(
+            "runtime/customer_import_map.html", form=form, report=None, **page
+        ), 422
+    encoding_form.encoding.data = table.encoding
+    known = {"fields": services.FIELDS}
+    if request.method == "GET":
+        remembered = people_imports.remembered_mapping(db, org_id, customer_imports.KIND)
+        form.fill(
+            people_imports.guess_mapping(
+                table.header, remembered, aliases=customer_imports.ALIASES, **known
+            )
+        )
+    report, status = None, 200
+    if request.method == "POST" and form.validate_on_submit():
+        mapping = form.mapping()
+        problems = people_imports.mapping_problems(
+            mapping, table.header, required=customer_imports.REQUIRED, **known
+        )
+        if problems:
+            form.show(problems)
+            status = 422
+        else:
+            apply = request.form.get("action") == "apply"
+            rows = people_imports.mapped_rows(table.header, table.rows, mapping)
+            outcome = attempt(
+                lambda: customer_imports.upsert_customers(
+                    db, org_id, rows, current_user.id, dry_run=not apply, first_row=2
+                ),
+                commit=False,
+            )
+            report = outcome.value or getattr(outcome.error, "report", None)
+            status = outcome.status
+            if not outcome.refused:
+                people_imports.remember_mapping(db, org_id, customer_imports.KIND, mapping)
+                db.commit()  # the import if applied; else only the remembered mapping
+                if apply:
+                    pending_uploads().discard(upload_id)
+                    flash(
+                        _(
+                            "Import done: %(created)d created, %(updated)d updated, "
+                            "%(unchanged)d unchanged.",
+                            created=report.count("create"),
+                            updated=report.count("update"),
+                            unchanged=report.count("unchanged"),
+                        ),
+                        "success",
+                    )
+                    return redirect(url_for("runtime.customers"))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "runtime/customer_import_map.html", form=form, report=report, **page
+    ), status
