@@ -92,9 +92,7 @@ def test_the_browser_decides_conditions_as_the_server_does(lab):
         compiled = compiled_forms.get(source) or condition_cases.activity(source)
         compiled_forms[source] = compiled
         tree = condition_tree(compiled.field(condition_cases.TARGET).visible_if)
-        rules = [
-            [f.key, field_rule(f)] for f in compiled.fields if f.key != condition_cases.TARGET
-        ]
+        rules = [[f.key, field_rule(f)] for f in compiled.fields if f.key != condition_cases.TARGET]
         payload.append({"tree": tree, "rules": rules, "raw": raw})
         expected.append(condition_cases.server_shows(compiled, raw))
 
@@ -173,7 +171,7 @@ VISIT = {
             "visible_if": "purpose == 'collect'",
         },
         {"key": "reason", "label": "Why so much", "type": "text", "required": "amount > 1000"},
-        {"key": "exact", "label": "Exactly 0.3", "type": "text", "visible_if": "amount + 0.2 == 0.3"},
+        {"key": "exact", "label": "0.3", "type": "text", "visible_if": "amount + 0.2 == 0.3"},
         {
             "key": "tags",
             "label": "Tags",
@@ -326,7 +324,8 @@ def test_a_large_png_becomes_a_jpeg_of_at_most_1600_px(lab):
           context.fillStyle = gradient;
           context.fillRect(0, 0, 4000, 3000);
           const png = await new Promise(done => canvas.toBlob(done, 'image/png'));
-          const out = await fieldPhotos.resizePhoto(new File([png], 'big.png', {type: 'image/png'}));
+          const big = new File([png], 'big.png', {type: 'image/png'});
+          const out = await fieldPhotos.resizePhoto(big);
           const picture = await createImageBitmap(out);
           const head = new Uint8Array(await out.slice(0, 3).arrayBuffer());
           return {type: out.type, width: picture.width, height: picture.height,
