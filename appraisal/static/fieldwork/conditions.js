@@ -45,12 +45,23 @@
     return c < 0n ? -c : c;
   }
 
+  var POWERS = [1n];  // 10^0 … 10^80: BigInt's toString is slow, comparisons are not
+  while (POWERS.length <= 80) { POWERS.push(POWERS[POWERS.length - 1] * 10n); }
+
   function digits(c) {
-    return c === 0n ? 1 : abs(c).toString().length;
+    var a = abs(c);
+    if (a >= POWERS[80]) { return a.toString().length; }
+    var low = 1;
+    var high = 80;
+    while (low < high) {  // the fewest digits k with a < 10^k
+      var middle = (low + high) >> 1;
+      if (a < POWERS[middle]) { high = middle; } else { low = middle + 1; }
+    }
+    return low;
   }
 
   function pow10(n) {
-    return 10n ** BigInt(n);
+    return n <= 80 ? POWERS[n] : 10n ** BigInt(n);
   }
 
   function adjusted(d) {
