@@ -11,7 +11,9 @@
 // counts as false. Numbers are exact decimals (28 significant digits, half even, as Python's
 // decimal context): 0.1 + 0.2 == 0.3 holds. A photos field counts the files chosen in its
 // file inputs plus photos named in its other inputs, unless the wrapper says
-// `data-photo-count` (the outbox may keep photos itself; it then dispatches `change`).
+// `data-photo-count` (the outbox may keep photos itself). Forms holding conditions are bound
+// when the page loads and re-evaluated on every `input`/`change`; a script that draws a form
+// later calls `fieldConditions.bind(form)`, one that fills values calls `.apply(form)`.
 // No eval, no dependencies; `window.fieldConditions` for other scripts and the tests.
 (function () {
   "use strict";
@@ -550,7 +552,7 @@
     return rule ? parseValue(rule, rawValue(wrapper, rule)) : null;
   }
 
-  function show(wrapper, shown) {
+  function setShown(wrapper, shown) {
     wrapper.hidden = !shown;
     wrapper.querySelectorAll(CONTROLS).forEach(function (el) {
       if (!shown && !el.disabled) {
@@ -563,7 +565,7 @@
     });
   }
 
-  function require(wrapper, required) {
+  function setRequired(wrapper, required) {
     wrapper.toggleAttribute("data-required", required);
     var inputs = inputsOf(wrapper);
     var boxes = inputs.filter(function (el) { return el.type === "checkbox"; });
@@ -588,12 +590,12 @@
       var key = wrapper.getAttribute("data-field");
       var visibleIf = json(wrapper, "data-visible-if");
       var shown = visibleIf ? holds(visibleIf, values) : true;
-      show(wrapper, shown !== false);
+      setShown(wrapper, shown !== false);
       if (shown === false) { return; }
       var requiredIf = json(wrapper, "data-required-if");
       if (requiredIf) {
         var required = holds(requiredIf, values);
-        if (required !== null) { require(wrapper, required); }
+        if (required !== null) { setRequired(wrapper, required); }
       }
       var value = read(wrapper);
       if (value !== null) { values[key] = value; }
