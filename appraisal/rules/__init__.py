@@ -14,6 +14,9 @@ checks), so the inside can be rearranged freely.
     Activity forms (`activity/1`): validate_activity, compile_activity -> CompiledActivity,
     check_activity_values(compiled, values) -> CheckedValues; ACTIVITY_FORMAT,
     ACTIVITY_KINDS, FIELD_TYPES, LOCATION_PURPOSES
+    Form conditions in the browser: condition_tree(formula) -> dict | None (the JSON tree
+    static/fieldwork/conditions.js evaluates), field_rule(field) (how it reads a value);
+    TREE_FUNCTIONS
 """
 
 from .activities import (
@@ -32,6 +35,7 @@ from .activities import (
     validate_activity,
 )
 from .catalogue import function_catalogue
+from .conditions import TREE_FUNCTIONS, condition_tree, field_rule
 from .definition import (
     FORMAT,
     KEY,
@@ -61,6 +65,7 @@ __all__ = [
     "METHODS",
     "NA",
     "RATERS",
+    "TREE_FUNCTIONS",
     "ActivityField",
     "ActivityInvalid",
     "CheckedValues",
@@ -79,7 +84,9 @@ __all__ = [
     "compile_formula",
     "compile_template",
     "compiled",
+    "condition_tree",
     "draft_structure",
+    "field_rule",
     "formula_names",
     "function_catalogue",
     "normalize_name",
