@@ -44,7 +44,12 @@
   // A kept record starts a new, empty form: its position goes with it.
   document.addEventListener("outbox:kept", function (event) {
     event.target.querySelectorAll("[data-locate]").forEach(function (button) {
-      var shown = document.getElementById("field-" + button.getAttribute("data-locate") + "-shown");
+      var key = button.getAttribute("data-locate");
+      var input = document.getElementById("field-" + key);
+      var shown = document.getElementById("field-" + key + "-shown");
+      if (input) {
+        input.value = ""; // a hidden input keeps its value through form.reset()
+      }
       if (shown) {
         shown.textContent = "";
       }
