@@ -186,8 +186,9 @@ def field_sync():
         db,
         current_viewer(),
         request.get_json(silent=True),
-        lambda uuid: endpoint_url("runtime.field_record", uuid=uuid)
-        or url_for("runtime.field_history"),
+        lambda uuid: (
+            endpoint_url("runtime.field_record", uuid=uuid) or url_for("runtime.field_history")
+        ),
     )
     if answer.stored:
         db.commit()

@@ -252,11 +252,12 @@ def form_context(
 ) -> FormContext | None:
     """The type this employee may record under `type_key` (None: no such type, only a
     draft, archived, or not for their position: all look the same, a 404)."""
-    for activity_type, activity in recordable_types(session, employee):
-        if activity_type.key == type_key:
-            break
-    else:
+    found = next(
+        (pair for pair in recordable_types(session, employee) if pair[0].key == type_key), None
+    )
+    if found is None:
         return None
+    activity_type, activity = found
     customers: list[Customer] = []
     chosen = None
     if activity.first("customer") is not None:
