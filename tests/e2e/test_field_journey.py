@@ -167,3 +167,40 @@ def test_a_visit_without_consent_has_no_location_and_no_prompt(
     expect(page.get_by_role("heading", level=1)).to_contain_text("今天")
     assert asked == []
     page.context.close()
+
+
+def test_photos_go_first_and_a_refused_record_waits_to_be_corrected(
+    browser, live_server, db, visit_form
+):
+    """The outbox sends each photo to the photo endpoint (the contract's fields), then the
+    record naming them; here the endpoint only pretends to store the photo, so the server
+    refuses the record (422) and the phone keeps it as "needs correcting" with the message."""
+    page = signed_in(browser, live_server, EMPLOYEE, PHONE, locale="zh-CN")
+    uploads = []
+
+    def photo_endpoint(route):
+        request = route.request
+        uploads.append((request.headers.get("x-csrftoken"), request.post_data_buffer))
+        route.fulfill(status=201, json={"uuid": "x", "width": 1, "height": 1})
+
+    page.route("**/field/photos", photo_endpoint)
+    page.goto("/field/new/customer_visit")
+    _fill_visit(page)
+    page.set_input_files(
+        "#field-photos", files=[{"name": "shop.jpg", "mimeType": "image/jpeg", "buffer": b"jpeg"}]
+    )
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#outbox-correcting")).to_have_text("需修改：1")
+    item = page.locator('[data-outbox-item][data-status="correcting"]')
+    expect(item.locator('[data-error-for="photos"]')).to_contain_text("现场照片")
+    assert len(uploads) == 1
+    token, body = uploads[0]
+    assert token
+    for part in (b'name="uuid"', b'name="photo"; filename="shop.jpg"', b"customer_visit"):
+        assert part in body
+    assert b'name="field"\r\n\r\nphotos' in body and b'name="type"' in body
+    assert _records(db) == 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    item.get_by_role("button", name="丢弃").click()
+    expect(page.locator("[data-outbox-item]")).to_have_count(0)
+    page.context.close()
