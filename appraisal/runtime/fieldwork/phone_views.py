@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -15,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -200,7 +200,8 @@ def field_sync():
 @routes.route("/field/sw.js")
 def field_sw():
     """The service worker, public like any script (it holds no data)."""
-    response = send_file(STATIC / "sw.js", mimetype="text/javascript", max_age=0)
+    # read whole rather than streamed: a small file, and no handle left to whoever reads
+    response = Response((STATIC / "sw.js").read_bytes(), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = SCOPE
     return response
 
