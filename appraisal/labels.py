@@ -223,6 +223,24 @@ COLUMN = {
     "from": _l("From"),
     "comment": _l("Comment"),
 }
+#: A field record's state (`states.RecordStatus`), as the phone and the manager read it.
+RECORD_STATUS = {
+    "recorded": _l("Recorded"),
+    "pending": _l("Waiting for review"),
+    "approved": _l("Approved"),
+    "returned": _l("Returned for correction"),
+}
+#: What an activity form is for (`rules.activities.ACTIVITY_KINDS`).
+ACTIVITY_KIND = {
+    "plan": _l("Daily plan"),
+    "report": _l("Daily report"),
+    "visit": _l("Customer visit"),
+    "check_in": _l("Check-in at a site"),
+    "check_out": _l("Check-out from a site"),
+    "expense": _l("Expense"),
+    "service": _l("Service"),
+    "other": _l("Other"),
+}
 YES_NO = {True: _l("yes"), False: _l("no")}
 
 VOCABULARIES = {
@@ -245,6 +263,8 @@ VOCABULARIES = {
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
     "audit_action": AUDIT_ACTION,
+    "record_status": RECORD_STATUS,
+    "activity_kind": ACTIVITY_KIND,
     "column": COLUMN,
 }
 

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
     from .fieldwork import customer_views
+    from .fieldwork import phone_views
     from .reviews import views as review_views
 
     areas = (
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
         calibration_views,
         act_views,
         customer_views,
+        phone_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names
@@ -43,4 +45,5 @@ def init_app(app: Flask) -> None:
     for area in areas:
         area.routes.register(bp)
     app.register_blueprint(bp)
+    app.context_processor(phone_views.nav_context)
     app.cli.add_command(results_cli)

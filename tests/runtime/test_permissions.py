@@ -261,6 +261,15 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.customers_import",
         "runtime.customers_import_map",
         "runtime.customers_import_sample",
+        # fieldwork/test_phone_pages, test_sync: own records only; a form not for the
+        # position, another organization's customer, no employee record: 404 / 422
+        "runtime.field_today",
+        "runtime.field_new",
+        "runtime.field_history",
+        "runtime.field_customers",
+        "runtime.field_sync",
+        "runtime.field_sw",  # public: a script (tests/web/test_access)
+        "runtime.field_manifest",  # public: the app's description
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

@@ -15,6 +15,8 @@ PUBLIC_ENDPOINTS = {
     "account.reset",  # a one-time link; it is the credential
     "main.health",
     "api.openapi",  # the API's description; it holds no data
+    "runtime.field_sw",  # the field app's service worker: a script, no data
+    "runtime.field_manifest",  # fetched by browsers without cookies; no data
 }
 
 
