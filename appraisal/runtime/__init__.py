@@ -24,8 +24,7 @@ def init_app(app: Flask) -> None:
     from .commands import results_cli
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
-    from .fieldwork import customer_views
-    from .fieldwork import phone_views
+    from .fieldwork import conditions_markup, customer_views, phone_views
     from .reviews import views as review_views
 
     areas = (
@@ -46,4 +45,5 @@ def init_app(app: Flask) -> None:
         area.routes.register(bp)
     app.register_blueprint(bp)
     app.context_processor(phone_views.nav_context)
+    conditions_markup.init_app(app)
     app.cli.add_command(results_cli)

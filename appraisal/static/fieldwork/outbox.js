@@ -161,7 +161,14 @@
       var files = named[0] && named[0].files ? Array.prototype.slice.call(named[0].files) : [];
       return files.map(function (file) {
         var id = uuid4();
-        record.photos.push({ uuid: id, field: key, blob: file, name: file.name, sent: false });
+        record.photos.push({
+          uuid: id,
+          field: key,
+          blob: file,
+          name: file.name,
+          keep: named[0].hasAttribute("data-keep-location"),
+          sent: false,
+        });
         return id;
       });
     }
@@ -254,9 +261,14 @@
     }).then(answer);
   }
 
+  // The photo as sent: made small on the phone by photos.js (which also drops its
+  // metadata), unless its field keeps the location; the server checks it either way.
   function prepare(photo) {
-    var hook = window.fieldOutbox && window.fieldOutbox.preparePhoto;
-    return Promise.resolve(hook ? hook(photo.blob, photo) : photo.blob);
+    var photos = window.fieldPhotos;
+    if (!photos) {
+      return Promise.resolve(photo.blob);
+    }
+    return photos.preparePhoto(photo.blob, { keepMetadata: !!photo.keep });
   }
 
   function sendPhotos(item) {
