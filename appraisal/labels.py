@@ -97,6 +97,38 @@ APPEAL_STATUS = {
     AppealStatus.REOPENED: _l("answered: step reopened"),
 }
 REVIEW_STATUS = {ReviewStatus.DRAFT: _l("Draft"), ReviewStatus.SUBMITTED: _l("Submitted")}
+#: Activity forms (`rules.ACTIVITY_KINDS`, `rules.FIELD_TYPES`) as the builder names them.
+ACTIVITY_KIND = {
+    "plan": _l("Daily plan"),
+    "report": _l("Daily report"),
+    "visit": _l("Customer visit"),
+    "check_in": _l("Check-in"),
+    "check_out": _l("Check-out"),
+    "expense": _l("Expense claim"),
+    "service": _l("Service report"),
+    "other": _l("Other"),
+}
+FIELD_TYPE = {
+    "text": _l("Text"),
+    "long_text": _l("Long text"),
+    "number": _l("Number"),
+    "money": _l("Money (yuan)"),
+    "date": _l("Date"),
+    "datetime": _l("Date and time"),
+    "choice": _l("One choice"),
+    "multi_choice": _l("Several choices"),
+    "yes_no": _l("Yes / no"),
+    "customer": _l("Customer"),
+    "photos": _l("Photos"),
+    "location": _l("Location"),
+}
+LOCATION_PURPOSE = {"check_in": _l("Check-in"), "visit": _l("Visit")}
+REQUIRED_MODE = {
+    "never": _l("Optional"),
+    "always": _l("Always required"),
+    "when": _l("Required when a condition holds"),
+}
+
 #: What the audit trail records (`audit.record`'s action, always `area.verb`), as the history
 #: pages show it. A history page shows one thing's events, so the words can be short.
 AUDIT_ACTION = {
@@ -132,6 +164,12 @@ AUDIT_ACTION = {
     "plan.checkin": _l("Plan check-in"),
     "plan.closed": _l("Plan closed"),
     "activity.recorded": _l("Field record made"),
+    "activity_type.created": _l("Created"),
+    "activity_type.draft_saved": _l("Draft saved"),
+    "activity_type.published": _l("Published"),
+    "activity_type.archived": _l("Archived"),
+    "activity_type.restored": _l("Restored"),
+    "activity_type.imported": _l("Imported"),
     "consent.granted": _l("Location consent given"),
     "consent.refused": _l("Location consent refused"),
     "consent.withdrawn": _l("Location consent withdrawn"),
@@ -240,6 +278,10 @@ VOCABULARIES = {
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
     "audit_action": AUDIT_ACTION,
+    "activity_kind": ACTIVITY_KIND,
+    "field_type": FIELD_TYPE,
+    "location_purpose": LOCATION_PURPOSE,
+    "required_mode": REQUIRED_MODE,
     "column": COLUMN,
 }
 
