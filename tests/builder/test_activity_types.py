@@ -120,7 +120,9 @@ def test_hr_builds_a_form_without_code_and_publishes_it(client, db, hr):
     assert page.status_code == 200
     assert 'id="field-purpose"' in page.text and 'id="field-amount"' in page.text
 
-    published = client.post(f"/builder/activities/{visit.id}/publish", data={"version": visit.version})
+    published = client.post(
+        f"/builder/activities/{visit.id}/publish", data={"version": visit.version}
+    )
     assert published.status_code == 302
     visit = _type(db)
     assert visit.draft is None
@@ -203,9 +205,7 @@ def test_a_stale_save_is_a_conflict_and_changes_nothing(client, db, hr):
     again = _field(client, visit.id, stale, key="other", label_zh="其他")
     assert again.status_code == 409
     assert _type(db).draft == after
-    moved = client.post(
-        f"/builder/activities/{visit.id}/fields/note/up", data={"version": stale}
-    )
+    moved = client.post(f"/builder/activities/{visit.id}/fields/note/up", data={"version": stale})
     assert moved.status_code == 409
     assert _type(db).draft == after
 
@@ -232,9 +232,12 @@ def test_fields_move_and_are_removed_and_a_broken_condition_blocks_publishing(cl
     assert removed.status_code == 302
     visit = _type(db)
     assert [f["key"] for f in visit.draft["fields"]] == ["purpose"]
-    assert client.post(
-        f"/builder/activities/{visit.id}/publish", data={"version": visit.version}
-    ).status_code == 302
+    assert (
+        client.post(
+            f"/builder/activities/{visit.id}/publish", data={"version": visit.version}
+        ).status_code
+        == 302
+    )
 
 
 def test_settings_say_who_records_it_and_whether_a_manager_reviews(client, db, hr):
@@ -255,7 +258,11 @@ def test_settings_say_who_records_it_and_whether_a_manager_reviews(client, db, h
     assert response.status_code == 302
     draft = _type(db).draft
     assert draft["review"] is True
-    assert draft["who"] == {"staff": ["field"], "positions": ["销售代表"], "departments": ["华东区"]}
+    assert draft["who"] == {
+        "staff": ["field"],
+        "positions": ["销售代表"],
+        "departments": ["华东区"],
+    }
     page = client.get(f"/builder/activities/{visit.id}")
     assert 'value="销售代表" checked' in page.text or "checked" in page.text
 
@@ -315,9 +322,10 @@ def test_a_record_keeps_the_version_it_was_made_with(client, db, hr, make):
 def test_archived_forms_cannot_be_recorded_and_can_be_restored(client, db, hr, make):
     visit = _build_visit(client, db)
     client.post(f"/builder/activities/{visit.id}/publish", data={"version": visit.version})
-    assert client.post(
-        f"/builder/activities/{visit.id}/archive", data={"archived": 1}
-    ).status_code == 302
+    assert (
+        client.post(f"/builder/activities/{visit.id}/archive", data={"archived": 1}).status_code
+        == 302
+    )
     assert _type(db).archived is True
     member = make.member(hr, "fay@acme.example", roles=("employee",))
     fay = make.employee(hr, "F1", "Fay", user_id=member.user_id)
