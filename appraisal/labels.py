@@ -97,6 +97,28 @@ APPEAL_STATUS = {
     AppealStatus.REOPENED: _l("answered: step reopened"),
 }
 REVIEW_STATUS = {ReviewStatus.DRAFT: _l("Draft"), ReviewStatus.SUBMITTED: _l("Submitted")}
+#: Activity forms (`rules.FIELD_TYPES`, `rules.LOCATION_PURPOSES`) as the builder names them.
+FIELD_TYPE = {
+    "text": _l("Text"),
+    "long_text": _l("Long text"),
+    "number": _l("Number"),
+    "money": _l("Money (yuan)"),
+    "date": _l("Date"),
+    "datetime": _l("Date and time"),
+    "choice": _l("One choice"),
+    "multi_choice": _l("Several choices"),
+    "yes_no": _l("Yes / no"),
+    "customer": _l("Customer"),
+    "photos": _l("Photos"),
+    "location": _l("Location"),
+}
+LOCATION_PURPOSE = {"check_in": _l("Check-in at a site"), "visit": _l("Customer visit")}
+REQUIRED_MODE = {
+    "never": _l("Optional"),
+    "always": _l("Always required"),
+    "when": _l("Required when a condition holds"),
+}
+
 #: What the audit trail records (`audit.record`'s action, always `area.verb`), as the history
 #: pages show it. A history page shows one thing's events, so the words can be short.
 AUDIT_ACTION = {
@@ -132,6 +154,12 @@ AUDIT_ACTION = {
     "plan.checkin": _l("Plan check-in"),
     "plan.closed": _l("Plan closed"),
     "activity.recorded": _l("Field record made"),
+    "activity_type.created": _l("Created"),
+    "activity_type.draft_saved": _l("Draft saved"),
+    "activity_type.published": _l("Published"),
+    "activity_type.archived": _l("Archived"),
+    "activity_type.restored": _l("Restored"),
+    "activity_type.imported": _l("Imported"),
     "consent.granted": _l("Location consent given"),
     "consent.refused": _l("Location consent refused"),
     "consent.withdrawn": _l("Location consent withdrawn"),
@@ -265,6 +293,9 @@ VOCABULARIES = {
     "audit_action": AUDIT_ACTION,
     "record_status": RECORD_STATUS,
     "activity_kind": ACTIVITY_KIND,
+    "field_type": FIELD_TYPE,
+    "location_purpose": LOCATION_PURPOSE,
+    "required_mode": REQUIRED_MODE,
     "column": COLUMN,
 }
 

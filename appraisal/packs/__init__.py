@@ -1,11 +1,12 @@
-"""Industry packs: an indicator library, templates with their rationale, and a demo
-organization, shipped as data in the `seed_templates` package (in a checkout or a wheel)."""
+"""Industry packs: an indicator library, templates with their rationale, built-in activity
+forms, and a demo organization, shipped as data in the `seed_templates` package (in a
+checkout or a wheel)."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -26,6 +27,8 @@ class Pack:
     templates: list[dict[str, Any]]
     demo: dict[str, Any]
     folder: Traversable
+    #: Activity forms (`activity/1`) the pack starts an organization with.
+    activities: list[dict[str, Any]] = field(default_factory=list)
 
     def rationale(self, template_key: str, language: str = "zh") -> str | None:
         """The template's one-page rationale in one language: the file is Markdown, Chinese
@@ -69,6 +72,7 @@ def read_pack(name: str) -> Pack:
         templates=[_json(folder / path) for path in manifest["templates"]],
         demo=_json(folder / manifest["demo"]) if manifest.get("demo") else {},
         folder=folder,
+        activities=[_json(folder / path) for path in manifest.get("activities", [])],
     )
 
 

@@ -63,6 +63,7 @@ def load_command(name: str, slug: str, org_name: str | None, demo: bool) -> None
         session.commit()
         _print("indicators", result.report.indicators)
         _print("templates", result.report.templates)
+        _print("activity forms", result.report.activities)
         click.echo("demo sign-ins (random passwords, shown only now):")
         for email, roles in result.logins:
             click.echo(f"  {email:32} {result.passwords[email]:14} {', '.join(roles)}")
@@ -73,3 +74,4 @@ def load_command(name: str, slug: str, org_name: str | None, demo: bool) -> None
     click.echo(f"{pack.key} → {org.name} ({org.slug}){'' if exists else ' (new)'}")
     _print("indicators", report.indicators)
     _print("templates", report.templates)
+    _print("activity forms", report.activities)

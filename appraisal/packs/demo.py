@@ -1,6 +1,7 @@
 """A pack's demo organization: departments, positions, people with sign-ins for each role,
-the pack's library and templates, schemes, and a cycle in progress with targets, figures and
-some reviews, so a new installation shows a living system.
+the pack's library, templates and activity forms, schemes, a cycle in progress with targets,
+figures and some reviews, and a few days of field work (customers with their sites, location
+consents, visits, check-ins, plans and reports), so a new installation shows a living system.
 
 People and the cycle are created through the same services the pages use (the workflow,
 figures and reviews included), so the demo is in states the product can reach itself.
@@ -8,25 +9,31 @@ figures and reviews included), so the demo is in states the product can reach it
 
 from __future__ import annotations
 
+import re
 import secrets
+import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
-from ..models import Appraisal, Employee, Membership, Organization, Template, User
+from ..models import Appraisal, Customer, Employee, Membership, Organization, Template, User
 from ..people import services as people
 from ..runtime.cycles import cycles, figures
+from ..runtime.fieldwork import consent, records
 from ..runtime.reviews import access, invitations, reviews
 from ..users import services as users
 from . import Pack
 from .loading import PackReport, load_pack
 
 CONSULTANT = "实施顾问"
+DAY = re.compile(r"\{day(?:\+(\d+))?\}")
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,8 @@ def load_demo_organization(
         hr = access.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
         for scheme_name in demo["cycle"]["schemes"]:
             _run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids)
+    if demo.get("field"):
+        _field_work(session, org, demo["field"], employees)
     session.flush()
     return DemoResult(org, demo_logins(pack, slug), report, passwords)
 
@@ -200,6 +209,66 @@ def _run_cycle(
             reviews.save_review(
                 session, appraisals[number], employee, "self", raw, version=None, submit=True
             )
+
+
+def _field_work(
+    session: Session, org: Organization, plan: dict[str, Any], employees: dict[str, int]
+) -> None:
+    """Customers with their sites and reps, the reps' location consents, and the last few
+    days of their work, each record made through `record_activity` by the rep, as the phone
+    would (so values, consent and geofence flags are what the product makes of them).
+
+    Record times are relative to today in the organization's time zone (`days_ago`, local
+    `time`); `{day}` in a value is that day's date, `{day+N}` N days later; a customer is
+    named by its code."""
+    customers: dict[str, Customer] = {}
+    for row in plan.get("customers", []):
+        customer = Customer(
+            organization_id=org.id,
+            code=row["code"],
+            name=row["name"],
+            address=row.get("address", ""),
+            kind=row.get("kind", ""),
+            latitude=Decimal(str(row["latitude"])),
+            longitude=Decimal(str(row["longitude"])),
+            radius_m=row.get("radius_m"),
+            reps=[session.get(Employee, employees[number]) for number in row.get("reps", [])],
+        )
+        session.add(customer)
+        customers[row["code"]] = customer
+    session.flush()
+    for number, purpose in plan.get("consents", []):
+        person = session.get(Employee, employees[number])
+        consent.decide(session, _own_viewer(session, person), person, purpose, "granted")
+    zone = ZoneInfo(org.time_zone)
+    today = datetime.now(zone).date()
+    for index, row in enumerate(plan.get("records", [])):
+        person = session.get(Employee, employees[row["employee"]])
+        day = today - timedelta(days=row["days_ago"])
+        values = {key: _demo_value(value, day, customers) for key, value in row["values"].items()}
+        if row.get("location"):
+            values["where"] = row["location"]
+        records.record_activity(
+            session,
+            _own_viewer(session, person),
+            person,
+            uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"appraisal-demo/{org.slug}/{index}")),
+            type_key=row["type"],
+            values=values,
+            occurred_at=datetime.combine(day, time.fromisoformat(row["time"]), zone),
+        )
+
+
+def _own_viewer(session: Session, person: Employee) -> access.Viewer:
+    return access.viewer_for(session, person.organization_id, person.user_id, frozenset())
+
+
+def _demo_value(value: Any, day: date, customers: dict[str, Customer]) -> Any:
+    if not isinstance(value, str):
+        return value
+    if value in customers:
+        return str(customers[value].id)
+    return DAY.sub(lambda m: (day + timedelta(days=int(m[1] or 0))).isoformat(), value)
 
 
 def _as_employee(session: Session, appraisal: Appraisal, hr: access.Viewer) -> access.Viewer:

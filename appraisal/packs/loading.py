@@ -1,10 +1,11 @@
-"""Loading a pack's indicators and templates into an organization.
+"""Loading a pack's indicators, templates and activity forms into an organization.
 
 Everything goes through the builder's own services, so a pack is validated exactly like a
 JSON import. Loading merges by key and never duplicates: what is new is added (templates are
 published as version 1), what is there already and equal is skipped, and what is there but
 different is left as the organization has it and reported, so an adapted template is never
-overwritten.
+overwritten. Activity forms are loaded the same way, through the builder's import, and
+published as version 1.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..builder import activity_types
 from ..builder import services as builder
 from ..errors import ServiceError
 from ..models import Indicator, Membership, Organization, Template
@@ -40,6 +42,7 @@ class LoadReport:
 class PackReport:
     indicators: LoadReport = field(default_factory=LoadReport)
     templates: LoadReport = field(default_factory=LoadReport)
+    activities: LoadReport = field(default_factory=LoadReport)
 
 
 def _indicator_fields(raw: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +100,7 @@ def load_pack(session: Session, org_id: int, pack: Pack, user_id: int | None) ->
             report.templates.skipped.append(key)
         else:
             report.templates.differs.append(key)
+    _load_activities(session, org_id, pack, user_id, report.activities)
     session.flush()
     audit.record(
         session,
@@ -108,8 +112,28 @@ def load_pack(session: Session, org_id: int, pack: Pack, user_id: int | None) ->
         pack=pack.key,
         indicators=report.indicators.to_dict(),
         templates=report.templates.to_dict(),
+        activities=report.activities.to_dict(),
     )
     return report
+
+
+def _load_activities(
+    session: Session, org_id: int, pack: Pack, user_id: int | None, report: LoadReport
+) -> None:
+    """Each of the pack's activity forms that the organization lacks, imported (the same
+    check as a file upload) and published; one it has is skipped or reported as adapted."""
+    existing = activity_types.types_by_key(session, org_id)
+    for definition in pack.activities:
+        key = definition["key"]
+        row = existing.get(key)
+        if row is None:
+            added = activity_types.import_type(session, org_id, user_id, definition)
+            activity_types.publish(session, added, user_id)
+            report.added.append(key)
+        elif row.definition == definition:
+            report.skipped.append(key)
+        else:
+            report.differs.append(key)
 
 
 @dataclass(frozen=True)

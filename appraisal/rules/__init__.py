@@ -13,7 +13,8 @@ checks), so the inside can be rearranged freely.
     FORMAT (the definition format's name), KEY (the pattern of keys), RATERS
     Activity forms (`activity/1`): validate_activity, compile_activity -> CompiledActivity,
     check_activity_values(compiled, values) -> CheckedValues; ACTIVITY_FORMAT,
-    ACTIVITY_KINDS, FIELD_TYPES, LOCATION_PURPOSES
+    ACTIVITY_KINDS, FIELD_TYPES, LOCATION_PURPOSES; ACTIVITY_FORMULA_TYPES (which field
+    types a later field's condition can read, and as what)
     Form conditions in the browser: condition_tree(formula) -> dict | None (the JSON tree
     static/fieldwork/conditions.js evaluates), field_rule(field) (how it reads a value);
     TREE_FUNCTIONS
@@ -33,6 +34,9 @@ from .activities import (
     check_activity_values,
     compile_activity,
     validate_activity,
+)
+from .activities import (
+    FORMULA_TYPES as ACTIVITY_FORMULA_TYPES,
 )
 from .catalogue import function_catalogue
 from .conditions import TREE_FUNCTIONS, condition_tree, field_rule
@@ -56,6 +60,7 @@ from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
     "ACTIVITY_FORMAT",
+    "ACTIVITY_FORMULA_TYPES",
     "ACTIVITY_KINDS",
     "FIELD_TYPES",
     "FORMAT",
