@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .states import AppealStatus, AppraisalState, CycleState, ReviewStatus
+from .states import (
+    AppealStatus,
+    AppraisalState,
+    ConsentChoice,
+    CycleState,
+    RecordStatus,
+    ReviewStatus,
+)
 
 # The states' words, keyed by the enums of `states.py` (a test checks every member has words
 # in both languages). Pages show both kinds through `state`: a code the two share has the
@@ -97,6 +104,24 @@ APPEAL_STATUS = {
     AppealStatus.REOPENED: _l("answered: step reopened"),
 }
 REVIEW_STATUS = {ReviewStatus.DRAFT: _l("Draft"), ReviewStatus.SUBMITTED: _l("Submitted")}
+RECORD_STATUS = {
+    RecordStatus.RECORDED: _l("Recorded"),
+    RecordStatus.PENDING: _l("Waiting for review"),
+    RecordStatus.APPROVED: _l("Approved"),
+    RecordStatus.RETURNED: _l("Returned for correction"),
+}
+CONSENT_CHOICE = {
+    ConsentChoice.GRANTED: _l("Agreed"),
+    ConsentChoice.REFUSED: _l("Refused"),
+    ConsentChoice.WITHDRAWN: _l("Withdrawn"),
+}
+#: Keys of `models.LocationPurpose` (models import no labels; a test checks they match).
+LOCATION_PURPOSE = {"check_in": _l("Check-in"), "visit": _l("Customer visit")}
+LOCATION_SOURCE = {
+    "gps": _l("Satellite (GPS)"),
+    "network": _l("Network"),
+    "device": _l("Device (browser)"),
+}
 #: What the audit trail records (`audit.record`'s action, always `area.verb`), as the history
 #: pages show it. A history page shows one thing's events, so the words can be short.
 AUDIT_ACTION = {
@@ -132,6 +157,9 @@ AUDIT_ACTION = {
     "plan.checkin": _l("Plan check-in"),
     "plan.closed": _l("Plan closed"),
     "activity.recorded": _l("Field record made"),
+    "activity.approved": _l("Field record approved"),
+    "activity.returned": _l("Field record returned for correction"),
+    "activity.edited": _l("Field record corrected and sent again"),
     "consent.granted": _l("Location consent given"),
     "consent.refused": _l("Location consent refused"),
     "consent.withdrawn": _l("Location consent withdrawn"),
@@ -239,6 +267,10 @@ VOCABULARIES = {
     "feedback_prompt": FEEDBACK_PROMPT,
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
+    "record_status": RECORD_STATUS,
+    "consent_choice": CONSENT_CHOICE,
+    "location_purpose": LOCATION_PURPOSE,
+    "location_source": LOCATION_SOURCE,
     "audit_action": AUDIT_ACTION,
     "column": COLUMN,
 }

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,10 @@ from ...i18n import in_language
 from ...models import (
     ActivityRecord,
     ActivityType,
+    Appraisal,
     Customer,
+    Cycle,
+    CycleState,
     Department,
     Employee,
     Organization,
@@ -55,6 +58,11 @@ class RecordRefused(ServiceError):
     def __init__(self, errors: Mapping[str, Any], message: Any = None) -> None:
         super().__init__(message or _l("Some values need correcting; nothing was saved."))
         self.errors = dict(errors)
+
+
+class PeriodClosed(ServiceError):
+    """The day belongs to a closed cycle's period in which the employee was appraised: its
+    records are evidence the result was based on, so they no longer change."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,39 @@ def recordable_types(session: Session, employee: Employee) -> list[tuple[Activit
     return found
 
 
+def closed_cycle_of(session: Session, employee: Employee, day: date) -> Cycle | None:
+    """The closed cycle whose period holds `day` and in which `employee` has an appraisal
+    (None: the day is open). One indexed lookup; every change of a record asks it."""
+    return session.scalar(
+        select(Cycle)
+        .join(Appraisal, Appraisal.cycle_id == Cycle.id)
+        .where(
+            Cycle.organization_id == employee.organization_id,
+            Cycle.state == CycleState.CLOSED,
+            Cycle.starts_on <= day,
+            Cycle.ends_on >= day,
+            Appraisal.employee_id == employee.id,
+        )
+        .order_by(Cycle.ends_on.desc())
+        .limit(1)
+    )
+
+
+def ensure_open_period(session: Session, employee: Employee, day: date) -> None:
+    """Refuse any change (recording, editing, reviewing) to a record of a closed period."""
+    cycle = closed_cycle_of(session, employee, day)
+    if cycle is not None:
+        raise PeriodClosed(
+            _l(
+                "%(day)s is in the period of the closed cycle %(cycle)s: its records are "
+                "read-only.",
+                day=day.isoformat(),
+                cycle=cycle.name,
+            ),
+            "occurred_at",
+        )
+
+
 def local_day(organization: Organization, moment: datetime) -> Any:
     return as_utc(moment).astimezone(ZoneInfo(organization.time_zone)).date()
 
@@ -162,10 +203,14 @@ def record_activity(
         raise RecordRefused({"type": _l("This form is not for your position or department.")})
     organization = session.get(Organization, viewer.org_id)
     moment = _moment(occurred_at)
+    try:
+        ensure_open_period(session, employee, local_day(organization, moment))
+    except PeriodClosed as closed:
+        raise RecordRefused({"occurred_at": closed.message}, closed.message) from None
     checked = check_activity_values(activity, values)
     errors = {p.field: in_language(p.message, p.message_zh) for p in checked.problems}
     clean = dict(checked.values)
-    customer = _customer(session, viewer.org_id, activity, clean, errors)
+    customer = resolve_customer(session, viewer.org_id, activity, clean, errors)
     photos = _photos(session, viewer.org_id, employee, activity, clean, errors)
     if errors:
         raise RecordRefused(errors)
@@ -232,7 +277,7 @@ def _moment(occurred_at: datetime | None) -> datetime:
     return occurred_at.astimezone(UTC)
 
 
-def _customer(
+def resolve_customer(
     session: Session,
     org_id: int,
     activity: CompiledActivity,
@@ -299,9 +344,17 @@ def _place(
     record.longitude = Decimal(position["longitude"])
     record.accuracy_m = None if position["accuracy"] is None else Decimal(position["accuracy"])
     record.location_source = position["source"]
-    if customer is not None and customer.latitude is not None:
-        record.distance_m = distance_m(
-            record.latitude, record.longitude, customer.latitude, customer.longitude
-        )
-        if customer.radius_m is not None:
-            record.outside_geofence = record.distance_m > customer.radius_m
+    measure_geofence(record, customer)
+
+
+def measure_geofence(record: ActivityRecord, customer: Customer | None) -> None:
+    """The distance from the record's position to its customer's site, flagged (never
+    refused) when it is beyond the site's radius; nothing to compare leaves both empty."""
+    record.distance_m = record.outside_geofence = None
+    if record.latitude is None or customer is None or customer.latitude is None:
+        return
+    record.distance_m = distance_m(
+        record.latitude, record.longitude, customer.latitude, customer.longitude
+    )
+    if customer.radius_m is not None:
+        record.outside_geofence = record.distance_m > customer.radius_m
