@@ -61,7 +61,9 @@ def shown_values(
     """The fields that hold a value, in the form's order, labelled; `apart` leaves out those
     the page shows in their own place."""
     return [
-        ShownValue(field.key, label_text(field.label), text_of(field, values.get(field.key)), field.type)
+        ShownValue(
+            field.key, label_text(field.label), text_of(field, values.get(field.key)), field.type
+        )
         for field in activity.fields
         if field.key in values and not (apart and field.type in SHOWN_APART)
     ]

@@ -6,7 +6,6 @@ a 404; reviewing is for the employee's manager or HR, never the employee."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +13,8 @@ from flask_babel import gettext as _
 from ...access import is_member, require
 from ...db import get_session
 from ...forms import attempt
-from ...models import ActivityRecord, as_utc
+from ...i18n import label_text
+from ...models import ActivityRecord
 from ...security import is_safe_next
 from ..web import Routes, current_viewer
 from . import review
@@ -49,14 +49,14 @@ def _record_page(record: ActivityRecord, form: ReviewForm | None = None, status:
     db = get_session()
     viewer = current_viewer()
     activity = review.version_form(record)
-    zone = ZoneInfo(record.organization.time_zone)
     form = form or ReviewForm(formdata=None, version=record.version)
     return render_template(
         "runtime/field_record.html",
+        label_text=label_text,
         record=record,
         activity=activity,
         values=shown_values(activity, record.values),
-        at=as_utc(record.occurred_at).astimezone(zone),
+        at=review.local_time(db, record),
         location=activity.first("location"),
         photo_url=photo_url,
         actions=review.review_actions(viewer, record),
@@ -144,6 +144,7 @@ def field_record_edit(uuid: str):
 def _edit_page(record, activity, form, typed, errors, status):
     return render_template(
         "runtime/field_record_edit.html",
+        label_text=label_text,
         record=record,
         activity=activity,
         form=form,

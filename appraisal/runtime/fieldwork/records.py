@@ -156,8 +156,13 @@ def ensure_open_period(session: Session, employee: Employee, day: date) -> None:
         )
 
 
+def local_moment(organization: Organization, moment: datetime) -> datetime:
+    """A stored (UTC) moment on the organization's clock."""
+    return as_utc(moment).astimezone(ZoneInfo(organization.time_zone))
+
+
 def local_day(organization: Organization, moment: datetime) -> Any:
-    return as_utc(moment).astimezone(ZoneInfo(organization.time_zone)).date()
+    return local_moment(organization, moment).date()
 
 
 def distance_m(lat1: Decimal, lon1: Decimal, lat2: Decimal, lon2: Decimal) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -22,16 +23,16 @@ from ...audit import audit_trail
 from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...i18n import in_language
-from ...models import ActivityRecord, RecordStatus, utcnow
+from ...models import ActivityRecord, Organization, RecordStatus, utcnow
 from ...rules import CompiledActivity, check_activity_values
 from ..reviews.access import Viewer
 from .access import may_review
 from .reading import form_of
 from .records import (
-    PeriodClosed,
     RecordRefused,
     closed_cycle_of,
     ensure_open_period,
+    local_moment,
 )
 
 PENDING, APPROVED, RETURNED = RecordStatus.PENDING, RecordStatus.APPROVED, RecordStatus.RETURNED
@@ -64,6 +65,10 @@ class ReviewRefused(ServiceError):
 def version_form(record: ActivityRecord) -> CompiledActivity:
     """The form a record was made with (its version, never a later one)."""
     return form_of(record.type_version)
+
+
+def local_time(session: Session, record: ActivityRecord) -> datetime:
+    return local_moment(session.get(Organization, record.organization_id), record.occurred_at)
 
 
 def is_locked(session: Session, record: ActivityRecord) -> bool:
@@ -166,16 +171,21 @@ def edit_record(
     }
     if errors:
         raise RecordRefused(errors)
-    clean = {
-        k: v for k, v in checked.values.items() if k not in kept
-    } | {k: record.values[k] for k in kept if k in record.values}
+    clean = {k: v for k, v in checked.values.items() if k not in kept} | {
+        k: record.values[k] for k in kept if k in record.values
+    }
     before = record.values
     record.values = clean
     record.status = move.target.value
     session.flush()
     changed = sorted(k for k in set(before) | set(clean) if before.get(k) != clean.get(k))
     audit.record(
-        session, viewer.org_id, viewer.user_id, "activity.edited", "activity_record", record.id,
+        session,
+        viewer.org_id,
+        viewer.user_id,
+        "activity.edited",
+        "activity_record",
+        record.id,
         changed=changed,
     )
     return record
@@ -194,5 +204,6 @@ def _stored_position(record: ActivityRecord) -> dict[str, Any] | None:
 
 def history(session: Session, record: ActivityRecord) -> list[tuple[Any, str, str, dict]]:
     """Made, returned (with the comment), corrected, approved: oldest first."""
-    return list(reversed(audit_trail(session, record.organization_id, "activity_record", record.id)))
-
+    return list(
+        reversed(audit_trail(session, record.organization_id, "activity_record", record.id))
+    )

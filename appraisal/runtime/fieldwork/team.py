@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from ...models import (
     ActivityRecord,
-    ActivityType,
     ActivityTypeVersion,
     Department,
     Employee,

@@ -12,6 +12,7 @@ from ... import tables
 from ...access import is_member, require
 from ...db import get_session
 from ...forms import attempt
+from ...i18n import label_text
 from ..web import Routes, current_viewer
 from .export import records_table
 from .record_forms import ReviewForm
@@ -39,6 +40,7 @@ def _team_page(export_errors: dict[str, list[str]] | None = None, status: int = 
     )
     return render_template(
         "runtime/field_team.html",
+        label_text=label_text,
         team=day,
         form=ReviewForm(formdata=None),
         back=request.full_path,
