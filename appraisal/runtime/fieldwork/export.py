@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...errors import ServiceError
@@ -123,9 +123,10 @@ def records_table(
         select(ActivityTypeVersion)
         .where(
             ActivityTypeVersion.id.in_(
-                select(distinct(ActivityRecord.type_version_id))
+                select(ActivityRecord.type_version_id)
                 .join(Employee, Employee.id == ActivityRecord.employee_id)
                 .where(where)
+                .distinct()
             )
         )
         .order_by(ActivityTypeVersion.version.desc())

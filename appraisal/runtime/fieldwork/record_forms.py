@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from ...forms import VersionedForm
@@ -33,7 +34,7 @@ class ConsentForm(FlaskForm):
     purpose = HiddenField(validators=[DataRequired(), AnyOf(("check_in", "visit"))])
     answer = RadioField(
         _l("Your answer"),
-        choices=[("yes", _l("I agree")), ("no", _l("I do not agree"))],
+        choices=[SelectChoice("yes", _l("I agree")), SelectChoice("no", _l("I do not agree"))],
         validators=[DataRequired()],
     )
 

@@ -134,13 +134,12 @@ def type_infos(session: Session, org_id: int) -> dict[int, TypeInfo]:
 
 
 def department_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
-    return list(
-        session.execute(
-            select(Department.id, Department.name)
-            .where(Department.organization_id == org_id)
-            .order_by(Department.name)
-        ).tuples()
+    rows = session.execute(
+        select(Department.id, Department.name)
+        .where(Department.organization_id == org_id)
+        .order_by(Department.name)
     )
+    return [(row.id, row.name) for row in rows]
 
 
 def _subtree(session: Session, org_id: int, department_id: int) -> set[int]:
