@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import activities  # noqa: F401 - adds the field-record routes to the blueprint
     from .commands import tokens_cli
     from .pages import bp as pages
     from .tokens import UseRecorder

@@ -20,9 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ... import audit
 from ...errors import ServiceError
@@ -44,6 +43,7 @@ from ...models import (
 )
 from ...rules import CompiledActivity, check_activity_values, compile_activity
 from ..reviews.access import Viewer
+from .access import visible_employees
 from .consent import granted
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -233,15 +233,12 @@ def record_activity(
     )
     _place(session, employee, activity, clean, record, customer)
     record.values = clean
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:  # the same uuid arrived twice at once: the other one won
-        existing = _existing(session, viewer.org_id, uuid)
-        if existing is None:
-            raise
-        return _already(existing, employee)
+    # The same uuid arriving twice at the same moment meets the unique key here; the caller's
+    # `concurrency.lost_updates` rolls back and answers 409, and the sender's retry finds the
+    # stored record. No savepoint: on SQLite (pysqlite) releasing the first savepoint of a
+    # transaction commits it, which would break a batch's all-or-nothing.
+    session.add(record)
+    session.flush()
     for photo in photos:
         photo.record_id = record.id
     audit.record(
@@ -363,3 +360,69 @@ def measure_geofence(record: ActivityRecord, customer: Customer | None) -> None:
     )
     if customer.radius_m is not None:
         record.outside_geofence = record.distance_m > customer.radius_m
+
+
+# -- reading records (the API, exports): always through `visible_employees` -------------------
+
+
+def published_types(session: Session, org_id: int) -> list[ActivityType]:
+    """The organization's unarchived types that have a published version, by key."""
+    return [
+        t
+        for t in session.scalars(
+            select(ActivityType)
+            .options(selectinload(ActivityType.versions))
+            .where(ActivityType.organization_id == org_id, ActivityType.archived.is_(False))
+            .order_by(ActivityType.key)
+        )
+        if t.latest is not None
+    ]
+
+
+def employee_by_number(session: Session, org_id: int, number: str) -> Employee | None:
+    return session.scalar(
+        select(Employee).where(Employee.organization_id == org_id, Employee.number == number)
+    )
+
+
+def records_query(
+    viewer: Viewer,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    employee: str | None = None,
+    type_key: str | None = None,
+    status: str | None = None,
+) -> Select[Any]:
+    """The records the viewer may see, filtered, oldest first; what a listing needs of each
+    (type, version, employee, customer, photos) loaded with it, never one query a record."""
+    stmt = (
+        select(ActivityRecord)
+        .join(Employee, Employee.id == ActivityRecord.employee_id)
+        .options(
+            joinedload(ActivityRecord.activity_type),
+            joinedload(ActivityRecord.type_version),
+            joinedload(ActivityRecord.employee),
+            joinedload(ActivityRecord.customer),
+            selectinload(ActivityRecord.photos),
+        )
+        .where(ActivityRecord.organization_id == viewer.org_id, visible_employees(viewer))
+        .order_by(ActivityRecord.occurred_at, ActivityRecord.id)
+    )
+    if start is not None:
+        stmt = stmt.where(ActivityRecord.occurred_on >= start)
+    if end is not None:
+        stmt = stmt.where(ActivityRecord.occurred_on <= end)
+    if employee:
+        stmt = stmt.where(Employee.number == employee)
+    if type_key:
+        stmt = stmt.where(
+            ActivityRecord.activity_type_id.in_(
+                select(ActivityType.id).where(
+                    ActivityType.organization_id == viewer.org_id, ActivityType.key == type_key
+                )
+            )
+        )
+    if status:
+        stmt = stmt.where(ActivityRecord.status == status)
+    return stmt

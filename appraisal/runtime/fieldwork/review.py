@@ -43,14 +43,13 @@ class Move:
     source: RecordStatus
     target: RecordStatus
     actor: str  # "reviewer" (the manager or HR) or "employee" (the record's own)
-    audit: str
 
 
 #: Every move of a record's status after it is made.
 MOVES = {
-    "approve": Move(PENDING, APPROVED, "reviewer", "activity.approved"),
-    "return": Move(PENDING, RETURNED, "reviewer", "activity.returned"),
-    "resubmit": Move(RETURNED, PENDING, "employee", "activity.edited"),
+    "approve": Move(PENDING, APPROVED, "reviewer"),
+    "return": Move(PENDING, RETURNED, "reviewer"),
+    "resubmit": Move(RETURNED, PENDING, "employee"),
 }
 REVIEW_ACTIONS = ("approve", "return")
 #: Field types whose value the employee gave in the field and a correction keeps.
@@ -135,7 +134,7 @@ def review_record(
         session,
         viewer.org_id,
         viewer.user_id,
-        "activity.approved" if action == "approve" else "activity.returned",
+        "activity.approved" if move.target == APPROVED else "activity.returned",
         "activity_record",
         record.id,
         **detail,
