@@ -83,7 +83,7 @@ COLLECTED = _l(
 )
 WHEN = _l(
     "Only at the moment you save such a record on your phone, and only after your browser "
-    "asks you too. Never in the background, never between records."
+    "asks you to. Never in the background, never between records."
 )
 PURPOSE_TEXT = {
     LocationPurpose.CHECK_IN: _l(
