@@ -71,10 +71,24 @@ class Recorded:
     created: bool  # False: this uuid was already stored, nothing changed
 
 
+#: Published versions never change: each is compiled once per process, keyed by its id and
+#: publication time (an id alone could name another database's version).
+_COMPILED: dict[tuple[int, datetime], CompiledActivity] = {}
+_COMPILED_LIMIT = 512
+
+
 def compiled_version(activity_type: ActivityType) -> CompiledActivity | None:
     """The latest published version of a type, compiled; None while it is only a draft."""
     latest = activity_type.latest
-    return compile_activity(latest.definition) if latest is not None else None
+    if latest is None:
+        return None
+    key = (latest.id, latest.published_at)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.clear()
+        found = _COMPILED[key] = compile_activity(latest.definition)
+    return found
 
 
 def department_names(session: Session, employee: Employee) -> set[str]:
