@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .states import AppealStatus, AppraisalState, CycleState, ReviewStatus
+from .states import (
+    AppealStatus,
+    AppraisalState,
+    ConsentChoice,
+    CycleState,
+    RecordStatus,
+    ReviewStatus,
+)
 
 # The states' words, keyed by the enums of `states.py` (a test checks every member has words
 # in both languages). Pages show both kinds through `state`: a code the two share has the
@@ -112,6 +119,7 @@ FIELD_TYPE = {
     "photos": _l("Photos"),
     "location": _l("Location"),
 }
+#: Keys of `models.LocationPurpose` (models import no labels; a test checks they match).
 LOCATION_PURPOSE = {"check_in": _l("Check-in at a site"), "visit": _l("Customer visit")}
 REQUIRED_MODE = {
     "never": _l("Optional"),
@@ -119,6 +127,22 @@ REQUIRED_MODE = {
     "when": _l("Required when a condition holds"),
 }
 
+RECORD_STATUS = {
+    RecordStatus.RECORDED: _l("Recorded"),
+    RecordStatus.PENDING: _l("Waiting for review"),
+    RecordStatus.APPROVED: _l("Approved"),
+    RecordStatus.RETURNED: _l("Returned for correction"),
+}
+CONSENT_CHOICE = {
+    ConsentChoice.GRANTED: _l("Agreed"),
+    ConsentChoice.REFUSED: _l("Refused"),
+    ConsentChoice.WITHDRAWN: _l("Withdrawn"),
+}
+LOCATION_SOURCE = {
+    "gps": _l("Satellite (GPS)"),
+    "network": _l("Network"),
+    "device": _l("Device (browser)"),
+}
 #: What the audit trail records (`audit.record`'s action, always `area.verb`), as the history
 #: pages show it. A history page shows one thing's events, so the words can be short.
 AUDIT_ACTION = {
@@ -160,6 +184,9 @@ AUDIT_ACTION = {
     "activity_type.archived": _l("Archived"),
     "activity_type.restored": _l("Restored"),
     "activity_type.imported": _l("Imported"),
+    "activity.approved": _l("Field record approved"),
+    "activity.returned": _l("Field record returned for correction"),
+    "activity.edited": _l("Field record corrected and sent again"),
     "consent.granted": _l("Location consent given"),
     "consent.refused": _l("Location consent refused"),
     "consent.withdrawn": _l("Location consent withdrawn"),
@@ -252,12 +279,6 @@ COLUMN = {
     "comment": _l("Comment"),
 }
 #: A field record's state (`states.RecordStatus`), as the phone and the manager read it.
-RECORD_STATUS = {
-    "recorded": _l("Recorded"),
-    "pending": _l("Waiting for review"),
-    "approved": _l("Approved"),
-    "returned": _l("Returned for correction"),
-}
 #: What an activity form is for (`rules.activities.ACTIVITY_KINDS`).
 ACTIVITY_KIND = {
     "plan": _l("Daily plan"),
@@ -290,11 +311,13 @@ VOCABULARIES = {
     "feedback_prompt": FEEDBACK_PROMPT,
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
-    "audit_action": AUDIT_ACTION,
     "record_status": RECORD_STATUS,
+    "consent_choice": CONSENT_CHOICE,
+    "location_purpose": LOCATION_PURPOSE,
+    "location_source": LOCATION_SOURCE,
+    "audit_action": AUDIT_ACTION,
     "activity_kind": ACTIVITY_KIND,
     "field_type": FIELD_TYPE,
-    "location_purpose": LOCATION_PURPOSE,
     "required_mode": REQUIRED_MODE,
     "column": COLUMN,
 }

@@ -413,9 +413,17 @@ def bench_import_shapes() -> dict[str, float]:
 
 
 def main() -> None:
+    from bench.fieldwork import bench_fieldwork
+
+    if "--fieldwork" in sys.argv:  # only the field-work cases
+        figures = bench_fieldwork()
+        _print_fieldwork(figures)
+        _against_baseline(figures, FIELDWORK_KEYS)
+        return
     figures = bench_formula() | bench_appraisals() | bench_hostile()
     if "--scoring" not in sys.argv:
         figures |= bench_runtime() | bench_import_shapes() | bench_largest_template()
+        figures |= bench_fieldwork()
     a, b, c = (figures["simpleeval_reparse_us"], figures["ours_us"], figures["python_eval_us"])
     print(f"Formula (10 operators): {FORMULA}")
     print(f"  (a) simpleeval, parsing every time   {a:8.2f} µs")
@@ -474,6 +482,8 @@ def main() -> None:
             f"{figures['import_chain_4k_s']:.2f} s; "
             f"50,000 rows each with an error {figures['import_errors_50k_s']:.1f} s"
         )
+    if "record_api_per_second" in figures:
+        _print_fieldwork(figures)
     numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
     if BASELINE.exists():
         baseline = json.loads(BASELINE.read_text())
@@ -494,12 +504,38 @@ def main() -> None:
             "import_chain_2k_s",
             "import_chain_4k_s",
             "import_errors_50k_s",
+            *FIELDWORK_KEYS,
         ):
             if key in baseline and key in numeric:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")
     if "--record" in sys.argv:
         BASELINE.write_text(json.dumps(numeric, indent=2) + "\n")
         print(f"recorded {BASELINE}")
+
+
+FIELDWORK_KEYS = ("team_day_manager_ms", "team_day_hr_ms")
+
+
+def _print_fieldwork(figures: dict[str, float]) -> None:
+    print(
+        f"Field records through the API (batches of 500): "
+        f"{figures['record_api_per_second']:,.0f} activities/s; team's day at 10,000 "
+        f"activities a day: a manager's page {figures['team_day_manager_ms']:.0f} ms, HR's "
+        f"first page {figures['team_day_hr_ms']:.0f} ms"
+    )
+
+
+def _against_baseline(figures: dict[str, float], keys: tuple[str, ...]) -> None:
+    if not BASELINE.exists():
+        return
+    baseline = json.loads(BASELINE.read_text())
+    print("Against bench/baseline.json (new / recorded; below 1 is faster or fewer):")
+    for key in keys:
+        if key in baseline and key in figures:
+            print(f"  {key:22} {figures[key] / baseline[key]:5.2f}")
+    if "record_api_per_second" in baseline:
+        ratio = figures["record_api_per_second"] / baseline["record_api_per_second"]
+        print(f"  {'record_api_per_second':22} {ratio:5.2f}  (above 1 is faster)")
 
 
 if __name__ == "__main__":

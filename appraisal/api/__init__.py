@@ -5,7 +5,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import customers  # noqa: F401 - its routes join the `api` blueprint
+    from . import (
+        activities,  # noqa: F401 - adds the field-record routes to the blueprint
+        customers,  # noqa: F401 - its routes join the `api` blueprint
+    )
     from .commands import tokens_cli
     from .pages import bp as pages
     from .tokens import UseRecorder

@@ -24,7 +24,14 @@ def init_app(app: Flask) -> None:
     from .commands import results_cli
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
-    from .fieldwork import conditions_markup, customer_views, phone_views
+    from .fieldwork import (
+        conditions_markup,
+        consent_views,
+        customer_views,
+        phone_views,
+        record_views,
+        team_views,
+    )
     from .reviews import views as review_views
 
     areas = (
@@ -35,6 +42,9 @@ def init_app(app: Flask) -> None:
         act_views,
         customer_views,
         phone_views,
+        record_views,
+        team_views,
+        consent_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names

@@ -270,6 +270,13 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.field_sync",
         "runtime.field_sw",  # public: a script (tests/web/test_access)
         "runtime.field_manifest",  # public: the app's description
+        "runtime.field_record",  # fieldwork/test_review: another team's or org's record 404
+        "runtime.field_record_review",  # test_review: employee 403, colleague/other team 404
+        "runtime.field_record_edit",  # test_review: only the record's employee, when returned
+        "runtime.field_team",  # fieldwork/test_team: own team only; HR by department
+        "runtime.field_records_export",  # fieldwork/test_export: HR all, manager team, own
+        "runtime.field_consent",  # fieldwork/test_consent_pages: the employee's own answers
+        "runtime.field_consents",  # test_consent_pages: HR only (403 for others)
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

@@ -14,15 +14,14 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ... import audit
 from ...errors import ServiceError
@@ -30,7 +29,10 @@ from ...i18n import in_language
 from ...models import (
     ActivityRecord,
     ActivityType,
+    Appraisal,
     Customer,
+    Cycle,
+    CycleState,
     Department,
     Employee,
     Organization,
@@ -41,6 +43,7 @@ from ...models import (
 )
 from ...rules import CompiledActivity, check_activity_values, compile_activity
 from ..reviews.access import Viewer
+from .access import visible_employees
 from .consent import granted
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -57,16 +60,35 @@ class RecordRefused(ServiceError):
         self.errors = dict(errors)
 
 
+class PeriodClosed(ServiceError):
+    """The day belongs to a closed cycle's period in which the employee was appraised: its
+    records are evidence the result was based on, so they no longer change."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     record: ActivityRecord
     created: bool  # False: this uuid was already stored, nothing changed
 
 
+#: Published versions never change: each is compiled once per process, keyed by its id and
+#: publication time (an id alone could name another database's version).
+_COMPILED: dict[tuple[int, datetime], CompiledActivity] = {}
+_COMPILED_LIMIT = 512
+
+
 def compiled_version(activity_type: ActivityType) -> CompiledActivity | None:
     """The latest published version of a type, compiled; None while it is only a draft."""
     latest = activity_type.latest
-    return compile_activity(latest.definition) if latest is not None else None
+    if latest is None:
+        return None
+    key = (latest.id, latest.published_at)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.clear()
+        found = _COMPILED[key] = compile_activity(latest.definition)
+    return found
 
 
 def department_names(session: Session, employee: Employee) -> set[str]:
@@ -115,8 +137,46 @@ def recordable_types(session: Session, employee: Employee) -> list[tuple[Activit
     return found
 
 
+def closed_cycle_of(session: Session, employee: Employee, day: date) -> Cycle | None:
+    """The closed cycle whose period holds `day` and in which `employee` has an appraisal
+    (None: the day is open). One indexed lookup; every change of a record asks it."""
+    return session.scalar(
+        select(Cycle)
+        .join(Appraisal, Appraisal.cycle_id == Cycle.id)
+        .where(
+            Cycle.organization_id == employee.organization_id,
+            Cycle.state == CycleState.CLOSED,
+            Cycle.starts_on <= day,
+            Cycle.ends_on >= day,
+            Appraisal.employee_id == employee.id,
+        )
+        .order_by(Cycle.ends_on.desc())
+        .limit(1)
+    )
+
+
+def ensure_open_period(session: Session, employee: Employee, day: date) -> None:
+    """Refuse any change (recording, editing, reviewing) to a record of a closed period."""
+    cycle = closed_cycle_of(session, employee, day)
+    if cycle is not None:
+        raise PeriodClosed(
+            _l(
+                "%(day)s is in the period of the closed cycle %(cycle)s: its records are "
+                "read-only.",
+                day=day.isoformat(),
+                cycle=cycle.name,
+            ),
+            "occurred_at",
+        )
+
+
+def local_moment(organization: Organization, moment: datetime) -> datetime:
+    """A stored (UTC) moment on the organization's clock."""
+    return as_utc(moment).astimezone(ZoneInfo(organization.time_zone))
+
+
 def local_day(organization: Organization, moment: datetime) -> Any:
-    return as_utc(moment).astimezone(ZoneInfo(organization.time_zone)).date()
+    return local_moment(organization, moment).date()
 
 
 def distance_m(lat1: Decimal, lon1: Decimal, lat2: Decimal, lon2: Decimal) -> int:
@@ -162,10 +222,14 @@ def record_activity(
         raise RecordRefused({"type": _l("This form is not for your position or department.")})
     organization = session.get(Organization, viewer.org_id)
     moment = _moment(occurred_at)
+    try:
+        ensure_open_period(session, employee, local_day(organization, moment))
+    except PeriodClosed as closed:
+        raise RecordRefused({"occurred_at": closed.message}, closed.message) from None
     checked = check_activity_values(activity, values)
     errors = {p.field: in_language(p.message, p.message_zh) for p in checked.problems}
     clean = dict(checked.values)
-    customer = _customer(session, viewer.org_id, activity, clean, errors)
+    customer = resolve_customer(session, viewer.org_id, activity, clean, errors)
     photos = _photos(session, viewer.org_id, employee, activity, clean, errors)
     if errors:
         raise RecordRefused(errors)
@@ -183,15 +247,12 @@ def record_activity(
     )
     _place(session, employee, activity, clean, record, customer)
     record.values = clean
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:  # the same uuid arrived twice at once: the other one won
-        existing = _existing(session, viewer.org_id, uuid)
-        if existing is None:
-            raise
-        return _already(existing, employee)
+    # The same uuid arriving twice at the same moment meets the unique key here; the caller's
+    # `concurrency.lost_updates` rolls back and answers 409, and the sender's retry finds the
+    # stored record. No savepoint: on SQLite (pysqlite) releasing the first savepoint of a
+    # transaction commits it, which would break a batch's all-or-nothing.
+    session.add(record)
+    session.flush()
     for photo in photos:
         photo.record_id = record.id
     audit.record(
@@ -232,7 +293,7 @@ def _moment(occurred_at: datetime | None) -> datetime:
     return occurred_at.astimezone(UTC)
 
 
-def _customer(
+def resolve_customer(
     session: Session,
     org_id: int,
     activity: CompiledActivity,
@@ -299,9 +360,83 @@ def _place(
     record.longitude = Decimal(position["longitude"])
     record.accuracy_m = None if position["accuracy"] is None else Decimal(position["accuracy"])
     record.location_source = position["source"]
-    if customer is not None and customer.latitude is not None:
-        record.distance_m = distance_m(
-            record.latitude, record.longitude, customer.latitude, customer.longitude
+    measure_geofence(record, customer)
+
+
+def measure_geofence(record: ActivityRecord, customer: Customer | None) -> None:
+    """The distance from the record's position to its customer's site, flagged (never
+    refused) when it is beyond the site's radius; nothing to compare leaves both empty."""
+    record.distance_m = record.outside_geofence = None
+    if record.latitude is None or customer is None or customer.latitude is None:
+        return
+    record.distance_m = distance_m(
+        record.latitude, record.longitude, customer.latitude, customer.longitude
+    )
+    if customer.radius_m is not None:
+        record.outside_geofence = record.distance_m > customer.radius_m
+
+
+# -- reading records (the API, exports): always through `visible_employees` -------------------
+
+
+def published_types(session: Session, org_id: int) -> list[ActivityType]:
+    """The organization's unarchived types that have a published version, by key."""
+    return [
+        t
+        for t in session.scalars(
+            select(ActivityType)
+            .options(selectinload(ActivityType.versions))
+            .where(ActivityType.organization_id == org_id, ActivityType.archived.is_(False))
+            .order_by(ActivityType.key)
         )
-        if customer.radius_m is not None:
-            record.outside_geofence = record.distance_m > customer.radius_m
+        if t.latest is not None
+    ]
+
+
+def employee_by_number(session: Session, org_id: int, number: str) -> Employee | None:
+    return session.scalar(
+        select(Employee).where(Employee.organization_id == org_id, Employee.number == number)
+    )
+
+
+def records_query(
+    viewer: Viewer,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    employee: str | None = None,
+    type_key: str | None = None,
+    status: str | None = None,
+) -> Select[Any]:
+    """The records the viewer may see, filtered, oldest first; what a listing needs of each
+    (type, version, employee, customer, photos) loaded with it, never one query a record."""
+    stmt = (
+        select(ActivityRecord)
+        .join(Employee, Employee.id == ActivityRecord.employee_id)
+        .options(
+            joinedload(ActivityRecord.activity_type),
+            joinedload(ActivityRecord.type_version),
+            joinedload(ActivityRecord.employee),
+            joinedload(ActivityRecord.customer),
+            selectinload(ActivityRecord.photos),
+        )
+        .where(ActivityRecord.organization_id == viewer.org_id, visible_employees(viewer))
+        .order_by(ActivityRecord.occurred_at, ActivityRecord.id)
+    )
+    if start is not None:
+        stmt = stmt.where(ActivityRecord.occurred_on >= start)
+    if end is not None:
+        stmt = stmt.where(ActivityRecord.occurred_on <= end)
+    if employee:
+        stmt = stmt.where(Employee.number == employee)
+    if type_key:
+        stmt = stmt.where(
+            ActivityRecord.activity_type_id.in_(
+                select(ActivityType.id).where(
+                    ActivityType.organization_id == viewer.org_id, ActivityType.key == type_key
+                )
+            )
+        )
+    if status:
+        stmt = stmt.where(ActivityRecord.status == status)
+    return stmt
