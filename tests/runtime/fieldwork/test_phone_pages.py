@@ -57,7 +57,7 @@ def test_today_offers_the_forms_the_employee_may_record(client, auth, field, lan
         assert word in page.text
     assert 'href="/field/new/customer_visit"' in page.text
     assert 'rel="manifest"' in page.text
-    assert 'id="nav-field"' in page.text
+    assert 'id="nav-field-today"' in page.text
 
 
 def test_today_lists_todays_records_with_their_status(client, auth, db, field):
@@ -86,7 +86,8 @@ def test_an_account_without_an_employee_record_records_nothing(client, auth, fie
     page = client.get("/field")
     assert page.status_code == 200
     assert 'id="no-employee"' in page.text
-    assert 'id="nav-field"' not in page.text
+    assert 'id="nav-field-today"' not in page.text  # HR still reaches the team's day
+    assert 'id="nav-field-team"' in page.text
     for url in ("/field/new/customer_visit", "/field/history", "/field/customers"):
         assert client.get(url).status_code == 404, url
 
