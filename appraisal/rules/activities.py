@@ -71,6 +71,8 @@ MAX_OPTIONS = 50
 MAX_PHOTOS = 10
 DEFAULT_MAX_PHOTOS = 3
 MAX_NUMBER = Decimal("1e12")
+#: Keys a form page posts beside the fields (the CSRF token), which no field may take.
+RESERVED_KEYS = frozenset({"csrf_token"})
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 TOP_FIELDS = {"format", "key", "name", "description", "kind", "review", "who", "fields", "version"}
@@ -268,6 +270,9 @@ class _Compiler:
         key = check.key(raw.get("key"), f"{path}.key")
         if key is not None and key in self.keys:
             check.add(f"{path}.key", f"`{key}` is used twice", f"`{key}` 重复", "duplicate")
+            key = None
+        if key in RESERVED_KEYS:
+            check.add(f"{path}.key", f"`{key}` is reserved", f"`{key}` 为保留字", "reserved")
             key = None
         check.label(raw.get("label"), f"{path}.label")
         if "help" in raw:

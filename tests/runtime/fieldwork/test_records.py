@@ -100,3 +100,11 @@ def test_nobody_records_for_someone_else(db, field):
             type_key="customer_visit",
             values={"customer": field["shop"].id, "purpose": "demo"},
         )
+
+
+def test_a_field_cannot_take_a_key_the_form_page_posts_itself():
+    from appraisal.rules import validate_activity
+    from tests.runtime.fieldwork.conftest import VISIT
+
+    clash = {**VISIT, "fields": [{"key": "csrf_token", "label": "x", "type": "text"}]}
+    assert [e.code for e in validate_activity(clash)] == ["reserved"]
