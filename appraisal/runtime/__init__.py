@@ -1,9 +1,10 @@
-"""Runtime: the appraisal cycle at work, in four areas that share one `runtime` blueprint.
+"""Runtime: the appraisal cycle at work, in five areas that share one `runtime` blueprint.
 
 - `cycles/`: schemes and cycles, figures and targets (grids, file imports), exports, tasks
 - `reviews/`: one appraisal: who sees what, values, reviews, invitations, written feedback
 - `calibration/`: distribution, quotas, overrides, publication and closing
 - `act/`: results, appeals, interviews, development plans, training
+- `fieldwork/`: field records on the phone, customers, photos, consent, the team's day
 
 Shared by the areas: `compiled` and `render` (the runtime's model of a template and what each
 role fills), `workflow` (the only place a state moves) and `web` (the route recorder and the
