@@ -135,6 +135,7 @@ AUDIT_ACTION = {
     "consent.granted": _l("Location consent given"),
     "consent.refused": _l("Location consent refused"),
     "consent.withdrawn": _l("Location consent withdrawn"),
+    "photo.uploaded": _l("Field photo uploaded"),
     "cycle.created": _l("Cycle created"),
     "cycle.launched": _l("Cycle launched"),
     "cycle.quotas_set": _l("Grade quotas set"),

@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import photos  # noqa: F401 - its routes join the API blueprint before it is registered
     from .commands import tokens_cli
     from .pages import bp as pages
     from .tokens import UseRecorder

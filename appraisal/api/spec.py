@@ -49,12 +49,16 @@ def operation(
     query: type | None = None,
     status: int = 200,
     errors: tuple[str, ...] = ("401", "403", "404"),
+    body_type: str = "application/json",
+    response_type: str = "application/json",
 ) -> Callable:
-    """Declare a route's OpenAPI operation next to the route itself."""
+    """Declare a route's OpenAPI operation next to the route itself. `body_type` and
+    `response_type` name other media than JSON (a multipart upload, an image); `response`
+    may then be a plain schema dict such as `BINARY`."""
     responses: dict[str, Any] = {
         str(status): {
             "description": "OK",
-            **({"content": {"application/json": {"schema": response}}} if response else {}),
+            **({"content": {response_type: {"schema": response}}} if response else {}),
         }
     }
     # any query or body may hold refused characters; any operation may meet an unwritable database
@@ -67,15 +71,10 @@ def operation(
     if body is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": body}},
+            "content": {body_type: {"schema": body}},
         }
     spec["parameters"] = [
-        {
-            "in": "path",
-            "name": name,
-            "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
-        }
+        {"in": "path", "name": name, "required": True, "schema": _path_schema(name)}
         for name in re.findall(r"{(\w+)}", path)
     ]
     if query is not None:
@@ -86,6 +85,18 @@ def operation(
         return view
 
     return register
+
+
+#: A response that is a file (an image).
+BINARY = {"type": "string", "format": "binary"}
+#: Path parameters named `uuid` are the ids phones make (records, photos); others are row ids.
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    if name == "uuid" or name.endswith("_uuid"):
+        return {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}
+    return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 
 
 def _described(operations: dict[str, Any]) -> dict[str, Any]:

@@ -24,9 +24,18 @@ def init_app(app: Flask) -> None:
     from .commands import results_cli
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
+    from .fieldwork import photo_views
+    from .fieldwork.photo_commands import photos_cli
     from .reviews import views as review_views
 
-    areas = (cycle_views, cycle_import_views, review_views, calibration_views, act_views)
+    areas = (
+        cycle_views,
+        cycle_import_views,
+        review_views,
+        calibration_views,
+        act_views,
+        photo_views,
+    )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names
     # stay `runtime/...`, one namespace, so a page may include another area's partial.
@@ -36,3 +45,4 @@ def init_app(app: Flask) -> None:
         area.routes.register(bp)
     app.register_blueprint(bp)
     app.cli.add_command(results_cli)
+    app.cli.add_command(photos_cli)

@@ -252,6 +252,9 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.plan_checkin",
         "runtime.plan_close",
         "runtime.training",  # test_act: HR only
+        # fieldwork/test_photos_routes: own, manager and HR see; another team or org 404
+        "runtime.field_photo_upload",
+        "runtime.field_photo",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
