@@ -19,6 +19,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +38,11 @@ class BadKey(ValueError):
 
 class Missing(KeyError):
     """Nothing is stored under this key."""
+
+
+class Unavailable(OSError):
+    """The storage cannot be written or read now (a full disk, an unreachable bucket): the
+    request is answered 503 and can be tried again; nothing is half-saved."""
 
 
 def check_key(key: str) -> str:
@@ -88,21 +95,30 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        except OSError as error:
+            raise Unavailable(str(error)) from error
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
             os.replace(temporary, path)
+        except OSError as error:
+            Path(temporary).unlink(missing_ok=True)
+            raise Unavailable(str(error)) from error
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
 
     def get(self, key: str) -> bytes:
+        path = self.path(key)
         try:
-            return self.path(key).read_bytes()
+            return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError):
             raise Missing(key) from None
+        except OSError as error:
+            raise Unavailable(str(error)) from error
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
@@ -139,37 +155,52 @@ class S3Storage:
             region_name=region or None,
             aws_access_key_id=access_key_id or None,
             aws_secret_access_key=secret_access_key or None,
-            config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+            config=Config(
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
         )
 
     def _name(self, key: str) -> str:
         return self.prefix + check_key(key)
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=self._name(key), Body=data, ContentType=content_type
-        )
-
-    def get(self, key: str) -> bytes:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
-        except self.client.exceptions.NoSuchKey:
-            raise Missing(key) from None
-        with answer["Body"] as body:
-            return body.read()
-
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
-
-    def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+    @contextmanager
+    def _reaching(self, key: str) -> Iterator[None]:
+        """The store's errors as ours: `Missing` for no such key, else `Unavailable`."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            yield
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+                raise Missing(key) from None
+            raise Unavailable(f"{self.describe()}: {error}") from error
+        except BotoCoreError as error:
+            raise Unavailable(f"{self.describe()}: {error}") from error
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        with self._reaching(key):
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._name(key), Body=data, ContentType=content_type
+            )
+
+    def get(self, key: str) -> bytes:
+        with self._reaching(key):
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+            with answer["Body"] as body:
+                return body.read()
+
+    def delete(self, key: str) -> None:
+        with self._reaching(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            with self._reaching(key):
+                self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except Missing:
+            return False
         return True
 
     def describe(self) -> str:

@@ -4,10 +4,10 @@ port, in a thread of the test process, with one bucket."""
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-BUCKET = "field-photos"
 CREDENTIALS = {
     "S3_ACCESS_KEY_ID": "testing-key",
     "S3_SECRET_ACCESS_KEY": "testing-secret",
@@ -15,7 +15,7 @@ CREDENTIALS = {
 }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -23,11 +23,13 @@ def _free_port() -> int:
 
 @contextmanager
 def s3_server() -> Iterator[dict[str, str]]:
-    """The app configuration of a bucket on a fresh server, for the span of the block."""
+    """The app configuration of a new, empty bucket on a server of its own, for the span of
+    the block (moto keeps its buckets per process, so each block gets a bucket of its own)."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
+    bucket = f"field-photos-{uuid.uuid4().hex[:12]}"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -38,7 +40,7 @@ def s3_server() -> Iterator[dict[str, str]]:
             region_name=CREDENTIALS["S3_REGION"],
             aws_access_key_id=CREDENTIALS["S3_ACCESS_KEY_ID"],
             aws_secret_access_key=CREDENTIALS["S3_SECRET_ACCESS_KEY"],
-        ).create_bucket(Bucket=BUCKET)
-        yield {"S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": endpoint, **CREDENTIALS}
+        ).create_bucket(Bucket=bucket)
+        yield {"S3_BUCKET": bucket, "S3_ENDPOINT_URL": endpoint, **CREDENTIALS}
     finally:
         server.stop()

@@ -15,7 +15,7 @@ from ..db import get_session
 from ..runtime.fieldwork import photos
 from ..runtime.fieldwork.photo_views import photo_response
 from ..runtime.reviews.access import Viewer, viewer_for
-from ..storage import get_storage
+from ..storage import Unavailable, get_storage
 from .spec import BINARY, operation
 from .views import ApiError, bp
 
@@ -84,6 +84,10 @@ def photo_upload() -> Any:
         received = photos.receive_photo(
             db, _viewer(), upload, get_storage(), photos.Limits.from_config(current_app.config)
         )
+    except Unavailable:
+        db.rollback()
+        current_app.logger.exception("A photo could not be stored")
+        raise ApiError(503, "storage_unavailable", photos.UNAVAILABLE) from None
     except photos.PhotoRefused as refused:
         db.rollback()
         details = [{"path": k, "message": v} for k, v in refused.errors.items()]
@@ -112,4 +116,8 @@ def photo_download(uuid: str) -> Any:
     photo = photos.load_photo(get_session(), _viewer(), uuid)
     if photo is None:
         raise ApiError(404, "not_found", _l("No such photo in this organization."))
-    return photo_response(photo, request.args.get("size") == "thumb")
+    try:
+        return photo_response(photo, request.args.get("size") == "thumb")
+    except Unavailable:
+        current_app.logger.exception("A photo could not be read")
+        raise ApiError(503, "storage_unavailable", photos.UNAVAILABLE) from None

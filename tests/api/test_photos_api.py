@@ -17,7 +17,7 @@ from appraisal.runtime.fieldwork.records import record_activity
 from appraisal.storage import storage_from_config
 from tests import photo_images as images
 from tests.runtime.fieldwork.conftest import field  # noqa: F401 - the field team
-from tests.s3_server import s3_server
+from tests.s3_server import CREDENTIALS, free_port, s3_server
 
 
 @pytest.fixture
@@ -147,3 +147,17 @@ def test_upload_record_download_through_a_real_s3_server(
         assert [p.uuid for p in recorded.record.photos] == [uuid]
         got = client.get(f"/api/v1/photos/{uuid}", headers=headers)
         assert got.status_code == 200 and got.data == bucket.get(photo.storage_key)
+
+
+@pytest.mark.usefixtures("hr_employee")
+def test_a_store_out_of_reach_is_a_503_in_the_envelope(client, db, app, token_for):
+    unreachable = {
+        **CREDENTIALS,
+        "S3_BUCKET": "b",
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    app.extensions["appraisal.storage"] = storage_from_config(unreachable, app.instance_path)
+    response = upload(client, token_for("hr@acme.example"), images.png())
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    assert db.scalar(select(func.count()).select_from(Photo)) == 0

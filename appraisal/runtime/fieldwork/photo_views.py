@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, jsonify, request
 
 from ...access import is_member, require
 from ...db import get_session
-from ...storage import Missing, get_storage
+from ...storage import Missing, Unavailable, get_storage
 from ..web import Routes, current_viewer
 from . import photos
 
@@ -41,6 +41,10 @@ def field_photo_upload() -> Any:
     except photos.PhotoRefused as refused:
         db.rollback()
         return jsonify(errors={k: str(v) for k, v in refused.errors.items()}), refused.status
+    except Unavailable:
+        db.rollback()
+        current_app.logger.exception("A photo could not be stored")
+        return jsonify(errors={"photo": str(photos.UNAVAILABLE)}), 503
     db.commit()
     return jsonify(photos.describe(received.photo)), 201 if received.created else 200
 
@@ -51,11 +55,16 @@ def field_photo(uuid: str) -> Any:
     photo = photos.load_photo(get_session(), current_viewer(), uuid)
     if photo is None:
         abort(404)
-    return photo_response(photo, request.args.get("size") == "thumb")
+    try:
+        return photo_response(photo, request.args.get("size") == "thumb")
+    except Unavailable:
+        current_app.logger.exception("A photo could not be read")
+        return jsonify(errors={"photo": str(photos.UNAVAILABLE)}), 503
 
 
 def photo_response(photo: Any, thumb: bool) -> Response:
-    """The stored JPEG, never sniffed and never kept by a shared cache."""
+    """The stored JPEG, never sniffed and never kept by a shared cache (a file gone from
+    the storage is a 404; a storage out of reach raises `storage.Unavailable`)."""
     try:
         data = photos.photo_bytes(get_storage(), photo, thumb)
     except Missing:

@@ -35,7 +35,7 @@ from ... import audit
 from ...errors import ServiceError
 from ...models import ActivityType, Employee, LocationPurpose, Photo, utcnow
 from ...rules import CompiledActivity
-from ...storage import Storage, new_key
+from ...storage import Storage, Unavailable, new_key
 from ..reviews.access import Viewer
 from .access import sees_records_of
 from .consent import granted
@@ -59,6 +59,9 @@ NOT_AN_IMAGE = _l("This is not a photo that can be read: send a JPEG, PNG or Web
 HEIC = _l(
     "HEIC photos (the iPhone's own format) are not supported. Take the photo with the form's "
     "camera button, which sends JPEG, or set the camera's format to “Most Compatible”."
+)
+UNAVAILABLE = _l(
+    "Photos cannot be stored or read right now; nothing was saved. Try again in a moment."
 )
 DAMAGED = _l("The photo could not be read to the end; it may be damaged or cut off. Take it again.")
 
@@ -275,7 +278,8 @@ def receive_photo(
     session: Session, viewer: Viewer, upload: Upload, storage: Storage, limits: Limits
 ) -> Received:
     """Check, clean and store one photo of the viewer's own; the same uuid again answers
-    with the photo already stored."""
+    with the photo already stored. A storage that cannot take it raises
+    `storage.Unavailable` (the routes answer 503: try again)."""
     data = read_limited(upload.file, limits.max_bytes)
     uuid = str(upload.uuid).strip().lower()
     if not UUID.fullmatch(uuid):
@@ -300,8 +304,9 @@ def receive_photo(
         kept_location=cleaned.kept_location,
         uploaded_by_id=viewer.user_id,
     )
-    storage.put(key, cleaned.full, CONTENT_TYPE)
-    storage.put(thumb_key(key), cleaned.thumb, CONTENT_TYPE)
+    # The files first, then the row: a row never names a file that is not there (on SQLite
+    # a savepoint's release may already commit), and a store that fails leaves no row.
+    _store(storage, key, cleaned)
     try:
         with session.begin_nested():
             session.add(photo)
@@ -312,6 +317,9 @@ def receive_photo(
         if existing is None:
             raise
         return _already(existing, employee)
+    except BaseException:
+        delete_files(storage, [key])
+        raise
     audit.record(
         session,
         viewer.org_id,
@@ -325,6 +333,17 @@ def receive_photo(
         kept_location=photo.kept_location,
     )
     return Received(photo, True)
+
+
+def _store(storage: Storage, key: str, cleaned: Cleaned) -> None:
+    """Both files or neither (as far as a failing store lets us remove the first)."""
+    try:
+        storage.put(key, cleaned.full, CONTENT_TYPE)
+        storage.put(thumb_key(key), cleaned.thumb, CONTENT_TYPE)
+    except Unavailable:
+        with contextlib.suppress(Unavailable):
+            delete_files(storage, [key])
+        raise
 
 
 def _new_key(org_id: int) -> str:

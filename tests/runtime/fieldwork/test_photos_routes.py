@@ -16,7 +16,7 @@ from appraisal.models import Photo
 from appraisal.runtime.fieldwork.records import record_activity
 from appraisal.storage import S3Storage, storage_from_config
 from tests import photo_images as images
-from tests.s3_server import s3_server
+from tests.s3_server import CREDENTIALS, free_port, s3_server
 
 
 def post_photo(client, data, uuid=None, filename="IMG_0001.jpg", **fields):
@@ -185,3 +185,20 @@ def test_upload_record_download_through_a_real_s3_server(client, auth, db, app, 
         assert download.data == bucket.get(photo.storage_key)
         assert Image.open(io.BytesIO(download.data)).size == (800, 1600)
     assert not list(Path(app.config["STORAGE_DIR"]).rglob("*"))  # nothing went to the disk
+
+
+def test_a_store_out_of_reach_is_a_503_to_try_again_and_nothing_is_saved(
+    client, auth, db, app, field
+):
+    uuid = fays_photo(client, auth)
+    unreachable = {
+        **CREDENTIALS,
+        "S3_BUCKET": "b",
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    app.extensions["appraisal.storage"] = storage_from_config(unreachable, app.instance_path)
+    auth.login("fay@acme.example")
+    response = post_photo(client, images.png())
+    assert response.status_code == 503 and "Try again" in response.json["errors"]["photo"]
+    assert db.scalar(select(func.count()).select_from(Photo)) == 1  # only the earlier one
+    assert client.get(f"/field/photos/{uuid}").status_code == 503
