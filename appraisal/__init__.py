@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         runtime,
         security,
         serving,
+        storage,
         users,
         views,
     )
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     boundary.init_app(app)
     db.init_app(app)
+    storage.init_app(app)
     serving.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)

@@ -1,4 +1,11 @@
-"""Backups of an SQLite database with SQLite's online backup API (safe while the app runs).
+"""Backups of an SQLite database with SQLite's online backup API (safe while the app runs),
+and of the stored files (photos) when they live in the local directory.
+
+The files go into a tar beside the database copy (`<backup>.files.tar`), written after the
+database: a photo's file is stored before its row is committed, so every photo the copied
+database knows is in the archive (newer files are merely extra). With an S3-compatible
+bucket, the files are not copied: the commands say so, and the bucket is backed up with
+the store's own tools (versioning, replication).
 
 A restore is not: it would replace the database under a running app, which would go on as if
 the writes it had acknowledged were still there. It refuses while any process serves the
@@ -8,7 +15,11 @@ Backups); these commands say so rather than half-doing it.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tarfile
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -16,6 +27,7 @@ from sqlalchemy.engine import Engine
 from . import serving
 from .db import sqlite_file
 from .errors import ServiceError
+from .storage import BadKey, LocalStorage, Storage, check_key
 
 PAGES_PER_STEP = 256
 
@@ -42,16 +54,91 @@ def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress=None)
     source.backup(target, pages=PAGES_PER_STEP, progress=step)
 
 
-def backup(engine: Engine, destination: Path, progress=None) -> None:
-    """Copy the live database to `destination` (which must not exist yet)."""
+def files_archive(backup_path: Path) -> Path:
+    """Where the stored files of a backup are: a tar beside the database copy."""
+    return backup_path.with_name(backup_path.name + ".files.tar")
+
+
+def backup(
+    engine: Engine, destination: Path, progress=None, files: Storage | None = None
+) -> list[str]:
+    """Copy the live database to `destination` (which must not exist yet), then the local
+    files beside it; returns what was done with the files, for the command to say."""
     live = sqlite_path(engine)
-    if destination.exists():
-        raise BackupRefused(f"{destination} exists; choose a new file name")
+    archive = files_archive(destination)
+    for path in (destination, archive):
+        if path.exists():
+            raise BackupRefused(f"{path} exists; choose a new file name")
     destination.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(live) as source, sqlite3.connect(destination) as target:
         _copy(source, target, progress)
     source.close()
     target.close()
+    if isinstance(files, LocalStorage):
+        count = _pack(files.root, archive)
+        return [f"Stored files (photos): {count} from {files.root} into {archive}."]
+    if files is not None:
+        return [
+            f"Stored files (photos) are in {files.describe()}, not in this backup: back the "
+            "bucket up with the store's own tools (versioning, replication)."
+        ]
+    return []
+
+
+def _pack(root: Path, archive: Path) -> int:
+    """Every stored file under `root` into a new tar (written aside, then renamed)."""
+    count = 0
+    handle, temporary = tempfile.mkstemp(dir=archive.parent, prefix=".files-")
+    os.close(handle)
+    try:
+        with tarfile.open(temporary, "w") as tar:
+            for path in sorted(root.rglob("*")) if root.is_dir() else []:
+                key = path.relative_to(root).as_posix()
+                if path.is_symlink() or not path.is_file() or path.name.startswith(".part-"):
+                    continue
+                tar.add(path, arcname=key, recursive=False)
+                count += 1
+        os.replace(temporary, archive)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _check_archive(archive: Path) -> int:
+    """The number of files in a backup's archive, each a plain file under a valid key."""
+    try:
+        with tarfile.open(archive, "r") as tar:
+            members = tar.getmembers()
+    except (tarfile.TarError, OSError) as error:
+        raise BackupRefused(f"{archive} is not a file archive of a backup: {error}") from None
+    for member in members:
+        try:
+            check_key(member.name)
+        except BadKey:
+            raise BackupRefused(f"{archive} holds an unexpected entry: {member.name!r}") from None
+        if not member.isfile():
+            raise BackupRefused(f"{archive} holds an entry that is not a file: {member.name!r}")
+    return len(members)
+
+
+def _unpack(archive: Path, root: Path) -> None:
+    """Replace the directory `root` with the archive's files: unpacked beside it, then
+    swapped in by renaming, so a failure leaves the old files in place."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-restoring-"))
+    try:
+        with tarfile.open(archive, "r") as tar:
+            tar.extractall(fresh, filter="data")
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    old = root.with_name(f".{root.name}-replaced")
+    shutil.rmtree(old, ignore_errors=True)
+    if root.exists():
+        root.rename(old)
+    fresh.rename(root)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _check_backup(path: Path) -> None:
@@ -67,10 +154,16 @@ def _check_backup(path: Path) -> None:
         raise BackupRefused(f"{path} is not a backup of this application")
 
 
-def restore(engine: Engine, source_path: Path, progress=None) -> None:
-    """Replace the live database's content with the backup's, in one step."""
+def restore(
+    engine: Engine, source_path: Path, progress=None, files: Storage | None = None
+) -> list[str]:
+    """Replace the live database's content with the backup's, in one step, and the local
+    files with those archived beside it; returns what was done with the files."""
     live = sqlite_path(engine)
     _check_backup(source_path)
+    archive = files_archive(source_path)
+    root = files.root if isinstance(files, LocalStorage) else None
+    count = _check_archive(archive) if root is not None and archive.exists() else None
     try:
         with serving.exclusive(live):
             engine.dispose()  # no pooled connection keeps the old state
@@ -78,6 +171,8 @@ def restore(engine: Engine, source_path: Path, progress=None) -> None:
                 _copy(source, target, progress)
             source.close()
             target.close()
+            if root is not None and count is not None:
+                _restore_files(archive, root)
     except serving.Busy:
         raise BackupRefused(
             f"the application is serving {live}: stop it (every worker) first, then restore; "
@@ -85,3 +180,23 @@ def restore(engine: Engine, source_path: Path, progress=None) -> None:
         ) from None
     except OSError as error:
         raise BackupRefused(f"cannot take {serving.lock_path(live)}: {error}") from None
+    if root is not None and count is not None:
+        return [f"Stored files (photos): {count} restored from {archive} into {root}."]
+    if root is not None:
+        return [f"No file archive beside the backup ({archive}): stored files left as they are."]
+    if files is not None:
+        return [
+            f"Stored files (photos) are in {files.describe()}; restore them with the store's "
+            "own tools if needed."
+        ]
+    return []
+
+
+def _restore_files(archive: Path, root: Path) -> None:
+    try:
+        _unpack(archive, root)
+    except (OSError, tarfile.TarError) as error:
+        raise BackupRefused(
+            f"the database was restored but the files could not be: {error}; the files "
+            f"directory {root} was left as it was"
+        ) from None

@@ -101,17 +101,21 @@ def _progress_bar(label: str):
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(path: Path) -> None:
-    """Copy the SQLite database to PATH (safe while the app runs)."""
+    """Copy the SQLite database to PATH (safe while the app runs), and the stored files
+    (photos) to PATH.files.tar when they are kept in a local directory."""
     from .backup import BackupRefused, backup
+    from .storage import get_storage
 
     update, close = _progress_bar("Backing up")
     try:
-        backup(get_engine(), path, update)
+        notes = backup(get_engine(), path, update, get_storage())
     except BackupRefused as refused:
         raise click.ClickException(str(refused)) from None
     finally:
         close()
     click.echo(f"Backed up to {path}.")
+    for note in notes:
+        click.echo(note)
 
 
 @click.command("restore")
@@ -119,19 +123,23 @@ def backup_command(path: Path) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
 def restore_command(path: Path, yes: bool) -> None:
-    """Replace the database's content with the backup at PATH."""
+    """Replace the database's content with the backup at PATH (and the stored files with
+    PATH.files.tar, when it is there and files are kept in a local directory)."""
     from .backup import BackupRefused, restore
+    from .storage import get_storage
 
     if not yes:
         click.confirm(f"Replace everything in the database with {path}?", abort=True)
     update, close = _progress_bar("Restoring")
     try:
-        restore(get_engine(), path, update)
+        notes = restore(get_engine(), path, update, get_storage())
     except BackupRefused as refused:
         raise click.ClickException(str(refused)) from None
     finally:
         close()
     click.echo(f"Restored from {path}.")
+    for note in notes:
+        click.echo(note)
 
 
 def init_app(app: Flask) -> None:

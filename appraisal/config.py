@@ -42,6 +42,20 @@ DEFAULTS: dict[str, Any] = {
     # the socket's address is the client's (a forged header changes nothing).
     "TRUSTED_PROXIES": 0,
     "LOG_FORMAT": "json",
+    # Files (photos): a directory, by default `<instance>/files`; or an S3-compatible bucket
+    # when S3_BUCKET is set (storage.py). The S3 keys are None unless the environment sets them.
+    "STORAGE_DIR": None,
+    "S3_BUCKET": None,
+    "S3_ENDPOINT_URL": None,
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,
+    "S3_SECRET_ACCESS_KEY": None,
+    "S3_PREFIX": "",
+    # A photo upload is read up to this many bytes, then refused (413); it must fit in
+    # MAX_CONTENT_LENGTH with room for the form around it. Images of more pixels than
+    # PHOTO_MAX_PIXELS are refused before they are decoded (decompression bombs).
+    "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    "PHOTO_MAX_PIXELS": 50_000_000,
 }
 
 #: Environment variables read into the configuration (name in env -> config key, type).
@@ -55,7 +69,20 @@ ENVIRONMENT = {
     "APPRAISAL_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "APPRAISAL_API_MAX_JSON_BYTES": ("API_MAX_JSON_BYTES", int),
     "APPRAISAL_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "APPRAISAL_STORAGE_DIR": ("STORAGE_DIR", str),
+    "APPRAISAL_S3_BUCKET": ("S3_BUCKET", str),
+    "APPRAISAL_S3_ENDPOINT_URL": ("S3_ENDPOINT_URL", str),
+    "APPRAISAL_S3_REGION": ("S3_REGION", str),
+    "APPRAISAL_S3_ACCESS_KEY_ID": ("S3_ACCESS_KEY_ID", str),
+    "APPRAISAL_S3_SECRET_ACCESS_KEY": ("S3_SECRET_ACCESS_KEY", str),
+    "APPRAISAL_S3_PREFIX": ("S3_PREFIX", str),
+    "APPRAISAL_PHOTO_MAX_BYTES": ("PHOTO_MAX_BYTES", int),
+    "APPRAISAL_PHOTO_MAX_PIXELS": ("PHOTO_MAX_PIXELS", int),
 }
+
+
+#: Room for the multipart form around an uploaded photo (its other fields, boundaries).
+FORM_MARGIN = 64 * 1024
 
 
 def _parse(value: str, kind: type) -> Any:
@@ -71,6 +98,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         if env_name in os.environ and os.environ[env_name] != "":
             config[key] = _parse(os.environ[env_name], kind)
     config.update(overrides or {})
+    if config["PHOTO_MAX_BYTES"] + FORM_MARGIN > config["MAX_CONTENT_LENGTH"]:
+        raise ValueError(
+            "APPRAISAL_PHOTO_MAX_BYTES must be at least 64 KB below APPRAISAL_MAX_CONTENT_LENGTH "
+            "(the form around a photo is part of the request)"
+        )
     config.setdefault("DATABASE_URL", f"sqlite:///{Path(instance_path) / 'appraisal.sqlite'}")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))

@@ -195,6 +195,7 @@ AUDIT_ACTION = {
     "customer.deactivated": _l("Customer deactivated"),
     "customer.reactivated": _l("Customer reactivated"),
     "customer.imported": _l("Customers imported"),
+    "photo.uploaded": _l("Field photo uploaded"),
     "cycle.created": _l("Cycle created"),
     "cycle.launched": _l("Cycle launched"),
     "cycle.quotas_set": _l("Grade quotas set"),

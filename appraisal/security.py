@@ -50,9 +50,12 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint not in CACHEABLE_ENDPOINTS:
+        if request.endpoint not in CACHEABLE_ENDPOINTS and "no-store" not in response.headers.get(
+            "Cache-Control", ""
+        ):
             # Pages, downloads and API answers carry personal or pay data: never kept by a
-            # shared proxy or in the browser's cache after sign-out.
+            # shared proxy or in the browser's cache after sign-out (a view may say more,
+            # such as "private, no-store" for a photo, never less).
             response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault(

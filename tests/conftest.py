@@ -57,6 +57,7 @@ def app(database_url, tmp_path) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
             "LOG_FORMAT": "plain",
+            "STORAGE_DIR": str(tmp_path / "files"),
         }
     )
     app.logger.setLevel("WARNING")

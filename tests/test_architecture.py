@@ -80,8 +80,15 @@ def test_key_patterns_are_matched_whole():
 # -- views: one way to refuse, no queries; audit only in services ------------------------------
 
 ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
-# The JSON API answers refusals with its own error body (`api.views._refused`, `ApiError`).
-JSON_API = {"api/views.py", "api/customers.py", "api/activities.py"}
+# The JSON API answers refusals with its own error body (`api.views._refused`, `ApiError`);
+# the phone's photo upload answers JSON too (`{"errors": {field: message}}`).
+JSON_API = {
+    "api/views.py",
+    "api/customers.py",
+    "api/activities.py",
+    "api/photos.py",
+    "runtime/fieldwork/photo_views.py",
+}
 
 
 def _trees():

@@ -5,9 +5,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import (
-        activities,  # noqa: F401 - adds the field-record routes to the blueprint
-        customers,  # noqa: F401 - its routes join the `api` blueprint
+    from . import (  # noqa: F401 - their routes join the `api` blueprint before it is registered
+        activities,
+        customers,
+        photos,
     )
     from .commands import tokens_cli
     from .pages import bp as pages

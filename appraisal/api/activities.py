@@ -23,7 +23,7 @@ from ..runtime.fieldwork import records as field
 from ..runtime.fieldwork.access import load_record
 from ..runtime.reviews.access import Viewer, viewer_for
 from . import schemas
-from .spec import OPERATIONS, operation
+from .spec import operation
 from .views import ApiError, _body, _page, _query, _require, bp
 
 MAX_BATCH = 500
@@ -216,14 +216,6 @@ def activity(uuid: str):
     if record is None:
         raise ApiError(404, "not_found", _l("No such record among those you may see."))
     return jsonify(ActivityOut().dump(_out(record)))
-
-
-# The path parameter is a uuid, not the integer id `operation` assumes.
-for _path, _method, _spec in OPERATIONS:
-    if _path == "/activities/{uuid}":
-        _spec["parameters"] = [
-            {"in": "path", "name": "uuid", "required": True, "schema": {"type": "string"}}
-        ]
 
 
 @bp.post("/activities")

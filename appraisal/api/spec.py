@@ -50,13 +50,17 @@ def operation(
     status: int = 200,
     errors: tuple[str, ...] = ("401", "403", "404"),
     path_schemas: dict[str, dict[str, Any]] | None = None,
+    body_type: str = "application/json",
+    response_type: str = "application/json",
 ) -> Callable:
     """Declare a route's OpenAPI operation next to the route itself. Path parameters are
-    ids (positive integers) unless `path_schemas` gives one its own schema (a code)."""
+    ids (positive integers) or uuids (named `uuid`) unless `path_schemas` gives one its own
+    schema (a code). `body_type` and `response_type` name other media than JSON (a multipart
+    upload, an image); `response` may then be a plain schema dict such as `BINARY`."""
     responses: dict[str, Any] = {
         str(status): {
             "description": "OK",
-            **({"content": {"application/json": {"schema": response}}} if response else {}),
+            **({"content": {response_type: {"schema": response}}} if response else {}),
         }
     }
     # any query or body may hold refused characters; any operation may meet an unwritable database
@@ -69,16 +73,14 @@ def operation(
     if body is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": body}},
+            "content": {body_type: {"schema": body}},
         }
     spec["parameters"] = [
         {
             "in": "path",
             "name": name,
             "required": True,
-            "schema": (path_schemas or {}).get(
-                name, {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
-            ),
+            "schema": (path_schemas or {}).get(name) or _path_schema(name),
         }
         for name in re.findall(r"{(\w+)}", path)
     ]
@@ -90,6 +92,18 @@ def operation(
         return view
 
     return register
+
+
+#: A response that is a file (an image).
+BINARY = {"type": "string", "format": "binary"}
+#: Path parameters named `uuid` are the ids phones make (records, photos); others are row ids.
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    if name == "uuid" or name.endswith("_uuid"):
+        return {"type": "string", "format": "uuid", "pattern": UUID_PATTERN}
+    return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 
 
 def _described(operations: dict[str, Any]) -> dict[str, Any]:

@@ -30,9 +30,11 @@ def init_app(app: Flask) -> None:
         consent_views,
         customer_views,
         phone_views,
+        photo_views,
         record_views,
         team_views,
     )
+    from .fieldwork.photo_commands import photos_cli
     from .reviews import views as review_views
 
     areas = (
@@ -46,6 +48,7 @@ def init_app(app: Flask) -> None:
         record_views,
         team_views,
         consent_views,
+        photo_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names
@@ -58,3 +61,4 @@ def init_app(app: Flask) -> None:
     app.context_processor(phone_views.nav_context)
     conditions_markup.init_app(app)
     app.cli.add_command(results_cli)
+    app.cli.add_command(photos_cli)

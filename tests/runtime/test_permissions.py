@@ -277,6 +277,9 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.field_records_export",  # fieldwork/test_export: HR all, manager team, own
         "runtime.field_consent",  # fieldwork/test_consent_pages: the employee's own answers
         "runtime.field_consents",  # test_consent_pages: HR only (403 for others)
+        # fieldwork/test_photos_routes: own, manager and HR see; another team or org 404
+        "runtime.field_photo_upload",
+        "runtime.field_photo",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
