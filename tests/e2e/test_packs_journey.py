@@ -28,7 +28,9 @@ def test_implementer_creates_an_organization_from_a_pack(page, name):
     page.get_by_label("Short name (for sign-ins and links)").fill(f"customer-{name}")
     page.get_by_role("button", name="Create the organization").click()
     expect(page.locator(".alert-success")).to_contain_text(f"Customer {name} is ready")
-    expect(page.locator('#report [data-count="added"]').last).to_have_text(str(len(pack.templates)))
+    added = '[data-count="added"]'
+    expect(page.locator(f"#report-2 {added}")).to_have_text(str(len(pack.templates)))
+    expect(page.locator(f"#report-3 {added}")).to_have_text(str(len(pack.activities)))
 
     page.get_by_role("link", name="Open the templates").click()
     first = pack.templates[0]
