@@ -24,7 +24,7 @@ from ..runtime.fieldwork.access import load_record
 from ..runtime.reviews.access import Viewer, viewer_for
 from . import schemas
 from .spec import operation
-from .views import ApiError, _body, _page, _query, _require, bp
+from .views import ApiError, bp, json_body, page_answer, query_args, require_role
 
 MAX_BATCH = 500
 
@@ -166,7 +166,7 @@ def _out(record: ActivityRecord) -> dict[str, Any]:
     errors=("401", "403"),
 )
 def activity_types():
-    _require(can_use_api)
+    require_role(can_use_api)
     items = [
         {
             "key": t.key,
@@ -189,8 +189,8 @@ def activity_types():
     errors=("400", "401", "403"),
 )
 def activities():
-    _require(can_use_api)
-    args = _query(ActivityQuery)
+    require_role(can_use_api)
+    args = query_args(ActivityQuery)
     stmt = field.records_query(
         _viewer(),
         start=args.get("start"),
@@ -199,7 +199,7 @@ def activities():
         type_key=args.get("type"),
         status=args.get("status"),
     )
-    return _page(stmt, ActivityPage, _out)
+    return page_answer(stmt, ActivityPage, _out)
 
 
 @bp.get("/activities/<uuid>")
@@ -211,7 +211,7 @@ def activities():
     errors=("401", "403", "404"),
 )
 def activity(uuid: str):
-    _require(can_use_api)
+    require_role(can_use_api)
     record = load_record(get_session(), _viewer(), uuid.strip().lower())
     if record is None:
         raise ApiError(404, "not_found", _l("No such record among those you may see."))
@@ -230,8 +230,8 @@ def activity(uuid: str):
     errors=("400", "401", "403", "413", "422"),
 )
 def activities_record():
-    _require(can_use_api)
-    batch = _body(ActivitiesIn)["activities"]
+    require_role(can_use_api)
+    batch = json_body(ActivitiesIn)["activities"]
     db = get_session()
     viewer = _viewer()
     try:

@@ -23,7 +23,7 @@ from ..runtime.fieldwork import customer_imports
 from ..runtime.fieldwork import customers as services
 from .schemas import PageInfo, PageQuery, RowOutcomeOut, Strict
 from .spec import operation
-from .views import ApiError, _body, _org_id, _page, _query, _require, bp
+from .views import ApiError, bp, json_body, page_answer, query_args, require_role, token_org_id
 
 MAX_BATCH = 1000
 CODE = {"type": "string", "minLength": 1, "maxLength": services.TEXT_LIMITS["code"]}
@@ -134,7 +134,13 @@ def _upsert(rows: list[dict[str, Any]], dry_run: bool, at: str) -> UpsertReport:
     try:
         with lost_updates(db):  # a concurrent save of the same customer: 409, not a 500
             return customer_imports.upsert_customers(
-                db, _org_id(), rows, g.api.token.user_id, dry_run=dry_run, first_row=0, source="api"
+                db,
+                token_org_id(),
+                rows,
+                g.api.token.user_id,
+                dry_run=dry_run,
+                first_row=0,
+                source="api",
             )
     except EditConflict as conflict:
         raise ApiError(409, "conflict", conflict.message) from None
@@ -158,10 +164,10 @@ def _upsert(rows: list[dict[str, Any]], dry_run: bool, at: str) -> UpsertReport:
     errors=("400", "401", "403"),
 )
 def customers():
-    _require(can_manage_people)
-    args = _query(CustomerQuery)
-    query = services.changes_query(_org_id(), args["q"], args["updated_since"])
-    return _page(query, CustomerPage, _out)
+    require_role(can_manage_people)
+    args = query_args(CustomerQuery)
+    query = services.changes_query(token_org_id(), args["q"], args["updated_since"])
+    return page_answer(query, CustomerPage, _out)
 
 
 @bp.get("/customers/<code>")
@@ -173,8 +179,8 @@ def customers():
     path_schemas={"code": CODE},
 )
 def customer(code: str):
-    _require(can_manage_people)
-    found = services.customer_by_code(get_session(), _org_id(), code)
+    require_role(can_manage_people)
+    found = services.customer_by_code(get_session(), token_org_id(), code)
     if found is None:
         raise ApiError(404, "not_found", _l("No such customer in this organization."))
     return jsonify(CustomerOut().dump(_out(found)))
@@ -191,17 +197,17 @@ def customer(code: str):
     path_schemas={"code": CODE},
 )
 def customer_put(code: str):
-    _require(can_manage_people)
-    data = _body(CustomerIn)
+    require_role(can_manage_people)
+    data = json_body(CustomerIn)
     db = get_session()
     version = data.pop("version", None)
     try:
-        expect_version(services.customer_by_code(db, _org_id(), code), version)
+        expect_version(services.customer_by_code(db, token_org_id(), code), version)
     except EditConflict as conflict:
         raise ApiError(409, "conflict", conflict.message) from None
     report = _upsert([{**data, "code": code}], False, "")
     db.commit()
-    saved = services.customer_by_code(db, _org_id(), code)
+    saved = services.customer_by_code(db, token_org_id(), code)
     return jsonify(CustomerUpserted().dump(_out(saved) | {"outcome": report.outcomes[0].outcome}))
 
 
@@ -215,8 +221,8 @@ def customer_put(code: str):
     errors=("400", "401", "403", "409", "413", "422"),
 )
 def customers_batch():
-    _require(can_manage_people)
-    data = _body(CustomersIn)
+    require_role(can_manage_people)
+    data = json_body(CustomersIn)
     db = get_session()
     rows = data["customers"]
     for i, row in enumerate(rows):
@@ -224,7 +230,7 @@ def customers_batch():
         if version is None:
             continue
         try:
-            expect_version(services.customer_by_code(db, _org_id(), row["code"]), version)
+            expect_version(services.customer_by_code(db, token_org_id(), row["code"]), version)
         except EditConflict as conflict:
             details = [{"path": f"customers[{i}].version", "message": conflict.message}]
             raise ApiError(409, "conflict", conflict.message, details) from None

@@ -75,16 +75,21 @@ def _authenticate() -> Any:
     current_app.extensions["appraisal.token_uses"].record(get_engine(), holder.token)
 
 
-def _require(predicate) -> None:
+# What every API module shares (views.py, customers.py, activities.py, photos.py): the
+# role check, the token's organization, reading a JSON body or the query string with a
+# schema, and one page of a query.
+
+
+def require_role(predicate) -> None:
     if not predicate(g.api.roles):
         raise ApiError(403, "forbidden", _l("This token's role may not do this."))
 
 
-def _org_id() -> int:
+def token_org_id() -> int:
     return g.api.token.organization_id
 
 
-def _body(schema: type[Schema]) -> dict[str, Any]:
+def json_body(schema: type[Schema]) -> dict[str, Any]:
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(
@@ -98,7 +103,7 @@ def _body(schema: type[Schema]) -> dict[str, Any]:
         ) from None
 
 
-def _query(schema: type[Schema]) -> dict[str, Any]:
+def query_args(schema: type[Schema]) -> dict[str, Any]:
     try:
         return schema().load(request.args)
     except ValidationError as error:
@@ -121,9 +126,9 @@ def _flatten(messages: Any, path: str = "") -> list[dict[str, str]]:
     return [{"path": path, "message": schema_message(messages)}]
 
 
-def _page(query, schema: type[Schema], row=None):
+def page_answer(query, schema: type[Schema], row=None):
     """One page of `query`, each item passed through `row` (if given) before dumping."""
-    args = _query(schemas.PageQuery)
+    args = query_args(schemas.PageQuery)
     page = paginate(get_session(), query, args["page"], args["per_page"], clamp=False)
     items = [row(item) for item in page.items] if row is not None else page.items
     return jsonify(
@@ -134,7 +139,7 @@ def _page(query, schema: type[Schema], row=None):
 
 
 def _cycle(cycle_id: int) -> Cycle:
-    cycle = get_in_org(get_session(), Cycle, _org_id(), cycle_id)
+    cycle = get_in_org(get_session(), Cycle, token_org_id(), cycle_id)
     if cycle is None:
         raise ApiError(404, "not_found", _l("No such cycle in this organization."))
     return cycle
@@ -153,8 +158,8 @@ def _cycle(cycle_id: int) -> Cycle:
     errors=("400", "401", "403"),
 )
 def cycles():
-    _require(lambda roles: can_run_cycles(roles) or can_enter_figures(roles))
-    return _page(cycle_services.cycles_query(_org_id()), schemas.CyclePage)
+    require_role(lambda roles: can_run_cycles(roles) or can_enter_figures(roles))
+    return page_answer(cycle_services.cycles_query(token_org_id()), schemas.CyclePage)
 
 
 @bp.get("/cycles/<int:cycle_id>/appraisals")
@@ -167,9 +172,9 @@ def cycles():
     errors=("400", "401", "403", "404"),
 )
 def cycle_appraisals(cycle_id: int):
-    _require(can_run_cycles)
+    require_role(can_run_cycles)
     cycle = _cycle(cycle_id)
-    return _page(figures.cycle_appraisals_query(cycle), schemas.AppraisalPage, _official)
+    return page_answer(figures.cycle_appraisals_query(cycle), schemas.AppraisalPage, _official)
 
 
 def _official(appraisal: Appraisal) -> dict[str, Any]:
@@ -195,8 +200,8 @@ def _official(appraisal: Appraisal) -> dict[str, Any]:
     response=schemas.ResultOut,
 )
 def appraisal_result(appraisal_id: int):
-    _require(can_run_cycles)
-    appraisal = get_in_org(get_session(), Appraisal, _org_id(), appraisal_id)
+    require_role(can_run_cycles)
+    appraisal = get_in_org(get_session(), Appraisal, token_org_id(), appraisal_id)
     if appraisal is None:
         raise ApiError(404, "not_found", _l("No such appraisal in this organization."))
     official = final_result(appraisal)
@@ -222,12 +227,12 @@ def appraisal_result(appraisal_id: int):
     errors=("400", "401", "403", "413", "422"),
 )
 def employees():
-    _require(can_manage_people)
-    data = _body(schemas.EmployeesIn)
+    require_role(can_manage_people)
+    data = json_body(schemas.EmployeesIn)
     db = get_session()
     try:
         report = upsert_employees(
-            db, _org_id(), data["employees"], g.api.token.user_id, dry_run=data["dry_run"]
+            db, token_org_id(), data["employees"], g.api.token.user_id, dry_run=data["dry_run"]
         )
     except RowsRefused as refused:
         db.rollback()
@@ -273,7 +278,7 @@ def _entries(rows: list[dict[str, Any]]) -> list[figures.Entry]:
 def _set_values(cycle_id: int, schema: type[Schema], what: str, save) -> Any:
     """PUT figures or targets: all or nothing, refusals listed by their place in the body."""
     cycle = _cycle(cycle_id)
-    rows = _body(schema)[what]
+    rows = json_body(schema)[what]
     db = get_session()
     try:
         with lost_updates(db):
@@ -305,7 +310,7 @@ def _refused(error: ServiceError, what: str):
     errors=("400", "401", "403", "404", "409", "413", "422"),
 )
 def cycle_figures(cycle_id: int):
-    _require(can_enter_figures)
+    require_role(can_enter_figures)
     return _set_values(
         cycle_id,
         schemas.FiguresIn,
@@ -324,8 +329,8 @@ def cycle_figures(cycle_id: int):
     errors=("400", "401", "403", "404", "409", "413", "422"),
 )
 def cycle_targets(cycle_id: int):
-    _require(can_run_cycles)
-    viewer = viewer_for(get_session(), _org_id(), g.api.token.user_id, g.api.roles)
+    require_role(can_run_cycles)
+    viewer = viewer_for(get_session(), token_org_id(), g.api.token.user_id, g.api.roles)
     return _set_values(
         cycle_id,
         schemas.TargetsIn,
@@ -346,8 +351,8 @@ def cycle_targets(cycle_id: int):
     errors=("401", "403"),
 )
 def templates():
-    _require(can_build)
-    rows = builder.templates_by_key(get_session(), _org_id())
+    require_role(can_build)
+    rows = builder.templates_by_key(get_session(), token_org_id())
     items = [
         {
             "id": t.id,
@@ -368,8 +373,8 @@ def templates():
     response=schemas.Definition,
 )
 def template_export(template_id: int):
-    _require(can_build)
-    template = get_in_org(get_session(), Template, _org_id(), template_id)
+    require_role(can_build)
+    template = get_in_org(get_session(), Template, token_org_id(), template_id)
     if template is None:
         raise ApiError(404, "not_found", _l("No such template in this organization."))
     return jsonify(builder.export_definition(template))
@@ -388,7 +393,7 @@ def template_export(template_id: int):
 )
 @max_json_bytes(LIMITS.json_bytes)
 def template_import():
-    _require(can_build)
+    require_role(can_build)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(
@@ -396,11 +401,11 @@ def template_import():
             "bad_request",
             _l("The body must be a JSON object: an appraisal-template/1 definition."),
         )
-    as_copy = _query(schemas.TemplateImportQuery)["as_copy"]
+    as_copy = query_args(schemas.TemplateImportQuery)["as_copy"]
     db = get_session()
     try:
         template = builder.import_template(
-            db, _org_id(), g.api.token.user_id, data, as_copy=as_copy
+            db, token_org_id(), g.api.token.user_id, data, as_copy=as_copy
         )
     except builder.DefinitionRefused as refused:
         db.rollback()
