@@ -41,7 +41,8 @@ eval(fs.readFileSync(process.argv[2], "utf8"));
     const waits = [];
     const request = new Request("https://app.example" + path);
     let answered;
-    listeners.fetch({ request, respondWith: (p) => { answered = p; }, waitUntil: (p) => waits.push(p) });
+    const respondWith = (p) => { answered = p; };
+    listeners.fetch({ request, respondWith, waitUntil: (p) => waits.push(p) });
     if (answered) { await answered; }
     await Promise.all(waits);
   }
