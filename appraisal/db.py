@@ -80,6 +80,18 @@ def rollback_session() -> None:
         session.rollback()
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+
+
+def row_id(text: str) -> int:
+    """`request.args.get(name, type=row_id)` for an id in a query string or form: an id the
+    database cannot hold counts as none given (never an overflow in the driver)."""
+    value = int(text)
+    if not 0 < value <= MAX_ID:
+        raise ValueError(text)
+    return value
+
+
 def get_in_org(session: Session, model: type[T], organization_id: int, id_: int) -> T | None:
     """The row of `model` with this id, only if it belongs to the organization.
 

@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from .access import current_membership, current_org_id, current_roles
 from .account.services import pending_invitations
-from .db import get_engine, get_session, rollback_session
+from .db import MAX_ID, get_engine, get_session, rollback_session
 from .health import check_database, why_unwritable
 from .runtime.cycles import home
 from .runtime.reviews.access import viewer_for
@@ -142,9 +142,6 @@ def figure(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 class RowId(IntegerConverter):

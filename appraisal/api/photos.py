@@ -11,13 +11,14 @@ from flask import current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
+from ..access import can_use_api
 from ..db import get_session
 from ..runtime.fieldwork import photos
 from ..runtime.fieldwork.photo_views import photo_response
 from ..runtime.reviews.access import Viewer, viewer_for
 from ..storage import Unavailable, get_storage
 from .spec import BINARY, operation
-from .views import ApiError, bp
+from .views import ApiError, bp, require_role
 
 
 class PhotoUpload(Schema):
@@ -69,9 +70,10 @@ def _viewer() -> Viewer:
     body_type="multipart/form-data",
     response=PhotoOut,
     status=201,
-    errors=("400", "401", "413", "422"),
+    errors=("400", "401", "403", "413", "422"),
 )
 def photo_upload() -> Any:
+    require_role(can_use_api)
     db = get_session()
     sent = request.files.get("photo")
     upload = photos.Upload(
@@ -110,9 +112,10 @@ def photo_upload() -> Any:
     response=BINARY,
     response_type="image/jpeg",
     query=PhotoQuery,
-    errors=("401", "404"),
+    errors=("401", "403", "404"),
 )
 def photo_download(uuid: str) -> Any:
+    require_role(can_use_api)
     photo = photos.load_photo(get_session(), _viewer(), uuid)
     if photo is None:
         raise ApiError(404, "not_found", _l("No such photo in this organization."))

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import switch_to
-from ..db import get_session
+from ..db import get_session, row_id
 from ..security import is_safe_next
 from . import sessions
 from .devices import known_devices, remember_device
@@ -88,7 +88,7 @@ def logout():
 @bp.post("/organization")
 @login_required
 def switch_organization():
-    wanted = request.form.get("organization_id", type=int)
+    wanted = request.form.get("organization_id", type=row_id)
     for membership in g.memberships:
         if membership.organization_id == wanted:
             switch_to(wanted)

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_build, current_org_id, require
-from ..db import get_session
+from ..db import get_session, row_id
 from ..forms import PostedForm, attempt, show_conflict, version_field, wanted
 from ..models import ActivityType
 from . import activity_draft as drafts
@@ -322,7 +322,7 @@ def activity_type_version(id: int, number: int):
 @require(can_build)
 def activity_type_export(id: int):
     activity_type = _type(id)
-    number = request.args.get("version", type=int)
+    number = request.args.get("version", type=row_id)
     definition = service.export_definition(activity_type, number)
     if definition is None:
         abort(404)

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_build, current_org_id, require
-from ..db import get_in_org, get_session
+from ..db import get_in_org, get_session, row_id
 from ..forms import attempt, wanted
 from ..models import Indicator, Template
 from ..rules import FormulaError, compile_formula, formula_names, function_catalogue
@@ -228,7 +228,7 @@ def template_edit(id: int):
 @require(can_build)
 def template_export(id: int):
     template = _found(Template, id)
-    version = request.args.get("version", type=int)
+    version = request.args.get("version", type=row_id)
     definition = services.export_definition(template, version)
     if definition is None:
         abort(404)

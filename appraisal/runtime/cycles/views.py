@@ -26,7 +26,7 @@ from ...access import (
     is_member,
     require,
 )
-from ...db import get_in_org, get_session
+from ...db import get_in_org, get_session, row_id
 from ...errors import ServiceError
 from ...forms import attempt, choices, flash_form_errors
 from ...i18n import label_text
@@ -113,8 +113,8 @@ def cycle_form():
     form = CycleForm()
     schemes = [s for s in cycle_services.list_schemes(db, org_id) if not s.archived]
     form.scheme_id.choices = choices((s.id, s.name) for s in schemes)
-    if request.method == "GET" and request.args.get("scheme", type=int):
-        form.scheme_id.data = request.args.get("scheme", type=int)
+    if request.method == "GET" and request.args.get("scheme", type=row_id):
+        form.scheme_id.data = request.args.get("scheme", type=row_id)
     if form.validate_on_submit():
 
         def create() -> Cycle:

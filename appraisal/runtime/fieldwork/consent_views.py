@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ...access import is_member, require
-from ...db import get_in_org, get_session
+from ...db import get_in_org, get_session, row_id
 from ...forms import attempt
 from ...models import ConsentChoice, Employee, LocationPurpose
 from ..web import Routes, current_viewer
@@ -83,7 +83,7 @@ def field_consents():
         choice=choice,
         page=request.args.get("page", 1, type=int),
     )
-    employee_id = request.args.get("employee", type=int)
+    employee_id = request.args.get("employee", type=row_id)
     employee = get_in_org(db, Employee, viewer.org_id, employee_id) if employee_id else None
     history = (
         consent.consent_history(

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ... import tables
 from ...access import can_manage_people, current_org_id, require
-from ...db import get_in_org, get_session
+from ...db import get_in_org, get_session, row_id
 from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt, wanted
 from ...labels import export_header, yes_no
 from ...models import Customer
@@ -41,7 +41,7 @@ def _filters() -> tuple[services.Filters, str]:
     filters = services.Filters(
         q=request.args.get("q", ""),
         kind=request.args.get("kind", ""),
-        rep_id=request.args.get("rep", type=int),
+        rep_id=request.args.get("rep", type=row_id),
         active=STATUSES[status],
     )
     return filters, status

@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ...access import current_membership, is_member, require
-from ...db import get_session
+from ...db import get_session, row_id
 from ...forms import attempt
 from ..web import Routes, current_viewer
 from . import sync, today
@@ -84,7 +84,7 @@ def field_new(type_key: str):
     employee = _employee()
     if employee is None:
         abort(404)
-    customer_id = request.args.get("customer", type=int)
+    customer_id = request.args.get("customer", type=row_id)
     context = today.form_context(get_session(), employee, type_key, customer_id)
     if context is None:
         abort(404)

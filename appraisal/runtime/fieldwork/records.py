@@ -49,6 +49,9 @@ from .consent import granted
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: How far ahead of the server's clock a phone's time may be (clocks drift).
 CLOCK_SKEW = timedelta(minutes=15)
+#: No field record is older than this: earlier days are typing errors or probes, and near
+#: the calendar's start a time zone would carry a moment out of the calendar altogether.
+EARLIEST = date(2000, 1, 1)
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -288,7 +291,12 @@ def _moment(occurred_at: datetime | None) -> datetime:
         return now
     if occurred_at.tzinfo is None:
         raise RecordRefused({"occurred_at": _l("Give the time with its time zone.")})
-    if occurred_at.astimezone(UTC) > now + CLOCK_SKEW:
+    day = occurred_at.replace(tzinfo=None).date()  # compared first: no overflow at the ends
+    if day < EARLIEST:
+        raise RecordRefused(
+            {"occurred_at": _l("This time is before %(year)s.", year=EARLIEST.year)}
+        )
+    if day > now.date() + timedelta(days=2) or occurred_at.astimezone(UTC) > now + CLOCK_SKEW:
         raise RecordRefused({"occurred_at": _l("This time is in the future.")})
     return occurred_at.astimezone(UTC)
 

@@ -33,7 +33,7 @@ from ...rules import CompiledActivity
 from ..reviews.access import Viewer
 from .access import may_review, team_employees
 from .reading import ShownValue, form_of, shown_values
-from .records import local_day
+from .records import EARLIEST, local_day
 
 PER_PAGE = 25
 
@@ -166,11 +166,12 @@ def team_day(
     per_page: int = PER_PAGE,
 ) -> TeamDay:
     """The viewer's team (HR: everyone, optionally one department and those below it) on
-    `day` (default: today in the organization's time zone)."""
+    `day` (default, and for a day before any record could be: today in the organization's
+    time zone)."""
     organization = session.get(Organization, viewer.org_id)
     zone = ZoneInfo(organization.time_zone)
     today = local_day(organization, utcnow())
-    day = day or today
+    day = day if day is not None and day >= EARLIEST else today
     types = type_infos(session, viewer.org_id)
     people_of = team_employees(viewer)
     if department_id is not None:

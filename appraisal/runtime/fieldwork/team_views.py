@@ -10,7 +10,7 @@ from flask import render_template, request
 
 from ... import tables
 from ...access import is_member, require
-from ...db import get_session
+from ...db import get_session, row_id
 from ...forms import attempt
 from ...i18n import label_text
 from ..web import Routes, current_viewer
@@ -30,7 +30,7 @@ def _day(name: str) -> date | None:
 
 def _team_page(export_errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
     viewer = current_viewer()
-    department = request.args.get("department", type=int)
+    department = request.args.get("department", type=row_id)
     day = team_day(
         get_session(),
         viewer,

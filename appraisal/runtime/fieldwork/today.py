@@ -32,7 +32,7 @@ from ...paging import Page, paginate
 from ...rules import CompiledActivity, compile_activity
 from ..reviews.access import Viewer
 from .consent import current_choice
-from .records import local_day, recordable_types
+from .records import EARLIEST, local_day, recordable_types
 
 #: The parts of Today, top to bottom, and the kinds of form each holds.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -146,11 +146,11 @@ def history(
         stmt = stmt.join(ActivityType, ActivityType.id == ActivityRecord.activity_type_id).where(
             ActivityType.key == type_key
         )
-    if month and MONTH.fullmatch(month):
-        year, number = int(month[:4]), int(month[5:])
-        first = date(year, number, 1)
-        after = date(year + number // 12, number % 12 + 1, 1)
-        stmt = stmt.where(ActivityRecord.occurred_on >= first, ActivityRecord.occurred_on < after)
+    bounds = month_bounds(month)
+    if bounds is not None:
+        stmt = stmt.where(
+            ActivityRecord.occurred_on >= bounds[0], ActivityRecord.occurred_on < bounds[1]
+        )
     found = paginate(session, stmt, page, HISTORY_PAGE)
     organization = session.get(Organization, employee.organization_id)
     lines = record_lines(session, organization, found.items)
@@ -167,6 +167,17 @@ def history(
     ).all()
     names = [(key, _type_name(session, type_id) or key) for key, type_id in kinds]
     return Page(lines, found.page, found.per_page, found.total), names
+
+
+def month_bounds(month: str | None) -> tuple[date, date] | None:
+    """The first day of a `YYYY-MM` month and the first day after it; None for anything
+    else, a month before any record could be or one at the calendar's end."""
+    if not month or not MONTH.fullmatch(month):
+        return None
+    year, number = int(month[:4]), int(month[5:])
+    if not EARLIEST.year <= year < date.max.year:
+        return None
+    return date(year, number, 1), date(year + number // 12, number % 12 + 1, 1)
 
 
 def _records_of(employee: Employee) -> Select[Any]:

@@ -32,12 +32,27 @@ function signedOut(response) {
   return response.redirected && new URL(response.url).pathname.indexOf("/login") === 0;
 }
 
+// A download (an export of the team's records, say) is never kept: only pages and the
+// static files they use; a file saved by the user is theirs to keep, not the worker's.
+function download(request, response) {
+  var type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+  var attachment = /^\s*attachment/i.test(response.headers.get("Content-Disposition") || "");
+  var path = new URL(request.url).pathname;
+  var asset = path.indexOf("/static/") === 0 || path.indexOf("/bootstrap/static/") === 0;
+  return attachment || (!asset && type !== "text/html");
+}
+
 function keep(request, response) {
   if (signedOut(response)) {
     // The session ended: the pages kept here were someone's; forget them.
     return caches.delete(CACHE);
   }
-  if (!response.ok || response.type !== "basic" || response.redirected) {
+  if (
+    !response.ok ||
+    response.type !== "basic" ||
+    response.redirected ||
+    download(request, response)
+  ) {
     return Promise.resolve();
   }
   return caches.open(CACHE).then(function (cache) {
