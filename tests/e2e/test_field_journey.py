@@ -117,6 +117,8 @@ def test_a_visit_recorded_offline_is_sent_once_when_back_online(
     _fill_visit(page, _site(db, visit_form))
     page.get_by_role("button", name="使用我的位置").click()
     expect(page.locator("#field-where-shown")).to_have_text("已获取位置，精度约 15 米。")
+    # a paste can bring a control character; the server would refuse it, nobody meant it
+    page.locator("#field-outcome").fill("演示完成\u0007，客户要求报价")
 
     page.context.set_offline(True)
     page.get_by_role("button", name="保存").click()
@@ -130,6 +132,7 @@ def test_a_visit_recorded_offline_is_sent_once_when_back_online(
     record = _newest(db)
     assert str(record.latitude) == "31.110200" and record.accuracy_m == 15
     assert record.outside_geofence is False  # within the site's 300 m
+    assert record.values["outcome"] == "演示完成，客户要求报价"
     page.goto("/field")
     expect(page.locator("#today-visit")).to_contain_text("明辉机械有限公司")
     expect(page.locator("#outbox-status")).to_be_hidden()

@@ -197,7 +197,14 @@
       });
       return checked ? checked.value : undefined;
     }
-    return named[0] ? named[0].value : undefined;
+    return named[0] ? withoutControls(named[0].value) : undefined;
+  }
+
+  // Control characters (a paste can bring them) are refused by the server's boundary with
+  // a 400 the outbox would take for a stale token and retry for ever; nobody meant them.
+  // Tab and line breaks stay (inputs.bad_text allows them too).
+  function withoutControls(value) {
+    return value.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "");
   }
 
   // -- sending ---------------------------------------------------------------------------------
