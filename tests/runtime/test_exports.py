@@ -9,6 +9,7 @@ import re
 from flask import url_for
 from openpyxl import load_workbook
 
+from appraisal.models import Customer
 from appraisal.people.imports import FIELDS
 from appraisal.rules import score
 from appraisal.runtime.cycles import figures
@@ -138,15 +139,29 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
         company.people[key].name = name
     company.people["ann"].position.name = "=cmd|' /C calc'!A0"
     company.people["ann"].email = "-ann@acme.example"
+    db.add(
+        Customer(
+            organization_id=company.org.id,
+            code="C1",
+            name=HOSTILE["ann"],
+            address="-2+3",
+            kind="Oscar",
+            reps=[company.people["ann"]],
+        )
+    )
     db.commit()
     complete_ann(db, company)
     auth.login("hr@acme.example")
     urls = _export_urls(app, launched.id)
-    assert len(urls) == 10 and any("results" in u for u in urls)
+    # results, feedback, figures sheet, employees, customers (+ import sample), field records
+    assert len(urls) == 16 and any("results" in u for u in urls)
+    assert any("customers/export" in u for u in urls)
+    assert any("field/records" in u for u in urls)
     assert any("feedback" in u for u in urls)
     assert any("figures/sheet" in u for u in urls)
     for url in urls:
-        response = client.get(url)
+        period = "?from=2026-01-01&to=2026-12-31" if "/field/records" in url else ""
+        response = client.get(url + period)
         assert response.status_code == 200, url
         if url.endswith(".xlsx"):
             sheet = load_workbook(io.BytesIO(response.data)).active
@@ -158,7 +173,7 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
             texts = {value for row in rows for value in row}
             assert not [t for t in texts if t.startswith(FORMULA_START)], url
         assert not any(ch in text for text in texts for ch in "\x00\x01\x02\x1b"), url
-        if "results" in url or "export" in url:
+        if "results" in url or "employees/export" in url or "customers/export" in url:
             shown = {t.lstrip("'") for t in texts} if url.endswith(".csv") else texts
             assert HOSTILE["ann"] in shown and "-2+3" in shown and "Oscar" in shown, url
 
