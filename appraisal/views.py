@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,6 +17,7 @@ from .access import current_membership, current_org_id, current_roles
 from .account.services import pending_invitations
 from .db import MAX_ID, get_engine, get_session, rollback_session
 from .health import check_database, why_unwritable
+from .models import as_utc
 from .runtime.cycles import home
 from .runtime.reviews.access import viewer_for
 
@@ -144,6 +148,14 @@ def figure(value: object) -> str:
     return str(value)
 
 
+def clock(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored moment (UTC) as the reader's clock shows it, in the app's time zone
+    (`BABEL_DEFAULT_TIMEZONE`, Asia/Shanghai unless configured)."""
+    if value is None:
+        return ""
+    return to_user_timezone(as_utc(value)).strftime(fmt)
+
+
 class RowId(IntegerConverter):
     """`<int:…>` in every route: ids beyond what the database holds are simply not found
     (rather than an overflow in the driver)."""
@@ -157,6 +169,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(reject_keys)
     app.add_template_filter(figure)
+    app.add_template_filter(clock)
     for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
     app.register_error_handler(DBAPIError, _database_refused)

@@ -79,3 +79,19 @@ def test_only_hr_sees_the_overview(client, auth, db, field):
         auth.login(email)
         assert client.get("/field/consents").status_code == 403, email
         auth.logout()
+
+
+def test_answers_show_the_time_on_the_readers_clock_not_utc(client, auth, db, field):
+    """16:30 UTC on 1 March is 00:30 on 2 March in Shanghai: the employee and HR read that."""
+    from datetime import UTC, datetime
+
+    answer = consent.decide(db, field["viewer"]("F1"), field["people"]["F1"], "visit", "granted")
+    answer.decided_at = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
+    db.commit()
+    auth.login("fay@acme.example")
+    mine = client.get("/field/consent").text
+    assert "2026-03-02 00:30" in mine and "UTC" not in mine
+    auth.logout()
+    auth.login("hr@acme.example")
+    history = client.get(f"/field/consents?employee={field['people']['F1'].id}").text
+    assert "2026-03-02 00:30" in history
