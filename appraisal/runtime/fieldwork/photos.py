@@ -33,13 +33,12 @@ from sqlalchemy.orm import Session
 
 from ... import audit
 from ...errors import ServiceError
-from ...models import ActivityType, Employee, LocationPurpose, Photo, utcnow
-from ...rules import CompiledActivity
+from ...models import ActivityType, Employee, Photo, utcnow
 from ...storage import Storage, Unavailable, new_key
 from ..reviews.access import Viewer
 from .access import sees_records_of
 from .consent import granted
-from .records import UUID, compiled_version
+from .records import UUID, compiled_version, location_purpose
 
 #: What Pillow may try to decode; every other decoder it has stays unused (MPO is how Pillow
 #: names a camera JPEG carrying a second, preview image).
@@ -233,17 +232,6 @@ def thumb_key(storage_key: str) -> str:
     return storage_key.removesuffix(".jpg") + "-thumb.jpg"
 
 
-def location_purpose(activity: CompiledActivity) -> str:
-    """The consent a form's photos need to keep their location: the purpose of the form's
-    own location field, else what its kind is (a check-in, or a visit)."""
-    field = activity.first("location")
-    if field is not None and field.purpose:
-        return field.purpose
-    if activity.kind in ("check_in", "check_out"):
-        return LocationPurpose.CHECK_IN.value
-    return LocationPurpose.VISIT.value
-
-
 def keeps_location(session: Session, employee: Employee, type_key: str, field_key: str) -> bool:
     """Whether a photo for this form's field may keep its GPS block: the field asks for it
     and the employee's consent for the form's location purpose is in force."""
@@ -333,6 +321,18 @@ def receive_photo(
         kept_location=photo.kept_location,
     )
     return Received(photo, True)
+
+
+def forget_location(storage: Storage, photo: Photo) -> None:
+    """Draw a stored photo again without its GPS block: it was kept at upload, but the
+    record it joins does not keep it (another form, or the consent was withdrawn since)."""
+    with Image.open(io.BytesIO(storage.get(photo.storage_key))) as image:
+        image.load()
+        full = _jpeg(image.convert("RGB"), QUALITY, None)
+    storage.put(photo.storage_key, full, CONTENT_TYPE)
+    photo.kept_location = False
+    photo.size_bytes = len(full)
+    photo.sha256 = hashlib.sha256(full).hexdigest()
 
 
 def _store(storage: Storage, key: str, cleaned: Cleaned) -> None:

@@ -35,6 +35,7 @@ from ...models import (
     CycleState,
     Department,
     Employee,
+    LocationPurpose,
     Organization,
     Photo,
     RecordStatus,
@@ -92,6 +93,17 @@ def compiled_version(activity_type: ActivityType) -> CompiledActivity | None:
             _COMPILED.clear()
         found = _COMPILED[key] = compile_activity(latest.definition)
     return found
+
+
+def location_purpose(activity: CompiledActivity) -> str:
+    """The consent a form's location needs (also its photos' GPS): the purpose of the
+    form's own location field, else what its kind is (a check-in, or a visit)."""
+    field = activity.first("location")
+    if field is not None and field.purpose:
+        return field.purpose
+    if activity.kind in ("check_in", "check_out"):
+        return LocationPurpose.CHECK_IN.value
+    return LocationPurpose.VISIT.value
 
 
 def department_names(session: Session, employee: Employee) -> set[str]:
@@ -344,8 +356,21 @@ def _photos(
         usable = [p for p in photos if p.employee_id == employee.id and p.record_id is None]
         if len(usable) != len(uuids):
             errors[field.key] = _l("A photo has not arrived yet or belongs to another record.")
+        keeps = field.keep_location and granted(session, employee, location_purpose(activity))
+        for photo in usable:
+            if photo.kept_location and not keeps and not errors:
+                _forget_location(photo)
         found.extend(usable)
     return found
+
+
+def _forget_location(photo: Photo) -> None:
+    """A photo's GPS block survives only into a record whose form keeps it while the
+    consent is in force (checked again here: the photo may have waited in the outbox)."""
+    from ...storage import get_storage
+    from .photos import forget_location  # photos imports this module
+
+    forget_location(get_storage(), photo)
 
 
 def _place(

@@ -260,3 +260,38 @@ def test_the_prune_command(app, db, field, runner):
     assert result.exit_code == 0 and "1 unattached photos removed" in result.output
     assert db.scalar(select(func.count()).select_from(Photo)) == 0
     assert not storage.exists(stale.storage_key)
+
+
+def test_a_kept_location_is_dropped_when_the_consent_is_gone_by_the_time_the_record_arrives(
+    app, db, field
+):
+    """A photo may wait in the outbox: its GPS block joins the record only if the record's
+    form keeps it and the consent is still in force when the record arrives."""
+    from appraisal.storage import get_storage
+
+    fay, viewer = field["people"]["F1"], field["viewer"]("F1")
+    at = {"type_key": "customer_visit", "field_key": "photos"}
+    consent.decide(db, viewer, fay, "visit", "granted")
+    keeping_location(db, field)
+    with app.app_context():
+        storage = get_storage()
+        still, gone = (upload(db, field, storage, images.camera_jpeg(), **at).photo for _ in "ab")
+        assert still.kept_location and gone.kept_location
+
+        def visit(photo):
+            return record_activity(
+                db,
+                viewer,
+                fay,
+                uuid=str(uuids.uuid4()),
+                type_key="customer_visit",
+                values={"customer": field["shop"].id, "purpose": "demo", "photos": [photo.uuid]},
+            )
+
+        visit(still)
+        assert still.kept_location and gps_of(photo_bytes(storage, still)) != {}
+        consent.decide(db, viewer, fay, "visit", "withdrawn")
+        visit(gone)
+        assert not gone.kept_location and gps_of(photo_bytes(storage, gone)) == {}
+        stored = photo_bytes(storage, gone)
+        assert gone.size_bytes == len(stored) and Image.open(io.BytesIO(stored)).width > 0
