@@ -473,18 +473,25 @@ def _assigned_to(employee: Employee) -> ColumnElement[bool]:
     )
 
 
+#: How many customers the phone's picker shows at a time.
+PICKER_PAGE = 30
+
+
 def customers_for(
-    session: Session, employee: Employee, search: str | None = None, limit: int = 50
-) -> list[Customer]:
-    """The active customers the phone's picker offers `employee`: without a search, the
-    customers assigned to them; with one, every active customer whose name, code or
-    address matches, the employee's own first. At most `limit`, by name."""
-    stmt = (
-        select(Customer)
-        .outerjoin(customer_reps, _assigned_to(employee))
-        .where(Customer.organization_id == employee.organization_id, Customer.active.is_(True))
+    session: Session,
+    employee: Employee,
+    search: str = "",
+    page: int = 1,
+    per_page: int = PICKER_PAGE,
+) -> Page[Customer]:
+    """The phone's customer picker: the organization's active customers, those `employee`
+    is a rep of first, then by name; `search` matches name, code or address."""
+    assigned = select(customer_reps.c.customer_id).where(_assigned_to(employee)).exists()
+    stmt = select(Customer).where(
+        Customer.organization_id == employee.organization_id, Customer.active.is_(True)
     )
-    if search and search.strip():
+    search = " ".join((search or "").split())[:100]
+    if search:
         pattern = _like(search)
         stmt = stmt.where(
             or_(
@@ -493,12 +500,22 @@ def customers_for(
                 Customer.address.ilike(pattern, escape="\\"),
             )
         )
-    else:
-        stmt = stmt.where(customer_reps.c.employee_id.is_not(None))
-    stmt = stmt.order_by(customer_reps.c.employee_id.is_(None), Customer.name, Customer.id).limit(
-        max(1, min(limit, 500))
+    stmt = stmt.order_by(assigned.desc(), Customer.name, Customer.id)
+    return paginate(session, stmt, page, per_page)
+
+
+def assigned_ids(session: Session, employee: Employee, customers: list[Customer]) -> set[int]:
+    """Which of `customers` the employee is a rep of (the picker marks them)."""
+    if not customers:
+        return set()
+    return set(
+        session.scalars(
+            select(customer_reps.c.customer_id).where(
+                customer_reps.c.employee_id == employee.id,
+                customer_reps.c.customer_id.in_([c.id for c in customers]),
+            )
+        )
     )
-    return list(session.scalars(stmt))
 
 
 def assigned_count(session: Session, employee: Employee) -> int:

@@ -25,7 +25,7 @@ from ...access import current_membership, is_member, require
 from ...db import get_session, row_id
 from ...forms import attempt
 from ..web import Routes, current_viewer
-from . import sync, today
+from . import customers, sync, today
 from .phone_forms import INPUT_MODES, attach, photo_names_posted, posted_values, record_form
 from .records import RecordRefused, record_activity
 
@@ -138,7 +138,7 @@ def field_customers():
         abort(404)
     db = get_session()
     q = request.args.get("q", "")
-    found = today.customers_for(db, employee, q, request.args.get("page", 1, type=int))
+    found = customers.customers_for(db, employee, q, request.args.get("page", 1, type=int))
     starts = [s for s in today.startable(db, employee) if s.kind == "visit"]
     chosen = request.args.get("type")
     if chosen and chosen not in {s.key for s in today.startable(db, employee)}:
@@ -148,7 +148,7 @@ def field_customers():
         employee=employee,
         found=found,
         q=q,
-        assigned=today.assigned_ids(db, employee, found.items),
+        assigned=customers.assigned_ids(db, employee, found.items),
         visit_types=[s for s in starts if s.key == chosen] or starts,
     )
 

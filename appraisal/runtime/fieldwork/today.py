@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
@@ -25,13 +25,13 @@ from ...models import (
     Employee,
     Organization,
     as_utc,
-    customer_reps,
     utcnow,
 )
 from ...paging import Page, paginate
 from ...rules import CompiledActivity, compile_activity
 from ..reviews.access import Viewer
 from .consent import current_choice
+from .customers import customers_for
 from .records import EARLIEST, local_day, recordable_types
 
 #: The parts of Today, top to bottom, and the kinds of form each holds.
@@ -44,7 +44,6 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 HISTORY_PAGE = 20
-CUSTOMER_PAGE = 30
 SUMMARY_LENGTH = 60
 
 
@@ -272,7 +271,7 @@ def form_context(
     customers: list[Customer] = []
     chosen = None
     if activity.first("customer") is not None:
-        customers = list(customers_for(session, employee, page=1, per_page=CUSTOMER_PAGE).items)
+        customers = list(customers_for(session, employee).items)
         chosen = _customer(session, employee, customer_id) if customer_id else None
         if chosen is not None and chosen not in customers:
             customers.insert(0, chosen)
@@ -289,54 +288,3 @@ def _customer(session: Session, employee: Employee, customer_id: int) -> Custome
             Customer.active.is_(True),
         )
     )
-
-
-# -- the customer picker -----------------------------------------------------------------------
-
-
-def customers_for(
-    session: Session,
-    employee: Employee,
-    q: str = "",
-    page: int = 1,
-    per_page: int = CUSTOMER_PAGE,
-) -> Page[Customer]:
-    """Active customers of the organization, the employee's assigned ones first, then by
-    name; `q` searches name, code and address."""
-    assigned = exists().where(
-        customer_reps.c.customer_id == Customer.id,
-        customer_reps.c.employee_id == employee.id,
-    )
-    stmt = select(Customer).where(
-        Customer.organization_id == employee.organization_id, Customer.active.is_(True)
-    )
-    q = " ".join(q.split())[:100]
-    if q:
-        pattern = f"%{_escape(q)}%"
-        stmt = stmt.where(
-            or_(
-                Customer.name.ilike(pattern, escape="\\"),
-                Customer.code.ilike(pattern, escape="\\"),
-                Customer.address.ilike(pattern, escape="\\"),
-            )
-        )
-    stmt = stmt.order_by(assigned.desc(), Customer.name, Customer.id)
-    return paginate(session, stmt, page, per_page)
-
-
-def assigned_ids(session: Session, employee: Employee, customers: list[Customer]) -> set[int]:
-    """Which of `customers` the employee is a rep of (for the picker's badge)."""
-    if not customers:
-        return set()
-    return set(
-        session.scalars(
-            select(customer_reps.c.customer_id).where(
-                customer_reps.c.employee_id == employee.id,
-                customer_reps.c.customer_id.in_([c.id for c in customers]),
-            )
-        )
-    )
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
