@@ -348,6 +348,7 @@ def test_the_picker_offers_the_reps_own_customers_first(db, field):
     closed = Customer(organization_id=org.id, code="X1", name="店 已停用", reps=[fay], active=False)
     db.add_all([mine, theirs, closed])
     db.commit()
+
     def codes(*args, **kwargs):
         return [c.code for c in customers_for(db, *args, **kwargs).items]
 
