@@ -83,6 +83,18 @@ def rollback_session() -> None:
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
+#: The escape character `contains_pattern` uses: pass it as `ilike(..., escape=LIKE_ESCAPE)`.
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains `text`" in which `%`, `_` and the escape character are
+    themselves (a search for `a_b` or one ending in a backslash is not a wildcard, and not
+    an error on PostgreSQL). Use with `escape=LIKE_ESCAPE`."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def row_id(text: str) -> int:
     """`request.args.get(name, type=row_id)` for an id in a query string or form: an id the
     database cannot hold counts as none given (never an overflow in the driver)."""

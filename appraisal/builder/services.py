@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..concurrency import expect_version
+from ..db import LIKE_ESCAPE, contains_pattern
 from ..errors import ServiceError
 from ..i18n import schema_message
 from ..inputs import JsonRefused, load_json
@@ -128,12 +129,12 @@ def list_indicators(
         .order_by(Indicator.category, Indicator.key)
     )
     if q.strip():
-        pattern = "%" + q.strip().replace("%", r"\%").replace("_", r"\_") + "%"
+        pattern = contains_pattern(q)
         stmt = stmt.where(
             or_(
-                Indicator.key.ilike(pattern, "\\"),
-                Indicator.name_zh.ilike(pattern, "\\"),
-                Indicator.name_en.ilike(pattern, "\\"),
+                Indicator.key.ilike(pattern, LIKE_ESCAPE),
+                Indicator.name_zh.ilike(pattern, LIKE_ESCAPE),
+                Indicator.name_en.ilike(pattern, LIKE_ESCAPE),
             )
         )
     if category:
@@ -408,7 +409,7 @@ def list_templates(
         .order_by(Template.archived, Template.key)
     )
     if q.strip():
-        stmt = stmt.where(Template.key.ilike("%" + q.strip().replace("%", r"\%") + "%", "\\"))
+        stmt = stmt.where(Template.key.ilike(contains_pattern(q), LIKE_ESCAPE))
     return paginate(session, stmt, page, per_page)
 
 

@@ -14,16 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..concurrency import expect_version
-from ..db import get_in_org
+from ..db import LIKE_ESCAPE, contains_pattern, get_in_org
 from ..errors import ServiceError
 from ..models import Department, Employee, EmployeeStatus, Membership, Position, StaffKind, User
 from ..paging import Page, paginate
-
-
-def _like(q: str) -> str:
-    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
 
 # -- departments -----------------------------------------------------------------------------
 
@@ -40,8 +34,8 @@ def list_departments(
     if q.strip():
         stmt = stmt.where(
             or_(
-                Department.name.ilike(_like(q), escape="\\"),
-                Department.code.ilike(_like(q), escape="\\"),
+                Department.name.ilike(contains_pattern(q), escape=LIKE_ESCAPE),
+                Department.code.ilike(contains_pattern(q), escape=LIKE_ESCAPE),
             )
         )
     return paginate(session, stmt, page, per_page)
@@ -180,7 +174,7 @@ def list_positions(
         .order_by(Position.active.desc(), Position.name)
     )
     if q.strip():
-        stmt = stmt.where(Position.name.ilike(_like(q), escape="\\"))
+        stmt = stmt.where(Position.name.ilike(contains_pattern(q), escape=LIKE_ESCAPE))
     return paginate(session, stmt, page, per_page)
 
 
@@ -285,12 +279,12 @@ def list_employees(
         .order_by(Employee.status, Employee.number)
     )
     if q.strip():
-        pattern = _like(q)
+        pattern = contains_pattern(q)
         stmt = stmt.where(
             or_(
-                Employee.name.ilike(pattern, escape="\\"),
-                Employee.number.ilike(pattern, escape="\\"),
-                Employee.email.ilike(pattern, escape="\\"),
+                Employee.name.ilike(pattern, escape=LIKE_ESCAPE),
+                Employee.number.ilike(pattern, escape=LIKE_ESCAPE),
+                Employee.email.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     if status:

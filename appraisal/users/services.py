@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..account.services import check_new_password, controls_account, issue_reset_link
 from ..auth.services import hash_password, normalize_login
+from ..db import LIKE_ESCAPE, contains_pattern
 from ..errors import ServiceError
 from ..models import (
     LANGUAGES,
@@ -52,8 +53,10 @@ def list_members(
         .order_by(Membership.active.desc(), User.name)
     )
     if q.strip():
-        pattern = "%" + q.strip().replace("%", r"\%").replace("_", r"\_") + "%"
-        stmt = stmt.where(or_(User.name.ilike(pattern, "\\"), User.email.ilike(pattern, "\\")))
+        pattern = contains_pattern(q)
+        stmt = stmt.where(
+            or_(User.name.ilike(pattern, LIKE_ESCAPE), User.email.ilike(pattern, LIKE_ESCAPE))
+        )
     return paginate(session, stmt, page, per_page)
 
 

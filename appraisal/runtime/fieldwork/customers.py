@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ... import audit
 from ...concurrency import expect_version
+from ...db import LIKE_ESCAPE, contains_pattern
 from ...errors import ServiceError
 from ...inputs import bad_text, describe
 from ...models import Customer, Employee, EmployeeStatus, utcnow
@@ -78,11 +79,6 @@ class Checked:
 
     values: dict[str, Any]
     errors: dict[str, Any]
-
-
-def _like(q: str) -> str:
-    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _text(value: Any) -> str:
@@ -240,12 +236,12 @@ class Filters:
 def customers_query(org_id: int, filters: Filters = Filters()) -> Select[tuple[Customer]]:
     stmt = select(Customer).where(Customer.organization_id == org_id)
     if filters.q.strip():
-        pattern = _like(filters.q)
+        pattern = contains_pattern(filters.q)
         stmt = stmt.where(
             or_(
-                Customer.name.ilike(pattern, escape="\\"),
-                Customer.code.ilike(pattern, escape="\\"),
-                Customer.address.ilike(pattern, escape="\\"),
+                Customer.name.ilike(pattern, escape=LIKE_ESCAPE),
+                Customer.code.ilike(pattern, escape=LIKE_ESCAPE),
+                Customer.address.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     if filters.kind:
@@ -492,12 +488,12 @@ def customers_for(
     )
     search = " ".join((search or "").split())[:100]
     if search:
-        pattern = _like(search)
+        pattern = contains_pattern(search)
         stmt = stmt.where(
             or_(
-                Customer.name.ilike(pattern, escape="\\"),
-                Customer.code.ilike(pattern, escape="\\"),
-                Customer.address.ilike(pattern, escape="\\"),
+                Customer.name.ilike(pattern, escape=LIKE_ESCAPE),
+                Customer.code.ilike(pattern, escape=LIKE_ESCAPE),
+                Customer.address.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     stmt = stmt.order_by(assigned.desc(), Customer.name, Customer.id)
