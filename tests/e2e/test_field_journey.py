@@ -113,6 +113,7 @@ def test_a_visit_recorded_offline_is_sent_once_when_back_online(
     expect(page.get_by_role("heading", level=1)).to_contain_text("今天")
     _worker_ready(page)
     page.get_by_role("link", name="客户拜访").first.click()
+    page.wait_for_load_state("load")
     expect(page.get_by_role("heading", level=1)).to_have_text("客户拜访")
     _fill_visit(page, _site(db, visit_form))
     page.get_by_role("button", name="使用我的位置").click()
@@ -268,6 +269,7 @@ def test_the_whole_field_day_from_consent_to_the_managers_approval(
     page.goto("/field")
     _worker_ready(page)
     page.get_by_role("link", name="签到").first.click()
+    page.wait_for_load_state("load")  # the location button works once its script ran
     page.locator("#field-customer").select_option(value=str(site.id))
     page.locator("[data-locate]").click()
     expect(page.locator("[data-field=where]")).to_contain_text("12")
