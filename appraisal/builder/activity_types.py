@@ -24,7 +24,7 @@ from ..i18n import in_language
 from ..models import ActivityType, ActivityTypeVersion, Department, Position
 from ..rules import ACTIVITY_FORMULA_TYPES, KEY, DefinitionError, validate_activity
 from . import activity_draft as drafts
-from .services import DefinitionRefused, Problem
+from .services import DefinitionRefused, Problem, next_version
 
 
 class ActivityRefused(ServiceError):
@@ -282,16 +282,7 @@ def publish(
     """Make the draft an immutable version N+1; refused with every problem listed. Records
     already made keep the version they were made with."""
     expect_version(activity_type, version)
-    if activity_type.draft is None:
-        raise ServiceError(_l("There is no draft to publish."))
-    problems = activity_problems(activity_type.draft)
-    if problems:
-        raise DefinitionRefused(
-            problems,
-            _l("Not published: %(count)d problem(s) to fix first.", count=len(problems)),
-        )
-    previous = activity_type.latest
-    number = (previous.version if previous else 0) + 1
+    number = next_version(activity_type.draft, activity_problems, activity_type.latest)
     published = ActivityTypeVersion(
         organization_id=activity_type.organization_id,
         activity_type=activity_type,

@@ -490,18 +490,24 @@ def save_draft(
     )
 
 
+def next_version(draft: dict[str, Any] | None, problems: Callable[[Any], list], latest) -> int:
+    """The number a draft is published under (the latest version's + 1), once it exists and
+    `problems(draft)` finds nothing; otherwise refused with every problem listed. Shared by
+    templates and activity forms, which publish the same way."""
+    if draft is None:
+        raise ServiceError(_l("There is no draft to publish."))
+    found = problems(draft)
+    if found:
+        raise DefinitionRefused(
+            found, _l("Not published: %(count)d problem(s) to fix first.", count=len(found))
+        )
+    return (latest.version if latest else 0) + 1
+
+
 def publish(session: Session, template: Template, user_id: int | None) -> TemplateVersion:
     """Make the draft an immutable version N+1; refused with every problem listed."""
-    if template.draft is None:
-        raise ServiceError(_l("There is no draft to publish."))
-    problems = definition_problems(template.draft)
-    if problems:
-        raise DefinitionRefused(
-            problems,
-            _l("Not published: %(count)d problem(s) to fix first.", count=len(problems)),
-        )
     previous = template.latest
-    number = (previous.version if previous else 0) + 1
+    number = next_version(template.draft, definition_problems, previous)
     version = TemplateVersion(
         organization_id=template.organization_id,
         template=template,
