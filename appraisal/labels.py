@@ -17,6 +17,7 @@ from .states import (
     AppraisalState,
     ConsentChoice,
     CycleState,
+    EventStatus,
     RecordStatus,
     ReviewStatus,
 )
@@ -132,6 +133,11 @@ RECORD_STATUS = {
     RecordStatus.PENDING: _l("Waiting for review"),
     RecordStatus.APPROVED: _l("Approved"),
     RecordStatus.RETURNED: _l("Returned for correction"),
+}
+EVENT_STATUS = {
+    EventStatus.MATCHED: _l("Counted"),
+    EventStatus.HELD: _l("Waiting for a person"),
+    EventStatus.DISMISSED: _l("Set aside"),
 }
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),

@@ -46,6 +46,16 @@ class RecordStatus(StrEnum):
     RETURNED = "returned"
 
 
+class EventStatus(StrEnum):
+    """A business event another system pushed: its person is known (`matched`), or it waits
+    for HR to say who the reference is (`held`), or HR set it aside (`dismissed`: not one of
+    ours, kept so that sending it again still changes nothing)."""
+
+    MATCHED = "matched"
+    HELD = "held"
+    DISMISSED = "dismissed"
+
+
 class ConsentChoice(StrEnum):
     """An employee's answer to a location purpose (PIPL: separate and withdrawable)."""
 

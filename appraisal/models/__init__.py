@@ -5,6 +5,7 @@ from ..states import (
     AppraisalState,
     ConsentChoice,
     CycleState,
+    EventStatus,
     RecordStatus,
     ReviewStatus,
 )
@@ -35,6 +36,7 @@ from .fieldwork import (
     customer_reps,
 )
 from .imports import ImportMapping
+from .metrics import ExternalEvent, ExternalPerson, Metric, MetricValue, SchemeMetric
 from .organization import DEFAULT_TIME_ZONE, Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
@@ -63,6 +65,9 @@ __all__ = [
     "Direction",
     "Employee",
     "EmployeeStatus",
+    "EventStatus",
+    "ExternalEvent",
+    "ExternalPerson",
     "ImportMapping",
     "Indicator",
     "IndicatorCategory",
@@ -73,6 +78,8 @@ __all__ = [
     "LocationSource",
     "Membership",
     "MembershipRole",
+    "Metric",
+    "MetricValue",
     "Organization",
     "OrganizationScoped",
     "PasswordReset",
@@ -83,6 +90,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "Scheme",
+    "SchemeMetric",
     "SignInCounter",
     "StaffKind",
     "Template",

@@ -18,6 +18,9 @@ checks), so the inside can be rearranged freely.
     Form conditions in the browser: condition_tree(formula) -> dict | None (the JSON tree
     static/fieldwork/conditions.js evaluates), field_rule(field) (how it reads a value);
     TREE_FUNCTIONS
+    Metrics (`metric/1`): validate_metric, compile_metric -> CompiledMetric, measure, divide,
+    assigned -> Measure; METRIC_FORMAT, AGGREGATIONS, OPERATORS, MetricSource, typed
+    Business events: EVENT_KINDS (each kind's attributes as a form), check_event_attributes
 """
 
 from .activities import (
@@ -54,49 +57,84 @@ from .definition import (
     validate,
 )
 from .errors import FormulaError
+from .events import EVENT_KINDS, check_event_attributes
 from .formula import MAX_SOURCE, Formula, compile_formula, normalize_name
 from .methods import METHODS
+from .metrics import (
+    AGGREGATIONS,
+    DURATION_UNITS,
+    METRIC_FORMAT,
+    OPERATORS,
+    CompiledMetric,
+    Measure,
+    MetricInvalid,
+    MetricSource,
+    assigned,
+    builtin_fields,
+    compile_metric,
+    divide,
+    measure,
+    typed,
+    validate_metric,
+)
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
     "ACTIVITY_FORMAT",
     "ACTIVITY_FORMULA_TYPES",
     "ACTIVITY_KINDS",
+    "AGGREGATIONS",
+    "DURATION_UNITS",
+    "EVENT_KINDS",
     "FIELD_TYPES",
     "FORMAT",
     "KEY",
     "LOCATION_PURPOSES",
     "MAX_SOURCE",
     "METHODS",
+    "METRIC_FORMAT",
     "NA",
+    "OPERATORS",
     "RATERS",
     "TREE_FUNCTIONS",
     "ActivityField",
     "ActivityInvalid",
     "CheckedValues",
     "CompiledActivity",
+    "CompiledMetric",
     "CompiledTemplate",
     "DefinitionError",
     "DefinitionInvalid",
     "Formula",
     "FormulaError",
     "Item",
+    "Measure",
+    "MetricInvalid",
+    "MetricSource",
     "Result",
     "ValueProblem",
     "Who",
+    "assigned",
+    "builtin_fields",
     "check_activity_values",
+    "check_event_attributes",
     "compile_activity",
     "compile_formula",
+    "compile_metric",
     "compile_template",
     "compiled",
     "condition_tree",
+    "divide",
     "draft_structure",
     "field_rule",
     "formula_names",
     "function_catalogue",
+    "measure",
     "normalize_name",
     "round2",
     "score",
+    "typed",
     "validate",
     "validate_activity",
+    "validate_metric",
 ]
