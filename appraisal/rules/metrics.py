@@ -115,7 +115,13 @@ class Condition:
             return self.value in value
         if self.op in ("in", "not_in"):
             return (value in self.value) == (self.op == "in")
-        return _COMPARE[self.op](value, self.value)
+        other = self.value
+        if isinstance(value, dt.datetime) and (value.tzinfo is None) != (other.tzinfo is None):
+            value, other = value.replace(tzinfo=None), other.replace(tzinfo=None)  # local times
+        try:
+            return _COMPARE[self.op](value, other)
+        except TypeError:  # a stored value of another type (an older form version's field)
+            return False
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -559,7 +565,8 @@ class _Compiler:
                 return raw
             check.add(path, "must be a customer id", "应为客户编号", "type")
             return _BAD
-        value = typed(field_type, raw) if not isinstance(raw, bool) else None
+        compared_as = "number" if field_type == "photos" else field_type  # photos: how many
+        value = typed(compared_as, raw) if not isinstance(raw, bool) else None
         if value is None or (field_type in ORDERED_TYPES and isinstance(value, str)):
             check.add(path, f"must be a {field_type} value", f"应为{field_type}类型的值", "type")
             return _BAD
