@@ -131,6 +131,15 @@ def _data_review(appraisal: Appraisal) -> Review | None:
     return next((r for r in appraisal.reviews if r.slot == "data"), None)
 
 
+def _writable_data_review(appraisal: Appraisal) -> Review:
+    """The appraisal's figures, made on first write."""
+    review = _data_review(appraisal)
+    if review is None:
+        review = Review(organization_id=appraisal.organization_id, slot="data", rater="data")
+        appraisal.reviews.append(review)
+    return review
+
+
 def stored_figures(appraisal: Appraisal) -> dict[str, Any]:
     review = _data_review(appraisal)
     return dict(review.values) if review else {}
@@ -371,10 +380,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         updates.append((appraisal, values))
     _refuse(found, errors)
     for appraisal, values in updates:
-        review = _data_review(appraisal)
-        if review is None:
-            review = Review(organization_id=appraisal.organization_id, slot="data", rater="data")
-            appraisal.reviews.append(review)
+        review = _writable_data_review(appraisal)
         if review.values != values:
             review.values = values
             review.updated_by_id = user_id
@@ -408,10 +414,7 @@ def put_computed(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> di
             values[key] = current.get(key)
     if values == current:
         return refused
-    review = _data_review(appraisal)
-    if review is None:
-        review = Review(organization_id=appraisal.organization_id, slot="data", rater="data")
-        appraisal.reviews.append(review)
+    review = _writable_data_review(appraisal)
     review.values = values
     review.updated_by_id = None
     refresh_result(appraisal)
