@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import ActivityType, Metric, SchemeMetric
-from ...rules import EVENT_KINDS, CompiledMetric, MetricSource, compile_metric
-from ...rules.metrics import FieldsOf
+from ...rules import EVENT_KINDS, CompiledMetric, FieldsOf, MetricSource, compile_metric
 from ..fieldwork.reading import form_of
 
 
