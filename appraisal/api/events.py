@@ -41,8 +41,9 @@ class EventIn(Strict):
     external_id = fields.String(
         load_default=None,
         validate=TEXT,
-        metadata={"description": "The event's id in that system (≤ 120); resending it changes "
-                  "nothing"},
+        metadata={
+            "description": "The event's id in that system (≤ 120); resending it changes nothing"
+        },
     )
     kind = fields.String(
         load_default=None,
@@ -189,8 +190,7 @@ def events_receive():
     except services.EventsRefused as refused:
         db.rollback()
         details = [
-            {"path": f"events[{p.index}].{p.field}", "message": p.message}
-            for p in refused.problems
+            {"path": f"events[{p.index}].{p.field}", "message": p.message} for p in refused.problems
         ]
         raise ApiError(422, "refused", refused.message, details) from None
     db.commit()

@@ -191,7 +191,9 @@ def _check(
     elif not SOURCE.fullmatch(source):
         problem(
             "source",
-            _l("Use up to 40 letters a–z, digits, “-”, “_” or “.”, starting with a letter or digit."),
+            _l(
+                "Use up to 40 letters a–z, digits, “-”, “_” or “.”, starting with a letter or digit."
+            ),
         )
     external_id = _text(raw.get("external_id"))
     if not external_id:
@@ -343,7 +345,7 @@ def _by_numbers(session: Session, org_id: int, numbers: set[str]) -> dict[str, i
                 select(Employee.number, Employee.id).where(
                     Employee.organization_id == org_id, Employee.number.in_(chunk)
                 )
-            ).tuples()
+            ).all()
         )
     return found
 
@@ -485,16 +487,23 @@ def held_groups(
     if rows:
         for source_, ref, kind in session.execute(
             select(ExternalEvent.source, ExternalEvent.person_ref, ExternalEvent.kind)
-            .where(*held, tuple_(ExternalEvent.source, ExternalEvent.person_ref).in_(
-                [(r.source, r.person_ref) for r in rows]
-            ))
+            .where(
+                *held,
+                tuple_(ExternalEvent.source, ExternalEvent.person_ref).in_(
+                    [(r.source, r.person_ref) for r in rows]
+                ),
+            )
             .distinct()
             .order_by(ExternalEvent.kind)
         ):
             kinds.setdefault((source_, ref), []).append(kind)
     groups = [
         HeldGroup(
-            r.source, r.person_ref, r.count, r.first, r.last,
+            r.source,
+            r.person_ref,
+            r.count,
+            r.first,
+            r.last,
             tuple(kinds.get((r.source, r.person_ref), ())),
         )
         for r in rows
@@ -642,11 +651,10 @@ def event_counts(session: Session, org_id: int) -> dict[str, int]:
             select(ExternalEvent.status, func.count())
             .where(ExternalEvent.organization_id == org_id)
             .group_by(ExternalEvent.status)
-        ).tuples()
+        ).all()
     )
 
 
 def kind_label(kind: str) -> Any:
     activity = EVENT_KINDS.get(kind)
     return activity.name if activity is not None else kind
-
