@@ -14,7 +14,6 @@ from datetime import UTC
 from typing import Any
 
 from flask import g, jsonify
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..access import can_manage_people

@@ -192,7 +192,8 @@ def _check(
         problem(
             "source",
             _l(
-                "Use up to 40 letters a–z, digits, “-”, “_” or “.”, starting with a letter or digit."
+                "Use up to 40 letters a–z, digits, “-”, “_” or “.”, starting with a letter or "
+                "digit."
             ),
         )
     external_id = _text(raw.get("external_id"))
@@ -373,7 +374,7 @@ def _recompute(session: Session, org_id: int, employee_ids: set[int]) -> None:
     """The metrics of the people whose events changed, in the same transaction."""
     if not employee_ids:
         return
-    from .compute import refresh_employees  # noqa: PLC0415 - lands beside this module
+    from .compute import refresh_employees
 
     refresh_employees(session, org_id, sorted(employee_ids))
 

@@ -10,7 +10,6 @@ import types
 import pytest
 
 from appraisal.models import Position
-
 from tests.api.conftest import token_for  # noqa: F401 - shared fixture
 
 COMPUTE = "appraisal.runtime.metrics.compute"
