@@ -159,6 +159,8 @@ class CompiledMetric:
         return (self.numerator or "", self.denominator or "") if self.aggregation == "ratio" else ()
 
     def passes(self, row: Mapping[str, Any]) -> bool:
+        if self.approved_only and row.get("status") != "approved":
+            return False
         return all(c.holds(row) for c in self.filters) and _formula_holds(
             self.where, row, self.types
         )

@@ -23,6 +23,7 @@ from ...models import Appraisal, AppraisalState, Cycle, CycleState, Employee, ut
 from ...states import UNPUBLISHED
 from .. import workflow
 from ..cycles.figures import cycle_appraisals, require_open
+from ..metrics.compute import freeze_cycle
 
 QUOTA_LINE = re.compile(r"\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*")
 
@@ -284,4 +285,5 @@ def close(session: Session, cycle: Cycle, user_id: int | None) -> None:
         )
     cycle.state = workflow.next_cycle_state(cycle.state, "close")
     cycle.closed_at = utcnow()
+    freeze_cycle(session, cycle)
     audit.record(session, cycle.organization_id, user_id, "cycle.closed", "cycle", cycle.id)

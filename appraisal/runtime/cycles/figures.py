@@ -20,7 +20,7 @@ from ...concurrency import EditConflict
 from ...errors import ServiceError
 from ...i18n import label_text
 from ...labels import in_english
-from ...models import Appraisal, Cycle, Employee, Review, User
+from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric, User
 from ...rules import CompiledTemplate
 from ...states import AppraisalState, CycleState
 from .. import workflow
@@ -209,6 +209,7 @@ class _Cells:
     hidden: Callable[[Appraisal | None], Message | None]
     locked: Callable[[Appraisal], Message | None]
     by: Callable[[Appraisal], str | None]
+    computed: frozenset[str] = frozenset()  # items a metric fills: never typed
 
 
 @dataclass
@@ -270,7 +271,9 @@ def _sort(entries: list[Entry], appraisals: dict[str, Appraisal], cells: _Cells)
         if _unchanged(entry, field_, stored):
             continue
         locked = cells.locked(appraisal)
-        if locked is not None:
+        if entry.key in cells.computed:
+            found.errors.append(_refused(entry, COMPUTED_REFUSAL))
+        elif locked is not None:
             found.errors.append(_refused(entry, locked))
         elif _stale(entry, field_, stored):
             found.stale.append(_changed_meanwhile(entry, stored, cells.by(appraisal)))
@@ -299,6 +302,12 @@ def _refuse(found: _Sorted, errors: list[EntryError]) -> None:
         raise EntriesRefused(errors)
 
 
+#: What typing a computed figure answers (a grid, a file, the API alike).
+COMPUTED_REFUSAL = _l(
+    "This figure is computed by a metric; HR can override it with a reason on the figures page"
+)
+
+
 def _no_such_figure(appraisal: Appraisal | None) -> Message | None:
     if appraisal is None:
         return _l("No appraisal in this cycle for this employee number")
@@ -318,11 +327,21 @@ def _figures_by(appraisal: Appraisal) -> str | None:
     return review.updated_by.name if review is not None and review.updated_by else None
 
 
+def computed_keys(session: Session, cycle: Cycle) -> frozenset[str]:
+    """The cycle's `data` items a metric fills (bound on its scheme)."""
+    return frozenset(
+        session.scalars(
+            select(SchemeMetric.item_key).where(SchemeMetric.scheme_id == cycle.scheme_id)
+        )
+    )
+
+
 def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: int | None) -> int:
     """Save the figures that changed; returns how many. Blank text clears a figure.
 
-    All or nothing: a cell that may not change, an invalid value, or a cell someone else
-    changed since the sender loaded it (`Entry.expected`) refuses the whole save.
+    All or nothing: a cell that may not change (one a metric computes, too), an invalid
+    value, or a cell someone else changed since the sender loaded it (`Entry.expected`)
+    refuses the whole save.
     """
     require_open(cycle)
     appraisals = _by_number(cycle_appraisals(session, cycle))
@@ -332,6 +351,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         _no_such_figure,
         _figures_locked,
         _figures_by,
+        computed_keys(session, cycle),
     )
     found = _sort(entries, appraisals, cells)
     rows = _rows_by_value(entries)
@@ -370,6 +390,32 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         changed=changed,
     )
     return changed
+
+
+def put_computed(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> dict[str, Message]:
+    """Write metric values into an appraisal's figures, checked as typed figures are; a value
+    the item refuses (out of its range...) is left out and its message returned by key. The
+    caller decides the appraisal may change (`metrics.compute.computable`)."""
+    template = appraisal_template(appraisal)
+    current = stored_figures(appraisal)
+    raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
+        f"data.{k}": _text(v) for k, v in figures.items()
+    }
+    values, problems = check_values(template, "data", role_fields(template, "data"), raw)
+    refused = {name.split(".", 1)[-1]: message for name, message in problems.items()}
+    for key in refused:
+        if key in figures:
+            values[key] = current.get(key)
+    if values == current:
+        return refused
+    review = _data_review(appraisal)
+    if review is None:
+        review = Review(organization_id=appraisal.organization_id, slot="data", rater="data")
+        appraisal.reviews.append(review)
+    review.values = values
+    review.updated_by_id = None
+    refresh_result(appraisal)
+    return refused
 
 
 def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Viewer) -> int:

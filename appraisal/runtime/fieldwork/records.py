@@ -43,6 +43,7 @@ from ...models import (
     utcnow,
 )
 from ...rules import CompiledActivity, check_activity_values, compile_activity
+from ..metrics.compute import refresh_employees
 from ..reviews.access import Viewer
 from .access import visible_employees
 from .consent import granted
@@ -280,6 +281,7 @@ def record_activity(
         type=type_key,
         employee=employee.number,
     )
+    refresh_employees(session, viewer.org_id, {employee.id})
     return Recorded(record, True)
 
 

@@ -25,6 +25,7 @@ from ...errors import ServiceError
 from ...i18n import in_language
 from ...models import ActivityRecord, Organization, RecordStatus, utcnow
 from ...rules import CompiledActivity, check_activity_values
+from ..metrics.compute import refresh_employees
 from ..reviews.access import Viewer
 from .access import may_review
 from .reading import form_of
@@ -139,6 +140,7 @@ def review_record(
         record.id,
         **detail,
     )
+    refresh_employees(session, viewer.org_id, {record.employee_id})
     return record
 
 
@@ -187,6 +189,7 @@ def edit_record(
         record.id,
         changed=changed,
     )
+    refresh_employees(session, viewer.org_id, {record.employee_id})
     return record
 
 

@@ -34,6 +34,7 @@ from ...paging import Page, paginate
 from ...rules.events import EVENT_KINDS, check_event_attributes
 from ...states import EventStatus
 from ..fieldwork.records import CLOCK_SKEW, EARLIEST, employee_by_number
+from .compute import refresh_employees
 
 SOURCE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 EXTERNAL_ID_MAX = 120
@@ -372,11 +373,8 @@ def _by_emails(session: Session, org_id: int, emails: set[str]) -> dict[str, int
 
 def _recompute(session: Session, org_id: int, employee_ids: set[int]) -> None:
     """The metrics of the people whose events changed, in the same transaction."""
-    if not employee_ids:
-        return
-    from .compute import refresh_employees
-
-    refresh_employees(session, org_id, sorted(employee_ids))
+    if employee_ids:
+        refresh_employees(session, org_id, sorted(employee_ids))
 
 
 # -- reading: the list, the API ---------------------------------------------------------------

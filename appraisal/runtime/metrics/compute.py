@@ -1,0 +1,345 @@
+"""Computing metric values into appraisals.
+
+A scheme's bound `data` items are computed for each appraisal over its cycle's period
+(`starts_on`..`ends_on`, the organization's local days): for a whole cycle (the sweep, a
+rebinding, HR's "recompute"), and for one person right after their record or event changes.
+The value goes into the appraisal's figures through `cycles.figures.put_computed`, checked as
+a typed figure is; each item's `MetricValue` keeps what was computed, from how many records,
+and HR's override, which recomputation leaves in place.
+
+Only appraisals whose figures may still change are computed (before calibration ends, the
+employee still active, the cycle not closed): a published total never moves under its
+reader, and closing a cycle freezes its values so an appeal cites the number that was used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ...models import (
+    ActivityRecord,
+    Appraisal,
+    Customer,
+    Cycle,
+    ExternalEvent,
+    MetricValue,
+    Organization,
+    as_utc,
+    customer_reps,
+    utcnow,
+)
+from ...rules import CompiledMetric, Measure, assigned, divide, measure
+from ...states import CycleState, EventStatus, RecordStatus
+from .. import workflow
+from ..cycles.figures import put_computed
+from .definitions import activity_types, compiled_metrics, scheme_bindings
+
+Rows = dict[int, list[dict[str, Any]]]  # employee id → their rows
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    appraisals: int  # appraisals computed
+    changed: int  # values that changed
+
+
+def computable(appraisal: Appraisal) -> bool:
+    """Whether an appraisal's figures may still change (as a typed figure may)."""
+    return (
+        appraisal.cycle.state != CycleState.CLOSED
+        and workflow.can_edit("data", appraisal.state, {"hr"})
+        and appraisal.employee.status == "active"
+    )
+
+
+#: What computing an appraisal reads: whether it may change, its figures, its template.
+_WHAT_IT_READS = (
+    selectinload(Appraisal.employee),
+    selectinload(Appraisal.reviews),
+    selectinload(Appraisal.template_version),
+    selectinload(Appraisal.cycle),
+)
+
+
+def refresh_cycle(session: Session, cycle: Cycle) -> Refreshed:
+    """Compute every bound item of every open appraisal of a cycle."""
+    if cycle.state == CycleState.CLOSED:
+        return Refreshed(0, 0)
+    appraisals = list(
+        session.scalars(
+            select(Appraisal).where(Appraisal.cycle_id == cycle.id).options(*_WHAT_IT_READS)
+        )
+    )
+    return _refresh(session, cycle, appraisals, None)
+
+
+def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]) -> Refreshed:
+    """Recompute the open appraisals of these people (after their record or event changed),
+    reading only their rows: one person's update stays quick in a company of thousands."""
+    ids = set(employee_ids)
+    if not ids:
+        return Refreshed(0, 0)
+    found = session.scalars(
+        select(Appraisal)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(
+            Appraisal.organization_id == org_id,
+            Appraisal.employee_id.in_(ids),
+            Cycle.state != CycleState.CLOSED,
+        )
+        .options(*_WHAT_IT_READS)
+    )
+    by_cycle: dict[int, list[Appraisal]] = defaultdict(list)
+    for appraisal in found:
+        by_cycle[appraisal.cycle_id].append(appraisal)
+    total = Refreshed(0, 0)
+    for appraisals in by_cycle.values():
+        done = _refresh(session, appraisals[0].cycle, appraisals, ids)
+        total = Refreshed(total.appraisals + done.appraisals, total.changed + done.changed)
+    return total
+
+
+def refresh_open_cycles(session: Session, org_id: int | None = None) -> Refreshed:
+    """The periodic sweep: every cycle not closed whose scheme binds a metric."""
+    query = select(Cycle).where(Cycle.state != CycleState.CLOSED, Cycle.launched_at.is_not(None))
+    if org_id is not None:
+        query = query.where(Cycle.organization_id == org_id)
+    total = Refreshed(0, 0)
+    for cycle in session.scalars(query.order_by(Cycle.id)):
+        done = refresh_cycle(session, cycle)
+        total = Refreshed(total.appraisals + done.appraisals, total.changed + done.changed)
+    return total
+
+
+def freeze_cycle(session: Session, cycle: Cycle) -> None:
+    """Mark a closing cycle's values as the ones used; nothing recomputes them afterwards."""
+    now = utcnow()
+    for value in session.scalars(
+        select(MetricValue)
+        .join(Appraisal, Appraisal.id == MetricValue.appraisal_id)
+        .where(Appraisal.cycle_id == cycle.id, MetricValue.frozen_at.is_(None))
+    ):
+        value.frozen_at = now
+
+
+# -- computing ---------------------------------------------------------------------------------
+
+
+def _refresh(
+    session: Session, cycle: Cycle, appraisals: list[Appraisal], employee_ids: set[int] | None
+) -> Refreshed:
+    bindings = scheme_bindings(session, cycle.scheme_id)
+    appraisals = [a for a in appraisals if computable(a)]
+    if not bindings or not appraisals:
+        return Refreshed(0, 0)
+    org = session.get(Organization, cycle.organization_id)
+    assert org is not None
+    metrics = compiled_metrics(session, org.id, {m.key for m in bindings.values()})
+    people = employee_ids if employee_ids is not None else {a.employee_id for a in appraisals}
+    measures = _measures(session, org, metrics, cycle.starts_on, cycle.ends_on, people)
+    stored = _stored_values(session, [a.id for a in appraisals])
+    changed = 0
+    for appraisal in appraisals:
+        figures: dict[str, Decimal | None] = {}
+        for item_key, metric in bindings.items():
+            if metric.key not in metrics:
+                continue  # no longer compiles: the item keeps its last value
+            found = measures[metric.key].get(appraisal.employee_id) or _nothing(metrics[metric.key])
+            value = stored.get((appraisal.id, item_key))
+            if value is None:
+                value = MetricValue(
+                    organization_id=appraisal.organization_id,
+                    appraisal_id=appraisal.id,
+                    item_key=item_key,
+                    metric_id=metric.id,
+                )
+                session.add(value)
+            changed += _keep(value, metric.id, found)
+            figures[item_key] = value.effective
+        problems = put_computed(appraisal, figures)
+        for item_key, message in problems.items():
+            value = stored.get((appraisal.id, item_key))
+            if value is not None:
+                value.provenance = {**value.provenance, "refused": str(message)}
+    return Refreshed(len(appraisals), changed)
+
+
+def _keep(value: MetricValue, metric_id: int, found: Measure) -> int:
+    provenance = found.provenance()
+    if (value.computed, value.provenance, value.metric_id) == (found.value, provenance, metric_id):
+        return 0
+    value.computed = found.value
+    value.provenance = provenance
+    value.metric_id = metric_id
+    value.computed_at = utcnow()
+    return 1
+
+
+def _stored_values(session: Session, appraisal_ids: list[int]) -> dict[tuple[int, str], Any]:
+    found: dict[tuple[int, str], MetricValue] = {}
+    for chunk in _chunks(appraisal_ids):
+        for value in session.scalars(
+            select(MetricValue).where(MetricValue.appraisal_id.in_(chunk))
+        ):
+            found[(value.appraisal_id, value.item_key)] = value
+    return found
+
+
+def _chunks(ids: list[int], size: int = 900) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _nothing(metric: CompiledMetric) -> Measure:
+    return measure(metric, [], date.min, date.min)
+
+
+def _measures(
+    session: Session,
+    org: Organization,
+    metrics: Mapping[str, CompiledMetric],
+    start: date,
+    end: date,
+    people: set[int],
+) -> dict[str, dict[int, Measure]]:
+    """Each metric's measure per person; each source is read once for all its metrics."""
+    found: dict[str, dict[int, Measure]] = {}
+    by_source: dict[tuple[str, str, bool], list[CompiledMetric]] = defaultdict(list)
+    for metric in metrics.values():
+        if metric.aggregation != "ratio":
+            bounded = metric.date_field is None
+            by_source[(metric.source.kind, metric.source.key, bounded)].append(metric)
+    reader = _Reader(session, org, start, end, people)
+    for (kind, key, bounded), group in by_source.items():
+        if kind == "customers":
+            counts = reader.assigned_customers()
+            for metric in group:
+                found[metric.key] = {p: assigned(metric, counts.get(p, 0)) for p in people}
+            continue
+        read = reader.activity_rows if kind == "activity" else reader.events
+        rows = read(key, bounded)
+        for metric in group:
+            found[metric.key] = {
+                person: measure(metric, rows.get(person, ()), start, end) for person in people
+            }
+    for metric in metrics.values():
+        if metric.aggregation == "ratio":
+            top, bottom = found[metric.numerator or ""], found[metric.denominator or ""]
+            found[metric.key] = {p: divide(metric, top[p], bottom[p]) for p in people}
+    return found
+
+
+class _Reader:
+    """Loads one source's rows for the period, by person; only the people asked for when
+    they are few (one person's live update), the whole organization otherwise."""
+
+    FEW = 500
+
+    def __init__(
+        self, session: Session, org: Organization, start: date, end: date, people: set[int]
+    ) -> None:
+        self.session = session
+        self.org = org
+        self.start = start
+        self.end = end
+        self.people = people
+        self.zone = ZoneInfo(org.time_zone)
+
+    def _for_people(self, column: Any) -> list[Any]:
+        return [column.in_(self.people)] if len(self.people) <= self.FEW else []
+
+    def activity_rows(self, type_key: str, bounded: bool) -> Rows:
+        activity_type = activity_types(self.session, self.org.id).get(type_key)
+        if activity_type is None:
+            return {}
+        record = ActivityRecord
+        query = select(
+            record.employee_id,
+            record.values,
+            record.customer_id,
+            record.outside_geofence,
+            record.latitude,
+            record.occurred_at,
+            record.occurred_on,
+            record.status,
+        ).where(
+            record.organization_id == self.org.id,
+            record.activity_type_id == activity_type.id,
+            record.status != RecordStatus.RETURNED,
+            *self._for_people(record.employee_id),
+        )
+        if bounded:
+            query = query.where(record.occurred_on.between(self.start, self.end))
+        rows: Rows = defaultdict(list)
+        for (
+            employee_id,
+            values,
+            customer_id,
+            outside,
+            latitude,
+            at,
+            day,
+            status,
+        ) in self.session.execute(query):
+            rows[employee_id].append(
+                {
+                    **values,
+                    "customer": customer_id,
+                    "outside_geofence": bool(outside),
+                    "has_location": latitude is not None,
+                    "occurred_at": _local(at, self.zone),
+                    "occurred_on": day,
+                    "status": status,
+                }
+            )
+        return rows
+
+    def events(self, kind: str, bounded: bool) -> Rows:
+        event = ExternalEvent
+        query = select(
+            event.employee_id, event.attributes, event.source, event.occurred_at, event.occurred_on
+        ).where(
+            event.organization_id == self.org.id,
+            event.kind == kind,
+            event.status == EventStatus.MATCHED,
+            *self._for_people(event.employee_id),
+        )
+        if bounded:
+            query = query.where(event.occurred_on.between(self.start, self.end))
+        rows: Rows = defaultdict(list)
+        for employee_id, attributes, source, at, day in self.session.execute(query):
+            rows[employee_id].append(
+                {
+                    **attributes,
+                    "source": source,
+                    "occurred_at": _local(at, self.zone),
+                    "occurred_on": day,
+                }
+            )
+        return rows
+
+    def assigned_customers(self) -> dict[int, int]:
+        query = (
+            select(customer_reps.c.employee_id, func.count())
+            .join(Customer, Customer.id == customer_reps.c.customer_id)
+            .where(
+                Customer.organization_id == self.org.id,
+                Customer.active.is_(True),
+                *self._for_people(customer_reps.c.employee_id),
+            )
+            .group_by(customer_reps.c.employee_id)
+        )
+        return {employee_id: count for employee_id, count in self.session.execute(query)}
+
+
+def _local(moment: Any, zone: ZoneInfo) -> Any:
+    return as_utc(moment).astimezone(zone)

@@ -1,0 +1,256 @@
+"""Binding a scheme's `data` items to metrics, HR's overrides of computed values, and the
+records behind a value (its drill-down). Services: take a Session, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ... import audit
+from ...concurrency import expect_version
+from ...errors import ServiceError
+from ...models import (
+    ActivityRecord,
+    Appraisal,
+    Cycle,
+    ExternalEvent,
+    MetricValue,
+    Scheme,
+    SchemeMetric,
+    utcnow,
+)
+from ...rules import CompiledMetric
+from ...states import CycleState, EventStatus, RecordStatus
+from ..compiled import version_template
+from ..cycles.figures import put_computed
+from ..render import role_fields
+from .compute import Refreshed, computable, refresh_cycle
+from .definitions import activity_types, compiled_metrics, metric_definitions
+
+REASON_LIMIT = 2000
+
+
+class MetricRefused(ServiceError):
+    """A refusal naming the form field it is about (None: the whole form)."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def bindable_items(scheme: Scheme) -> list[Any]:
+    """The scheme's `data` inputs (items and adjustments), which a metric may fill."""
+    return role_fields(version_template(scheme.template_version), "data")
+
+
+def bind_metrics(
+    session: Session, scheme: Scheme, chosen: Mapping[str, str | None], user_id: int | None
+) -> Refreshed:
+    """Set which metric fills each `data` item (None: typed as before) and recompute the
+    scheme's open cycles. An item a metric no longer fills keeps its last value, typed from
+    now on; values of closed cycles never change."""
+    items = {f.key for f in bindable_items(scheme)}
+    metrics = metric_definitions(session, scheme.organization_id)
+    for item_key, metric_key in chosen.items():
+        if item_key not in items:
+            raise MetricRefused(_l("%(key)s is not a figure of this scheme.", key=item_key))
+        if metric_key and (metric_key not in metrics or metrics[metric_key].archived):
+            raise MetricRefused(_l("No such metric."), item_key)
+    current = {b.item_key: b for b in session.scalars(_bindings(scheme.id))}
+    changed = {}
+    for item_key, metric_key in chosen.items():
+        binding = current.get(item_key)
+        if not metric_key:
+            if binding is not None:
+                session.delete(binding)
+                _forget_open_values(session, scheme, item_key)
+                changed[item_key] = None
+            continue
+        metric = metrics[metric_key]
+        if binding is None:
+            session.add(
+                SchemeMetric(
+                    organization_id=scheme.organization_id,
+                    scheme_id=scheme.id,
+                    item_key=item_key,
+                    metric_id=metric.id,
+                )
+            )
+        elif binding.metric_id != metric.id:
+            binding.metric_id = metric.id
+        else:
+            continue
+        changed[item_key] = metric_key
+    session.flush()
+    if changed:
+        audit.record(
+            session,
+            scheme.organization_id,
+            user_id,
+            "scheme.metrics_bound",
+            "scheme",
+            scheme.id,
+            bindings=changed,
+        )
+    total = Refreshed(0, 0)
+    for cycle in session.scalars(
+        select(Cycle).where(Cycle.scheme_id == scheme.id, Cycle.state != CycleState.CLOSED)
+    ):
+        done = refresh_cycle(session, cycle)
+        total = Refreshed(total.appraisals + done.appraisals, total.changed + done.changed)
+    return total
+
+
+def _bindings(scheme_id: int):
+    return select(SchemeMetric).where(SchemeMetric.scheme_id == scheme_id)
+
+
+def _forget_open_values(session: Session, scheme: Scheme, item_key: str) -> None:
+    open_appraisals = (
+        select(Appraisal.id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(Cycle.scheme_id == scheme.id, Cycle.state != CycleState.CLOSED)
+    )
+    session.execute(
+        delete(MetricValue).where(
+            MetricValue.item_key == item_key,
+            MetricValue.appraisal_id.in_(open_appraisals),
+            MetricValue.frozen_at.is_(None),
+        )
+    )
+
+
+# -- overrides ---------------------------------------------------------------------------------
+
+
+def metric_value_or_none(
+    session: Session, org_id: int, appraisal_id: int, item_key: str
+) -> MetricValue | None:
+    return session.scalar(
+        select(MetricValue).where(
+            MetricValue.organization_id == org_id,
+            MetricValue.appraisal_id == appraisal_id,
+            MetricValue.item_key == item_key,
+        )
+    )
+
+
+def override_value(
+    session: Session,
+    value: MetricValue,
+    text: str,
+    reason: str,
+    user_id: int | None,
+    version: int | None,
+) -> None:
+    """HR sets (or, with blank text, clears) the value an appraisal uses instead of the
+    computed one. A reason is required either way; it is kept and audited, and the
+    override stays through every recomputation until cleared."""
+    expect_version(value, version)
+    appraisal = value.appraisal
+    if not computable(appraisal):
+        raise MetricRefused(
+            _l("This appraisal's figures can no longer change (past calibration or closed).")
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise MetricRefused(_l("Say why: a reason is required."), "reason")
+    if len(reason) > REASON_LIMIT:
+        raise MetricRefused(_l("At most 2000 characters."), "reason")
+    text = (text or "").strip()
+    override = None
+    if text:
+        try:
+            override = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            override = None
+        if override is None or not override.is_finite() or abs(override) >= Decimal("1e15"):
+            raise MetricRefused(_l("Enter a number."), "value")
+        refused = put_computed(appraisal, {value.item_key: override})
+        if refused:
+            raise MetricRefused(next(iter(refused.values())), "value")
+    else:
+        put_computed(appraisal, {value.item_key: value.computed})
+    before = None if value.override is None else str(value.override)
+    value.override = override
+    value.override_reason = reason
+    value.overridden_by_id = user_id
+    value.overridden_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        value.organization_id,
+        user_id,
+        "metric.overridden" if override is not None else "metric.override_cleared",
+        "appraisal",
+        appraisal.id,
+        item=value.item_key,
+        before=before,
+        after=None if override is None else str(override),
+        computed=None if value.computed is None else str(value.computed),
+        reason=reason,
+    )
+
+
+# -- drill-down --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Behind:
+    """The rows a value was computed from: field records or events, and whether each
+    passed the metric's filter in the period."""
+
+    metric: CompiledMetric | None
+    records: list[ActivityRecord]
+    events: list[ExternalEvent]
+    kind: str  # activity, event, customers, ratio
+
+
+DRILL_LIMIT = 500
+
+
+def rows_behind(session: Session, value: MetricValue) -> Behind:
+    """What one appraisal's computed value read: the person's records (or events) of the
+    metric's source in the cycle's period, newest first, at most DRILL_LIMIT."""
+    appraisal = value.appraisal
+    cycle = appraisal.cycle
+    metric_key = value.metric.key
+    compiled = compiled_metrics(session, value.organization_id, {metric_key}).get(metric_key)
+    if compiled is None or compiled.aggregation == "ratio" or compiled.source.kind == "customers":
+        kind = compiled.aggregation if compiled and compiled.aggregation == "ratio" else "customers"
+        return Behind(compiled, [], [], kind)
+    start, end = cycle.starts_on, cycle.ends_on
+    if compiled.source.kind == "activity":
+        activity_type = activity_types(session, value.organization_id).get(compiled.source.key)
+        if activity_type is None:
+            return Behind(compiled, [], [], "activity")
+        query = select(ActivityRecord).where(
+            ActivityRecord.organization_id == value.organization_id,
+            ActivityRecord.employee_id == appraisal.employee_id,
+            ActivityRecord.activity_type_id == activity_type.id,
+            ActivityRecord.status != RecordStatus.RETURNED,
+        )
+        if compiled.date_field is None:
+            query = query.where(ActivityRecord.occurred_on.between(start, end))
+        records = list(
+            session.scalars(query.order_by(ActivityRecord.occurred_at.desc()).limit(DRILL_LIMIT))
+        )
+        return Behind(compiled, records, [], "activity")
+    query = select(ExternalEvent).where(
+        ExternalEvent.organization_id == value.organization_id,
+        ExternalEvent.employee_id == appraisal.employee_id,
+        ExternalEvent.kind == compiled.source.key,
+        ExternalEvent.status == EventStatus.MATCHED,
+    )
+    if compiled.date_field is None:
+        query = query.where(ExternalEvent.occurred_on.between(start, end))
+    events = list(
+        session.scalars(query.order_by(ExternalEvent.occurred_at.desc()).limit(DRILL_LIMIT))
+    )
+    return Behind(compiled, [], events, "event")
