@@ -307,6 +307,7 @@ YES_NO = {True: _l("yes"), False: _l("no")}
 
 VOCABULARIES = {
     "state": STATE,
+    "event_status": EVENT_STATUS,
     "cycle_state": CYCLE_STATE,
     "appraisal_state": APPRAISAL_STATE,
     "rater": RATER,

@@ -33,7 +33,7 @@ from ...models import Employee, ExternalEvent, ExternalPerson, Organization, Use
 from ...paging import Page, paginate
 from ...rules.events import EVENT_KINDS, check_event_attributes
 from ...states import EventStatus
-from ..fieldwork.records import CLOCK_SKEW, EARLIEST, employee_by_number
+from ..fieldwork.records import CLOCK_SKEW, EARLIEST, employee_by_number, local_moment
 from .compute import refresh_employees
 
 SOURCE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
@@ -496,13 +496,14 @@ def held_groups(
             .order_by(ExternalEvent.kind)
         ):
             kinds.setdefault((source_, ref), []).append(kind)
+    organization = session.get(Organization, org_id)
     groups = [
         HeldGroup(
             r.source,
             r.person_ref,
             r.count,
-            r.first,
-            r.last,
+            local_moment(organization, r.first),
+            local_moment(organization, r.last),
             tuple(kinds.get((r.source, r.person_ref), ())),
         )
         for r in rows
@@ -522,7 +523,8 @@ def held_group(session: Session, org_id: int, source: str, ref: str) -> HeldGrou
     ).all()
     if not rows:
         return None
-    moments = [r.occurred_at for r in rows]
+    organization = session.get(Organization, org_id)
+    moments = [local_moment(organization, r.occurred_at) for r in rows]
     kinds = tuple(sorted({r.kind for r in rows}))
     return HeldGroup(source, ref, len(rows), min(moments), max(moments), kinds)
 
