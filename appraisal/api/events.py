@@ -20,7 +20,7 @@ from ..access import can_manage_people
 from ..concurrency import EditConflict, lost_updates
 from ..db import get_session
 from ..models import ExternalEvent, as_utc
-from ..rules.events import EVENT_KINDS
+from ..rules import EVENT_KINDS
 from ..runtime.metrics import events as services
 from ..states import EventStatus
 from .schemas import PageInfo, PageQuery, Strict

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from ...forms import ColumnMappingForm, UploadForm, choices
 from ...i18n import label_text
-from ...rules.events import EVENT_KINDS
+from ...rules import EVENT_KINDS
 
 PERSON_KINDS = [
     ("employee_number", _l("Employee number")),

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ...people.imports import RowError, RowOutcome, UpsertReport
-from ...rules.events import EVENT_KINDS
+from ...rules import EVENT_KINDS
 from .events import EventsRefused, receive_events
 
 BASE_FIELDS = ("external_id", "occurred_at", "person")

@@ -13,7 +13,7 @@ from ...db import get_session
 from ...forms import EncodingForm, attempt
 from ...people import imports as people_imports
 from ...people.services import list_employees
-from ...rules.events import EVENT_KINDS
+from ...rules import EVENT_KINDS
 from ...states import EventStatus
 from ...uploads import accept_upload, pending_uploads, read_again
 from ..web import Routes

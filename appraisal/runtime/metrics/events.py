@@ -31,7 +31,7 @@ from ...i18n import in_language
 from ...inputs import bad_text
 from ...models import Employee, ExternalEvent, ExternalPerson, Organization, User, utcnow
 from ...paging import Page, paginate
-from ...rules.events import EVENT_KINDS, check_event_attributes
+from ...rules import EVENT_KINDS, check_event_attributes
 from ...states import EventStatus
 from ..fieldwork.records import CLOCK_SKEW, EARLIEST, employee_by_number, local_moment
 from .compute import refresh_employees
