@@ -51,6 +51,12 @@ def can_enter_figures(roles: Iterable[str]) -> bool:
     return bool(PEOPLE_ADMINS & set(roles))
 
 
+def can_review_events(roles: Iterable[str]) -> bool:
+    """Business events from other systems and who their people are: HR admins only, since
+    saying who a reference is decides whose figures the events count in."""
+    return bool(USER_ADMINS & set(roles))
+
+
 def can_use_api(roles: Iterable[str]) -> bool:
     """Personal API tokens: HR admins and implementers, whose integrations (payroll, CRM,
     data imports) call the API. Every API operation needs one of their roles, so a token of

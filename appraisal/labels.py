@@ -201,6 +201,9 @@ AUDIT_ACTION = {
     "customer.deactivated": _l("Customer deactivated"),
     "customer.reactivated": _l("Customer reactivated"),
     "customer.imported": _l("Customers imported"),
+    "event.received": _l("Business events received"),
+    "event.person_mapped": _l("Held events mapped to an employee"),
+    "event.set_aside": _l("Held events set aside"),
     "photo.uploaded": _l("Field photo uploaded"),
     "cycle.created": _l("Cycle created"),
     "cycle.launched": _l("Cycle launched"),
@@ -304,6 +307,7 @@ YES_NO = {True: _l("yes"), False: _l("no")}
 
 VOCABULARIES = {
     "state": STATE,
+    "event_status": EVENT_STATUS,
     "cycle_state": CYCLE_STATE,
     "appraisal_state": APPRAISAL_STATE,
     "rater": RATER,

@@ -86,6 +86,7 @@ JSON_API = {
     "api/views.py",
     "api/customers.py",
     "api/activities.py",
+    "api/events.py",
     "api/photos.py",
     "runtime/fieldwork/photo_views.py",
 }

@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401 - their routes join the `api` blueprint before it is registered
         activities,
         customers,
+        events,
         photos,
     )
     from .commands import tokens_cli

@@ -261,6 +261,14 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.customers_import",
         "runtime.customers_import_map",
         "runtime.customers_import_sample",
+        # metrics/test_event_pages: HR admins only (implementers, managers, employees 403);
+        # another organization's held reference 404
+        "runtime.events",
+        "runtime.events_held",
+        "runtime.events_held_map",
+        "runtime.events_held_set_aside",
+        "runtime.events_import",
+        "runtime.events_import_map",
         # fieldwork/test_phone_pages, test_sync: own records only; a form not for the
         # position, another organization's customer, no employee record: 404 / 422
         "runtime.field_today",

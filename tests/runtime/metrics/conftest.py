@@ -3,14 +3,17 @@ filled by a metric, a published "customer visit" form and customers assigned to 
 
 from __future__ import annotations
 
+import types
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from appraisal.models import ActivityType, ActivityTypeVersion, Customer, Metric
+from appraisal.models import ActivityType, ActivityTypeVersion, Customer, Metric, Position
 from appraisal.runtime.fieldwork.records import record_activity
+from appraisal.runtime.metrics import events
 from appraisal.runtime.reviews.access import viewer_for
+from tests.api.conftest import token_for  # noqa: F401 - tokens per role, for the events API
 
 VISIT = {
     "format": "activity/1",
@@ -93,3 +96,48 @@ def record(db, company):
         return done.record
 
     return make
+
+
+# -- business events ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def refreshed(monkeypatch) -> list[tuple[int, list[int]]]:
+    """The (organization, employee ids) each metric recompute was asked for."""
+    calls: list[tuple[int, list[int]]] = []
+    real = events.refresh_employees
+
+    def observed(session, org_id, ids):
+        calls.append((org_id, list(ids)))
+        return real(session, org_id, ids)
+
+    monkeypatch.setattr(events, "refresh_employees", observed)
+    return calls
+
+
+@pytest.fixture
+def crm(db, make):
+    """Acme (Asia/Shanghai): HR, an implementer, a manager and two reps; Beta elsewhere."""
+    org = make.org("acme")
+    make.member(org, "hr@acme.example", roles=("admin",))
+    make.member(org, "imp@acme.example", roles=("implementer",))
+    rep = Position(organization_id=org.id, name="Sales rep", staff_kind="field")
+    db.add(rep)
+    db.commit()
+    boss_login = make.member(org, "boss@acme.example", roles=("manager", "employee"))
+    boss = make.employee(org, "B001", "Bo", user_id=boss_login.user_id)
+    li_login = make.member(org, "li.sign-in@acme.example", roles=("employee",))
+    li = make.employee(
+        org,
+        "E0012",
+        "李雷",
+        email="Li.Lei@acme.example",
+        user_id=li_login.user_id,
+        manager_id=boss.id,
+        position_id=rep.id,
+    )
+    han = make.employee(org, "E0013", "韩梅梅", manager_id=boss.id, position_id=rep.id)
+    beta = make.org("beta")
+    make.member(beta, "hr@beta.example", roles=("admin",))
+    other = make.employee(beta, "E0012", "Someone else")
+    return types.SimpleNamespace(org=org, li=li, han=han, boss=boss, beta=beta, other=other)
