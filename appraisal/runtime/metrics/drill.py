@@ -23,7 +23,6 @@ from ...models import (
     customer_reps,
 )
 from ...rules import EVENT_KINDS, CompiledMetric
-from ...rules.metrics import typed
 from ..fieldwork.reading import form_of, status_text, text_of
 from .compute import row_of_record
 from .shown import Computed, Wording
@@ -166,7 +165,7 @@ def drill_down(session: Session, value: MetricValue, part: str | None = None) ->
         drill.rows.append(
             Row(
                 row["occurred_at"],
-                str(typed("text", row.get("customer")) or ""),
+                str(row.get("customer") or ""),
                 shown_values,
                 False,
                 event.source,
