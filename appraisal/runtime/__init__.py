@@ -5,6 +5,7 @@
 - `calibration/`: distribution, quotas, overrides, publication and closing
 - `act/`: results, appeals, interviews, development plans, training
 - `fieldwork/`: field records on the phone, customers, photos, consent, the team's day
+- `metrics/`: process KPIs computed into figures, their drill-down, overrides and the sweep
 
 Shared by the areas: `compiled` and `render` (the runtime's model of a template and what each
 role fills), `workflow` (the only place a state moves) and `web` (the route recorder and the
@@ -36,6 +37,8 @@ def init_app(app: Flask) -> None:
     )
     from .fieldwork.photo_commands import photos_cli
     from .metrics import event_views
+    from .metrics import views as metric_views
+    from .metrics.commands import metrics_cli
     from .reviews import views as review_views
 
     areas = (
@@ -51,6 +54,7 @@ def init_app(app: Flask) -> None:
         consent_views,
         photo_views,
         event_views,
+        metric_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names
@@ -64,3 +68,4 @@ def init_app(app: Flask) -> None:
     conditions_markup.init_app(app)
     app.cli.add_command(results_cli)
     app.cli.add_command(photos_cli)
+    app.cli.add_command(metrics_cli)

@@ -288,6 +288,12 @@ def test_the_matrix_covers_every_runtime_route(app):
         # fieldwork/test_photos_routes: own, manager and HR see; another team or org 404
         "runtime.field_photo_upload",
         "runtime.field_photo",
+        # metrics/test_figures_pages: HR, the manager and the appraisee read a computed
+        # figure's drill-down (another team, colleague, implementer, other org 404); only
+        # HR overrides (404 for the others) and recomputes (403)
+        "runtime.computed_figure",
+        "runtime.computed_override",
+        "runtime.cycle_recompute",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

@@ -17,6 +17,7 @@ from ...i18n import state_label
 from ...models import Appraisal, DevelopmentPlan, Interview
 from .. import workflow
 from ..compiled import appraisal_template
+from ..metrics.shown import READERS, computed_words
 from ..render import labels
 from ..reviews import access, invitations
 from ..web import Routes, apply_change, appraisal_or_404, current_viewer
@@ -71,6 +72,8 @@ def _result_page(
             "hidden": [],
             "uncounted": invitations.uncounted_groups(item),
             "title": _("How the result was worked out"),
+            "computed": computed_words(get_session(), item, rels),
+            "drill": bool(rels & READERS),
         },
         open_appeal=results.open_appeal(item, page.appeals),
         may_appeal=results.may_appeal(item, page.appeals),

@@ -33,6 +33,7 @@ from ...i18n import label_text
 from ...models import Cycle, CycleState, Scheme
 from ...people.services import department_choices, position_choices
 from ..compiled import version_template
+from ..metrics.shown import computed_figures
 from ..reviews import feedback
 from ..web import Routes, current_viewer, cycle_or_404
 from . import cycles as cycle_services
@@ -165,6 +166,7 @@ def cycle(id: int):
         counts=cycle_services.state_counts(db, cycle),
         appeals=tasks.cycle_appeals(db, cycle) if cycle.state != CycleState.PLANNING else [],
         has_feedback=bool(feedback.comment_items(version_template(cycle.scheme.template_version))),
+        has_metrics=cycle.state != CycleState.CLOSED and bool(figures.computed_keys(db, cycle)),
         due_for=tasks.due_for,
         today=date.today(),
     )
@@ -288,6 +290,8 @@ def cycle_figures(id: int):
         cycle=cycle,
         fields=figures.figure_fields(cycle),
         appraisals=appraisals,
+        bound=figures.computed_keys(db, cycle),
+        computed=computed_figures(db, cycle.organization_id, appraisals),
         errors=outcome.errors,
         conflicts=outcome.current,
         typed=typed,

@@ -280,27 +280,8 @@ class _Reader:
         if bounded:
             query = query.where(record.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        for (
-            employee_id,
-            values,
-            customer_id,
-            outside,
-            latitude,
-            at,
-            day,
-            status,
-        ) in self.session.execute(query):
-            rows[employee_id].append(
-                {
-                    **values,
-                    "customer": customer_id,
-                    "outside_geofence": bool(outside),
-                    "has_location": latitude is not None,
-                    "occurred_at": _local(at, self.zone),
-                    "occurred_on": day,
-                    "status": status,
-                }
-            )
+        for found in self.session.execute(query):
+            rows[found.employee_id].append(row_of_record(found, self.zone))
         return rows
 
     def events(self, kind: str, bounded: bool) -> Rows:
@@ -343,3 +324,19 @@ class _Reader:
 
 def _local(moment: Any, zone: ZoneInfo) -> Any:
     return as_utc(moment).astimezone(zone)
+
+
+def row_of_record(record: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """A field record as a metric reads it (its form's values and the record's own facts,
+    its time on the organization's clock); `record` is an `ActivityRecord` or a row with
+    the same columns. The drill-down reads records through this too, so it says which
+    records passed the filter exactly as the computation decided."""
+    return {
+        **record.values,
+        "customer": record.customer_id,
+        "outside_geofence": bool(record.outside_geofence),
+        "has_location": record.latitude is not None,
+        "occurred_at": _local(record.occurred_at, zone),
+        "occurred_on": record.occurred_on,
+        "status": record.status,
+    }

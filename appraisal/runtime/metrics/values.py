@@ -213,15 +213,21 @@ class Behind:
 
 
 DRILL_LIMIT = 500
+#: The two metrics a ratio divides, as `rows_behind` names them.
+RATIO_PARTS = ("numerator", "denominator")
 
 
-def rows_behind(session: Session, value: MetricValue) -> Behind:
+def rows_behind(session: Session, value: MetricValue, part: str | None = None) -> Behind:
     """What one appraisal's computed value read: the person's records (or events) of the
-    metric's source in the cycle's period, newest first, at most DRILL_LIMIT."""
+    metric's source in the cycle's period, newest first, at most DRILL_LIMIT. For a ratio,
+    `part` ("numerator" or "denominator") reads that part's metric instead."""
     appraisal = value.appraisal
     cycle = appraisal.cycle
     metric_key = value.metric.key
     compiled = compiled_metrics(session, value.organization_id, {metric_key}).get(metric_key)
+    if compiled is not None and compiled.aggregation == "ratio" and part in RATIO_PARTS:
+        metric_key = getattr(compiled, part)
+        compiled = compiled_metrics(session, value.organization_id, {metric_key}).get(metric_key)
     if compiled is None or compiled.aggregation == "ratio" or compiled.source.kind == "customers":
         kind = compiled.aggregation if compiled and compiled.aggregation == "ratio" else "customers"
         return Behind(compiled, [], [], kind)

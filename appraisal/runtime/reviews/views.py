@@ -20,6 +20,7 @@ from ...people.services import member_choices
 from .. import workflow
 from ..act import results
 from ..compiled import appraisal_template
+from ..metrics.shown import READERS, computed_words
 from ..render import labels, role_fields, role_items, target_fields
 from ..web import Routes, apply_change, appraisal_or_404, current_viewer
 from . import access, inputs, invitations, reviews
@@ -228,6 +229,8 @@ def _panel(item: Appraisal, rater: str, values: dict[str, Any]) -> dict[str, Any
         "labels": labels(appraisal_template(item)),
         "hidden": sorted(k for k, why in result.not_applicable.items() if why == "hidden"),
         "uncounted": invitations.uncounted_groups(item),
+        "computed": computed_words(get_session(), item, rels),
+        "drill": bool(rels & READERS),
     }
 
 
