@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         team_views,
     )
     from .fieldwork.photo_commands import photos_cli
+    from .metrics import binding_views as metric_binding_views
     from .reviews import views as review_views
 
     areas = (
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         team_views,
         consent_views,
         photo_views,
+        metric_binding_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names

@@ -343,3 +343,17 @@ class _Reader:
 
 def _local(moment: Any, zone: ZoneInfo) -> Any:
     return as_utc(moment).astimezone(zone)
+
+
+def measure_person(
+    session: Session,
+    org: Organization,
+    metrics: Mapping[str, CompiledMetric],
+    key: str,
+    employee_id: int,
+    start: date,
+    end: date,
+) -> Measure:
+    """One metric for one person over start..end, read and computed exactly as a cycle's
+    values are (the builder's preview)."""
+    return _measures(session, org, metrics, start, end, {employee_id})[key][employee_id]
