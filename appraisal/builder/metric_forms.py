@@ -33,7 +33,7 @@ from .metric_services import source_from_value, source_value
 
 AGGREGATION_CHOICES = choices(label_choices("metric_aggregation", AGGREGATIONS))
 OPERATOR_CHOICES = choices(label_choices("metric_operator", OPERATORS))
-DURATION_CHOICES = [("minutes", _l("minutes")), ("hours", _l("hours"))]
+DURATION_CHOICES = choices([("minutes", _l("minutes")), ("hours", _l("hours"))])
 #: Aggregations that read one field of each record.
 READS_FIELD = ("distinct", "sum", "avg", "min", "max")
 BLANK_ROWS = 3

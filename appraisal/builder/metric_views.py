@@ -16,7 +16,7 @@ from flask_login import current_user
 from .. import audit
 from ..access import can_build, current_org_id, require
 from ..db import get_session
-from ..forms import PostedForm, attempt, version_field, wanted
+from ..forms import PostedForm, attempt, choices, version_field, wanted
 from ..i18n import in_language, label_text
 from ..models import Metric
 from ..people.services import employee_choices
@@ -112,7 +112,7 @@ def _fill_choices(
     form: MetricForm, catalogue: list[service.Source], metric: Metric | None
 ) -> service.Source | None:
     """Offer each source, and the fields of the chosen one (the first, for a new metric)."""
-    form.source.choices = [(s.value, s.label) for s in catalogue]
+    form.source.choices = choices((s.value, s.label) for s in catalogue)
     chosen = next((s for s in catalogue if s.value == form.source.data), None)
     if chosen is None and not form.source.data and catalogue:
         chosen = catalogue[0]
@@ -120,17 +120,17 @@ def _fill_choices(
     fields = chosen.fields if chosen else ()
     blank = [("", "—")]
     every = blank + [(f.key, f.label) for f in fields]
-    form.field.choices = every
+    form.field.choices = choices(every)
     for entry in (*form.filters.entries, *form.conditions.entries):
-        entry.form.field.choices = every
+        entry.form.field.choices = choices(every)
     times = blank + [(f.key, f.label) for f in fields if f.type == "datetime"]
-    form.from_field.choices = form.to_field.choices = times
+    form.from_field.choices = form.to_field.choices = choices(times)
     days = [(f.key, f.label) for f in fields if f.type in ("date", "datetime")]
     days = [d for d in days if d[0] not in ("occurred_on", "occurred_at")]
-    form.date.choices = [("occurred", _("The day it happened"))] + days
+    form.date.choices = choices([("occurred", _("The day it happened")), *days])
     parts = service.ratio_parts(get_session(), current_org_id(), metric.key if metric else None)
     options = blank + [(m.key, label_text(m.name) or m.key) for m in parts]
-    form.numerator.choices = form.denominator.choices = options
+    form.numerator.choices = form.denominator.choices = choices(options)
     return chosen
 
 
@@ -171,7 +171,7 @@ def metric_preview(id: int):
     db = get_session()
     metric = _found(Metric, id)
     form = PreviewForm(formdata=request.args if request.args else None)
-    form.employee.choices = employee_choices(db, current_org_id())
+    form.employee.choices = choices(employee_choices(db, current_org_id()))
     found, status = None, 200
     if request.args:
         if form.validate():

@@ -14,7 +14,7 @@ from wtforms import SelectField, SubmitField
 
 from ...access import can_run_cycles, current_org_id, require
 from ...db import get_in_org, get_session
-from ...forms import attempt
+from ...forms import attempt, choices
 from ...i18n import label_text
 from ...models import Scheme
 from ..web import Routes
@@ -40,7 +40,7 @@ class BindingForm(FlaskForm):
             setattr(
                 Bound,
                 f"item-{item.key}",
-                SelectField(label_text(item.label) or item.key, choices=options),
+                SelectField(label_text(item.label) or item.key, choices=choices(options)),
             )
         return Bound()
 
