@@ -95,7 +95,9 @@ class MetricForm(VersionedForm):
     where = StringField(
         _l("Or a formula"),
         validators=[Optional(), Length(max=MAX_SOURCE)],
-        description=_l("Optional: a condition on the fields, e.g. amount > 1000 and outcome == 'won'"),
+        description=_l(
+            "Optional: a condition on the fields, e.g. amount > 1000 and outcome == 'won'"
+        ),
     )
     conditions = _rows()
     condition_where = StringField(

@@ -103,7 +103,11 @@ def sources(session: Session, org_id: int) -> list[Source]:
     for kind, form in EVENT_KINDS.items():
         fields = [SourceField(f.key, label_text(f.label), f.type) for f in form.fields]
         found.append(
-            Source(f"event:{kind}", label_text(form.name), _with_builtins(fields, MetricSource("event", kind)))
+            Source(
+                f"event:{kind}",
+                label_text(form.name),
+                _with_builtins(fields, MetricSource("event", kind)),
+            )
         )
     found.append(Source(ASSIGNED, str(_l("Customers assigned")), ()))
     return found
@@ -182,13 +186,13 @@ def metric_problems(
         definition, fields_of(session, org_id), _others(session, org_id, key)
     )
     if key is not None and definition.get("aggregation") == "ratio":
-        users = _ratios_using(session, org_id, key)
+        users = ", ".join(_ratios_using(session, org_id, key))
         if users:
             problems.append(
                 _problem(
                     "aggregation",
-                    f"the ratio {', '.join(users)} divides this metric: it cannot be a ratio itself",
-                    f"比率指标 {', '.join(users)} 用到本指标，本指标不能是比率",
+                    f"the ratio {users} divides this metric: it cannot be a ratio itself",
+                    f"比率指标 {users} 用到本指标，本指标不能是比率",
                 )
             )
     return problems
@@ -247,9 +251,7 @@ def create_metric(
     key = definition.get("key")
     problems = metric_problems(session, org_id, definition)
     if isinstance(key, str) and KEY.fullmatch(key) and _key_taken(session, org_id, key):
-        problems.append(
-            _problem("key", "a metric with this key exists", "已存在使用此键的指标")
-        )
+        problems.append(_problem("key", "a metric with this key exists", "已存在使用此键的指标"))
     _refuse(problems)
     metric = Metric(organization_id=org_id, key=key, definition=definition, updated_by_id=user_id)
     session.add(metric)
@@ -260,9 +262,7 @@ def create_metric(
 
 def _key_taken(session: Session, org_id: int, key: str) -> bool:
     return bool(
-        session.scalar(
-            select(Metric.id).where(Metric.organization_id == org_id, Metric.key == key)
-        )
+        session.scalar(select(Metric.id).where(Metric.organization_id == org_id, Metric.key == key))
     )
 
 
@@ -351,16 +351,21 @@ def _open_bindings(session: Session, metric: Metric) -> list[str]:
 
 def _audit(session: Session, metric: Metric, user_id: int | None, action: str, **extra) -> None:
     audit.record(
-        session, metric.organization_id, user_id, action, "metric", metric.id, key=metric.key, **extra
+        session,
+        metric.organization_id,
+        user_id,
+        action,
+        "metric",
+        metric.id,
+        key=metric.key,
+        **extra,
     )
 
 
 # -- preview ---------------------------------------------------------------------------------
 
 
-def preview(
-    session: Session, metric: Metric, employee_id: int, start: date, end: date
-) -> Measure:
+def preview(session: Session, metric: Metric, employee_id: int, start: date, end: date) -> Measure:
     """The saved metric's value for one employee over start..end (the organization's local
     days), computed exactly as a cycle computes it."""
     if start > end:

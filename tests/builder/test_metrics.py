@@ -163,7 +163,9 @@ def test_each_kind_of_metric_is_built_through_the_page(client, db, hr, given, ex
 
 
 def test_a_ratio_divides_two_other_metrics(client, db, hr, add_metric):
-    add_metric("visited", source={"activity": "customer_visit"}, aggregation="distinct", field="customer")
+    add_metric(
+        "visited", source={"activity": "customer_visit"}, aggregation="distinct", field="customer"
+    )
     add_metric("assigned", source={"customers": "assigned"}, aggregation="count")
     page = client.get("/builder/metrics/new").text
     assert 'value="visited"' in page and 'value="assigned"' in page  # offered as parts
@@ -245,7 +247,12 @@ def test_a_ratio_of_a_ratio_and_an_unknown_source_are_refused(client, db, hr, ad
     add_metric("assigned", source={"customers": "assigned"}, aggregation="count")
     add_metric("coverage", aggregation="ratio", numerator="visits", denominator="assigned")
     response = _post(
-        client, key="r2", name_zh="比率", aggregation="ratio", numerator="coverage", denominator="visits"
+        client,
+        key="r2",
+        name_zh="比率",
+        aggregation="ratio",
+        numerator="coverage",
+        denominator="visits",
     )
     assert response.status_code == 422
     assert "another ratio" in _error_at(response.text, "numerator")
@@ -342,7 +349,9 @@ def test_a_metric_filling_an_open_cycle_cannot_be_archived(client, db, hr, launc
     page = client.get(response.headers["Location"]).text
     assert "fills figures of open cycles (Sales 2026)" in page
     assert _metric(db, "visits").archived is False
-    assert client.post(f"/builder/metrics/{spare.id}/archive", data={"archived": 1}).status_code == 302
+    assert (
+        client.post(f"/builder/metrics/{spare.id}/archive", data={"archived": 1}).status_code == 302
+    )
     assert _metric(db, "spare").archived is True
     assert "metric-spare" not in client.get("/builder/metrics").text
     assert "metric-spare" in client.get("/builder/metrics?archived=1").text
@@ -356,20 +365,28 @@ def test_the_preview_computes_one_persons_value(client, db, hr, add_metric, reco
     record(customer=visits[1].id, at=datetime(2026, 10, 5, 2, 0, tzinfo=UTC))
     ann = hr.people["ann"]
     url = f"/builder/metrics/{metric.id}/preview"
-    response = client.get(url, query_string={"employee": ann.id, "start": "2026-11-01", "end": "2026-11-30"})
+    response = client.get(
+        url, query_string={"employee": ann.id, "start": "2026-11-01", "end": "2026-11-30"}
+    )
     assert response.status_code == 200
     assert '<span id="preview-value">1</span>' in response.text
     assert "1 records read" in response.text
-    response = client.get(url, query_string={"employee": ann.id, "start": "2026-12-31", "end": "2026-11-01"})
+    response = client.get(
+        url, query_string={"employee": ann.id, "start": "2026-12-31", "end": "2026-11-01"}
+    )
     assert response.status_code == 422
     assert "must not be after" in response.text
 
 
 def test_the_formula_box_is_checked_as_typed_against_the_source(client, hr):
     url = "/builder/metrics/formula/check?source=event:ticket_closed"
-    body = client.post(url, json={"formula": "handling_minutes < 60", "context": "where"}).get_json()
+    body = client.post(
+        url, json={"formula": "handling_minutes < 60", "context": "where"}
+    ).get_json()
     assert body["ok"] is True and "handling_minutes" in body["names"]
-    body = client.post(url, json={"formula": "handling_minutes + 1", "context": "condition_where"}).get_json()
+    body = client.post(
+        url, json={"formula": "handling_minutes + 1", "context": "condition_where"}
+    ).get_json()
     assert body["ok"] is False and "condition" in body["error"]["message"]
 
 
@@ -395,13 +412,21 @@ def test_another_organizations_metric_is_not_found(client, auth, db, make, hr):
     theirs = Metric(
         organization_id=other.id,
         key="secret",
-        definition={**BASE, "key": "secret", "source": {"customers": "assigned"}, "aggregation": "count"},
+        definition={
+            **BASE,
+            "key": "secret",
+            "source": {"customers": "assigned"},
+            "aggregation": "count",
+        },
     )
     db.add(theirs)
     db.commit()
     for url in (f"/builder/metrics/{theirs.id}", f"/builder/metrics/{theirs.id}/preview"):
         assert client.get(url).status_code == 404
-    assert client.post(f"/builder/metrics/{theirs.id}/archive", data={"archived": 1}).status_code == 404
+    assert (
+        client.post(f"/builder/metrics/{theirs.id}/archive", data={"archived": 1}).status_code
+        == 404
+    )
     assert _metric(db, "secret").archived is False
 
 

@@ -18,7 +18,9 @@ company, launched = runtime.company, runtime.launched
 visits, add_metric, record = metrics.visits, metrics.add_metric, metrics.record
 
 
-def test_hr_binds_a_figure_and_it_is_computed(client, auth, db, company, launched, visits, add_metric, record):
+def test_hr_binds_a_figure_and_it_is_computed(
+    client, auth, db, company, launched, visits, add_metric, record
+):
     add_metric("visits", source={"activity": "customer_visit"}, aggregation="count")
     add_metric("old", source={"activity": "customer_visit"}, aggregation="count").archived = True
     db.commit()
@@ -51,7 +53,9 @@ def test_hr_binds_a_figure_and_it_is_computed(client, auth, db, company, launche
 def test_an_unknown_metric_is_refused_next_to_its_figure(client, auth, db, company, launched):
     auth.login("hr@acme.example")
     url = f"/cycles/schemes/{launched.scheme.id}/metrics"
-    response = client.post(url, data=form_data(client.get(url).text, "binding-form") | {"item-sales": "nope"})
+    response = client.post(
+        url, data=form_data(client.get(url).text, "binding-form") | {"item-sales": "nope"}
+    )
     assert response.status_code == 422
     assert field_errors(response.text)
     assert db.scalar(select(SchemeMetric)) is None
