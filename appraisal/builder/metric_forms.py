@@ -26,8 +26,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import VersionedForm, choices
 from ..labels import label_choices, yes_no
-from ..rules import MAX_SOURCE
-from ..rules.metrics import AGGREGATIONS, MAX_CONDITIONS, METRIC_FORMAT, OPERATORS
+from ..rules import AGGREGATIONS, MAX_CONDITIONS, MAX_SOURCE, METRIC_FORMAT, OPERATORS
 from .activity_draft import label, label_parts
 from .metric_services import source_from_value, source_value
 

@@ -26,8 +26,16 @@ from ..i18n import label_text
 from ..labels import METRIC_BUILTIN
 from ..models import Cycle, Employee, Metric, Organization, SchemeMetric
 from ..paging import Page
-from ..rules import EVENT_KINDS, KEY, DefinitionError, Measure, MetricSource, validate_metric
-from ..rules.metrics import FORMULA_TYPES, builtin_fields
+from ..rules import (
+    EVENT_KINDS,
+    KEY,
+    METRIC_FORMULA_TYPES,
+    DefinitionError,
+    Measure,
+    MetricSource,
+    builtin_fields,
+    validate_metric,
+)
 from ..runtime.fieldwork.reading import form_of
 from ..runtime.metrics import compute
 from ..runtime.metrics.definitions import activity_types, compiled_metrics, fields_of
@@ -229,7 +237,7 @@ def check_formula(
         ((kind, key),) = raw_source.items()
         metric_source = MetricSource(kind, key)
         types = {**(lookup(metric_source) or {}), **builtin_fields(metric_source)}
-    names = sorted(k for k, t in types.items() if t in FORMULA_TYPES)
+    names = sorted(k for k, t in types.items() if t in METRIC_FORMULA_TYPES)
     problem = next((e for e in validate_metric(probe, lookup, {}) if e.path == part), None)
     return names, problem
 
