@@ -402,7 +402,9 @@ def test_managers_and_employees_are_refused(client, auth, db, company, add_metri
 
 def test_an_implementer_builds_metrics(client, auth, db, company, visits):
     auth.login("imp@acme.example")
-    assert client.get("/builder/metrics").status_code == 200
+    page = client.get("/builder/metrics")
+    assert page.status_code == 200
+    assert 'href="/builder/metrics" id="nav-metrics"' in page.text  # in the builder menu
     response = _post(client, key="visits", name_zh="拜访")
     assert response.status_code == 302, field_errors(response.text)
 
