@@ -280,6 +280,7 @@ def test_the_matrix_covers_every_runtime_route(app):
         # fieldwork/test_photos_routes: own, manager and HR see; another team or org 404
         "runtime.field_photo_upload",
         "runtime.field_photo",
+        "runtime.scheme_metrics",  # builder/test_metrics_binding: HR only, another org 404
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
