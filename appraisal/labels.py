@@ -190,6 +190,9 @@ AUDIT_ACTION = {
     "activity_type.archived": _l("Archived"),
     "activity_type.restored": _l("Restored"),
     "activity_type.imported": _l("Imported"),
+    "metric.saved": _l("Saved"),
+    "metric.archived": _l("Archived"),
+    "metric.restored": _l("Restored"),
     "activity.approved": _l("Field record approved"),
     "activity.returned": _l("Field record returned for correction"),
     "activity.edited": _l("Field record corrected and sent again"),
@@ -304,6 +307,42 @@ ACTIVITY_KIND = {
     "other": _l("Other"),
 }
 YES_NO = {True: _l("yes"), False: _l("no")}
+#: How a metric turns records into one number (`rules.metrics.AGGREGATIONS`), as the builder
+#: offers it.
+METRIC_AGGREGATION = {
+    "count": _l("Count of records"),
+    "distinct": _l("Count of different values"),
+    "sum": _l("Sum"),
+    "avg": _l("Average"),
+    "min": _l("Smallest value"),
+    "max": _l("Largest value"),
+    "duration_avg": _l("Average duration"),
+    "ratio": _l("Ratio of two metrics"),
+    "share": _l("Share of records meeting a condition"),
+}
+#: A metric filter's comparison (`rules.metrics.OPERATORS`).
+METRIC_OPERATOR = {
+    "eq": _l("is"),
+    "ne": _l("is not"),
+    "gt": _l("is more than"),
+    "ge": _l("is at least"),
+    "lt": _l("is less than"),
+    "le": _l("is at most"),
+    "in": _l("is one of"),
+    "not_in": _l("is none of"),
+    "contains": _l("includes the option"),
+    "empty": _l("is blank"),
+    "not_empty": _l("is filled in"),
+}
+#: What a record or an event says of itself beside its fields (`rules.metrics` builtins).
+METRIC_BUILTIN = {
+    "customer": _l("Customer"),
+    "outside_geofence": _l("Recorded outside the customer's geofence"),
+    "has_location": _l("Has a location"),
+    "occurred_at": _l("When it happened (time)"),
+    "occurred_on": _l("When it happened (day)"),
+    "source": _l("Sending system"),
+}
 
 VOCABULARIES = {
     "state": STATE,
@@ -333,6 +372,8 @@ VOCABULARIES = {
     "activity_kind": ACTIVITY_KIND,
     "field_type": FIELD_TYPE,
     "required_mode": REQUIRED_MODE,
+    "metric_aggregation": METRIC_AGGREGATION,
+    "metric_operator": METRIC_OPERATOR,
     "column": COLUMN,
 }
 

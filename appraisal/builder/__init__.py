@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import activity_views, designer  # noqa: F401 - register their routes on the blueprint
+    from . import activity_views, designer, metric_views  # noqa: F401 - register their routes on the blueprint
     from .commands import templates_cli
     from .views import bp
 

@@ -63,6 +63,7 @@ from .methods import METHODS
 from .metrics import (
     AGGREGATIONS,
     DURATION_UNITS,
+    MAX_CONDITIONS,
     METRIC_FORMAT,
     OPERATORS,
     CompiledMetric,
@@ -78,6 +79,7 @@ from .metrics import (
     typed,
     validate_metric,
 )
+from .metrics import FORMULA_TYPES as METRIC_FORMULA_TYPES
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
@@ -91,9 +93,11 @@ __all__ = [
     "FORMAT",
     "KEY",
     "LOCATION_PURPOSES",
+    "MAX_CONDITIONS",
     "MAX_SOURCE",
     "METHODS",
     "METRIC_FORMAT",
+    "METRIC_FORMULA_TYPES",
     "NA",
     "OPERATORS",
     "RATERS",

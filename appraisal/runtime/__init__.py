@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     from .metrics import event_views
     from .metrics import views as metric_views
     from .metrics.commands import metrics_cli
+    from .metrics import binding_views as metric_binding_views
     from .reviews import views as review_views
 
     areas = (
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
         photo_views,
         event_views,
         metric_views,
+        metric_binding_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names

@@ -340,3 +340,17 @@ def row_of_record(record: Any, zone: ZoneInfo) -> dict[str, Any]:
         "occurred_on": record.occurred_on,
         "status": record.status,
     }
+
+
+def measure_person(
+    session: Session,
+    org: Organization,
+    metrics: Mapping[str, CompiledMetric],
+    key: str,
+    employee_id: int,
+    start: date,
+    end: date,
+) -> Measure:
+    """One metric for one person over start..end, read and computed exactly as a cycle's
+    values are (the builder's preview)."""
+    return _measures(session, org, metrics, start, end, {employee_id})[key][employee_id]
