@@ -36,10 +36,10 @@ def init_app(app: Flask) -> None:
         team_views,
     )
     from .fieldwork.photo_commands import photos_cli
+    from .metrics import binding_views as metric_binding_views
     from .metrics import event_views
     from .metrics import views as metric_views
     from .metrics.commands import metrics_cli
-    from .metrics import binding_views as metric_binding_views
     from .reviews import views as review_views
 
     areas = (
