@@ -255,7 +255,20 @@ class _Reader:
         self.zone = ZoneInfo(org.time_zone)
 
     def _for_people(self, column: Any) -> list[Any]:
-        return [column.in_(self.people)] if len(self.people) <= self.FEW else []
+        return [column.in_(self.people)] if self._few else []
+
+    @property
+    def _few(self) -> bool:
+        return len(self.people) <= self.FEW
+
+    def _of_kind(self, column: Any, value: Any) -> Any:
+        """The source's condition; for a few people it is checked on their rows rather than
+        offered to the index: otherwise a planner without statistics (SQLite) reads every
+        row of the kind in the period by the kind's index instead of the person's rows by
+        theirs (180 ms instead of 2 for one person among 10,000)."""
+        if not self._few:
+            return column == value
+        return column + (0 if isinstance(value, int) else "") == value  # `+ 0`, `|| ''`
 
     def activity_rows(self, type_key: str, bounded: bool) -> Rows:
         activity_type = activity_types(self.session, self.org.id).get(type_key)
@@ -273,7 +286,7 @@ class _Reader:
             record.status,
         ).where(
             record.organization_id == self.org.id,
-            record.activity_type_id == activity_type.id,
+            self._of_kind(record.activity_type_id, activity_type.id),
             record.status != RecordStatus.RETURNED,
             *self._for_people(record.employee_id),
         )
@@ -309,7 +322,7 @@ class _Reader:
             event.employee_id, event.attributes, event.source, event.occurred_at, event.occurred_on
         ).where(
             event.organization_id == self.org.id,
-            event.kind == kind,
+            self._of_kind(event.kind, kind),
             event.status == EventStatus.MATCHED,
             *self._for_people(event.employee_id),
         )
