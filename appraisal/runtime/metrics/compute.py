@@ -150,6 +150,7 @@ def _refresh(
     changed = 0
     for appraisal in appraisals:
         figures: dict[str, Decimal | None] = {}
+        moved = 0  # this appraisal's values that are new or changed
         for item_key, metric in bindings.items():
             if metric.key not in metrics:
                 continue  # no longer compiles: the item keeps its last value
@@ -163,8 +164,14 @@ def _refresh(
                     metric_id=metric.id,
                 )
                 session.add(value)
-            changed += _keep(value, metric.id, found)
+                stored[(appraisal.id, item_key)] = value
+                moved += 1
+            kept = _keep(value, metric.id, found)
+            changed += kept
+            moved += kept
             figures[item_key] = value.effective
+        if not moved:
+            continue  # its figures already hold these values: nothing to check or rescore
         problems = put_computed(appraisal, figures)
         for item_key, message in problems.items():
             value = stored.get((appraisal.id, item_key))
@@ -302,7 +309,7 @@ class _Reader:
             at,
             day,
             status,
-        ) in self.session.execute(query):
+        ) in self.session.connection().execute(query):
             rows[employee_id].append(
                 {
                     **values,
@@ -329,7 +336,7 @@ class _Reader:
         if bounded:
             query = query.where(event.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        for employee_id, attributes, source, at, day in self.session.execute(query):
+        for employee_id, attributes, source, at, day in self.session.connection().execute(query):
             rows[employee_id].append(
                 {
                     **attributes,
