@@ -14,6 +14,7 @@ item (the pack's `bindings`) is applied when the pack creates schemes (`packs.de
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +29,12 @@ from ..builder.services import DefinitionRefused, Problem
 from ..errors import ServiceError
 from ..models import Indicator, Membership, Metric, Organization, Template
 from ..rules import EVENT_KINDS, MetricSource, compile_activity, validate_metric
-from ..rules.metrics import FieldsOf
 from ..runtime.metrics.definitions import fields_of, metric_definitions
 from . import Pack
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
+#: A source's fields and their types (None: no such source), as `validate_metric` asks.
+FieldsOf = Callable[[MetricSource], Mapping[str, str] | None]
 
 
 @dataclass
