@@ -2,7 +2,9 @@
 the slowest hostile formula, and the web side (live score panel, payroll export, a 50,000-row
 employee import). Ratios are printed against the goals of issue 3 and against
 the figures recorded in bench/baseline.json (refresh with `--record`). `--scoring` runs only
-the engine's cases (formula, appraisals, hostile corpus), without the web side."""
+the engine's cases (formula, appraisals, hostile corpus), without the web side; `--metrics`
+only the metric recompute (bench/metrics.py; `--pg URL` or APPRAISAL_BENCH_PG_URL adds
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -414,7 +416,13 @@ def bench_import_shapes() -> dict[str, float]:
 
 def main() -> None:
     from bench.fieldwork import bench_fieldwork
+    from bench.metrics import METRIC_KEYS, bench_all_metrics, print_metrics
 
+    if "--metrics" in sys.argv:  # only the metric recompute (`--pg URL` adds PostgreSQL)
+        figures = bench_all_metrics()
+        print_metrics(figures)
+        _against_baseline(figures, METRIC_KEYS)
+        return
     if "--fieldwork" in sys.argv:  # only the field-work cases
         figures = bench_fieldwork()
         _print_fieldwork(figures)
@@ -423,7 +431,7 @@ def main() -> None:
     figures = bench_formula() | bench_appraisals() | bench_hostile()
     if "--scoring" not in sys.argv:
         figures |= bench_runtime() | bench_import_shapes() | bench_largest_template()
-        figures |= bench_fieldwork()
+        figures |= bench_fieldwork() | bench_all_metrics()
     a, b, c = (figures["simpleeval_reparse_us"], figures["ours_us"], figures["python_eval_us"])
     print(f"Formula (10 operators): {FORMULA}")
     print(f"  (a) simpleeval, parsing every time   {a:8.2f} µs")
@@ -484,6 +492,7 @@ def main() -> None:
         )
     if "record_api_per_second" in figures:
         _print_fieldwork(figures)
+    print_metrics(figures)
     numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
     if BASELINE.exists():
         baseline = json.loads(BASELINE.read_text())
@@ -505,6 +514,7 @@ def main() -> None:
             "import_chain_4k_s",
             "import_errors_50k_s",
             *FIELDWORK_KEYS,
+            *METRIC_KEYS,
         ):
             if key in baseline and key in numeric:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")
@@ -533,7 +543,7 @@ def _against_baseline(figures: dict[str, float], keys: tuple[str, ...]) -> None:
     for key in keys:
         if key in baseline and key in figures:
             print(f"  {key:22} {figures[key] / baseline[key]:5.2f}")
-    if "record_api_per_second" in baseline:
+    if "record_api_per_second" in baseline and "record_api_per_second" in figures:
         ratio = figures["record_api_per_second"] / baseline["record_api_per_second"]
         print(f"  {'record_api_per_second':22} {ratio:5.2f}  (above 1 is faster)")
 

@@ -1,6 +1,6 @@
 """Industry packs: an indicator library, templates with their rationale, built-in activity
-forms, and a demo organization, shipped as data in the `seed_templates` package (in a
-checkout or a wheel)."""
+forms, metric rules bound to the templates' process items, and a demo organization, shipped
+as data in the `seed_templates` package (in a checkout or a wheel)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ class Pack:
     folder: Traversable
     #: Activity forms (`activity/1`) the pack starts an organization with.
     activities: list[dict[str, Any]] = field(default_factory=list)
+    #: Metric rules (`metric/1`) over those forms and business events.
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    #: Which metric fills each `data` item of a template: {template key: {item: metric}},
+    #: bound by default on the schemes the pack creates.
+    bindings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def rationale(self, template_key: str, language: str = "zh") -> str | None:
         """The template's one-page rationale in one language: the file is Markdown, Chinese
@@ -73,6 +78,8 @@ def read_pack(name: str) -> Pack:
         demo=_json(folder / manifest["demo"]) if manifest.get("demo") else {},
         folder=folder,
         activities=[_json(folder / path) for path in manifest.get("activities", [])],
+        metrics=[_json(folder / path) for path in manifest.get("metrics", [])],
+        bindings=manifest.get("bindings", {}),
     )
 
 

@@ -64,6 +64,7 @@ def load_command(name: str, slug: str, org_name: str | None, demo: bool) -> None
         _print("indicators", result.report.indicators)
         _print("templates", result.report.templates)
         _print("activity forms", result.report.activities)
+        _print("metrics", result.report.metrics)
         click.echo("demo sign-ins (random passwords, shown only now):")
         for email, roles in result.logins:
             click.echo(f"  {email:32} {result.passwords[email]:14} {', '.join(roles)}")
@@ -75,3 +76,4 @@ def load_command(name: str, slug: str, org_name: str | None, demo: bool) -> None
     _print("indicators", report.indicators)
     _print("templates", report.templates)
     _print("activity forms", report.activities)
+    _print("metrics", report.metrics)

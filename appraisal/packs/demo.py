@@ -2,6 +2,9 @@
 the pack's library, templates and activity forms, schemes, a cycle in progress with targets,
 figures and some reviews, and a few days of field work (customers with their sites, location
 consents, visits, check-ins, plans and reports), so a new installation shows a living system.
+The schemes bind the pack's metrics to their process items, and the cycle gets field records
+and business events (tickets, CRM updates, service reports) in its period, so its computed
+figures show numbers.
 
 People and the cycle are created through the same services the pages use (the workflow,
 figures and reviews included), so the demo is in states the product can reach itself.
@@ -13,7 +16,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +26,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
-from ..models import Appraisal, Customer, Employee, Membership, Organization, Template, User
+from ..models import (
+    Appraisal,
+    Customer,
+    Cycle,
+    Employee,
+    ExternalEvent,
+    Membership,
+    Organization,
+    Template,
+    User,
+)
 from ..people import services as people
+from ..rules import check_event_attributes
 from ..runtime.cycles import cycles, figures
 from ..runtime.fieldwork import consent, records
+from ..runtime.metrics.compute import refresh_cycle
+from ..runtime.metrics.definitions import metric_definitions
+from ..runtime.metrics.values import bind_metrics
 from ..runtime.reviews import access, invitations, reviews
 from ..users import services as users
 from . import Pack
@@ -144,19 +161,40 @@ def load_demo_organization(
             position_ids=[positions[p] for p in entry["positions"]],
             user_id=admin_id,
         )
+        bind_pack_metrics(session, pack, schemes[entry["name"]], entry["template"], admin_id)
+    hr = access.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
+    launched = []
     if demo.get("cycle"):
-        hr = access.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
         for scheme_name in demo["cycle"]["schemes"]:
-            _run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids)
+            launched.append(_run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids))
     if demo.get("field"):
-        _field_work(session, org, demo["field"], employees)
+        _field_work(session, org, demo["field"], employees, hr, demo.get("cycle"))
+    if demo.get("events"):
+        _events(session, org, demo["events"], employees, demo.get("cycle"))
+    session.flush()
+    for cycle in launched:
+        refresh_cycle(session, cycle)
     session.flush()
     return DemoResult(org, demo_logins(pack, slug), report, passwords)
 
 
+def bind_pack_metrics(
+    session: Session, pack: Pack, scheme: Any, template_key: str, user_id: int | None
+) -> None:
+    """Bind the pack's metrics to a new scheme's `data` items (the pack's `bindings` for its
+    template), leaving out a metric the organization has archived."""
+    wanted = pack.bindings.get(template_key, {})
+    metrics = metric_definitions(session, scheme.organization_id)
+    chosen = {
+        item: key for item, key in wanted.items() if key in metrics and not metrics[key].archived
+    }
+    if chosen:
+        bind_metrics(session, scheme, chosen, user_id)
+
+
 def _run_cycle(
     session: Session, scheme: Any, plan: dict[str, Any], hr: access.Viewer, user_ids: dict
-) -> None:
+) -> Cycle:
     """Launch the scheme's cycle and bring it to where the plan says."""
     day = date.fromisoformat
     cycle = cycles.create_cycle(
@@ -209,18 +247,38 @@ def _run_cycle(
             reviews.save_review(
                 session, appraisals[number], employee, "self", raw, version=None, submit=True
             )
+    return cycle
+
+
+def _cycle_day(org: Organization, days_ago: int, plan: dict[str, Any] | None) -> date | None:
+    """A day in the demo cycle: `days_ago` before its last day (or before today while it
+    runs), never before its first; None when that day is still to come (a record cannot be
+    made in the future)."""
+    today = datetime.now(ZoneInfo(org.time_zone)).date()
+    if not plan:
+        return today - timedelta(days=days_ago)
+    starts, ends = date.fromisoformat(plan["starts_on"]), date.fromisoformat(plan["ends_on"])
+    day = max(min(today, ends) - timedelta(days=days_ago), starts)
+    return day if day < today else None
 
 
 def _field_work(
-    session: Session, org: Organization, plan: dict[str, Any], employees: dict[str, int]
+    session: Session,
+    org: Organization,
+    plan: dict[str, Any],
+    employees: dict[str, int],
+    hr: access.Viewer,
+    cycle: dict[str, Any] | None,
 ) -> None:
     """Customers with their sites and reps, the reps' location consents, and the last few
     days of their work, each record made through `record_activity` by the rep, as the phone
-    would (so values, consent and geofence flags are what the product makes of them).
+    would (so values, consent and geofence flags are what the product makes of them); HR
+    records for a person who does not sign in, as through the API.
 
-    Record times are relative to today in the organization's time zone (`days_ago`, local
-    `time`); `{day}` in a value is that day's date, `{day+N}` N days later; a customer is
-    named by its code."""
+    `records` are relative to today in the organization's time zone (`days_ago`, local
+    `time`); `cycle_records` to the demo cycle's last day (or today while it runs), so the
+    metrics of the cycle count them; `{day}` in a value is that day's date, `{day+N}` N days
+    later; a customer is named by its code."""
     customers: dict[str, Customer] = {}
     for row in plan.get("customers", []):
         customer = Customer(
@@ -241,21 +299,58 @@ def _field_work(
         person = session.get(Employee, employees[number])
         consent.decide(session, _own_viewer(session, person), person, purpose, "granted")
     zone = ZoneInfo(org.time_zone)
-    today = datetime.now(zone).date()
-    for index, row in enumerate(plan.get("records", [])):
-        person = session.get(Employee, employees[row["employee"]])
-        day = today - timedelta(days=row["days_ago"])
-        values = {key: _demo_value(value, day, customers) for key, value in row["values"].items()}
-        if row.get("location"):
-            values["where"] = row["location"]
-        records.record_activity(
-            session,
-            _own_viewer(session, person),
-            person,
-            uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"appraisal-demo/{org.slug}/{index}")),
-            type_key=row["type"],
-            values=values,
-            occurred_at=datetime.combine(day, time.fromisoformat(row["time"]), zone),
+    for part, anchor in (("records", None), ("cycle_records", cycle)):
+        for index, row in enumerate(plan.get(part, [])):
+            day = _cycle_day(org, row["days_ago"], anchor)
+            if day is None:
+                continue
+            person = session.get(Employee, employees[row["employee"]])
+            values = {k: _demo_value(value, day, customers) for k, value in row["values"].items()}
+            if row.get("location"):
+                values["where"] = row["location"]
+            name = f"appraisal-demo/{org.slug}/{index}" if anchor is None else None
+            records.record_activity(
+                session,
+                _own_viewer(session, person) if access.signs_in(person) else hr,
+                person,
+                uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, name or f"demo/{org.slug}/c{index}")),
+                type_key=row["type"],
+                values=values,
+                occurred_at=datetime.combine(day, time.fromisoformat(row["time"]), zone),
+            )
+
+
+def _events(
+    session: Session,
+    org: Organization,
+    rows: list[dict[str, Any]],
+    employees: dict[str, int],
+    cycle: dict[str, Any] | None,
+) -> None:
+    """Business events as another system would have pushed them (`source`, its own id,
+    the person's employee number, typed `attributes`), placed in the demo cycle as
+    `cycle_records` are. An attribute the kind does not declare is a bug of the pack."""
+    zone = ZoneInfo(org.time_zone)
+    for index, row in enumerate(rows):
+        day = _cycle_day(org, row["days_ago"], cycle)
+        if day is None:
+            continue
+        checked = check_event_attributes(row["kind"], row.get("attributes", {}))
+        if checked.problems:
+            raise ValueError(f"demo event {index}: {checked.problems}")
+        moment = datetime.combine(day, time.fromisoformat(row["time"]), zone)
+        session.add(
+            ExternalEvent(
+                organization_id=org.id,
+                source=row["source"],
+                external_id=f"{row['source']}-demo-{index + 1}",
+                kind=row["kind"],
+                occurred_at=moment.astimezone(UTC),
+                occurred_on=day,
+                person_ref=row["employee"],
+                employee_id=employees[row["employee"]],
+                attributes=checked.values,
+            )
         )
 
 

@@ -140,10 +140,12 @@ def test_packs_commands(runner, db):
 
     first = runner.invoke(args=["packs", "load", "services", "--org", "newco"])
     assert first.exit_code == 0, first.output
-    assert "indicators: 25 added" in first.output and "(new)" in first.output
+    assert "indicators: 26 added" in first.output and "(new)" in first.output
+    assert "metrics: 9 added" in first.output
     again = runner.invoke(args=["packs", "load", "services", "--org", "newco"])
-    assert "indicators: 0 added, 25 already there" in again.output
+    assert "indicators: 0 added, 26 already there" in again.output
     assert "templates: 0 added, 3 already there" in again.output
+    assert "metrics: 0 added, 9 already there" in again.output
     assert db.scalar(select(func.count(Organization.id))) == 1
 
     missing = runner.invoke(args=["packs", "load", "mining", "--org", "newco"])
@@ -179,7 +181,8 @@ def test_implementer_creates_an_organization_from_a_pack(client, auth, db, make)
         data={"pack": "retail", "name": "Happy Shops", "slug": "happy-shops"},
     )
     assert response.status_code == 200
-    assert 'data-count="added">26<' in response.text
+    assert 'data-count="added">27<' in response.text  # the retail library
+    assert '<section class="card card-body" id="report-4">' in response.text  # its metrics
     created = db.scalar(select(Organization).where(Organization.slug == "happy-shops"))
     roles = db.scalar(select(Membership).where(Membership.organization_id == created.id)).roles
     assert roles == {"admin", "implementer"}

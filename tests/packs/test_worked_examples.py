@@ -194,6 +194,7 @@ def test_sales_representative_with_peers_and_written_feedback():
             "sales_amount": 212000,
             "collection_rate": 88,
             "new_customers": 2,
+            "customer_coverage": 100,
             "expense_violations": 1,
         },
         "self": {"customer_focus": 4, "teamwork": 5, "market_sharing": 3},
@@ -217,6 +218,7 @@ def test_sales_representative_with_peers_and_written_feedback():
             "sales_amount": 106,  # 100 × 212000 / 200000
             "collection_rate": 70,  # 88 ≥ 80
             "new_customers": 85,  # 2 ≥ 2
+            "customer_coverage": 100,  # 100 ≥ 90
             # self 10, manager 70, peers 20 (their average): (10 × 85 + 70 × 100 + 20 × 90) / 100
             "customer_focus": 96.5,  # peers (100 + 85 + 85) / 3 = 90
             "teamwork": 88.5,  # (10 × 100 + 70 × 85 + 20 × 95) / 100; peers 285 / 3 = 95
@@ -224,10 +226,11 @@ def test_sales_representative_with_peers_and_written_feedback():
         },
         sections={
             "results": 91,  # (50 × 106 + 30 × 70 + 20 × 85) / 100 = 9100 / 100
+            "process": 100,  # customer coverage alone
             "behaviour": 89.9,  # (40 × 96.5 + 30 × 88.5 + 30 × 82.5) / 100 = 8990 / 100
         },
-        base=90.67,  # (70 × 91 + 30 × 89.9) / 100 = 9067 / 100
-        total=85.67,  # − 1 expense violation × 5
+        base=92.08,  # (60 × 91 + 15 × 100 + 25 × 89.9) / 100 = 9207.5 / 100 = 92.075
+        total=87.08,  # − 1 expense violation × 5
         grade="A",
         outputs={
             "coefficient": 1.2,
@@ -243,7 +246,7 @@ def test_sales_representative_with_peers_and_written_feedback():
         else value
         for rater, value in inputs.items()
     }
-    assert score(definition, silent).total == 85.67
+    assert score(definition, silent).total == 87.08
 
 
 def test_store_associate():
@@ -349,6 +352,7 @@ def test_field_sales_commission_follows_collections():
             "store_visits": 92,
             "distribution": 85,
             "crm_on_time": 100,
+            "customer_coverage": 90,
             "expense_violations": 0,
         },
         "self": {"expense_compliance": 5},
@@ -364,16 +368,18 @@ def test_field_sales_commission_follows_collections():
             "store_visits": 110,  # 100 × 92 / 80 = 115, capped at 110
             "distribution": 86.67,  # between (80, 80) and (95, 100): 80 + 5/15 × 20 = 86.666…
             "crm_on_time": 100,
+            "customer_coverage": 100,  # 90 ≥ 90
             "market_feedback": 85,
             "expense_compliance": 100,
         },
         sections={
             "results": 107.5,  # (50 × 110 + 25 × 125 + 25 × 85) / 100
-            "process": 101,  # (50 × 110 + 30 × 86.67 + 20 × 100) / 100 = 101.001 → 101.00
+            # (40 × 110 + 25 × 86.67 + 15 × 100 + 20 × 100) / 100 = 100.6675 → 100.67
+            "process": 100.67,
             "conduct": 92.5,
         },
-        base=103.63,  # (60 × 107.5 + 25 × 101 + 15 × 92.5) / 100 = 103.625 → 103.63
-        total=103.63,
+        base=103.54,  # (60 × 107.5 + 25 × 100.67 + 15 × 92.5) / 100 = 103.5425 → 103.54
+        total=103.54,
         grade="S",
         outputs={
             "coefficient": 1.5,
@@ -485,6 +491,7 @@ def test_account_manager():
                     "renewal_rate": 88,
                     "new_accounts": 3,
                     "customer_visits": 42,
+                    "customer_coverage": 80,
                     "account_plans": 90,
                     "bad_debt": 20000,
                 },
@@ -501,17 +508,18 @@ def test_account_manager():
             "renewal_rate": 70,  # 88 ≥ 80
             "new_accounts": 150,  # 100 × 3 / 2 = 150 (cap 150)
             "customer_visits": 105,  # 100 × 42 / 40
+            "customer_coverage": 85,  # 80 ≥ 75
             "account_plans": 85,  # 90 ≥ 90
             "crm_quality": 85,
             "delivery_collaboration": 90,  # (50 × 85 + 50 × (100 + 100 + 85) / 3) / 100
         },
         sections={
             "results": 107.1,  # (45 × 108 + 30 × 70 + 25 × 150) / 100 = 10710 / 100
-            "process": 93,  # (40 × 105 + 30 × 85 + 30 × 85) / 100
+            "process": 91,  # (30 × 105 + 20 × 85 + 25 × 85 + 25 × 85) / 100 = 9100 / 100
             "collaboration": 90,
         },
-        base=101.01,  # (60 × 107.1 + 25 × 93 + 15 × 90) / 100 = 10101 / 100
-        total=99.01,  # − bad debt 20000 / 10000 = 2 points
+        base=100.51,  # (60 × 107.1 + 25 × 91 + 15 × 90) / 100 = 10051 / 100
+        total=98.51,  # − bad debt 20000 / 10000 = 2 points
         grade="S",
         outputs={
             "coefficient": 1.5,

@@ -150,6 +150,7 @@ def _refresh(
     changed = 0
     for appraisal in appraisals:
         figures: dict[str, Decimal | None] = {}
+        moved = 0  # this appraisal's values that are new or changed
         for item_key, metric in bindings.items():
             if metric.key not in metrics:
                 continue  # no longer compiles: the item keeps its last value
@@ -163,8 +164,14 @@ def _refresh(
                     metric_id=metric.id,
                 )
                 session.add(value)
-            changed += _keep(value, metric.id, found)
+                stored[(appraisal.id, item_key)] = value
+                moved += 1
+            kept = _keep(value, metric.id, found)
+            changed += kept
+            moved += kept
             figures[item_key] = value.effective
+        if not moved:
+            continue  # its figures already hold these values: nothing to check or rescore
         problems = put_computed(appraisal, figures)
         for item_key, message in problems.items():
             value = stored.get((appraisal.id, item_key))
@@ -255,7 +262,20 @@ class _Reader:
         self.zone = ZoneInfo(org.time_zone)
 
     def _for_people(self, column: Any) -> list[Any]:
-        return [column.in_(self.people)] if len(self.people) <= self.FEW else []
+        return [column.in_(self.people)] if self._few else []
+
+    @property
+    def _few(self) -> bool:
+        return len(self.people) <= self.FEW
+
+    def _of_kind(self, column: Any, value: Any) -> Any:
+        """The source's condition; for a few people it is checked on their rows rather than
+        offered to the index: otherwise a planner without statistics (SQLite) reads every
+        row of the kind in the period by the kind's index instead of the person's rows by
+        theirs (180 ms instead of 2 for one person among 10,000)."""
+        if not self._few:
+            return column == value
+        return column + (0 if isinstance(value, int) else "") == value  # `+ 0`, `|| ''`
 
     def activity_rows(self, type_key: str, bounded: bool) -> Rows:
         activity_type = activity_types(self.session, self.org.id).get(type_key)
@@ -273,14 +293,14 @@ class _Reader:
             record.status,
         ).where(
             record.organization_id == self.org.id,
-            record.activity_type_id == activity_type.id,
+            self._of_kind(record.activity_type_id, activity_type.id),
             record.status != RecordStatus.RETURNED,
             *self._for_people(record.employee_id),
         )
         if bounded:
             query = query.where(record.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        for found in self.session.execute(query):
+        for found in self.session.connection().execute(query):
             rows[found.employee_id].append(row_of_record(found, self.zone))
         return rows
 
@@ -290,14 +310,14 @@ class _Reader:
             event.employee_id, event.attributes, event.source, event.occurred_at, event.occurred_on
         ).where(
             event.organization_id == self.org.id,
-            event.kind == kind,
+            self._of_kind(event.kind, kind),
             event.status == EventStatus.MATCHED,
             *self._for_people(event.employee_id),
         )
         if bounded:
             query = query.where(event.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        for employee_id, attributes, source, at, day in self.session.execute(query):
+        for employee_id, attributes, source, at, day in self.session.connection().execute(query):
             rows[employee_id].append(
                 {
                     **attributes,
