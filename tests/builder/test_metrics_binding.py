@@ -74,3 +74,21 @@ def test_another_organizations_scheme_is_not_found(client, auth, db, make, compa
     auth.login("hr@globex.example")
     scheme = db.scalar(select(Scheme))
     assert client.get(f"/cycles/schemes/{scheme.id}/metrics").status_code == 404
+
+
+def test_a_binding_changed_since_the_page_was_opened_is_a_conflict(
+    client, auth, db, company, launched, visits, add_metric
+):
+    add_metric("visits", source={"activity": "customer_visit"}, aggregation="count")
+    add_metric(
+        "reach", source={"activity": "customer_visit"}, aggregation="distinct", field="customer"
+    )
+    auth.login("hr@acme.example")
+    url = f"/cycles/schemes/{launched.scheme.id}/metrics"
+    stale = client.get(url).text  # both HR users open the page with `sales` typed
+    first = client.post(url, data=form_data(stale, "binding-form") | {"item-sales": "visits"})
+    assert first.status_code == 302
+    second = client.post(url, data=form_data(stale, "binding-form") | {"item-sales": "reach"})
+    assert second.status_code == 409
+    db.expire_all()
+    assert db.scalar(select(SchemeMetric)).metric.key == "visits"  # the first save stands

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SubmitField
+from wtforms import HiddenField, SelectField, SubmitField
 
 from ...access import can_run_cycles, current_org_id, require
 from ...db import get_in_org, get_session
@@ -42,10 +42,14 @@ class BindingForm(FlaskForm):
                 f"item-{item.key}",
                 SelectField(label_text(item.label) or item.key, choices=choices(options)),
             )
+            setattr(Bound, f"was-{item.key}", HiddenField())  # what the page showed
         return Bound()
 
     def chosen(self) -> dict[str, str | None]:
         return {key: self[f"item-{key}"].data or None for key in self.keys}
+
+    def shown(self) -> dict[str, str | None]:
+        return {key: self[f"was-{key}"].data or None for key in self.keys}
 
 
 @routes.route("/cycles/schemes/<int:id>/metrics", methods=["GET", "POST"])
@@ -66,11 +70,12 @@ def scheme_metrics(id: int):
     status = 200
     if not form.is_submitted():
         for key in form.keys:
-            form[f"item-{key}"].data = bound.get(key, TYPED)
+            form[f"item-{key}"].data = form[f"was-{key}"].data = bound.get(key, TYPED)
     elif form.validate():
-        changes = {k: v for k, v in form.chosen().items() if v != bound.get(k)}
+        shown = form.shown()
+        changes = {k: v for k, v in form.chosen().items() if v != shown[k]}
         outcome = attempt(
-            lambda: values.bind_metrics(db, scheme, changes, current_user.id),
+            lambda: values.bind_metrics(db, scheme, changes, current_user.id, shown),
             form,
             at=None,
         )

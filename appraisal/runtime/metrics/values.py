@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ... import audit
-from ...concurrency import expect_version
+from ...concurrency import EditConflict, expect_version
 from ...errors import ServiceError
 from ...models import (
     ActivityRecord,
@@ -50,11 +50,19 @@ def bindable_items(scheme: Scheme) -> list[Any]:
 
 
 def bind_metrics(
-    session: Session, scheme: Scheme, chosen: Mapping[str, str | None], user_id: int | None
+    session: Session,
+    scheme: Scheme,
+    chosen: Mapping[str, str | None],
+    user_id: int | None,
+    shown: Mapping[str, str | None] | None = None,
 ) -> Refreshed:
     """Set which metric fills each `data` item (None: typed as before) and recompute the
     scheme's open cycles. An item a metric no longer fills keeps its last value, typed from
-    now on; values of closed cycles never change."""
+    now on; values of closed cycles never change.
+
+    `shown` is what the sender's page showed for each item: an item someone else rebound
+    since then refuses the save (optimistic locking without a version column: a binding is
+    one small row per item, and the page knows exactly what it showed)."""
     items = {f.key for f in bindable_items(scheme)}
     metrics = metric_definitions(session, scheme.organization_id)
     for item_key, metric_key in chosen.items():
@@ -63,6 +71,13 @@ def bind_metrics(
         if metric_key and (metric_key not in metrics or metrics[metric_key].archived):
             raise MetricRefused(_l("No such metric."), item_key)
     current = {b.item_key: b for b in session.scalars(_bindings(scheme.id))}
+    if shown is not None:
+        now = {key: binding.metric.key for key, binding in current.items()}
+        if any(now.get(key) != shown.get(key) for key in chosen):
+            raise EditConflict(
+                None,
+                _l("Someone else changed these bindings since you opened the page; reload it."),
+            )
     changed = {}
     for item_key, metric_key in chosen.items():
         binding = current.get(item_key)
