@@ -61,6 +61,7 @@ from .events import EVENT_KINDS, check_event_attributes
 from .formula import MAX_SOURCE, Formula, compile_formula, normalize_name
 from .methods import METHODS
 from .metrics import (
+    ACTIVITY_BUILTINS,
     AGGREGATIONS,
     DURATION_UNITS,
     MAX_CONDITIONS,
@@ -76,6 +77,7 @@ from .metrics import (
     compile_metric,
     divide,
     measure,
+    measure_all,
     typed,
     validate_metric,
 )
@@ -83,6 +85,7 @@ from .metrics import FORMULA_TYPES as METRIC_FORMULA_TYPES
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
+    "ACTIVITY_BUILTINS",
     "ACTIVITY_FORMAT",
     "ACTIVITY_FORMULA_TYPES",
     "ACTIVITY_KINDS",
@@ -136,6 +139,7 @@ __all__ = [
     "formula_names",
     "function_catalogue",
     "measure",
+    "measure_all",
     "normalize_name",
     "round2",
     "score",

@@ -21,13 +21,13 @@ from ...errors import ServiceError
 from ...i18n import label_text
 from ...labels import in_english
 from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric, User
-from ...rules import CompiledTemplate
+from ...rules import CompiledTemplate, Result
 from ...states import AppraisalState, CycleState
 from .. import workflow
 from ..compiled import appraisal_template, version_template
 from ..render import Field, parse_value, role_fields, target_fields
-from ..reviews.access import Viewer, relations
-from ..reviews.inputs import check_targets, check_values
+from ..reviews.access import Viewer, final_result, relations
+from ..reviews.inputs import check_targets, check_values, parse_values
 from ..reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
 
@@ -401,23 +401,35 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
 def put_computed(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> dict[str, Message]:
     """Write metric values into an appraisal's figures, checked as typed figures are; a value
     the item refuses (out of its range...) is left out and its message returned by key. The
-    caller decides the appraisal may change (`metrics.compute.computable`)."""
+    caller decides the appraisal may change (`metrics.compute.computable`). Scored once
+    when every value is accepted: a cycle's recompute writes thousands of these."""
     template = appraisal_template(appraisal)
+    fields = role_fields(template, "data")
     current = stored_figures(appraisal)
     raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
         f"data.{k}": _text(v) for k, v in figures.items()
     }
-    values, problems = check_values(template, "data", role_fields(template, "data"), raw)
-    refused = {name.split(".", 1)[-1]: message for name, message in problems.items()}
-    for key in refused:
-        if key in figures:
-            values[key] = current.get(key)
+    values = parse_values(fields, raw)
     if values == current:
-        return refused
+        return {}
     review = _writable_data_review(appraisal)
     review.values = values
+    result: Result | None = final_result(appraisal)
+    _values, problems = check_values(template, "data", fields, raw, result)
+    refused = {
+        key: message
+        for name, message in problems.items()
+        if (key := name.split(".", 1)[-1]) in figures
+    }
+    if refused:
+        for key in refused:
+            values.pop(key, None)
+            if current.get(key) is not None:
+                values[key] = current[key]
+        review.values = dict(values)
+        result = None
     review.updated_by_id = None
-    refresh_result(appraisal)
+    refresh_result(appraisal, result)
     return refused
 
 

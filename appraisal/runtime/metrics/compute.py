@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, null, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
@@ -37,7 +37,15 @@ from ...models import (
     customer_reps,
     utcnow,
 )
-from ...rules import CompiledMetric, Measure, assigned, divide, measure
+from ...rules import (
+    ACTIVITY_BUILTINS,
+    CompiledMetric,
+    Measure,
+    assigned,
+    divide,
+    measure,
+    measure_all,
+)
 from ...states import CycleState, EventStatus, RecordStatus
 from .. import workflow
 from ..cycles.figures import put_computed
@@ -148,6 +156,7 @@ def _refresh(
     measures = _measures(session, org, metrics, cycle.starts_on, cycle.ends_on, people)
     stored = _stored_values(session, [a.id for a in appraisals])
     changed = 0
+    new: dict[tuple[int, str], dict[str, Any]] = {}  # values computed for the first time
     for appraisal in appraisals:
         figures: dict[str, Decimal | None] = {}
         moved = 0  # this appraisal's values that are new or changed
@@ -157,15 +166,18 @@ def _refresh(
             found = measures[metric.key].get(appraisal.employee_id) or _nothing(metrics[metric.key])
             value = stored.get((appraisal.id, item_key))
             if value is None:
-                value = MetricValue(
-                    organization_id=appraisal.organization_id,
-                    appraisal_id=appraisal.id,
-                    item_key=item_key,
-                    metric_id=metric.id,
-                )
-                session.add(value)
-                stored[(appraisal.id, item_key)] = value
+                new[(appraisal.id, item_key)] = {
+                    "organization_id": appraisal.organization_id,
+                    "appraisal_id": appraisal.id,
+                    "item_key": item_key,
+                    "metric_id": metric.id,
+                    "computed": found.value,
+                    "provenance": found.provenance(),
+                }
+                changed += 1
                 moved += 1
+                figures[item_key] = found.value
+                continue
             kept = _keep(value, metric.id, found)
             changed += kept
             moved += kept
@@ -174,9 +186,13 @@ def _refresh(
             continue  # its figures already hold these values: nothing to check or rescore
         problems = put_computed(appraisal, figures)
         for item_key, message in problems.items():
-            value = stored.get((appraisal.id, item_key))
-            if value is not None:
+            if (appraisal.id, item_key) in new:
+                row = new[(appraisal.id, item_key)]
+                row["provenance"] = {**row["provenance"], "refused": str(message)}
+            elif (value := stored.get((appraisal.id, item_key))) is not None:
                 value.provenance = {**value.provenance, "refused": str(message)}
+    if new:  # one statement for thousands of rows, not one object each
+        session.execute(insert(MetricValue), list(new.values()))
     return Refreshed(len(appraisals), changed)
 
 
@@ -233,11 +249,14 @@ def _measures(
                 found[metric.key] = {p: assigned(metric, counts.get(p, 0)) for p in people}
             continue
         read = reader.activity_rows if kind == "activity" else reader.events
-        rows = read(key, bounded)
+        rows = read(key, bounded, frozenset().union(*(m.reads for m in group)))
         for metric in group:
-            found[metric.key] = {
-                person: measure(metric, rows.get(person, ()), start, end) for person in people
-            }
+            found[metric.key] = {}
+        for person in people:
+            for metric, result in zip(
+                group, measure_all(group, rows.get(person, ()), start, end), strict=True
+            ):
+                found[metric.key][person] = result
     for metric in metrics.values():
         if metric.aggregation == "ratio":
             top, bottom = found[metric.numerator or ""], found[metric.denominator or ""]
@@ -277,14 +296,22 @@ class _Reader:
             return column == value
         return column + (0 if isinstance(value, int) else "") == value  # `+ 0`, `|| ''`
 
-    def activity_rows(self, type_key: str, bounded: bool) -> Rows:
+    def _rows(self, query: Any) -> Iterable[Any]:
+        """Core rows fetched a batch at a time (a cycle reads a million of them; one
+        `fetchone` per row costs more than decoding them)."""
+        result = self.session.connection().execute(query.execution_options(yield_per=5000))
+        for batch in result.partitions():
+            yield from batch
+
+    def activity_rows(self, type_key: str, bounded: bool, reads: frozenset[str]) -> Rows:
         activity_type = activity_types(self.session, self.org.id).get(type_key)
         if activity_type is None:
             return {}
         record = ActivityRecord
+        with_values = bool(reads - ACTIVITY_BUILTINS.keys() - {"status"})
         query = select(
             record.employee_id,
-            record.values,
+            record.values if with_values else null().label("values"),
             record.customer_id,
             record.outside_geofence,
             record.latitude,
@@ -300,11 +327,12 @@ class _Reader:
         if bounded:
             query = query.where(record.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        for found in self.session.connection().execute(query):
-            rows[found.employee_id].append(row_of_record(found, self.zone))
+        with_time = "occurred_at" in reads
+        for found in self._rows(query):
+            rows[found.employee_id].append(row_of_record(found, self.zone, with_time))
         return rows
 
-    def events(self, kind: str, bounded: bool) -> Rows:
+    def events(self, kind: str, bounded: bool, reads: frozenset[str]) -> Rows:
         event = ExternalEvent
         query = select(
             event.employee_id, event.attributes, event.source, event.occurred_at, event.occurred_on
@@ -317,15 +345,12 @@ class _Reader:
         if bounded:
             query = query.where(event.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        for employee_id, attributes, source, at, day in self.session.connection().execute(query):
-            rows[employee_id].append(
-                {
-                    **attributes,
-                    "source": source,
-                    "occurred_at": _local(at, self.zone),
-                    "occurred_on": day,
-                }
-            )
+        with_time = "occurred_at" in reads
+        for employee_id, attributes, source, at, day in self._rows(query):
+            row = {**attributes, "source": source, "occurred_on": day}
+            if with_time:
+                row["occurred_at"] = _local(at, self.zone)
+            rows[employee_id].append(row)
         return rows
 
     def assigned_customers(self) -> dict[int, int]:
@@ -346,20 +371,23 @@ def _local(moment: Any, zone: ZoneInfo) -> Any:
     return as_utc(moment).astimezone(zone)
 
 
-def row_of_record(record: Any, zone: ZoneInfo) -> dict[str, Any]:
+def row_of_record(record: Any, zone: ZoneInfo, with_time: bool = True) -> dict[str, Any]:
     """A field record as a metric reads it (its form's values and the record's own facts,
     its time on the organization's clock); `record` is an `ActivityRecord` or a row with
     the same columns. The drill-down reads records through this too, so it says which
-    records passed the filter exactly as the computation decided."""
-    return {
-        **record.values,
+    records passed the filter exactly as the computation decided. A cycle's recompute
+    leaves out what none of its metrics reads (the values, the time)."""
+    row = {
+        **(record.values or {}),
         "customer": record.customer_id,
         "outside_geofence": bool(record.outside_geofence),
         "has_location": record.latitude is not None,
-        "occurred_at": _local(record.occurred_at, zone),
         "occurred_on": record.occurred_on,
         "status": record.status,
     }
+    if with_time:
+        row["occurred_at"] = _local(record.occurred_at, zone)
+    return row
 
 
 def measure_person(
