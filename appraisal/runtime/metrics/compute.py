@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, null, select
 from sqlalchemy.orm import Session, selectinload
 
+from ...bulk import collector_paused
 from ...models import (
     ActivityRecord,
     Appraisal,
@@ -82,12 +83,13 @@ def refresh_cycle(session: Session, cycle: Cycle) -> Refreshed:
     """Compute every bound item of every open appraisal of a cycle."""
     if cycle.state == CycleState.CLOSED:
         return Refreshed(0, 0)
-    appraisals = list(
-        session.scalars(
-            select(Appraisal).where(Appraisal.cycle_id == cycle.id).options(*_WHAT_IT_READS)
+    with collector_paused():
+        appraisals = list(
+            session.scalars(
+                select(Appraisal).where(Appraisal.cycle_id == cycle.id).options(*_WHAT_IT_READS)
+            )
         )
-    )
-    return _refresh(session, cycle, appraisals, None)
+        return _refresh(session, cycle, appraisals, None)
 
 
 def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]) -> Refreshed:
