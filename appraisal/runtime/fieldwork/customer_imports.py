@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from ... import audit
 from ...models import Customer
 from ...people.imports import RowError, RowOutcome, RowsRefused, UpsertReport
+from ..metrics.compute import refresh_employees
 from .customers import (
     FIELDS,
     active_employees_by_number,
@@ -132,11 +133,13 @@ def upsert_customers(
         raise RowsRefused(report)
     if dry_run:
         return report
+    moved: set[int] = set()
     for _row, current, values, reps in plans:
         customer = current or Customer(organization_id=org_id, reps=[])
-        apply_values(customer, values, reps)
+        moved |= apply_values(customer, values, reps)
         session.add(customer)
     session.flush()
+    refresh_employees(session, org_id, moved)
     audit.record(
         session,
         org_id,

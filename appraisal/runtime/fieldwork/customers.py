@@ -30,6 +30,7 @@ from ...inputs import bad_text, describe
 from ...models import Customer, Employee, EmployeeStatus, utcnow
 from ...models.fieldwork import customer_reps
 from ...paging import Page, paginate
+from ..metrics.compute import refresh_employees
 
 #: Every field of a customer, in the order the form, the file and the export use.
 FIELDS = (
@@ -385,9 +386,10 @@ def save_customer(
         raise CustomerRefused(errors)
     created = customer is None
     customer = customer or Customer(organization_id=org_id, reps=[])
-    apply_values(customer, checked.values, reps)
+    moved = apply_values(customer, checked.values, reps)
     session.add(customer)
     session.flush()
+    refresh_employees(session, org_id, moved)
     audit.record(
         session,
         org_id,
@@ -420,20 +422,27 @@ def _reps_by_id(
 
 def apply_values(
     customer: Customer, values: Mapping[str, Any], reps: list[Employee] | None
-) -> bool:
-    """Write checked values (and the reps, unless None) on the customer; whether anything
-    changed. A change of reps alone touches the row, so its version moves."""
+) -> set[int]:
+    """Write checked values (and the reps, unless None) on the customer. A change of reps
+    alone touches the row, so its version moves. Returns the employees whose number of
+    assigned customers this moves (reps before and after, when the reps change or the
+    customer is new, activated or deactivated): their computed coverage is recomputed."""
     changed = False
+    before = {e.id for e in customer.reps}
+    was_active = customer.active if customer.id is not None else None
     for name, value in values.items():
         if getattr(customer, name) != value:
             setattr(customer, name, value)
             changed = True
-    if reps is not None and {e.id for e in customer.reps} != {e.id for e in reps}:
+    if reps is not None and before != {e.id for e in reps}:
         customer.reps = list(reps)
         changed = True
     if changed and customer.id is not None:
         customer.updated_at = utcnow()
-    return changed
+    after = {e.id for e in customer.reps}
+    if before != after or was_active != (customer.active is not False):
+        return before | after
+    return set()
 
 
 def set_customer_active(
@@ -448,6 +457,8 @@ def set_customer_active(
     if customer.active == active:
         return
     customer.active = active
+    session.flush()
+    refresh_employees(session, customer.organization_id, {e.id for e in customer.reps})
     audit.record(
         session,
         customer.organization_id,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from appraisal.models import ActivityRecord, ActivityType, Appraisal, MetricValue
 from appraisal.runtime.cycles import figures
 from appraisal.runtime.cycles.figures import EntriesRefused, Entry, stored_figures
+from appraisal.runtime.fieldwork import customers
 from appraisal.runtime.fieldwork.records import local_day
 from appraisal.runtime.metrics import compute, values
 
@@ -148,3 +149,31 @@ def test_values_freeze_when_the_cycle_closes(db, company, launched, visits, add_
     ann = db.scalar(select(Appraisal).where(Appraisal.employee_id == company.people["ann"].id))
     value = db.scalar(select(MetricValue).where(MetricValue.appraisal_id == ann.id))
     assert value.frozen_at is not None
+
+
+def test_assigning_or_deactivating_a_customer_moves_coverage_at_once(
+    db, company, launched, visits, add_metric, record
+):
+    add_metric(
+        "visited", source={"activity": "customer_visit"}, aggregation="distinct", field="customer"
+    )
+    add_metric("assigned", source={"customers": "assigned"}, aggregation="count")
+    add_metric("coverage", aggregation="ratio", numerator="visited", denominator="assigned")
+    _bind(db, launched, sales="coverage")
+    record(customer=visits[0].id)
+    ann = appraisal_of(db, company, "ann")
+    assert stored_figures(ann)["sales"] == pytest.approx(33.33)  # 1 of 3
+    customers.save_customer(
+        db,
+        company.org.id,
+        {"code": "C9", "name": "New shop"},
+        [company.people["ann"].id],
+        user_id=None,
+    )
+    db.commit()
+    db.refresh(ann)
+    assert stored_figures(ann)["sales"] == 25  # 1 of 4
+    customers.set_customer_active(db, visits[1], False, None)
+    db.commit()
+    db.refresh(ann)
+    assert stored_figures(ann)["sales"] == pytest.approx(33.33)  # 1 of 3 again
