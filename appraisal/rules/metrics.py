@@ -542,8 +542,8 @@ class _Compiler:
         self, definition: Mapping[str, Any], aggregation: str, source: MetricSource
     ) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        needs = {"sum": NUMBER_TYPES, "avg": NUMBER_TYPES, "min": ORDERED_TYPES}
-        needs["max"] = ORDERED_TYPES
+        # A figure is a number: the earliest or latest of a date is no value to score.
+        needs = {kind: NUMBER_TYPES for kind in ("sum", "avg", "min", "max")}
         if aggregation in needs or aggregation == "distinct":
             allowed = needs.get(aggregation) or tuple(
                 t for t in set(self.types.values()) if t not in ("multi_choice", "photos")

@@ -1,0 +1,60 @@
+"""Attacks on metric definitions and their computation (probe): shapes the builder
+accepted but the engine could not compute, and figures checked against hand sums."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from appraisal.models import MetricValue
+from appraisal.rules import EVENT_KINDS, validate_metric
+from appraisal.runtime.cycles.figures import stored_figures
+from appraisal.runtime.metrics import values
+
+from ..conftest import appraisal_of
+
+
+def _fields_of(source):
+    if source.kind == "event" and source.key in EVENT_KINDS:
+        return {f.key: f.type for f in EVENT_KINDS[source.key].fields}
+    if source.kind == "activity":
+        return {"arrived": "datetime", "follow_up": "date", "amount": "money"}
+    return None
+
+
+@pytest.mark.parametrize("aggregation", ["min", "max"])
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [({"event": "ticket_closed"}, "opened_at"), ({"activity": "visit"}, "follow_up")],
+)
+def test_probe_min_or_max_of_a_date_is_refused_at_its_field(aggregation, source, field):
+    """A figure is a number: the latest visit time is no score, and computing it crashed
+    every recompute of the people it touched (AttributeError in `_finish`)."""
+    errors = validate_metric(
+        {
+            "format": "metric/1",
+            "key": "latest",
+            "name": "Latest",
+            "source": source,
+            "aggregation": aggregation,
+            "field": field,
+        },
+        _fields_of,
+        {},
+    )
+    assert [e.path for e in errors] == ["field"]
+
+
+def test_probe_a_stored_max_of_a_time_never_breaks_a_reps_record(
+    db, company, launched, visits, add_metric, record
+):
+    """One saved before the check (add_metric stores without it): the rep's visit is still
+    recorded, and the bad metric leaves the figure as it was rather than raising."""
+    add_metric("latest", source={"activity": "customer_visit"}, aggregation="max", field="arrived")
+    values.bind_metrics(db, launched.scheme, {"sales": "latest"}, None)
+    db.commit()
+    record(customer=visits[0].id, arrived="2026-11-02T09:00")
+    ann = appraisal_of(db, company, "ann")
+    db.refresh(ann)
+    assert stored_figures(ann).get("sales") is None
+    assert db.scalar(select(MetricValue.computed).where(MetricValue.appraisal_id == ann.id)) is None
