@@ -3,6 +3,8 @@ accepted but the engine could not compute, and figures checked against hand sums
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
@@ -10,6 +12,7 @@ from appraisal.models import MetricValue
 from appraisal.rules import EVENT_KINDS, validate_metric
 from appraisal.runtime.cycles.figures import stored_figures
 from appraisal.runtime.metrics import values
+from tests.conftest import field_errors
 
 from ..conftest import appraisal_of
 
@@ -58,3 +61,51 @@ def test_probe_a_stored_max_of_a_time_never_breaks_a_reps_record(
     db.refresh(ann)
     assert stored_figures(ann).get("sales") is None
     assert db.scalar(select(MetricValue.computed).where(MetricValue.appraisal_id == ann.id)) is None
+
+
+@pytest.mark.parametrize("typed", ["2.123456", "0.00005"])
+def test_probe_an_override_with_more_places_than_kept_is_refused_not_rounded_apart(
+    client, auth, db, company, launched, visits, add_metric, record, typed
+):
+    """The override is kept with 4 places; the figure took every place typed, so the page
+    said "overridden: 2.1235" while the score used 2.123456. Refused, what was typed kept."""
+    add_metric("visits", source={"activity": "customer_visit"}, aggregation="count")
+    values.bind_metrics(db, launched.scheme, {"sales": "visits"}, None)
+    db.commit()
+    record(customer=visits[0].id)
+    ann = appraisal_of(db, company, "ann")
+    value = values.metric_value_or_none(db, company.org.id, ann.id, "sales")
+    auth.login("hr@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/computed/sales/override",
+        data={"value": typed, "reason": "paper", "version": value.version},
+    )
+    assert response.status_code == 422
+    assert "Use at most 4 decimal places." in field_errors(response.text)
+    assert f'name="value" type="text" value="{typed}"' in response.text
+    db.expire_all()
+    assert values.metric_value_or_none(db, company.org.id, ann.id, "sales").override is None
+    assert stored_figures(appraisal_of(db, company, "ann"))["sales"] == 1
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("0", "0"), ("2.5000", "2.5"), ("-0", "0")])
+def test_probe_an_override_of_zero_is_zero_and_trailing_zeros_are_fine(
+    client, auth, db, company, launched, visits, add_metric, record, typed, kept
+):
+    """ "0" is a value (not "use the computed one"), unlike a blank."""
+    add_metric("visits", source={"activity": "customer_visit"}, aggregation="count")
+    values.bind_metrics(db, launched.scheme, {"sales": "visits"}, None)
+    db.commit()
+    record(customer=visits[0].id)
+    ann = appraisal_of(db, company, "ann")
+    value = values.metric_value_or_none(db, company.org.id, ann.id, "sales")
+    auth.login("hr@acme.example")
+    response = client.post(
+        f"/appraisals/{ann.id}/computed/sales/override",
+        data={"value": typed, "reason": "paper", "version": value.version},
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    stored = values.metric_value_or_none(db, company.org.id, ann.id, "sales")
+    assert stored.override == Decimal(kept)
+    assert stored_figures(appraisal_of(db, company, "ann"))["sales"] == Decimal(kept)
