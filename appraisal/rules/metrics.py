@@ -637,6 +637,8 @@ class _Compiler:
             return _BAD
         compared_as = "number" if field_type == "photos" else field_type  # photos: how many
         value = typed(compared_as, raw) if not isinstance(raw, bool) else None
+        if isinstance(value, Decimal) and not value.is_finite():
+            value = None  # NaN raises when compared, infinity means nothing: finite only
         if value is None or (field_type in ORDERED_TYPES and isinstance(value, str)):
             check.add(path, f"must be a {field_type} value", f"应为{field_type}类型的值", "type")
             return _BAD

@@ -13,6 +13,7 @@ from appraisal.rules import EVENT_KINDS, validate_metric
 from appraisal.runtime.cycles.figures import stored_figures
 from appraisal.runtime.metrics import values
 from tests.conftest import field_errors
+from tests.pages import form_data
 
 from ..conftest import appraisal_of
 
@@ -109,3 +110,38 @@ def test_probe_an_override_of_zero_is_zero_and_trailing_zeros_are_fine(
     stored = values.metric_value_or_none(db, company.org.id, ann.id, "sales")
     assert stored.override == Decimal(kept)
     assert stored_figures(appraisal_of(db, company, "ann"))["sales"] == Decimal(kept)
+
+
+@pytest.mark.parametrize("typed", ["NaN", "nan", "sNaN", "Infinity", "-inf"])
+@pytest.mark.parametrize("op", ["gt", "eq", "in"])
+def test_probe_a_filter_on_a_number_refuses_what_is_not_a_finite_number(typed, op):
+    """`amount > NaN` was saved and then raised InvalidOperation in every recompute of the
+    source (a rep's visit answered 500); infinity compares but means nothing."""
+    errors = validate_metric(
+        {
+            "format": "metric/1",
+            "key": "big",
+            "name": "Big",
+            "source": {"event": "payment_collected"},
+            "aggregation": "count",
+            "filter": [{"field": "amount", "op": op, "value": [typed] if op == "in" else typed}],
+        },
+        _fields_of,
+        {},
+    )
+    assert [e.path for e in errors] == ["filter[0].value"]
+
+
+def test_probe_the_builder_refuses_a_nan_filter_next_to_its_input(client, auth, company, visits):
+    auth.login("hr@acme.example")
+    page = client.get("/builder/metrics/new").text
+    data = form_data(page, "metric-form") | {
+        "key": "big",
+        "name_zh": "大额",
+        "filters-0-field": "amount",
+        "filters-0-op": "gt",
+        "filters-0-value": "NaN",
+    }
+    response = client.post("/builder/metrics/new", data=data)
+    assert response.status_code == 422
+    assert 'value="NaN"' in response.text
