@@ -542,8 +542,8 @@ class _Compiler:
         self, definition: Mapping[str, Any], aggregation: str, source: MetricSource
     ) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        needs = {"sum": NUMBER_TYPES, "avg": NUMBER_TYPES, "min": ORDERED_TYPES}
-        needs["max"] = ORDERED_TYPES
+        # A figure is a number: the earliest or latest of a date is no value to score.
+        needs = {kind: NUMBER_TYPES for kind in ("sum", "avg", "min", "max")}
         if aggregation in needs or aggregation == "distinct":
             allowed = needs.get(aggregation) or tuple(
                 t for t in set(self.types.values()) if t not in ("multi_choice", "photos")
@@ -637,6 +637,8 @@ class _Compiler:
             return _BAD
         compared_as = "number" if field_type == "photos" else field_type  # photos: how many
         value = typed(compared_as, raw) if not isinstance(raw, bool) else None
+        if isinstance(value, Decimal) and not value.is_finite():
+            value = None  # NaN raises when compared, infinity means nothing: finite only
         if value is None or (field_type in ORDERED_TYPES and isinstance(value, str)):
             check.add(path, f"must be a {field_type} value", f"应为{field_type}类型的值", "type")
             return _BAD

@@ -25,6 +25,7 @@ from ...models import (
     SchemeMetric,
     utcnow,
 )
+from ...models.metrics import METRIC_NUMBER
 from ...rules import CompiledMetric
 from ...states import CycleState, EventStatus, RecordStatus
 from ..compiled import version_template
@@ -34,6 +35,8 @@ from .compute import Refreshed, computable, refresh_cycle
 from .definitions import activity_types, compiled_metrics, metric_definitions
 
 REASON_LIMIT = 2000
+#: The places a stored value keeps (`METRIC_NUMBER`); an override with more is refused.
+KEPT_PLACES = Decimal(1).scaleb(-(METRIC_NUMBER.scale or 0))
 
 
 class MetricRefused(ServiceError):
@@ -187,6 +190,8 @@ def override_value(
             override = None
         if override is None or not override.is_finite() or abs(override) >= Decimal("1e15"):
             raise MetricRefused(_l("Enter a number."), "value")
+        if override != override.quantize(KEPT_PLACES):  # kept rounded, scored as typed
+            raise MetricRefused(_l("Use at most 4 decimal places."), "value")
         refused = put_computed(appraisal, {value.item_key: override})
         if refused:
             raise MetricRefused(next(iter(refused.values())), "value")
