@@ -4,7 +4,7 @@ attributes each carries.
 Each kind is declared as an activity form (`activity/1`) whose fields are its attributes,
 so an event's attributes are checked, stored and read by metrics exactly as a field
 record's values are: numbers and money as exact decimal text, yes/no as booleans, dates
-as ISO text. Every attribute is optional; one a kind does not declare is refused (a typo
+as ISO text; a duration is never negative. Every attribute is optional; one a kind does not declare is refused (a typo
 in a CRM export should show, not vanish). A customer is referred to by its code.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 from .activities import CheckedValues, CompiledActivity, check_activity_values, compile_activity
 
 
-def _attribute(key: str, en: str, zh: str, kind: str) -> dict[str, Any]:
-    return {"key": key, "label": {"en": en, "zh": zh}, "type": kind}
+def _attribute(key: str, en: str, zh: str, kind: str, **limits: Any) -> dict[str, Any]:
+    return {"key": key, "label": {"en": en, "zh": zh}, "type": kind, **limits}
 
 
 _CUSTOMER = _attribute("customer", "Customer code", "客户编码", "text")
@@ -41,7 +41,7 @@ _DECLARED: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] = {
         {"en": "Ticket closed", "zh": "工单关闭"},
         [
             _CUSTOMER,
-            _attribute("handling_minutes", "Handling minutes", "处理时长（分钟）", "number"),
+            _attribute("handling_minutes", "Handling minutes", "处理时长（分钟）", "number", min=0),
             _attribute("sla_met", "Within SLA", "是否达成 SLA", "yes_no"),
             _attribute("reopened", "Reopened", "是否重开", "yes_no"),
             _attribute("priority", "Priority", "优先级", "text"),
@@ -53,14 +53,14 @@ _DECLARED: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] = {
         [
             _CUSTOMER,
             _ON_TIME,
-            _attribute("response_hours", "Response hours", "响应时长（小时）", "number"),
+            _attribute("response_hours", "Response hours", "响应时长（小时）", "number", min=0),
         ],
     ),
     "oa_approval_done": (
         {"en": "OA approval done", "zh": "OA 审批完成"},
         [
             _attribute("process", "Process", "流程", "text"),
-            _attribute("minutes", "Minutes taken", "用时（分钟）", "number"),
+            _attribute("minutes", "Minutes taken", "用时（分钟）", "number", min=0),
             _ON_TIME,
         ],
     ),

@@ -392,3 +392,18 @@ def test_a_value_of_another_type_never_matches_rather_than_failing():
         )
         == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "attribute"),
+    [
+        ("ticket_closed", "handling_minutes"),
+        ("service_report_submitted", "response_hours"),
+        ("oa_approval_done", "minutes"),
+    ],
+)
+def test_an_event_duration_cannot_be_negative(kind, attribute):
+    from appraisal.rules import check_event_attributes
+
+    assert check_event_attributes(kind, {attribute: "-5"}).problems
+    assert check_event_attributes(kind, {attribute: "0"}).ok
