@@ -12,6 +12,7 @@ from appraisal.rules import (
     EVENT_KINDS,
     MetricInvalid,
     assigned,
+    check_event_attributes,
     compile_metric,
     divide,
     measure,
@@ -403,7 +404,5 @@ def test_a_value_of_another_type_never_matches_rather_than_failing():
     ],
 )
 def test_an_event_duration_cannot_be_negative(kind, attribute):
-    from appraisal.rules import check_event_attributes
-
     assert check_event_attributes(kind, {attribute: "-5"}).problems
     assert check_event_attributes(kind, {attribute: "0"}).ok
