@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from flask import flash, redirect, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .access import current_org_id
@@ -41,6 +42,17 @@ class MappedImport:
             )
         )
         return remembered
+
+
+def upserted(report: people_imports.UpsertReport) -> str:
+    """The words after an applied import that creates and updates rows (employees,
+    customers)."""
+    return _(
+        "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+        created=report.count("create"),
+        updated=report.count("update"),
+        unchanged=report.count("unchanged"),
+    )
 
 
 @dataclass

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
 from ..forms import ColumnMappingForm, EncodingForm, UploadForm
-from ..import_flow import MappedImport, import_step
+from ..import_flow import MappedImport, import_step, upserted
 from ..labels import export_header
 from ..uploads import accept_upload, pending_uploads, read_again
 from . import imports
@@ -71,12 +70,7 @@ def employees_import_map(upload_id: str):
         run=lambda rows, dry_run: imports.upsert_employees(
             db, org_id, rows, current_user.id, dry_run=dry_run, first_row=2
         ),
-        done=lambda report: _(
-            "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
-            created=report.count("create"),
-            updated=report.count("update"),
-            unchanged=report.count("unchanged"),
-        ),
+        done=upserted,
         done_url=url_for("people.employees"),
     )
     if step.response is not None:

@@ -12,7 +12,7 @@ from ... import tables
 from ...access import can_manage_people, current_org_id, require
 from ...db import get_in_org, get_session, row_id
 from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt, wanted
-from ...import_flow import MappedImport, import_step
+from ...import_flow import MappedImport, import_step, upserted
 from ...labels import export_header, yes_no
 from ...models import Customer
 from ...people.services import employee_choices
@@ -189,12 +189,7 @@ def customers_import_map(upload_id: str):
         run=lambda rows, dry_run: customer_imports.upsert_customers(
             db, org_id, rows, current_user.id, dry_run=dry_run, first_row=2
         ),
-        done=lambda report: _(
-            "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
-            created=report.count("create"),
-            updated=report.count("update"),
-            unchanged=report.count("unchanged"),
-        ),
+        done=upserted,
         done_url=url_for("runtime.customers"),
     )
     if step.response is not None:
