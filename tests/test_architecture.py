@@ -286,6 +286,27 @@ def test_runtime_modules_share_no_private_helpers():
     assert offenders == []
 
 
+# The figures import maps columns to a template's items by its own rules
+# (`figures.file_mapping_problems`) and remembers a mapping only once applied.
+OWN_MAPPED_IMPORT = {"runtime/cycles/import_views.py"}
+MAPPED_IMPORT_STEPS = {"mapping_problems", "mapped_rows", "remember_mapping", "remembered_mapping"}
+
+
+def test_the_mapped_import_step_is_written_once():
+    """A page that imports mapped rows goes through `import_flow` (check the mapping, dry run
+    or apply, remember, commit); a view calling the steps itself is the next near-copy."""
+    offenders = [
+        f"{name}:{node.lineno} {called}"
+        for name, tree in _view_modules()
+        if name not in OWN_MAPPED_IMPORT
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (called := getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+        in MAPPED_IMPORT_STEPS
+    ]
+    assert offenders == []
+
+
 def test_every_runtime_route_is_registered_by_init_app(app):
     """Each area's views declare `routes` and `runtime.init_app` registers them explicitly
     (no import side effects): a view module left out of `init_app` would serve nothing."""

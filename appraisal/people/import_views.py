@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import tables
 from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
-from ..forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
+from ..forms import ColumnMappingForm, EncodingForm, UploadForm
+from ..import_flow import MappedImport, import_step, upserted
 from ..labels import export_header
 from ..uploads import accept_upload, pending_uploads, read_again
 from . import imports
 from .forms import FIELD_LABELS
 from .views import bp
 
-KIND = "employees"
+EMPLOYEES = MappedImport(kind="employees")
 
 
 @bp.route("/employees/import/sample.<any(csv, xlsx):fmt>")
@@ -61,51 +61,26 @@ def employees_import_map(upload_id: str):
     encoding_form.encoding.data = table.encoding
     form = ColumnMappingForm.build(list(FIELD_LABELS.items()), table.header)
     if request.method == "GET":
-        form.fill(imports.guess_mapping(table.header, imports.remembered_mapping(db, org_id, KIND)))
-    report = None
-    status = 200
-    if request.method == "POST" and form.validate_on_submit():
-        mapping = form.mapping()
-        problems = imports.mapping_problems(mapping, table.header)
-        if problems:
-            form.show(problems)
-            status = 422
-        else:
-            apply = request.form.get("action") == "apply"
-            rows = imports.mapped_rows(table.header, table.rows, mapping)
-            outcome = attempt(
-                lambda: imports.upsert_employees(
-                    db, org_id, rows, current_user.id, dry_run=not apply, first_row=2
-                ),
-                commit=False,
-            )
-            report = outcome.value or getattr(outcome.error, "report", None)
-            status = outcome.status
-            if not outcome.refused:
-                imports.remember_mapping(db, org_id, KIND, mapping)
-                if apply:
-                    db.commit()
-                    pending_uploads().discard(upload_id)
-                    flash(
-                        _(
-                            "Import done: %(created)d created, %(updated)d updated, "
-                            "%(unchanged)d unchanged.",
-                            created=report.count("create"),
-                            updated=report.count("update"),
-                            unchanged=report.count("unchanged"),
-                        ),
-                        "success",
-                    )
-                    return redirect(url_for("people.employees"))
-                db.commit()  # the remembered mapping; the dry run changed nothing else
-    elif request.method == "POST":
-        status = 422
+        EMPLOYEES.fill(form, table)
+    step = import_step(
+        EMPLOYEES,
+        form,
+        table,
+        upload_id,
+        run=lambda rows, dry_run: imports.upsert_employees(
+            db, org_id, rows, current_user.id, dry_run=dry_run, first_row=2
+        ),
+        done=upserted,
+        done_url=url_for("people.employees"),
+    )
+    if step.response is not None:
+        return step.response
     return render_template(
         "people/import_map.html",
         form=form,
         encoding_form=encoding_form,
         table=table,
         filename=filename,
-        report=report,
+        report=step.report,
         upload_id=upload_id,
-    ), status
+    ), step.status

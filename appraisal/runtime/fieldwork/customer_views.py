@@ -12,9 +12,9 @@ from ... import tables
 from ...access import can_manage_people, current_org_id, require
 from ...db import get_in_org, get_session, row_id
 from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt, wanted
+from ...import_flow import MappedImport, import_step, upserted
 from ...labels import export_header, yes_no
 from ...models import Customer
-from ...people import imports as people_imports
 from ...people.services import employee_choices
 from ...uploads import accept_upload, pending_uploads, read_again
 from ..web import Routes
@@ -25,6 +25,12 @@ from .customer_forms import CustomerForm
 routes = Routes()
 
 STATUSES = {"active": True, "inactive": False, "all": None}
+CUSTOMERS = MappedImport(
+    kind=customer_imports.KIND,
+    fields=services.FIELDS,
+    required=customer_imports.REQUIRED,
+    aliases=customer_imports.ALIASES,
+)
 
 
 def _customer_or_404(id_: int) -> Customer:
@@ -173,52 +179,21 @@ def customers_import_map(upload_id: str):
             "runtime/customer_import_map.html", form=form, report=None, **page
         ), 422
     encoding_form.encoding.data = table.encoding
-    known = {"fields": services.FIELDS}
     if request.method == "GET":
-        remembered = people_imports.remembered_mapping(db, org_id, customer_imports.KIND)
-        form.fill(
-            people_imports.guess_mapping(
-                table.header, remembered, aliases=customer_imports.ALIASES, **known
-            )
-        )
-    report, status = None, 200
-    if request.method == "POST" and form.validate_on_submit():
-        mapping = form.mapping()
-        problems = people_imports.mapping_problems(
-            mapping, table.header, required=customer_imports.REQUIRED, **known
-        )
-        if problems:
-            form.show(problems)
-            status = 422
-        else:
-            apply = request.form.get("action") == "apply"
-            rows = people_imports.mapped_rows(table.header, table.rows, mapping)
-            outcome = attempt(
-                lambda: customer_imports.upsert_customers(
-                    db, org_id, rows, current_user.id, dry_run=not apply, first_row=2
-                ),
-                commit=False,
-            )
-            report = outcome.value or getattr(outcome.error, "report", None)
-            status = outcome.status
-            if not outcome.refused:
-                people_imports.remember_mapping(db, org_id, customer_imports.KIND, mapping)
-                db.commit()  # the import if applied; else only the remembered mapping
-                if apply:
-                    pending_uploads().discard(upload_id)
-                    flash(
-                        _(
-                            "Import done: %(created)d created, %(updated)d updated, "
-                            "%(unchanged)d unchanged.",
-                            created=report.count("create"),
-                            updated=report.count("update"),
-                            unchanged=report.count("unchanged"),
-                        ),
-                        "success",
-                    )
-                    return redirect(url_for("runtime.customers"))
-    elif request.method == "POST":
-        status = 422
+        CUSTOMERS.fill(form, table)
+    step = import_step(
+        CUSTOMERS,
+        form,
+        table,
+        upload_id,
+        run=lambda rows, dry_run: customer_imports.upsert_customers(
+            db, org_id, rows, current_user.id, dry_run=dry_run, first_row=2
+        ),
+        done=upserted,
+        done_url=url_for("runtime.customers"),
+    )
+    if step.response is not None:
+        return step.response
     return render_template(
-        "runtime/customer_import_map.html", form=form, report=report, **page
-    ), status
+        "runtime/customer_import_map.html", form=form, report=step.report, **page
+    ), step.status

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ...access import can_review_events, current_org_id, require
 from ...db import get_session
 from ...forms import EncodingForm, attempt
-from ...people import imports as people_imports
+from ...import_flow import MappedImport, import_step
 from ...people.services import list_employees
 from ...rules import EVENT_KINDS
 from ...states import EventStatus
@@ -163,7 +163,6 @@ def events_import_map(upload_id: str):
     if pending is None or kind not in EVENT_KINDS:
         abort(404)
     table, filename = pending
-    fields = event_imports.fields_of(kind)
     form = EventMappingForm.build(event_imports.field_labels(kind), table.header)
     encoding_form = EncodingForm(prefix="enc")
     page = {
@@ -180,65 +179,43 @@ def events_import_map(upload_id: str):
             "runtime/events_import_map.html", form=form, report=None, **page
         ), 422
     encoding_form.encoding.data = table.encoding
-    remembered_as = event_imports.mapping_kind(kind)
+    spec = MappedImport(
+        kind=event_imports.mapping_kind(kind),
+        fields=event_imports.fields_of(kind),
+        required=event_imports.REQUIRED,
+        aliases=event_imports.aliases(kind),
+    )
     if request.method == "GET":
-        remembered = people_imports.remembered_mapping(db, org_id, remembered_as)
-        form.fill(
-            people_imports.guess_mapping(
-                table.header, remembered, fields=fields, aliases=event_imports.aliases(kind)
-            )
-        )
+        remembered = spec.fill(form, table)
         form.source.data = request.args.get("source", "")[:40] or remembered.get("source", "")
         form.person_kind.data = remembered.get("person_kind", "employee_number")
-    report, status = None, 200
-    if request.method == "POST" and form.validate_on_submit():
-        mapping = form.mapping()
-        problems = people_imports.mapping_problems(
-            mapping, table.header, fields=fields, required=event_imports.REQUIRED
-        )
-        if problems:
-            form.show(problems)
-            status = 422
-        else:
-            apply = request.form.get("action") == "apply"
-            rows = people_imports.mapped_rows(table.header, table.rows, mapping)
-            outcome = attempt(
-                lambda: event_imports.import_events(
-                    db,
-                    org_id,
-                    rows,
-                    kind=kind,
-                    source=form.source.data,
-                    person_kind=form.person_kind.data,
-                    user_id=current_user.id,
-                    dry_run=not apply,
-                ),
-                commit=False,
-            )
-            report = outcome.value or getattr(outcome.error, "report", None)
-            status = outcome.status
-            if not outcome.refused:
-                remember = mapping | {
-                    "source": form.source.data.strip(),
-                    "person_kind": form.person_kind.data,
-                }
-                people_imports.remember_mapping(db, org_id, remembered_as, remember)
-                db.commit()  # the events if applied; else only the remembered mapping
-                if apply:
-                    pending_uploads().discard(upload_id)
-                    flash(
-                        _(
-                            "Import done: %(matched)d counted, %(held)d waiting for a person, "
-                            "%(unchanged)d unchanged.",
-                            matched=report.count("matched"),
-                            held=report.count("held"),
-                            unchanged=report.count("unchanged"),
-                        ),
-                        "success",
-                    )
-                    return redirect(url_for("runtime.events"))
-    elif request.method == "POST":
-        status = 422
+    step = import_step(
+        spec,
+        form,
+        table,
+        upload_id,
+        run=lambda rows, dry_run: event_imports.import_events(
+            db,
+            org_id,
+            rows,
+            kind=kind,
+            source=form.source.data,
+            person_kind=form.person_kind.data,
+            user_id=current_user.id,
+            dry_run=dry_run,
+        ),
+        done=lambda report: _(
+            "Import done: %(matched)d counted, %(held)d waiting for a person, "
+            "%(unchanged)d unchanged.",
+            matched=report.count("matched"),
+            held=report.count("held"),
+            unchanged=report.count("unchanged"),
+        ),
+        done_url=url_for("runtime.events"),
+        remember={"source": (form.source.data or "").strip(), "person_kind": form.person_kind.data},
+    )
+    if step.response is not None:
+        return step.response
     return render_template(
-        "runtime/events_import_map.html", form=form, report=report, **page
-    ), status
+        "runtime/events_import_map.html", form=form, report=step.report, **page
+    ), step.status
