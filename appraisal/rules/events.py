@@ -4,8 +4,9 @@ attributes each carries.
 Each kind is declared as an activity form (`activity/1`) whose fields are its attributes,
 so an event's attributes are checked, stored and read by metrics exactly as a field
 record's values are: numbers and money as exact decimal text, yes/no as booleans, dates
-as ISO text; a duration is never negative. Every attribute is optional; one a kind does not declare is refused (a typo
-in a CRM export should show, not vanish). A customer is referred to by its code.
+as ISO text; a duration is never negative. Every attribute is optional; one a kind does
+not declare is refused (a typo in a CRM export should show, not vanish). A customer is
+referred to by its code.
 """
 
 from __future__ import annotations
