@@ -16,7 +16,7 @@ from typing import Any
 from flask import g, jsonify
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..access import can_manage_people
+from ..access import can_manage_people, can_review_events
 from ..concurrency import EditConflict, lost_updates
 from ..db import get_session
 from ..models import ExternalEvent, as_utc
@@ -156,7 +156,7 @@ def _out(event: ExternalEvent) -> dict[str, Any]:
     errors=("400", "401", "403"),
 )
 def events():
-    require_role(can_manage_people)
+    require_role(can_review_events)  # who sent what about whom: HR, as on the pages
     args = query_args(EventQuery)
     filters = services.EventFilters(
         source=args["source"],

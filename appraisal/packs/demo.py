@@ -43,6 +43,7 @@ from ..runtime.cycles import cycles, figures
 from ..runtime.fieldwork import consent, records
 from ..runtime.metrics.compute import refresh_cycle
 from ..runtime.metrics.definitions import metric_definitions
+from ..runtime.metrics.events import person_ref
 from ..runtime.metrics.values import bind_metrics
 from ..runtime.reviews import access, invitations, reviews
 from ..users import services as users
@@ -347,7 +348,7 @@ def _events(
                 kind=row["kind"],
                 occurred_at=moment.astimezone(UTC),
                 occurred_on=day,
-                person_ref=row["employee"],
+                person_ref=person_ref("employee_number", row["employee"]),
                 employee_id=employees[row["employee"]],
                 attributes=checked.values,
             )

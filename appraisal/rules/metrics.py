@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from .activities import FORMULA_TYPES  # what a formula sees of each field type
 from .definition import KEY, DefinitionError, _Checker
 from .errors import FormulaError
 from .formula import Formula, compile_formula
@@ -49,17 +50,6 @@ EVENT_BUILTINS = {"occurred_at": "datetime", "occurred_on": "date", "source": "t
 #: Field types a number aggregation reads, a comparison orders, a formula sees (and as what).
 NUMBER_TYPES = ("number", "money", "photos")
 ORDERED_TYPES = (*NUMBER_TYPES, "date", "datetime")
-FORMULA_TYPES = {
-    "text": "text",
-    "long_text": "text",
-    "choice": "text",
-    "number": "number",
-    "money": "number",
-    "photos": "number",
-    "multi_choice": "list",
-    "yes_no": "bool",
-    "date": "date",
-}
 TOP_FIELDS = {
     "format",
     "key",
@@ -84,7 +74,6 @@ TOP_FIELDS = {
     "approved_only",
 }
 CONDITION_FIELDS = {"field", "op", "value"}
-ROW_COUNTING = ("count", "distinct", "sum", "avg", "min", "max", "duration_avg", "share")
 
 #: What the caller knows of a source: its fields and their types (None: no such source).
 FieldsOf = Callable[["MetricSource"], Mapping[str, str] | None]

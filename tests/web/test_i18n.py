@@ -63,7 +63,19 @@ def test_every_message_has_a_chinese_translation_and_the_compiled_catalogue_is_c
         )
     }
     assert {"Sign in", "Employee number"} <= in_code  # templates and code were both read
-    translated = {m.id: m.string for m in source if m.id and m.string}
+    translated = {m.id: m.string for m in source if m.id and all(_forms(m.string))}
     assert sorted(in_code - translated.keys()) == [], "run `make translations` and translate"
     assert {m.id for m in template if m.id} <= {m.id for m in source if m.id}
-    assert {m.id: m.string for m in source if m.id} == {m.id: m.string for m in compiled if m.id}
+    # a plural message's id and forms are tuples in the .po, lists in the .mo
+    assert {_same(m.id): _same(m.string) for m in source if m.id} == {
+        _same(m.id): _same(m.string) for m in compiled if m.id
+    }
+
+
+def _forms(string):
+    """A message's translation: one text, or each plural form (all must be there)."""
+    return tuple(string) if isinstance(string, list | tuple) else (string,)
+
+
+def _same(text):
+    return tuple(text) if isinstance(text, list | tuple) else text

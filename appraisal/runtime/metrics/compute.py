@@ -31,6 +31,7 @@ from ...models import (
     Appraisal,
     Customer,
     Cycle,
+    EmployeeStatus,
     ExternalEvent,
     MetricValue,
     Organization,
@@ -60,13 +61,16 @@ class Refreshed:
     appraisals: int  # appraisals computed
     changed: int  # values that changed
 
+    def __add__(self, other: Refreshed) -> Refreshed:
+        return Refreshed(self.appraisals + other.appraisals, self.changed + other.changed)
+
 
 def computable(appraisal: Appraisal) -> bool:
     """Whether an appraisal's figures may still change (as a typed figure may)."""
     return (
         appraisal.cycle.state != CycleState.CLOSED
         and workflow.can_edit("data", appraisal.state, {"hr"})
-        and appraisal.employee.status == "active"
+        and appraisal.employee.status == EmployeeStatus.ACTIVE
     )
 
 
@@ -114,7 +118,7 @@ def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]
     total = Refreshed(0, 0)
     for appraisals in by_cycle.values():
         done = _refresh(session, appraisals[0].cycle, appraisals, ids)
-        total = Refreshed(total.appraisals + done.appraisals, total.changed + done.changed)
+        total += done
     return total
 
 
@@ -126,7 +130,7 @@ def refresh_open_cycles(session: Session, org_id: int | None = None) -> Refreshe
     total = Refreshed(0, 0)
     for cycle in session.scalars(query.order_by(Cycle.id)):
         done = refresh_cycle(session, cycle)
-        total = Refreshed(total.appraisals + done.appraisals, total.changed + done.changed)
+        total += done
     return total
 
 
@@ -200,8 +204,9 @@ def _refresh(
 
 def _keep(value: MetricValue, metric_id: int, found: Measure) -> int:
     provenance = found.provenance()
-    if (value.computed, value.provenance, value.metric_id) == (found.value, provenance, metric_id):
-        return 0
+    computed_before = {k: v for k, v in value.provenance.items() if k != "refused"}
+    if (value.computed, computed_before, value.metric_id) == (found.value, provenance, metric_id):
+        return 0  # the same (a refusal noted beside it stands: the item still refuses it)
     value.computed = found.value
     value.provenance = provenance
     value.metric_id = metric_id
@@ -350,12 +355,9 @@ class _Reader:
         if bounded:
             query = query.where(event.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        with_time = "occurred_at" in reads
+        zone = self.zone if "occurred_at" in reads else None
         for employee_id, attributes, source, at, day in self._rows(query):
-            row = {**attributes, "source": source, "occurred_on": day}
-            if with_time:
-                row["occurred_at"] = _local(at, self.zone)
-            rows[employee_id].append(row)
+            rows[employee_id].append(event_row(attributes, source, at, day, zone))
         return rows
 
     def assigned_customers(self) -> dict[int, int]:
@@ -412,6 +414,26 @@ def record_row(
         "occurred_on": occurred_on,
         "status": status,
     }
+    if zone is not None:
+        row["occurred_at"] = _local(occurred_at, zone)
+    return row
+
+
+def row_of_event(event: ExternalEvent, zone: ZoneInfo) -> dict[str, Any]:
+    """An event as a metric reads it (the drill-down's rows, as `row_of_record`)."""
+    return event_row(event.attributes, event.source, event.occurred_at, event.occurred_on, zone)
+
+
+def event_row(
+    attributes: dict[str, Any],
+    source: str,
+    occurred_at: Any,
+    occurred_on: date,
+    zone: ZoneInfo | None,
+) -> dict[str, Any]:
+    """An event's attributes and its own facts (`rules.EVENT_BUILTINS`); `zone` None leaves
+    out the time, as `record_row`."""
+    row = {**attributes, "source": source, "occurred_on": occurred_on}
     if zone is not None:
         row["occurred_at"] = _local(occurred_at, zone)
     return row

@@ -74,7 +74,9 @@ def compiled_metrics(
                 found[key] = compile_metric(definitions[key], lookup, definitions)
             except ValueError:
                 continue
-    return found
+    return {  # a ratio is left out with a part that no longer compiles
+        key: metric for key, metric in found.items() if all(part in found for part in metric.parts)
+    }
 
 
 def scheme_bindings(session: Session, scheme_id: int) -> dict[str, Metric]:

@@ -16,15 +16,13 @@ from sqlalchemy.orm import Session
 from ...i18n import label_text
 from ...models import (
     Customer,
-    ExternalEvent,
     MetricValue,
     Organization,
-    as_utc,
     customer_reps,
 )
 from ...rules import EVENT_KINDS, CompiledMetric
 from ..fieldwork.reading import form_of, status_text, text_of
-from .compute import row_of_record
+from .compute import row_of_event, row_of_record
 from .shown import Computed, Wording
 from .values import DRILL_LIMIT, RATIO_PARTS, rows_behind
 
@@ -155,7 +153,7 @@ def drill_down(session: Session, value: MetricValue, part: str | None = None) ->
                 )
             )
     for event in behind.events:
-        row = _event_row(event, zone)
+        row = row_of_event(event, zone)
         kind = EVENT_KINDS.get(event.kind)
         shown_values = []
         for key in reads:
@@ -174,13 +172,3 @@ def drill_down(session: Session, value: MetricValue, part: str | None = None) ->
         )
     drill.truncated = len(behind.records) + len(behind.events) >= DRILL_LIMIT
     return drill
-
-
-def _event_row(event: ExternalEvent, zone: ZoneInfo) -> dict[str, Any]:
-    """An event as a metric reads it (as `compute._Reader.events` builds it)."""
-    return {
-        **event.attributes,
-        "source": event.source,
-        "occurred_at": as_utc(event.occurred_at).astimezone(zone),
-        "occurred_on": event.occurred_on,
-    }

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -16,11 +18,13 @@ from ... import audit
 from ...concurrency import EditConflict, expect_version
 from ...errors import ServiceError
 from ...models import (
+    DEFAULT_TIME_ZONE,
     ActivityRecord,
     Appraisal,
     Cycle,
     ExternalEvent,
     MetricValue,
+    Organization,
     Scheme,
     SchemeMetric,
     utcnow,
@@ -31,7 +35,7 @@ from ...states import CycleState, EventStatus, RecordStatus
 from ..compiled import version_template
 from ..cycles.figures import put_computed
 from ..render import role_fields
-from .compute import Refreshed, computable, refresh_cycle
+from .compute import Refreshed, computable, refresh_cycle, row_of_event, row_of_record
 from .definitions import activity_types, compiled_metrics, metric_definitions
 
 REASON_LIMIT = 2000
@@ -121,7 +125,7 @@ def bind_metrics(
         select(Cycle).where(Cycle.scheme_id == scheme.id, Cycle.state != CycleState.CLOSED)
     ):
         done = refresh_cycle(session, cycle)
-        total = Refreshed(total.appraisals + done.appraisals, total.changed + done.changed)
+        total += done
     return total
 
 
@@ -195,8 +199,8 @@ def override_value(
         refused = put_computed(appraisal, {value.item_key: override})
         if refused:
             raise MetricRefused(next(iter(refused.values())), "value")
-    else:
-        put_computed(appraisal, {value.item_key: value.computed})
+    elif put_computed(appraisal, {value.item_key: value.computed}):
+        put_computed(appraisal, {value.item_key: None})  # the item refuses it: blank
     before = None if value.override is None else str(value.override)
     value.override = override
     value.override_reason = reason
@@ -249,7 +253,9 @@ def rows_behind(session: Session, value: MetricValue, part: str | None = None) -
         metric_key = getattr(compiled, part)
         compiled = compiled_metrics(session, value.organization_id, {metric_key}).get(metric_key)
     if compiled is None or compiled.aggregation == "ratio" or compiled.source.kind == "customers":
-        kind = compiled.aggregation if compiled and compiled.aggregation == "ratio" else "customers"
+        kind = compiled.aggregation if compiled and compiled.aggregation == "ratio" else ""
+        if compiled is not None and compiled.source.kind == "customers":
+            kind = "customers"
         return Behind(compiled, [], [], kind)
     start, end = cycle.starts_on, cycle.ends_on
     if compiled.source.kind == "activity":
@@ -262,21 +268,34 @@ def rows_behind(session: Session, value: MetricValue, part: str | None = None) -
             ActivityRecord.activity_type_id == activity_type.id,
             ActivityRecord.status != RecordStatus.RETURNED,
         )
+        query = query.order_by(ActivityRecord.occurred_at.desc())
         if compiled.date_field is None:
-            query = query.where(ActivityRecord.occurred_on.between(start, end))
-        records = list(
-            session.scalars(query.order_by(ActivityRecord.occurred_at.desc()).limit(DRILL_LIMIT))
-        )
-        return Behind(compiled, records, [], "activity")
+            query = query.where(ActivityRecord.occurred_on.between(start, end)).limit(DRILL_LIMIT)
+            return Behind(compiled, list(session.scalars(query)), [], "activity")
+        zone = _zone(session, cycle)
+        placed = (r for r in session.scalars(query) if _in(compiled, row_of_record(r, zone), cycle))
+        return Behind(compiled, list(islice(placed, DRILL_LIMIT)), [], "activity")
     query = select(ExternalEvent).where(
         ExternalEvent.organization_id == value.organization_id,
         ExternalEvent.employee_id == appraisal.employee_id,
         ExternalEvent.kind == compiled.source.key,
         ExternalEvent.status == EventStatus.MATCHED,
     )
+    query = query.order_by(ExternalEvent.occurred_at.desc())
     if compiled.date_field is None:
-        query = query.where(ExternalEvent.occurred_on.between(start, end))
-    events = list(
-        session.scalars(query.order_by(ExternalEvent.occurred_at.desc()).limit(DRILL_LIMIT))
-    )
-    return Behind(compiled, [], events, "event")
+        query = query.where(ExternalEvent.occurred_on.between(start, end)).limit(DRILL_LIMIT)
+        return Behind(compiled, [], list(session.scalars(query)), "event")
+    zone = _zone(session, cycle)
+    placed = (e for e in session.scalars(query) if _in(compiled, row_of_event(e, zone), cycle))
+    return Behind(compiled, [], list(islice(placed, DRILL_LIMIT)), "event")
+
+
+def _zone(session: Session, cycle: Cycle) -> ZoneInfo:
+    organization = session.get(Organization, cycle.organization_id)
+    return ZoneInfo(organization.time_zone if organization else DEFAULT_TIME_ZONE)
+
+
+def _in(metric: CompiledMetric, row: dict[str, Any], cycle: Cycle) -> bool:
+    """Whether a row's own date field (a metric placing records by one) is in the cycle."""
+    day = metric.day(row)
+    return day is not None and cycle.starts_on <= day <= cycle.ends_on

@@ -232,8 +232,11 @@ def test_only_hr_and_implementer_tokens_push_or_read(client, db, crm, token_for)
         db.commit()
         assert _post(client, headers, _event()).status_code == 403
         assert client.get("/api/v1/events", headers=headers).status_code == 403
-    assert _post(client, token_for("imp@acme.example"), _event()).status_code == 200
+    implementer = token_for("imp@acme.example")
+    assert _post(client, implementer, _event()).status_code == 200  # an integration pushes
     assert db.scalar(select(func.count(ExternalEvent.id))) == 1
+    # but who did what for which customer is HR's to read, as on the event pages
+    assert client.get("/api/v1/events", headers=implementer).status_code == 403
 
 
 def test_the_list_is_filtered_paged_and_only_the_organizations(client, db, crm, token_for):
