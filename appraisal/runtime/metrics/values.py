@@ -43,7 +43,7 @@ REASON_LIMIT = 2000
 KEPT_PLACES = Decimal(1).scaleb(-(METRIC_NUMBER.scale or 0))
 
 
-class MetricRefused(ServiceError):
+class ComputedFigureRefused(ServiceError):
     """A refusal naming the form field it is about (None: the whole form)."""
 
     def __init__(self, message: Any, field: str | None = None) -> None:
@@ -74,9 +74,9 @@ def bind_metrics(
     metrics = metric_definitions(session, scheme.organization_id)
     for item_key, metric_key in chosen.items():
         if item_key not in items:
-            raise MetricRefused(_l("%(key)s is not a figure of this scheme.", key=item_key))
+            raise ComputedFigureRefused(_l("%(key)s is not a figure of this scheme.", key=item_key))
         if metric_key and (metric_key not in metrics or metrics[metric_key].archived):
-            raise MetricRefused(_l("No such metric."), item_key)
+            raise ComputedFigureRefused(_l("No such metric."), item_key)
     current = {b.item_key: b for b in session.scalars(_bindings(scheme.id))}
     if shown is not None:
         now = {key: binding.metric.key for key, binding in current.items()}
@@ -177,14 +177,14 @@ def override_value(
     expect_version(value, version)
     appraisal = value.appraisal
     if not computable(appraisal):
-        raise MetricRefused(
+        raise ComputedFigureRefused(
             _l("This appraisal's figures can no longer change (past calibration or closed).")
         )
     reason = (reason or "").strip()
     if not reason:
-        raise MetricRefused(_l("Say why: a reason is required."), "reason")
+        raise ComputedFigureRefused(_l("Say why: a reason is required."), "reason")
     if len(reason) > REASON_LIMIT:
-        raise MetricRefused(_l("At most 2000 characters."), "reason")
+        raise ComputedFigureRefused(_l("At most 2000 characters."), "reason")
     text = (text or "").strip()
     override = None
     if text:
@@ -193,12 +193,12 @@ def override_value(
         except InvalidOperation:
             override = None
         if override is None or not override.is_finite() or abs(override) >= Decimal("1e15"):
-            raise MetricRefused(_l("Enter a number."), "value")
+            raise ComputedFigureRefused(_l("Enter a number."), "value")
         if override != override.quantize(KEPT_PLACES):  # kept rounded, scored as typed
-            raise MetricRefused(_l("Use at most 4 decimal places."), "value")
+            raise ComputedFigureRefused(_l("Use at most 4 decimal places."), "value")
         refused = put_computed(appraisal, {value.item_key: override})
         if refused:
-            raise MetricRefused(next(iter(refused.values())), "value")
+            raise ComputedFigureRefused(next(iter(refused.values())), "value")
     elif put_computed(appraisal, {value.item_key: value.computed}):
         put_computed(appraisal, {value.item_key: None})  # the item refuses it: blank
     before = None if value.override is None else str(value.override)

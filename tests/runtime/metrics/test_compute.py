@@ -120,7 +120,7 @@ def test_an_override_survives_recomputation_and_clearing_restores_the_computed_v
     record(customer=visits[0].id)
     ann = appraisal_of(db, company, "ann")
     value = values.metric_value_or_none(db, company.org.id, ann.id, "sales")
-    with pytest.raises(values.MetricRefused) as refused:
+    with pytest.raises(values.ComputedFigureRefused) as refused:
         values.override_value(db, value, "5", "", None, value.version)
     assert refused.value.field == "reason"
     values.override_value(db, value, "5", "Two visits were logged on paper", None, value.version)
