@@ -6,6 +6,7 @@ the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 #: Seconds a SQLite connection waits for another's write to finish. The driver's 5 s was
@@ -112,3 +114,13 @@ def get_in_org(session: Session, model: type[T], organization_id: int, id_: int)
     return session.scalar(
         select(model).where(model.id == id_, model.organization_id == organization_id)  # type: ignore[attr-defined]
     )
+
+
+#: Values in one `IN (...)` list: far below SQLite's and PostgreSQL's limits on parameters.
+IN_LIST_SIZE = 500
+
+
+def in_chunks(values: Sequence[V]) -> Iterator[Sequence[V]]:
+    """`values` in slices for bounded `IN` lists, whatever the size of a file or a cycle."""
+    for start in range(0, len(values), IN_LIST_SIZE):
+        yield values[start : start + IN_LIST_SIZE]

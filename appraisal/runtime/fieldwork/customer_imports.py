@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ... import audit
+from ...db import in_chunks
 from ...models import Customer
 from ...people.imports import RowError, RowOutcome, RowsRefused, UpsertReport
 from ..metrics.compute import refresh_employees
@@ -85,14 +86,14 @@ def upsert_customers(
     report = UpsertReport()
     codes = sorted({code for r in rows if storable_code(code := str(r.get("code") or "").strip())})
     existing: dict[str, Customer] = {}
-    for start in range(0, len(codes), 500):  # bounded IN lists, whatever the file's size
+    for chunk in in_chunks(codes):
         existing.update(
             (c.code, c)
             for c in session.scalars(
                 select(Customer)
                 .where(
                     Customer.organization_id == org_id,
-                    Customer.code.in_(codes[start : start + 500]),
+                    Customer.code.in_(chunk),
                 )
                 .options(selectinload(Customer.reps))
             )

@@ -26,6 +26,7 @@ from sqlalchemy import func, insert, null, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...bulk import collector_paused
+from ...db import in_chunks
 from ...models import (
     ActivityRecord,
     Appraisal,
@@ -216,17 +217,12 @@ def _keep(value: MetricValue, metric_id: int, found: Measure) -> int:
 
 def _stored_values(session: Session, appraisal_ids: list[int]) -> dict[tuple[int, str], Any]:
     found: dict[tuple[int, str], MetricValue] = {}
-    for chunk in _chunks(appraisal_ids):
+    for chunk in in_chunks(appraisal_ids):
         for value in session.scalars(
             select(MetricValue).where(MetricValue.appraisal_id.in_(chunk))
         ):
             found[(value.appraisal_id, value.item_key)] = value
     return found
-
-
-def _chunks(ids: list[int], size: int = 900) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _nothing(metric: CompiledMetric) -> Measure:

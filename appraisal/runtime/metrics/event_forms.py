@@ -11,12 +11,15 @@ from wtforms.validators import DataRequired, Length
 from ...forms import ColumnMappingForm, UploadForm, choices
 from ...i18n import label_text
 from ...rules import EVENT_KINDS
+from . import events
 
-PERSON_KINDS = [
-    ("employee_number", _l("Employee number")),
-    ("email", _l("E-mail")),
-    ("user_id", _l("That system's user id")),
-]
+#: What a file's person column may hold (`events.PERSON_KINDS`), in words.
+PERSON_KIND_LABELS = {
+    "employee_number": _l("Employee number"),
+    "email": _l("E-mail"),
+    "user_id": _l("That system's user id"),
+}
+PERSON_KINDS = [(kind, PERSON_KIND_LABELS[kind]) for kind in events.PERSON_KINDS]
 SOURCE_HELP = _l("The system the file comes from, e.g. crm: letters a–z, digits, - _ .")
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ... import audit
 from ...concurrency import EditConflict
-from ...db import LIKE_ESCAPE, contains_pattern
+from ...db import LIKE_ESCAPE, contains_pattern, in_chunks
 from ...errors import ServiceError
 from ...i18n import in_language
 from ...inputs import bad_text
@@ -42,7 +42,6 @@ EXTERNAL_ID_MAX = 120
 PERSON_KINDS = ("employee_number", "email", "user_id")
 PERSON_REF_MAX = 200
 #: Database lookups take at most this many values in one IN list.
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -287,14 +286,14 @@ def _stored_ids(session: Session, org_id: int, keys: set[tuple[str, str]]) -> se
         by_source.setdefault(source, []).append(external_id)
     for source, ids in by_source.items():
         ids.sort()
-        for start in range(0, len(ids), CHUNK):
+        for chunk in in_chunks(ids):
             found.update(
                 (source, external_id)
                 for external_id in session.scalars(
                     select(ExternalEvent.external_id).where(
                         ExternalEvent.organization_id == org_id,
                         ExternalEvent.source == source,
-                        ExternalEvent.external_id.in_(ids[start : start + CHUNK]),
+                        ExternalEvent.external_id.in_(chunk),
                     )
                 )
             )
@@ -309,7 +308,7 @@ def resolve_people(
     sign-in. An e-mail two employees share tells nobody."""
     refs = set(refs)
     found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted(refs)):
+    for chunk in in_chunks(sorted(refs)):
         found.update(
             ((row.source, row.reference), row.employee_id)
             for row in session.execute(
@@ -334,14 +333,9 @@ def resolve_people(
     return found
 
 
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
 def _by_numbers(session: Session, org_id: int, numbers: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(numbers)):
+    for chunk in in_chunks(sorted(numbers)):
         found.update(
             session.execute(
                 select(Employee.number, Employee.id).where(
@@ -356,7 +350,7 @@ def _by_emails(session: Session, org_id: int, emails: set[str]) -> dict[str, int
     """Lower-cased e-mail → employee id, from the employee's own e-mail or its sign-in's;
     an address that names two employees is left out."""
     owners: dict[str, set[int]] = {}
-    for chunk in _chunks(sorted(emails)):
+    for chunk in in_chunks(sorted(emails)):
         own = select(func.lower(Employee.email), Employee.id).where(
             Employee.organization_id == org_id, func.lower(Employee.email).in_(chunk)
         )

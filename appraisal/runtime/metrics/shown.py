@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ...db import in_chunks
 from ...i18n import label_text
 from ...models import Appraisal, MetricValue
 from ...rules import EVENT_KINDS, CompiledMetric
@@ -113,10 +114,10 @@ class Wording:
 def _values_of(session: Session, appraisal_ids: list[int]) -> list[MetricValue]:
     """The metric values of these appraisals, one query a chunk (IN lists stay bounded)."""
     found: list[MetricValue] = []
-    for start in range(0, len(appraisal_ids), 900):
+    for chunk in in_chunks(appraisal_ids):
         found += session.scalars(
             select(MetricValue)
-            .where(MetricValue.appraisal_id.in_(appraisal_ids[start : start + 900]))
+            .where(MetricValue.appraisal_id.in_(chunk))
             .options(selectinload(MetricValue.metric))
         )
     return found
