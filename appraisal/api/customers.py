@@ -180,7 +180,7 @@ def customers():
 )
 def customer(code: str):
     require_role(can_manage_people)
-    found = services.customer_by_code(get_session(), token_org_id(), code)
+    found = services.customer_by_code(get_session(), token_org_id(), code.strip())
     if found is None:
         raise ApiError(404, "not_found", _l("No such customer in this organization."))
     return jsonify(CustomerOut().dump(_out(found)))
@@ -199,6 +199,7 @@ def customer(code: str):
 def customer_put(code: str):
     require_role(can_manage_people)
     data = json_body(CustomerIn)
+    code = code.strip()  # the upsert stores codes stripped; look up the same one
     db = get_session()
     version = data.pop("version", None)
     try:

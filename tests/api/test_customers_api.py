@@ -70,6 +70,22 @@ def test_put_creates_then_is_idempotent_then_updates(client, db, crm):
     assert list(actions) == ["customer.imported"] * 4  # every call that could change something
 
 
+def test_put_answers_for_the_code_as_stored_when_the_path_has_spaces(client, db, crm):
+    """The upsert stores a code stripped (as a file's cell is); the answer and the version
+    check look up the same code, so a padded path never turns into a server error."""
+    headers = crm["headers"]
+    made = client.put("/api/v1/customers/%20C9%20", json=SHOP, headers=headers)
+    assert made.status_code == 200 and made.get_json()["code"] == "C9"
+    again = client.put("/api/v1/customers/C9%20", json={}, headers=headers)
+    assert again.status_code == 200 and again.get_json()["outcome"] == "unchanged"
+    stale = client.put("/api/v1/customers/%20C9", json={"version": 7}, headers=headers)
+    assert stale.status_code == 409
+    assert client.get("/api/v1/customers/%20C9", headers=headers).get_json()["code"] == "C9"
+    blank = client.put("/api/v1/customers/%20%20", json=SHOP, headers=headers)
+    assert blank.status_code == 422
+    assert _count(db) == 1
+
+
 def test_put_refuses_bad_values_with_their_paths(client, db, crm):
     response = client.put(
         "/api/v1/customers/C 1",
