@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, abort, g, session
 from flask_babel import lazy_gettext as _l
@@ -18,12 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .auth import sessions
-from .db import get_session
+from .db import get_in_org, get_session
 from .extensions import login_manager
 from .models import Membership, Organization, Role, User
 
 PEOPLE_ADMINS = frozenset({Role.ADMIN, Role.IMPLEMENTER})
 USER_ADMINS = frozenset({Role.ADMIN})
+
+T = TypeVar("T")
 
 
 def can_manage_people(roles: Iterable[str]) -> bool:
@@ -92,6 +94,15 @@ def current_org_id() -> int:
     if membership is None:
         abort(403)
     return membership.organization_id
+
+
+def in_org_or_404(model: type[T], id_: int) -> T:
+    """A row of the signed-in organization by id; another organization's id (or none) is
+    a 404, as if it did not exist."""
+    row = get_in_org(get_session(), model, current_org_id(), id_)
+    if row is None:
+        abort(404)
+    return row
 
 
 def current_roles() -> frozenset[str]:

@@ -273,3 +273,9 @@ class PostedForm(FlaskForm):
 def version_field() -> Any:
     """The version of the row the page showed; a post without one states no expectation."""
     return IntegerField(_l("Version"), validators=[Optional()])
+
+
+class VersionPost(PostedForm):
+    """A button's post that carries only the version of the row the page showed."""
+
+    version = version_field()

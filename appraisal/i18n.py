@@ -66,7 +66,7 @@ def in_language(en: str, zh: str) -> LazyString:
 
 
 def _pick(en: str, zh: str) -> str:
-    return zh if str(get_locale() or "zh") == "zh" else en
+    return zh if labels.current_language() == "zh" else en
 
 
 #: marshmallow's own (English) messages, through the catalogue. Exact texts first, then the
@@ -134,7 +134,7 @@ def schema_message(message: object) -> str:
 def label_text(value: object) -> str:
     """A definition label (`"text"` or `{"en": …, "zh": …}`) in the current language."""
     if isinstance(value, dict):
-        language = str(get_locale() or "zh")
+        language = labels.current_language()
         return value.get(language) or value.get("zh") or value.get("en") or ""
     return "" if value is None else str(value)
 
@@ -166,7 +166,7 @@ def input_label(names: Mapping[str, Any], where: str) -> str:
 
 def working(entry: dict) -> str:
     """The engine's explanation of a score (`how`) in the current language."""
-    if str(get_locale() or "zh") == "zh" and entry.get("how_zh"):
+    if labels.current_language() == "zh" and entry.get("how_zh"):
         return entry["how_zh"]
     return entry.get("how", "")
 

@@ -385,8 +385,13 @@ def label(code: object, vocabulary: str) -> str:
     return str(VOCABULARIES[vocabulary].get(str(code), code))
 
 
+def current_language() -> str:
+    """The reader's language code ("zh" or "en"); Chinese outside a request."""
+    return str(get_locale() or "zh")
+
+
 def in_english() -> bool:
-    return str(get_locale() or "zh") == "en"
+    return current_language() == "en"
 
 
 def export_header(columns: Iterable[str], names: dict[str, str] | None = None) -> list[str]:

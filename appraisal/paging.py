@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +21,7 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
@@ -31,13 +32,31 @@ class Page(Generic[T]):
         return self.page < self.pages
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` rows fill (an empty list is still one page)."""
+    return max(1, -(-total // per_page))
+
+
 def paginate(
-    session: Session, stmt: Select[Any], page: int, per_page: int, clamp: bool = True
+    session: Session,
+    stmt: Select[Any],
+    page: int,
+    per_page: int,
+    clamp: bool = True,
+    rows: bool = False,
 ) -> Page[Any]:
     """One page of `stmt` and the total; a page beyond the last is the last one (screens),
-    or empty with `clamp` False (the API: a client walking pages sees where they end)."""
+    or empty with `clamp` False (the API: a client walking pages sees where they end).
+    Items are the first column's values, or whole rows with `rows` (a grouped select)."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     if clamp:
-        page = max(1, min(page, max(1, -(-total // per_page))))
-    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+        page = max(1, min(page, page_count(total, per_page)))
+    one_page = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = session.execute(one_page).all() if rows else session.scalars(one_page).all()
     return Page(items=list(items), page=page, per_page=per_page, total=total)
+
+
+def paginate_list(items: Sequence[T], page: int, per_page: int) -> Page[T]:
+    """One page of a list already in memory (a short one: tens of rows searched in Python)."""
+    page = max(1, min(page, page_count(len(items), per_page)))
+    return Page(list(items[(page - 1) * per_page : page * per_page]), page, per_page, len(items))

@@ -269,13 +269,13 @@ def _is_module(name: str) -> bool:
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
-def test_runtime_modules_share_no_private_helpers():
-    """A helper two runtime modules need has a public home (`runtime/web.py` for views), so
-    no module reaches into another for an `_underscored` name."""
+def test_modules_share_no_private_helpers():
+    """A helper two modules need has a public home (`access.in_org_or_404`, `runtime/web.py`
+    for the runtime's views, `rules.definition.Checker`…), so no module reaches into another
+    for an `_underscored` name — the next copy would otherwise be written beside it."""
     offenders = [
         f"{name}:{node.lineno} {alias.name}"
         for name, tree in _trees()
-        if name.startswith("runtime/")
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
@@ -290,6 +290,30 @@ def test_runtime_modules_share_no_private_helpers():
 # (`figures.file_mapping_problems`) and remembers a mapping only once applied.
 OWN_MAPPED_IMPORT = {"runtime/cycles/import_views.py"}
 MAPPED_IMPORT_STEPS = {"mapping_problems", "mapped_rows", "remember_mapping", "remembered_mapping"}
+
+
+def test_html_forms_live_in_forms_modules():
+    """A WTForms class lives in its area's `forms.py` (or `*_forms.py`), where the next view
+    looks for it before writing another (three copies of a version-only post did exist)."""
+    offenders = [
+        f"{name}:{node.lineno} {node.name}"
+        for name, tree in _trees()
+        if not name.rsplit("/", 1)[-1].endswith("forms.py")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(getattr(b, "id", "").endswith(("Form", "FormBase")) for b in node.bases)
+    ]
+    assert offenders == []
+
+
+def test_page_arithmetic_lives_in_paging():
+    """Page counts and offsets are `paging`'s (`paginate`, `paginate_list`, `page_count`): a
+    hand-written copy is where an off-by-one or an unclamped page creeps in."""
+    arithmetic = re.compile(r"-\(-[^)]*//|\(page - 1\) \* per_page")
+    offenders = [
+        name for name, source in _sources() if name != "paging.py" and arithmetic.search(source)
+    ]
+    assert offenders == []
 
 
 def test_the_mapped_import_step_is_written_once():

@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit
-from ..access import can_build, current_org_id, require
+from ..access import can_build, current_org_id, in_org_or_404, require
 from ..db import get_session, row_id
-from ..forms import PostedForm, attempt, show_conflict, version_field, wanted
+from ..forms import VersionPost, attempt, show_conflict, wanted
+from ..labels import current_language
 from ..models import ActivityType
 from . import activity_draft as drafts
 from . import activity_types as service
@@ -26,17 +27,11 @@ from .activity_forms import (
     NewActivityTypeForm,
 )
 from .services import MAX_IMPORT_BYTES, parse_upload
-from .views import _found, _lang, bp
-
-
-class VersionPost(PostedForm):
-    """A button's post: the version of the type the page showed."""
-
-    version = version_field()
+from .views import bp
 
 
 def _type(id_: int) -> ActivityType:
-    return _found(ActivityType, id_)
+    return in_org_or_404(ActivityType, id_)
 
 
 def _editor_url(activity_type: ActivityType, anchor: str = "") -> str:
@@ -97,7 +92,7 @@ def render_editor(activity_type: ActivityType, status: int = 200, settings_form=
         latest=activity_type.latest,
         problems=[(p, _problem_link(activity_type, definition, p.path)) for p in problems],
         settings_form=settings_form or _settings_form(activity_type),
-        lang=_lang(),
+        lang=current_language(),
     ), status
 
 
@@ -107,7 +102,7 @@ def activity_types():
     return render_template(
         "builder/activity_types.html",
         types=service.list_types(get_session(), current_org_id()),
-        lang=_lang(),
+        lang=current_language(),
     )
 
 
@@ -219,7 +214,7 @@ def activity_field(id: int, key: str | None = None):
         form=form,
         key=key,
         names=service.formula_names(definition, key),
-        lang=_lang(),
+        lang=current_language(),
     ), status
 
 
@@ -314,7 +309,7 @@ def activity_type_version(id: int, number: int):
         activity_type=activity_type,
         published=published,
         definition=published.definition,
-        lang=_lang(),
+        lang=current_language(),
     )
 
 
@@ -354,7 +349,7 @@ def activity_type_import():
             return redirect(_editor_url(imported))
     status = 422 if problems or (form.is_submitted() and form.errors) else 200
     return render_template(
-        "builder/activity_import.html", form=form, problems=problems, lang=_lang()
+        "builder/activity_import.html", form=form, problems=problems, lang=current_language()
     ), status
 
 
@@ -372,5 +367,5 @@ def activity_condition_check(id: int):
     problem = service.check_condition(definition, key, part, payload["formula"])
     body: dict[str, Any] = {"names": service.formula_names(definition, key), "ok": problem is None}
     if problem is not None:
-        body["error"] = problem.to_dict(_lang())
+        body["error"] = problem.to_dict(current_language())
     return jsonify(body)

@@ -12,12 +12,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import can_build, require
+from ..access import can_build, in_org_or_404, require
 from ..concurrency import EditConflict
 from ..db import get_session
 from ..forms import attempt, choices, show_conflict
 from ..i18n import in_each_language
-from ..labels import FEEDBACK_PROMPT
+from ..labels import FEEDBACK_PROMPT, current_language
 from ..models import Indicator, Template
 from ..rules import compiled, draft_structure, formula_names, function_catalogue, score
 from ..runtime.render import ROLES, labels, role_items, try_fields, try_inputs
@@ -35,13 +35,13 @@ from .forms import (
     scoring_from_form,
 )
 from .schemas import limit_problems
-from .views import _found, _lang, bp
+from .views import bp
 
 NONE_LABEL = "—"
 
 
 def _template(id_: int) -> Template:
-    return _found(Template, id_)
+    return in_org_or_404(Template, id_)
 
 
 def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
@@ -55,7 +55,9 @@ def _apply(template: Template, change: Callable[[dict[str, Any]], dict[str, Any]
     already = {path for path, _message in limit_problems(current)} if exceeded else set()
     for path, message in exceeded:
         if path not in already:
-            text = getattr(message, "zh", message) if _lang().startswith("zh") else message
+            text = (
+                getattr(message, "zh", message) if current_language().startswith("zh") else message
+            )
             raise draft.DraftError(
                 _("Not saved: %(path)s: %(problem)s", path=path or "(top)", problem=text)
             )
@@ -120,7 +122,7 @@ def render_designer(template: Template, status: int = 200, **forms: Any):
         template=template,
         latest=template.latest,
         definition=definition,
-        lang=_lang(),
+        lang=current_language(),
         problems=[(p, problem_link(template, definition, p.path)) for p in problems],
         sums=draft.weight_sums(definition),
         settings_form=settings,
@@ -302,7 +304,7 @@ def designer_add_item(id: int, key: str):
     form.indicator_id.choices = _library_choices(template.organization_id)
     if form.validate_on_submit():
         if form.indicator_id.data:
-            item = services.item_from_indicator(_found(Indicator, form.indicator_id.data))
+            item = services.item_from_indicator(in_org_or_404(Indicator, form.indicator_id.data))
             if form.key.data:
                 item["key"] = form.key.data.strip()
         elif form.key.data and form.name_zh.data:
@@ -374,7 +376,7 @@ def designer_item(id: int, key: str):
         item=item,
         section=section,
         other_weights=others,
-        lang=_lang(),
+        lang=current_language(),
         help_item=_formula_help(definition, "item", key),
         help_scoring=_formula_help(definition, "scoring", key),
     ), status
@@ -457,7 +459,7 @@ def designer_entry(id: int, part: str, key: str | None = None):
         loaded=_loaded(existing, conflict) if existing is not None else "",
         part=part,
         entry=existing,
-        lang=_lang(),
+        lang=current_language(),
         help=_formula_help(definition, context, key),
     ), status
 
@@ -483,7 +485,7 @@ def designer_preview(id: int):
         role=role,
         roles=ROLES,
         sections=role_items(draft_structure(template.definition), role),
-        lang=_lang(),
+        lang=current_language(),
     )
 
 
@@ -507,5 +509,5 @@ def designer_try(id: int):
         values=values,
         result=result,
         names=labels(compiled_draft or draft_structure(definition)),
-        lang=_lang(),
+        lang=current_language(),
     )

@@ -25,7 +25,7 @@ from ..errors import ServiceError
 from ..i18n import label_text
 from ..labels import METRIC_BUILTIN
 from ..models import Cycle, Employee, Metric, Organization, SchemeMetric
-from ..paging import Page
+from ..paging import Page, paginate_list
 from ..rules import (
     EVENT_KINDS,
     KEY,
@@ -150,10 +150,7 @@ def list_metrics(
     needle = q.strip().casefold()
     if needle:
         rows = [m for m in rows if needle in _searchable(m)]
-    total = len(rows)
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(page, pages))
-    return Page(rows[(page - 1) * per_page : page * per_page], page, per_page, total)
+    return paginate_list(rows, page, per_page)
 
 
 def _searchable(metric: Metric) -> str:

@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit
-from ..access import can_build, current_org_id, require
+from ..access import can_build, current_org_id, in_org_or_404, require
 from ..db import get_session
-from ..forms import PostedForm, attempt, choices, version_field, wanted
+from ..forms import attempt, choices, wanted
 from ..i18n import in_language, label_text
+from ..labels import current_language
 from ..models import Metric
 from ..people.services import employee_choices
 from . import metric_services as service
@@ -30,11 +31,7 @@ from .metric_forms import (
     problem_input,
     with_blank_rows,
 )
-from .views import _found, _lang, bp
-
-
-class ArchivePost(PostedForm):
-    version = version_field()
+from .views import bp
 
 
 @bp.route("/metrics")
@@ -53,7 +50,7 @@ def metrics():
 @require(can_build)
 def metric(id: int | None = None):
     db, org_id = get_session(), current_org_id()
-    metric = _found(Metric, id) if id else None
+    metric = in_org_or_404(Metric, id) if id else None
     if request.method == "GET":
         inputs = inputs_from_definition(metric.definition) if metric else {}
         form = MetricForm(
@@ -92,7 +89,7 @@ def metric(id: int | None = None):
         trail=trail,
         check_url=url_for("builder.metric_formula_check", source=form.source.data or ""),
         names=[f.key for f in chosen.fields] if chosen else [],
-        lang=_lang(),
+        lang=current_language(),
     ), status
 
 
@@ -148,7 +145,7 @@ def _show_problems(form: MetricForm, drafted: Drafted, problems: list) -> None:
 @bp.post("/metrics/<int:id>/archive")
 @require(can_build)
 def metric_archive(id: int):
-    metric = _found(Metric, id)
+    metric = in_org_or_404(Metric, id)
     archived = wanted("archived", metric.archived)
     outcome = attempt(
         lambda: service.set_archived(get_session(), metric, archived, current_user.id)
@@ -169,7 +166,7 @@ def metric_archive(id: int):
 def metric_preview(id: int):
     """The saved metric's value for one employee over chosen days: read-only."""
     db = get_session()
-    metric = _found(Metric, id)
+    metric = in_org_or_404(Metric, id)
     form = PreviewForm(formdata=request.args if request.args else None)
     form.employee.choices = choices(employee_choices(db, current_org_id()))
     found, status = None, 200
@@ -204,5 +201,5 @@ def metric_formula_check():
     )
     body: dict[str, Any] = {"names": names, "ok": problem is None}
     if problem is not None:
-        body["error"] = problem.to_dict(_lang())
+        body["error"] = problem.to_dict(current_language())
     return jsonify(body)

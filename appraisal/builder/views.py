@@ -13,31 +13,20 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit
-from ..access import can_build, current_org_id, require
-from ..db import get_in_org, get_session, row_id
+from ..access import can_build, current_org_id, in_org_or_404, require
+from ..db import get_session, row_id
 from ..forms import attempt, wanted
+from ..labels import current_language
 from ..models import Indicator, Template
 from ..rules import FormulaError, compile_formula, formula_names, function_catalogue
 from . import services
 from .forms import ImportForm, IndicatorForm, NewTemplateForm, scoring_from_form
 
 bp = Blueprint("builder", __name__, url_prefix="/builder", template_folder="templates")
-
-
-def _found(model, id_):
-    row = get_in_org(get_session(), model, current_org_id(), id_)
-    if row is None:
-        abort(404)
-    return row
-
-
-def _lang() -> str:
-    return str(get_locale() or "zh")
 
 
 # -- indicator library -----------------------------------------------------------------------
@@ -69,7 +58,7 @@ def indicators():
 @require(can_build)
 def indicator_form(id: int | None = None):
     db, org_id = get_session(), current_org_id()
-    indicator = _found(Indicator, id) if id else None
+    indicator = in_org_or_404(Indicator, id) if id else None
     form = IndicatorForm(obj=indicator)
     if request.method == "GET" and indicator is not None:
         scoring = indicator.scoring or {}
@@ -117,7 +106,7 @@ def indicator_form(id: int | None = None):
 @bp.post("/indicators/<int:id>/archive")
 @require(can_build)
 def indicator_archive(id: int):
-    indicator = _found(Indicator, id)
+    indicator = in_org_or_404(Indicator, id)
     services.set_indicator_archived(
         get_session(), indicator, wanted("archived", indicator.archived), current_user.id
     )
@@ -130,7 +119,7 @@ def indicator_archive(id: int):
 @require(can_build)
 def indicator_delete(id: int):
     db = get_session()
-    indicator = _found(Indicator, id)
+    indicator = in_org_or_404(Indicator, id)
     key = indicator.key
     if attempt(lambda: services.delete_indicator(db, indicator, current_user.id)).refused:
         return redirect(url_for(".indicator_form", id=id))
@@ -197,7 +186,7 @@ def template_import():
             return redirect(url_for(".template", id=template.id))
     status = 422 if problems or (form.is_submitted() and form.errors) else 200
     return render_template(
-        "builder/template_import.html", form=form, problems=problems, lang=_lang()
+        "builder/template_import.html", form=form, problems=problems, lang=current_language()
     ), status
 
 
@@ -205,7 +194,7 @@ def template_import():
 @require(can_build)
 def template_publish(id: int):
     db = get_session()
-    template = _found(Template, id)
+    template = in_org_or_404(Template, id)
     outcome = attempt(lambda: services.publish(db, template, current_user.id))
     if (version := outcome.value) is None:
         return redirect(url_for(".template", id=id))
@@ -218,7 +207,7 @@ def template_publish(id: int):
 def template_edit(id: int):
     """Start a new draft from the latest published version."""
     db = get_session()
-    template = _found(Template, id)
+    template = in_org_or_404(Template, id)
     services.save_draft(db, template, services.start_draft(template), current_user.id)
     db.commit()
     return redirect(url_for(".template", id=id))
@@ -227,7 +216,7 @@ def template_edit(id: int):
 @bp.route("/templates/<int:id>/export")
 @require(can_build)
 def template_export(id: int):
-    template = _found(Template, id)
+    template = in_org_or_404(Template, id)
     version = request.args.get("version", type=row_id)
     definition = services.export_definition(template, version)
     if definition is None:
@@ -244,7 +233,7 @@ def template_export(id: int):
 @require(can_build)
 def template_clone(id: int):
     db = get_session()
-    clone = services.clone_template(db, _found(Template, id), current_user.id)
+    clone = services.clone_template(db, in_org_or_404(Template, id), current_user.id)
     db.commit()
     flash(_("Copied as %(key)s.", key=clone.key), "success")
     return redirect(url_for(".template", id=clone.id))
@@ -253,7 +242,7 @@ def template_clone(id: int):
 @bp.route("/templates/<int:id>/history")
 @require(can_build)
 def template_history(id: int):
-    template = _found(Template, id)
+    template = in_org_or_404(Template, id)
     db = get_session()
     return render_template(
         "builder/history.html",
@@ -273,7 +262,7 @@ def formula_check():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("formula"), str):
         return jsonify(error="send JSON with a `formula`"), 400
-    template = _found(Template, payload.get("template_id") or 0)
+    template = in_org_or_404(Template, payload.get("template_id") or 0)
     context = (
         payload.get("context")
         if payload.get("context") in ("item", "scoring", "adjustment", "output")
@@ -284,7 +273,7 @@ def formula_check():
     try:
         compiled = compile_formula(payload["formula"], names, owner=payload.get("key"))
     except FormulaError as error:
-        body |= {"ok": False, "error": error.to_dict(_lang())}
+        body |= {"ok": False, "error": error.to_dict(current_language())}
     else:
         body["result_type"] = compiled.result_type
     return jsonify(body)

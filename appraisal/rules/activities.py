@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .definition import _Checker
+from .definition import Checker
 from .errors import FormulaError
 from .formula import Formula, compile_formula
 
@@ -191,7 +191,7 @@ def compile_activity(definition: Mapping[str, Any]) -> CompiledActivity:
 
 class _Compiler:
     def __init__(self) -> None:
-        self.check = _Checker()
+        self.check = Checker()
         self.names: dict[str, str] = {}  # fields a later formula may read, with their type
         self.keys: set[str] = set()
 

@@ -32,7 +32,15 @@ from functools import lru_cache
 from typing import Any
 
 from .activities import FORMULA_TYPES, MAX_NUMBER, TEXT_LIMITS, ActivityField
-from .formula import BINARY, COMPARE, CONSTANTS, DECIMAL_LITERAL, Formula, _prepare, normalize_name
+from .formula import (
+    BINARY,
+    COMPARE,
+    CONSTANTS,
+    DECIMAL_LITERAL,
+    Formula,
+    normalize_name,
+    prepare_source,
+)
 from .numbers import to_decimal
 
 #: The functions the browser evaluates: those that make sense in a condition and whose
@@ -85,7 +93,7 @@ def condition_tree(formula: Formula) -> Tree | None:
 def _tree_json(source: str, names: frozenset[str]) -> str | None:
     """Worked out once per formula (~1 ms: the preparation and the parse), kept as text so
     no caller can change the cached tree."""
-    text, _columns = _prepare(source)
+    text, _columns = prepare_source(source)
     text = text.strip()
     try:
         body = ast.parse(text, mode="eval").body

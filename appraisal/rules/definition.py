@@ -301,7 +301,10 @@ class CompiledTemplate:
 # -- validation ------------------------------------------------------------------------------
 
 
-class _Checker:
+class Checker:
+    """Collects a definition's errors at their JSON paths, each naming the element it is
+    under (shared by the template, activity-form and metric checks)."""
+
     def __init__(self) -> None:
         self.errors: list[DefinitionError] = []
         self.elements: dict[str, tuple[Any, Any]] = {}  # path → (name, key)
@@ -523,7 +526,7 @@ class _Build:
     outputs, in that order, so errors come in the definition's order)."""
 
     def __init__(self, definition: Mapping[str, Any], partial: bool = False) -> None:
-        self.check = _Checker()
+        self.check = Checker()
         self.definition = definition
         self.partial = partial  # keep what can be read despite errors (a draft's preview)
         self.template_key: str | None = None
@@ -581,7 +584,7 @@ def draft_structure(definition: Any) -> CompiledTemplate:
 
 def _build(definition: Any) -> tuple[CompiledTemplate | None, list[DefinitionError]]:
     if not isinstance(definition, Mapping):
-        check = _Checker()
+        check = Checker()
         check.obj(definition, "", TOP_FIELDS, ())
         return None, check.named_errors()
     build = _Build(definition)
@@ -1138,7 +1141,7 @@ def formula_names(
     return names
 
 
-def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, Decimal]]:
+def _scales(check: Checker, raw: Any) -> dict[str, dict[Any, Decimal]]:
     if not isinstance(raw, Mapping):
         check.add("scales", "must be an object of named scales", "应为命名量表对象", "type")
         return {}
@@ -1154,7 +1157,7 @@ def _scales(check: _Checker, raw: Any) -> dict[str, dict[Any, Decimal]]:
     }
 
 
-def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, Decimal]:
+def _choices(check: Checker, raw: Any, path: str) -> dict[Any, Decimal]:
     return _levels(
         check,
         raw,
@@ -1165,7 +1168,7 @@ def _choices(check: _Checker, raw: Any, path: str) -> dict[Any, Decimal]:
 
 
 def _levels(
-    check: _Checker, raw: Any, path: str, fields: set[str], empty: tuple[str, str]
+    check: Checker, raw: Any, path: str, fields: set[str], empty: tuple[str, str]
 ) -> dict[Any, Decimal]:
     """Scale levels or choices: each a value (number or text), a label and a score."""
     if not isinstance(raw, list) or not raw:
@@ -1199,7 +1202,7 @@ def _levels(
     return mapping
 
 
-def _grades(check: _Checker, raw: Any) -> list[tuple[str, Decimal]]:
+def _grades(check: Checker, raw: Any) -> list[tuple[str, Decimal]]:
     if not isinstance(raw, list) or not raw:
         if raw is not None:
             check.add("grades", "must be a non-empty list", "应为非空列表", "type")
@@ -1252,7 +1255,7 @@ def _grades(check: _Checker, raw: Any) -> list[tuple[str, Decimal]]:
     return grades
 
 
-def _scoring(check: _Checker, raw: Any, path: str, context: ScoringContext) -> Scoring | None:
+def _scoring(check: Checker, raw: Any, path: str, context: ScoringContext) -> Scoring | None:
     """An item's scoring: the method, its plain-number parameters, then what the method's
     own declaration checks (`methods.METHODS`)."""
     if not isinstance(raw, Mapping):

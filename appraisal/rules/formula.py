@@ -949,7 +949,7 @@ def _invisible(char: str) -> bool:
     return ord(char) in INVISIBLE or unicodedata.category(char) == "Cc"
 
 
-def _prepare(source: str) -> tuple[str, list[int]]:
+def prepare_source(source: str) -> tuple[str, list[int]]:
     """NFKC per character, so full-width brackets and commas typed with a Chinese IME become
     ASCII (and × ÷ “ ” are read as * / "); keeps each character's original column for error
     messages, and refuses invisible characters."""
@@ -1111,7 +1111,7 @@ def compile_formula(source: str, names: Mapping[str, str], owner: str | None = N
             raise ValueError(f"unknown type {kind!r} for name {name!r}")
         normalized_names[normalize_name(name)] = kind
 
-    text, columns = _prepare(source)
+    text, columns = prepare_source(source)
     _precheck(text, source, columns)
     try:
         tree = ast.parse(text.strip(), mode="eval")

@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .activities import FORMULA_TYPES  # what a formula sees of each field type
-from .definition import KEY, DefinitionError, _Checker
+from .definition import KEY, Checker, DefinitionError
 from .errors import FormulaError
 from .formula import Formula, compile_formula
 
@@ -412,7 +412,7 @@ def _formula_holds(formula: Formula | None, row: Mapping[str, Any], types: Mappi
 
 class _Compiler:
     def __init__(self, fields_of: FieldsOf, metrics: Mapping[str, Mapping[str, Any]]) -> None:
-        self.check = _Checker()
+        self.check = Checker()
         self.fields_of = fields_of
         self.metrics = metrics
         self.types: dict[str, str] = {}

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect
 from flask_login import current_user
 
-from ..access import current_org_id, current_roles
-from ..db import get_in_org, get_session
+from ..access import current_org_id, current_roles, in_org_or_404
+from ..db import get_session
 from ..forms import attempt
 from ..models import Appraisal, Cycle
 from .reviews.access import Viewer, load_appraisal, viewer_for
@@ -46,10 +46,7 @@ def current_viewer() -> Viewer:
 
 def cycle_or_404(id_: int) -> Cycle:
     """A cycle of the signed-in organization; any other id is a 404."""
-    cycle = get_in_org(get_session(), Cycle, current_org_id(), id_)
-    if cycle is None:
-        abort(404)
-    return cycle
+    return in_org_or_404(Cycle, id_)
 
 
 def appraisal_or_404(id_: int) -> Appraisal:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     make_response,
     redirect,
@@ -13,22 +12,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import can_manage_users, current_org_id, require
+from ..access import can_manage_users, current_org_id, in_org_or_404, require
 from ..account.services import RESET_LINK_HOURS
-from ..db import get_in_org, get_session
+from ..db import get_session
 from ..forms import attempt, wanted
 from ..models import Invitation, Membership, Organization
 from . import services
 from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
-
-
-def _membership(id_: int) -> Membership:
-    membership = get_in_org(get_session(), Membership, current_org_id(), id_)
-    if membership is None:
-        abort(404)
-    return membership
 
 
 @bp.route("/")
@@ -101,7 +93,7 @@ def new():
 @require(can_manage_users)
 def edit(id: int):
     db = get_session()
-    membership = _membership(id)
+    membership = in_org_or_404(Membership, id)
     controlled = services.may_change_account(db, membership)
     form_class = EditMemberForm if controlled else MemberRolesForm
     form = (
@@ -145,7 +137,7 @@ def edit(id: int):
 def reset_link(id: int):
     """A one-time link for the member to set their own password, shown once."""
     db = get_session()
-    membership = _membership(id)
+    membership = in_org_or_404(Membership, id)
     outcome = attempt(lambda: services.create_reset_link(db, membership, current_user.id))
     if outcome.refused:
         return redirect(url_for(".edit", id=id))
@@ -161,7 +153,7 @@ def reset_link(id: int):
 @require(can_manage_users)
 def toggle(id: int):
     db = get_session()
-    membership = _membership(id)
+    membership = in_org_or_404(Membership, id)
     outcome = attempt(
         lambda: services.set_member_active(
             db, membership, wanted("active", membership.active), current_user.id
@@ -177,9 +169,7 @@ def toggle(id: int):
 @require(can_manage_users)
 def cancel_invitation(id: int):
     db = get_session()
-    invitation = get_in_org(db, Invitation, current_org_id(), id)
-    if invitation is None:
-        abort(404)
+    invitation = in_org_or_404(Invitation, id)
     email = invitation.user.email
     services.cancel_invitation(db, invitation, current_user.id)
     db.commit()

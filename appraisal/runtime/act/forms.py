@@ -38,10 +38,6 @@ class InterviewRecordForm(PostedForm):
     version = version_field()
 
 
-class ConfirmForm(PostedForm):
-    version = version_field()
-
-
 class PlanForm(PostedForm):
     kind = StringField(_l("Kind of plan"), default="")
     goals = TextAreaField(_l("Goals"), default="")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ...access import can_run_cycles, current_org_id, is_member, require
 from ...db import get_session
-from ...forms import PostedForm, attempt, flash_form_errors
+from ...forms import PostedForm, VersionPost, attempt, flash_form_errors
 from ...i18n import state_label
 from ...models import Appraisal, DevelopmentPlan, Interview
 from .. import workflow
@@ -26,7 +26,6 @@ from .forms import (
     AppealForm,
     CheckinForm,
     ClosePlanForm,
-    ConfirmForm,
     CourseForm,
     InterviewRecordForm,
     PlanForm,
@@ -216,7 +215,7 @@ def interview_record(id: int, interview_id: int):
 def interview_confirm(id: int, interview_id: int):
     return _result_change(
         id,
-        ConfirmForm(),
+        VersionPost(),
         lambda db, item, form: act.confirm_interview(
             db, item, _interview(db, item, interview_id), current_viewer(), form.version.data
         ),

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import tables
-from ...access import can_manage_people, current_org_id, require
-from ...db import get_in_org, get_session, row_id
+from ...access import can_manage_people, current_org_id, in_org_or_404, require
+from ...db import get_session, row_id
 from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt, wanted
 from ...import_flow import MappedImport, import_step, upserted
 from ...labels import export_header, yes_no
@@ -31,13 +31,6 @@ CUSTOMERS = MappedImport(
     required=customer_imports.REQUIRED,
     aliases=customer_imports.ALIASES,
 )
-
-
-def _customer_or_404(id_: int) -> Customer:
-    customer = get_in_org(get_session(), Customer, current_org_id(), id_)
-    if customer is None:
-        abort(404)
-    return customer
 
 
 def _filters() -> tuple[services.Filters, str]:
@@ -87,7 +80,7 @@ def customers_export(fmt: str):
 @require(can_manage_people)
 def customer_form(id: int | None = None):
     db, org_id = get_session(), current_org_id()
-    customer = _customer_or_404(id) if id else None
+    customer = in_org_or_404(Customer, id) if id else None
     form = CustomerForm(obj=customer)
     left = [(e.id, f"{e.number} {e.name}") for e in customer.reps] if customer else []
     form.rep_ids.choices = list(dict(employee_choices(db, org_id) + left).items())
@@ -119,7 +112,7 @@ def customer_form(id: int | None = None):
 @routes.route("/customers/<int:id>/active", methods=["POST"])
 @require(can_manage_people)
 def customer_toggle(id: int):
-    customer = _customer_or_404(id)
+    customer = in_org_or_404(Customer, id)
     active = wanted("active", customer.active)
     outcome = attempt(
         lambda: services.set_customer_active(get_session(), customer, active, current_user.id)

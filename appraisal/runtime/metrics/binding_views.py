@@ -3,62 +3,28 @@ save the scheme's open cycles are computed at once. HR admins only."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SubmitField
 
-from ...access import can_run_cycles, current_org_id, require
-from ...db import get_in_org, get_session
-from ...forms import attempt, choices
+from ...access import can_run_cycles, current_org_id, in_org_or_404, require
+from ...db import get_session
+from ...forms import attempt
 from ...i18n import label_text
 from ...models import Scheme
 from ..web import Routes
 from . import values
 from .definitions import metric_definitions, scheme_bindings
+from .forms import TYPED, BindingForm
 
 routes = Routes()
-TYPED = ""  # the select's value for "typed or imported as before"
-
-
-class BindingForm(FlaskForm):
-    """One select per bindable figure (`item-<key>`), built for the scheme."""
-
-    keys: tuple[str, ...] = ()
-    submit = SubmitField(_l("Save and compute"))
-
-    @classmethod
-    def build(cls, items: list[Any], options: list[tuple[str, str]]) -> BindingForm:
-        class Bound(cls):
-            keys = tuple(item.key for item in items)
-
-        for item in items:
-            setattr(
-                Bound,
-                f"item-{item.key}",
-                SelectField(label_text(item.label) or item.key, choices=choices(options)),
-            )
-            setattr(Bound, f"was-{item.key}", HiddenField())  # what the page showed
-        return Bound()
-
-    def chosen(self) -> dict[str, str | None]:
-        return {key: self[f"item-{key}"].data or None for key in self.keys}
-
-    def shown(self) -> dict[str, str | None]:
-        return {key: self[f"was-{key}"].data or None for key in self.keys}
 
 
 @routes.route("/cycles/schemes/<int:id>/metrics", methods=["GET", "POST"])
 @require(can_run_cycles)
 def scheme_metrics(id: int):
     db, org_id = get_session(), current_org_id()
-    scheme = get_in_org(db, Scheme, org_id, id)
-    if scheme is None:
-        abort(404)
+    scheme = in_org_or_404(Scheme, id)
     items = values.bindable_items(scheme)
     bound = {key: metric.key for key, metric in scheme_bindings(db, scheme.id).items()}
     metrics = metric_definitions(db, org_id)

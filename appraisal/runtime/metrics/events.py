@@ -473,9 +473,8 @@ def held_groups(
         .group_by(ExternalEvent.source, ExternalEvent.person_ref)
         .order_by(func.count().desc(), ExternalEvent.source, ExternalEvent.person_ref)
     )
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    found = paginate(session, stmt, page, per_page, rows=True)
+    rows = found.items
     kinds: dict[tuple[str, str], list[str]] = {}
     if rows:
         for source_, ref, kind in session.execute(
@@ -502,7 +501,7 @@ def held_groups(
         )
         for r in rows
     ]
-    return Page(items=groups, page=page, per_page=per_page, total=total)
+    return Page(items=groups, page=found.page, per_page=per_page, total=found.total)
 
 
 def held_group(session: Session, org_id: int, source: str, ref: str) -> HeldGroup | None:
