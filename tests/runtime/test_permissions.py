@@ -295,6 +295,10 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.computed_override",
         "runtime.cycle_recompute",
         "runtime.scheme_metrics",  # builder/test_metrics_binding: HR only, another org 404
+        # dashboards/test_team: managers (own team, chain where allowed) and HR; the page and
+        # every chart's data; employees and implementers 403; outside the team 404
+        "runtime.dashboard_team",
+        "runtime.dashboard_team_data",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")
