@@ -149,6 +149,18 @@ ACTIONS = {
         lambda db, x: "Ann" in x["response"].text,
         {"manager"},  # HR follows everyone on the cycle page; its team is whom it manages
     ),
+    "open the team dashboard": Action(
+        "self_review",
+        lambda c, x: c.get("/dashboards/team"),
+        lambda db, x: "Ann" in x["response"].text,
+        {"hr", "manager"},
+    ),
+    "read a team chart's data": Action(
+        "self_review",
+        lambda c, x: c.get(f"/dashboards/team/heatmap-{x['ann'].template_version_id}.json"),
+        lambda db, x: "Ann" in x["response"].text,
+        {"hr", "manager"},
+    ),
 }
 
 

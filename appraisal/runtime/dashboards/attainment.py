@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from ...rules import CompiledTemplate, Result
-from ...rules.definition import Item
+from ...rules import CompiledTemplate, Item, Result
 
 FULL_MARKS = Decimal(100)
 PROCESS = "process"

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select
 
-from appraisal.models import Appraisal, Cycle, Department, Employee, Organization, Review
+from appraisal.models import Cycle, Department, Organization, Review
 from appraisal.runtime.cycles import cycles
 from appraisal.runtime.cycles.figures import Entry, set_figures
 from appraisal.runtime.dashboards.team import Filters, NotFound, team_dashboard
@@ -95,9 +95,7 @@ def test_heatmap_and_quadrant_are_the_engines_item_scores(db, company, scored):
     assert [(u.name, u.lacks) for u in found.unplotted] == [("Quinn", "both")]  # not at 0
 
 
-def test_field_records_are_counted_per_person_against_the_planned_visits(
-    db, company, scored
-):
+def test_field_records_are_counted_per_person_against_the_planned_visits(db, company, scored):
     activity = board(db, company).charts.get("activity")
     assert activity.labels == ["Ann", "Pat", "Quinn"]
     assert row(activity, "Field records").values == [4, 3, 0]  # 30 September is outside
@@ -155,9 +153,7 @@ def test_chain_off_the_manager_sees_direct_reports_only(db, company, launched):
         board(db, company, manager_id=company.people["olga"].id)
 
 
-def test_chain_on_the_manager_sees_everyone_below_and_compares_sub_teams(
-    db, company, launched
-):
+def test_chain_on_the_manager_sees_everyone_below_and_compares_sub_teams(db, company, launched):
     _chain(db, company, on=True)
     found = board(db, company)
     names = {s.name for s in found.heatmaps[0].series}
@@ -290,15 +286,26 @@ def test_managers_and_hr_open_the_page_and_every_chart(client, auth, db, company
     assert heatmap.status_code == 200 and "Ann" not in heatmap.text
 
 
-def test_outside_the_team_unknown_keys_and_bad_ids_are_404(client, auth, db, company, launched, make):
+def test_outside_the_team_unknown_keys_and_bad_ids_are_404(
+    client, auth, db, company, launched, make
+):
     bo = company.people["bo"].id
     other = make.org("other")
     stranger = make.employee(other, "X001", "Xu")
     auth.login("olga@acme.example")
-    for query in (f"manager={bo}", f"manager={stranger.id}", "manager=abc", "department=1",
-                  "cycle=999999", "cycle=-1"):
-        for url in ("/dashboards/team", "/dashboards/team/quadrant.json",
-                    "/dashboards/team/steps.xlsx"):
+    for query in (
+        f"manager={bo}",
+        f"manager={stranger.id}",
+        "manager=abc",
+        "department=1",
+        "cycle=999999",
+        "cycle=-1",
+    ):
+        for url in (
+            "/dashboards/team",
+            "/dashboards/team/quadrant.json",
+            "/dashboards/team/steps.xlsx",
+        ):
             assert client.get(f"{url}?{query}").status_code == 404, (url, query)
     assert client.get("/dashboards/team/nothing.json").status_code == 404
     assert client.get("/dashboards/team/teams.json").status_code == 404  # no sub-teams
