@@ -66,6 +66,11 @@ def can_use_api(roles: Iterable[str]) -> bool:
     return bool(PEOPLE_ADMINS & set(roles))
 
 
+def can_lead_teams(roles: Iterable[str]) -> bool:
+    """Team pages (the team dashboard): managers, for whom they manage, and HR admins."""
+    return Role.MANAGER in set(roles) or bool(USER_ADMINS & set(roles))
+
+
 def is_member(_roles: Iterable[str]) -> bool:
     """Any member: what they see is then limited to the appraisals that concern them."""
     return True

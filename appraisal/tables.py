@@ -70,10 +70,19 @@ def _xlsx_row(sheet, row_number: int, values: Sequence[Any]) -> None:
             sheet.cell(row=row_number, column=column, value=value)
 
 
+#: What Excel refuses in a sheet's name (openpyxl raises): replaced, so any title exports.
+SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
+
+
+def sheet_title(title: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of `\\ / ? * [ ] :`."""
+    return SHEET_FORBIDDEN.sub(" ", title).strip(" '")[:31].strip() or "Sheet"
+
+
 def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = title[:31]
+    sheet.title = sheet_title(title)
     _xlsx_row(sheet, 1, header)
     for row_number, row in enumerate(rows, start=2):
         _xlsx_row(sheet, row_number, row)

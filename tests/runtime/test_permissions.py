@@ -149,6 +149,18 @@ ACTIONS = {
         lambda db, x: "Ann" in x["response"].text,
         {"manager"},  # HR follows everyone on the cycle page; its team is whom it manages
     ),
+    "open the team dashboard": Action(
+        "self_review",
+        lambda c, x: c.get("/dashboards/team"),
+        lambda db, x: "Ann" in x["response"].text,
+        {"hr", "manager"},
+    ),
+    "read a team chart's data": Action(
+        "self_review",
+        lambda c, x: c.get(f"/dashboards/team/heatmap-{x['ann'].template_version_id}.json"),
+        lambda db, x: "Ann" in x["response"].text,
+        {"hr", "manager"},
+    ),
 }
 
 
@@ -295,6 +307,10 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.computed_override",
         "runtime.cycle_recompute",
         "runtime.scheme_metrics",  # builder/test_metrics_binding: HR only, another org 404
+        # dashboards/test_team: managers (own team, chain where allowed) and HR; the page and
+        # every chart's data; employees and implementers 403; outside the team 404
+        "runtime.dashboard_team",
+        "runtime.dashboard_team_data",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

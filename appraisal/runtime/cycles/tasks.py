@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
@@ -13,7 +13,7 @@ from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
 from ..compiled import appraisal_template
 from ..render import role_fields
-from ..reviews.access import GROUPS, Viewer, relations
+from ..reviews.access import GROUPS, Viewer, managed_by, relations
 from ..reviews.inputs import missing_targets
 from ..reviews.invitations import group_progress
 
@@ -44,10 +44,8 @@ def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
     if viewer.employee_id is not None:
         conditions += [
             Appraisal.employee_id == viewer.employee_id,
-            Appraisal.manager_id == viewer.employee_id,
+            managed_by(viewer.employee_id, viewer.reports),
         ]
-    if viewer.reports:
-        conditions.append(Appraisal.manager_id.in_(viewer.reports))
     if viewer.is_hr:
         conditions.append(Appraisal.manager_id.is_(None))
     return list(
@@ -158,6 +156,24 @@ def due_for(cycle: Cycle, state: str) -> date | None:
     return getattr(cycle, column) if column else None
 
 
+def overdue_in_step(today: date) -> ColumnElement[bool]:
+    """SQL (over `Appraisal` joined to its `Cycle`): in a step past the cycle's deadline
+    for it, as `due_for` and `Task.overdue` decide one by one."""
+    return or_(
+        *(
+            and_(Appraisal.state == state, getattr(Cycle, column) < today)
+            for state, column in STEP_DUE.items()
+        )
+    )
+
+
+#: SQL over `Appraisal`: the manager has submitted, the result still lacks figures or HR's
+#: values (`reviews.LATE_RATERS`), so calibration waits for it.
+WAITING_FOR_FIGURES = and_(
+    Appraisal.state == AppraisalState.CALIBRATION, Appraisal.complete.is_(False)
+)
+
+
 @dataclass(frozen=True)
 class CycleTask:
     """Something HR follows per cycle, counted: `overdue` (in `state` past its deadline) or
@@ -193,13 +209,8 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
             .order_by(Appeal.created_at)
         )
     )
-    overdue = or_(
-        *(
-            and_(Appraisal.state == state, getattr(Cycle, column) < today)
-            for state, column in STEP_DUE.items()
-        )
-    )
-    waiting = and_(Appraisal.state == AppraisalState.CALIBRATION, Appraisal.complete.is_(False))
+    overdue = overdue_in_step(today)
+    waiting = WAITING_FOR_FIGURES
     counts = session.execute(
         select(Appraisal.cycle_id, Appraisal.state, func.count())
         .join(Cycle, Cycle.id == Appraisal.cycle_id)

@@ -142,7 +142,7 @@ def department_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
-def _subtree(session: Session, org_id: int, department_id: int) -> set[int]:
+def department_subtree(session: Session, org_id: int, department_id: int) -> set[int]:
     below: dict[int | None, list[int]] = {}
     for id_, parent_id in session.execute(
         select(Department.id, Department.parent_id).where(Department.organization_id == org_id)
@@ -176,7 +176,7 @@ def team_day(
     people_of = team_employees(viewer)
     if department_id is not None:
         people_of = people_of & Employee.department_id.in_(
-            _subtree(session, viewer.org_id, department_id)
+            department_subtree(session, viewer.org_id, department_id)
         )
     on_day = (
         (ActivityRecord.organization_id == viewer.org_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...errors import ServiceError
@@ -64,11 +64,24 @@ def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str
     employee_id = session.scalar(
         select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
     )
-    chain = session.scalar(select(Organization.managers_see_chain).where(Organization.id == org_id))
-    reports = (
-        _everyone_below(session, org_id, employee_id) if chain and employee_id else frozenset()
-    )
+    reports = chain_below(session, org_id, employee_id) if employee_id else frozenset()
     return Viewer(user_id, org_id, "admin" in roles, employee_id, reports)
+
+
+def chain_below(session: Session, org_id: int, manager_id: int) -> frozenset[int]:
+    """Everyone below a manager where the organization lets managers see their chain (the
+    `Viewer.reports` of that manager); nobody otherwise."""
+    chain = session.scalar(select(Organization.managers_see_chain).where(Organization.id == org_id))
+    return _everyone_below(session, org_id, manager_id) if chain else frozenset()
+
+
+def managed_by(manager_id: int, below: frozenset[int] = frozenset()) -> ColumnElement[bool]:
+    """The SQL twin of `relations`' manager test, for lists: appraisals whose manager is
+    `manager_id` or, where the chain is seen (`below`), someone below them; never their own."""
+    managers = Appraisal.manager_id == manager_id
+    if below:
+        managers = or_(managers, Appraisal.manager_id.in_(below))
+    return and_(managers, Appraisal.employee_id != manager_id)
 
 
 def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
