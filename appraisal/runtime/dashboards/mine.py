@@ -431,7 +431,7 @@ def _sections_chart(page: MinePage) -> Chart:
         kind="radar" if len(sections) >= 3 else "bar",
         title=_("Sections"),
         labels=[label_text(s.name) or s.key for s in sections],
-        series=[Series(_("Score"), values)],
+        series=[Series(_("Section score"), values)],
         unit="%",
         axis_max=max(top, FULL_MARKS),
         empty=_("Shown once the result is published."),
