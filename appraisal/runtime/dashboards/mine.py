@@ -231,11 +231,7 @@ def person_report(
     """A person's report for HR or their manager (the person themself too): only the
     appraisals on which the viewer is one of those; None (a 404) for anything else."""
     everything = appraisals_of(session, viewer.org_id, employee_id)
-    readable = [
-        a
-        for a in everything
-        if relations(a, viewer) & (REPORT_READERS | {"employee"})
-    ]
+    readable = [a for a in everything if relations(a, viewer) & (REPORT_READERS | {"employee"})]
     chosen = choose(readable, cycle_id)
     if chosen is None:
         return None
@@ -254,7 +250,9 @@ def _page(
     rels = relations(chosen, viewer)
     shown = chosen.state in RESULT_SHOWN
     result = shown_result(chosen, rels)
-    lines = item_lines(chosen, result, visible_inputs(chosen, rels), computed_keys(session, chosen.cycle), link)
+    lines = item_lines(
+        chosen, result, visible_inputs(chosen, rels), computed_keys(session, chosen.cycle), link
+    )
     page = MinePage(
         employee=chosen.employee,
         choices=choices,
@@ -346,9 +344,7 @@ def published_trend(appraisals: list[Appraisal], chosen: Appraisal) -> list[Tren
     """The person's published results up to the chosen cycle's end, oldest first: the
     official totals (`final_result`), as their result pages show them."""
     rows = [
-        a
-        for a in appraisals
-        if a.state in RESULT_SHOWN and a.cycle.ends_on <= chosen.cycle.ends_on
+        a for a in appraisals if a.state in RESULT_SHOWN and a.cycle.ends_on <= chosen.cycle.ends_on
     ]
     rows.sort(key=lambda a: (a.cycle.ends_on, a.cycle.starts_on, a.cycle_id))
     found = []
@@ -392,9 +388,7 @@ def charts(page: MinePage, link: Link) -> Dashboard:
     board.add(_sections_chart(page))
     template = appraisal_template(page.appraisal)
     board.add(
-        trend_chart(
-            page.trend, template, lambda row: link("runtime.result", id=row.appraisal_id)
-        )
+        trend_chart(page.trend, template, lambda row: link("runtime.result", id=row.appraisal_id))
     )
     return board
 

@@ -114,9 +114,7 @@ def q3(db, company, launched):
     )
     cycles.launch_cycle(db, cycle, set(), None)
     db.commit()
-    ann = next(
-        a for a in _appraisals(db, company, "ann") if a.cycle_id == cycle.id
-    )
+    ann = next(a for a in _appraisals(db, company, "ann") if a.cycle_id == cycle.id)
     ann.targets = {"sales": 4}
     _reviews(db, ann, {"sales": 5, "collection": 96, "complaints": 1})
     ann.state = "published"
@@ -178,7 +176,9 @@ def test_attainment_is_the_engines_score_against_time_elapsed(
         (date(2027, 2, 1), "100.00"),  # after it
     ],
 )
-def test_time_elapsed_at_fixed_dates(client, auth, db, company, launched, ann_q4, today, day, shown):
+def test_time_elapsed_at_fixed_dates(
+    client, auth, db, company, launched, ann_q4, today, day, shown
+):
     today["day"] = day
     auth.login("ann@acme.example")
     assert f'id="mine-elapsed">{shown} %' in client.get("/dashboards/mine").text
@@ -287,7 +287,7 @@ def test_the_printable_report(client, auth, db, company, launched, ann_q4, q3, t
     assert 'id="report-cycle">2026-Q4' in text
     assert "Steady." in text  # the manager's comment, as the result page shows it
     row = text.split('data-item="sales"', 1)[1].split("</tr>", 1)[0]
-    assert "4 CNY" in row and "3 CNY" in row and "75.0" in row
+    assert "4 CNY" in row and "3 CNY" in row and "<td data-score>75</td>" in row
     assert "2026-Q3" in text and "106.15" in text
     # no inline style or script slipped into the report
     assert "style=" not in text and "<script>" not in text
@@ -407,9 +407,7 @@ def test_reads_in_chinese(client, auth, db, company, launched, ann_q4, q3, today
     assert chart["title"] == "历次周期趋势"
 
 
-def test_the_page_takes_a_bounded_number_of_statements(
-    db, company, launched, ann_q4, q3, app
-):
+def test_the_page_takes_a_bounded_number_of_statements(db, company, launched, ann_q4, q3, app):
     viewer = company.viewer(db, "ann@acme.example")
     counted = []
     engine = db.get_bind()
