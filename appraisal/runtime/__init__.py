@@ -6,7 +6,7 @@
 - `act/`: results, appeals, interviews, development plans, training
 - `fieldwork/`: field records on the phone, customers, photos, consent, the team's day
 - `metrics/`: process KPIs computed into figures, their drill-down, overrides and the sweep
-- `dashboards/`: charts at a glance (the manager's team dashboard)
+- `dashboards/`: charts at a glance (my performance, my team, the organization) and reports
 
 Shared by the areas: `compiled` and `render` (the runtime's model of a template and what each
 role fills), `workflow` (the only place a state moves) and `web` (the route recorder and the
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from .commands import results_cli
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
+    from .dashboards import mine_views
     from .dashboards import team_views as team_dashboard_views
     from .fieldwork import (
         conditions_markup,
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
         metric_views,
         metric_binding_views,
         team_dashboard_views,
+        mine_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names

@@ -143,6 +143,18 @@ ACTIONS = {
         lambda db, x: x["response"].status_code == 200,
         {"hr", "manager", "employee"},
     ),
+    "open my performance": Action(
+        "self_review",
+        lambda c, x: c.get("/dashboards/mine"),
+        lambda db, x: f"/appraisals/{x['ann'].id}" in x["response"].text,
+        {"employee"},
+    ),
+    "open Ann's person report": Action(
+        "self_review",
+        lambda c, x: c.get(f"/dashboards/people/{x['ann'].employee_id}/report"),
+        lambda db, x: x["response"].status_code == 200,
+        {"hr", "manager", "employee"},
+    ),
     "open the team page": Action(
         "self_review",
         lambda c, x: c.get("/team"),
@@ -311,6 +323,14 @@ def test_the_matrix_covers_every_runtime_route(app):
         # every chart's data; employees and implementers 403; outside the team 404
         "runtime.dashboard_team",
         "runtime.dashboard_team_data",
+        # dashboards/test_mine: the viewer's own (no employee record: empty page, 404s;
+        # a cycle not theirs or another organization's 404); the person report for HR and
+        # the appraisal's manager (another manager, a colleague, the implementer 404)
+        "runtime.dashboard_mine",
+        "runtime.dashboard_mine_json",
+        "runtime.dashboard_mine_xlsx",
+        "runtime.dashboard_mine_report",
+        "runtime.dashboard_person_report",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

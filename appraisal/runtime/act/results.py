@@ -17,6 +17,7 @@ from ...models import Appeal, Appraisal, Cycle, utcnow
 from ...rules import Result
 from ...states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
 from .. import workflow
+from ..dashboards.trend import TrendRow, exact
 from ..reviews.access import CLOSED, Viewer, final_result, relations, shown_result
 from ..reviews.feedback import Comment, written_feedback
 from ..reviews.reviews import reopen
@@ -31,7 +32,7 @@ class ResultPage:
     result: Result
     grade: str | None
     comments: list[Comment]  # written feedback this reader may see (`feedback`)
-    trend: list[tuple[str, float | None, str | None]] = field(default_factory=list)
+    trend: list[TrendRow] = field(default_factory=list)  # oldest first, this one last
     appeals: list[Appeal] = field(default_factory=list)
 
 
@@ -63,8 +64,8 @@ def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> Resul
         )
         .order_by(Cycle.ends_on)
     ).all()
-    rows = [(a.cycle.name, final_result(a)) for a in earlier] + [(appraisal.cycle.name, result)]
-    trend = [(name, row.total, row.grade) for name, row in rows]
+    rows = [(a, final_result(a)) for a in earlier] + [(appraisal, result)]
+    trend = [TrendRow(a.cycle.name, exact(row.total), row.grade, a.id) for a, row in rows]
     return ResultPage(
         appraisal, result, result.grade, comments, trend, appeals_of(session, appraisal)
     )

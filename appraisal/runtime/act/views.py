@@ -17,6 +17,7 @@ from ...i18n import state_label
 from ...models import Appraisal, DevelopmentPlan, Interview
 from .. import workflow
 from ..compiled import appraisal_template
+from ..dashboards.trend import trend_chart
 from ..metrics.shown import READERS, computed_words
 from ..render import labels
 from ..reviews import access, invitations
@@ -74,6 +75,11 @@ def _result_page(
             "computed": computed_words(get_session(), item, rels),
             "drill": bool(rels & READERS),
         },
+        trend_chart=trend_chart(
+            page.trend,
+            appraisal_template(item),
+            lambda row: url_for("runtime.result", id=row.appraisal_id),
+        ),
         open_appeal=results.open_appeal(item, page.appeals),
         may_appeal=results.may_appeal(item, page.appeals),
         deadline=results.appeal_deadline(item),

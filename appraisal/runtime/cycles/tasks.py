@@ -79,12 +79,7 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
         if appraisal.employee.status != "active":
             continue
         if "employee" in rels:
-            if state == AppraisalState.GOAL_SETTING and not missing_targets(appraisal):
-                tasks.append(Task("confirm_goals", appraisal, cycle.goals_due))
-            if state == AppraisalState.SELF_REVIEW:
-                tasks.append(Task("self_review", appraisal, cycle.self_review_due))
-            if state == AppraisalState.PUBLISHED:
-                tasks.append(Task("read_result", appraisal, None))
+            tasks.extend(own_tasks(appraisal))
         direct = appraisal.manager_id == viewer.employee_id or (
             viewer.is_hr and appraisal.manager_id is None
         )
@@ -110,6 +105,21 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
                 and not review.submitted
             )
     tasks.sort(key=lambda t: (t.due is None, t.due or date.max))
+    return tasks
+
+
+def own_tasks(appraisal: Appraisal) -> list[Task]:
+    """The employee's own steps on their appraisal ("My tasks", "My performance")."""
+    cycle, state = appraisal.cycle, appraisal.state
+    if appraisal.employee.status != "active" or cycle.state not in OPEN_CYCLES:
+        return []
+    tasks = []
+    if state == AppraisalState.GOAL_SETTING and not missing_targets(appraisal):
+        tasks.append(Task("confirm_goals", appraisal, cycle.goals_due))
+    if state == AppraisalState.SELF_REVIEW:
+        tasks.append(Task("self_review", appraisal, cycle.self_review_due))
+    if state == AppraisalState.PUBLISHED:
+        tasks.append(Task("read_result", appraisal, None))
     return tasks
 
 
