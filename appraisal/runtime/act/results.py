@@ -17,7 +17,8 @@ from ...models import Appeal, Appraisal, Cycle, utcnow
 from ...rules import Result
 from ...states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
 from .. import workflow
-from ..dashboards.trend import TrendRow, exact
+from ..dashboards.attainment import exact
+from ..dashboards.trend import TrendRow
 from ..reviews.access import CLOSED, Viewer, final_result, relations, shown_result
 from ..reviews.feedback import Comment, written_feedback
 from ..reviews.reviews import reopen

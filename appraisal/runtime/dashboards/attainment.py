@@ -15,14 +15,29 @@ own result so every dashboard agrees with the appraisal page.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ...rules import CompiledTemplate, Item, Result
 
 FULL_MARKS = Decimal(100)
 PROCESS = "process"
 RESULT = "result"
-_PLACES = Decimal("0.01")
+CENT = Decimal("0.01")
+
+
+def to_cent(value: Decimal) -> Decimal:
+    """Two decimals, halves away from zero, as every score is (design §5)."""
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def exact(value: float | Decimal | None) -> Decimal | None:
+    """An engine figure (a float rounded to 2 decimals) as the decimal it prints as: 75,
+    not 75.0; 81.65, not 81.650000000000005684…"""
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
 
 
 def item_kind(item: Item, computed: frozenset[str] | set[str]) -> str | None:
@@ -50,9 +65,20 @@ def scored_items(template: CompiledTemplate) -> list[Item]:
 
 def attainment(score: float | Decimal | None) -> Decimal | None:
     """An item score as a percentage of full marks, to 2 decimals (None stays None)."""
-    if score is None:
-        return None
-    return (Decimal(str(score)) * 100 / FULL_MARKS).quantize(_PLACES)
+    score = exact(score)
+    return None if score is None else to_cent(score * 100 / FULL_MARKS)
+
+
+def weighted_mean(pairs: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal | None:
+    """The weight-weighted mean of the (weight, value) pairs that have a value and a weight;
+    None when none has (a blank is left out, never counted as 0)."""
+    total = weight = Decimal(0)
+    for w, value in pairs:
+        if value is None or not w:
+            continue
+        total += w * value
+        weight += w
+    return to_cent(total / weight) if weight else None
 
 
 def _weights(template: CompiledTemplate) -> dict[str, Decimal]:
@@ -68,14 +94,9 @@ def group_attainment(
 ) -> Decimal | None:
     """Weight-weighted mean attainment of `keys` (None when none of them has a score)."""
     weights = _weights(template)
-    total = weight = Decimal(0)
-    for key in keys:
-        score = attainment(result.items.get(key))
-        if score is None or not weights.get(key):
-            continue
-        total += weights[key] * score
-        weight += weights[key]
-    return (total / weight).quantize(_PLACES) if weight else None
+    return weighted_mean(
+        (weights.get(key, Decimal(0)), attainment(result.items.get(key))) for key in keys
+    )
 
 
 def kinds_of(template: CompiledTemplate, computed: frozenset[str]) -> Mapping[str, list[str]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,13 +41,20 @@ from ..reviews.access import (
 )
 from ..reviews.feedback import Comment, written_feedback
 from ..reviews.inputs import missing_targets
-from .trend import TrendRow, exact, trend_chart
+from .attainment import (
+    FULL_MARKS,
+    PROCESS,
+    RESULT,
+    attainment,
+    exact,
+    item_kind,
+    to_cent,
+    weighted_mean,
+)
+from .trend import TrendRow, trend_chart
 
 #: What an item or a section scores at full marks (design §5: every score is on 0–100;
 #: over-achievement may go beyond, up to the item's cap).
-FULL_MARKS = Decimal(100)
-CENT = Decimal("0.01")
-PROCESS, RESULT = "process", "result"
 #: The charts of the page, by key; each is also `/dashboards/mine/<key>.json|.xlsx`.
 KEYS = ("process", "results", "groups", "sections", "trend")
 #: Who, besides the person, opens their report: HR and their manager on that appraisal.
@@ -113,11 +120,6 @@ class MinePage:
 # -- small pure parts ------------------------------------------------------------------------
 
 
-def round2(value: Decimal) -> Decimal:
-    """Two decimals, halves away from zero, as every score is (design §5)."""
-    return value.quantize(CENT, ROUND_HALF_UP)
-
-
 def local_today(session: Session, org_id: int) -> date:
     """Today on the organization's clock (a cycle's days are its local days)."""
     organization = session.get(Organization, org_id)
@@ -128,32 +130,7 @@ def elapsed_share(cycle: Cycle, today: date) -> Decimal:
     """The % of the cycle's days gone by the end of `today`: 0 before it starts, 100 after."""
     days = (cycle.ends_on - cycle.starts_on).days + 1
     gone = min(max((today - cycle.starts_on).days + 1, 0), days)
-    return round2(Decimal(gone) * 100 / Decimal(days))
-
-
-def item_kind(item: Item, computed: frozenset[str]) -> str | None:
-    """Process: a metric computes its figure. Result: any other scored number with a target
-    or a figure. Rated items (and unscored ones) are neither."""
-    if not item.counts or item.type != "number":
-        return None
-    if item.key in computed:
-        return PROCESS
-    if item.target is not None or item.needs_target or "data" in item.raters:
-        return RESULT
-    return None
-
-
-def attainment(score: Decimal | None) -> Decimal | None:
-    return None if score is None else round2(score * 100 / FULL_MARKS)
-
-
-def group_attainment(lines: list[ItemLine]) -> Decimal | None:
-    """The weight-weighted mean attainment of the lines that have one (blank: none has)."""
-    given = [(line.weight, line.attainment) for line in lines if line.attainment is not None]
-    weight = sum((w for w, _a in given), Decimal(0))
-    if not given or not weight:
-        return None
-    return round2(sum((w * a for w, a in given), Decimal(0)) / weight)
+    return to_cent(Decimal(gone) * 100 / Decimal(days))
 
 
 def _number(value: Any) -> Decimal | None:
@@ -262,8 +239,8 @@ def _page(
         elapsed=None if shown else elapsed_share(chosen.cycle, today),
         lines=lines,
         groups={
-            PROCESS: group_attainment([x for x in lines if x.kind == PROCESS]),
-            RESULT: group_attainment([x for x in lines if x.kind == RESULT]),
+            PROCESS: weighted_mean((x.weight, x.attainment) for x in lines if x.kind == PROCESS),
+            RESULT: weighted_mean((x.weight, x.attainment) for x in lines if x.kind == RESULT),
         },
         waits=waits(chosen, result, shown, link) if "employee" in rels else [],
         result=result if shown else None,

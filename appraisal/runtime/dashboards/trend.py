@@ -25,16 +25,6 @@ class TrendRow:
     appraisal_id: int
 
 
-def exact(value: float | None) -> Decimal | None:
-    """An engine figure (a float rounded to 2 decimals) as the decimal it prints as: 75,
-    not 75.0; 81.65, not 81.650000000000005684…"""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
-
-
 def grade_bands(template: CompiledTemplate, top: Decimal = HUNDRED) -> list[Band]:
     """The template's grades as bands on the total's axis, lowest first; the top band ends at
     `top` (the highest total shown, at least 100, never beyond the template's maximum)."""
