@@ -116,13 +116,14 @@
     };
   }
 
-  // A grid that keeps axis labels inside the box (ECharts 6 outer bounds).
+  // A grid whose axis labels and names stay inside the box (ECharts 6 outer bounds shrink
+  // the plot when rotated or long labels need the room).
   function grid(top, bottomRoom) {
+    var room = bottomRoom || 0;
     return {
-      left: 8, right: 16, top: top + 12, bottom: 8 + (bottomRoom || 0),
+      left: 8, right: 20, top: top + 12, bottom: 28 + room,
       outerBoundsMode: "auto",
-      outerBounds: { left: 0, right: 0, top: 0, bottom: bottomRoom || 0 },
-      outerBoundsContain: "axisLabel",
+      outerBounds: { left: 4, right: 4, top: 4, bottom: 6 + room },
     };
   }
 
@@ -196,6 +197,7 @@
           data: seriesData(s),
           stack: shape === "stacked" ? "total" : undefined,
           connectNulls: false,
+          barMaxWidth: 56,
           markArea: i === 0 ? area : undefined,
           emphasis: { focus: "series" },
         };
@@ -303,6 +305,7 @@
         visualMap: {
           min: low, max: high, calculable: false, orient: "horizontal", left: "center", bottom: 0,
           itemWidth: 12, itemHeight: Math.min(width * 0.45, 200),
+          text: [withUnit(high, spec.unit), withUnit(low, spec.unit)],
           inRange: HEAT.length === 2 ? { color: HEAT } : undefined,
           formatter: function (v) { return withUnit(v, spec.unit); },
         },
@@ -322,7 +325,7 @@
       var titles = spec.axisTitles || ["", ""];
       function axis(title, extra) {
         return valueAxis(spec, Object.assign({
-          name: title, nameLocation: "middle", nameGap: 28, scale: spec.axisMax == null,
+          name: title, nameLocation: "middle", nameGap: 26, scale: spec.axisMax == null,
           nameTextStyle: { width: width - 60, overflow: "truncate" },
         }, extra));
       }
@@ -344,7 +347,7 @@
           },
         },
         xAxis: axis(titles[0], { min: spec.axisMax != null ? 0 : undefined }),
-        yAxis: axis(titles[1], { min: spec.axisMax != null ? 0 : undefined, nameGap: 40, nameRotate: 90 }),
+        yAxis: axis(titles[1], { min: spec.axisMax != null ? 0 : undefined, nameGap: 44 }),
         series: spec.series.map(function (s, i) {
           return {
             type: "scatter",

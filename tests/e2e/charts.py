@@ -21,7 +21,8 @@ from playwright.sync_api import Page, expect
 _LISTEN = """
 document.addEventListener('securitypolicyviolation', (e) => {
   window.__chartsReportViolation(
-    `CSP ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`
+    `CSP ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}` +
+    ` at ${e.sourceFile}:${e.lineNumber}`
   );
 }, true);
 """

@@ -266,7 +266,7 @@ def test_the_scripts_words_follow_the_pages_language(browser, chart_page):
     assert_charts_drew(page, problems, at_least=8)
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     hover_value(page, "sections", 0)
-    expect(page.locator("#chart-sections .chart-tooltip")).to_contain_text("点击打开")
+    expect(page.locator("#chart-sections .chart-tooltip")).to_contain_text("点击查看明细")
     assert problems == []
 
 
