@@ -3,10 +3,11 @@
 // ECharts. One builder per kind in `charts.KINDS`; the page's table view stays the source
 // for readers without script.
 //
-// Under the app's CSP (`style-src 'self'`): the canvas renderer (the SVG one writes style
-// attributes), and our own tooltip markup with classes only (ECharts' default tooltip puts
-// style="" on its colour dots). Colours come from app.css (`--chart-color-N`), sizes from
-// the `chart-kind-*` classes; this script only sets properties through the CSSOM.
+// Under the app's CSP (`style-src 'self'`): ECharts itself styles through the CSSOM, which
+// the CSP allows, but its default tooltip HTML carries style="" (colour dots, rows), which
+// it blocks; so every tooltip here is our own markup with classes only. The canvas renderer,
+// because a PNG export needs it (the SVG one only exports SVG). Colours come from app.css
+// (`--chart-color-N`), sizes from the `chart-kind-*` classes.
 (function () {
   "use strict";
 
