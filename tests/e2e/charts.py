@@ -57,11 +57,14 @@ _WHERE = """([key, series, index]) => {
   let at;
   if (spec.kind === 'heatmap') {  // one drawn series; row `series`, column `index`
     at = chart.convertToPixel({seriesIndex: 0}, [index, series]);
+  } else if (spec.kind === 'line') {
+    at = chart.convertToPixel({seriesIndex: series}, [index, spec.series[series].values[index]]);
+  } else if (spec.kind === 'scatter') {
+    const p = spec.series[series].points[index];
+    at = chart.convertToPixel({seriesIndex: series}, [p.x, p.y]);
   } else {
     const layout = chart.getModel().getSeriesByIndex(series).getData().getItemLayout(index);
-    if (Array.isArray(layout)) {  // a line's or a scatter's point
-      at = layout;
-    } else if (layout.points) {  // a funnel's step
+    if (layout.points) {  // a funnel's step
       const n = layout.points.length;
       at = [0, 1].map(d => layout.points.reduce((sum, p) => sum + p[d], 0) / n);
     } else {  // a bar
@@ -141,9 +144,31 @@ def _where(page: Page, key: str, index: int, series: int) -> tuple[float, float]
 def open_table(page: Page, key: str) -> list[list[str]]:
     """Open chart `key`'s table view and return its rows as text (header row first)."""
     figure = page.locator(f"#chart-{key}")
-    figure.locator("details.chart-table summary").click()
+    if not figure.locator("details.chart-table").evaluate("d => d.open"):
+        figure.locator("details.chart-table summary").click()
     table = figure.locator("details.chart-table table")
     expect(table).to_be_visible()
     return table.locator("tr").evaluate_all(
         "rows => rows.map(r => [...r.children].map(c => c.textContent.trim()))"
     )
+
+
+def _number(text: str) -> float | None:
+    return None if text == "—" else float(text)
+
+
+def assert_table_matches_drawing(page: Page, key: str) -> None:
+    """Chart `key`'s table view (exact numbers, no script needed) holds the same values as
+    the spec the picture was drawn from, cell for cell."""
+    drawn = spec(page, key)
+    body = open_table(page, key)[1:]
+    if drawn["kind"] == "scatter":
+        table = [[_number(cell) for cell in row[-2:]] for row in body]
+        expected = [[p["x"], p["y"]] for s in drawn["series"] for p in s["points"]]
+    elif drawn["kind"] == "heatmap":
+        table = [[_number(cell) for cell in row[1:]] for row in body]
+        expected = [s["values"] for s in drawn["series"]]
+    else:
+        table = [[_number(cell) for cell in row[1:]] for row in body]
+        expected = [[s["values"][i] for s in drawn["series"]] for i in range(len(drawn["labels"]))]
+    assert table == expected, key

@@ -17,6 +17,7 @@ from appraisal.charts import Band, Chart, Point, Series
 from tests.conftest import serving
 from tests.e2e.charts import (
     assert_charts_drew,
+    assert_table_matches_drawing,
     click_value,
     drawn_charts,
     hover_value,
@@ -193,7 +194,7 @@ def test_every_kind_draws_under_the_csp_with_a_png_and_a_drill_down(browser, cha
     assert sorted(c["key"] for c in charts) == sorted(c.key for c in _charts())
     # The chart with nothing to show says so and draws nothing.
     expect(page.locator("#chart-nothing .chart-empty")).to_have_text("No data yet.")
-    # Lying bars grow with their rows; long labels stay inside the card (checked above).
+    # Heatmap rows (and lying bars) grow the chart; long labels stay inside the card.
     assert (
         page.locator("#chart-attainment .chart-canvas").evaluate(
             "e => e.style.getPropertyValue('--chart-rows')"
@@ -210,6 +211,21 @@ def test_every_kind_draws_under_the_csp_with_a_png_and_a_drill_down(browser, cha
     hover_value(page, "quadrant", 2)
     expect(page.locator("#chart-quadrant .chart-tooltip")).to_contain_text("张伟")
     expect(page.locator("#chart-quadrant .chart-tooltip")).to_contain_text("Process attainment")
+    for key, series, index, shown in [
+        ("departments", 0, 1, "77分"),
+        ("grades", 2, 0, "C"),
+        ("trend", 0, 1, "84.5分"),
+        ("funnel", 0, 2, "96"),
+        ("attainment", 1, 2, "89%"),
+    ]:
+        hover_value(page, key, index, series)
+        expect(page.locator(f"#chart-{key} .chart-tooltip")).to_contain_text(shown)
+    page.locator("#chart-profile .chart-canvas").evaluate(
+        "e => echarts.getInstanceByDom(e).dispatchAction("
+        "{type: 'showTip', seriesIndex: 0, dataIndex: 1})"
+    )
+    expect(page.locator("#chart-profile .chart-tooltip")).to_contain_text("Collection")
+    expect(page.locator("#chart-profile .chart-tooltip")).to_contain_text("80%")
 
     # PNG: the button downloads <key>.png, a real PNG.
     with page.expect_download() as caught:
@@ -227,8 +243,9 @@ def test_every_kind_draws_under_the_csp_with_a_png_and_a_drill_down(browser, cha
         ["Competence", "72", "75.25"],
         ["Values", "—", "90"],
     ]
-    drawn = spec(page, "sections")
-    assert drawn["series"][0]["values"] == [87.5, 72.0, None]
+    assert spec(page, "sections")["series"][0]["values"] == [87.5, 72.0, None]
+    for chart in _charts():
+        assert_table_matches_drawing(page, chart.key)
 
     # A value without a link opens nothing; a bar with one opens it.
     click_value(page, "sections", 1)
@@ -293,3 +310,17 @@ def test_the_watcher_hears_a_csp_violation(browser, chart_page):
     page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')")
     page.wait_for_timeout(300)
     assert any("style-src" in p for p in problems), problems
+
+
+def test_charts_follow_the_window_from_desktop_to_phone(browser, chart_page):
+    page = _page(browser, chart_page, DESKTOP)
+    problems = watch(page)
+    page.goto("/charts-for-test")
+    wide = {c["key"]: c["width"] for c in assert_charts_drew(page, problems, at_least=8)}
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('main .chart-canvas canvas')]"
+        ".every(c => c.getBoundingClientRect().width < 400)"
+    )
+    narrow = assert_charts_drew(page, problems, at_least=8)
+    assert all(c["width"] < wide[c["key"]] for c in narrow)
