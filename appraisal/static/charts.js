@@ -472,12 +472,19 @@
         var link = p.data && p.data.drill;
         if (link && sameSite(link)) { window.location.assign(link); }
       });
+      var pending = false;
       new ResizeObserver(function () {
-        var now = element.clientWidth;
-        if (!now || Math.abs(now - width) < 4) { chart.resize(); return; }
-        width = now;
-        chart.setOption(Object.assign(option(spec, width, words, false), { animation: false }), { notMerge: true });
-        chart.resize();
+        if (pending) { return; }
+        pending = true;
+        window.requestAnimationFrame(function () { // after layout: no resize loop
+          pending = false;
+          var now = element.clientWidth;
+          if (now && Math.abs(now - width) >= 4) {
+            width = now; // legends, label widths and cell labels depend on the width
+            chart.setOption(Object.assign(option(spec, width, words, false), { animation: false }), { notMerge: true });
+          }
+          chart.resize();
+        });
       }).observe(element);
     } catch (error) {
       failed(figure, element, words);
