@@ -63,6 +63,13 @@ def scored_items(template: CompiledTemplate) -> list[Item]:
     ]
 
 
+def stored_number(value: object) -> Decimal | None:
+    """A stored target or figure as an exact decimal; text, yes/no or nothing is no number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return exact(value)
+
+
 def attainment(score: float | Decimal | None) -> Decimal | None:
     """An item score as a percentage of full marks, to 2 decimals (None stays None)."""
     score = exact(score)

@@ -48,6 +48,7 @@ from .attainment import (
     attainment,
     exact,
     item_kind,
+    stored_number,
     to_cent,
     weighted_mean,
 )
@@ -133,17 +134,11 @@ def elapsed_share(cycle: Cycle, today: date) -> Decimal:
     return to_cent(Decimal(gone) * 100 / Decimal(days))
 
 
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    return exact(value) if isinstance(value, float) else Decimal(value)
-
-
 def _actual(item: Item, inputs: dict[str, Any]) -> Decimal | None:
     """The figure an item with one rater scores (a group's average is no one's figure)."""
     if len(item.raters) != 1 or item.raters[0] in GROUPS:
         return None
-    return _number((inputs.get(item.raters[0]) or {}).get(item.key))
+    return stored_number((inputs.get(item.raters[0]) or {}).get(item.key))
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -278,7 +273,9 @@ def item_lines(
                     section=section.name or section.key,
                     kind=kind,
                     unit=item.unit or "",
-                    target=item.target if item.target is not None else _number(targets.get(key)),
+                    target=item.target
+                    if item.target is not None
+                    else stored_number(targets.get(key)),
                     actual=_actual(item, inputs),
                     score=score,
                     attainment=attainment(score),

@@ -46,7 +46,16 @@ from ..cycles.tasks import STEP_DUE, WAITING_FOR_FIGURES, due_for, overdue_in_st
 from ..fieldwork.team import department_choices, department_subtree
 from ..metrics.definitions import scheme_bindings
 from ..reviews.access import GROUPS, Viewer, chain_below, final_result, managed_by
-from .attainment import PROCESS, RESULT, attainment, group_attainment, kinds_of, scored_items
+from .attainment import (
+    PROCESS,
+    RESULT,
+    attainment,
+    exact,
+    group_attainment,
+    kinds_of,
+    scored_items,
+    stored_number,
+)
 
 PER_PAGE = 50  # heatmap rows a page
 SCORED_LIMIT = 500  # people the engine scores for one page view
@@ -284,7 +293,7 @@ def _heatmaps(
         series = []
         for appraisal in group:
             result = results[appraisal.id]
-            values = [_decimal(result.total)]
+            values = [exact(result.total)]
             values += [attainment(result.items.get(item.key)) for item in items]
             series.append(
                 Series(
@@ -306,10 +315,6 @@ def _heatmaps(
             )
         )
     return charts
-
-
-def _decimal(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 # -- who is behind -----------------------------------------------------------------------------
@@ -442,8 +447,9 @@ def _activity(
         key = next((k for k in template.items if k in counted), None)
         target = None
         if key is not None:
-            given = (appraisal.targets or {}).get(key, template.items[key].target)
-            target = _decimal(given) if given is not None else None
+            item = template.items[key]  # a fixed target wins, as in the engine
+            given = item.target if item.target is not None else (appraisal.targets or {}).get(key)
+            target = stored_number(given)
         plans.append(target)
     series = [Series(str(_l("Field records")), [counts.get(a.employee_id, 0) for a in shown])]
     if any(p is not None for p in plans):
