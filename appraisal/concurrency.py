@@ -28,6 +28,11 @@ CONFLICT = _l(
     "Someone else saved this form while you were editing it. Your values are kept below and "
     "were not saved; compare them with the saved ones and save again."
 )
+#: The same conflict as a program reads it (the API: no form, no values kept below).
+API_CONFLICT = _l(
+    "Someone else changed this since you read it, so nothing was saved. Read it again "
+    "(with its new version) and send your change again."
+)
 
 
 class EditConflict(ServiceError):
@@ -39,6 +44,7 @@ class EditConflict(ServiceError):
         super().__init__(message or CONFLICT)
         self.current = current
         self.at_flush = at_flush
+        self.api_message = message or API_CONFLICT  # a service's own words stay its own
 
 
 def expect_version(row: Any, version: int | None) -> None:

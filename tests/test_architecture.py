@@ -306,6 +306,19 @@ def test_html_forms_live_in_forms_modules():
     assert offenders == []
 
 
+def test_the_api_answers_a_conflict_in_its_own_words():
+    """Every 409 of the API goes through `api.views.conflict_error` (the form's wording
+    speaks of values kept below a form, which a program never sees)."""
+    offenders = [
+        name
+        for name, source in _sources()
+        if name.startswith("api/")
+        and len(re.findall(r"ApiError\(\s*409", source))
+        > (1 if "def conflict_error" in source else 0)
+    ]
+    assert offenders == []
+
+
 def test_page_arithmetic_lives_in_paging():
     """Page counts and offsets are `paging`'s (`paginate`, `paginate_list`, `page_count`): a
     hand-written copy is where an off-by-one or an unclamped page creeps in."""

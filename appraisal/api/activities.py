@@ -24,7 +24,7 @@ from ..runtime.fieldwork.access import load_record
 from ..runtime.reviews.access import Viewer, viewer_for
 from . import schemas
 from .spec import operation
-from .views import ApiError, bp, json_body, page_answer, query_args, require_role
+from .views import ApiError, bp, conflict_error, json_body, page_answer, query_args, require_role
 
 MAX_BATCH = 500
 
@@ -238,7 +238,7 @@ def activities_record():
         with lost_updates(db):
             stored, details = _record_batch(db, viewer, batch)
     except EditConflict as conflict:  # a uuid of the batch arrived at the same moment
-        raise ApiError(409, "conflict", conflict.message) from None
+        raise conflict_error(conflict) from None
     if details:
         db.rollback()
         message = _l("%(count)d values need correcting; nothing was saved.", count=len(details))

@@ -23,7 +23,16 @@ from ..runtime.fieldwork import customer_imports
 from ..runtime.fieldwork import customers as services
 from .schemas import PageInfo, PageQuery, RowOutcomeOut, Strict
 from .spec import operation
-from .views import ApiError, bp, json_body, page_answer, query_args, require_role, token_org_id
+from .views import (
+    ApiError,
+    bp,
+    conflict_error,
+    json_body,
+    page_answer,
+    query_args,
+    require_role,
+    token_org_id,
+)
 
 MAX_BATCH = 1000
 CODE = {"type": "string", "minLength": 1, "maxLength": services.TEXT_LIMITS["code"]}
@@ -143,7 +152,7 @@ def _upsert(rows: list[dict[str, Any]], dry_run: bool, at: str) -> UpsertReport:
                 source="api",
             )
     except EditConflict as conflict:
-        raise ApiError(409, "conflict", conflict.message) from None
+        raise conflict_error(conflict) from None
     except RowsRefused as refused:
         db.rollback()
         details = [
@@ -205,7 +214,7 @@ def customer_put(code: str):
     try:
         expect_version(services.customer_by_code(db, token_org_id(), code), version)
     except EditConflict as conflict:
-        raise ApiError(409, "conflict", conflict.message) from None
+        raise conflict_error(conflict) from None
     report = _upsert([{**data, "code": code}], False, "")
     db.commit()
     saved = services.customer_by_code(db, token_org_id(), code)
@@ -234,7 +243,7 @@ def customers_batch():
             expect_version(services.customer_by_code(db, token_org_id(), row["code"]), version)
         except EditConflict as conflict:
             details = [{"path": f"customers[{i}].version", "message": conflict.message}]
-            raise ApiError(409, "conflict", conflict.message, details) from None
+            raise conflict_error(conflict, details) from None
     report = _upsert(rows, data["dry_run"], "customers[{i}]")
     if data["dry_run"]:
         db.rollback()

@@ -25,7 +25,16 @@ from ..runtime.metrics import events as services
 from ..states import EventStatus
 from .schemas import PageInfo, PageQuery, Strict
 from .spec import operation
-from .views import ApiError, bp, json_body, page_answer, query_args, require_role, token_org_id
+from .views import (
+    ApiError,
+    bp,
+    conflict_error,
+    json_body,
+    page_answer,
+    query_args,
+    require_role,
+    token_org_id,
+)
 
 MAX_BATCH = 1000
 TEXT = validate.Length(max=1000)  # the service words the real limits; this bounds the work
@@ -185,7 +194,7 @@ def events_receive():
         with lost_updates(db):  # the same id sent twice at the same moment: 409, then retry
             received = services.receive_events(db, token_org_id(), batch, g.api.token.user_id)
     except EditConflict as conflict:
-        raise ApiError(409, "conflict", conflict.message) from None
+        raise conflict_error(conflict) from None
     except services.EventsRefused as refused:
         db.rollback()
         details = [

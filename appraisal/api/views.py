@@ -52,6 +52,11 @@ def _error(status: int, code: str, message: Any, details: list | None = None):
     return jsonify(body), status
 
 
+def conflict_error(conflict: EditConflict, details: list | None = None) -> ApiError:
+    """A 409 in the API's words (the form's wording speaks of values kept below)."""
+    return ApiError(409, "conflict", conflict.api_message, details)
+
+
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     return _error(error.status, error.code, error.message, error.details)
@@ -296,7 +301,7 @@ def _refused(error: ServiceError, what: str):
         for e in getattr(error, "errors", [])
     ]
     if isinstance(error, EditConflict):
-        return ApiError(409, "conflict", error.message, details)
+        return conflict_error(error, details)
     return ApiError(422, "refused", error.message, details)
 
 

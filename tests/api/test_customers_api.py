@@ -114,6 +114,8 @@ def test_a_stale_version_is_409_and_nothing_is_saved(client, db, crm):
     client.put("/api/v1/customers/C001", json={"name": "改名"}, headers=headers)
     stale = client.put("/api/v1/customers/C001", json={"name": "旧", "version": 1}, headers=headers)
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "conflict"
+    message = stale.get_json()["error"]["message"]
+    assert "Read it again" in message and "kept below" not in message  # a program's words
     fresh = client.put("/api/v1/customers/C001", json={"name": "新", "version": 2}, headers=headers)
     assert fresh.status_code == 200 and fresh.get_json()["version"] == 3
     new_only = client.put(
