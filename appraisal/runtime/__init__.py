@@ -6,6 +6,7 @@
 - `act/`: results, appeals, interviews, development plans, training
 - `fieldwork/`: field records on the phone, customers, photos, consent, the team's day
 - `metrics/`: process KPIs computed into figures, their drill-down, overrides and the sweep
+- `dashboards/`: charts at a glance (HR's organization dashboard, department report)
 
 Shared by the areas: `compiled` and `render` (the runtime's model of a template and what each
 role fills), `workflow` (the only place a state moves) and `web` (the route recorder and the
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     from .commands import results_cli
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
+    from .dashboards import organization_views
     from .fieldwork import (
         conditions_markup,
         consent_views,
@@ -57,6 +59,7 @@ def init_app(app: Flask) -> None:
         event_views,
         metric_views,
         metric_binding_views,
+        organization_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names

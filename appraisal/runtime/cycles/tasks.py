@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
@@ -158,6 +158,17 @@ def due_for(cycle: Cycle, state: str) -> date | None:
     return getattr(cycle, column) if column else None
 
 
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """SQL: the appraisal is in a step whose deadline passed before `today` (the query must
+    join `Cycle`). The SQL twin of `due_for`, from the same `STEP_DUE`."""
+    return or_(
+        *(
+            and_(Appraisal.state == state, getattr(Cycle, column) < today)
+            for state, column in STEP_DUE.items()
+        )
+    )
+
+
 @dataclass(frozen=True)
 class CycleTask:
     """Something HR follows per cycle, counted: `overdue` (in `state` past its deadline) or
@@ -193,12 +204,7 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
             .order_by(Appeal.created_at)
         )
     )
-    overdue = or_(
-        *(
-            and_(Appraisal.state == state, getattr(Cycle, column) < today)
-            for state, column in STEP_DUE.items()
-        )
-    )
+    overdue = overdue_condition(today)
     waiting = and_(Appraisal.state == AppraisalState.CALIBRATION, Appraisal.complete.is_(False))
     counts = session.execute(
         select(Appraisal.cycle_id, Appraisal.state, func.count())
