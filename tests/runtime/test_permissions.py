@@ -295,6 +295,13 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.computed_override",
         "runtime.cycle_recompute",
         "runtime.scheme_metrics",  # builder/test_metrics_binding: HR only, another org 404
+        # dashboards/test_organization: HR admins only (manager, employee, implementer 403,
+        # anonymous to sign-in) on the page, every chart's JSON and XLSX, the people list and
+        # the report; another organization's cycle or department 404
+        "runtime.organization_dashboard",
+        "runtime.organization_chart",
+        "runtime.organization_people",
+        "runtime.organization_report",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, distinct, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ...charts import Chart, Dashboard, Series, percent
@@ -446,14 +446,15 @@ def trend_charts(session: Session, filters: Filters, names: list[str], link: Lin
         )[::-1]
     ids = [c.id for c in cycles]
     tallies = {id_: Tally() for id_ in ids}
-    appeals: dict[int, tuple[int, int]] = {}
+    appealed: dict[int, tuple[int, int]] = {}
     if ids:
         where = [Appraisal.cycle_id.in_(ids), Appraisal.organization_id == filters.org_id]
         if filters.departments is not None:
             where.append(Employee.department_id.in_(sorted(filters.departments)))
-        for cycle_id, grade, count, scored, total in session.execute(
+        for cycle_id, state, grade, count, scored, total in session.execute(
             select(
                 Appraisal.cycle_id,
+                Appraisal.state,
                 final_grade,
                 func.count(),
                 func.count(Appraisal.total),
@@ -461,31 +462,34 @@ def trend_charts(session: Session, filters: Filters, names: list[str], link: Lin
             )
             .join(Employee, Employee.id == Appraisal.employee_id)
             .where(*where)
-            .group_by(Appraisal.cycle_id, final_grade)
+            .group_by(Appraisal.cycle_id, Appraisal.state, final_grade)
         ):
             tally = tallies[cycle_id]
-            tally.states["any"] += count
+            tally.states[state] += count
             if grade:
                 tally.grades[grade] += count
             tally.scored += scored
             tally.total_sum += Decimal(total or 0)
-        appealed = Appeal.appraisal_id.is_not(None)
-        shown = or_(Appraisal.state.in_([s.value for s in RESULT_SHOWN]), appealed)
-        for cycle_id, published, with_appeal in session.execute(
+        # From the appeals' side (few rows): appraisals appealed, and those of them no longer
+        # showing a result (reopened by the appeal: their result was published all the same).
+        shown = Appraisal.state.in_([s.value for s in RESULT_SHOWN])
+        for cycle_id, with_appeal, reopened in session.execute(
             select(
                 Appraisal.cycle_id,
-                func.count(distinct(case((shown, Appraisal.id)))),
                 func.count(distinct(Appeal.appraisal_id)),
+                func.count(distinct(case((~shown, Appeal.appraisal_id)))),
             )
+            .join(Appraisal, Appraisal.id == Appeal.appraisal_id)
             .join(Employee, Employee.id == Appraisal.employee_id)
-            .outerjoin(
-                Appeal,
-                and_(Appeal.appraisal_id == Appraisal.id, Appeal.organization_id == filters.org_id),
-            )
-            .where(*where)
+            .where(*where, Appeal.organization_id == filters.org_id)
             .group_by(Appraisal.cycle_id)
         ):
-            appeals[cycle_id] = (published, with_appeal)
+            appealed[cycle_id] = (with_appeal, reopened)
+
+    def appeal_rate(cycle_id: int) -> Decimal | None:
+        with_appeal, reopened = appealed.get(cycle_id, (0, 0))
+        return percent(with_appeal, tallies[cycle_id].done + reopened)
+
     labels = [c.name for c in cycles]
     grades = list(names) + sorted({g for t in tallies.values() for g in t.grades} - set(names))
 
@@ -535,7 +539,7 @@ def trend_charts(session: Session, filters: Filters, names: list[str], link: Lin
             [
                 Series(
                     _("Appeal rate"),
-                    [percent(appeals.get(i, (0, 0))[1], appeals.get(i, (0, 0))[0]) for i in ids],
+                    [appeal_rate(i) for i in ids],
                 )
             ],
             unit="%",
