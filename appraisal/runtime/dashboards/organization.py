@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,7 +28,6 @@ from ...labels import label
 from ...models import Appeal, Appraisal, Cycle, Department, Employee
 from ...paging import Page, paginate
 from ...people.services import below
-from ...rules.functions import round_decimal
 from ...states import RESULT_SHOWN, AppraisalState, CycleState
 from ..calibration.calibration import distribute_counts, grade_names, grades_chart, quotas_of
 from ..cycles.tasks import due_for, overdue_condition
@@ -37,6 +36,7 @@ from ..reviews.access import Viewer
 #: Cycles the trend and the appeal rate compare (the chosen one and those before it).
 TREND_CYCLES = 6
 PER_PAGE = 50
+CENTS = Decimal("0.01")
 #: The calibrated grade where HR set one, else the computed one (`Appraisal.final_grade`).
 final_grade = func.coalesce(Appraisal.override_grade, Appraisal.grade)
 
@@ -182,7 +182,10 @@ def _from_scope(stmt: Select[Any], filters: Filters) -> Select[Any]:
 
 
 def _average(total: Decimal | None, count: int) -> Decimal | None:
-    return round_decimal(Decimal(total) / count, 2) if count and total is not None else None
+    """A mean of totals, rounded as totals are (2 decimals, halves away from zero)."""
+    if not count or total is None:
+        return None
+    return (Decimal(total) / count).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -288,7 +291,7 @@ def organization_dashboard(
     board = Dashboard()
     base = filters.args
 
-    def people(**args: Any) -> str:
+    def people(args: dict[str, Any]) -> str:
         return link(**(base | args))
 
     board.add(
@@ -301,7 +304,7 @@ def organization_dashboard(
                 Series(
                     _("Appraisals"),
                     [overall.states[s] for s in states],
-                    [people(state=s) for s in states],
+                    [people({"state": s}) for s in states],
                 )
             ],
             empty=_("No appraisals in this cycle."),
@@ -319,7 +322,7 @@ def organization_dashboard(
                 Series(
                     label(s, "appraisal_state"),
                     [t.states[s] or None for _g, t in shown],
-                    [people(state=s, **(g.args or {})) if g.args else None for g, _t in shown],
+                    [people({"state": s} | g.args) if g.args else None for g, _t in shown],
                 )
                 for s in states
             ],
@@ -336,7 +339,7 @@ def organization_dashboard(
                 Series(
                     _("Published"),
                     [t.completion for _g, t in shown],
-                    [people(**g.args) if g.args else None for g, _t in shown],
+                    [people(g.args) if g.args else None for g, _t in shown],
                 )
             ],
             unit="%",
@@ -344,7 +347,7 @@ def organization_dashboard(
             empty=_("No appraisals in this cycle."),
         )
     )
-    board.add(grades_chart(distribution, names, quotas, lambda g: people(grade=g)))
+    board.add(grades_chart(distribution, names, quotas, lambda g: people({"grade": g})))
     board.add(
         Chart(
             "department_totals",
@@ -355,7 +358,7 @@ def organization_dashboard(
                 Series(
                     _("Average total"),
                     [t.average for _g, t in shown],
-                    [people(**g.args) if g.args else None for g, _t in shown],
+                    [people(g.args) if g.args else None for g, _t in shown],
                 )
             ],
             empty=_("No totals yet."),
@@ -371,7 +374,7 @@ def organization_dashboard(
                 Series(
                     grade,
                     [percent(t.grades[grade], sum(t.grades.values())) for _g, t in shown],
-                    [people(grade=grade, **g.args) if g.args else None for g, _t in shown],
+                    [people({"grade": grade} | g.args) if g.args else None for g, _t in shown],
                 )
                 for grade in names
             ],
@@ -493,8 +496,8 @@ def trend_charts(session: Session, filters: Filters, names: list[str], link: Lin
     labels = [c.name for c in cycles]
     grades = list(names) + sorted({g for t in tallies.values() for g in t.grades} - set(names))
 
-    def people(cycle_id: int, **args: Any) -> str:
-        return link(**(filters.args | {"cycle": cycle_id} | args))
+    def people(cycle_id: int, args: dict[str, Any] | None = None) -> str:
+        return link(**(filters.args | {"cycle": cycle_id} | (args or {})))
 
     return [
         Chart(
@@ -523,7 +526,7 @@ def trend_charts(session: Session, filters: Filters, names: list[str], link: Lin
                         percent(tallies[i].grades[grade], sum(tallies[i].grades.values()))
                         for i in ids
                     ],
-                    [people(i, grade=grade) for i in ids],
+                    [people(i, {"grade": grade}) for i in ids],
                 )
                 for grade in grades
             ],
@@ -553,7 +556,7 @@ def trend_charts(session: Session, filters: Filters, names: list[str], link: Lin
 
 @dataclass(frozen=True)
 class PeopleFilter:
-    state: str | None = None
+    step: str | None = None  # an appraisal state
     grade: str | None = None
     direct: bool = False  # only the people directly in the filtered department
 
@@ -569,8 +572,8 @@ def people_page(
         joinedload(Appraisal.employee).joinedload(Employee.department),
         joinedload(Appraisal.manager),
     )
-    if chosen.state:
-        stmt = stmt.where(Appraisal.state == chosen.state)
+    if chosen.step:
+        stmt = stmt.where(Appraisal.state == chosen.step)
     if chosen.grade:
         stmt = stmt.where(final_grade == chosen.grade)
     if chosen.direct and filters.department is not None:

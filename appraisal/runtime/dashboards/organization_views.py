@@ -89,7 +89,7 @@ def organization_people():
     if state is not None and state not in AppraisalState.__members__.values():
         abort(404)
     chosen = PeopleFilter(
-        state=state,
+        step=state,
         grade=(request.args.get("grade") or "").strip()[:20] or None,
         direct=request.args.get("direct") == "1",
     )

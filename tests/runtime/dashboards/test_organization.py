@@ -207,7 +207,7 @@ def test_people_behind_a_bar_are_paged(client, auth, db, company, org_cycle, mon
     assert f'href="/appraisals/{ann.id}"' in page
     hr = company.viewer(db, "hr@acme.example")
     filters = organization.filters_for(db, hr, cycle.id, None)
-    assert organization.people_page(db, filters, PeopleFilter(state="goal_setting")).total == 1
+    assert organization.people_page(db, filters, PeopleFilter(step="goal_setting")).total == 1
 
 
 def test_the_department_report_prints_summary_distribution_and_people(
