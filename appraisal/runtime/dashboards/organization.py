@@ -106,7 +106,10 @@ def filters_for(
     session: Session, viewer: Viewer, cycle_id: int | None, department_id: int | None
 ) -> Filters:
     """The filters from the request's ids: no cycle given is the latest launched one; an id
-    of another organization (or none at all) raises `NotFound`."""
+    of another organization raises `NotFound`, and so does anyone but HR (every function
+    below takes these filters, so this is where the page's data is guarded)."""
+    if not viewer.is_hr:
+        raise NotFound
     if cycle_id is not None:
         cycle = session.scalar(
             select(Cycle).where(Cycle.id == cycle_id, Cycle.organization_id == viewer.org_id)
@@ -272,7 +275,6 @@ class OrganizationDashboard:
 
 def organization_dashboard(
     session: Session,
-    viewer: Viewer,
     filters: Filters,
     link: Link,
     overdue_page: int = 1,
@@ -607,12 +609,12 @@ class DepartmentReport:
 
 
 def department_report(
-    session: Session, viewer: Viewer, filters: Filters, link: Link, today: date | None = None
+    session: Session, filters: Filters, link: Link, today: date | None = None
 ) -> DepartmentReport:
     """For the performance interview and the department head: the summary, the grades
     against the quotas, the sub-departments side by side and everyone with their total and
     grade (the whole list: it is printed)."""
-    dashboard = organization_dashboard(session, viewer, filters, link, 1, today)
+    dashboard = organization_dashboard(session, filters, link, 1, today)
     people: list[PersonRow] = []
     if filters.cycle is not None:
         rows = session.execute(

@@ -51,9 +51,7 @@ def _people_link(**args: Any) -> str:
 
 
 def _dashboard(filters: Filters) -> organization.OrganizationDashboard:
-    return organization.organization_dashboard(
-        get_session(), current_viewer(), filters, _people_link, _page_arg()
-    )
+    return organization.organization_dashboard(get_session(), filters, _people_link, _page_arg())
 
 
 @routes.route("/dashboards/organization")
@@ -106,5 +104,5 @@ def organization_people():
 @require(can_run_cycles)
 def organization_report():
     filters = _filters()
-    report = organization.department_report(get_session(), current_viewer(), filters, _people_link)
+    report = organization.department_report(get_session(), filters, _people_link)
     return render_template("runtime/report_department.html", report=report)

@@ -81,7 +81,7 @@ def org_cycle(db, company, launched):
 def _board(db, company, cycle, department=None):
     hr = company.viewer(db, "hr@acme.example")
     filters = organization.filters_for(db, hr, cycle.id, department)
-    return organization.organization_dashboard(db, hr, filters, _link, today=date(2026, 10, 20))
+    return organization.organization_dashboard(db, filters, _link, today=date(2026, 10, 20))
 
 
 def _link(**args) -> str:
@@ -178,6 +178,13 @@ def test_a_department_means_its_whole_subtree(db, company, org_cycle):
     north = _board(db, company, cycle, departments["north"].id)
     assert north.summary.appraisals == 2 and north.grade_counts["S"] == 1
     assert _board(db, company, cycle, departments["ops"].id).summary.average is None
+
+
+def test_only_hr_gets_the_filters(db, company, org_cycle):
+    cycle, _departments = org_cycle
+    for email in ("boss@acme.example", "ann@acme.example", "imp@acme.example"):
+        with pytest.raises(organization.NotFound):
+            organization.filters_for(db, company.viewer(db, email), cycle.id, None)
 
 
 def test_the_overdue_list_uses_the_cycles_deadlines(db, company, org_cycle):
