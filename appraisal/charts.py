@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -146,6 +146,15 @@ class Chart:
 
 def _drawn(value: Number | None) -> float | None:
     return None if value is None else float(value)
+
+
+def percent(part: Number, whole: Number, places: int = 1) -> Decimal | None:
+    """`part` as a percentage of `whole`, rounded half away from zero like every figure the
+    app shows (None when there is no whole: blank, not 0)."""
+    if not whole:
+        return None
+    exact = Decimal(100) * Decimal(str(part)) / Decimal(str(whole))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def xlsx_download(chart: Chart, filename: str | None = None) -> Response:

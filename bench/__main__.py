@@ -4,7 +4,8 @@ employee import). Ratios are printed against the goals of issue 3 and against
 the figures recorded in bench/baseline.json (refresh with `--record`). `--scoring` runs only
 the engine's cases (formula, appraisals, hostile corpus), without the web side; `--metrics`
 only the metric recompute (bench/metrics.py; `--pg URL` or APPRAISAL_BENCH_PG_URL adds
-PostgreSQL)."""
+PostgreSQL); `--dashboards` only HR's organization dashboard at 10,000 employees
+(bench/dashboards.py)."""
 
 from __future__ import annotations
 
@@ -415,6 +416,7 @@ def bench_import_shapes() -> dict[str, float]:
 
 
 def main() -> None:
+    from bench.dashboards import DASHBOARD_KEYS, bench_dashboards, print_dashboards
     from bench.fieldwork import bench_fieldwork
     from bench.metrics import METRIC_KEYS, bench_all_metrics, print_metrics
 
@@ -422,6 +424,11 @@ def main() -> None:
         figures = bench_all_metrics()
         print_metrics(figures)
         _against_baseline(figures, METRIC_KEYS)
+        return
+    if "--dashboards" in sys.argv:  # only the dashboards at 10,000 employees
+        figures = bench_dashboards()
+        print_dashboards(figures)
+        _against_baseline(figures, DASHBOARD_KEYS)
         return
     if "--fieldwork" in sys.argv:  # only the field-work cases
         figures = bench_fieldwork()
@@ -431,7 +438,7 @@ def main() -> None:
     figures = bench_formula() | bench_appraisals() | bench_hostile()
     if "--scoring" not in sys.argv:
         figures |= bench_runtime() | bench_import_shapes() | bench_largest_template()
-        figures |= bench_fieldwork() | bench_all_metrics()
+        figures |= bench_fieldwork() | bench_all_metrics() | bench_dashboards()
     a, b, c = (figures["simpleeval_reparse_us"], figures["ours_us"], figures["python_eval_us"])
     print(f"Formula (10 operators): {FORMULA}")
     print(f"  (a) simpleeval, parsing every time   {a:8.2f} µs")
@@ -493,6 +500,7 @@ def main() -> None:
     if "record_api_per_second" in figures:
         _print_fieldwork(figures)
     print_metrics(figures)
+    print_dashboards(figures)
     numeric = {k: v for k, v in figures.items() if isinstance(v, float)}
     if BASELINE.exists():
         baseline = json.loads(BASELINE.read_text())
@@ -515,6 +523,7 @@ def main() -> None:
             "import_errors_50k_s",
             *FIELDWORK_KEYS,
             *METRIC_KEYS,
+            *DASHBOARD_KEYS,
         ):
             if key in baseline and key in numeric:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")

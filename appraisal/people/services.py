@@ -6,6 +6,7 @@ The caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -103,6 +104,36 @@ def save_department(
         session, org_id, user_id, "department.saved", "department", department.id, name=name
     )
     return department
+
+
+def department_children(session: Session, org_id: int) -> dict[int | None, list[int]]:
+    """Each department's direct sub-departments (None: the top level), in one query."""
+    children: dict[int | None, list[int]] = {}
+    for id_, parent_id in session.execute(
+        select(Department.id, Department.parent_id)
+        .where(Department.organization_id == org_id)
+        .order_by(Department.id)
+    ):
+        children.setdefault(parent_id, []).append(id_)
+    return children
+
+
+def with_subdepartments(session: Session, org_id: int, roots: Iterable[int]) -> set[int]:
+    """The departments `roots` and every one below them: what a department filter means
+    (a scheme's departments, HR's team day, the organization dashboard)."""
+    return below(department_children(session, org_id), roots)
+
+
+def below(children: dict[int | None, list[int]], roots: Iterable[int]) -> set[int]:
+    """`roots` and everything under them in a `department_children` tree (cycle-safe)."""
+    found: set[int] = set()
+    stack = list(roots)
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
 
 
 def _is_in_subtree(session: Session, node: Department, root_id: int) -> bool:

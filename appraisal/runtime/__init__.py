@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
     from .commands import results_cli
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
-    from .dashboards import mine_views
+    from .dashboards import mine_views, organization_views
     from .dashboards import team_views as team_dashboard_views
     from .fieldwork import (
         conditions_markup,
@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         metric_binding_views,
         team_dashboard_views,
         mine_views,
+        organization_views,
     )
     bp = Blueprint("runtime", __name__)
     # Each area keeps its pages beside it (`<area>/templates/runtime/*.html`); their names

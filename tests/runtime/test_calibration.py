@@ -4,7 +4,10 @@ refusals."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -257,8 +260,11 @@ def test_lock_publish_and_close_ask_first_saying_what_cannot_be_undone(
 
 
 def test_distribution_bars_need_no_inline_style(client, auth, calibrating):
-    """The CSP drops style= attributes, so the bars are <meter>s (the page as served)."""
+    """The CSP drops style= attributes, so the bars are the grades chart drawn from its JSON
+    data block (issue 18: the organization dashboard's chart), with a table view."""
     auth.login("hr@acme.example")
     page = client.get(f"/cycles/{calibrating.id}/calibration").text
-    assert '<meter class="share-bar' in page and 'value="33.3"' in page
+    data = re.search(r'id="chart-grades".*?class="chart-data">(.*?)</script>', page, re.S)
+    spec = json.loads(html.unescape(data[1]))
+    assert spec["labels"][:2] == ["S", "A"] and spec["series"][0]["values"][0] == 33.3
     assert " style=" not in page

@@ -331,6 +331,13 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.dashboard_mine_xlsx",
         "runtime.dashboard_mine_report",
         "runtime.dashboard_person_report",
+        # dashboards/test_organization: HR admins only (manager, employee, implementer 403,
+        # anonymous to sign-in) on the page, every chart's JSON and XLSX, the people list and
+        # the report; another organization's cycle or department 404
+        "runtime.organization_dashboard",
+        "runtime.organization_chart",
+        "runtime.organization_people",
+        "runtime.organization_report",
     }
     routes = {
         rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("runtime.")

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ... import audit
+from ...charts import Chart, Series, percent
 from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...models import Appraisal, AppraisalState, Cycle, CycleState, Employee, utcnow
@@ -25,6 +29,7 @@ from .. import workflow
 from ..cycles.figures import cycle_appraisals, require_open
 from ..metrics.compute import freeze_cycle
 
+ZERO = Decimal("0.0")
 QUOTA_LINE = re.compile(r"\s*([A-Za-z+ ]+?)\s*(<=|>=|≤|≥)\s*(\d+(?:\.\d+)?)\s*%?\s*")
 
 
@@ -65,6 +70,11 @@ def parse_quotas(text: str, grades: list[str]) -> list[Quota]:
             raise ServiceError(_l("Line %(n)d: a quota cannot exceed 100 %%.", n=number), "quotas")
         quotas.append(Quota(names, "max" if match[2] in ("<=", "≤") else "min", percent))
     return quotas
+
+
+def limit_of(quota: Quota) -> Decimal:
+    """The quota's percentage as the decimal it was typed as (shares compare with it)."""
+    return Decimal(str(quota.percent))
 
 
 def quotas_of(cycle: Cycle) -> list[Quota]:
@@ -108,7 +118,7 @@ class Distribution:
     name: str
     total: int
     counts: dict[str, int]
-    shares: dict[str, float]
+    shares: dict[str, Decimal]  # percent, one decimal, rounded half away from zero
     violations: list[str]
 
 
@@ -117,16 +127,23 @@ def distribute(
 ) -> Distribution:
     """Counts and shares per grade (appraisals without a grade yet are left out), and every
     quota the group breaks."""
-    graded = [g for g in grades if g]
-    counts = Counter(graded)
-    total = len(graded)
-    shares = {g: round(100 * counts[g] / total, 1) if total else 0.0 for g in names}
+    return distribute_counts(name, Counter(g for g in grades if g), names, quotas)
+
+
+def distribute_counts(
+    name: str, counts: Mapping[str, int], names: list[str], quotas: list[Quota]
+) -> Distribution:
+    """`distribute` from counts per final grade (a grouped query's answer: the organization
+    dashboard counts in SQL what the calibration page counts from its list)."""
+    counts = Counter({g: n for g, n in counts.items() if g})
+    total = sum(counts.values())
+    shares = {g: percent(counts[g], total) or ZERO for g in names}
     violations = []
     for quota in quotas:
-        share = round(100 * sum(counts[g] for g in quota.grades) / total, 1) if total else 0.0
-        broken = share > quota.percent if quota.limit == "max" else share < quota.percent
+        share = percent(sum(counts[g] for g in quota.grades), total) or ZERO
+        broken = share > limit_of(quota) if quota.limit == "max" else share < limit_of(quota)
         if total and broken:
-            violations.append(f"{quota.label}: {share:g}%")
+            violations.append(f"{quota.label}: {share.normalize():f}%")
     return Distribution(name, total, {g: counts[g] for g in names}, shares, violations)
 
 
@@ -139,6 +156,49 @@ def distributions(cycle: Cycle, appraisals: list[Appraisal]) -> list[Distributio
         groups.setdefault(department.name if department else "—", []).append(appraisal.final_grade)
     overall = distribute("", [a.final_grade for a in appraisals], names, quotas)
     return [overall] + [distribute(n, g, names, quotas) for n, g in sorted(groups.items())]
+
+
+def grades_chart(
+    group: Distribution,
+    names: list[str],
+    quotas: list[Quota],
+    drill: Callable[[str], str] | None = None,
+    key: str = "grades",
+) -> Chart:
+    """The grade distribution against the quotas, as one chart: the share of each grade,
+    then of each group of grades a quota names (C+D), beside the quota's limit. The
+    calibration page and HR's organization dashboard both draw this one."""
+    groups = [q.grades for q in quotas if len(q.grades) > 1]
+    labels = [*names, *dict.fromkeys("+".join(g) for g in groups)]
+    members = {label: tuple(label.split("+")) for label in labels}
+
+    def share(label: str) -> Decimal | None:
+        return percent(sum(group.counts.get(g, 0) for g in members[label]), group.total)
+
+    def limit(label: str, kind: str) -> Decimal | None:
+        found = [q for q in quotas if q.limit == kind and q.grades == members[label]]
+        return limit_of(found[0]) if found else None
+
+    series = [
+        Series(
+            _("Share"),
+            [share(label) for label in labels],
+            [drill(label) if drill and label in names else None for label in labels],
+        )
+    ]
+    for kind, name in (("max", _("Quota: at most")), ("min", _("Quota: at least"))):
+        if any(q.limit == kind for q in quotas):
+            series.append(Series(name, [limit(label, kind) for label in labels]))
+    return Chart(
+        key,
+        "bar",
+        _("Grade distribution against quotas"),
+        labels,
+        series,
+        unit="%",
+        axis_max=100,
+        empty=_("No grades yet."),
+    )
 
 
 def waiting_for_figures(session: Session, cycle: Cycle) -> list[str]:

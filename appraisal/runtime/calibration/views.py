@@ -45,12 +45,20 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         key=lambda d: d[1],
     )
     typed = typed or {}
+    groups = calibration.distributions(cycle, appraisals)
+    grades = calibration.grade_names(cycle)
     return render_template(
         "runtime/calibration.html",
         cycle=cycle,
         appraisals=appraisals,
-        groups=calibration.distributions(cycle, appraisals),
-        grades=calibration.grade_names(cycle),
+        groups=groups,
+        grades=grades,
+        grades_chart=calibration.grades_chart(
+            groups[0],
+            grades,
+            calibration.quotas_of(cycle),
+            lambda g: url_for("runtime.organization_people", cycle=cycle.id, grade=g),
+        ),
         quotas=typed.get("quotas", calibration.quotas_text(cycle)),
         saved_quotas=calibration.quotas_text(cycle),
         departments=departments,

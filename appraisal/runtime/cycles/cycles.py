@@ -31,6 +31,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...people.services import with_subdepartments
 from .. import workflow
 from ..compiled import version_template
 from ..render import role_fields
@@ -172,21 +173,7 @@ def covered_employees(session: Session, scheme: Scheme) -> list[Employee]:
 def _with_subdepartments(session: Session, scheme: Scheme) -> set[int] | None:
     if not scheme.departments:
         return None
-    children: dict[int | None, list[int]] = {}
-    for id_, parent_id in session.execute(
-        select(Department.id, Department.parent_id).where(
-            Department.organization_id == scheme.organization_id
-        )
-    ):
-        children.setdefault(parent_id, []).append(id_)
-    found: set[int] = set()
-    stack = [d.id for d in scheme.departments]
-    while stack:
-        current = stack.pop()
-        if current not in found:
-            found.add(current)
-            stack.extend(children.get(current, []))
-    return found
+    return with_subdepartments(session, scheme.organization_id, [d.id for d in scheme.departments])
 
 
 @dataclass(frozen=True)

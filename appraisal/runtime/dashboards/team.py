@@ -37,13 +37,14 @@ from ...models import (
     Review,
 )
 from ...paging import Page
+from ...people.services import with_subdepartments
 from ...rules import Result
 from ...states import AppraisalState, RecordStatus, ReviewStatus
 from .. import workflow
 from ..compiled import appraisal_template
 from ..cycles.figures import cycle_appraisals_query
 from ..cycles.tasks import STEP_DUE, WAITING_FOR_FIGURES, due_for, overdue_in_step
-from ..fieldwork.team import department_choices, department_subtree
+from ..fieldwork.team import department_choices
 from ..metrics.definitions import scheme_bindings
 from ..reviews.access import GROUPS, Viewer, chain_below, final_result, managed_by
 from .attainment import (
@@ -201,7 +202,7 @@ def _scope(session: Session, viewer: Viewer, filters: Filters):
         department = get_in_org(session, Department, viewer.org_id, filters.department_id)
         if department is None:
             raise NotFound
-        below = department_subtree(session, viewer.org_id, department.id)
+        below = with_subdepartments(session, viewer.org_id, [department.id])
         return None, department, Employee.department_id.in_(below)
     manager_id = filters.manager_id
     if manager_id is None and viewer.is_hr:

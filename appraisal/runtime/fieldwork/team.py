@@ -29,6 +29,7 @@ from ...models import (
     utcnow,
 )
 from ...paging import Page, paginate
+from ...people.services import with_subdepartments
 from ...rules import CompiledActivity
 from ..reviews.access import Viewer
 from .access import may_review, team_employees
@@ -142,21 +143,6 @@ def department_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
-def department_subtree(session: Session, org_id: int, department_id: int) -> set[int]:
-    below: dict[int | None, list[int]] = {}
-    for id_, parent_id in session.execute(
-        select(Department.id, Department.parent_id).where(Department.organization_id == org_id)
-    ):
-        below.setdefault(parent_id, []).append(id_)
-    found, stack = set(), [department_id]
-    while stack:
-        current = stack.pop()
-        if current not in found:
-            found.add(current)
-            stack.extend(below.get(current, []))
-    return found
-
-
 def team_day(
     session: Session,
     viewer: Viewer,
@@ -176,7 +162,7 @@ def team_day(
     people_of = team_employees(viewer)
     if department_id is not None:
         people_of = people_of & Employee.department_id.in_(
-            department_subtree(session, viewer.org_id, department_id)
+            with_subdepartments(session, viewer.org_id, [department_id])
         )
     on_day = (
         (ActivityRecord.organization_id == viewer.org_id)

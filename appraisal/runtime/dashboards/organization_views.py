@@ -1,0 +1,110 @@
+"""HR's organization dashboard, the people behind each bar, each chart's data (JSON, XLSX)
+and the printable department report. HR admins only; a cycle or department of another
+organization (or not a number) is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, jsonify, render_template, request, url_for
+
+from ...access import can_run_cycles, require
+from ...charts import xlsx_download
+from ...db import get_session
+from ...people.services import department_choices
+from ...states import AppraisalState
+from ..web import Routes, current_viewer
+from . import organization
+from .organization import Filters, NotFound, PeopleFilter
+
+routes = Routes()
+
+
+def _id_arg(name: str) -> int | None:
+    """An id from the query string: absent or empty is None; anything but a number is 404."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        abort(404)
+    return int(raw)
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "")
+    return int(raw) if raw.isdigit() and len(raw) < 9 else 1
+
+
+def _filters() -> Filters:
+    try:
+        return organization.filters_for(
+            get_session(), current_viewer(), _id_arg("cycle"), _id_arg("department")
+        )
+    except NotFound:
+        abort(404)
+
+
+def _people_link(**args: Any) -> str:
+    return url_for(
+        "runtime.organization_people", **{k: v for k, v in args.items() if v is not None}
+    )
+
+
+def _dashboard(filters: Filters) -> organization.OrganizationDashboard:
+    return organization.organization_dashboard(get_session(), filters, _people_link, _page_arg())
+
+
+@routes.route("/dashboards/organization")
+@require(can_run_cycles)
+def organization_dashboard():
+    filters = _filters()
+    db = get_session()
+    return render_template(
+        "runtime/dashboard_organization.html",
+        board=_dashboard(filters),
+        cycles=organization.cycle_choices(db, current_viewer()),
+        departments=department_choices(db, current_viewer().org_id),
+        deadline=organization.deadline,
+    )
+
+
+# `ext`, not `fmt`: routes with a `fmt` are the csv/xlsx exports tests/runtime/test_exports
+# walks by cycle id; a chart's file is checked in dashboards/test_organization.
+@routes.route("/dashboards/organization/<key>.<any(json, xlsx):ext>")
+@require(can_run_cycles)
+def organization_chart(key: str, ext: str):
+    chart = _dashboard(_filters()).charts.get(key)
+    if chart is None:
+        abort(404)
+    if ext == "json":
+        return jsonify(chart.as_json())
+    return xlsx_download(chart)
+
+
+@routes.route("/dashboards/organization/people")
+@require(can_run_cycles)
+def organization_people():
+    filters = _filters()
+    state = request.args.get("state") or None
+    if state is not None and state not in AppraisalState.__members__.values():
+        abort(404)
+    chosen = PeopleFilter(
+        step=state,
+        grade=(request.args.get("grade") or "").strip()[:20] or None,
+        direct=request.args.get("direct") == "1",
+    )
+    page = organization.people_page(get_session(), filters, chosen, _page_arg())
+    return render_template(
+        "runtime/dashboard_organization_people.html",
+        filters=filters,
+        chosen=chosen,
+        page=page,
+    )
+
+
+@routes.route("/dashboards/organization/report")
+@require(can_run_cycles)
+def organization_report():
+    filters = _filters()
+    report = organization.department_report(get_session(), filters, _people_link)
+    return render_template("runtime/report_department.html", report=report)
