@@ -5,6 +5,8 @@ engine's for the same people."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from appraisal.runtime.compiled import appraisal_template
 from appraisal.runtime.cycles.figures import computed_keys
 from appraisal.runtime.dashboards.attainment import PROCESS, attainment, item_kind, scored_items
 from appraisal.runtime.reviews.access import final_result
+from appraisal.states import AppraisalState
 from tests.e2e.charts import (
     assert_charts_drew,
     assert_table_matches_drawing,
@@ -90,4 +93,26 @@ def test_the_manager_sees_his_reports_heatmap_and_quadrant_as_the_engine_scores_
     )
     click_value(boss, f"heatmap-{reports[0].template_version_id}", column, series=row)
     boss.wait_for_url("**/appraisals/**")
+    assert problems == []
+
+
+def test_hr_sees_where_the_sales_cycle_stands_and_opens_the_people_behind_a_step(
+    browser, live_server, db
+):
+    hr = signed_in(browser, live_server, "admin@demo.example", DESK)
+    problems = watch(hr)
+    reports = _appraisals_of_manager(db, "manager@demo.example")
+    cycle = reports[0].cycle
+    hr.goto(f"/dashboards/organization?cycle={cycle.id}")
+    assert_charts_drew(hr, problems, at_least=3)
+    in_cycle = db.scalars(select(Appraisal).where(Appraisal.cycle_id == cycle.id)).all()
+    counted = Counter(a.state for a in in_cycle)
+    funnel = spec(hr, "funnel")
+    assert funnel["series"][0]["values"] == [counted[s.value] for s in AppraisalState]
+    assert_table_matches_drawing(hr, "funnel")
+    step = next(i for i, s in enumerate(AppraisalState) if counted[s.value])
+    click_value(hr, "funnel", step)
+    hr.wait_for_url("**/dashboards/organization/people**")
+    behind = counted[list(AppraisalState)[step].value]
+    expect(hr.locator("main table tbody tr")).to_have_count(behind)
     assert problems == []

@@ -225,7 +225,7 @@ def test_the_department_report_prints_summary_distribution_and_people(
     page = client.get(
         f"/dashboards/organization/report?cycle={cycle.id}&department={departments['sales'].id}"
     ).text
-    assert "Department report: Sales" in page and "print_department.css" in page
+    assert "Department report: Sales" in page and "print.css" in page
     assert 'id="summary-appraisals">4<' in page and 'id="summary-average">86.50<' in page
     assert page.count("data-employee=") == 4 and 'data-employee="O001"' not in page
     comparison = page.split('id="comparison-table"')[1].split("</table>")[0]
