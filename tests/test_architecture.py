@@ -319,6 +319,17 @@ def test_the_api_answers_a_conflict_in_its_own_words():
     assert offenders == []
 
 
+def test_today_is_the_organizations():
+    """A deadline, a period or a check-in counts in the organization's days
+    (`Organization.today`); the server's `date.today()` is another zone's day for hours."""
+    offenders = [
+        name
+        for name, source in _sources()
+        if re.search(r"\bdate\.today\(\)|datetime\.now\(\)\.date\(\)", source)
+    ]
+    assert offenders == []
+
+
 def test_page_arithmetic_lives_in_paging():
     """Page counts and offsets are `paging`'s (`paginate`, `paginate_list`, `page_count`): a
     hand-written copy is where an off-by-one or an unclamped page creeps in."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,6 +27,11 @@ class Organization(Base):
         String(40), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def today(self) -> date:
+        """Today on the organization's clock: the day a deadline, a period or a check-in is
+        counted in, whatever zone the server runs in."""
+        return datetime.now(ZoneInfo(self.time_zone)).date()
 
     def __repr__(self) -> str:
         return f"<Organization {self.slug}>"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ... import audit
 from ...concurrency import expect_version
 from ...errors import ServiceError
-from ...models import Appraisal, Course, DevelopmentPlan, Interview, utcnow
+from ...models import Appraisal, Course, DevelopmentPlan, Interview, Organization, utcnow
 from ...rules import Result
 from ...states import RESULT_SHOWN, CycleState
 from ..compiled import appraisal_template
@@ -211,7 +211,13 @@ def add_checkin(
         raise ServiceError(_l("This plan is closed."))
     if not note.strip():
         raise ServiceError(_l("Write the check-in."), "note")
-    plan.checkins = [*plan.checkins, {"on": date.today().isoformat(), "note": note.strip()}]
+    plan.checkins = [
+        *plan.checkins,
+        {
+            "on": session.get(Organization, appraisal.organization_id).today().isoformat(),
+            "note": note.strip(),
+        },
+    ]
     audit.record(
         session,
         appraisal.organization_id,

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import Appeal, Appraisal, Cycle, CycleState, Employee, Review, User
+from ...models import (
+    Appeal,
+    Appraisal,
+    Cycle,
+    CycleState,
+    Employee,
+    Organization,
+    Review,
+    User,
+)
 from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
 from ..compiled import appraisal_template
@@ -26,10 +35,11 @@ class Task:
     appraisal: Appraisal
     due: date | None
     rater: str | None = None
+    today: date = field(kw_only=True)  # the organization's (`Organization.today`)
 
     @property
     def overdue(self) -> bool:
-        return self.due is not None and self.due < date.today()
+        return self.due is not None and self.due < self.today
 
 
 def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
@@ -71,6 +81,7 @@ def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
 
 
 def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
+    today = session.get(Organization, viewer.org_id).today()
     tasks: list[Task] = []
     for appraisal in _open_appraisals(session, viewer):
         rels = relations(appraisal, viewer)
@@ -79,7 +90,7 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
         if appraisal.employee.status != "active":
             continue
         if "employee" in rels:
-            tasks.extend(own_tasks(appraisal))
+            tasks.extend(own_tasks(appraisal, today))
         direct = appraisal.manager_id == viewer.employee_id or (
             viewer.is_hr and appraisal.manager_id is None
         )
@@ -89,16 +100,20 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
                 and state == AppraisalState.GOAL_SETTING
                 and not missing_targets(appraisal)
             ):
-                tasks.append(Task("proxy_goals", appraisal, cycle.goals_due))
+                tasks.append(Task("proxy_goals", appraisal, cycle.goals_due, today=today))
             if "proxy" in rels and state == AppraisalState.SELF_REVIEW:
-                tasks.append(Task("proxy_self_review", appraisal, cycle.self_review_due))
+                tasks.append(
+                    Task("proxy_self_review", appraisal, cycle.self_review_due, today=today)
+                )
             if state == AppraisalState.GOAL_SETTING and missing_targets(appraisal):
-                tasks.append(Task("set_targets", appraisal, cycle.goals_due))
+                tasks.append(Task("set_targets", appraisal, cycle.goals_due, today=today))
             if state == AppraisalState.MANAGER_REVIEW:
-                tasks.append(Task("manager_review", appraisal, cycle.manager_review_due))
+                tasks.append(
+                    Task("manager_review", appraisal, cycle.manager_review_due, today=today)
+                )
         if "reviewer" in rels and state in workflow.REVIEWING:
             tasks.extend(
-                Task("peer_review", appraisal, cycle.manager_review_due, review.rater)
+                Task("peer_review", appraisal, cycle.manager_review_due, review.rater, today=today)
                 for review in appraisal.reviews
                 if review.reviewer_id == viewer.user_id
                 and review.rater in GROUPS
@@ -108,18 +123,18 @@ def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
     return tasks
 
 
-def own_tasks(appraisal: Appraisal) -> list[Task]:
+def own_tasks(appraisal: Appraisal, today: date) -> list[Task]:
     """The employee's own steps on their appraisal ("My tasks", "My performance")."""
     cycle, state = appraisal.cycle, appraisal.state
     if appraisal.employee.status != "active" or cycle.state not in OPEN_CYCLES:
         return []
     tasks = []
     if state == AppraisalState.GOAL_SETTING and not missing_targets(appraisal):
-        tasks.append(Task("confirm_goals", appraisal, cycle.goals_due))
+        tasks.append(Task("confirm_goals", appraisal, cycle.goals_due, today=today))
     if state == AppraisalState.SELF_REVIEW:
-        tasks.append(Task("self_review", appraisal, cycle.self_review_due))
+        tasks.append(Task("self_review", appraisal, cycle.self_review_due, today=today))
     if state == AppraisalState.PUBLISHED:
-        tasks.append(Task("read_result", appraisal, None))
+        tasks.append(Task("read_result", appraisal, None, today=today))
     return tasks
 
 
@@ -206,7 +221,7 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
     in a step or waiting for figures. A fixed number of queries, whatever the headcount."""
     if not viewer.is_hr:
         return HrTasks([], [])
-    today = today or date.today()
+    today = today or session.get(Organization, viewer.org_id).today()
     appeals = list(
         session.scalars(
             select(Appeal)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 
 from flask import (
     abort,
@@ -22,6 +21,7 @@ from ... import tables
 from ...access import (
     can_enter_figures,
     can_run_cycles,
+    current_membership,
     current_org_id,
     is_member,
     require,
@@ -168,7 +168,7 @@ def cycle(id: int):
         has_feedback=bool(feedback.comment_items(version_template(cycle.scheme.template_version))),
         has_metrics=cycle.state != CycleState.CLOSED and bool(figures.computed_keys(db, cycle)),
         due_for=tasks.due_for,
-        today=date.today(),
+        today=current_membership().organization.today(),
     )
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -123,8 +122,7 @@ class MinePage:
 
 def local_today(session: Session, org_id: int) -> date:
     """Today on the organization's clock (a cycle's days are its local days)."""
-    organization = session.get(Organization, org_id)
-    return datetime.now(ZoneInfo(organization.time_zone)).date()
+    return session.get(Organization, org_id).today()
 
 
 def elapsed_share(cycle: Cycle, today: date) -> Decimal:
@@ -237,7 +235,7 @@ def _page(
             PROCESS: weighted_mean((x.weight, x.attainment) for x in lines if x.kind == PROCESS),
             RESULT: weighted_mean((x.weight, x.attainment) for x in lines if x.kind == RESULT),
         },
-        waits=waits(chosen, result, shown, link) if "employee" in rels else [],
+        waits=waits(chosen, result, shown, today, link) if "employee" in rels else [],
         result=result if shown else None,
         comments=written_feedback(chosen, rels) if shown else [],
         trend=published_trend(everything, chosen),
@@ -288,7 +286,7 @@ def item_lines(
     return lines
 
 
-def waits(appraisal: Appraisal, result: Result, shown: bool, link: Link) -> list[Wait]:
+def waits(appraisal: Appraisal, result: Result, shown: bool, today: date, link: Link) -> list[Wait]:
     """The person's own open steps (as "My tasks" lists them), then the targets and figures
     their result still lacks."""
     steps = {
@@ -296,7 +294,7 @@ def waits(appraisal: Appraisal, result: Result, shown: bool, link: Link) -> list
         "self_review": link("runtime.review", id=appraisal.id, rater="self"),
         "read_result": link("runtime.result", id=appraisal.id),
     }
-    found = [Wait(t.kind, t.due, (), steps.get(t.kind)) for t in own_tasks(appraisal)]
+    found = [Wait(t.kind, t.due, (), steps.get(t.kind)) for t in own_tasks(appraisal, today)]
     if shown:
         return found
     template = appraisal_template(appraisal)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ...charts import Chart, Dashboard, Series, percent
 from ...labels import label
-from ...models import Appeal, Appraisal, Cycle, Department, Employee
+from ...models import Appeal, Appraisal, Cycle, Department, Employee, Organization
 from ...paging import Page, paginate
 from ...people.services import below
 from ...states import RESULT_SHOWN, AppraisalState, CycleState
@@ -411,7 +411,7 @@ def overdue_list(
 ) -> Page[Appraisal]:
     """Appraisals of active employees still in a step whose deadline has passed
     (`tasks.overdue_in_step`, the rule HR's task list counts with), oldest deadline first."""
-    today = today or date.today()
+    today = today or session.get(Organization, filters.org_id).today()
     if filters.cycle is None:
         return Page([], 1, PER_PAGE, 0)
     stmt = (

@@ -34,6 +34,7 @@ from ...models import (
     CycleState,
     Department,
     Employee,
+    Organization,
     Review,
 )
 from ...paging import Page
@@ -134,7 +135,7 @@ def team_dashboard(
 ) -> TeamDashboard:
     """The dashboard for the team `filters` names, or `NotFound`. `link(appraisal_id)` is the
     appraisal page a cell opens; `team_link(manager_id, cycle_id)` the dashboard of a sub-team."""
-    today = today or date.today()
+    today = today or session.get(Organization, viewer.org_id).today()
     manager, department, scope = _scope(session, viewer, filters)
     cycles = _cycles(session, viewer, scope)
     cycle = _pick_cycle(cycles, filters.cycle_id)
