@@ -23,12 +23,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, bindparam, cast, func, insert, null, select, update
+from sqlalchemy import Text, cast, func, insert, null, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from ...bulk import collector_paused
+from ...bulk import collector_paused, update_in_bulk, update_versioned
 from ...db import in_chunks
 from ...models import (
     ActivityRecord,
@@ -243,8 +242,11 @@ def _put_computed(
     refused of its new figures."""
     for chunk in in_chunks(list(moved)):
         query = select(Appraisal).where(Appraisal.id.in_(chunk)).options(*_WHAT_IT_READS)
-        for appraisal in list(session.scalars(query)):
-            yield appraisal, put_computed(appraisal, moved[appraisal.id])
+        appraisals = list(session.scalars(query))
+        refused = [put_computed(appraisal, moved[appraisal.id]) for appraisal in appraisals]
+        # their totals and figures in a statement per table, not one per row
+        update_in_bulk(session, [*appraisals, *(r for a in appraisals for r in a.reviews)])
+        yield from zip(appraisals, refused, strict=True)
 
 
 @dataclass(frozen=True)
@@ -310,31 +312,12 @@ def _stored_values(session: Session, appraisal_ids: list[int]) -> dict[tuple[int
 
 
 def _write(session: Session, new: list[dict[str, Any]], updated: list[dict[str, Any]]) -> None:
-    """New values in one statement, changed ones in another (executemany): a cycle writes
-    a hundred thousand. A changed row still checks and moves its version, as the ORM would
-    (`Versioned`), and a copy of it already in the session is expired."""
+    """New values in one statement, changed ones in another (a cycle writes a hundred
+    thousand); a copy of a changed one already in the session is expired."""
     table = MetricValue.__table__
     if new:
         session.execute(insert(table), new)
-    if not updated:
-        return
-    result = session.execute(
-        update(table)
-        .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-        .values(
-            computed=bindparam("computed"),
-            provenance=bindparam("provenance"),
-            metric_id=bindparam("metric_id"),
-            computed_at=bindparam("computed_at"),
-            version=table.c.version + 1,
-        ),
-        updated,
-    )
-    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(updated):
-        raise StaleDataError(
-            f"metric_values: {len(updated) - result.rowcount} of {len(updated)} rows changed "
-            "meanwhile"
-        )
+    update_versioned(session, table, updated)
     for row in updated:
         held = session.identity_map.get(identity_key(MetricValue, row["_id"]))
         if held is not None:
