@@ -262,11 +262,16 @@ def measure_all(
     rows: Sequence[Mapping[str, Any]],
     start: dt.date,
     end: dt.date,
+    placed: bool = False,
 ) -> list[Measure]:
     """`measure` for several metrics of one source over the same rows, each row placed in
-    the period once per date field (a cycle's recompute reads a million rows this way)."""
+    the period once per date field (a cycle's recompute reads a million rows this way).
+    `placed`: the rows are already those whose day of occurrence falls in start..end (the
+    caller's query chose them so), which a metric placing rows by that day takes as is."""
     in_period: dict[str | None, list[Mapping[str, Any]]] = {}
-    flagged: dict[int, int] = {}
+    if placed:
+        in_period[None] = rows if isinstance(rows, list) else list(rows)
+    flagged: dict[str | None, int] = {}  # of the rows in the period, by date field
     found = []
     for metric in metrics:
         if metric.date_field not in in_period:
@@ -274,10 +279,17 @@ def measure_all(
         chosen = in_period[metric.date_field]
         if metric.filtered:
             chosen = [row for row in chosen if metric.passes(row)]
-        if id(chosen) not in flagged:
-            flagged[id(chosen)] = sum(1 for row in chosen if row.get("outside_geofence") is True)
-        found.append(Measure(_aggregate(metric, chosen), len(chosen), flagged[id(chosen)]))
+            outside = _flagged(chosen)
+        elif metric.date_field in flagged:
+            outside = flagged[metric.date_field]
+        else:
+            outside = flagged[metric.date_field] = _flagged(chosen)
+        found.append(Measure(_aggregate(metric, chosen), len(chosen), outside))
     return found
+
+
+def _flagged(rows: list[Mapping[str, Any]]) -> int:
+    return len([1 for row in rows if row.get("outside_geofence") is True])
 
 
 def _in_period(
@@ -323,15 +335,17 @@ def _aggregate(metric: CompiledMetric, rows: list[Mapping[str, Any]]) -> Decimal
         meets = metric.meets
         if len(metric.condition) == 1 and metric.condition_where is None:
             meets = metric.condition[0].holds  # the usual case, one call less per row
-        return _finish(metric, Decimal(sum(1 for r in rows if meets(r))) / len(rows))
+        return _finish(metric, Decimal(len([1 for r in rows if meets(r)])) / len(rows))
     if kind == "duration_avg":
         return _average(metric, [d for d in (_duration(metric, r) for r in rows) if d is not None])
     key, field_type = metric.field or "", metric.field_type or ""
+    values: list[Any]  # the values given, typed (a blank or unreadable one is no value)
     if field_type in ("number", "money"):
-        values: list[Any] = [_number(r.get(key)) for r in rows]
+        values = _numbers(rows, key)
+    elif field_type in _PLAIN:  # `typed` would hand them back as stored
+        values = [v for r in rows if (v := r.get(key)) is not None and v != "" and v != []]
     else:
-        values = [typed(field_type, r.get(key)) for r in rows]
-    values = [v for v in values if v is not None and v != []]
+        values = [v for r in rows if (v := typed(field_type, r.get(key))) is not None and v != []]
     if kind == "distinct":
         return Decimal(len(set(values)))
     if kind == "sum":
@@ -343,14 +357,20 @@ def _aggregate(metric: CompiledMetric, rows: list[Mapping[str, Any]]) -> Decimal
     return _finish(metric, min(values) if kind == "min" else max(values))
 
 
-def _number(stored: Any) -> Decimal | None:
-    """A stored number (decimal text) as a Decimal: `typed` for the common case, quicker."""
-    if stored is None or stored == "":
-        return None
-    try:
-        return Decimal(stored) if stored.__class__ is str else Decimal(str(stored))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
+def _numbers(rows: list[Mapping[str, Any]], key: str) -> list[Decimal]:
+    """The rows' numbers under `key` (decimal text) as Decimals, blank and unreadable ones
+    left out: `typed` for the common case, in one loop (a cycle reads millions)."""
+    found = []
+    append = found.append
+    for row in rows:
+        stored = row.get(key)
+        if stored is None or stored == "":
+            continue
+        try:
+            append(Decimal(stored) if stored.__class__ is str else Decimal(str(stored)))
+        except (InvalidOperation, ValueError, TypeError):
+            continue
+    return found
 
 
 def _average(metric: CompiledMetric, values: list[Decimal]) -> Decimal | None:

@@ -14,24 +14,27 @@ reader, and closing a cycle freezes its values so an appeal cites the number tha
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, null, select
+from sqlalchemy import Text, cast, func, insert, null, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
-from ...bulk import collector_paused
+from ...bulk import collector_paused, update_in_bulk, update_versioned
 from ...db import in_chunks
 from ...models import (
     ActivityRecord,
     Appraisal,
     Customer,
     Cycle,
+    Employee,
     EmployeeStatus,
     ExternalEvent,
     MetricValue,
@@ -68,14 +71,19 @@ class Refreshed:
 
 def computable(appraisal: Appraisal) -> bool:
     """Whether an appraisal's figures may still change (as a typed figure may)."""
+    return _may_change(appraisal.cycle.state, appraisal.state, appraisal.employee.status)
+
+
+def _may_change(cycle_state: str, appraisal_state: str, employee_status: str) -> bool:
     return (
-        appraisal.cycle.state != CycleState.CLOSED
-        and workflow.can_edit("data", appraisal.state, {"hr"})
-        and appraisal.employee.status == EmployeeStatus.ACTIVE
+        cycle_state != CycleState.CLOSED
+        and workflow.can_edit("data", appraisal_state, {"hr"})
+        and employee_status == EmployeeStatus.ACTIVE
     )
 
 
-#: What computing an appraisal reads: whether it may change, its figures, its template.
+#: What writing computed figures into an appraisal reads: its figures, its template, its
+#: cycle and employee (`put_computed`, scoring).
 _WHAT_IT_READS = (
     selectinload(Appraisal.employee),
     selectinload(Appraisal.reviews),
@@ -84,17 +92,43 @@ _WHAT_IT_READS = (
 )
 
 
+@dataclass(frozen=True)
+class _Open:
+    """An appraisal whose figures may still change: what computing it reads, as plain
+    values (the objects are loaded only for the appraisals whose values moved)."""
+
+    id: int
+    organization_id: int
+    employee_id: int
+
+
+def _open_appraisals(session: Session, cycle: Cycle, employee_ids: set[int] | None) -> list[_Open]:
+    query = (
+        select(
+            Appraisal.id,
+            Appraisal.organization_id,
+            Appraisal.employee_id,
+            Appraisal.state,
+            Employee.status,
+        )
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(Appraisal.cycle_id == cycle.id)
+    )
+    if employee_ids is not None:
+        query = query.where(Appraisal.employee_id.in_(employee_ids))
+    return [
+        _Open(id, org_id, employee_id)
+        for id, org_id, employee_id, state, status in session.execute(query)
+        if _may_change(cycle.state, state, status)
+    ]
+
+
 def refresh_cycle(session: Session, cycle: Cycle) -> Refreshed:
     """Compute every bound item of every open appraisal of a cycle."""
     if cycle.state == CycleState.CLOSED:
         return Refreshed(0, 0)
     with collector_paused():
-        appraisals = list(
-            session.scalars(
-                select(Appraisal).where(Appraisal.cycle_id == cycle.id).options(*_WHAT_IT_READS)
-            )
-        )
-        return _refresh(session, cycle, appraisals, None)
+        return _refresh(session, cycle, None)
 
 
 def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]) -> Refreshed:
@@ -103,23 +137,17 @@ def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]
     ids = set(employee_ids)
     if not ids:
         return Refreshed(0, 0)
-    found = session.scalars(
-        select(Appraisal)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(
-            Appraisal.organization_id == org_id,
-            Appraisal.employee_id.in_(ids),
-            Cycle.state != CycleState.CLOSED,
-        )
-        .options(*_WHAT_IT_READS)
+    theirs = select(Appraisal.cycle_id).where(
+        Appraisal.organization_id == org_id, Appraisal.employee_id.in_(ids)
     )
-    by_cycle: dict[int, list[Appraisal]] = defaultdict(list)
-    for appraisal in found:
-        by_cycle[appraisal.cycle_id].append(appraisal)
+    cycles = session.scalars(
+        select(Cycle)
+        .where(Cycle.id.in_(theirs), Cycle.state != CycleState.CLOSED)
+        .order_by(Cycle.id)
+    )
     total = Refreshed(0, 0)
-    for appraisals in by_cycle.values():
-        done = _refresh(session, appraisals[0].cycle, appraisals, ids)
-        total += done
+    for cycle in list(cycles):
+        total += _refresh(session, cycle, ids)
     return total
 
 
@@ -149,12 +177,12 @@ def freeze_cycle(session: Session, cycle: Cycle) -> None:
 # -- computing ---------------------------------------------------------------------------------
 
 
-def _refresh(
-    session: Session, cycle: Cycle, appraisals: list[Appraisal], employee_ids: set[int] | None
-) -> Refreshed:
+def _refresh(session: Session, cycle: Cycle, employee_ids: set[int] | None) -> Refreshed:
     bindings = scheme_bindings(session, cycle.scheme_id)
-    appraisals = [a for a in appraisals if computable(a)]
-    if not bindings or not appraisals:
+    if not bindings:
+        return Refreshed(0, 0)
+    appraisals = _open_appraisals(session, cycle, employee_ids)
+    if not appraisals:
         return Refreshed(0, 0)
     org = session.get(Organization, cycle.organization_id)
     assert org is not None
@@ -164,9 +192,10 @@ def _refresh(
     stored = _stored_values(session, [a.id for a in appraisals])
     changed = 0
     new: dict[tuple[int, str], dict[str, Any]] = {}  # values computed for the first time
+    updated: dict[tuple[int, str], dict[str, Any]] = {}  # stored values that change
+    moved: dict[int, dict[str, Decimal | None]] = {}  # appraisal → figures, where one moved
     for appraisal in appraisals:
         figures: dict[str, Decimal | None] = {}
-        moved = 0  # this appraisal's values that are new or changed
         for item_key, metric in bindings.items():
             if metric.key not in metrics:
                 continue  # no longer compiles: the item keeps its last value
@@ -181,48 +210,118 @@ def _refresh(
                     "computed": found.value,
                     "provenance": found.provenance(),
                 }
-                changed += 1
-                moved += 1
                 figures[item_key] = found.value
+                moved[appraisal.id] = figures
+                changed += 1
                 continue
-            kept = _keep(value, metric.id, found)
-            changed += kept
-            moved += kept
-            figures[item_key] = value.effective
-        if not moved:
-            continue  # its figures already hold these values: nothing to check or rescore
-        problems = put_computed(appraisal, figures)
+            change = value.change(metric.id, found)
+            if change is not None:
+                updated[(appraisal.id, item_key)] = change
+                moved[appraisal.id] = figures
+                changed += 1
+            figures[item_key] = value.effective(change)
+    for appraisal, problems in _put_computed(session, moved):
         for item_key, message in problems.items():
-            if (appraisal.id, item_key) in new:
-                row = new[(appraisal.id, item_key)]
+            key = (appraisal.id, item_key)
+            if key in new:
+                row = new[key]
                 row["provenance"] = {**row["provenance"], "refused": str(message)}
-            elif (value := stored.get((appraisal.id, item_key))) is not None:
-                value.provenance = {**value.provenance, "refused": str(message)}
-    if new:  # one statement for thousands of rows, not one object each
-        session.execute(insert(MetricValue), list(new.values()))
+            elif (value := stored.get(key)) is not None:
+                row = updated.get(key) or value.unchanged()
+                row["provenance"] = {**row["provenance"], "refused": str(message)}
+                if key in updated or row["provenance"] != value.provenance:
+                    updated[key] = row
+    _write(session, list(new.values()), list(updated.values()))
     return Refreshed(len(appraisals), changed)
 
 
-def _keep(value: MetricValue, metric_id: int, found: Measure) -> int:
-    provenance = found.provenance()
-    computed_before = {k: v for k, v in value.provenance.items() if k != "refused"}
-    if (value.computed, computed_before, value.metric_id) == (found.value, provenance, metric_id):
-        return 0  # the same (a refusal noted beside it stands: the item still refuses it)
-    value.computed = found.value
-    value.provenance = provenance
-    value.metric_id = metric_id
-    value.computed_at = utcnow()
-    return 1
+def _put_computed(
+    session: Session, moved: dict[int, dict[str, Decimal | None]]
+) -> Iterator[tuple[Appraisal, dict[str, Any]]]:
+    """Each appraisal whose values moved, loaded with what scoring reads, and what its items
+    refused of its new figures."""
+    for chunk in in_chunks(list(moved)):
+        query = select(Appraisal).where(Appraisal.id.in_(chunk)).options(*_WHAT_IT_READS)
+        appraisals = list(session.scalars(query))
+        refused = [put_computed(appraisal, moved[appraisal.id]) for appraisal in appraisals]
+        # their totals and figures in a statement per table, not one per row
+        update_in_bulk(session, [*appraisals, *(r for a in appraisals for r in a.reviews)])
+        yield from zip(appraisals, refused, strict=True)
 
 
-def _stored_values(session: Session, appraisal_ids: list[int]) -> dict[tuple[int, str], Any]:
-    found: dict[tuple[int, str], MetricValue] = {}
+@dataclass(frozen=True)
+class _Stored:
+    """A stored value as a recompute compares it (read as plain values: a cycle has a hundred
+    thousand of them)."""
+
+    id: int
+    version: int
+    metric_id: int
+    computed: Decimal | None
+    provenance: dict[str, Any]
+    override: Decimal | None
+    computed_at: datetime
+
+    def change(self, metric_id: int, found: Measure) -> dict[str, Any] | None:
+        """The row's new columns when the computation moved, else None (a refusal noted
+        beside an unchanged value stands: the item still refuses it)."""
+        provenance = found.provenance()
+        before = {k: v for k, v in self.provenance.items() if k != "refused"}
+        if (self.computed, before, self.metric_id) == (found.value, provenance, metric_id):
+            return None
+        return self._row(found.value, provenance, metric_id, utcnow())
+
+    def unchanged(self) -> dict[str, Any]:
+        return self._row(self.computed, self.provenance, self.metric_id, self.computed_at)
+
+    def _row(self, computed: Any, provenance: Any, metric_id: int, at: datetime) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "_version": self.version,
+            "computed": computed,
+            "provenance": provenance,
+            "metric_id": metric_id,
+            "computed_at": at,
+        }
+
+    def effective(self, change: dict[str, Any] | None) -> Decimal | None:
+        if self.override is not None:
+            return self.override
+        return self.computed if change is None else change["computed"]
+
+
+def _stored_values(session: Session, appraisal_ids: list[int]) -> dict[tuple[int, str], _Stored]:
+    value = MetricValue
+    found: dict[tuple[int, str], _Stored] = {}
     for chunk in in_chunks(appraisal_ids):
-        for value in session.scalars(
-            select(MetricValue).where(MetricValue.appraisal_id.in_(chunk))
+        for appraisal_id, item_key, *rest in session.execute(
+            select(
+                value.appraisal_id,
+                value.item_key,
+                value.id,
+                value.version,
+                value.metric_id,
+                value.computed,
+                value.provenance,
+                value.override,
+                value.computed_at,
+            ).where(value.appraisal_id.in_(chunk))
         ):
-            found[(value.appraisal_id, value.item_key)] = value
+            found[(appraisal_id, item_key)] = _Stored(*rest)
     return found
+
+
+def _write(session: Session, new: list[dict[str, Any]], updated: list[dict[str, Any]]) -> None:
+    """New values in one statement, changed ones in another (a cycle writes a hundred
+    thousand); a copy of a changed one already in the session is expired."""
+    table = MetricValue.__table__
+    if new:
+        session.execute(insert(table), new)
+    update_versioned(session, table, updated)
+    for row in updated:
+        held = session.identity_map.get(identity_key(MetricValue, row["_id"]))
+        if held is not None:
+            session.expire(held)
 
 
 def _nothing(metric: CompiledMetric) -> Measure:
@@ -255,10 +354,9 @@ def _measures(
         rows = read(key, bounded, frozenset().union(*(m.reads for m in group)))
         for metric in group:
             found[metric.key] = {}
-        for person in people:
-            for metric, result in zip(
-                group, measure_all(group, rows.get(person, ()), start, end), strict=True
-            ):
+        for person in people:  # `bounded`: the query kept the period's rows only
+            measured = measure_all(group, rows.get(person, []), start, end, placed=bounded)
+            for metric, result in zip(group, measured, strict=True):
                 found[metric.key][person] = result
     for metric in metrics.values():
         if metric.aggregation == "ratio":
@@ -299,12 +397,17 @@ class _Reader:
             return column == value
         return column + (0 if isinstance(value, int) else "") == value  # `+ 0`, `|| ''`
 
-    def _rows(self, query: Any) -> Iterable[Any]:
-        """Core rows fetched a batch at a time (a cycle reads a million of them; one
-        `fetchone` per row costs more than decoding them)."""
-        result = self.session.connection().execute(query.execution_options(yield_per=5000))
-        for batch in result.partitions():
-            yield from batch
+    def _rows(self, query: Any) -> Iterator[tuple[Any, ...]]:
+        """The driver's own rows, a batch at a time: a cycle reads a million of them, and
+        SQLAlchemy's row objects and type processing (JSON, dates) cost more than the rest of
+        the recompute. So the query selects JSON as text and the columns are converted here
+        (`_json`, `_day`, `_moment`), the same on SQLite (text) and PostgreSQL (dates)."""
+        result = self.session.connection().execute(query)
+        try:
+            while batch := result.cursor.fetchmany(5000):
+                yield from batch
+        finally:
+            result.close()
 
     def activity_rows(self, type_key: str, bounded: bool, reads: frozenset[str]) -> Rows:
         activity_type = activity_types(self.session, self.org.id).get(type_key)
@@ -313,14 +416,15 @@ class _Reader:
         record = ActivityRecord
         with_values = bool(reads - ACTIVITY_BUILTINS.keys() - {"status"})
         with_time = "occurred_at" in reads
+        with_day = not bounded or "occurred_on" in reads
         query = select(  # only what is read: every column costs on a million rows
             record.employee_id,
-            record.values if with_values else null().label("values"),
+            cast(record.values, Text) if with_values else null(),
             record.customer_id,
             record.outside_geofence,
-            record.latitude.is_not(None).label("located"),
-            record.occurred_at if with_time else null().label("occurred_at"),
-            record.occurred_on,
+            record.latitude.is_not(None),
+            record.occurred_at if with_time else null(),
+            record.occurred_on if with_day else null(),
             record.status,
         ).where(
             record.organization_id == self.org.id,
@@ -334,14 +438,29 @@ class _Reader:
         zone = self.zone if with_time else None
         for employee_id, values, customer, outside, located, at, day, status in self._rows(query):
             rows[employee_id].append(
-                record_row(values, customer, outside, located, at, day, status, zone)
+                record_row(
+                    _json(values) if values is not None else None,
+                    customer,
+                    outside,
+                    located,
+                    _moment(at) if at is not None else None,
+                    _day(day) if day is not None else None,
+                    status,
+                    zone,
+                )
             )
         return rows
 
     def events(self, kind: str, bounded: bool, reads: frozenset[str]) -> Rows:
         event = ExternalEvent
+        with_time = "occurred_at" in reads
+        with_day = not bounded or "occurred_on" in reads
         query = select(
-            event.employee_id, event.attributes, event.source, event.occurred_at, event.occurred_on
+            event.employee_id,
+            cast(event.attributes, Text),
+            event.source,
+            event.occurred_at if with_time else null(),
+            event.occurred_on if with_day else null(),
         ).where(
             event.organization_id == self.org.id,
             self._of_kind(event.kind, kind),
@@ -351,9 +470,17 @@ class _Reader:
         if bounded:
             query = query.where(event.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
-        zone = self.zone if "occurred_at" in reads else None
+        zone = self.zone if with_time else None
         for employee_id, attributes, source, at, day in self._rows(query):
-            rows[employee_id].append(event_row(attributes, source, at, day, zone))
+            rows[employee_id].append(
+                event_row(
+                    _json(attributes) or {},
+                    source,
+                    _moment(at) if at is not None else None,
+                    _day(day) if day is not None else None,
+                    zone,
+                )
+            )
         return rows
 
     def assigned_customers(self) -> dict[int, int]:
@@ -372,6 +499,30 @@ class _Reader:
 
 def _local(moment: Any, zone: ZoneInfo) -> Any:
     return as_utc(moment).astimezone(zone)
+
+
+_scan = json.JSONDecoder().scan_once
+
+
+def _json(text: str | None) -> Any:
+    """A JSON column read as text (the C scanner, without `json.loads`' wrapping: a cycle
+    decodes a million of them)."""
+    if text is None:
+        return None
+    try:
+        return _scan(text, 0)[0]
+    except StopIteration:  # leading blanks (written by hand): the full parser
+        return json.loads(text)
+
+
+def _day(stored: Any) -> date:
+    """A date column as the driver hands it: a date (PostgreSQL) or ISO text (SQLite)."""
+    return stored if stored.__class__ is date else date.fromisoformat(stored)
+
+
+def _moment(stored: Any) -> datetime:
+    """A datetime column as the driver hands it (SQLite: ISO text)."""
+    return stored if isinstance(stored, datetime) else datetime.fromisoformat(stored)
 
 
 def row_of_record(record: ActivityRecord, zone: ZoneInfo) -> dict[str, Any]:
@@ -395,13 +546,13 @@ def record_row(
     outside_geofence: bool | None,
     located: bool,
     occurred_at: Any,
-    occurred_on: date,
+    occurred_on: date | None,
     status: str,
     zone: ZoneInfo | None,
 ) -> dict[str, Any]:
     """A record's form values and its own facts (`rules.ACTIVITY_BUILTINS`), its time on the
     organization's clock; a recompute leaves out what none of its metrics reads (the values,
-    the time: `zone` None)."""
+    the time: `zone` None, the day: None when its query already kept the period's rows)."""
     row = {
         **(values or {}),
         "customer": customer_id,
@@ -424,7 +575,7 @@ def event_row(
     attributes: dict[str, Any],
     source: str,
     occurred_at: Any,
-    occurred_on: date,
+    occurred_on: date | None,
     zone: ZoneInfo | None,
 ) -> dict[str, Any]:
     """An event's attributes and its own facts (`rules.EVENT_BUILTINS`); `zone` None leaves
