@@ -26,7 +26,14 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import VersionedForm, choices
 from ..labels import label_choices, yes_no
-from ..rules import AGGREGATIONS, MAX_CONDITIONS, MAX_SOURCE, METRIC_FORMAT, OPERATORS
+from ..rules import (
+    AGGREGATIONS,
+    MAX_CONDITIONS,
+    MAX_SOURCE,
+    METRIC_FORMAT,
+    OPERATORS,
+    PERCENT_AGGREGATIONS,
+)
 from .activity_draft import label, label_parts
 from .metric_services import source_from_value, source_value
 
@@ -148,7 +155,7 @@ def definition_from_form(form: MetricForm, types: Mapping[str, str]) -> Drafted:
     if form.places.data is not None:
         definition["places"] = form.places.data
     drafted = Drafted(definition)
-    if aggregation in ("ratio", "share"):
+    if aggregation in PERCENT_AGGREGATIONS:
         definition["percent"] = bool(form.percent.data)
     if aggregation == "ratio":
         definition["numerator"] = form.numerator.data or ""
@@ -232,7 +239,7 @@ def inputs_from_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
         "duration_in": definition.get("in", "minutes"),
         "numerator": definition.get("numerator", ""),
         "denominator": definition.get("denominator", ""),
-        "percent": definition.get("percent", aggregation in ("share", "ratio")),
+        "percent": definition.get("percent", aggregation in PERCENT_AGGREGATIONS),
         "places": definition.get("places", 2),
         "date": definition.get("date", "occurred"),
         "approved_only": bool(definition.get("approved_only")),

@@ -21,6 +21,7 @@ from ..i18n import in_language, label_text
 from ..labels import current_language
 from ..models import Metric
 from ..people.services import employee_choices
+from ..rules import PERCENT_AGGREGATIONS
 from . import metric_services as service
 from .metric_forms import (
     Drafted,
@@ -90,6 +91,7 @@ def metric(id: int | None = None):
         check_url=url_for("builder.metric_formula_check", source=form.source.data or ""),
         names=[f.key for f in chosen.fields] if chosen else [],
         lang=current_language(),
+        percent_aggregations=" ".join(PERCENT_AGGREGATIONS),
     ), status
 
 

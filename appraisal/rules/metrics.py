@@ -33,6 +33,8 @@ from .formula import Formula, compile_formula
 
 METRIC_FORMAT = "metric/1"
 AGGREGATIONS = ("count", "distinct", "sum", "avg", "min", "max", "duration_avg", "ratio", "share")
+#: Aggregations whose value is a fraction, shown as a percentage unless `percent` is false.
+PERCENT_AGGREGATIONS = ("share", "ratio")
 SOURCE_KINDS = ("activity", "event", "customers")
 OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "not_in", "contains", "empty", "not_empty")
 DURATION_UNITS = ("minutes", "hours")
@@ -391,7 +393,7 @@ def _duration(metric: CompiledMetric, row: Mapping[str, Any]) -> Decimal | None:
 
 
 def _finish(metric: CompiledMetric, value: Decimal) -> Decimal:
-    if metric.percent and metric.aggregation in ("share", "ratio"):
+    if metric.percent and metric.aggregation in PERCENT_AGGREGATIONS:
         value *= 100
     return value.quantize(Decimal(1).scaleb(-metric.places), rounding=ROUND_HALF_UP)
 
@@ -458,7 +460,7 @@ class _Compiler:
         if isinstance(places, bool) or places not in range(MAX_PLACES + 1):
             check.add("places", "must be 0 to 4", "应为 0 到 4", "range")
             places = 2
-        percent = definition.get("percent", aggregation in ("share", "ratio"))
+        percent = definition.get("percent", aggregation in PERCENT_AGGREGATIONS)
         if not isinstance(percent, bool):
             check.boolean(percent, "percent")
         approved_only = check.boolean(definition.get("approved_only", False), "approved_only")
