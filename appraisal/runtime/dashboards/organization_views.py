@@ -13,32 +13,17 @@ from ...charts import xlsx_download
 from ...db import get_session
 from ...people.services import department_choices
 from ...states import AppraisalState
-from ..web import Routes, current_viewer
+from ..web import Routes, current_viewer, id_arg, page_arg
 from . import organization
 from .organization import Filters, NotFound, PeopleFilter
 
 routes = Routes()
 
 
-def _id_arg(name: str) -> int | None:
-    """An id from the query string: absent or empty is None; anything but a number is 404."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        abort(404)
-    return int(raw)
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "")
-    return int(raw) if raw.isdigit() and len(raw) < 9 else 1
-
-
 def _filters() -> Filters:
     try:
         return organization.filters_for(
-            get_session(), current_viewer(), _id_arg("cycle"), _id_arg("department")
+            get_session(), current_viewer(), id_arg("cycle"), id_arg("department")
         )
     except NotFound:
         abort(404)
@@ -51,7 +36,7 @@ def _people_link(**args: Any) -> str:
 
 
 def _dashboard(filters: Filters) -> organization.OrganizationDashboard:
-    return organization.organization_dashboard(get_session(), filters, _people_link, _page_arg())
+    return organization.organization_dashboard(get_session(), filters, _people_link, page_arg())
 
 
 @routes.route("/dashboards/organization")
@@ -93,7 +78,7 @@ def organization_people():
         grade=(request.args.get("grade") or "").strip()[:20] or None,
         direct=request.args.get("direct") == "1",
     )
-    page = organization.people_page(get_session(), filters, chosen, _page_arg())
+    page = organization.people_page(get_session(), filters, chosen, page_arg())
     return render_template(
         "runtime/dashboard_organization_people.html",
         filters=filters,

@@ -335,7 +335,7 @@ def test_every_mine_endpoint_is_the_viewers_own(
     )
     db.add(foreign)
     db.commit()
-    for bad in (planning.id, foreign.id, 2**31, "x", "-1"):
+    for bad in (planning.id, foreign.id, 2**31, "x", "-1", "²"):
         assert client.get(url, query_string={"cycle": bad}).status_code == 404, bad
 
 

@@ -269,6 +269,7 @@ def test_every_endpoint_is_for_hr_only(client, auth, db, make, company, org_cycl
         f"?cycle={cycle.id}&department={foreign_department.id}",
         "?cycle=abc",
         "?department=1e3",
+        "?cycle=²",  # a digit to str.isdigit, not to int(): once a 500
     ):
         assert client.get(path + bad).status_code == 404, bad
 

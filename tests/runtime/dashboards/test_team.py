@@ -300,6 +300,7 @@ def test_outside_the_team_unknown_keys_and_bad_ids_are_404(
         "department=1",
         "cycle=999999",
         "cycle=-1",
+        "cycle=²",
     ):
         for url in (
             "/dashboards/team",
