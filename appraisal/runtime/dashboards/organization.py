@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -32,11 +32,11 @@ from ...states import RESULT_SHOWN, AppraisalState, CycleState
 from ..calibration.calibration import distribute_counts, grade_names, grades_chart, quotas_of
 from ..cycles.tasks import due_for, overdue_in_step
 from ..reviews.access import Viewer
+from .attainment import exact, to_cent
 
 #: Cycles the trend and the appeal rate compare (the chosen one and those before it).
 TREND_CYCLES = 6
 PER_PAGE = 50
-CENTS = Decimal("0.01")
 #: The calibrated grade where HR set one, else the computed one (`Appraisal.final_grade`).
 final_grade = func.coalesce(Appraisal.override_grade, Appraisal.grade)
 
@@ -184,11 +184,11 @@ def _from_scope(stmt: Select[Any], filters: Filters) -> Select[Any]:
     return stmt.join(Employee, Employee.id == Appraisal.employee_id).where(*filters.scope())
 
 
-def _average(total: Decimal | None, count: int) -> Decimal | None:
+def average_total(total: Decimal | None, count: int) -> Decimal | None:
     """A mean of totals, rounded as totals are (2 decimals, halves away from zero)."""
     if not count or total is None:
         return None
-    return (Decimal(total) / count).quantize(CENTS, rounding=ROUND_HALF_UP)
+    return to_cent(exact(total) / count)  # a float sum (SQLite) as the decimal it prints as
 
 
 @dataclass
@@ -207,7 +207,7 @@ class Tally:
 
     @property
     def average(self) -> Decimal | None:
-        return _average(self.total_sum, self.scored)
+        return average_total(self.total_sum, self.scored)
 
     @property
     def done(self) -> int:

@@ -57,6 +57,7 @@ from .attainment import (
     kinds_of,
     scored_items,
     stored_number,
+    to_cent,
 )
 
 PER_PAGE = 50  # heatmap rows a page
@@ -540,9 +541,9 @@ def _teams(
         labels.append(
             str(_l("%(name)s's team", name=name)) if name else str(_l("Without a manager"))
         )
-        totals.append(None if average is None else Decimal(str(average)).quantize(Decimal("0.01")))
+        totals.append(None if average is None else to_cent(exact(average)))
         values = reached.get(manager_id)
-        reach.append((sum(values) / len(values)).quantize(Decimal("0.01")) if values else None)
+        reach.append(to_cent(sum(values) / len(values)) if values else None)
         drill.append(team_link(manager_id) if team_link and manager_id is not None else None)
     return Chart(
         key="teams",
