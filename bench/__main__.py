@@ -4,8 +4,8 @@ employee import). Ratios are printed against the goals of issue 3 and against
 the figures recorded in bench/baseline.json (refresh with `--record`). `--scoring` runs only
 the engine's cases (formula, appraisals, hostile corpus), without the web side; `--metrics`
 only the metric recompute (bench/metrics.py; `--pg URL` or APPRAISAL_BENCH_PG_URL adds
-PostgreSQL); `--dashboards` only HR's organization dashboard at 10,000 employees
-(bench/dashboards.py)."""
+PostgreSQL); `--dashboards` only the dashboards (HR's, a manager's, an employee's) at
+10,000 employees (bench/dashboards.py)."""
 
 from __future__ import annotations
 
