@@ -53,15 +53,13 @@ def organization_dashboard():
     )
 
 
-# `ext`, not `fmt`: routes with a `fmt` are the csv/xlsx exports tests/runtime/test_exports
-# walks by cycle id; a chart's file is checked in dashboards/test_organization.
-@routes.route("/dashboards/organization/<key>.<any(json, xlsx):ext>")
+@routes.route("/dashboards/organization/<key>.<any(json, xlsx):fmt>")
 @require(can_run_cycles)
-def organization_chart(key: str, ext: str):
+def organization_chart(key: str, fmt: str):
     chart = _dashboard(_filters()).charts.get(key)
     if chart is None:
         abort(404)
-    if ext == "json":
+    if fmt == "json":
         return jsonify(chart.as_json())
     return xlsx_download(chart)
 
