@@ -23,6 +23,16 @@ def main() -> None:
     """Performance appraisal platform."""
 
 
+def _replace_run() -> None:
+    """`appraisal run` starts a job worker beside Flask's development server."""
+    from .jobs.commands import run_command
+
+    main.add_command(run_command)
+
+
+_replace_run()
+
+
 @click.group("db", cls=AppGroup)
 def db_cli() -> None:
     """Database schema (Alembic migrations)."""

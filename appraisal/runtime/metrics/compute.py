@@ -15,7 +15,7 @@ reader, and closing a cycle freezes its values so an appeal cites the number tha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -84,8 +84,15 @@ _WHAT_IT_READS = (
 )
 
 
-def refresh_cycle(session: Session, cycle: Cycle) -> Refreshed:
-    """Compute every bound item of every open appraisal of a cycle."""
+#: A job's progress report: (appraisals done, appraisals to do); see `jobs.registry`.
+Progress = Callable[[int, int], None]
+#: Appraisals computed between two progress reports.
+PROGRESS_EVERY = 100
+
+
+def refresh_cycle(session: Session, cycle: Cycle, progress: Progress | None = None) -> Refreshed:
+    """Compute every bound item of every open appraisal of a cycle; `progress` hears how far
+    it is every PROGRESS_EVERY appraisals (the "recompute now" job's progress bar)."""
     if cycle.state == CycleState.CLOSED:
         return Refreshed(0, 0)
     with collector_paused():
@@ -94,7 +101,7 @@ def refresh_cycle(session: Session, cycle: Cycle) -> Refreshed:
                 select(Appraisal).where(Appraisal.cycle_id == cycle.id).options(*_WHAT_IT_READS)
             )
         )
-        return _refresh(session, cycle, appraisals, None)
+        return _refresh(session, cycle, appraisals, None, progress)
 
 
 def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]) -> Refreshed:
@@ -123,15 +130,21 @@ def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]
     return total
 
 
-def refresh_open_cycles(session: Session, org_id: int | None = None) -> Refreshed:
-    """The periodic sweep: every cycle not closed whose scheme binds a metric."""
+def refresh_open_cycles(
+    session: Session, org_id: int | None = None, progress: Progress | None = None
+) -> Refreshed:
+    """The periodic sweep: every cycle not closed whose scheme binds a metric; `progress`
+    hears (cycles done, cycles) after each."""
     query = select(Cycle).where(Cycle.state != CycleState.CLOSED, Cycle.launched_at.is_not(None))
     if org_id is not None:
         query = query.where(Cycle.organization_id == org_id)
     total = Refreshed(0, 0)
-    for cycle in session.scalars(query.order_by(Cycle.id)):
+    cycles = list(session.scalars(query.order_by(Cycle.id)))
+    for count, cycle in enumerate(cycles, 1):
         done = refresh_cycle(session, cycle)
         total += done
+        if progress is not None:
+            progress(count, len(cycles))
     return total
 
 
@@ -150,7 +163,11 @@ def freeze_cycle(session: Session, cycle: Cycle) -> None:
 
 
 def _refresh(
-    session: Session, cycle: Cycle, appraisals: list[Appraisal], employee_ids: set[int] | None
+    session: Session,
+    cycle: Cycle,
+    appraisals: list[Appraisal],
+    employee_ids: set[int] | None,
+    progress: Progress | None = None,
 ) -> Refreshed:
     bindings = scheme_bindings(session, cycle.scheme_id)
     appraisals = [a for a in appraisals if computable(a)]
@@ -164,7 +181,9 @@ def _refresh(
     stored = _stored_values(session, [a.id for a in appraisals])
     changed = 0
     new: dict[tuple[int, str], dict[str, Any]] = {}  # values computed for the first time
-    for appraisal in appraisals:
+    for count, appraisal in enumerate(appraisals):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count, len(appraisals))
         figures: dict[str, Decimal | None] = {}
         moved = 0  # this appraisal's values that are new or changed
         for item_key, metric in bindings.items():
@@ -200,6 +219,8 @@ def _refresh(
                 value.provenance = {**value.provenance, "refused": str(message)}
     if new:  # one statement for thousands of rows, not one object each
         session.execute(insert(MetricValue), list(new.values()))
+    if progress is not None:
+        progress(len(appraisals), len(appraisals))
     return Refreshed(len(appraisals), changed)
 
 
