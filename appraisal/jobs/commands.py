@@ -84,9 +84,9 @@ def show_command(job_id: int | None) -> None:
                 f"{done}/{total}  {job.message or ''}"
             )
         return
-    from ..cli import _progress_bar
+    from ..cli import progress_bar
 
-    update, close = _progress_bar(f"Job {job_id}")
+    update, close = progress_bar(f"Job {job_id}")
     try:
         while True:
             session.expire_all()

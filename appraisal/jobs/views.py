@@ -52,7 +52,7 @@ def _state(job: Job) -> dict[str, Any]:
 def job_page(id: int):
     """A job's progress, then its outcome and the way back."""
     job = _job_or_404(id)
-    return render_template("jobs/job.html", job=job, state=_state(job))
+    return render_template("jobs/job.html", job=job, shown=_state(job))
 
 
 @bp.route("/jobs/<int:id>.json")

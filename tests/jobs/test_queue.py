@@ -95,6 +95,8 @@ def test_a_failing_job_is_marked_failed_with_its_message_and_its_page_still_answ
 
     kinds("test.refuse", refuse)
     kinds("test.crash", crash)
+    db.get(User, user_id).language = "en"  # failures are worded in the owner's language
+    db.commit()
     refused = _submit(real_queue, "test.refuse", org.id, user_id)
     crashed = _submit(real_queue, "test.crash", org.id, user_id)
     with consumer_in_threads(real_queue, workers=1, periodic=False):
