@@ -135,7 +135,7 @@ def test_a_job_delivered_twice_runs_once(real_queue, db, hr, kinds):
     job_id = _submit(real_queue, "test.once", org.id, user_id)
     jobs_queue.queue(real_queue).job_task(job_id)  # the same job enqueued a second time
     with consumer_in_threads(real_queue, workers=2, periodic=False):
-        wait_for(lambda: _job(db, job_id).status == "done" and len(real_queue_pending(real_queue)) == 0)
+        wait_for(lambda: _job(db, job_id).status == "done" and not real_queue_pending(real_queue))
     assert runs == [job_id]
 
 
@@ -274,7 +274,8 @@ def test_a_redis_queue_runs_jobs(tmp_path):  # pragma: no cover - needs redis-se
     import time
 
     pytest.importorskip("redis")
-    server = subprocess.Popen(["redis-server", "--port", "6391", "--save", "", "--dir", str(tmp_path)])
+    command = ["redis-server", "--port", "6391", "--save", "", "--dir", str(tmp_path)]
+    server = subprocess.Popen(command)
     try:
         time.sleep(0.5)
         huey = make_huey("redis://127.0.0.1:6391/0", False, str(tmp_path))
