@@ -260,6 +260,7 @@ def run_periodic(
     with app.app_context():
         session = get_session()
         job = services.claim_period(session, periodic.name, period)
+        session.commit()
         if job is None:
             log.info("%s already ran for %s", periodic.name, period)
             return False

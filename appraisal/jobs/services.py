@@ -42,8 +42,8 @@ def start(session: Session, job_id: int) -> Job | None:
 
 def claim_period(session: Session, kind: str, period: str) -> Job | None:
     """The running row of this kind's run for `period`; None when that period is already
-    claimed (by another consumer, or before a restart). Commits the claim at once, so a
-    second consumer sees it."""
+    claimed (by another consumer, or before a restart). The caller commits the claim before
+    the work, so a second consumer sees it."""
     job = Job(
         kind=kind,
         params={"period": period},
@@ -51,11 +51,10 @@ def claim_period(session: Session, kind: str, period: str) -> Job | None:
         started_at=utcnow(),
         dedupe_key=f"{kind}@{period}",
     )
-    session.add(job)
     try:
-        session.commit()
+        with session.begin_nested():
+            session.add(job)
     except IntegrityError:
-        session.rollback()
         return None
     return job
 
