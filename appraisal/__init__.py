@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cli,
         db,
         i18n,
+        jobs,
         logs,
         packs,
         people,
@@ -61,5 +62,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     runtime.init_app(app)
     packs.init_app(app)
     api.init_app(app)
+    jobs.init_app(app)  # after the areas, which register their kinds of job
     cli.init_app(app)
     return app

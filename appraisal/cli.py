@@ -23,6 +23,16 @@ def main() -> None:
     """Performance appraisal platform."""
 
 
+def _replace_run() -> None:
+    """`appraisal run` starts a job worker beside Flask's development server."""
+    from .jobs.commands import run_command
+
+    main.add_command(run_command)
+
+
+_replace_run()
+
+
 @click.group("db", cls=AppGroup)
 def db_cli() -> None:
     """Database schema (Alembic migrations)."""
@@ -79,7 +89,7 @@ def demo_command(if_empty: bool, host: str, port: int) -> None:
         click.echo(f"  {email:28} {', '.join(roles)}")
 
 
-def _progress_bar(label: str):
+def progress_bar(label: str):
     """A click progress bar fed by (done, total) calls."""
     state: dict = {}
 
@@ -106,7 +116,7 @@ def backup_command(path: Path) -> None:
     from .backup import BackupRefused, backup
     from .storage import get_storage
 
-    update, close = _progress_bar("Backing up")
+    update, close = progress_bar("Backing up")
     try:
         notes = backup(get_engine(), path, update, get_storage())
     except BackupRefused as refused:
@@ -130,7 +140,7 @@ def restore_command(path: Path, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Replace everything in the database with {path}?", abort=True)
-    update, close = _progress_bar("Restoring")
+    update, close = progress_bar("Restoring")
     try:
         notes = restore(get_engine(), path, update, get_storage())
     except BackupRefused as refused:

@@ -56,6 +56,16 @@ DEFAULTS: dict[str, Any] = {
     # PHOTO_MAX_PIXELS are refused before they are decoded (decompression bombs).
     "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 50_000_000,
+    # The job queue (appraisal/jobs): huey's SQLite storage in the instance folder when
+    # JOBS_URL is unset; redis://... or postgresql://... in production. JOBS_IMMEDIATE runs
+    # jobs inside the request that submits them (default: on when TESTING, off otherwise).
+    "JOBS_URL": None,
+    # Threads of `appraisal worker` (and of the worker `appraisal run` starts).
+    "JOBS_WORKERS": 2,
+    # An idle SQLite-backed consumer looks for new jobs at least this often (seconds).
+    "JOBS_POLL_SECONDS": 1.0,
+    # The metric sweep (every open cycle's computed figures) runs every N minutes; 0: never.
+    "METRICS_SWEEP_MINUTES": 60,
 }
 
 #: Environment variables read into the configuration (name in env -> config key, type).
@@ -78,6 +88,11 @@ ENVIRONMENT = {
     "APPRAISAL_S3_PREFIX": ("S3_PREFIX", str),
     "APPRAISAL_PHOTO_MAX_BYTES": ("PHOTO_MAX_BYTES", int),
     "APPRAISAL_PHOTO_MAX_PIXELS": ("PHOTO_MAX_PIXELS", int),
+    "APPRAISAL_JOBS_URL": ("JOBS_URL", str),
+    "APPRAISAL_JOBS_IMMEDIATE": ("JOBS_IMMEDIATE", bool),
+    "APPRAISAL_JOBS_WORKERS": ("JOBS_WORKERS", int),
+    "APPRAISAL_JOBS_POLL_SECONDS": ("JOBS_POLL_SECONDS", float),
+    "APPRAISAL_METRICS_SWEEP_MINUTES": ("METRICS_SWEEP_MINUTES", int),
 }
 
 

@@ -18,6 +18,7 @@ from .states import (
     ConsentChoice,
     CycleState,
     EventStatus,
+    JobStatus,
     RecordStatus,
     ReviewStatus,
 )
@@ -138,6 +139,17 @@ EVENT_STATUS = {
     EventStatus.MATCHED: _l("Counted"),
     EventStatus.HELD: _l("Waiting for a person"),
     EventStatus.DISMISSED: _l("Set aside"),
+}
+JOB_STATUS = {
+    JobStatus.QUEUED: _l("Waiting to start"),
+    JobStatus.RUNNING: _l("Running"),
+    JobStatus.DONE: _l("Done"),
+    JobStatus.FAILED: _l("Failed"),
+}
+#: What a background job does (`jobs.registry`: the kinds areas register).
+JOB_KIND = {
+    "metrics.recompute_cycle": _l("Recomputing a cycle's computed figures"),
+    "metrics.sweep": _l("Recomputing every open cycle's computed figures"),
 }
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),
@@ -365,6 +377,8 @@ VOCABULARIES = {
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
     "record_status": RECORD_STATUS,
+    "job_status": JOB_STATUS,
+    "job_kind": JOB_KIND,
     "consent_choice": CONSENT_CHOICE,
     "location_purpose": LOCATION_PURPOSE,
     "location_source": LOCATION_SOURCE,

@@ -6,8 +6,9 @@ Every process that serves requests holds a shared `flock` on a file beside the d
 same lock exclusively and refuses when it cannot: some process is serving, and writes it has
 acknowledged would be lost. A process that has not served yet has acknowledged nothing; if its
 first request arrives during a restore it answers 503 (without touching the database, which the
-restore has locked) and takes the lock once the restore is done. CLI commands and tests do not
-take it.
+restore has locked) and takes the lock once the restore is done. A job worker (`appraisal
+worker`, which writes to the database too) holds it from its start. Other CLI commands and
+tests do not take it.
 
 PostgreSQL is restored with its own tools (README, Backups), so there is no lock for it.
 """
@@ -75,6 +76,14 @@ def exclusive(database: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def hold_shared(database: Path) -> int | None:
+    """Take the serving lock for this process's lifetime (a job worker): the descriptor, or
+    None where there is no flock. Busy while a restore runs."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    return _locked(database, fcntl.LOCK_SH)
 
 
 class ServingLock:

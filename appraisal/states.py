@@ -1,5 +1,5 @@
 """The states a cycle, an appraisal, a review, an appeal and a field record can be in, and
-the answers to a location consent: declared once here.
+the answers to a location consent, and a background job's progress: declared once here.
 
 Everything else is derived from these enums: the models' check constraints
 (`models.base.one_of`), the state machine (`runtime/workflow.py`), the words pages show
@@ -64,6 +64,16 @@ class ConsentChoice(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class JobStatus(StrEnum):
+    """A background job (`appraisal/jobs`): waiting for a worker, running, then done or
+    failed (with its message). Pages poll it while it is queued or running."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class AppealStatus(StrEnum):
     OPEN = "open"
     UPHELD = "upheld"
@@ -76,5 +86,7 @@ RESULT_SHOWN = (AppraisalState.PUBLISHED, AppraisalState.ACKNOWLEDGED)
 UNPUBLISHED = tuple(s for s in AppraisalState if s not in RESULT_SHOWN)
 #: Cycles that have started and are not closed (HR's tasks, reviewers' to-do lists).
 OPEN_CYCLES = (CycleState.RUNNING, CycleState.CALIBRATION, CycleState.PUBLISHED)
+#: Jobs that have not finished: their page keeps polling.
+UNFINISHED_JOBS = (JobStatus.QUEUED, JobStatus.RUNNING)
 #: Cycles the home page lists as in progress.
 IN_PROGRESS_CYCLES = (CycleState.PLANNING, *OPEN_CYCLES)

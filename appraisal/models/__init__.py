@@ -6,6 +6,7 @@ from ..states import (
     ConsentChoice,
     CycleState,
     EventStatus,
+    JobStatus,
     RecordStatus,
     ReviewStatus,
 )
@@ -36,6 +37,7 @@ from .fieldwork import (
     customer_reps,
 )
 from .imports import ImportMapping
+from .jobs import Job
 from .metrics import ExternalEvent, ExternalPerson, Metric, MetricValue, SchemeMetric
 from .organization import DEFAULT_TIME_ZONE, Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
@@ -73,6 +75,8 @@ __all__ = [
     "IndicatorCategory",
     "Interview",
     "Invitation",
+    "Job",
+    "JobStatus",
     "LocationConsent",
     "LocationPurpose",
     "LocationSource",

@@ -21,6 +21,7 @@ from appraisal.states import (
     AppealStatus,
     AppraisalState,
     CycleState,
+    JobStatus,
     ReviewStatus,
 )
 from tests.runtime.conftest import appraisal_of
@@ -30,6 +31,7 @@ WORDS = [
     (AppraisalState, labels.APPRAISAL_STATE),
     (ReviewStatus, labels.REVIEW_STATUS),
     (AppealStatus, labels.APPEAL_STATUS),
+    (JobStatus, labels.JOB_STATUS),
 ]
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -54,6 +56,7 @@ def states_vocabulary(states) -> str:
         AppraisalState: "appraisal_state",
         ReviewStatus: "review_status",
         AppealStatus: "appeal_status",
+        JobStatus: "job_status",
     }[states]
 
 

@@ -1,6 +1,7 @@
-"""`appraisal metrics refresh [--org SLUG]`: the periodic sweep, for cron until the job
-queue (issue 19) runs it. A record or event already recomputes its person at once; the
-sweep catches what moves without one (a customer assignment, an edited metric)."""
+"""`appraisal metrics refresh [--org SLUG]`: the periodic sweep by hand (the job worker runs it
+every METRICS_SWEEP_MINUTES), with a progress bar over the cycles. A record or event
+already recomputes its person at once; the sweep catches what moves without one (a customer
+assignment, an edited metric)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def refresh_command(slug: str | None) -> None:
         org_id = session.scalar(select(Organization.id).where(Organization.slug == slug))
         if org_id is None:
             raise click.ClickException(f"no organization {slug!r}")
-    done = refresh_open_cycles(session, org_id)
+    from ...cli import progress_bar
+
+    update, close = progress_bar("Cycles")
+    try:
+        done = refresh_open_cycles(session, org_id, progress=update)
+    finally:
+        close()
     session.commit()
     click.echo(f"{done.appraisals} appraisals computed, {done.changed} figures changed.")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -123,12 +123,19 @@ def _open_appraisals(session: Session, cycle: Cycle, employee_ids: set[int] | No
     ]
 
 
-def refresh_cycle(session: Session, cycle: Cycle) -> Refreshed:
-    """Compute every bound item of every open appraisal of a cycle."""
+#: A job's progress report: (appraisals done, appraisals to do); see `jobs.registry`.
+Progress = Callable[[int, int], None]
+#: Appraisals computed between two progress reports.
+PROGRESS_EVERY = 100
+
+
+def refresh_cycle(session: Session, cycle: Cycle, progress: Progress | None = None) -> Refreshed:
+    """Compute every bound item of every open appraisal of a cycle; `progress` hears how far
+    it is every PROGRESS_EVERY appraisals (the "recompute now" job's progress bar)."""
     if cycle.state == CycleState.CLOSED:
         return Refreshed(0, 0)
     with collector_paused():
-        return _refresh(session, cycle, None)
+        return _refresh(session, cycle, None, progress)
 
 
 def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]) -> Refreshed:
@@ -151,15 +158,21 @@ def refresh_employees(session: Session, org_id: int, employee_ids: Iterable[int]
     return total
 
 
-def refresh_open_cycles(session: Session, org_id: int | None = None) -> Refreshed:
-    """The periodic sweep: every cycle not closed whose scheme binds a metric."""
+def refresh_open_cycles(
+    session: Session, org_id: int | None = None, progress: Progress | None = None
+) -> Refreshed:
+    """The periodic sweep: every cycle not closed whose scheme binds a metric; `progress`
+    hears (cycles done, cycles) after each."""
     query = select(Cycle).where(Cycle.state != CycleState.CLOSED, Cycle.launched_at.is_not(None))
     if org_id is not None:
         query = query.where(Cycle.organization_id == org_id)
     total = Refreshed(0, 0)
-    for cycle in session.scalars(query.order_by(Cycle.id)):
+    cycles = list(session.scalars(query.order_by(Cycle.id)))
+    for count, cycle in enumerate(cycles, 1):
         done = refresh_cycle(session, cycle)
         total += done
+        if progress is not None:
+            progress(count, len(cycles))
     return total
 
 
@@ -177,7 +190,12 @@ def freeze_cycle(session: Session, cycle: Cycle) -> None:
 # -- computing ---------------------------------------------------------------------------------
 
 
-def _refresh(session: Session, cycle: Cycle, employee_ids: set[int] | None) -> Refreshed:
+def _refresh(
+    session: Session,
+    cycle: Cycle,
+    employee_ids: set[int] | None,
+    progress: Progress | None = None,
+) -> Refreshed:
     bindings = scheme_bindings(session, cycle.scheme_id)
     if not bindings:
         return Refreshed(0, 0)
@@ -194,7 +212,9 @@ def _refresh(session: Session, cycle: Cycle, employee_ids: set[int] | None) -> R
     new: dict[tuple[int, str], dict[str, Any]] = {}  # values computed for the first time
     updated: dict[tuple[int, str], dict[str, Any]] = {}  # stored values that change
     moved: dict[int, dict[str, Decimal | None]] = {}  # appraisal → figures, where one moved
-    for appraisal in appraisals:
+    for count, appraisal in enumerate(appraisals):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count, len(appraisals))
         figures: dict[str, Decimal | None] = {}
         for item_key, metric in bindings.items():
             if metric.key not in metrics:
@@ -232,6 +252,8 @@ def _refresh(session: Session, cycle: Cycle, employee_ids: set[int] | None) -> R
                 if key in updated or row["provenance"] != value.provenance:
                     updated[key] = row
     _write(session, list(new.values()), list(updated.values()))
+    if progress is not None:
+        progress(len(appraisals), len(appraisals))
     return Refreshed(len(appraisals), changed)
 
 

@@ -13,12 +13,14 @@ from ...access import can_run_cycles, current_org_id, is_member, require
 from ...audit import audit_trail
 from ...db import get_session
 from ...forms import attempt, flash_form_errors
+from ...jobs.queue import submit
 from ...models import Appraisal, MetricValue
 from ..compiled import appraisal_template
 from ..render import labels
 from ..reviews.access import relations
 from ..web import Routes, appraisal_or_404, current_viewer, cycle_or_404
 from . import compute, drill, values
+from .background import RECOMPUTE_CYCLE
 from .forms import OverrideForm
 from .shown import READERS, plain
 
@@ -109,16 +111,10 @@ def computed_override(id: int, key: str):
 @routes.route("/cycles/<int:id>/recompute", methods=["POST"])
 @require(can_run_cycles)
 def cycle_recompute(id: int):
-    """Compute the cycle's bound figures again now (the sweep does it periodically)."""
+    """Compute the cycle's bound figures again, as a job whose page shows its progress (the
+    sweep does it periodically)."""
     cycle = cycle_or_404(id)
-    outcome = attempt(lambda: compute.refresh_cycle(get_session(), cycle))
-    if not outcome.refused and outcome.value is not None:
-        flash(
-            _(
-                "Recomputed %(appraisals)d appraisals: %(changed)d figures changed.",
-                appraisals=outcome.value.appraisals,
-                changed=outcome.value.changed,
-            ),
-            "success",
-        )
-    return redirect(url_for("runtime.cycle", id=id))
+    job = submit(
+        get_session(), RECOMPUTE_CYCLE, current_org_id(), current_user.id, {"cycle_id": cycle.id}
+    )
+    return redirect(url_for("jobs.job_page", id=job.id))

@@ -1,0 +1,107 @@
+"""The `jobs` table: a job is created queued by whoever starts it, moved to running by the one
+worker that wins it (a conditional UPDATE, so a message delivered twice runs once), then done
+with its result or failed with its message. A periodic run claims its period by inserting a
+row with a unique key. Callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Job, utcnow
+from ..states import JobStatus
+
+
+def create(
+    session: Session, kind: str, organization_id: int, user_id: int, params: dict[str, Any]
+) -> Job:
+    """A queued job for a person; the caller commits before it is enqueued (the worker reads
+    the row from another connection)."""
+    job = Job(organization_id=organization_id, user_id=user_id, kind=kind, params=params)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def start(session: Session, job_id: int) -> Job | None:
+    """Move a queued job to running; None when another worker already took it (or it is gone)."""
+    moved = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        return None
+    return session.get(Job, job_id, populate_existing=True)
+
+
+def claim_period(session: Session, kind: str, period: str) -> Job | None:
+    """The running row of this kind's run for `period`; None when that period is already
+    claimed (by another consumer, or before a restart). The caller commits the claim before
+    the work, so a second consumer sees it."""
+    job = Job(
+        kind=kind,
+        params={"period": period},
+        status=JobStatus.RUNNING,
+        started_at=utcnow(),
+        dedupe_key=f"{kind}@{period}",
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        return None
+    return job
+
+
+def finish(session: Session, job_id: int, result: dict[str, Any], done: int, total: int) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            status=JobStatus.DONE,
+            result=result,
+            done=done,
+            total=total,
+            finished_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def fail(session: Session, job_id: int, message: str, done: int, total: int) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            status=JobStatus.FAILED,
+            message=message,
+            done=done,
+            total=total,
+            finished_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def visible_job(
+    session: Session, organization_id: int, user_id: int, roles: Iterable[str], job_id: int
+) -> Job | None:
+    """The job if this person may watch it: the one who started it, or an HR admin of its
+    organization. Anyone else (another organization, a colleague) is told nothing."""
+    job = session.scalar(
+        select(Job).where(Job.id == job_id, Job.organization_id == organization_id)
+    )
+    if job is None or not (job.user_id == user_id or "admin" in set(roles)):
+        return None
+    return job
+
+
+def recent(session: Session, limit: int = 20) -> list[Job]:
+    """The newest jobs of every organization (for `appraisal jobs show`)."""
+    return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
