@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect
+from flask import Blueprint, abort, flash, g, redirect, request
 from flask_login import current_user
 
 from ..access import current_org_id, current_roles, in_org_or_404
-from ..db import get_session
+from ..db import get_session, row_id
 from ..forms import attempt
 from ..models import Appraisal, Cycle
 from .reviews.access import Viewer, load_appraisal, viewer_for
@@ -42,6 +42,19 @@ def current_viewer() -> Viewer:
     if "viewer" not in g:
         g.viewer = viewer_for(get_session(), current_org_id(), current_user.id, current_roles())
     return g.viewer
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string (a filter: `?cycle=`, `?department=`): absent or empty is
+    None; anything else that is not an id the database can hold (`abc`, `-1`, `²`, beyond 32
+    bits) is a 404, like a foreign id, never a 500."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return row_id(text)
+    except ValueError:
+        abort(404)
 
 
 def cycle_or_404(id_: int) -> Cycle:

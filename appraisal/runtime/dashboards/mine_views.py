@@ -7,27 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, jsonify, render_template, url_for
 
 from ...access import is_member, require
 from ...charts import Chart, xlsx_download
-from ...db import get_session, row_id
-from ..web import Routes, current_viewer
+from ...db import get_session
+from ..web import Routes, current_viewer, id_arg
 from . import mine
 from .mine import MinePage
 
 routes = Routes()
-
-
-def _cycle_arg() -> int | None:
-    """`?cycle=<id>`: absent means the default cycle; anything but a valid id is a 404."""
-    text = request.args.get("cycle", "")
-    if not text:
-        return None
-    try:
-        return row_id(text)
-    except ValueError:
-        abort(404)
 
 
 def _today() -> Any:
@@ -36,7 +25,7 @@ def _today() -> Any:
 
 def _mine() -> MinePage | None:
     """The viewer's own page; None when they have no appraisal (yet) and asked for none."""
-    viewer, cycle_id = current_viewer(), _cycle_arg()
+    viewer, cycle_id = current_viewer(), id_arg("cycle")
     page = mine.my_performance(get_session(), viewer, cycle_id, _today(), url_for)
     if page is None and cycle_id is not None:
         abort(404)
@@ -85,7 +74,7 @@ def dashboard_mine_report():
 @require(is_member)
 def dashboard_person_report(employee_id: int):
     page = mine.person_report(
-        get_session(), current_viewer(), employee_id, _cycle_arg(), _today(), url_for
+        get_session(), current_viewer(), employee_id, id_arg("cycle"), _today(), url_for
     )
     if page is None:
         abort(404)

@@ -13,32 +13,22 @@ from ...charts import xlsx_download
 from ...db import get_session
 from ...people.services import department_choices
 from ...states import AppraisalState
-from ..web import Routes, current_viewer
+from ..web import Routes, current_viewer, id_arg
 from . import organization
 from .organization import Filters, NotFound, PeopleFilter
 
 routes = Routes()
 
 
-def _id_arg(name: str) -> int | None:
-    """An id from the query string: absent or empty is None; anything but a number is 404."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        abort(404)
-    return int(raw)
-
-
 def _page_arg() -> int:
-    raw = request.args.get("page", "")
-    return int(raw) if raw.isdigit() and len(raw) < 9 else 1
+    """`?page=`: anything but a number is the first page; `paginate` clamps the rest."""
+    return request.args.get("page", 1, type=int)
 
 
 def _filters() -> Filters:
     try:
         return organization.filters_for(
-            get_session(), current_viewer(), _id_arg("cycle"), _id_arg("department")
+            get_session(), current_viewer(), id_arg("cycle"), id_arg("department")
         )
     except NotFound:
         abort(404)

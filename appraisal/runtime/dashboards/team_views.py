@@ -9,26 +9,18 @@ from flask import abort, jsonify, render_template, request, url_for
 
 from ...access import can_lead_teams, require
 from ...charts import xlsx_download
-from ...db import get_session, row_id
-from ..web import Routes, current_viewer
+from ...db import get_session
+from ..web import Routes, current_viewer, id_arg
 from .team import STEPS, Filters, NotFound, TeamDashboard, team_dashboard
 
 routes = Routes()
 
 
-def _id(name: str) -> int | None:
-    """An id from the query string; given but not an id is a 404, like a foreign one."""
-    value = request.args.get(name, type=row_id)
-    if value is None and request.args.get(name):
-        abort(404)
-    return value
-
-
 def _board() -> TeamDashboard:
     filters = Filters(
-        cycle_id=_id("cycle"),
-        manager_id=_id("manager"),
-        department_id=_id("department"),
+        cycle_id=id_arg("cycle"),
+        manager_id=id_arg("manager"),
+        department_id=id_arg("department"),
         page=request.args.get("page", 1, type=int),
     )
     try:
