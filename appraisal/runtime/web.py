@@ -45,9 +45,8 @@ def current_viewer() -> Viewer:
 
 
 def id_arg(name: str) -> int | None:
-    """An id from the query string (a filter: `?cycle=`, `?department=`): absent or empty is
-    None; anything else that is not an id the database can hold (`abc`, `-1`, `²`, beyond 32
-    bits) is a 404, like a foreign id, never a 500."""
+    """An id from the query string (`?cycle=7`): absent or empty is None; anything else that
+    is not an id the database could hold is a 404, like another organization's id."""
     text = request.args.get(name, "").strip()
     if not text:
         return None
@@ -55,6 +54,11 @@ def id_arg(name: str) -> int | None:
         return row_id(text)
     except ValueError:
         abort(404)
+
+
+def page_arg() -> int:
+    """`?page=`: a list's page number; anything but a whole number is the first page."""
+    return request.args.get("page", 1, type=int)
 
 
 def cycle_or_404(id_: int) -> Cycle:

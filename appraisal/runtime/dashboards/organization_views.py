@@ -13,16 +13,11 @@ from ...charts import xlsx_download
 from ...db import get_session
 from ...people.services import department_choices
 from ...states import AppraisalState
-from ..web import Routes, current_viewer, id_arg
+from ..web import Routes, current_viewer, id_arg, page_arg
 from . import organization
 from .organization import Filters, NotFound, PeopleFilter
 
 routes = Routes()
-
-
-def _page_arg() -> int:
-    """`?page=`: anything but a number is the first page; `paginate` clamps the rest."""
-    return request.args.get("page", 1, type=int)
 
 
 def _filters() -> Filters:
@@ -41,7 +36,7 @@ def _people_link(**args: Any) -> str:
 
 
 def _dashboard(filters: Filters) -> organization.OrganizationDashboard:
-    return organization.organization_dashboard(get_session(), filters, _people_link, _page_arg())
+    return organization.organization_dashboard(get_session(), filters, _people_link, page_arg())
 
 
 @routes.route("/dashboards/organization")
@@ -83,7 +78,7 @@ def organization_people():
         grade=(request.args.get("grade") or "").strip()[:20] or None,
         direct=request.args.get("direct") == "1",
     )
-    page = organization.people_page(get_session(), filters, chosen, _page_arg())
+    page = organization.people_page(get_session(), filters, chosen, page_arg())
     return render_template(
         "runtime/dashboard_organization_people.html",
         filters=filters,

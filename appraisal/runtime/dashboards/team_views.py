@@ -10,7 +10,7 @@ from flask import abort, jsonify, render_template, request, url_for
 from ...access import can_lead_teams, require
 from ...charts import xlsx_download
 from ...db import get_session
-from ..web import Routes, current_viewer, id_arg
+from ..web import Routes, current_viewer, id_arg, page_arg
 from .team import STEPS, Filters, NotFound, TeamDashboard, team_dashboard
 
 routes = Routes()
@@ -21,7 +21,7 @@ def _board() -> TeamDashboard:
         cycle_id=id_arg("cycle"),
         manager_id=id_arg("manager"),
         department_id=id_arg("department"),
-        page=request.args.get("page", 1, type=int),
+        page=page_arg(),
     )
     try:
         return team_dashboard(
