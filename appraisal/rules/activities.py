@@ -552,7 +552,8 @@ def _yes_no(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:
 
 def _customer(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:
     text = str(raw).strip()
-    if isinstance(raw, bool) or not text.isdigit() or len(text) > 18:
+    # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses (a 500).
+    if isinstance(raw, bool) or not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None, ("must be a customer", "应选择客户")
     return int(text), None
 

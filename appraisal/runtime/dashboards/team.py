@@ -226,12 +226,18 @@ def _scope(session: Session, viewer: Viewer, filters: Filters):
 
 
 def _team(viewer: Viewer, scope) -> Select:
-    """The team's appraisals (ids) in any cycle: active employees only, as tasks count."""
-    return (
+    """The team's appraisals (ids) in any cycle: active employees only, as tasks count, and
+    never the viewer's own. An HR admin is not HR on their own appraisal: a live row of it
+    would show them their peers' average before publication, and the next answer moving it
+    would give away that one rating (`visible_inputs`). Their own is on "My performance"."""
+    query = (
         select(Appraisal.id)
         .join(Employee, Employee.id == Appraisal.employee_id)
         .where(Appraisal.organization_id == viewer.org_id, Employee.status == "active", scope)
     )
+    if viewer.employee_id is not None:
+        query = query.where(Appraisal.employee_id != viewer.employee_id)
+    return query
 
 
 def _in_cycle(viewer: Viewer, cycle: Cycle, scope) -> Select:
