@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask import abort, jsonify
 from werkzeug.wrappers import Response
 
 from .tables import download
@@ -161,6 +162,17 @@ def xlsx_download(chart: Chart, filename: str | None = None) -> Response:
     """The chart's data as a spreadsheet (through `tables`, so text cells are made safe)."""
     header, rows = chart.table()
     return download("xlsx", header, rows, chart.title or chart.key, filename or chart.key)
+
+
+def chart_file(board: Dashboard, key: str, fmt: str, filename: str | None = None) -> Response:
+    """One chart of a page as its data endpoint answers: the spec as JSON or the data as
+    XLSX; a key the page does not have is a 404."""
+    chart = board.get(key)
+    if chart is None:
+        abort(404)
+    if fmt == "json":
+        return jsonify(chart.as_json())
+    return xlsx_download(chart, filename)
 
 
 @dataclass

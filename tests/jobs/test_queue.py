@@ -269,7 +269,7 @@ def test_an_unknown_queue_address_is_refused():
 @pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="no redis-server binary on this machine"
 )
-def test_a_redis_queue_runs_jobs(tmp_path):  # pragma: no cover - needs redis-server
+def test_a_redis_queue_stores_and_reads_messages(tmp_path):
     import subprocess
     import time
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 
 from ...access import can_run_cycles, require
-from ...charts import xlsx_download
+from ...charts import chart_file
 from ...db import get_session
 from ...people.services import department_choices
 from ...states import AppraisalState
@@ -56,12 +56,7 @@ def organization_dashboard():
 @routes.route("/dashboards/organization/<key>.<any(json, xlsx):fmt>")
 @require(can_run_cycles)
 def organization_chart(key: str, fmt: str):
-    chart = _dashboard(_filters()).charts.get(key)
-    if chart is None:
-        abort(404)
-    if fmt == "json":
-        return jsonify(chart.as_json())
-    return xlsx_download(chart)
+    return chart_file(_dashboard(_filters()).charts, key, fmt)
 
 
 @routes.route("/dashboards/organization/people")

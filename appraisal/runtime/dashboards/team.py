@@ -37,7 +37,7 @@ from ...models import (
     Organization,
     Review,
 )
-from ...paging import Page
+from ...paging import Page, paginate_list
 from ...people.services import with_subdepartments
 from ...rules import Result
 from ...states import AppraisalState, RecordStatus, ReviewStatus
@@ -165,10 +165,8 @@ def team_dashboard(
     board.scored = len(appraisals)
     results = {a.id: final_result(a) for a in appraisals}
     computed = frozenset(bindings := scheme_bindings(session, cycle.scheme_id))
-    pages = max(1, -(-len(appraisals) // PER_PAGE))
-    page = max(1, min(filters.page, pages))
-    shown = appraisals[(page - 1) * PER_PAGE : page * PER_PAGE]
-    board.paging = Page(shown, page, PER_PAGE, len(appraisals))
+    board.paging = paginate_list(appraisals, filters.page, PER_PAGE)
+    shown = board.paging.items
     board.heatmaps = _heatmaps(shown, results, link)
     for chart in board.heatmaps:
         board.charts.add(chart)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 
 from ...access import can_lead_teams, require
-from ...charts import xlsx_download
+from ...charts import chart_file
 from ...db import get_session
 from ..web import Routes, current_viewer, id_arg, page_arg
 from .team import STEPS, Filters, NotFound, TeamDashboard, team_dashboard
@@ -55,9 +55,4 @@ def dashboard_team() -> Any:
 @routes.route("/dashboards/team/<key>.<any(json, xlsx):fmt>")
 @require(can_lead_teams)
 def dashboard_team_data(key: str, fmt: str) -> Any:
-    chart = _board().charts.get(key)
-    if chart is None:
-        abort(404)
-    if fmt == "json":
-        return jsonify(chart.as_json())
-    return xlsx_download(chart)
+    return chart_file(_board().charts, key, fmt)
