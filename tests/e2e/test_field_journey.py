@@ -275,6 +275,8 @@ def test_the_whole_field_day_from_consent_to_the_managers_approval(
     expect(page.locator("[data-field=where]")).to_contain_text("12")
     page.get_by_role("button", name="保存").click()
     assert _until(lambda: _records(db) == 1)
+    page.wait_for_url("**/field")  # the saved form goes back to the day on its own
+    page.wait_for_load_state("load")
     check_in = _newest(db)
     assert check_in.activity_type.key == "check_in" and check_in.outside_geofence is False
 
