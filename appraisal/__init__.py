@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         i18n,
         jobs,
         logs,
+        notifications,
         packs,
         people,
         runtime,
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     runtime.init_app(app)
     packs.init_app(app)
     api.init_app(app)
+    notifications.init_app(app)
     jobs.init_app(app)  # after the areas, which register their kinds of job
     cli.init_app(app)
     return app

@@ -66,6 +66,26 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_POLL_SECONDS": 1.0,
     # The metric sweep (every open cycle's computed figures) runs every N minutes; 0: never.
     "METRICS_SWEEP_MINUTES": 60,
+    # Notifications (appraisal/notifications): the outbox is sent every N minutes (0: never).
+    "NOTIFICATIONS_DELIVER_MINUTES": 1,
+    # Deadline reminders (each cycle's reminder days) are looked for every N minutes.
+    "NOTIFICATIONS_REMIND_MINUTES": 60,
+    # The address links in e-mails and robot messages start with (https://perf.example.cn);
+    # unset, messages carry no link.
+    "PUBLIC_URL": None,
+    # E-mail over SMTP; unset MAIL_SERVER: no e-mail is sent (messages are kept as skipped).
+    # MAIL_SECURITY: "starttls", "ssl" (SMTPS) or "none".
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_SECURITY": "none",
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SENDER": "appraisal@localhost",
+    "MAIL_TIMEOUT_SECONDS": 10.0,
+    # Keys that encrypt secrets at rest (robot webhooks and signing secrets): Fernet keys,
+    # comma-separated, the first encrypts, all decrypt (rotation). Unset: one derived from
+    # SECRET_KEY.
+    "ENCRYPTION_KEYS": None,
 }
 
 #: Environment variables read into the configuration (name in env -> config key, type).
@@ -93,6 +113,17 @@ ENVIRONMENT = {
     "APPRAISAL_JOBS_WORKERS": ("JOBS_WORKERS", int),
     "APPRAISAL_JOBS_POLL_SECONDS": ("JOBS_POLL_SECONDS", float),
     "APPRAISAL_METRICS_SWEEP_MINUTES": ("METRICS_SWEEP_MINUTES", int),
+    "APPRAISAL_NOTIFICATIONS_DELIVER_MINUTES": ("NOTIFICATIONS_DELIVER_MINUTES", int),
+    "APPRAISAL_NOTIFICATIONS_REMIND_MINUTES": ("NOTIFICATIONS_REMIND_MINUTES", int),
+    "APPRAISAL_PUBLIC_URL": ("PUBLIC_URL", str),
+    "APPRAISAL_MAIL_SERVER": ("MAIL_SERVER", str),
+    "APPRAISAL_MAIL_PORT": ("MAIL_PORT", int),
+    "APPRAISAL_MAIL_SECURITY": ("MAIL_SECURITY", str),
+    "APPRAISAL_MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "APPRAISAL_MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "APPRAISAL_MAIL_SENDER": ("MAIL_SENDER", str),
+    "APPRAISAL_MAIL_TIMEOUT_SECONDS": ("MAIL_TIMEOUT_SECONDS", float),
+    "APPRAISAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
 }
 
 

@@ -74,6 +74,54 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+class NotificationKind(StrEnum):
+    """What a notification tells someone (`appraisal/notifications`): a task assigned, a
+    deadline near or passed, an appeal, a result, an interview, a plan check-in, field
+    records returned. Each kind has its default words (`notifications.catalogue`)."""
+
+    GOALS_TO_CONFIRM = "goals_to_confirm"
+    REVIEW_TO_FILL = "review_to_fill"
+    FIGURES_TO_ENTER = "figures_to_enter"
+    PEER_INVITATION = "peer_invitation"
+    DEADLINE_APPROACHING = "deadline_approaching"
+    DEADLINE_PASSED = "deadline_passed"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_ANSWERED = "appeal_answered"
+    RESULT_PUBLISHED = "result_published"
+    INTERVIEW_SCHEDULED = "interview_scheduled"
+    INTERVIEW_TO_CONFIRM = "interview_to_confirm"
+    PLAN_CHECKIN_DUE = "plan_checkin_due"
+    RECORDS_RETURNED = "records_returned"
+
+
+class Channel(StrEnum):
+    """Where a notification goes: the in-app centre and e-mail are a person's (chosen per
+    kind in their preferences); the 企业微信 and 钉钉 group robots are an organization's or a
+    department's (HR chooses the kinds they post)."""
+
+    IN_APP = "in_app"
+    EMAIL = "email"
+    WECOM = "wecom"
+    DINGTALK = "dingtalk"
+
+
+#: The channels a person chooses for themselves; the robots post to groups.
+PERSONAL_CHANNELS = (Channel.IN_APP, Channel.EMAIL)
+ROBOT_CHANNELS = (Channel.WECOM, Channel.DINGTALK)
+
+
+class DeliveryStatus(StrEnum):
+    """An outbox message: waiting (perhaps until quiet hours end, a retry's back-off or a
+    robot's rate limit), sent, merged into a digest that was sent, failed for good after its
+    retries, or skipped (nobody to send it to: no e-mail address, an inactive account)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    MERGED = "merged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 class AppealStatus(StrEnum):
     OPEN = "open"
     UPHELD = "upheld"

@@ -39,6 +39,13 @@ from .fieldwork import (
 from .imports import ImportMapping
 from .jobs import Job
 from .metrics import ExternalEvent, ExternalPerson, Metric, MetricValue, SchemeMetric
+from .notifications import (
+    MessageTemplate,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    Robot,
+)
 from .organization import DEFAULT_TIME_ZONE, Organization
 from .people import Department, Employee, EmployeeStatus, Position, StaffKind
 from .templates import Direction, Indicator, IndicatorCategory, Template, TemplateVersion
@@ -82,16 +89,21 @@ __all__ = [
     "LocationSource",
     "Membership",
     "MembershipRole",
+    "MessageTemplate",
     "Metric",
     "MetricValue",
+    "Notification",
+    "NotificationPreference",
     "Organization",
     "OrganizationScoped",
+    "OutboxMessage",
     "PasswordReset",
     "Photo",
     "Position",
     "RecordStatus",
     "Review",
     "ReviewStatus",
+    "Robot",
     "Role",
     "Scheme",
     "SchemeMetric",

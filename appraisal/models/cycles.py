@@ -23,6 +23,9 @@ from ..states import AppealStatus, AppraisalState, CycleState, ReviewStatus
 from .accounts import User
 from .base import Base, OrganizationScoped, Versioned, one_of, utcnow
 from .people import Department, Employee, Position
+
+#: A new cycle's reminders: three days before each due date, on the day, the day after.
+DEFAULT_REMINDER_DAYS = (-3, 0, 1)
 from .templates import TemplateVersion
 
 scheme_departments = Table(
@@ -90,6 +93,11 @@ class Cycle(Versioned, OrganizationScoped, Base):
     excluded_employee_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     quotas: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     appeal_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    #: When people are reminded of each due date, in days from it (-3: three days before,
+    #: 0: on the day, 1: the day after, as an overdue reminder).
+    reminder_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_DAYS), server_default="[-3, 0, 1]"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     launched_at: Mapped[datetime | None]
     calibration_locked_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""(to be written: e-mail over SMTP)"""
