@@ -5,7 +5,7 @@ come through here. All or nothing: one bad value and nothing is applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ... import audit
 from ...concurrency import EditConflict
+from ...db import in_chunks
 from ...errors import ServiceError
 from ...i18n import label_text
 from ...labels import in_english
@@ -26,7 +27,7 @@ from ...states import AppraisalState, CycleState
 from .. import workflow
 from ..compiled import appraisal_template, version_template
 from ..render import Field, parse_value, role_fields, target_fields
-from ..reviews.access import Viewer, final_result, relations
+from ..reviews.access import Viewer, final_result, managed_by, relations
 from ..reviews.inputs import check_targets, check_values, parse_values
 from ..reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
@@ -113,6 +114,19 @@ def cycle_appraisals_query(cycle: Cycle) -> Select[tuple[Appraisal]]:
 
 def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
     return list(session.scalars(cycle_appraisals_query(cycle)))
+
+
+def appraisals_of_numbers(
+    session: Session, cycle: Cycle, numbers: Iterable[str]
+) -> list[Appraisal]:
+    """The cycle's appraisals of these employee numbers only: a save of a hundred figures
+    reads a hundred appraisals, whatever the size of the cycle."""
+    found: list[Appraisal] = []
+    for chunk in in_chunks(sorted(set(numbers))):
+        found.extend(
+            session.scalars(cycle_appraisals_query(cycle).where(Employee.number.in_(chunk)))
+        )
+    return found
 
 
 def figure_fields(cycle: Cycle) -> list[Field]:
@@ -353,7 +367,9 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
     refuses the whole save.
     """
     require_open(cycle)
-    appraisals = _by_number(cycle_appraisals(session, cycle))
+    appraisals = _by_number(
+        appraisals_of_numbers(session, cycle, (e.employee_number for e in entries))
+    )
     cells = _Cells(
         stored_figures,
         lambda template: role_fields(template, "data"),
@@ -437,7 +453,9 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
     """Save the targets that changed, for employees whose goals the viewer may set; all or
     nothing as `set_figures`."""
     require_open(cycle)
-    appraisals = _by_number(cycle_appraisals(session, cycle))
+    appraisals = _by_number(
+        appraisals_of_numbers(session, cycle, (e.employee_number for e in entries))
+    )
 
     def hidden(appraisal: Appraisal | None) -> Message | None:
         if appraisal is None or not relations(appraisal, viewer) & {"manager", "hr"}:
@@ -485,8 +503,14 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
 
 
 def team_appraisals(session: Session, cycle: Cycle, viewer: Viewer) -> list[Appraisal]:
-    """The appraisals of a cycle whose targets the viewer sets: their team, or all for HR."""
-    return [a for a in cycle_appraisals(session, cycle) if relations(a, viewer) & {"manager", "hr"}]
+    """The appraisals of a cycle whose targets the viewer sets: their team (chosen by the
+    database, so a manager's grid reads their team only), or all for HR."""
+    if viewer.is_hr:
+        return cycle_appraisals(session, cycle)
+    if viewer.employee_id is None:
+        return []
+    team = cycle_appraisals_query(cycle).where(managed_by(viewer.employee_id, viewer.reports))
+    return [a for a in session.scalars(team) if relations(a, viewer) & {"manager", "hr"}]
 
 
 def previous_actuals(session: Session, cycle: Cycle, key: str) -> dict[str, float]:

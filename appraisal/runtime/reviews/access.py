@@ -85,18 +85,20 @@ def managed_by(manager_id: int, below: frozenset[int] = frozenset()) -> ColumnEl
 
 
 def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
-    below: dict[int, list[int]] = {}
-    for id_, manager_id in session.execute(
-        select(Employee.id, Employee.manager_id).where(Employee.organization_id == org_id)
-    ):
-        below.setdefault(manager_id, []).append(id_)
-    found: set[int] = set()
-    stack = list(below.get(boss_id, []))
-    while stack:
-        current = stack.pop()
-        if current not in found and current != boss_id:
-            found.add(current)
-            stack.extend(below.get(current, []))
+    """Everyone below `boss_id` through their managers, walked by the database (a
+    recursive query over the manager index): a request costs the size of the chain, not of
+    the organization. UNION stops a loop in bad data."""
+    first = select(Employee.id).where(
+        Employee.organization_id == org_id, Employee.manager_id == boss_id
+    )
+    below = first.cte("below", recursive=True)
+    below = below.union(
+        select(Employee.id).where(
+            Employee.organization_id == org_id, Employee.manager_id == below.c.id
+        )
+    )
+    found = set(session.scalars(select(below.c.id)))
+    found.discard(boss_id)
     return frozenset(found)
 
 
