@@ -172,7 +172,8 @@ def _scheduler_tick(app, moment):
 
 
 def test_a_periodic_job_registered_twice_runs_once_per_period(real_queue, db, ticks):
-    real_queue.config.update(TEST_TICK_MINUTES=1440, METRICS_SWEEP_MINUTES=0)
+    real_queue.config.update(_all_periodic_off())
+    real_queue.config.update(TEST_TICK_MINUTES=1440)
     twin = _second_instance(real_queue)
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     for app in (real_queue, twin):  # both schedulers find it due: two messages queued
@@ -201,8 +202,13 @@ def test_periodic_tasks_have_fixed_names_and_a_configured_period(real_queue):
     assert not due[0].validate_datetime(datetime(2026, 5, 1, 10, 50))
 
 
+def _all_periodic_off() -> dict[str, int]:
+    """Every registered periodic kind's period set to 0 (the metric sweep, the outbox…)."""
+    return {periodic.every: 0 for periodic in registry.PERIODIC.values()}
+
+
 def test_a_period_of_zero_minutes_turns_a_periodic_job_off(real_queue):
-    real_queue.config["METRICS_SWEEP_MINUTES"] = 0
+    real_queue.config.update(_all_periodic_off())
     assert not jobs_queue.queue(real_queue).huey._registry.periodic_tasks
 
 

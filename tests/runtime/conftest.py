@@ -152,3 +152,28 @@ def launched(db, company) -> Cycle:
 
 def appraisal_of(db, company: Company, key: str) -> Appraisal:
     return db.scalar(select(Appraisal).where(Appraisal.employee_id == company.people[key].id))
+
+
+#: The final grades of the `calibrating` fixture's appraisals.
+GRADES = {"ann": "S", "pat": "S", "quinn": "A", "bo": "B", "olga": "C", "oscar": "B"}
+
+
+@pytest.fixture
+def calibrating(db, company, launched):
+    """Every appraisal in calibration with a computed grade; the cycle in calibration.
+
+    Ann's grade comes from real inputs (the result page reads the engine); the others'
+    are set directly, for the distribution."""
+    from appraisal.runtime.calibration import calibration
+    from appraisal.runtime.reviews import reviews
+    from tests.runtime.test_exports import complete_ann
+
+    reviews.refresh_result(complete_ann(db, company))
+    for key, grade in GRADES.items():
+        appraisal = appraisal_of(db, company, key)
+        appraisal.state, appraisal.complete = "calibration", True
+        if key != "ann":
+            appraisal.grade = grade
+    calibration.start_calibration(db, launched, None)
+    db.commit()
+    return launched

@@ -22,26 +22,6 @@ from appraisal.runtime.cycles.figures import cycle_appraisals
 from appraisal.runtime.reviews import access, reviews
 from tests.conftest import alerts
 from tests.runtime.conftest import appraisal_of
-from tests.runtime.test_exports import complete_ann
-
-GRADES = {"ann": "S", "pat": "S", "quinn": "A", "bo": "B", "olga": "C", "oscar": "B"}
-
-
-@pytest.fixture
-def calibrating(db, company, launched):
-    """Every appraisal in calibration with a computed grade; the cycle in calibration.
-
-    Ann's grade comes from real inputs (the result page reads the engine); the others'
-    are set directly, for the distribution."""
-    reviews.refresh_result(complete_ann(db, company))
-    for key, grade in GRADES.items():
-        appraisal = appraisal_of(db, company, key)
-        appraisal.state, appraisal.complete = "calibration", True
-        if key != "ann":
-            appraisal.grade = grade
-    calibration.start_calibration(db, launched, None)
-    db.commit()
-    return launched
 
 
 def test_quotas_are_parsed_and_refused_clearly(db, calibrating):
@@ -63,7 +43,7 @@ def test_quotas_are_parsed_and_refused_clearly(db, calibrating):
 
 def test_distribution_flags_violations_and_an_override_fixes_them(db, company, calibrating):
     calibration.save_quotas(db, calibrating, "S <= 20\nC+D >= 10", None)
-    overall = calibration.distributions(calibrating, cycle_appraisals(db, calibrating))[0]
+    overall = calibration.distributions(db, calibrating)[0]
     # 2 of 6 are S: 33.3 % > 20 %; C+D 1 of 6 = 16.7 % ≥ 10 %: fine
     assert overall.counts["S"] == 2 and overall.violations == ["S ≤ 20%: 33.3%"]
 
@@ -73,10 +53,7 @@ def test_distribution_flags_violations_and_an_override_fixes_them(db, company, c
     assert refused.value.field == "reason"
     calibration.override_grade(db, ann, "A", "Sales helped by a one-off order", None)
     db.commit()
-    assert (
-        calibration.distributions(calibrating, cycle_appraisals(db, calibrating))[0].violations
-        == []
-    )
+    assert calibration.distributions(db, calibrating)[0].violations == []
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.grade_overridden"))
     assert event.detail["before"] == "S" and event.detail["after"] == "A"
 

@@ -3,26 +3,33 @@ publication per cycle or department, and closing the cycle."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...access import can_run_cycles, current_org_id, require
 from ...db import get_in_org, get_session
 from ...forms import attempt, flash_form_errors
-from ...models import Appraisal
-from ..cycles.figures import cycle_appraisals
-from ..web import Routes, cycle_or_404
+from ...models import Appraisal, AppraisalState
+from ..web import Routes, cycle_or_404, id_arg, page_arg
 from . import calibration
 from .forms import OverrideForm, PublishForm, QuotasForm
 
 routes = Routes()
 
-SORTS = {
-    "total": lambda a: (a.total is None, -(a.total or 0)),
-    "name": lambda a: a.employee.name,
-    "grade": lambda a: (a.final_grade is None, a.final_grade or ""),
-}
+
+def _list_filter() -> calibration.ListFilter:
+    """The employee list's filters from the query string; a value that is not one of the
+    choices is ignored (the list is shown unfiltered by it)."""
+    state = request.args.get("state") or None
+    sort = request.args.get("sort", "total")
+    return calibration.ListFilter(
+        department_id=id_arg("department"),
+        grade=(request.args.get("grade") or "").strip()[:20] or None,
+        state=state if state in AppraisalState.__members__.values() else None,
+        q=(request.args.get("q") or "").strip()[:100],
+        sort=sort if sort in calibration.SORTS else "total",
+    )
 
 
 @routes.route("/cycles/<int:id>/calibration")
@@ -33,24 +40,21 @@ def calibration_page(id: int):
 
 def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
     """The page; after a refusal, with what was typed (`quotas`, or one row's grade and
-    reason under `appraisal_id`)."""
-    sort = request.args.get("sort", "total")
-    appraisals = sorted(cycle_appraisals(get_session(), cycle), key=SORTS.get(sort, SORTS["total"]))
-    departments = sorted(
-        {
-            (a.employee.department_id, a.employee.department.name)
-            for a in appraisals
-            if a.employee.department
-        },
-        key=lambda d: d[1],
-    )
+    reason under `appraisal_id`). The distributions are counted by the database and the
+    employee list comes a page at a time, whatever the size of the cycle."""
+    db = get_session()
+    chosen = _list_filter()
     typed = typed or {}
-    groups = calibration.distributions(cycle, appraisals)
+    groups = calibration.distributions(db, cycle)
     grades = calibration.grade_names(cycle)
     return render_template(
         "runtime/calibration.html",
         cycle=cycle,
-        appraisals=appraisals,
+        page=calibration.employee_list(
+            db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"]
+        ),
+        chosen=chosen,
+        states=[s for s in AppraisalState],
         groups=groups,
         grades=grades,
         grades_chart=calibration.grades_chart(
@@ -61,8 +65,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         ),
         quotas=typed.get("quotas", calibration.quotas_text(cycle)),
         saved_quotas=calibration.quotas_text(cycle),
-        departments=departments,
-        sort=sort,
+        departments=calibration.cycle_departments(db, cycle),
         typed=typed,
     ), status
 
@@ -115,7 +118,7 @@ def _confirmation(cycle, button: str, consequences: list[str], fields: dict | No
     warnings still open, and a form that posts the same request again with `confirmed`.
     Served for any post without `confirmed`, so the step never happens on one click (and
     needs no JavaScript)."""
-    groups = calibration.distributions(cycle, cycle_appraisals(get_session(), cycle))
+    groups = calibration.distributions(get_session(), cycle)
     return render_template(
         "runtime/confirm.html",
         cycle=cycle,
@@ -156,7 +159,7 @@ def calibration_publish(id: int):
     department = form.department_id.data or None
     if not _confirmed():
         cycle = cycle_or_404(id)
-        count = len(calibration.publishable(cycle_appraisals(get_session(), cycle), department))
+        count = calibration.publishable_count(get_session(), cycle, department)
         return _confirmation(
             cycle,
             _("Publish results"),
@@ -219,6 +222,10 @@ def calibration_override(id: int, appraisal_id: int):
     if outcome.refused:
         return _calibration_page(cycle, typed | {"conflict": outcome.conflict}, outcome.status)
     flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
-    return redirect(
-        url_for("runtime.calibration_page", id=id, sort=request.args.get("sort", "total"))
-    )
+    return redirect(url_for("runtime.calibration_page", id=id, **_list_args()))
+
+
+def _list_args() -> dict[str, str]:
+    """The list's filters, page and order a row's form posted from, to go back to them."""
+    keep = ("sort", "department", "grade", "state", "q", "page")
+    return {k: v for k in keep if (v := request.args.get(k))}
