@@ -303,3 +303,16 @@ def test_the_periodic_job_sends_the_outbox_through_the_queue(app, db, people, tm
     assert job.result == {"handed": {Channel.EMAIL: 1}}
     [message] = _messages(db)
     assert message.status == DeliveryStatus.SENT
+
+
+def test_without_a_public_url_the_email_carries_no_link(app, db, people):
+    org, en, _zh = people
+    _tell(db, org, [en])
+    server = Recorder()
+    with smtp_server(server) as port:
+        _mail_to(app, port)
+        app.config["PUBLIC_URL"] = None
+        _deliver(app, db)
+    [received] = server.received
+    assert "/appraisals/1" not in received.text and "<a " not in received.html
+    assert "The self review of Li Lei in 2026 Q4 waits for you" in received.text
