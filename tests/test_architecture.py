@@ -456,7 +456,7 @@ def test_states_move_only_through_the_workflow():
 
 def test_the_application_imports_no_test_only_library():
     """The dev extra (pyproject.toml) is not installed in production."""
-    dev_only = ("simpleeval", "hypothesis", "pytest", "playwright", "schemathesis")
+    dev_only = ("simpleeval", "hypothesis", "pytest", "playwright", "schemathesis", "aiosmtpd")
     offenders = [
         f"{name}:{line} {module}"
         for name, source in _sources()

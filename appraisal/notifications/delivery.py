@@ -36,7 +36,7 @@ BACKOFF = (
 )
 
 #: channel → sender(session, messages, now): sends and marks each message (see `sent`,
-#: `retry`, `merged`, `skipped`). Filled by the channel modules.
+#: `retry`, `failed`, `merged`, `skipped`). Filled by the channel modules.
 Sender = Callable[[Session, list[OutboxMessage], datetime], None]
 SENDERS: dict[str, Sender] = {}
 
@@ -136,6 +136,13 @@ def retry(message: OutboxMessage, now: datetime, error: str, wait: timedelta | N
         message.status = DeliveryStatus.FAILED
         return
     message.not_before = now + (wait or BACKOFF[message.attempts - 1])
+
+
+def failed(message: OutboxMessage, error: str) -> None:
+    """Refused for good (a mail server's 5xx for this recipient): no retry would help."""
+    message.status = DeliveryStatus.FAILED
+    message.attempts += 1
+    message.last_error = error[:2000]
 
 
 def postpone(message: OutboxMessage, until: datetime) -> None:
