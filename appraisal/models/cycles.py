@@ -23,10 +23,10 @@ from ..states import AppealStatus, AppraisalState, CycleState, ReviewStatus
 from .accounts import User
 from .base import Base, OrganizationScoped, Versioned, one_of, utcnow
 from .people import Department, Employee, Position
+from .templates import TemplateVersion
 
 #: A new cycle's reminders: three days before each due date, on the day, the day after.
 DEFAULT_REMINDER_DAYS = (-3, 0, 1)
-from .templates import TemplateVersion
 
 scheme_departments = Table(
     "scheme_departments",

@@ -13,12 +13,11 @@ from appraisal.models import Appraisal, Cycle, Interview
 from appraisal.runtime.act import act
 from appraisal.runtime.calibration import calibration
 from tests.pages import form_data
-from tests.runtime import test_act, test_calibration, test_concurrency
+from tests.runtime import test_act, test_concurrency
 from tests.runtime.conftest import appraisal_of
 from tests.runtime.test_concurrency import browser
 
 published = test_act.published  # shared fixtures
-calibrating = test_calibration.calibrating
 two_hr = test_concurrency.two_hr
 
 

@@ -16,20 +16,18 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ... import audit
 from ...charts import Chart, Series, percent
 from ...concurrency import expect_version
-from ...db import LIKE_ESCAPE, contains_pattern
 from ...errors import ServiceError
 from ...models import Appraisal, AppraisalState, Cycle, CycleState, Department, Employee, utcnow
-from ...paging import Page, paginate
-from ...people.services import with_subdepartments
 from ...states import UNPUBLISHED
 from .. import workflow
 from ..cycles.figures import cycle_appraisals, require_open
+from ..cycles.lists import FINAL_GRADE
 from ..metrics.compute import freeze_cycle
 
 ZERO = Decimal("0.0")
@@ -171,84 +169,6 @@ def distributions(session: Session, cycle: Cycle) -> list[Distribution]:
             overall[grade] += count
     first = distribute_counts("", overall, names, quotas)
     return [first] + [distribute_counts(n, c, names, quotas) for n, c in sorted(counts.items())]
-
-
-#: The calibrated grade where HR overrode it, else the computed one (`Appraisal.final_grade`
-#: as SQL).
-FINAL_GRADE = func.coalesce(Appraisal.override_grade, Appraisal.grade)
-
-#: The orders the employee list offers.
-SORTS = {
-    "total": (Appraisal.total.is_(None), Appraisal.total.desc(), Employee.number),
-    "name": (Employee.name, Employee.number),
-    "grade": (FINAL_GRADE.is_(None), FINAL_GRADE, Employee.number),
-}
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    """What HR narrowed the employee list to: a department (with those below it), a final
-    grade ("none": not graded yet), a state, words in the name or number."""
-
-    department_id: int | None = None
-    grade: str | None = None
-    state: str | None = None
-    q: str = ""
-    sort: str = "total"
-
-
-def employee_list(
-    session: Session, cycle: Cycle, chosen: ListFilter, page: int, per_page: int
-) -> Page[Appraisal]:
-    """One page of the cycle's appraisals as HR calibrates them, filtered and sorted by the
-    database."""
-    query = cycle_list_query(cycle).order_by(*SORTS.get(chosen.sort, SORTS["total"]))
-    if chosen.department_id is not None:
-        below = with_subdepartments(session, cycle.organization_id, [chosen.department_id])
-        query = query.where(Employee.department_id.in_(below))
-    if chosen.grade == "none":
-        query = query.where(FINAL_GRADE.is_(None))
-    elif chosen.grade:
-        query = query.where(FINAL_GRADE == chosen.grade)  # noqa: SIM300 - a column, not a constant
-    if chosen.state:
-        query = query.where(Appraisal.state == chosen.state)
-    if chosen.q:
-        pattern = contains_pattern(chosen.q)
-        query = query.where(
-            or_(
-                Employee.name.ilike(pattern, escape=LIKE_ESCAPE),
-                Employee.number.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
-    return paginate(session, query, page, per_page)
-
-
-def cycle_list_query(cycle: Cycle) -> Select[tuple[Appraisal]]:
-    """The cycle's appraisals with what a list row shows (the employee and department)."""
-    return (
-        select(Appraisal)
-        .join(Employee, Employee.id == Appraisal.employee_id)
-        .where(Appraisal.cycle_id == cycle.id)
-        .options(selectinload(Appraisal.employee).selectinload(Employee.department))
-    )
-
-
-def cycle_departments(session: Session, cycle: Cycle) -> list[tuple[int, str]]:
-    """The departments the cycle's employees belong to (the publish and filter choices)."""
-    return [
-        (id_, name)
-        for id_, name in session.execute(
-            select(Department.id, Department.name)
-            .where(
-                Department.id.in_(
-                    select(Employee.department_id)
-                    .join(Appraisal, Appraisal.employee_id == Employee.id)
-                    .where(Appraisal.cycle_id == cycle.id)
-                )
-            )
-            .order_by(Department.name)
-        )
-    ]
 
 
 def publishable_count(session: Session, cycle: Cycle, department_id: int | None = None) -> int:

@@ -11,6 +11,7 @@ from ...access import can_run_cycles, current_org_id, require
 from ...db import get_in_org, get_session
 from ...forms import attempt, flash_form_errors
 from ...models import Appraisal, AppraisalState
+from ..cycles.lists import ListFilter, appraisal_page, cycle_departments
 from ..web import Routes, cycle_or_404, id_arg, page_arg
 from . import calibration
 from .forms import OverrideForm, PublishForm, QuotasForm
@@ -18,18 +19,8 @@ from .forms import OverrideForm, PublishForm, QuotasForm
 routes = Routes()
 
 
-def _list_filter() -> calibration.ListFilter:
-    """The employee list's filters from the query string; a value that is not one of the
-    choices is ignored (the list is shown unfiltered by it)."""
-    state = request.args.get("state") or None
-    sort = request.args.get("sort", "total")
-    return calibration.ListFilter(
-        department_id=id_arg("department"),
-        grade=(request.args.get("grade") or "").strip()[:20] or None,
-        state=state if state in AppraisalState.__members__.values() else None,
-        q=(request.args.get("q") or "").strip()[:100],
-        sort=sort if sort in calibration.SORTS else "total",
-    )
+def _list_filter() -> ListFilter:
+    return ListFilter.from_args(request.args, id_arg("department"), default_sort="total")
 
 
 @routes.route("/cycles/<int:id>/calibration")
@@ -50,9 +41,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
     return render_template(
         "runtime/calibration.html",
         cycle=cycle,
-        page=calibration.employee_list(
-            db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"]
-        ),
+        page=appraisal_page(db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"]),
         chosen=chosen,
         states=[s for s in AppraisalState],
         groups=groups,
@@ -65,7 +54,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         ),
         quotas=typed.get("quotas", calibration.quotas_text(cycle)),
         saved_quotas=calibration.quotas_text(cycle),
-        departments=calibration.cycle_departments(db, cycle),
+        departments=cycle_departments(db, cycle),
         typed=typed,
     ), status
 

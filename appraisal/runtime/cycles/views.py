@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from flask import (
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -30,15 +31,16 @@ from ...db import get_in_org, get_session, row_id
 from ...errors import ServiceError
 from ...forms import attempt, choices, flash_form_errors
 from ...i18n import label_text
-from ...models import Cycle, CycleState, Scheme
+from ...models import AppraisalState, Cycle, CycleState, Scheme
 from ...people.services import department_choices, position_choices
 from ..compiled import version_template
 from ..metrics.shown import computed_figures
 from ..reviews import feedback
-from ..web import Routes, current_viewer, cycle_or_404
+from ..web import Routes, current_viewer, cycle_or_404, id_arg, page_arg
 from . import cycles as cycle_services
 from . import exports, figures, tasks
 from .forms import CycleForm, LaunchForm, SchemeForm
+from .lists import ListFilter, appraisal_page, cycle_departments
 
 routes = Routes()
 
@@ -157,12 +159,18 @@ def cycle(id: int):
     db = get_session()
     cycle = cycle_or_404(id)
     preview = cycle_services.preview_cycle(db, cycle) if cycle.state == CycleState.PLANNING else []
-    appraisals = figures.cycle_appraisals(db, cycle) if cycle.state != CycleState.PLANNING else []
+    running = cycle.state != CycleState.PLANNING
+    chosen = ListFilter.from_args(request.args, id_arg("department"))
     return render_template(
         "runtime/cycle.html",
         cycle=cycle,
         preview=preview,
-        appraisals=appraisals,
+        chosen=chosen,
+        page=appraisal_page(db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"])
+        if running
+        else None,
+        departments=cycle_departments(db, cycle) if running else [],
+        states=list(AppraisalState),
         counts=cycle_services.state_counts(db, cycle),
         appeals=tasks.cycle_appeals(db, cycle) if cycle.state != CycleState.PLANNING else [],
         has_feedback=bool(feedback.comment_items(version_template(cycle.scheme.template_version))),
@@ -211,6 +219,17 @@ def cycle_launch(id: int):
 
 
 # -- figures and targets grids --------------------------------------------------------------
+
+
+#: Rows of a figures grid page: one screen of typing, saved together.
+GRID_ROWS = 50
+
+
+def _list_args() -> dict[str, str]:
+    """The filters and page a grid was posted from (its form posts to its own URL), to come
+    back to them after a save."""
+    keep = ("q", "department", "state", "grade", "sort", "page")
+    return {k: v for k in keep if (v := request.args.get(k))}
 
 
 LOADED = "was"  # `was|<prefix>|<number>|<key>`: the value a grid cell showed when loaded
@@ -283,12 +302,19 @@ def cycle_figures(id: int):
             _("Figures saved: %(count)d changed."),
         )
         if outcome.saved:
-            return redirect(url_for("runtime.cycle_figures", id=id))
-    appraisals = figures.cycle_appraisals(db, cycle)
+            return redirect(url_for("runtime.cycle_figures", id=id, **_list_args()))
+    chosen = ListFilter.from_args(request.args, id_arg("department"))
+    page = appraisal_page(
+        db, cycle, chosen, page_arg(), GRID_ROWS, figures.cycle_appraisals_query(cycle)
+    )
+    appraisals = page.items
     return render_template(
         "runtime/figures.html",
         cycle=cycle,
         fields=figures.figure_fields(cycle),
+        page=page,
+        chosen=chosen,
+        departments=cycle_departments(db, cycle),
         appraisals=appraisals,
         bound=figures.computed_keys(db, cycle),
         computed=computed_figures(db, cycle.organization_id, appraisals),
