@@ -14,7 +14,7 @@ from sqlalchemy import select
 from appraisal.models import Notification, NotificationPreference, OutboxMessage
 from appraisal.notifications.catalogue import KINDS
 from appraisal.notifications.services import Event, notify
-from appraisal.states import PERSONAL_CHANNELS, Channel, NotificationKind
+from appraisal.states import PERSONAL_CHANNELS, NotificationKind
 from tests.conftest import field_errors
 
 NOON_SHANGHAI = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
