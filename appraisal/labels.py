@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from .states import (
     AppealStatus,
     AppraisalState,
+    Channel,
     ConsentChoice,
     CycleState,
     EventStatus,
@@ -150,6 +151,13 @@ JOB_STATUS = {
 JOB_KIND = {
     "metrics.recompute_cycle": _l("Recomputing a cycle's computed figures"),
     "metrics.sweep": _l("Recomputing every open cycle's computed figures"),
+}
+#: Where a notification goes (`notifications`): a person's own channels, a group's robots.
+CHANNEL = {
+    Channel.IN_APP: _l("In the app"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.WECOM: _l("WeCom group robot"),
+    Channel.DINGTALK: _l("DingTalk group robot"),
 }
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),
@@ -379,6 +387,7 @@ VOCABULARIES = {
     "record_status": RECORD_STATUS,
     "job_status": JOB_STATUS,
     "job_kind": JOB_KIND,
+    "channel": CHANNEL,
     "consent_choice": CONSENT_CHOICE,
     "location_purpose": LOCATION_PURPOSE,
     "location_source": LOCATION_SOURCE,
