@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..concurrency import expect_version
 from ..db import get_in_org
-from ..encryption import DecryptionFailed, Keys, encrypt, rotate
+from ..encryption import DecryptionFailed, Keys, decrypt, encrypt, rotate
 from ..errors import ServiceError
 from ..models import Department, Organization, Robot
 from ..states import ROBOT_CHANNELS, Channel
@@ -82,6 +82,16 @@ def department_names(session: Session, org_id: int) -> dict[int, str]:
             select(Department.id, Department.name).where(Department.organization_id == org_id)
         ).all()
     )
+
+
+def stored_webhook(robot: Robot | None, keys: Keys) -> str | None:
+    """The stored webhook as a page shows it: host and path, never the token in its query."""
+    if robot is None:
+        return None
+    try:
+        return channel.shown_webhook(decrypt(robot.webhook_encrypted, keys))
+    except DecryptionFailed:
+        return gettext("(stored, but no key of ENCRYPTION_KEYS opens it)")
 
 
 def check_robot(

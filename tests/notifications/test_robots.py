@@ -455,3 +455,244 @@ def test_a_stored_webhook_whose_host_is_no_longer_allowed_is_not_posted_to(
     (message,) = _messages(db, robot)
     assert message.status == DeliveryStatus.SKIPPED
     assert re.search(r"webhook refused", message.last_error)
+
+
+# -- HR's pages ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hr(make, org, auth, app):
+    app.config["NOTIFICATIONS_ROBOT_HOSTS"] = "127.0.0.1"
+    make.member(org, "hr@acme.example")
+    auth.login("hr@acme.example")
+    return org
+
+
+def _form(url, **values):
+    return {
+        "name": "Sales group",
+        "channel": "dingtalk",
+        "webhook": url,
+        "secret": "",
+        "department_id": "0",
+        "language": "zh",
+        "kinds": [NotificationKind.REVIEW_TO_FILL, NotificationKind.DEADLINE_PASSED],
+        **values,
+    }
+
+
+def _only_robot(db):
+    db.expire_all()
+    return db.scalars(select(Robot)).one()
+
+
+def test_hr_adds_a_robot_whose_secrets_are_never_shown_back(client, db, app, hr, server):
+    url = server.dingtalk("tok-777", SECRET)
+    response = client.post("/notifications/robots/new", data=_form(url, secret=SECRET))
+    assert response.status_code == 302
+    robot = _only_robot(db)
+    assert response.headers["Location"] == f"/notifications/robots/{robot.id}"
+    assert robot.kinds == [NotificationKind.REVIEW_TO_FILL, NotificationKind.DEADLINE_PASSED]
+    assert encryption.decrypt(robot.secret_encrypted, _keys(app)) == SECRET
+    page = client.get(f"/notifications/robots/{robot.id}").text
+    listing = client.get("/notifications/robots").text
+    for html in (page, listing):
+        assert "tok-777" not in html and SECRET[:10] not in html
+    assert f"Stored: {server.base}/robot/send…" in page and "A secret is set" in page
+    assert "Sales group" in listing and ">set<" in listing
+
+
+def test_an_empty_secret_or_webhook_keeps_what_is_stored(client, db, app, hr, server):
+    url = server.dingtalk("tok-777", SECRET)
+    client.post("/notifications/robots/new", data=_form(url, secret=SECRET))
+    robot = _only_robot(db)
+    stored = (robot.webhook_encrypted, robot.secret_encrypted)
+    response = client.post(
+        f"/notifications/robots/{robot.id}",
+        data=_form("", name="Sales East", version=robot.version, kinds=["deadline_passed"]),
+    )
+    assert response.status_code == 302
+    robot = _only_robot(db)
+    assert (robot.webhook_encrypted, robot.secret_encrypted) == stored
+    assert robot.name == "Sales East" and robot.kinds == ["deadline_passed"]
+    client.post(
+        f"/notifications/robots/{robot.id}",
+        data=_form("", version=robot.version, clear_secret="y"),
+    )
+    assert _only_robot(db).secret_encrypted is None
+
+
+def test_only_a_groups_kinds_are_offered_and_a_private_one_is_refused(client, db, hr, server):
+    page = client.get("/notifications/robots/new").text
+    offered = set(re.findall(r'name="kinds"[^>]*value="([a-z_]+)"', page)) | set(
+        re.findall(r'value="([a-z_]+)"[^>]*name="kinds"', page)
+    )
+    assert offered == {k for k, kind in setup.KINDS.items() if kind.robot_safe}
+    response = client.post(
+        "/notifications/robots/new",
+        data=_form(server.dingtalk("t"), name="Typed name", kinds=["result_published"]),
+    )
+    assert response.status_code == 422
+    assert "private ones (results, appeals, interviews) go to the person alone" in response.text
+    assert 'value="Typed name"' in response.text
+    assert db.scalar(select(func.count()).select_from(Robot)) == 0
+
+
+def test_a_webhook_on_another_host_is_refused_next_to_the_field(client, db, hr):
+    typed = "https://169.254.169.254/latest/meta-data"
+    response = client.post("/notifications/robots/new", data=_form(typed))
+    assert response.status_code == 422
+    assert "must be on oapi.dingtalk.com" in response.text
+    assert f'value="{typed}"' in response.text
+    wecom = client.post(
+        "/notifications/robots/new",
+        data=_form("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", channel="wecom"),
+    )
+    assert wecom.status_code == 422 and "must start with https://" in wecom.text
+    assert db.scalar(select(func.count()).select_from(Robot)) == 0
+
+
+def test_a_wecom_robot_has_no_secret_and_a_department_must_be_the_organizations(
+    client, db, make, hr, server
+):
+    other = make.org("globex")
+    from appraisal.models import Department
+
+    foreign = Department(organization_id=other.id, name="Theirs")
+    db.add(foreign)
+    db.commit()
+    response = client.post(
+        "/notifications/robots/new",
+        data=_form(
+            server.wecom("k"), channel="wecom", secret="SECx", department_id=str(foreign.id)
+        ),
+    )
+    assert response.status_code == 422
+    assert "Only a DingTalk robot has a signing secret." in response.text
+    assert "Choose one of the organization&#39;s departments." in response.text
+
+
+def test_a_save_from_a_stale_page_is_a_conflict(client, db, hr, server):
+    client.post("/notifications/robots/new", data=_form(server.dingtalk("t")))
+    robot = _only_robot(db)
+    old = robot.version
+    client.post(f"/notifications/robots/{robot.id}", data=_form("", version=old, name="First"))
+    response = client.post(
+        f"/notifications/robots/{robot.id}", data=_form("", version=old, name="Second")
+    )
+    assert response.status_code == 409
+    assert 'value="Second"' in response.text
+    assert _only_robot(db).name == "First"
+    stale = client.post(f"/notifications/robots/{robot.id}/delete", data={"version": str(old)})
+    assert stale.status_code == 409 and db.scalar(select(func.count()).select_from(Robot)) == 1
+
+
+def test_a_test_message_is_posted_at_once_and_the_answer_shown(client, db, hr, server):
+    client.post(
+        "/notifications/robots/new",
+        data=_form(server.dingtalk("t", SECRET), secret=SECRET, language="en"),
+    )
+    robot = _only_robot(db)
+    page = client.post(f"/notifications/robots/{robot.id}/test", follow_redirects=True).text
+    assert "The robot took the test message" in page and "errcode" in page
+    (post,) = server.posts("t")
+    assert post["markdown"]["title"] == "Test message"
+    server.answers["t"] = [(200, {"errcode": 310000, "errmsg": "keywords not in content"})]
+    page = client.post(f"/notifications/robots/{robot.id}/test", follow_redirects=True).text
+    assert "did not take the test message: errcode 310000: keywords not in content" in page
+
+
+def test_hr_turns_a_robot_off_and_on_and_deletes_it(client, db, hr, server):
+    client.post("/notifications/robots/new", data=_form(server.dingtalk("t")))
+    robot = _only_robot(db)
+    off = client.post(
+        f"/notifications/robots/{robot.id}/active", data={"active": "0", "version": robot.version}
+    )
+    assert off.status_code == 302 and _only_robot(db).active is False
+    assert "Turned off" in client.get("/notifications/robots").text
+    robot = _only_robot(db)
+    client.post(
+        f"/notifications/robots/{robot.id}/active", data={"active": "1", "version": robot.version}
+    )
+    robot = _only_robot(db)
+    assert robot.active is True
+    gone = client.post(f"/notifications/robots/{robot.id}/delete", data={"version": robot.version})
+    assert gone.status_code == 302 and gone.headers["Location"] == "/notifications/robots"
+    assert db.scalar(select(func.count()).select_from(Robot)) == 0
+    actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == [
+        "robot.created",
+        "robot.turned_off",
+        "robot.turned_on",
+        "robot.deleted",
+    ]
+
+
+def _robot_urls(robot_id):
+    return [
+        ("get", "/notifications/robots"),
+        ("get", "/notifications/robots/new"),
+        ("get", f"/notifications/robots/{robot_id}"),
+        ("post", f"/notifications/robots/{robot_id}"),
+        ("post", f"/notifications/robots/{robot_id}/active"),
+        ("post", f"/notifications/robots/{robot_id}/delete"),
+        ("post", f"/notifications/robots/{robot_id}/test"),
+    ]
+
+
+def test_an_employee_or_implementer_is_refused_and_changes_nothing(
+    client, db, app, make, org, auth, server
+):
+    robot = _robot(db, app, org, server.dingtalk("t"))
+    make.member(org, "ann@acme.example", roles=("employee", "manager"))
+    make.member(org, "imp@acme.example", roles=("implementer",))
+    for email in ("ann@acme.example", "imp@acme.example"):
+        auth.login(email)
+        for method, url in _robot_urls(robot.id):
+            data = {"version": robot.version, "active": "0", **_form("", name="x")}
+            response = getattr(client, method)(url, data=data)
+            assert response.status_code == 403, (email, url)
+        auth.logout()
+    robot = _only_robot(db)
+    assert robot.active and robot.name == "Sales group" and server.posts("t") == []
+    for method, url in _robot_urls(robot.id):
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_another_organizations_robot_is_a_404(client, db, app, make, org, auth, server):
+    theirs = _robot(db, app, make.org("globex"), server.dingtalk("t"), name="Theirs")
+    make.member(org, "hr@acme.example")
+    auth.login("hr@acme.example")
+    for method, url in _robot_urls(theirs.id)[2:]:
+        data = {"version": theirs.version, "active": "0", **_form("", name="Mine now")}
+        assert getattr(client, method)(url, data=data).status_code == 404, url
+    assert "Theirs" not in client.get("/notifications/robots").text
+    robot = _only_robot(db)
+    assert robot.active and robot.name == "Theirs" and server.posts("t") == []
+
+
+def test_the_robot_posts_need_a_csrf_token(database_url, make, db, server):
+    from appraisal import create_app
+    from tests.conftest import PASSWORD
+
+    org = make.org("acme")
+    make.member(org, "hr@acme.example")
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k", "LOG_FORMAT": "plain"})
+    app.config["NOTIFICATIONS_ROBOT_HOSTS"] = "127.0.0.1"
+    robot = _robot(db, app, org, server.dingtalk("t"))
+    client = app.test_client()
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    client.post(
+        "/login", data={"email": "hr@acme.example", "password": PASSWORD, "csrf_token": token}
+    )
+    for _method, url in _robot_urls(robot.id):
+        if _method == "post":
+            assert client.post(url, data=_form("", version=robot.version)).status_code == 400
+    assert (
+        client.post("/notifications/robots/new", data=_form(server.dingtalk("u"))).status_code
+        == 400
+    )
+    assert _only_robot(db).active and server.posts("t") == []
+    app.extensions["appraisal.engine"].dispose()
