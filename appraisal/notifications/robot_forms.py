@@ -42,7 +42,7 @@ class RobotForm(VersionedForm):
     )
     language = SelectField(
         _l("Language of the group"),
-        choices=choices(ROBOT_LANGUAGES.items()),
+        choices=choices(ROBOT_LANGUAGES),
         validate_choice=False,
         default="zh",
     )

@@ -34,7 +34,8 @@ ROBOT_CHANNEL = {
     Channel.WECOM: _l("WeCom group robot"),
     Channel.DINGTALK: _l("DingTalk custom robot"),
 }
-ROBOT_LANGUAGES = {"zh": "中文", "en": "English"}
+#: The languages a group can read, each named in itself (as the language menu names them).
+ROBOT_LANGUAGES = (("zh", "中文"), ("en", "English"))
 NAME_LIMIT = 120
 SECRET_LIMIT = 200
 
@@ -126,7 +127,7 @@ def check_robot(
         get_in_org(session, Department, org_id, values.department_id) is None
     ):
         errors["department_id"] = _l("Choose one of the organization's departments.")
-    if values.language not in ROBOT_LANGUAGES:
+    if values.language not in dict(ROBOT_LANGUAGES):
         errors["language"] = _l("Choose the group's language.")
     allowed = dict(robot_kinds())
     if not values.kinds:

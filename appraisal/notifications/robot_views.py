@@ -49,7 +49,7 @@ def robot_list():
         robots=services.list_robots(db, org_id),
         departments=services.department_names(db, org_id),
         channels=services.ROBOT_CHANNEL,
-        languages=services.ROBOT_LANGUAGES,
+        languages=dict(services.ROBOT_LANGUAGES),
         kinds={key: kind.label for key, kind in KINDS.items()},
     )
 
