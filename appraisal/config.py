@@ -155,6 +155,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
             "APPRAISAL_PHOTO_MAX_BYTES must be at least 64 KB below APPRAISAL_MAX_CONTENT_LENGTH "
             "(the form around a photo is part of the request)"
         )
+    if config.get("ENCRYPTION_KEYS"):
+        from .encryption import parse_keys
+
+        parse_keys(config["ENCRYPTION_KEYS"])  # a malformed key stops the start, by position
     config.setdefault("DATABASE_URL", f"sqlite:///{Path(instance_path) / 'appraisal.sqlite'}")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))

@@ -72,3 +72,15 @@ def test_the_module_needs_no_web_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert found == "[]"
+
+
+def test_a_malformed_encryption_key_stops_the_app_from_starting(tmp_path):
+    from appraisal.config import load_config
+
+    with pytest.raises(ValueError, match="key 1 is not a Fernet key"):
+        load_config(str(tmp_path), {"ENCRYPTION_KEYS": "not-a-key", "SECRET_KEY": "x"})
+    good = encryption.new_key()
+    assert (
+        load_config(str(tmp_path), {"ENCRYPTION_KEYS": good, "SECRET_KEY": "x"})["ENCRYPTION_KEYS"]
+        == good
+    )

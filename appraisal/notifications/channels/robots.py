@@ -343,7 +343,7 @@ def _deliver(
         return
     try:
         target = target_for(robot, keys_from_config(config))
-    except DecryptionFailed as error:
+    except (DecryptionFailed, ValueError) as error:
         for message in due:
             retry(message, now, f"{error} (ENCRYPTION_KEYS)")
         return
