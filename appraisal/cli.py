@@ -152,7 +152,51 @@ def restore_command(path: Path, yes: bool) -> None:
         click.echo(note)
 
 
+@click.group("secrets", cls=AppGroup)
+def secrets_cli() -> None:
+    """Secrets encrypted at rest (group robots' webhooks and signing secrets)."""
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of ENCRYPTION_KEYS (after putting
+    a new key first; the old one may then be dropped)."""
+    from .db import get_session
+    from .encryption import DecryptionFailed, keys_from_config
+    from .notifications.robot_services import rotate_secrets
+
+    session = get_session()
+    try:
+        robots = rotate_secrets(session, keys_from_config(current_app.config))
+    except (DecryptionFailed, ValueError) as error:
+        session.rollback()
+        raise click.ClickException(
+            f"{error}; nothing was changed. Keep the key the secrets were stored with in "
+            "ENCRYPTION_KEYS (after the new one) until the rotation is done."
+        ) from None
+    session.commit()
+    click.echo(f"Re-encrypted the secrets of {robots} robot(s) with the first key.")
+
+
+@secrets_cli.command("new-key")
+def secrets_new_key() -> None:
+    """Print a new random key for ENCRYPTION_KEYS."""
+    from .encryption import new_key
+
+    click.echo(new_key())
+
+
+@secrets_cli.command("derived-key")
+def secrets_derived_key() -> None:
+    """Print the key derived from the current SECRET_KEY (what encrypts when ENCRYPTION_KEYS
+    is unset): keep it in ENCRYPTION_KEYS before changing SECRET_KEY."""
+    from .encryption import derived_key
+
+    click.echo(derived_key(current_app.config["SECRET_KEY"]).decode("ascii"))
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(secrets_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)

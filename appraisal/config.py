@@ -82,6 +82,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": None,
     "MAIL_SENDER": "appraisal@localhost",
     "MAIL_TIMEOUT_SECONDS": 10.0,
+    # Group robots (企业微信, 钉钉) post only to their platforms' own hosts (qyapi.weixin.qq.com,
+    # oapi.dingtalk.com, https); hosts listed here (comma-separated, e.g. an intranet relay)
+    # are allowed too, over http or https. A guard against the server being made to post
+    # to an internal address (SSRF).
+    "NOTIFICATIONS_ROBOT_HOSTS": None,
     # Keys that encrypt secrets at rest (robot webhooks and signing secrets): Fernet keys,
     # comma-separated, the first encrypts, all decrypt (rotation). Unset: one derived from
     # SECRET_KEY.
@@ -124,6 +129,7 @@ ENVIRONMENT = {
     "APPRAISAL_MAIL_SENDER": ("MAIL_SENDER", str),
     "APPRAISAL_MAIL_TIMEOUT_SECONDS": ("MAIL_TIMEOUT_SECONDS", float),
     "APPRAISAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
+    "APPRAISAL_NOTIFICATIONS_ROBOT_HOSTS": ("NOTIFICATIONS_ROBOT_HOSTS", str),
 }
 
 
@@ -149,6 +155,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
             "APPRAISAL_PHOTO_MAX_BYTES must be at least 64 KB below APPRAISAL_MAX_CONTENT_LENGTH "
             "(the form around a photo is part of the request)"
         )
+    if config.get("ENCRYPTION_KEYS"):
+        from .encryption import parse_keys
+
+        parse_keys(config["ENCRYPTION_KEYS"])  # a malformed key stops the start, by position
     config.setdefault("DATABASE_URL", f"sqlite:///{Path(instance_path) / 'appraisal.sqlite'}")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
