@@ -157,7 +157,7 @@ CHANNEL = {
     Channel.IN_APP: _l("In the app"),
     Channel.EMAIL: _l("E-mail"),
     Channel.WECOM: _l("WeCom group robot"),
-    Channel.DINGTALK: _l("DingTalk group robot"),
+    Channel.DINGTALK: _l("DingTalk custom robot"),
 }
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),

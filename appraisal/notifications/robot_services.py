@@ -24,16 +24,14 @@ from ..concurrency import expect_version
 from ..db import get_in_org
 from ..encryption import DecryptionFailed, Keys, decrypt, encrypt, rotate
 from ..errors import ServiceError
+from ..labels import CHANNEL
 from ..models import Department, Organization, Robot
 from ..states import ROBOT_CHANNELS, Channel
 from .catalogue import KINDS
 from .channels import robots as channel
 
-#: A robot's platform as HR reads it.
-ROBOT_CHANNEL = {
-    Channel.WECOM: _l("WeCom group robot"),
-    Channel.DINGTALK: _l("DingTalk custom robot"),
-}
+#: A robot's platform as HR reads it (the channels' own labels).
+ROBOT_CHANNEL = {channel_: CHANNEL[channel_] for channel_ in ROBOT_CHANNELS}
 #: The languages a group can read, each named in itself (as the language menu names them).
 ROBOT_LANGUAGES = (("zh", "中文"), ("en", "English"))
 NAME_LIMIT = 120

@@ -212,7 +212,11 @@ def _robot_messages(
                 robot.language,
                 robot_id=robot.id,
                 dedupe_key=f"{robot.channel}:{robot.id}:{event.kind}:{event.key}:{user_id}",
-                context={"employee": names.get(user_id, ""), **event.context},
+                context={
+                    "employee": names.get(user_id, ""),
+                    **event.context,
+                    "recipient": names.get(user_id, ""),
+                },
             )
 
 

@@ -105,14 +105,14 @@ def test_each_person_gets_one_email_in_their_language_with_text_html_and_the_lin
     assert "The self review of Li Lei in 2026 Q4 waits for you" in english.html
 
     chinese = by_address["zh@acme.example"]
-    assert chinese.message["Subject"] == "待填写的评估：Li Lei，2026 Q4"
+    assert chinese.message["Subject"] == "待填写的评价：Li Lei，2026 Q4"
     assert "Li Lei 在 2026 Q4 的自评等待您处理（截止 2026-12-10）。" in chinese.text
     assert f'<a href="{PUBLIC_URL}/appraisals/1">在系统中打开</a>' in chinese.html
     assert '<html lang="zh-CN">' in chinese.html
 
     log = {m.user_id: m for m in _messages(db)}
     assert {m.status for m in log.values()} == {DeliveryStatus.SENT}
-    assert log[zh].subject == "待填写的评估：Li Lei，2026 Q4" and log[zh].attempts == 1
+    assert log[zh].subject == "待填写的评价：Li Lei，2026 Q4" and log[zh].attempts == 1
     assert "2026-12-10" in log[zh].body
 
 

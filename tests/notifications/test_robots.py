@@ -125,7 +125,7 @@ def _status(db, robot):
 
 
 def test_a_dingtalk_robot_gets_a_signed_markdown_post(db, ctx, org, person, server):
-    robot = _robot(db, ctx, org, server.dingtalk("dt1", SECRET), secret=SECRET)
+    robot = _robot(db, ctx, org, server.dingtalk("dt1", SECRET), secret=SECRET, language="en")
     _tell(db, org, person)
     assert _deliver(db) == {Channel.DINGTALK: 1}
     (post,) = server.posts("dt1")

@@ -358,9 +358,21 @@ def _deliver(
             postpone(message, (first or now) + WINDOW)
         return
     organization = session.get(Organization, robot.organization_id)
-    common = {"name": robot.name, "organization": organization.name if organization else ""}
+    place = organization.name if organization else ""
+    # `{name}` in a group post is who has to act (the person the message was raised for)
     said = [
-        (m, words(session, m.organization_id, m.kind, m.language, m.context or {}, **common))
+        (
+            m,
+            words(
+                session,
+                m.organization_id,
+                m.kind,
+                m.language,
+                m.context or {},
+                name=(m.context or {}).get("recipient") or robot.name,
+                organization=place,
+            ),
+        )
         for m in due
     ]
     made = compose(said, robot.channel, robot.language, config.get("PUBLIC_URL"))

@@ -36,7 +36,7 @@ class ListFilter:
 
     department_id: int | None = None
     grade: str | None = None
-    state: str | None = None
+    in_state: str | None = None
     q: str = ""
     sort: str = "number"
 
@@ -51,7 +51,7 @@ class ListFilter:
         return cls(
             department_id=department_id,
             grade=(args.get("grade") or "").strip()[:20] or None,
-            state=state if state in AppraisalState.__members__.values() else None,
+            in_state=state if state in AppraisalState.__members__.values() else None,
             q=(args.get("q") or "").strip()[:100],
             sort=sort if sort in SORTS else default_sort,
         )
@@ -84,8 +84,8 @@ def narrowed(
         query = query.where(FINAL_GRADE.is_(None))
     elif chosen.grade:
         query = query.where(FINAL_GRADE == chosen.grade)  # noqa: SIM300 - a column
-    if chosen.state:
-        query = query.where(Appraisal.state == chosen.state)
+    if chosen.in_state:
+        query = query.where(Appraisal.state == chosen.in_state)
     if chosen.q:
         pattern = contains_pattern(chosen.q)
         query = query.where(
