@@ -27,9 +27,9 @@ class LogFilterForm(FlaskForm):
         csrf = False
 
     person = StringField(_l("Person or robot"))
-    channel = SelectField(_l("Channel"), validate_choice=True)
-    status = SelectField(_l("Status"), validate_choice=True)
-    kind = SelectField(_l("Kind"), validate_choice=True)
+    channel = SelectField(_l("Channel"), default="")
+    status = SelectField(_l("Status"), default="")
+    kind = SelectField(_l("Kind"), default="")
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("To"), validators=[Optional()])
 

@@ -4,6 +4,8 @@ only. Thin: parse, call `setup`, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +17,7 @@ from ..labels import label
 from ..models.accounts import LANGUAGES
 from ..runtime.web import Routes
 from . import setup
+from .render import Words
 from .template_forms import TemplateForm
 
 routes = Routes()
@@ -89,10 +92,18 @@ def template_edit(kind: str, language: str):
     elif form.is_submitted():
         flash_form_errors(form)
         status = 422
+    return _edit_page(kind, language, form, preview, status)
+
+
+def _edit_page(
+    kind: str, language: str, form: TemplateForm, preview: Words | None = None, status: int = 200
+) -> Any:
+    """The edit page, with what the form holds (typed, or the saved words)."""
+    current = setup.shown(get_session(), current_org_id(), kind, language)
     return render_template(
         "notifications/templates_edit.html",
         form=form,
-        current=setup.shown(db, org_id, kind, language),
+        current=current,
         placeholders=setup.placeholders(kind),
         preview=preview,
         reset=VersionPost(formdata=None, data={"version": current.version}),
@@ -105,14 +116,17 @@ def template_reset(kind: str, language: str):
     """HR's words deleted: the default speaks again."""
     _kind_or_404(kind, language)
     form = VersionPost()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(url_for("notifications.template_edit", kind=kind, language=language))
+    form.validate()
     db, org_id = get_session(), current_org_id()
     outcome = attempt(
         lambda: setup.reset_template(db, org_id, kind, language, form.version.data, current_user.id)
     )
-    if outcome.refused:
-        return redirect(url_for("notifications.template_edit", kind=kind, language=language))
+    if outcome.refused:  # changed meanwhile: the page again, with the words saved now
+        current = setup.shown(db, org_id, kind, language)
+        edit = TemplateForm(
+            formdata=None,
+            data={"subject": current.subject, "body": current.body, "version": current.version},
+        )
+        return _edit_page(kind, language, edit, status=outcome.status)
     flash(_("Back to the default words: %(kind)s.", kind=label(kind, "notification_kind")), "info")
     return redirect(url_for("notifications.templates"))
