@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -258,7 +258,9 @@ def _zone(session: Session, org_id: int) -> ZoneInfo:
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), zone)
+    """The start of the organization's `day`, in UTC: SQLite compares the stored text, which
+    is UTC, so a bound in another zone would be hours off there."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 def log_query(session: Session, org_id: int, filters: LogFilters) -> Select[Any]:

@@ -30,8 +30,8 @@ class LogFilterForm(FlaskForm):
     channel = SelectField(_l("Channel"), default="")
     status = SelectField(_l("Status"), default="")
     kind = SelectField(_l("Kind"), default="")
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("First day"), validators=[Optional()])
+    until = DateField(_l("Last day"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
