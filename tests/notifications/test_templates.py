@@ -280,3 +280,15 @@ def test_the_service_refuses_the_same_way_whatever_the_door(app, db, orgs):
         setup.save_template(db, acme.id, KIND, "en", "", "{nope}", None, None)
     assert set(refused.value.errors) == {"subject", "body"}
     assert _templates(db) == []
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_default_words_pass_the_check_hr_words_pass(app, language):
+    """A translation that dropped or renamed a placeholder would send a hole."""
+    with app.app_context():
+        for kind in KINDS:
+            words = render.default_words(kind, language)
+            assert setup.check_words(kind, words.subject, words.body) == {}, (kind, words)
+            assert set(re.findall(r"\{(\w+)\}", words.subject + words.body)) == set(
+                re.findall(r"\{(\w+)\}", str(KINDS[kind].subject) + str(KINDS[kind].body))
+            ), kind
