@@ -28,7 +28,7 @@ from ..models import Employee, MessageTemplate, Organization, OutboxMessage, Rob
 from ..models.accounts import LANGUAGES
 from ..models.base import as_utc
 from ..paging import Page, paginate
-from .catalogue import KINDS, fill, unknown_placeholders
+from .catalogue import KINDS, PLACEHOLDER, fill, unknown_placeholders
 from .render import Words, default_words, template_for, values_for
 
 #: A subject is one line of at most this many characters (the column's width).
@@ -110,6 +110,17 @@ def overview(session: Session, org_id: int) -> list[list[Shown]]:
                 line.append(Shown(kind, language, words.subject, words.body, False, 0))
         table.append(line)
     return table
+
+
+def parts(text: str) -> list[tuple[str, bool]]:
+    """`text` cut into plain pieces and placeholders (`{cycle}`: True), for a page that
+    marks the placeholders."""
+    pieces = PLACEHOLDER.split(text)  # text, name, text, name, ..., text
+    return [
+        (f"{{{piece}}}" if odd else piece, bool(odd))
+        for odd, piece in ((i % 2, p) for i, p in enumerate(pieces))
+        if piece
+    ]
 
 
 def placeholders(kind: str) -> tuple[str, ...]:

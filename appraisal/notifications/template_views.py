@@ -34,7 +34,9 @@ def settings():
 @require(can_run_cycles)
 def templates():
     table = setup.overview(get_session(), current_org_id())
-    return render_template("notifications/templates.html", table=table, languages=LANGUAGES)
+    return render_template(
+        "notifications/templates.html", table=table, languages=LANGUAGES, parts=setup.parts
+    )
 
 
 def _kind_or_404(kind: str, language: str) -> None:
