@@ -21,7 +21,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..concurrency import EditConflict, expect_version
+from ..concurrency import NO_ROW_YET, expect_version
 from ..db import LIKE_ESCAPE, contains_pattern, in_chunks
 from ..errors import ServiceError
 from ..models import Employee, MessageTemplate, Organization, OutboxMessage, Robot, User
@@ -83,11 +83,14 @@ def kinds() -> list[str]:
 
 def shown(session: Session, org_id: int, kind: str, language: str) -> Shown:
     """HR's words for `kind` in `language`, or the default (marked as such)."""
-    own = template_for(session, org_id, kind, language)
+    return _shown(kind, language, template_for(session, org_id, kind, language))
+
+
+def _shown(kind: str, language: str, own: MessageTemplate | None) -> Shown:
     if own is not None:
         return Shown(kind, language, own.subject, own.body, True, own.version)
     words = default_words(kind, language)
-    return Shown(kind, language, words.subject, words.body, False, 0)
+    return Shown(kind, language, words.subject, words.body, False, NO_ROW_YET)
 
 
 def overview(session: Session, org_id: int) -> list[list[Shown]]:
@@ -98,18 +101,10 @@ def overview(session: Session, org_id: int) -> list[list[Shown]]:
             select(MessageTemplate).where(MessageTemplate.organization_id == org_id)
         )
     }
-    table = []
-    for kind in KINDS:
-        line = []
-        for language in LANGUAGES:
-            own = rows.get((kind, language))
-            if own is not None:
-                line.append(Shown(kind, language, own.subject, own.body, True, own.version))
-            else:
-                words = default_words(kind, language)
-                line.append(Shown(kind, language, words.subject, words.body, False, 0))
-        table.append(line)
-    return table
+    return [
+        [_shown(kind, language, rows.get((kind, language))) for language in LANGUAGES]
+        for kind in KINDS
+    ]
 
 
 def parts(text: str) -> list[tuple[str, bool]]:
@@ -207,8 +202,7 @@ def reset_template(
     row = template_for(session, org_id, kind, language)
     if row is None:
         return False
-    if version is not None and row.version != version:
-        raise EditConflict(row)
+    expect_version(row, version)
     session.delete(row)
     audit.record(
         session,
