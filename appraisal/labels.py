@@ -7,7 +7,8 @@ must never see from here too. Codes stay codes in storage, JSON and formulas.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from .states import (
     Channel,
     ConsentChoice,
     CycleState,
+    DeliveryStatus,
     EventStatus,
     JobStatus,
     RecordStatus,
@@ -159,6 +161,39 @@ CHANNEL = {
     Channel.WECOM: _l("WeCom group robot"),
     Channel.DINGTALK: _l("DingTalk custom robot"),
 }
+#: An outbox message's state (`states.DeliveryStatus`), as the delivery log shows it.
+DELIVERY_STATUS = {
+    DeliveryStatus.PENDING: _l("Waiting to be sent"),
+    DeliveryStatus.SENT: _l("Sent"),
+    DeliveryStatus.MERGED: _l("Sent in a digest"),
+    DeliveryStatus.FAILED: _l("Failed"),
+    DeliveryStatus.SKIPPED: _l("Not sent"),
+}
+
+
+class KindNames(Mapping[str, object]):
+    """The kinds of notification by name: `notifications.catalogue` declares them with their
+    words, read here when first asked, since the catalogue's package loads the senders, which
+    may read labels themselves."""
+
+    @staticmethod
+    @cache
+    def _names() -> dict[str, object]:
+        from .notifications.catalogue import KINDS
+
+        return {str(key): kind.label for key, kind in KINDS.items()}
+
+    def __getitem__(self, key: str) -> object:
+        return self._names()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+NOTIFICATION_KIND = KindNames()
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),
     ConsentChoice.REFUSED: _l("Refused"),
@@ -274,6 +309,8 @@ AUDIT_ACTION = {
     "token.revoked": _l("API token revoked"),
     "pack.loaded": _l("Industry pack loaded"),
     "employees.imported": _l("Employees imported"),
+    "message_template.saved": _l("Message template saved"),
+    "message_template.reset": _l("Message template reset to the default"),
 }
 #: Actions as recorded before every action was named `area.verb`: older history still
 #: reads in words. Nothing records these any more.
@@ -393,6 +430,8 @@ VOCABULARIES = {
     "job_status": JOB_STATUS,
     "job_kind": JOB_KIND,
     "channel": CHANNEL,
+    "delivery_status": DELIVERY_STATUS,
+    "notification_kind": NOTIFICATION_KIND,
     "consent_choice": CONSENT_CHOICE,
     "location_purpose": LOCATION_PURPOSE,
     "location_source": LOCATION_SOURCE,

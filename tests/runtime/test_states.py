@@ -20,8 +20,11 @@ from appraisal.states import (
     UNPUBLISHED,
     AppealStatus,
     AppraisalState,
+    Channel,
     CycleState,
+    DeliveryStatus,
     JobStatus,
+    NotificationKind,
     ReviewStatus,
 )
 from tests.runtime.conftest import appraisal_of
@@ -32,6 +35,9 @@ WORDS = [
     (ReviewStatus, labels.REVIEW_STATUS),
     (AppealStatus, labels.APPEAL_STATUS),
     (JobStatus, labels.JOB_STATUS),
+    (DeliveryStatus, labels.DELIVERY_STATUS),
+    (Channel, labels.CHANNEL),
+    (NotificationKind, labels.NOTIFICATION_KIND),
 ]
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -57,6 +63,9 @@ def states_vocabulary(states) -> str:
         ReviewStatus: "review_status",
         AppealStatus: "appeal_status",
         JobStatus: "job_status",
+        DeliveryStatus: "delivery_status",
+        Channel: "channel",
+        NotificationKind: "notification_kind",
     }[states]
 
 
