@@ -112,7 +112,7 @@ def test_a_chinese_template_is_previewed_with_chinese_values(client, hr):
     assert _part(page.text, "preview-body") == "韩梅梅的自评"
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     overview = _text(client.get("/notifications/templates").text)
-    assert "待填写的评价" in overview and "待填写评价：{employee}，{cycle}" in overview
+    assert "待填写的评价" in overview and "待填写的评价：{employee}，{cycle}" in overview
 
 
 def test_hr_words_are_what_notify_sends_and_only_in_their_language_and_organization(
