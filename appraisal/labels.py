@@ -150,6 +150,7 @@ JOB_STATUS = {
 JOB_KIND = {
     "metrics.recompute_cycle": _l("Recomputing a cycle's computed figures"),
     "metrics.sweep": _l("Recomputing every open cycle's computed figures"),
+    "jobs.prune": _l("Deleting old jobs and their files"),
 }
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),

@@ -27,7 +27,7 @@ from ..db import get_engine, get_session, sqlite_file
 from ..labels import label
 from ..states import UNFINISHED_JOBS
 from . import services
-from .queue import make_consumer, progress_of
+from .queue import fail_orphans_now, make_consumer, progress_of
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
@@ -67,6 +67,8 @@ def worker_command(workers: int | None, no_periodic: bool, exit_with_parent: boo
             ) from None
     if exit_with_parent:
         _watch_parent()
+    for job_id in fail_orphans_now(app):
+        click.echo(f"Job {job_id} was left running by a worker that stopped: marked failed.")
     consumer = make_consumer(app, workers or int(app.config["JOBS_WORKERS"]), not no_periodic)
     consumer.run()
 

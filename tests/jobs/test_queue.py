@@ -158,6 +158,11 @@ def ticks(monkeypatch):
     registry.PERIODIC.pop("test.tick", None)
 
 
+def _every_periodic_off() -> dict[str, int]:
+    """Every registered periodic kind's period set to 0 (the areas add their own)."""
+    return {periodic.every: 0 for periodic in registry.PERIODIC.values()}
+
+
 def _second_instance(app):
     """Another app on the same database and queue: a second worker, or the first restarted."""
     twin = create_app(dict(app.config))
@@ -172,7 +177,7 @@ def _scheduler_tick(app, moment):
 
 
 def test_a_periodic_job_registered_twice_runs_once_per_period(real_queue, db, ticks):
-    real_queue.config.update(TEST_TICK_MINUTES=1440, METRICS_SWEEP_MINUTES=0)
+    real_queue.config.update(_every_periodic_off(), TEST_TICK_MINUTES=1440)
     twin = _second_instance(real_queue)
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     for app in (real_queue, twin):  # both schedulers find it due: two messages queued
@@ -202,7 +207,7 @@ def test_periodic_tasks_have_fixed_names_and_a_configured_period(real_queue):
 
 
 def test_a_period_of_zero_minutes_turns_a_periodic_job_off(real_queue):
-    real_queue.config["METRICS_SWEEP_MINUTES"] = 0
+    real_queue.config.update(_every_periodic_off())
     assert not jobs_queue.queue(real_queue).huey._registry.periodic_tasks
 
 
