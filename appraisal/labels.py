@@ -156,6 +156,7 @@ JOB_KIND = {
     "imports.events": _l("Importing business events"),
     "imports.figures": _l("Importing a cycle's figures"),
     "exports.cycle": _l("Preparing a cycle's file"),
+    "backup.database": _l("Backing up the database"),
 }
 CONSENT_CHOICE = {
     ConsentChoice.GRANTED: _l("Agreed"),

@@ -112,10 +112,16 @@ def queue(app: Flask | None = None) -> Queue:
 
 
 def submit(
-    session: Session, kind: str, organization_id: int, user_id: int, params: dict[str, Any]
+    session: Session,
+    kind: str,
+    organization_id: int | None,
+    user_id: int | None,
+    params: dict[str, Any],
 ) -> Job:
     """Create the job's row, commit it (the worker reads it from another connection) and
-    enqueue it. A queue that cannot be reached fails the job with a message, never the page."""
+    enqueue it. A queue that cannot be reached fails the job with a message, never the page.
+    A job of no organization (an instance administrator's, from the command line) has no
+    page: `appraisal jobs show` follows it."""
     if kind not in registry.TRACKED:
         raise KeyError(kind)
     job = services.create(session, kind, organization_id, user_id, params)

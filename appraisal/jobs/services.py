@@ -23,7 +23,11 @@ FILE_KEYS = ("input_key", "file_key")
 
 
 def create(
-    session: Session, kind: str, organization_id: int, user_id: int, params: dict[str, Any]
+    session: Session,
+    kind: str,
+    organization_id: int | None,
+    user_id: int | None,
+    params: dict[str, Any],
 ) -> Job:
     """A queued job for a person; the caller commits before it is enqueued (the worker reads
     the row from another connection)."""

@@ -17,12 +17,16 @@ def test_a_large_customer_file_is_applied_by_a_job(app, db, field, monkeypatch):
     db.commit()
     client = _browser(app)
     before = _count(db)
-    bad = _upload(client, (HEADER + "C101,甲店,,门店,F1,,,,是\nC102,乙店,,门店,Z9,,,,是\n").encode())
+    bad = _upload(
+        client, (HEADER + "C101,甲店,,门店,F1,,,,是\nC102,乙店,,门店,Z9,,,,是\n").encode()
+    )
     failed = _post(client, bad, "apply", _guessed(client, bad))
     job = db.get(Job, int(failed.headers["Location"].rsplit("/", 1)[1]))
     assert (job.kind, job.status) == ("imports.customers", "failed")
     assert "row 3" in job.message and _count(db) == before  # all or nothing
-    good = _upload(client, (HEADER + "C101,甲店,,门店,F1,,,,是\nC102,乙店,,门店,M1,,,,是\n").encode())
+    good = _upload(
+        client, (HEADER + "C101,甲店,,门店,F1,,,,是\nC102,乙店,,门店,M1,,,,是\n").encode()
+    )
     done = _post(client, good, "apply", _guessed(client, good))
     job_url = done.headers["Location"]
     job = db.get(Job, int(job_url.rsplit("/", 1)[1]))
