@@ -10,6 +10,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from . import migrate
 from .db import get_engine
+from .jobs.registry import tracked
 
 
 def _create_app() -> Flask:
@@ -109,13 +110,22 @@ def progress_bar(label: str):
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Let the job worker do it (PATH is then on the worker's machine); watch its progress.",
+)
 @with_appcontext
-def backup_command(path: Path) -> None:
+def backup_command(path: Path, queued: bool) -> None:
     """Copy the SQLite database to PATH (safe while the app runs), and the stored files
     (photos) to PATH.files.tar when they are kept in a local directory."""
     from .backup import BackupRefused, backup
     from .storage import get_storage
 
+    if queued:
+        _queued_backup(path)
+        return
     update, close = progress_bar("Backing up")
     try:
         notes = backup(get_engine(), path, update, get_storage())
@@ -126,6 +136,37 @@ def backup_command(path: Path) -> None:
     click.echo(f"Backed up to {path}.")
     for note in notes:
         click.echo(note)
+
+
+BACKUP_JOB = "backup.database"
+
+
+def _backed_up(result: dict) -> str:
+    return " ".join([f"Backed up to {result['path']}.", *result["notes"]])
+
+
+@tracked(BACKUP_JOB, outcome=_backed_up, back=lambda job: None)
+def backup_job(session, job, progress) -> dict:
+    """`appraisal backup --queue`: the same backup, done by the worker (it survives the
+    terminal closing); an instance administrator's job, of no organization."""
+    from .backup import backup
+    from .storage import get_storage
+
+    path = Path(job.params["path"])
+    return {"path": str(path), "notes": backup(get_engine(), path, progress, get_storage())}
+
+
+def _queued_backup(path: Path) -> None:
+    from .db import get_session
+    from .jobs.commands import watch
+    from .jobs.queue import submit
+
+    job = submit(get_session(), BACKUP_JOB, None, None, {"path": str(path.resolve())})
+    click.echo(f"Job {job.id} started (Ctrl-C stops watching; appraisal jobs show {job.id}).")
+    job = watch(job.id, "Backing up")
+    if job.status != "done":
+        raise click.ClickException(job.message or job.status)
+    click.echo(_backed_up(job.result or {}))
 
 
 @click.command("restore")

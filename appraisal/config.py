@@ -64,6 +64,13 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_WORKERS": 2,
     # An idle SQLite-backed consumer looks for new jobs at least this often (seconds).
     "JOBS_POLL_SECONDS": 1.0,
+    # Finished jobs (and the files they kept: imports' rows, exports) are deleted after this
+    # many days, by the periodic `jobs.prune` that runs every JOBS_PRUNE_MINUTES (0: never).
+    "JOBS_KEEP_DAYS": 30,
+    "JOBS_PRUNE_MINUTES": 60,
+    # A running job whose worker has not said it is alive for this long (it does every 10
+    # seconds) lost its worker: marked failed when a worker starts, and by `jobs.prune`.
+    "JOBS_ORPHAN_SECONDS": 60,
     # The metric sweep (every open cycle's computed figures) runs every N minutes; 0: never.
     "METRICS_SWEEP_MINUTES": 60,
     # Notifications (appraisal/notifications): the outbox is sent every N minutes (0: never).
@@ -117,6 +124,9 @@ ENVIRONMENT = {
     "APPRAISAL_JOBS_IMMEDIATE": ("JOBS_IMMEDIATE", bool),
     "APPRAISAL_JOBS_WORKERS": ("JOBS_WORKERS", int),
     "APPRAISAL_JOBS_POLL_SECONDS": ("JOBS_POLL_SECONDS", float),
+    "APPRAISAL_JOBS_KEEP_DAYS": ("JOBS_KEEP_DAYS", int),
+    "APPRAISAL_JOBS_PRUNE_MINUTES": ("JOBS_PRUNE_MINUTES", int),
+    "APPRAISAL_JOBS_ORPHAN_SECONDS": ("JOBS_ORPHAN_SECONDS", float),
     "APPRAISAL_METRICS_SWEEP_MINUTES": ("METRICS_SWEEP_MINUTES", int),
     "APPRAISAL_NOTIFICATIONS_DELIVER_MINUTES": ("NOTIFICATIONS_DELIVER_MINUTES", int),
     "APPRAISAL_NOTIFICATIONS_REMIND_MINUTES": ("NOTIFICATIONS_REMIND_MINUTES", int),

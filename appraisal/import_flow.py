@@ -9,13 +9,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask import flash, redirect, request
-from flask_babel import gettext as _
+from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from .access import current_org_id
 from .db import get_session
 from .forms import ColumnMappingForm, attempt
+from .import_jobs import is_large, upsert_counts, upserted_words
+from .models import Job
 from .people import imports as people_imports
 from .uploads import Table, pending_uploads
 
@@ -47,12 +48,7 @@ class MappedImport:
 def upserted(report: people_imports.UpsertReport) -> str:
     """The words after an applied import that creates and updates rows (employees,
     customers)."""
-    return _(
-        "Import done: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
-        created=report.count("create"),
-        updated=report.count("update"),
-        unchanged=report.count("unchanged"),
-    )
+    return upserted_words(upsert_counts(report))
 
 
 @dataclass
@@ -75,12 +71,15 @@ def import_step(
     done: Callable[[R], str],
     done_url: str,
     remember: Mapping[str, str] | None = None,
+    queue: Callable[[list[dict[str, Any]]], Job] | None = None,
 ) -> ImportStep[R]:
     """The POST of a mapping page. A wrong mapping is shown on the form (422). Otherwise
     `run(rows, dry_run)` runs through `attempt` without committing; its report is the value
     or the refusal's `report`. When it was not refused the mapping (with `remember`, extra
     values the page keeps) is remembered and committed; an applied import then discards the
-    upload, flashes `done(report)` and redirects to `done_url`. Nothing to do on a GET."""
+    upload, flashes `done(report)` and redirects to `done_url`. A large file's apply is
+    instead handed to `queue(rows)` (`import_jobs.submit_import`): the upload is discarded
+    and the person goes to the job's page. Nothing to do on a GET."""
     if request.method != "POST":
         return ImportStep()
     if not form.validate_on_submit():
@@ -94,6 +93,8 @@ def import_step(
         return ImportStep(status=422)
     apply = request.form.get("action") == "apply"
     rows = people_imports.mapped_rows(table.header, table.rows, mapping)
+    if apply and queue is not None and is_large(len(rows)):
+        return _queued(spec, mapping | dict(remember or {}), upload_id, lambda: queue(rows))
     outcome = attempt(lambda: run(rows, not apply), commit=False)
     report = outcome.value or getattr(outcome.error, "report", None)
     if outcome.refused:
@@ -106,3 +107,17 @@ def import_step(
     pending_uploads().discard(upload_id)
     flash(done(report), "success")
     return ImportStep(report, outcome.status, redirect(done_url))
+
+
+def _queued(
+    spec: MappedImport, mapping: Mapping[str, str], upload_id: str, submit: Callable[[], Job]
+) -> ImportStep:
+    """A large file's apply: the mapping is remembered, the rows go to a job (which checks
+    them again and applies them all or nothing), and the person watches the job's page."""
+    db = get_session()
+    people_imports.remember_mapping(db, current_org_id(), spec.kind, dict(mapping))
+    outcome = attempt(submit, commit=True)  # `submit` commits the job before queueing it
+    if outcome.refused:
+        return ImportStep(None, outcome.status)
+    pending_uploads().discard(upload_id)
+    return ImportStep(None, 200, redirect(url_for("jobs.job_page", id=outcome.value.id)))

@@ -153,6 +153,13 @@ JOB_STATUS = {
 JOB_KIND = {
     "metrics.recompute_cycle": _l("Recomputing a cycle's computed figures"),
     "metrics.sweep": _l("Recomputing every open cycle's computed figures"),
+    "jobs.prune": _l("Deleting old jobs and their files"),
+    "imports.employees": _l("Importing employees"),
+    "imports.customers": _l("Importing customers"),
+    "imports.events": _l("Importing business events"),
+    "imports.figures": _l("Importing a cycle's figures"),
+    "exports.cycle": _l("Preparing a cycle's file"),
+    "backup.database": _l("Backing up the database"),
 }
 #: Where a notification goes (`notifications`): a person's own channels, a group's robots.
 CHANNEL = {

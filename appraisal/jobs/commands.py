@@ -25,9 +25,10 @@ from flask.cli import run_command as flask_run
 from .. import serving
 from ..db import get_engine, get_session, sqlite_file
 from ..labels import label
+from ..models import Job
 from ..states import UNFINISHED_JOBS
 from . import services
-from .queue import make_consumer, progress_of
+from .queue import fail_orphans_now, make_consumer, progress_of
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
@@ -67,6 +68,8 @@ def worker_command(workers: int | None, no_periodic: bool, exit_with_parent: boo
             ) from None
     if exit_with_parent:
         _watch_parent()
+    for job_id in fail_orphans_now(app):
+        click.echo(f"Job {job_id} was left running by a worker that stopped: marked failed.")
     consumer = make_consumer(app, workers or int(app.config["JOBS_WORKERS"]), not no_periodic)
     consumer.run()
 
@@ -84,27 +87,33 @@ def show_command(job_id: int | None) -> None:
                 f"{done}/{total}  {job.message or ''}"
             )
         return
+    job = watch(job_id, f"Job {job_id}")
+    click.echo(f"{label(job.status, 'job_status')}: {job.result or job.message or ''}")
+    if job.status != "done":
+        sys.exit(1)
+
+
+def watch(job_id: int, title: str) -> Job:
+    """A progress bar for a job until it finishes (Ctrl-C stops watching, not the job)."""
     from ..cli import progress_bar
 
-    update, close = progress_bar(f"Job {job_id}")
+    session = get_session()
+    update, close = progress_bar(title)
     try:
         while True:
             session.expire_all()
-            job = session.get(services.Job, job_id)
+            job = session.get(Job, job_id)
             if job is None:
                 raise click.ClickException(f"no job {job_id}")
             done, total = progress_of(job)
             if total:
                 update(done, total)
             if job.status not in UNFINISHED_JOBS:
-                break
+                return job
             session.rollback()  # the next look sees the worker's commits
             time.sleep(0.5)
     finally:
         close()
-    click.echo(f"{label(job.status, 'job_status')}: {job.result or job.message or ''}")
-    if job.status != "done":
-        sys.exit(1)
 
 
 def _start_worker() -> subprocess.Popen | None:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..db import get_session
 from ..errors import ServiceError
-from ..models import Job, User
+from ..models import Job, User, utcnow
 from . import registry, services
 
 log = logging.getLogger("appraisal.jobs")
@@ -42,6 +42,9 @@ QUEUE_NAME = "appraisal"
 JOB_TASK = "appraisal.job"
 #: Live progress is written to the queue's store at most this often (seconds).
 PROGRESS_INTERVAL = 0.5
+#: A running job's worker says it is alive this often (seconds), in the queue's store; a
+#: job without a heartbeat for JOBS_ORPHAN_SECONDS lost its worker.
+HEARTBEAT_SECONDS = 10.0
 
 
 def make_huey(url: str | None, immediate: bool, instance_path: str) -> Huey:
@@ -109,10 +112,16 @@ def queue(app: Flask | None = None) -> Queue:
 
 
 def submit(
-    session: Session, kind: str, organization_id: int, user_id: int, params: dict[str, Any]
+    session: Session,
+    kind: str,
+    organization_id: int | None,
+    user_id: int | None,
+    params: dict[str, Any],
 ) -> Job:
     """Create the job's row, commit it (the worker reads it from another connection) and
-    enqueue it. A queue that cannot be reached fails the job with a message, never the page."""
+    enqueue it. A queue that cannot be reached fails the job with a message, never the page.
+    A job of no organization (an instance administrator's, from the command line) has no
+    page: `appraisal jobs show` follows it."""
     if kind not in registry.TRACKED:
         raise KeyError(kind)
     job = services.create(session, kind, organization_id, user_id, params)
@@ -178,6 +187,75 @@ class Reporter:
 # -- running ---------------------------------------------------------------------------------
 
 
+def _heartbeat_key(job_id: int) -> str:
+    return f"job-alive:{job_id}"
+
+
+@contextmanager
+def heartbeat(huey: Huey, job_id: int) -> Iterator[None]:
+    """While the block runs, write the time into the queue's store every HEARTBEAT_SECONDS
+    (from a thread of its own: a job busy in one long query still beats), so that a worker
+    starting later can tell a job whose worker died from one still running elsewhere."""
+    key, stop, every = _heartbeat_key(job_id), threading.Event(), HEARTBEAT_SECONDS
+
+    def beat() -> None:
+        while True:
+            try:
+                huey.put(key, time.time())
+            except Exception:  # the store is down: the job goes on
+                log.warning("Could not store heartbeat %s", key, exc_info=True)
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        try:
+            huey.delete(key)
+        except Exception:
+            log.warning("Could not clear heartbeat %s", key, exc_info=True)
+
+
+def fail_orphans(session: Session, huey: Huey, grace: float) -> list[int]:
+    """Mark failed ("the worker stopped") the running jobs whose worker is gone: started more
+    than `grace` seconds ago and without a heartbeat in the last `grace` seconds. A job
+    another live worker runs keeps beating, so several workers may do this safely; when the
+    store cannot be read, nothing is touched. The caller commits."""
+    now = time.time()
+
+    def alive(job_id: int) -> bool:
+        try:
+            beat = huey.get(_heartbeat_key(job_id), peek=True)
+        except Exception:
+            log.warning("Cannot read the heartbeat of job %s", job_id, exc_info=True)
+            return True  # cannot tell: leave it
+        return beat is not None and now - float(beat) < grace
+
+    def message(job: Job) -> str:
+        with force_locale(_language(session, job)):
+            return _("The worker stopped before this job finished; start it again.")
+
+    failed = services.fail_orphans(session, utcnow() - timedelta(seconds=grace), alive, message)
+    for job_id in failed:
+        log.warning("Job %s was left running by a worker that stopped: marked failed", job_id)
+        Reporter(huey, job_id).clear()
+    return failed
+
+
+def fail_orphans_now(app: Flask) -> list[int]:
+    """What a worker does as it starts (`appraisal worker`): fail the jobs a stopped worker
+    left running (see `fail_orphans`), and commit."""
+    with app.app_context():
+        session = get_session()
+        failed = fail_orphans(session, queue(app).huey, float(app.config["JOBS_ORPHAN_SECONDS"]))
+        session.commit()
+    return failed
+
+
 def _failure(error: Exception) -> str:
     """What the job's page says: a refusal's own words; anything else without internals
     (the log has the traceback)."""
@@ -204,8 +282,9 @@ def run_job(app: Flask, job_id: int) -> None:
             log.info("Job %s is not waiting (already taken, or gone)", job_id)
             return
         kind = registry.TRACKED[job.kind]
-        reporter = Reporter(queue(app).huey, job_id)
-        with force_locale(_language(session, job)):
+        huey = queue(app).huey
+        reporter = Reporter(huey, job_id)
+        with heartbeat(huey, job_id), force_locale(_language(session, job)):
             _execute(session, job_id, lambda: kind.run(session, job, reporter), reporter)
 
 
@@ -264,8 +343,9 @@ def run_periodic(
         if job is None:
             log.info("%s already ran for %s", periodic.name, period)
             return False
-        reporter = Reporter(queue(app).huey, job.id)
-        with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        huey = queue(app).huey
+        reporter = Reporter(huey, job.id)
+        with heartbeat(huey, job.id), force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
             _execute(session, job.id, lambda: periodic.run(session, reporter), reporter)
     return True
 

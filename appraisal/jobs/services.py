@@ -5,19 +5,29 @@ row with a unique key. Callers commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Job, utcnow
-from ..states import JobStatus
+from ..models import Job, as_utc, utcnow
+from ..states import UNFINISHED_JOBS, JobStatus
+
+#: Where a job names the files it keeps in the storage (`appraisal.storage`): an import's
+#: uploaded rows in its params, an export's or a backup's file in its result. Pruning a
+#: job deletes them with it.
+FILE_KEYS = ("input_key", "file_key")
 
 
 def create(
-    session: Session, kind: str, organization_id: int, user_id: int, params: dict[str, Any]
+    session: Session,
+    kind: str,
+    organization_id: int | None,
+    user_id: int | None,
+    params: dict[str, Any],
 ) -> Job:
     """A queued job for a person; the caller commits before it is enqueued (the worker reads
     the row from another connection)."""
@@ -105,3 +115,64 @@ def visible_job(
 def recent(session: Session, limit: int = 20) -> list[Job]:
     """The newest jobs of every organization (for `appraisal jobs show`)."""
     return list(session.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
+
+
+def stored_files(job: Job) -> list[str]:
+    """The storage keys a job keeps (its input, its output)."""
+    found = []
+    for values in (job.params or {}, job.result or {}):
+        found += [values[name] for name in FILE_KEYS if isinstance(values.get(name), str)]
+    return found
+
+
+def running(session: Session) -> list[Job]:
+    return list(session.scalars(select(Job).where(Job.status == JobStatus.RUNNING)))
+
+
+def fail_orphans(
+    session: Session,
+    started_before: datetime,
+    alive: Callable[[int], bool],
+    message: Callable[[Job], str],
+) -> list[int]:
+    """Mark failed, with `message(job)`, the running jobs whose worker is gone: started
+    before `started_before` and not `alive` (no recent heartbeat). A job that finished
+    meanwhile is left alone (the UPDATE asks for it to be running still). Their ids."""
+    orphans = [
+        job
+        for job in running(session)
+        if job.started_at is not None
+        and as_utc(job.started_at) < started_before
+        and not alive(job.id)
+    ]
+    for job in orphans:
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == JobStatus.RUNNING)
+            .values(status=JobStatus.FAILED, message=message(job), finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return [job.id for job in orphans]
+
+
+def prune(session: Session, finished_before: datetime) -> list[str]:
+    """Delete the jobs that finished before `finished_before`; the storage keys they kept,
+    for the caller to delete (a job still waiting or running is never pruned)."""
+    old = list(
+        session.scalars(
+            select(Job).where(
+                Job.status.not_in(UNFINISHED_JOBS),
+                Job.finished_at.is_not(None),
+                Job.finished_at < finished_before,
+            )
+        )
+    )
+    keys = [key for job in old for key in stored_files(job)]
+    ids = [job.id for job in old]
+    for start in range(0, len(ids), 500):
+        session.execute(
+            delete(Job)
+            .where(Job.id.in_(ids[start : start + 500]))
+            .execution_options(synchronize_session=False)
+        )
+    return keys

@@ -1,19 +1,22 @@
-"""A job's page (a progress bar that `static/job.js` updates) and the JSON it polls. The
-person who started the job and the HR admins of its organization see it; anyone else,
-and every other organization, gets a 404."""
+"""A job's page (a progress bar that `static/job.js` updates), the JSON it polls, and the
+file a finished job wrote (an export). The person who started the job and the HR admins of
+its organization see them; anyone else, and every other organization, gets a 404."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import tables
 from ..access import current_org_id, current_roles, is_member, require
 from ..db import get_session
 from ..labels import label
 from ..models import Job
-from ..states import UNFINISHED_JOBS
+from ..states import UNFINISHED_JOBS, JobStatus
+from ..storage import Missing, Unavailable, get_storage
 from . import registry, services
 from .queue import progress_of
 
@@ -44,7 +47,16 @@ def _state(job: Job) -> dict[str, Any]:
         "message": job.message,
         "outcome": kind.outcome(job.result) if kind and job.result is not None else None,
         "back": kind.back(job) if kind and finished else None,
+        "download": url_for("jobs.job_file", id=job.id) if _file_of(job) else None,
     }
+
+
+def _file_of(job: Job) -> tuple[str, str] | None:
+    """The storage key and file name of what a finished job wrote, if it wrote a file."""
+    result = job.result or {}
+    if job.status != JobStatus.DONE or not isinstance(result.get("file_key"), str):
+        return None
+    return result["file_key"], str(result.get("filename") or "file")
 
 
 @bp.route("/jobs/<int:id>")
@@ -60,6 +72,29 @@ def job_page(id: int):
 def job_json(id: int):
     """What the page polls while the job is queued or running."""
     return _state(_job_or_404(id))
+
+
+@bp.route("/jobs/<int:id>/file")
+@require(is_member)
+def job_file(id: int):
+    """The file the job wrote; gone once the job is pruned (JOBS_KEEP_DAYS)."""
+    found = _file_of(_job_or_404(id))
+    if found is None:
+        abort(404)
+    key, filename = found
+    try:
+        data = get_storage().get(key)
+    except Missing:
+        abort(404)
+    except Unavailable:
+        current_app.logger.exception("The file of job %s could not be read", id)
+        return _("The file cannot be read now; try again later."), 503
+    extension = filename.rsplit(".", 1)[-1]
+    response = Response(data, mimetype=tables.MIMETYPES.get(extension, "application/octet-stream"))
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -10,9 +10,11 @@ from ..access import can_manage_people, current_org_id, require
 from ..db import get_session
 from ..forms import ColumnMappingForm, EncodingForm, UploadForm
 from ..import_flow import MappedImport, import_step, upserted
+from ..import_jobs import submit_import
 from ..labels import export_header
 from ..uploads import accept_upload, pending_uploads, read_again
 from . import imports
+from .background import IMPORT_EMPLOYEES
 from .forms import FIELD_LABELS
 from .views import bp
 
@@ -72,6 +74,9 @@ def employees_import_map(upload_id: str):
         ),
         done=upserted,
         done_url=url_for("people.employees"),
+        queue=lambda rows: submit_import(
+            db, IMPORT_EMPLOYEES, org_id, current_user.id, {"rows": rows}
+        ),
     )
     if step.response is not None:
         return step.response

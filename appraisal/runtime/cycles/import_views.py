@@ -4,17 +4,19 @@ one column per item; mapped, checked in a dry run, applied all or nothing."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import tables
 from ...access import can_enter_figures, can_run_cycles, current_org_id, current_roles, require
 from ...db import get_session
-from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt
+from ...forms import ColumnMappingForm, EncodingForm, Outcome, UploadForm, attempt
+from ...import_jobs import is_large, submit_import
+from ...models import Job
 from ...people.imports import remember_mapping, remembered_mapping
 from ...uploads import accept_upload, pending_uploads, read_again
 from ..web import Routes, current_viewer, cycle_or_404
 from . import figures
+from .background import IMPORT_FIGURES, figures_imported, save_figures
+from .downloads import cycle_file
 
 routes = Routes()
 
@@ -35,15 +37,11 @@ def figures_import(id: int):
     return render_template("runtime/figures_upload.html", cycle=cycle, form=form), status
 
 
-@routes.route("/cycles/<int:id>/figures/sheet.<any(csv, xlsx):fmt>")
+@routes.route("/cycles/<int:id>/figures/sheet.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
 @require(can_enter_figures)
 def figures_sheet(id: int, fmt: str):
     """The import's columns, filled with the figures (and for HR the targets) stored now."""
-    cycle = cycle_or_404(id)
-    header, rows = figures.file_sheet(
-        get_session(), cycle, with_targets=can_run_cycles(current_roles())
-    )
-    return tables.download(fmt, header, rows, "figures", f"cycle-{cycle.id}-figures")
+    return cycle_file(cycle_or_404(id), "figures", fmt)
 
 
 @routes.route("/cycles/<int:id>/figures/import/<upload_id>", methods=["GET", "POST"])
@@ -87,31 +85,18 @@ def figures_import_map(id: int, upload_id: str):
             status = 422
         else:
             apply = request.form.get("action") == "apply"
-            data, targets = figures.entries_from_file(table.header, table.rows, mapping)
-
-            def save() -> int:
-                changed = figures.set_figures(db, cycle, data, current_user.id) if data else 0
-                if targets:
-                    changed += figures.set_targets(db, cycle, targets, current_viewer())
-                return changed
-
-            outcome = attempt(save, commit=False)  # a dry run unless applied
-            if outcome.refused:
-                found = getattr(outcome.error, "errors", [])
-                errors = sorted(found, key=lambda e: (e.row or 0, e.key))
-                status = outcome.status
-            else:
-                changed = outcome.value or 0
-                counts = {"values": len(data) + len(targets), "changed": changed}
-                if apply:
-                    remember_mapping(db, org_id, _kind(cycle), mapping)
-                    db.commit()
+            if apply and is_large(len(table.rows)):
+                queued = _queued(cycle, table, mapping)
+                if not queued.refused:
                     pending_uploads().discard(upload_id)
-                    flash(
-                        _("Figures imported: %(count)d values changed.", count=changed), "success"
-                    )
+                    return redirect(url_for("jobs.job_page", id=queued.value.id))
+                status = queued.status
+            else:
+                errors, counts, status = _check_or_apply(cycle, table, mapping, apply)
+                if apply and status == 200:
+                    pending_uploads().discard(upload_id)
+                    flash(figures_imported(counts), "success")
                     return redirect(url_for("runtime.cycle_figures", id=id))
-                db.rollback()  # a dry run
     elif request.method == "POST":
         status = 422
     return render_template(
@@ -124,3 +109,36 @@ def figures_import_map(id: int, upload_id: str):
         errors=errors,
         counts=counts,
     ), status
+
+
+def _check_or_apply(cycle, table, mapping: dict[str, str], apply: bool):
+    """The file's values checked (a dry run), or applied and committed with the mapping
+    remembered: the problems by row, the counts and the status to answer."""
+    db = get_session()
+    data, targets = figures.entries_from_file(table.header, table.rows, mapping)
+    outcome = attempt(
+        lambda: save_figures(db, cycle, data, targets, current_viewer()), commit=False
+    )
+    if outcome.refused:
+        found = getattr(outcome.error, "errors", [])
+        return sorted(found, key=lambda e: (e.row or 0, e.key)), None, outcome.status
+    counts = {"values": len(data) + len(targets), "changed": outcome.value or 0}
+    if apply:
+        remember_mapping(db, current_org_id(), _kind(cycle), mapping)
+        db.commit()
+    else:
+        db.rollback()  # a dry run
+    return [], counts, 200
+
+
+def _queued(cycle, table, mapping: dict[str, str]) -> Outcome[Job]:
+    """A large file's apply: the mapping is remembered, the file goes to a job (which
+    checks it again and applies it all or nothing), and the person watches its page."""
+    db, org_id = get_session(), current_org_id()
+    remember_mapping(db, org_id, _kind(cycle), mapping)
+    payload = {"header": table.header, "rows": table.rows, "mapping": mapping}
+    return attempt(
+        lambda: submit_import(
+            db, IMPORT_FIGURES, org_id, current_user.id, payload, {"cycle_id": cycle.id}
+        )
+    )

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import tables
 from ...access import (
     can_enter_figures,
     can_run_cycles,
@@ -38,7 +37,8 @@ from ..metrics.shown import computed_figures
 from ..reviews import feedback
 from ..web import Routes, current_viewer, cycle_or_404, id_arg, page_arg
 from . import cycles as cycle_services
-from . import exports, figures, tasks
+from . import figures, tasks
+from .downloads import cycle_file
 from .forms import CycleForm, LaunchForm, SchemeForm
 from .lists import ListFilter, appraisal_page, cycle_departments
 
@@ -180,22 +180,18 @@ def cycle(id: int):
     )
 
 
-@routes.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>")
+@routes.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
 @require(can_run_cycles)
 def cycle_results(id: int, fmt: str):
     """The payroll file: totals, grades and the template's outputs per employee."""
-    cycle = cycle_or_404(id)
-    header, rows = exports.results_table(get_session(), cycle)
-    return tables.download(fmt, header, rows, "results", f"cycle-{cycle.id}-results")
+    return cycle_file(cycle_or_404(id), "results", fmt)
 
 
-@routes.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>")
+@routes.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
 @require(can_run_cycles)
 def cycle_feedback(id: int, fmt: str):
     """The cycle's written feedback, one comment a row; peers' without names."""
-    cycle = cycle_or_404(id)
-    header, rows = feedback.feedback_table(get_session(), cycle)
-    return tables.download(fmt, header, rows, "feedback", f"cycle-{cycle.id}-feedback")
+    return cycle_file(cycle_or_404(id), "feedback", fmt)
 
 
 @routes.route("/cycles/<int:id>/launch", methods=["POST"])

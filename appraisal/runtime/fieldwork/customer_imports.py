@@ -10,7 +10,7 @@ left out of an API body) keeps what is stored; an empty cell clears it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from ... import audit
 from ...db import in_chunks
 from ...models import Customer
-from ...people.imports import RowError, RowOutcome, RowsRefused, UpsertReport
+from ...people.imports import PROGRESS_EVERY, RowError, RowOutcome, RowsRefused, UpsertReport
 from ..metrics.compute import refresh_employees
 from .customers import (
     FIELDS,
@@ -79,10 +79,11 @@ def upsert_customers(
     dry_run: bool = False,
     first_row: int = 1,
     source: str = "file",
+    progress: Callable[[int, int], None] | None = None,
 ) -> UpsertReport:
     """Check every row, then (unless `dry_run`) apply them all; raises `RowsRefused` with the
     report when any row is wrong. Rows are numbered from `first_row` (2 for a file with a
-    header line, 0 for an API batch)."""
+    header line, 0 for an API batch); `progress(done, total)` hears of the rows checked."""
     report = UpsertReport()
     codes = sorted({code for r in rows if storable_code(code := str(r.get("code") or "").strip())})
     existing: dict[str, Customer] = {}
@@ -104,6 +105,8 @@ def upsert_customers(
     plans: list[tuple[int, Customer | None, dict[str, Any], list | None]] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(rows):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, len(rows))
         row = first_row + index
         given = {name: raw[name] for name in FIELDS if name in raw}
         if source == "file" and not any(str(v).strip() for v in given.values()):
@@ -141,6 +144,8 @@ def upsert_customers(
         session.add(customer)
     session.flush()
     refresh_employees(session, org_id, moved)
+    if progress is not None:
+        progress(len(rows), len(rows))
     audit.record(
         session,
         org_id,

@@ -13,6 +13,7 @@ from ...access import can_manage_people, current_org_id, in_org_or_404, require
 from ...db import get_session, row_id
 from ...forms import ColumnMappingForm, EncodingForm, UploadForm, attempt, wanted
 from ...import_flow import MappedImport, import_step, upserted
+from ...import_jobs import submit_import
 from ...labels import export_header, yes_no
 from ...models import Customer
 from ...people.services import employee_choices
@@ -20,6 +21,7 @@ from ...uploads import accept_upload, pending_uploads, read_again
 from ..web import Routes
 from . import customer_imports
 from . import customers as services
+from .background import IMPORT_CUSTOMERS
 from .customer_forms import CustomerForm
 
 routes = Routes()
@@ -184,6 +186,9 @@ def customers_import_map(upload_id: str):
         ),
         done=upserted,
         done_url=url_for("runtime.customers"),
+        queue=lambda rows: submit_import(
+            db, IMPORT_CUSTOMERS, org_id, current_user.id, {"rows": rows}
+        ),
     )
     if step.response is not None:
         return step.response

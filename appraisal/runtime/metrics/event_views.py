@@ -12,6 +12,7 @@ from ...access import can_review_events, current_org_id, require
 from ...db import get_session
 from ...forms import EncodingForm, attempt
 from ...import_flow import MappedImport, import_step
+from ...import_jobs import submit_import
 from ...people.services import list_employees
 from ...rules import EVENT_KINDS
 from ...states import EventStatus
@@ -19,6 +20,7 @@ from ...uploads import accept_upload, pending_uploads, read_again
 from ..web import Routes
 from . import event_imports
 from . import events as services
+from .background import IMPORT_EVENTS, events_counts, events_imported
 from .event_forms import EventMappingForm, EventUploadForm, MapPersonForm, kind_choices
 
 routes = Routes()
@@ -204,15 +206,17 @@ def events_import_map(upload_id: str):
             user_id=current_user.id,
             dry_run=dry_run,
         ),
-        done=lambda report: _(
-            "Import done: %(matched)d counted, %(held)d waiting for a person, "
-            "%(unchanged)d unchanged.",
-            matched=report.count("matched"),
-            held=report.count("held"),
-            unchanged=report.count("unchanged"),
-        ),
+        done=lambda report: events_imported(events_counts(report)),
         done_url=url_for("runtime.events"),
         remember={"source": (form.source.data or "").strip(), "person_kind": form.person_kind.data},
+        queue=lambda rows: submit_import(
+            db,
+            IMPORT_EVENTS,
+            org_id,
+            current_user.id,
+            {"rows": rows},
+            {"kind": kind, "source": form.source.data, "person_kind": form.person_kind.data},
+        ),
     )
     if step.response is not None:
         return step.response

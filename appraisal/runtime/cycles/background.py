@@ -1,0 +1,165 @@
+"""A cycle's long work on the job queue: a large figures file's apply step (`import_jobs`),
+and the files of a large cycle (payroll results, written feedback, the figures sheet),
+which a job writes to the storage for the job's page to offer (to the person who asked and
+the organization's HR admins only, as every job page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ... import tables
+from ...access import can_enter_figures, can_run_cycles
+from ...db import get_in_org
+from ...errors import ServiceError
+from ...import_jobs import tracked_import
+from ...jobs.registry import Progress, tracked
+from ...models import Cycle, Job, Membership
+from ...states import JobStatus
+from ...storage import Unavailable, get_storage, new_key
+from ..reviews import feedback
+from ..reviews.access import viewer_for
+from . import cycles as cycle_services
+from . import exports, figures
+
+IMPORT_FIGURES = "imports.figures"
+EXPORT_CYCLE = "exports.cycle"
+#: A cycle of more appraisals than this has its files written by a job.
+LARGE_EXPORT_APPRAISALS = 2_000
+
+
+def roles_of(session: Session, organization_id: int, user_id: int | None) -> frozenset[str]:
+    """The roles the job's owner holds now (none once they left): a job does what its owner
+    may still do when it runs."""
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.organization_id == organization_id,
+            Membership.user_id == user_id,
+            Membership.active,
+        )
+    )
+    return membership.roles if membership is not None else frozenset()
+
+
+def _cycle(session: Session, job: Job, allowed: Callable[[Iterable[str]], bool]) -> Cycle:
+    assert job.organization_id is not None
+    cycle = get_in_org(session, Cycle, job.organization_id, job.params["cycle_id"])
+    if cycle is None:
+        raise ServiceError(_("This cycle no longer exists."))
+    if not allowed(roles_of(session, job.organization_id, job.user_id)):
+        raise ServiceError(_("You may no longer do this."))
+    return cycle
+
+
+# -- the figures import --------------------------------------------------------------------
+
+
+def figures_imported(result: dict[str, Any]) -> str:
+    return _("Figures imported: %(count)d values changed.", count=result["changed"])
+
+
+def _figures_back(job: Job) -> str:
+    """The cycle's figures when it worked; the upload page (for the corrected file) if not."""
+    if job.status == JobStatus.DONE:
+        return url_for("runtime.cycle_figures", id=job.params["cycle_id"])
+    return url_for("runtime.figures_import", id=job.params["cycle_id"])
+
+
+def save_figures(session: Session, cycle: Cycle, data, targets, viewer) -> int:
+    """The file's figures, and for HR its targets, all or nothing; how many changed."""
+    changed = figures.set_figures(session, cycle, data, viewer.user_id) if data else 0
+    if targets:
+        changed += figures.set_targets(session, cycle, targets, viewer)
+    return changed
+
+
+@tracked_import(IMPORT_FIGURES, outcome=figures_imported, back=_figures_back)
+def import_figures(
+    session: Session, job: Job, payload: dict[str, Any], progress: Progress
+) -> dict[str, Any]:
+    cycle = _cycle(session, job, can_enter_figures)
+    assert job.organization_id is not None and job.user_id is not None
+    roles = roles_of(session, job.organization_id, job.user_id)
+    viewer = viewer_for(session, job.organization_id, job.user_id, roles)
+    data, targets = figures.entries_from_file(
+        payload["header"], payload["rows"], payload["mapping"]
+    )
+    if targets and not can_run_cycles(roles):
+        raise ServiceError(_("You may no longer do this."))
+    total = len(data) + len(targets)
+    progress(0, total)
+    changed = save_figures(session, cycle, data, targets, viewer)
+    progress(total, total)
+    return {"values": total, "changed": changed}
+
+
+# -- a large cycle's files -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleTable:
+    """One of a cycle's files: who may have it, and how it is made."""
+
+    name: str
+    allowed: Callable[[Iterable[str]], bool]
+    build: Callable[[Session, Cycle, frozenset[str]], tuple[list[str], list[list[Any]]]]
+
+    def filename(self, cycle: Cycle) -> str:
+        return f"cycle-{cycle.id}-{self.name}"
+
+
+CYCLE_TABLES = {
+    table.name: table
+    for table in (
+        CycleTable("results", can_run_cycles, lambda s, c, roles: exports.results_table(s, c)),
+        CycleTable("feedback", can_run_cycles, lambda s, c, roles: feedback.feedback_table(s, c)),
+        CycleTable(
+            "figures",
+            can_enter_figures,
+            lambda s, c, roles: figures.file_sheet(s, c, with_targets=can_run_cycles(roles)),
+        ),
+    )
+}
+
+
+def appraisal_count(session: Session, cycle: Cycle) -> int:
+    return sum(cycle_services.state_counts(session, cycle).values())
+
+
+def is_large_export(session: Session, cycle: Cycle) -> bool:
+    return appraisal_count(session, cycle) > LARGE_EXPORT_APPRAISALS
+
+
+def exported(result: dict[str, Any]) -> str:
+    return _("The file is ready: %(rows)d rows.", rows=result["rows"])
+
+
+def _cycle_page(job: Job) -> str:
+    return url_for("runtime.cycle", id=job.params["cycle_id"])
+
+
+@tracked(EXPORT_CYCLE, outcome=exported, back=_cycle_page)
+def export_cycle(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
+    """Write one of a cycle's files (`params`: cycle_id, table, fmt) to the storage, in the
+    owner's language, for the job's page to offer."""
+    table = CYCLE_TABLES[job.params["table"]]
+    fmt = job.params["fmt"]
+    cycle = _cycle(session, job, table.allowed)
+    assert job.organization_id is not None
+    total = appraisal_count(session, cycle)
+    progress(0, total)
+    header, rows = table.build(session, cycle, roles_of(session, job.organization_id, job.user_id))
+    data = tables.export(fmt, header, rows, table.name)
+    key = new_key("jobs", "exports", suffix=f".{fmt}")
+    try:
+        get_storage().put(key, data, tables.MIMETYPES[fmt])
+    except Unavailable:
+        raise ServiceError(_("The file could not be stored; try again later.")) from None
+    progress(total, total)
+    return {"file_key": key, "filename": f"{table.filename(cycle)}.{fmt}", "rows": len(rows)}

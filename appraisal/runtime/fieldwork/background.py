@@ -1,0 +1,37 @@
+"""The customer import's apply step on the job queue, for large files (`import_jobs`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from sqlalchemy.orm import Session
+
+from ...import_jobs import tracked_import, upsert_counts, upserted_words
+from ...jobs.registry import Progress
+from ...models import Job
+from ...states import JobStatus
+from . import customer_imports
+from .customers import COLUMN_NAMES
+
+IMPORT_CUSTOMERS = "imports.customers"
+
+
+def _back(job: Job) -> str:
+    """The customers when it worked; the upload page (to send the corrected file) if not."""
+    if job.status == JobStatus.DONE:
+        return url_for("runtime.customers")
+    return url_for("runtime.customers_import")
+
+
+@tracked_import(
+    IMPORT_CUSTOMERS, outcome=upserted_words, back=_back, columns=lambda job: COLUMN_NAMES
+)
+def import_customers(
+    session: Session, job: Job, payload: dict[str, Any], progress: Progress
+) -> dict[str, Any]:
+    assert job.organization_id is not None
+    report = customer_imports.upsert_customers(
+        session, job.organization_id, payload["rows"], job.user_id, first_row=2, progress=progress
+    )
+    return upsert_counts(report)
