@@ -121,7 +121,8 @@ def test_hr_reads_its_organizations_log_newest_first_in_its_own_time(client, hr)
         "|550 mailbox unavailable|",
         "2026-12-01 09:00|E-mail|Ann Lee &lt;ann@acme.example&gt;|A review to fill|Sent|1||"
         "Your review waits",
-        "2026-11-30 09:00|DingTalk custom robot|Sales group|A review to fill|Waiting to be sent|0||",
+        "2026-11-30 09:00|DingTalk custom robot|Sales group|A review to fill|"
+        "Waiting to be sent|0||",
     ]
     assert "Globex" not in page.text
 
