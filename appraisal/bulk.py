@@ -68,10 +68,13 @@ def update_in_bulk(session: Session, objects: Iterable[Any]) -> None:
         mapper = state.mapper
         assert mapper.version_id_col is not None and mapper.version_id_col.key == "version"
         changed = {}
-        for prop in mapper.column_attrs:
-            history = state.attrs[prop.key].history
+        columns = mapper.column_attrs
+        for key in state.committed_state:  # the attributes set since loaded, not all of them
+            if key not in columns:
+                continue  # a relationship: left to the flush
+            history = state.attrs[key].history
             if history.added:
-                (column,) = prop.columns
+                (column,) = columns[key].columns
                 changed[column.key] = history.added[0]
         if changed:
             shapes[(mapper.local_table, tuple(sorted(changed)))].append((obj, changed))
