@@ -31,6 +31,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...notifications import events
 from ...people.services import with_subdepartments
 from .. import workflow
 from ..compiled import version_template
@@ -318,6 +319,7 @@ def launch_cycle(
         excluded=cycle.excluded_employee_ids,
         template_version_id=version_id,
     )
+    events.goals_to_confirm(session, appraisals)
     return appraisals
 
 
