@@ -37,6 +37,7 @@ from ..models import (
     Role,
     User,
 )
+from ..runtime.reviews.inputs import missing_targets
 from ..states import AppraisalState, NotificationKind
 from .services import Event, Personal, notify
 
@@ -125,8 +126,6 @@ def goals_to_confirm(session: Session, appraisals: Sequence[Appraisal]) -> Event
     """Each employee whose goals can be confirmed now (in goal setting, every per-employee
     target set) is asked to confirm them: at launch, when the last target is set, when HR
     reopens goal setting. The caller passes the appraisals this moment concerns."""
-    from ..runtime.reviews.inputs import missing_targets  # runtime imports this module
-
     ready = [
         a
         for a in appraisals
@@ -202,7 +201,8 @@ def step_opened(session: Session, appraisal: Appraisal) -> Event | None:
 def figures_to_enter(session: Session, cycle: Cycle, today: date | None = None) -> Event | None:
     """Results in `cycle` wait for figures (or HR's values): HR and implementers are told
     how many, at most once a day per cycle (the count is the day's first)."""
-    from ..runtime.cycles.tasks import WAITING_FOR_FIGURES  # runtime imports this module
+    # `tasks` imports `invitations`, which imports this module: read it when called
+    from ..runtime.cycles.tasks import WAITING_FOR_FIGURES
 
     org = session.get(Organization, cycle.organization_id)
     assert org is not None
