@@ -97,8 +97,8 @@ def test_a_worker_down_over_the_reminder_days_sends_only_the_latest_once(
 
 def test_the_people_whose_part_is_open_are_each_told_once(app, db, company, launched):
     """Goal setting with targets missing: each employee, and their manager who sets them
-    (Bo once, although three of his people wait; HR for Bo and Olga, who have none); a peer who has not answered hears of the
-    manager's review's deadline; people of a finished cycle or who left hear nothing."""
+    (Bo once, although three of his people wait; HR for Bo and Olga, who have none); a peer
+    who has not answered hears of the manager's review's deadline; who left hears nothing."""
     launched.goals_due = launched.manager_review_due = DUE
     launched.reminder_days = [0]
     company.people["oscar"].status = "left"
