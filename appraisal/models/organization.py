@@ -28,10 +28,12 @@ class Organization(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def today(self) -> date:
+    def today(self, now: datetime | None = None) -> date:
         """Today on the organization's clock: the day a deadline, a period or a check-in is
-        counted in, whatever zone the server runs in."""
-        return datetime.now(ZoneInfo(self.time_zone)).date()
+        counted in, whatever zone the server runs in (`now`: an aware moment, for a job that
+        counts from its own clock)."""
+        zone = ZoneInfo(self.time_zone)
+        return (now.astimezone(zone) if now is not None else datetime.now(zone)).date()
 
     def __repr__(self) -> str:
         return f"<Organization {self.slug}>"

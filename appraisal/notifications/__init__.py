@@ -18,14 +18,23 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 # The periodic jobs and the senders register themselves when their modules are imported
-# (before `jobs.init_app` builds the queue).
-from . import delivery, reminders  # noqa: F401
+# (before the app's queue is first used). `reminders` reads the runtime's cycles, whose
+# services import `events` from this package, so it is imported by `init_app`: importing a
+# runtime service first then makes no import cycle.
+from . import delivery  # noqa: F401
 from .channels import email, robots  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
     """One blueprint (endpoints `notifications.*`), built per app from each page's routes."""
-    from . import centre_views, log_views, preference_views, robot_views, template_views
+    from . import (
+        centre_views,
+        log_views,
+        preference_views,
+        reminders,  # noqa: F401
+        robot_views,
+        template_views,
+    )
 
     bp = Blueprint("notifications", __name__, template_folder="templates")
     for area in (centre_views, preference_views, robot_views, template_views, log_views):

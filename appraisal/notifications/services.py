@@ -9,7 +9,7 @@ dedupe key is unique and a duplicate insert is skipped by the database itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -36,10 +36,21 @@ from .catalogue import KINDS
 
 
 @dataclass(frozen=True)
+class Personal:
+    """What differs for one recipient of an event told to many at once (their own
+    appraisal's key, page and name), so thousands are told in one bulk insert."""
+
+    key: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    link: str | None = None
+
+
+@dataclass(frozen=True)
 class Event:
     """Something people should hear of. `context` holds the placeholder values (text or
     numbers, in no language: dates as ISO text, steps as codes); `link` is a path inside
-    the app; `key` identifies the event among the organization's events."""
+    the app; `key` identifies the event among the organization's events. `personal`
+    overrides the key, context or link for some recipients (`Personal`)."""
 
     organization_id: int
     kind: str
@@ -47,6 +58,14 @@ class Event:
     user_ids: Sequence[int]
     context: dict[str, Any] = field(default_factory=dict)
     link: str | None = None
+    personal: Mapping[int, Personal] = field(default_factory=dict)
+
+    def for_user(self, user_id: int) -> tuple[str, dict[str, Any], str | None]:
+        """The key, context and link this recipient is told."""
+        own = self.personal.get(user_id)
+        if own is None:
+            return self.key, self.context, self.link
+        return own.key or self.key, {**self.context, **own.context}, own.link or self.link
 
 
 def notify(session: Session, event: Event, now: datetime | None = None) -> None:
@@ -69,15 +88,16 @@ def notify(session: Session, event: Event, now: datetime | None = None) -> None:
     for user in users:
         preference = preferences.get(user.id)
         channels = channels_for(preference, event.kind)
+        key, context, link = event.for_user(user.id)
         if Channel.IN_APP in channels:
             in_app.append(
                 {
                     "organization_id": org.id,
                     "user_id": user.id,
                     "kind": event.kind,
-                    "context": event.context,
-                    "link": event.link,
-                    "dedupe_key": event.key,
+                    "context": context,
+                    "link": link,
+                    "dedupe_key": key,
                     "created_at": now,
                 }
             )
@@ -90,8 +110,10 @@ def notify(session: Session, event: Event, now: datetime | None = None) -> None:
                     now,
                     user.language or "zh",
                     user_id=user.id,
-                    dedupe_key=f"email:{user.id}:{event.kind}:{event.key}",
+                    dedupe_key=f"email:{user.id}:{event.kind}:{key}",
                     not_before=send_after(preference, now, zone),
+                    context=context,
+                    link=link,
                 )
             )
     if KINDS[event.kind].robot_safe:
@@ -204,6 +226,7 @@ def _robot_messages(
             subtree = with_subdepartments(session, org.id, [robot.department_id])
             heard = [u for u in user_ids if departments.get(u) in subtree]
         for user_id in heard:
+            key, context, link = event.for_user(user_id)
             yield _message(
                 org.id,
                 event,
@@ -211,12 +234,13 @@ def _robot_messages(
                 now,
                 robot.language,
                 robot_id=robot.id,
-                dedupe_key=f"{robot.channel}:{robot.id}:{event.kind}:{event.key}:{user_id}",
+                dedupe_key=f"{robot.channel}:{robot.id}:{event.kind}:{key}:{user_id}",
                 context={
                     "employee": names.get(user_id, ""),
-                    **event.context,
+                    **context,
                     "recipient": names.get(user_id, ""),
                 },
+                link=link,
             )
 
 

@@ -17,6 +17,7 @@ from ... import audit
 from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...models import Appraisal, Course, DevelopmentPlan, Interview, Organization, utcnow
+from ...notifications import events
 from ...rules import Result
 from ...states import RESULT_SHOWN, CycleState
 from ..compiled import appraisal_template
@@ -72,6 +73,7 @@ def schedule_interview(
         appraisal.id,
         interview=interview.id,
     )
+    events.interview_scheduled(session, interview, appraisal, viewer.user_id)
     return interview
 
 
@@ -104,6 +106,7 @@ def record_interview(
         appraisal.id,
         interview=interview.id,
     )
+    events.interview_to_confirm(session, interview, appraisal, viewer.user_id)
 
 
 def confirm_interview(

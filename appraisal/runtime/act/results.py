@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from ... import audit
 from ...errors import ServiceError
 from ...models import Appeal, Appraisal, Cycle, utcnow
+from ...notifications import events
 from ...rules import Result
 from ...states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
 from .. import workflow
@@ -160,6 +161,7 @@ def appeal(
         appraisal.id,
         appeal=row.id,
     )
+    events.appeal_filed(session, row, appraisal)
     return row
 
 
@@ -218,3 +220,4 @@ def resolve_appeal(
         decision=appeal_row.status,
         reply=appeal_row.reply,
     )
+    events.appeal_answered(session, appeal_row, appraisal)

@@ -24,6 +24,7 @@ from ...charts import Chart, Series, percent
 from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...models import Appraisal, AppraisalState, Cycle, CycleState, Department, Employee, utcnow
+from ...notifications import events
 from ...states import UNPUBLISHED
 from .. import workflow
 from ..cycles.figures import cycle_appraisals, require_open
@@ -354,6 +355,7 @@ def publish(
         appraisals=len(chosen),
         department_id=department_id,
     )
+    events.results_published(session, chosen)
     return len(chosen)
 
 

@@ -31,6 +31,8 @@ from ...models import (
     User,
     utcnow,
 )
+from ...models.cycles import DEFAULT_REMINDER_DAYS
+from ...notifications import events
 from ...people.services import with_subdepartments
 from .. import workflow
 from ..compiled import version_template
@@ -176,6 +178,35 @@ def _with_subdepartments(session: Session, scheme: Scheme) -> set[int] | None:
     return with_subdepartments(session, scheme.organization_id, [d.id for d in scheme.departments])
 
 
+#: Reminder days lie within a month of their due date; a cycle has at most this many.
+REMINDER_RANGE = (-30, 30)
+MAX_REMINDERS = 6
+
+
+def parse_reminder_days(text: str) -> list[int]:
+    """The reminder days HR typed ("-3, 0, 1"), sorted without repeats; a refusal names the
+    `reminder_days` field."""
+    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    try:
+        days = sorted({int(p.replace("+", "", 1)) for p in parts})
+    except ValueError:
+        raise ServiceError(
+            _l("Type whole numbers of days separated by commas, for example -3, 0, 1."),
+            "reminder_days",
+        ) from None
+    low, high = REMINDER_RANGE
+    if any(d < low or d > high for d in days):
+        raise ServiceError(
+            _l("Reminder days lie between %(low)d and %(high)d.", low=low, high=high),
+            "reminder_days",
+        )
+    if len(days) > MAX_REMINDERS:
+        raise ServiceError(
+            _l("At most %(count)d reminder days.", count=MAX_REMINDERS), "reminder_days"
+        )
+    return days
+
+
 @dataclass(frozen=True)
 class CycleDates:
     starts_on: date
@@ -193,8 +224,13 @@ def create_cycle(
     dates: CycleDates,
     anonymity_threshold: int,
     user_id: int | None,
+    reminder_days: str | None = None,
 ) -> Cycle:
+    """`reminder_days`: as typed on the form ("-3, 0, 1"); None keeps the default."""
     name = name.strip()
+    reminders = (
+        list(DEFAULT_REMINDER_DAYS) if reminder_days is None else parse_reminder_days(reminder_days)
+    )
     if dates.ends_on < dates.starts_on:
         raise ServiceError(_l("The period must end after it starts."), "ends_on")
     if anonymity_threshold < 1:
@@ -215,11 +251,19 @@ def create_cycle(
         self_review_due=dates.self_review_due,
         manager_review_due=dates.manager_review_due,
         anonymity_threshold=anonymity_threshold,
+        reminder_days=reminders,
     )
     session.add(cycle)
     session.flush()
     audit.record(
-        session, cycle.organization_id, user_id, "cycle.created", "cycle", cycle.id, name=name
+        session,
+        cycle.organization_id,
+        user_id,
+        "cycle.created",
+        "cycle",
+        cycle.id,
+        name=name,
+        reminder_days=reminders,
     )
     return cycle
 
@@ -318,6 +362,7 @@ def launch_cycle(
         excluded=cycle.excluded_employee_ids,
         template_version_id=version_id,
     )
+    events.goals_to_confirm(session, appraisals)
     return appraisals
 
 

@@ -22,13 +22,14 @@ from ...errors import ServiceError
 from ...i18n import label_text
 from ...labels import in_english
 from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric, User
+from ...notifications import events
 from ...rules import CompiledTemplate, Result
 from ...states import AppraisalState, CycleState
 from .. import workflow
 from ..compiled import appraisal_template, version_template
 from ..render import Field, parse_value, role_fields, target_fields
 from ..reviews.access import Viewer, final_result, managed_by, relations
-from ..reviews.inputs import check_targets, check_values, parse_values
+from ..reviews.inputs import check_targets, check_values, missing_targets, parse_values
 from ..reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
 
@@ -485,10 +486,15 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
         changed += sum(1 for k in typed if targets.get(k) != current.get(k))
         updates.append((appraisal, targets))
     _refuse(found, errors)
+    completed = []
     for appraisal, targets in updates:
         if appraisal.targets != targets:
+            was_missing = bool(missing_targets(appraisal))
             appraisal.targets = targets
             refresh_result(appraisal)
+            if was_missing and not missing_targets(appraisal):
+                completed.append(appraisal)
+    events.goals_to_confirm(session, completed)
     audit.record(
         session,
         cycle.organization_id,

@@ -47,6 +47,14 @@ class CycleForm(FlaskForm):
         default=3,
         validators=[DataRequired(), NumberRange(min=1, max=20)],
     )
+    reminder_days = StringField(
+        _l("Reminder days"),
+        default="-3, 0, 1",
+        description=_l(
+            "Days from each due date, separated by commas: -3 is three days before, 0 the "
+            "day itself, 1 the day after (an overdue reminder). Empty: no reminders."
+        ),
+    )
     submit = SubmitField(_l("Create and preview"))
 
 

@@ -137,6 +137,7 @@ def cycle_form():
                 ),
                 anonymity_threshold=form.anonymity_threshold.data,
                 user_id=current_user.id,
+                reminder_days=form.reminder_days.data or "",
             )
 
         outcome = attempt(create, form)

@@ -24,6 +24,7 @@ from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...i18n import in_language
 from ...models import ActivityRecord, Organization, RecordStatus, utcnow
+from ...notifications import events
 from ...rules import CompiledActivity, check_activity_values
 from ..metrics.compute import refresh_employees
 from ..reviews.access import Viewer
@@ -140,6 +141,8 @@ def review_record(
         record.id,
         **detail,
     )
+    if move.target == RETURNED:
+        events.records_returned(session, [record], viewer.user_id)
     refresh_employees(session, viewer.org_id, {record.employee_id})
     return record
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ... import audit
 from ...errors import ServiceError
 from ...models import Appraisal, Employee, Membership, Review
+from ...notifications import events
 from .access import GROUPS, Viewer, relations, require_edit
 
 
@@ -59,6 +60,7 @@ def invite(
         appraisal.id,
         slot=review.slot,
     )
+    events.peer_invited(session, review)
     return review
 
 

@@ -16,6 +16,7 @@ from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...i18n import input_label
 from ...models import Appraisal, AppraisalState, CycleState, Review, ReviewStatus, utcnow
+from ...notifications import events
 from ...rules import CompiledTemplate, Result, score
 from .. import workflow
 from ..compiled import appraisal_template
@@ -77,8 +78,11 @@ def save_targets(
     if errors:
         raise InputRefused(errors)
     before = dict(appraisal.targets or {})
+    was_missing = bool(missing_targets(appraisal))
     appraisal.targets = targets
     refresh_result(appraisal)
+    if was_missing and not missing_targets(appraisal):
+        events.goals_to_confirm(session, [appraisal])
     audit.record(
         session,
         appraisal.organization_id,
@@ -231,6 +235,7 @@ def _move(
         **{"from": before, "to": appraisal.state},
         **on_behalf(appraisal, viewer, action),
     )
+    events.step_opened(session, appraisal)
     return appraisal.state
 
 
@@ -293,3 +298,4 @@ def reopen(session: Session, appraisal: Appraisal, viewer: Viewer, to: str, reas
         reason=reason.strip(),
         **{"from": before, "to": to},
     )
+    events.step_opened(session, appraisal)
