@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from appraisal.builder import services as builder
 from appraisal.errors import ServiceError
@@ -162,13 +162,20 @@ def test_hr_sets_up_and_launches_a_cycle_in_the_browser_forms(client, auth, db, 
     assert response.status_code == 302
     cycle_url = response.headers["Location"]
     page = client.get(cycle_url).text
-    assert 'id="include-A001"' in page and 'id="include-Q001"' in page
+    assert 'data-employee="A001"' in page and 'data-employee="Q001"' in page
 
-    included = [company.people[k].id for k in ("ann", "pat", "bo")]
-    response = client.post(f"{cycle_url}/launch", data={"include": included})
+    # a number the scheme does not cover is refused at the field, what was typed kept
+    refused = client.post(f"{cycle_url}/launch", data={"leave_out": "Q001, X999"})
+    assert refused.status_code == 422
+    assert field_errors(refused.text) == ["Not covered by this cycle's scheme: X999"]
+    assert "Q001, X999" in refused.text
+    assert db.scalar(select(func.count()).select_from(Appraisal)) == 0
+
+    # everyone covered except the numbers left out (commas, 、 and lines all separate)
+    response = client.post(f"{cycle_url}/launch", data={"leave_out": "Q001、O001\nO002"})
     assert response.status_code == 302
     launched = sorted(db.scalars(select(Appraisal.employee_id)))
-    assert launched == sorted(included)
+    assert launched == sorted(company.people[k].id for k in ("ann", "pat", "bo"))
     assert "3 appraisals created" in client.get(cycle_url).text
 
 

@@ -56,7 +56,7 @@ ACTIONS = {
     ),
     "launch a cycle": Action(
         "goal_setting",
-        lambda c, x: c.post(f"/cycles/{x['planning'].id}/launch", data={"include": x["everyone"]}),
+        lambda c, x: c.post(f"/cycles/{x['planning'].id}/launch", data={"leave_out": ""}),
         _new_cycle,
         {"hr"},
     ),

@@ -5,6 +5,7 @@ Functions take a session and never commit; the caller owns the transaction.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -323,6 +324,26 @@ def _in_running_cycles(session: Session, cycle: Cycle) -> set[int]:
             )
         )
     )
+
+
+#: What separates the employee numbers HR leaves out: commas (also 、and full-width ，),
+#: semicolons, spaces and lines.
+NUMBER_SEPARATORS = re.compile(r"[\s,;，、；]+")
+
+
+def left_out(rows: list[PreviewRow], text: str) -> set[int]:
+    """The ids of the employees whose numbers HR typed to leave out; a number the scheme
+    does not cover is refused, naming it (a typo must not launch for someone HR meant to
+    leave out)."""
+    by_number = {row.employee.number: row.employee.id for row in rows}
+    numbers = [n for n in NUMBER_SEPARATORS.split(text or "") if n]
+    unknown = [n for n in dict.fromkeys(numbers) if n not in by_number]
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise ServiceError(
+            _l("Not covered by this cycle's scheme: %(numbers)s", numbers=shown), "leave_out"
+        )
+    return {by_number[n] for n in numbers}
 
 
 def launch_cycle(

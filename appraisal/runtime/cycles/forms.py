@@ -13,6 +13,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -59,6 +60,11 @@ class CycleForm(FlaskForm):
 
 
 class LaunchForm(PostedForm):
-    """Who of the preview is included (`include`, employee ids)."""
+    """Launch for everyone the scheme covers, except the employee numbers HR leaves out (a
+    rule with exceptions: no form of ten thousand checkboxes)."""
 
-    include = SelectMultipleField(coerce=int, validate_choice=False)
+    leave_out = TextAreaField(
+        _l("Leave out"),
+        description=_l("Employee numbers of people not to appraise, separated by commas or lines."),
+        validators=[Length(max=200_000)],
+    )

@@ -28,9 +28,10 @@ from ...access import (
 )
 from ...db import get_in_org, get_session, row_id
 from ...errors import ServiceError
-from ...forms import attempt, choices, flash_form_errors
+from ...forms import attempt, choices
 from ...i18n import label_text
 from ...models import AppraisalState, Cycle, CycleState, Scheme
+from ...paging import paginate_list
 from ...people.services import department_choices, position_choices
 from ..compiled import version_template
 from ..metrics.shown import computed_figures
@@ -157,28 +158,33 @@ def cycle_form():
 @routes.route("/cycles/<int:id>")
 @require(can_run_cycles)
 def cycle(id: int):
+    return _cycle_page(cycle_or_404(id), LaunchForm(formdata=None))
+
+
+def _cycle_page(cycle: Cycle, launch_form: LaunchForm, status: int = 200):
+    """A cycle: before launch, who it will appraise (a page at a time) and the launch form;
+    after, its appraisals a page at a time, filtered by the database."""
     db = get_session()
-    cycle = cycle_or_404(id)
-    preview = cycle_services.preview_cycle(db, cycle) if cycle.state == CycleState.PLANNING else []
-    running = cycle.state != CycleState.PLANNING
+    planning = cycle.state == CycleState.PLANNING
     chosen = ListFilter.from_args(request.args, id_arg("department"))
+    size = current_app.config["PAGE_SIZE"]
+    preview = cycle_services.preview_cycle(db, cycle) if planning else []
     return render_template(
         "runtime/cycle.html",
         cycle=cycle,
-        preview=preview,
+        preview=paginate_list(preview, page_arg(), size) if planning else None,
+        launch_form=launch_form,
         chosen=chosen,
-        page=appraisal_page(db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"])
-        if running
-        else None,
-        departments=cycle_departments(db, cycle) if running else [],
+        page=None if planning else appraisal_page(db, cycle, chosen, page_arg(), size),
+        departments=[] if planning else cycle_departments(db, cycle),
         states=list(AppraisalState),
         counts=cycle_services.state_counts(db, cycle),
-        appeals=tasks.cycle_appeals(db, cycle) if cycle.state != CycleState.PLANNING else [],
+        appeals=[] if planning else tasks.cycle_appeals(db, cycle),
         has_feedback=bool(feedback.comment_items(version_template(cycle.scheme.template_version))),
         has_metrics=cycle.state != CycleState.CLOSED and bool(figures.computed_keys(db, cycle)),
         due_for=tasks.due_for,
         today=current_membership().organization.today(),
-    )
+    ), status
 
 
 @routes.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
@@ -198,20 +204,25 @@ def cycle_feedback(id: int, fmt: str):
 @routes.route("/cycles/<int:id>/launch", methods=["POST"])
 @require(can_run_cycles)
 def cycle_launch(id: int):
+    """Launch for everyone the scheme covers except the numbers HR left out; a number it
+    does not cover is refused next to the field, with what was typed kept."""
     db = get_session()
     cycle = cycle_or_404(id)
     form = LaunchForm()
     if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(url_for("runtime.cycle", id=id))
-    included = set(form.include.data or [])
-    covered = {row.employee.id for row in cycle_services.preview_cycle(db, cycle)}
-    outcome = attempt(
-        lambda: cycle_services.launch_cycle(db, cycle, covered - included, current_user.id)
-    )
-    if not outcome.refused:
-        count = len(outcome.value or [])
-        flash(_("Cycle launched: %(count)d appraisals created.", count=count), "success")
+        return _cycle_page(cycle, form, 422)
+
+    def launch():
+        leave_out = cycle_services.left_out(
+            cycle_services.preview_cycle(db, cycle), form.leave_out.data or ""
+        )
+        return cycle_services.launch_cycle(db, cycle, leave_out, current_user.id)
+
+    outcome = attempt(launch, form)
+    if outcome.refused:
+        return _cycle_page(cycle, form, outcome.status)
+    count = len(outcome.value or [])
+    flash(_("Cycle launched: %(count)d appraisals created.", count=count), "success")
     return redirect(url_for("runtime.cycle", id=id))
 
 
