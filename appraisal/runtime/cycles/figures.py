@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from ... import audit
+from ...bulk import update_in_bulk
 from ...concurrency import EditConflict
 from ...db import in_chunks
 from ...errors import ServiceError
@@ -360,6 +361,13 @@ def computed_keys(session: Session, cycle: Cycle) -> frozenset[str]:
     )
 
 
+def _write_in_bulk(session: Session, appraisals: list[Appraisal]) -> None:
+    """The saved appraisals and their reviews in a statement per table and shape, not one
+    per row (a whole cycle's figures are ten thousand rows); a row changed meanwhile still
+    refuses the save (`StaleDataError`, as at a flush)."""
+    update_in_bulk(session, [*appraisals, *(r for a in appraisals for r in a.reviews)])
+
+
 def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: int | None) -> int:
     """Save the figures that changed; returns how many. Blank text clears a figure.
 
@@ -402,6 +410,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
             review.values = values
             review.updated_by_id = user_id
         refresh_result(appraisal)
+    _write_in_bulk(session, [appraisal for appraisal, _values in updates])
     audit.record(
         session,
         cycle.organization_id,
@@ -494,6 +503,7 @@ def set_targets(session: Session, cycle: Cycle, entries: list[Entry], viewer: Vi
             refresh_result(appraisal)
             if was_missing and not missing_targets(appraisal):
                 completed.append(appraisal)
+    _write_in_bulk(session, [appraisal for appraisal, _targets in updates])
     events.goals_to_confirm(session, completed)
     audit.record(
         session,
