@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from appraisal.demo import DEMO_PASSWORD
 from appraisal.jobs import registry
 from appraisal.jobs.queue import run_periodic
 from appraisal.models import (
@@ -158,6 +159,15 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
     task_url = live_server + review_path
     assert f"邀请您对 {REPORT} 在 {CYCLE} 的表现给出评价（截止 2026-12-07）。" in email.text
     assert task_url in email.text and f'href="{task_url}"' in email.html
+    # The link, opened on the phone by someone not signed in, leads through the sign-in.
+    reader = browser.new_context(base_url=live_server, locale=ZH, viewport=PHONE).new_page()
+    reader.goto(task_url)
+    reader.locator("#email").fill(PEER)
+    reader.locator("#password").fill(DEMO_PASSWORD)
+    reader.locator("#submit").click()
+    expect(reader).to_have_url(task_url)
+    expect(reader.locator("main")).to_contain_text(REPORT)
+    reader.context.close()
 
     # 3. 杨帆 on her phone: the bell says 1; the centre lists the invitation; opening it
     # goes to the review and the bell empties.
