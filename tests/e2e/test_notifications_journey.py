@@ -78,7 +78,7 @@ class Worker:
         assert run_periodic(self.app, job, int(self.app.config[job.every]), self.tick)
 
 
-def _db(app):
+def _db():
     from appraisal.db import get_session
 
     return get_session()
@@ -113,7 +113,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
 ):
     worker = Worker(app)
     with app.app_context():
-        db = _db(app)
+        db = _db()
         org = db.scalar(select(Organization).where(Organization.slug == "demo"))
         peer_id = _user_id(db, PEER)
         appraisal_id = db.scalar(
@@ -121,7 +121,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
             .join(Employee, Employee.id == Appraisal.employee_id)
             .where(Employee.name == REPORT)
         )
-        # The worker ran since the demo was loaded, and 杨帆 has read what it told her.
+        # The worker ran since the demo was loaded, and 杨帆 has read what it said.
         worker.run(delivery.DELIVER)
         centre.mark_all_read(db, org.id, peer_id)
         db.commit()
@@ -129,7 +129,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
     assert _to(mailbox.received, PEER), "the demo's own events reached 杨帆 first"
     review_path = f"/appraisals/{appraisal_id}/review/peer"
 
-    # 1. 刘洋 on his phone: the menu, his team, 黄磊's appraisal, the invitation form.
+    # 1. 刘洋 on a phone: the menu, his team, 黄磊's appraisal, the invitation form.
     manager = signed_in(browser, live_server, MANAGER, PHONE, locale=ZH)
     manager.wait_for_load_state("load")
     manager.locator(".navbar-toggler").click()
@@ -169,7 +169,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
     expect(reader.locator("main")).to_contain_text(REPORT)
     reader.context.close()
 
-    # 3. 杨帆 on her phone: the bell says 1; the centre lists the invitation; opening it
+    # 3. 杨帆 on a phone: the bell says 1; the centre lists the invitation; opening it
     # goes to the review and the bell empties.
     peer = signed_in(browser, live_server, PEER, PHONE, locale=ZH)
     expect(peer.locator("#bell-count")).to_have_text("1")
@@ -194,7 +194,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
     # 4. The peers' deadline (the manager's review's) passed yesterday on the organization's
     # clock; the reminder job runs twice, delivery after each run.
     with app.app_context():
-        db = _db(app)
+        db = _db()
         cycle = db.scalar(select(Cycle).where(Cycle.name == CYCLE))
         today = db.get(Organization, org.id).today()
         cycle.self_review_due = today - timedelta(days=2)
@@ -207,7 +207,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
         worker.run(delivery.DELIVER)
     reminded = mailbox.received[before:]
     with app.app_context():
-        db = _db(app)
+        db = _db()
         runs = db.scalars(select(Job.status).where(Job.kind == reminders.REMIND)).all()
         assert runs == ["done", "done"]
         told = db.scalars(
