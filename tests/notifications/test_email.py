@@ -116,6 +116,21 @@ def test_each_person_gets_one_email_in_their_language_with_text_html_and_the_lin
     assert "2026-12-10" in log[zh].body
 
 
+def test_each_email_says_its_language_in_its_headers(app, db, people):
+    """RFC 3282: a mail client offers to translate, and a screen reader picks its voice, by
+    the message's Content-Language; setting the body must not drop it (found by the browser
+    journey: `set_content` clears every Content-* header set before it)."""
+    org, en, zh = people
+    _tell(db, org, [en, zh])
+    server = Recorder()
+    with smtp_server(server) as port:
+        _mail_to(app, port)
+        _deliver(app, db)
+    by_address = {r.rcpt_tos[0]: r.message for r in server.received}
+    assert by_address["en@acme.example"]["Content-Language"] == "en"
+    assert by_address["zh@acme.example"]["Content-Language"] == "zh"
+
+
 def test_user_text_is_escaped_in_the_html_and_never_starts_a_header(app, db, people):
     org, en, _zh = people
     db.get(User, en).name = "Emma\r\nBcc: name@evil.example"

@@ -255,10 +255,11 @@ def compose(
     email["To"] = letter.address
     email["Date"] = format_datetime(now if now.tzinfo else now.replace(tzinfo=UTC))
     email["Message-ID"] = make_msgid(domain=one_line(domain))
-    email["Content-Language"] = letter.language
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     email.set_content(text)
     email.add_alternative(html, subtype="html")
+    # After the body: `set_content` clears every Content-* header set before it.
+    email["Content-Language"] = letter.language
     return email, subject, text
 
 
