@@ -5,7 +5,8 @@ the figures recorded in bench/baseline.json (refresh with `--record`). `--scorin
 the engine's cases (formula, appraisals, hostile corpus), without the web side; `--metrics`
 only the metric recompute (bench/metrics.py; `--pg URL` or APPRAISAL_BENCH_PG_URL adds
 PostgreSQL); `--dashboards` only the dashboards (HR's, a manager's, an employee's) at
-10,000 employees (bench/dashboards.py)."""
+10,000 employees (bench/dashboards.py); `--scale` the scale section of issue 20 (bench/scale.py:
+1,000 vs 10,000 employees, the garbage collector, scoring on the runtime path, a load test)."""
 
 from __future__ import annotations
 
@@ -392,6 +393,9 @@ def main() -> None:
         print_dashboards(figures)
         _against_baseline(figures, DASHBOARD_KEYS)
         return
+    if "--scale" in sys.argv:  # issue 20: 1k vs 10k employees, the collector, the load test
+        _scale()
+        return
     if "--fieldwork" in sys.argv:  # only the field-work cases
         figures = bench_fieldwork()
         _print_fieldwork(figures)
@@ -490,8 +494,28 @@ def main() -> None:
             if key in baseline and key in numeric:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")
     if "--record" in sys.argv:
-        BASELINE.write_text(json.dumps(numeric, indent=2) + "\n")
+        kept = {k: v for k, v in _baseline().items() if k.startswith("scale_")}  # --scale's own
+        BASELINE.write_text(json.dumps(kept | numeric, indent=2) + "\n")
         print(f"recorded {BASELINE}")
+
+
+def _baseline() -> dict[str, float]:
+    return json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+
+
+def _scale() -> None:
+    """`--scale` (bench/scale.py); with `--record` its figures replace the `scale_` keys of
+    the baseline, the others are kept."""
+    from bench.scale import bench_scale, print_scale, scale_against_baseline
+
+    figures = bench_scale()
+    print_scale(figures)
+    baseline = _baseline()
+    scale_against_baseline(figures, baseline)
+    if "--record" in sys.argv:
+        kept = {k: v for k, v in baseline.items() if not k.startswith("scale_")}
+        BASELINE.write_text(json.dumps(kept | figures, indent=2) + "\n")
+        print(f"recorded the scale figures in {BASELINE}")
 
 
 FIELDWORK_KEYS = ("team_day_manager_ms", "team_day_hr_ms")
