@@ -406,7 +406,7 @@ def _figures_csv(numbers: list[str], bump: int) -> bytes:
     return out.getvalue().encode()
 
 
-def _spread_states(db, cycle_id: int) -> None:
+def spread_states(db, cycle_id: int) -> None:
     """Move the launched cycle's appraisals along the steps, with totals and grades where
     a step has them, as a cycle in its calibration weeks looks."""
     from sqlalchemy import select, update
@@ -571,7 +571,7 @@ def measure_size(
     # 2. and 3. HR's full-cycle pages, with the collector in each mode
     with app.app_context():
         db = get_session()
-        _spread_states(db, cycle)
+        spread_states(db, cycle)
         db.commit()
     full_paths = {
         "calibration": f"/cycles/{cycle}/calibration",
@@ -736,7 +736,8 @@ def print_scale(found: dict[str, float]) -> None:
         return found[f"scale_{a}_{key}"], found[f"scale_{b}_{key}"]
 
     print(
-        f"Scale (SQLite, one launched cycle): {SIZES[0]:,} vs {SIZES[-1]:,} employees, 10k/1k ratio"
+        f"Scale (SQLite, one launched cycle): {SIZES[0]:,} vs {SIZES[-1]:,} employees, "
+        f"ratio {b}/{a}"
     )
     print(f"  {'item':44} {a:>10} {b:>10}")
     print("1. Per request (median of", RUNS, "requests; goal: the ratio ~1)")
