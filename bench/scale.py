@@ -697,7 +697,13 @@ def bench_scale() -> dict[str, float]:
     test; the profiles of the largest size are printed as they come."""
     found: dict[str, float] = {}
     for people in SIZES:
+        started = time.perf_counter()
         measured, profiles = measure_size(people, wants_profile() and people == SIZES[-1])
+        print(
+            f"scale: {people:,} employees measured in {time.perf_counter() - started:.0f} s: "
+            + json.dumps({k: round(v, 4) for k, v in measured.items()}),
+            flush=True,
+        )
         found |= {f"scale_{size_label(people)}_{k}": v for k, v in measured.items()}
         for key, lines in profiles.items():
             print(f"profile at {people:,}: {key} (own s, total s, calls, function)")
