@@ -83,7 +83,8 @@ LONG_ITEMS = (
     ("import_apply", "figures import, applied", 10),
     ("launch", "cycle launch (POST, every box ticked)", 10),
 )
-GC_MODES = ("default", "frozen", "tuned")  # as is; gc.freeze(); frozen + GC_THRESHOLDS
+#: as is; gc.freeze(); frozen + GC_THRESHOLDS (BENCH_SCALE_GC picks some)
+GC_MODES = tuple(os.environ.get("BENCH_SCALE_GC", "default,frozen,tuned").split(","))
 
 
 def scheme_template() -> dict:
@@ -310,15 +311,37 @@ def _checked(response, path: str, ok: tuple[int, ...] = (200,)):
     return response
 
 
+class _Noted(dict):
+    """A dict of figures that prints each one as it comes (BENCH_SCALE_VERBOSE=1)."""
+
+    def __init__(self, people: int) -> None:
+        super().__init__()
+        self.people = people
+        self.verbose = os.environ.get("BENCH_SCALE_VERBOSE") == "1"
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        if self.verbose:
+            print(f"  {self.people:,}: {key} = {value:.4g}", flush=True)
+
+
 @dataclass
 class Measured:
     seconds: float
     size: int = 0  # bytes of the answer
 
 
-def measure(request: Callable[[int], Any], runs: int, path: str, ok=(200,)) -> Measured:
-    """Median seconds of `runs` calls of `request(run)` after one unmeasured one; the bytes
-    of the last answer."""
+def measure(
+    request: Callable[[int], Any],
+    runs: int,
+    path: str,
+    ok=(200,),
+    warm: int = 1,
+    profiles: dict[str, list[str]] | None = None,
+) -> Measured:
+    """Median seconds of `runs` calls of `request(run)` after `warm` unmeasured ones; the
+    bytes of the last answer. With `profiles`, the first unmeasured call is profiled there
+    (under `path`)."""
     answers: list[int] = []
 
     def once() -> None:
@@ -326,7 +349,10 @@ def measure(request: Callable[[int], Any], runs: int, path: str, ok=(200,)) -> M
         answers.append(len(response.get_data()))
         response.close()
 
-    seconds = median_seconds(once, runs=runs)
+    if profiles is not None and warm:
+        profiles[path] = profile_top(once)
+        warm -= 1
+    seconds = median_seconds(once, runs=runs, warm=warm)
     return Measured(seconds, answers[-1])
 
 
@@ -448,7 +474,7 @@ def measure_size(
     from appraisal.models import Cycle, Employee, Organization, User
     from appraisal.runtime.cycles import figures
 
-    out: dict[str, float] = {}
+    out: dict[str, float] = _Noted(people)
     profiles: dict[str, list[str]] = {}
     app = bench_app(name=f"scale{people}")
     engine = app.extensions["appraisal.engine"]
@@ -463,10 +489,7 @@ def measure_size(
     hr = signed_in(app, org.logins["hr"])
     cycle = org.cycle_id
 
-    def profiled(key: str, call: Callable[[], Any]) -> None:
-        if profile:
-            profiles[key] = profile_top(call)
-
+    profiling = profiles if profile else None
     # 7. the launch: the form HR sends with every box of the preview ticked
     with app.app_context():
         db = get_session()
@@ -517,9 +540,8 @@ def measure_size(
         "team": (get(manager, "/team"), (200,)),
     }
     for key, (request, ok) in request_items.items():
-        measured = measure(request, RUNS, key, ok)
+        measured = measure(request, RUNS, key, ok, profiles=profiling)
         out[f"{key}_s"], out[f"{key}_kb"] = measured.seconds, measured.size / 1024
-        profiled(key, lambda request=request: request(10_000))
     with app.app_context():
         db = get_session()
         db.execute(
@@ -529,9 +551,8 @@ def measure_size(
         )
         db.commit()
     for key, client in (("team_chain", manager), ("team_top_chain", boss)):
-        measured = measure(get(client, "/team"), RUNS, key)
+        measured = measure(get(client, "/team"), RUNS, key, profiles=profiling)
         out[f"{key}_s"], out[f"{key}_kb"] = measured.seconds, measured.size / 1024
-        profiled(key, lambda client=client: client.get("/team"))
 
     # 4. statements to set every figure, through the service the grid and the API use
     with app.app_context():
@@ -581,15 +602,19 @@ def measure_size(
         "results_csv": f"/cycles/{cycle}/results.csv",
         "results_xlsx": f"/cycles/{cycle}/results.xlsx",
     }
-    for mode in GC_MODES:
+    for first, mode in enumerate(GC_MODES, start=1):  # warmed up by the first mode
         with collector(mode):
             for key, path in full_paths.items():
-                measured = measure(get(hr, path), FULL_RUNS, key)
+                measured = measure(
+                    get(hr, path),
+                    FULL_RUNS,
+                    key,
+                    warm=1 if first == 1 else 0,
+                    profiles=profiling if first == 1 else None,
+                )
                 suffix = "" if mode == "default" else f"_{mode}"
                 out[f"{key}{suffix}_s"] = measured.seconds
                 out[f"{key}_kb"] = measured.size / 1024
-    for key, path in full_paths.items():
-        profiled(key, lambda path=path: hr.get(path))
     dispose(app)
     return out, profiles
 
@@ -776,10 +801,12 @@ def print_scale(found: dict[str, float]) -> None:
         )
         for mode in GC_MODES
     }
+    base = totals[GC_MODES[0]]
     print(
-        f"  all at {b}: as is {totals['default']:.1f} s, frozen {totals['frozen']:.1f} s "
-        f"({totals['frozen'] / totals['default'] - 1:+.0%}), tuned {totals['tuned']:.1f} s "
-        f"({totals['tuned'] / totals['default'] - 1:+.0%})"
+        f"  all at {b}: "
+        + ", ".join(
+            f"{mode} {total:.1f} s ({total / base - 1:+.0%})" for mode, total in totals.items()
+        )
     )
     small, large = pair("set_all_figures_statements")
     print(
