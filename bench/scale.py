@@ -50,6 +50,7 @@ TEAM = 50  # reports per team head
 DIVISION_HEADS = 10
 PUT_PEOPLE = 100
 GC_THRESHOLDS = (50_000, 20, 20)
+LONG_LIMIT_S = 5  # "a few seconds": longer work runs as a job with progress
 GRADES = [("S", 95), ("A", 85), ("B", 70), ("C", 60), ("D", 0)]
 SPREAD = [  # the launched cycle's spread over the steps once figures are in (shares of 100)
     ("goal_setting", 5),
@@ -340,7 +341,7 @@ def measure(
     profiles: dict[str, list[str]] | None = None,
 ) -> Measured:
     """Median seconds of `runs` calls of `request(run)` after `warm` unmeasured ones; the
-    bytes of the last answer. With `profiles`, the first unmeasured call is profiled there
+    bytes of the last answer. With `profiles`, one more unmeasured call is profiled there
     (under `path`)."""
     answers: list[int] = []
 
@@ -349,9 +350,11 @@ def measure(
         answers.append(len(response.get_data()))
         response.close()
 
-    if profiles is not None and warm:
+    if profiles is not None:  # a request like the measured ones: templates compiled first
+        for _ in range(warm):
+            once()
         profiles[path] = profile_top(once)
-        warm -= 1
+        warm = 0
     seconds = median_seconds(once, runs=runs, warm=warm)
     return Measured(seconds, answers[-1])
 
@@ -741,11 +744,15 @@ def bench_scale() -> dict[str, float]:
     return found
 
 
-def ratio_line(label: str, small: float, large: float, goal: float, unit: str) -> str:
+def ratio_line(
+    label: str, small: float, large: float, goal: float, unit: str, limit: float | None = None
+) -> str:
     """One row: the figure at both sizes, their ratio and whether it keeps to its goal (a
-    ratio within half again of it)."""
+    ratio within half again of it, and the larger figure within `limit` if there is one)."""
     ratio = large / small if small else float("inf")
     verdict = "ok" if ratio <= goal * 1.5 else "MISSED"
+    if limit is not None and large > limit:
+        verdict = f"MISSED (over {limit:g} {unit})"
     digits = _digits(unit)
     return (
         f"  {label:44} {small:10.{digits}f} {large:10.{digits}f} {unit:3} {ratio:6.1f}×  "
@@ -813,10 +820,10 @@ def print_scale(found: dict[str, float]) -> None:
         f"4. Statements to set every figure: {small:,.0f} at {a}, {large:,.0f} at {b} "
         f"(goal: batched, a few per thousand people)"
     )
-    print("7. Long requests (goal: a few seconds at most, or a job with progress)")
+    print(f"7. Long requests (goal: under {LONG_LIMIT_S:g} s, or a job with progress)")
     for key, label, _goal in LONG_ITEMS:
         small, large = pair(f"{key}_s")
-        print(ratio_line(label, small, large, linear, "s"))
+        print(ratio_line(label, small, large, linear, "s", LONG_LIMIT_S))
     engine, runtime = found["scale_score_engine_us"], found["scale_score_runtime_us"]
     rate = 1e6 / runtime
     print(

@@ -135,3 +135,8 @@ def test_gunicorn_freezes_start_up_objects_unless_told_not_to():
         {"APPRAISAL_GC_FREEZE": "0", "APPRAISAL_GC_THRESHOLD": ""}
     ) == (False, None)
     assert settings.collector_settings({"APPRAISAL_GC_THRESHOLD": "700,10,10"})[1] == (700, 10, 10)
+
+
+def test_a_long_request_over_its_limit_is_marked_even_when_linear():
+    assert "MISSED (over 5 s)" in ratio_line("import", 2.0, 20.0, 10, "s", limit=5)
+    assert ratio_line("import", 0.2, 2.0, 10, "s", limit=5).endswith("ok")
