@@ -31,8 +31,13 @@ test: install
 test-e2e: install
 	$(BIN)/pytest -q -m e2e $(PYTEST_ARGS)
 
+# The benchmarks, then the scale section (issue 20: 1k vs 10k employees, ~15 minutes), whose
+# load test needs gunicorn (the prod extra), wrk (apt-get install wrk) and PostgreSQL (initdb
+# here, or APPRAISAL_BENCH_PG_URL); BENCH_SCALE_LOAD=0 skips it.
 bench: install
+	$(BIN)/pip install --quiet -e '.[dev,prod]'
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench --scale
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,14 +5,14 @@ the figures recorded in bench/baseline.json (refresh with `--record`). `--scorin
 the engine's cases (formula, appraisals, hostile corpus), without the web side; `--metrics`
 only the metric recompute (bench/metrics.py; `--pg URL` or APPRAISAL_BENCH_PG_URL adds
 PostgreSQL); `--dashboards` only the dashboards (HR's, a manager's, an employee's) at
-10,000 employees (bench/dashboards.py)."""
+10,000 employees (bench/dashboards.py); `--scale` the scale section of issue 20 (bench/scale.py:
+1,000 vs 10,000 employees, the garbage collector, scoring on the runtime path, a load test)."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-import timeit
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from simpleeval import EvalWithCompoundTypes, simple_eval
 from appraisal.rules import compile_formula, compile_template, score
 from appraisal.rules.functions import round_decimal, round_half_away
 from appraisal.rules.numbers import to_decimal
+from bench.common import bench_app, dispose, per_call
 
 BASELINE = Path(__file__).with_name("baseline.json")
 
@@ -45,14 +46,6 @@ def _if(condition, then, otherwise):
 
 
 PY_FUNCTIONS = {"IF": _if, "MIN": min, "ROUND": round_half_away}
-
-
-def per_call(fn, minimum_seconds: float = 0.4) -> float:
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    runs = max(number, int(number * minimum_seconds / 0.2))
-    best = min(timer.repeat(repeat=5, number=runs)) / runs
-    return best
 
 
 def bench_formula() -> dict[str, float]:
@@ -206,32 +199,17 @@ def bench_hostile() -> dict[str, float]:
 def bench_runtime() -> dict[str, float]:
     """The web side on a throw-away SQLite file with the manufacturing demo: the live score
     panel, the payroll export, and a 50,000-row employee import (checked, then applied)."""
-    import tempfile
-
     from sqlalchemy import select
 
-    from appraisal import create_app
-    from appraisal.db import get_session, make_engine
+    from appraisal.db import get_session
     from appraisal.demo import DEMO_PASSWORD
-    from appraisal.migrate import upgrade
     from appraisal.models import Appraisal, Organization
     from appraisal.packs import read_pack
     from appraisal.packs.demo import load_demo_organization
     from appraisal.people import imports
     from appraisal.uploads import read_table
 
-    folder = tempfile.mkdtemp()
-    url = f"sqlite:///{folder}/bench.sqlite"
-    upgrade(make_engine(url))
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "LOG_FORMAT": "plain",
-        }
-    )
-    app.logger.setLevel("WARNING")
+    app = bench_app()
     with app.app_context():
         db = get_session()
         load_demo_organization(db, read_pack("manufacturing"), "bench", password=DEMO_PASSWORD)
@@ -266,7 +244,7 @@ def bench_runtime() -> dict[str, float]:
         imports.upsert_employees(db, org_id, rows, None, first_row=2)
         db.commit()
         applied = time.perf_counter() - started
-    app.extensions["appraisal.engine"].dispose()
+    dispose(app)
     return {
         "live_panel_ms": live,
         "results_export_ms": export,
@@ -279,14 +257,10 @@ def bench_largest_template() -> dict[str, float]:
     """The largest template the limits allow (issue 12: a 9.7 MB template with 10,000 outputs
     took 51 s to import and 126 s to try): import through the API, the designer page, try-it
     with every input filled, and the structure and engine checks on their own."""
-    import tempfile
-
     from sqlalchemy import select
 
-    from appraisal import create_app
     from appraisal.builder.schemas import check_structure
-    from appraisal.db import get_session, make_engine
-    from appraisal.migrate import upgrade
+    from appraisal.db import get_session
     from appraisal.models import Organization, User
     from appraisal.rules import validate
     from appraisal.users import services as users
@@ -295,18 +269,7 @@ def bench_largest_template() -> dict[str, float]:
     from tests.builder.largest import largest_template, try_values
 
     definition = largest_template()
-    folder = tempfile.mkdtemp()
-    url = f"sqlite:///{folder}/largest.sqlite"
-    upgrade(make_engine(url))
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "LOG_FORMAT": "plain",
-        }
-    )
-    app.logger.setLevel("WARNING")
+    app = bench_app(name="largest")
     with app.app_context():
         db = get_session()
         org = users.get_or_create_organization(db, "bench", "Bench")
@@ -353,7 +316,7 @@ def bench_largest_template() -> dict[str, float]:
     assert validate(definition) == []
     engine = time.perf_counter() - started
     del org_id, user_id
-    app.extensions["appraisal.engine"].dispose()
+    dispose(app)
     return {
         "largest_bytes": float(len(json.dumps(definition, ensure_ascii=False).encode())),
         "largest_import_s": imported,
@@ -429,6 +392,9 @@ def main() -> None:
         figures = bench_dashboards()
         print_dashboards(figures)
         _against_baseline(figures, DASHBOARD_KEYS)
+        return
+    if "--scale" in sys.argv:  # issue 20: 1k vs 10k employees, the collector, the load test
+        _scale()
         return
     if "--fieldwork" in sys.argv:  # only the field-work cases
         figures = bench_fieldwork()
@@ -528,8 +494,28 @@ def main() -> None:
             if key in baseline and key in numeric:
                 print(f"  {key:22} {numeric[key] / baseline[key]:5.2f}")
     if "--record" in sys.argv:
-        BASELINE.write_text(json.dumps(numeric, indent=2) + "\n")
+        kept = {k: v for k, v in _baseline().items() if k.startswith("scale_")}  # --scale's own
+        BASELINE.write_text(json.dumps(kept | numeric, indent=2) + "\n")
         print(f"recorded {BASELINE}")
+
+
+def _baseline() -> dict[str, float]:
+    return json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+
+
+def _scale() -> None:
+    """`--scale` (bench/scale.py); with `--record` its figures replace the `scale_` keys of
+    the baseline, the others are kept."""
+    from bench.scale import bench_scale, print_scale, scale_against_baseline
+
+    figures = bench_scale()
+    print_scale(figures)
+    baseline = _baseline()
+    scale_against_baseline(figures, baseline)
+    if "--record" in sys.argv:
+        kept = {k: v for k, v in baseline.items() if not k.startswith("scale_")}
+        BASELINE.write_text(json.dumps(kept | figures, indent=2) + "\n")
+        print(f"recorded the scale figures in {BASELINE}")
 
 
 FIELDWORK_KEYS = ("team_day_manager_ms", "team_day_hr_ms")

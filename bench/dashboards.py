@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+
+from bench.common import bench_app, dispose
 
 PEOPLE = int(os.environ.get("BENCH_DASHBOARD_PEOPLE", 10_000))
 RUNS = 7
@@ -114,38 +115,28 @@ def _grade(total: Decimal) -> str:
     return next(g for g, low in GRADES if total >= low)
 
 
-def build_organization(db, people: int = PEOPLE, slug: str = "dashboards") -> DataSet:
-    """An organization of `people` employees with three cycles, by bulk inserts (the caller
-    commits). Sign-ins: HR (`hr`), one team's manager (`manager`) and one of their reports
-    (`employee`), all with `PASSWORD`."""
-    from sqlalchemy import insert, select
-
+def organization_with_scheme(db, slug: str, definition: dict, accounts: dict[str, set[str]]):
+    """A new organization with an account per e-mail of `accounts` (its roles; `PASSWORD`
+    for all) and a scheme on `definition`, published: (organization, membership by e-mail,
+    template version, scheme)."""
     from appraisal.builder import services as builder
-    from appraisal.models import Appeal, Appraisal, Cycle, Department, Employee
     from appraisal.runtime.cycles import cycles
     from appraisal.users import services as users
 
-    rng = random.Random(18)
     org = users.get_or_create_organization(db, slug, slug.title())
-    logins = {role: f"{role}@{slug}.example" for role in ("hr", "manager", "employee")}
     members = {
-        role: users.add_member(
-            db,
-            org.id,
-            email=email,
-            name=role,
-            password=PASSWORD,
-            roles={"hr": {"admin"}, "manager": {"manager", "employee"}}.get(role, {"employee"}),
+        email: users.add_member(
+            db, org.id, email=email, name=email.split("@")[0], password=PASSWORD, roles=roles
         ).membership
-        for role, email in logins.items()
+        for email, roles in accounts.items()
     }
-    definition = builder.import_template(db, org.id, None, template())
-    version = builder.publish(db, definition, None)
+    draft = builder.import_template(db, org.id, None, definition)
+    version = builder.publish(db, draft, None)
     scheme = cycles.save_scheme(
         db,
         org.id,
         None,
-        name="Dashboards",
+        name=slug.title(),
         template_version_id=version.id,
         staff_kind="any",
         period="quarter",
@@ -153,24 +144,33 @@ def build_organization(db, people: int = PEOPLE, slug: str = "dashboards") -> Da
         position_ids=[],
         user_id=None,
     )
+    return org, members, version, scheme
+
+
+def add_departments(db, org_id: int) -> tuple[list[int], list[int]]:
+    """`DIVISIONS` divisions with `TEAMS_EACH` teams below each: (division ids, team ids)."""
+    from sqlalchemy import insert, select
+
+    from appraisal.models import Department
+
     db.execute(
         insert(Department),
         [
-            {"organization_id": org.id, "name": f"事业部{d}", "code": f"D{d}"}
+            {"organization_id": org_id, "name": f"事业部{d}", "code": f"D{d}"}
             for d in range(DIVISIONS)
         ],
     )
     divisions = list(
         db.scalars(
             select(Department.id)
-            .where(Department.organization_id == org.id)
+            .where(Department.organization_id == org_id)
             .order_by(Department.id)
         )
     )
     db.execute(
         insert(Department),
         [
-            {"organization_id": org.id, "name": f"事业部{d}-组{t}", "parent_id": division}
+            {"organization_id": org_id, "name": f"事业部{d}-组{t}", "parent_id": division}
             for d, division in enumerate(divisions)
             for t in range(TEAMS_EACH)
         ],
@@ -178,10 +178,34 @@ def build_organization(db, people: int = PEOPLE, slug: str = "dashboards") -> Da
     teams = list(
         db.scalars(
             select(Department.id)
-            .where(Department.organization_id == org.id, Department.parent_id.is_not(None))
+            .where(Department.organization_id == org_id, Department.parent_id.is_not(None))
             .order_by(Department.id)
         )
     )
+    return divisions, teams
+
+
+def build_organization(db, people: int = PEOPLE, slug: str = "dashboards") -> DataSet:
+    """An organization of `people` employees with three cycles, by bulk inserts (the caller
+    commits). Sign-ins: HR (`hr`), one team's manager (`manager`) and one of their reports
+    (`employee`), all with `PASSWORD`."""
+    from sqlalchemy import insert, select
+
+    from appraisal.models import Appeal, Appraisal, Cycle, Employee
+
+    rng = random.Random(18)
+    logins = {role: f"{role}@{slug}.example" for role in ("hr", "manager", "employee")}
+    org, members, version, scheme = organization_with_scheme(
+        db,
+        slug,
+        template(),
+        {
+            email: {"hr": {"admin"}, "manager": {"manager", "employee"}}.get(role, {"employee"})
+            for role, email in logins.items()
+        },
+    )
+    members = {role: members[email] for role, email in logins.items()}
+    divisions, teams = add_departments(db, org.id)
     # One manager per team (reporting to nobody), inserted first; everyone else reports to
     # their team's manager. The first team's manager and first report sign in.
     heads = min(len(teams), people)
@@ -333,21 +357,9 @@ def timed_get(client, path: str, runs: int = RUNS) -> float:
 
 
 def bench_dashboards(url: str | None = None) -> dict[str, float]:
-    from appraisal import create_app
-    from appraisal.db import get_session, make_engine
-    from appraisal.migrate import upgrade
+    from appraisal.db import get_session
 
-    url = url or f"sqlite:///{tempfile.mkdtemp()}/dashboards.sqlite"
-    upgrade(make_engine(url))
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "LOG_FORMAT": "plain",
-        }
-    )
-    app.logger.setLevel("WARNING")
+    app = bench_app(url, name="dashboards")
     with app.app_context():
         db = get_session()
         started = time.perf_counter()
@@ -375,7 +387,7 @@ def bench_dashboards(url: str | None = None) -> dict[str, float]:
         "dashboard_team_hr_ms": timed_get(client, f"/dashboards/team?cycle={cycle}"),
         "dashboard_mine_ms": timed_get(clients["employee"], f"/dashboards/mine?cycle={cycle}"),
     }
-    app.extensions["appraisal.engine"].dispose()
+    dispose(app)
     return figures
 
 

@@ -3,10 +3,11 @@ and the team's day at 10,000 activities a day (a manager's page and HR's first p
 
 from __future__ import annotations
 
-import tempfile
 import time
 import uuid as uuids
 from datetime import UTC, datetime, timedelta
+
+from bench.common import bench_app, dispose
 
 DAY = datetime(2026, 3, 10, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
 PEOPLE = 400  # 25 records each: 10,000 a day
@@ -27,25 +28,12 @@ VISIT = {
 
 
 def bench_fieldwork() -> dict[str, float]:
-    from appraisal import create_app
     from appraisal.api.tokens import create_token
-    from appraisal.db import get_session, make_engine
-    from appraisal.migrate import upgrade
+    from appraisal.db import get_session
     from appraisal.models import ActivityType, ActivityTypeVersion, Customer, Employee
     from appraisal.users import services as users
 
-    folder = tempfile.mkdtemp()
-    url = f"sqlite:///{folder}/field.sqlite"
-    upgrade(make_engine(url))
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "LOG_FORMAT": "plain",
-        }
-    )
-    app.logger.setLevel("WARNING")
+    app = bench_app(name="field")
     with app.app_context():
         db = get_session()
         org = users.get_or_create_organization(db, "field", "Field")
@@ -115,7 +103,7 @@ def bench_fieldwork() -> dict[str, float]:
     client.post("/logout")
     client.post("/login", data={"email": "hr@field.example", "password": PASSWORD})
     hr_ms = _best(lambda: client.get("/field/team?day=2026-03-10")) * 1000
-    app.extensions["appraisal.engine"].dispose()
+    dispose(app)
     return {
         "record_api_per_second": rate,
         "team_day_manager_ms": manager_ms,

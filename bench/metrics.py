@@ -12,9 +12,10 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+
+from bench.common import bench_app, dispose
 
 PEOPLE = int(os.environ.get("BENCH_METRIC_PEOPLE", 10_000))
 RECORDS = int(os.environ.get("BENCH_METRIC_RECORDS", 1_000_000))
@@ -99,10 +100,8 @@ def bench_metrics(url: str | None = None) -> dict[str, float]:
     from sqlalchemy import insert, select
     from sqlalchemy.orm import Session
 
-    from appraisal import create_app
     from appraisal.builder import services as builder
-    from appraisal.db import get_session, make_engine
-    from appraisal.migrate import upgrade
+    from appraisal.db import get_session
     from appraisal.models import (
         ActivityRecord,
         ActivityType,
@@ -119,17 +118,7 @@ def bench_metrics(url: str | None = None) -> dict[str, float]:
     from appraisal.runtime.metrics.compute import refresh_cycle, refresh_employees
     from appraisal.runtime.metrics.values import bind_metrics
 
-    url = url or f"sqlite:///{tempfile.mkdtemp()}/metrics.sqlite"
-    upgrade(make_engine(url))
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-            "LOG_FORMAT": "plain",
-        }
-    )
-    app.logger.setLevel("WARNING")
+    app = bench_app(url, name="metrics")
     rng = random.Random(17)
     with app.app_context():
         db: Session = get_session()
@@ -267,7 +256,7 @@ def bench_metrics(url: str | None = None) -> dict[str, float]:
             refresh_employees(session, org.id, {person})
             session.commit()
             one.append(time.perf_counter() - began)
-    app.extensions["appraisal.engine"].dispose()
+    dispose(app)
     return {
         "metric_load_s": loaded,
         "metric_cycle_first_s": first,
