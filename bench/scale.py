@@ -82,7 +82,7 @@ LONG_ITEMS = (
     ("set_all_figures", "set every figure (service)", 10),
     ("import_check", "figures import, checked", 10),
     ("import_apply", "figures import, applied", 10),
-    ("launch", "cycle launch (POST, every box ticked)", 10),
+    ("launch", "cycle launch (POST, everyone covered)", 10),
 )
 #: as is; gc.freeze(); frozen + GC_THRESHOLDS (BENCH_SCALE_GC picks some)
 GC_MODES = tuple(os.environ.get("BENCH_SCALE_GC", "default,frozen,tuned").split(","))
@@ -474,7 +474,7 @@ def measure_size(
 
     from appraisal.api.tokens import create_token
     from appraisal.db import get_session
-    from appraisal.models import Cycle, Employee, Organization, User
+    from appraisal.models import Cycle, Organization, User
     from appraisal.runtime.cycles import figures
 
     out: dict[str, float] = _Noted(people)
@@ -493,12 +493,9 @@ def measure_size(
     cycle = org.cycle_id
 
     profiling = profiles if profile else None
-    # 7. the launch: the form HR sends with every box of the preview ticked
-    with app.app_context():
-        db = get_session()
-        ids = list(db.scalars(select(Employee.id).where(Employee.organization_id == org.org_id)))
+    # 7. the launch: everyone the scheme covers (a rule, no exceptions typed)
     began = time.perf_counter()
-    _checked(hr.post(f"/cycles/{cycle}/launch", data={"include": ids}), "launch", (302,))
+    _checked(hr.post(f"/cycles/{cycle}/launch", data={"leave_out": ""}), "launch", (302,))
     out["launch_s"] = time.perf_counter() - began
     with app.app_context():
         db = get_session()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     String,
     Table,
     Text,
@@ -156,6 +157,9 @@ class Appraisal(OrganizationScoped, Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
     __table_args__ = (
         UniqueConstraint("cycle_id", "employee_id"),
+        # a manager's appraisals (My team, tasks), an employee's across cycles (trends)
+        Index("ix_appraisals_manager", "manager_id"),
+        Index("ix_appraisals_employee", "employee_id"),
         one_of("state", AppraisalState, name="state"),
     )
 

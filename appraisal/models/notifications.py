@@ -79,6 +79,8 @@ class OutboxMessage(OrganizationScoped, Base):
     __table_args__ = (
         Index("ix_notification_outbox_due", "status", "not_before"),
         Index("ix_notification_outbox_org_created", "organization_id", "created_at"),
+        Index("ix_notification_outbox_robot", "robot_id"),
+        Index("ix_notification_outbox_user", "user_id"),
         one_of("channel", Channel, "channel"),
         one_of("status", DeliveryStatus, "status"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
@@ -77,6 +77,9 @@ class Employee(Versioned, OrganizationScoped, Base):
         UniqueConstraint("organization_id", "user_id"),
         CheckConstraint("status IN ('active', 'left')", name="status"),
         CheckConstraint("manager_id IS NULL OR manager_id <> id", name="not_own_manager"),
+        # a manager's reports and chain, a department's people: asked on every team page
+        Index("ix_employees_org_manager", "organization_id", "manager_id"),
+        Index("ix_employees_org_department", "organization_id", "department_id"),
     )
 
     @property

@@ -525,7 +525,9 @@ def team_appraisals(session: Session, cycle: Cycle, viewer: Viewer) -> list[Appr
         return cycle_appraisals(session, cycle)
     if viewer.employee_id is None:
         return []
-    team = cycle_appraisals_query(cycle).where(managed_by(viewer.employee_id, viewer.reports))
+    team = cycle_appraisals_query(cycle).where(
+        managed_by(viewer.employee_id, viewer.reports, viewer.org_id)
+    )
     return [a for a in session.scalars(team) if relations(a, viewer) & {"manager", "hr"}]
 
 

@@ -220,7 +220,7 @@ def _scope(session: Session, viewer: Viewer, filters: Filters):
         if manager.id == viewer.employee_id
         else chain_below(session, viewer.org_id, manager.id)
     )
-    return manager, None, managed_by(manager.id, below)
+    return manager, None, managed_by(manager.id, below, viewer.org_id)
 
 
 def _team(viewer: Viewer, scope) -> Select:

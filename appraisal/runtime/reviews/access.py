@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...errors import ServiceError
@@ -75,19 +75,24 @@ def chain_below(session: Session, org_id: int, manager_id: int) -> frozenset[int
     return _everyone_below(session, org_id, manager_id) if chain else frozenset()
 
 
-def managed_by(manager_id: int, below: frozenset[int] = frozenset()) -> ColumnElement[bool]:
+def managed_by(
+    manager_id: int, below: frozenset[int] = frozenset(), org_id: int | None = None
+) -> ColumnElement[bool]:
     """The SQL twin of `relations`' manager test, for lists: appraisals whose manager is
-    `manager_id` or, where the chain is seen (`below`), someone below them; never their own."""
+    `manager_id` or, where the chain is seen (`below` not empty), someone below them; never
+    their own. With `org_id` the chain is asked of the database (`chain_query`) rather than
+    sent as a list of ids: a top manager's chain is the whole company, and ten thousand
+    bound parameters make every row's test slow."""
     managers = Appraisal.manager_id == manager_id
     if below:
-        managers = or_(managers, Appraisal.manager_id.in_(below))
+        chain = below if org_id is None else chain_query(org_id, manager_id)
+        managers = or_(managers, Appraisal.manager_id.in_(chain))
     return and_(managers, Appraisal.employee_id != manager_id)
 
 
-def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
-    """Everyone below `boss_id` through their managers, walked by the database (a
-    recursive query over the manager index): a request costs the size of the chain, not of
-    the organization. UNION stops a loop in bad data."""
+def chain_query(org_id: int, boss_id: int) -> Select[tuple[int]]:
+    """The ids of everyone below `boss_id` through their managers, as a recursive query
+    over the manager index (UNION stops a loop in bad data; the boss is left out)."""
     first = select(Employee.id).where(
         Employee.organization_id == org_id, Employee.manager_id == boss_id
     )
@@ -97,9 +102,13 @@ def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[in
             Employee.organization_id == org_id, Employee.manager_id == below.c.id
         )
     )
-    found = set(session.scalars(select(below.c.id)))
-    found.discard(boss_id)
-    return frozenset(found)
+    return select(below.c.id).where(below.c.id != boss_id)
+
+
+def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
+    """Everyone below `boss_id` (`chain_query`): a request costs the size of the chain,
+    not of the organization."""
+    return frozenset(session.scalars(chain_query(org_id, boss_id)))
 
 
 def signs_in(employee: Employee) -> bool:
