@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
@@ -18,6 +18,7 @@ from ...models import (
     Review,
     User,
 )
+from ...paging import Page, paginate
 from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
 from ..compiled import appraisal_template
@@ -147,12 +148,44 @@ class TeamRow:
     manager_submitted: bool
 
 
-def team_progress(session: Session, viewer: Viewer) -> list[TeamRow]:
-    """Progress of each appraisal the viewer manages in open cycles."""
+#: Rows of a page of "My team".
+TEAM_ROWS = 50
+
+
+def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
+    """A page of the progress of each appraisal the viewer manages in open cycles, chosen,
+    ordered and counted by the database: a top manager who sees their chain pages through
+    the company instead of loading it."""
+    managed = []  # as `relations` has it: their reports (and chain); HR, the manager-less
+    if viewer.employee_id is not None:
+        managed.append(managed_by(viewer.employee_id, viewer.reports, viewer.org_id))
+    if viewer.is_hr:
+        not_own = Appraisal.employee_id != viewer.employee_id if viewer.employee_id else true()
+        managed.append(and_(Appraisal.manager_id.is_(None), not_own))
+    if not managed:
+        return Page([], 1, TEAM_ROWS, 0)
+    query = (
+        select(Appraisal)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(
+            Appraisal.organization_id == viewer.org_id,
+            Cycle.state.in_(OPEN_CYCLES),
+            or_(*managed),
+        )
+        .options(
+            selectinload(Appraisal.employee)
+            .selectinload(Employee.user)
+            .selectinload(User.memberships),
+            selectinload(Appraisal.cycle),
+            selectinload(Appraisal.template_version),
+            selectinload(Appraisal.reviews),
+        )
+        .order_by(Cycle.starts_on, Cycle.id, Employee.name, Appraisal.id)
+    )
+    found = paginate(session, query, page, TEAM_ROWS)
     rows = []
-    for appraisal in _open_appraisals(session, viewer):
-        if "manager" not in relations(appraisal, viewer):
-            continue
+    for appraisal in found.items:
         by_slot = {r.slot: r for r in appraisal.reviews}
         has_self = bool(role_fields(appraisal_template(appraisal), "self"))
         rows.append(
@@ -164,7 +197,7 @@ def team_progress(session: Session, viewer: Viewer) -> list[TeamRow]:
                 bool(by_slot.get("manager") and by_slot["manager"].submitted),
             )
         )
-    return rows
+    return Page(rows, found.page, found.per_page, found.total)
 
 
 # The cycle's deadline for each step an appraisal can be overdue in.

@@ -425,6 +425,5 @@ def my_tasks():
 @routes.route("/team")
 @require(is_member)
 def team():
-    return render_template(
-        "runtime/team.html", rows=tasks.team_progress(get_session(), current_viewer())
-    )
+    page = tasks.team_progress(get_session(), current_viewer(), page_arg())
+    return render_template("runtime/team.html", rows=page.items, page=page)
