@@ -43,6 +43,16 @@ class Task:
         return self.due is not None and self.due < self.today
 
 
+#: What a task or team row reads of an appraisal: who signs in (`relations`), the cycle's
+#: dates and scheme, the template and the reviews.
+WHAT_TASKS_READ = (
+    selectinload(Appraisal.employee).selectinload(Employee.user).selectinload(User.memberships),
+    selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
+    selectinload(Appraisal.template_version),
+    selectinload(Appraisal.reviews),
+)
+
+
 def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
     """Appraisals in running cycles that concern the viewer as employee, manager or reviewer."""
     conditions = [
@@ -68,14 +78,7 @@ def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
                 Cycle.state.in_(OPEN_CYCLES),
                 or_(*conditions),
             )
-            .options(
-                selectinload(Appraisal.employee)
-                .selectinload(Employee.user)
-                .selectinload(User.memberships),
-                selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
-                selectinload(Appraisal.template_version),
-                selectinload(Appraisal.reviews),
-            )
+            .options(*WHAT_TASKS_READ)
             .order_by(Cycle.starts_on, Appraisal.id)
         )
     )
@@ -173,14 +176,7 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
             Cycle.state.in_(OPEN_CYCLES),
             or_(*managed),
         )
-        .options(
-            selectinload(Appraisal.employee)
-            .selectinload(Employee.user)
-            .selectinload(User.memberships),
-            selectinload(Appraisal.cycle),
-            selectinload(Appraisal.template_version),
-            selectinload(Appraisal.reviews),
-        )
+        .options(*WHAT_TASKS_READ)
         .order_by(Cycle.starts_on, Cycle.id, Employee.name, Appraisal.id)
     )
     found = paginate(session, query, page, TEAM_ROWS)
