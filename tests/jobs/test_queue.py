@@ -272,19 +272,30 @@ def test_an_unknown_queue_address_is_refused():
         make_huey("amqp://rabbit", False, "/tmp")  # noqa: S108 - never created
 
 
+def _answers(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
 @pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="no redis-server binary on this machine"
 )
 def test_a_redis_queue_stores_and_reads_messages(tmp_path):
+    import socket
     import subprocess
-    import time
 
-    pytest.importorskip("redis")
-    command = ["redis-server", "--port", "6391", "--save", "", "--dir", str(tmp_path)]
-    server = subprocess.Popen(command)
+    redis = pytest.importorskip("redis")
+    with socket.socket() as probe:  # a free port: another test run may share the machine
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir"]
+    server = subprocess.Popen([*command, str(tmp_path)])
     try:
-        time.sleep(0.5)
-        huey = make_huey("redis://127.0.0.1:6391/0", False, str(tmp_path))
+        client = redis.Redis(host="127.0.0.1", port=port)
+        wait_for(lambda: _answers(client))
+        huey = make_huey(f"redis://127.0.0.1:{port}/0", False, str(tmp_path))
         huey.put("k", (1, 2))
         assert huey.get("k", peek=True) == (1, 2)
     finally:
