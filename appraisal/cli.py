@@ -145,7 +145,7 @@ def _backed_up(result: dict) -> str:
     return " ".join([f"Backed up to {result['path']}.", *result["notes"]])
 
 
-@tracked(BACKUP_JOB, outcome=_backed_up, back=lambda job: None)
+@tracked(BACKUP_JOB, outcome=_backed_up, back=lambda job: None, allowed=None)
 def backup_job(session, job, progress) -> dict:
     """`appraisal backup --queue`: the same backup, done by the worker (it survives the
     terminal closing); an instance administrator's job, of no organization."""

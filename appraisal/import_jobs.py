@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from .errors import ServiceError
 from .i18n import label_text
 from .jobs.queue import submit
-from .jobs.registry import Progress, tracked
+from .jobs.registry import Allowed, Progress, tracked
 from .models import Job
 from .storage import Missing, Unavailable, get_storage, new_key
 
@@ -85,6 +85,8 @@ def tracked_import(
     outcome: Callable[[dict[str, Any]], str],
     back: Callable[[Job], str | None],
     columns: Callable[[Job], Mapping[str, Any]] = lambda job: {},
+    *,
+    allowed: Allowed,
 ) -> Callable[[ImportRun], ImportRun]:
     """Register the decorated `run(session, job, payload, progress) -> result` as a kind of
     job that applies a stored import: the payload is read back from the storage and removed
@@ -107,7 +109,7 @@ def tracked_import(
             finally:
                 storage.delete(key)
 
-        tracked(name, outcome, back)(job_run)
+        tracked(name, outcome, back, allowed=allowed)(job_run)
         return run
 
     return decorator

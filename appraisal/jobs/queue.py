@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from ..db import get_session
 from ..errors import ServiceError
 from ..models import Job, User, utcnow
+from ..storage import Unavailable, get_storage
 from . import registry, services
 
 log = logging.getLogger("appraisal.jobs")
@@ -285,7 +286,31 @@ def run_job(app: Flask, job_id: int) -> None:
         huey = queue(app).huey
         reporter = Reporter(huey, job_id)
         with heartbeat(huey, job_id), force_locale(_language(session, job)):
+            if not _still_allowed(session, job, kind):
+                _refuse(session, job)
+                return
             _execute(session, job_id, lambda: kind.run(session, job, reporter), reporter)
+
+
+def _still_allowed(session: Session, job: Job, kind: registry.Tracked) -> bool:
+    """Whether the owner may still have this done (their roles may have changed, or they
+    left, since they queued it); a job of no organization is an administrator's."""
+    if job.organization_id is None or kind.allowed is None:
+        return True
+    return kind.allowed(job, services.owner_roles(session, job))
+
+
+def _refuse(session: Session, job: Job) -> None:
+    """Fail a job its owner may no longer have done; what it kept (an import's rows) goes."""
+    keys = services.stored_files(job)
+    services.fail(session, job.id, _("You may no longer do this."), 0, 0)
+    session.commit()
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Unavailable:  # `jobs.prune` tries again with the row
+            log.warning("Could not delete %s of a refused job", key, exc_info=True)
 
 
 def _execute(session: Session, job_id: int, work: Any, reporter: Reporter) -> None:

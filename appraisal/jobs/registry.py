@@ -10,7 +10,7 @@ No Flask here, so an area can register its kinds from a plain module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,8 @@ from ..models import Job
 
 #: A job reports how far it is: (done, total), as often as it likes (the queue throttles).
 Progress = Callable[[int, int], None]
+#: Whether someone holding `roles` may have the job's work done, and read what it wrote.
+Allowed = Callable[[Job, Iterable[str]], bool]
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class Tracked:
     outcome: Callable[[dict[str, Any]], str]
     #: Where the person goes back to (a URL), from the job's params; called in a request.
     back: Callable[[Job], str | None]
+    #: Checked against the owner's roles when the job starts (a role taken away since the
+    #: job was queued refuses it) and the reader's when its file is downloaded; None for an
+    #: instance administrator's job of no organization (a backup).
+    allowed: Allowed | None = None
 
 
 @dataclass(frozen=True)
@@ -48,11 +54,14 @@ def tracked(
     name: str,
     outcome: Callable[[dict[str, Any]], str],
     back: Callable[[Job], str | None],
+    *,
+    allowed: Allowed | None,
 ) -> Callable:
-    """Register the decorated `run(session, job, progress) -> result` as a kind of job."""
+    """Register the decorated `run(session, job, progress) -> result` as a kind of job that
+    people `allowed` may have done (say None only for a job of no organization)."""
 
     def decorator(run: Callable[[Session, Job, Progress], dict[str, Any]]) -> Callable:
-        TRACKED[name] = Tracked(name, run, outcome, back)
+        TRACKED[name] = Tracked(name, run, outcome, back, allowed)
         return run
 
     return decorator

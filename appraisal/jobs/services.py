@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import Job, as_utc, utcnow
+from ..models import Job, Membership, User, as_utc, utcnow
 from ..states import UNFINISHED_JOBS, JobStatus
 
 #: Where a job names the files it keeps in the storage (`appraisal.storage`): an import's
@@ -110,6 +110,22 @@ def visible_job(
     if job is None or not (job.user_id == user_id or "admin" in set(roles)):
         return None
     return job
+
+
+def owner_roles(session: Session, job: Job) -> frozenset[str]:
+    """The roles the job's owner holds in its organization now: none once their membership
+    or their account is inactive. A job does what its owner may still do when it runs."""
+    membership = session.scalar(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.organization_id == job.organization_id,
+            Membership.user_id == job.user_id,
+            Membership.active,
+            User.active,
+        )
+    )
+    return membership.roles if membership is not None else frozenset()
 
 
 def recent(session: Session, limit: int = 20) -> list[Job]:

@@ -59,6 +59,12 @@ def _file_of(job: Job) -> tuple[str, str] | None:
     return result["file_key"], str(result.get("filename") or "file")
 
 
+def _may_read(job: Job, kind: registry.Tracked) -> bool:
+    """A file is the reader's only while their roles now allow the work that wrote it (an
+    owner whose role was taken away since no longer downloads the results they exported)."""
+    return kind.allowed is None or kind.allowed(job, current_roles())
+
+
 @bp.route("/jobs/<int:id>")
 @require(is_member)
 def job_page(id: int):
@@ -78,8 +84,10 @@ def job_json(id: int):
 @require(is_member)
 def job_file(id: int):
     """The file the job wrote; gone once the job is pruned (JOBS_KEEP_DAYS)."""
-    found = _file_of(_job_or_404(id))
-    if found is None:
+    job = _job_or_404(id)
+    found = _file_of(job)
+    kind = registry.TRACKED.get(job.kind)
+    if found is None or kind is None or not _may_read(job, kind):
         abort(404)
     key, filename = found
     try:

@@ -232,6 +232,11 @@ def figures_to_enter(session: Session, cycle: Cycle, today: date | None = None) 
     )
 
 
+def invitation_key(review_id: int) -> str:
+    """The event of an invitation to review (also how the delivery log finds it)."""
+    return f"review:{review_id}:invited"
+
+
 def peer_invited(session: Session, review: Review) -> Event | None:
     """A colleague invited to review (a peer or a subordinate) is asked to."""
     appraisal = review.appraisal
@@ -241,7 +246,7 @@ def peer_invited(session: Session, review: Review) -> Event | None:
         Event(
             appraisal.organization_id,
             K.PEER_INVITATION,
-            f"review:{review.id}:invited",
+            invitation_key(review.id),
             sorted(members(session, appraisal.organization_id, [review.reviewer_id])),
             {
                 "cycle": cycle.name,

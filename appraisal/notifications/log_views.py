@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template, request
+from flask_login import current_user
 
 from .. import tables
 from ..access import can_run_cycles, current_org_id, require
@@ -43,7 +44,9 @@ def _filters() -> tuple[LogFilterForm, setup.LogFilters]:
 @require(can_run_cycles)
 def log():
     form, filters = _filters()
-    page = setup.delivery_log(get_session(), current_org_id(), filters, page_arg())
+    page = setup.delivery_log(
+        get_session(), current_org_id(), filters, page_arg(), reader_id=current_user.id
+    )
     return render_template(
         "notifications/log.html",
         form=form,
@@ -70,7 +73,7 @@ def log_export(fmt: str):
             row.last_error,
             row.subject,
         )
-        for row in setup.log_rows(get_session(), current_org_id(), filters)
+        for row in setup.log_rows(get_session(), current_org_id(), filters, current_user.id)
     )
     names = {key: str(words) for key, words in setup.LOG_COLUMNS.items()}
     header = export_header(setup.LOG_COLUMNS, names)

@@ -110,7 +110,7 @@ def notify(session: Session, event: Event, now: datetime | None = None) -> None:
                     now,
                     user.language or "zh",
                     user_id=user.id,
-                    dedupe_key=f"email:{user.id}:{event.kind}:{key}",
+                    dedupe_key=email_key(user.id, event.kind, key),
                     not_before=send_after(preference, now, zone),
                     context=context,
                     link=link,
@@ -120,6 +120,11 @@ def notify(session: Session, event: Event, now: datetime | None = None) -> None:
         outbox.extend(_robot_messages(session, org, event, user_ids, now))
     _insert_new(session, Notification.__table__, in_app, ("user_id", "dedupe_key"))
     _insert_new(session, OutboxMessage.__table__, outbox, ("dedupe_key",))
+
+
+def email_key(user_id: int, kind: str, key: str) -> str:
+    """The outbox key of the e-mail telling `user_id` of the event `key` (unique)."""
+    return f"email:{user_id}:{kind}:{key}"
 
 
 def channels_for(preference: NotificationPreference | None, kind: str) -> tuple[str, ...]:

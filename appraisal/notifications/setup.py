@@ -24,12 +24,25 @@ from .. import audit
 from ..concurrency import NO_ROW_YET, expect_version
 from ..db import LIKE_ESCAPE, contains_pattern, in_chunks
 from ..errors import ServiceError
-from ..models import Employee, MessageTemplate, Organization, OutboxMessage, Robot, User
+from ..models import (
+    Appraisal,
+    Employee,
+    MessageTemplate,
+    Organization,
+    OutboxMessage,
+    Review,
+    Robot,
+    User,
+)
 from ..models.accounts import LANGUAGES
 from ..models.base import as_utc
 from ..paging import Page, paginate
+from ..runtime.reviews.access import GROUPS
+from ..states import NotificationKind
 from .catalogue import KINDS, PLACEHOLDER, fill, unknown_placeholders
+from .events import invitation_key
 from .render import Words, default_words, template_for, values_for
+from .services import email_key
 
 #: A subject is one line of at most this many characters (the column's width).
 SUBJECT_MAX = 200
@@ -268,11 +281,36 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
-def log_query(session: Session, org_id: int, filters: LogFilters) -> Select[Any]:
+def invitations_about(session: Session, org_id: int, user_id: int | None) -> list[str]:
+    """The outbox keys of the invitations to review `user_id`'s own appraisals. An HR admin
+    is not HR on their own appraisal (its page hides who reviews them), so the log, which
+    names each invitation's recipient, leaves these out for them."""
+    if user_id is None:
+        return []
+    reviews = session.execute(
+        select(Review.id, Review.reviewer_id)
+        .join(Appraisal, Appraisal.id == Review.appraisal_id)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(
+            Appraisal.organization_id == org_id,
+            Employee.user_id == user_id,
+            Review.rater.in_(list(GROUPS)),
+        )
+    )
+    kind = NotificationKind.PEER_INVITATION
+    return [email_key(reviewer, kind, invitation_key(id_)) for id_, reviewer in reviews]
+
+
+def log_query(
+    session: Session, org_id: int, filters: LogFilters, reader_id: int | None = None
+) -> Select[Any]:
     """The organization's outbox messages the filters select, newest first: the equality
     filters and the date range on its own columns, in the order of its (organization,
-    created) index, so a page reads its rows from the index end however big the log."""
+    created) index, so a page reads its rows from the index end however big the log.
+    `reader_id` (the HR admin reading) never sees who was invited to review them."""
     stmt = select(OutboxMessage).where(OutboxMessage.organization_id == org_id)
+    for hidden in in_chunks(invitations_about(session, org_id, reader_id)):
+        stmt = stmt.where(OutboxMessage.dedupe_key.not_in(hidden))
     for column, value in (
         (OutboxMessage.channel, filters.channel),
         (OutboxMessage.status, filters.status),
@@ -343,10 +381,16 @@ def _rows(session: Session, org_id: int, messages: list[OutboxMessage]) -> Itera
 
 
 def delivery_log(
-    session: Session, org_id: int, filters: LogFilters, page: int = 1, per_page: int = 50
+    session: Session,
+    org_id: int,
+    filters: LogFilters,
+    page: int = 1,
+    per_page: int = 50,
+    reader_id: int | None = None,
 ) -> Page[LogRow]:
-    """One page of the log."""
-    found = paginate(session, log_query(session, org_id, filters), page, per_page)
+    """One page of the log, as `reader_id` may read it (`log_query`)."""
+    stmt = log_query(session, org_id, filters, reader_id)
+    found = paginate(session, stmt, page, per_page)
     return replace(found, items=list(_rows(session, org_id, found.items)))
 
 
@@ -354,9 +398,11 @@ def delivery_log(
 EXPORT_MAX = 50_000
 
 
-def log_rows(session: Session, org_id: int, filters: LogFilters) -> Iterator[LogRow]:
+def log_rows(
+    session: Session, org_id: int, filters: LogFilters, reader_id: int | None = None
+) -> Iterator[LogRow]:
     """The rows the filters select for a file, newest first, read a thousand at a time."""
-    stmt = log_query(session, org_id, filters).limit(EXPORT_MAX)
+    stmt = log_query(session, org_id, filters, reader_id).limit(EXPORT_MAX)
     batch: list[OutboxMessage] = []
     for message in session.scalars(stmt.execution_options(yield_per=1000)):
         batch.append(message)

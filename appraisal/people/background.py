@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from ..access import can_manage_people
 from ..import_jobs import tracked_import, upsert_counts, upserted_words
 from ..jobs.registry import Progress
 from ..models import Job
@@ -25,7 +26,11 @@ def _back(job: Job) -> str:
 
 
 @tracked_import(
-    IMPORT_EMPLOYEES, outcome=upserted_words, back=_back, columns=lambda job: FIELD_LABELS
+    IMPORT_EMPLOYEES,
+    outcome=upserted_words,
+    back=_back,
+    columns=lambda job: FIELD_LABELS,
+    allowed=lambda job, roles: can_manage_people(roles),
 )
 def import_employees(
     session: Session, job: Job, payload: dict[str, Any], progress: Progress

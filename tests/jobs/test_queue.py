@@ -301,3 +301,83 @@ def test_a_redis_queue_stores_and_reads_messages(tmp_path):
     finally:
         server.terminate()
         server.wait()
+
+
+# -- probe 19: what a job's owner may still do -----------------------------------------------
+
+
+def _export_job(db, org, owner, table="results") -> Job:
+    """A finished export of a cycle's `table`, its file in the storage."""
+    from appraisal.storage import get_storage, new_key
+
+    key = new_key("jobs", "exports", suffix=".csv")
+    get_storage().put(key, b"name,grade\nAnn,S\n", "text/csv")
+    params = {"cycle_id": 1, "table": table, "fmt": "csv"}
+    job = services.create(db, "exports.cycle", org.id, owner, params)
+    job.status = "done"
+    job.result = {"file_key": key, "filename": f"cycle-1-{table}.csv", "rows": 1}
+    db.commit()
+    return job
+
+
+def test_a_file_is_downloaded_only_while_the_readers_roles_allow_it(app, client, auth, db, make):
+    """The owner of an export of results who is no longer HR admin no longer downloads it
+    (an implementer's figures sheet stays theirs); HR admins still do."""
+    from appraisal.models import Membership
+
+    acme = make.org("acme")
+    make.member(acme, "hr@acme.example", roles=("admin",))
+    former = make.member(acme, "former@acme.example", roles=("admin",))
+    imp = make.member(acme, "imp@acme.example", roles=("implementer",)).user_id
+    with app.app_context():
+        results = _export_job(db, acme, former.user_id)
+        sheet = _export_job(db, acme, imp, "figures")
+    auth.login("former@acme.example")
+    assert client.get(f"/jobs/{results.id}/file").status_code == 200
+    auth.logout()
+    db.get(Membership, former.id).set_roles({"employee"})
+    db.commit()
+    for email, job, status in (
+        ("former@acme.example", results, 404),
+        ("hr@acme.example", results, 200),
+        ("imp@acme.example", sheet, 200),
+    ):
+        auth.login(email)
+        assert client.get(f"/jobs/{job.id}/file").status_code == status, email
+        auth.logout()
+
+
+def test_a_job_whose_owner_lost_the_role_before_it_ran_is_refused(app, db, make):
+    """Queued by an implementer, run after their role was taken away: nothing is imported,
+    the job says why, and the rows it kept are deleted."""
+    import json
+
+    from appraisal.models import Employee, Membership
+    from appraisal.storage import get_storage, new_key
+
+    acme = make.org("acme")
+    membership = make.member(acme, "imp@acme.example", roles=("implementer",))
+    db.get(User, membership.user_id).language = "en"
+    rows = [{"number": "E1", "name": "Eve", "status": "在职"}]
+    with app.app_context():
+        key = new_key("jobs", "imports", suffix=".json")
+        get_storage().put(key, json.dumps({"rows": rows}).encode(), "application/json")
+    params = {"input_key": key}
+    job = services.create(db, "imports.employees", acme.id, membership.user_id, params)
+    db.get(Membership, membership.id).set_roles({"employee"})
+    db.commit()
+    jobs_queue.run_job(app, job.id)
+    job = _job(db, job.id)
+    assert (job.status, job.message) == ("failed", "You may no longer do this.")
+    assert db.scalar(select(Employee.id)) is None
+    with app.app_context():
+        assert not get_storage().exists(key)
+
+
+def test_every_kind_of_an_organization_says_who_may_have_it_done(app):
+    """A new kind must say whose roles allow it (checked when it runs and when its file is
+    downloaded); only the instance's backup, of no organization, has no such rule."""
+    from appraisal.cli import BACKUP_JOB
+
+    assert len(registry.TRACKED) >= 7
+    assert [k for k, kind in registry.TRACKED.items() if kind.allowed is None] == [BACKUP_JOB]

@@ -8,6 +8,7 @@ HR admins only."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -315,3 +316,40 @@ def test_a_person_is_matched_by_their_employee_record_in_this_organization_only(
     db.commit()
     rows = _rows(client.get("/notifications/log?person=A001").text)
     assert len(rows) == 2 and all("Ann Lee" in r for r in rows)
+
+
+# -- probe 19: an HR admin's own appraisal ---------------------------------------------------
+
+
+def test_an_hr_admin_never_reads_who_was_invited_to_review_them(
+    client, auth, db, make, company, launched
+):
+    """An HR admin is not HR on their own appraisal: its page hides who was invited to review
+    it, so the delivery log (page and files) does too; others' invitations stay listed."""
+    from appraisal.models import Membership
+    from appraisal.runtime.reviews import invitations
+    from tests.runtime.conftest import appraisal_of
+
+    ann = company.people["ann"]
+    membership = db.scalar(select(Membership).where(Membership.user_id == ann.user_id))
+    membership.set_roles({"employee", "admin"})
+    db.commit()
+    bo = company.viewer(db, "boss@acme.example")
+    quinn, pat = company.people["quinn"].user_id, company.people["pat"].user_id
+    invitations.invite(db, appraisal_of(db, company, "ann"), bo, "peer", quinn)
+    invitations.invite(db, appraisal_of(db, company, "pat"), bo, "peer", quinn)
+    invitations.invite(db, appraisal_of(db, company, "quinn"), bo, "peer", pat)
+    db.commit()
+
+    def invited(email: str) -> list[str]:
+        """The recipients of invitations the log lists to `email` (the page and the file)."""
+        auth.login(email)
+        page = client.get(f"/notifications/log?kind={NotificationKind.PEER_INVITATION}").text
+        rows = client.get(f"/notifications/log.csv?kind={NotificationKind.PEER_INVITATION}")
+        listed = sorted(re.findall(r"<(\w+)@acme.example>", html.unescape(page)))
+        assert sorted(re.findall(r"<(\w+)@acme.example>", rows.text)) == listed
+        auth.logout()
+        return listed
+
+    assert invited("hr@acme.example") == ["pat", "quinn", "quinn"]
+    assert invited("ann@acme.example") == ["pat", "quinn"]  # not the one reviewing her

@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import socket
+import threading
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,7 @@ from appraisal.notifications import robot_services as setup
 from appraisal.notifications.channels import robots
 from appraisal.notifications.services import Event, notify
 from appraisal.states import Channel, DeliveryStatus, NotificationKind
+from tests.conftest import field_errors
 from tests.notifications.robot_server import SIGN_MISMATCH, robot_server
 
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
@@ -429,6 +431,10 @@ def test_the_secrets_commands_print_keys(ctx, runner):
         (Channel.DINGTALK, "file:///etc/passwd", False),
         (Channel.DINGTALK, "http://127.0.0.1:8080/robot/send", False),
         (Channel.DINGTALK, "https://oapi.dingtalk.com:99999/robot/send", False),
+        # what the HTTP client cannot send (probe 19: it stopped every organization's run)
+        (Channel.WECOM, "https://qyapi.weixin.qq.com/cgi-bin/发送?key=k", False),
+        (Channel.WECOM, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k\x01", False),
+        (Channel.WECOM, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k\x7f", False),
     ],
 )
 def test_a_webhook_must_be_on_the_platforms_own_host(app, channel, url, allowed):
@@ -455,6 +461,78 @@ def test_a_stored_webhook_whose_host_is_no_longer_allowed_is_not_posted_to(
     (message,) = _messages(db, robot)
     assert message.status == DeliveryStatus.SKIPPED
     assert re.search(r"webhook refused", message.last_error)
+
+
+def _store_webhook(db, app, robot, url):
+    """A webhook stored as it is (saved before a check refused it, or written by hand)."""
+    robot.webhook_encrypted = encryption.encrypt(url, _keys(app))
+    db.commit()
+
+
+def test_a_webhook_the_client_cannot_send_fails_its_robot_only(db, ctx, make, org, person, server):
+    """Probe 19: a URL with a character the HTTP client refuses (a pasted Chinese word) raised
+    out of the sender and failed the whole delivery run, every organization's, every minute."""
+    bad = _robot(db, ctx, org, server.wecom("bad"), channel=Channel.WECOM)
+    _store_webhook(db, ctx, bad, "http://127.0.0.1:9/cgi-bin/发送?key=bad")
+    other = make.org("globex")
+    colleague = make.member(other, "gus@globex.example", roles=("employee",)).user_id
+    db.add(
+        NotificationPreference(user_id=colleague, channels={NotificationKind.REVIEW_TO_FILL: []})
+    )
+    db.commit()
+    good = _robot(db, ctx, other, server.dingtalk("good"), name="Globex group")
+    _tell(db, org, person)
+    _tell(db, other, colleague)
+    _deliver(db)
+    assert len(server.posts("good")) == 1
+    assert [m.status for m in _messages(db, good)] == [DeliveryStatus.SENT]
+    (message,) = _messages(db, bad)
+    assert message.status == DeliveryStatus.SKIPPED
+    assert "webhook refused" in message.last_error and "key=bad" not in message.last_error
+
+
+def test_an_unexpected_error_with_one_robot_leaves_the_others_going(
+    db, ctx, org, person, server, monkeypatch
+):
+    bad = _robot(db, ctx, org, server.wecom("bad"), channel=Channel.WECOM)
+    good = _robot(db, ctx, org, server.dingtalk("good"), name="Other group")
+    real_post = robots.post
+
+    def post(target, title, text, **options):
+        if "bad" in target.url:
+            raise RuntimeError("a bug")
+        return real_post(target, title, text, **options)
+
+    monkeypatch.setattr(robots, "post", post)
+    _tell(db, org, person)
+    _deliver(db)
+    assert [m.status for m in _messages(db, good)] == [DeliveryStatus.SENT]
+    (message,) = _messages(db, bad)
+    assert message.status == DeliveryStatus.PENDING and message.attempts == 1
+
+
+def test_a_garbled_answer_is_retried(db, ctx, org, person):
+    """Not HTTP at all (a status line of garbage) is a failed attempt, not a crash."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def answer_garbage():
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"garbage\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        robot = _robot(db, ctx, org, f"http://127.0.0.1:{port}/robot/send?access_token=x")
+        _tell(db, org, person)
+        _deliver(db)
+        thread.join(timeout=5)
+    (message,) = _messages(db, robot)
+    assert message.status == DeliveryStatus.PENDING and message.attempts == 1
+    assert message.last_error
 
 
 # -- HR's pages ---------------------------------------------------------------------------------
@@ -600,6 +678,24 @@ def test_a_test_message_is_posted_at_once_and_the_answer_shown(client, db, hr, s
     server.answers["t"] = [(200, {"errcode": 310000, "errmsg": "keywords not in content"})]
     page = client.post(f"/notifications/robots/{robot.id}/test", follow_redirects=True).text
     assert "did not take the test message: errcode 310000: keywords not in content" in page
+
+
+def test_a_test_message_to_a_webhook_the_client_cannot_send_says_why(client, db, app, hr, server):
+    client.post("/notifications/robots/new", data=_form(server.dingtalk("t")))
+    robot = _only_robot(db)
+    _store_webhook(db, app, robot, "http://127.0.0.1:9/robot/发送?access_token=t")
+    response = client.post(f"/notifications/robots/{robot.id}/test", follow_redirects=True)
+    assert response.status_code == 200
+    assert "did not take the test message" in response.text
+    assert "access_token" not in response.text
+
+
+def test_a_webhook_with_a_character_no_url_has_is_refused_next_to_the_field(client, db, hr):
+    url = "https://oapi.dingtalk.com/robot/发送?access_token=t"
+    response = client.post("/notifications/robots/new", data=_form(url))
+    assert response.status_code == 422
+    assert field_errors(response.text)
+    assert db.scalar(select(func.count()).select_from(Robot)) == 0
 
 
 def test_hr_turns_a_robot_off_and_on_and_deletes_it(client, db, hr, server):

@@ -22,7 +22,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
+import logging
 import re
 import time
 import urllib.error
@@ -47,6 +49,7 @@ from ..catalogue import KINDS
 from ..delivery import merged, postpone, retry, sender, sent, skipped
 from ..render import Words, words
 
+log = logging.getLogger(__name__)
 #: Posts a robot may receive in any rolling minute (both platforms allow about 20).
 PER_MINUTE = 20
 WINDOW = timedelta(seconds=60)
@@ -62,6 +65,10 @@ TIMEOUT_SECONDS = 10
 #: The most of a robot's answer that is read (the answers are a few dozen bytes).
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_URL_LENGTH = 1000
+#: What a webhook URL is made of: printable ASCII without spaces or backslashes (what the
+#: platforms show and the HTTP client can send; a pasted Chinese word or a control
+#: character made it raise).
+URL_CHARACTERS = re.compile(r"[!-\[\]-~]+")
 
 #: The Markdown characters that mean something wherever they stand (emphasis, code, links,
 #: headings, tables, strike-through, tags and 企业微信 mentions `<@id>`), escaped with a
@@ -108,7 +115,7 @@ def allowed_hosts(config: Mapping[str, Any]) -> frozenset[str]:
 def webhook_problem(channel: str, url: str, extra_hosts: Iterable[str] = ()) -> Any:
     """Why `url` may not be this channel's webhook (a lazy message), or None. An https URL
     on the channel's own host; a host of NOTIFICATIONS_ROBOT_HOSTS may also use http."""
-    if not url or len(url) > MAX_URL_LENGTH or any(c.isspace() or c == "\\" for c in url):
+    if not url or len(url) > MAX_URL_LENGTH or not URL_CHARACTERS.fullmatch(url):
         return _l("Enter the webhook URL exactly as the robot's settings show it.")
     try:
         parts = urllib.parse.urlsplit(url)
@@ -191,9 +198,11 @@ def post(target: Target, title: str, text: str, timeout: float = TIMEOUT_SECONDS
         body = error.read(MAX_ANSWER_BYTES).decode("utf-8", "replace")
         error.close()
         return Answer(f"HTTP {error.code} {error.reason}", body[:500])
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", None) or error
         return Answer(f"{type(error).__name__}: {reason}")
+    except ValueError as error:  # a URL the client cannot send (stored before it was checked)
+        return Answer(f"{type(error).__name__}: the webhook URL cannot be sent")
     return _read_answer(target.channel, raw.decode("utf-8", "replace"))
 
 
@@ -314,7 +323,13 @@ def send(session: Session, messages: list[OutboxMessage], now: datetime) -> None
             # Deleted since the run began: its outbox rows went with it (ON DELETE CASCADE),
             # so there is nothing to post and no row to mark.
             continue
-        _deliver(session, robot, share, now, config)
+        try:
+            _deliver(session, robot, share, now, config)
+        except Exception:  # one robot's trouble never stops the run for everyone else's
+            log.exception("Robot %s: delivery failed", robot.id)
+            for message in share:
+                if message.status == DeliveryStatus.PENDING:
+                    retry(message, now, "unexpected error (the log has the details)")
 
 
 def _deliver(

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ... import tables
@@ -20,7 +19,8 @@ from ...db import get_in_org
 from ...errors import ServiceError
 from ...import_jobs import tracked_import
 from ...jobs.registry import Progress, tracked
-from ...models import Cycle, Job, Membership
+from ...jobs.services import owner_roles
+from ...models import Cycle, Job
 from ...states import JobStatus
 from ...storage import Unavailable, get_storage, new_key
 from ..reviews import feedback
@@ -34,26 +34,13 @@ EXPORT_CYCLE = "exports.cycle"
 LARGE_EXPORT_APPRAISALS = 2_000
 
 
-def roles_of(session: Session, organization_id: int, user_id: int | None) -> frozenset[str]:
-    """The roles the job's owner holds now (none once they left): a job does what its owner
-    may still do when it runs."""
-    membership = session.scalar(
-        select(Membership).where(
-            Membership.organization_id == organization_id,
-            Membership.user_id == user_id,
-            Membership.active,
-        )
-    )
-    return membership.roles if membership is not None else frozenset()
-
-
-def _cycle(session: Session, job: Job, allowed: Callable[[Iterable[str]], bool]) -> Cycle:
+def _cycle(session: Session, job: Job) -> Cycle:
+    """The job's cycle, of the job's organization only (whatever its params say). Whether
+    the owner may still do the work the queue checks (`allowed`) before the job runs."""
     assert job.organization_id is not None
     cycle = get_in_org(session, Cycle, job.organization_id, job.params["cycle_id"])
     if cycle is None:
         raise ServiceError(_("This cycle no longer exists."))
-    if not allowed(roles_of(session, job.organization_id, job.user_id)):
-        raise ServiceError(_("You may no longer do this."))
     return cycle
 
 
@@ -79,13 +66,18 @@ def save_figures(session: Session, cycle: Cycle, data, targets, viewer) -> int:
     return changed
 
 
-@tracked_import(IMPORT_FIGURES, outcome=figures_imported, back=_figures_back)
+@tracked_import(
+    IMPORT_FIGURES,
+    outcome=figures_imported,
+    back=_figures_back,
+    allowed=lambda job, roles: can_enter_figures(roles),
+)
 def import_figures(
     session: Session, job: Job, payload: dict[str, Any], progress: Progress
 ) -> dict[str, Any]:
-    cycle = _cycle(session, job, can_enter_figures)
+    cycle = _cycle(session, job)
     assert job.organization_id is not None and job.user_id is not None
-    roles = roles_of(session, job.organization_id, job.user_id)
+    roles = owner_roles(session, job)
     viewer = viewer_for(session, job.organization_id, job.user_id, roles)
     data, targets = figures.entries_from_file(
         payload["header"], payload["rows"], payload["mapping"]
@@ -144,17 +136,22 @@ def _cycle_page(job: Job) -> str:
     return url_for("runtime.cycle", id=job.params["cycle_id"])
 
 
-@tracked(EXPORT_CYCLE, outcome=exported, back=_cycle_page)
+def may_export(job: Job, roles: Iterable[str]) -> bool:
+    """Whoever holds `roles` may have (and read) the job's file: its table's rule."""
+    table = CYCLE_TABLES.get(str((job.params or {}).get("table")))
+    return table is not None and table.allowed(roles)
+
+
+@tracked(EXPORT_CYCLE, outcome=exported, back=_cycle_page, allowed=may_export)
 def export_cycle(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
     """Write one of a cycle's files (`params`: cycle_id, table, fmt) to the storage, in the
     owner's language, for the job's page to offer."""
     table = CYCLE_TABLES[job.params["table"]]
     fmt = job.params["fmt"]
-    cycle = _cycle(session, job, table.allowed)
-    assert job.organization_id is not None
+    cycle = _cycle(session, job)
     total = appraisal_count(session, cycle)
     progress(0, total)
-    header, rows = table.build(session, cycle, roles_of(session, job.organization_id, job.user_id))
+    header, rows = table.build(session, cycle, owner_roles(session, job))
     data = tables.export(fmt, header, rows, table.name)
     key = new_key("jobs", "exports", suffix=f".{fmt}")
     try:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from ...access import can_manage_people
 from ...import_jobs import tracked_import, upsert_counts, upserted_words
 from ...jobs.registry import Progress
 from ...models import Job
@@ -25,7 +26,11 @@ def _back(job: Job) -> str:
 
 
 @tracked_import(
-    IMPORT_CUSTOMERS, outcome=upserted_words, back=_back, columns=lambda job: COLUMN_NAMES
+    IMPORT_CUSTOMERS,
+    outcome=upserted_words,
+    back=_back,
+    columns=lambda job: COLUMN_NAMES,
+    allowed=lambda job, roles: can_manage_people(roles),
 )
 def import_customers(
     session: Session, job: Job, payload: dict[str, Any], progress: Progress

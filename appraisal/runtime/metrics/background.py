@@ -10,6 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from ...access import can_review_events, can_run_cycles
 from ...db import get_in_org
 from ...errors import ServiceError
 from ...import_jobs import tracked_import
@@ -36,7 +37,12 @@ def _cycle_page(job: Job) -> str | None:
     return url_for("runtime.cycle", id=job.params["cycle_id"])
 
 
-@tracked(RECOMPUTE_CYCLE, outcome=_recomputed, back=_cycle_page)
+@tracked(
+    RECOMPUTE_CYCLE,
+    outcome=_recomputed,
+    back=_cycle_page,
+    allowed=lambda job, roles: can_run_cycles(roles),
+)
 def recompute_cycle(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
     """Compute the cycle's bound figures again (HR pressed "recompute now")."""
     assert job.organization_id is not None
@@ -82,6 +88,7 @@ def _events_back(job: Job) -> str:
     outcome=events_imported,
     back=_events_back,
     columns=lambda job: dict(event_imports.field_labels(job.params["kind"])),
+    allowed=lambda job, roles: can_review_events(roles),
 )
 def import_events(
     session: Session, job: Job, payload: dict[str, Any], progress: Progress

@@ -11,13 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import appraisal
 from appraisal import serving
 from appraisal.db import get_session, sqlite_file
 from appraisal.jobs import registry
 from appraisal.jobs.queue import consumer_in_threads, run_periodic, submit
-from appraisal.models import Job
+from appraisal.models import Job, User
 from appraisal.runtime.metrics import compute
 from tests.jobs.conftest import real_queue, wait_for  # noqa: F401 - the fixture
 
@@ -105,13 +106,10 @@ def test_appraisal_worker_runs_jobs_in_its_own_process_and_holds_the_serving_loc
 ):
     _visits(db, launched, add_metric)
     record(customer=visits[0].id)
+    hr = db.scalar(select(User.id).where(User.email == "hr@acme.example"))  # HR recomputes
     with real_queue.app_context():
         job = submit(
-            get_session(),
-            "metrics.recompute_cycle",
-            company.org.id,
-            company.people["bo"].user_id,
-            {"cycle_id": launched.id},
+            get_session(), "metrics.recompute_cycle", company.org.id, hr, {"cycle_id": launched.id}
         )
     env = {
         **os.environ,
