@@ -123,6 +123,7 @@ def _event(cycle: Cycle, step: str, due: date, reminder: Reminder, people: list[
         people,
         context,
         path("runtime.my_tasks"),
+        to_groups=step != "peer",  # a group must not read who reviews whom
     )
 
 

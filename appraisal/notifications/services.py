@@ -59,6 +59,9 @@ class Event:
     context: dict[str, Any] = field(default_factory=dict)
     link: str | None = None
     personal: Mapping[int, Personal] = field(default_factory=dict)
+    #: False keeps the event out of group chats whatever its kind: who still owes a peer
+    #: review is the reviewers' names, which a group must never read.
+    to_groups: bool = True
 
     def for_user(self, user_id: int) -> tuple[str, dict[str, Any], str | None]:
         """The key, context and link this recipient is told."""
@@ -116,7 +119,7 @@ def notify(session: Session, event: Event, now: datetime | None = None) -> None:
                     link=link,
                 )
             )
-    if KINDS[event.kind].robot_safe:
+    if KINDS[event.kind].robot_safe and event.to_groups:
         outbox.extend(_robot_messages(session, org, event, user_ids, now))
     _insert_new(session, Notification.__table__, in_app, ("user_id", "dedupe_key"))
     _insert_new(session, OutboxMessage.__table__, outbox, ("dedupe_key",))

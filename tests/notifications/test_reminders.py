@@ -170,3 +170,32 @@ def test_the_reminder_job_has_a_fixed_name_and_its_period_from_the_configuration
     job = registry.PERIODIC[reminders.REMIND]
     assert job.name == "notifications.remind"
     assert job.every == "NOTIFICATIONS_REMIND_MINUTES" and app.config[job.every] == 60
+
+
+def test_a_group_robot_hears_the_deadlines_but_never_who_owes_a_peer_review(
+    app, db, company, launched
+):
+    """A peer reminder names its reviewer: it goes to the reviewer, never to a group chat."""
+    from appraisal.models import Robot
+    from appraisal.states import Channel
+
+    launched.goals_due = launched.manager_review_due = DUE
+    launched.reminder_days = [0]
+    robot = Robot(
+        organization_id=company.org.id,
+        channel=Channel.DINGTALK,
+        name="Everyone",
+        webhook_encrypted="not read here",
+        kinds=[K.DEADLINE_APPROACHING, K.DEADLINE_PASSED],
+    )
+    db.add(robot)
+    ann = appraisal_of(db, company, "ann")
+    bo = company.viewer(db, "boss@acme.example")
+    invitations.invite(db, ann, bo, "peer", company.people["olga"].user_id)
+    db.commit()
+    with app.app_context():
+        remind_due(db, at(5, 1))
+        db.commit()
+    posted = db.scalars(select(OutboxMessage).where(OutboxMessage.robot_id == robot.id)).all()
+    assert posted and {m.context["step"] for m in posted} == {"goals"}
+    assert ("olga@acme.example", "peer") in {(e, c["step"]) for e, _k, _key, c in reminded(db)}
