@@ -484,3 +484,15 @@ def test_no_function_in_rules_is_over_80_lines():
                 if length > LONGEST_RULES_FUNCTION:
                     too_long.append(f"{path.name}::{node.name} ({length} lines)")
     assert too_long == []
+
+
+def test_every_browser_test_is_marked_e2e():
+    """CI runs the browser journeys alone (`-m e2e`) before the rest (`-m "not e2e"`, two
+    suites side by side): a browser test without the marker would run under that load."""
+    e2e = Path(__file__).parent / "e2e"
+    unmarked = [
+        path.name
+        for path in sorted(e2e.glob("test_*.py"))
+        if "pytestmark = pytest.mark.e2e" not in path.read_text(encoding="utf-8")
+    ]
+    assert unmarked == []

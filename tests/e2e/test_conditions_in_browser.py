@@ -23,6 +23,8 @@ from appraisal.security import CONTENT_SECURITY_POLICY
 from tests.conftest import serving
 from tests.rules import condition_cases
 
+pytestmark = pytest.mark.e2e
+
 SCRIPTS = ["/static/fieldwork/conditions.js", "/static/fieldwork/photos.js"]
 
 

@@ -160,8 +160,10 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
     complete_ann(db, company)
     auth.login("hr@acme.example")
     urls = _export_urls(app, launched.id)
-    # results, feedback, figures sheet, employees, customers (+ import sample), field records
-    assert len(urls) == 16 and any("results" in u for u in urls)
+    # results, feedback, figures sheet, employees, customers (+ import sample), field records,
+    # the notifications' delivery log
+    assert len(urls) == 18 and any("results" in u for u in urls)
+    assert any("notifications/log" in u for u in urls)
     assert any("customers/export" in u for u in urls)
     assert any("field/records" in u for u in urls)
     assert any("feedback" in u for u in urls)
