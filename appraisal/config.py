@@ -77,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFICATIONS_DELIVER_MINUTES": 1,
     # Deadline reminders (each cycle's reminder days) are looked for every N minutes.
     "NOTIFICATIONS_REMIND_MINUTES": 60,
+    # Sent, merged, failed or skipped messages and read in-app entries are deleted after this
+    # many days (by the periodic prune, every JOBS_PRUNE_MINUTES).
+    "NOTIFICATIONS_KEEP_DAYS": 180,
     # The address links in e-mails and robot messages start with (https://perf.example.cn);
     # unset, messages carry no link.
     "PUBLIC_URL": None,
@@ -130,6 +133,7 @@ ENVIRONMENT = {
     "APPRAISAL_METRICS_SWEEP_MINUTES": ("METRICS_SWEEP_MINUTES", int),
     "APPRAISAL_NOTIFICATIONS_DELIVER_MINUTES": ("NOTIFICATIONS_DELIVER_MINUTES", int),
     "APPRAISAL_NOTIFICATIONS_REMIND_MINUTES": ("NOTIFICATIONS_REMIND_MINUTES", int),
+    "APPRAISAL_NOTIFICATIONS_KEEP_DAYS": ("NOTIFICATIONS_KEEP_DAYS", int),
     "APPRAISAL_PUBLIC_URL": ("PUBLIC_URL", str),
     "APPRAISAL_MAIL_SERVER": ("MAIL_SERVER", str),
     "APPRAISAL_MAIL_PORT": ("MAIL_PORT", int),

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..jobs.registry import Progress, periodic
-from ..models import OutboxMessage, utcnow
+from ..models import Notification, OutboxMessage, utcnow
 from ..states import Channel, DeliveryStatus
 
 DELIVER = "notifications.deliver"
@@ -156,3 +157,34 @@ def deliver(session: Session, progress: Progress) -> dict[str, Any]:
     handed = deliver_due(session)
     progress(sum(handed.values()), sum(handed.values()))
     return {"handed": handed}
+
+
+PRUNE = "notifications.prune"
+#: What is never pruned: a message still to send, an entry its reader has not opened.
+_KEPT = (DeliveryStatus.PENDING,)
+
+
+def prune_old(session: Session, now: datetime, keep_days: int) -> dict[str, int]:
+    """Delete outbox messages done with (sent, merged, failed, skipped) and in-app entries
+    already read, older than `keep_days`: the delivery log and the bell keep half a year by
+    default instead of growing for ever. Unread entries and waiting messages stay."""
+    cutoff = now - timedelta(days=keep_days)
+    outbox = session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.created_at < cutoff, OutboxMessage.status.not_in(_KEPT))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    entries = session.execute(
+        delete(Notification)
+        .where(Notification.created_at < cutoff, Notification.read_at.is_not(None))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"outbox": outbox, "entries": entries}
+
+
+@periodic(PRUNE, every="JOBS_PRUNE_MINUTES")
+def prune(session: Session, progress: Progress) -> dict[str, Any]:
+    """Old delivered messages and read entries, every JOBS_PRUNE_MINUTES."""
+    done = prune_old(session, utcnow(), int(current_app.config["NOTIFICATIONS_KEEP_DAYS"]))
+    progress(1, 1)
+    return done

@@ -137,3 +137,31 @@ def test_a_message_claimed_by_one_run_is_not_handed_to_another(db, people):
     assert sorted(delivery.claim_due(db, NOON_SHANGHAI + delivery.LEASE, 10)) == sorted(
         first + second
     )
+
+
+def test_old_delivered_messages_and_read_entries_are_pruned_and_nothing_waiting(db, people):
+    """The delivery log and the bell keep NOTIFICATIONS_KEEP_DAYS, not for ever; a message
+    still to send and an entry never opened stay whatever their age."""
+    from datetime import timedelta
+
+    from appraisal.models import utcnow
+    from appraisal.states import DeliveryStatus
+
+    org, a, b = people
+    long_ago = utcnow() - timedelta(days=200)
+    notify(db, _event(org, [a, b], key="old"), long_ago)
+    notify(db, _event(org, [a, b], key="new"))
+    db.commit()
+    old_mail = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.created_at < utcnow() - timedelta(days=100))
+    ).all()
+    old_mail[0].status = DeliveryStatus.SENT  # a's old e-mail went; b's still waits
+    old_entries = db.scalars(
+        select(Notification).where(Notification.dedupe_key == "old").order_by(Notification.user_id)
+    ).all()
+    old_entries[0].read_at = long_ago  # a read the old one; b never opened it
+    db.commit()
+    assert delivery.prune_old(db, utcnow(), 180) == {"outbox": 1, "entries": 1}
+    db.commit()
+    assert _count(db, OutboxMessage) == 3 and _count(db, Notification) == 3
+    assert _count(db, Notification, dedupe_key="old", user_id=b) == 1
