@@ -179,8 +179,9 @@ def step_opened(session: Session, appraisal: Appraisal) -> Event | None:
         rater, due, wanted = "self", cycle.self_review_due, {appraisal.employee.user_id}
     elif appraisal.manager_id is not None:
         rater, due, wanted = "manager", cycle.manager_review_due, {appraisal.manager.user_id}
-    else:  # HR does the manager's part where there is none
-        rater, due, wanted = "manager", cycle.manager_review_due, staff(session, org_id)
+    else:  # HR does the manager's part where there is none (never on their own appraisal)
+        wanted = staff(session, org_id) - {appraisal.employee.user_id}
+        rater, due = "manager", cycle.manager_review_due
     return _tell(
         session,
         Event(

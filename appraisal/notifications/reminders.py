@@ -147,22 +147,23 @@ def _open_people(
     if reminder.kind == NotificationKind.DEADLINE_PASSED:
         query = query.where(overdue_in_step(today))
     wanted: set[int | None] = set()
-    hr_needed = False
+    hr_for: set[int | None] = set()  # whose manager's part HR does (no manager)
     for appraisal in session.scalars(query):
         if state == AppraisalState.GOAL_SETTING:
             # the employee confirms; while targets are missing, the manager sets them
             wanted.add(appraisal.employee.user_id)
             if missing_targets(appraisal):
                 wanted.add(appraisal.manager.user_id if appraisal.manager else None)
-                hr_needed |= appraisal.manager is None
+                if appraisal.manager is None:
+                    hr_for.add(appraisal.employee.user_id)
         elif state == AppraisalState.SELF_REVIEW:
             wanted.add(appraisal.employee.user_id)
         elif appraisal.manager is not None:
             wanted.add(appraisal.manager.user_id)
         else:  # HR does the manager's part where there is none
-            hr_needed = True
-    if hr_needed:
-        wanted |= staff(session, cycle.organization_id)
+            hr_for.add(appraisal.employee.user_id)
+    # an HR admin is reminded of others' appraisals, never of their own manager's part
+    wanted |= {hr for hr in staff(session, cycle.organization_id) if hr_for - {hr}}
     return sorted(members(session, cycle.organization_id, wanted))
 
 

@@ -292,3 +292,22 @@ def test_thousands_of_results_are_told_in_a_fixed_number_of_statements(app, db, 
     db.commit()
     assert db.scalar(select(func.count()).select_from(Notification)) == many + 2
     assert len(statements) < 20, statements[:30]
+
+
+def test_an_hr_admin_is_never_told_to_do_the_manager_part_of_their_own_appraisal(
+    app, db, company, launched
+):
+    """Bo has no manager, so HR does his manager's review; Bo is an HR admin too: the other
+    HR admin is told, Bo is not (he cannot open his own manager review)."""
+    from appraisal.models import Membership
+
+    bo_user = company.people["bo"].user_id
+    membership = db.scalar(select(Membership).where(Membership.user_id == bo_user))
+    membership.set_roles({"manager", "employee", "admin"})
+    bo = appraisal_of(db, company, "bo")
+    bo.state = "manager_review"
+    db.commit()
+    with app.app_context():
+        events.step_opened(db, bo)
+        db.commit()
+    assert [t[0] for t in told(db, K.REVIEW_TO_FILL)] == ["hr@acme.example"]
