@@ -7,6 +7,7 @@ delivery job draws an outbox message when it sends it, and keeps what it sent.
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,3 +67,11 @@ def words(
     text = Words(own.subject, own.body) if own is not None else default_words(kind, language)
     values = values_for(context, language, **common)
     return Words(fill(text.subject, values), fill(text.body, values))
+
+
+def public_link(link: str | None, public_url: str | None) -> str | None:
+    """The address of an app path for someone outside the app (an e-mail, a group chat):
+    None without PUBLIC_URL, or for anything but a path of ours."""
+    if not link or not public_url or not link.startswith("/"):
+        return None
+    return public_url.rstrip("/") + urllib.parse.quote(link, safe="/?&=%#:;,+-._~")

@@ -106,13 +106,6 @@ def one_line(text: str) -> str:
     return LINE_BREAKS.sub(" ", text).strip()
 
 
-def public_link(link: str | None, public_url: str | None) -> str | None:
-    """The address of an app path for someone outside the app (none without PUBLIC_URL)."""
-    if not link or not public_url or not link.startswith("/"):
-        return None
-    return public_url.rstrip("/") + link
-
-
 def usable_address(user: User) -> Address | None:
     """The person's mailbox, or None when the stored address could not be sent to."""
     email = (user.email or "").strip()
@@ -174,7 +167,7 @@ def _letters(
                 name=user.name,
                 organization=letter.organization.name,
             )
-            link = public_link(message.link, config.get("PUBLIC_URL"))
+            link = render.public_link(message.link, config.get("PUBLIC_URL"))
             letter.items.append(Item(message, words.subject, words.body, link))
         yield letter
 

@@ -47,7 +47,7 @@ from ...models import Organization, OutboxMessage, Robot, as_utc
 from ...states import Channel, DeliveryStatus
 from ..catalogue import KINDS
 from ..delivery import merged, postpone, retry, sender, sent, skipped
-from ..render import Words, words
+from ..render import Words, public_link, words
 
 log = logging.getLogger(__name__)
 #: Posts a robot may receive in any rolling minute (both platforms allow about 20).
@@ -236,9 +236,9 @@ def _fit(text: str, limit: int) -> str:
 
 
 def _link(path: str | None, public_url: str | None, language: str) -> str:
-    if not path or not public_url:
+    url = public_link(path, public_url)
+    if url is None:
         return ""
-    url = public_url.rstrip("/") + urllib.parse.quote(path, safe="/?&=%#:;,+-._~")
     with force_locale(language):
         return f" [{escape_markdown(gettext('Open'))}]({url})"
 
