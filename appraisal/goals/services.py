@@ -389,16 +389,14 @@ def save_split(
         raise EditConflict(stale)
     if not sum_matches(seen.node.target, list(targets.values())):
         total = sum(targets.values(), Decimal(0))
-        raise RowsRefused(
-            {},
-            _l(
-                "The parts add up to %(sum)s, not the target %(total)s (a difference of "
-                "%(difference)s); nothing was saved.",
-                sum=plain(total),
-                total=plain(seen.node.target),
-                difference=plain(seen.node.target - total),
-            ),
+        message = _l(
+            "The parts add up to %(sum)s, not the target %(total)s (a difference of "
+            "%(difference)s); nothing was saved.",
+            sum=plain(total),
+            total=plain(seen.node.target),
+            difference=plain(seen.node.target - total),
         )
+        raise RowsRefused({"total": message}, message)
     changed = 0
     for part in parts:
         if part.target != targets[part.id] or part.locked != typed[part.id].locked:
