@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         builder,
         cli,
         db,
+        goals,
         i18n,
         jobs,
         logs,
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     users.init_app(app)
     builder.init_app(app)
     runtime.init_app(app)
+    goals.init_app(app)
     packs.init_app(app)
     api.init_app(app)
     notifications.init_app(app)

@@ -318,6 +318,12 @@ AUDIT_ACTION = {
     "employees.imported": _l("Employees imported"),
     "message_template.saved": _l("Message template saved"),
     "message_template.reset": _l("Message template reset to the default"),
+    "goal.saved": _l("Goal saved"),
+    "goal.split_saved": _l("Goal split saved"),
+    "goal.part_added": _l("Part added to a goal"),
+    "goal.part_removed": _l("Part removed from a goal"),
+    "goal.forecast_imported": _l("Goal forecast imported"),
+    "goal.targets_filled": _l("Targets filled from the goal cascade"),
 }
 #: Actions as recorded before every action was named `area.verb`: older history still
 #: reads in words. Nothing records these any more.

@@ -36,6 +36,7 @@ from .fieldwork import (
     Photo,
     customer_reps,
 )
+from .goals import Goal, GoalNode
 from .imports import ImportMapping
 from .jobs import Job
 from .metrics import ExternalEvent, ExternalPerson, Metric, MetricValue, SchemeMetric
@@ -77,6 +78,8 @@ __all__ = [
     "EventStatus",
     "ExternalEvent",
     "ExternalPerson",
+    "Goal",
+    "GoalNode",
     "ImportMapping",
     "Indicator",
     "IndicatorCategory",

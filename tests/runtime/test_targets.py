@@ -42,3 +42,17 @@ def test_refusals(total, members, basis, code):
 def test_sum_check():
     assert sum_matches(100, [33.34, 33.33, 33.33])
     assert not sum_matches(100, [33.33, 33.33, 33.33])
+
+
+def test_tiny_shares_never_go_negative():
+    """Regression: 0.05 among ten rounded each share half up to 0.01 and put the -0.05
+    remainder on one member (-0.04). Largest remainder gives five members a cent each."""
+    shares = split_target(0.05, list("abcdefghij"))
+    assert list(shares.values()) == [0.01] * 5 + [0.0] * 5
+
+
+def test_leftover_cents_go_to_the_largest_remainders():
+    # 10.00 by 1 : 1 : 1 : 3 → 1.666…, 1.666…, 1.666…, 5.00 → floors 1.66 ×3 + 5.00 = 9.98;
+    # two cents left go to the first two of the three equal remainders (0.00666…)
+    shares = split_target(10, ["a", "b", "c", "d"], {"a": 1, "b": 1, "c": 1, "d": 3})
+    assert shares == {"a": 1.67, "b": 1.67, "c": 1.66, "d": 5.0}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -531,27 +532,47 @@ def team_appraisals(session: Session, cycle: Cycle, viewer: Viewer) -> list[Appr
     return [a for a in session.scalars(team) if relations(a, viewer) & {"manager", "hr"}]
 
 
-def previous_actuals(session: Session, cycle: Cycle, key: str) -> dict[str, float]:
-    """Last cycle's figure for `key` per employee number, as a basis for splitting targets."""
-    earlier = session.scalar(
+def cycle_before(
+    session: Session, org_id: int, day: date, except_id: int | None = None
+) -> Cycle | None:
+    """The launched cycle that ended last before `day`: "last period" for a split's basis."""
+    return session.scalar(
         select(Cycle)
         .where(
-            Cycle.organization_id == cycle.organization_id,
-            Cycle.id != cycle.id,
-            Cycle.ends_on < cycle.starts_on,
+            Cycle.organization_id == org_id,
+            Cycle.id != (except_id or -1),
+            Cycle.ends_on < day,
             Cycle.launched_at.is_not(None),
         )
         .order_by(Cycle.ends_on.desc())
         .limit(1)
     )
+
+
+def figures_by_employee(session: Session, cycles: Iterable[Cycle], key: str) -> dict[int, Decimal]:
+    """Each employee's stored figure for `key` (typed, imported or computed by a metric),
+    added up over `cycles`; people without one are left out, never counted as 0."""
+    found: dict[int, Decimal] = {}
+    for cycle in cycles:
+        for appraisal in cycle_appraisals(session, cycle):
+            value = stored_figures(appraisal).get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found[appraisal.employee_id] = found.get(appraisal.employee_id, Decimal(0)) + (
+                    Decimal(str(value))
+                )
+    return found
+
+
+def previous_actuals(session: Session, cycle: Cycle, key: str) -> dict[str, float]:
+    """Last cycle's figure for `key` per employee number, as a basis for splitting targets."""
+    earlier = cycle_before(session, cycle.organization_id, cycle.starts_on, cycle.id)
     if earlier is None:
         return {}
-    found = {}
-    for appraisal in cycle_appraisals(session, earlier):
-        value = stored_figures(appraisal).get(key)
-        if isinstance(value, int | float):
-            found[appraisal.employee.number] = float(value)
-    return found
+    numbers = {a.employee_id: a.employee.number for a in cycle_appraisals(session, earlier)}
+    return {
+        numbers[employee_id]: float(value)
+        for employee_id, value in figures_by_employee(session, [earlier], key).items()
+    }
 
 
 # -- team targets ------------------------------------------------------------------------------

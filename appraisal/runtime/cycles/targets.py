@@ -1,9 +1,10 @@
-"""Splitting a team target among its members. Pure: numbers in, numbers out."""
+"""Splitting a target among its parts (a team's members, a goal node's children). Pure:
+numbers in, numbers out."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 K = TypeVar("K")
@@ -18,39 +19,51 @@ class SplitRefused(ValueError):
         self.code = code
 
 
-def split_target(
-    total: float, members: Sequence[K], basis: Mapping[K, float] | None = None
-) -> dict[K, float]:
-    """Each member's share of `total`: equal, or in proportion to `basis` (for example last
-    period's actual). Shares are rounded to cents and the rounding remainder goes to the
-    largest share, so the shares always add up to the total exactly."""
+def split_exact(
+    total: Decimal, members: Sequence[K], basis: Mapping[K, Decimal] | None = None
+) -> dict[K, Decimal]:
+    """Each member's share of `total` in cents: equal, or in proportion to `basis` (for
+    example last period's actual). Largest remainder: every share is rounded down to the
+    cent, then the cents left over go one each to the shares that lost most in rounding
+    (the larger share, then the earlier member, on a tie), so the shares add up to the total
+    exactly and none is ever negative."""
     if not members:
         raise SplitRefused("no_members")
-    amount = Decimal(str(total))
+    amount = Decimal(total).quantize(CENT, rounding=ROUND_HALF_UP)
     if amount < 0:
         raise SplitRefused("negative")
     if basis is None:
         weights = {m: Decimal(1) for m in members}
     else:
-        weights = {m: Decimal(str(basis.get(m) or 0)) for m in members}
+        weights = {m: Decimal(basis.get(m) or 0) for m in members}
         if any(w < 0 for w in weights.values()):
             raise SplitRefused("negative")
         if sum(weights.values()) == 0:
             raise SplitRefused("no_basis")
     weight_sum = sum(weights.values())
-    shares = {
-        m: (amount * weights[m] / weight_sum).quantize(CENT, rounding=ROUND_HALF_UP)
-        for m in members
-    }
-    remainder = amount - sum(shares.values())
-    if remainder:
-        largest = max(members, key=lambda m: (shares[m], -members.index(m)))
-        shares[largest] += remainder
+    exact = {m: amount * weights[m] / weight_sum for m in members}
+    shares = {m: exact[m].quantize(CENT, rounding=ROUND_DOWN) for m in members}
+    cents_left = int((amount - sum(shares.values())) / CENT)
+    order = sorted(
+        range(len(members)),
+        key=lambda i: (-(exact[members[i]] - shares[members[i]]), -exact[members[i]], i),
+    )
+    for i in order[:cents_left]:
+        shares[members[i]] += CENT
+    return shares
+
+
+def split_target(
+    total: float, members: Sequence[K], basis: Mapping[K, float] | None = None
+) -> dict[K, float]:
+    """`split_exact` for the team grid, which works in the numbers the JSON targets hold."""
+    exact_basis = None if basis is None else {m: Decimal(str(v or 0)) for m, v in basis.items()}
+    shares = split_exact(Decimal(str(total)), members, exact_basis)
     return {m: float(share) for m, share in shares.items()}
 
 
-def sum_matches(total: float, shares: Sequence[float]) -> bool:
-    """Whether shares add up to the team total, to the cent."""
+def sum_matches(total: float | Decimal, shares: Sequence[float | Decimal]) -> bool:
+    """Whether shares add up to the total, to the cent."""
     return Decimal(str(total)).quantize(CENT) == sum(
         (Decimal(str(s)) for s in shares), Decimal(0)
     ).quantize(CENT)

@@ -1,0 +1,120 @@
+"""A goal's tree as read from the database, and the pure rules on it: who sees and who
+splits which node, and how attainment rolls up. No queries here: services load the nodes
+and the figures and pass them in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..models import GoalNode
+
+TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class GoalViewer:
+    """The signed-in person as the cascade sees them: HR edits everything; a manager splits
+    below the nodes they lead; everyone sees their own leaf and the path above it."""
+
+    org_id: int
+    user_id: int | None
+    employee_id: int | None
+    is_hr: bool
+    is_manager: bool
+
+
+class Tree:
+    """The nodes of one goal, with each node's children in a stable order."""
+
+    def __init__(self, nodes: Iterable[GoalNode]) -> None:
+        self.nodes = {node.id: node for node in nodes}
+        self.children: dict[int | None, list[GoalNode]] = {}
+        for node in sorted(self.nodes.values(), key=lambda n: n.id):
+            self.children.setdefault(node.parent_id, []).append(node)
+        self.root = self.children[None][0]
+
+    def children_of(self, node: GoalNode) -> list[GoalNode]:
+        return self.children.get(node.id, [])
+
+    def path(self, node: GoalNode) -> list[GoalNode]:
+        """The root, then every node down to `node` itself."""
+        found: list[GoalNode] = []
+        current: GoalNode | None = node
+        while current is not None and current not in found:
+            found.append(current)
+            current = self.nodes.get(current.parent_id) if current.parent_id else None
+        return found[::-1]
+
+    def subtree(self, node: GoalNode) -> list[GoalNode]:
+        """`node` and everything below it, depth first (the order the tree page shows)."""
+        found, stack = [], [node]
+        while stack:
+            current = stack.pop()
+            found.append(current)
+            stack.extend(reversed(self.children_of(current)))
+        return found
+
+    def depth(self, node: GoalNode) -> int:
+        return len(self.path(node)) - 1
+
+    def children_total(self, node: GoalNode) -> Decimal:
+        return sum((child.target for child in self.children_of(node)), Decimal(0))
+
+    def adds_up(self, node: GoalNode) -> bool:
+        """A node without parts, or whose parts add up to it to the cent."""
+        children = self.children_of(node)
+        return not children or self.children_total(node) == node.target
+
+
+def leads(viewer: GoalViewer, node: GoalNode) -> bool:
+    return (
+        viewer.is_manager and viewer.employee_id is not None and node.lead_id == viewer.employee_id
+    )
+
+
+def can_split(tree: Tree, node: GoalNode, viewer: GoalViewer) -> bool:
+    """HR splits any node; a manager splits a node they lead or any node below one. A
+    person's own leaf is never split."""
+    if node.employee_id is not None:
+        return False
+    return viewer.is_hr or any(leads(viewer, above) for above in tree.path(node))
+
+
+def visible_ids(tree: Tree, viewer: GoalViewer) -> set[int]:
+    """HR: every node. A manager: the subtrees they lead and the path above them. Everyone:
+    their own leaf and the path above it, never a colleague's leaf."""
+    if viewer.is_hr:
+        return set(tree.nodes)
+    seen: set[int] = set()
+    for node in tree.nodes.values():
+        if leads(viewer, node):
+            seen |= {n.id for n in tree.subtree(node)} | {n.id for n in tree.path(node)}
+        elif viewer.employee_id is not None and node.employee_id == viewer.employee_id:
+            seen |= {n.id for n in tree.path(node)}
+    return seen
+
+
+def roll_up(
+    tree: Tree, leaf_actual: Callable[[GoalNode], Decimal | None]
+) -> dict[int, Decimal | None]:
+    """Each node's actual: a leaf's own (`leaf_actual`), a parent's the sum of its parts'
+    that have one (None while none has)."""
+    actual: dict[int, Decimal | None] = {}
+    for node in reversed(tree.subtree(tree.root)):  # children before their parent
+        children = tree.children_of(node)
+        if not children:
+            actual[node.id] = leaf_actual(node)
+            continue
+        known = [actual[c.id] for c in children if actual[c.id] is not None]
+        actual[node.id] = sum(known, Decimal(0)) if known else None
+    return actual
+
+
+def attainment(actual: Decimal | None, target: Decimal) -> Decimal | None:
+    """Actual as a percentage of the target, to one decimal (half away from zero); blank
+    without an actual or a target."""
+    if actual is None or not target:
+        return None
+    return (actual * 100 / target).quantize(TENTH, rounding=ROUND_HALF_UP)
