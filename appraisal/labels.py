@@ -318,6 +318,35 @@ AUDIT_ACTION = {
     "employees.imported": _l("Employees imported"),
     "message_template.saved": _l("Message template saved"),
     "message_template.reset": _l("Message template reset to the default"),
+    "auth.signed_in": _l("Signed in"),
+    "auth.sign_in_failed": _l("Sign-in failed"),
+    "auth.signed_out": _l("Signed out"),
+    "token.used": _l("API token used"),
+    "export.downloaded": _l("File downloaded"),
+}
+#: What an audit event is about (`audit.record`'s entity), for the organization's log.
+AUDIT_ENTITY = {
+    "activity_record": _l("Field record"),
+    "activity_type": _l("Activity form"),
+    "api_token": _l("API token"),
+    "appraisal": _l("Appraisal"),
+    "customer": _l("Customer"),
+    "cycle": _l("Cycle"),
+    "department": _l("Department"),
+    "employee": _l("Employee"),
+    "export": _l("Export"),
+    "indicator": _l("Indicator"),
+    "invitation": _l("Invitation"),
+    "membership": _l("Member"),
+    "message_template": _l("Message template"),
+    "metric": _l("Metric"),
+    "organization": _l("Organization"),
+    "photo": _l("Field photo"),
+    "position": _l("Position"),
+    "robot": _l("Group robot"),
+    "scheme": _l("Scheme"),
+    "template": _l("Template"),
+    "user": _l("Account"),
 }
 #: Actions as recorded before every action was named `area.verb`: older history still
 #: reads in words. Nothing records these any more.
@@ -443,6 +472,7 @@ VOCABULARIES = {
     "location_purpose": LOCATION_PURPOSE,
     "location_source": LOCATION_SOURCE,
     "audit_action": AUDIT_ACTION,
+    "audit_entity": AUDIT_ENTITY,
     "activity_kind": ACTIVITY_KIND,
     "field_type": FIELD_TYPE,
     "required_mode": REQUIRED_MODE,
