@@ -120,6 +120,7 @@ FIELD_TYPE = {
     "choice": _l("One choice"),
     "multi_choice": _l("Several choices"),
     "yes_no": _l("Yes / no"),
+    "course": _l("Training course"),
     "customer": _l("Customer"),
     "photos": _l("Photos"),
     "location": _l("Location"),
@@ -323,6 +324,7 @@ AUDIT_ACTION = {
     "auth.signed_out": _l("Signed out"),
     "token.used": _l("API token used"),
     "export.downloaded": _l("File downloaded"),
+    "course.saved": _l("Training course added"),
 }
 #: What an audit event is about (`audit.record`'s entity), for the organization's log.
 AUDIT_ENTITY = {
