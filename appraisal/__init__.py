@@ -19,6 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         access,
         account,
         api,
+        auditlog,
         auth,
         boundary,
         builder,
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     packs.init_app(app)
     api.init_app(app)
     notifications.init_app(app)
+    auditlog.init_app(app)
     jobs.init_app(app)  # after the areas, which register their kinds of job
     cli.init_app(app)
     return app

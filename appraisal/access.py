@@ -71,6 +71,12 @@ def can_lead_teams(roles: Iterable[str]) -> bool:
     return Role.MANAGER in set(roles) or bool(USER_ADMINS & set(roles))
 
 
+def can_read_audit_log(roles: Iterable[str]) -> bool:
+    """The organization's audit log (who did what, from where): HR admins. The one place to
+    widen when an auditor role arrives."""
+    return bool(USER_ADMINS & set(roles))
+
+
 def is_member(_roles: Iterable[str]) -> bool:
     """Any member: what they see is then limited to the appraisals that concern them."""
     return True
@@ -166,6 +172,7 @@ def _template_context() -> dict[str, Any]:
         "can_run_cycles": can_run_cycles(roles),
         "can_enter_figures": can_enter_figures(roles),
         "can_use_api": can_use_api(roles),
+        "can_read_audit_log": can_read_audit_log(roles),
     }
 
 

@@ -1,20 +1,56 @@
-"""Recording audit events. The caller's transaction carries them with the change itself."""
+"""Recording audit events. The caller's transaction carries them with the change itself.
+
+Where a request came from (address, browser, API token) is put on the session by the web
+layer (`db.get_session`, the API's sign-in) as an `Origin`, so services record it without
+knowing about requests; a command has none.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .labels import AUDIT_ACTION, RECORDED_BEFORE
-from .models import AuditEvent, User
+from .labels import AUDIT_ACTION, AUDIT_ENTITY, RECORDED_BEFORE
+from .models import AuditEvent, AuditHead, Membership, User
+from .models.audit import GENESIS, USER_AGENT_LENGTH, entry_hash, event_values, recorded_order
+
+#: The key of the request's `Origin` in `Session.info`.
+ORIGIN = "audit_origin"
 
 
 class UnlabelledAction(UserWarning):
     """An audit action with no words in `labels.AUDIT_ACTION` (history would show the code);
     the test suite turns warnings into errors."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the request that made a change came from."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    token_name: str | None = None
+
+    @classmethod
+    def of(cls, ip: str | None, user_agent: str | None) -> Origin:
+        return cls(
+            ip=(ip or None) and ip[:45], user_agent=(user_agent or "")[:USER_AGENT_LENGTH] or None
+        )
+
+
+def set_origin(session: Session, origin: Origin) -> None:
+    session.info[ORIGIN] = origin
+
+
+def with_token(session: Session, token_name: str) -> None:
+    """Events of an API request name the token it used."""
+    set_origin(session, replace(session.info.get(ORIGIN) or Origin(), token_name=token_name))
 
 
 def record(
@@ -27,9 +63,16 @@ def record(
     **detail: Any,
 ) -> AuditEvent:
     """One event, named `area.verb` (a key of `labels.AUDIT_ACTION`). Only services record:
-    whoever changes something (a page, a command, the API) gets the same trail."""
+    whoever changes something (a page, a command, the API) gets the same trail.
+
+    A service that edits a row passes `changes={field: [before, after]}` (see `changes`); the
+    audit page shows it as before → after. The event is numbered and chained at flush.
+    """
     if action not in AUDIT_ACTION or action in RECORDED_BEFORE:
         warnings.warn(f"audit action {action!r} has no label", UnlabelledAction, stacklevel=2)
+    if entity not in AUDIT_ENTITY:
+        warnings.warn(f"audit entity {entity!r} has no label", UnlabelledAction, stacklevel=2)
+    origin = session.info.get(ORIGIN) or Origin()
     event = AuditEvent(
         organization_id=organization_id,
         user_id=user_id,
@@ -37,9 +80,30 @@ def record(
         entity=entity,
         entity_id=entity_id,
         detail=detail,
+        ip=origin.ip,
+        user_agent=origin.user_agent,
+        token_name=origin.token_name,
     )
+    event.recorded = next(recorded_order)  # type: ignore[attr-defined]
     session.add(event)
     return event
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [before, after]}` for the fields whose value moved: the one shape of an edit."""
+    return {
+        key: [before.get(key), value] for key, value in after.items() if before.get(key) != value
+    }
+
+
+def record_for_account(
+    session: Session, user_id: int, actor_id: int | None, action: str, **detail: Any
+) -> None:
+    """An audit event about the account in each organization it belongs to."""
+    for org_id in session.scalars(
+        select(Membership.organization_id).where(Membership.user_id == user_id)
+    ):
+        record(session, org_id, actor_id, action, "user", user_id, **detail)
 
 
 def audit_trail(
@@ -58,3 +122,77 @@ def audit_trail(
         .limit(limit)
     ).all()
     return [(row.at, row.name or "", row.action, row.detail or {}) for row in rows]
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first link of an organization's chain that does not hold."""
+
+    organization_id: int
+    seq: int
+    event_id: int | None
+    reason: str
+
+
+def verify(session: Session, organization_id: int | None = None) -> list[Break]:
+    """Recompute every organization's chain (or one); the first broken link of each.
+
+    An edited event no longer matches its hash; a deleted one leaves a gap in `seq` and a
+    `prev_hash` that names no event; an inserted one needs a free number and a hash over its
+    predecessor; a deleted tail no longer reaches the head.
+    """
+    heads = {h.organization_id: h for h in session.scalars(select(AuditHead))}
+    orgs = set(heads) | set(session.scalars(select(AuditEvent.organization_id).distinct()))
+    if organization_id is not None:
+        orgs &= {organization_id}
+    breaks = []
+    for org_id in sorted(orgs):
+        found = _first_break(session, org_id, heads.get(org_id))
+        if found:
+            breaks.append(found)
+    return breaks
+
+
+def _first_break(session: Session, org_id: int, head: AuditHead | None) -> Break | None:
+    expected_seq, prev = 1, GENESIS
+    for event in _chain_of(session, org_id):
+        if event.seq != expected_seq:
+            return Break(org_id, expected_seq, event.id, f"event {expected_seq} is missing")
+        if event.prev_hash != prev:
+            return Break(org_id, event.seq, event.id, "does not follow the event before it")
+        if entry_hash(prev, event_values(event)) != event.hash:
+            return Break(org_id, event.seq, event.id, "its content was changed")
+        expected_seq, prev = expected_seq + 1, event.hash
+    last = expected_seq - 1
+    if head is None or (head.seq, head.hash) != (last, prev):
+        head_seq = head.seq if head else 0
+        return Break(org_id, last + 1, None, f"the chain ends at {last}, its head at {head_seq}")
+    return None
+
+
+def _chain_of(session: Session, org_id: int) -> Iterator[AuditEvent]:
+    yield from session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.organization_id == org_id)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=1000)
+    )
+
+
+def chained_organizations(session: Session) -> list[int]:
+    return list(
+        session.scalars(select(AuditHead.organization_id).order_by(AuditHead.organization_id))
+    )
+
+
+def head_of(session: Session, organization_id: int) -> tuple[int, str, datetime | None]:
+    """The last number and hash of the chain: write them down elsewhere (a ticket, the backup
+    log) and a rewrite of the whole chain is caught too."""
+    head = session.get(AuditHead, organization_id)
+    last_at = session.scalar(
+        select(AuditEvent.at)
+        .where(AuditEvent.organization_id == organization_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    return (head.seq, head.hash, last_at) if head else (0, GENESIS, None)

@@ -10,10 +10,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from .audit import Origin, set_origin
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -66,6 +68,10 @@ def get_session() -> Session:
     """The session of the current request or command, opened on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["appraisal.sessionmaker"]()
+        if has_request_context():
+            # The address is the client's as the trusted proxies report it (`security`).
+            origin = Origin.of(request.remote_addr, request.user_agent.string)
+            set_origin(g.db_session, origin)
     return g.db_session
 
 

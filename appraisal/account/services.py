@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
 from .. import audit
+from ..audit import record_for_account
 from ..auth import sessions, throttle
 from ..auth.services import hash_password
 from ..auth.throttle import SignInPolicy
@@ -57,16 +58,6 @@ def controls_account(session: Session, user_id: int, org_id: int) -> bool:
     """Whether the organization's HR admins may change the account's password, name or
     language: only when the account belongs to (or is invited by) no other organization."""
     return set(_organizations_of(session, user_id)) <= {org_id}
-
-
-def record_for_account(
-    session: Session, user_id: int, actor_id: int | None, action: str, **detail: object
-) -> None:
-    """An audit event about the account in each organization it belongs to."""
-    for org_id in session.scalars(
-        select(Membership.organization_id).where(Membership.user_id == user_id)
-    ):
-        audit.record(session, org_id, actor_id, action, "user", user_id, **detail)
 
 
 def _set_password(session: Session, user: User, password: str, field: str) -> None:

@@ -145,7 +145,18 @@ class UseRecorder:
         self.interval = interval
         self._tried: dict[int, datetime] = {}  # token id -> last attempt by this process
 
-    def record(self, engine: Engine, token: ApiToken, now: datetime | None = None) -> None:
+    def record(
+        self,
+        engine: Engine,
+        token: ApiToken,
+        now: datetime | None = None,
+        origin: audit.Origin | None = None,
+        path: str = "",
+    ) -> None:
+        """Refresh `last_used_at` and, with it, write a `token.used` audit event: once per
+        interval, not per request, so a sync job's thousands of reads do not bury the log (and
+        the chain's lock) under one line each; what the token changes is audited anyway, with
+        the token's name, by the services it calls."""
         now = now or utcnow()
         cutoff = now - self.interval
         used, tried = token.last_used_at, self._tried.get(token.id)
@@ -156,7 +167,7 @@ class UseRecorder:
         self._tried[token.id] = now
         try:
             with engine.begin() as connection:
-                connection.execute(
+                result = connection.execute(
                     update(ApiToken)
                     .where(
                         ApiToken.id == token.id,
@@ -164,6 +175,19 @@ class UseRecorder:
                     )
                     .values(last_used_at=now)
                 )
+                if result.rowcount == 1:  # this process won the interval: one event for it
+                    with Session(bind=connection) as session:
+                        audit.set_origin(session, origin or audit.Origin(token_name=token.name))
+                        audit.record(
+                            session,
+                            token.organization_id,
+                            token.user_id,
+                            "token.used",
+                            "api_token",
+                            token.id,
+                            path=path[:200],
+                        )
+                        session.flush()
         except SQLAlchemyError as error:
             log.warning(
                 "Could not record the use of API token %s (last_used_at): %s",

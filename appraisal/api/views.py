@@ -13,6 +13,7 @@ from flask_babel import get_locale, refresh
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 
+from .. import audit
 from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
 from ..boundary import max_json_bytes
 from ..builder import services as builder
@@ -77,7 +78,11 @@ def _authenticate() -> Any:
         )
     g.api = holder
     refresh()  # the holder's language counts from here on (see `i18n.select_locale`)
-    current_app.extensions["appraisal.token_uses"].record(get_engine(), holder.token)
+    session = get_session()
+    audit.with_token(session, holder.token.name)
+    current_app.extensions["appraisal.token_uses"].record(
+        get_engine(), holder.token, origin=session.info[audit.ORIGIN], path=request.path
+    )
 
 
 # What every API module shares (views.py, customers.py, activities.py, photos.py): the

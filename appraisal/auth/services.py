@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..audit import record_for_account
 from ..models import User, utcnow
-from . import throttle
+from . import sessions, throttle
 from .throttle import SignInPolicy
 
 # Checked when the login name is unknown, so a wrong name costs as much time as a wrong
@@ -82,13 +83,30 @@ def charge_attempt(
 
 
 def authenticate(session: Session, attempt: Attempt, password: str) -> SignInResult:
-    """Check the password of a charged attempt; a right one takes the charges back."""
+    """Check the password of a charged attempt; a right one takes the charges back.
+
+    Sign-ins and failed ones are audited in every organization of the account. A failure
+    with an unknown login name is audited nowhere: no organization owns it, and what was
+    typed (often a password in the wrong field) is kept by no one. Neither is the typed
+    password, nor a refusal while throttled (the throttle bounds how many failures there are;
+    the refusals an attacker sends while held are not).
+    """
     if attempt.retry_after_seconds:
         return SignInResult(SignIn.THROTTLED, retry_after_seconds=attempt.retry_after_seconds)
     user = attempt.user
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
+        if user is not None:
+            reason = "inactive" if valid else "password"
+            record_for_account(session, user.id, None, "auth.sign_in_failed", reason=reason)
         return SignInResult(SignIn.INVALID)
     throttle.settle(session, attempt.charges, attempt.now)
     user.last_login_at = attempt.now
+    record_for_account(session, user.id, user.id, "auth.signed_in")
     return SignInResult(SignIn.OK, user=user)
+
+
+def sign_out(session: Session, user_id: int, secret: str | None) -> None:
+    """End this browser's sign-in, audited like the sign-in was."""
+    sessions.end_session(session, secret)
+    record_for_account(session, user_id, user_id, "auth.signed_out")

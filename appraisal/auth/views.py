@@ -22,7 +22,7 @@ from ..security import is_safe_next
 from . import sessions
 from .devices import known_devices, remember_device
 from .forms import LoginForm
-from .services import SignIn, authenticate, charge_attempt
+from .services import SignIn, authenticate, charge_attempt, sign_out
 from .throttle import SignInPolicy
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -75,7 +75,7 @@ def login():
 def logout():
     language = session.get("language")
     db = get_session()
-    sessions.end_session(db, session.get(sessions.COOKIE_KEY))
+    sign_out(db, current_user.id, session.get(sessions.COOKIE_KEY))
     db.commit()
     logout_user()
     session.clear()

@@ -21,7 +21,7 @@ from .accounts import (
     UserSession,
 )
 from .api import ApiToken
-from .audit import AuditEvent
+from .audit import AuditEvent, AuditHead
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
 from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
@@ -64,6 +64,7 @@ __all__ = [
     "Appraisal",
     "AppraisalState",
     "AuditEvent",
+    "AuditHead",
     "Base",
     "ConsentChoice",
     "Course",

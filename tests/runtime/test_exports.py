@@ -161,8 +161,9 @@ def test_no_export_writes_a_live_formula_or_breaks_on_control_characters(
     auth.login("hr@acme.example")
     urls = _export_urls(app, launched.id)
     # results, feedback, figures sheet, employees, customers (+ import sample), field records,
-    # the notifications' delivery log
-    assert len(urls) == 18 and any("results" in u for u in urls)
+    # the notifications' delivery log, the audit log
+    assert len(urls) == 20 and any("results" in u for u in urls)
+    assert any(u.startswith("/audit.") for u in urls)
     assert any("notifications/log" in u for u in urls)
     assert any("customers/export" in u for u in urls)
     assert any("field/records" in u for u in urls)

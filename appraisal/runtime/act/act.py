@@ -264,7 +264,13 @@ def courses(session: Session, org_id: int) -> list[Course]:
 
 
 def save_course(
-    session: Session, org_id: int, name: str, where: str, indicators: str, below: int | None
+    session: Session,
+    org_id: int,
+    name: str,
+    where: str,
+    indicators: str,
+    below: int | None,
+    user_id: int | None = None,
 ) -> Course:
     name = name.strip()
     keys = [k.strip() for k in indicators.replace("，", ",").split(",") if k.strip()]
@@ -283,6 +289,7 @@ def save_course(
     )
     session.add(course)
     session.flush()
+    audit.record(session, org_id, user_id, "course.saved", "course", course.id, name=course.name)
     return course
 
 

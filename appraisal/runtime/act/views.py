@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ...access import can_run_cycles, current_org_id, is_member, require
 from ...db import get_session
@@ -300,6 +301,7 @@ def training():
                 form.where.data,
                 form.indicators.data,
                 form.below.data,
+                user_id=current_user.id,
             )
         )
         if not outcome.refused:
