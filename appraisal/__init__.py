@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         account,
         api,
         auth,
+        backups,
         boundary,
         builder,
         cli,
@@ -64,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     packs.init_app(app)
     api.init_app(app)
     notifications.init_app(app)
+    backups.init_app(app)
     jobs.init_app(app)  # after the areas, which register their kinds of job
     cli.init_app(app)
     return app
