@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..models import BackupEvery
 
 EVERY = [
-    (BackupEvery.NEVER.value, _l("Not scheduled")),
-    (BackupEvery.DAILY.value, _l("Every day")),
-    (BackupEvery.WEEKLY.value, _l("Every week")),
+    SelectChoice(BackupEvery.NEVER.value, _l("Not scheduled")),
+    SelectChoice(BackupEvery.DAILY.value, _l("Every day")),
+    SelectChoice(BackupEvery.WEEKLY.value, _l("Every week")),
 ]
 
 
