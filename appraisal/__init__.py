@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api,
         auditlog,
         auth,
+        backups,
         boundary,
         builder,
         cli,
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     notifications.init_app(app)
     auditlog.init_app(app)
+    backups.init_app(app)
     jobs.init_app(app)  # after the areas, which register their kinds of job
     cli.init_app(app)
     return app

@@ -200,15 +200,19 @@ def secrets_cli() -> None:
 
 @secrets_cli.command("rotate")
 def secrets_rotate() -> None:
-    """Re-encrypt every stored secret with the first key of ENCRYPTION_KEYS (after putting
-    a new key first; the old one may then be dropped)."""
+    """Re-encrypt every stored secret and every encrypted column (a field visit's
+    coordinates) with the first key of ENCRYPTION_KEYS, after putting a new key first; the
+    old one may then be dropped. All or nothing: one transaction."""
+    from .at_rest import rotate_columns
     from .db import get_session
     from .encryption import DecryptionFailed, keys_from_config
     from .notifications.robot_services import rotate_secrets
 
     session = get_session()
+    keys = keys_from_config(current_app.config)
     try:
-        robots = rotate_secrets(session, keys_from_config(current_app.config))
+        robots = rotate_secrets(session, keys)
+        columns = rotate_columns(session, keys)
     except (DecryptionFailed, ValueError) as error:
         session.rollback()
         raise click.ClickException(
@@ -217,6 +221,8 @@ def secrets_rotate() -> None:
         ) from None
     session.commit()
     click.echo(f"Re-encrypted the secrets of {robots} robot(s) with the first key.")
+    for name, count in columns.items():
+        click.echo(f"Re-encrypted {name} in {count} row(s) with the first key.")
 
 
 @secrets_cli.command("new-key")

@@ -101,6 +101,16 @@ DEFAULTS: dict[str, Any] = {
     # comma-separated, the first encrypts, all decrypt (rotation). Unset: one derived from
     # SECRET_KEY.
     "ENCRYPTION_KEYS": None,
+    # Backups made from the app (appraisal/backups): files in BACKUP_DIR (default
+    # `<instance>/backups`, on the worker's machine; the web server reads it to download, so
+    # share it when they differ). The schedule is checked every BACKUP_CHECK_MINUTES (0:
+    # never). A scheduled backup is encrypted when BACKUP_PASSPHRASE is set (no page keeps
+    # a passphrase). PostgreSQL: pg_dump / pg_restore from the PATH, or these paths.
+    "BACKUP_DIR": None,
+    "BACKUP_CHECK_MINUTES": 60,
+    "BACKUP_PASSPHRASE": None,
+    "PG_DUMP": None,
+    "PG_RESTORE": None,
 }
 
 #: Environment variables read into the configuration (name in env -> config key, type).
@@ -144,6 +154,11 @@ ENVIRONMENT = {
     "APPRAISAL_MAIL_TIMEOUT_SECONDS": ("MAIL_TIMEOUT_SECONDS", float),
     "APPRAISAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
     "APPRAISAL_NOTIFICATIONS_ROBOT_HOSTS": ("NOTIFICATIONS_ROBOT_HOSTS", str),
+    "APPRAISAL_BACKUP_DIR": ("BACKUP_DIR", str),
+    "APPRAISAL_BACKUP_CHECK_MINUTES": ("BACKUP_CHECK_MINUTES", int),
+    "APPRAISAL_BACKUP_PASSPHRASE": ("BACKUP_PASSPHRASE", str),
+    "APPRAISAL_PG_DUMP": ("PG_DUMP", str),
+    "APPRAISAL_PG_RESTORE": ("PG_RESTORE", str),
 }
 
 

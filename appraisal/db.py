@@ -6,7 +6,7 @@ the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .audit import Origin, set_origin
+from .encryption import Keys, keys_from_config
+from .models.encrypted import KEYS_ATTRIBUTE
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -26,12 +28,16 @@ V = TypeVar("V")
 SQLITE_BUSY_TIMEOUT = 30
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with foreign keys enforced on SQLite, as they are on PostgreSQL."""
+def make_engine(url: str, keys: Keys | Callable[[], Keys] | None = None) -> Engine:
+    """An engine with foreign keys enforced on SQLite, as they are on PostgreSQL, carrying
+    the keys of the columns encrypted at rest (`models.encrypted`): the keys, or a function
+    reading them (an app's, from its configuration)."""
     sqlite = url.startswith("sqlite")
     engine = create_engine(
         url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT} if sqlite else {}
     )
+    if keys:
+        setattr(engine.dialect, KEYS_ATTRIBUTE, keys if callable(keys) else tuple(keys))
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -54,7 +60,7 @@ def sqlite_file(engine: Engine) -> Path | None:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.config["DATABASE_URL"], lambda: keys_from_config(app.config))
     app.extensions["appraisal.engine"] = engine
     app.extensions["appraisal.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)

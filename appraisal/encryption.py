@@ -36,6 +36,7 @@ class DecryptionFailed(ValueError):
     """A token none of the keys opens: a key was dropped too early, or the data was altered."""
 
 
+@lru_cache(maxsize=8)
 def derived_key(secret_key: str) -> bytes:
     """The Fernet key derived from SECRET_KEY (used when ENCRYPTION_KEYS is unset)."""
     raw = HKDF(algorithm=SHA256(), length=32, salt=None, info=DERIVATION_INFO).derive(
@@ -44,6 +45,7 @@ def derived_key(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(raw)
 
 
+@lru_cache(maxsize=8)
 def parse_keys(text: str) -> Keys:
     """ENCRYPTION_KEYS' comma-separated Fernet keys; a malformed one is refused by position
     (never echoed: it is a secret)."""

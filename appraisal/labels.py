@@ -160,6 +160,8 @@ JOB_KIND = {
     "imports.figures": _l("Importing a cycle's figures"),
     "exports.cycle": _l("Preparing a cycle's file"),
     "backup.database": _l("Backing up the database"),
+    "backup.archive": _l("Making a backup"),
+    "backup.scheduled": _l("Making the scheduled backup"),
 }
 #: Where a notification goes (`notifications`): a person's own channels, a group's robots.
 CHANNEL = {

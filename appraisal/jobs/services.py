@@ -100,14 +100,24 @@ def fail(session: Session, job_id: int, message: str, done: int, total: int) -> 
 
 
 def visible_job(
-    session: Session, organization_id: int, user_id: int, roles: Iterable[str], job_id: int
+    session: Session,
+    organization_id: int | None,
+    user_id: int,
+    roles: Iterable[str],
+    job_id: int,
+    instance_admin: bool = False,
 ) -> Job | None:
     """The job if this person may watch it: the one who started it, or an HR admin of its
-    organization. Anyone else (another organization, a colleague) is told nothing."""
-    job = session.scalar(
-        select(Job).where(Job.id == job_id, Job.organization_id == organization_id)
-    )
-    if job is None or not (job.user_id == user_id or "admin" in set(roles)):
+    organization; a job of no organization (a backup) only to an instance administrator.
+    Anyone else (another organization, a colleague) is told nothing."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return None
+    if job.organization_id is None:
+        return job if instance_admin and job.user_id is not None else None
+    if job.organization_id != organization_id:
+        return None
+    if not (job.user_id == user_id or "admin" in set(roles)):
         return None
     return job
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import tables
-from ..access import current_org_id, current_roles, is_member, require
+from ..access import current_membership, current_roles, is_member, require
 from ..db import get_session
 from ..labels import label
 from ..models import Job
@@ -25,7 +25,15 @@ bp = Blueprint("jobs", __name__, template_folder="templates")
 
 def _job_or_404(id_: int) -> Job:
     session = get_session()
-    job = services.visible_job(session, current_org_id(), current_user.id, current_roles(), id_)
+    membership = current_membership()
+    job = services.visible_job(
+        session,
+        membership.organization_id if membership else None,
+        current_user.id,
+        current_roles(),
+        id_,
+        instance_admin=bool(current_user.instance_admin and current_user.active),
+    )
     if job is None:
         abort(404)
     return job

@@ -22,6 +22,7 @@ from .accounts import (
 )
 from .api import ApiToken
 from .audit import AuditEvent, AuditHead
+from .backups import BackupEvery, BackupSchedule
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
 from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
@@ -65,6 +66,8 @@ __all__ = [
     "AppraisalState",
     "AuditEvent",
     "AuditHead",
+    "BackupEvery",
+    "BackupSchedule",
     "Base",
     "ConsentChoice",
     "Course",

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..states import ConsentChoice, RecordStatus
 from .accounts import User
 from .base import Base, OrganizationScoped, Versioned, one_of, utcnow
+from .encrypted import EncryptedDecimal
 from .people import Employee
 
 
@@ -168,8 +169,10 @@ class ActivityRecord(Versioned, OrganizationScoped, Base):
     occurred_on: Mapped[date]
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(10), default=RecordStatus.RECORDED.value)
-    latitude: Mapped[Decimal | None] = mapped_column(COORDINATE)
-    longitude: Mapped[Decimal | None] = mapped_column(COORDINATE)
+    #: Where the person was: encrypted at rest (`EncryptedDecimal`); checked -90…90 and
+    #: -180…180 by `rules.activities` before it is stored (a token cannot be range-checked).
+    latitude: Mapped[Decimal | None] = mapped_column(EncryptedDecimal)
+    longitude: Mapped[Decimal | None] = mapped_column(EncryptedDecimal)
     accuracy_m: Mapped[Decimal | None] = mapped_column(Numeric(9, 1))
     location_source: Mapped[str | None] = mapped_column(String(10))
     distance_m: Mapped[int | None]
@@ -195,8 +198,6 @@ class ActivityRecord(Versioned, OrganizationScoped, Base):
         Index("ix_activity_records_customer_day", "organization_id", "customer_id", "occurred_on"),
         one_of("status", RecordStatus, name="status"),
         one_of("location_source", LocationSource, name="location_source"),
-        CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
-        CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="both_coordinates"),
         CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy"),
     )
