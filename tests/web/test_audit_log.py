@@ -325,6 +325,8 @@ def test_the_log_pages_only_read(app):
 #: Public service functions that write rows without an audit event, and why.
 NOT_AUDITED = {
     "audit.py:record": "writes the audit event itself",
+    "backups/services.py:schedule": "creates the instance's default schedule (off) when first "
+    "read; backups belong to the instance, not to an organization's log",
     "auth/sessions.py:start_session": "the sign-in is audited by auth.services.authenticate",
     "jobs/services.py:create": "a job's own row is its record: who asked, when, what, outcome",
     "jobs/services.py:claim_period": "the queue's bookkeeping for periodic jobs, no one's act",
