@@ -265,15 +265,20 @@ def measure_all(
     start: dt.date,
     end: dt.date,
     placed: bool = False,
+    placed_flagged: int | None = None,
 ) -> list[Measure]:
     """`measure` for several metrics of one source over the same rows, each row placed in
     the period once per date field (a cycle's recompute reads a million rows this way).
     `placed`: the rows are already those whose day of occurrence falls in start..end (the
-    caller's query chose them so), which a metric placing rows by that day takes as is."""
+    caller's query chose them so), which a metric placing rows by that day takes as is;
+    `placed_flagged`: how many of them are outside the geofence, when the caller counted
+    them as it read them."""
     in_period: dict[str | None, list[Mapping[str, Any]]] = {}
+    flagged: dict[str | None, int] = {}  # of the rows in the period, by date field
     if placed:
         in_period[None] = rows if isinstance(rows, list) else list(rows)
-    flagged: dict[str | None, int] = {}  # of the rows in the period, by date field
+        if placed_flagged is not None:
+            flagged[None] = placed_flagged
     found = []
     for metric in metrics:
         if metric.date_field not in in_period:
@@ -361,18 +366,40 @@ def _aggregate(metric: CompiledMetric, rows: list[Mapping[str, Any]]) -> Decimal
 
 def _numbers(rows: list[Mapping[str, Any]], key: str) -> list[Decimal]:
     """The rows' numbers under `key` (decimal text) as Decimals, blank and unreadable ones
-    left out: `typed` for the common case, in one loop (a cycle reads millions)."""
+    left out: `typed` for the common case, in one loop (a cycle reads millions, and the same
+    texts again and again: amounts, minutes; so each text is converted once, `_NUMBERS`)."""
     found = []
     append = found.append
+    known = _NUMBERS
     for row in rows:
         stored = row.get(key)
-        if stored is None or stored == "":
-            continue
-        try:
-            append(Decimal(stored) if stored.__class__ is str else Decimal(str(stored)))
-        except (InvalidOperation, ValueError, TypeError):
-            continue
+        if stored.__class__ is str:
+            number = known.get(stored)
+            if number is None:
+                number = _number(stored)
+                if number is None:
+                    continue
+                if len(known) < _NUMBERS_KEPT:
+                    known[stored] = number
+            append(number)
+        elif stored is not None and (number := _number(str(stored))) is not None:
+            append(number)  # a number stored as a JSON number
     return found
+
+
+#: Decimal texts already converted, shared by every recompute (Decimals never change); a
+#: bounded number of them, so a stream of distinct amounts cannot grow it without end.
+_NUMBERS: dict[str, Decimal] = {}
+_NUMBERS_KEPT = 65_536
+
+
+def _number(text: str) -> Decimal | None:
+    if text == "":
+        return None
+    try:
+        return Decimal(text)
+    except (InvalidOperation, ValueError, TypeError):
+        return None
 
 
 def _average(metric: CompiledMetric, values: list[Decimal]) -> Decimal | None:

@@ -378,11 +378,18 @@ def _measures(
                 found[metric.key] = {p: assigned(metric, counts.get(p, 0)) for p in people}
             continue
         read = reader.activity_rows if kind == "activity" else reader.events
-        rows = read(key, bounded, frozenset().union(*(m.reads for m in group)))
+        rows, flagged = read(key, bounded, frozenset().union(*(m.reads for m in group)))
         for metric in group:
             found[metric.key] = {}
         for person in people:  # `bounded`: the query kept the period's rows only
-            measured = measure_all(group, rows.get(person, []), start, end, placed=bounded)
+            measured = measure_all(
+                group,
+                rows.get(person, []),
+                start,
+                end,
+                placed=bounded,
+                placed_flagged=flagged.get(person, 0) if bounded else None,
+            )
             for metric, result in zip(group, measured, strict=True):
                 found[metric.key][person] = result
     for metric in metrics.values():
@@ -436,10 +443,14 @@ class _Reader:
         finally:
             result.close()
 
-    def activity_rows(self, type_key: str, bounded: bool, reads: frozenset[str]) -> Rows:
+    def activity_rows(
+        self, type_key: str, bounded: bool, reads: frozenset[str]
+    ) -> tuple[Rows, dict[int, int]]:
+        """The rows by person, and how many of each person's are outside the geofence
+        (counted as they are read: a cycle has a million)."""
         activity_type = activity_types(self.session, self.org.id).get(type_key)
         if activity_type is None:
-            return {}
+            return {}, {}
         record = ActivityRecord
         with_values = bool(reads - ACTIVITY_BUILTINS.keys() - {"status"})
         with_time = "occurred_at" in reads
@@ -462,8 +473,11 @@ class _Reader:
         if bounded:
             query = query.where(record.occurred_on.between(self.start, self.end))
         rows: Rows = defaultdict(list)
+        flagged: dict[int, int] = defaultdict(int)
         zone = self.zone if with_time else None
         for employee_id, values, customer, outside, located, at, day, status in self._rows(query):
+            if outside:
+                flagged[employee_id] += 1
             rows[employee_id].append(
                 record_row(
                     _json(values) if values is not None else None,
@@ -477,9 +491,12 @@ class _Reader:
                     fresh=True,
                 )
             )
-        return rows
+        return rows, flagged
 
-    def events(self, kind: str, bounded: bool, reads: frozenset[str]) -> Rows:
+    def events(
+        self, kind: str, bounded: bool, reads: frozenset[str]
+    ) -> tuple[Rows, dict[int, int]]:
+        """The events by person (none is ever outside a geofence)."""
         event = ExternalEvent
         with_time = "occurred_at" in reads
         with_day = not bounded or "occurred_on" in reads
@@ -510,7 +527,7 @@ class _Reader:
                     fresh=True,
                 )
             )
-        return rows
+        return rows, {}
 
     def assigned_customers(self) -> dict[int, int]:
         query = (
