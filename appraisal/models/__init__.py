@@ -23,6 +23,7 @@ from .accounts import (
 from .api import ApiToken
 from .audit import AuditEvent
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
+from .continuous import CheckIn, FeedbackNote, FeedbackRequest, PlanItem, PlanUpdate, WorkPlan
 from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
 from .fieldwork import (
@@ -64,6 +65,7 @@ __all__ = [
     "AppraisalState",
     "AuditEvent",
     "Base",
+    "CheckIn",
     "ConsentChoice",
     "Course",
     "Customer",
@@ -77,6 +79,8 @@ __all__ = [
     "EventStatus",
     "ExternalEvent",
     "ExternalPerson",
+    "FeedbackNote",
+    "FeedbackRequest",
     "ImportMapping",
     "Indicator",
     "IndicatorCategory",
@@ -99,6 +103,8 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "Photo",
+    "PlanItem",
+    "PlanUpdate",
     "Position",
     "RecordStatus",
     "Review",
@@ -114,6 +120,7 @@ __all__ = [
     "User",
     "UserSession",
     "Versioned",
+    "WorkPlan",
     "as_utc",
     "customer_reps",
     "utcnow",
