@@ -10,10 +10,10 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ...access import in_org_or_404, is_member, require
+from ...access import current_membership, is_member, require
 from ...db import get_session
 from ...forms import PostedForm, attempt
-from ...models import Employee, Organization, User, WorkPlan
+from ...models import Employee, User, WorkPlan
 from ...people.services import member_choices
 from ...states import FeedbackKind, PlanPeriod
 from .. import workflow
@@ -36,7 +36,7 @@ routes = Routes()
 
 
 def _today():
-    return in_org_or_404(Organization, current_viewer().org_id).today()
+    return current_membership().organization.today()
 
 
 def _employee(id_: int | None) -> Employee | None:
