@@ -183,7 +183,7 @@ def checkin_due(session: Session, checkin: CheckIn) -> Event | None:
         f"checkin:{checkin.id}:due:{checkin.next_on.isoformat()}",
         recipients,
         {"due": checkin.next_on.isoformat()},
-        path("runtime.checkins"),
+        path("runtime.checkins_page"),
         personal={u: Personal(context={"plan": name}) for u, name in users.items() if u in allowed},
         to_groups=False,  # a 1:1 is private to the two
     )

@@ -265,7 +265,7 @@ def checkins_page():
         )
         if not outcome.refused:
             flash(_("Check-in recorded."), "success")
-            return redirect(url_for("runtime.checkins"))
+            return redirect(url_for("runtime.checkins_page"))
         status = outcome.status
     return render_template(
         "runtime/checkins.html",
