@@ -25,8 +25,8 @@ def init_app(app: Flask) -> None:
     """One blueprint (endpoints `runtime.*`), built per app from each area's routes."""
     from .act import views as act_views
     from .calibration import views as calibration_views
-    from .continuous import views as continuous_views
     from .commands import results_cli
+    from .continuous import views as continuous_views
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
     from .dashboards import mine_views, organization_views

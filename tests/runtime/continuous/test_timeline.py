@@ -21,7 +21,9 @@ def _evidence(db, company):
         starts_on=date(2026, 11, 1),
         ends_on=date(2026, 11, 30),
     )
-    item = PlanItem(organization_id=org, title="Visit 20 stores", due_on=date(2026, 11, 20), weight=100)
+    item = PlanItem(
+        organization_id=org, title="Visit 20 stores", due_on=date(2026, 11, 20), weight=100
+    )
     plan.items = [item]
     db.add(plan)
     db.flush()
