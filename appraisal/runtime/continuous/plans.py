@@ -53,6 +53,15 @@ def relations(viewer: Viewer, plan: WorkPlan) -> frozenset[str]:
     return workflow.plan_relations(sides(viewer, plan.employee), plan.proposed_by)
 
 
+def may_edit_items(rels: frozenset[str], plan: WorkPlan) -> bool:
+    """Tasks are changed by either side before the plan is proposed, or after it is returned."""
+    return bool(rels & workflow.PLAN_SIDES) and plan.state in EDITABLE_PLANS
+
+
+def may_record_progress(rels: frozenset[str], plan: WorkPlan) -> bool:
+    return bool(rels & workflow.PLAN_SIDES) and plan.state == PlanState.AGREED
+
+
 def period_bounds(period: str, day: date) -> tuple[date, date]:
     """The calendar month or quarter `day` falls in."""
     if period == PlanPeriod.MONTH:
@@ -375,7 +384,7 @@ def _audit(session: Session, viewer: Viewer, plan: WorkPlan, action: str) -> Non
         "work_plan",
         plan.id,
         employee=plan.employee.number,
-        state=plan.state,
+        step=plan.state,
     )
 
 

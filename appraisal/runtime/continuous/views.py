@@ -15,7 +15,7 @@ from ...db import get_session
 from ...forms import PostedForm, attempt
 from ...models import Employee, User, WorkPlan
 from ...people.services import member_choices
-from ...states import FeedbackKind, PlanPeriod
+from ...states import FeedbackKind, PlanPeriod, PlanState
 from .. import workflow
 from ..web import Routes, current_viewer
 from . import checkins, feedback, plans
@@ -113,6 +113,9 @@ def _plan_page(plan: WorkPlan, status: int = 200, **forms: Any) -> Any:
         plan=plan,
         rels=rels,
         actions=workflow.plan_actions(plan.state, rels),
+        editable=plans.may_edit_items(rels, plan),
+        updating=plans.may_record_progress(rels, plan),
+        returned=plan.state == PlanState.RETURNED,
         item_form=forms.get("item_form") or PlanItemForm(formdata=None),
         move_form=forms.get("move_form") or PlanMoveForm(formdata=None),
         update_form=forms.get("update_form") or PlanUpdateForm(formdata=None),
