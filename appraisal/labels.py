@@ -155,7 +155,7 @@ PLAN_PERIOD = {PlanPeriod.MONTH: _l("Monthly"), PlanPeriod.QUARTER: _l("Quarterl
 #: What a plan task is linked to (`models.continuous.LINK_KINDS`).
 PLAN_LINK = {
     "template_item": _l("Appraisal template item"),
-    "target": _l("Target"),
+    "appraisal_target": _l("Target"),
     "customer": _l("Customer (code)"),
     "external": _l("External reference"),
 }
@@ -165,7 +165,7 @@ PLAN_ACTION = {
     "return": _l("Return with comments"),
     "agree": _l("Agree"),
     "self_assess": _l("Close out"),
-    "rate": _l("Rate"),
+    "manager_rate": _l("Rate"),
 }
 #: A line of the review's evidence timeline (`runtime/continuous/timeline.py`).
 EVIDENCE_KIND = {
@@ -286,7 +286,7 @@ AUDIT_ACTION = {
     "plan.return": _l("Work plan returned with comments"),
     "plan.agree": _l("Work plan agreed"),
     "plan.self_assess": _l("Work plan closed out by the employee"),
-    "plan.rate": _l("Work plan rated"),
+    "plan.manager_rate": _l("Work plan rated"),
     "checkin.recorded": _l("Check-in recorded"),
     "checkin.edited": _l("Check-in changed"),
     "feedback.given": _l("Feedback given"),

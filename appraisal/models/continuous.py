@@ -16,7 +16,7 @@ from .base import Base, OrganizationScoped, Versioned, one_of, utcnow
 from .people import Employee
 
 #: A plan item's optional link: what the task serves.
-LINK_KINDS = ("template_item", "target", "customer", "external")
+LINK_KINDS = ("template_item", "appraisal_target", "customer", "external")
 
 
 class WorkPlan(Versioned, OrganizationScoped, Base):

@@ -229,7 +229,10 @@ PLAN_TRANSITIONS = {
             frozenset({"employee"}),
         ),
         PlanTransition(
-            "rate", frozenset({PlanState.SELF_ASSESSED}), PlanState.CLOSED, frozenset({"manager"})
+            "manager_rate",
+            frozenset({PlanState.SELF_ASSESSED}),
+            PlanState.CLOSED,
+            frozenset({"manager"}),
         ),
     )
 }

@@ -132,7 +132,7 @@ def upgrade() -> None:
     sa.Column('progress', sa.Integer(), nullable=False),
     sa.Column('completed_on', sa.Date(), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.CheckConstraint("link_kind IN ('template_item', 'target', 'customer', 'external')", name=op.f('ck_plan_items_link_kind')),
+    sa.CheckConstraint("link_kind IN ('template_item', 'appraisal_target', 'customer', 'external')", name=op.f('ck_plan_items_link_kind')),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_plan_items_organization_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['plan_id'], ['work_plans.id'], name=op.f('fk_plan_items_plan_id_work_plans'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_items'))

@@ -366,13 +366,13 @@ def rate(
     if rating not in RATINGS:
         raise ServiceError(_l("Choose a rating from 1 to 5."), "rating")
     try:
-        plan.state = workflow.next_plan_state(plan.state, "rate", rels)
+        plan.state = workflow.next_plan_state(plan.state, "manager_rate", rels)
     except workflow.WorkflowRefused as refused:
         raise ServiceError(REFUSALS[refused.code]) from None
     plan.rating = rating
     plan.rating_comment = comment.strip()
     session.flush()
-    _audit(session, viewer, plan, "plan.rate")
+    _audit(session, viewer, plan, "plan.manager_rate")
 
 
 def _audit(session: Session, viewer: Viewer, plan: WorkPlan, action: str) -> None:

@@ -18,9 +18,9 @@ ALLOWED = {
     ("return", S.PROPOSED, "counterpart"): S.RETURNED,
     ("agree", S.PROPOSED, "counterpart"): S.AGREED,
     ("self_assess", S.AGREED, "employee"): S.SELF_ASSESSED,
-    ("rate", S.SELF_ASSESSED, "manager"): S.CLOSED,
+    ("manager_rate", S.SELF_ASSESSED, "manager"): S.CLOSED,
 }
-ACTIONS = ["propose", "return", "agree", "self_assess", "rate"]
+ACTIONS = ["propose", "return", "agree", "self_assess", "manager_rate"]
 SIDES = {
     "employee": {"employee"},
     "manager": {"manager"},
