@@ -171,3 +171,11 @@ def test_a_request_for_feedback_is_answered_by_a_note(client, auth, db, company)
     db.expire_all()
     assert db.get(FeedbackRequest, request.id).answered_at is not None
     assert "asks for your feedback" not in client.get("/feedback").text
+
+
+def test_hr_turns_the_check_in_setting_on_in_the_organizations_settings(client, auth, db, company):
+    auth.login("hr@acme.example")
+    response = client.post("/users/settings", data={"hr_reads_checkins": "y"})
+    assert response.status_code == 302
+    db.expire_all()
+    assert company.org.hr_reads_checkins is True and company.org.managers_see_chain is False
