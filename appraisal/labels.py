@@ -21,7 +21,11 @@ from .states import (
     CycleState,
     DeliveryStatus,
     EventStatus,
+    FeedbackKind,
+    FeedbackVisibility,
     JobStatus,
+    PlanPeriod,
+    PlanState,
     RecordStatus,
     ReviewStatus,
 )
@@ -138,6 +142,44 @@ RECORD_STATUS = {
     RecordStatus.APPROVED: _l("Approved"),
     RecordStatus.RETURNED: _l("Returned for correction"),
 }
+#: A work plan's state (`states.PlanState`).
+PLAN_STATE = {
+    PlanState.DRAFT: _l("Being written"),
+    PlanState.PROPOSED: _l("Proposed, waiting for agreement"),
+    PlanState.RETURNED: _l("Returned with comments"),
+    PlanState.AGREED: _l("Agreed"),
+    PlanState.SELF_ASSESSED: _l("Self-assessed, waiting for the rating"),
+    PlanState.CLOSED: _l("Closed"),
+}
+PLAN_PERIOD = {PlanPeriod.MONTH: _l("Monthly"), PlanPeriod.QUARTER: _l("Quarterly")}
+#: What a plan task is linked to (`models.continuous.LINK_KINDS`).
+PLAN_LINK = {
+    "template_item": _l("Appraisal template item"),
+    "appraisal_target": _l("Target"),
+    "customer": _l("Customer (code)"),
+    "external": _l("External reference"),
+}
+#: A plan move (`workflow.PLAN_TRANSITIONS`), as its button reads.
+PLAN_ACTION = {
+    "propose": _l("Propose"),
+    "return": _l("Return with comments"),
+    "agree": _l("Agree"),
+    "self_assess": _l("Close out"),
+    "manager_rate": _l("Rate"),
+}
+#: A line of the review's evidence timeline (`runtime/continuous/timeline.py`).
+EVIDENCE_KIND = {
+    "plan": _l("Plan progress"),
+    "checkin": _l("1:1 check-in"),
+    "feedback": _l("Feedback"),
+    "record": _l("Field record"),
+    "metric": _l("Computed figure"),
+}
+FEEDBACK_KIND = {FeedbackKind.PRAISE: _l("Praise"), FeedbackKind.IMPROVEMENT: _l("To improve")}
+FEEDBACK_VISIBILITY = {
+    FeedbackVisibility.SHARED: _l("The recipient and their manager"),
+    FeedbackVisibility.MANAGER: _l("Only the recipient's manager"),
+}
 EVENT_STATUS = {
     EventStatus.MATCHED: _l("Counted"),
     EventStatus.HELD: _l("Waiting for a person"),
@@ -241,6 +283,16 @@ AUDIT_ACTION = {
     "employee.saved": _l("Saved"),
     "employee.status_changed": _l("Employment status changed"),
     "interview.scheduled": _l("Interview scheduled"),
+    "plan.created": _l("Work plan started"),
+    "plan.propose": _l("Work plan proposed"),
+    "plan.return": _l("Work plan returned with comments"),
+    "plan.agree": _l("Work plan agreed"),
+    "plan.self_assess": _l("Work plan closed out by the employee"),
+    "plan.manager_rate": _l("Work plan rated"),
+    "checkin.recorded": _l("Check-in recorded"),
+    "checkin.edited": _l("Check-in changed"),
+    "feedback.given": _l("Feedback given"),
+    "feedback.requested": _l("Feedback requested"),
     "interview.recorded": _l("Interview recorded"),
     "interview.confirmed": _l("Interview confirmed"),
     "pip.created": _l("Improvement plan created"),
@@ -475,6 +527,13 @@ VOCABULARIES = {
     "appeal_status": APPEAL_STATUS,
     "review_status": REVIEW_STATUS,
     "record_status": RECORD_STATUS,
+    "plan_state": PLAN_STATE,
+    "plan_period": PLAN_PERIOD,
+    "plan_link": PLAN_LINK,
+    "plan_action": PLAN_ACTION,
+    "feedback_kind": FEEDBACK_KIND,
+    "evidence_kind": EVIDENCE_KIND,
+    "feedback_visibility": FEEDBACK_VISIBILITY,
     "job_status": JOB_STATUS,
     "job_kind": JOB_KIND,
     "channel": CHANNEL,

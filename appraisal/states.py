@@ -1,5 +1,5 @@
-"""The states a cycle, an appraisal, a review, an appeal and a field record can be in, and
-the answers to a location consent, and a background job's progress: declared once here.
+"""The states a cycle, an appraisal, a review, an appeal, a work plan and a field record can
+be in, the answers to a location consent, and a background job's progress: declared once here.
 
 Everything else is derived from these enums: the models' check constraints
 (`models.base.one_of`), the state machine (`runtime/workflow.py`), the words pages show
@@ -122,6 +122,40 @@ class DeliveryStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class PlanState(StrEnum):
+    """A work plan (`runtime/continuous`): written, proposed by the employee or the manager,
+    returned with comments or agreed by the other side (so both have agreed), then worked on
+    with progress updates, closed out by the employee's self-assessment and rated by the
+    manager. The moves are `runtime.workflow.PLAN_TRANSITIONS`."""
+
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    RETURNED = "returned"
+    AGREED = "agreed"
+    SELF_ASSESSED = "self_assessed"
+    CLOSED = "closed"
+
+
+class PlanPeriod(StrEnum):
+    """How long a work plan runs: a calendar month or quarter."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+class FeedbackKind(StrEnum):
+    PRAISE = "praise"
+    IMPROVEMENT = "improvement"
+
+
+class FeedbackVisibility(StrEnum):
+    """Who reads a feedback note besides its author: the recipient and their manager
+    (`shared`), or only the recipient's manager (`manager`)."""
+
+    SHARED = "shared"
+    MANAGER = "manager"
+
+
 class AppealStatus(StrEnum):
     OPEN = "open"
     UPHELD = "upheld"
@@ -138,3 +172,7 @@ OPEN_CYCLES = (CycleState.RUNNING, CycleState.CALIBRATION, CycleState.PUBLISHED)
 UNFINISHED_JOBS = (JobStatus.QUEUED, JobStatus.RUNNING)
 #: Cycles the home page lists as in progress.
 IN_PROGRESS_CYCLES = (CycleState.PLANNING, *OPEN_CYCLES)
+#: Work plans both sides have agreed: their items count in the on-time figure.
+AGREED_PLANS = (PlanState.AGREED, PlanState.SELF_ASSESSED, PlanState.CLOSED)
+#: Work plans whose items may still be changed (by either side, before agreement).
+EDITABLE_PLANS = (PlanState.DRAFT, PlanState.RETURNED)

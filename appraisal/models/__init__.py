@@ -24,6 +24,7 @@ from .api import ApiToken
 from .audit import AuditEvent, AuditHead
 from .backups import BackupEvery, BackupSchedule
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
+from .continuous import CheckIn, FeedbackNote, FeedbackRequest, PlanItem, PlanUpdate, WorkPlan
 from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
 from .fieldwork import (
@@ -69,6 +70,7 @@ __all__ = [
     "BackupEvery",
     "BackupSchedule",
     "Base",
+    "CheckIn",
     "ConsentChoice",
     "Course",
     "Customer",
@@ -84,6 +86,8 @@ __all__ = [
     "ExternalPerson",
     "Goal",
     "GoalNode",
+    "FeedbackNote",
+    "FeedbackRequest",
     "ImportMapping",
     "Indicator",
     "IndicatorCategory",
@@ -106,6 +110,8 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "Photo",
+    "PlanItem",
+    "PlanUpdate",
     "Position",
     "RecordStatus",
     "Review",
@@ -121,6 +127,7 @@ __all__ = [
     "User",
     "UserSession",
     "Versioned",
+    "WorkPlan",
     "as_utc",
     "customer_reps",
     "utcnow",

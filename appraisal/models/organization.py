@@ -22,6 +22,8 @@ class Organization(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Managers also review and follow their reports' teams, not only their direct reports.
     managers_see_chain: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # HR admins also read 1:1 check-ins (otherwise private to the manager and the report).
+    hr_reads_checkins: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The zone a local day is counted in: a field record's day, a period's first and last.
     time_zone: Mapped[str] = mapped_column(
         String(40), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE

@@ -33,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..runtime import workflow
+from ..runtime.continuous import checkins
 from ..runtime.cycles.tasks import STEP_DUE, due_for, overdue_in_step
 from ..runtime.reviews.access import GROUPS
 from ..runtime.reviews.inputs import missing_targets
@@ -186,7 +187,9 @@ def _open_reviewers(session: Session, cycle: Cycle) -> list[int]:
 
 @periodic(REMIND, every="NOTIFICATIONS_REMIND_MINUTES")
 def remind(session: Session, progress: Progress) -> dict[str, Any]:
-    """Today's deadline reminders, every hour or so (a run that finds them told adds none)."""
+    """Today's deadline reminders, every hour or so (a run that finds them told adds none),
+    and the notices of 1:1 check-ins due (`checkins.remind_due`)."""
     raised = remind_due(session)
+    raised["checkins"] = checkins.remind_due(session, utcnow())
     progress(raised["events"], raised["events"])
     return raised

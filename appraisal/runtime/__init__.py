@@ -4,6 +4,7 @@
 - `reviews/`: one appraisal: who sees what, values, reviews, invitations, written feedback
 - `calibration/`: distribution, quotas, overrides, publication and closing
 - `act/`: results, appeals, interviews, development plans, training
+- `continuous/`: work plans, 1:1 check-ins, feedback notes, the review's evidence timeline
 - `fieldwork/`: field records on the phone, customers, photos, consent, the team's day
 - `metrics/`: process KPIs computed into figures, their drill-down, overrides and the sweep
 - `dashboards/`: charts at a glance (my performance, my team, the organization) and reports
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     from .act import views as act_views
     from .calibration import views as calibration_views
     from .commands import results_cli
+    from .continuous import views as continuous_views
     from .cycles import import_views as cycle_import_views
     from .cycles import views as cycle_views
     from .dashboards import mine_views, organization_views
@@ -51,6 +53,7 @@ def init_app(app: Flask) -> None:
         review_views,
         calibration_views,
         act_views,
+        continuous_views,
         customer_views,
         phone_views,
         record_views,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from ..states import UNPUBLISHED, AppraisalState, CycleState
+from ..states import UNPUBLISHED, AppraisalState, CycleState, PlanState
 
 # Unpacked so that a new state fails here until the tables below say where it goes.
 GOAL_SETTING, SELF_REVIEW, MANAGER_REVIEW, CALIBRATION, PUBLISHED, ACKNOWLEDGED = AppraisalState
@@ -186,3 +186,84 @@ def next_cycle_state(state: str, action: str) -> str:
 def can_edit(part: str, state: str, relations: Collection[str]) -> bool:
     states, actors = EDITABLE[part]
     return state in states and bool(actors & set(relations))
+
+
+# -- work plans (`runtime/continuous`) ---------------------------------------------------------
+
+# A plan's relations: `employee` (whose plan), `manager` (theirs), and `counterpart`: the side
+# that did not make the proposal on the table, who alone may return or agree to it (so an
+# agreed plan has been agreed by both: one proposed it, the other accepted it).
+PLAN_SIDES = frozenset({"employee", "manager"})
+
+
+@dataclass(frozen=True)
+class PlanTransition:
+    action: str
+    sources: frozenset[PlanState]
+    target: PlanState
+    actors: frozenset[str]
+
+
+PLAN_TRANSITIONS = {
+    t.action: t
+    for t in (
+        PlanTransition(
+            "propose",
+            frozenset({PlanState.DRAFT, PlanState.RETURNED}),
+            PlanState.PROPOSED,
+            PLAN_SIDES,
+        ),
+        PlanTransition(
+            "return",
+            frozenset({PlanState.PROPOSED}),
+            PlanState.RETURNED,
+            frozenset({"counterpart"}),
+        ),
+        PlanTransition(
+            "agree", frozenset({PlanState.PROPOSED}), PlanState.AGREED, frozenset({"counterpart"})
+        ),
+        PlanTransition(
+            "self_assess",
+            frozenset({PlanState.AGREED}),
+            PlanState.SELF_ASSESSED,
+            frozenset({"employee"}),
+        ),
+        PlanTransition(
+            "manager_rate",
+            frozenset({PlanState.SELF_ASSESSED}),
+            PlanState.CLOSED,
+            frozenset({"manager"}),
+        ),
+    )
+}
+
+
+def plan_relations(sides: Collection[str], proposed_by: str | None) -> frozenset[str]:
+    """The viewer's sides of a plan (`employee`, `manager`), plus `counterpart` when the
+    proposal on the table came from the other side."""
+    rels = frozenset(sides) & PLAN_SIDES
+    if proposed_by is not None and rels - {proposed_by}:
+        rels |= {"counterpart"}
+    return rels
+
+
+def plan_actions(state: str, relations: Collection[str]) -> list[str]:
+    """The moves these relations may make on a plan in this state, in workflow order."""
+    return [
+        t.action
+        for t in PLAN_TRANSITIONS.values()
+        if state in t.sources and t.actors & set(relations)
+    ]
+
+
+def next_plan_state(state: str, action: str, relations: Collection[str]) -> str:
+    """The plan's state after `action`, or WorkflowRefused (`unknown_action`,
+    `not_allowed`: not this side's move, `wrong_state`)."""
+    transition = PLAN_TRANSITIONS.get(action)
+    if transition is None:
+        raise WorkflowRefused("unknown_action", action, state)
+    if not transition.actors & set(relations):
+        raise WorkflowRefused("not_allowed", action, state)
+    if state not in transition.sources:
+        raise WorkflowRefused("wrong_state", action, state)
+    return transition.target.value

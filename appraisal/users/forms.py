@@ -64,3 +64,6 @@ class OrganizationSettingsForm(FlaskForm):
     managers_see_chain = BooleanField(
         _l("Managers also review and follow their reports' teams (not only their direct reports)")
     )
+    hr_reads_checkins = BooleanField(
+        _l("HR admins may read 1:1 check-ins (otherwise only the manager and the report)")
+    )

@@ -346,11 +346,22 @@ def get_or_create_organization(
 
 
 def set_managers_see_chain(
-    session: Session, organization: Organization, value: bool, user_id: int | None
+    session: Session,
+    organization: Organization,
+    value: bool,
+    user_id: int | None,
+    hr_reads_checkins: bool | None = None,
 ) -> None:
-    """Whether managers also review and follow their reports' teams (design §7)."""
+    """Whether managers also review and follow their reports' teams (design §7), and
+    whether HR admins read 1:1 check-ins (None: unchanged)."""
+    changed = {}
     if organization.managers_see_chain != value:
         organization.managers_see_chain = value
+        changed["managers_see_chain"] = value
+    if hr_reads_checkins is not None and organization.hr_reads_checkins != hr_reads_checkins:
+        organization.hr_reads_checkins = hr_reads_checkins
+        changed["hr_reads_checkins"] = hr_reads_checkins
+    if changed:
         audit.record(
             session,
             organization.id,
@@ -358,5 +369,5 @@ def set_managers_see_chain(
             "organization.settings",
             "organization",
             organization.id,
-            managers_see_chain=value,
+            **changed,
         )

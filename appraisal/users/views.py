@@ -43,7 +43,9 @@ def settings():
     if form.validate_on_submit():
         value = form.managers_see_chain.data
         outcome = attempt(
-            lambda: services.set_managers_see_chain(db, organization, value, current_user.id)
+            lambda: services.set_managers_see_chain(
+                db, organization, value, current_user.id, form.hr_reads_checkins.data
+            )
         )
         if not outcome.refused:
             flash(_("Settings saved."), "success")

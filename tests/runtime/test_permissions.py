@@ -276,6 +276,23 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.plan_checkin",
         "runtime.plan_close",
         "runtime.training",  # test_act: HR only
+        # continuous/test_plans: the plan's employee and manager (chain where allowed) act,
+        # HR reads and takes no side; a colleague, another team, the implementer and another
+        # organization 404
+        "runtime.plans_page",
+        "runtime.plan",
+        "runtime.plan_item_add",
+        "runtime.plan_item_remove",
+        "runtime.plan_move",
+        "runtime.plan_update",
+        "runtime.plan_assess",
+        "runtime.plan_rate",
+        # continuous/test_checkins_feedback: a check-in is the two's (HR by the organization's
+        # setting), 404 for anyone else; a note private to the manager is not the recipient's
+        "runtime.checkins_page",
+        "runtime.checkin",
+        "runtime.feedback_notes",
+        "runtime.feedback_request",
         # fieldwork/test_customers(_import): HR and implementers; employees and managers
         # 403; another organization's customer 404
         "runtime.customers",

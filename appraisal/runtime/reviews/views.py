@@ -20,6 +20,7 @@ from ...people.services import member_choices
 from .. import workflow
 from ..act import results
 from ..compiled import appraisal_template
+from ..continuous.timeline import timeline
 from ..metrics.shown import READERS, computed_words
 from ..render import labels, role_fields, role_items, target_fields
 from ..web import Routes, apply_change, appraisal_or_404, current_viewer
@@ -278,6 +279,7 @@ def review(id: int, rater: str):
         open=workflow.can_edit(rater, item.state, rels) and not (saved and saved.submitted),
         conflict=conflict,
         panel=_panel(item, rater, values),
+        timeline=timeline(db, item, viewer, rels) if rater == "manager" else None,
     ), status
 
 
