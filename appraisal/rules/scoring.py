@@ -20,7 +20,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, compile_template
@@ -28,7 +28,7 @@ from .errors import FormulaError
 from .formula import Formula
 from .functions import round_half_away
 from .methods import ScoringProblem, clamped
-from .numbers import CONTEXT, ONE, ZERO, shown, to_decimal
+from .numbers import CENT, CONTEXT, ONE, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
 NA = "n/a"
@@ -570,8 +570,11 @@ def _item_scores(
     run: _Run, given_by_item: Mapping[str, Any], visible_ifs: Mapping[str, str]
 ) -> dict[str, Decimal | None]:
     item_scores: dict[str, Decimal | None] = {}
+    explain = run.explain
     for key, item in run.t.items.items():
-        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight_float}
+        explanation: dict[str, Any] = (
+            {"method": item.scoring.method, "weight": item.weight_float} if explain else {}
+        )
         run.explain_items[key] = explanation
         if key in visible_ifs:
             explanation["visible_if"] = visible_ifs[key]
@@ -783,9 +786,10 @@ def _group_score(
 ) -> tuple[Decimal, dict[str, Any] | None]:
     """One rater's (or one peer group's) rounded score, with its working when explaining."""
     if len(scored) == 1:
-        raw, how, how_zh = method_score(item, scored[0], target, run)
+        # method_score, inlined (it runs for every rater of every item)
+        raw, how, how_zh = item.scoring.spec.score(item, scored[0], target, run)
         # one score: its average is itself, so rounding it once is enough
-        group_score = round2_exact(raw)
+        group_score = raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO  # round2, inlined
         if not run.explain:
             return group_score, None
         en, zh = _rounding(raw, group_score)
