@@ -393,6 +393,9 @@ def main() -> None:
         print_dashboards(figures)
         _against_baseline(figures, DASHBOARD_KEYS)
         return
+    if "--scale" in sys.argv and "--scoring" in sys.argv:  # issue 20.5 alone: scoring speed
+        _scale_scoring()
+        return
     if "--scale" in sys.argv:  # issue 20: 1k vs 10k employees, the collector, the load test
         _scale()
         return
@@ -516,6 +519,20 @@ def _scale() -> None:
         kept = {k: v for k, v in baseline.items() if not k.startswith("scale_")}
         BASELINE.write_text(json.dumps(kept | figures, indent=2) + "\n")
         print(f"recorded the scale figures in {BASELINE}")
+
+
+def _scale_scoring() -> None:
+    """`--scale --scoring`: only the scoring figures of the scale section (issue 20.5): the
+    formula against `eval` and the 25-item appraisal on the engine and runtime paths, each
+    the median of BENCH_SCORING_RUNS (3) measurements (the machine is shared and noisy)."""
+    from bench.scale import bench_scoring_speed, print_scoring_speed
+
+    figures = bench_scoring_speed()
+    print_scoring_speed(figures)
+    baseline = _baseline()
+    for key, value in figures.items():
+        if baseline.get(key):
+            print(f"  {key:36} {value / baseline[key]:5.2f} of the recorded figure")
 
 
 FIELDWORK_KEYS = ("team_day_manager_ms", "team_day_hr_ms")

@@ -57,3 +57,17 @@ def median_seconds(fn: Callable[[], Any], runs: int = 5, warm: int = 1) -> float
         fn()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def paired_per_call(
+    first: Callable[[], Any], second: Callable[[], Any], rounds: int = 40
+) -> tuple[float, float]:
+    """Seconds per call of two functions timed in alternation, the best round of each: on a
+    shared machine a ratio of two figures measured minutes apart is mostly noise."""
+    number = max(timeit.Timer(first).autorange()[0], timeit.Timer(second).autorange()[0]) // 4
+    number = max(number, 1)
+    best_first = best_second = float("inf")
+    for _ in range(rounds):
+        best_first = min(best_first, timeit.timeit(first, number=number) / number)
+        best_second = min(best_second, timeit.timeit(second, number=number) / number)
+    return best_first, best_second

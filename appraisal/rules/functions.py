@@ -158,6 +158,12 @@ def _abs(x):
     return None if x is None else abs(_number(x, 1, "ABS"))
 
 
+def _round_numbers(x: Decimal, digits: Decimal = ZERO) -> Decimal:
+    """ROUND on the fast path, where both are numbers: anything unusual (digits out of range,
+    a number too large) raises, and the checked `_round` gives the answer or the error."""
+    return rounded(x, int(digits))
+
+
 def _min(*args):
     values = _numbers("MIN", args)
     return min(values) if values else None
@@ -577,4 +583,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             [("LOOKUP('A', ['S', 'A', 'B'], [1.5, 1.2, 1.0])", "1.2")],
         ),
     ]
+}
+
+# Implementations for the formula's fast path, used where every argument is a number (never
+# blank, never a list): the same result as the function's own implementation on such
+# arguments, without its checks (blanks, lists, types), which the fast path has made.
+NUMBER_ONLY: dict[str, Callable[..., Any]] = {
+    "MIN": min,
+    "MAX": max,
+    "ABS": abs,
+    "ROUND": _round_numbers,
 }

@@ -109,7 +109,8 @@ class ScoringContext:
     formula: Callable[[Any, str, Mapping[str, str], str], Formula | None]
 
 
-# One rater's score for a value: (score before rounding, how in English, how in Chinese).
+# One rater's score for a value: (score before rounding, how in English, how in Chinese); the
+# texts may be "" when `run.explain` is false (only the figures are wanted: skip the working).
 Scorer = Callable[[Any, Any, "Decimal | None", Any], tuple[Decimal, str, str]]
 # Checks a method's own parameters, adding errors to `check` and parameters to `values`.
 Validator = Callable[[Any, Mapping[str, Any], str, dict[str, Any], ScoringContext], None]
@@ -183,6 +184,8 @@ def _score_formula(item: Any, value: Any, target: Decimal | None, run: Any):
     if result.__class__ is not Decimal:
         raise ScoringProblem("the formula must give a number", "公式结果应为数字")
     score = within(result, s.floor, s.cap)
+    if not run.explain:
+        return score, "", ""
     working = f"{s.formula.source} = {shown(result)}"
     en, zh = clamped(result, score)
     return score, f"formula {working}{en}", f"公式 {working}{zh}"
@@ -192,6 +195,8 @@ def _score_ratio(item: Any, value: Any, target: Decimal | None, run: Any):
     s, value = item.scoring, _number(value)
     raw = HUNDRED * value / target
     score = within(raw, s.floor, s.cap)
+    if not run.explain:
+        return score, "", ""
     working = f"100 × {shown(value)} / {shown(target)} = {shown(raw)}"
     en, zh = clamped(raw, score)
     return score, working + en, working + zh
@@ -200,11 +205,15 @@ def _score_ratio(item: Any, value: Any, target: Decimal | None, run: Any):
 def _score_reverse_ratio(item: Any, value: Any, target: Decimal | None, run: Any):
     s, value = item.scoring, _number(value)
     if value == 0:
+        if not run.explain:
+            return s.cap, "", ""
         working = f"100 × {shown(target)} / 0 = ∞"
         en, zh = clamped(None, s.cap)
         return s.cap, working + en, working + zh
     raw = HUNDRED * target / value
     score = within(raw, s.floor, s.cap)
+    if not run.explain:
+        return score, "", ""
     working = f"100 × {shown(target)} / {shown(value)} = {shown(raw)}"
     en, zh = clamped(raw, score)
     return score, working + en, working + zh
@@ -214,40 +223,55 @@ def _score_deduction(item: Any, value: Any, target: Decimal | None, run: Any):
     s, value = item.scoring, _number(value)
     raw = s.base - s.per_unit * value
     score = max(s.floor, min(raw, s.base))  # a count below 0 never adds points
+    if not run.explain:
+        return score, "", ""
     working = f"{s.deduction_text}{shown(value)} = {shown(raw)}"
     en, zh = clamped(raw, score)
     return score, working + en, working + zh
 
 
-def _basis(s: Scoring, value: Decimal, target: Decimal | None) -> tuple[Decimal, str, str]:
+def _on(s: Scoring, value: Decimal, target: Decimal | None) -> Decimal:
     """What bands and linear points read: the actual, or the achievement in percent."""
+    return HUNDRED * value / target if s.on == "achievement" else value
+
+
+def _basis(s: Scoring, value: Decimal, target: Decimal | None, x: Decimal) -> tuple[str, str]:
+    """How `_on` read the value, for the working (English, Chinese)."""
     if s.on == "achievement":
-        x = HUNDRED * value / target
         working = f"100 × {shown(value)} / {shown(target)} = {shown(x)}%"
-        return x, f"achievement {working}", f"达成率 {working}"
+        return f"achievement {working}", f"达成率 {working}"
     shown_value = shown(value)
-    return value, f"actual {shown_value}", f"实际值 {shown_value}"
+    return f"actual {shown_value}", f"实际值 {shown_value}"
 
 
 def _score_bands(item: Any, value: Any, target: Decimal | None, run: Any):
-    s = item.scoring
-    x, basis, basis_zh = _basis(s, _number(value), target)
-    for low, band_score, en, zh in s.band_texts:
-        if low <= x:
-            return band_score, basis + en, basis_zh + zh
-    en, zh = s.floor_texts
-    return s.floor, basis + en, basis_zh + zh
+    s, value = item.scoring, _number(value)
+    x = _on(s, value, target)
+    band_score, en, zh = next(
+        ((score, en, zh) for low, score, en, zh in s.band_texts if low <= x),
+        (s.floor, *s.floor_texts),
+    )
+    if not run.explain:
+        return band_score, "", ""
+    basis, basis_zh = _basis(s, value, target, x)
+    return band_score, basis + en, basis_zh + zh
 
 
 def _score_linear(item: Any, value: Any, target: Decimal | None, run: Any):
-    s = item.scoring
-    x, basis, basis_zh = _basis(s, _number(value), target)
+    s, value = item.scoring, _number(value)
+    x = _on(s, value, target)
     points = s.points
     if x <= points[0][0]:
-        return points[0][1], basis + s.end_texts[0], basis_zh + s.end_texts[1]
-    if x >= points[-1][0]:
-        return points[-1][1], basis + s.end_texts[2], basis_zh + s.end_texts[3]
-    score = interpolate(x, points)
+        score, en, zh = points[0][1], s.end_texts[0], s.end_texts[1]
+    elif x >= points[-1][0]:
+        score, en, zh = points[-1][1], s.end_texts[2], s.end_texts[3]
+    else:
+        score, en, zh = interpolate(x, points), None, None
+    if not run.explain:
+        return score, "", ""
+    basis, basis_zh = _basis(s, value, target, x)
+    if en is not None:
+        return score, basis + en, basis_zh + zh
     (x0, y0), (x1, y1) = next((a, b) for a, b in itertools.pairwise(points) if a[0] <= x <= b[0])
     between = f"({shown(x0)}, {shown(y0)}) → ({shown(x1)}, {shown(y1)})"
     shown_score = shown(score)

@@ -1,7 +1,10 @@
 """Scoring an appraisal: `score(definition, inputs) -> Result` (design §5).
 
 Pure: the definition (or its compiled form) and the inputs of design §9 in, a frozen Result
-with an explanation for every figure out. Everything is computed with the exact decimals the
+with an explanation for every figure out. The explanations are worked out when they are first
+read (a result page), from the same inputs: lists, exports, calibration, payroll and
+recompute sweeps read only the figures, and building the working for each would cost them
+more than the figures themselves. Everything is computed with the exact decimals the
 user typed (`numbers.py`); figures are rounded to 2 decimals, half away from zero, at each
 level a person reads: one rater's score, a peer group's average, an item, a section, the base
 total, an adjustment's points and the total. Each level is computed from the rounded figures
@@ -15,9 +18,9 @@ import datetime as dt
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, compile_template
@@ -25,7 +28,7 @@ from .errors import FormulaError
 from .formula import Formula
 from .functions import round_half_away
 from .methods import ScoringProblem, clamped
-from .numbers import CONTEXT, ONE, ZERO, shown, to_decimal
+from .numbers import CENT, CONTEXT, ONE, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
 NA = "n/a"
@@ -64,12 +67,8 @@ class Result:
     not_applicable: dict[str, str] = field(default_factory=dict)
     adjustments: dict[str, float | None] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    explanations: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def computed_grade(self) -> str | None:
-        """The grade the total (or a veto) gives, before any calibrated grade."""
-        return self.explanations.get("grade", {}).get("computed", self.grade)
+    explanations: dict[str, Any] = field(default_factory=dict)  # see _Explanations below
+    computed_grade: str | None = None  # the grade of the total (or a veto), before calibration
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +87,27 @@ class Result:
             "errors": self.errors,
             "explanations": _jsonable(self.explanations),
         }
+
+
+class _Explanations:
+    """`Result.explanations`: a dict, or a function that works it out, called on first read
+    (and its dict kept). A data descriptor, so the dataclass's own __init__ and
+    `dataclasses.replace` store through it like any field."""
+
+    def __get__(self, result: Result | None, owner: type | None = None) -> Any:
+        if result is None:
+            raise AttributeError("explanations")
+        value = result.__dict__["_explanations"]
+        if callable(value):
+            value = value()
+            result.__dict__["_explanations"] = value
+        return value
+
+    def __set__(self, result: Result, value: dict[str, Any] | Callable[[], dict]) -> None:
+        result.__dict__["_explanations"] = value
+
+
+Result.explanations = _Explanations()  # type: ignore[assignment]  # after @dataclass: see above
 
 
 def _jsonable(value: Any) -> Any:
@@ -132,8 +152,11 @@ def compiled(definition: Mapping[str, Any] | CompiledTemplate) -> CompiledTempla
 class _Run:
     """The state of one scoring; nothing of it outlives the call."""
 
-    def __init__(self, template: CompiledTemplate, inputs: Mapping[str, Any]) -> None:
+    def __init__(
+        self, template: CompiledTemplate, inputs: Mapping[str, Any], explain: bool = True
+    ) -> None:
         self.t = template
+        self.explain = explain  # build the working people read, or only the figures
         self.inputs = inputs if isinstance(inputs, Mapping) else {}
         skipped = self.inputs.get("skipped")
         # Raters whose step the workflow skipped (a self-review nobody can write): treated
@@ -407,25 +430,59 @@ def score(
     definition: Mapping[str, Any] | CompiledTemplate,
     inputs: Mapping[str, Any],
     calibrated_grade: str | None = None,
+    explain: bool = False,
 ) -> Result:
     """Score one appraisal's inputs against a template definition (design §5, §9).
 
     `calibrated_grade` is a grade HR set at calibration: it replaces the computed grade (and
-    so feeds the outputs, such as the pay coefficient); the explanation keeps both.
+    so feeds the outputs, such as the pay coefficient); the explanation keeps both. The
+    explanations are worked out from the same inputs when first read (`explain=True`: at
+    once); every figure, grade and flag is the same either way (a test compares them).
     """
     template = compiled(definition)
     with localcontext(CONTEXT):
-        return _score(template, inputs, calibrated_grade)
+        return _score(template, inputs, calibrated_grade, explain)
+
+
+def _explained_later(
+    template: CompiledTemplate, inputs: Mapping[str, Any], calibrated_grade: str | None
+) -> Callable[[], dict[str, Any]]:
+    """The explanations of a lean scoring, worked out when read, from a copy of its inputs
+    (a caller may change its dicts after scoring; the values in them are plain scalars)."""
+    snapshot = _snapshot(inputs)
+
+    def work_out() -> dict[str, Any]:
+        with localcontext(CONTEXT):
+            return _score(template, snapshot, calibrated_grade, True).explanations
+
+    return work_out
+
+
+def _snapshot(inputs: Any) -> Any:
+    """The inputs, their mappings and lists copied two levels down (rater → key → value)."""
+    if not isinstance(inputs, Mapping):
+        return inputs
+    copied: dict[str, Any] = {}
+    for key, part in inputs.items():
+        if isinstance(part, Mapping):
+            part = dict(part)
+        elif isinstance(part, list):
+            part = [dict(p) if isinstance(p, Mapping) else p for p in part]
+        copied[key] = part
+    return copied
 
 
 def _score(
-    template: CompiledTemplate, inputs: Mapping[str, Any], calibrated_grade: str | None
+    template: CompiledTemplate,
+    inputs: Mapping[str, Any],
+    calibrated_grade: str | None,
+    explain: bool,
 ) -> Result:
-    run = _Run(template, inputs)
+    run = _Run(template, inputs, explain)
     given_by_item = run.collect_values()
     visible_ifs = _visibility(run)
     item_scores = _item_scores(run, given_by_item, visible_ifs)
-    item_floats = {k: run.explain_items[k].get("score") for k in item_scores}
+    item_floats = {k: _f(v) for k, v in item_scores.items()}
     sections, section_floats, explain_sections = _section_scores(run, item_scores, item_floats)
     section_parts = [
         (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
@@ -433,7 +490,7 @@ def _score(
         if s.key not in run.na and s.counts
     ]
     dropped_sections = [s.key for s in template.sections if s.key in run.na]
-    base_total, explain_base = _weighted(section_parts, dropped_sections)
+    base_total, explain_base = _weighted(run, section_parts, dropped_sections)
 
     score_names = template.score_names
     names = run.names()
@@ -442,7 +499,7 @@ def _score(
     adjustments, points_total, veto, adjust_explained, given = _adjust(run, names)
     names |= given
 
-    total, explain_total = _total(template, base_total, points_total)
+    total, explain_total = _total(run, base_total, points_total)
     computed_grade = veto.grade if veto else _grade(template, total)
     grade = calibrated_grade or computed_grade
     names |= {"base_total": base_total, "total": total, "grade": grade}
@@ -451,26 +508,30 @@ def _score(
     missing_inputs = _in_template_order(template, run.missing)
     missing_keys = list(dict.fromkeys(entry["key"] for entry in missing_inputs))
     complete = not run.missing and not run.errors and total is not None and grade is not None
-    explanations = {
-        "items": run.explain_items,
-        "sections": explain_sections,
-        "base_total": explain_base,
-        "adjustments": adjust_explained,
-        "total": explain_total,
-        "grade": {
-            "total": _f(total),
-            "veto": veto.key if veto else None,
-            "grade": grade,
-            "computed": computed_grade,
-            "calibrated": calibrated_grade,
-            "bands": [{"grade": g, "min": m} for g, m in template.grade_floats],
-        },
-        "outputs": explain_outputs,
-    }
+    explanations: dict[str, Any] | Callable[[], dict[str, Any]]
+    if explain:
+        explanations = {
+            "items": run.explain_items,
+            "sections": explain_sections,
+            "base_total": explain_base,
+            "adjustments": adjust_explained,
+            "total": explain_total,
+            "grade": {
+                "total": _f(total),
+                "veto": veto.key if veto else None,
+                "grade": grade,
+                "computed": computed_grade,
+                "calibrated": calibrated_grade,
+                "bands": [{"grade": g, "min": m} for g, m in template.grade_floats],
+            },
+            "outputs": explain_outputs,
+        }
+    else:
+        explanations = _explained_later(template, inputs, calibrated_grade)
     return Result(
         items=item_floats,
         sections=section_floats,
-        base_total=explain_base["value"],
+        base_total=_f(base_total),
         total=_f(total),
         grade=grade,
         veto=veto.key if veto else None,
@@ -482,6 +543,7 @@ def _score(
         adjustments={k: _f(v) for k, v in adjustments.items()},
         errors=run.errors,
         explanations=explanations,
+        computed_grade=computed_grade,
     )
 
 
@@ -508,8 +570,11 @@ def _item_scores(
     run: _Run, given_by_item: Mapping[str, Any], visible_ifs: Mapping[str, str]
 ) -> dict[str, Decimal | None]:
     item_scores: dict[str, Decimal | None] = {}
+    explain = run.explain
     for key, item in run.t.items.items():
-        explanation: dict[str, Any] = {"method": item.scoring.method, "weight": item.weight_float}
+        explanation: dict[str, Any] = (
+            {"method": item.scoring.method, "weight": item.weight_float} if explain else {}
+        )
         run.explain_items[key] = explanation
         if key in visible_ifs:
             explanation["visible_if"] = visible_ifs[key]
@@ -542,26 +607,31 @@ def _section_scores(
             if (item := template.items[k]).counts and k not in run.na
         ]
         dropped = [k for k in section.items if k in run.na and template.items[k].scored]
-        sections[section.key], explain_sections[section.key] = _weighted(parts, dropped)
-        section_floats[section.key] = explain_sections[section.key]["value"]
+        sections[section.key], explain_sections[section.key] = _weighted(run, parts, dropped)
+        section_floats[section.key] = _f(sections[section.key])
         if not parts:
             run.na[section.key] = "no applicable item"
     return sections, section_floats, explain_sections
 
 
 def _total(
-    template: CompiledTemplate, base_total: Decimal | None, points_total: Decimal | None
+    run: _Run, base_total: Decimal | None, points_total: Decimal | None
 ) -> tuple[Decimal | None, dict[str, Any]]:
     """Base total plus points, clamped to [0, max_total] and rounded."""
+    template = run.t
     total = None
+    if base_total is not None and points_total is not None:
+        raw_total = base_total + points_total
+        total = round2_exact(min(max(raw_total, ZERO), template.max_total))
+    if not run.explain:
+        return total, {}
     explain_total: dict[str, Any] = {
         "base_total": _f(base_total),
         "points": _f(points_total),
         "max_total": template.max_total_float,
     }
-    if base_total is not None and points_total is not None:
+    if total is not None:
         raw_total = base_total + points_total
-        total = round2_exact(min(max(raw_total, ZERO), template.max_total))
         sign = "−" if points_total < 0 else "+"
         working = f"{shown(base_total)} {sign} {shown(abs(points_total))} = {shown(raw_total)}"
         en, zh = clamped(raw_total, total)
@@ -585,6 +655,8 @@ def _outputs(run: _Run, names: dict[str, Any]) -> tuple[dict[str, Any], dict[str
             value = None
         outputs[output.key] = _f(value)
         names[output.key] = value
+        if not run.explain:
+            continue
         explain_outputs[output.key] = {
             "formula": output.formula.source,
             "value": _f(value),
@@ -611,7 +683,8 @@ def _score_item(
 ) -> Decimal | None:
     key = item.key
     target = run.targets.get(key)
-    explanation["target"] = _f(target)
+    if run.explain:
+        explanation["target"] = _f(target)
     waiting, not_applicable = _prerequisites(run, item, target)
     if not_applicable:
         return _not_applicable(run, key, explanation, "an input is n/a")
@@ -652,8 +725,9 @@ def _score_item(
             run.error(f"{rater}.{key}", problem.en, problem.zh)
             waiting.append(rater)
             continue
-        entry["weight"] = single_weight or item.rater_weight_floats.get(rater, 0.0)
-        rater_scores[rater] = entry
+        if entry is not None:  # explaining
+            entry["weight"] = single_weight or item.rater_weight_floats.get(rater, 0.0)
+            rater_scores[rater] = entry
         contributions.append((rater, weights.get(rater, ZERO), group_score))
     explanation["raters"] = rater_scores
     if waiting:
@@ -709,12 +783,15 @@ def _computed_value(
 
 def _group_score(
     run: _Run, item: Item, scored: list[Any], target: Decimal | None
-) -> tuple[Decimal, dict[str, Any]]:
-    """One rater's (or one peer group's) rounded score, with its working."""
+) -> tuple[Decimal, dict[str, Any] | None]:
+    """One rater's (or one peer group's) rounded score, with its working when explaining."""
     if len(scored) == 1:
-        raw, how, how_zh = method_score(item, scored[0], target, run)
+        # method_score, inlined (it runs for every rater of every item)
+        raw, how, how_zh = item.scoring.spec.score(item, scored[0], target, run)
         # one score: its average is itself, so rounding it once is enough
-        group_score = round2_exact(raw)
+        group_score = raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO  # round2, inlined
+        if not run.explain:
+            return group_score, None
         en, zh = _rounding(raw, group_score)
         return group_score, {
             "score": _f(group_score),
@@ -726,6 +803,8 @@ def _group_score(
     scores = [round2_exact(method_score(item, value, target, run)[0]) for value in scored]
     average = sum(scores, ZERO) / len(scores)
     group_score = round2_exact(average)
+    if not run.explain:
+        return group_score, None
     working = ""
     if average != group_score:
         working = f": ({' + '.join(shown(s) for s in scores)}) / {len(scores)} = "
@@ -763,8 +842,9 @@ def _combine(
     if len(contributions) == 1 and contributions[0][1] is ONE:
         # one rater weighing 1 (a single rater, a computed item): (1 × s) / 1 is s itself,
         # already rounded
-        explanation["score"] = explanation["raters"][contributions[0][0]]["score"]
-        explanation["weight_total"] = 1.0
+        if run.explain:
+            explanation["score"] = explanation["raters"][contributions[0][0]]["score"]
+            explanation["weight_total"] = 1.0
         return contributions[0][2]
     total_weight = sum((w for _, w, _ in contributions), ZERO)
     if total_weight <= 0:
@@ -772,6 +852,8 @@ def _combine(
     else:
         raw = sum((w * s for _, w, s in contributions), ZERO) / total_weight
     result = round2_exact(raw)
+    if not run.explain:
+        return result
     if raw != result:  # Σ(weight × rater score) / Σ(weights) before it was rounded
         explanation["unrounded"] = shown(raw)
     explanation["score"] = _f(result)
@@ -786,10 +868,17 @@ def _not_applicable(run: _Run, key: str, explanation: dict[str, Any], reason: st
 
 
 def _weighted(
-    parts: list[tuple[str, Decimal, Decimal | None, float, float | None]], dropped: list[str]
+    run: _Run,
+    parts: list[tuple[str, Decimal, Decimal | None, float, float | None]],
+    dropped: list[str],
 ) -> tuple[Decimal | None, dict[str, Any]]:
     """Σ(weight × score) / Σ(weights), rounded; each part is (key, weight, score) exact and
     the same weight and score as floats for the explanation."""
+    if not run.explain:
+        if not parts or any(p[2] is None for p in parts):
+            return None, {}
+        total_weight = sum((p[1] for p in parts), ZERO)
+        return round2_exact(sum((p[1] * p[2] for p in parts), ZERO) / total_weight), {}
     explanation: dict[str, Any] = {
         "parts": [{"key": k, "weight": wf, "score": sf} for k, _, _, wf, sf in parts],
         "dropped": dropped,
@@ -900,6 +989,10 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
             capped = min(capped, adjustment.maximum)
         rounded = round2_exact(capped)
         points[adjustment.key] = rounded if adjustment.kind == "bonus" else -rounded
+        if total is not None:
+            total += points[adjustment.key]
+        if not run.explain:
+            continue
         working = f"{adjustment.formula.source} = {shown(raw)}" if adjustment.formula else ""
         working = working or shown(raw)
         clamped_en, clamped_zh = clamped(raw, capped)
@@ -911,8 +1004,6 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
             "how": working + clamped_en + rounding_en,
             "how_zh": working + clamped_zh + rounding_zh,
         }
-        if total is not None:
-            total += points[adjustment.key]
     return points, (None if total is None else round2_exact(total)), veto, explained, values
 
 
