@@ -214,7 +214,7 @@ def appraisal_result(appraisal_id: int):
     appraisal = get_in_org(get_session(), Appraisal, token_org_id(), appraisal_id)
     if appraisal is None:
         raise ApiError(404, "not_found", _l("No such appraisal in this organization."))
-    official = final_result(appraisal)
+    official = final_result(appraisal, explain=True)
     result = official.to_dict() | {
         "appraisal_id": appraisal.id,
         "employee_number": appraisal.employee.number,

@@ -269,13 +269,17 @@ def visible_inputs(
     return inputs
 
 
-def final_result(appraisal: Appraisal) -> Result:
+def final_result(appraisal: Appraisal, explain: bool = False) -> Result:
     """The official result: what counts, with HR's calibrated grade (if any) in place of the
     computed one (kept as `computed_grade`), so outputs such as the pay coefficient follow
     it. Every surface reads this: pages, trend, API, exports; the stored total and grade
-    are its cache for lists (`refresh_result`)."""
+    are its cache for lists (`refresh_result`). `explain`: the caller shows how each score
+    came about, so it is worked out at once rather than by scoring again when read."""
     return score(
-        appraisal_template(appraisal), official_inputs(appraisal), appraisal.override_grade
+        appraisal_template(appraisal),
+        official_inputs(appraisal),
+        appraisal.override_grade,
+        explain=explain,
     )
 
 
@@ -291,10 +295,12 @@ def shown_result(
     an average and a count, never the single scores."""
     official = rels & {"hr", "manager"} or ("employee" in rels and appraisal.state in RESULT_SHOWN)
     if own_rater is None and official:
-        result = final_result(appraisal)
+        result = final_result(appraisal, explain=True)
     else:
         inputs = visible_inputs(appraisal, rels, own_rater, own_values)
-        result = score(appraisal_template(appraisal), inputs, appraisal.override_grade)
+        result = score(
+            appraisal_template(appraisal), inputs, appraisal.override_grade, explain=True
+        )
     return result if rels & {"hr", "manager"} else _averages_only(result)
 
 
