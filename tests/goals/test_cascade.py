@@ -456,3 +456,12 @@ def test_a_part_with_a_target_cannot_be_removed(db, cascade, regions):
     )
     assert response.status_code == 422
     assert node(db, goal.id, department_id=regions[0].id) is not None
+
+
+def test_every_employee_has_a_menu_link_to_their_goals(app, db, company):
+    """Employees without the manager role reach their leaf from the top bar, not only by URL;
+    managers and HR keep theirs in the team menu (one link each, never two)."""
+    for email in ("ann@acme.example", "boss@acme.example", "hr@acme.example"):
+        page = login(app, email).get("/tasks").text
+        assert page.count('href="/goals"') == 1, email
+    assert 'id="nav-my-goals"' in login(app, "ann@acme.example").get("/tasks").text
