@@ -271,7 +271,10 @@ def _last_actuals(
     earlier = figures.cycle_before(session, goal.organization_id, goal.starts_on)
     if earlier is None:
         return {}
-    by_employee = figures.figures_by_employee(session, [earlier], goal.key)
+    # Every cycle of that period (one per scheme), not just one of them: the sales figures
+    # may be in any (the demo runs four cycles for the same month).
+    last_period = period_cycles(session, goal.organization_id, earlier.starts_on, earlier.ends_on)
+    by_employee = figures.figures_by_employee(session, last_period, goal.key)
     people = _people_of_departments(session, goal.organization_id)
     found = {}
     for part in parts:

@@ -345,6 +345,75 @@ def test_split_by_last_periods_actuals(app, db, company, launched, regions):
     assert (filled(page, north.id), filled(page, south.id)) == ("90000", "30000")
 
 
+def launch_q4(db, company, name, position_ids):
+    from datetime import date
+
+    from appraisal.runtime.cycles import cycles
+
+    scheme = cycles.save_scheme(
+        db,
+        company.org.id,
+        None,
+        name=name,
+        template_version_id=company.version.id,
+        staff_kind="any",
+        period="quarter",
+        department_ids=[],
+        position_ids=position_ids,
+        user_id=None,
+    )
+    cycle = cycles.create_cycle(
+        db,
+        scheme,
+        name=f"2026-Q4 {name}",
+        dates=cycles.CycleDates(date(2026, 10, 1), date(2026, 12, 31), date(2026, 10, 15)),
+        anonymity_threshold=3,
+        user_id=None,
+    )
+    cycles.launch_cycle(db, cycle, set(), None)
+    db.commit()
+    return cycle
+
+
+def test_last_periods_actuals_come_from_every_cycle_of_that_period(app, db, make, company, regions):
+    """A company runs one cycle per scheme: the office staff's Q4 cycle, without any sales
+    figure, must not hide the sales cycle's figures (as the demo's four November cycles
+    did)."""
+    from appraisal.models import Position
+
+    office = Position(organization_id=company.org.id, name="Clerk", staff_kind="office")
+    db.add(office)
+    db.flush()
+    make.employee(company.org, "Z001", "Zed", position_id=office.id)
+    launch_q4(db, company, "Office", [office.id])
+    sales = launch_q4(db, company, "Sales", [company.people["ann"].position_id])
+    set_sales(db, sales, {"A001": "30000", "O002": "10000"})
+    hr = login(app, "hr@acme.example")
+    hr.post(
+        "/goals/new",
+        data={
+            "key": "sales",
+            "name": "Sales",
+            "weight": "60",
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-03-31",
+            "target": "80000",
+        },
+    )
+    goal = db.scalar(select(Goal))
+    root = node(db, goal.id, parent_id=None)
+    for department in regions:
+        hr.post(
+            f"/goals/nodes/{root.id}/parts",
+            data={"part-department_id": department.id, "part-lead_id": 0, "part-employee_id": 0},
+        )
+    north = node(db, goal.id, department_id=regions[0].id)
+    south = node(db, goal.id, department_id=regions[1].id)
+    # 80,000 split 30,000 : 10,000 → 60,000 and 20,000
+    page = hr.post(f"/goals/nodes/{root.id}", data=rows(db, root, {}, method="last_actual")).text
+    assert (filled(page, north.id), filled(page, south.id)) == ("60000", "20000"), page
+
+
 def test_cycle_targets_come_from_the_leaves_and_confirmed_goals_stay(
     app, db, company, launched, cascade, regions
 ):
