@@ -33,6 +33,13 @@ def _part_row(page, name: str):
     return page.locator("#parts tbody tr", has_text=name)
 
 
+def _one_line(locator) -> None:
+    """A name or a heading on one line: the grid scrolls in its box rather than stacking
+    Chinese names one character a line."""
+    box = locator.bounding_box()
+    assert box["height"] < 2 * 16 * 1.5 * 0.75, box
+
+
 def _add_part(page, department: str | None = None, lead: str | None = None, person=None):
     if department:
         page.locator("#part-department_id").select_option(label=department)
@@ -75,6 +82,8 @@ def test_hr_splits_to_regions_a_manager_to_reps_and_a_rep_sees_her_leaf(browser,
     south = _part_row(hr, "华南销售区").locator("input[name^='target|']")
     expect(east).to_have_value("499348.11")
     expect(south).to_have_value("500651.89")
+    _one_line(_part_row(hr, "华东销售区").locator("th a"))
+    _one_line(hr.locator("#parts thead th").first)
     _shot(hr, "split-company")
     hr.locator("#save-split").click()
     expect(hr.locator(".alert-success")).to_be_visible()
@@ -103,6 +112,7 @@ def test_hr_splits_to_regions_a_manager_to_reps_and_a_rep_sees_her_leaf(browser,
     expect(_part_row(manager, "杨帆").locator("input[name^='target|']")).to_have_value(
         "249674.05"
     )
+    _one_line(_part_row(manager, "陈晨").locator("th a"))
     _shot(manager, "split-region")
     manager.locator("#save-split").click()
     expect(manager.locator(".alert-success")).to_be_visible()
