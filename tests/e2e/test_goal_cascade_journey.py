@@ -106,12 +106,8 @@ def test_hr_splits_to_regions_a_manager_to_reps_and_a_rep_sees_her_leaf(browser,
     manager.locator("#method").select_option("equal")
     manager.locator("#split-button").click()
     # 499,348.11 / 2 = 249,674.055: one cent more for the first
-    expect(_part_row(manager, "陈晨").locator("input[name^='target|']")).to_have_value(
-        "249674.06"
-    )
-    expect(_part_row(manager, "杨帆").locator("input[name^='target|']")).to_have_value(
-        "249674.05"
-    )
+    expect(_part_row(manager, "陈晨").locator("input[name^='target|']")).to_have_value("249674.06")
+    expect(_part_row(manager, "杨帆").locator("input[name^='target|']")).to_have_value("249674.05")
     _one_line(_part_row(manager, "陈晨").locator("th a"))
     _shot(manager, "split-region")
     manager.locator("#save-split").click()
