@@ -57,9 +57,12 @@ class SplitForm(PostedForm):
 
 
 class PartForm(PostedForm):
-    department_id = SelectField(_l("Department or region"), coerce=int, validate_choice=True)
-    lead_id = SelectField(_l("Manager who splits it"), coerce=int)
-    employee_id = SelectField(_l("Or a person"), coerce=int)
+    """A new part. The pickers list a capped, searched few; whether the chosen ids are
+    allowed (the manager's region) is the service's check, not a choice list's."""
+
+    department_id = SelectField(_l("Department or region"), coerce=int, validate_choice=False)
+    lead_id = SelectField(_l("Manager who splits it"), coerce=int, validate_choice=False)
+    employee_id = SelectField(_l("Or a person"), coerce=int, validate_choice=False)
     add = SubmitField(_l("Add"))
 
 

@@ -18,7 +18,7 @@ from ..concurrency import EditConflict, expect_version
 from ..db import get_in_org
 from ..errors import ServiceError
 from ..models import Cycle, Department, Employee, EmployeeStatus, Goal, GoalNode
-from ..people.services import below, department_children
+from ..people.services import below, department_children, department_choices, employee_choices
 from ..runtime.cycles import figures
 from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matches
 from ..runtime.reviews.access import Viewer
@@ -271,7 +271,10 @@ def _last_actuals(
     earlier = figures.cycle_before(session, goal.organization_id, goal.starts_on)
     if earlier is None:
         return {}
-    by_employee = figures.figures_by_employee(session, [earlier], goal.key)
+    # Every cycle of that period (one per scheme), not just one of them: the sales figures
+    # may be in any (the demo runs four cycles for the same month).
+    last_period = period_cycles(session, goal.organization_id, earlier.starts_on, earlier.ends_on)
+    by_employee = figures.figures_by_employee(session, last_period, goal.key)
     people = _people_of_departments(session, goal.organization_id)
     found = {}
     for part in parts:
@@ -419,27 +422,110 @@ def save_split(
 # -- adding and removing parts -------------------------------------------------------------------
 
 
+#: How many departments and people a part's pickers list at once; a search finds the rest.
+PICKER_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class PartScope:
+    """Where a node's new parts and their leads may come from. HR: the whole organization
+    (`departments` None). A manager: the department of the node being split (its nearest
+    on the path up) and those below it; its people may be parts, only the ones below it
+    may be departments."""
+
+    departments: frozenset[int] | None
+    own: int | None = None
+
+    def has_department(self, department_id: int) -> bool:
+        return department_id != self.own and (
+            self.departments is None or department_id in self.departments
+        )
+
+    def has_person(self, person: Employee) -> bool:
+        return self.departments is None or person.department_id in self.departments
+
+
+def part_scope(session: Session, seen: Seen, viewer: GoalViewer) -> PartScope:
+    if viewer.is_hr:
+        return PartScope(None)
+    path = seen.tree.path(seen.node)
+    own = next((n.department_id for n in reversed(path) if n.department_id), None)
+    if own is None:
+        return PartScope(frozenset())
+    children = department_children(session, seen.goal.organization_id)
+    return PartScope(frozenset(below(children, [own])), own)
+
+
+@dataclass(frozen=True)
+class PartPickers:
+    departments: list[tuple[int, str]]
+    employees: list[tuple[int, str]]  # the people, and the leads, that may be chosen
+    capped: bool  # more matched than are listed: search to narrow
+    limit: int = PICKER_LIMIT
+
+
+def part_pickers(
+    session: Session,
+    seen: Seen,
+    viewer: GoalViewer,
+    search: str = "",
+    keep_departments: Iterable[int | None] = (),
+    keep_people: Iterable[int | None] = (),
+) -> PartPickers:
+    """The pickers of a node's new part: what the viewer may choose (`part_scope`) matching
+    `search`, at most PICKER_LIMIT each, plus the in-scope ones kept (what was chosen,
+    shown again when the form is refused)."""
+    org_id = seen.goal.organization_id
+    scope = part_scope(session, seen, viewer)
+    search = " ".join(search.split())[:100].lower()
+    allowed = [d for d in department_choices(session, org_id) if scope.has_department(d[0])]
+    departments = [d for d in allowed if search in d[1].lower()]
+    employees = employee_choices(
+        session, org_id, departments=scope.departments, search=search, limit=PICKER_LIMIT + 1
+    )
+    capped = len(employees) > PICKER_LIMIT or len(departments) > PICKER_LIMIT
+    employees, departments = employees[:PICKER_LIMIT], departments[:PICKER_LIMIT]
+    departments += [d for d in allowed if d[0] in set(keep_departments) and d not in departments]
+    kept_people = {id_ for id_ in keep_people if id_} - {id_ for id_, _label in employees}
+    if kept_people:
+        employees += employee_choices(
+            session, org_id, departments=scope.departments, ids=kept_people
+        )
+    return PartPickers(departments, employees, capped)
+
+
 def add_part(
     session: Session,
     seen: Seen,
+    viewer: GoalViewer,
     department_id: int | None,
     employee_id: int | None,
     lead_id: int | None,
-    user_id: int | None,
 ) -> GoalNode:
-    """A department (with the manager who splits it) or a person under the node, target 0."""
-    org_id = seen.goal.organization_id
+    """A department (with the manager who splits it) or a person under the node, target 0;
+    only from the viewer's `part_scope` (a manager's region), whatever the page offered."""
+    org_id, user_id = seen.goal.organization_id, viewer.user_id
+    scope = part_scope(session, seen, viewer)
     if seen.node.employee_id is not None:
         raise ServiceError(_l("A person's own target has no parts."))
     if bool(department_id) == bool(employee_id):
         raise ServiceError(_l("Choose a department or a person (one of them)."), "department_id")
-    if department_id and get_in_org(session, Department, org_id, department_id) is None:
-        raise ServiceError(_l("Choose a department of this organization."), "department_id")
-    person = get_in_org(session, Employee, org_id, employee_id) if employee_id else None
-    if employee_id and (person is None or person.status != EmployeeStatus.ACTIVE.value):
-        raise ServiceError(_l("Choose an active employee."), "employee_id")
-    if lead_id and get_in_org(session, Employee, org_id, lead_id) is None:
-        raise ServiceError(_l("Choose an active employee."), "lead_id")
+    if department_id:
+        department = get_in_org(session, Department, org_id, department_id)
+        if department is None or not department.active:
+            raise ServiceError(_l("Choose a department of this organization."), "department_id")
+        if not scope.has_department(department_id):
+            raise ServiceError(
+                _l("Choose a department below the one being split."), "department_id"
+            )
+    for field, chosen in (("employee_id", employee_id), ("lead_id", lead_id)):
+        if not chosen:
+            continue
+        person = get_in_org(session, Employee, org_id, chosen)
+        if person is None or person.status != EmployeeStatus.ACTIVE.value:
+            raise ServiceError(_l("Choose an active employee."), field)
+        if not scope.has_person(person):
+            raise ServiceError(_l("Choose someone below the department being split."), field)
     for node in seen.tree.nodes.values():
         if (department_id and node.department_id == department_id) or (
             employee_id and node.employee_id == employee_id

@@ -17,7 +17,6 @@ from ..access import (
 from ..db import get_session
 from ..forms import attempt, choices, flash_form_errors
 from ..models import Cycle, Goal, Role
-from ..people.services import department_choices, employee_choices
 from ..runtime.web import current_viewer
 from ..uploads import MAX_UPLOAD_BYTES, read_table
 from . import services
@@ -121,11 +120,20 @@ def _rows() -> list[services.Row]:
     return rows
 
 
-def _part_form(seen: services.Seen) -> PartForm:
-    db, org_id = get_session(), current_org_id()
+def _part_form(seen: services.Seen) -> tuple[PartForm, services.PartPickers]:
+    """The add-a-part form, its pickers narrowed by the page's search (`q`) and keeping
+    what was chosen."""
     form = PartForm(prefix="part")
-    part_choices(form, department_choices(db, org_id), employee_choices(db, org_id), "—")
-    return form
+    pickers = services.part_pickers(
+        get_session(),
+        seen,
+        goal_viewer(),
+        request.args.get("q", ""),
+        keep_departments=[form.department_id.data],
+        keep_people=[form.lead_id.data, form.employee_id.data],
+    )
+    part_choices(form, pickers.departments, pickers.employees, "—")
+    return form, pickers
 
 
 @bp.route("/nodes/<int:id>", methods=["GET", "POST"])
@@ -179,7 +187,7 @@ def split(id: int):
         seen=seen,
         parts=seen.tree.children_of(seen.node),
         form=form,
-        part_form=_part_form(seen),
+        part=_part_form(seen),
         forecast_form=ForecastForm(prefix="forecast"),
         editable=editable,
         typed=typed,
@@ -197,13 +205,13 @@ def _edit_post(id: int) -> services.Seen:
     return seen
 
 
-def _render_split(seen: services.Seen, status: int, part_form=None, forecast_form=None):
+def _render_split(seen: services.Seen, status: int, part=None, forecast_form=None):
     return render_template(
         "goals/split.html",
         seen=seen,
         parts=seen.tree.children_of(seen.node),
         form=SplitForm(formdata=None),
-        part_form=part_form or _part_form(seen),
+        part=part or _part_form(seen),
         forecast_form=forecast_form or ForecastForm(prefix="forecast", formdata=None),
         editable=True,
         typed={},
@@ -218,23 +226,24 @@ def _render_split(seen: services.Seen, status: int, part_form=None, forecast_for
 @require(is_member)
 def add_part(id: int):
     seen = _edit_post(id)
-    form = _part_form(seen)
+    part = _part_form(seen)
+    form = part[0]
     if not form.validate():
         flash_form_errors(form)
-        return _render_split(seen, REFUSED, part_form=form)
+        return _render_split(seen, REFUSED, part=part)
     outcome = attempt(
         lambda: services.add_part(
             get_session(),
             seen,
+            goal_viewer(),
             form.department_id.data or None,
             form.employee_id.data or None,
             form.lead_id.data or None,
-            goal_viewer().user_id,
         ),
         form,
     )
     if outcome.refused:
-        return _render_split(_seen(id), outcome.status, part_form=form)
+        return _render_split(_seen(id), outcome.status, part=part)
     flash(_("Part added."), "success")
     return redirect(url_for("goals.split", id=id))
 

@@ -324,17 +324,36 @@ def list_employees(
 
 
 def employee_choices(
-    session: Session, org_id: int, exclude_id: int | None = None
+    session: Session,
+    org_id: int,
+    exclude_id: int | None = None,
+    *,
+    departments: Iterable[int] | None = None,
+    search: str = "",
+    limit: int | None = None,
+    ids: Iterable[int] | None = None,
 ) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(Employee.id, Employee.number, Employee.name)
-        .where(
-            Employee.organization_id == org_id,
-            Employee.status == EmployeeStatus.ACTIVE.value,
-            Employee.id != (exclude_id or -1),
+    """Active employees as (id, "number name"), by number: those of `departments` only when
+    given, matching `search` (number or name), at most `limit`, or exactly `ids`."""
+    stmt = select(Employee.id, Employee.number, Employee.name).where(
+        Employee.organization_id == org_id,
+        Employee.status == EmployeeStatus.ACTIVE.value,
+        Employee.id != (exclude_id or -1),
+    )
+    if departments is not None:
+        stmt = stmt.where(Employee.department_id.in_(list(departments)))
+    if ids is not None:
+        stmt = stmt.where(Employee.id.in_(list(ids)))
+    search = " ".join(search.split())[:100]
+    if search:
+        pattern = contains_pattern(search)
+        stmt = stmt.where(
+            or_(
+                Employee.number.ilike(pattern, escape=LIKE_ESCAPE),
+                Employee.name.ilike(pattern, escape=LIKE_ESCAPE),
+            )
         )
-        .order_by(Employee.number)
-    ).all()
+    rows = session.execute(stmt.order_by(Employee.number).limit(limit)).all()
     return [(row.id, f"{row.number} {row.name}") for row in rows]
 
 

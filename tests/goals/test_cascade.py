@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from appraisal.models import AuditEvent, Department, Goal, GoalNode
+from appraisal.models import AuditEvent, Department, Employee, Goal, GoalNode
 from tests.conftest import PASSWORD, field_errors
 from tests.runtime import conftest as runtime
 
@@ -345,6 +345,75 @@ def test_split_by_last_periods_actuals(app, db, company, launched, regions):
     assert (filled(page, north.id), filled(page, south.id)) == ("90000", "30000")
 
 
+def launch_q4(db, company, name, position_ids):
+    from datetime import date
+
+    from appraisal.runtime.cycles import cycles
+
+    scheme = cycles.save_scheme(
+        db,
+        company.org.id,
+        None,
+        name=name,
+        template_version_id=company.version.id,
+        staff_kind="any",
+        period="quarter",
+        department_ids=[],
+        position_ids=position_ids,
+        user_id=None,
+    )
+    cycle = cycles.create_cycle(
+        db,
+        scheme,
+        name=f"2026-Q4 {name}",
+        dates=cycles.CycleDates(date(2026, 10, 1), date(2026, 12, 31), date(2026, 10, 15)),
+        anonymity_threshold=3,
+        user_id=None,
+    )
+    cycles.launch_cycle(db, cycle, set(), None)
+    db.commit()
+    return cycle
+
+
+def test_last_periods_actuals_come_from_every_cycle_of_that_period(app, db, make, company, regions):
+    """A company runs one cycle per scheme: the office staff's Q4 cycle, without any sales
+    figure, must not hide the sales cycle's figures (as the demo's four November cycles
+    did)."""
+    from appraisal.models import Position
+
+    office = Position(organization_id=company.org.id, name="Clerk", staff_kind="office")
+    db.add(office)
+    db.flush()
+    make.employee(company.org, "Z001", "Zed", position_id=office.id)
+    launch_q4(db, company, "Office", [office.id])
+    sales = launch_q4(db, company, "Sales", [company.people["ann"].position_id])
+    set_sales(db, sales, {"A001": "30000", "O002": "10000"})
+    hr = login(app, "hr@acme.example")
+    hr.post(
+        "/goals/new",
+        data={
+            "key": "sales",
+            "name": "Sales",
+            "weight": "60",
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-03-31",
+            "target": "80000",
+        },
+    )
+    goal = db.scalar(select(Goal))
+    root = node(db, goal.id, parent_id=None)
+    for department in regions:
+        hr.post(
+            f"/goals/nodes/{root.id}/parts",
+            data={"part-department_id": department.id, "part-lead_id": 0, "part-employee_id": 0},
+        )
+    north = node(db, goal.id, department_id=regions[0].id)
+    south = node(db, goal.id, department_id=regions[1].id)
+    # 80,000 split 30,000 : 10,000 → 60,000 and 20,000
+    page = hr.post(f"/goals/nodes/{root.id}", data=rows(db, root, {}, method="last_actual")).text
+    assert (filled(page, north.id), filled(page, south.id)) == ("60000", "20000"), page
+
+
 def test_cycle_targets_come_from_the_leaves_and_confirmed_goals_stay(
     app, db, company, launched, cascade, regions
 ):
@@ -456,3 +525,88 @@ def test_a_part_with_a_target_cannot_be_removed(db, cascade, regions):
     )
     assert response.status_code == 422
     assert node(db, goal.id, department_id=regions[0].id) is not None
+
+
+def test_every_employee_has_a_menu_link_to_their_goals(app, db, company):
+    """Employees without the manager role reach their leaf from the top bar, not only by URL;
+    managers and HR keep theirs in the team menu (one link each, never two)."""
+    for email in ("ann@acme.example", "boss@acme.example", "hr@acme.example"):
+        page = login(app, email).get("/tasks").text
+        assert page.count('href="/goals"') == 1, email
+    assert 'id="nav-my-goals"' in login(app, "ann@acme.example").get("/tasks").text
+
+
+def options(html: str, name: str) -> set[str]:
+    """The labels a picker offers (the "—" of none left out)."""
+    import re
+
+    select = re.search(rf'<select[^>]*name="{re.escape(name)}".*?</select>', html, re.S).group(0)
+    return {label.strip() for label in re.findall(r"<option[^>]*>([^<]*)</option>", select)} - {"—"}
+
+
+def test_a_region_managers_pickers_offer_only_their_region(app, db, company, cascade, regions):
+    """Bo leads North: his pickers list North's people and sub-departments only; HR keeps
+    the whole organization."""
+    goal, hr = cascade
+    north_dept, _south_dept = regions
+    east = Department(organization_id=company.org.id, name="North East", parent_id=north_dept.id)
+    db.add(east)
+    db.commit()
+    north, _south = split_root(db, hr, goal, regions)
+    page = login(app, "boss@acme.example").get(f"/goals/nodes/{north.id}").text
+    assert options(page, "part-employee_id") == {"A001 Ann", "B001 Bo", "P001 Pat", "Q001 Quinn"}
+    assert options(page, "part-lead_id") == options(page, "part-employee_id")
+    assert options(page, "part-department_id") == {"North / North East"}
+    root = node(db, goal.id, parent_id=None)
+    page = hr.get(f"/goals/nodes/{root.id}").text
+    assert {"O001 Olga", "O002 Oscar", "A001 Ann"} <= options(page, "part-employee_id")
+    assert {"North", "South", "North / North East"} <= options(page, "part-department_id")
+
+
+@pytest.mark.parametrize(
+    "field, outsider",
+    [("employee_id", "oscar"), ("lead_id", "olga"), ("department_id", "south")],
+)
+def test_a_part_from_outside_the_managers_region_is_refused_at_its_field(
+    app, db, company, cascade, regions, field, outsider
+):
+    goal, hr = cascade
+    north_dept, south_dept = regions
+    east = Department(organization_id=company.org.id, name="North East", parent_id=north_dept.id)
+    db.add(east)
+    db.commit()
+    north, _south = split_root(db, hr, goal, regions)
+    data = {"part-department_id": 0, "part-lead_id": 0, "part-employee_id": 0}
+    if field == "department_id":
+        data["part-department_id"] = south_dept.id
+    elif field == "lead_id":
+        data |= {"part-department_id": east.id, "part-lead_id": company.people[outsider].id}
+    else:
+        data["part-employee_id"] = company.people[outsider].id
+    response = login(app, "boss@acme.example").post(f"/goals/nodes/{north.id}/parts", data=data)
+    assert response.status_code == 422
+    assert any("below" in message for message in field_errors(response.text)), response.text
+    db.expire_all()
+    assert len(db.scalars(select(GoalNode).where(GoalNode.parent_id == north.id)).all()) == 0
+
+
+def test_pickers_show_a_capped_list_and_search_finds_the_rest(app, db, company, cascade):
+    """An organization of thousands: the pickers offer the first few and say how to find
+    the others; a search by number or name narrows them (server-side)."""
+    from appraisal.goals.services import PICKER_LIMIT
+
+    db.add_all(
+        Employee(organization_id=company.org.id, number=f"X{n:05d}", name=f"Rep {n}")
+        for n in range(PICKER_LIMIT + 5)
+    )
+    db.commit()
+    goal, hr = cascade
+    root = node(db, goal.id, parent_id=None)
+    page = hr.get(f"/goals/nodes/{root.id}").text
+    assert len(options(page, "part-employee_id")) == PICKER_LIMIT
+    assert 'id="picker-capped"' in page
+    page = hr.get(f"/goals/nodes/{root.id}?q=X00042").text
+    assert options(page, "part-employee_id") == {"X00042 Rep 42"}
+    page = hr.get(f"/goals/nodes/{root.id}?q=oscar").text
+    assert options(page, "part-employee_id") == {"O002 Oscar"}
+    assert 'id="picker-capped"' not in page
