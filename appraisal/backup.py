@@ -21,6 +21,7 @@ import sqlite3
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -46,7 +47,11 @@ def sqlite_path(engine: Engine) -> Path:
     return path
 
 
-def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress=None) -> None:
+def copy_database(
+    source: sqlite3.Connection, target: sqlite3.Connection, progress: Any = None
+) -> None:
+    """SQLite's online backup, page by page, consistent while the app keeps writing."""
+
     def step(_status: int, remaining: int, total: int) -> None:
         if progress is not None:
             progress(total - remaining, total)
@@ -71,7 +76,7 @@ def backup(
             raise BackupRefused(f"{path} exists; choose a new file name")
     destination.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(live) as source, sqlite3.connect(destination) as target:
-        _copy(source, target, progress)
+        copy_database(source, target, progress)
     source.close()
     target.close()
     if isinstance(files, LocalStorage):
@@ -168,7 +173,7 @@ def restore(
         with serving.exclusive(live):
             engine.dispose()  # no pooled connection keeps the old state
             with sqlite3.connect(source_path) as source, sqlite3.connect(live) as target:
-                _copy(source, target, progress)
+                copy_database(source, target, progress)
             source.close()
             target.close()
             if root is not None and count is not None:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ..backup import BackupRefused, _copy
+from ..backup import BackupRefused, copy_database
 from ..db import sqlite_file
 from ..storage import LocalStorage, Storage
 from .crypto import DecryptingReader, EncryptingWriter, WrongPassphrase, is_encrypted
@@ -91,7 +91,7 @@ def _sqlite_dump(engine: Engine, folder: Path, progress: Progress) -> tuple[Path
         raise BackupRefused("an in-memory database cannot be backed up")
     copy = folder / SQLITE_MEMBER
     with sqlite3.connect(live) as source, sqlite3.connect(copy) as target:
-        _copy(source, target, progress)
+        copy_database(source, target, progress)
     source.close()
     target.close()
     return copy, sqlite_counts(copy)

@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..backup import BackupRefused
@@ -29,6 +30,12 @@ from . import archive, services
 
 KIND = "backup.archive"
 SCHEDULED = "backup.scheduled"
+
+
+def recent(session: Session, limit: int = 10) -> list[Job]:
+    """The latest backup jobs, made by hand or by the schedule, for the backups page."""
+    query = select(Job).where(Job.kind.in_((KIND, SCHEDULED))).order_by(Job.id.desc())
+    return list(session.scalars(query.limit(limit)))
 
 
 def directory() -> Path:

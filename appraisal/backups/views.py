@@ -9,11 +9,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..db import get_session
 from ..jobs.queue import submit
-from ..models import Job
 from . import jobs, services
 from .forms import BackupForm, ScheduleForm
 
@@ -34,18 +32,12 @@ def instance_admin_required(view: Callable) -> Callable:
 def _page(backup_form: BackupForm, schedule_form: ScheduleForm, status: int = 200):
     session = get_session()
     plan = services.schedule(session)
-    recent = session.scalars(
-        select(Job)
-        .where(Job.kind.in_((jobs.KIND, jobs.SCHEDULED)))
-        .order_by(Job.id.desc())
-        .limit(10)
-    ).all()
     return (
         render_template(
             "backups/index.html",
             backups=services.listed(jobs.directory()),
             plan=plan,
-            jobs=recent,
+            jobs=jobs.recent(session),
             backup_form=backup_form,
             schedule_form=schedule_form,
         ),

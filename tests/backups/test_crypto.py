@@ -10,7 +10,7 @@ import pytest
 from appraisal.backups.crypto import DecryptingReader, EncryptingWriter, WrongPassphrase
 
 
-def _seal(data: bytes, passphrase="pass phrase 1", chunk=16) -> bytes:
+def _seal(data: bytes, passphrase="pass phrase 1", chunk=16) -> bytes:  # noqa: S107
     out = io.BytesIO()
     writer = EncryptingWriter(out, passphrase, chunk=chunk)
     for start in range(0, len(data), 7):
