@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy import Table, bindparam, insert, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,6 +29,44 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def insert_in_bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many new rows of one shape (the same keys in each), with the columns' Python
+    defaults filled in as an INSERT fills them. On PostgreSQL it is one COPY: as multi-row
+    INSERTs, a cycle's first metric recompute (100,000 values) spent 12 of its 65 s in
+    psycopg splitting the statements' placeholders. Elsewhere it is SQLAlchemy's multi-row
+    VALUES (RETURNING makes it that, not the driver's executemany), a statement per
+    thousand rows. Types are processed as for any statement (JSON, encrypted columns)."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        session.execute(insert(table).returning(table.c.id), rows).close()
+        return
+    given = list(rows[0])
+    defaults = {
+        column.key: column.default
+        for column in table.columns
+        if column.key not in given and column.default is not None
+    }
+    columns = [*given, *defaults]
+    processors = [
+        table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in columns
+    ]
+    names = ", ".join(dialect.identifier_preparer.quote(table.c[key].name) for key in columns)
+    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[key] for key in given]
+            values += [d.arg(None) if d.is_callable else d.arg for d in defaults.values()]
+            copy.write_row(
+                [
+                    v if p is None or v is None else p(v)
+                    for v, p in zip(values, processors, strict=True)
+                ]
+            )
 
 
 def update_versioned(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

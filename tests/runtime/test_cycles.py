@@ -93,6 +93,37 @@ def test_launch_creates_stamped_appraisals_except_the_excluded(db, company):
         cycles.launch_cycle(db, cycle, set(), None)
 
 
+def test_the_preview_pages_are_the_whole_preview_cut_by_the_database(db, company):
+    """Each page of the preview is the same rows, warnings and paths as the whole preview
+    (which launching uses), in the same order; the total counts everyone covered."""
+    cycle = cycles.create_cycle(
+        db, scheme(db, company), name="Q4", dates=Q4, anonymity_threshold=3, user_id=None
+    )
+    whole = cycles.preview_cycle(db, cycle)
+    pages = [cycles.preview_page(db, cycle, n, 4) for n in (1, 2, 3)]
+    assert [p.total for p in pages] == [6, 6, 6]
+    assert pages[2].page == 2  # beyond the last: the last
+    as_shown = [(r.employee.number, str(r.warning), r.path, r.included) for r in whole]
+    paged = [
+        (r.employee.number, str(r.warning), r.path, r.included) for p in pages[:2] for r in p.items
+    ]
+    assert paged == as_shown
+
+
+def test_left_out_numbers_are_looked_up_among_those_covered(db, company):
+    clerk = Position(organization_id=company.org.id, name="Clerk", staff_kind="office")
+    db.add(clerk)
+    db.flush()
+    company.people["quinn"].position_id = clerk.id
+    db.flush()
+    office = scheme(db, company, name="O", staff_kind="office")
+    assert cycles.left_out(db, office, " Q001，") == {company.people["quinn"].id}
+    with pytest.raises(ServiceError) as refused:
+        cycles.left_out(db, office, "Q001, A001; NOPE")
+    assert refused.value.field == "leave_out"
+    assert "A001, NOPE" in str(refused.value)
+
+
 def test_a_new_template_version_leaves_running_appraisals_alone(db, company, launched):
     template = db.scalar(select(Template))
     draft = builder.start_draft(template)

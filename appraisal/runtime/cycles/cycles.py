@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ... import audit
 from ...concurrency import expect_version
+from ...db import in_chunks
 from ...errors import ServiceError
 from ...models import (
     Appraisal,
@@ -34,6 +35,7 @@ from ...models import (
 )
 from ...models.cycles import DEFAULT_REMINDER_DAYS
 from ...notifications import events
+from ...paging import Page, paginate
 from ...people.services import with_subdepartments
 from .. import workflow
 from ..compiled import version_template
@@ -146,19 +148,15 @@ def _in_org(session: Session, model: Any, org_id: int, ids: list[int]) -> list[A
     )
 
 
-def covered_employees(session: Session, scheme: Scheme) -> list[Employee]:
-    """Active employees the scheme applies to, by number."""
+def covered_query(session: Session, scheme: Scheme) -> Select[tuple[Employee]]:
+    """The active employees the scheme applies to, by number (a query: a page of them is
+    shown, a number is looked up, everyone is launched)."""
     department_ids = _with_subdepartments(session, scheme)
     query = (
         select(Employee)
         .where(
             Employee.organization_id == scheme.organization_id,
             Employee.status == EmployeeStatus.ACTIVE.value,
-        )
-        .options(
-            selectinload(Employee.department),
-            selectinload(Employee.position),
-            selectinload(Employee.user).selectinload(User.memberships),
         )
         .order_by(Employee.number)
     )
@@ -170,7 +168,20 @@ def covered_employees(session: Session, scheme: Scheme) -> list[Employee]:
         query = query.join(Position, Position.id == Employee.position_id).where(
             Position.staff_kind == scheme.staff_kind
         )
-    return list(session.scalars(query))
+    return query
+
+
+#: What a preview row shows of each employee, loaded with them.
+_PREVIEWED = (
+    selectinload(Employee.department),
+    selectinload(Employee.position),
+    selectinload(Employee.user).selectinload(User.memberships),
+)
+
+
+def covered_employees(session: Session, scheme: Scheme) -> list[Employee]:
+    """Active employees the scheme applies to, by number."""
+    return list(session.scalars(covered_query(session, scheme).options(*_PREVIEWED)))
 
 
 def _with_subdepartments(session: Session, scheme: Scheme) -> set[int] | None:
@@ -292,38 +303,55 @@ class PreviewRow:
 def preview_cycle(session: Session, cycle: Cycle) -> list[PreviewRow]:
     """Who launching the cycle will create appraisals for, which path each takes through the
     self-review, and what HR should know first."""
+    return _preview_rows(session, cycle, covered_employees(session, cycle.scheme))
+
+
+def preview_page(session: Session, cycle: Cycle, page: int, per_page: int) -> Page[PreviewRow]:
+    """One page of `preview_cycle`, counted and cut by the database (a 10,000-person scheme
+    is not loaded to show twenty of them)."""
+    query = covered_query(session, cycle.scheme).options(*_PREVIEWED)
+    found = paginate(session, query, page, per_page)
+    rows = _preview_rows(session, cycle, found.items)
+    return Page(rows, found.page, found.per_page, found.total)
+
+
+def _preview_rows(session: Session, cycle: Cycle, employees: list[Employee]) -> list[PreviewRow]:
     excluded = set(cycle.excluded_employee_ids or [])
-    busy = _in_running_cycles(session, cycle)
-    scheme = cycle.scheme
-    has_self = bool(role_fields(version_template(scheme.template_version), "self"))
+    busy = _in_running_cycles(session, cycle, [employee.id for employee in employees])
+    has_self = bool(role_fields(version_template(cycle.scheme.template_version), "self"))
     rows = []
-    for employee in covered_employees(session, scheme):
+    for employee in employees:
         warning = None
         if employee.manager_id is None:
             warning = _l("No manager: HR will do the manager's review.")
         if employee.id in busy:
             warning = _l("Already in another running cycle of this period.")
         path = workflow.self_review_path(
-            has_self, signs_in(employee), scheme.skip_self_review_without_sign_in
+            has_self, signs_in(employee), cycle.scheme.skip_self_review_without_sign_in
         )
         rows.append(PreviewRow(employee, employee.id not in excluded, warning, path))
     return rows
 
 
-def _in_running_cycles(session: Session, cycle: Cycle) -> set[int]:
-    return set(
-        session.scalars(
-            select(Appraisal.employee_id)
-            .join(Cycle, Cycle.id == Appraisal.cycle_id)
-            .where(
-                Cycle.organization_id == cycle.organization_id,
-                Cycle.id != cycle.id,
-                Cycle.state.in_([CycleState.RUNNING.value, CycleState.CALIBRATION.value]),
-                Cycle.starts_on <= cycle.ends_on,
-                Cycle.ends_on >= cycle.starts_on,
+def _in_running_cycles(session: Session, cycle: Cycle, employee_ids: list[int]) -> set[int]:
+    """Which of these employees another running cycle of an overlapping period appraises."""
+    busy: set[int] = set()
+    for chunk in in_chunks(employee_ids):
+        busy.update(
+            session.scalars(
+                select(Appraisal.employee_id)
+                .join(Cycle, Cycle.id == Appraisal.cycle_id)
+                .where(
+                    Appraisal.employee_id.in_(chunk),
+                    Cycle.organization_id == cycle.organization_id,
+                    Cycle.id != cycle.id,
+                    Cycle.state.in_([CycleState.RUNNING.value, CycleState.CALIBRATION.value]),
+                    Cycle.starts_on <= cycle.ends_on,
+                    Cycle.ends_on >= cycle.starts_on,
+                )
             )
         )
-    )
+    return busy
 
 
 #: What separates the employee numbers HR leaves out: commas (also 、and full-width ，),
@@ -331,19 +359,23 @@ def _in_running_cycles(session: Session, cycle: Cycle) -> set[int]:
 NUMBER_SEPARATORS = re.compile(r"[\s,;，、；]+")
 
 
-def left_out(rows: list[PreviewRow], text: str) -> set[int]:
+def left_out(session: Session, scheme: Scheme, text: str) -> set[int]:
     """The ids of the employees whose numbers HR typed to leave out; a number the scheme
     does not cover is refused, naming it (a typo must not launch for someone HR meant to
     leave out)."""
-    by_number = {row.employee.number: row.employee.id for row in rows}
-    numbers = [n for n in NUMBER_SEPARATORS.split(text or "") if n]
-    unknown = [n for n in dict.fromkeys(numbers) if n not in by_number]
+    numbers = list(dict.fromkeys(n for n in NUMBER_SEPARATORS.split(text or "") if n))
+    by_number: dict[str, int] = {}
+    covered = covered_query(session, scheme).order_by(None)
+    for chunk in in_chunks(numbers):
+        query = covered.with_only_columns(Employee.number, Employee.id)
+        by_number.update(session.execute(query.where(Employee.number.in_(chunk))).all())
+    unknown = [n for n in numbers if n not in by_number]
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         raise ServiceError(
             _l("Not covered by this cycle's scheme: %(numbers)s", numbers=shown), "leave_out"
         )
-    return {by_number[n] for n in numbers}
+    return set(by_number.values())
 
 
 def launch_cycle(

@@ -31,7 +31,6 @@ from ...errors import ServiceError
 from ...forms import attempt, choices
 from ...i18n import label_text
 from ...models import AppraisalState, Cycle, CycleState, Scheme
-from ...paging import paginate_list
 from ...people.services import department_choices, position_choices
 from ..compiled import version_template
 from ..metrics.shown import computed_figures
@@ -168,11 +167,10 @@ def _cycle_page(cycle: Cycle, launch_form: LaunchForm, status: int = 200):
     planning = cycle.state == CycleState.PLANNING
     chosen = ListFilter.from_args(request.args, id_arg("department"))
     size = current_app.config["PAGE_SIZE"]
-    preview = cycle_services.preview_cycle(db, cycle) if planning else []
     return render_template(
         "runtime/cycle.html",
         cycle=cycle,
-        preview=paginate_list(preview, page_arg(), size) if planning else None,
+        preview=cycle_services.preview_page(db, cycle, page_arg(), size) if planning else None,
         launch_form=launch_form,
         chosen=chosen,
         page=None if planning else appraisal_page(db, cycle, chosen, page_arg(), size),
@@ -213,9 +211,7 @@ def cycle_launch(id: int):
         return _cycle_page(cycle, form, 422)
 
     def launch():
-        leave_out = cycle_services.left_out(
-            cycle_services.preview_cycle(db, cycle), form.leave_out.data or ""
-        )
+        leave_out = cycle_services.left_out(db, cycle.scheme, form.leave_out.data or "")
         return cycle_services.launch_cycle(db, cycle, leave_out, current_user.id)
 
     outcome = attempt(launch, form)

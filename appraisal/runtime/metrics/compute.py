@@ -23,11 +23,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, cast, func, insert, null, select
+from sqlalchemy import Text, cast, func, null, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
-from ...bulk import collector_paused, update_in_bulk, update_versioned
+from ...bulk import collector_paused, insert_in_bulk, update_in_bulk, update_versioned
 from ...db import in_chunks
 from ...models import (
     ActivityRecord,
@@ -340,10 +340,7 @@ def _write(session: Session, new: list[dict[str, Any]], updated: list[dict[str, 
     """New values in one statement, changed ones in another (a cycle writes a hundred
     thousand); a copy of a changed one already in the session is expired."""
     table = MetricValue.__table__
-    if new:  # RETURNING makes it SQLAlchemy's multi-row VALUES ("insertmanyvalues"), not
-        # the driver's executemany: one statement per thousand rows, not per row (on
-        # PostgreSQL a cycle's first run spent 20 s in psycopg's pipelined executemany)
-        session.execute(insert(table).returning(table.c.id), new).close()
+    insert_in_bulk(session, table, new)
     update_versioned(session, table, updated)
     for row in updated:
         held = session.identity_map.get(identity_key(MetricValue, row["_id"]))
