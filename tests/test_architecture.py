@@ -238,6 +238,22 @@ def test_every_audit_action_is_named_area_verb_and_has_words():
     assert not set(RECORDED_BEFORE) & recorded
 
 
+def test_every_audit_entity_has_words():
+    """The organization's audit log names what each event is about (`labels.AUDIT_ENTITY`);
+    an entity without words would show its code there. Checked for every call, not only
+    those a test happens to run (`audit.record` warns about those)."""
+    from appraisal.labels import AUDIT_ENTITY
+
+    entities = set()
+    for name, node, _action in _audit_calls():
+        entity = node.args[4] if len(node.args) > 4 else None
+        if isinstance(entity, ast.Constant):
+            entities.add(entity.value)
+        else:
+            assert entity is not None, f"{name}:{node.lineno}: pass the entity positionally"
+    assert sorted(entities - AUDIT_ENTITY.keys()) == []
+
+
 # -- imports between the project's packages (style.md, "Dependency direction") ---------------
 
 
