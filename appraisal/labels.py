@@ -59,6 +59,9 @@ ROLE = {
     "implementer": _l("Implementer"),
     "manager": _l("Manager"),
     "employee": _l("Employee"),
+    "hr_partner": _l("HR business partner"),
+    "department_head": _l("Department head"),
+    "auditor": _l("Auditor"),
 }
 STAFF_KIND = {"any": _l("Any staff"), "office": _l("Office staff"), "field": _l("Field staff")}
 EMPLOYEE_STATUS = {"active": _l("Active"), "left": _l("Left")}

@@ -17,6 +17,7 @@ from ..account.services import RESET_LINK_HOURS
 from ..db import get_session
 from ..forms import attempt, wanted
 from ..models import Invitation, Membership, Organization
+from ..scopes import scope_choices
 from . import services
 from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
 
@@ -55,6 +56,7 @@ def settings():
 def new():
     db, org_id = get_session(), current_org_id()
     form = NewMemberForm()
+    _scope_choices(form, org_id)
     if form.validate_on_submit():
         outcome = attempt(
             lambda: services.add_or_invite(
@@ -66,6 +68,7 @@ def new():
                 roles=set(form.roles.data),
                 language=form.language.data,
                 acting_user_id=current_user.id,
+                department_id=form.department.data,
             ),
             form,
         )
@@ -101,10 +104,12 @@ def edit(id: int):
             name=membership.user.name,
             language=membership.user.language or "",
             roles=sorted(membership.roles),
+            department=next((d for _r, d in membership.grants if d is not None), None),
         )
         if request.method == "GET"
         else form_class()
     )
+    _scope_choices(form, membership.organization_id)
     if form.validate_on_submit():
         details = (
             services.AccountDetails(form.name.data, form.language.data) if controlled else None
@@ -116,6 +121,7 @@ def edit(id: int):
                 roles=set(form.roles.data),
                 acting_user_id=current_user.id,
                 details=details,
+                department_id=form.department.data,
             ),
             form,
         )
@@ -130,6 +136,10 @@ def edit(id: int):
         row=membership,
         controlled=controlled,
     ), status
+
+
+def _scope_choices(form, org_id: int) -> None:
+    form.department.choices = [("", "—"), *scope_choices(get_session(), org_id)]
 
 
 @bp.post("/<int:id>/reset-link")
