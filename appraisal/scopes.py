@@ -143,9 +143,11 @@ def reach(
     grants: Iterable[tuple[str, int | None]],
     power: str,
     roles: Iterable[str] | None = None,
+    tree: dict[int | None, list[int]] | None = None,
 ) -> Reach:
     """Where `grants` give `power` (only among `roles`, the request's effective roles,
-    when given): organization-wide grants reach everywhere, scoped ones their subtrees."""
+    when given): organization-wide grants reach everywhere, scoped ones their subtrees
+    (`tree`: the organization's `department_children`, when the caller has it)."""
     spec = POWER[power]
     allowed = spec.roles if roles is None else spec.roles & frozenset(roles)
     chosen = [(role, dept) for role, dept in grants if role in allowed]
@@ -153,7 +155,7 @@ def reach(
         return EVERYWHERE
     if spec.whole_organization or not chosen:
         return NOWHERE
-    tree = department_children(session, org_id)
+    tree = department_children(session, org_id) if tree is None else tree
     return Reach(departments=frozenset(below(tree, {dept for _role, dept in chosen})))
 
 

@@ -17,8 +17,10 @@ from ..account.services import RESET_LINK_HOURS
 from ..db import get_session
 from ..forms import attempt, wanted
 from ..models import Invitation, Membership, Organization
-from ..scopes import scope_choices
+from ..labels import ROLE
+from ..scopes import POWERS, scope_choices
 from . import services
+from .overview import overview
 from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
@@ -32,7 +34,34 @@ def index():
     db, org_id = get_session(), current_org_id()
     listing = services.list_members(db, org_id, q, page)
     invitations = services.list_invitations(db, org_id)
-    return render_template("users/index.html", page=listing, q=q, invitations=invitations)
+    return render_template(
+        "users/index.html",
+        page=listing,
+        q=q,
+        invitations=invitations,
+        scope_names=dict(scope_choices(db, org_id)),
+    )
+
+
+@bp.route("/permissions")
+@require(can_manage_users)
+def permissions():
+    """Who can do what where: each member's roles and scopes, and what they allow."""
+    db, org_id = get_session(), current_org_id()
+    q = request.args.get("q", "")[:100]
+    role = request.args.get("role") or None
+    role = role if role in ROLE else None
+    department = request.args.get("department", type=int)
+    return render_template(
+        "users/permissions.html",
+        people=overview(db, org_id, q, role, department),
+        powers=POWERS,
+        q=q,
+        role=role,
+        department=department,
+        departments=scope_choices(db, org_id),
+        roles=list(ROLE.items()),
+    )
 
 
 @bp.route("/settings", methods=["POST"])

@@ -24,6 +24,8 @@ from ...access import (
     current_membership,
     current_org_id,
     is_member,
+    can_read_results,
+    current_roles,
     require,
 )
 from ...db import get_in_org, get_session, row_id
@@ -50,13 +52,17 @@ routes = Routes()
 
 
 @routes.route("/cycles")
-@require(can_run_cycles)
+@require(can_read_results)
 def cycles():
+    """HR's cycles and schemes; HR's readers (partners, heads, auditors) the cycles alone,
+    each leading to its calibration page, narrowed there to their departments."""
     db, org_id = get_session(), current_org_id()
+    runs = can_run_cycles(current_roles())
     return render_template(
         "runtime/cycles.html",
         cycles=cycle_services.list_cycles(db, org_id),
-        schemes=cycle_services.list_schemes(db, org_id),
+        schemes=cycle_services.list_schemes(db, org_id) if runs else [],
+        runs_cycle=runs,
     )
 
 
