@@ -16,12 +16,12 @@ from ..access import can_manage_users, current_org_id, in_org_or_404, require
 from ..account.services import RESET_LINK_HOURS
 from ..db import get_session
 from ..forms import attempt, wanted
-from ..models import Invitation, Membership, Organization
 from ..labels import ROLE
+from ..models import Invitation, Membership, Organization
 from ..scopes import POWERS, scope_choices
 from . import services
-from .overview import overview
 from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
+from .overview import overview
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 

@@ -20,12 +20,12 @@ from flask_login import current_user
 
 from ...access import (
     can_enter_figures,
+    can_read_results,
     can_run_cycles,
     current_membership,
     current_org_id,
-    is_member,
-    can_read_results,
     current_roles,
+    is_member,
     require,
 )
 from ...db import get_in_org, get_session, row_id
