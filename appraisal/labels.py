@@ -293,6 +293,7 @@ AUDIT_ACTION = {
     "metric.override_cleared": _l("Override of a computed figure cleared"),
     "appraisal.targets_set": _l("Targets set"),
     "appraisal.grade_overridden": _l("Grade overridden"),
+    "appraisal.grade_proposed": _l("Grade proposed by the department head"),
     "appraisal.reopened": _l("Reopened"),
     "appraisal.rescored": _l("Rescored"),
     "appraisal.acknowledge": _l("Result acknowledged"),
