@@ -136,8 +136,12 @@ def in_org_or_404(model: type[T], id_: int) -> T:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-#: What a read-only member may still change: their own sign-in, language and account.
+#: What a read-only member may still change: their own sign-in, language and account, and
+#: their own notifications (read marks, preferences).
 PERSONAL_BLUEPRINTS = frozenset({"auth", "account"})
+PERSONAL_ENDPOINTS = frozenset(
+    {"notifications.open_entry", "notifications.read_all", "notifications.preferences_page"}
+)
 
 
 def writing() -> bool:
@@ -204,11 +208,13 @@ def _refuse_read_only_changes() -> None:
         and membership.roles
         and membership.roles <= READ_ONLY_ROLES
         and request.blueprint not in PERSONAL_BLUEPRINTS
+        and request.endpoint not in PERSONAL_ENDPOINTS
     ):
         abort(403)
 
 
 def _load_membership() -> None:
+    g.pop("reaches", None)  # a switch of organization mid-request must not keep old reaches
     g.membership = None
     g.memberships = []
     if not current_user.is_authenticated:
