@@ -375,3 +375,32 @@ def test_partner_decides_directly_in_two_levels(client, auth, db, company, scope
     db.expire_all()
     quinn = appraisal_of(db, company, "quinn")
     assert (quinn.override_grade, quinn.proposed_grade) == ("C", None)
+
+
+def test_exports_hold_only_the_scope(client, auth, db, company, scoped):
+    """The results and feedback files of a scoped reader list their departments only, sent
+    at once or prepared by a job."""
+    from appraisal.models import Job
+    from appraisal.runtime.cycles import background
+    from appraisal.scopes import NOWHERE
+
+    cycle = scoped["cycle"]
+    auth.login("sue@acme.example")
+    sheet = client.get(f"/cycles/{cycle.id}/results.csv")
+    assert sheet.status_code == 200
+    assert "O002" in sheet.text and "A001" not in sheet.text
+    assert client.get(f"/cycles/{cycle.id}/feedback.csv").status_code == 200
+    auth.logout()
+    auth.login("ann@acme.example")
+    assert client.get(f"/cycles/{cycle.id}/results.csv").status_code == 403
+    user_id = db.scalar(select(User.id).where(User.email == "sue@acme.example"))
+    job = Job(
+        organization_id=company.org.id,
+        user_id=user_id,
+        kind=background.EXPORT_CYCLE,
+        params={"cycle_id": cycle.id, "table": "results", "fmt": "csv"},
+    )
+    roles = frozenset({"auditor"})
+    assert background.may_export(job, roles)
+    _header, rows = background.CYCLE_TABLES["results"].build(db, db.merge(cycle), roles, NOWHERE)
+    assert rows == []  # nowhere reaches nothing

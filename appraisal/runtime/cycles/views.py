@@ -194,14 +194,14 @@ def _cycle_page(cycle: Cycle, launch_form: LaunchForm, status: int = 200):
 
 
 @routes.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
-@require(can_run_cycles)
+@require(can_read_results)
 def cycle_results(id: int, fmt: str):
     """The payroll file: totals, grades and the template's outputs per employee."""
     return cycle_file(cycle_or_404(id), "results", fmt)
 
 
 @routes.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
-@require(can_run_cycles)
+@require(can_read_results)
 def cycle_feedback(id: int, fmt: str):
     """The cycle's written feedback, one comment a row; peers' without names."""
     return cycle_file(cycle_or_404(id), "feedback", fmt)
