@@ -144,9 +144,14 @@ PERSONAL_ENDPOINTS = frozenset(
 )
 
 
+#: Posts that only read: preparing a large cycle file in the background (a POST only so
+#: that following a link never starts a job). An auditor may ask for them.
+READING_POSTS = frozenset({"runtime.cycle_results", "runtime.cycle_feedback"})
+
+
 def writing() -> bool:
     """Whether the current request asks for a change."""
-    return request.method not in SAFE_METHODS
+    return request.method not in SAFE_METHODS and request.endpoint not in READING_POSTS
 
 
 def current_roles() -> frozenset[str]:

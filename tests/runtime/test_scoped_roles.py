@@ -18,7 +18,7 @@ from flask import url_for
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from appraisal.access import PERSONAL_ENDPOINTS
+from appraisal.access import PERSONAL_ENDPOINTS, READING_POSTS
 from appraisal.models import Appraisal, Department, Membership, User
 from appraisal.scopes import POWERS
 from appraisal.users.overview import overview
@@ -269,7 +269,7 @@ def test_auditors_change_nothing(app, client, auth, db, company, scoped):
         for rule in app.url_map.iter_rules()
         if rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
         and rule.endpoint.split(".")[0] not in ("auth", "account", "api", "static")
-        and rule.endpoint not in PERSONAL_ENDPOINTS
+        and rule.endpoint not in PERSONAL_ENDPOINTS | READING_POSTS
     ]
     assert len(writes) > 50
     for rule in writes:
@@ -289,6 +289,8 @@ def test_auditors_change_nothing(app, client, auth, db, company, scoped):
     assert before == {a.id: (a.state, a.override_grade) for a in db.scalars(select(Appraisal))}
     ann = appraisal_of(db, company, "ann")
     assert client.get(f"/appraisals/{ann.id}").status_code == 200  # reads what HR reads
+    # a post that only reads (a cycle file, prepared by a job for a large cycle) is allowed
+    assert client.post(f"/cycles/{scoped['cycle'].id}/results.csv").status_code == 200
     assert client.post("/logout").status_code == 302
 
 
