@@ -2,7 +2,12 @@
 that turns them into 403s.
 
 Rows of another organization are never found in the first place (`db.get_in_org`), so a
-guessed id is a 404; a role that does not allow a page is a 403.
+guessed id is a 404; a role that does not allow a page is a 403. Scoped roles (an HR
+business partner, a department head, a scoped auditor) reach their department subtree
+(`appraisal.scopes`): lists are narrowed with `reach_of(...).clause`, and a single row
+outside it is a 404 (`covers_or_404`). A change (POST, PUT, PATCH, DELETE) never counts a
+read-only role (`current_roles`), and a membership holding nothing else is refused every
+change but its own account's (`_refuse_read_only_changes`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, session
+from flask import Flask, abort, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,6 +26,7 @@ from .auth import sessions
 from .db import get_in_org, get_session
 from .extensions import login_manager
 from .models import Membership, Organization, Role, User
+from .scopes import POWER, READ_ONLY_ROLES, Reach, effective_roles, reach
 
 PEOPLE_ADMINS = frozenset({Role.ADMIN, Role.IMPLEMENTER})
 USER_ADMINS = frozenset({Role.ADMIN})
@@ -71,10 +77,30 @@ def can_lead_teams(roles: Iterable[str]) -> bool:
     return Role.MANAGER in set(roles) or bool(USER_ADMINS & set(roles))
 
 
+def can_read_results(roles: Iterable[str]) -> bool:
+    """Cycles, appraisals, results and calibration to read: HR, HR business partners,
+    department heads and auditors (the scoped ones inside their subtree)."""
+    return bool(POWER["read_results"].roles & set(roles))
+
+
+def can_calibrate(roles: Iterable[str]) -> bool:
+    """Grade overrides: HR, HR business partners and department heads (in their subtree;
+    a head's is a proposal where the cycle calibrates in two levels)."""
+    return bool(POWER["calibrate"].roles & set(roles))
+
+
+def can_publish(roles: Iterable[str]) -> bool:
+    """Publishing results: HR for all or a department; partners and heads inside their
+    subtree."""
+    return bool(POWER["publish"].roles & set(roles))
+
+
 def can_read_audit_log(roles: Iterable[str]) -> bool:
-    """The organization's audit log (who did what, from where): HR admins. The one place to
-    widen when an auditor role arrives."""
-    return bool(USER_ADMINS & set(roles))
+    """The organization's audit log (who did what, from where): HR admins and auditors,
+    only with an organization-wide grant (`scopes.POWERS`, whole organization): a scoped
+    auditor's subtree cannot be cut out of an organization-wide log. Routes also check
+    `reach_of("read_audit_log")`."""
+    return bool(POWER["read_audit_log"].roles & set(roles))
 
 
 def is_member(_roles: Iterable[str]) -> bool:
@@ -116,9 +142,64 @@ def in_org_or_404(model: type[T], id_: int) -> T:
     return row
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: What a read-only member may still change: their own sign-in, language and account, and
+#: their own notifications (read marks, preferences).
+PERSONAL_BLUEPRINTS = frozenset({"auth", "account"})
+PERSONAL_ENDPOINTS = frozenset(
+    {"notifications.open_entry", "notifications.read_all", "notifications.preferences_page"}
+)
+
+
+#: Posts that only read: preparing a large cycle file in the background (a POST only so
+#: that following a link never starts a job). An auditor may ask for them.
+READING_POSTS = frozenset({"runtime.cycle_results", "runtime.cycle_feedback"})
+
+
+def writing() -> bool:
+    """Whether the current request asks for a change."""
+    return request.method not in SAFE_METHODS and request.endpoint not in READING_POSTS
+
+
 def current_roles() -> frozenset[str]:
+    """The membership's roles that count for this request: a change never counts a
+    read-only role (an auditor reads what HR reads and changes nothing)."""
     membership = current_membership()
-    return membership.roles if membership else frozenset()
+    return effective_roles(membership.roles, writing()) if membership else frozenset()
+
+
+def reach_of(power: str) -> Reach:
+    """Where the signed-in member has `power` for this request (cached per request)."""
+    cache = g.setdefault("reaches", {})
+    if power not in cache:
+        membership = current_membership()
+        cache[power] = (
+            reach(
+                get_session(),
+                membership.organization_id,
+                membership.grants,
+                power,
+                current_roles(),
+            )
+            if membership
+            else Reach()
+        )
+    return cache[power]
+
+
+def covers_or_404(power: str, department_id: int | None) -> None:
+    """A single row (of an employee in `department_id`) outside the member's reach is a 404,
+    as if it did not exist."""
+    if not reach_of(power).covers(department_id):
+        abort(404)
+
+
+def reach_or_403(power: str) -> None:
+    """A power only an organization-wide grant gives (`Power.whole_organization`): a scoped
+    grant of the role is refused."""
+    if not reach_of(power):
+        abort(403)
 
 
 def require(predicate: Callable[[Iterable[str]], bool]) -> Callable:
@@ -137,7 +218,23 @@ def require(predicate: Callable[[Iterable[str]], bool]) -> Callable:
     return decorator
 
 
+def _refuse_read_only_changes() -> None:
+    """A member whose every role only reads (an auditor) changes nothing, whatever route a
+    new feature adds: every change but their own sign-in and account is a 403."""
+    membership = current_membership()
+    if (
+        membership is not None
+        and writing()
+        and membership.roles
+        and membership.roles <= READ_ONLY_ROLES
+        and request.blueprint not in PERSONAL_BLUEPRINTS
+        and request.endpoint not in PERSONAL_ENDPOINTS
+    ):
+        abort(403)
+
+
 def _load_membership() -> None:
+    g.pop("reaches", None)  # a switch of organization mid-request must not keep old reaches
     g.membership = None
     g.memberships = []
     if not current_user.is_authenticated:
@@ -170,9 +267,12 @@ def _template_context() -> dict[str, Any]:
         "can_manage_users": can_manage_users(roles),
         "can_build": can_build(roles),
         "can_run_cycles": can_run_cycles(roles),
+        "can_read_results": can_read_results(roles),
+        "can_calibrate": can_calibrate(roles),
+        "can_publish": can_publish(roles),
         "can_enter_figures": can_enter_figures(roles),
         "can_use_api": can_use_api(roles),
-        "can_read_audit_log": can_read_audit_log(roles),
+        "can_read_audit_log": can_read_audit_log(roles) and bool(reach_of("read_audit_log")),
     }
 
 
@@ -191,4 +291,5 @@ def init_app(app: Flask) -> None:
         return sessions.load_user(get_session(), user_id, session.get(sessions.COOKIE_KEY))
 
     app.before_request(_load_membership)
+    app.before_request(_refuse_read_only_changes)
     app.context_processor(_template_context)

@@ -63,6 +63,9 @@ ROLE = {
     "implementer": _l("Implementer"),
     "manager": _l("Manager"),
     "employee": _l("Employee"),
+    "hr_partner": _l("HR business partner"),
+    "department_head": _l("Department head"),
+    "auditor": _l("Auditor"),
 }
 STAFF_KIND = {"any": _l("Any staff"), "office": _l("Office staff"), "field": _l("Field staff")}
 EMPLOYEE_STATUS = {"active": _l("Active"), "left": _l("Left")}
@@ -344,6 +347,7 @@ AUDIT_ACTION = {
     "metric.override_cleared": _l("Override of a computed figure cleared"),
     "appraisal.targets_set": _l("Targets set"),
     "appraisal.grade_overridden": _l("Grade overridden"),
+    "appraisal.grade_proposed": _l("Grade proposed by the department head"),
     "appraisal.reopened": _l("Reopened"),
     "appraisal.rescored": _l("Rescored"),
     "appraisal.acknowledge": _l("Result acknowledged"),

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from .. import tables
-from ..access import can_read_audit_log, current_org_id, require
+from ..access import can_read_audit_log, current_org_id, reach_or_403, require
 from ..db import get_session, row_id
 from ..labels import export_header, export_value
 from . import services
@@ -40,6 +40,7 @@ def _filters() -> tuple[AuditFilterForm, services.Filters]:
 @bp.route("/audit")
 @require(can_read_audit_log)
 def log():
+    reach_or_403("read_audit_log")
     form, filters = _filters()
     before = request.args.get("before", type=row_id)
     page = services.log_page(get_session(), current_org_id(), filters, before)
@@ -60,6 +61,7 @@ def _detail_text(row: services.Row) -> str:
 @bp.route("/audit.<any(csv, xlsx):fmt>")
 @require(can_read_audit_log)
 def log_export(fmt: str):
+    reach_or_403("read_audit_log")
     """The rows the filters select (the newest `services.EXPORT_MAX`): codes in English
     files, words otherwise; text a spreadsheet would run stays text (`tables`)."""
     _form, filters = _filters()

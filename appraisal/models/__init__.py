@@ -12,6 +12,8 @@ from ..states import (
 )
 from .accounts import (
     LANGUAGES,
+    SCOPE_ALLOWED,
+    SCOPE_REQUIRED,
     Invitation,
     Membership,
     MembershipRole,
@@ -57,6 +59,8 @@ from .throttle import SignInCounter
 __all__ = [
     "DEFAULT_TIME_ZONE",
     "LANGUAGES",
+    "SCOPE_ALLOWED",
+    "SCOPE_REQUIRED",
     "ActivityRecord",
     "ActivityType",
     "ActivityTypeVersion",

@@ -18,6 +18,17 @@ class Role(StrEnum):
     IMPLEMENTER = "implementer"
     MANAGER = "manager"
     EMPLOYEE = "employee"
+    #: HR powers inside one department subtree (a plant's or a region's HR business partner).
+    HR_PARTNER = "hr_partner"
+    #: Sees, calibrates and publishes inside one department subtree.
+    DEPARTMENT_HEAD = "department_head"
+    #: Reads what HR reads (in a subtree when scoped) and changes nothing.
+    AUDITOR = "auditor"
+
+
+#: Roles that need a department scope, and those that may have one (the others never do).
+SCOPE_REQUIRED = frozenset({Role.HR_PARTNER, Role.DEPARTMENT_HEAD})
+SCOPE_ALLOWED = SCOPE_REQUIRED | {Role.AUDITOR}
 
 
 LANGUAGES = ("zh", "en")
@@ -91,11 +102,32 @@ class Membership(Base):
     def roles(self) -> frozenset[str]:
         return frozenset(row.role for row in self.role_rows)
 
+    @property
+    def grants(self) -> frozenset[tuple[str, int | None]]:
+        """Each role with its department scope (None: the whole organization)."""
+        return frozenset((row.role, row.department_id) for row in self.role_rows)
+
     def set_roles(self, roles: set[str] | frozenset[str]) -> None:
         wanted = {Role(r).value for r in roles}
         self.role_rows[:] = [row for row in self.role_rows if row.role in wanted]
         for role in sorted(wanted - self.roles):
             self.role_rows.append(MembershipRole(role=role))
+
+    def set_grants(self, grants: dict[str, int | None]) -> None:
+        """The roles with their department scopes (None: the whole organization)."""
+        self.set_roles(set(grants))
+        for row in self.role_rows:
+            row.department_id = grants[row.role]
+
+
+ROLE_CHECK = "role IN ({})".format(", ".join(f"'{r.value}'" for r in Role))
+SCOPE_CHECK = (
+    "(role NOT IN ({req}) OR department_id IS NOT NULL) AND "
+    "(role IN ({allowed}) OR department_id IS NULL)".format(
+        req=", ".join(f"'{r.value}'" for r in sorted(SCOPE_REQUIRED)),
+        allowed=", ".join(f"'{r.value}'" for r in sorted(SCOPE_ALLOWED)),
+    )
+)
 
 
 class MembershipRole(Base):
@@ -105,11 +137,15 @@ class MembershipRole(Base):
         ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: The department subtree the role is limited to; None: the whole organization. Deleting
+    #: the department removes the grant (never widens it to the whole organization).
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), index=True
+    )
 
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('admin', 'implementer', 'manager', 'employee')", name="role_known"
-        ),
+        CheckConstraint(ROLE_CHECK, name="role_known"),
+        CheckConstraint(SCOPE_CHECK, name="role_scope"),
     )
 
 

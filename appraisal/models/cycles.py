@@ -102,6 +102,8 @@ class Cycle(Versioned, OrganizationScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     launched_at: Mapped[datetime | None]
     calibration_locked_at: Mapped[datetime | None]
+    #: Department heads calibrate their subtree first (proposals), then HR decides and locks.
+    two_level_calibration: Mapped[bool] = mapped_column(default=False, server_default=false())
     closed_at: Mapped[datetime | None]
 
     scheme: Mapped[Scheme] = relationship()
@@ -139,6 +141,10 @@ class Appraisal(OrganizationScoped, Base):
     overridden_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    #: A department head's proposed grade in a two-level calibration, for HR to decide on.
+    proposed_grade: Mapped[str | None] = mapped_column(String(20))
+    proposed_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     complete: Mapped[bool] = mapped_column(default=False)

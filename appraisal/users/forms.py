@@ -13,16 +13,26 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import choices
+from ..labels import ROLE
 
-ROLE_CHOICES = choices(
-    [
-        ("admin", _l("HR admin")),
-        ("implementer", _l("Implementer")),
-        ("manager", _l("Manager")),
-        ("employee", _l("Employee")),
-    ]
-)
+ROLE_CHOICES = choices(list(ROLE.items()))
 LANGUAGE_CHOICES = choices([("", _l("Browser default")), ("zh", "中文"), ("en", "English")])
+
+
+class ScopeField(SelectField):
+    """The department a scoped role is limited to; its choices are set by the view."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            _l("Department (for an HR business partner, a department head or an auditor)"),
+            coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+            validate_choice=False,
+            description=_l(
+                "They act in this department and every department below it. An auditor "
+                "without a department reads the whole organization."
+            ),
+            **kwargs,
+        )
 
 
 class CheckboxesField(SelectMultipleField):
@@ -43,6 +53,7 @@ class NewMemberForm(FlaskForm):
     )
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, default=["employee"])
+    department = ScopeField()
     submit = SubmitField(_l("Save"))
 
 
@@ -50,6 +61,7 @@ class MemberRolesForm(FlaskForm):
     """The roles of a member whose account another organization shares: only roles here."""
 
     roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES)
+    department = ScopeField()
     submit = SubmitField(_l("Save"))
 
 

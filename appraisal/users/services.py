@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..account.services import check_new_password, controls_account, issue_reset_link
 from ..auth.services import hash_password, normalize_login
-from ..db import LIKE_ESCAPE, contains_pattern
+from ..db import LIKE_ESCAPE, contains_pattern, get_in_org
 from ..errors import ServiceError
 from ..models import (
     LANGUAGES,
+    SCOPE_ALLOWED,
+    SCOPE_REQUIRED,
+    Department,
     Invitation,
     Membership,
     MembershipRole,
@@ -67,6 +70,39 @@ def _check_roles(roles: set[str]) -> set[str]:
     return roles
 
 
+def _check_grants(
+    session: Session, org_id: int, roles: set[str], department_id: int | None
+) -> dict[str, int | None]:
+    """Each role with its department scope: an HR business partner and a department head
+    need a department of this organization; an auditor may have one (none: the whole
+    organization); other roles are organization-wide, so a department alone scopes nothing."""
+    roles = _check_roles(roles)
+    scoped = roles & SCOPE_ALLOWED
+    if department_id is not None:
+        department = get_in_org(session, Department, org_id, department_id)
+        if department is None or not department.active:
+            raise ServiceError(_l("Choose a department of this organization."), "department")
+        if not scoped:
+            raise ServiceError(
+                _l(
+                    "Only an HR business partner, a department head or an auditor is limited "
+                    "to a department."
+                ),
+                "department",
+            )
+    elif roles & SCOPE_REQUIRED:
+        raise ServiceError(
+            _l("Choose the department an HR business partner or a department head works in."),
+            "department",
+        )
+    return {role: department_id if role in scoped else None for role in roles}
+
+
+def _grant_summary(grants: dict[str, int | None]) -> list[str]:
+    """The grants as the audit log keeps them: `role` or `role@department id`."""
+    return sorted(role if dept is None else f"{role}@{dept}" for role, dept in grants.items())
+
+
 def add_member(
     session: Session,
     org_id: int,
@@ -78,6 +114,7 @@ def add_member(
     language: str | None = None,
     acting_user_id: int | None = None,
     via: str = "web",
+    department_id: int | None = None,
 ) -> AddedMember:
     """Give someone roles in the organization, creating their account if it is new.
 
@@ -86,7 +123,7 @@ def add_member(
     goes through `add_or_invite`, which never grants anything to an existing account.
     """
     email = normalize_login(email)
-    roles = _check_roles(set(roles))
+    grants = _check_grants(session, org_id, set(roles), department_id)
     _check_language(language)
     user = session.scalar(select(User).where(User.email == email))
     created = user is None
@@ -95,7 +132,7 @@ def add_member(
     elif _is_member(session, user.id, org_id):
         raise ServiceError(_l("This person is already a member of the organization."), "email")
     membership = Membership(user=user, organization_id=org_id)
-    membership.set_roles(roles)
+    membership.set_grants(grants)
     session.add(membership)
     session.flush()
     audit.record(
@@ -106,7 +143,7 @@ def add_member(
         "membership",
         membership.id,
         email=email,
-        roles=sorted(roles),
+        roles=_grant_summary(grants),
         created_account=created,
         via=via,
     )
@@ -123,6 +160,7 @@ def add_or_invite(
     roles: set[str],
     language: str | None,
     acting_user_id: int,
+    department_id: int | None = None,
 ) -> AddedMember | Invitation:
     """An HR admin adds someone: a new e-mail gets a new account owned by the organization;
     an existing account is only invited (it grants nothing until its holder accepts), and
@@ -139,8 +177,14 @@ def add_or_invite(
             roles=roles,
             language=language,
             acting_user_id=acting_user_id,
+            department_id=department_id,
         )
     roles = _check_roles(set(roles))
+    if roles & SCOPE_ALLOWED or department_id is not None:
+        raise ServiceError(
+            _l("Invite with organization-wide roles; give a department role once they accept."),
+            "roles",
+        )
     if _is_member(session, user.id, org_id):
         raise ServiceError(_l("This person is already a member of the organization."), "email")
     if session.scalar(
@@ -272,11 +316,13 @@ def update_member(
     roles: set[str],
     acting_user_id: int,
     details: AccountDetails | None = None,
+    department_id: int | None = None,
 ) -> Membership:
     """Change the member's roles here, and the account's details when this organization
     alone controls the account (refused otherwise, whatever the page offered)."""
-    roles = _check_roles(set(roles))
-    before = sorted(membership.roles)
+    grants = _check_grants(session, membership.organization_id, set(roles), department_id)
+    roles = set(grants)
+    before = _grant_summary(dict(membership.grants))
     losing_admin = Role.ADMIN.value in membership.roles and Role.ADMIN.value not in roles
     if losing_admin and membership.user_id == acting_user_id:
         raise ServiceError(_l("You cannot remove your own HR admin role."), "roles")
@@ -293,9 +339,9 @@ def update_member(
         if user.language != (details.language or None):
             changed["language"] = [user.language, details.language or None]
             user.language = details.language or None
-    membership.set_roles(roles)
+    membership.set_grants(grants)
     session.flush()
-    after = sorted(membership.roles)
+    after = _grant_summary(grants)
     if before != after or changed:
         audit.record(
             session,

@@ -16,9 +16,12 @@ from ..access import can_manage_users, current_org_id, in_org_or_404, require
 from ..account.services import RESET_LINK_HOURS
 from ..db import get_session
 from ..forms import attempt, wanted
+from ..labels import ROLE
 from ..models import Invitation, Membership, Organization
+from ..scopes import POWERS, scope_choices
 from . import services
 from .forms import EditMemberForm, MemberRolesForm, NewMemberForm, OrganizationSettingsForm
+from .overview import overview
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
 
@@ -31,7 +34,34 @@ def index():
     db, org_id = get_session(), current_org_id()
     listing = services.list_members(db, org_id, q, page)
     invitations = services.list_invitations(db, org_id)
-    return render_template("users/index.html", page=listing, q=q, invitations=invitations)
+    return render_template(
+        "users/index.html",
+        page=listing,
+        q=q,
+        invitations=invitations,
+        scope_names=dict(scope_choices(db, org_id)),
+    )
+
+
+@bp.route("/permissions")
+@require(can_manage_users)
+def permissions():
+    """Who can do what where: each member's roles and scopes, and what they allow."""
+    db, org_id = get_session(), current_org_id()
+    q = request.args.get("q", "")[:100]
+    role = request.args.get("role") or None
+    role = role if role in ROLE else None
+    department = request.args.get("department", type=int)
+    return render_template(
+        "users/permissions.html",
+        people=overview(db, org_id, q, role, department),
+        powers=POWERS,
+        q=q,
+        role=role,
+        department=department,
+        departments=scope_choices(db, org_id),
+        roles=list(ROLE.items()),
+    )
 
 
 @bp.route("/settings", methods=["POST"])
@@ -57,6 +87,7 @@ def settings():
 def new():
     db, org_id = get_session(), current_org_id()
     form = NewMemberForm()
+    _scope_choices(form, org_id)
     if form.validate_on_submit():
         outcome = attempt(
             lambda: services.add_or_invite(
@@ -68,6 +99,7 @@ def new():
                 roles=set(form.roles.data),
                 language=form.language.data,
                 acting_user_id=current_user.id,
+                department_id=form.department.data,
             ),
             form,
         )
@@ -103,10 +135,12 @@ def edit(id: int):
             name=membership.user.name,
             language=membership.user.language or "",
             roles=sorted(membership.roles),
+            department=next((d for _r, d in membership.grants if d is not None), None),
         )
         if request.method == "GET"
         else form_class()
     )
+    _scope_choices(form, membership.organization_id)
     if form.validate_on_submit():
         details = (
             services.AccountDetails(form.name.data, form.language.data) if controlled else None
@@ -118,6 +152,7 @@ def edit(id: int):
                 roles=set(form.roles.data),
                 acting_user_id=current_user.id,
                 details=details,
+                department_id=form.department.data,
             ),
             form,
         )
@@ -132,6 +167,10 @@ def edit(id: int):
         row=membership,
         controlled=controlled,
     ), status
+
+
+def _scope_choices(form, org_id: int) -> None:
+    form.department.choices = [("", "—"), *scope_choices(get_session(), org_id)]
 
 
 @bp.post("/<int:id>/reset-link")

@@ -124,3 +124,60 @@ def test_password_reset_link_and_role_change(client, auth, db, make, acme):
     assert done.status_code == 302 and done.headers["Location"].endswith("/login")
     assert auth.login("worker@acme.example", PASSWORD).status_code == 401
     assert auth.login("worker@acme.example", "brand-new-pass").status_code == 302
+
+
+def test_a_scoped_role_is_granted_with_its_department(client, db, make, acme):
+    """HR business partners and department heads need a department of this organization;
+    a bad choice is refused next to the field with what was typed kept, nothing saved."""
+    from appraisal.models import Department
+
+    org, _ = acme
+    other_org = make.org("globex")
+    plant = Department(organization_id=org.id, name="Plant 1")
+    elsewhere = Department(organization_id=other_org.id, name="Their plant")
+    db.add_all([plant, elsewhere])
+    db.commit()
+    worker = make.member(org, "worker@acme.example", roles=("employee",))
+
+    def post(roles, department=""):
+        return client.post(
+            f"/users/{worker.id}", data={"name": "Worker", "roles": roles, "department": department}
+        )
+
+    missing = post(["employee", "department_head"])
+    assert missing.status_code == 422
+    assert field_errors(missing.text) == [
+        "Choose the department an HR business partner or a department head works in."
+    ]
+    assert re.search(r'<input checked[^>]*value="department_head"', missing.text)  # kept
+    foreign = post(["hr_partner"], str(elsewhere.id))
+    assert foreign.status_code == 422
+    assert field_errors(foreign.text) == ["Choose a department of this organization."]
+    crafted = post(["hr_partner"], "not-a-number")
+    assert crafted.status_code == 422
+    unscoped = post(["manager"], str(plant.id))
+    assert unscoped.status_code == 422
+    db.expire_all()
+    assert db.get(Membership, worker.id).grants == {("employee", None)}  # nothing half-saved
+
+    assert post(["employee", "department_head"], str(plant.id)).status_code == 302
+    db.expire_all()
+    assert db.get(Membership, worker.id).grants == {
+        ("employee", None),
+        ("department_head", plant.id),
+    }
+    listing = client.get("/users/")
+    assert "Department head · Plant 1" in listing.text
+
+
+def test_an_invitation_grants_no_scoped_role(client, db, make, acme):
+    other = make.org("globex")
+    make.member(other, "shared@globex.example", roles=("employee",))
+    response = client.post(
+        "/users/new",
+        data={"email": "shared@globex.example", "name": "Shared", "roles": ["auditor"]},
+    )
+    assert response.status_code == 422
+    assert field_errors(response.text) == [
+        "Invite with organization-wide roles; give a department role once they accept."
+    ]

@@ -20,7 +20,7 @@ from ...states import RESULT_SHOWN, AppealStatus, AppraisalState, CycleState
 from .. import workflow
 from ..dashboards.attainment import exact
 from ..dashboards.trend import TrendRow
-from ..reviews.access import CLOSED, Viewer, final_result, relations, shown_result
+from ..reviews.access import CLOSED, OFFICIAL, Viewer, final_result, relations, shown_result
 from ..reviews.feedback import Comment, written_feedback
 from ..reviews.reviews import reopen
 
@@ -39,11 +39,10 @@ class ResultPage:
 
 
 def may_read(appraisal: Appraisal, viewer: Viewer) -> bool:
-    """HR and the manager any time; the employee once the result is published."""
+    """HR, the manager and HR's readers any time; the employee once the result is
+    published."""
     rels = relations(appraisal, viewer)
-    return bool(rels & {"hr", "manager"}) or (
-        "employee" in rels and appraisal.state in RESULT_SHOWN
-    )
+    return bool(rels & OFFICIAL) or ("employee" in rels and appraisal.state in RESULT_SHOWN)
 
 
 def result_page(session: Session, appraisal: Appraisal, viewer: Viewer) -> ResultPage:

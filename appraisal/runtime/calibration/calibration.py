@@ -25,6 +25,7 @@ from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...models import Appraisal, AppraisalState, Cycle, CycleState, Department, Employee, utcnow
 from ...notifications import events
+from ...scopes import EVERYWHERE, Reach
 from ...states import UNPUBLISHED
 from .. import workflow
 from ..cycles.figures import cycle_appraisals, require_open
@@ -91,9 +92,15 @@ def quotas_text(cycle: Cycle) -> str:
 
 
 def save_quotas(
-    session: Session, cycle: Cycle, text: str, user_id: int | None, version: int | None = None
+    session: Session,
+    cycle: Cycle,
+    text: str,
+    user_id: int | None,
+    version: int | None = None,
+    two_level: bool | None = None,
 ) -> None:
-    """`version`: the cycle's version the form showed (None: no expectation)."""
+    """`version`: the cycle's version the form showed (None: no expectation); `two_level`:
+    whether department heads calibrate first (None: unchanged)."""
     require_open(cycle)
     if cycle.calibration_locked_at is not None:
         raise ServiceError(_l("The calibration is locked."), "quotas")
@@ -102,6 +109,8 @@ def save_quotas(
     cycle.quotas = [
         {"grades": list(q.grades), "limit": q.limit, "percent": q.percent} for q in quotas
     ]
+    if two_level is not None:
+        cycle.two_level_calibration = two_level
     audit.record(
         session,
         cycle.organization_id,
@@ -110,6 +119,7 @@ def save_quotas(
         "cycle",
         cycle.id,
         quotas=[q.label for q in quotas],
+        two_level=cycle.two_level_calibration,
     )
 
 
@@ -149,9 +159,10 @@ def distribute_counts(
     return Distribution(name, total, {g: counts[g] for g in names}, shares, violations)
 
 
-def distributions(session: Session, cycle: Cycle) -> list[Distribution]:
-    """The whole cycle first, then each department: counted by the database (one grouped
-    query), so the page costs the same at 100 or 10,000 employees."""
+def distributions(session: Session, cycle: Cycle, where: Reach = EVERYWHERE) -> list[Distribution]:
+    """The whole cycle (inside `where`, a scoped viewer's reach) first, then each department:
+    counted by the database (one grouped query), so the page costs the same at 100 or
+    10,000 employees."""
     names, quotas = grade_names(cycle), quotas_of(cycle)
     department = func.coalesce(Department.name, "—")
     counts: dict[str, Counter[str]] = {}
@@ -161,7 +172,7 @@ def distributions(session: Session, cycle: Cycle) -> list[Distribution]:
         .select_from(Appraisal)
         .join(Employee, Employee.id == Appraisal.employee_id)
         .outerjoin(Department, Department.id == Employee.department_id)
-        .where(Appraisal.cycle_id == cycle.id)
+        .where(Appraisal.cycle_id == cycle.id, where.clause(Employee.department_id))
         .group_by(department, FINAL_GRADE)
     ):
         counts.setdefault(name, Counter())
@@ -172,13 +183,20 @@ def distributions(session: Session, cycle: Cycle) -> list[Distribution]:
     return [first] + [distribute_counts(n, c, names, quotas) for n, c in sorted(counts.items())]
 
 
-def publishable_count(session: Session, cycle: Cycle, department_id: int | None = None) -> int:
-    """How many appraisals a publication (of one department, or all) would publish."""
+def publishable_count(
+    session: Session, cycle: Cycle, department_id: int | None = None, where: Reach = EVERYWHERE
+) -> int:
+    """How many appraisals a publication (of one department, or all inside `where`) would
+    publish."""
     query = (
         select(func.count())
         .select_from(Appraisal)
         .join(Employee, Employee.id == Appraisal.employee_id)
-        .where(Appraisal.cycle_id == cycle.id, Appraisal.state == AppraisalState.CALIBRATION)
+        .where(
+            Appraisal.cycle_id == cycle.id,
+            Appraisal.state == AppraisalState.CALIBRATION,
+            where.clause(Employee.department_id),
+        )
     )
     if department_id is not None:
         query = query.where(Employee.department_id == department_id)
@@ -273,9 +291,12 @@ def override_grade(
     reason: str,
     user_id: int | None,
     version: int | None = None,
+    proposal: bool = False,
 ) -> None:
     """Set (or with an empty grade, clear) a calibrated grade; a reason is always required.
-    `version` is the appraisal's version the form showed (None: no expectation)."""
+    `version` is the appraisal's version the form showed (None: no expectation). A
+    `proposal` (a department head's, in a two-level calibration) is kept beside the grade
+    for HR to decide on, and changes nothing official."""
     cycle = appraisal.cycle
     require_open(cycle)
     if cycle.calibration_locked_at is not None:
@@ -287,6 +308,9 @@ def override_grade(
         raise ServiceError(_l("Choose one of the template's grades."), "grade")
     if not reason.strip():
         raise ServiceError(_l("Give the reason for the change."), "reason")
+    if proposal:
+        _propose(session, appraisal, grade, reason.strip(), user_id)
+        return
     before = appraisal.final_grade
     appraisal.override_grade = grade or None
     appraisal.override_reason = reason.strip() if grade else None
@@ -303,6 +327,33 @@ def override_grade(
         after=appraisal.final_grade,
         reason=reason.strip(),
     )
+
+
+def _propose(
+    session: Session, appraisal: Appraisal, grade: str, reason: str, user_id: int | None
+) -> None:
+    before = appraisal.proposed_grade
+    appraisal.proposed_grade = grade or None
+    appraisal.proposed_reason = reason if grade else None
+    appraisal.proposed_by_id = user_id if grade else None
+    audit.record(
+        session,
+        appraisal.organization_id,
+        user_id,
+        "appraisal.grade_proposed",
+        "appraisal",
+        appraisal.id,
+        computed=appraisal.grade,
+        before=before,
+        after=appraisal.proposed_grade,
+        reason=reason,
+    )
+
+
+def proposes(cycle: Cycle, decides: bool) -> bool:
+    """Whether a calibrator's change is a proposal: in a two-level calibration, when they
+    do not decide as HR does for that appraisal (a department head)."""
+    return cycle.two_level_calibration and not decides
 
 
 def lock(session: Session, cycle: Cycle, user_id: int | None) -> None:
@@ -330,14 +381,21 @@ def violations(groups: list[Distribution]) -> list[str]:
 
 
 def publish(
-    session: Session, cycle: Cycle, user_id: int | None, department_id: int | None = None
+    session: Session,
+    cycle: Cycle,
+    user_id: int | None,
+    department_id: int | None = None,
+    where: Reach = EVERYWHERE,
 ) -> int:
-    """Publish the calibrated appraisals (of one department, or all); returns how many."""
+    """Publish the calibrated appraisals (of one department, or all inside `where`, a scoped
+    publisher's reach); returns how many."""
     require_open(cycle)
     if cycle.calibration_locked_at is None:
         raise ServiceError(_l("Lock the calibration before publishing."))
     appraisals = cycle_appraisals(session, cycle)
-    chosen = publishable(appraisals, department_id)
+    chosen = [
+        a for a in publishable(appraisals, department_id) if where.covers(a.employee.department_id)
+    ]
     _refuse_incomplete([a.employee.name for a in chosen if not a.complete])
     now = utcnow()
     for appraisal in chosen:

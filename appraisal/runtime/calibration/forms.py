@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     IntegerField,
     StringField,
     TextAreaField,
@@ -16,6 +17,9 @@ from ...forms import PostedForm, version_field
 
 class QuotasForm(PostedForm):
     quotas = TextAreaField(_l("Forced distribution quotas, one a line"), default="")
+    two_level = BooleanField(
+        _l("Two levels: department heads propose grades in their departments, then HR decides")
+    )
     version = version_field()
 
 

@@ -1,5 +1,8 @@
 """HR's calibration page: distribution against quotas, overrides with reasons, lock,
-publication per cycle or department, and closing the cycle."""
+publication per cycle or department, and closing the cycle. HR business partners, department
+heads and auditors see it narrowed to their subtree (`access.reach_of`); partners and heads
+calibrate and publish there (a head's grade is a proposal in a two-level calibration);
+starting, quotas, locking and closing stay HR's, for the whole cycle."""
 
 from __future__ import annotations
 
@@ -7,11 +10,21 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...access import can_run_cycles, current_org_id, require
+from ...access import (
+    can_calibrate,
+    can_publish,
+    can_read_results,
+    can_run_cycles,
+    covers_or_404,
+    current_org_id,
+    current_roles,
+    reach_of,
+    require,
+)
 from ...db import get_in_org, get_session
 from ...forms import attempt, flash_form_errors
-from ...models import Appraisal, AppraisalState
-from ..cycles.lists import ListFilter, appraisal_page, cycle_departments
+from ...models import Appraisal, AppraisalState, Employee
+from ..cycles.lists import ListFilter, appraisal_page, cycle_departments, list_query
 from ..web import Routes, cycle_or_404, id_arg, page_arg
 from . import calibration
 from .forms import OverrideForm, PublishForm, QuotasForm
@@ -24,7 +37,7 @@ def _list_filter() -> ListFilter:
 
 
 @routes.route("/cycles/<int:id>/calibration")
-@require(can_run_cycles)
+@require(can_read_results)
 def calibration_page(id: int):
     return _calibration_page(cycle_or_404(id))
 
@@ -36,12 +49,17 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
     db = get_session()
     chosen = _list_filter()
     typed = typed or {}
-    groups = calibration.distributions(db, cycle)
+    seen = reach_of("read_results")
+    groups = calibration.distributions(db, cycle, seen)
     grades = calibration.grade_names(cycle)
+    departments = [(i, n) for i, n in cycle_departments(db, cycle) if seen.covers(i)]
+    in_reach = list_query(cycle).where(seen.clause(Employee.department_id))
     return render_template(
         "runtime/calibration.html",
         cycle=cycle,
-        page=appraisal_page(db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"]),
+        page=appraisal_page(
+            db, cycle, chosen, page_arg(), current_app.config["PAGE_SIZE"], in_reach
+        ),
         chosen=chosen,
         states=[s for s in AppraisalState],
         groups=groups,
@@ -54,8 +72,12 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         ),
         quotas=typed.get("quotas", calibration.quotas_text(cycle)),
         saved_quotas=calibration.quotas_text(cycle),
-        departments=cycle_departments(db, cycle),
+        departments=departments,
         typed=typed,
+        runs_cycle=can_run_cycles(current_roles()),
+        calibrates=reach_of("calibrate"),
+        decides=reach_of("hr_steps"),
+        publishes=reach_of("publish"),
     ), status
 
 
@@ -95,7 +117,7 @@ def calibration_quotas(id: int):
     return _cycle_change(
         id,
         lambda db, c: calibration.save_quotas(
-            db, c, form.quotas.data, current_user.id, form.version.data
+            db, c, form.quotas.data, current_user.id, form.version.data, form.two_level.data
         ),
         _("Quotas saved."),
         typed=typed,
@@ -107,7 +129,7 @@ def _confirmation(cycle, button: str, consequences: list[str], fields: dict | No
     warnings still open, and a form that posts the same request again with `confirmed`.
     Served for any post without `confirmed`, so the step never happens on one click (and
     needs no JavaScript)."""
-    groups = calibration.distributions(get_session(), cycle)
+    groups = calibration.distributions(get_session(), cycle, reach_of("read_results"))
     return render_template(
         "runtime/confirm.html",
         cycle=cycle,
@@ -140,15 +162,18 @@ def calibration_lock(id: int):
 
 
 @routes.route("/cycles/<int:id>/calibration/publish", methods=["POST"])
-@require(can_run_cycles)
+@require(can_publish)
 def calibration_publish(id: int):
     form = PublishForm()
     if not form.validate_on_submit():
         return _bad_form(id, form)
     department = form.department_id.data or None
+    where = reach_of("publish")
+    if department is not None:
+        covers_or_404("publish", department)
     if not _confirmed():
         cycle = cycle_or_404(id)
-        count = calibration.publishable_count(get_session(), cycle, department)
+        count = calibration.publishable_count(get_session(), cycle, department, where)
         return _confirmation(
             cycle,
             _("Publish results"),
@@ -161,7 +186,7 @@ def calibration_publish(id: int):
         )
     return _cycle_change(
         id,
-        lambda db, c: calibration.publish(db, c, current_user.id, department),
+        lambda db, c: calibration.publish(db, c, current_user.id, department, where),
         _("%(count)d results published."),
     )
 
@@ -187,13 +212,16 @@ def cycle_close(id: int):
 
 
 @routes.route("/cycles/<int:id>/calibration/<int:appraisal_id>", methods=["POST"])
-@require(can_run_cycles)
+@require(can_calibrate)
 def calibration_override(id: int, appraisal_id: int):
     db = get_session()
     cycle = cycle_or_404(id)
     appraisal = get_in_org(db, Appraisal, current_org_id(), appraisal_id)
     if appraisal is None or appraisal.cycle_id != cycle.id:
         abort(404)
+    department_id = appraisal.employee.department_id
+    covers_or_404("calibrate", department_id)
+    proposal = calibration.proposes(cycle, reach_of("hr_steps").covers(department_id))
     form = OverrideForm()
     typed = {
         "appraisal_id": appraisal.id,
@@ -205,12 +233,17 @@ def calibration_override(id: int, appraisal_id: int):
     grade, reason, version = form.grade.data, form.reason.data, form.version.data
     name = appraisal.employee.name
     outcome = attempt(
-        lambda: calibration.override_grade(db, appraisal, grade, reason, current_user.id, version),
+        lambda: calibration.override_grade(
+            db, appraisal, grade, reason, current_user.id, version, proposal
+        ),
         about=name,
     )
     if outcome.refused:
         return _calibration_page(cycle, typed | {"conflict": outcome.conflict}, outcome.status)
-    flash(_("Grade of %(name)s saved.", name=appraisal.employee.name), "success")
+    if proposal:
+        flash(_("Proposal for %(name)s saved; HR decides.", name=name), "success")
+    else:
+        flash(_("Grade of %(name)s saved.", name=name), "success")
     return redirect(url_for("runtime.calibration_page", id=id, **_list_args()))
 
 

@@ -14,13 +14,14 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ... import tables
-from ...access import can_enter_figures, can_run_cycles
+from ...access import can_enter_figures, can_read_results, can_run_cycles
 from ...db import get_in_org
 from ...errors import ServiceError
 from ...import_jobs import tracked_import
 from ...jobs.registry import Progress, tracked
 from ...jobs.services import owner_roles
 from ...models import Cycle, Job
+from ...scopes import Reach, grants_of, reach
 from ...states import JobStatus
 from ...storage import Unavailable, get_storage, new_key
 from ..reviews import feedback
@@ -100,7 +101,8 @@ class CycleTable:
 
     name: str
     allowed: Callable[[Iterable[str]], bool]
-    build: Callable[[Session, Cycle, frozenset[str]], tuple[list[str], list[list[Any]]]]
+    #: (session, cycle, the reader's roles, where they read) -> header and rows
+    build: Callable[[Session, Cycle, frozenset[str], Reach], tuple[list[str], list[list[Any]]]]
 
     def filename(self, cycle: Cycle) -> str:
         return f"cycle-{cycle.id}-{self.name}"
@@ -109,12 +111,14 @@ class CycleTable:
 CYCLE_TABLES = {
     table.name: table
     for table in (
-        CycleTable("results", can_run_cycles, lambda s, c, roles: exports.results_table(s, c)),
-        CycleTable("feedback", can_run_cycles, lambda s, c, roles: feedback.feedback_table(s, c)),
+        CycleTable("results", can_read_results, exports.results_table_for),
+        CycleTable(
+            "feedback", can_read_results, lambda s, c, _roles, w: feedback.feedback_table(s, c, w)
+        ),
         CycleTable(
             "figures",
             can_enter_figures,
-            lambda s, c, roles: figures.file_sheet(s, c, with_targets=can_run_cycles(roles)),
+            lambda s, c, roles, _w: figures.file_sheet(s, c, with_targets=can_run_cycles(roles)),
         ),
     )
 }
@@ -151,7 +155,15 @@ def export_cycle(session: Session, job: Job, progress: Progress) -> dict[str, An
     cycle = _cycle(session, job)
     total = appraisal_count(session, cycle)
     progress(0, total)
-    header, rows = table.build(session, cycle, owner_roles(session, job))
+    roles = owner_roles(session, job)
+    where = reach(
+        session,
+        job.organization_id,
+        grants_of(session, job.organization_id, job.user_id),
+        "read_results",
+        roles,
+    )
+    header, rows = table.build(session, cycle, roles, where)
     data = tables.export(fmt, header, rows, table.name)
     key = new_key("jobs", "exports", suffix=f".{fmt}")
     try:

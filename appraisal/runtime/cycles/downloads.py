@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ... import tables
-from ...access import current_org_id, current_roles
+from ...access import current_org_id, current_roles, reach_of
 from ...db import get_session
 from ...jobs.queue import submit
 from ...models import Cycle
@@ -21,7 +21,7 @@ def cycle_file(cycle: Cycle, name: str, fmt: str) -> Response | tuple[str, int]:
     db = get_session()
     table = CYCLE_TABLES[name]
     if not is_large_export(db, cycle):
-        header, rows = table.build(db, cycle, current_roles())
+        header, rows = table.build(db, cycle, current_roles(), reach_of("read_results"))
         return tables.download(fmt, header, rows, table.name, table.filename(cycle))
     if request.method == "POST":
         params = {"cycle_id": cycle.id, "table": name, "fmt": fmt}

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from ...i18n import label_text
 from ...labels import export_header, export_value, yes_no
 from ...models import Cycle
+from ...scopes import EVERYWHERE, Reach
 from ..reviews.access import final_result
 from .figures import cycle_appraisals
 
@@ -27,15 +28,24 @@ BASE_COLUMNS = [
 ]
 
 
-def results_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[Any]]]:
+def results_table_for(
+    session: Session, cycle: Cycle, _roles: frozenset[str], where: Reach
+) -> tuple[list[str], list[list[Any]]]:
+    """`results_table` as a cycle file (`background.CYCLE_TABLES`)."""
+    return results_table(session, cycle, where)
+
+
+def results_table(
+    session: Session, cycle: Cycle, where: Reach = EVERYWHERE
+) -> tuple[list[str], list[list[Any]]]:
     """Header and rows: the employee, the state, the engine's totals, the computed and the
     final (calibrated) grade, and each of the template's outputs (pay coefficient,
     commission, …) as its own column, computed with the final grade; headers and states in
-    the user's language."""
+    the user's language. `where`: a scoped reader's departments."""
     definition = cycle.scheme.template_version.definition
     outputs = [o["key"] for o in definition.get("outputs", [])]
     rows = []
-    for appraisal in cycle_appraisals(session, cycle):
+    for appraisal in cycle_appraisals(session, cycle, where):
         result = final_result(appraisal)
         employee = appraisal.employee
         rows.append(

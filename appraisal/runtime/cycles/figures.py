@@ -26,6 +26,7 @@ from ...labels import in_english
 from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric, User
 from ...notifications import events
 from ...rules import CompiledTemplate, Result
+from ...scopes import EVERYWHERE, Reach
 from ...states import AppraisalState, CycleState
 from .. import workflow
 from ..compiled import appraisal_template, version_template
@@ -115,8 +116,12 @@ def cycle_appraisals_query(cycle: Cycle) -> Select[tuple[Appraisal]]:
     )
 
 
-def cycle_appraisals(session: Session, cycle: Cycle) -> list[Appraisal]:
-    return list(session.scalars(cycle_appraisals_query(cycle)))
+def cycle_appraisals(session: Session, cycle: Cycle, where: Reach = EVERYWHERE) -> list[Appraisal]:
+    """The cycle's appraisals (inside `where`, a scoped reader's reach)."""
+    query = cycle_appraisals_query(cycle)
+    if not where.everywhere:
+        query = query.where(where.clause(Employee.department_id))
+    return list(session.scalars(query))
 
 
 def appraisals_of_numbers(

@@ -20,9 +20,11 @@ from flask_login import current_user
 
 from ...access import (
     can_enter_figures,
+    can_read_results,
     can_run_cycles,
     current_membership,
     current_org_id,
+    current_roles,
     is_member,
     require,
 )
@@ -49,13 +51,17 @@ routes = Routes()
 
 
 @routes.route("/cycles")
-@require(can_run_cycles)
+@require(can_read_results)
 def cycles():
+    """HR's cycles and schemes; HR's readers (partners, heads, auditors) the cycles alone,
+    each leading to its calibration page, narrowed there to their departments."""
     db, org_id = get_session(), current_org_id()
+    runs = can_run_cycles(current_roles())
     return render_template(
         "runtime/cycles.html",
         cycles=cycle_services.list_cycles(db, org_id),
-        schemes=cycle_services.list_schemes(db, org_id),
+        schemes=cycle_services.list_schemes(db, org_id) if runs else [],
+        runs_cycle=runs,
     )
 
 
@@ -186,14 +192,14 @@ def _cycle_page(cycle: Cycle, launch_form: LaunchForm, status: int = 200):
 
 
 @routes.route("/cycles/<int:id>/results.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
-@require(can_run_cycles)
+@require(can_read_results)
 def cycle_results(id: int, fmt: str):
     """The payroll file: totals, grades and the template's outputs per employee."""
     return cycle_file(cycle_or_404(id), "results", fmt)
 
 
 @routes.route("/cycles/<int:id>/feedback.<any(csv, xlsx):fmt>", methods=["GET", "POST"])
-@require(can_run_cycles)
+@require(can_read_results)
 def cycle_feedback(id: int, fmt: str):
     """The cycle's written feedback, one comment a row; peers' without names."""
     return cycle_file(cycle_or_404(id), "feedback", fmt)

@@ -24,15 +24,20 @@ from ...models import (
     Employee,
     Organization,
     Review,
+    Role,
     User,
 )
 from ...rules import NA, Result, score
+from ...scopes import NOWHERE, POWER, Reach, grants_of, reach
 from ...states import RESULT_SHOWN
 from .. import workflow
 from ..compiled import appraisal_template
 from ..render import role_fields
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
+
+#: Relations that see everything that counts, as HR does (a `reader` acts on nothing).
+OFFICIAL = frozenset({"hr", "manager", "reader"})
 
 
 SINGLE_RATERS = ("data", "self", "manager", "hr")
@@ -55,17 +60,35 @@ class Viewer:
 
     user_id: int | None
     org_id: int
-    is_hr: bool
+    is_hr: bool  # organization-wide HR (lists of everyone); scoped HR is `hr_reach`
     employee_id: int | None
     reports: frozenset[int] = frozenset()  # everyone below them, where managers see the chain
+    #: Where a scoped role acts as HR on single appraisals (an HR business partner).
+    hr_reach: Reach = NOWHERE
+    #: Where a role reads appraisals as HR does without acting (department heads, auditors).
+    read_reach: Reach = NOWHERE
 
 
 def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
+    """The viewer with `roles` (the request's effective roles: a change never counts a
+    read-only role) and the department subtrees their scoped roles reach."""
     employee_id = session.scalar(
         select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
     )
     reports = chain_below(session, org_id, employee_id) if employee_id else frozenset()
-    return Viewer(user_id, org_id, "admin" in roles, employee_id, reports)
+    is_hr = Role.ADMIN in roles
+    if is_hr or not roles & (POWER["read_results"].roles - {Role.ADMIN}):
+        return Viewer(user_id, org_id, is_hr, employee_id, reports)
+    grants = grants_of(session, org_id, user_id)
+    return Viewer(
+        user_id,
+        org_id,
+        False,
+        employee_id,
+        reports,
+        hr_reach=reach(session, org_id, grants, "hr_steps", roles),
+        read_reach=reach(session, org_id, grants, "read_results", roles),
+    )
 
 
 def chain_below(session: Session, org_id: int, manager_id: int) -> frozenset[int]:
@@ -143,12 +166,15 @@ def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
     `proxy` for an employee who has no sign-in."""
     found = set()
     own = viewer.employee_id is not None and appraisal.employee_id == viewer.employee_id
+    department_id = appraisal.employee.department_id
     if own:
         found.add("employee")
-    elif viewer.is_hr:
+    elif viewer.is_hr or viewer.hr_reach.covers(department_id):
         found.add("hr")
         if appraisal.manager_id is None:
             found.add("manager")
+    elif viewer.read_reach.covers(department_id):
+        found.add("reader")  # sees what HR sees, acts on nothing
     if viewer.employee_id is not None and appraisal.manager_id == viewer.employee_id:
         found.add("manager")
     elif not own and appraisal.manager_id in viewer.reports:
@@ -252,7 +278,7 @@ def visible_inputs(
     review.
     """
     published = appraisal.state in RESULT_SHOWN
-    if "hr" in rels or "manager" in rels or ("employee" in rels and published):
+    if rels & OFFICIAL or ("employee" in rels and published):
         inputs = official_inputs(appraisal)
     elif "employee" in rels:
         inputs = {"targets": dict(appraisal.targets or {}), "peers": [], "subordinates": []}
@@ -293,7 +319,7 @@ def shown_result(
     the appraisee of a published result it is `final_result`; with typed values it is the
     live panel's what-if. Anyone but HR and the manager gets peer and subordinate groups as
     an average and a count, never the single scores."""
-    official = rels & {"hr", "manager"} or ("employee" in rels and appraisal.state in RESULT_SHOWN)
+    official = rels & OFFICIAL or ("employee" in rels and appraisal.state in RESULT_SHOWN)
     if own_rater is None and official:
         result = final_result(appraisal, explain=True)
     else:
@@ -301,7 +327,7 @@ def shown_result(
         result = score(
             appraisal_template(appraisal), inputs, appraisal.override_grade, explain=True
         )
-    return result if rels & {"hr", "manager"} else _averages_only(result)
+    return result if rels & OFFICIAL else _averages_only(result)
 
 
 def _averages_only(result: Result) -> Result:

@@ -18,6 +18,7 @@ from ...i18n import label_text
 from ...labels import export_header, export_value
 from ...models import Appraisal, Cycle
 from ...rules import NA, CompiledTemplate, Item
+from ...scopes import EVERYWHERE, Reach
 from ..compiled import appraisal_template
 from ..cycles.figures import cycle_appraisals
 from .access import GROUPS, visible_inputs
@@ -74,11 +75,14 @@ def official_feedback(appraisal: Appraisal) -> list[Comment]:
     return written_feedback(appraisal, frozenset({"hr"}))
 
 
-def feedback_table(session: Session, cycle: Cycle) -> tuple[list[str], list[list[Any]]]:
+def feedback_table(
+    session: Session, cycle: Cycle, where: Reach = EVERYWHERE
+) -> tuple[list[str], list[list[Any]]]:
     """A cycle's written feedback as a file: one row per comment, group comments one row
-    each without names; headers and rater words in the user's language."""
+    each without names; headers and rater words in the user's language. `where`: a scoped
+    reader's departments."""
     rows = []
-    for appraisal in cycle_appraisals(session, cycle):
+    for appraisal in cycle_appraisals(session, cycle, where):
         employee = appraisal.employee
         for comment in official_feedback(appraisal):
             for text in comment.texts:

@@ -67,7 +67,7 @@ def _appraisal_page(item: Appraisal, status: int = 200, **posted: Any) -> Any:
             if r.reviewer_id == viewer.user_id and r.rater in access.GROUPS
         )
         return redirect(url_for("runtime.review", id=item.id, rater=rater))
-    sees_reviewers = bool(rels & {"manager", "hr"})
+    sees_reviewers = bool(rels & access.OFFICIAL)
     invite_form = reopen_form = None
     if workflow.can_edit("invitations", item.state, rels):
         invite_form = posted.get("invite_form") or _invite_form(item)
