@@ -61,10 +61,19 @@ class Viewer:
 
 
 def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
-    employee_id = session.scalar(
-        select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
-    )
-    reports = chain_below(session, org_id, employee_id) if employee_id else frozenset()
+    """One statement finds the employee record and whether managers see their chain: every
+    page builds a viewer, so each statement here is paid by every request (issue 20)."""
+    row = session.execute(
+        select(Employee.id, Organization.managers_see_chain)
+        .select_from(Organization)
+        .outerjoin(
+            Employee, and_(Employee.organization_id == Organization.id, Employee.user_id == user_id)
+        )
+        .where(Organization.id == org_id)
+    ).first()  # one row at most: an account is one employee per organization
+    employee_id, chain = row if row is not None else (None, False)
+    below = chain and employee_id is not None
+    reports = _everyone_below(session, org_id, employee_id) if below else frozenset()
     return Viewer(user_id, org_id, "admin" in roles, employee_id, reports)
 
 
