@@ -37,7 +37,7 @@ from ...notifications import events
 from ...people.services import with_subdepartments
 from .. import workflow
 from ..compiled import version_template
-from ..render import role_fields
+from ..render import fills
 from ..reviews.access import signs_in
 
 PERIODS = ("month", "quarter", "half_year", "year")
@@ -295,7 +295,7 @@ def preview_cycle(session: Session, cycle: Cycle) -> list[PreviewRow]:
     excluded = set(cycle.excluded_employee_ids or [])
     busy = _in_running_cycles(session, cycle)
     scheme = cycle.scheme
-    has_self = bool(role_fields(version_template(scheme.template_version), "self"))
+    has_self = fills(version_template(scheme.template_version), "self")
     rows = []
     for employee in covered_employees(session, scheme):
         warning = None

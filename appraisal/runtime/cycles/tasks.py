@@ -21,7 +21,7 @@ from ...paging import Page, paginate
 from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
 from ..compiled import appraisal_template
-from ..render import role_fields
+from ..render import fills
 from ..reviews.access import EMPLOYEE_WHO_SIGNS_IN, GROUPS, Viewer, managed_by, relations
 from ..reviews.inputs import missing_targets
 from ..reviews.invitations import group_progress
@@ -182,7 +182,7 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
     rows = []
     for appraisal in found.items:
         by_slot = {r.slot: r for r in appraisal.reviews}
-        has_self = bool(role_fields(appraisal_template(appraisal), "self"))
+        has_self = fills(appraisal_template(appraisal), "self")
         rows.append(
             TeamRow(
                 appraisal,

@@ -30,7 +30,7 @@ from ...rules import NA, Result, score
 from ...states import RESULT_SHOWN
 from .. import workflow
 from ..compiled import appraisal_template
-from ..render import role_fields
+from ..render import fills
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
 
@@ -144,7 +144,7 @@ def signs_in(employee: Employee) -> bool:
 def self_review_path(appraisal: Appraisal) -> str:
     """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
     return workflow.self_review_path(
-        bool(role_fields(appraisal_template(appraisal), "self")),
+        fills(appraisal_template(appraisal), "self"),
         signs_in(appraisal.employee),
         appraisal.cycle.scheme.skip_self_review_without_sign_in,
     )
