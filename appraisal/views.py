@@ -13,13 +13,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict
 from werkzeug.routing import IntegerConverter
 
-from .access import current_membership, current_org_id, current_roles
+from .access import current_membership
 from .account.services import pending_invitations
 from .db import MAX_ID, get_engine, get_session, rollback_session
 from .health import check_database, why_unwritable
 from .models import as_utc
 from .runtime.cycles import home
-from .runtime.reviews.access import viewer_for
+from .runtime.web import current_viewer
 
 bp = Blueprint("main", __name__)
 
@@ -32,8 +32,7 @@ def index():
     invitations = pending_invitations(db, current_user.id)
     todo = None
     if current_membership() is not None:
-        viewer = viewer_for(db, current_org_id(), current_user.id, current_roles())
-        todo = home.summary(db, viewer)
+        todo = home.summary(db, current_viewer())
     return render_template("index.html", invitations=invitations, todo=todo)
 
 

@@ -122,6 +122,16 @@ def target_fields(template: CompiledTemplate) -> list[Field]:
     ]
 
 
+def fills(template: CompiledTemplate, role: str) -> bool:
+    """Whether the role has any input (`role_fields` is not empty), without building the
+    fields: a page of fifty appraisals asks this per row (issue 20)."""
+    return any(
+        (item := template.items.get(key)) is not None and role in item.raters
+        for section in template.sections
+        for key in section.items
+    ) or any(role in a.raters for a in template.adjustments)
+
+
 def role_fields(template: CompiledTemplate, role: str) -> list[Field]:
     """A role's inputs, flattened in page order."""
     return [f for _section, fields in role_items(template, role) for f in fields]

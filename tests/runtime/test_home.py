@@ -3,6 +3,8 @@ progress and the appeals waiting, each with a link."""
 
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from appraisal.models import Appeal
 from tests.runtime.conftest import appraisal_of
 
@@ -30,3 +32,27 @@ def test_an_employee_sees_their_tasks_only(client, auth, company, launched):
     page = client.get("/").text
     assert 'id="home-tasks"' in page
     assert 'id="home-cycles"' not in page and 'id="home-appeals"' not in page
+
+
+def test_the_pages_a_manager_uses_most_cost_a_fixed_number_of_statements(
+    app, client, auth, launched
+):
+    """Every statement here is paid by every request of every signed-in user (issue 20):
+    the sign-in, the membership, the viewer (employee record and chain flag in one), the
+    tasks or team with what they read, the bell. A new per-request query fails this."""
+    engine = app.extensions["appraisal.engine"]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    auth.login("olga@acme.example")
+    for path, budget in (("/", 12), ("/team", 12)):
+        client.get(path)  # anything done once per process is done
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert len(seen) <= budget, (path, len(seen), seen)

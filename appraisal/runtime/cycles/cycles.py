@@ -39,7 +39,7 @@ from ...paging import Page, paginate
 from ...people.services import with_subdepartments
 from .. import workflow
 from ..compiled import version_template
-from ..render import role_fields
+from ..render import fills
 from ..reviews.access import signs_in
 
 PERIODS = ("month", "quarter", "half_year", "year")
@@ -318,7 +318,7 @@ def preview_page(session: Session, cycle: Cycle, page: int, per_page: int) -> Pa
 def _preview_rows(session: Session, cycle: Cycle, employees: list[Employee]) -> list[PreviewRow]:
     excluded = set(cycle.excluded_employee_ids or [])
     busy = _in_running_cycles(session, cycle, [employee.id for employee in employees])
-    has_self = bool(role_fields(version_template(cycle.scheme.template_version), "self"))
+    has_self = fills(version_template(cycle.scheme.template_version), "self")
     rows = []
     for employee in employees:
         warning = None

@@ -23,7 +23,7 @@ from ...db import in_chunks
 from ...errors import ServiceError
 from ...i18n import label_text
 from ...labels import in_english
-from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric, User
+from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric
 from ...notifications import events
 from ...rules import CompiledTemplate, Result
 from ...scopes import EVERYWHERE, Reach
@@ -31,7 +31,13 @@ from ...states import AppraisalState, CycleState
 from .. import workflow
 from ..compiled import appraisal_template, version_template
 from ..render import Field, parse_value, role_fields, target_fields
-from ..reviews.access import Viewer, final_result, managed_by, relations
+from ..reviews.access import (
+    EMPLOYEE_WHO_SIGNS_IN,
+    Viewer,
+    final_result,
+    managed_by,
+    relations,
+)
 from ..reviews.inputs import check_targets, check_values, missing_targets, parse_values
 from ..reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
@@ -102,11 +108,9 @@ def cycle_appraisals_query(cycle: Cycle) -> Select[tuple[Appraisal]]:
         .join(Employee, Employee.id == Appraisal.employee_id)
         .where(Appraisal.cycle_id == cycle.id)
         .options(
-            selectinload(Appraisal.employee).selectinload(Employee.department),
-            selectinload(Appraisal.employee).selectinload(Employee.position),
-            selectinload(Appraisal.employee)  # who signs in: `reviews.relations`
-            .selectinload(Employee.user)
-            .selectinload(User.memberships),
+            selectinload(Appraisal.employee).joinedload(Employee.department),
+            selectinload(Appraisal.employee).joinedload(Employee.position),
+            EMPLOYEE_WHO_SIGNS_IN,  # who signs in: `reviews.relations`
             selectinload(Appraisal.manager),
             selectinload(Appraisal.reviews),
             selectinload(Appraisal.template_version),

@@ -16,14 +16,13 @@ from ...models import (
     Employee,
     Organization,
     Review,
-    User,
 )
 from ...paging import Page, paginate
 from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
 from ..compiled import appraisal_template
-from ..render import role_fields
-from ..reviews.access import GROUPS, Viewer, managed_by, relations
+from ..render import fills
+from ..reviews.access import EMPLOYEE_WHO_SIGNS_IN, GROUPS, Viewer, managed_by, relations
 from ..reviews.inputs import missing_targets
 from ..reviews.invitations import group_progress
 
@@ -46,8 +45,8 @@ class Task:
 #: What a task or team row reads of an appraisal: who signs in (`relations`), the cycle's
 #: dates and scheme, the template and the reviews.
 WHAT_TASKS_READ = (
-    selectinload(Appraisal.employee).selectinload(Employee.user).selectinload(User.memberships),
-    selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
+    EMPLOYEE_WHO_SIGNS_IN,
+    selectinload(Appraisal.cycle).joinedload(Cycle.scheme),
     selectinload(Appraisal.template_version),
     selectinload(Appraisal.reviews),
 )
@@ -183,7 +182,7 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
     rows = []
     for appraisal in found.items:
         by_slot = {r.slot: r for r in appraisal.reviews}
-        has_self = bool(role_fields(appraisal_template(appraisal), "self"))
+        has_self = fills(appraisal_template(appraisal), "self")
         rows.append(
             TeamRow(
                 appraisal,

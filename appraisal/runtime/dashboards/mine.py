@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...charts import Chart, Dashboard, Series
 from ...i18n import label_text
-from ...models import Appraisal, Cycle, Employee, Organization, User
+from ...models import Appraisal, Cycle, Employee, Organization
 from ...rules import Item, Result
 from ...states import RESULT_SHOWN
 from ..compiled import appraisal_template
 from ..cycles.figures import computed_keys
 from ..cycles.tasks import own_tasks
 from ..reviews.access import (
+    EMPLOYEE_WHO_SIGNS_IN,
     GROUPS,
     Viewer,
     final_result,
@@ -150,12 +151,10 @@ def appraisals_of(session: Session, org_id: int, employee_id: int) -> list[Appra
             .join(Cycle, Cycle.id == Appraisal.cycle_id)
             .where(Appraisal.organization_id == org_id, Appraisal.employee_id == employee_id)
             .options(
-                selectinload(Appraisal.employee)
-                .selectinload(Employee.user)
-                .selectinload(User.memberships),
-                selectinload(Appraisal.employee).selectinload(Employee.department),
+                EMPLOYEE_WHO_SIGNS_IN,
+                selectinload(Appraisal.employee).joinedload(Employee.department),
                 selectinload(Appraisal.manager),
-                selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
+                selectinload(Appraisal.cycle).joinedload(Cycle.scheme),
                 selectinload(Appraisal.template_version),
                 selectinload(Appraisal.reviews),
             )

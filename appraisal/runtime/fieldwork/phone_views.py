@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -47,9 +48,18 @@ def endpoint_url(endpoint: str, **values: Any) -> str | None:
 def nav_context() -> dict[str, Any]:
     """Whether the top bar offers "Field work": to people with an employee record here."""
     membership = current_membership()
+    if membership is None:
+        return {"field_worker": False}
+    viewer = g.get("viewer")  # the page's own viewer, when it built one, knows the answer
+    if viewer is not None and (viewer.org_id, viewer.user_id) == (
+        membership.organization_id,
+        membership.user_id,
+    ):
+        return {"field_worker": viewer.employee_id is not None}
     return {
-        "field_worker": membership is not None
-        and today.has_employee(get_session(), membership.organization_id, membership.user_id)
+        "field_worker": today.has_employee(
+            get_session(), membership.organization_id, membership.user_id
+        )
     }
 
 

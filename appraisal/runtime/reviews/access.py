@@ -32,7 +32,7 @@ from ...scopes import NOWHERE, POWER, Reach, grants_of, reach
 from ...states import RESULT_SHOWN
 from .. import workflow
 from ..compiled import appraisal_template
-from ..render import role_fields
+from ..render import fills
 
 GROUPS = {"peer": "peers", "subordinate": "subordinates"}
 
@@ -71,11 +71,20 @@ class Viewer:
 
 def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
     """The viewer with `roles` (the request's effective roles: a change never counts a
-    read-only role) and the department subtrees their scoped roles reach."""
-    employee_id = session.scalar(
-        select(Employee.id).where(Employee.organization_id == org_id, Employee.user_id == user_id)
-    )
-    reports = chain_below(session, org_id, employee_id) if employee_id else frozenset()
+    read-only role) and the department subtrees their scoped roles reach. One statement
+    finds the employee record and whether managers see their chain: every page builds a
+    viewer, so each statement here is paid by every request (issue 20)."""
+    row = session.execute(
+        select(Employee.id, Organization.managers_see_chain)
+        .select_from(Organization)
+        .outerjoin(
+            Employee, and_(Employee.organization_id == Organization.id, Employee.user_id == user_id)
+        )
+        .where(Organization.id == org_id)
+    ).first()  # one row at most: an account is one employee per organization
+    employee_id, chain = row if row is not None else (None, False)
+    below = chain and employee_id is not None
+    reports = _everyone_below(session, org_id, employee_id) if below else frozenset()
     is_hr = Role.ADMIN in roles
     if is_hr or not roles & (POWER["read_results"].roles - {Role.ADMIN}):
         return Viewer(user_id, org_id, is_hr, employee_id, reports)
@@ -134,6 +143,14 @@ def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[in
     return frozenset(session.scalars(chain_query(org_id, boss_id)))
 
 
+#: What `signs_in` reads of an appraisal's employee (their account and its memberships),
+#: joined into the employees' own statement: one statement, not three, on every page that
+#: asks who signs in (issue 20).
+EMPLOYEE_WHO_SIGNS_IN = (
+    selectinload(Appraisal.employee).joinedload(Employee.user).joinedload(User.memberships)
+)
+
+
 def signs_in(employee: Employee) -> bool:
     """Whether the employee has an active account in their organization: only then do they
     take their own steps; otherwise HR or their manager acts for them."""
@@ -150,7 +167,7 @@ def signs_in(employee: Employee) -> bool:
 def self_review_path(appraisal: Appraisal) -> str:
     """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
     return workflow.self_review_path(
-        bool(role_fields(appraisal_template(appraisal), "self")),
+        fills(appraisal_template(appraisal), "self"),
         signs_in(appraisal.employee),
         appraisal.cycle.scheme.skip_self_review_without_sign_in,
     )
@@ -192,11 +209,9 @@ def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | No
         select(Appraisal)
         .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
         .options(
-            selectinload(Appraisal.employee)
-            .selectinload(Employee.user)
-            .selectinload(User.memberships),
+            EMPLOYEE_WHO_SIGNS_IN,
             selectinload(Appraisal.manager),
-            selectinload(Appraisal.cycle).selectinload(Cycle.scheme),
+            selectinload(Appraisal.cycle).joinedload(Cycle.scheme),
             selectinload(Appraisal.template_version),
             selectinload(Appraisal.reviews).selectinload(Review.reviewer),
         )

@@ -20,7 +20,7 @@ from ...notifications import events
 from ...rules import CompiledTemplate, Result, score
 from .. import workflow
 from ..compiled import appraisal_template
-from ..render import labels, role_fields
+from ..render import fills, labels, role_fields
 from .access import (
     CLOSED,
     GROUPS,
@@ -101,7 +101,7 @@ def editable_raters(appraisal: Appraisal, viewer: Viewer) -> list[str]:
     template = appraisal_template(appraisal)
     found = []
     for rater in ("self", "manager", "hr", "peer", "subordinate"):
-        if not role_fields(template, rater):
+        if not fills(template, rater):
             continue
         if rater in GROUPS:
             if find_review(appraisal, slot_for(rater, viewer)) is not None:

@@ -281,3 +281,14 @@ def test_the_manifest_and_the_service_worker_are_served_under_field(client, fiel
         assert worker.mimetype == "text/javascript"
         assert worker.headers["Service-Worker-Allowed"] == "/field"
         assert "caches" in worker.text
+
+
+@pytest.mark.parametrize("path", ["/", "/team", "/notifications"])
+def test_the_top_bar_offers_field_work_to_people_with_an_employee_record(client, auth, field, path):
+    """The link reads the page's viewer where it built one (home, My team) and asks the
+    database otherwise (the notifications page): the same answer either way."""
+    auth.login("fay@acme.example")
+    assert 'id="nav-field-today"' in client.get(path).text
+    auth.logout()
+    auth.login("hr@acme.example")
+    assert 'id="nav-field-today"' not in client.get(path).text
