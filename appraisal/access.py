@@ -20,7 +20,7 @@ from flask import Flask, abort, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .auth import sessions
 from .db import get_in_org, get_session
@@ -109,15 +109,18 @@ def is_member(_roles: Iterable[str]) -> bool:
 
 
 def active_memberships(user: User) -> list[Membership]:
+    """Every request reads these: the organization from the join already made and the roles
+    joined in, one statement rather than three (issue 20)."""
     return (
         get_session()
         .scalars(
             select(Membership)
             .join(Organization)
             .where(Membership.user_id == user.id, Membership.active, Organization.active)
-            .options(selectinload(Membership.role_rows), selectinload(Membership.organization))
-            .order_by(Organization.name)
+            .options(contains_eager(Membership.organization), joinedload(Membership.role_rows))
+            .order_by(Organization.name, Membership.id)
         )
+        .unique()
         .all()
     )
 

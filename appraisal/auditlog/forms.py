@@ -27,6 +27,7 @@ AREA_ENTITY = {
     "token": "api_token",
     "pack": "organization",
     "employees": "employee",
+    "feedback": "employee",
 }
 
 

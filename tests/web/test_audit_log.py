@@ -380,3 +380,14 @@ def test_every_service_that_writes_records_an_audit_event():
             if writes and not records and not name.startswith("_"):
                 silent.add(f"{path.relative_to(APP)}:{name}")
     assert silent == set(NOT_AUDITED)
+
+
+def test_every_action_is_offered_under_a_named_group():
+    """Each action's area leads to an entity with words (`forms.AREA_ENTITY`): an action
+    without one would head a group with no name, and that group replaced "All" in the
+    select, so the log page refused its own default filter."""
+    from appraisal.auditlog.forms import AREA_ENTITY
+    from appraisal.labels import AUDIT_ACTION, AUDIT_ENTITY, RECORDED_BEFORE
+
+    areas = {code.split(".")[0] for code in AUDIT_ACTION if code not in RECORDED_BEFORE}
+    assert sorted(a for a in areas if AREA_ENTITY.get(a, a) not in AUDIT_ENTITY) == []
