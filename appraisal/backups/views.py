@@ -96,3 +96,9 @@ def download(name: str):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def _may_back_up() -> dict[str, bool]:
+        """Whether the Set-up menu offers Backups (instance administrators only)."""
+        user = current_user if current_user.is_authenticated else None
+        return {"can_back_up": services.can_back_up(user)}

@@ -134,3 +134,13 @@ def test_when_a_scheduled_backup_is_due():
     assert not services.due("weekly", made, now)
     assert not services.due("never", [], now)
     assert services.due("weekly", [], now)
+
+
+@pytest.mark.parametrize(
+    ("email", "offered"), [("ops@acme.example", True), ("hr@acme.example", False)]
+)
+def test_the_set_up_menu_offers_backups_to_instance_administrators_only(
+    client, auth, people, email, offered
+):
+    auth.login(email)
+    assert ('id="nav-backups"' in client.get("/").text) is offered
