@@ -26,3 +26,35 @@ def test_migrations_run_down_and_up_again(tmp_path):
     upgrade(engine)
     assert "employees" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_every_migration_keeps_the_rows_it_found_on_sqlite(tmp_path):
+    """SQLite alters a table by rebuilding it; rebuilding `organizations` with foreign keys
+    enforced dropped the old table and so deleted every row cascading from it (0025 once
+    emptied a whole database). A company stored at the first revision survives every
+    migration after it, one at a time, and foreign keys are enforced again afterwards."""
+    from alembic.script import ScriptDirectory
+
+    from appraisal.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'kept.sqlite'}")
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO organizations (id, slug, name, active, created_at) "
+            "VALUES (1, 'acme', 'Acme', 1, '2026-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO employees (id, number, name, status, created_at, organization_id) "
+            "VALUES (1, 'E1', 'Ann', 'active', '2026-01-01', 1)"
+        )
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    for revision in revisions[revisions.index("0001") + 1 :]:
+        upgrade(engine, revision)
+        with engine.connect() as connection:
+            found = connection.exec_driver_sql("SELECT number FROM employees").scalars().all()
+            assert found == ["E1"], revision
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
