@@ -77,7 +77,8 @@ class JobStatus(StrEnum):
 class NotificationKind(StrEnum):
     """What a notification tells someone (`appraisal/notifications`): a task assigned, a
     deadline near or passed, an appeal, a result, an interview, a plan check-in, field
-    records returned, a work plan proposed, returned or agreed. Each kind has its default words (`notifications.catalogue`)."""
+    records returned, a work plan proposed, returned or agreed. Each kind has its default
+    words (`notifications.catalogue`)."""
 
     GOALS_TO_CONFIRM = "goals_to_confirm"
     REVIEW_TO_FILL = "review_to_fill"
