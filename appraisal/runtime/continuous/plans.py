@@ -22,6 +22,7 @@ from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...models import Customer, Employee, PlanItem, PlanUpdate, WorkPlan, utcnow
 from ...models.continuous import LINK_KINDS
+from ...notifications import events
 from ...states import EDITABLE_PLANS, PlanPeriod, PlanState
 from .. import workflow
 from ..fieldwork.access import manages, visible_employees
@@ -293,6 +294,7 @@ def move(
             plan.manager_agreed_at = now
     session.flush()
     _audit(session, viewer, plan, f"plan.{action}")
+    events.plan_moved(session, plan, action, _name_of(session, viewer))
     if action == "agree":  # its tasks now count in "tasks completed on time %"
         refresh_employees(session, plan.organization_id, {plan.employee_id})
 
@@ -380,6 +382,12 @@ def rate(
     plan.rating_comment = comment.strip()
     session.flush()
     _audit(session, viewer, plan, "plan.manager_rate")
+
+
+def _name_of(session: Session, viewer: Viewer) -> str:
+    """The viewer as the other side knows them: their employee name."""
+    employee = session.get(Employee, viewer.employee_id) if viewer.employee_id else None
+    return employee.name if employee is not None else ""
 
 
 def _audit(session: Session, viewer: Viewer, plan: WorkPlan, action: str) -> None:
