@@ -28,6 +28,7 @@ from .. import workflow
 from ..fieldwork.access import manages, visible_employees
 from ..metrics.compute import refresh_employees
 from ..reviews.access import Viewer
+from . import evidence as evidence_files
 from .completion import on_time_share as on_time_share  # the plan pages' completion figure
 
 MAX_ITEMS = 30
@@ -308,8 +309,10 @@ def add_update(
     progress: int | None,
     evidence: str,
     today: date,
+    sent: evidence_files.Sent | None = None,
 ) -> PlanUpdate:
-    """Progress on an agreed plan; an item at 100 % is complete from today."""
+    """Progress on an agreed plan; an item at 100 % is complete from today. `sent`: the
+    documents and photos that came with it, stored as its evidence."""
     if not relations(viewer, plan) & workflow.PLAN_SIDES:
         raise ServiceError(_l("Only the employee or their manager can change this plan."))
     if plan.state != PlanState.AGREED:
@@ -343,6 +346,8 @@ def add_update(
     plan.updates.append(update)
     plan.updated_at = utcnow()
     session.flush()
+    if sent is not None:
+        evidence_files.attach(session, viewer, update, sent)
     if item is not None and item.completed_on != completed:
         refresh_employees(session, plan.organization_id, {plan.employee_id})
     return update
