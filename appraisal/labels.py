@@ -395,6 +395,7 @@ AUDIT_ENTITY = {
     "activity_type": _l("Activity form"),
     "api_token": _l("API token"),
     "appraisal": _l("Appraisal"),
+    "checkin": _l("1:1 check-in"),
     "course": _l("Training course"),
     "checkin": _l("1:1 check-in"),
     "customer": _l("Customer"),

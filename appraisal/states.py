@@ -77,7 +77,8 @@ class JobStatus(StrEnum):
 class NotificationKind(StrEnum):
     """What a notification tells someone (`appraisal/notifications`): a task assigned, a
     deadline near or passed, an appeal, a result, an interview, a plan check-in, field
-    records returned. Each kind has its default words (`notifications.catalogue`)."""
+    records returned, a work plan proposed, returned or agreed. Each kind has its default
+    words (`notifications.catalogue`)."""
 
     GOALS_TO_CONFIRM = "goals_to_confirm"
     REVIEW_TO_FILL = "review_to_fill"
@@ -92,6 +93,9 @@ class NotificationKind(StrEnum):
     INTERVIEW_TO_CONFIRM = "interview_to_confirm"
     PLAN_CHECKIN_DUE = "plan_checkin_due"
     RECORDS_RETURNED = "records_returned"
+    PLAN_PROPOSED = "plan_proposed"
+    PLAN_RETURNED = "plan_returned"
+    PLAN_AGREED = "plan_agreed"
 
 
 class Channel(StrEnum):

@@ -43,6 +43,8 @@ from ..states import CycleState
 
 #: What the editor's source select posts for the customers-assigned source.
 ASSIGNED = "customers:assigned"
+#: ... and for plan tasks completed on time (a share).
+PLANS_ON_TIME = "plans:on_time"
 
 
 class MetricRefused(ServiceError):
@@ -94,8 +96,9 @@ def source_from_value(value: str) -> dict[str, str] | None:
 
 
 def sources(session: Session, org_id: int) -> list[Source]:
-    """Each published activity form (by name), each event kind (by its words), and the
-    customers assigned; with their fields in the user's language."""
+    """Each published activity form (by name), each event kind (by its words), the
+    customers assigned and plan tasks completed on time; with their fields in the user's
+    language."""
     found = []
     for key, activity_type in activity_types(session, org_id).items():
         assert activity_type.latest is not None
@@ -118,6 +121,7 @@ def sources(session: Session, org_id: int) -> list[Source]:
             )
         )
     found.append(Source(ASSIGNED, str(_l("Customers assigned")), ()))
+    found.append(Source(PLANS_ON_TIME, str(_l("Plan tasks completed on time (a share)")), ()))
     return found
 
 

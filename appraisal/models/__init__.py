@@ -26,7 +26,15 @@ from .api import ApiToken
 from .audit import AuditEvent, AuditHead
 from .backups import BackupEvery, BackupSchedule
 from .base import Base, OrganizationScoped, Versioned, as_utc, utcnow
-from .continuous import CheckIn, FeedbackNote, FeedbackRequest, PlanItem, PlanUpdate, WorkPlan
+from .continuous import (
+    CheckIn,
+    FeedbackNote,
+    FeedbackRequest,
+    PlanFile,
+    PlanItem,
+    PlanUpdate,
+    WorkPlan,
+)
 from .cycles import Appeal, Appraisal, Cycle, Review, Scheme
 from .development import Course, DevelopmentPlan, Interview
 from .fieldwork import (
@@ -114,6 +122,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "Photo",
+    "PlanFile",
     "PlanItem",
     "PlanUpdate",
     "Position",

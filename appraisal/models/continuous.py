@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..states import FeedbackKind, FeedbackVisibility, PlanPeriod, PlanState
 from .accounts import User
 from .base import Base, OrganizationScoped, Versioned, one_of, utcnow
 from .people import Employee
+
+if TYPE_CHECKING:
+    from .fieldwork import Photo
 
 #: A plan item's optional link: what the task serves.
 LINK_KINDS = ("template_item", "appraisal_target", "customer", "external")
@@ -83,7 +87,8 @@ class PlanItem(OrganizationScoped, Base):
 
 
 class PlanUpdate(OrganizationScoped, Base):
-    """Progress on an agreed plan: a note, how far an item is, and evidence (a link)."""
+    """Progress on an agreed plan: a note, how far an item is, and evidence (a link, files
+    and photos)."""
 
     __tablename__ = "plan_updates"
 
@@ -101,6 +106,31 @@ class PlanUpdate(OrganizationScoped, Base):
     plan: Mapped[WorkPlan] = relationship(back_populates="updates")
     item: Mapped[PlanItem | None] = relationship()
     author: Mapped[User | None] = relationship()
+    files: Mapped[list[PlanFile]] = relationship(
+        order_by="PlanFile.id", cascade="all, delete-orphan"
+    )
+    photos: Mapped[list[Photo]] = relationship(order_by="Photo.id")
+
+
+class PlanFile(OrganizationScoped, Base):
+    """A document attached to a progress update as evidence (PDF, office files), stored
+    as uploaded under an unguessable key and only ever served through the plan."""
+
+    __tablename__ = "plan_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_update_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_updates.id", ondelete="CASCADE"), index=True
+    )
+    storage_key: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size"),)
 
 
 class CheckIn(Versioned, OrganizationScoped, Base):

@@ -206,7 +206,8 @@ class ActivityRecord(Versioned, OrganizationScoped, Base):
 class Photo(OrganizationScoped, Base):
     """A checked image (decoded, resized, metadata stripped unless the field keeps the
     location) in the storage under `storage_key`. It arrives before or with its record
-    (`uuid` made by the phone) and is attached to it when the record is stored."""
+    (`uuid` made by the phone) and is attached to it when the record is stored, or it is
+    the evidence of a work plan's progress update (`plan_update_id`)."""
 
     __tablename__ = "photos"
 
@@ -215,6 +216,10 @@ class Photo(OrganizationScoped, Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     record_id: Mapped[int | None] = mapped_column(
         ForeignKey("activity_records.id", ondelete="SET NULL"), index=True
+    )
+    #: A photo taken as evidence of a work plan's progress (never a record's too).
+    plan_update_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_updates.id", ondelete="SET NULL"), index=True
     )
     storage_key: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(40))

@@ -135,6 +135,30 @@ KINDS: dict[str, Kind] = {
             _l("A check-in of {plan} is due on {due}."),
         ),
         Kind(
+            K.PLAN_PROPOSED,
+            _l("A work plan proposed"),
+            ("plan", "employee", "by"),
+            _l("Work plan to agree: {employee}, {plan}"),
+            _l(
+                "{by} proposed the work plan of {employee} for {plan}. Agree to it, or return "
+                "it with comments."
+            ),
+        ),
+        Kind(
+            K.PLAN_RETURNED,
+            _l("A work plan returned"),
+            ("plan", "employee", "by", "comment"),
+            _l("Work plan returned: {employee}, {plan}"),
+            _l("{by} returned the work plan of {employee} for {plan} with comments: {comment}"),
+        ),
+        Kind(
+            K.PLAN_AGREED,
+            _l("A work plan agreed"),
+            ("plan", "employee", "by"),
+            _l("Work plan agreed: {employee}, {plan}"),
+            _l("The work plan of {employee} for {plan} is agreed by both sides ({by} agreed)."),
+        ),
+        Kind(
             K.RECORDS_RETURNED,
             _l("Field records returned"),
             ("count", "day", "employee"),

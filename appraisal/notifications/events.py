@@ -37,6 +37,7 @@ from ..models import (
     Review,
     Role,
     User,
+    WorkPlan,
 )
 from ..runtime.reviews.inputs import missing_targets
 from ..states import AppraisalState, NotificationKind
@@ -416,5 +417,56 @@ def records_returned(
             path("runtime.field_record", uuid=first.uuid)
             if len(records) == 1
             else path("runtime.field_history"),
+        ),
+    )
+
+
+# -- work plans --------------------------------------------------------------------------------
+
+#: A plan move → the sides told of it (`proposer`, `counterpart`: relative to the proposal).
+PLAN_NOTICES = {
+    "propose": (K.PLAN_PROPOSED, ("counterpart",)),
+    "return": (K.PLAN_RETURNED, ("proposer",)),
+    "agree": (K.PLAN_AGREED, ("proposer", "counterpart")),
+}
+
+
+def plan_label(plan: WorkPlan) -> str:
+    """A plan's period in no language: `2026-11` for a month, `2026-Q4` for a quarter."""
+    if plan.period == "month":
+        return plan.starts_on.strftime("%Y-%m")
+    return f"{plan.starts_on.year}-Q{(plan.starts_on.month - 1) // 3 + 1}"
+
+
+def plan_moved(session: Session, plan: WorkPlan, action: str, by: str) -> Event | None:
+    """A proposal is told to the other side, a return (with its comments) to the proposer,
+    an agreement to both. The employee's side is the employee; the manager's side is their
+    direct manager. Keyed by the plan's version, so a plan proposed again is told again."""
+    notice = PLAN_NOTICES.get(action)
+    if notice is None or plan.proposed_by is None:
+        return None
+    kind, told = notice
+    employee = plan.employee
+    manager = employee.manager
+    side_user = {
+        "employee": employee.user_id,
+        "manager": manager.user_id if manager is not None else None,
+    }
+    other = "manager" if plan.proposed_by == "employee" else "employee"
+    users = {side_user[plan.proposed_by if who == "proposer" else other] for who in told}
+    org_id = plan.organization_id
+    context = {"plan": plan_label(plan), "employee": employee.name, "by": by}
+    if action == "return":
+        context["comment"] = plan.comment
+    return _tell(
+        session,
+        Event(
+            org_id,
+            kind,
+            f"plan:{plan.id}:{action}:v{plan.version}",
+            sorted(members(session, org_id, users)),
+            context,
+            path("runtime.plan", id=plan.id),
+            to_groups=False,  # a person's plan is the two sides' business
         ),
     )

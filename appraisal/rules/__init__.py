@@ -19,7 +19,7 @@ checks), so the inside can be rearranged freely.
     static/fieldwork/conditions.js evaluates), field_rule(field) (how it reads a value);
     TREE_FUNCTIONS
     Metrics (`metric/1`): validate_metric, compile_metric -> CompiledMetric, measure, divide,
-    assigned -> Measure; METRIC_FORMAT, AGGREGATIONS, OPERATORS, MetricSource, typed
+    assigned, on_time -> Measure; METRIC_FORMAT, AGGREGATIONS, OPERATORS, MetricSource, typed
     Business events: EVENT_KINDS (each kind's attributes as a form), check_event_attributes
 """
 
@@ -79,6 +79,7 @@ from .metrics import (
     divide,
     measure,
     measure_all,
+    on_time,
     typed,
     validate_metric,
 )
@@ -143,6 +144,7 @@ __all__ = [
     "measure",
     "measure_all",
     "normalize_name",
+    "on_time",
     "round2",
     "score",
     "typed",

@@ -3,11 +3,12 @@ per person and period (visits, distinct customers visited, average handling minu
 share of tickets within SLA, coverage = customers visited ÷ customers assigned), and the
 arithmetic that computes it. Pure: the caller loads the rows and hands them over.
 
-A definition names its **source** (`{"activity": key}`, `{"event": kind}` or
-`{"customers": "assigned"}`), its **aggregation** (below), the **field** it reads, a
-**filter** (conditions `{field, op, value}`, all of which must hold, and optionally a
-formula `where`), the **date** that places a record in a period (`occurred`, the local day it
-happened, or a date field of the record) and its **unit**. `share` counts the records meeting
+A definition names its **source** (`{"activity": key}`, `{"event": kind}`,
+`{"customers": "assigned"}` or `{"plans": "on_time"}`, a `share` of plan tasks), its
+**aggregation** (below), the **field** it reads, a **filter** (conditions
+`{field, op, value}`, all of which must hold, and optionally a formula `where`), the
+**date** that places a record in a period (`occurred`, the local day it happened, or a date
+field of the record) and its **unit**. `share` counts the records meeting
 its `condition` among those passing the filter; `ratio` divides two other metrics.
 
 Results are exact decimals, rounded half up to `places` (default 2) as a person would;
@@ -35,7 +36,10 @@ METRIC_FORMAT = "metric/1"
 AGGREGATIONS = ("count", "distinct", "sum", "avg", "min", "max", "duration_avg", "ratio", "share")
 #: Aggregations whose value is a fraction, shown as a percentage unless `percent` is false.
 PERCENT_AGGREGATIONS = ("share", "ratio")
-SOURCE_KINDS = ("activity", "event", "customers")
+SOURCE_KINDS = ("activity", "event", "customers", "plans")
+#: The plans source's figures: "on_time", the share of a person's agreed plan tasks due in
+#: the period that were completed by their due date (the condition is the source's own).
+PLAN_SOURCES = ("on_time",)
 OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "not_in", "contains", "empty", "not_empty")
 DURATION_UNITS = ("minutes", "hours")
 MAX_CONDITIONS = 20
@@ -76,6 +80,19 @@ TOP_FIELDS = {
     "approved_only",
 }
 CONDITION_FIELDS = {"field", "op", "value"}
+#: What only a source of rows (records, events) can use.
+READ_BY_ROWS = {
+    "field",
+    "from",
+    "to",
+    "in",
+    "filter",
+    "where",
+    "condition",
+    "condition_where",
+    "date",
+    "approved_only",
+}
 
 #: What the caller knows of a source: its fields and their types (None: no such source).
 FieldsOf = Callable[["MetricSource"], Mapping[str, str] | None]
@@ -319,6 +336,13 @@ def assigned(metric: CompiledMetric, count: int) -> Measure:
     return Measure(Decimal(count), count)
 
 
+def on_time(metric: CompiledMetric, due: int, done_on_time: int) -> Measure:
+    """The plans source: of `due` tasks, the share completed by their due date; blank when
+    none was due."""
+    value = _finish(metric, Decimal(done_on_time) / due) if due else None
+    return Measure(value, due)
+
+
 def divide(metric: CompiledMetric, numerator: Measure, denominator: Measure) -> Measure:
     """A ratio of two measures; blank when either is blank or the denominator is 0."""
     value = None
@@ -534,8 +558,10 @@ class _Compiler:
         if not isinstance(raw, Mapping) or len(raw) != 1:
             check.add(
                 "source",
-                'must be {"activity": key}, {"event": kind} or {"customers": "assigned"}',
-                '应为 {"activity": 键}、{"event": 类型} 或 {"customers": "assigned"}',
+                'must be {"activity": key}, {"event": kind}, {"customers": "assigned"} or '
+                '{"plans": "on_time"}',
+                '应为 {"activity": 键}、{"event": 类型}、{"customers": "assigned"} 或 '
+                '{"plans": "on_time"}',
                 "type",
             )
             return None
@@ -546,6 +572,8 @@ class _Compiler:
         source = MetricSource(kind, key)
         if kind == "customers":
             fields = {} if key == "assigned" else None
+        elif kind == "plans":
+            fields = {} if key in PLAN_SOURCES else None
         else:
             fields = self.fields_of(source)
         if fields is None:
@@ -557,6 +585,13 @@ class _Compiler:
                 "aggregation",
                 "customers assigned can only be counted",
                 "负责客户只能计数",
+                "choice",
+            )
+        if kind == "plans" and aggregation not in (None, "share"):
+            check.add(
+                "aggregation",
+                "plan tasks on time is a share",
+                "按时完成任务只能按占比计算",
                 "choice",
             )
         return source
@@ -579,6 +614,11 @@ class _Compiler:
     def reading(
         self, definition: Mapping[str, Any], aggregation: str, source: MetricSource
     ) -> dict[str, Any]:
+        if source.kind == "plans":  # its rows, filter and condition are the source's own
+            for name in sorted(READ_BY_ROWS & set(definition)):
+                if definition[name] not in (None, "", [], False):  # the editor posts blanks
+                    self.only_for(name, "activity and event sources")
+            return {}
         found: dict[str, Any] = {}
         # A figure is a number: the earliest or latest of a date is no value to score.
         needs = {kind: NUMBER_TYPES for kind in ("sum", "avg", "min", "max")}

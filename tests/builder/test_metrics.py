@@ -149,8 +149,30 @@ BASE = {"format": "metric/1", "name": {"zh": "指标", "en": "Metric"}}
             {"source": "customers:assigned", "aggregation": "count"},
             {"source": {"customers": "assigned"}, "aggregation": "count", "filter": []},
         ),
+        (
+            {"source": "plans:on_time", "aggregation": "share", "percent": "y", "unit": "%"},
+            {
+                "source": {"plans": "on_time"},
+                "aggregation": "share",
+                "unit": "%",
+                "percent": True,
+                "filter": [],
+                "condition": [],
+            },
+        ),
     ],
-    ids=["count", "distinct", "sum", "avg", "min", "max", "duration", "share", "assigned"],
+    ids=[
+        "count",
+        "distinct",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "duration",
+        "share",
+        "assigned",
+        "plans_on_time",
+    ],
 )
 def test_each_kind_of_metric_is_built_through_the_page(client, db, hr, given, expected):
     response = _post(client, key="m1", name_zh="指标", name_en="Metric", **given)
@@ -160,6 +182,12 @@ def test_each_kind_of_metric_is_built_through_the_page(client, db, hr, given, ex
     assert response.headers["Location"].endswith(f"/builder/metrics/{metric.id}")
     saved = db.scalar(select(AuditEvent).where(AuditEvent.action == "metric.saved"))
     assert saved.entity_id == metric.id
+
+
+def test_the_editor_offers_plan_tasks_completed_on_time(client, db, hr):
+    page = client.get("/builder/metrics/new").text
+    assert 'value="plans:on_time"' in page
+    assert "Plan tasks completed on time" in page
 
 
 def test_a_ratio_divides_two_other_metrics(client, db, hr, add_metric):

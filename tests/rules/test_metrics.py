@@ -406,3 +406,43 @@ def test_a_value_of_another_type_never_matches_rather_than_failing():
 def test_an_event_duration_cannot_be_negative(kind, attribute):
     assert check_event_attributes(kind, {attribute: "-5"}).problems
     assert check_event_attributes(kind, {attribute: "0"}).ok
+
+
+# -- plan tasks completed on time ------------------------------------------------------------
+
+ON_TIME = {
+    "format": "metric/1",
+    "key": "on_time",
+    "name": {"en": "Tasks completed on time %", "zh": "按时完成任务率"},
+    "source": {"plans": "on_time"},
+    "aggregation": "share",
+}
+
+
+def test_plan_tasks_on_time_is_a_share_without_a_condition_of_its_own():
+    from appraisal.rules import on_time
+
+    m = compile_metric(ON_TIME, fields_of, OTHERS)
+    assert on_time(m, due=3, done_on_time=1).value == Decimal("33.33")
+    assert on_time(m, due=3, done_on_time=1).provenance() == {
+        "records": 3,
+        "flagged": 0,
+        "value": "33.33",
+    }
+    assert on_time(m, due=0, done_on_time=0).value is None  # nothing due: blank, never 0
+    as_fraction = compile_metric({**ON_TIME, "percent": False, "places": 1}, fields_of, OTHERS)
+    assert on_time(as_fraction, due=3, done_on_time=2).value == Decimal("0.7")
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"aggregation": "count"}, "aggregation"),
+        ({"source": {"plans": "late"}}, "source.plans"),
+        ({"filter": [{"field": "x", "op": "eq", "value": 1}]}, "filter"),
+        ({"condition": [{"field": "x", "op": "eq", "value": 1}]}, "condition"),
+    ],
+)
+def test_plan_tasks_on_time_refuses_what_it_cannot_do(change, path):
+    problems = validate_metric({**ON_TIME, **change}, fields_of, OTHERS)
+    assert path in [p.path for p in problems], problems

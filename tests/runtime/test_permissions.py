@@ -287,6 +287,10 @@ def test_the_matrix_covers_every_runtime_route(app):
         "runtime.plan_update",
         "runtime.plan_assess",
         "runtime.plan_rate",
+        # continuous/test_plan_evidence: a plan's files and photos, to who reads the plan;
+        # a colleague, another team's manager, another organization and another plan 404
+        "runtime.plan_file",
+        "runtime.plan_photo",
         # continuous/test_checkins_feedback: a check-in is the two's (HR by the organization's
         # setting), 404 for anyone else; a note private to the manager is not the recipient's
         "runtime.checkins_page",

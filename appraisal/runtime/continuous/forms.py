@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    MultipleFileField,
     SelectField,
     StringField,
     TextAreaField,
@@ -45,6 +46,10 @@ class PlanUpdateForm(PostedForm):
     note = TextAreaField(_l("What was done"), default="")
     progress = IntegerField(_l("Progress (%)"), validators=[Optional()])
     evidence = StringField(_l("Evidence (a link)"), default="")
+    files = MultipleFileField(
+        _l("Files"), description=_l("PDF, Word, Excel or PowerPoint; at most 8 MB each")
+    )
+    photos = MultipleFileField(_l("Photos"))
 
 
 class SelfAssessForm(PostedForm):

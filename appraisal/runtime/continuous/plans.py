@@ -22,10 +22,14 @@ from ...concurrency import expect_version
 from ...errors import ServiceError
 from ...models import Customer, Employee, PlanItem, PlanUpdate, WorkPlan, utcnow
 from ...models.continuous import LINK_KINDS
-from ...states import AGREED_PLANS, EDITABLE_PLANS, PlanPeriod, PlanState
+from ...notifications import events
+from ...states import EDITABLE_PLANS, PlanPeriod, PlanState
 from .. import workflow
 from ..fieldwork.access import manages, visible_employees
+from ..metrics.compute import refresh_employees
 from ..reviews.access import Viewer
+from . import evidence as evidence_files
+from .completion import on_time_share as on_time_share  # the plan pages' completion figure
 
 MAX_ITEMS = 30
 RATINGS = range(1, 6)
@@ -291,6 +295,9 @@ def move(
             plan.manager_agreed_at = now
     session.flush()
     _audit(session, viewer, plan, f"plan.{action}")
+    events.plan_moved(session, plan, action, _name_of(session, viewer))
+    if action == "agree":  # its tasks now count in "tasks completed on time %"
+        refresh_employees(session, plan.organization_id, {plan.employee_id})
 
 
 def add_update(
@@ -302,8 +309,10 @@ def add_update(
     progress: int | None,
     evidence: str,
     today: date,
+    sent: evidence_files.Sent | None = None,
 ) -> PlanUpdate:
-    """Progress on an agreed plan; an item at 100 % is complete from today."""
+    """Progress on an agreed plan; an item at 100 % is complete from today. `sent`: the
+    documents and photos that came with it, stored as its evidence."""
     if not relations(viewer, plan) & workflow.PLAN_SIDES:
         raise ServiceError(_l("Only the employee or their manager can change this plan."))
     if plan.state != PlanState.AGREED:
@@ -322,6 +331,7 @@ def add_update(
     evidence = evidence.strip()
     if evidence and not evidence.lower().startswith(("http://", "https://")):
         raise ServiceError(_l("Evidence is a link starting with http:// or https://."), "evidence")
+    completed = item.completed_on if item is not None else None
     if item is not None and progress is not None:
         item.progress = progress
         item.completed_on = (item.completed_on or today) if progress == 100 else None
@@ -336,6 +346,10 @@ def add_update(
     plan.updates.append(update)
     plan.updated_at = utcnow()
     session.flush()
+    if sent is not None:
+        evidence_files.attach(session, viewer, update, sent)
+    if item is not None and item.completed_on != completed:
+        refresh_employees(session, plan.organization_id, {plan.employee_id})
     return update
 
 
@@ -375,6 +389,12 @@ def rate(
     _audit(session, viewer, plan, "plan.manager_rate")
 
 
+def _name_of(session: Session, viewer: Viewer) -> str:
+    """The viewer as the other side knows them: their employee name."""
+    employee = session.get(Employee, viewer.employee_id) if viewer.employee_id else None
+    return employee.name if employee is not None else ""
+
+
 def _audit(session: Session, viewer: Viewer, plan: WorkPlan, action: str) -> None:
     audit.record(
         session,
@@ -386,29 +406,3 @@ def _audit(session: Session, viewer: Viewer, plan: WorkPlan, action: str) -> Non
         employee=plan.employee.number,
         step=plan.state,
     )
-
-
-# -- the completion figure -------------------------------------------------------------------------
-
-
-def on_time_share(
-    session: Session, org_id: int, employee_id: int, starts_on: date, ends_on: date
-) -> Decimal | None:
-    """ "Tasks completed on time %": of the tasks of the person's agreed plans due within
-    the period, the share completed on or before their due date, ×100 rounded half up to 2
-    places; blank when no task was due (a blank is never 0)."""
-    rows = session.execute(
-        select(PlanItem.due_on, PlanItem.completed_on)
-        .join(WorkPlan, WorkPlan.id == PlanItem.plan_id)
-        .where(
-            WorkPlan.organization_id == org_id,
-            WorkPlan.employee_id == employee_id,
-            WorkPlan.state.in_([s.value for s in AGREED_PLANS]),
-            PlanItem.due_on >= starts_on,
-            PlanItem.due_on <= ends_on,
-        )
-    ).all()
-    if not rows:
-        return None
-    on_time = sum(1 for due, done in rows if done is not None and done <= due)
-    return (Decimal(100) * on_time / len(rows)).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -74,7 +74,12 @@ def _plans(session: Session, employee: Employee, start: date, end: date) -> list
             WorkPlan.starts_on <= end,
             WorkPlan.ends_on >= start,
         )
-        .options(selectinload(PlanUpdate.item), selectinload(PlanUpdate.author))
+        .options(
+            selectinload(PlanUpdate.item),
+            selectinload(PlanUpdate.author),
+            selectinload(PlanUpdate.files),
+            selectinload(PlanUpdate.photos),
+        )
         .order_by(PlanUpdate.created_at.desc())
         .limit(CAP)
     )
@@ -84,7 +89,12 @@ def _plans(session: Session, employee: Employee, start: date, end: date) -> list
             "plan",
             u.item.title if u.item else "",
             u.note,
-            {"progress": u.progress, "evidence": u.evidence},
+            {
+                "progress": u.progress,
+                "evidence": u.evidence,
+                "files": len(u.files),  # read on the plan's page, which checks who reads
+                "photos": len(u.photos),
+            },
             ("runtime.plan", {"id": u.plan_id}),
         )
         for u in updates

@@ -4,10 +4,11 @@ check-in between two other people)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from ...access import current_membership, is_member, require
@@ -16,9 +17,12 @@ from ...forms import PostedForm, attempt
 from ...models import Employee, User, WorkPlan
 from ...people.services import member_choices
 from ...states import FeedbackKind, PlanPeriod, PlanState
+from ...storage import Missing, Unavailable, get_storage
 from .. import workflow
+from ..fieldwork import photos as field_photos
+from ..fieldwork.photo_views import photo_response
 from ..web import Routes, current_viewer
-from . import checkins, feedback, plans
+from . import checkins, evidence, feedback, plans
 from .forms import (
     CheckInForm,
     FeedbackForm,
@@ -206,9 +210,60 @@ def plan_update(id: int):
             f.progress.data,
             f.evidence.data or "",
             _today(),
+            _sent(),
         ),
         _("Progress recorded."),
     )
+
+
+def _sent() -> evidence.Sent:
+    """The documents and photos posted with a progress update (an input left empty sends
+    a part without a name, which is no file)."""
+    return evidence.Sent(
+        get_storage(),
+        field_photos.Limits.from_config(current_app.config),
+        [(f.filename, f.stream) for f in request.files.getlist("files") if f.filename],
+        [f.stream for f in request.files.getlist("photos") if f.filename],
+    )
+
+
+@routes.route("/plans/<int:id>/files/<int:file_id>")
+@require(is_member)
+def plan_file(id: int, file_id: int):
+    """A document of a plan's progress, always as a download (never shown in the page)."""
+    found = evidence.load_file(get_session(), _plan_or_404(id), file_id)
+    if found is None:
+        abort(404)
+    try:
+        data = evidence.file_bytes(get_storage(), found)
+    except Missing:
+        abort(404)
+    except Unavailable:
+        current_app.logger.exception("A plan file could not be read")
+        abort(503)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@routes.route("/plans/<int:id>/photos/<int:photo_id>")
+@require(is_member)
+def plan_photo(id: int, photo_id: int):
+    """A photo of a plan's progress (`?size=thumb`: its thumbnail)."""
+    found = evidence.load_photo(get_session(), _plan_or_404(id), photo_id)
+    if found is None:
+        abort(404)
+    try:
+        return photo_response(found, request.args.get("size") == "thumb")
+    except Unavailable:
+        current_app.logger.exception("A plan photo could not be read")
+        abort(503)
 
 
 @routes.route("/plans/<int:id>/assess", methods=["POST"])

@@ -375,7 +375,7 @@ def load_photo(session: Session, viewer: Viewer, uuid: str) -> Photo | None:
     if not UUID.fullmatch(uuid):
         return None
     photo = _existing(session, viewer.org_id, uuid)
-    if photo is None:
+    if photo is None or photo.plan_update_id is not None:  # plan evidence: through its plan
         return None
     employee = session.get(Employee, photo.employee_id)
     if employee is None or not sees_records_of(viewer, employee):
@@ -390,10 +390,15 @@ def photo_bytes(storage: Storage, photo: Photo, thumb: bool = False) -> bytes:
 
 
 def prune_unattached(session: Session, older_than: timedelta = KEEP_UNATTACHED) -> list[str]:
-    """Remove the rows of photos no record took within `older_than` of their upload; the
-    storage keys to delete once the caller has committed are returned."""
+    """Remove the rows of photos no record (nor plan progress update) took within
+    `older_than` of their upload; the storage keys to delete once the caller has committed
+    are returned."""
     stale = session.scalars(
-        select(Photo).where(Photo.record_id.is_(None), Photo.created_at < utcnow() - older_than)
+        select(Photo).where(
+            Photo.record_id.is_(None),
+            Photo.plan_update_id.is_(None),  # a plan's evidence is attached too
+            Photo.created_at < utcnow() - older_than,
+        )
     ).all()
     keys = [photo.storage_key for photo in stale]
     for photo in stale:

@@ -355,7 +355,11 @@ def _photos(
         photos = session.scalars(
             select(Photo).where(Photo.organization_id == org_id, Photo.uuid.in_(uuids))
         ).all()
-        usable = [p for p in photos if p.employee_id == employee.id and p.record_id is None]
+        usable = [
+            p
+            for p in photos
+            if p.employee_id == employee.id and p.record_id is None and p.plan_update_id is None
+        ]
         if len(usable) != len(uuids):
             errors[field.key] = _l("A photo has not arrived yet or belongs to another record.")
         keeps = field.keep_location and granted(session, employee, location_purpose(activity))

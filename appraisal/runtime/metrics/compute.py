@@ -51,9 +51,11 @@ from ...rules import (
     divide,
     measure,
     measure_all,
+    on_time,
 )
 from ...states import CycleState, EventStatus, RecordStatus
 from .. import workflow
+from ..continuous.completion import on_time_counts
 from ..cycles.figures import put_computed
 from .definitions import activity_types, compiled_metrics, scheme_bindings
 
@@ -374,6 +376,9 @@ def _measures(
             for metric in group:
                 found[metric.key] = {p: assigned(metric, counts.get(p, 0)) for p in people}
             continue
+        if kind == "plans":
+            found.update(_plan_measures(session, org.id, group, start, end, people))
+            continue
         read = reader.activity_rows if kind == "activity" else reader.events
         rows, flagged = read(key, bounded, frozenset().union(*(m.reads for m in group)))
         for metric in group:
@@ -394,6 +399,20 @@ def _measures(
             top, bottom = found[metric.numerator or ""], found[metric.denominator or ""]
             found[metric.key] = {p: divide(metric, top[p], bottom[p]) for p in people}
     return found
+
+
+def _plan_measures(
+    session: Session,
+    org_id: int,
+    metrics: list[CompiledMetric],
+    start: date,
+    end: date,
+    people: set[int],
+) -> dict[str, dict[int, Measure]]:
+    """The plans source: each person's plan tasks due in the period, and how many of them
+    were completed by their due date (`continuous.completion`)."""
+    counts = on_time_counts(session, org_id, start, end, people)
+    return {m.key: {p: on_time(m, *counts.get(p, (0, 0))) for p in people} for m in metrics}
 
 
 class _Reader:

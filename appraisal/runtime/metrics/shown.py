@@ -80,6 +80,8 @@ class Wording:
         count = int(provenance.get("records") or 0)
         if metric is not None and metric.source.kind == "customers":
             return ngettext("%(num)d customer assigned", "%(num)d customers assigned", count)
+        if metric is not None and metric.source.kind == "plans":
+            return ngettext("%(num)d plan task due", "%(num)d plan tasks due", count)
         name = self.source_name(metric)
         if metric is not None and metric.source.kind == "event":
             words = ngettext(

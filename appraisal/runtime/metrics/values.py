@@ -237,6 +237,8 @@ class Behind:
 
 
 DRILL_LIMIT = 500
+#: Sources counted by a query of their own, with no records or events to list.
+NO_ROWS = ("customers", "plans")
 #: The two metrics a ratio divides, as `rows_behind` names them.
 RATIO_PARTS = ("numerator", "denominator")
 
@@ -252,10 +254,10 @@ def rows_behind(session: Session, value: MetricValue, part: str | None = None) -
     if compiled is not None and compiled.aggregation == "ratio" and part in RATIO_PARTS:
         metric_key = getattr(compiled, part)
         compiled = compiled_metrics(session, value.organization_id, {metric_key}).get(metric_key)
-    if compiled is None or compiled.aggregation == "ratio" or compiled.source.kind == "customers":
+    if compiled is None or compiled.aggregation == "ratio" or compiled.source.kind in NO_ROWS:
         kind = compiled.aggregation if compiled and compiled.aggregation == "ratio" else ""
-        if compiled is not None and compiled.source.kind == "customers":
-            kind = "customers"
+        if compiled is not None and compiled.source.kind in NO_ROWS:
+            kind = compiled.source.kind
         return Behind(compiled, [], [], kind)
     start, end = cycle.starts_on, cycle.ends_on
     if compiled.source.kind == "activity":

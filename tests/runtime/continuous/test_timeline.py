@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from appraisal.models import CheckIn, FeedbackNote, PlanItem, PlanUpdate, Review, WorkPlan
+from appraisal.models import (
+    CheckIn,
+    FeedbackNote,
+    PlanFile,
+    PlanItem,
+    PlanUpdate,
+    Review,
+    WorkPlan,
+)
 from appraisal.runtime import workflow
 from appraisal.runtime.continuous import timeline as evidence
 from tests.runtime.conftest import appraisal_of
@@ -29,7 +37,23 @@ def _evidence(db, company):
     db.flush()
     plan.state = workflow.next_plan_state("proposed", "agree", {"counterpart"})
     plan.updates = [
-        PlanUpdate(organization_id=org, item_id=item.id, note="12 stores visited", progress=60)
+        PlanUpdate(
+            organization_id=org,
+            item_id=item.id,
+            note="12 stores visited",
+            progress=60,
+            files=[
+                PlanFile(
+                    organization_id=org,
+                    storage_key=f"plan-files/{org}/k{n}.pdf",
+                    filename=f"visits-{n}.pdf",
+                    content_type="application/pdf",
+                    size_bytes=10,
+                    sha256="0" * 64,
+                )
+                for n in (1, 2)
+            ],
+        )
     ]
     db.add_all(
         [
@@ -107,6 +131,7 @@ def test_the_managers_review_form_shows_the_evidence(client, auth, db, company, 
         "No samples",
         "Great demo at Store 5",
         "Talks over customers",  # private to the manager: Bo is the manager
+        "2 files",  # the plan update's evidence, read on its plan's page
     ):
         assert shown in section, shown
     for hidden in ("Olga&#39;s private talk", "Olga's private talk", "Summer talk", "SECRET PEER"):
