@@ -391,6 +391,7 @@ AUDIT_ENTITY = {
     "activity_type": _l("Activity form"),
     "api_token": _l("API token"),
     "appraisal": _l("Appraisal"),
+    "checkin": _l("1:1 check-in"),
     "course": _l("Training course"),
     "customer": _l("Customer"),
     "cycle": _l("Cycle"),
@@ -411,6 +412,7 @@ AUDIT_ENTITY = {
     "scheme": _l("Scheme"),
     "template": _l("Template"),
     "user": _l("Account"),
+    "work_plan": _l("Work plan"),
 }
 #: Actions as recorded before every action was named `area.verb`: older history still
 #: reads in words. Nothing records these any more.

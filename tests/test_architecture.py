@@ -238,6 +238,22 @@ def test_every_audit_action_is_named_area_verb_and_has_words():
     assert not set(RECORDED_BEFORE) & recorded
 
 
+def test_every_audit_entity_has_words():
+    """The audit log names what an event is about in the reader's language: an entity with
+    no label reads as a code (`work_plan`) and warns at every write."""
+    from appraisal.labels import AUDIT_ENTITY
+
+    entities = {}
+    for name, node, _action in _audit_calls():
+        entity = node.args[4] if len(node.args) > 4 else None
+        entity = entity or next((k.value for k in node.keywords if k.arg == "entity"), None)
+        assert entity is not None, f"{name}:{node.lineno}: pass the entity"
+        for literal in ast.walk(entity):
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                entities.setdefault(literal.value, f"{name}:{node.lineno}")
+    assert {e: where for e, where in entities.items() if e not in AUDIT_ENTITY} == {}
+
+
 # -- imports between the project's packages (style.md, "Dependency direction") ---------------
 
 
