@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from appraisal.models import Appraisal, Cycle, Employee, Organization
+from appraisal.models import Cycle, Organization
 from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.e2e
@@ -67,15 +67,6 @@ def month(app) -> date:
                 cycle.starts_on, cycle.ends_on = first, last
         db.commit()
         return first
-
-
-def _appraisal_id(app, number: str) -> int:
-    with app.app_context():
-        from appraisal.db import get_session
-
-        return get_session().scalar(
-            select(Appraisal.id).join(Employee).where(Employee.number == number)
-        )
 
 
 def _add_part(page, department=None, lead=None, person=None) -> None:
@@ -251,7 +242,8 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     expect(rep.locator("#feedback-list")).not_to_contain_text("报价单多次延误")
 
     # The manager opens her review form: the timeline shows the plan, check-in and praise
-    manager.goto(f"/appraisals/{_appraisal_id(app, 'E005')}")
+    _menu(manager, "nav-team")
+    manager.locator("table[id^=team-]").get_by_role("link", name="陈晨").click()
     manager.locator("#open-manager").click()
     timeline = manager.locator("#evidence-timeline")
     expect(timeline).to_contain_text("本期佐证")
