@@ -10,6 +10,7 @@ does not show there. Every page is read as a user reads it (its words), none scr
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,10 +40,17 @@ def _menu(page, link_id: str) -> None:
     """Open the collapsed top bar and follow one of its links (in a dropdown if need be)."""
     page.wait_for_load_state("load")
     page.locator(".navbar-toggler").click()
-    link = page.locator(f"#{link_id}")
-    if not link.is_visible():
-        page.locator(".dropdown", has=link).locator(".dropdown-toggle").click()
-    link.click()
+    expect(page.locator("#mainnav")).to_have_class(re.compile(r"\bshow\b"))
+    dropdown = page.locator(".dropdown", has=page.locator(f"#{link_id}"))
+    if dropdown.count():
+        dropdown.locator(".dropdown-toggle").click()
+    page.locator(f"#{link_id}").click()
+
+
+def _one_line(locator) -> None:
+    """A button or a heading on one line, not stacked a character a line at 375 px."""
+    box = locator.bounding_box()
+    assert box["height"] < 2 * 16 * 1.5 * 0.75, box
 
 
 def _ok(page) -> None:
@@ -176,6 +184,11 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     _ok(rep)
     _add_task(rep, "拜访 10 家重点客户", month + timedelta(days=20), "60", "拜访记录 10 条")
     _add_task(rep, "回款 30 万元", month + timedelta(days=25), "40", "到账金额")
+    for header in rep.locator("#plan-items thead th").all():
+        _one_line(header)
+    _one_line(rep.locator("#plan-items tbody button").first)
+    task = rep.locator("#plan-items tbody td", has_text="拜访 10 家重点客户")
+    assert task.bounding_box()["height"] < 3 * 16 * 1.5, task.bounding_box()  # not 3+ lines
     _shot(rep, "plan-changed")
     rep.locator("#plan-propose").click()
     _ok(rep)
