@@ -249,6 +249,13 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     form.get_by_role("button").click()
     _ok(other)
 
+    # The note kept for the manager: he reads it, the colleague it is about does not
+    colleague.goto("/feedback")
+    expect(colleague.locator("#feedback-list")).not_to_contain_text("报价单多次延误")
+    _menu(manager, "nav-feedback")
+    expect(manager.locator("#feedback-list")).to_contain_text("报价单多次延误")
+    _shot(manager, "feedback-manager")
+
     # The rep reads the praise on her own feedback page
     rep.goto("/feedback")
     expect(rep.locator("#feedback-list")).to_contain_text("协助我完成恒远汽车配件的报价")
