@@ -3,8 +3,9 @@ to the two regions by last period's actuals, the east region's manager splits it
 reps, a rep proposes a monthly plan that the manager returns with a comment, she changes it
 and proposes again, the manager agrees, she records progress; the manager holds a 1:1
 check-in, a colleague leaves praise, and the manager's review form shows all of it in the
-evidence timeline, while another colleague's note kept for the manager about someone else
-does not show there. Every page is read as a user reads it (its words), none scrolls sideways.
+evidence timeline, while a 1:1 she held with an earlier manager, and a note kept for the
+manager about someone else, do not show there. Every page is read as a user reads it (its
+words), none scrolls sideways.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from appraisal.models import Cycle, Organization
+from appraisal.models import CheckIn, Cycle, Employee, Organization
 from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +62,8 @@ def _ok(page) -> None:
 def month(app) -> date:
     """The first day of the organization's current month, which the demo's cycles are moved
     to when the clock has left them: notes and progress are dated today, and the timeline
-    shows what happened in the appraisal's period."""
+    shows what happened in the appraisal's period. Also an earlier 1:1 of the rep's that
+    her manager must never read."""
     with app.app_context():
         from appraisal.db import get_session
 
@@ -73,6 +75,20 @@ def month(app) -> date:
         for cycle in db.scalars(select(Cycle).where(Cycle.organization_id == org.id)):
             if not cycle.starts_on <= today <= cycle.ends_on:
                 cycle.starts_on, cycle.ends_on = first, last
+        # 陈晨's 1:1 with her manager before a transfer (周强): private to those two
+        people = {
+            e.number: e
+            for e in db.scalars(select(Employee).where(Employee.organization_id == org.id))
+        }
+        db.add(
+            CheckIn(
+                organization_id=org.id,
+                employee_id=people["E005"].id,
+                manager_id=people["E009"].id,
+                held_on=today,
+                notes="周强与陈晨的私下谈话",
+            )
+        )
         db.commit()
         return first
 
@@ -279,4 +295,7 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     expect(praise).to_contain_text("表扬")
     expect(praise).to_contain_text("协助我完成恒远汽车配件的报价")
     expect(timeline).not_to_contain_text("报价单多次延误")
+    expect(timeline).not_to_contain_text("周强与陈晨的私下谈话")
+    expect(timeline.locator("li[data-kind='metric']").first).to_contain_text("客户覆盖率")
+    expect(timeline).not_to_contain_text("customer_coverage")
     _shot(manager, "review-timeline")
