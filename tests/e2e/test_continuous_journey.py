@@ -196,10 +196,16 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     # The rep reads the comment, changes the tasks and proposes again
     rep.goto(plan_url)
     expect(rep.locator("#returned-comment")).to_contain_text("请加上回款任务")
+    _add_task(rep, "回款 30 万元", month + timedelta(days=25), "40", "到账金额")
+    rep.locator("#plan-propose").click()  # 100 + 40: refused in words, nothing moves
+    expect(rep.locator(".alert-danger, .alert-warning").first).to_contain_text(
+        "任务权重合计为 140.00，必须等于 100。"
+    )
+    expect(rep.locator("#plan-state")).to_contain_text("已退回")
+    _shot(rep, "plan-refused")
     rep.locator("#plan-items tbody tr", has_text="拜访 10 家重点客户").get_by_role("button").click()
     _ok(rep)
     _add_task(rep, "拜访 10 家重点客户", month + timedelta(days=20), "60", "拜访记录 10 条")
-    _add_task(rep, "回款 30 万元", month + timedelta(days=25), "40", "到账金额")
     for header in rep.locator("#plan-items thead th").all():
         _one_line(header)
     _one_line(rep.locator("#plan-items tbody button").first)
