@@ -397,7 +397,6 @@ AUDIT_ENTITY = {
     "appraisal": _l("Appraisal"),
     "checkin": _l("1:1 check-in"),
     "course": _l("Training course"),
-    "checkin": _l("1:1 check-in"),
     "customer": _l("Customer"),
     "cycle": _l("Cycle"),
     "department": _l("Department"),

@@ -239,19 +239,19 @@ def test_every_audit_action_is_named_area_verb_and_has_words():
 
 
 def test_every_audit_entity_has_words():
-    """The organization's audit log names what each event is about (`labels.AUDIT_ENTITY`);
-    an entity without words would show its code there. Checked for every call, not only
-    those a test happens to run (`audit.record` warns about those)."""
+    """The audit log names what an event is about in the reader's language: an entity with
+    no label reads as a code (`work_plan`) and warns at every write."""
     from appraisal.labels import AUDIT_ENTITY
 
-    entities = set()
+    entities = {}
     for name, node, _action in _audit_calls():
         entity = node.args[4] if len(node.args) > 4 else None
-        if isinstance(entity, ast.Constant):
-            entities.add(entity.value)
-        else:
-            assert entity is not None, f"{name}:{node.lineno}: pass the entity positionally"
-    assert sorted(entities - AUDIT_ENTITY.keys()) == []
+        entity = entity or next((k.value for k in node.keywords if k.arg == "entity"), None)
+        assert entity is not None, f"{name}:{node.lineno}: pass the entity"
+        for literal in ast.walk(entity):
+            if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                entities.setdefault(literal.value, f"{name}:{node.lineno}")
+    assert {e: where for e, where in entities.items() if e not in AUDIT_ENTITY} == {}
 
 
 # -- imports between the project's packages (style.md, "Dependency direction") ---------------

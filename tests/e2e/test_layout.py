@@ -92,3 +92,12 @@ def test_the_top_bar_stays_on_one_line_at_1280(browser, live_server, locale):
     hr.locator("#nav-setup .dropdown-toggle").click()  # the set-up menu opens (local bundle)
     expect(hr.locator("#nav-packs")).to_be_visible()
     hr.screenshot(path=str(SCREENSHOTS / f"navbar-{locale}.png"))
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_an_employees_top_bar_stays_on_one_line_at_1280(browser, live_server, locale):
+    """A rep's bar carries her own links (My goals, Plans and feedback): still one line."""
+    rep = _sign_in(browser, live_server, "employee@demo.example", DESKTOP, locale)
+    expect(rep.locator("#nav-my-plans")).to_be_visible()
+    assert rep.locator("nav.navbar").bounding_box()["height"] < 70
+    rep.screenshot(path=str(SCREENSHOTS / f"navbar-employee-{locale}.png"))
