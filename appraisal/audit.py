@@ -7,10 +7,14 @@ knowing about requests; a command has none.
 
 from __future__ import annotations
 
+import copy
+import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
@@ -89,11 +93,74 @@ def record(
     return event
 
 
-def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    """`{field: [before, after]}` for the fields whose value moved: the one shape of an edit."""
-    return {
-        key: [before.get(key), value] for key, value in after.items() if before.get(key) != value
+#: Fields whose values never enter the log (credentials and where messages go): an edit of
+#: one is recorded as `CHANGED`, without its old or new value.
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "password_hash",
+        "token",
+        "token_hash",
+        "secret",
+        "signing_secret",
+        "webhook",
+        "webhook_url",
+        "url",
+        "passphrase",
+        "api_key",
+        "access_key",
+        "secret_key",
     }
+)
+#: What `changes` records for a secret field that moved.
+CHANGED = "changed"
+#: Longest text kept for one value (longer text is cut and ends in "…").
+VALUE_LENGTH = 200
+
+
+def snapshot(row: Any | None, fields: Iterable[str]) -> dict[str, Any]:
+    """A row's editable `fields` as they are now (a row not made yet: none). Taken before an
+    edit and again after it, the two give the edit's `changes`: every service that edits a
+    row records it this one way."""
+    if row is None:
+        return {}
+    return {name: copy.deepcopy(getattr(row, name)) for name in fields}
+
+
+def changes(
+    before: dict[str, Any], after: dict[str, Any], withhold: Iterable[str] = ()
+) -> dict[str, Any]:
+    """`{field: [before, after]}` for the fields whose value moved: the one shape of an edit.
+
+    Values are compared whole but kept short (`VALUE_LENGTH`) and as JSON; a secret field
+    (`SECRET_FIELDS`), or one the caller `withhold`s (private words the log's readers may
+    not read), is recorded as `CHANGED`, never with its values."""
+    hidden = SECRET_FIELDS.union(withhold)
+    moved: dict[str, Any] = {}
+    for key, value in after.items():
+        old = before.get(key)
+        if old == value:
+            continue
+        moved[key] = CHANGED if key in hidden else [short(old), short(value)]
+    return moved
+
+
+def short(value: Any) -> Any:
+    """A value as the log keeps it: JSON, and no longer than `VALUE_LENGTH` characters."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Enum):
+        value = value.value
+    elif isinstance(value, Decimal):
+        return float(value)
+    elif isinstance(value, datetime | date):
+        value = value.isoformat()
+    if isinstance(value, str):
+        return value if len(value) <= VALUE_LENGTH else value[: VALUE_LENGTH - 1] + "…"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if len(text) <= VALUE_LENGTH:
+        return json.loads(text)
+    return text[: VALUE_LENGTH - 1] + "…"
 
 
 def record_for_account(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
+from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -418,6 +419,62 @@ AUDIT_ENTITY = {
     "user": _l("Account"),
     "work_plan": _l("Work plan"),
 }
+#: The fields of an edit as the audit log names them (`audit.changes`), with the vocabulary
+#: their values are codes of (None: shown as they are). Others show their own name.
+AUDIT_FIELD: dict[str, tuple[Any, str | None]] = {
+    "name": (_l("Name"), None),
+    "name_zh": (_l("Name (Chinese)"), None),
+    "name_en": (_l("Name (English)"), None),
+    "key": (_l("Key"), None),
+    "code": (_l("Code"), None),
+    "number": (_l("Employee number"), None),
+    "email": (_l("Email"), None),
+    "description": (_l("Description"), None),
+    "unit": (_l("Unit"), None),
+    "status": (_l("Status"), "employee_status"),
+    "staff_kind": (_l("Staff"), "staff_kind"),
+    "category": (_l("Category"), "category"),
+    "direction": (_l("Direction"), "direction"),
+    "item_type": (_l("Type"), "item_type"),
+    "period": (_l("Period"), "period"),
+    "raters": (_l("Raters"), "rater"),
+    "roles": (_l("Roles"), None),
+    "language": (_l("Language"), None),
+    "hire_date": (_l("Hire date"), None),
+    "department_id": (_l("Department"), None),
+    "position_id": (_l("Position"), None),
+    "manager_id": (_l("Manager"), None),
+    "user_id": (_l("Sign-in"), None),
+    "parent_id": (_l("Parent department"), None),
+    "grade": (_l("Grade"), None),
+    "target": (_l("Target"), None),
+    "weight": (_l("Weight"), None),
+    "starts_on": (_l("Starts"), None),
+    "ends_on": (_l("Ends"), None),
+    "held_on": (_l("Held on"), None),
+    "next_on": (_l("Next check-in"), None),
+    "agenda": (_l("Agenda"), None),
+    "notes": (_l("Notes"), None),
+    "blockers": (_l("Blockers"), None),
+    "actions": (_l("Actions"), None),
+    "subject": (_l("Subject"), None),
+    "body": (_l("Body"), None),
+    "kinds": (_l("Messages"), None),
+    "webhook_url": (_l("Webhook address"), None),
+    "secret": (_l("Signing secret"), None),
+    "quotas": (_l("Grade quotas"), None),
+    "two_level_calibration": (_l("Two-level calibration"), None),
+    "managers_see_chain": (_l("Managers see their whole reporting chain"), None),
+    "hr_reads_checkins": (_l("HR admins read 1:1 check-ins"), None),
+    "skip_self_review_without_sign_in": (_l("Skip the self-review without a sign-in"), None),
+    "template_version_id": (_l("Template version"), None),
+    "department_ids": (_l("Departments"), None),
+    "position_ids": (_l("Positions"), None),
+    "rep_ids": (_l("Sales reps"), None),
+    "address": (_l("Address"), None),
+    "scoring": (_l("Scoring"), None),
+}
+
 #: Actions as recorded before every action was named `area.verb`: older history still
 #: reads in words. Nothing records these any more.
 RECORDED_BEFORE = {

@@ -3,6 +3,7 @@ writes: the log is appended to by `audit.record` only and has no update or delet
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,7 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from ..audit import CHANGED
 from ..db import LIKE_ESCAPE, contains_pattern
+from ..labels import AUDIT_FIELD, VOCABULARIES, YES_NO
 from ..models import AuditEvent, Organization, User, as_utc
 
 
@@ -47,6 +50,53 @@ PER_PAGE = 50
 
 
 @dataclass(frozen=True)
+class Change:
+    """One field of an edit as the reader reads it: its name and values in their language;
+    `hidden` when the log keeps only that it changed (a secret, private words)."""
+
+    field: str
+    before: Any
+    after: Any
+    hidden: bool = False
+
+    @property
+    def label(self) -> str:
+        found = AUDIT_FIELD.get(self.field)
+        return str(found[0]) if found else self.field
+
+    @property
+    def before_text(self) -> str:
+        return value_text(self.field, self.before)
+
+    @property
+    def after_text(self) -> str:
+        return value_text(self.field, self.after)
+
+    @property
+    def text(self) -> str:
+        if self.hidden:
+            return f"{self.label}: {_l('changed (not recorded)')}"
+        return f"{self.label}: {self.before_text} → {self.after_text}"
+
+
+def value_text(field: str, value: Any) -> str:
+    """A recorded value in the reader's words: a code of the field's vocabulary as its label,
+    yes/no, lists joined, nothing as a dash."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(YES_NO[value])
+    if isinstance(value, list):
+        return ", ".join(value_text(field, one) for one in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    vocabulary = (AUDIT_FIELD.get(field) or (None, None))[1]
+    if vocabulary:
+        return str(VOCABULARIES[vocabulary].get(str(value), value))
+    return str(value)
+
+
+@dataclass(frozen=True)
 class Row:
     """One event as the log shows it (`at` in the organization's time)."""
 
@@ -63,21 +113,33 @@ class Row:
     hash: str
 
     @property
-    def changes(self) -> list[tuple[str, Any, Any]]:
-        """`(field, before, after)` from the `changes={field: [before, after]}` shape."""
+    def changes(self) -> list[Change]:
+        """The edit's fields from the `changes={field: [before, after]}` shape (`CHANGED`:
+        a field whose values are not recorded)."""
         found = self.detail.get("changes")
         if not isinstance(found, dict):
             return []
         return [
-            (str(field), *pair)
+            Change(str(field), *pair)
             if isinstance(pair, list) and len(pair) == 2
-            else (field, None, pair)
+            else Change(str(field), None, None, hidden=True)
+            if pair == CHANGED
+            else Change(str(field), None, pair)
             for field, pair in found.items()
         ]
 
     @property
     def other_detail(self) -> dict[str, Any]:
         return {key: value for key, value in self.detail.items() if key != "changes"}
+
+    @property
+    def detail_text(self) -> str:
+        """The details in one cell of a file: each change as "field: before → after" in the
+        reader's words, then the rest as JSON."""
+        parts = [change.text for change in self.changes]
+        if self.other_detail:
+            parts.append(json.dumps(self.other_detail, ensure_ascii=False, sort_keys=True))
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ call `services`, render."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -54,10 +53,6 @@ def log():
     ), 422 if form.errors else 200
 
 
-def _detail_text(row: services.Row) -> str:
-    return json.dumps(row.detail, ensure_ascii=False, sort_keys=True) if row.detail else ""
-
-
 @bp.route("/audit.<any(csv, xlsx):fmt>")
 @require(can_read_audit_log)
 def log_export(fmt: str):
@@ -72,7 +67,7 @@ def log_export(fmt: str):
             export_value(row.action, "audit_action"),
             export_value(row.entity, "audit_entity"),
             row.entity_id,
-            _detail_text(row),
+            row.detail_text,
             row.ip,
             row.user_agent,
             row.token_name,

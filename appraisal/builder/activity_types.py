@@ -190,6 +190,7 @@ def save_draft(
     expect_version(activity_type, version)
     definition = copy.deepcopy(definition)
     definition["key"] = activity_type.key
+    before = activity_type.draft or {}
     activity_type.draft = definition
     activity_type.updated_by_id = user_id
     audit.record(
@@ -199,6 +200,7 @@ def save_draft(
         "activity_type.draft_saved",
         "activity_type",
         activity_type.id,
+        changes=audit.changes(before, definition),
         **({"change": what} if what else {}),
     )
 

@@ -297,10 +297,11 @@ def update_metric(
             ]
         )
     _refuse(metric_problems(session, metric.organization_id, definition, metric.key))
+    before = dict(metric.definition)
     metric.definition = definition
     metric.updated_by_id = user_id
     session.flush()
-    _audit(session, metric, user_id, "metric.saved")
+    _audit(session, metric, user_id, "metric.saved", changes=audit.changes(before, definition))
 
 
 def set_archived(session: Session, metric: Metric, archived: bool, user_id: int | None) -> None:

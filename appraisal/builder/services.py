@@ -34,6 +34,20 @@ from .draft import as_number, is_scored
 from .schemas import LIMITS, check_structure
 
 MAX_IMPORT_BYTES = LIMITS.json_bytes
+#: What the indicator form edits (its audit event records each one that moved).
+INDICATOR_FIELDS = (
+    "key",
+    "name_zh",
+    "name_en",
+    "description",
+    "category",
+    "unit",
+    "direction",
+    "item_type",
+    "scoring",
+    "raters",
+    "staff_kind",
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +204,7 @@ def save_indicator(
         raise ServiceError(
             _l("Default scoring: %(problem)s", problem=problems[0].message), "scoring"
         )
+    before = audit.snapshot(indicator, INDICATOR_FIELDS)
     indicator = indicator or Indicator(organization_id=org_id)
     indicator.key = key
     indicator.name_zh = name_zh.strip()
@@ -204,7 +219,16 @@ def save_indicator(
     indicator.staff_kind = staff_kind
     session.add(indicator)
     session.flush()
-    audit.record(session, org_id, user_id, "indicator.saved", "indicator", indicator.id, key=key)
+    audit.record(
+        session,
+        org_id,
+        user_id,
+        "indicator.saved",
+        "indicator",
+        indicator.id,
+        key=key,
+        changes=audit.changes(before, audit.snapshot(indicator, INDICATOR_FIELDS)),
+    )
     return indicator
 
 
@@ -483,10 +507,17 @@ def save_draft(
     """Keep a draft as the designer has it; drafts may still have problems."""
     definition = copy.deepcopy(definition)
     definition["key"] = template.key
+    before = template.draft or (template.latest.definition if template.latest else {})
     template.draft = definition
     template.updated_by_id = user_id
     audit.record(
-        session, template.organization_id, user_id, "template.draft_saved", "template", template.id
+        session,
+        template.organization_id,
+        user_id,
+        "template.draft_saved",
+        "template",
+        template.id,
+        changes=audit.changes(before, definition),
     )
 
 

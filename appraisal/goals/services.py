@@ -101,6 +101,7 @@ def save_goal(
     )
     if clash:
         raise ServiceError(_l("This period already has a goal for this item."), "key")
+    before = _goal_fields(goal)
     if goal is None:
         goal = Goal(organization_id=org_id)
         session.add(goal)
@@ -110,11 +111,30 @@ def save_goal(
         root = Tree(goal.nodes).root
         if root.target != target:
             root.target, root.updated_by_id = target, user_id
-    for name in ("key", "name", "unit", "weight", "starts_on", "ends_on"):
+    for name in GOAL_FIELDS:
         setattr(goal, name, getattr(fields, name))
     session.flush()
-    audit.record(session, org_id, user_id, "goal.saved", "goal", goal.id, key=goal.key)
+    audit.record(
+        session,
+        org_id,
+        user_id,
+        "goal.saved",
+        "goal",
+        goal.id,
+        key=goal.key,
+        changes=audit.changes(before, _goal_fields(goal)),
+    )
     return goal
+
+
+#: What the goal form edits, beside the company target (the root node's).
+GOAL_FIELDS = ("key", "name", "unit", "weight", "starts_on", "ends_on")
+
+
+def _goal_fields(goal: Goal | None) -> dict[str, Any]:
+    if goal is None:
+        return {}
+    return audit.snapshot(goal, GOAL_FIELDS) | {"target": Tree(goal.nodes).root.target}
 
 
 def goal_list(session: Session, viewer: GoalViewer) -> list[Goal]:
@@ -400,6 +420,7 @@ def save_split(
             difference=plain(seen.node.target - total),
         )
         raise RowsRefused({"total": message}, message)
+    before = {f"{part.id}": part.target for part in parts}
     changed = 0
     for part in parts:
         if part.target != targets[part.id] or part.locked != typed[part.id].locked:
@@ -415,6 +436,7 @@ def save_split(
         seen.node.id,
         goal=seen.goal.key,
         changed=changed,
+        changes=audit.changes(before, {f"{part.id}": part.target for part in parts}),
     )
     return changed
 

@@ -138,6 +138,20 @@ def check_robot(
     return errors
 
 
+def _robot_fields(robot: Robot | None) -> dict[str, Any]:
+    """What the robot form edits; the webhook and secret under names `audit` keeps secret."""
+    if robot is None:
+        return {}
+    return {
+        "name": robot.name,
+        "department_id": robot.department_id,
+        "language": robot.language,
+        "kinds": list(robot.kinds or []),
+        "webhook_url": robot.webhook_encrypted,
+        "secret": robot.secret_encrypted,
+    }
+
+
 def save_robot(
     session: Session,
     org_id: int,
@@ -155,6 +169,7 @@ def save_robot(
     if errors:
         raise RobotRefused(errors)
     created = robot is None
+    before = _robot_fields(robot)
     if robot is None:
         robot = Robot(organization_id=org_id, channel=values.channel)
         session.add(robot)
@@ -180,8 +195,7 @@ def save_robot(
         name=robot.name,
         channel=robot.channel,
         kinds=robot.kinds,
-        webhook_changed=bool(webhook),
-        secret_changed=bool(secret) or values.clear_secret,
+        changes=audit.changes(before, _robot_fields(robot)),
     )
     return robot
 

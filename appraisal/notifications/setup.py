@@ -189,6 +189,7 @@ def save_template(
         raise TemplateRefused(problems)
     row = template_for(session, org_id, kind, language)
     expect_version(row, version)
+    before = audit.snapshot(row, ("subject", "body"))
     if row is None:
         row = MessageTemplate(organization_id=org_id, kind=kind, language=language)
         session.add(row)
@@ -203,6 +204,7 @@ def save_template(
         row.id,
         kind=kind,
         language=language,
+        changes=audit.changes(before, audit.snapshot(row, ("subject", "body"))),
     )
     return row
 

@@ -20,6 +20,21 @@ from ..errors import ServiceError
 from ..models import Department, Employee, EmployeeStatus, Membership, Position, StaffKind, User
 from ..paging import Page, paginate
 
+#: What each form edits (its audit event records each one that moved).
+DEPARTMENT_FIELDS = ("name", "code", "parent_id")
+POSITION_FIELDS = ("name", "staff_kind")
+EMPLOYEE_FIELDS = (
+    "number",
+    "name",
+    "email",
+    "department_id",
+    "position_id",
+    "manager_id",
+    "hire_date",
+    "status",
+    "user_id",
+)
+
 # -- departments -----------------------------------------------------------------------------
 
 
@@ -94,6 +109,7 @@ def save_department(
                 _l("A department cannot sit under itself or one of its sub-departments."),
                 "parent_id",
             )
+    before = audit.snapshot(department, DEPARTMENT_FIELDS)
     department = department or Department(organization_id=org_id)
     department.name = name
     department.code = (code or "").strip() or None
@@ -101,7 +117,14 @@ def save_department(
     session.add(department)
     session.flush()
     audit.record(
-        session, org_id, user_id, "department.saved", "department", department.id, name=name
+        session,
+        org_id,
+        user_id,
+        "department.saved",
+        "department",
+        department.id,
+        name=name,
+        changes=audit.changes(before, audit.snapshot(department, DEPARTMENT_FIELDS)),
     )
     return department
 
@@ -244,12 +267,22 @@ def save_position(
     )
     if duplicate:
         raise ServiceError(_l("A position with this name already exists."), "name")
+    before = audit.snapshot(position, POSITION_FIELDS)
     position = position or Position(organization_id=org_id)
     position.name = name
     position.staff_kind = staff_kind
     session.add(position)
     session.flush()
-    audit.record(session, org_id, user_id, "position.saved", "position", position.id, name=name)
+    audit.record(
+        session,
+        org_id,
+        user_id,
+        "position.saved",
+        "position",
+        position.id,
+        name=name,
+        changes=audit.changes(before, audit.snapshot(position, POSITION_FIELDS)),
+    )
     return position
 
 
@@ -436,6 +469,7 @@ def save_employee(
         ):
             raise ServiceError(_l("This sign-in is already linked to another employee."), "user_id")
 
+    before = audit.snapshot(employee, EMPLOYEE_FIELDS)
     employee = employee or Employee(organization_id=org_id)
     employee.number = number
     employee.name = name.strip()
@@ -449,7 +483,14 @@ def save_employee(
     session.add(employee)
     session.flush()
     audit.record(
-        session, org_id, acting_user_id, "employee.saved", "employee", employee.id, number=number
+        session,
+        org_id,
+        acting_user_id,
+        "employee.saved",
+        "employee",
+        employee.id,
+        number=number,
+        changes=audit.changes(before, audit.snapshot(employee, EMPLOYEE_FIELDS)),
     )
     return employee
 
@@ -470,6 +511,7 @@ def set_employee_status(
     session: Session, employee: Employee, status: EmployeeStatus, user_id: int | None
 ) -> None:
     if employee.status != status.value:
+        before = audit.snapshot(employee, ["status"])
         employee.status = status.value
         audit.record(
             session,
@@ -479,4 +521,5 @@ def set_employee_status(
             "employee",
             employee.id,
             status=status.value,
+            changes=audit.changes(before, audit.snapshot(employee, ["status"])),
         )

@@ -30,6 +30,9 @@ from ..models import (
 )
 from ..paging import Page, paginate
 
+#: The organization's settings page edits these (its audit event records each one that moved).
+SETTINGS_FIELDS = ("managers_see_chain", "hr_reads_checkins")
+
 
 @dataclass(frozen=True)
 class AddedMember:
@@ -322,27 +325,24 @@ def update_member(
     alone controls the account (refused otherwise, whatever the page offered)."""
     grants = _check_grants(session, membership.organization_id, set(roles), department_id)
     roles = set(grants)
-    before = _grant_summary(dict(membership.grants))
+    before = _member_fields(membership)
     losing_admin = Role.ADMIN.value in membership.roles and Role.ADMIN.value not in roles
     if losing_admin and membership.user_id == acting_user_id:
         raise ServiceError(_l("You cannot remove your own HR admin role."), "roles")
     if losing_admin and _admin_count(session, membership.organization_id) <= 1:
         raise ServiceError(_l("The organization needs at least one HR admin."), "roles")
-    changed: dict[str, object] = {}
     if details is not None:
         _refuse_unless_controlled(session, membership)
         _check_language(details.language)
         user = membership.user
         if user.name != details.name.strip():
-            changed["name"] = [user.name, details.name.strip()]
             user.name = details.name.strip()
         if user.language != (details.language or None):
-            changed["language"] = [user.language, details.language or None]
             user.language = details.language or None
     membership.set_grants(grants)
     session.flush()
-    after = _grant_summary(grants)
-    if before != after or changed:
+    changed = audit.changes(before, _member_fields(membership))
+    if changed:
         audit.record(
             session,
             membership.organization_id,
@@ -350,11 +350,21 @@ def update_member(
             "member.updated",
             "membership",
             membership.id,
-            roles=after,
-            roles_before=before,
-            **changed,
+            email=membership.user.email,
+            changes=changed,
         )
     return membership
+
+
+def _member_fields(membership: Membership) -> dict[str, object]:
+    """What the member form edits: the grants here and, when this organization controls the
+    account, its name and language."""
+    user = membership.user
+    return {
+        "roles": _grant_summary(dict(membership.grants)),
+        "name": user.name,
+        "language": user.language,
+    }
 
 
 def set_member_active(
@@ -400,13 +410,11 @@ def set_managers_see_chain(
 ) -> None:
     """Whether managers also review and follow their reports' teams (design §7), and
     whether HR admins read 1:1 check-ins (None: unchanged)."""
-    changed = {}
-    if organization.managers_see_chain != value:
-        organization.managers_see_chain = value
-        changed["managers_see_chain"] = value
-    if hr_reads_checkins is not None and organization.hr_reads_checkins != hr_reads_checkins:
+    before = audit.snapshot(organization, SETTINGS_FIELDS)
+    organization.managers_see_chain = value
+    if hr_reads_checkins is not None:
         organization.hr_reads_checkins = hr_reads_checkins
-        changed["hr_reads_checkins"] = hr_reads_checkins
+    changed = audit.changes(before, audit.snapshot(organization, SETTINGS_FIELDS))
     if changed:
         audit.record(
             session,
@@ -415,5 +423,5 @@ def set_managers_see_chain(
             "organization.settings",
             "organization",
             organization.id,
-            **changed,
+            changes=changed,
         )

@@ -55,7 +55,7 @@ def test_distribution_flags_violations_and_an_override_fixes_them(db, company, c
     db.commit()
     assert calibration.distributions(db, calibrating)[0].violations == []
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.grade_overridden"))
-    assert event.detail["before"] == "S" and event.detail["after"] == "A"
+    assert event.detail["changes"] == {"grade": ["S", "A"]}
 
     reviews.refresh_result(ann)  # recalculation keeps the calibrated grade
     db.commit()

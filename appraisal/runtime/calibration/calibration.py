@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -106,6 +107,7 @@ def save_quotas(
         raise ServiceError(_l("The calibration is locked."), "quotas")
     expect_version(cycle, version)
     quotas = parse_quotas(text, grade_names(cycle))
+    before = _quota_fields(cycle)
     cycle.quotas = [
         {"grades": list(q.grades), "limit": q.limit, "percent": q.percent} for q in quotas
     ]
@@ -118,9 +120,16 @@ def save_quotas(
         "cycle.quotas_set",
         "cycle",
         cycle.id,
-        quotas=[q.label for q in quotas],
-        two_level=cycle.two_level_calibration,
+        changes=audit.changes(before, _quota_fields(cycle)),
     )
+
+
+def _quota_fields(cycle: Cycle) -> dict[str, Any]:
+    """What the quota form edits, the quotas as people wrote them."""
+    return {
+        "quotas": [q.label for q in quotas_of(cycle)],
+        "two_level_calibration": cycle.two_level_calibration,
+    }
 
 
 @dataclass(frozen=True)
@@ -311,7 +320,7 @@ def override_grade(
     if proposal:
         _propose(session, appraisal, grade, reason.strip(), user_id)
         return
-    before = appraisal.final_grade
+    before = {"grade": appraisal.final_grade}
     appraisal.override_grade = grade or None
     appraisal.override_reason = reason.strip() if grade else None
     appraisal.overridden_by_id = user_id if grade else None
@@ -323,8 +332,7 @@ def override_grade(
         "appraisal",
         appraisal.id,
         computed=appraisal.grade,
-        before=before,
-        after=appraisal.final_grade,
+        changes=audit.changes(before, {"grade": appraisal.final_grade}),
         reason=reason.strip(),
     )
 

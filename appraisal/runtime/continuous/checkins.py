@@ -131,9 +131,26 @@ def edit(
     _check(data)
     if data.next_on != checkin.next_on:
         checkin.reminded_for = None
+    before = audit.snapshot(checkin, CHECKIN_FIELDS)
     _fill(checkin, data)
     session.flush()
-    audit.record(session, viewer.org_id, viewer.user_id, "checkin.edited", "checkin", checkin.id)
+    audit.record(
+        session,
+        viewer.org_id,
+        viewer.user_id,
+        "checkin.edited",
+        "checkin",
+        checkin.id,
+        changes=audit.changes(
+            before, audit.snapshot(checkin, CHECKIN_FIELDS), withhold=CHECKIN_PRIVATE
+        ),
+    )
+
+
+#: What a check-in's form edits; the words are the two people's (HR reads them only when the
+#: organization allows it), so the audit log says that they changed, not what they say.
+CHECKIN_PRIVATE = ("agenda", "notes", "blockers", "actions")
+CHECKIN_FIELDS = ("held_on", *CHECKIN_PRIVATE, "next_on")
 
 
 def _fill(checkin: CheckIn, data: CheckInInput) -> None:

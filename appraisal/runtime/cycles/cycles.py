@@ -115,6 +115,7 @@ def save_scheme(
     positions = _in_org(session, Position, org_id, position_ids)
     if len(departments) != len(set(department_ids)) or len(positions) != len(set(position_ids)):
         raise ServiceError(_l("A chosen department or position does not exist."))
+    before = _scheme_fields(scheme)
     if scheme is None:
         scheme = Scheme(organization_id=org_id)
         session.add(scheme)
@@ -135,9 +136,28 @@ def save_scheme(
         scheme.id,
         name=name,
         template_version_id=version.id,
-        skip_self_review_without_sign_in=skip_self_review_without_sign_in,
+        changes=audit.changes(before, _scheme_fields(scheme)),
     )
     return scheme
+
+
+def _scheme_fields(scheme: Scheme | None) -> dict[str, Any]:
+    """What the scheme form edits, the departments and positions as sorted ids."""
+    if scheme is None:
+        return {}
+    return audit.snapshot(scheme, SCHEME_FIELDS) | {
+        "department_ids": sorted(d.id for d in scheme.departments),
+        "position_ids": sorted(p.id for p in scheme.positions),
+    }
+
+
+SCHEME_FIELDS = (
+    "name",
+    "template_version_id",
+    "staff_kind",
+    "period",
+    "skip_self_review_without_sign_in",
+)
 
 
 def _in_org(session: Session, model: Any, org_id: int, ids: list[int]) -> list[Any]:

@@ -385,6 +385,7 @@ def save_customer(
     if errors:
         raise CustomerRefused(errors)
     created = customer is None
+    before = _customer_fields(customer, checked.values)
     customer = customer or Customer(organization_id=org_id, reps=[])
     moved = apply_values(customer, checked.values, reps)
     session.add(customer)
@@ -398,8 +399,16 @@ def save_customer(
         "customer",
         customer.id,
         code=customer.code,
+        changes=audit.changes(before, _customer_fields(customer, checked.values)),
     )
     return customer
+
+
+def _customer_fields(customer: Customer | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the customer form edits (its checked values) and the reps' ids."""
+    if customer is None:
+        return {}
+    return audit.snapshot(customer, values) | {"rep_ids": sorted(e.id for e in customer.reps)}
 
 
 def _reps_by_id(

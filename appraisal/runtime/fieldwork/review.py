@@ -182,7 +182,6 @@ def edit_record(
     record.values = clean
     record.status = move.target.value
     session.flush()
-    changed = sorted(k for k in set(before) | set(clean) if before.get(k) != clean.get(k))
     audit.record(
         session,
         viewer.org_id,
@@ -190,7 +189,7 @@ def edit_record(
         "activity.edited",
         "activity_record",
         record.id,
-        changed=changed,
+        changes=audit.changes(before, clean),
     )
     refresh_employees(session, viewer.org_id, {record.employee_id})
     return record

@@ -78,6 +78,7 @@ def bind_metrics(
         if metric_key and (metric_key not in metrics or metrics[metric_key].archived):
             raise ComputedFigureRefused(_l("No such metric."), item_key)
     current = {b.item_key: b for b in session.scalars(_bindings(scheme.id))}
+    before = {key: binding.metric.key for key, binding in current.items()}
     if shown is not None:
         now = {key: binding.metric.key for key, binding in current.items()}
         if any(now.get(key) != shown.get(key) for key in chosen):
@@ -118,7 +119,7 @@ def bind_metrics(
             "scheme.metrics_bound",
             "scheme",
             scheme.id,
-            bindings=changed,
+            changes=audit.changes(before, changed),
         )
     total = Refreshed(0, 0)
     for cycle in session.scalars(
@@ -201,7 +202,7 @@ def override_value(
             raise ComputedFigureRefused(next(iter(refused.values())), "value")
     elif put_computed(appraisal, {value.item_key: value.computed}):
         put_computed(appraisal, {value.item_key: None})  # the item refuses it: blank
-    before = None if value.override is None else str(value.override)
+    before = {value.item_key: value.override}
     value.override = override
     value.override_reason = reason
     value.overridden_by_id = user_id
@@ -215,8 +216,7 @@ def override_value(
         "appraisal",
         appraisal.id,
         item=value.item_key,
-        before=before,
-        after=None if override is None else str(override),
+        changes=audit.changes(before, {value.item_key: override}),
         computed=None if value.computed is None else str(value.computed),
         reason=reason,
     )

@@ -90,8 +90,7 @@ def save_targets(
         "appraisal.targets_set",
         "appraisal",
         appraisal.id,
-        before=before,
-        after=targets,
+        changes=audit.changes(before, targets),
     )
 
 
