@@ -193,7 +193,7 @@ def split(id: int):
     return render_template(
         "goals/split.html",
         seen=seen,
-        parts=seen.tree.children_of(seen.node),
+        parts=seen.parts,
         form=form,
         part=_part_form(seen),
         forecast_form=ForecastForm(prefix="forecast"),
@@ -217,7 +217,7 @@ def _render_split(seen: services.Seen, status: int, part=None, forecast_form=Non
     return render_template(
         "goals/split.html",
         seen=seen,
-        parts=seen.tree.children_of(seen.node),
+        parts=seen.parts,
         form=SplitForm(formdata=None),
         part=part or _part_form(seen),
         forecast_form=forecast_form or ForecastForm(prefix="forecast", formdata=None),

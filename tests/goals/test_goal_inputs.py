@@ -7,7 +7,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from appraisal.models import Goal, GoalNode
-from tests.goals.test_cascade import cascade, company, launched, node, regions, rows  # noqa: F401
+from tests.goals.test_cascade import (  # noqa: F401
+    cascade,
+    company,
+    launched,
+    login,
+    node,
+    regions,
+    rows,
+    split_root,
+)
 
 HUGE = "9" * 25
 
@@ -59,3 +68,36 @@ def test_a_goal_weight_that_is_not_a_finite_number_is_refused(db, cascade):  # n
         assert weight in response.text  # what was typed is kept
     db.expire_all()
     assert db.get(Goal, goal.id).weight == 60
+
+
+def test_an_employee_does_not_see_colleagues_leaves_on_a_node_of_their_path(
+    app,
+    db,
+    company,  # noqa: F811
+    cascade,  # noqa: F811
+    regions,  # noqa: F811
+):
+    """Ann's path runs through North; North's split page must not list Pat's leaf and
+    target (the tree page already hides it: "never a colleague's leaf")."""
+    goal, hr = cascade
+    north, _south = split_root(db, hr, goal, regions)
+    for rep in ("ann", "pat"):
+        hr.post(
+            f"/goals/nodes/{north.id}/parts",
+            data={
+                "part-department_id": 0,
+                "part-lead_id": 0,
+                "part-employee_id": company.people[rep].id,
+            },
+        )
+    pat = node(db, goal.id, employee_id=company.people["pat"].id)
+    ann = login(app, "ann@acme.example")
+    for path in (
+        f"/goals/nodes/{north.id}",
+        f"/goals/nodes/{node(db, goal.id, parent_id=None).id}",
+    ):
+        response = ann.get(path)
+        assert response.status_code in (200, 403, 404)
+        assert "P001" not in response.text and f"target|{pat.id}" not in response.text
+        assert "South" not in response.text
+    assert ann.get(f"/goals/nodes/{pat.id}").status_code == 404
