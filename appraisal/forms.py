@@ -11,12 +11,13 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DecimalField as _DecimalField
 from wtforms import HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from .concurrency import EditConflict, lost_updates
-from .db import get_session
+from .db import MAX_ID, get_session
 from .errors import ServiceError
 from .i18n import label_text
 
@@ -190,6 +191,41 @@ def choices(pairs: Iterable[tuple[Any, Any]], none_label: str | None = None) -> 
     """Select options from (value, label) pairs, optionally led by an empty choice."""
     options = [SelectChoice(NONE_CHOICE, none_label)] if none_label is not None else []
     return options + [SelectChoice(value, label) for value, label in pairs]
+
+
+# -- numbers a driver or a comparison would choke on are refused at their field, never a 500.
+
+
+class DecimalField(_DecimalField):
+    """WTForms' DecimalField refusing what is not a finite number ("NaN", "sNaN",
+    "Infinity"): a signalling NaN raises in every comparison and in `NumberRange`. Forms
+    use this one (tests/web/test_form_numbers.py keeps it so)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+def id_coerce(value: Any) -> int:
+    """`coerce=` for a select of row ids: a whole number the database can hold (0 is the
+    empty choice); anything else is "not a valid choice", never an overflow in the driver."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+class IdField(IntegerField):
+    """A row id posted by a page: a number outside what the database holds is not a
+    valid value (the service then refuses at the field as for any unknown id)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not 0 < self.data <= MAX_ID:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 def optional_id(value: int | None) -> int | None:

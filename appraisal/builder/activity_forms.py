@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     IntegerField,
     SelectField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..forms import VersionedForm, choices
+from ..forms import DecimalField, VersionedForm, choices
 from ..labels import label_choices
 from ..rules import ACTIVITY_KINDS, FIELD_TYPES, LOCATION_PURPOSES, MAX_SOURCE
 from .forms import CheckboxesField

@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import VersionedForm, choices
+from ..forms import DecimalField, VersionedForm, choices, id_coerce
 from ..labels import label_choices
 from ..rules import METHODS, RATERS
 from .services import scoring_from_parts
@@ -149,7 +148,7 @@ class SectionForm(FlaskForm):
 
 
 class NewItemForm(FlaskForm):
-    indicator_id = SelectField(_l("From the library"), coerce=int, default=0)
+    indicator_id = SelectField(_l("From the library"), coerce=id_coerce, default=0)
     key = StringField(_l("Key"), validators=[Optional(), Length(max=60)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=120)])
     type = SelectField(_l("Input type"), choices=TYPE_CHOICES)

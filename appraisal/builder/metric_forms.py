@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import VersionedForm, choices
+from ..forms import VersionedForm, choices, id_coerce
 from ..labels import label_choices, yes_no
 from ..rules import (
     AGGREGATIONS,
@@ -123,7 +123,7 @@ class PreviewForm(FlaskForm):
     class Meta:
         csrf = False
 
-    employee = SelectField(_l("Employee"), coerce=int, choices=[], validate_choice=False)
+    employee = SelectField(_l("Employee"), coerce=id_coerce, choices=[], validate_choice=False)
     start = DateField(_l("First day"), validators=[DataRequired()])
     end = DateField(_l("Last day"), validators=[DataRequired()])
     submit = SubmitField(_l("Compute"))

@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
-    DecimalField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import PostedForm, VersionedForm, choices, version_field
+from ..forms import DecimalField, PostedForm, VersionedForm, choices, id_coerce, version_field
 
 
 class GoalForm(VersionedForm):
@@ -60,9 +59,9 @@ class PartForm(PostedForm):
     """A new part. The pickers list a capped, searched few; whether the chosen ids are
     allowed (the manager's region) is the service's check, not a choice list's."""
 
-    department_id = SelectField(_l("Department or region"), coerce=int, validate_choice=False)
-    lead_id = SelectField(_l("Manager who splits it"), coerce=int, validate_choice=False)
-    employee_id = SelectField(_l("Or a person"), coerce=int, validate_choice=False)
+    department_id = SelectField(_l("Department or region"), coerce=id_coerce, validate_choice=False)
+    lead_id = SelectField(_l("Manager who splits it"), coerce=id_coerce, validate_choice=False)
+    employee_id = SelectField(_l("Or a person"), coerce=id_coerce, validate_choice=False)
     add = SubmitField(_l("Add"))
 
 
@@ -78,9 +77,9 @@ class ForecastForm(PostedForm):
 
 
 class FillForm(PostedForm):
-    cycle_id = SelectField(_l("Cycle"), coerce=int)
+    cycle_id = SelectField(_l("Cycle"), coerce=id_coerce)
     goal_ids = SelectMultipleField(
-        _l("Goals"), coerce=int, validators=[DataRequired(_l("Choose at least one goal."))]
+        _l("Goals"), coerce=id_coerce, validators=[DataRequired(_l("Choose at least one goal."))]
     )
     submit = SubmitField(_l("Fill the targets"))
 

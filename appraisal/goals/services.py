@@ -175,6 +175,12 @@ class Seen:
     node: GoalNode
     visible: set[int]
 
+    @property
+    def parts(self) -> list[GoalNode]:
+        """The node's parts the viewer may see: all of them for whoever splits it, else
+        only those on the viewer's own path (never a colleague's leaf or another region)."""
+        return [part for part in self.tree.children_of(self.node) if part.id in self.visible]
+
 
 def seen_node(session: Session, viewer: GoalViewer, node_id: int) -> Seen | None:
     """A node of the viewer's organization that they may see; None (a 404) otherwise."""

@@ -14,7 +14,7 @@ from ..access import (
     is_member,
     require,
 )
-from ..db import get_session
+from ..db import get_session, row_id
 from ..forms import attempt, choices, flash_form_errors
 from ..models import Cycle, Goal, Role
 from ..runtime.web import current_viewer
@@ -102,18 +102,26 @@ def tree(id: int):
     return render_template("goals/tree.html", goal=goal, lines=lines, viewer=viewer)
 
 
+def _number(text: str) -> int | None:
+    """An id or a version as posted; anything else (not a whole number, "²", beyond what
+    the database holds) is None rather than a 500."""
+    try:
+        return row_id(text)
+    except ValueError:
+        return None
+
+
 def _rows() -> list[services.Row]:
     rows = []
     for name in request.form:
         if name.startswith("target|"):
-            node_id = int(name.split("|", 1)[1]) if name.split("|", 1)[1].isdigit() else 0
-            version = request.form.get(f"version|{node_id}", "")
+            node_id = _number(name.split("|", 1)[1]) or 0
             rows.append(
                 services.Row(
                     node_id,
                     request.form.get(name, ""),
                     bool(request.form.get(f"locked|{node_id}")),
-                    int(version) if version.isdigit() else None,
+                    _number(request.form.get(f"version|{node_id}", "")),
                     request.form.get(f"basis|{node_id}", ""),
                 )
             )
@@ -185,7 +193,7 @@ def split(id: int):
     return render_template(
         "goals/split.html",
         seen=seen,
-        parts=seen.tree.children_of(seen.node),
+        parts=seen.parts,
         form=form,
         part=_part_form(seen),
         forecast_form=ForecastForm(prefix="forecast"),
@@ -209,7 +217,7 @@ def _render_split(seen: services.Seen, status: int, part=None, forecast_form=Non
     return render_template(
         "goals/split.html",
         seen=seen,
-        parts=seen.tree.children_of(seen.node),
+        parts=seen.parts,
         form=SplitForm(formdata=None),
         part=part or _part_form(seen),
         forecast_form=forecast_form or ForecastForm(prefix="forecast", formdata=None),
@@ -252,13 +260,12 @@ def add_part(id: int):
 @require(is_member)
 def remove_part(id: int, part_id: int):
     seen = _edit_post(id)
-    version = request.form.get("version", "")
     outcome = attempt(
         lambda: services.remove_part(
             get_session(),
             seen,
             part_id,
-            int(version) if version.isdigit() else None,
+            _number(request.form.get("version", "")),
             goal_viewer().user_id,
         )
     )

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import Length
 
-from ..forms import NONE_CHOICE, VersionedForm, choices
+from ..forms import NONE_CHOICE, VersionedForm, choices, id_coerce
 from ..users.forms import CheckboxesField
 from .robot_services import NAME_LIMIT, ROBOT_CHANNEL, ROBOT_LANGUAGES, RobotValues, robot_kinds
 
@@ -38,7 +38,7 @@ class RobotForm(VersionedForm):
     )
     clear_secret = BooleanField(_l("Remove the stored signing secret"))
     department_id = SelectField(
-        _l("Whose tasks it posts"), coerce=int, validate_choice=False, default=NONE_CHOICE
+        _l("Whose tasks it posts"), coerce=id_coerce, validate_choice=False, default=NONE_CHOICE
     )
     language = SelectField(
         _l("Language of the group"),

@@ -4,14 +4,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import NONE_CHOICE, VersionedForm, choices
+from ..forms import NONE_CHOICE, VersionedForm, choices, id_coerce
 from ..labels import COLUMN, label_choices
 
 
 class DepartmentForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     code = StringField(_l("Code"), validators=[Optional(), Length(max=40)])
-    parent_id = SelectField(_l("Parent department"), coerce=int, default=NONE_CHOICE)
+    parent_id = SelectField(_l("Parent department"), coerce=id_coerce, default=NONE_CHOICE)
     submit = SubmitField(_l("Save"))
 
 
@@ -36,16 +36,16 @@ class EmployeeForm(VersionedForm):
     )
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
-    department_id = SelectField(_l("Department"), coerce=int, default=NONE_CHOICE)
-    position_id = SelectField(_l("Position"), coerce=int, default=NONE_CHOICE)
-    manager_id = SelectField(_l("Reports to"), coerce=int, default=NONE_CHOICE)
+    department_id = SelectField(_l("Department"), coerce=id_coerce, default=NONE_CHOICE)
+    position_id = SelectField(_l("Position"), coerce=id_coerce, default=NONE_CHOICE)
+    manager_id = SelectField(_l("Reports to"), coerce=id_coerce, default=NONE_CHOICE)
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
     status = SelectField(
         _l("Status"),
         choices=choices(label_choices("employee_status")),
         default="active",
     )
-    user_id = SelectField(_l("Sign-in account"), coerce=int, default=NONE_CHOICE)
+    user_id = SelectField(_l("Sign-in account"), coerce=id_coerce, default=NONE_CHOICE)
     submit = SubmitField(_l("Save"))
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    IntegerField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Optional
 
-from ...forms import PostedForm, version_field
+from ...forms import IdField, PostedForm, version_field
 
 
 class QuotasForm(PostedForm):
@@ -30,4 +29,4 @@ class OverrideForm(PostedForm):
 
 
 class PublishForm(PostedForm):
-    department_id = IntegerField(_l("Department"), validators=[Optional()])
+    department_id = IdField(_l("Department"), validators=[Optional()])

@@ -14,12 +14,12 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
-from ...forms import PostedForm, VersionedForm, version_field
+from ...forms import IdField, PostedForm, VersionedForm, version_field
 from ...labels import label
 
 
 class NewPlanForm(PostedForm):
-    employee_id = IntegerField(_l("For"), validators=[Optional()])
+    employee_id = IdField(_l("For"), validators=[Optional()])
     period = SelectField(_l("Period"), choices=[], validate_choice=False)
     day = DateField(_l("A day in the month or quarter"), validators=[Optional()])
 
@@ -42,7 +42,7 @@ class PlanMoveForm(PostedForm):
 
 
 class PlanUpdateForm(PostedForm):
-    item_id = IntegerField(_l("Task"), validators=[Optional()])
+    item_id = IdField(_l("Task"), validators=[Optional()])
     note = TextAreaField(_l("What was done"), default="")
     progress = IntegerField(_l("Progress (%)"), validators=[Optional()])
     evidence = StringField(_l("Evidence (a link)"), default="")
@@ -64,7 +64,7 @@ class RateForm(PostedForm):
 
 
 class CheckInForm(VersionedForm):
-    employee_id = IntegerField(_l("With"), validators=[Optional()])
+    employee_id = IdField(_l("With"), validators=[Optional()])
     held_on = DateField(_l("Held on"), validators=[Optional()])
     agenda = TextAreaField(_l("Agenda"), default="")
     notes = TextAreaField(_l("Notes"), default="")
@@ -74,17 +74,17 @@ class CheckInForm(VersionedForm):
 
 
 class FeedbackForm(PostedForm):
-    recipient_id = IntegerField(_l("To"), validators=[Optional()])
+    recipient_id = IdField(_l("To"), validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=[], validate_choice=False)
     text = TextAreaField(_l("Feedback"), default="")
-    indicator_id = IntegerField(_l("About the indicator"), validators=[Optional()])
+    indicator_id = IdField(_l("About the indicator"), validators=[Optional()])
     private = BooleanField(_l("Only for their manager"))
-    request_id = IntegerField(validators=[Optional()])
+    request_id = IdField(validators=[Optional()])
 
 
 class FeedbackRequestForm(PostedForm):
-    asked_id = IntegerField(_l("Ask"), validators=[Optional()])
-    about_id = IntegerField(_l("About"), validators=[Optional()])
+    asked_id = IdField(_l("Ask"), validators=[Optional()])
+    about_id = IdField(_l("About"), validators=[Optional()])
     message = TextAreaField(_l("Message"), default="")
 
 

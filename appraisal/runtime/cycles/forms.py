@@ -17,17 +17,17 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ...forms import PostedForm, VersionedForm, choices
+from ...forms import PostedForm, VersionedForm, choices, id_coerce
 from ...labels import label_choices
 
 
 class SchemeForm(VersionedForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    template_version_id = SelectField(_l("Template version"), coerce=int)
+    template_version_id = SelectField(_l("Template version"), coerce=id_coerce)
     staff_kind = SelectField(_l("Staff kind"), choices=choices(label_choices("staff_kind")))
     period = SelectField(_l("Period"), choices=choices(label_choices("period")), default="quarter")
-    department_ids = SelectMultipleField(_l("Departments (none: all)"), coerce=int)
-    position_ids = SelectMultipleField(_l("Positions (none: all)"), coerce=int)
+    department_ids = SelectMultipleField(_l("Departments (none: all)"), coerce=id_coerce)
+    position_ids = SelectMultipleField(_l("Positions (none: all)"), coerce=id_coerce)
     skip_self_review_without_sign_in = BooleanField(
         _l("Skip the self-review for people without a sign-in"),
         description=_l("Otherwise HR or their manager writes it on their behalf."),
@@ -36,7 +36,7 @@ class SchemeForm(VersionedForm):
 
 
 class CycleForm(FlaskForm):
-    scheme_id = SelectField(_l("Scheme"), coerce=int)
+    scheme_id = SelectField(_l("Scheme"), coerce=id_coerce)
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     starts_on = DateField(_l("Period starts"), validators=[DataRequired()])
     ends_on = DateField(_l("Period ends"), validators=[DataRequired()])

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Length
 
-from ...forms import VersionedForm
+from ...forms import VersionedForm, id_coerce
 from .customers import COLUMN_NAMES, TEXT_LIMITS
 
 
@@ -25,7 +25,7 @@ class CustomerForm(VersionedForm):
     # not `reps`: the 409 page shows what is saved under fields named like the row's
     rep_ids = SelectMultipleField(
         _l("Assigned reps"),
-        coerce=int,
+        coerce=id_coerce,
         description=_l("Hold Ctrl (⌘ on a Mac) to choose several."),
     )
     latitude = StringField(

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from ...forms import PostedForm, choices, version_field
+from ...forms import PostedForm, choices, id_coerce, version_field
 from ...i18n import label_text
 from ...labels import label_choices
 from ..render import MAX_TEXT, Field
@@ -24,7 +24,7 @@ from ..render import MAX_TEXT, Field
 
 class InviteForm(FlaskForm):
     rater = SelectField(_l("As"), choices=choices(label_choices("rater", ("peer", "subordinate"))))
-    user_id = SelectField(_l("Person"), coerce=int)
+    user_id = SelectField(_l("Person"), coerce=id_coerce)
     submit = SubmitField(_l("Invite"))
 
 
