@@ -91,8 +91,10 @@ def verify_command(org_id: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .services import changes_of
     from .views import bp
 
     app.register_blueprint(bp)
+    app.add_template_global(changes_of, "audit_changes")  # each row's history shows them too
     app.after_request(record_download)
     app.cli.add_command(audit_cli)

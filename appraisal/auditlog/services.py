@@ -65,6 +65,12 @@ class Change:
         return str(found[0]) if found else self.field
 
     @property
+    def structured(self) -> bool:
+        """A value that is data rather than words (a scoring rule, a set of bands): shown as
+        code, as it is stored."""
+        return isinstance(self.before, dict) or isinstance(self.after, dict)
+
+    @property
     def before_text(self) -> str:
         return value_text(self.field, self.before)
 
@@ -96,6 +102,22 @@ def value_text(field: str, value: Any) -> str:
     return str(value)
 
 
+def changes_of(detail: dict[str, Any]) -> list[Change]:
+    """An edit's fields from its `changes={field: [before, after]}` shape (`CHANGED`: a field
+    whose values are not recorded), for the log and each row's own history."""
+    found = detail.get("changes")
+    if not isinstance(found, dict):
+        return []
+    return [
+        Change(str(field), *pair)
+        if isinstance(pair, list) and len(pair) == 2
+        else Change(str(field), None, None, hidden=True)
+        if pair == CHANGED
+        else Change(str(field), None, pair)
+        for field, pair in found.items()
+    ]
+
+
 @dataclass(frozen=True)
 class Row:
     """One event as the log shows it (`at` in the organization's time)."""
@@ -114,19 +136,7 @@ class Row:
 
     @property
     def changes(self) -> list[Change]:
-        """The edit's fields from the `changes={field: [before, after]}` shape (`CHANGED`:
-        a field whose values are not recorded)."""
-        found = self.detail.get("changes")
-        if not isinstance(found, dict):
-            return []
-        return [
-            Change(str(field), *pair)
-            if isinstance(pair, list) and len(pair) == 2
-            else Change(str(field), None, None, hidden=True)
-            if pair == CHANGED
-            else Change(str(field), None, pair)
-            for field, pair in found.items()
-        ]
+        return changes_of(self.detail)
 
     @property
     def other_detail(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from ..access import can_manage_users, current_org_id, in_org_or_404, require
 from ..account.services import RESET_LINK_HOURS
-from ..db import get_session
+from ..db import get_session, row_id
 from ..forms import attempt, wanted
 from ..labels import ROLE
 from ..models import Invitation, Membership, Organization
@@ -51,7 +51,7 @@ def permissions():
     q = request.args.get("q", "")[:100]
     role = request.args.get("role") or None
     role = role if role in ROLE else None
-    department = request.args.get("department", type=int)
+    department = request.args.get("department", type=row_id)
     return render_template(
         "users/permissions.html",
         people=overview(db, org_id, q, role, department),

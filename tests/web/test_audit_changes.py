@@ -191,7 +191,10 @@ def test_the_page_and_file_show_labels_and_words(client, auth, db, acme):
     db.commit()
     auth.login("hr@acme.example")
     html = client.get("/audit?entity=employee").get_data(as_text=True)
-    assert "<del>Active</del> → <ins>Left</ins>" in html and ">Status</span>" in html
+    assert (
+        "<del><samp>Active</samp></del> → <ins><samp>Left</samp></ins>" in html
+        and ">Status</span>" in html
+    )
     assert "changed (not recorded)" in html
     csv = client.get("/audit.csv?entity=employee").get_data(as_text=True)
     assert "Status: Active → Left" in csv

@@ -254,7 +254,7 @@ def test_the_page_shows_before_and_after(client, auth, db, acme):
     db.commit()
     auth.login("hr@acme.example")
     html = client.get("/audit?entity=department").get_data(as_text=True)
-    assert "<del>Sales</del> → <ins>Retail sales</ins>" in html
+    assert "<del><samp>Sales</samp></del> → <ins><samp>Retail sales</samp></ins>" in html
 
 
 def test_pages_go_back_by_keyset(client, auth, db, acme):

@@ -41,6 +41,11 @@ NOT_EDITED |= {"external_events", "external_people", "scheme_metrics"}
 # Notifications are written once; their reader only marks them read (the same end however
 # often); outbox messages are moved on by the one delivery run that claimed them.
 NOT_EDITED |= {"notifications", "notification_outbox"}
+# A plan's tasks change only through their plan, whose version moves with every task change
+# (a stale page is a conflict on the plan); progress updates, their files and feedback notes
+# are written once; answering a feedback request only stamps it answered (the same end
+# however often).
+NOT_EDITED |= {"plan_items", "plan_updates", "plan_files", "feedback_notes", "feedback_requests"}
 
 
 def test_every_editable_business_row_has_a_version():

@@ -217,12 +217,16 @@ def test_injected_names_stay_text_in_the_data_block_and_tables_held(
 
 
 def test_gets_change_nothing_held(client, auth, db, company, launched):
-    """The dashboards are GET-only: no INSERT, UPDATE or DELETE while anyone opens them."""
+    """The dashboards are GET-only: no INSERT, UPDATE or DELETE while anyone opens them,
+    except the audit log's note of a file downloaded (issue 22: downloads are logged)."""
     writes: list[str] = []
 
     def listen(_conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
-            writes.append(statement[:80])
+        if statement.lstrip().split(None, 1)[0].upper() not in ("INSERT", "UPDATE", "DELETE"):
+            return
+        if "audit_events" in statement or "audit_heads" in statement:
+            return
+        writes.append(statement[:80])
 
     ann = company.people["ann"].id
     urls = [path.format(ann=ann) for path in PATHS] + [f"/cycles/{launched.id}/calibration"]
