@@ -203,8 +203,16 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     )
     expect(rep.locator("#plan-state")).to_contain_text("已退回")
     _shot(rep, "plan-refused")
+    questions: list[str] = []
+
+    def accept(dialog) -> None:  # removing a task asks first
+        questions.append(dialog.message)
+        dialog.accept()
+
+    rep.once("dialog", accept)
     rep.locator("#plan-items tbody tr", has_text="拜访 10 家重点客户").get_by_role("button").click()
     _ok(rep)
+    assert questions == ["要从计划中移除这项任务吗？"]
     _add_task(rep, "拜访 10 家重点客户", month + timedelta(days=20), "60", "拜访记录 10 条")
     for header in rep.locator("#plan-items thead th").all():
         _one_line(header)
@@ -229,7 +237,7 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     form.locator("#item_id").select_option(label="拜访 10 家重点客户")
     form.locator("#note").fill("已拜访明辉机械等 5 家客户")
     form.locator("#progress").fill("50")
-    form.get_by_role("button").click()
+    form.locator("button").click()  # not the file and photo pickers
     _ok(rep)
     expect(rep.locator("#plan-updates")).to_contain_text("已拜访明辉机械等 5 家客户")
     _shot(rep, "plan-progress")
