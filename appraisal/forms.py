@@ -180,6 +180,18 @@ def _shown(field: Any, value: Any) -> str:
     return str(value)
 
 
+def query_filters(form: FlaskForm) -> dict[str, Any]:
+    """A filter form read from the query string: each field's value, or None where it is not
+    valid (a date that is not a date, a code we do not know); the error stays on the field
+    for the page to show, and the filter is not applied. Free text is cut to 200 characters."""
+    form.validate()
+    found: dict[str, Any] = {}
+    for field in form:
+        value = None if field.errors else field.data
+        found[field.name] = value[:200] if isinstance(value, str) else value
+    return found
+
+
 def wanted(name: str, current: bool) -> bool:
     """The state a toggle button asked for (posted as 1 or 0), so a second click from a page
     opened before the first one does not flip the row back; a post without it flips."""

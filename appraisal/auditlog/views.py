@@ -3,13 +3,12 @@ call `services`, render."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, render_template, request
 
 from .. import tables
 from ..access import can_read_audit_log, current_org_id, reach_or_403, require
 from ..db import get_session, row_id
+from ..forms import query_filters
 from ..labels import export_header, export_value
 from . import services
 from .forms import AuditFilterForm
@@ -21,17 +20,13 @@ def _filters() -> tuple[AuditFilterForm, services.Filters]:
     """The filters the query string asks for; one that is not valid (a date that is not a
     date, a code we do not know) is shown at its field and not applied."""
     form = AuditFilterForm(request.args)
-    form.validate()
-
-    def value(name: str) -> Any:
-        return None if form[name].errors else form[name].data
-
+    given = query_filters(form)
     filters = services.Filters(
-        person=(form.person.data or "")[:200],
-        action=value("action") or "",
-        entity=value("entity") or "",
-        since=value("since"),
-        until=value("until"),
+        person=given["person"] or "",
+        action=given["action"] or "",
+        entity=given["entity"] or "",
+        since=given["since"],
+        until=given["until"],
     )
     return form, filters
 

@@ -4,14 +4,13 @@ only. Thin: parse the filters, call `setup`, render."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import render_template, request
 from flask_login import current_user
 
 from .. import tables
 from ..access import can_run_cycles, current_org_id, require
 from ..db import get_session
+from ..forms import query_filters
 from ..labels import export_header, export_value
 from ..runtime.web import Routes, page_arg
 from . import setup
@@ -24,18 +23,14 @@ def _filters() -> tuple[LogFilterForm, setup.LogFilters]:
     """The filters the query string asks for; one that is not valid (a date that is not a
     date, a code we do not know) is shown at its field and not applied."""
     form = LogFilterForm(request.args)
-    form.validate()
-
-    def value(name: str) -> Any:
-        return None if form[name].errors else form[name].data
-
+    given = query_filters(form)
     filters = setup.LogFilters(
-        channel=value("channel") or "",
-        status=value("status") or "",
-        kind=value("kind") or "",
-        person=(form.person.data or "")[:200],
-        since=value("since"),
-        until=value("until"),
+        channel=given["channel"] or "",
+        status=given["status"] or "",
+        kind=given["kind"] or "",
+        person=given["person"] or "",
+        since=given["since"],
+        until=given["until"],
     )
     return form, filters
 
