@@ -135,6 +135,13 @@ KINDS: dict[str, Kind] = {
             _l("A check-in of {plan} is due on {due}."),
         ),
         Kind(
+            K.RECORDS_RETURNED,
+            _l("Field records returned"),
+            ("count", "day", "employee"),
+            _l("{count} field records returned"),
+            _l("{employee} returned {count} of your field records of {day} with comments."),
+        ),
+        Kind(
             K.PLAN_PROPOSED,
             _l("A work plan proposed"),
             ("plan", "employee", "by"),
@@ -157,13 +164,6 @@ KINDS: dict[str, Kind] = {
             ("plan", "employee", "by"),
             _l("Work plan agreed: {employee}, {plan}"),
             _l("The work plan of {employee} for {plan} is agreed by both sides ({by} agreed)."),
-        ),
-        Kind(
-            K.RECORDS_RETURNED,
-            _l("Field records returned"),
-            ("count", "day", "employee"),
-            _l("{count} field records returned"),
-            _l("{employee} returned {count} of your field records of {day} with comments."),
         ),
     )
 }
