@@ -130,10 +130,43 @@ PROBES = {
     "calibrate Oscar": Probe("calibrate", "oscar", *_override("oscar")),
     "reopen Quinn's step": Probe("hr_steps", "quinn", *_reopen("quinn")),
     "reopen Olga's step": Probe("hr_steps", "olga", *_reopen("olga")),
-    "open a cycle's HR page": Probe(
+    "cycle page lists Ann": Probe(
+        "read_results", "ann", lambda c, x: c.get(f"/cycles/{x['cycle'].id}"), _shows("A001")
+    ),
+    "cycle page lists Oscar": Probe(
+        "read_results", "oscar", lambda c, x: c.get(f"/cycles/{x['cycle'].id}"), _shows("O002")
+    ),
+    "dashboard's people list shows Ann": Probe(
+        "read_results",
+        "ann",
+        lambda c, x: c.get(f"/dashboards/organization/people?cycle={x['cycle'].id}"),
+        _shows("A001"),
+    ),
+    "dashboard's people list shows Oscar": Probe(
+        "read_results",
+        "oscar",
+        lambda c, x: c.get(f"/dashboards/organization/people?cycle={x['cycle'].id}"),
+        _shows("O002"),
+    ),
+    "department report lists Ann": Probe(
+        "read_results",
+        "ann",
+        lambda c, x: c.get(f"/dashboards/organization/report?cycle={x['cycle'].id}"),
+        _shows("A001"),
+    ),
+    "Oscar's person report": Probe(
+        "read_results",
+        "oscar",
+        lambda c, x: c.get(
+            f"/dashboards/people/{x['company'].people['oscar'].id}/report"
+            f"?cycle={x['cycle'].id}"
+        ),
+        _shows("Oscar"),
+    ),
+    "open a new scheme's form": Probe(
         "run_cycles",
         None,
-        lambda c, x: c.get(f"/cycles/{x['cycle'].id}"),
+        lambda c, x: c.get("/cycles/schemes/new"),
         lambda db, x, r: r.status_code == 200,
     ),
     "open users and roles": Probe(
@@ -239,8 +272,41 @@ def test_scoped_lists_and_outside_ids(client, auth, db, company, scoped):
         data={"grade": "D", "reason": "x", "version": oscar.version},
     )
     assert post.status_code == 404
-    assert client.get("/cycles").status_code == 200  # the cycles, each to its calibration
-    assert client.get(f"/cycles/{cycle.id}").status_code == 403  # HR's cycle page
+    assert client.get("/cycles").status_code == 200
+
+
+def test_scoped_cycle_page_and_dashboard(client, auth, db, company, scoped):
+    """The partner's cycle page, organization dashboard and department report count and
+    list North alone, offer no South filter (a South id is a 404), and leave HR's actions
+    out; the calibration chart's drill links open for them."""
+    auth.login("hanna@acme.example")
+    cycle, south = scoped["cycle"], scoped["south"]
+    page = client.get(f"/cycles/{cycle.id}")
+    assert page.status_code == 200
+    assert "A001" in page.text and "O001" not in page.text and "O002" not in page.text
+    assert 'data-state="calibration">4<' in page.text  # Bo's team of four, not six
+    assert "South" not in page.text
+    for absent in ("figures-link", "targets-link", "recompute-form", "launch-form"):
+        assert f'id="{absent}"' not in page.text
+    assert client.get(f"/cycles/{cycle.id}?department={south.id}").status_code == 404
+    board = client.get(f"/dashboards/organization?cycle={cycle.id}")
+    assert board.status_code == 200
+    assert "South" not in board.text and "North" in board.text
+    assert client.get(f"/dashboards/organization?department={south.id}").status_code == 404
+    people = client.get(f"/dashboards/organization/people?cycle={cycle.id}&state=calibration")
+    assert people.text.count("data-employee=") == 4 and "O001" not in people.text
+    funnel = client.get(f"/dashboards/organization/funnel.json?cycle={cycle.id}").json
+    assert sum(v or 0 for s in funnel["series"] for v in s["values"]) == 4
+    report = client.get(f"/dashboards/organization/report?cycle={cycle.id}")
+    assert "A001" in report.text and "O001" not in report.text
+    calibration = client.get(f"/cycles/{cycle.id}/calibration").text
+    drill = calibration.split('href="/dashboards/organization/people?')[1].split('"')[0]
+    drilled = client.get("/dashboards/organization/people?" + drill.replace("&amp;", "&"))
+    assert drilled.status_code == 200
+    auth.logout()
+    auth.login("hr@acme.example")
+    whole = client.get(f"/cycles/{cycle.id}")
+    assert 'data-state="calibration">6<' in whole.text and 'id="figures-link"' in whole.text
 
 
 def test_publishing_stays_inside_the_scope(client, auth, db, company, scoped):

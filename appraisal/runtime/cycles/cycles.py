@@ -37,6 +37,7 @@ from ...models.cycles import DEFAULT_REMINDER_DAYS
 from ...notifications import events
 from ...paging import Page, paginate
 from ...people.services import with_subdepartments
+from ...scopes import EVERYWHERE, Reach
 from .. import workflow
 from ..compiled import version_template
 from ..render import fills
@@ -453,13 +454,11 @@ def list_cycles(session: Session, org_id: int) -> list[Cycle]:
     return list(session.scalars(cycles_query(org_id)))
 
 
-def state_counts(session: Session, cycle: Cycle) -> Counter[str]:
-    return Counter(
-        dict(
-            session.execute(
-                select(Appraisal.state, func.count())
-                .where(Appraisal.cycle_id == cycle.id)
-                .group_by(Appraisal.state)
-            ).all()
+def state_counts(session: Session, cycle: Cycle, reach: Reach = EVERYWHERE) -> Counter[str]:
+    """The cycle's appraisals by state (those of employees in `reach`)."""
+    query = select(Appraisal.state, func.count()).where(Appraisal.cycle_id == cycle.id)
+    if not reach.everywhere:
+        query = query.join(Employee, Employee.id == Appraisal.employee_id).where(
+            reach.clause(Employee.department_id)
         )
-    )
+    return Counter(dict(session.execute(query.group_by(Appraisal.state)).all()))

@@ -18,6 +18,7 @@ from ...models import (
     Review,
 )
 from ...paging import Page, paginate
+from ...scopes import EVERYWHERE, Reach
 from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
 from ..compiled import appraisal_template
@@ -292,13 +293,15 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
     return HrTasks(appeals, found)
 
 
-def cycle_appeals(session: Session, cycle: Cycle) -> list[Appeal]:
-    """Every appeal in the cycle, open ones first, for the cycle page."""
+def cycle_appeals(session: Session, cycle: Cycle, reach: Reach = EVERYWHERE) -> list[Appeal]:
+    """Every appeal in the cycle (of employees in `reach`), open ones first, for the cycle
+    page."""
     return list(
         session.scalars(
             select(Appeal)
             .join(Appraisal, Appraisal.id == Appeal.appraisal_id)
-            .where(Appraisal.cycle_id == cycle.id)
+            .join(Employee, Employee.id == Appraisal.employee_id)
+            .where(Appraisal.cycle_id == cycle.id, reach.clause(Employee.department_id))
             .options(selectinload(Appeal.appraisal).selectinload(Appraisal.employee))
             .order_by((Appeal.status == AppealStatus.OPEN).desc(), Appeal.created_at.desc())
         )

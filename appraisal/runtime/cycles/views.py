@@ -26,13 +26,14 @@ from ...access import (
     current_org_id,
     current_roles,
     is_member,
+    reach_of,
     require,
 )
 from ...db import get_in_org, get_session, row_id
 from ...errors import ServiceError
 from ...forms import attempt, choices
 from ...i18n import label_text
-from ...models import AppraisalState, Cycle, CycleState, Scheme
+from ...models import AppraisalState, Cycle, CycleState, Employee, Scheme
 from ...people.services import department_choices, position_choices
 from ..compiled import version_template
 from ..metrics.shown import computed_figures
@@ -42,7 +43,7 @@ from . import cycles as cycle_services
 from . import figures, tasks
 from .downloads import cycle_file
 from .forms import CycleForm, LaunchForm, SchemeForm
-from .lists import ListFilter, appraisal_page, cycle_departments
+from .lists import ListFilter, appraisal_page, cycle_departments, list_query
 
 routes = Routes()
 
@@ -54,7 +55,7 @@ routes = Routes()
 @require(can_read_results)
 def cycles():
     """HR's cycles and schemes; HR's readers (partners, heads, auditors) the cycles alone,
-    each leading to its calibration page, narrowed there to their departments."""
+    each page narrowed to their departments."""
     db, org_id = get_session(), current_org_id()
     runs = can_run_cycles(current_roles())
     return render_template(
@@ -161,29 +162,42 @@ def cycle_form():
 
 
 @routes.route("/cycles/<int:id>")
-@require(can_run_cycles)
+@require(can_read_results)
 def cycle(id: int):
     return _cycle_page(cycle_or_404(id), LaunchForm(formdata=None))
 
 
 def _cycle_page(cycle: Cycle, launch_form: LaunchForm, status: int = 200):
     """A cycle: before launch, who it will appraise (a page at a time) and the launch form;
-    after, its appraisals a page at a time, filtered by the database."""
+    after, its appraisals a page at a time, filtered by the database. HR's readers
+    (partners, heads, auditors) see it narrowed to their departments, without HR's actions
+    and, before launch, without the preview."""
     db = get_session()
+    runs = can_run_cycles(current_roles())
+    seen = reach_of("read_results")
     planning = cycle.state == CycleState.PLANNING
     chosen = ListFilter.from_args(request.args, id_arg("department"))
+    if chosen.department_id is not None and not seen.covers(chosen.department_id):
+        abort(404)
     size = current_app.config["PAGE_SIZE"]
+    in_reach = list_query(cycle).where(seen.clause(Employee.department_id))
     return render_template(
         "runtime/cycle.html",
         cycle=cycle,
-        preview=cycle_services.preview_page(db, cycle, page_arg(), size) if planning else None,
+        runs_cycle=runs,
+        enters_figures=can_enter_figures(current_roles()),
+        preview=(
+            cycle_services.preview_page(db, cycle, page_arg(), size) if planning and runs else None
+        ),
         launch_form=launch_form,
         chosen=chosen,
-        page=None if planning else appraisal_page(db, cycle, chosen, page_arg(), size),
-        departments=[] if planning else cycle_departments(db, cycle),
+        page=None if planning else appraisal_page(db, cycle, chosen, page_arg(), size, in_reach),
+        departments=(
+            [] if planning else [(i, n) for i, n in cycle_departments(db, cycle) if seen.covers(i)]
+        ),
         states=list(AppraisalState),
-        counts=cycle_services.state_counts(db, cycle),
-        appeals=[] if planning else tasks.cycle_appeals(db, cycle),
+        counts=cycle_services.state_counts(db, cycle, seen),
+        appeals=[] if planning else tasks.cycle_appeals(db, cycle, seen),
         has_feedback=bool(feedback.comment_items(version_template(cycle.scheme.template_version))),
         has_metrics=cycle.state != CycleState.CLOSED and bool(figures.computed_keys(db, cycle)),
         due_for=tasks.due_for,

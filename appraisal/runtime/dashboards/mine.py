@@ -58,8 +58,9 @@ from .trend import TrendRow, trend_chart
 #: over-achievement may go beyond, up to the item's cap).
 #: The charts of the page, by key; each is also `/dashboards/mine/<key>.json|.xlsx`.
 KEYS = ("process", "results", "groups", "sections", "trend")
-#: Who, besides the person, opens their report: HR and their manager on that appraisal.
-REPORT_READERS = frozenset({"hr", "manager"})
+#: Who, besides the person, opens their report: HR (a partner in their subtree), their
+#: manager on that appraisal, and HR's readers (department heads, auditors) in theirs.
+REPORT_READERS = frozenset({"hr", "manager", "reader"})
 
 Link = Callable[..., str]  # `url_for`'s signature: endpoint, then its values
 

@@ -106,9 +106,13 @@ def filters_for(
     session: Session, viewer: Viewer, cycle_id: int | None, department_id: int | None
 ) -> Filters:
     """The filters from the request's ids: no cycle given is the latest launched one; an id
-    of another organization raises `NotFound`, and so does anyone but HR (every function
-    below takes these filters, so this is where the page's data is guarded)."""
-    if not viewer.is_hr:
+    of another organization raises `NotFound`, and so does anyone who reads no results.
+    A scoped reader (an HR business partner, a department head, a scoped auditor) sees their
+    department subtrees only: a department outside them is `NotFound` too, and with none
+    chosen the groups are the subtrees' tops. Every function below takes these filters, so
+    this is where the page's data is guarded."""
+    reach = viewer.results_reach
+    if not reach:
         raise NotFound
     if cycle_id is not None:
         cycle = session.scalar(
@@ -134,20 +138,17 @@ def filters_for(
         children[row.parent_id].append(row.id)
     department = None
     if department_id is not None:
-        if department_id not in names:
+        if department_id not in names or not reach.covers(department_id):
             raise NotFound
         department = session.get(Department, department_id)
-    groups = _groups(children, names, department_id)
-    subtree = below(children, [department_id]) if department_id is not None else None
-    return Filters(
-        viewer.org_id,
-        cycle,
-        department,
-        frozenset(subtree) if subtree is not None else None,
-        groups,
-        names,
-        dict(children),
-    )
+    if department_id is not None:
+        groups = _groups(children, names, department_id)
+        subtree: frozenset[int] | None = frozenset(below(children, [department_id]))
+    elif reach.everywhere:
+        groups, subtree = _groups(children, names, None), None
+    else:
+        groups, subtree = _tops(children, names, reach.departments), reach.departments
+    return Filters(viewer.org_id, cycle, department, subtree, groups, names, dict(children))
 
 
 def _groups(
@@ -164,6 +165,23 @@ def _groups(
         strays = frozenset(names) - placed
         found.append(Group("—", None, frozenset({None, *strays})))
     return tuple(found)
+
+
+def _tops(
+    children: dict[int | None, list[int]], names: dict[int, str], reached: frozenset[int]
+) -> tuple[Group, ...]:
+    """A scoped reader's groups: each reached department whose parent is not reached, with
+    everything below it."""
+    parents = {child: parent for parent, kids in children.items() for child in kids}
+    tops = sorted((d for d in reached if parents.get(d) not in reached), key=names.__getitem__)
+    return tuple(Group(names[d], d, frozenset(below(children, [d]))) for d in tops)
+
+
+def department_choices_in(
+    choices: list[tuple[int, str]], viewer: Viewer
+) -> list[tuple[int, str]]:
+    """The department filter's choices the viewer may pick (all of them for HR)."""
+    return [(id_, name) for id_, name in choices if viewer.results_reach.covers(id_)]
 
 
 def cycle_choices(session: Session, viewer: Viewer) -> list[tuple[int, str]]:

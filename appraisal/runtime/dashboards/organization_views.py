@@ -1,6 +1,8 @@
 """HR's organization dashboard, the people behind each bar, each chart's data (JSON, XLSX)
-and the printable department report. HR admins only; a cycle or department of another
-organization (or not a number) is a 404."""
+and the printable department report. HR admins see the whole organization; HR business
+partners, department heads and auditors their department subtrees (`Viewer.results_reach`).
+A cycle or department of another organization, outside the reach, or not a number is a
+404."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from flask import abort, render_template, request, url_for
 
-from ...access import can_run_cycles, require
+from ...access import can_read_results, require
 from ...charts import chart_file
 from ...db import get_session
 from ...people.services import department_choices
@@ -40,7 +42,7 @@ def _dashboard(filters: Filters) -> organization.OrganizationDashboard:
 
 
 @routes.route("/dashboards/organization")
-@require(can_run_cycles)
+@require(can_read_results)
 def organization_dashboard():
     filters = _filters()
     db = get_session()
@@ -48,19 +50,21 @@ def organization_dashboard():
         "runtime/dashboard_organization.html",
         board=_dashboard(filters),
         cycles=organization.cycle_choices(db, current_viewer()),
-        departments=department_choices(db, current_viewer().org_id),
+        departments=organization.department_choices_in(
+            department_choices(db, current_viewer().org_id), current_viewer()
+        ),
         deadline=organization.deadline,
     )
 
 
 @routes.route("/dashboards/organization/<key>.<any(json, xlsx):fmt>")
-@require(can_run_cycles)
+@require(can_read_results)
 def organization_chart(key: str, fmt: str):
     return chart_file(_dashboard(_filters()).charts, key, fmt)
 
 
 @routes.route("/dashboards/organization/people")
-@require(can_run_cycles)
+@require(can_read_results)
 def organization_people():
     filters = _filters()
     state = request.args.get("state") or None
@@ -81,7 +85,7 @@ def organization_people():
 
 
 @routes.route("/dashboards/organization/report")
-@require(can_run_cycles)
+@require(can_read_results)
 def organization_report():
     filters = _filters()
     report = organization.department_report(get_session(), filters, _people_link)

@@ -28,7 +28,7 @@ from ...models import (
     User,
 )
 from ...rules import NA, Result, score
-from ...scopes import NOWHERE, POWER, Reach, grants_of, reach
+from ...scopes import EVERYWHERE, NOWHERE, POWER, Reach, grants_of, reach
 from ...states import RESULT_SHOWN
 from .. import workflow
 from ..compiled import appraisal_template
@@ -67,6 +67,12 @@ class Viewer:
     hr_reach: Reach = NOWHERE
     #: Where a role reads appraisals as HR does without acting (department heads, auditors).
     read_reach: Reach = NOWHERE
+
+    @property
+    def results_reach(self) -> Reach:
+        """Where the viewer reads results as HR does (lists, dashboards): everywhere for
+        HR, the scoped readers' subtrees, nowhere for anyone else."""
+        return EVERYWHERE if self.is_hr else self.read_reach
 
 
 def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
