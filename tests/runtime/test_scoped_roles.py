@@ -158,8 +158,7 @@ PROBES = {
         "read_results",
         "oscar",
         lambda c, x: c.get(
-            f"/dashboards/people/{x['company'].people['oscar'].id}/report"
-            f"?cycle={x['cycle'].id}"
+            f"/dashboards/people/{x['company'].people['oscar'].id}/report?cycle={x['cycle'].id}"
         ),
         _shows("Oscar"),
     ),

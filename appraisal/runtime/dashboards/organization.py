@@ -177,9 +177,7 @@ def _tops(
     return tuple(Group(names[d], d, frozenset(below(children, [d]))) for d in tops)
 
 
-def department_choices_in(
-    choices: list[tuple[int, str]], viewer: Viewer
-) -> list[tuple[int, str]]:
+def department_choices_in(choices: list[tuple[int, str]], viewer: Viewer) -> list[tuple[int, str]]:
     """The department filter's choices the viewer may pick (all of them for HR)."""
     return [(id_, name) for id_, name in choices if viewer.results_reach.covers(id_)]
 
