@@ -108,6 +108,20 @@ class Reach:
         is only reached organization-wide)."""
         return self.everywhere or (department_id is not None and department_id in self.departments)
 
+    def includes(self, other: Reach) -> bool:
+        """Whether everything `other` reaches is inside this reach."""
+        return self.everywhere or (not other.everywhere and other.departments <= self.departments)
+
+    def as_record(self) -> dict[str, object]:
+        """The reach as JSON (what a job's file was written inside)."""
+        return {"everywhere": self.everywhere, "departments": sorted(self.departments)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Reach:
+        departments = record.get("departments") or []
+        assert isinstance(departments, list)
+        return cls(bool(record.get("everywhere")), frozenset(int(d) for d in departments))
+
     def clause(self, department_column: ColumnElement[int | None]) -> ColumnElement[bool]:
         """The SQL filter for a query over rows with `department_column`."""
         if self.everywhere:

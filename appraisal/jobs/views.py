@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import tables
-from ..access import current_membership, current_roles, is_member, require
+from ..access import current_membership, current_roles, is_member, reach_of, require
 from ..db import get_session
 from ..labels import label
 from ..models import Job
+from ..scopes import Reach
 from ..states import UNFINISHED_JOBS, JobStatus
 from ..storage import Missing, Unavailable, get_storage
 from . import registry, services
@@ -69,8 +70,16 @@ def _file_of(job: Job) -> tuple[str, str] | None:
 
 def _may_read(job: Job, kind: registry.Tracked) -> bool:
     """A file is the reader's only while their roles now allow the work that wrote it (an
-    owner whose role was taken away since no longer downloads the results they exported)."""
-    return kind.allowed is None or kind.allowed(job, current_roles())
+    owner whose role was taken away since no longer downloads the results they exported),
+    and, for a file written inside a scoped reach (`result["reach"]`: a partner's results
+    of their departments), while the reader's reach of that power still includes it (a
+    partner moved to another plant no longer downloads the old plant's file)."""
+    if kind.allowed is not None and not kind.allowed(job, current_roles()):
+        return False
+    written = (job.result or {}).get("reach")
+    if not isinstance(written, dict):
+        return True
+    return reach_of(str(written.get("power"))).includes(Reach.from_record(written))
 
 
 @bp.route("/jobs/<int:id>")

@@ -475,3 +475,30 @@ def test_exports_hold_only_the_scope(client, auth, db, company, scoped):
     assert background.may_export(job, roles)
     _header, rows = background.CYCLE_TABLES["results"].build(db, db.merge(cycle), roles, NOWHERE)
     assert rows == []  # nowhere reaches nothing
+
+
+def test_a_prepared_file_follows_the_readers_scope_now(
+    client, auth, db, company, scoped, monkeypatch
+):
+    """A partner's job-prepared results file holds North; once their scope moves to South
+    they no longer download it, while HR (the whole organization) still does."""
+    from appraisal.models import Job
+    from appraisal.runtime.cycles import background
+
+    monkeypatch.setattr(background, "LARGE_EXPORT_APPRAISALS", 0)
+    cycle = scoped["cycle"]
+    auth.login("hanna@acme.example")
+    started = client.post(f"/cycles/{cycle.id}/results.csv")
+    job_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    job = db.get(Job, job_id)
+    assert job.status == "done"
+    assert job.result["reach"]["departments"] == sorted([scoped["north"].id, scoped["sales"].id])
+    sheet = client.get(f"/jobs/{job_id}/file")
+    assert sheet.status_code == 200 and "A001" in sheet.text and "O001" not in sheet.text
+    membership = db.scalar(select(Membership).join(User).where(User.email == "hanna@acme.example"))
+    membership.set_grants({"hr_partner": scoped["south"].id})
+    db.commit()
+    assert client.get(f"/jobs/{job_id}/file").status_code == 404
+    auth.logout()
+    auth.login("hr@acme.example")
+    assert client.get(f"/jobs/{job_id}/file").status_code == 200

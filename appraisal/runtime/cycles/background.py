@@ -103,6 +103,9 @@ class CycleTable:
     allowed: Callable[[Iterable[str]], bool]
     #: (session, cycle, the reader's roles, where they read) -> header and rows
     build: Callable[[Session, Cycle, frozenset[str], Reach], tuple[list[str], list[list[Any]]]]
+    #: Narrowed to where the reader reads results (`reach_of("read_results")`): the job's
+    #: file then records that reach, and only a reader whose reach includes it downloads it.
+    scoped: bool = True
 
     def filename(self, cycle: Cycle) -> str:
         return f"cycle-{cycle.id}-{self.name}"
@@ -119,6 +122,7 @@ CYCLE_TABLES = {
             "figures",
             can_enter_figures,
             lambda s, c, roles, _w: figures.file_sheet(s, c, with_targets=can_run_cycles(roles)),
+            scoped=False,
         ),
     )
 }
@@ -171,4 +175,7 @@ def export_cycle(session: Session, job: Job, progress: Progress) -> dict[str, An
     except Unavailable:
         raise ServiceError(_("The file could not be stored; try again later.")) from None
     progress(total, total)
-    return {"file_key": key, "filename": f"{table.filename(cycle)}.{fmt}", "rows": len(rows)}
+    written = {"file_key": key, "filename": f"{table.filename(cycle)}.{fmt}", "rows": len(rows)}
+    if table.scoped:
+        written["reach"] = {"power": "read_results", **where.as_record()}
+    return written
