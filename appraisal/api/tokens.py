@@ -22,6 +22,7 @@ from .. import audit
 from ..access import can_use_api
 from ..errors import ServiceError
 from ..models import ApiToken, Membership, Organization, as_utc, utcnow
+from ..scopes import effective_roles
 
 PREFIX = "apr_"
 MAX_DAYS = 730
@@ -101,10 +102,13 @@ class TokenHolder:
 
     token: ApiToken
     membership: Membership
+    #: Whether the request asks for a change: then a read-only role (an auditor) does not
+    #: count, as on the pages (`scopes.effective_roles`).
+    writing: bool = False
 
     @property
     def roles(self) -> frozenset[str]:
-        return self.membership.roles
+        return effective_roles(self.membership.roles, self.writing)
 
 
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> TokenHolder | None:

@@ -6,6 +6,7 @@ pages use, so the API refuses exactly what the pages refuse.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -14,7 +15,13 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 
 from .. import audit
-from ..access import can_build, can_enter_figures, can_manage_people, can_run_cycles
+from ..access import (
+    can_build,
+    can_enter_figures,
+    can_manage_people,
+    can_run_cycles,
+    writing,
+)
 from ..boundary import max_json_bytes
 from ..builder import services as builder
 from ..builder.schemas import LIMITS
@@ -76,7 +83,7 @@ def _authenticate() -> Any:
             "unauthorized",
             _l("A valid token is required: Authorization: Bearer <token>."),
         )
-    g.api = holder
+    g.api = replace(holder, writing=writing())
     refresh()  # the holder's language counts from here on (see `i18n.select_locale`)
     session = get_session()
     audit.with_token(session, holder.token.name)
