@@ -146,6 +146,38 @@ def test_forms_refuse_posts_without_a_csrf_token(database_url, make):
     app.extensions["appraisal.engine"].dispose()
 
 
+#: Routes outside CSRF by design: the API authenticates each request by a bearer token, never
+#: by a cookie a browser would send on its own.
+NOT_CSRF = ("api.",)
+
+
+def test_every_change_route_refuses_a_post_without_the_csrf_token(database_url, make):
+    """Every route that accepts a change (the ones added since the first wave included:
+    scoped roles, audit log, backups, plans, check-ins, feedback, goals) answers 400 to a
+    signed-in HR admin's request without the token, so no page of another site can make
+    one."""
+    make.member(make.org(), "hr@acme.example")
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k", "LOG_FORMAT": "plain"})
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    client.post(
+        "/login", data={"email": "hr@acme.example", "password": PASSWORD, "csrf_token": token}
+    )
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(NOT_CSRF) or rule.endpoint == "static":
+            continue
+        url = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule.rule)  # the first choice
+        url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", url)
+        for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+            answers[f"{method} {rule.rule}"] = client.open(url, method=method, data={}).status_code
+    assert len(answers) > 140  # every change route was tried (149 when written)
+    assert {k: v for k, v in answers.items() if v != 400} == {}
+    assert client.get("/").status_code == 200  # still signed in: the logout was refused
+    app.extensions["appraisal.engine"].dispose()
+
+
 def test_responses_carry_security_headers_and_safe_cookies(client, auth, admin):
     response = auth.login("hr@acme.example")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
