@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection, Engine
 
@@ -242,11 +243,44 @@ def opened(path: Path, passphrase: str | None) -> Iterator[tarfile.TarFile]:
             raise BackupRefused(f"{path} is not a backup of this application: {error}") from None
 
 
+#: A manifest is a few kilobytes (a row count per table); a larger one is not ours, and is
+#: refused before it is read into memory.
+MANIFEST_MAX_BYTES = 1 << 20
+
+
+class ManifestSchema(Schema):
+    """What the drill relies on in a manifest; anything else in it is left as it is."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    format = fields.String(required=True, validate=validate.Equal(FORMAT))
+    created_at = fields.String(required=True)
+    dialect = fields.String(required=True, validate=validate.OneOf(["sqlite", "postgresql"]))
+    database = fields.String(required=True, validate=validate.OneOf([SQLITE_MEMBER, PG_MEMBER]))
+    tables = fields.Dict(
+        keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(0))
+    )
+    files = fields.Integer(strict=True, validate=validate.Range(0), load_default=0)
+
+
 def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
+    """The backup's manifest, checked: a file that is not one of our backups is refused
+    with the reason, whatever it holds."""
     first = tar.next()
     if first is None or first.name != MANIFEST or not first.isfile():
         raise BackupRefused("the backup has no manifest")
-    manifest = json.loads(tar.extractfile(first).read())
-    if manifest.get("format") != FORMAT:
-        raise BackupRefused(f"unknown backup format {manifest.get('format')!r}")
-    return manifest
+    if first.size > MANIFEST_MAX_BYTES:
+        raise BackupRefused(f"the manifest is too large ({first.size} bytes): not a backup")
+    try:
+        found = json.loads(tar.extractfile(first).read())
+    except ValueError:
+        raise BackupRefused("the manifest is not JSON: not a backup of this application") from None
+    if not isinstance(found, dict):
+        raise BackupRefused("the manifest is not a JSON object: not a backup")
+    if found.get("format") != FORMAT:
+        raise BackupRefused(f"unknown backup format {found.get('format')!r}")
+    try:
+        return ManifestSchema().load(found)
+    except ValidationError as error:
+        raise BackupRefused(f"the manifest is not valid: {error.messages}") from None

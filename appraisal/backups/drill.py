@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..backup import BackupRefused
@@ -88,6 +89,8 @@ def _restore_database(tar, member, manifest, url: str, pg_restore: str | None, r
         try:
             with engine.connect() as connection:
                 found = [row[0] for row in connection.exec_driver_sql("PRAGMA integrity_check")]
+        except DBAPIError as error:  # not a database at all ("file is not a database")
+            found = [str(error.orig)]
         finally:
             engine.dispose()
         report.add("integrity", found == ["ok"], "PRAGMA integrity_check: " + "; ".join(found))
@@ -216,7 +219,7 @@ def drill(
         manifest = archive.read_manifest(tar)
         report = Report(manifest)
         member = tar.next()
-        if member is None or member.name != manifest.get("database"):
+        if member is None or member.name != manifest["database"] or not member.isfile():
             raise BackupRefused("the backup holds no database")
         _restore_database(tar, member, manifest, url, pg_restore, report)
         _check_files(tar, manifest, report)

@@ -138,3 +138,81 @@ def test_a_stored_result_the_engine_does_not_reproduce_fails_the_drill(
         report = drill(path, scratch, keys_from_config(app.config))
     assert [c.name for c in report.checks if not c.ok] == ["results"]
     assert f"appraisal {ann.id}: stored {ann.total}" in report.checks[3].detail
+
+
+def _tar(out, members):
+    """A tar at `out` of (name, bytes or a callable changing the TarInfo) pairs."""
+    with tarfile.open(out, "w") as target:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            if callable(data):
+                data(info)
+                target.addfile(info)
+                continue
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+
+
+def _manifest(**changes):
+    found = {
+        "format": archive.FORMAT,
+        "created_at": "2026-11-30T00:00:00+00:00",
+        "dialect": "sqlite",
+        "database": "database.sqlite",
+        "tables": {},
+        "files": 0,
+    }
+    return json.dumps(found | changes).encode()
+
+
+def _symlink(info):
+    info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+
+
+MALFORMED = {
+    "an empty file": lambda p: p.write_bytes(b""),
+    "random bytes": lambda p: p.write_bytes(bytes(range(256)) * 64),
+    "a tar without a manifest": lambda p: _tar(p, [("database.sqlite", b"x")]),
+    "a manifest that is not JSON": lambda p: _tar(p, [(archive.MANIFEST, b"{not json")]),
+    "a manifest that is a list": lambda p: _tar(p, [(archive.MANIFEST, b"[1, 2]")]),
+    "a huge manifest": lambda p: _tar(p, [(archive.MANIFEST, b" " * (3 << 20) + b"{}")]),
+    "a manifest without a dialect": lambda p: _tar(
+        p, [(archive.MANIFEST, _manifest(dialect=None)), ("database.sqlite", b"x")]
+    ),
+    "tables that are not counts": lambda p: _tar(
+        p, [(archive.MANIFEST, _manifest(tables=[1], files="many")), ("database.sqlite", b"x")]
+    ),
+    "a database that is a link": lambda p: _tar(
+        p, [(archive.MANIFEST, _manifest()), ("database.sqlite", _symlink)]
+    ),
+    "a database that is not one": lambda p: _tar(
+        p, [(archive.MANIFEST, _manifest()), ("database.sqlite", b"not a database" * 100)]
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", MALFORMED)
+def test_a_malformed_backup_is_refused_with_a_clear_message(app, tmp_path, shape):
+    """Whatever the file holds, the drill ends with a message and exit status 1, never a
+    traceback, and reads no more than a manifest's limit into memory."""
+    path = tmp_path / "bad.backup"
+    MALFORMED[shape](path)
+    scratch = f"sqlite:///{tmp_path / 'scratch.sqlite'}"
+    result = app.test_cli_runner().invoke(args=["backups", "drill", str(path), "--into", scratch])
+    assert result.exit_code == 1, (shape, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        shape,
+        repr(result.exception),
+    )
+    assert "Error:" in result.output and "Traceback" not in result.output, result.output
+    if shape == "a huge manifest":
+        assert "the manifest is too large" in result.output  # refused before it is read
+
+
+def test_a_truncated_backup_is_refused(app, db, company, tmp_path):
+    path, cut = tmp_path / "b.backup", tmp_path / "cut.backup"
+    _backup(app, path)
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    scratch = f"sqlite:///{tmp_path / 'scratch2.sqlite'}"
+    result = app.test_cli_runner().invoke(args=["backups", "drill", str(cut), "--into", scratch])
+    assert result.exit_code == 1 and "Error:" in result.output, result.output
