@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import threading
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,37 @@ def test_two_transactions_never_chain_onto_the_same_event(app, db, acme):
     events = _events(db, acme.id)
     assert [(e.seq, e.entity_id) for e in events] == [(1, 1), (2, 2)]
     assert events[1].prev_hash == events[0].hash
+    assert audit.verify(db) == []
+
+
+def test_many_writers_at_once_keep_one_unbroken_chain(app, db, acme):
+    """Eight sessions recording and committing at the same time, ten events each: numbers
+    1..80 with no gap or repeat, every event chained onto the one before, verify clean."""
+    maker = app.extensions["appraisal.sessionmaker"]
+    start, failures = threading.Barrier(8), []
+
+    def writer(n: int) -> None:
+        session = maker()
+        try:
+            start.wait(timeout=20)
+            for i in range(10):
+                audit.record(session, acme.id, None, "department.saved", "department", n * 100 + i)
+                session.commit()
+        except Exception as error:  # reported to the test below
+            failures.append(repr(error))
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    events = _events(db, acme.id)
+    assert [e.seq for e in events] == list(range(1, 81))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(events))
+    assert len({e.entity_id for e in events}) == 80
     assert audit.verify(db) == []
 
 
