@@ -6,7 +6,8 @@ The caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -390,14 +391,61 @@ def employee_choices(
     return [(row.id, f"{row.number} {row.name}") for row in rows]
 
 
-def member_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
-    rows = session.execute(
+def member_choices(
+    session: Session,
+    org_id: int,
+    *,
+    search: str = "",
+    limit: int | None = None,
+    ids: Iterable[int] | None = None,
+) -> list[tuple[int, str]]:
+    """The organization's sign-ins as (user id, "name <e-mail>"), by name: matching
+    `search` (name or e-mail), at most `limit`, or exactly `ids`."""
+    stmt = (
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.organization_id == org_id)
-        .order_by(User.name)
-    ).all()
+    )
+    if ids is not None:
+        stmt = stmt.where(User.id.in_(list(ids)))
+    search = " ".join(search.split())[:100]
+    if search:
+        pattern = contains_pattern(search)
+        stmt = stmt.where(
+            or_(
+                User.name.ilike(pattern, escape=LIKE_ESCAPE),
+                User.email.ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    rows = session.execute(stmt.order_by(User.name, User.id).limit(limit)).all()
     return [(row.id, f"{row.name} <{row.email}>") for row in rows]
+
+
+#: How many people a picker lists at once; its search finds the others (a select of ten
+#: thousand options is megabytes on every page that shows it).
+PICKER_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Picker:
+    """A picker's choices: the first PICKER_LIMIT matching the search, then the ones
+    already chosen (the posted or stored values: a refused form shows them again)."""
+
+    choices: list[tuple[int, str]]
+    capped: bool  # more matched than are listed: search to narrow
+    limit: int = PICKER_LIMIT
+
+
+def picker(
+    find: Callable[..., list[tuple[int, str]]], search: str, kept: Iterable[int | None] = ()
+) -> Picker:
+    """`find(search=..., limit=...)` and `find(ids=...)` (`employee_choices`,
+    `member_choices` with their other arguments bound) as a capped picker."""
+    found = find(search=search or "", limit=PICKER_LIMIT + 1)
+    capped = len(found) > PICKER_LIMIT
+    found = found[:PICKER_LIMIT]
+    missing = {id_ for id_ in kept if id_} - {id_ for id_, _label in found}
+    return Picker(found + (find(ids=missing) if missing else []), capped)
 
 
 def save_employee(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
@@ -223,11 +225,19 @@ def employee_form(id: int | None = None):
     form = EmployeeForm(obj=employee)
     form.department_id.choices = choices(services.department_choices(db, org_id), NONE_LABEL)
     form.position_id.choices = choices(services.position_choices(db, org_id), NONE_LABEL)
-    form.manager_id.choices = choices(
-        services.employee_choices(db, org_id, exclude_id=employee.id if employee else None),
-        NONE_LABEL,
+    search = request.args.get("q", "")
+    others = employee.id if employee else None
+    managers = services.picker(
+        partial(services.employee_choices, db, org_id, exclude_id=others),
+        search,
+        [form.manager_id.data],
     )
-    form.user_id.choices = choices(services.member_choices(db, org_id), NONE_LABEL)
+    sign_ins = services.picker(
+        partial(services.member_choices, db, org_id), search, [form.user_id.data]
+    )
+    form.manager_id.choices = choices(managers.choices, NONE_LABEL)
+    form.user_id.choices = choices(sign_ins.choices, NONE_LABEL)
+    form.picker = services.Picker([], managers.capped or sign_ins.capped)
     status = None
     if form.validate_on_submit():
         outcome = attempt(

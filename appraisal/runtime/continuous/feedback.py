@@ -170,21 +170,6 @@ def requests_to(session: Session, viewer: Viewer) -> list[FeedbackRequest]:
     )
 
 
-def colleagues(session: Session, viewer: Viewer) -> list[Employee]:
-    """Everyone the viewer may give feedback to: the organization's active people but them."""
-    return list(
-        session.scalars(
-            select(Employee)
-            .where(
-                Employee.organization_id == viewer.org_id,
-                Employee.status == "active",
-                Employee.id != (viewer.employee_id or 0),
-            )
-            .order_by(Employee.name)
-        )
-    )
-
-
 def indicator_choices(session: Session, org_id: int) -> list[tuple[int, Any]]:
     """(id, {"zh": …, "en": …}) of the organization's indicators, for a note's link."""
     return [

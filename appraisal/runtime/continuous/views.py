@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -15,7 +16,7 @@ from ...access import current_membership, is_member, require
 from ...db import get_session
 from ...forms import PostedForm, attempt
 from ...models import Employee, User, WorkPlan
-from ...people.services import member_choices
+from ...people.services import employee_choices, member_choices, picker
 from ...states import FeedbackKind, PlanPeriod, PlanState
 from ...storage import Missing, Unavailable, get_storage
 from .. import workflow
@@ -393,14 +394,22 @@ def feedback_notes():
 
 
 def _feedback_page(form: FeedbackForm, ask_form: FeedbackRequestForm, status: int) -> Any:
+    """The notes, and the forms whose people pickers list the first ones matching `?q=`."""
     db, viewer = get_session(), current_viewer()
+    search = request.args.get("q", "")
     form.kind.choices = vocabulary_choices(FeedbackKind, "feedback_kind")
     return render_template(
         "runtime/feedback_notes.html",
         notes=feedback.notes_for(db, viewer),
         requests=feedback.requests_to(db, viewer),
-        colleagues=feedback.colleagues(db, viewer),
-        members=member_choices(db, viewer.org_id),
+        colleagues=picker(
+            partial(employee_choices, db, viewer.org_id, exclude_id=viewer.employee_id),
+            search,
+            [form.recipient_id.data],
+        ),
+        members=picker(
+            partial(member_choices, db, viewer.org_id), search, [ask_form.asked_id.data]
+        ),
         askable=plans.plannable(db, viewer),
         indicators=feedback.indicator_choices(db, viewer.org_id),
         form=form,
@@ -422,7 +431,9 @@ def feedback_request():
             asked,
             _in_org(_employee(form.about_id.data)),
             form.message.data or "",
-            {id_ for id_, _name in member_choices(db, viewer.org_id)},
+            {id_ for id_, _name in member_choices(db, viewer.org_id, ids=[asked.id])}
+            if asked
+            else set(),
         ),
         form,
     )

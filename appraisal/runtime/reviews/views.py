@@ -4,6 +4,7 @@ invitations, workflow moves and reopening. Everything 404s for people it does no
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from ...db import get_session
 from ...forms import attempt, choices, flash_form_errors
 from ...i18n import state_label
 from ...models import Appraisal
-from ...people.services import member_choices
+from ...people.services import member_choices, picker
 from .. import workflow
 from ..act import results
 from ..compiled import appraisal_template
@@ -43,8 +44,16 @@ def appraisal(id: int):
 
 
 def _invite_form(item: Appraisal) -> InviteForm:
+    """The invitation form, its people picker capped with a search (`?q=`): the posted
+    choice stays among them, so a refused invitation shows it again."""
     form = InviteForm()
-    form.user_id.choices = choices(member_choices(get_session(), item.organization_id))
+    found = picker(
+        partial(member_choices, get_session(), item.organization_id),
+        request.args.get("q", ""),
+        [form.user_id.data],
+    )
+    form.user_id.choices = choices(found.choices)
+    form.picker = found
     return form
 
 
