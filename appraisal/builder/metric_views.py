@@ -7,6 +7,7 @@ source's fields ("show this source's fields", which metric_editor.js presses for
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -20,7 +21,7 @@ from ..forms import attempt, choices, wanted
 from ..i18n import in_language, label_text
 from ..labels import current_language
 from ..models import Metric
-from ..people.services import employee_choices
+from ..people.services import employee_choices, picker
 from ..rules import PERCENT_AGGREGATIONS
 from . import metric_services as service
 from .metric_forms import (
@@ -169,10 +170,17 @@ def metric_preview(id: int):
     """The saved metric's value for one employee over chosen days: read-only."""
     db = get_session()
     metric = in_org_or_404(Metric, id)
-    form = PreviewForm(formdata=request.args if request.args else None)
-    form.employee.choices = choices(employee_choices(db, current_org_id()))
+    asked = "employee" in request.args  # not the picker's search alone (`?q=`)
+    form = PreviewForm(formdata=request.args if asked else None)
+    found_people = picker(
+        partial(employee_choices, db, current_org_id()),
+        request.args.get("q", ""),
+        [form.employee.data],
+    )
+    form.employee.choices = choices(found_people.choices)
+    form.picker = found_people
     found, status = None, 200
-    if request.args:
+    if asked:
         if form.validate():
             outcome = attempt(
                 lambda: service.preview(

@@ -18,7 +18,13 @@ from ..concurrency import EditConflict, expect_version
 from ..db import get_in_org
 from ..errors import ServiceError
 from ..models import Cycle, Department, Employee, EmployeeStatus, Goal, GoalNode
-from ..people.services import below, department_children, department_choices, employee_choices
+from ..people.services import (
+    PICKER_LIMIT,
+    below,
+    department_children,
+    department_choices,
+    employee_choices,
+)
 from ..runtime.cycles import figures
 from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matches
 from ..runtime.reviews.access import Viewer
@@ -448,10 +454,6 @@ def save_split(
 
 
 # -- adding and removing parts -------------------------------------------------------------------
-
-
-#: How many departments and people a part's pickers list at once; a search finds the rest.
-PICKER_LIMIT = 50
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ import (upload, map columns, dry run, apply all or nothing)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +18,7 @@ from ...import_flow import MappedImport, import_step, upserted
 from ...import_jobs import submit_import
 from ...labels import export_header, yes_no
 from ...models import Customer
-from ...people.services import employee_choices
+from ...people.services import employee_choices, picker
 from ...uploads import accept_upload, pending_uploads, read_again
 from ..web import Routes
 from . import customer_imports
@@ -60,7 +62,7 @@ def customers():
         filters=filters,
         status=status,
         kinds=services.kind_choices(db, org_id),
-        reps=employee_choices(db, org_id),
+        reps=services.rep_choices(db, org_id),
     )
 
 
@@ -85,7 +87,11 @@ def customer_form(id: int | None = None):
     customer = in_org_or_404(Customer, id) if id else None
     form = CustomerForm(obj=customer)
     left = [(e.id, f"{e.number} {e.name}") for e in customer.reps] if customer else []
-    form.rep_ids.choices = list(dict(employee_choices(db, org_id) + left).items())
+    found = picker(
+        partial(employee_choices, db, org_id), request.args.get("q", ""), form.rep_ids.data or []
+    )
+    form.rep_ids.choices = list(dict(found.choices + left).items())
+    form.picker = found
     if request.method == "GET" and customer is not None:
         form.rep_ids.data = [e.id for e in customer.reps]
     status = None

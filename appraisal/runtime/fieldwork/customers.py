@@ -260,6 +260,22 @@ def customers_query(org_id: int, filters: Filters = Filters()) -> Select[tuple[C
     return stmt
 
 
+def rep_choices(session: Session, org_id: int) -> list[tuple[int, str]]:
+    """The list's rep filter: the people assigned to at least one customer (not every
+    employee: the office staff of a company of thousands would fill it), by number."""
+    assigned = (
+        select(customer_reps.c.employee_id)
+        .join(Customer, Customer.id == customer_reps.c.customer_id)
+        .where(Customer.organization_id == org_id)
+    )
+    rows = session.execute(
+        select(Employee.id, Employee.number, Employee.name)
+        .where(Employee.organization_id == org_id, Employee.id.in_(assigned))
+        .order_by(Employee.number)
+    )
+    return [(id_, f"{number} {name}") for id_, number, name in rows]
+
+
 def list_customers(
     session: Session, org_id: int, filters: Filters = Filters(), page: int = 1, per_page: int = 20
 ) -> Page[Customer]:
