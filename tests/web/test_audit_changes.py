@@ -19,7 +19,7 @@ from appraisal.builder import services as builder
 from appraisal.goals import services as goals
 from appraisal.goals.tree import GoalViewer
 from appraisal.labels import AUDIT_ACTION, RECORDED_BEFORE
-from appraisal.models import AuditEvent, EmployeeStatus, Membership
+from appraisal.models import AuditEvent, EmployeeStatus, GoalNode, Membership
 from appraisal.notifications import robot_services as robots
 from appraisal.notifications import setup as messages
 from appraisal.people import services as people
@@ -390,3 +390,92 @@ def test_the_page_and_file_show_labels_and_words(client, auth, db, acme):
     assert "changed (not recorded)" in html
     csv = client.get("/audit.csv?entity=employee").get_data(as_text=True)
     assert "Status: Active → Left" in csv
+
+
+def _last_changes(db, action: str) -> dict:
+    db.commit()
+    last = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc())
+    ).first()
+    return last.detail["changes"]
+
+
+def test_a_value_taken_away_is_recorded_as_emptied():
+    """An edit of a JSON document (a form's draft, a record's values) may drop a key: the
+    log says what it held, not nothing."""
+    moved = audit.changes({"purpose": "collect", "amount": "1200"}, {"purpose": "demo"})
+    assert moved == {"purpose": ["collect", "demo"], "amount": ["1200", None]}
+
+
+def test_a_corrected_record_that_drops_a_field_says_so(app, db, field):
+    """Collect → demo hides the amount, so the correction drops it: the event names it."""
+    with app.app_context():
+        _activity(db, field)
+    assert _last_changes(db, "activity.edited") == {
+        "purpose": ["collect", "demo"],
+        "amount": ["1200.00", None],
+    }
+
+
+def test_a_cleared_description_of_an_activity_form_says_so(db, acme):
+    made = activity_types.create_type(
+        db, acme.id, None, key="visit", name={"zh": "拜访", "en": "Visit"}, kind="visit"
+    )
+    settings = {"name": {"zh": "拜访", "en": "Visit"}, "kind": "visit", "review": False}
+    for description in ({"zh": "上门", "en": "On site"}, None):
+        activity_types.save_settings(
+            db, made, None, made.version, description=description, who={}, **settings
+        )
+        db.flush()
+    assert _last_changes(db, "activity_type.draft_saved") == {
+        "description": [{"en": "On site", "zh": "上门"}, None]
+    }
+
+
+def test_rebinding_one_item_records_that_item_only(app, db, launched, visits, add_metric):
+    """Bindings of the other items stay as they were: the event names the item moved."""
+    with app.app_context():
+        _bound(db, launched, visits, add_metric)
+    assert _last_changes(db, "scheme.metrics_bound") == {"sales": ["visits", "assigned"]}
+
+
+def test_a_lock_alone_is_a_recorded_change_of_a_split(db, company):
+    """Locking a part keeps its target through the next split: a change of its own."""
+    _split(db, company)
+    hr = GoalViewer(company.org.id, None, None, True, False)
+    root = db.scalar(select(GoalNode).where(GoalNode.parent_id.is_(None)))
+    seen = goals.seen_node(db, hr, root.id)
+    ann, pat = seen.tree.children_of(seen.node)
+    rows = [goals.Row(ann.id, "60000", True, None), goals.Row(pat.id, "40000", True, None)]
+    assert goals.save_split(db, seen, root.version, rows, None) == 1
+    assert _last_changes(db, "goal.split_saved") == {f"{ann.id}.locked": [False, True]}
+
+
+def test_a_robot_saved_with_its_webhook_pasted_again_records_no_webhook_change(app, db, acme):
+    """The webhook is stored encrypted, a new ciphertext each time: the same address pasted
+    again is not a change (and a real change says only "changed", see the next test)."""
+    keys, kinds = encryption.keys_from_config(app.config), [NotificationKind.REVIEW_TO_FILL]
+    url = "http://127.0.0.1/send?access_token=a"
+    made = robots.save_robot(
+        db,
+        acme.id,
+        robots.RobotValues("Sales", Channel.DINGTALK, url, kinds=kinds),
+        keys,
+        ["127.0.0.1"],
+    )
+    again = robots.RobotValues("Sales east", Channel.DINGTALK, url, kinds=kinds)
+    robots.save_robot(db, acme.id, again, keys, ["127.0.0.1"], robot=made, version=made.version)
+    assert _last_changes(db, "robot.saved") == {"name": ["Sales", "Sales east"]}
+
+
+def test_a_robots_new_webhook_and_secret_are_recorded_without_their_values(app, db, acme):
+    with app.app_context():
+        _robot(db, app, acme)
+    db.commit()
+    event = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "robot.saved").order_by(AuditEvent.id.desc())
+    ).first()
+    assert event.detail["changes"]["webhook_url"] == audit.CHANGED
+    assert event.detail["changes"]["secret"] == audit.CHANGED
+    kept = json.dumps(event.detail)
+    assert "access_token" not in kept and "SEC" not in kept and "127.0.0.1" not in kept
