@@ -132,13 +132,15 @@ def changes(
 ) -> dict[str, Any]:
     """`{field: [before, after]}` for the fields whose value moved: the one shape of an edit.
 
-    Values are compared whole but kept short (`VALUE_LENGTH`) and as JSON; a secret field
+    A field in `before` only (a key an edited JSON document dropped) went to None: `after`
+    is the whole state after the edit, never just the fields that moved. Values are
+    compared whole but kept short (`VALUE_LENGTH`) and as JSON; a secret field
     (`SECRET_FIELDS`), or one the caller `withhold`s (private words the log's readers may
     not read), is recorded as `CHANGED`, never with its values."""
     hidden = SECRET_FIELDS.union(withhold)
     moved: dict[str, Any] = {}
-    for key, value in after.items():
-        old = before.get(key)
+    for key in [*after, *(key for key in before if key not in after)]:
+        old, value = before.get(key), after.get(key)
         if old == value:
             continue
         moved[key] = CHANGED if key in hidden else [short(old), short(value)]

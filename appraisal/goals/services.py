@@ -432,7 +432,7 @@ def save_split(
             difference=plain(seen.node.target - total),
         )
         raise RowsRefused({"total": message}, message)
-    before = {f"{part.id}": part.target for part in parts}
+    before = _split_fields(parts)
     changed = 0
     for part in parts:
         if part.target != targets[part.id] or part.locked != typed[part.id].locked:
@@ -448,9 +448,19 @@ def save_split(
         seen.node.id,
         goal=seen.goal.key,
         changed=changed,
-        changes=audit.changes(before, {f"{part.id}": part.target for part in parts}),
+        changes=audit.changes(before, _split_fields(parts)),
     )
     return changed
+
+
+def _split_fields(parts: list[GoalNode]) -> dict[str, Any]:
+    """What a split edits, by part: its target (`"12"`) and whether it is locked
+    (`"12.locked"`), which keeps the target through the next split."""
+    fields: dict[str, Any] = {}
+    for part in parts:
+        fields[f"{part.id}"] = part.target
+        fields[f"{part.id}.locked"] = part.locked
+    return fields
 
 
 # -- adding and removing parts -------------------------------------------------------------------

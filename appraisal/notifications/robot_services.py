@@ -178,9 +178,9 @@ def save_robot(
     robot.language = values.language
     robot.kinds = [key for key, _label in robot_kinds() if key in values.kinds]
     webhook, secret = values.webhook.strip(), values.secret.strip()
-    if webhook:
+    if webhook and not _holds(robot.webhook_encrypted, webhook, keys):
         robot.webhook_encrypted = encrypt(webhook, keys)
-    if secret:
+    if secret and not _holds(robot.secret_encrypted, secret, keys):
         robot.secret_encrypted = encrypt(secret, keys)
     elif values.clear_secret:
         robot.secret_encrypted = None
@@ -198,6 +198,17 @@ def save_robot(
         changes=audit.changes(before, _robot_fields(robot)),
     )
     return robot
+
+
+def _holds(token: str | None, text: str, keys: Keys) -> bool:
+    """Whether `token` already encrypts `text`. Each encryption gives a new token, so the
+    same webhook or secret pasted again would otherwise be logged as changed."""
+    if token is None:
+        return False
+    try:
+        return decrypt(token, keys) == text
+    except DecryptionFailed:
+        return False
 
 
 def set_robot_active(

@@ -119,7 +119,7 @@ def bind_metrics(
             "scheme.metrics_bound",
             "scheme",
             scheme.id,
-            changes=audit.changes(before, changed),
+            changes=audit.changes(before, before | changed),
         )
     total = Refreshed(0, 0)
     for cycle in session.scalars(
