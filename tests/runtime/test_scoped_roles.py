@@ -572,3 +572,32 @@ def test_a_scope_on_another_organizations_department_reaches_nothing(
         response = client.get(url)
         assert response.status_code in (200, 404), (url, response.status_code)
         assert "A001" not in response.text and "O001" not in response.text, url
+
+
+@pytest.mark.parametrize("role", ["department_head", "hr_partner", "admin"])
+def test_nobody_calibrates_their_own_grade(client, auth, db, company, scoped, role):
+    """Bo works in North Sales; made North's head, its partner or HR, he calibrates his team
+    but not himself: his row offers no form and a post is refused, nothing changed."""
+    membership = db.scalar(select(Membership).join(User).where(User.email == "boss@acme.example"))
+    scope = None if role == "admin" else scoped["north"].id
+    membership.set_grants({"manager": None, "employee": None, role: scope})
+    db.commit()
+    auth.login("boss@acme.example")
+    cycle = scoped["cycle"]
+    bo, ann = appraisal_of(db, company, "bo"), appraisal_of(db, company, "ann")
+    page = client.get(f"/cycles/{cycle.id}/calibration").text
+    assert f'/calibration/{ann.id}"' in page and f'/calibration/{bo.id}"' not in page
+    refused = client.post(
+        f"/cycles/{cycle.id}/calibration/{bo.id}",
+        data={"grade": "S", "reason": "I deserve it", "version": bo.version},
+    )
+    assert refused.status_code == 422
+    assert "You cannot calibrate your own grade." in refused.text
+    db.expire_all()
+    bo = appraisal_of(db, company, "bo")
+    assert (bo.override_grade, bo.proposed_grade) == (None, None)
+    done = client.post(
+        f"/cycles/{cycle.id}/calibration/{ann.id}",
+        data={"grade": "A", "reason": "team", "version": ann.version},
+    )
+    assert done.status_code == 302
