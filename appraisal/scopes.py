@@ -176,7 +176,11 @@ def reach(
     if spec.whole_organization or not chosen:
         return NOWHERE
     tree = department_children(session, org_id) if tree is None else tree
-    return Reach(departments=frozenset(below(tree, {dept for _role, dept in chosen})))
+    # A scope on a department that is not the organization's reaches nothing (the forms
+    # refuse one; a row written by other means must not widen a reach nor break a page).
+    known = {dept for kids in tree.values() for dept in kids}
+    roots = {dept for _role, dept in chosen if dept in known}
+    return Reach(departments=frozenset(below(tree, roots)))
 
 
 def scope_choices(session: Session, org_id: int) -> list[tuple[int, str]]:

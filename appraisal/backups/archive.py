@@ -259,7 +259,9 @@ class ManifestSchema(Schema):
     dialect = fields.String(required=True, validate=validate.OneOf(["sqlite", "postgresql"]))
     database = fields.String(required=True, validate=validate.OneOf([SQLITE_MEMBER, PG_MEMBER]))
     tables = fields.Dict(
-        keys=fields.String(), values=fields.Integer(strict=True, validate=validate.Range(0))
+        keys=fields.String(),
+        values=fields.Integer(strict=True, validate=validate.Range(0)),
+        required=True,
     )
     files = fields.Integer(strict=True, validate=validate.Range(0), load_default=0)
 
@@ -274,7 +276,7 @@ def read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
         raise BackupRefused(f"the manifest is too large ({first.size} bytes): not a backup")
     try:
         found = json.loads(tar.extractfile(first).read())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         raise BackupRefused("the manifest is not JSON: not a backup of this application") from None
     if not isinstance(found, dict):
         raise BackupRefused("the manifest is not a JSON object: not a backup")

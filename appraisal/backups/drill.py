@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..backup import BackupRefused
@@ -225,5 +225,13 @@ def drill(
         _check_files(tar, manifest, report)
     if report.checks[0].ok:
         _check_counts(url, keys, manifest, report)
-        _check_results(url, keys, sample, report)
+        try:
+            _check_results(url, keys, sample, report)
+        except SQLAlchemyError as error:  # an intact database, but not this application's
+            report.add("results", False, f"the appraisals cannot be read: {_first_line(error)}")
     return report
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    """The database's own words for an error, without SQLAlchemy's statement and links."""
+    return str(getattr(error, "orig", None) or error).splitlines()[0]

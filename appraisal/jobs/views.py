@@ -56,7 +56,7 @@ def _state(job: Job) -> dict[str, Any]:
         "message": job.message,
         "outcome": kind.outcome(job.result) if kind and job.result is not None else None,
         "back": kind.back(job) if kind and finished else None,
-        "download": url_for("jobs.job_file", id=job.id) if _file_of(job) else None,
+        "download": url_for("jobs.job_file", id=job.id) if _readable_file(job) else None,
     }
 
 
@@ -66,6 +66,13 @@ def _file_of(job: Job) -> tuple[str, str] | None:
     if job.status != JobStatus.DONE or not isinstance(result.get("file_key"), str):
         return None
     return result["file_key"], str(result.get("filename") or "file")
+
+
+def _readable_file(job: Job) -> tuple[str, str] | None:
+    """The job's file if the reader may download it now (the page offers no other)."""
+    found = _file_of(job)
+    kind = registry.TRACKED.get(job.kind)
+    return found if found is not None and kind is not None and _may_read(job, kind) else None
 
 
 def _may_read(job: Job, kind: registry.Tracked) -> bool:
@@ -101,10 +108,8 @@ def job_json(id: int):
 @require(is_member)
 def job_file(id: int):
     """The file the job wrote; gone once the job is pruned (JOBS_KEEP_DAYS)."""
-    job = _job_or_404(id)
-    found = _file_of(job)
-    kind = registry.TRACKED.get(job.kind)
-    if found is None or kind is None or not _may_read(job, kind):
+    found = _readable_file(_job_or_404(id))
+    if found is None:
         abort(404)
     key, filename = found
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import tarfile
 import uuid
 
@@ -165,6 +166,16 @@ def _manifest(**changes):
     return json.dumps(found | changes).encode()
 
 
+def _sqlite(beside, *statements):
+    """The bytes of a small SQLite database made by `statements` (not this application's)."""
+    path = beside.with_suffix(".made.sqlite")
+    with sqlite3.connect(path) as connection:
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+    return path.read_bytes()
+
+
 def _symlink(info):
     info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
 
@@ -187,6 +198,40 @@ MALFORMED = {
     ),
     "a database that is not one": lambda p: _tar(
         p, [(archive.MANIFEST, _manifest()), ("database.sqlite", b"not a database" * 100)]
+    ),
+    "a manifest without table counts": lambda p: _tar(
+        p,
+        [
+            (archive.MANIFEST, _manifest(tables=None).replace(b', "tables": null', b"")),
+            ("database.sqlite", _sqlite(p, "CREATE TABLE a (x)")),
+        ],
+    ),
+    "a manifest nested too deep": lambda p: _tar(
+        p, [(archive.MANIFEST, b"[" * 100_000 + b"]" * 100_000)]
+    ),
+    "an empty database": lambda p: _tar(
+        p, [(archive.MANIFEST, _manifest()), ("database.sqlite", b"")]
+    ),
+    "a database of another application": lambda p: _tar(
+        p,
+        [
+            (archive.MANIFEST, _manifest(tables={"a": 0})),
+            ("database.sqlite", _sqlite(p, "CREATE TABLE a (x)")),
+        ],
+    ),
+    "appraisals of another shape": lambda p: _tar(
+        p,
+        [
+            (archive.MANIFEST, _manifest(tables={"appraisals": 1})),
+            (
+                "database.sqlite",
+                _sqlite(
+                    p,
+                    "CREATE TABLE appraisals (id INTEGER PRIMARY KEY, total TEXT)",
+                    "INSERT INTO appraisals VALUES (1, 'x')",
+                ),
+            ),
+        ],
     ),
 }
 

@@ -502,3 +502,102 @@ def test_a_prepared_file_follows_the_readers_scope_now(
     auth.logout()
     auth.login("hr@acme.example")
     assert client.get(f"/jobs/{job_id}/file").status_code == 200
+
+
+def test_a_large_cycle_file_counts_the_readers_departments(
+    client, auth, db, company, scoped, monkeypatch
+):
+    """Whether a scoped reader's file is prepared in the background, the count the page
+    states and the job's progress are of their departments, never the whole cycle's."""
+    from appraisal.models import Job
+    from appraisal.runtime.cycles import background
+
+    monkeypatch.setattr(background, "LARGE_EXPORT_APPRAISALS", 3)
+    cycle = scoped["cycle"]
+    auth.login("sue@acme.example")  # South: Olga and Oscar, two of six
+    sheet = client.get(f"/cycles/{cycle.id}/results.csv")
+    assert sheet.status_code == 200 and "O002" in sheet.text  # sent at once, not a page
+    auth.logout()
+    auth.login("hanna@acme.example")  # North: Bo's team of four
+    page = client.get(f"/cycles/{cycle.id}/results.csv")
+    assert "has 4 appraisals" in page.text and "has 6" not in page.text
+    started = client.post(f"/cycles/{cycle.id}/results.csv")
+    job = db.get(Job, int(started.headers["Location"].rsplit("/", 1)[1]))
+    assert (job.done, job.total, job.result["rows"]) == (4, 4, 4)
+    auth.logout()
+    auth.login("imp@acme.example")  # the figures sheet is the whole cycle's, as before
+    assert "has 6 appraisals" in client.get(f"/cycles/{cycle.id}/figures/sheet.csv").text
+
+
+def test_a_file_no_longer_readable_is_not_offered(client, auth, db, company, scoped, monkeypatch):
+    """The job's page of a file whose reach the reader has left offers no download."""
+    from appraisal.runtime.cycles import background
+
+    monkeypatch.setattr(background, "LARGE_EXPORT_APPRAISALS", 0)
+    auth.login("hanna@acme.example")
+    started = client.post(f"/cycles/{scoped['cycle'].id}/results.csv")
+    job_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    assert client.get(f"/jobs/{job_id}.json").json["download"] == f"/jobs/{job_id}/file"
+    membership = db.scalar(select(Membership).join(User).where(User.email == "hanna@acme.example"))
+    membership.set_grants({"hr_partner": scoped["south"].id})
+    db.commit()
+    assert client.get(f"/jobs/{job_id}.json").json["download"] is None
+    assert f"/jobs/{job_id}/file" not in client.get(f"/jobs/{job_id}").text
+
+
+def test_a_scope_on_another_organizations_department_reaches_nothing(
+    client, auth, db, make, company, scoped
+):
+    """A grant scoped to a department that is not the organization's (the forms refuse one;
+    a row written by other means) reaches nothing, and no page fails on it."""
+    other = make.org("other", "Other")
+    elsewhere = Department(organization_id=other.id, name="Elsewhere")
+    db.add(elsewhere)
+    db.commit()
+    membership = db.scalar(select(Membership).join(User).where(User.email == "hanna@acme.example"))
+    membership.set_grants({"hr_partner": elsewhere.id})
+    db.commit()
+    auth.login("hanna@acme.example")
+    cycle = scoped["cycle"]
+    for url in (
+        f"/cycles/{cycle.id}",
+        f"/cycles/{cycle.id}/calibration",
+        f"/dashboards/organization?cycle={cycle.id}",
+        f"/dashboards/organization/report?cycle={cycle.id}",
+        f"/dashboards/organization/people?cycle={cycle.id}",
+        f"/dashboards/organization/funnel.json?cycle={cycle.id}",
+        f"/dashboards/organization?department={elsewhere.id}",
+        f"/cycles/{cycle.id}/results.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        assert "A001" not in response.text and "O001" not in response.text, url
+
+
+@pytest.mark.parametrize("role", ["department_head", "hr_partner", "admin"])
+def test_nobody_calibrates_their_own_grade(client, auth, db, company, scoped, role):
+    """Bo works in North Sales; made North's head, its partner or HR, he calibrates his team
+    but not himself: his row offers no form and a post is refused, nothing changed."""
+    membership = db.scalar(select(Membership).join(User).where(User.email == "boss@acme.example"))
+    scope = None if role == "admin" else scoped["north"].id
+    membership.set_grants({"manager": None, "employee": None, role: scope})
+    db.commit()
+    auth.login("boss@acme.example")
+    cycle = scoped["cycle"]
+    bo, ann = appraisal_of(db, company, "bo"), appraisal_of(db, company, "ann")
+    page = client.get(f"/cycles/{cycle.id}/calibration").text
+    assert f'/calibration/{ann.id}"' in page and f'/calibration/{bo.id}"' not in page
+    refused = client.post(
+        f"/cycles/{cycle.id}/calibration/{bo.id}",
+        data={"grade": "S", "reason": "I deserve it", "version": bo.version},
+    )
+    assert refused.status_code == 422
+    assert "You cannot calibrate your own grade." in refused.text
+    db.expire_all()
+    bo = appraisal_of(db, company, "bo")
+    assert (bo.override_grade, bo.proposed_grade) == (None, None)
+    done = client.post(
+        f"/cycles/{cycle.id}/calibration/{ann.id}",
+        data={"grade": "A", "reason": "team", "version": ann.version},
+    )
+    assert done.status_code == 302

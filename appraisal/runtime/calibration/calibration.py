@@ -313,6 +313,10 @@ def override_grade(
     if appraisal.state != AppraisalState.CALIBRATION:
         raise ServiceError(_l("Only appraisals in calibration can be calibrated."))
     expect_version(appraisal, version)
+    if user_id is not None and appraisal.employee.user_id == user_id:
+        # HR, a partner or a head works in the departments they calibrate: their own grade
+        # is decided by someone else, as no one is HR on their own appraisal.
+        raise ServiceError(_l("You cannot calibrate your own grade."))
     if grade and grade not in grade_names(cycle):
         raise ServiceError(_l("Choose one of the template's grades."), "grade")
     if not reason.strip():

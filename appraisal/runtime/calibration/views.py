@@ -25,7 +25,7 @@ from ...db import get_in_org, get_session
 from ...forms import attempt, flash_form_errors
 from ...models import Appraisal, AppraisalState, Employee
 from ..cycles.lists import ListFilter, appraisal_page, cycle_departments, list_query
-from ..web import Routes, cycle_or_404, id_arg, page_arg
+from ..web import Routes, current_viewer, cycle_or_404, id_arg, page_arg
 from . import calibration
 from .forms import OverrideForm, PublishForm, QuotasForm
 
@@ -76,6 +76,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         typed=typed,
         runs_cycle=can_run_cycles(current_roles()),
         calibrates=reach_of("calibrate"),
+        me=current_viewer().employee_id,  # nobody calibrates their own grade
         decides=reach_of("hr_steps"),
         publishes=reach_of("publish"),
     ), status

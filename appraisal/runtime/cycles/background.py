@@ -21,7 +21,7 @@ from ...import_jobs import tracked_import
 from ...jobs.registry import Progress, tracked
 from ...jobs.services import owner_roles
 from ...models import Cycle, Job
-from ...scopes import Reach, grants_of, reach
+from ...scopes import EVERYWHERE, Reach, grants_of, reach
 from ...states import JobStatus
 from ...storage import Unavailable, get_storage, new_key
 from ..reviews import feedback
@@ -110,6 +110,11 @@ class CycleTable:
     def filename(self, cycle: Cycle) -> str:
         return f"cycle-{cycle.id}-{self.name}"
 
+    def rows_in(self, where: Reach) -> Reach:
+        """Whose appraisals the file holds for a reader of `where`: counted so, a scoped
+        reader's page and job state their departments' size, never the whole cycle's."""
+        return where if self.scoped else EVERYWHERE
+
 
 CYCLE_TABLES = {
     table.name: table
@@ -128,12 +133,13 @@ CYCLE_TABLES = {
 }
 
 
-def appraisal_count(session: Session, cycle: Cycle) -> int:
-    return sum(cycle_services.state_counts(session, cycle).values())
+def appraisal_count(session: Session, cycle: Cycle, where: Reach = EVERYWHERE) -> int:
+    """The cycle's appraisals (of employees in `where`)."""
+    return sum(cycle_services.state_counts(session, cycle, where).values())
 
 
-def is_large_export(session: Session, cycle: Cycle) -> bool:
-    return appraisal_count(session, cycle) > LARGE_EXPORT_APPRAISALS
+def is_large_export(session: Session, cycle: Cycle, where: Reach = EVERYWHERE) -> bool:
+    return appraisal_count(session, cycle, where) > LARGE_EXPORT_APPRAISALS
 
 
 def exported(result: dict[str, Any]) -> str:
@@ -157,8 +163,6 @@ def export_cycle(session: Session, job: Job, progress: Progress) -> dict[str, An
     table = CYCLE_TABLES[job.params["table"]]
     fmt = job.params["fmt"]
     cycle = _cycle(session, job)
-    total = appraisal_count(session, cycle)
-    progress(0, total)
     roles = owner_roles(session, job)
     where = reach(
         session,
@@ -167,6 +171,8 @@ def export_cycle(session: Session, job: Job, progress: Progress) -> dict[str, An
         "read_results",
         roles,
     )
+    total = appraisal_count(session, cycle, table.rows_in(where))
+    progress(0, total)
     header, rows = table.build(session, cycle, roles, where)
     data = tables.export(fmt, header, rows, table.name)
     key = new_key("jobs", "exports", suffix=f".{fmt}")

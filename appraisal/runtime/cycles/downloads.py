@@ -20,13 +20,15 @@ from .background import CYCLE_TABLES, EXPORT_CYCLE, appraisal_count, is_large_ex
 def cycle_file(cycle: Cycle, name: str, fmt: str) -> Response | tuple[str, int]:
     db = get_session()
     table = CYCLE_TABLES[name]
-    if not is_large_export(db, cycle):
-        header, rows = table.build(db, cycle, current_roles(), reach_of("read_results"))
+    where = reach_of("read_results")
+    counted = table.rows_in(where)
+    if not is_large_export(db, cycle, counted):
+        header, rows = table.build(db, cycle, current_roles(), where)
         return tables.download(fmt, header, rows, table.name, table.filename(cycle))
     if request.method == "POST":
         params = {"cycle_id": cycle.id, "table": name, "fmt": fmt}
         job = submit(db, EXPORT_CYCLE, current_org_id(), current_user.id, params)
         return redirect(url_for("jobs.job_page", id=job.id))
     return render_template(
-        "runtime/cycle_file.html", cycle=cycle, count=appraisal_count(db, cycle), fmt=fmt
+        "runtime/cycle_file.html", cycle=cycle, count=appraisal_count(db, cycle, counted), fmt=fmt
     ), 200
