@@ -51,9 +51,9 @@ def log():
 @bp.route("/audit.<any(csv, xlsx):fmt>")
 @require(can_read_audit_log)
 def log_export(fmt: str):
-    reach_or_403("read_audit_log")
     """The rows the filters select (the newest `services.EXPORT_MAX`): codes in English
     files, words otherwise; text a spreadsheet would run stays text (`tables`)."""
+    reach_or_403("read_audit_log")
     _form, filters = _filters()
     rows = (
         (

@@ -50,6 +50,8 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
     chosen = _list_filter()
     typed = typed or {}
     seen = reach_of("read_results")
+    if chosen.department_id is not None and not seen.covers(chosen.department_id):
+        abort(404)  # as on the cycle page: a department outside the reach does not exist
     groups = calibration.distributions(db, cycle, seen)
     grades = calibration.grade_names(cycle)
     departments = [(i, n) for i, n in cycle_departments(db, cycle) if seen.covers(i)]
