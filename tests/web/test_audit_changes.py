@@ -3,9 +3,11 @@ the audit actions whose verb means an edit, each done for real through its servi
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +21,18 @@ from appraisal.people import services as people
 from appraisal.users import services as users
 
 #: A verb that means an existing row was changed.
-EDIT_VERBS = ("saved", "edited", "updated", "changed", "settings", "set", "overridden", "bound")
+EDIT_VERBS = (
+    "saved",
+    "edited",
+    "updated",
+    "changed",
+    "settings",
+    "set",
+    "overridden",
+    "bound",
+    "proposed",
+    "rescored",
+)
 
 #: Edit actions whose event carries no `changes`, and why.
 ALLOWED = {
@@ -50,6 +63,8 @@ NOT_DRIVEN_HERE = {
     "metric.saved",
     "activity.edited",
     "activity_type.draft_saved",
+    "appraisal.grade_proposed",  # tests/runtime/test_scoped_roles.py
+    "appraisal.rescored",  # tests/runtime/test_anonymity.py
 }
 
 
@@ -198,3 +213,26 @@ def test_the_page_and_file_show_labels_and_words(client, auth, db, acme):
     assert "changed (not recorded)" in html
     csv = client.get("/audit.csv?entity=employee").get_data(as_text=True)
     assert "Status: Active → Left" in csv
+
+
+def test_no_event_keeps_a_before_and_after_of_its_own():
+    """The class of defect: an edit audited as `before=…, after=…` beside `changes` (a
+    department head's proposal, a result worked out again) reads in the log as raw keys and
+    `None` instead of "Proposed grade: — → A" in the reader's words. Every edit's values go
+    through `audit.changes`."""
+    root = Path(__file__).parents[2] / "appraisal"
+    own = {"before", "after", "old", "new", "was", "now", "previous"}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "record"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "audit"
+            ):
+                keys = {k.arg for k in node.keywords} & own
+                if keys:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {sorted(keys)}")
+    assert found == []
