@@ -120,3 +120,10 @@ def open_setup_menu(page) -> None:
         except AssertionError:
             continue
     expect(menu).to_be_visible()
+
+
+def one_line(locator) -> None:
+    """A button, a heading or a cell on one line, not stacked a character a line at 375 px
+    (Chinese wraps between any two characters)."""
+    box = locator.bounding_box()
+    assert box["height"] < 2 * 16 * 1.5 * 0.75, box

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from appraisal.models import Department, User
 from tests.conftest import PASSWORD, serving
-from tests.e2e.conftest import open_setup_menu, signed_in
+from tests.e2e.conftest import one_line, open_setup_menu, signed_in
 from tests.runtime.conftest import appraisal_of, calibrating, company, launched  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -100,6 +100,14 @@ def _grant(hr, name: str, role: str, department: str | None) -> None:
     badge = f"{role} · {department}" if department else role
     row = hr.locator("main table tbody tr", has_text=name)
     expect(row.locator(".badge")).to_have_text([badge])
+
+
+def _text_lines(locator) -> int:
+    """How many lines a cell's own text takes (its row may be taller for other cells)."""
+    return locator.evaluate(
+        "cell => { const r = document.createRange(); r.selectNodeContents(cell.firstChild);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
 
 
 def _row(page, employee: str):
@@ -176,6 +184,10 @@ def test_scoped_roles_two_level_calibration_and_the_audit_trail(browser, governe
     head.locator("#calibration-link").click()
     expect(head.locator("#two-level")).to_be_visible()
     expect(head.locator("#calibration-list tbody tr")).to_have_count(len(NORTH_PEOPLE))
+    expect(head.locator("#overall h2")).to_contain_text("我负责的全部部门")  # not the whole cycle
+    for cell in head.locator("#calibration-list thead th").all():
+        one_line(cell)
+    assert _text_lines(_row(head, "Pat").locator("td").nth(2)) == 1  # its state, 校准
     for name in ("South", *SOUTH_PEOPLE):
         expect(head.locator("main")).not_to_contain_text(name)
     pat = _row(head, "Pat")
@@ -220,14 +232,15 @@ def test_scoped_roles_two_level_calibration_and_the_audit_trail(browser, governe
     rows = auditor.locator("#audit tbody tr")
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("Dirk")
-    expect(rows.locator("[data-field]")).to_contain_text("S → A")
+    expect(rows.locator('[data-field="proposed_grade"]')).to_have_text("建议等级: — → A")
+    expect(rows).to_contain_text("客户投诉两起，建议降为 A")
     _shot(auditor, "proposal-event", DESK)
 
     auditor.get_by_label("操作").select_option(label="等级已调整")
     auditor.get_by_role("button", name="搜索").click()
     expect(rows).to_have_count(1)
-    expect(rows).to_contain_text("hr")
-    expect(rows.locator('[data-field="grade"]')).to_contain_text("等级: S → A")
+    expect(rows).to_contain_text("hr@acme.example")
+    expect(rows.locator('[data-field="grade"]')).to_have_text("等级: S → A")
     expect(rows).to_contain_text("核实投诉，同意部门负责人建议")
     _shot(auditor, "override-event", DESK)
 

@@ -274,6 +274,22 @@ def test_scoped_lists_and_outside_ids(client, auth, db, company, scoped):
     assert client.get("/cycles").status_code == 200
 
 
+def test_a_scoped_reader_is_not_told_the_whole_cycle(client, auth, db, company, scoped):
+    """The calibration page's first distribution counts the reader's departments: a head of
+    North reads "All my departments (4)", not "Whole cycle (4)" of a cycle of six (found by
+    the issue-22 browser journey); HR still reads the whole cycle."""
+    cycle = scoped["cycle"]
+    auth.login("dirk@acme.example")
+    page = client.get(f"/cycles/{cycle.id}/calibration").text
+    assert "All my departments" in page.split('id="overall"')[1].split("</h2>")[0]
+    assert "Whole cycle" not in page
+    auth.logout()
+    auth.login("hr@acme.example")
+    page = client.get(f"/cycles/{cycle.id}/calibration").text
+    overall = page.split('id="overall"')[1].split("</h2>")[0]
+    assert "Whole cycle" in overall and "(6)" in overall
+
+
 def test_scoped_cycle_page_and_dashboard(client, auth, db, company, scoped):
     """The partner's cycle page, organization dashboard and department report count and
     list North alone, offer no South filter (a South id is a 404), and leave HR's actions
