@@ -49,8 +49,7 @@ def refresh_all_results(session: Session) -> tuple[list[Moved], int]:
             "appraisal.rescored",
             "appraisal",
             appraisal.id,
-            before=was,
-            after=now,
+            changes=audit.changes(was, now),
         )
         moved.append(Moved(appraisal, was, now))
     return moved, len(appraisals)

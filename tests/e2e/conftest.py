@@ -71,10 +71,16 @@ def page(browser, live_server):
 
 
 def signed_in(
-    browser, base_url: str, email: str, viewport: dict | None = None, locale: str = "en-US"
+    browser,
+    base_url: str,
+    email: str,
+    viewport: dict | None = None,
+    locale: str = "en-US",
+    password: str | None = None,
 ):
-    """A page in a browser context of its own, signed in as `email` (demo password), with
-    the browser asking for `locale` (the UI's language for an account that chose none)."""
+    """A page in a browser context of its own, signed in as `email` (the demo's password
+    unless `password`), with the browser asking for `locale` (the UI's language for an
+    account that chose none)."""
     from playwright.sync_api import expect
 
     from appraisal.demo import DEMO_PASSWORD
@@ -84,7 +90,7 @@ def signed_in(
     page.set_default_timeout(10_000)
     page.goto("/login")
     page.locator("#email").fill(email)
-    page.locator("#password").fill(DEMO_PASSWORD)
+    page.locator("#password").fill(password or DEMO_PASSWORD)
     page.locator("#submit").click()
     welcome = "欢迎" if locale.startswith("zh") else "Welcome"
     expect(page.get_by_role("heading", level=1)).to_contain_text(welcome)
@@ -114,3 +120,10 @@ def open_setup_menu(page) -> None:
         except AssertionError:
             continue
     expect(menu).to_be_visible()
+
+
+def one_line(locator) -> None:
+    """A button, a heading or a cell on one line, not stacked a character a line at 375 px
+    (Chinese wraps between any two characters)."""
+    box = locator.bounding_box()
+    assert box["height"] < 2 * 16 * 1.5 * 0.75, box

@@ -324,7 +324,7 @@ def test_refresh_brings_results_stored_under_the_old_rule_in_line(runner, db, co
     ann = appraisal_of(db, company, "ann")
     assert float(ann.total) == access.final_result(ann).total == 102.79
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.rescored"))
-    assert event.detail["before"]["total"] == 103.63 and event.detail["after"]["total"] == 102.79
+    assert event.detail["changes"]["total"] == [103.63, 102.79]
 
 
 def test_only_the_reviews_module_scores_an_appraisal():

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from appraisal.access import PERSONAL_ENDPOINTS, READING_POSTS
-from appraisal.models import Appraisal, Department, Membership, User
+from appraisal.models import Appraisal, AuditEvent, Department, Membership, User
 from appraisal.scopes import POWERS
 from appraisal.users.overview import overview
 from tests.runtime.conftest import appraisal_of
@@ -274,6 +274,22 @@ def test_scoped_lists_and_outside_ids(client, auth, db, company, scoped):
     assert client.get("/cycles").status_code == 200
 
 
+def test_a_scoped_reader_is_not_told_the_whole_cycle(client, auth, db, company, scoped):
+    """The calibration page's first distribution counts the reader's departments: a head of
+    North reads "All my departments (4)", not "Whole cycle (4)" of a cycle of six (found by
+    the issue-22 browser journey); HR still reads the whole cycle."""
+    cycle = scoped["cycle"]
+    auth.login("dirk@acme.example")
+    page = client.get(f"/cycles/{cycle.id}/calibration").text
+    assert "All my departments" in page.split('id="overall"')[1].split("</h2>")[0]
+    assert "Whole cycle" not in page
+    auth.logout()
+    auth.login("hr@acme.example")
+    page = client.get(f"/cycles/{cycle.id}/calibration").text
+    overall = page.split('id="overall"')[1].split("</h2>")[0]
+    assert "Whole cycle" in overall and "(6)" in overall
+
+
 def test_scoped_cycle_page_and_dashboard(client, auth, db, company, scoped):
     """The partner's cycle page, organization dashboard and department report count and
     list North alone, offer no South filter (a South id is a 404), and leave HR's actions
@@ -431,6 +447,31 @@ def test_two_level_calibration(client, auth, db, company, scoped):
     pat = appraisal_of(db, company, "pat")
     assert (pat.proposed_grade, pat.final_grade) == ("A", "A")
     # and the partner decides for North directly, even in two levels (before the lock)
+
+
+def test_a_proposal_reads_as_an_edit_in_the_audit_log(client, auth, db, company, scoped):
+    """The auditor reads a head's proposal as "Proposed grade: — → A" in their language, not
+    as raw `before`/`after` keys with `None` (found by the issue-22 browser journey)."""
+    cycle = db.merge(scoped["cycle"])
+    cycle.two_level_calibration = True
+    db.commit()
+    auth.login("dirk@acme.example")
+    pat = appraisal_of(db, company, "pat")
+    client.post(
+        f"/cycles/{cycle.id}/calibration/{pat.id}",
+        data={"grade": "A", "reason": "strong quarter", "version": pat.version},
+    )
+    auth.logout()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.grade_proposed"))
+    assert event.detail["changes"] == {"proposed_grade": [None, "A"]}
+    assert "before" not in event.detail and "after" not in event.detail
+    auth.login("aud@acme.example")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    page = client.get("/audit?action=appraisal.grade_proposed")
+    assert page.status_code == 200
+    assert "建议等级</span>" in page.text
+    assert "<del><samp>—</samp></del> → <ins><samp>A</samp></ins>" in page.text
+    assert "None" not in page.text
 
 
 def test_partner_decides_directly_in_two_levels(client, auth, db, company, scoped):

@@ -356,8 +356,9 @@ def _propose(
         "appraisal",
         appraisal.id,
         computed=appraisal.grade,
-        before=before,
-        after=appraisal.proposed_grade,
+        changes=audit.changes(
+            {"proposed_grade": before}, {"proposed_grade": appraisal.proposed_grade}
+        ),
         reason=reason,
     )
 

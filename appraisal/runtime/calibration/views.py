@@ -65,6 +65,7 @@ def _calibration_page(cycle, typed: dict | None = None, status: int = 200):
         chosen=chosen,
         states=[s for s in AppraisalState],
         groups=groups,
+        sees_everything=seen.everywhere,
         grades=grades,
         grades_chart=calibration.grades_chart(
             groups[0],
