@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from appraisal.models import CheckIn, Cycle, Employee, Organization
@@ -112,6 +112,19 @@ def _add_task(page, title: str, due: date, weight: str, measure: str) -> None:
     form.locator("#measure").fill(measure)
     form.get_by_role("button").click()
     _ok(page)
+
+
+def _recipient(page: Page, name: str) -> Locator:
+    """The feedback form with `name` chosen: the picker lists the first 50 colleagues, so
+    the colleague is found by the picker's search first, as a person would."""
+    search = page.locator("#colleague-search")
+    search.get_by_role("searchbox").fill(name)
+    search.get_by_role("button").click()
+    form = page.locator("#feedback-form")
+    option = form.locator("#recipient_id option", has_text=name)
+    expect(option).to_have_count(1)
+    form.locator("#recipient_id").select_option(label=option.inner_text().strip())
+    return form
 
 
 def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_server, app, month):
@@ -260,9 +273,7 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     colleague = signed_in(browser, live_server, "peer@demo.example", PHONE, "zh-CN")
     _menu(colleague, "nav-my-plans")
     colleague.locator("#continuous-nav").get_by_role("link", name="反馈").click()
-    form = colleague.locator("#feedback-form")
-    chen = form.locator("#recipient_id option", has_text="陈晨").get_attribute("value")
-    form.locator("#recipient_id").select_option(chen)
+    form = _recipient(colleague, "陈晨")
     form.locator("#kind").select_option("praise")
     form.locator("#text").fill("协助我完成恒远汽车配件的报价，非常专业")
     _shot(colleague, "feedback")
@@ -272,8 +283,7 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
 
     other = signed_in(browser, live_server, "peer2@demo.example", PHONE, "zh-CN")
     other.goto("/feedback")
-    form = other.locator("#feedback-form")
-    form.locator("#recipient_id").select_option(label="杨帆")
+    form = _recipient(other, "杨帆")
     form.locator("#kind").select_option("improvement")
     form.locator("#text").fill("报价单多次延误，仅供经理参考")
     form.locator("#private").check()

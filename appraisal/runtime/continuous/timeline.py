@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import ActivityRecord, Appraisal, Employee, PlanUpdate, WorkPlan, as_utc
+from ...models import (
+    ActivityRecord,
+    Appraisal,
+    Employee,
+    Organization,
+    PlanUpdate,
+    WorkPlan,
+    as_utc,
+)
 from ..fieldwork.access import sees_records_of
 from ..metrics.shown import READERS, computed_figures, plain
 from ..reviews.access import Viewer
@@ -121,8 +129,16 @@ def _checkins(
 
 
 def _feedback(
-    session: Session, viewer: Viewer, employee: Employee, start: date, end: date
+    session: Session,
+    viewer: Viewer,
+    employee: Employee,
+    start: date,
+    end: date,
 ) -> list[Entry]:
+    """The notes given in the period, each on its day of the organization's clock (a note
+    given just after midnight in Shanghai is still the day before in UTC)."""
+    org = session.get(Organization, employee.organization_id)
+    assert org is not None
     notes = feedback.notes_for(session, viewer, employee.id)
     return [
         Entry(
@@ -133,7 +149,7 @@ def _feedback(
             {"kind": n.kind, "visibility": n.visibility},
         )
         for n in notes
-        if start <= as_utc(n.created_at).date() <= end
+        if start <= org.today(as_utc(n.created_at)) <= end
     ][:CAP]
 
 

@@ -169,3 +169,29 @@ def test_only_the_manager_form_has_the_timeline(client, auth, db, company, launc
     auth.login("ann@acme.example")
     page = client.get(f"/appraisals/{ann.id}/review/self").text
     assert 'id="evidence-timeline"' not in page and "Talks over customers" not in page
+
+
+def test_a_note_counts_on_the_day_of_the_organizations_clock(db, company, launched):
+    """A note given at 01:30 on 1 January in Shanghai (17:30 UTC on 31 December) is not in a
+    cycle that ends on 31 December; one given at 23:00 on 31 December in Shanghai is."""
+    from datetime import UTC, datetime
+
+    ann = appraisal_of(db, company, "ann")
+    for text, moment in (
+        ("New year's note", datetime(2026, 12, 31, 17, 30, tzinfo=UTC)),
+        ("Last evening's note", datetime(2026, 12, 31, 15, 0, tzinfo=UTC)),
+    ):
+        db.add(
+            FeedbackNote(
+                organization_id=company.org.id,
+                author_id=company.people["pat"].user_id,
+                recipient_id=ann.employee_id,
+                kind="praise",
+                text=text,
+                created_at=moment,
+            )
+        )
+    db.commit()
+    hr = company.viewer(db, "hr@acme.example")
+    texts = {e.text for e in evidence.timeline(db, ann, hr, frozenset({"hr"})).entries}
+    assert "Last evening's note" in texts and "New year's note" not in texts
