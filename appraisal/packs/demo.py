@@ -165,11 +165,12 @@ def load_demo_organization(
         bind_pack_metrics(session, pack, schemes[entry["name"]], entry["template"], admin_id)
     hr = access.viewer_for(session, org.id, admin_id, frozenset({"admin"}))
     launched = []
-    if demo.get("cycle"):
-        for scheme_name in demo["cycle"]["schemes"]:
-            launched.append(_run_cycle(session, schemes[scheme_name], demo["cycle"], hr, user_ids))
+    plan = running_now(demo["cycle"], org.today()) if demo.get("cycle") else None
+    if plan:
+        for scheme_name in plan["schemes"]:
+            launched.append(_run_cycle(session, schemes[scheme_name], plan, hr, user_ids))
     if demo.get("field"):
-        _field_work(session, org, demo["field"], employees, hr, demo.get("cycle"))
+        _field_work(session, org, demo["field"], employees, hr, plan)
     if demo.get("events"):
         _events(session, org, demo["events"], employees, demo.get("cycle"))
     session.flush()
@@ -191,6 +192,31 @@ def bind_pack_metrics(
     }
     if chosen:
         bind_metrics(session, scheme, chosen, user_id)
+
+
+#: The plan's dates, moved together to the days the demo is loaded in.
+CYCLE_DAYS = ("starts_on", "ends_on", "goals_due", "self_review_due", "manager_review_due")
+#: Days of the cycle behind today at the least, for the demo's records and events to fall in.
+DAYS_BEHIND = 7
+
+
+def running_now(plan: dict[str, Any], today: date) -> dict[str, Any]:
+    """The demo cycle as of `today` on the organization's clock. The pack writes it for
+    one month; loaded later (or on a month's first days) it would lie in the past, or have no
+    days behind today for the demo's records: a visit recorded today would count nowhere.
+    Then every date moves by the same number of days, so that today is two thirds of the way
+    through the cycle, and the name says the days it covers."""
+    start, end = date.fromisoformat(plan["starts_on"]), date.fromisoformat(plan["ends_on"])
+    if start + timedelta(days=DAYS_BEHIND) <= today <= end:
+        return plan
+    shift = today - (start + timedelta(days=(end - start).days * 2 // 3))
+    moved = dict(plan) | {
+        key: (date.fromisoformat(plan[key]) + shift).isoformat()
+        for key in CYCLE_DAYS
+        if key in plan
+    }
+    moved["name"] = f"{moved['starts_on']} ~ {moved['ends_on']}"
+    return moved
 
 
 def _run_cycle(

@@ -43,7 +43,7 @@ def test_admin_signs_in_switches_to_chinese_and_creates_an_employee(page):
     open_setup_menu(page)
     page.get_by_role("link", name="员工", exact=True).first.click()
     page.get_by_role("link", name="新建员工").click()
-    page.get_by_label("工号").fill("E100")
+    page.get_by_label("工号", exact=True).fill("E100")
     page.get_by_label("姓名").fill("林小雨")
     page.get_by_label("部门").select_option(label="总经办 / 采购部")
     page.get_by_label("岗位").select_option(label="采购员")
@@ -58,7 +58,7 @@ def test_admin_signs_in_switches_to_chinese_and_creates_an_employee(page):
     expect(row).to_contain_text("王建国")
 
     page.get_by_role("link", name="新建员工").click()
-    page.get_by_label("工号").fill("E100")
+    page.get_by_label("工号", exact=True).fill("E100")
     page.get_by_label("姓名").fill("重复的人")
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".invalid-feedback")).to_have_text("工号 E100 已被使用。")

@@ -237,3 +237,39 @@ def test_the_services_demo_computes_tickets_from_events(db):
         for item in ("tickets_resolved", "handle_minutes", "sla_rate"):
             value = values[(number, item)]
             assert value.computed is not None and value.computed > 0, (number, item)
+
+
+def test_the_make_run_demo_cycle_runs_when_it_is_loaded(db):
+    """The pack writes its demo cycle for one month; loaded any later (or on a month's first
+    days), the cycle runs today on the organization's clock with a week behind it, so the
+    demo's records count and a visit recorded today counts too."""
+    from datetime import timedelta
+
+    org = load_demo(db).organization
+    db.commit()
+    today = org.today()
+    for cycle in db.scalars(select(Cycle).where(Cycle.organization_id == org.id)):
+        assert cycle.starts_on + timedelta(days=7) <= today <= cycle.ends_on, cycle.name
+
+
+def test_a_demo_plan_moves_to_run_now():
+    from datetime import date
+
+    from appraisal.packs.demo import running_now
+
+    plan = {
+        "name": "2026年11月 / November 2026",
+        "starts_on": "2026-11-01",
+        "ends_on": "2026-11-30",
+        "goals_due": "2026-11-05",
+        "self_review_due": "2026-12-03",
+        "manager_review_due": "2026-12-07",
+    }
+    assert running_now(plan, date(2026, 11, 20)) is plan  # running, a week behind it
+    moved = running_now(plan, date(2026, 12, 1))
+    assert (moved["starts_on"], moved["ends_on"]) == ("2026-11-12", "2026-12-11")
+    assert (moved["goals_due"], moved["self_review_due"]) == ("2026-11-16", "2026-12-14")
+    assert moved["manager_review_due"] == "2026-12-18"
+    assert moved["name"] == "2026-11-12 ~ 2026-12-11"
+    early = running_now(plan, date(2026, 11, 3))  # too few days behind
+    assert early["starts_on"] == "2026-10-15" and early["ends_on"] == "2026-11-13"
