@@ -11,6 +11,7 @@ Regenerate (only when a figure is meant to change, and say why in the commit):
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from decimal import Decimal
@@ -88,7 +89,19 @@ def templates() -> dict[str, dict]:
     from .test_decimal_reference import TEMPLATES
     from .test_lean_scoring import RICH
 
-    return {**TEMPLATES, "rich": RICH, "bench": appraisal_template(), "edges": EDGES}
+    # the rich template without what only the general scorer takes (a condition, a computed
+    # item, formula scoring): groups, n/a, optional items and adjustments on the lean path
+    plain = copy.deepcopy(RICH) | {"key": "rich-plain"}
+    results = plain["sections"][0]
+    results["items"] = [i for i in results["items"] if i["key"] not in ("margin", "yield_rate")]
+    results["items"][0]["weight"] = 45
+    return {
+        **TEMPLATES,
+        "rich": RICH,
+        "rich-plain": plain,
+        "bench": appraisal_template(),
+        "edges": EDGES,
+    }
 
 
 def _number(rng: random.Random, edges: list[Any]) -> Any:
