@@ -1166,6 +1166,31 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
             return raw
         raise _IRREGULAR
 
+    single = raters[0] if len(raters) == 1 and raters[0] in SINGLE_RATERS else None
+
+    def one_rater(run: _Run) -> Decimal:
+        """One single rater weighing 1 (most items): its rounded score is the item's."""
+        if constant_target is not None:
+            target = constant_target
+        else:
+            raw = run.given_targets.get(key)
+            if raw is None:
+                if needs_target:
+                    raise _IRREGULAR
+                target = None
+            else:
+                target = to_decimal(raw)
+                if target is None or (divides and target <= ZERO):
+                    raise _IRREGULAR
+        run.targets[key] = target
+        raw = run.sources[single].get(key)
+        if raw is None:
+            raise _IRREGULAR
+        value = accept(raw)
+        if keeps_value:
+            run.values[key] = _consolidate(item, {single: [value]})
+        return method(item, value, target, run)[0].quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
     def scored(run: _Run) -> Decimal:
         if constant_target is not None:
             target = constant_target
@@ -1216,4 +1241,4 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
             raw_score = sum((w * s for _, w, s in contributions), ZERO) / total_weight
         return round2_exact(raw_score)
 
-    return scored
+    return one_rater if single is not None and weights[single] is ONE else scored
