@@ -478,31 +478,16 @@ def _score(
     calibrated_grade: str | None,
     explain: bool,
 ) -> Result:
-    run = _Run(template, inputs, explain)
-    lean = None if explain else _lean(template)
-    item_scores = None
-    if lean is not None:
-        try:
-            item_scores = lean.item_scores(run)
-        except (_Irregular, ScoringProblem):  # the general scorer says what and where
-            run = _Run(template, inputs, explain)
-    if item_scores is not None:
-        item_floats = {k: _f(v) for k, v in item_scores.items()}
-        sections, section_floats, base_total = lean.totals(run, item_scores)
-        explain_sections, explain_base = {}, {}
-    else:
-        given_by_item = run.collect_values()
-        visible_ifs = _visibility(run)
-        item_scores = _item_scores(run, given_by_item, visible_ifs)
-        item_floats = {k: _f(v) for k, v in item_scores.items()}
-        sections, section_floats, explain_sections = _section_scores(run, item_scores, item_floats)
-        section_parts = [
-            (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
-            for s in template.sections
-            if s.key not in run.na and s.counts
-        ]
-        dropped_sections = [s.key for s in template.sections if s.key in run.na]
-        base_total, explain_base = _weighted(run, section_parts, dropped_sections)
+    (
+        run,
+        item_scores,
+        item_floats,
+        sections,
+        section_floats,
+        base_total,
+        explain_sections,
+        (explain_base),
+    ) = _base(template, inputs, explain)
 
     score_names = template.score_names
     names = run.names()
@@ -556,6 +541,45 @@ def _score(
         errors=run.errors,
         explanations=explanations,
         computed_grade=computed_grade,
+    )
+
+
+def _base(template: CompiledTemplate, inputs: Mapping[str, Any], explain: bool) -> tuple:
+    """The scoring's state, item and section scores (exact and floats), the base total and
+    their explanations: by the template's lean scorer where it takes the inputs, otherwise
+    by the general one."""
+    run = _Run(template, inputs, explain)
+    lean = None if explain else _lean(template)
+    if lean is not None:
+        try:
+            item_scores = lean.item_scores(run)
+        except (_Irregular, ScoringProblem):  # the general scorer says what and where
+            run = _Run(template, inputs, explain)
+        else:
+            item_floats = {k: _f(v) for k, v in item_scores.items()}
+            sections, section_floats, base_total = lean.totals(run, item_scores)
+            return run, item_scores, item_floats, sections, section_floats, base_total, {}, {}
+    given_by_item = run.collect_values()
+    visible_ifs = _visibility(run)
+    item_scores = _item_scores(run, given_by_item, visible_ifs)
+    item_floats = {k: _f(v) for k, v in item_scores.items()}
+    sections, section_floats, explain_sections = _section_scores(run, item_scores, item_floats)
+    section_parts = [
+        (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
+        for s in template.sections
+        if s.key not in run.na and s.counts
+    ]
+    dropped_sections = [s.key for s in template.sections if s.key in run.na]
+    base_total, explain_base = _weighted(run, section_parts, dropped_sections)
+    return (
+        run,
+        item_scores,
+        item_floats,
+        sections,
+        section_floats,
+        base_total,
+        explain_sections,
+        explain_base,
     )
 
 
@@ -1045,7 +1069,6 @@ class _Irregular(Exception):
 
 
 _IRREGULAR = _Irregular()
-_NUMERIC_METHODS = frozenset({"ratio", "reverse_ratio", "bands", "linear", "deduction"})
 _UNSET = object()
 
 ItemScorer = Callable[[_Run], "Decimal | None"]
@@ -1104,9 +1127,9 @@ def _specialise(template: CompiledTemplate) -> _Lean | None:
         if not item.scored:
             scorers.append((key, _passive_scorer(item, key in template.value_names)))
             continue
-        method = item.scoring.method
-        numeric = method in _NUMERIC_METHODS and item.type == "number"
-        if not numeric and not (method == "rating" and item.type in ("rating", "choice")):
+        # a number item scored by a method on its figure, or a rating or choice by its level
+        # (validation pairs methods and item types); formula scoring and yes/no items: general
+        if item.scoring.formula is not None or item.type not in ("number", "rating", "choice"):
             return None
         scorers.append((key, _item_scorer(item, key in template.value_names)))
     sections = []
@@ -1139,13 +1162,35 @@ def _passive_scorer(item: Item, keeps_value: bool) -> ItemScorer:
     return passive
 
 
+def _target_reader(item: Item) -> Callable[[_Run], Decimal | None]:
+    """`_Run.target` where it gives a target without an error and the score does not wait
+    for one; otherwise irregular."""
+    key, constant = item.key, item.target
+    needs_target = item.scoring.needs_target
+    divides = item.scoring.divides_by_target
+
+    def target_of(run: _Run) -> Decimal | None:
+        if constant is not None:
+            return constant
+        raw = run.given_targets.get(key)
+        if raw is None:
+            if needs_target:
+                raise _IRREGULAR
+            return None
+        target = to_decimal(raw)
+        if target is None or (divides and target <= ZERO):
+            raise _IRREGULAR
+        return target
+
+    return target_of
+
+
 def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
     """A scored item's rounded score in the regular case, as `_score_item` computes it."""
     key, raters, levels = item.key, item.raters, item.levels
     method = item.scoring.spec.score
-    constant_target, minimum, maximum = item.target, item.minimum, item.maximum
-    needs_target = item.scoring.needs_target
-    divides = item.scoring.divides_by_target
+    minimum, maximum = item.minimum, item.maximum
+    target_of = _target_reader(item)
     weights = item.score_weights
     groups = {r: GROUP_INPUTS[r] for r in raters if r in GROUP_INPUTS}
     is_number = item.type == "number"
@@ -1170,19 +1215,7 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
 
     def one_rater(run: _Run) -> Decimal:
         """One single rater weighing 1 (most items): its rounded score is the item's."""
-        if constant_target is not None:
-            target = constant_target
-        else:
-            raw = run.given_targets.get(key)
-            if raw is None:
-                if needs_target:
-                    raise _IRREGULAR
-                target = None
-            else:
-                target = to_decimal(raw)
-                if target is None or (divides and target <= ZERO):
-                    raise _IRREGULAR
-        run.targets[key] = target
+        target = run.targets[key] = target_of(run)
         raw = run.sources[single].get(key)
         if raw is None:
             raise _IRREGULAR
@@ -1192,19 +1225,7 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
         return method(item, value, target, run)[0].quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
 
     def scored(run: _Run) -> Decimal:
-        if constant_target is not None:
-            target = constant_target
-        else:
-            raw = run.given_targets.get(key)
-            if raw is None:
-                if needs_target:
-                    raise _IRREGULAR
-                target = None
-            else:
-                target = to_decimal(raw)
-                if target is None or (divides and target <= ZERO):
-                    raise _IRREGULAR
-        run.targets[key] = target
+        target = run.targets[key] = target_of(run)
         given: dict[str, list[Any]] = {}
         contributions: list[tuple[str, Decimal, Decimal]] = []
         for rater in raters:
