@@ -478,19 +478,16 @@ def _score(
     calibrated_grade: str | None,
     explain: bool,
 ) -> Result:
-    run = _Run(template, inputs, explain)
-    given_by_item = run.collect_values()
-    visible_ifs = _visibility(run)
-    item_scores = _item_scores(run, given_by_item, visible_ifs)
-    item_floats = {k: _f(v) for k, v in item_scores.items()}
-    sections, section_floats, explain_sections = _section_scores(run, item_scores, item_floats)
-    section_parts = [
-        (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
-        for s in template.sections
-        if s.key not in run.na and s.counts
-    ]
-    dropped_sections = [s.key for s in template.sections if s.key in run.na]
-    base_total, explain_base = _weighted(run, section_parts, dropped_sections)
+    (
+        run,
+        item_scores,
+        item_floats,
+        sections,
+        section_floats,
+        base_total,
+        explain_sections,
+        (explain_base),
+    ) = _base(template, inputs, explain)
 
     score_names = template.score_names
     names = run.names()
@@ -544,6 +541,45 @@ def _score(
         errors=run.errors,
         explanations=explanations,
         computed_grade=computed_grade,
+    )
+
+
+def _base(template: CompiledTemplate, inputs: Mapping[str, Any], explain: bool) -> tuple:
+    """The scoring's state, item and section scores (exact and floats), the base total and
+    their explanations: by the template's lean scorer where it takes the inputs, otherwise
+    by the general one."""
+    run = _Run(template, inputs, explain)
+    lean = None if explain else _lean(template)
+    if lean is not None:
+        try:
+            item_scores = lean.item_scores(run)
+        except (_Irregular, ScoringProblem):  # the general scorer says what and where
+            run = _Run(template, inputs, explain)
+        else:
+            item_floats = {k: _f(v) for k, v in item_scores.items()}
+            sections, section_floats, base_total = lean.totals(run, item_scores)
+            return run, item_scores, item_floats, sections, section_floats, base_total, {}, {}
+    given_by_item = run.collect_values()
+    visible_ifs = _visibility(run)
+    item_scores = _item_scores(run, given_by_item, visible_ifs)
+    item_floats = {k: _f(v) for k, v in item_scores.items()}
+    sections, section_floats, explain_sections = _section_scores(run, item_scores, item_floats)
+    section_parts = [
+        (s.key, s.weight, sections[s.key], s.weight_float, section_floats[s.key])
+        for s in template.sections
+        if s.key not in run.na and s.counts
+    ]
+    dropped_sections = [s.key for s in template.sections if s.key in run.na]
+    base_total, explain_base = _weighted(run, section_parts, dropped_sections)
+    return (
+        run,
+        item_scores,
+        item_floats,
+        sections,
+        section_floats,
+        base_total,
+        explain_sections,
+        explain_base,
     )
 
 
@@ -1014,3 +1050,216 @@ def _grade(template: CompiledTemplate, total: Decimal | None) -> str | None:
         if total >= minimum:
             return grade
     return template.grades[-1][0] if template.grades else None  # pragma: no cover
+
+
+# -- the lean scorer: specialised once per template ------------------------------------------
+#
+# Lists, exports, calibration, payroll and recompute sweeps score thousands of appraisals for
+# their figures only. For those, each item is scored by a function made once per template,
+# its method, constants, raters and weights bound, and each section by its fixed list of
+# (item, weight) pairs and their total. It takes only the regular case: every value given is
+# one the item takes, every target it needs is there and above 0, nothing n/a, no rater
+# skipped. Anything else (`_Irregular`) is scored again by the general scorer above, which
+# says what and where; so each figure comes from the same exact operations in the same order
+# either way (tests/rules/test_scoring_corpus.py compares them with recorded results).
+
+
+class _Irregular(Exception):
+    """An input the lean scorer leaves to the general one."""
+
+
+_IRREGULAR = _Irregular()
+_UNSET = object()
+
+ItemScorer = Callable[[_Run], "Decimal | None"]
+
+
+@dataclass(frozen=True)
+class _Lean:
+    items: tuple[tuple[str, ItemScorer], ...]
+    # (section key, ((item key, weight), …), Σ weights), in template order
+    sections: tuple[tuple[str, tuple[tuple[str, Decimal], ...], Decimal], ...]
+    base: tuple[tuple[tuple[str, Decimal], ...], Decimal]  # counted sections and Σ weights
+
+    def item_scores(self, run: _Run) -> dict[str, Decimal | None]:
+        if run.skipped:
+            raise _IRREGULAR
+        return {key: scorer(run) for key, scorer in self.items}
+
+    def totals(
+        self, run: _Run, item_scores: Mapping[str, Decimal | None]
+    ) -> tuple[dict[str, Decimal | None], dict[str, float | None], Decimal | None]:
+        """Section scores (exact and as floats) and the base total, as `_weighted` gives
+        them when nothing is n/a."""
+        sections: dict[str, Decimal | None] = {}
+        floats: dict[str, float | None] = {}
+        for key, parts, total_weight in self.sections:
+            if not parts:
+                sections[key] = floats[key] = None
+                run.na[key] = "no applicable item"
+                continue
+            value = round2_exact(sum((w * item_scores[k] for k, w in parts), ZERO) / total_weight)
+            sections[key], floats[key] = value, float(value) + 0.0
+        parts, total_weight = self.base
+        if not parts:
+            return sections, floats, None
+        base = round2_exact(sum((w * sections[k] for k, w in parts), ZERO) / total_weight)
+        return sections, floats, base
+
+
+def _lean(template: CompiledTemplate) -> _Lean | None:
+    """The template's lean scorer, made on first use and kept with it; None when the
+    template has what only the general scorer does (conditions, computed items, formula
+    scoring, yes/no or text items scored)."""
+    lean = template.__dict__.get("_lean", _UNSET)
+    if lean is _UNSET:
+        with localcontext(CONTEXT):
+            lean = _specialise(template)
+        object.__setattr__(template, "_lean", lean)  # a cache beside the frozen fields
+    return lean
+
+
+def _specialise(template: CompiledTemplate) -> _Lean | None:
+    if template.visible_ifs or template.computed_order:
+        return None
+    scorers: list[tuple[str, ItemScorer]] = []
+    for key, item in template.items.items():
+        if not item.scored:
+            scorers.append((key, _passive_scorer(item, key in template.value_names)))
+            continue
+        # a number item scored by a method on its figure, or a rating or choice by its level
+        # (validation pairs methods and item types); formula scoring and yes/no items: general
+        if item.scoring.formula is not None or item.type not in ("number", "rating", "choice"):
+            return None
+        scorers.append((key, _item_scorer(item, key in template.value_names)))
+    sections = []
+    for section in template.sections:
+        parts = tuple(
+            (k, template.items[k].weight) for k in section.items if template.items[k].counts
+        )
+        sections.append((section.key, parts, sum((w for _, w in parts), ZERO)))
+    base = tuple(
+        (section.key, section.weight)
+        for section, (_, parts, _) in zip(template.sections, sections, strict=True)
+        if parts and section.counts
+    )
+    return _Lean(tuple(scorers), tuple(sections), (base, sum((w for _, w in base), ZERO)))
+
+
+def _passive_scorer(item: Item, keeps_value: bool) -> ItemScorer:
+    """An item that is not scored: its target and values checked as the general scorer
+    checks them (their errors are reported the same way), its value kept if a formula
+    reads it."""
+    key = item.key
+
+    def passive(run: _Run) -> None:
+        run.targets[key] = run.target(item)
+        given = run.rater_values(item)
+        if keeps_value:
+            run.values[key] = _consolidate(item, given)
+        return None
+
+    return passive
+
+
+def _target_reader(item: Item) -> Callable[[_Run], Decimal | None]:
+    """`_Run.target` where it gives a target without an error and the score does not wait
+    for one; otherwise irregular."""
+    key, constant = item.key, item.target
+    needs_target = item.scoring.needs_target
+    divides = item.scoring.divides_by_target
+
+    def target_of(run: _Run) -> Decimal | None:
+        if constant is not None:
+            return constant
+        raw = run.given_targets.get(key)
+        if raw is None:
+            if needs_target:
+                raise _IRREGULAR
+            return None
+        target = to_decimal(raw)
+        if target is None or (divides and target <= ZERO):
+            raise _IRREGULAR
+        return target
+
+    return target_of
+
+
+def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
+    """A scored item's rounded score in the regular case, as `_score_item` computes it."""
+    key, raters, levels = item.key, item.raters, item.levels
+    method = item.scoring.spec.score
+    minimum, maximum = item.minimum, item.maximum
+    target_of = _target_reader(item)
+    weights = item.score_weights
+    groups = {r: GROUP_INPUTS[r] for r in raters if r in GROUP_INPUTS}
+    is_number = item.type == "number"
+
+    def accept(raw: Any) -> Any:
+        """`_Run.accept` where it returns a value without an error; otherwise irregular."""
+        if is_number:
+            value = None if raw.__class__ is str else to_decimal(raw)
+            if value is None or (
+                (minimum is not None and value < minimum)
+                or (maximum is not None and value > maximum)
+            ):
+                raise _IRREGULAR
+            return value
+        if isinstance(raw, str) and raw.strip().lower() == NA:
+            raise _IRREGULAR
+        if raw in levels and not isinstance(raw, bool):
+            return raw
+        raise _IRREGULAR
+
+    single = raters[0] if len(raters) == 1 and raters[0] in SINGLE_RATERS else None
+
+    def one_rater(run: _Run) -> Decimal:
+        """One single rater weighing 1 (most items): its rounded score is the item's."""
+        target = run.targets[key] = target_of(run)
+        raw = run.sources[single].get(key)
+        if raw is None:
+            raise _IRREGULAR
+        value = accept(raw)
+        if keeps_value:
+            run.values[key] = _consolidate(item, {single: [value]})
+        return method(item, value, target, run)[0].quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
+    def scored(run: _Run) -> Decimal:
+        target = run.targets[key] = target_of(run)
+        given: dict[str, list[Any]] = {}
+        contributions: list[tuple[str, Decimal, Decimal]] = []
+        for rater in raters:
+            if rater in groups:
+                values = [accept(v) for r in run.group(rater) if (v := r.get(key)) is not None]
+                given[rater] = values
+                if not values:
+                    continue  # peers and subordinates are optional raters
+                if len(values) == 1:
+                    rater_score = method(item, values[0], target, run)[0]
+                    rater_score = rater_score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+                else:
+                    scores = [round2_exact(method(item, v, target, run)[0]) for v in values]
+                    rater_score = round2_exact(sum(scores, ZERO) / len(scores))
+            else:
+                raw = run.source(rater).get(key)
+                if raw is None:
+                    raise _IRREGULAR
+                value = accept(raw)
+                given[rater] = [value]
+                rater_score = method(item, value, target, run)[0]
+                rater_score = rater_score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+            contributions.append((rater, weights.get(rater, ZERO), rater_score))
+        if keeps_value:
+            run.values[key] = _consolidate(item, given)
+        if not contributions:
+            raise _IRREGULAR
+        if len(contributions) == 1 and contributions[0][1] is ONE:
+            return contributions[0][2]
+        total_weight = sum((w for _, w, _ in contributions), ZERO)
+        if total_weight <= 0:
+            raw_score = sum((s for _, _, s in contributions), ZERO) / len(contributions)
+        else:
+            raw_score = sum((w * s for _, w, s in contributions), ZERO) / total_weight
+        return round2_exact(raw_score)
+
+    return one_rater if single is not None and weights[single] is ONE else scored
