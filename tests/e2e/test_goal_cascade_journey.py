@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
 from tests.e2e.conftest import signed_in
 
@@ -51,7 +53,19 @@ def _add_part(page, department: str | None = None, lead: str | None = None, pers
     expect(page.locator(".alert-success")).to_be_visible()
 
 
-def test_hr_splits_to_regions_a_manager_to_reps_and_a_rep_sees_her_leaf(browser, live_server):
+def _after_the_demo_cycle(app) -> tuple[date, date]:
+    """A month starting the day after the demo's cycles end: "last period" is theirs (the
+    demo moves its cycle to run when it is loaded)."""
+    from appraisal.db import get_session
+    from appraisal.models import Cycle
+
+    with app.app_context():
+        ends = get_session().scalar(select(func.max(Cycle.ends_on)))
+    return ends + timedelta(days=1), ends + timedelta(days=31)
+
+
+def test_hr_splits_to_regions_a_manager_to_reps_and_a_rep_sees_her_leaf(browser, live_server, app):
+    starts, ends = _after_the_demo_cycle(app)
     hr = signed_in(browser, live_server, "admin@demo.example", PHONE, "zh-CN")
     hr.goto("/goals")
     _shot(hr, "index")
@@ -60,8 +74,8 @@ def test_hr_splits_to_regions_a_manager_to_reps_and_a_rep_sees_her_leaf(browser,
     hr.locator("#name").fill("12月销售额")
     hr.locator("#unit").fill("元")
     hr.locator("#weight").fill("60")
-    hr.locator("#starts_on").fill("2026-12-01")
-    hr.locator("#ends_on").fill("2026-12-31")
+    hr.locator("#starts_on").fill(starts.isoformat())
+    hr.locator("#ends_on").fill(ends.isoformat())
     hr.locator("#target").fill("1000000")
     _shot(hr, "edit")
     hr.locator("#submit").click()

@@ -44,7 +44,8 @@ ZH = "zh-CN"
 MANAGER = "manager@demo.example"  # 刘洋, the sales reps' manager
 PEER = "peer@demo.example"  # 杨帆, a sales rep
 REPORT = "黄磊"  # E008, a rep without a sign-in: nobody reviews him yet
-CYCLE = "销售代表月度考核 2026年11月 / November 2026"
+#: The reps' cycle: its name says the days it covers (the demo moves it to run now).
+SCHEME = "销售代表月度考核"
 K = NotificationKind
 
 
@@ -116,11 +117,14 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
         db = _db()
         org = db.scalar(select(Organization).where(Organization.slug == "demo"))
         peer_id = _user_id(db, PEER)
-        appraisal_id = db.scalar(
-            select(Appraisal.id)
+        appraisal = db.scalar(
+            select(Appraisal)
             .join(Employee, Employee.id == Appraisal.employee_id)
             .where(Employee.name == REPORT)
         )
+        appraisal_id, cycle_id = appraisal.id, appraisal.cycle_id
+        cycle_name, manager_due = appraisal.cycle.name, appraisal.cycle.manager_review_due
+        assert cycle_name.startswith(SCHEME)
         # The worker ran since the demo was loaded, and 杨帆 has read what it said.
         worker.run(delivery.DELIVER)
         centre.mark_all_read(db, org.id, peer_id)
@@ -153,11 +157,14 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
     fresh = mailbox.received[backlog:]
     assert [r.rcpt_tos for r in fresh] == [[PEER]]
     [email] = fresh
-    subject = f"请评价 {REPORT}（{CYCLE}）"
+    subject = f"请评价 {REPORT}（{cycle_name}）"
     assert email.message["Subject"] == subject
     assert email.message["Content-Language"] == "zh"
     task_url = live_server + review_path
-    assert f"邀请您对 {REPORT} 在 {CYCLE} 的表现给出评价（截止 2026-12-07）。" in email.text
+    assert (
+        f"邀请您对 {REPORT} 在 {cycle_name} 的表现给出评价（截止 {manager_due.isoformat()}）。"
+        in email.text
+    )
     assert task_url in email.text and f'href="{task_url}"' in email.html
     # The link, opened on the phone by someone not signed in, leads through the sign-in.
     reader = browser.new_context(base_url=live_server, locale=ZH, viewport=PHONE).new_page()
@@ -195,7 +202,7 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
     # clock; the reminder job runs twice, delivery after each run.
     with app.app_context():
         db = _db()
-        cycle = db.scalar(select(Cycle).where(Cycle.name == CYCLE))
+        cycle = db.get(Cycle, cycle_id)
         today = db.get(Organization, org.id).today()
         cycle.self_review_due = today - timedelta(days=2)
         cycle.manager_review_due = due = today - timedelta(days=1)
@@ -216,10 +223,10 @@ def test_an_invitation_reaches_the_peer_by_bell_and_email_and_the_overdue_remind
             )
         ).all()
     assert told == [f"cycle:{cycle.id}:peer:{due.isoformat()}:1"]
-    overdue = f"{CYCLE}：同事评价已逾期"
+    overdue = f"{cycle_name}：同事评价已逾期"
     [letter] = _to(reminded, PEER)
     assert letter.message["Subject"] == overdue
-    assert f"{CYCLE} 的同事评价已于 {due.isoformat()} 截止，已逾期 1 天。" in letter.text
+    assert f"{cycle_name} 的同事评价已于 {due.isoformat()} 截止，已逾期 1 天。" in letter.text
     assert f"{live_server}/tasks" in letter.text
     twice = Counter((tuple(r.rcpt_tos), r.message["Subject"]) for r in reminded)
     assert [key for key, count in twice.items() if count > 1] == []  # nobody told twice
