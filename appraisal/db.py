@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import ColumnElement, create_engine, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,6 +107,12 @@ def contains_pattern(text: str) -> str:
     an error on PostgreSQL). Use with `escape=LIKE_ESCAPE`."""
     escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def contains_any(text: str, *columns: Any) -> ColumnElement[bool]:
+    """Any of `columns` contains `text` (case-insensitive, wildcards taken literally)."""
+    pattern = contains_pattern(text)
+    return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
 
 
 def row_id(text: str) -> int:

@@ -15,7 +15,7 @@ from ..access import current_membership, current_roles, is_member, reach_of, req
 from ..db import get_session
 from ..labels import label
 from ..models import Job
-from ..scopes import Reach
+from ..scopes import POWER, Reach
 from ..states import UNFINISHED_JOBS, JobStatus
 from ..storage import Missing, Unavailable, get_storage
 from . import registry, services
@@ -86,7 +86,8 @@ def _may_read(job: Job, kind: registry.Tracked) -> bool:
     written = (job.result or {}).get("reach")
     if not isinstance(written, dict):
         return True
-    return reach_of(str(written.get("power"))).includes(Reach.from_record(written))
+    power = written.get("power")
+    return power in POWER and reach_of(power).includes(Reach.from_record(written))
 
 
 @bp.route("/jobs/<int:id>")

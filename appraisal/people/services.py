@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..concurrency import expect_version
-from ..db import LIKE_ESCAPE, contains_pattern, get_in_org
+from ..db import LIKE_ESCAPE, contains_any, contains_pattern, get_in_org
 from ..errors import ServiceError
 from ..models import Department, Employee, EmployeeStatus, Membership, Position, StaffKind, User
 from ..paging import Page, paginate
@@ -380,13 +380,7 @@ def employee_choices(
         stmt = stmt.where(Employee.id.in_(list(ids)))
     search = " ".join(search.split())[:100]
     if search:
-        pattern = contains_pattern(search)
-        stmt = stmt.where(
-            or_(
-                Employee.number.ilike(pattern, escape=LIKE_ESCAPE),
-                Employee.name.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        stmt = stmt.where(contains_any(search, Employee.number, Employee.name))
     rows = session.execute(stmt.order_by(Employee.number).limit(limit)).all()
     return [(row.id, f"{row.number} {row.name}") for row in rows]
 
@@ -410,13 +404,7 @@ def member_choices(
         stmt = stmt.where(User.id.in_(list(ids)))
     search = " ".join(search.split())[:100]
     if search:
-        pattern = contains_pattern(search)
-        stmt = stmt.where(
-            or_(
-                User.name.ilike(pattern, escape=LIKE_ESCAPE),
-                User.email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        stmt = stmt.where(contains_any(search, User.name, User.email))
     rows = session.execute(stmt.order_by(User.name, User.id).limit(limit)).all()
     return [(row.id, f"{row.name} <{row.email}>") for row in rows]
 
