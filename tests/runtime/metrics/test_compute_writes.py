@@ -1,18 +1,22 @@
-"""A cycle's recompute writes its new values as multi-row INSERTs (SQLAlchemy's
-insertmanyvalues, not one statement per row) and reads the stored provenance back as text:
-each row must hold exactly what the ORM would have written for the same measure (value,
-provenance serialised by the column's own JSON type, metric, organization, version 1), and
-reading them back must see nothing to change."""
+"""A cycle's recompute writes its new values and its new figures reviews in one statement
+each, through the driver (`bulk.insert_in_bulk`: COPY on PostgreSQL, an executemany
+elsewhere), and reads the stored provenance back as text: each row must hold exactly what the
+ORM would have written (value, provenance serialised by the column's own JSON type, metric,
+organization, version 1; a review's defaults), and reading them back must see nothing to
+change."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
 
-from appraisal.models import MetricValue, Organization
+from appraisal.models import Appraisal, MetricValue, Organization, Review
+from appraisal.runtime.cycles.figures import stored_figures
 from appraisal.runtime.metrics import compute, values
 from appraisal.runtime.metrics.definitions import compiled_metrics
+from appraisal.runtime.reviews.access import final_result
 
 from ..conftest import appraisal_of
 
@@ -71,3 +75,39 @@ def test_a_cycles_first_values_are_written_as_the_orm_would_write_them(
 
     # read back as text and decoded, the stored values are exactly what is measured again
     assert compute.refresh_cycle(db, launched).changed == 0
+
+
+def test_a_first_recompute_makes_one_figures_review_each_held_or_not(
+    db, company, launched, visits, add_metric, record
+):
+    """The reviews a cycle's first recompute makes in one statement are the ones the ORM
+    would make; an appraisal whose reviews the session already holds gets its review through
+    that collection, and no appraisal gets two."""
+    add_metric("visits", source={"activity": "customer_visit"}, aggregation="count")
+    record(customer=visits[0].id)
+    record(customer=visits[1].id)
+    ann = appraisal_of(db, company, "ann")
+    assert [r.slot for r in ann.reviews if r.slot == "data"] == []  # loaded: held
+    open_ids = {a.id for a in compute._open_appraisals(db, launched, None)}
+    assert ann.id in open_ids and len(open_ids) > 1
+    values.bind_metrics(db, launched.scheme, {"collection": "visits"}, None)
+    db.commit()
+    db.expire_all()
+
+    reviews = list(db.scalars(select(Review).where(Review.slot == "data")))
+    assert Counter(r.appraisal_id for r in reviews) == Counter(open_ids)  # one each
+    for review in reviews:
+        assert (review.rater, review.status, review.comment) == ("data", "draft", "")
+        assert review.organization_id == company.org.id
+        assert review.created_at is not None and review.updated_by_id is None
+    assert stored_figures(db.get(Appraisal, ann.id))["collection"] == 2
+    pat = appraisal_of(db, company, "pat")
+    assert stored_figures(pat)["collection"] == 0
+    result = final_result(pat)  # its stored score is its score with the new figures
+    assert (pat.total, pat.complete) == (result.total, result.complete)
+
+    # nothing left to make or change: a second run writes no review
+    count = db.scalar(select(func.count()).select_from(Review))
+    assert compute.refresh_cycle(db, launched).changed == 0
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(Review)) == count
