@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -67,9 +68,14 @@ def insert_in_bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -
     if dialect.name == "postgresql":
         statement = f"COPY {table_name} ({names}) FROM STDIN"
         driver = connection.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(values(row))
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(values(row))
+        except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy raises a refusal (503s)
+            raise DBAPIError.instance(
+                statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
         return
     assert dialect.paramstyle == "qmark", dialect.paramstyle  # SQLite's driver
     marks = ", ".join("?" * len(columns))

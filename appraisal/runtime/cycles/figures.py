@@ -5,7 +5,7 @@ come through here. All or nothing: one bad value and nothing is applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -15,9 +15,10 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import audit
-from ...bulk import update_in_bulk
+from ...bulk import insert_in_bulk, update_in_bulk
 from ...concurrency import EditConflict
 from ...db import in_chunks
 from ...errors import ServiceError
@@ -155,6 +156,36 @@ def _text(value: Any) -> str:
 
 def _data_review(appraisal: Appraisal) -> Review | None:
     return next((r for r in appraisal.reviews if r.slot == "data"), None)
+
+
+def make_figures_reviews(session: Session, appraisals: Sequence[Appraisal]) -> None:
+    """Give each of these appraisals (loaded with their reviews) that has no figures review
+    an empty one, made in one statement and put in its loaded collection as if loaded with
+    it: a cycle's first figures are ten thousand new reviews, which the flush inserts one
+    statement each (10,000 statements to set a 10k cycle's figures; 16 of a 64 s first
+    metric recompute on PostgreSQL). `_writable_data_review` then finds them."""
+    lacking = [a for a in appraisals if _data_review(a) is None]
+    if not lacking:
+        return
+    insert_in_bulk(
+        session,
+        Review.__table__,
+        [
+            {
+                "organization_id": a.organization_id,
+                "appraisal_id": a.id,
+                "slot": "data",
+                "rater": "data",
+            }
+            for a in lacking
+        ],
+    )
+    made = {}
+    for chunk in in_chunks([a.id for a in lacking]):
+        query = select(Review).where(Review.appraisal_id.in_(chunk), Review.slot == "data")
+        made.update((review.appraisal_id, review) for review in session.scalars(query))
+    for appraisal in lacking:
+        set_committed_value(appraisal, "reviews", [*appraisal.reviews, made[appraisal.id]])
 
 
 def _writable_data_review(appraisal: Appraisal) -> Review:
@@ -414,6 +445,7 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         changed += sum(1 for k in typed if values.get(k) != current.get(k))
         updates.append((appraisal, values))
     _refuse(found, errors)
+    make_figures_reviews(session, [appraisal for appraisal, _values in updates])
     for appraisal, values in updates:
         review = _writable_data_review(appraisal)
         if review.values != values:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +39,6 @@ from ...models import (
     ExternalEvent,
     MetricValue,
     Organization,
-    Review,
     as_utc,
     customer_reps,
     utcnow,
@@ -57,7 +56,7 @@ from ...rules import (
 from ...states import CycleState, EventStatus, RecordStatus
 from .. import workflow
 from ..continuous.completion import on_time_counts
-from ..cycles.figures import put_computed
+from ..cycles.figures import make_figures_reviews, put_computed
 from .definitions import activity_types, compiled_metrics, scheme_bindings
 
 Rows = dict[int, list[dict[str, Any]]]  # employee id → their rows
@@ -266,44 +265,13 @@ def _put_computed(
     """Each appraisal whose values moved, loaded with what scoring reads, and what its items
     refused of its new figures."""
     for chunk in in_chunks(list(moved)):
-        _add_data_reviews(session, chunk)
         query = select(Appraisal).where(Appraisal.id.in_(chunk)).options(*_WHAT_IT_READS)
         appraisals = list(session.scalars(query))
+        make_figures_reviews(session, appraisals)
         refused = [put_computed(appraisal, moved[appraisal.id]) for appraisal in appraisals]
         # their totals and figures in a statement per table, not one per row
         update_in_bulk(session, [*appraisals, *(r for a in appraisals for r in a.reviews)])
         yield from zip(appraisals, refused, strict=True)
-
-
-def _add_data_reviews(session: Session, appraisal_ids: Sequence[int]) -> None:
-    """Make the empty figures review of each appraisal that has none yet, in one statement:
-    a cycle's first recompute makes ten thousand of them, which the flush would insert one
-    row's parameters at a time (16 of a 64 s first run on PostgreSQL). `put_computed` then
-    finds them loaded and fills them in. An appraisal whose reviews this session already
-    holds is left to `put_computed`, which appends the review to the collection it has."""
-    held = {
-        id
-        for id in appraisal_ids
-        if (appraisal := session.identity_map.get(identity_key(Appraisal, id))) is not None
-        and "reviews" in appraisal.__dict__
-    }
-    figures = select(Review.appraisal_id).where(
-        Review.appraisal_id.in_(appraisal_ids), Review.slot == "data"
-    )
-    missing = session.execute(
-        select(Appraisal.id, Appraisal.organization_id).where(
-            Appraisal.id.in_(appraisal_ids), Appraisal.id.not_in(figures)
-        )
-    )
-    insert_in_bulk(
-        session,
-        Review.__table__,
-        [
-            {"organization_id": org_id, "appraisal_id": id, "slot": "data", "rater": "data"}
-            for id, org_id in missing
-            if id not in held
-        ],
-    )
 
 
 @dataclass(frozen=True)
