@@ -293,6 +293,19 @@ class CompiledTemplate:
         return to_float(self.max_total)
 
     @cached_property
+    def input_raters(self) -> frozenset[str]:
+        """The raters who give some input: a value of an item in a section, or an
+        adjustment's (whether a role has a part in an appraisal asks this per row)."""
+        found = {
+            rater
+            for section in self.sections
+            for key in section.items
+            if (item := self.items.get(key)) is not None
+            for rater in item.raters
+        }
+        return frozenset(found.union(*(a.raters for a in self.adjustments)))
+
+    @cached_property
     def visible_ifs(self) -> tuple[str, ...]:
         """The items shown only when a condition holds."""
         return tuple(key for key, item in self.items.items() if item.visible_if is not None)

@@ -263,13 +263,17 @@ def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
     inputs: dict[str, Any] = {"targets": dict(appraisal.targets or {})}
     if AppraisalState.SELF_REVIEW in skipped_steps(appraisal):
         inputs["skipped"] = ["self"]
-    for review in appraisal.reviews:
-        if review.rater in SINGLE_RATERS and (review.rater in ("data", "hr") or review.submitted):
-            inputs[review.rater] = dict(review.values)
+    submitted: dict[str, list[Mapping[str, Any]]] = {rater: [] for rater in GROUPS}
+    for review in appraisal.reviews:  # one pass, each attribute read once
+        rater = review.rater
+        if rater in SINGLE_RATERS:
+            if rater in ("data", "hr") or review.submitted:
+                inputs[rater] = dict(review.values)
+        elif rater in submitted and review.submitted:
+            submitted[rater].append(review.values)
     threshold = appraisal.cycle.anonymity_threshold
     for rater, group in GROUPS.items():
-        submitted = [r.values for r in appraisal.reviews if r.rater == rater and r.submitted]
-        inputs[group] = counted_group(submitted, threshold)
+        inputs[group] = counted_group(submitted[rater], threshold)
     return inputs
 
 
@@ -279,6 +283,8 @@ def counted_group(answers: list[Mapping[str, Any]], threshold: int) -> list[dict
     value). Below that the group is treated as not given, as design §5 does when nobody
     answered, so no figure anywhere (total, grade, pay, trend, API, export) rests on fewer
     people than the threshold and nothing can be differenced to recover one rating."""
+    if not answers:  # most appraisals have no peers or subordinates
+        return []
     given = Counter(k for a in answers for k, v in a.items() if v is not None and v != NA)
     kept = [{k: v for k, v in a.items() if given[k] >= threshold} for a in answers]
     return [a for a in kept if a]
