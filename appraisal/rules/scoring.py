@@ -157,7 +157,7 @@ class _Run:
     ) -> None:
         self.t = template
         self.explain = explain  # build the working people read, or only the figures
-        self.inputs = inputs if isinstance(inputs, Mapping) else {}
+        self.inputs = inputs if inputs.__class__ is dict or isinstance(inputs, Mapping) else {}
         skipped = self.inputs.get("skipped")
         # Raters whose step the workflow skipped (a self-review nobody can write): treated
         # like optional raters, so their weight is spread over the others.
@@ -464,10 +464,10 @@ def _snapshot(inputs: Any) -> Any:
         return inputs
     copied: dict[str, Any] = {}
     for key, part in inputs.items():
-        if isinstance(part, Mapping):
+        if part.__class__ is dict or isinstance(part, Mapping):  # a dict: no ABC check
             part = dict(part)
         elif isinstance(part, list):
-            part = [dict(p) if isinstance(p, Mapping) else p for p in part]
+            part = [dict(p) if p.__class__ is dict or isinstance(p, Mapping) else p for p in part]
         copied[key] = part
     return copied
 
