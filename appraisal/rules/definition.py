@@ -277,6 +277,11 @@ class CompiledTemplate:
         return {key: f"{key}_score" for key in self.items}
 
     @cached_property
+    def input_names(self) -> frozenset[str]:
+        """The names in formulas that stand for an input: each item's value and target."""
+        return frozenset(self.items).union(self.target_names.values())
+
+    @cached_property
     def positions(self) -> dict[str, int]:
         """Where each item and adjustment key stands in the template, for ordering."""
         position = {key: index for index, key in enumerate(self.items)}

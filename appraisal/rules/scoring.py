@@ -328,6 +328,8 @@ class _Run:
         items to their own inputs; and whether some input does not apply."""
         waiting: list[tuple[str, str]] = []
         not_applicable = False
+        if formula.strict_names.isdisjoint(self.t.input_names):
+            return waiting, not_applicable  # reads no item and no target (a grade, a total)
         seen: set[str] = set(skip)
         stack = [formula]
         while stack:
@@ -431,6 +433,8 @@ def score(
     inputs: Mapping[str, Any],
     calibrated_grade: str | None = None,
     explain: bool = False,
+    *,
+    handed_over: bool = False,
 ) -> Result:
     """Score one appraisal's inputs against a template definition (design §5, §9).
 
@@ -438,18 +442,24 @@ def score(
     so feeds the outputs, such as the pay coefficient); the explanation keeps both. The
     explanations are worked out from the same inputs when first read (`explain=True`: at
     once); every figure, grade and flag is the same either way (a test compares them).
+    `handed_over`: the caller made `inputs` for this scoring and changes nothing in them
+    afterwards (`final_result`), so the explanations read them later without a copy.
     """
     template = compiled(definition)
     with localcontext(CONTEXT):
-        return _score(template, inputs, calibrated_grade, explain)
+        return _score(template, inputs, calibrated_grade, explain, handed_over)
 
 
 def _explained_later(
-    template: CompiledTemplate, inputs: Mapping[str, Any], calibrated_grade: str | None
+    template: CompiledTemplate,
+    inputs: Mapping[str, Any],
+    calibrated_grade: str | None,
+    handed_over: bool = False,
 ) -> Callable[[], dict[str, Any]]:
     """The explanations of a lean scoring, worked out when read, from a copy of its inputs
-    (a caller may change its dicts after scoring; the values in them are plain scalars)."""
-    snapshot = _snapshot(inputs)
+    (a caller may change its dicts after scoring; the values in them are plain scalars),
+    or from the inputs themselves where the caller handed them over."""
+    snapshot = inputs if handed_over else _snapshot(inputs)
 
     def work_out() -> dict[str, Any]:
         with localcontext(CONTEXT):
@@ -477,6 +487,7 @@ def _score(
     inputs: Mapping[str, Any],
     calibrated_grade: str | None,
     explain: bool,
+    handed_over: bool = False,
 ) -> Result:
     (
         run,
@@ -529,7 +540,7 @@ def _score(
             "outputs": explain_outputs,
         }
     else:
-        explanations = _explained_later(template, inputs, calibrated_grade)
+        explanations = _explained_later(template, inputs, calibrated_grade, handed_over)
     return Result(
         items=item_floats,
         sections=section_floats,
