@@ -446,24 +446,22 @@ def score(
     afterwards (`final_result`), so the explanations read them later without a copy.
     """
     template = compiled(definition)
+    if not explain and not handed_over:
+        # the explanations, worked out later, read a copy: a caller may change its dicts
+        inputs = _snapshot(inputs)
     with localcontext(CONTEXT):
-        return _score(template, inputs, calibrated_grade, explain, handed_over)
+        return _score(template, inputs, calibrated_grade, explain)
 
 
 def _explained_later(
-    template: CompiledTemplate,
-    inputs: Mapping[str, Any],
-    calibrated_grade: str | None,
-    handed_over: bool = False,
+    template: CompiledTemplate, inputs: Mapping[str, Any], calibrated_grade: str | None
 ) -> Callable[[], dict[str, Any]]:
-    """The explanations of a lean scoring, worked out when read, from a copy of its inputs
-    (a caller may change its dicts after scoring; the values in them are plain scalars),
-    or from the inputs themselves where the caller handed them over."""
-    snapshot = inputs if handed_over else _snapshot(inputs)
+    """The explanations of a lean scoring, worked out when read, from its inputs: a copy
+    `score` made (the values in them are plain scalars), or those the caller handed over."""
 
     def work_out() -> dict[str, Any]:
         with localcontext(CONTEXT):
-            return _score(template, snapshot, calibrated_grade, True).explanations
+            return _score(template, inputs, calibrated_grade, True).explanations
 
     return work_out
 
@@ -487,7 +485,6 @@ def _score(
     inputs: Mapping[str, Any],
     calibrated_grade: str | None,
     explain: bool,
-    handed_over: bool = False,
 ) -> Result:
     (
         run,
@@ -540,7 +537,7 @@ def _score(
             "outputs": explain_outputs,
         }
     else:
-        explanations = _explained_later(template, inputs, calibrated_grade, handed_over)
+        explanations = _explained_later(template, inputs, calibrated_grade)
     return Result(
         items=item_floats,
         sections=section_floats,
