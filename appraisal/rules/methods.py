@@ -361,7 +361,9 @@ def _lean_deduction(item: Any) -> LeanScore:
 
     def deduction(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
         raw = base - per_unit * value
-        return max(floor, min(raw, base)).quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+        score = base if base < raw else raw  # min(raw, base), the same object
+        score = score if score > floor else floor  # max(floor, score)
+        return score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
 
     return deduction
 
