@@ -1214,9 +1214,10 @@ def _target_reader(item: Item) -> Callable[[_Run], Decimal | None]:
     needs_target = item.scoring.needs_target
     divides = item.scoring.divides_by_target
 
+    def constant_target(run: _Run) -> Decimal:
+        return constant
+
     def target_of(run: _Run) -> Decimal | None:
-        if constant is not None:
-            return constant
         raw = run.given_targets.get(key)
         if raw is None:
             if needs_target:
@@ -1227,16 +1228,19 @@ def _target_reader(item: Item) -> Callable[[_Run], Decimal | None]:
             raise _IRREGULAR
         return target
 
-    return target_of
+    return target_of if constant is None else constant_target
 
 
 def _acceptor(item: Item) -> Callable[[Any], Any]:
     """`_Run.accept` where it returns a value without an error; otherwise irregular."""
     minimum, maximum, levels = item.minimum, item.maximum, item.levels
+    bounded = minimum is not None or maximum is not None
 
     def number(raw: Any) -> Decimal:
         value = None if raw.__class__ is str else to_decimal(raw)
-        if value is None or (
+        if value is None:
+            raise _IRREGULAR
+        if bounded and (
             (minimum is not None and value < minimum) or (maximum is not None and value > maximum)
         ):
             raise _IRREGULAR
