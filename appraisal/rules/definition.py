@@ -277,6 +277,11 @@ class CompiledTemplate:
         return {key: f"{key}_score" for key in self.items}
 
     @cached_property
+    def input_names(self) -> frozenset[str]:
+        """The names in formulas that stand for an input: each item's value and target."""
+        return frozenset(self.items).union(self.target_names.values())
+
+    @cached_property
     def positions(self) -> dict[str, int]:
         """Where each item and adjustment key stands in the template, for ordering."""
         position = {key: index for index, key in enumerate(self.items)}
@@ -291,6 +296,19 @@ class CompiledTemplate:
     @cached_property
     def max_total_float(self) -> float:
         return to_float(self.max_total)
+
+    @cached_property
+    def input_raters(self) -> frozenset[str]:
+        """The raters who give some input: a value of an item in a section, or an
+        adjustment's (whether a role has a part in an appraisal asks this per row)."""
+        found = {
+            rater
+            for section in self.sections
+            for key in section.items
+            if (item := self.items.get(key)) is not None
+            for rater in item.raters
+        }
+        return frozenset(found.union(*(a.raters for a in self.adjustments)))
 
     @cached_property
     def visible_ifs(self) -> tuple[str, ...]:

@@ -7,15 +7,16 @@ name. `functions.FunctionSpec` is the same idea for the formula language.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any
 
 from .formula import Formula
 from .functions import interpolate
-from .numbers import HUNDRED, ZERO, shown
+from .numbers import CENT, CONTEXT, HUNDRED, ZERO, round2, shown
 
 NUMBER_PARAMETERS = ("cap", "floor", "base", "per_unit")  # the plain-number parameters
 ITEM_KINDS = frozenset({"number", "rating", "choice", "bool", "text", "date"})
@@ -112,6 +113,10 @@ class ScoringContext:
 # One rater's score for a value: (score before rounding, how in English, how in Chinese); the
 # texts may be "" when `run.explain` is false (only the figures are wanted: skip the working).
 Scorer = Callable[[Any, Any, "Decimal | None", Any], tuple[Decimal, str, str]]
+# The lean scorer's twin of a Scorer (`MethodSpec.lean`): one rater's score for a regular
+# value (valid, its target there and above 0 where needed), already rounded to 2 decimals, as
+# `round2(score(...)[0])` gives it; the run is passed for methods that have no lean twin.
+LeanScore = Callable[[Any, "Decimal | None", Any], Decimal]
 # Checks a method's own parameters, adding errors to `check` and parameters to `values`.
 Validator = Callable[[Any, Mapping[str, Any], str, dict[str, Any], ScoringContext], None]
 
@@ -131,6 +136,20 @@ class MethodSpec:
     in_library: bool = True  # may be an indicator's default (a formula names other items)
     table: str | None = None  # the parameter the builder types one row a line
     counts_units: bool = False  # the value is a count: an item's `min` is never below 0
+    # Makes the item's LeanScore once per compiled template (constants bound, fixed figures
+    # rounded ahead); None: the lean scorer calls `score` and rounds.
+    lean: Callable[[Any], LeanScore] | None = None
+
+    def lean_score(self, item: Any) -> LeanScore:
+        """The item's LeanScore: this method's own, or `score` rounded."""
+        if self.lean is not None:
+            return self.lean(item)
+        score = self.score
+
+        def rounded_score(value: Any, target: Decimal | None, run: Any) -> Decimal:
+            return round2(score(item, value, target, run)[0])
+
+        return rounded_score
 
     @property
     def fields(self) -> frozenset[str]:
@@ -287,6 +306,110 @@ def _score_nothing(item: Any, value: Any, target: Decimal | None, run: Any):
     raise ScoringProblem("this item is not scored", "该项目不计分")  # pragma: no cover
 
 
+# -- the lean twins: the same decimal operations in the same order, without the working -----
+#
+# Made once per compiled template (under the scoring context) for the lean scorer, which
+# hands them only regular values: a Decimal for numeric methods, a level for ratings, a
+# target above 0 wherever one is divided by. Figures that do not depend on the value (band
+# scores, levels, the ends of a linear scale, a segment's rise and run) are worked out here,
+# once: the same operations on the same operands give the same Decimal every time.
+
+
+def _lean_rating(item: Any) -> LeanScore:
+    levels = {value: round2(score) for value, score in item.levels.items()}
+
+    def rating(value: Any, target: Decimal | None, run: Any) -> Decimal:
+        return levels[value]
+
+    return rating
+
+
+def _lean_ratio(item: Any) -> LeanScore:
+    floor, cap = item.scoring.floor, item.scoring.cap
+
+    def ratio(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+        raw = HUNDRED * value / target
+        if floor > raw:
+            raw = floor
+        if cap < raw:
+            raw = cap
+        return raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
+    return ratio
+
+
+def _lean_reverse_ratio(item: Any) -> LeanScore:
+    floor, cap = item.scoring.floor, item.scoring.cap
+    at_zero = round2(cap)
+
+    def reverse_ratio(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+        if value == 0:
+            return at_zero
+        raw = HUNDRED * target / value
+        if floor > raw:
+            raw = floor
+        if cap < raw:
+            raw = cap
+        return raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
+    return reverse_ratio
+
+
+def _lean_deduction(item: Any) -> LeanScore:
+    s = item.scoring
+    base, per_unit, floor = s.base, s.per_unit, s.floor
+
+    def deduction(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+        raw = base - per_unit * value
+        score = base if base < raw else raw  # min(raw, base), the same object
+        score = score if score > floor else floor  # max(floor, score)
+        return score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
+    return deduction
+
+
+def _lean_bands(item: Any) -> LeanScore:
+    """`_score_bands`: the first band (highest min first) whose min is at or below the value
+    is the last of those ascending whose min is at or below it (mins are distinct)."""
+    s = item.scoring
+    lows = [low for low, _ in reversed(s.bands)]
+    scores = [round2(s.floor), *(round2(score) for _, score in reversed(s.bands))]
+    on_achievement = s.on == "achievement"
+
+    def bands(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+        x = HUNDRED * value / target if on_achievement else value
+        return scores[bisect_right(lows, x)]
+
+    return bands
+
+
+def _lean_linear(item: Any) -> LeanScore:
+    """`_score_linear` and `functions.interpolate`: between the ends, the first segment with
+    x0 ≤ x ≤ x1 is the one whose x1 is the first point at or above x (xs increase)."""
+    s = item.scoring
+    points = s.points
+    xs = [x for x, _ in points]
+    first_x, last_x = xs[0], xs[-1]
+    first, last = round2(points[0][1]), round2(points[-1][1])
+    # segment i ends at point i: (x0, y0, y1 - y0, x1 - x0), as `interpolate` computes them
+    segments = [
+        None,
+        *((x0, y0, y1 - y0, x1 - x0) for (x0, y0), (x1, y1) in itertools.pairwise(points)),
+    ]
+    on_achievement = s.on == "achievement"
+
+    def linear(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+        x = HUNDRED * value / target if on_achievement else value
+        if x <= first_x:
+            return first
+        if x >= last_x:
+            return last
+        x0, y0, rise, run_ = segments[bisect_left(xs, x)]
+        return (y0 + rise * (x - x0) / run_).quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
+    return linear
+
+
 # -- validation of each method's parameters --------------------------------------------------
 
 
@@ -419,6 +542,7 @@ METHODS: dict[str, MethodSpec] = {
             _always,
             _always,
             _NUMERIC,
+            lean=_lean_ratio,
         ),
         MethodSpec(
             "reverse_ratio",
@@ -428,6 +552,7 @@ METHODS: dict[str, MethodSpec] = {
             _always,
             _always,
             _NUMERIC,
+            lean=_lean_reverse_ratio,
         ),
         MethodSpec(
             "bands",
@@ -438,6 +563,7 @@ METHODS: dict[str, MethodSpec] = {
             _on_achievement,
             _NUMERIC,
             table="bands",
+            lean=_lean_bands,
         ),
         MethodSpec(
             "linear",
@@ -448,6 +574,7 @@ METHODS: dict[str, MethodSpec] = {
             _on_achievement,
             _NUMERIC,
             table="points",
+            lean=_lean_linear,
         ),
         MethodSpec(
             "deduction",
@@ -458,6 +585,7 @@ METHODS: dict[str, MethodSpec] = {
             _never,
             _NUMERIC,
             counts_units=True,
+            lean=_lean_deduction,
         ),
         MethodSpec(
             "rating",
@@ -467,6 +595,7 @@ METHODS: dict[str, MethodSpec] = {
             _never,
             _never,
             frozenset({"rating", "choice", "bool"}),
+            lean=_lean_rating,
         ),
         MethodSpec(
             "formula",

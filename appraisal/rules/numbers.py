@@ -42,6 +42,14 @@ QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(-12, 13)}
 CENT = QUANTA[2]
 
 
+# Plain ints and floats already converted, kept by type (80 == 80.0 as keys) and bounded:
+# figures repeat (targets, levels, whole scores) and building a Decimal costs more than a
+# lookup. A Decimal is immutable, so sharing one is the same as making it again.
+_SEEN_INTS: dict[int, Decimal] = {}
+_SEEN_FLOATS: dict[float, Decimal] = {}
+_SEEN_SIZE = 4096
+
+
 def to_decimal(value: Any) -> Decimal | None:
     """A number as the decimal it stands for, or None when it is not a finite number.
 
@@ -51,12 +59,16 @@ def to_decimal(value: Any) -> Decimal | None:
     kind = value.__class__
     if kind is Decimal:
         return value if value.is_finite() and abs(value) <= LARGEST else None
-    if kind is int:
-        return Decimal(value) if -_LARGEST_INT <= value <= _LARGEST_INT else None
-    if kind is float:
-        if value.is_integer() and -9e15 < value < 9e15:
-            return Decimal(int(value))  # quicker than repr for the usual whole figures
-        return Decimal(repr(value)) if math.isfinite(value) else None
+    if kind is int or kind is float:
+        seen: dict[Any, Decimal] = _SEEN_INTS if kind is int else _SEEN_FLOATS
+        number = seen.get(value)
+        if number is None:
+            number = _from_int(value) if kind is int else _from_float(value)
+            if number is not None:
+                if len(seen) >= _SEEN_SIZE:
+                    seen.clear()
+                seen[value] = number
+        return number
     if isinstance(value, bool) or not isinstance(value, Real | Decimal):
         return None
     if isinstance(value, Decimal):
@@ -67,6 +79,16 @@ def to_decimal(value: Any) -> Decimal | None:
         return to_decimal(float(value))
     except (OverflowError, ValueError, TypeError):
         return None
+
+
+def _from_int(value: int) -> Decimal | None:
+    return Decimal(value) if -_LARGEST_INT <= value <= _LARGEST_INT else None
+
+
+def _from_float(value: float) -> Decimal | None:
+    if value.is_integer() and -9e15 < value < 9e15:
+        return Decimal(int(value))  # quicker than repr for the usual whole figures
+    return Decimal(repr(value)) if math.isfinite(value) else None
 
 
 def to_float(value: Decimal) -> float:

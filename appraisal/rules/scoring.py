@@ -27,7 +27,7 @@ from .definition import OPTIONAL_RATERS, CompiledTemplate, Item, compile_templat
 from .errors import FormulaError
 from .formula import Formula
 from .functions import round_half_away
-from .methods import ScoringProblem, clamped
+from .methods import LeanScore, ScoringProblem, clamped
 from .numbers import CENT, CONTEXT, ONE, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
@@ -110,6 +110,16 @@ class _Explanations:
 Result.explanations = _Explanations()  # type: ignore[assignment]  # after @dataclass: see above
 
 
+def _result(**fields: Any) -> Result:
+    """A Result of every field, as `Result(**fields)` makes it, without the frozen
+    dataclass's `__init__` (one `object.__setattr__` per field: 3 µs of each scoring)."""
+    result = object.__new__(Result)
+    explanations = fields.pop("explanations")
+    result.__dict__.update(fields)
+    object.__setattr__(result, "explanations", explanations)  # through _Explanations
+    return result
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -157,7 +167,7 @@ class _Run:
     ) -> None:
         self.t = template
         self.explain = explain  # build the working people read, or only the figures
-        self.inputs = inputs if isinstance(inputs, Mapping) else {}
+        self.inputs = inputs if inputs.__class__ is dict or isinstance(inputs, Mapping) else {}
         skipped = self.inputs.get("skipped")
         # Raters whose step the workflow skipped (a self-review nobody can write): treated
         # like optional raters, so their weight is spread over the others.
@@ -328,6 +338,8 @@ class _Run:
         items to their own inputs; and whether some input does not apply."""
         waiting: list[tuple[str, str]] = []
         not_applicable = False
+        if formula.strict_names.isdisjoint(self.t.input_names):
+            return waiting, not_applicable  # reads no item and no target (a grade, a total)
         seen: set[str] = set(skip)
         stack = [formula]
         while stack:
@@ -431,6 +443,8 @@ def score(
     inputs: Mapping[str, Any],
     calibrated_grade: str | None = None,
     explain: bool = False,
+    *,
+    handed_over: bool = False,
 ) -> Result:
     """Score one appraisal's inputs against a template definition (design §5, §9).
 
@@ -438,8 +452,13 @@ def score(
     so feeds the outputs, such as the pay coefficient); the explanation keeps both. The
     explanations are worked out from the same inputs when first read (`explain=True`: at
     once); every figure, grade and flag is the same either way (a test compares them).
+    `handed_over`: the caller made `inputs` for this scoring and changes nothing in them
+    afterwards (`final_result`), so the explanations read them later without a copy.
     """
     template = compiled(definition)
+    if not explain and not handed_over:
+        # the explanations, worked out later, read a copy: a caller may change its dicts
+        inputs = _snapshot(inputs)
     with localcontext(CONTEXT):
         return _score(template, inputs, calibrated_grade, explain)
 
@@ -447,13 +466,12 @@ def score(
 def _explained_later(
     template: CompiledTemplate, inputs: Mapping[str, Any], calibrated_grade: str | None
 ) -> Callable[[], dict[str, Any]]:
-    """The explanations of a lean scoring, worked out when read, from a copy of its inputs
-    (a caller may change its dicts after scoring; the values in them are plain scalars)."""
-    snapshot = _snapshot(inputs)
+    """The explanations of a lean scoring, worked out when read, from its inputs: a copy
+    `score` made (the values in them are plain scalars), or those the caller handed over."""
 
     def work_out() -> dict[str, Any]:
         with localcontext(CONTEXT):
-            return _score(template, snapshot, calibrated_grade, True).explanations
+            return _score(template, inputs, calibrated_grade, True).explanations
 
     return work_out
 
@@ -464,10 +482,10 @@ def _snapshot(inputs: Any) -> Any:
         return inputs
     copied: dict[str, Any] = {}
     for key, part in inputs.items():
-        if isinstance(part, Mapping):
+        if part.__class__ is dict or isinstance(part, Mapping):  # a dict: no ABC check
             part = dict(part)
         elif isinstance(part, list):
-            part = [dict(p) if isinstance(p, Mapping) else p for p in part]
+            part = [dict(p) if p.__class__ is dict or isinstance(p, Mapping) else p for p in part]
         copied[key] = part
     return copied
 
@@ -487,12 +505,17 @@ def _score(
         base_total,
         explain_sections,
         (explain_base),
+        lean,
     ) = _base(template, inputs, explain)
 
-    score_names = template.score_names
     names = run.names()
-    names.update({score_names[k]: v for k, v in item_scores.items()})
-    names.update({f"{k}_score": v for k, v in sections.items()})
+    if lean is not None:  # only the scores some formula reads
+        names.update({name: item_scores[k] for k, name in lean.score_names})
+        names.update({name: sections[k] for k, name in lean.section_names})
+    else:
+        score_names = template.score_names
+        names.update({score_names[k]: v for k, v in item_scores.items()})
+        names.update({f"{k}_score": v for k, v in sections.items()})
     adjustments, points_total, veto, adjust_explained, given = _adjust(run, names)
     names |= given
 
@@ -525,7 +548,7 @@ def _score(
         }
     else:
         explanations = _explained_later(template, inputs, calibrated_grade)
-    return Result(
+    return _result(
         items=item_floats,
         sections=section_floats,
         base_total=_f(base_total),
@@ -556,9 +579,11 @@ def _base(template: CompiledTemplate, inputs: Mapping[str, Any], explain: bool) 
         except (_Irregular, ScoringProblem):  # the general scorer says what and where
             run = _Run(template, inputs, explain)
         else:
-            item_floats = {k: _f(v) for k, v in item_scores.items()}
+            # every lean score is a Decimal or None: `_f` inlined
+            item_floats = {k: None if v is None else float(v) + 0.0 for k, v in item_scores.items()}
             sections, section_floats, base_total = lean.totals(run, item_scores)
-            return run, item_scores, item_floats, sections, section_floats, base_total, {}, {}
+            figures = (item_scores, item_floats, sections, section_floats, base_total)
+            return run, *figures, {}, {}, lean
     given_by_item = run.collect_values()
     visible_ifs = _visibility(run)
     item_scores = _item_scores(run, given_by_item, visible_ifs)
@@ -580,6 +605,7 @@ def _base(template: CompiledTemplate, inputs: Mapping[str, Any], explain: bool) 
         base_total,
         explain_sections,
         explain_base,
+        None,
     )
 
 
@@ -1080,6 +1106,9 @@ class _Lean:
     # (section key, ((item key, weight), …), Σ weights), in template order
     sections: tuple[tuple[str, tuple[tuple[str, Decimal], ...], Decimal], ...]
     base: tuple[tuple[tuple[str, Decimal], ...], Decimal]  # counted sections and Σ weights
+    # the item and section scores some adjustment or output reads: (key, name in formulas)
+    score_names: tuple[tuple[str, str], ...] = ()
+    section_names: tuple[tuple[str, str], ...] = ()
 
     def item_scores(self, run: _Run) -> dict[str, Decimal | None]:
         if run.skipped:
@@ -1122,16 +1151,24 @@ def _lean(template: CompiledTemplate) -> _Lean | None:
 def _specialise(template: CompiledTemplate) -> _Lean | None:
     if template.visible_ifs or template.computed_order:
         return None
+    # What adjustments and outputs read (nothing else here has a formula): only those
+    # targets and scores are kept for them.
+    formulas = [a.formula for a in template.adjustments] + [
+        a.condition for a in template.adjustments
+    ]
+    reads = frozenset().union(*(f.names for f in formulas if f is not None))
+    reads |= frozenset().union(*(o.formula.names for o in template.outputs))
     scorers: list[tuple[str, ItemScorer]] = []
     for key, item in template.items.items():
+        keeps = (key in template.value_names, template.target_names[key] in reads)
         if not item.scored:
-            scorers.append((key, _passive_scorer(item, key in template.value_names)))
+            scorers.append((key, _passive_scorer(item, *keeps)))
             continue
         # a number item scored by a method on its figure, or a rating or choice by its level
         # (validation pairs methods and item types); formula scoring and yes/no items: general
         if item.scoring.formula is not None or item.type not in ("number", "rating", "choice"):
             return None
-        scorers.append((key, _item_scorer(item, key in template.value_names)))
+        scorers.append((key, _item_scorer(item, *keeps)))
     sections = []
     for section in template.sections:
         parts = tuple(
@@ -1143,17 +1180,25 @@ def _specialise(template: CompiledTemplate) -> _Lean | None:
         for section, (_, parts, _) in zip(template.sections, sections, strict=True)
         if parts and section.counts
     )
-    return _Lean(tuple(scorers), tuple(sections), (base, sum((w for _, w in base), ZERO)))
+    return _Lean(
+        tuple(scorers),
+        tuple(sections),
+        (base, sum((w for _, w in base), ZERO)),
+        tuple((k, n) for k, n in template.score_names.items() if n in reads),
+        tuple((s.key, f"{s.key}_score") for s in template.sections if f"{s.key}_score" in reads),
+    )
 
 
-def _passive_scorer(item: Item, keeps_value: bool) -> ItemScorer:
+def _passive_scorer(item: Item, keeps_value: bool, keeps_target: bool) -> ItemScorer:
     """An item that is not scored: its target and values checked as the general scorer
     checks them (their errors are reported the same way), its value kept if a formula
     reads it."""
     key = item.key
 
     def passive(run: _Run) -> None:
-        run.targets[key] = run.target(item)
+        target = run.target(item)
+        if keeps_target:
+            run.targets[key] = target
         given = run.rater_values(item)
         if keeps_value:
             run.values[key] = _consolidate(item, given)
@@ -1169,9 +1214,10 @@ def _target_reader(item: Item) -> Callable[[_Run], Decimal | None]:
     needs_target = item.scoring.needs_target
     divides = item.scoring.divides_by_target
 
+    def constant_target(run: _Run) -> Decimal:
+        return constant
+
     def target_of(run: _Run) -> Decimal | None:
-        if constant is not None:
-            return constant
         raw = run.given_targets.get(key)
         if raw is None:
             if needs_target:
@@ -1182,50 +1228,53 @@ def _target_reader(item: Item) -> Callable[[_Run], Decimal | None]:
             raise _IRREGULAR
         return target
 
-    return target_of
+    return target_of if constant is None else constant_target
 
 
-def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
-    """A scored item's rounded score in the regular case, as `_score_item` computes it."""
-    key, raters, levels = item.key, item.raters, item.levels
-    method = item.scoring.spec.score
-    minimum, maximum = item.minimum, item.maximum
-    target_of = _target_reader(item)
-    weights = item.score_weights
-    groups = {r: GROUP_INPUTS[r] for r in raters if r in GROUP_INPUTS}
-    is_number = item.type == "number"
+def _acceptor(item: Item) -> Callable[[Any], Any]:
+    """`_Run.accept` where it returns a value without an error; otherwise irregular."""
+    minimum, maximum, levels = item.minimum, item.maximum, item.levels
+    bounded = minimum is not None or maximum is not None
 
-    def accept(raw: Any) -> Any:
-        """`_Run.accept` where it returns a value without an error; otherwise irregular."""
-        if is_number:
-            value = None if raw.__class__ is str else to_decimal(raw)
-            if value is None or (
-                (minimum is not None and value < minimum)
-                or (maximum is not None and value > maximum)
-            ):
-                raise _IRREGULAR
-            return value
+    def number(raw: Any) -> Decimal:
+        value = None if raw.__class__ is str else to_decimal(raw)
+        if value is None:
+            raise _IRREGULAR
+        if bounded and (
+            (minimum is not None and value < minimum) or (maximum is not None and value > maximum)
+        ):
+            raise _IRREGULAR
+        return value
+
+    def level(raw: Any) -> Any:
         if isinstance(raw, str) and raw.strip().lower() == NA:
             raise _IRREGULAR
         if raw in levels and not isinstance(raw, bool):
             return raw
         raise _IRREGULAR
 
-    single = raters[0] if len(raters) == 1 and raters[0] in SINGLE_RATERS else None
+    return number if item.type == "number" else level
 
-    def one_rater(run: _Run) -> Decimal:
-        """One single rater weighing 1 (most items): its rounded score is the item's."""
-        target = run.targets[key] = target_of(run)
-        raw = run.sources[single].get(key)
-        if raw is None:
-            raise _IRREGULAR
-        value = accept(raw)
-        if keeps_value:
-            run.values[key] = _consolidate(item, {single: [value]})
-        return method(item, value, target, run)[0].quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+
+def _item_scorer(item: Item, keeps_value: bool, keeps_target: bool) -> ItemScorer:
+    """A scored item's rounded score in the regular case, as `_score_item` computes it:
+    each rater's score by the method's lean twin (`MethodSpec.lean`), already rounded."""
+    key, raters = item.key, item.raters
+    lean = item.scoring.spec.lean_score(item)
+    accept = _acceptor(item)
+    target_of = _target_reader(item)
+    single = raters[0] if len(raters) == 1 and raters[0] in SINGLE_RATERS else None
+    if single is not None and item.score_weights[single] is ONE:
+        return _one_rater_scorer(item, (keeps_value, keeps_target), single, lean, accept, target_of)
+    weights = item.score_weights
+    groups = {r: GROUP_INPUTS[r] for r in raters if r in GROUP_INPUTS}
+    if not groups:
+        return _fixed_raters_scorer(item, (keeps_value, keeps_target), lean, accept, target_of)
 
     def scored(run: _Run) -> Decimal:
-        target = run.targets[key] = target_of(run)
+        target = target_of(run)
+        if keeps_target:
+            run.targets[key] = target
         given: dict[str, list[Any]] = {}
         contributions: list[tuple[str, Decimal, Decimal]] = []
         for rater in raters:
@@ -1235,10 +1284,9 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
                 if not values:
                     continue  # peers and subordinates are optional raters
                 if len(values) == 1:
-                    rater_score = method(item, values[0], target, run)[0]
-                    rater_score = rater_score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+                    rater_score = lean(values[0], target, run)
                 else:
-                    scores = [round2_exact(method(item, v, target, run)[0]) for v in values]
+                    scores = [lean(v, target, run) for v in values]
                     rater_score = round2_exact(sum(scores, ZERO) / len(scores))
             else:
                 raw = run.source(rater).get(key)
@@ -1246,8 +1294,7 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
                     raise _IRREGULAR
                 value = accept(raw)
                 given[rater] = [value]
-                rater_score = method(item, value, target, run)[0]
-                rater_score = rater_score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+                rater_score = lean(value, target, run)
             contributions.append((rater, weights.get(rater, ZERO), rater_score))
         if keeps_value:
             run.values[key] = _consolidate(item, given)
@@ -1262,4 +1309,70 @@ def _item_scorer(item: Item, keeps_value: bool) -> ItemScorer:
             raw_score = sum((w * s for _, w, s in contributions), ZERO) / total_weight
         return round2_exact(raw_score)
 
-    return one_rater if single is not None and weights[single] is ONE else scored
+    return scored
+
+
+def _one_rater_scorer(
+    item: Item,
+    keeps: tuple[bool, bool],
+    rater: str,
+    lean: LeanScore,
+    accept: Callable[[Any], Any],
+    target_of: Callable[[_Run], Decimal | None],
+) -> ItemScorer:
+    """One single rater weighing 1 (most items): its rounded score is the item's."""
+    key = item.key
+    keeps_value, keeps_target = keeps
+
+    def one_rater(run: _Run) -> Decimal:
+        target = target_of(run)
+        if keeps_target:
+            run.targets[key] = target
+        raw = run.sources[rater].get(key)
+        if raw is None:
+            raise _IRREGULAR
+        value = accept(raw)
+        if keeps_value:
+            run.values[key] = _consolidate(item, {rater: [value]})
+        return lean(value, target, run)
+
+    return one_rater
+
+
+def _fixed_raters_scorer(
+    item: Item,
+    keeps: tuple[bool, bool],
+    lean: LeanScore,
+    accept: Callable[[Any], Any],
+    target_of: Callable[[_Run], Decimal | None],
+) -> ItemScorer:
+    """Several single raters (self and manager), each of whom must give a value in the
+    regular case: the raters who score, their weights and Σ weights are known ahead."""
+    key = item.key
+    keeps_value, keeps_target = keeps
+    parts = tuple((rater, item.score_weights.get(rater, ZERO)) for rater in item.raters)
+    total_weight = sum((w for _, w in parts), ZERO)
+    weighted = total_weight > 0  # otherwise the plain average, as `_combine`
+    count = len(parts)
+
+    def fixed_raters(run: _Run) -> Decimal:
+        target = target_of(run)
+        if keeps_target:
+            run.targets[key] = target
+        sources = run.sources
+        given: dict[str, list[Any]] = {}
+        raw_score = ZERO
+        for rater, weight in parts:
+            raw = sources[rater].get(key)
+            if raw is None:
+                raise _IRREGULAR
+            value = accept(raw)
+            if keeps_value:
+                given[rater] = [value]
+            rater_score = lean(value, target, run)
+            raw_score += weight * rater_score if weighted else rater_score
+        if keeps_value:
+            run.values[key] = _consolidate(item, given)
+        return round2_exact(raw_score / total_weight if weighted else raw_score / count)
+
+    return fixed_raters

@@ -124,12 +124,9 @@ def target_fields(template: CompiledTemplate) -> list[Field]:
 
 def fills(template: CompiledTemplate, role: str) -> bool:
     """Whether the role has any input (`role_fields` is not empty), without building the
-    fields: a page of fifty appraisals asks this per row (issue 20)."""
-    return any(
-        (item := template.items.get(key)) is not None and role in item.raters
-        for section in template.sections
-        for key in section.items
-    ) or any(role in a.raters for a in template.adjustments)
+    fields: a page of fifty appraisals, and every official result, ask this per row
+    (issue 20)."""
+    return role in template.input_raters
 
 
 def role_fields(template: CompiledTemplate, role: str) -> list[Field]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 
 from ..states import UNPUBLISHED, AppraisalState, CycleState, PlanState
 
@@ -125,6 +126,7 @@ def _moves(path: str) -> list[Transition]:
     return [t for t in TRANSITIONS if path in t.paths]
 
 
+@cache  # a handful of paths; every official result asks
 def skipped_steps(path: str) -> frozenset[str]:
     """The states an appraisal on this path passes over: those no move on it enters."""
     entered = {t.target for t in _moves(path)}

@@ -426,3 +426,30 @@ def test_escaped_invisible_characters_in_text_are_refused(source):
 def test_ordinary_escapes_in_text_still_work():
     assert compile_formula(r"'a\'b'", {}).evaluate({}) == "a'b"
     assert compile_formula(r"'\u4e2d'", {}).evaluate({}) == "中"
+
+
+def test_numbers_seen_before_convert_as_the_first_time():
+    from decimal import Decimal
+
+    from appraisal.rules import numbers
+
+    for value, expected in [
+        (80, "80"),
+        (80.0, "80"),
+        (16.999, "16.999"),
+        (-0.0, "0"),
+        (1e16, "1E+16"),
+        (10**16, "10000000000000000"),
+    ]:
+        first, again = numbers.to_decimal(value), numbers.to_decimal(value)
+        assert (str(first), str(again)) == (expected, expected), value
+    # equal keys of another type keep their own form: an int is never a float's decimal
+    assert str(numbers.to_decimal(1e16)) == "1E+16"
+    assert str(numbers.to_decimal(10**16)) == "10000000000000000"
+    for refused in (True, False, float("nan"), float("inf"), 10**400):
+        assert numbers.to_decimal(refused) is None
+        assert numbers.to_decimal(refused) is None
+    assert numbers.to_decimal(Decimal("2.50")) == Decimal("2.50")
+    for i in range(numbers._SEEN_SIZE + 10):  # bounded: it starts again when full
+        numbers.to_decimal(i + 0.5)
+    assert len(numbers._SEEN_FLOATS) <= numbers._SEEN_SIZE

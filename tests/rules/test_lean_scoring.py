@@ -7,6 +7,7 @@ bonus, deduction and veto, N/A, hidden and optional items, rounding and grade ba
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -287,3 +288,22 @@ def test_explanations_read_later_follow_the_inputs_as_scored():
     inputs["peers"][0]["care"] = 1
     expected = score(compile_template(RICH), RICH_INPUTS, explain=True)
     assert result.explanations == expected.explanations
+
+
+def test_a_result_assembled_without_init_is_the_dataclass_s():
+    fields = {f.name: f"value of {f.name}" for f in dataclasses.fields(engine.Result)}
+    fields["explanations"] = lambda: {"worked": "out"}
+    made = engine.Result(**fields)
+    assembled = engine._result(**fields)
+    assert assembled == made
+    assert assembled.__dict__ == made.__dict__
+    assert assembled.explanations == {"worked": "out"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        assembled.total = 1.0  # type: ignore[misc]
+
+
+def test_inputs_handed_over_score_and_explain_as_copied_ones():
+    template = compile_template(RICH)
+    handed = score(template, copy.deepcopy(RICH_INPUTS), "A", handed_over=True)
+    copied = score(template, RICH_INPUTS, "A")
+    assert handed.to_dict() == copied.to_dict()

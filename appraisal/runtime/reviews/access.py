@@ -27,7 +27,7 @@ from ...models import (
     Role,
     User,
 )
-from ...rules import NA, Result, score
+from ...rules import NA, CompiledTemplate, Result, score
 from ...scopes import EVERYWHERE, NOWHERE, POWER, Reach, grants_of, reach
 from ...states import RESULT_SHOWN
 from .. import workflow
@@ -170,17 +170,18 @@ def signs_in(employee: Employee) -> bool:
     )
 
 
-def self_review_path(appraisal: Appraisal) -> str:
-    """Who writes this appraisal's self-review: see `workflow.self_review_path`."""
+def self_review_path(appraisal: Appraisal, template: CompiledTemplate | None = None) -> str:
+    """Who writes this appraisal's self-review: see `workflow.self_review_path`. `template`:
+    the appraisal's compiled template, when the caller has it in hand already."""
     return workflow.self_review_path(
-        fills(appraisal_template(appraisal), "self"),
+        fills(template if template is not None else appraisal_template(appraisal), "self"),
         signs_in(appraisal.employee),
         appraisal.cycle.scheme.skip_self_review_without_sign_in,
     )
 
 
-def skipped_steps(appraisal: Appraisal) -> frozenset[str]:
-    return workflow.skipped_steps(self_review_path(appraisal))
+def skipped_steps(appraisal: Appraisal, template: CompiledTemplate | None = None) -> frozenset[str]:
+    return workflow.skipped_steps(self_review_path(appraisal, template))
 
 
 def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
@@ -257,19 +258,26 @@ def _add(inputs: dict[str, Any], rater: str, values: Mapping[str, Any]) -> None:
         inputs[rater] = dict(values)
 
 
-def official_inputs(appraisal: Appraisal) -> dict[str, Any]:
+def official_inputs(
+    appraisal: Appraisal, template: CompiledTemplate | None = None
+) -> dict[str, Any]:
     """What counts: targets, figures and HR's values as saved; other reviews once submitted;
-    a peer or subordinate group only where enough of them answered (`counted_group`)."""
+    a peer or subordinate group only where enough of them answered (`counted_group`). A new
+    dict of new dicts each call: the caller may change it. `template`: as `self_review_path`."""
     inputs: dict[str, Any] = {"targets": dict(appraisal.targets or {})}
-    if AppraisalState.SELF_REVIEW in skipped_steps(appraisal):
+    if AppraisalState.SELF_REVIEW in skipped_steps(appraisal, template):
         inputs["skipped"] = ["self"]
-    for review in appraisal.reviews:
-        if review.rater in SINGLE_RATERS and (review.rater in ("data", "hr") or review.submitted):
-            inputs[review.rater] = dict(review.values)
+    submitted: dict[str, list[Mapping[str, Any]]] = {rater: [] for rater in GROUPS}
+    for review in appraisal.reviews:  # one pass, each attribute read once
+        rater = review.rater
+        if rater in SINGLE_RATERS:
+            if rater in ("data", "hr") or review.submitted:
+                inputs[rater] = dict(review.values)
+        elif rater in submitted and review.submitted:
+            submitted[rater].append(review.values)
     threshold = appraisal.cycle.anonymity_threshold
     for rater, group in GROUPS.items():
-        submitted = [r.values for r in appraisal.reviews if r.rater == rater and r.submitted]
-        inputs[group] = counted_group(submitted, threshold)
+        inputs[group] = counted_group(submitted[rater], threshold)
     return inputs
 
 
@@ -279,6 +287,8 @@ def counted_group(answers: list[Mapping[str, Any]], threshold: int) -> list[dict
     value). Below that the group is treated as not given, as design §5 does when nobody
     answered, so no figure anywhere (total, grade, pay, trend, API, export) rests on fewer
     people than the threshold and nothing can be differenced to recover one rating."""
+    if not answers:  # most appraisals have no peers or subordinates
+        return []
     given = Counter(k for a in answers for k, v in a.items() if v is not None and v != NA)
     kept = [{k: v for k, v in a.items() if given[k] >= threshold} for a in answers]
     return [a for a in kept if a]
@@ -322,11 +332,13 @@ def final_result(appraisal: Appraisal, explain: bool = False) -> Result:
     it. Every surface reads this: pages, trend, API, exports; the stored total and grade
     are its cache for lists (`refresh_result`). `explain`: the caller shows how each score
     came about, so it is worked out at once rather than by scoring again when read."""
+    template = appraisal_template(appraisal)
     return score(
-        appraisal_template(appraisal),
-        official_inputs(appraisal),
+        template,
+        official_inputs(appraisal, template),
         appraisal.override_grade,
         explain=explain,
+        handed_over=True,  # made for this scoring alone
     )
 
 
