@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import LazyString, force_locale, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
@@ -171,7 +172,7 @@ def working(entry: dict) -> str:
     return entry.get("how", "")
 
 
-def translations() -> Any:
+def translations() -> NullTranslations:
     """The catalogue of the current locale, found once per request (or app context) and
     locale: a page's templates translate dozens of texts, and Flask-Babel finds the
     catalogue again for each (about 11 µs, a hundred times the lookup in it). Keyed by the
