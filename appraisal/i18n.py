@@ -8,8 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import LazyString, force_locale, get_locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import LazyString, force_locale, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -171,8 +172,30 @@ def working(entry: dict) -> str:
     return entry.get("how", "")
 
 
+def translations() -> NullTranslations:
+    """The catalogue of the current locale, found once per request (or app context) and
+    locale: a page's templates translate dozens of texts, and Flask-Babel finds the
+    catalogue again for each (about 11 µs, a hundred times the lookup in it). Keyed by the
+    locale itself, so `force_locale` and a refreshed locale find theirs."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    found = g.get("_translations")
+    if found is None or found[0] is not locale:
+        found = g._translations = (locale, get_translations())
+    return found[1]
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the catalogue found once per request (`translations`).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.globals.update(
         get_locale=get_locale,
         label_text=label_text,

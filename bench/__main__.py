@@ -6,7 +6,8 @@ the engine's cases (formula, appraisals, hostile corpus), without the web side; 
 only the metric recompute (bench/metrics.py; `--pg URL` or APPRAISAL_BENCH_PG_URL adds
 PostgreSQL); `--dashboards` only the dashboards (HR's, a manager's, an employee's) at
 10,000 employees (bench/dashboards.py); `--scale` the scale section of issue 20 (bench/scale.py:
-1,000 vs 10,000 employees, the garbage collector, scoring on the runtime path, a load test)."""
+1,000 vs 10,000 employees, the garbage collector, scoring on the runtime path, a load test);
+`--scale --load` only its load test (bench/loadtest.py)."""
 
 from __future__ import annotations
 
@@ -399,6 +400,9 @@ def main() -> None:
     if "--scale" in sys.argv and "--scoring" in sys.argv:  # issue 20.5 alone: scoring speed
         _scale_scoring()
         return
+    if "--scale" in sys.argv and "--load" in sys.argv:  # issue 20.6 alone: the load test
+        _scale_load()
+        return
     if "--scale" in sys.argv:  # issue 20: 1k vs 10k employees, the collector, the load test
         _scale()
         return
@@ -522,6 +526,21 @@ def _scale() -> None:
         kept = {k: v for k, v in baseline.items() if not k.startswith("scale_")}
         BASELINE.write_text(json.dumps(kept | figures, indent=2) + "\n")
         print(f"recorded the scale figures in {BASELINE}")
+
+
+def _scale_load() -> None:
+    """`--scale --load`: only the load test of the scale section (issue 20.6), next to the
+    recorded figures; nothing is recorded (the whole `--scale` run records)."""
+    from bench.loadtest import bench_load, print_load
+
+    figures = bench_load()
+    if not figures:
+        return
+    print_load(figures)
+    baseline = _baseline()
+    for key in ("scale_load_on_rps", "scale_load_on_p95_ms", "scale_load_off_rps"):
+        if key in figures and key in baseline:
+            print(f"  {key}: {figures[key]:.1f} (recorded {baseline[key]:.1f})")
 
 
 def _scale_scoring() -> None:

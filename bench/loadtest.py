@@ -190,8 +190,8 @@ def prepare(url: str) -> tuple[list[tuple[str, str]], float]:
 
 
 def sign_in(port: int, email: str) -> str:
-    """Sign in through the server as a browser does (the form's CSRF token, then the POST);
-    the Cookie header that carries the session."""
+    """Sign in through the server as a browser does (the form's CSRF token, the POST, the
+    first page); the Cookie header that carries the session."""
     from urllib.parse import urlencode
 
     from bench.dashboards import PASSWORD
@@ -209,7 +209,7 @@ def sign_in(port: int, email: str) -> str:
         body=urlencode(form),
         headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            "Cookie": _header(cookies),
         },
     )
     answer = connection.getresponse()
@@ -217,7 +217,17 @@ def sign_in(port: int, email: str) -> str:
     if answer.status != 302:
         raise RuntimeError(f"signing in {email}: {answer.status}")
     cookies = _cookies(answer, cookies)
+    # The first page, as a browser follows the redirect: the session then holds the chosen
+    # organization and the form token, so later requests read it and no longer rewrite it.
+    connection.request("GET", "/", headers={"Cookie": _header(cookies)})
+    answer = connection.getresponse()
+    answer.read()
+    cookies = _cookies(answer, cookies)
     connection.close()
+    return _header(cookies)
+
+
+def _header(cookies: dict[str, str]) -> str:
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 

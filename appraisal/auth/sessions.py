@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ..models import User, UserSession, utcnow
@@ -44,12 +45,22 @@ def load_user(
         return None
     now = now or utcnow()
     return session.scalar(
+        _live_user(),
+        {"digest": _digest(secret), "since": now - MAX_AGE, "user_id": int(user_id)},
+    )
+
+
+@cache
+def _live_user() -> Select:
+    """Built once per process: every request runs it, and building a statement (and its
+    cache key) costs more than running it (issue 20)."""
+    return (
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
-            UserSession.id == _digest(secret),
-            UserSession.created_at >= now - MAX_AGE,
-            User.id == int(user_id),
+            UserSession.id == bindparam("digest"),
+            UserSession.created_at >= bindparam("since"),
+            User.id == bindparam("user_id"),
             User.active,
         )
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Notification, utcnow
@@ -25,19 +26,26 @@ PER_PAGE = 20
 COUNT_CAP = 100
 
 
-def _own(org_id: int, user_id: int):
+def _own(org_id: int | ColumnElement[int], user_id: int | ColumnElement[int]):
     return (Notification.organization_id == org_id, Notification.user_id == user_id)
 
 
 def unread_count(session: Session, org_id: int, user_id: int, cap: int = COUNT_CAP) -> int:
     """The person's unread entries in the organization, counted up to `cap` (one query on
     the `(user_id, read_at)` index)."""
+    return session.scalar(_unread(cap), {"org_id": org_id, "user_id": user_id}) or 0
+
+
+@cache
+def _unread(cap: int) -> Select:
+    """The bell's count on every page: built once per process, like `sessions.load_user`'s
+    statement."""
     unread = (
         select(Notification.id)
-        .where(*_own(org_id, user_id), Notification.read_at.is_(None))
+        .where(*_own(bindparam("org_id"), bindparam("user_id")), Notification.read_at.is_(None))
         .limit(cap)
     )
-    return session.scalar(select(func.count()).select_from(unread.subquery())) or 0
+    return select(func.count()).select_from(unread.subquery())
 
 
 @dataclass(frozen=True)

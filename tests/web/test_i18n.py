@@ -37,6 +37,21 @@ def test_a_signed_in_user_switches_language_and_it_is_remembered(client, auth, m
     assert "员工" in client.get("/", headers=english).get_data(as_text=True)
 
 
+def test_templates_follow_a_locale_forced_inside_the_request(app):
+    """The catalogue is found once per request and locale (`i18n.translations`): a message
+    rendered in another language mid-request (an e-mail in the recipient's) is in it, and the
+    page's own language comes back afterwards."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    text = "{{ _('Sign in') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert render_template_string(text) == "登录"
+        with force_locale("en"):
+            assert render_template_string(text) == "Sign in"
+        assert render_template_string(text) == "登录"
+
+
 def test_form_validation_messages_are_translated(client, auth, make):
     make.member(make.org(), "hr@acme.example")
     auth.login("hr@acme.example")

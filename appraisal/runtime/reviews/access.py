@@ -9,10 +9,11 @@ import dataclasses
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...errors import ServiceError
@@ -80,14 +81,7 @@ def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str
     read-only role) and the department subtrees their scoped roles reach. One statement
     finds the employee record and whether managers see their chain: every page builds a
     viewer, so each statement here is paid by every request (issue 20)."""
-    row = session.execute(
-        select(Employee.id, Organization.managers_see_chain)
-        .select_from(Organization)
-        .outerjoin(
-            Employee, and_(Employee.organization_id == Organization.id, Employee.user_id == user_id)
-        )
-        .where(Organization.id == org_id)
-    ).first()  # one row at most: an account is one employee per organization
+    row = session.execute(_viewer_row(), {"user_id": user_id, "org_id": org_id}).first()
     employee_id, chain = row if row is not None else (None, False)
     below = chain and employee_id is not None
     reports = _everyone_below(session, org_id, employee_id) if below else frozenset()
@@ -103,6 +97,24 @@ def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str
         reports,
         hr_reach=reach(session, org_id, grants, "hr_steps", roles),
         read_reach=reach(session, org_id, grants, "read_results", roles),
+    )
+
+
+@cache
+def _viewer_row() -> Select:
+    """The employee record and the chain flag (one row at most: an account is one employee
+    per organization); built once per process, like `sessions.load_user`'s statement."""
+    return (
+        select(Employee.id, Organization.managers_see_chain)
+        .select_from(Organization)
+        .outerjoin(
+            Employee,
+            and_(
+                Employee.organization_id == Organization.id,
+                Employee.user_id == bindparam("user_id"),
+            ),
+        )
+        .where(Organization.id == bindparam("org_id"))
     )
 
 
