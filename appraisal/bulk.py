@@ -22,7 +22,8 @@ def collector_paused() -> Iterator[None]:
     rescanning all of them again and again: measured, that rescanning was more than half
     of the time (a 2,000-person recompute: 19.5 s with it, 8.6 s without). Reference
     counting still frees everything as usual; the collector resumes afterwards. Process-wide,
-    so only for bounded batch work, never around waiting."""
+    so only for bounded batch work, never around waiting. Also a decorator
+    (`@collector_paused()`): setting a 10k cycle's figures took 9.5 s with it, 4.8 without."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ... import audit
+from ...bulk import collector_paused
 from ...concurrency import expect_version
 from ...db import in_chunks
 from ...errors import ServiceError
@@ -399,6 +400,7 @@ def left_out(session: Session, scheme: Scheme, text: str) -> set[int]:
     return set(by_number.values())
 
 
+@collector_paused()  # 10,000 appraisals made and scored at once
 def launch_cycle(
     session: Session, cycle: Cycle, excluded_ids: set[int], user_id: int | None
 ) -> list[Appraisal]:

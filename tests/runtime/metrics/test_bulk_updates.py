@@ -4,6 +4,7 @@ optimistic lock still holds: a row changed meanwhile is refused, as a flush refu
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from appraisal.bulk import update_in_bulk
 from appraisal.models import Appraisal, Review
+from appraisal.runtime.cycles import figures
 
 from ..conftest import appraisal_of
 
@@ -81,3 +83,30 @@ def test_written_objects_leave_nothing_for_the_next_flush(db, company, launched)
     assert db.get(Appraisal, ann.id).total == Decimal("70")
     assert db.get(Appraisal, bo.id).total == Decimal("42")
     assert bos.id is not None and bos.appraisal_id == bo.id
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_whole_cycle_batch_runs_without_the_collector_and_restores_it(db, launched, fails):
+    """Setting figures (and targets, launching) pauses Python's cyclic collector for the
+    batch and always turns it back on, refused or not: left off, a worker would grow."""
+    seen = []
+    real = figures.make_figures_reviews
+
+    def observe(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    assert gc.isenabled()
+    entry = figures.Entry("A001", "sales", "not a number" if fails else "12")
+    figures.make_figures_reviews = observe
+    try:
+        if fails:
+            with pytest.raises(figures.EntriesRefused):
+                figures.set_figures(db, launched, [entry], None)
+        else:
+            figures.set_figures(db, launched, [entry], None)
+    finally:
+        figures.make_figures_reviews = real
+    assert seen == ([] if fails else [False])
+    assert gc.isenabled()
+    db.rollback()
