@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import event
+
+from appraisal.runtime.reviews.access import viewer_for
 from tests.runtime.conftest import appraisal_of
 
 
@@ -44,3 +49,47 @@ def test_only_hr_changes_the_setting(client, auth, db, company):
     assert client.post("/users/settings", data={"managers_see_chain": "on"}).status_code == 403
     db.refresh(company.org)
     assert company.org.managers_see_chain is False
+
+
+def test_the_chain_is_asked_of_the_database_only_as_far_as_a_page_needs(
+    app, client, auth, db, make, company, launched
+):
+    """A manager's chain answers as the set of everyone below them; My team puts it in SQL
+    and never loads the ids (a top manager's chain is the whole company), while a lookup
+    loads them once."""
+    membership = make.member(company.org, "uma@acme.example", roles=("manager", "employee"))
+    uma = make.employee(company.org, "U001", "Uma", user_id=membership.user_id)
+    company.people["bo"].manager_id = uma.id
+    company.org.managers_see_chain = True
+    db.commit()
+    below_bo = {e.id for e in company.people.values() if e.manager_id == company.people["bo"].id}
+    assert below_bo
+
+    viewer = viewer_for(db, company.org.id, membership.user_id, frozenset({"manager"}))
+    assert viewer.reports == frozenset({company.people["bo"].id, *below_bo})
+    assert company.people["bo"].id in viewer.reports and uma.id not in viewer.reports
+    nobody = make.member(company.org, "vic@acme.example", roles=("manager", "employee"))
+    make.employee(company.org, "V001", "Vic", user_id=nobody.user_id)
+    db.commit()
+    alone = viewer_for(db, company.org.id, nobody.user_id, frozenset({"manager"}))
+    assert not alone.reports and len(alone.reports) == 0
+    hash(viewer)  # a viewer is still a value
+
+    seen: list[str] = []
+    engine = app.extensions["appraisal.engine"]
+
+    def listen(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    auth.login("uma@acme.example")
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        page = client.get("/team").text
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert "Ann" in page
+    recursive = [s for s in seen if "RECURSIVE" in s.upper()]
+    assert recursive  # the chain, inside the page's own query
+    loads = [s for s in recursive if re.search(r"\)\s*SELECT below\.id\s+FROM below\b", s)]
+    assert not loads, loads  # ... and never loaded on its own
+    assert uma.id not in viewer.reports  # a lookup loads it

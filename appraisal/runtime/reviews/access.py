@@ -7,9 +7,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -63,7 +64,8 @@ class Viewer:
     org_id: int
     is_hr: bool  # organization-wide HR (lists of everyone); scoped HR is `hr_reach`
     employee_id: int | None
-    reports: frozenset[int] = frozenset()  # everyone below them, where managers see the chain
+    #: Everyone below them, where managers see the chain (a `Chain`, asked as needed).
+    reports: AbstractSet[int] = frozenset()
     #: Where a scoped role acts as HR on single appraisals (an HR business partner).
     hr_reach: Reach = NOWHERE
     #: Where a role reads appraisals as HR does without acting (department heads, auditors).
@@ -84,7 +86,7 @@ def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str
     row = session.execute(_viewer_row(), {"user_id": user_id, "org_id": org_id}).first()
     employee_id, chain = row if row is not None else (None, False)
     below = chain and employee_id is not None
-    reports = _everyone_below(session, org_id, employee_id) if below else frozenset()
+    reports: AbstractSet[int] = Chain(session, org_id, employee_id) if below else frozenset()
     is_hr = Role.ADMIN in roles
     if is_hr or not roles & (POWER["read_results"].roles - {Role.ADMIN}):
         return Viewer(user_id, org_id, is_hr, employee_id, reports)
@@ -126,7 +128,7 @@ def chain_below(session: Session, org_id: int, manager_id: int) -> frozenset[int
 
 
 def managed_by(
-    manager_id: int, below: frozenset[int] = frozenset(), org_id: int | None = None
+    manager_id: int, below: AbstractSet[int] = frozenset(), org_id: int | None = None
 ) -> ColumnElement[bool]:
     """The SQL twin of `relations`' manager test, for lists: appraisals whose manager is
     `manager_id` or, where the chain is seen (`below` not empty), someone below them; never
@@ -159,6 +161,43 @@ def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[in
     """Everyone below `boss_id` (`chain_query`): a request costs the size of the chain,
     not of the organization."""
     return frozenset(session.scalars(chain_query(org_id, boss_id)))
+
+
+class Chain(AbstractSet[int]):
+    """Everyone below a manager (`Viewer.reports` where managers see their chain), asked of
+    the database only as far as a page needs it: whether anyone is below is one indexed
+    row; the ids themselves are loaded the first time someone is looked up or listed. A top
+    manager's chain is the whole company, and most pages only put it in SQL (`managed_by`
+    with the organization asks the database): loading 10,000 ids on each of their requests
+    was most of their My team's time. Equal, as a set, to the same ids."""
+
+    def __init__(self, session: Session, org_id: int, boss_id: int) -> None:
+        self._session, self._org_id, self._boss_id = session, org_id, boss_id
+
+    @cached_property
+    def _anyone(self) -> bool:
+        first = select(Employee.id).where(
+            Employee.organization_id == self._org_id, Employee.manager_id == self._boss_id
+        )
+        return self._session.scalar(first.limit(1)) is not None
+
+    @cached_property
+    def _ids(self) -> frozenset[int]:
+        return _everyone_below(self._session, self._org_id, self._boss_id)
+
+    def __bool__(self) -> bool:
+        return self._anyone
+
+    def __contains__(self, employee_id: object) -> bool:
+        return employee_id in self._ids
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    __hash__ = AbstractSet._hash  # a viewer stays hashable, as with a frozenset
 
 
 #: What `signs_in` reads of an appraisal's employee (their account and its memberships),
