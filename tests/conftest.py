@@ -18,7 +18,7 @@ from functools import cache
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -80,6 +80,23 @@ def serving(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@contextmanager
+def statements_sent(app: Flask) -> Iterator[list[str]]:
+    """The SQL the app's engine sends inside `with` (what SQLAlchemy sends: a COPY the
+    driver sends itself is not among them)."""
+    seen: list[str] = []
+    engine = app.extensions["appraisal.engine"]
+
+    def listen(_conn, _cursor, statement, *_rest) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
 
 
 @pytest.fixture

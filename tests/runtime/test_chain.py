@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event
-
 from appraisal.runtime.reviews.access import viewer_for
+from tests.conftest import statements_sent
 from tests.runtime.conftest import appraisal_of
 
 
@@ -75,18 +74,9 @@ def test_the_chain_is_asked_of_the_database_only_as_far_as_a_page_needs(
     assert not alone.reports and len(alone.reports) == 0
     hash(viewer)  # a viewer is still a value
 
-    seen: list[str] = []
-    engine = app.extensions["appraisal.engine"]
-
-    def listen(_conn, _cursor, statement, *_rest):
-        seen.append(statement)
-
     auth.login("uma@acme.example")
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_sent(app) as seen:
         page = client.get("/team").text
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert "Ann" in page
     recursive = [s for s in seen if "RECURSIVE" in s.upper()]
     assert recursive  # the chain, inside the page's own query

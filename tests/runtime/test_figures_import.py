@@ -8,10 +8,11 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from appraisal.models import Review
 from appraisal.runtime.cycles import figures
+from tests.conftest import statements_sent
 from tests.runtime.conftest import appraisal_of
 
 
@@ -203,18 +204,9 @@ def test_a_cycles_first_figures_make_their_reviews_in_one_statement(app, db, com
     entries = [
         figures.Entry(a.employee.number, "sales", str(1000 + n)) for n, a in enumerate(appraisals)
     ]
-    seen: list[str] = []
-    engine = app.extensions["appraisal.engine"]
-
-    def listen(_conn, _cursor, statement, *_rest):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_sent(app) as seen:
         figures.set_figures(db, launched, entries, None)
         db.commit()
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO REVIEWS")]
     assert len(inserts) <= 1, inserts  # on PostgreSQL a COPY, which the driver sends itself
     db.expire_all()

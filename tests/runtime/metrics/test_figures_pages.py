@@ -9,12 +9,12 @@ import io
 import re
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from appraisal.models import ActivityRecord, Appraisal, MetricValue
 from appraisal.runtime.cycles.figures import stored_figures
 from appraisal.runtime.metrics import values
-from tests.conftest import field_errors
+from tests.conftest import field_errors, statements_sent
 
 from ..conftest import appraisal_of
 
@@ -85,17 +85,8 @@ def test_the_grid_loads_every_metric_value_in_one_query(
     _visits(db, launched, add_metric)
     record(customer=visits[0].id)
     auth.login("hr@acme.example")
-    seen: list[str] = []
-    engine = app.extensions["appraisal.engine"]
-
-    def listen(_conn, _cursor, statement, *_rest):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_sent(app) as seen:
         assert client.get(f"/cycles/{launched.id}/figures").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     reads = [s for s in seen if re.search(r"FROM metric_values\b", s)]
     assert len(reads) == 1, reads
 
