@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,23 +15,38 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+#: Pauses in progress, across threads: the collector is off while any runs.
+_pauses = 0
+_collector_was_on = False
+_pauses_lock = threading.Lock()
+
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Run work that builds millions of short-lived, acyclic objects (a cycle's metric
     recompute reads a million rows as dicts) without Python's cyclic garbage collector
     rescanning all of them again and again: measured, that rescanning was more than half
-    of the time (a 2,000-person recompute: 19.5 s with it, 8.6 s without). Reference
-    counting still frees everything as usual; the collector resumes afterwards. Process-wide,
-    so only for bounded batch work, never around waiting. Also a decorator
-    (`@collector_paused()`): setting a 10k cycle's figures took 9.5 s with it, 4.8 without."""
-    enabled = gc.isenabled()
-    gc.disable()
+    of the time (a 2,000-person recompute: 19.5 s with it, 8.6 s without; a 10k cycle's
+    figures 9.5 s with it, 3.7 s without). Reference counting still frees everything as
+    usual; cycles wait until the collector resumes. Also a decorator
+    (`@collector_paused()`).
+
+    Process-wide, so the pauses of a worker's threads are counted: the first turns the
+    collector off, the last restores it as the first found it. (Each restoring what it saw
+    left it off for good when two batches overlapped.) Only around bounded batch work."""
+    global _pauses, _collector_was_on
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_on:
+                gc.enable()
 
 
 def insert_in_bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -56,12 +72,15 @@ def insert_in_bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -
         table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in columns
     ]
 
+    for default in defaults.values():
+        if not (default.is_scalar or default.is_callable):  # a SQL expression, a sequence
+            raise TypeError(f"{table.name}: insert_in_bulk fills only Python defaults")
+
     def values(row: dict[str, Any]) -> list[Any]:
         found = [row[key] for key in given]
         found += [d.arg(None) if d.is_callable else d.arg for d in defaults.values()]
-        return [
-            v if p is None or v is None else p(v) for v, p in zip(found, processors, strict=True)
-        ]
+        # as a statement processes them, None included (JSON writes None as 'null')
+        return [v if p is None else p(v) for v, p in zip(found, processors, strict=True)]
 
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(table.c[key].name) for key in columns)
@@ -74,11 +93,20 @@ def insert_in_bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -
                 for row in rows:
                     copy.write_row(values(row))
         except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy raises a refusal (503s)
+            lost = dialect.is_disconnect(error, driver, None)
+            if lost:  # not handed to the next request
+                connection.invalidate(error)
             raise DBAPIError.instance(
-                statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+                statement,
+                None,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
             ) from error
         return
-    assert dialect.paramstyle == "qmark", dialect.paramstyle  # SQLite's driver
+    if dialect.paramstyle != "qmark":  # SQLite's driver; nothing else is supported
+        raise NotImplementedError(f"insert_in_bulk on {dialect.name} ({dialect.paramstyle})")
     marks = ", ".join("?" * len(columns))
     statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"  # noqa: S608 - our table's own names
     connection.exec_driver_sql(statement, [tuple(values(r)) for r in rows])
@@ -171,6 +199,8 @@ def _written(session: Session, obj: Any, changed: dict[str, Any]) -> None:
 
 
 def _clean(session: Session, state: Any) -> None:
-    """Every attribute of the object as it now stands is what the database holds (SQLAlchemy's
-    own step after a flush writes an object)."""
+    """Every attribute of the object as it now stands is what the database holds, and the
+    transaction knows it changed (SQLAlchemy's own two steps after a flush writes an object:
+    without the second, rolling back a savepoint would leave the written values in memory)."""
     state._commit_all(state.dict, session.identity_map)
+    session._register_altered([state])

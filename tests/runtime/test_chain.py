@@ -73,6 +73,7 @@ def test_the_chain_is_asked_of_the_database_only_as_far_as_a_page_needs(
     alone = viewer_for(db, company.org.id, nobody.user_id, frozenset({"manager"}))
     assert not alone.reports and len(alone.reports) == 0
     hash(viewer)  # a viewer is still a value
+    assert viewer.reports | {uma.id} == frozenset({uma.id, *viewer.reports})  # plain ids
 
     auth.login("uma@acme.example")
     with statements_sent(app) as seen:

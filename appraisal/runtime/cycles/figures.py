@@ -164,7 +164,7 @@ def make_figures_reviews(session: Session, appraisals: Sequence[Appraisal]) -> N
     it: a cycle's first figures are ten thousand new reviews, which the flush inserts one
     statement each (10,000 statements to set a 10k cycle's figures; 16 of a 64 s first
     metric recompute on PostgreSQL). `_writable_data_review` then finds them."""
-    lacking = [a for a in appraisals if _data_review(a) is None]
+    lacking = list({a.id: a for a in appraisals if _data_review(a) is None}.values())
     if not lacking:
         return
     insert_in_bulk(
@@ -465,6 +465,17 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         changed=changed,
     )
     return changed
+
+
+def changes_figures(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> bool:
+    """Whether `put_computed` would write these values (they differ from the stored ones once
+    read as the items read them): only those appraisals get a figures review made."""
+    fields = role_fields(appraisal_template(appraisal), "data")
+    current = stored_figures(appraisal)
+    raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
+        f"data.{k}": _text(v) for k, v in figures.items()
+    }
+    return parse_values(fields, raw) != current
 
 
 def put_computed(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> dict[str, Message]:

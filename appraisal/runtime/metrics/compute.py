@@ -56,7 +56,7 @@ from ...rules import (
 from ...states import CycleState, EventStatus, RecordStatus
 from .. import workflow
 from ..continuous.completion import on_time_counts
-from ..cycles.figures import make_figures_reviews, put_computed
+from ..cycles.figures import changes_figures, make_figures_reviews, put_computed
 from .definitions import activity_types, compiled_metrics, scheme_bindings
 
 Rows = dict[int, list[dict[str, Any]]]  # employee id → their rows
@@ -267,7 +267,7 @@ def _put_computed(
     for chunk in in_chunks(list(moved)):
         query = select(Appraisal).where(Appraisal.id.in_(chunk)).options(*_WHAT_IT_READS)
         appraisals = list(session.scalars(query))
-        make_figures_reviews(session, appraisals)
+        make_figures_reviews(session, [a for a in appraisals if changes_figures(a, moved[a.id])])
         refused = [put_computed(appraisal, moved[appraisal.id]) for appraisal in appraisals]
         # their totals and figures in a statement per table, not one per row
         update_in_bulk(session, [*appraisals, *(r for a in appraisals for r in a.reviews)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -198,6 +198,10 @@ class Chain(AbstractSet[int]):
         return len(self._ids)
 
     __hash__ = AbstractSet._hash  # a viewer stays hashable, as with a frozenset
+
+    @classmethod
+    def _from_iterable(cls, ids: Iterable[int]) -> frozenset[int]:
+        return frozenset(ids)  # what `|`, `&` and `-` give: plain ids
 
 
 #: What `signs_in` reads of an appraisal's employee (their account and its memberships),

@@ -5,6 +5,7 @@ optimistic lock still holds: a row changed meanwhile is refused, as a flush refu
 from __future__ import annotations
 
 import gc
+import threading
 from decimal import Decimal
 
 import pytest
@@ -12,9 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from appraisal.bulk import update_in_bulk
-from appraisal.models import Appraisal, Review
+from appraisal.bulk import collector_paused, update_in_bulk
+from appraisal.models import Appraisal, MetricValue, Review
 from appraisal.runtime.cycles import figures
+from appraisal.runtime.metrics import values
 
 from ..conftest import appraisal_of
 
@@ -110,3 +112,61 @@ def test_a_whole_cycle_batch_runs_without_the_collector_and_restores_it(db, laun
     assert seen == ([] if fails else [False])
     assert gc.isenabled()
     db.rollback()
+
+
+def test_overlapping_pauses_keep_the_collector_off_until_the_last_ends():
+    """Two threads' batches overlap: the collector stays off while either runs and is on
+    again after the last, whichever ends first (each restoring what it saw could leave it
+    off for the worker's lifetime)."""
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with collector_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with collector_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen["after the first ended"] = gc.isenabled()
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"after the first ended": False}
+    assert gc.isenabled()
+
+
+def test_a_savepoint_rolled_back_after_a_bulk_write_forgets_it(db, company, launched):
+    """What update_in_bulk wrote inside a savepoint is forgotten with it, in memory too, as
+    after a flush: the next save must not send a version the database never kept."""
+    ann = appraisal_of(db, company, "ann")
+    before = ann.total, ann.version
+    savepoint = db.begin_nested()
+    ann.total = Decimal("70")
+    update_in_bulk(db, [ann])
+    savepoint.rollback()
+    assert (ann.total, ann.version) == before
+
+
+def test_a_computed_blank_makes_no_figures_review(db, company, launched, visits, add_metric):
+    """A metric with nothing to measure (a share of no records) leaves the figures as they
+    were: no empty figures review is made for it."""
+    add_metric(
+        "located",
+        source={"activity": "customer_visit"},
+        aggregation="share",
+        condition=[{"field": "has_location", "op": "eq", "value": True}],
+    )
+    values.bind_metrics(db, launched.scheme, {"collection": "located"}, None)
+    db.commit()
+    stored = db.scalars(select(MetricValue.computed).where(MetricValue.item_key == "collection"))
+    assert set(stored) == {None}
+    assert not list(db.scalars(select(Review).where(Review.slot == "data")))
