@@ -54,7 +54,7 @@ def insert_in_bulk(session: Session, table: Table, rows: list[dict[str, Any]]) -
     defaults filled in as an INSERT fills them, straight through the driver: on PostgreSQL
     one COPY, elsewhere one executemany of a prepared INSERT. Through SQLAlchemy's statements
     a cycle's first metric recompute (100,000 values) spent 12 of its 65 s in psycopg
-    splitting multi-row INSERTs' placeholders on PostgreSQL, and 7 of 57 s building each
+    splitting multi-row INSERTs' placeholders on PostgreSQL, and 7 of 57 s (profiled) building each
     row's parameters on SQLite. Types are processed as for any statement (JSON, encrypted
     columns, decimals)."""
     if not rows:
@@ -139,8 +139,8 @@ def update_in_bulk(session: Session, objects: Iterable[Any]) -> None:
     statement per versioned row: a cycle's recompute moves 10,000 appraisal totals, as
     many round trips. The objects are then clean, as after a flush (their `onupdate`
     columns expired), so the next flush does not look at them again (it did: 5 of a 60 s
-    first recompute, attribute by attribute); new objects and relationship changes are left
-    to the flush."""
+    first recompute, profiled, attribute by attribute); new objects and relationship
+    changes are left to the flush."""
     shapes: dict[tuple[Table, tuple[str, ...]], list[tuple[Any, dict[str, Any]]]] = defaultdict(
         list
     )

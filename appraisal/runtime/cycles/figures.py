@@ -163,7 +163,7 @@ def make_figures_reviews(session: Session, appraisals: Sequence[Appraisal]) -> N
     an empty one, made in one statement and put in its loaded collection as if loaded with
     it: a cycle's first figures are ten thousand new reviews, which the flush inserts one
     statement each (10,000 statements to set a 10k cycle's figures; 16 of a 64 s first
-    metric recompute on PostgreSQL). `_writable_data_review` then finds them."""
+    metric recompute on PostgreSQL, profiled). `_writable_data_review` then finds them."""
     lacking = list({a.id: a for a in appraisals if _data_review(a) is None}.values())
     if not lacking:
         return
