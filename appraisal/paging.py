@@ -56,6 +56,15 @@ def paginate(
     return Page(items=list(items), page=page, per_page=per_page, total=total)
 
 
+def paginate_ids(session: Session, ids: Select[tuple[int]], page: int, per_page: int) -> Page[int]:
+    """One page of the ids `ids` selects, in its order, and their total, from one statement.
+    For a list whose order sorts every row anyway (ordered across a join, so no index gives
+    it), counting apart would walk the rows twice: a top manager's My team is their whole
+    chain, found by a recursive query each walk. A page beyond the last is the last one."""
+    found = session.scalars(ids).all()
+    return paginate_list(found, page, per_page)
+
+
 def paginate_list(items: Sequence[T], page: int, per_page: int) -> Page[T]:
     """One page of a list already in memory (a short one: tens of rows searched in Python)."""
     page = max(1, min(page, page_count(len(items), per_page)))

@@ -84,3 +84,27 @@ def test_the_chain_is_asked_of_the_database_only_as_far_as_a_page_needs(
     loads = [s for s in recursive if re.search(r"\)\s*SELECT below\.id\s+FROM below\b", s)]
     assert not loads, loads  # ... and never loaded on its own
     assert uma.id not in viewer.reports  # a lookup loads it
+
+
+def test_a_reporting_loop_in_bad_data_ends_and_never_counts_the_boss(db, make, company):
+    """Imports and forms refuse reporting loops, but a restored or hand-edited database may
+    hold one (the database itself refuses only being one's own manager): the chain still
+    ends, holds everyone below once, and never the boss."""
+    from appraisal.runtime.reviews.access import Chain, chain_below, chain_query
+
+    org = company.org
+    org.managers_see_chain = True
+    ava = make.employee(org, "L001", "Ava")
+    ben = make.employee(org, "L002", "Ben")
+    cai = make.employee(org, "L003", "Cai")
+    dan = make.employee(org, "L004", "Dan")
+    ava.manager_id, ben.manager_id, cai.manager_id = ben.id, ava.id, ben.id  # Ava ⇄ Ben
+    dan.manager_id = cai.id
+    db.commit()
+
+    # Read with a limit, a query that went round the loop would show repeats, not hang here.
+    assert sorted(db.scalars(chain_query(org.id, ava.id).limit(30))) == [ben.id, cai.id, dan.id]
+    assert chain_below(db, org.id, ava.id) == {ben.id, cai.id, dan.id}
+    assert chain_below(db, org.id, ben.id) == {ava.id, cai.id, dan.id}
+    assert chain_below(db, org.id, cai.id) == {dan.id}
+    assert Chain(db, org.id, ava.id) == {ben.id, cai.id, dan.id}

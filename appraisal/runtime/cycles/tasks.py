@@ -17,7 +17,7 @@ from ...models import (
     Organization,
     Review,
 )
-from ...paging import Page, paginate
+from ...paging import Page, paginate_ids
 from ...scopes import EVERYWHERE, Reach
 from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
 from .. import workflow
@@ -156,9 +156,10 @@ TEAM_ROWS = 50
 
 
 def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
-    """A page of the progress of each appraisal the viewer manages in open cycles, chosen,
-    ordered and counted by the database: a top manager who sees their chain pages through
-    the company instead of loading it."""
+    """A page of the progress of each appraisal the viewer manages in open cycles: the
+    database chooses and orders their ids in one statement (`paginate_ids`), and only the
+    page's appraisals are loaded, so a top manager who sees their chain pages through the
+    company instead of loading it."""
     managed = []  # as `relations` has it: their reports (and chain); HR, the manager-less
     if viewer.employee_id is not None:
         managed.append(managed_by(viewer.employee_id, viewer.reports, viewer.org_id))
@@ -167,8 +168,8 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
         managed.append(and_(Appraisal.manager_id.is_(None), not_own))
     if not managed:
         return Page([], 1, TEAM_ROWS, 0)
-    query = (
-        select(Appraisal)
+    ids = (
+        select(Appraisal.id)
         .join(Cycle, Cycle.id == Appraisal.cycle_id)
         .join(Employee, Employee.id == Appraisal.employee_id)
         .where(
@@ -176,12 +177,17 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
             Cycle.state.in_(OPEN_CYCLES),
             or_(*managed),
         )
-        .options(*WHAT_TASKS_READ)
         .order_by(Cycle.starts_on, Cycle.id, Employee.name, Appraisal.id)
     )
-    found = paginate(session, query, page, TEAM_ROWS)
+    found = paginate_ids(session, ids, page, TEAM_ROWS)
+    loaded = {
+        a.id: a
+        for a in session.scalars(
+            select(Appraisal).where(Appraisal.id.in_(found.items)).options(*WHAT_TASKS_READ)
+        )
+    }
     rows = []
-    for appraisal in found.items:
+    for appraisal in (loaded[id_] for id_ in found.items):
         by_slot = {r.slot: r for r in appraisal.reviews}
         has_self = fills(appraisal_template(appraisal), "self")
         rows.append(

@@ -144,17 +144,24 @@ def managed_by(
 
 def chain_query(org_id: int, boss_id: int) -> Select[tuple[int]]:
     """The ids of everyone below `boss_id` through their managers, as a recursive query
-    over the manager index (UNION stops a loop in bad data; the boss is left out)."""
+    over the manager index; the boss is never one of them.
+
+    UNION ALL, not UNION: each employee has one manager, so a walk down from the boss meets
+    nobody twice unless it comes back to the boss (a loop in bad data can only be entered
+    through the boss), and leaving the boss out of every step ends that loop. UNION would
+    check each of a top manager's 10,000 ids against the ones already found: twice the
+    time on SQLite."""
+    not_boss = Employee.id != boss_id
     first = select(Employee.id).where(
-        Employee.organization_id == org_id, Employee.manager_id == boss_id
+        Employee.organization_id == org_id, Employee.manager_id == boss_id, not_boss
     )
     below = first.cte("below", recursive=True)
-    below = below.union(
+    below = below.union_all(
         select(Employee.id).where(
-            Employee.organization_id == org_id, Employee.manager_id == below.c.id
+            Employee.organization_id == org_id, Employee.manager_id == below.c.id, not_boss
         )
     )
-    return select(below.c.id).where(below.c.id != boss_id)
+    return select(below.c.id)
 
 
 def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[int]:
