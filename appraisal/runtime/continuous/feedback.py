@@ -20,7 +20,7 @@ from ...errors import ServiceError
 from ...models import Employee, FeedbackNote, FeedbackRequest, Indicator, User, utcnow
 from ...states import FeedbackKind, FeedbackVisibility
 from ..fieldwork.access import manages
-from ..reviews.access import Viewer
+from ..reviews.access import Viewer, among
 
 MAX_TEXT = 4000
 
@@ -48,7 +48,7 @@ def readable(viewer: Viewer) -> ColumnElement[bool]:
         )
         seen.append(Employee.manager_id == viewer.employee_id)
         if viewer.reports:
-            seen.append(FeedbackNote.recipient_id.in_(viewer.reports))
+            seen.append(among(FeedbackNote.recipient_id, viewer.reports))
     return and_(in_org, or_(*seen))
 
 

@@ -65,7 +65,7 @@ def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
     if viewer.employee_id is not None:
         conditions += [
             Appraisal.employee_id == viewer.employee_id,
-            managed_by(viewer.employee_id, viewer.reports, viewer.org_id),
+            managed_by(viewer.employee_id),  # tasks are the direct manager's (see `my_tasks`)
         ]
     if viewer.is_hr:
         conditions.append(Appraisal.manager_id.is_(None))

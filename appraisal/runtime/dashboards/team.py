@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select, true
+from sqlalchemy import Select, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ...charts import Chart, Dashboard, Point, Series
@@ -47,7 +47,7 @@ from ..cycles.figures import cycle_appraisals_query
 from ..cycles.tasks import STEP_DUE, WAITING_FOR_FIGURES, due_for, overdue_in_step
 from ..fieldwork.team import department_choices
 from ..metrics.definitions import scheme_bindings
-from ..reviews.access import GROUPS, Viewer, chain_below, final_result, managed_by
+from ..reviews.access import GROUPS, Viewer, among, chain_below, final_result, managed_by
 from .attainment import (
     PROCESS,
     RESULT,
@@ -277,7 +277,9 @@ def _manager_choices(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
     if not viewer.is_hr:
         if not viewer.reports or viewer.employee_id is None:
             return []
-        query = query.where(Employee.id.in_({viewer.employee_id, *viewer.reports}))
+        query = query.where(
+            or_(Employee.id == viewer.employee_id, among(Employee.id, viewer.reports))
+        )
     return [(row.id, row.name) for row in session.execute(query.order_by(Employee.name))]
 
 

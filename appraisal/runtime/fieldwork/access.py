@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from ...models import ActivityRecord, Employee
-from ..reviews.access import Viewer
+from ..reviews.access import Viewer, among
 
 
 def manages(viewer: Viewer, employee: Employee) -> bool:
@@ -45,7 +45,7 @@ def visible_employees(viewer: Viewer) -> ColumnElement[bool]:
         return false()
     mine = [Employee.id == viewer.employee_id, Employee.manager_id == viewer.employee_id]
     if viewer.reports:
-        mine.append(Employee.id.in_(viewer.reports))
+        mine.append(among(Employee.id, viewer.reports))
     return in_org & or_(*mine)
 
 

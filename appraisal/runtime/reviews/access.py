@@ -120,11 +120,11 @@ def _viewer_row() -> Select:
     )
 
 
-def chain_below(session: Session, org_id: int, manager_id: int) -> frozenset[int]:
+def chain_below(session: Session, org_id: int, manager_id: int) -> AbstractSet[int]:
     """Everyone below a manager where the organization lets managers see their chain (the
-    `Viewer.reports` of that manager); nobody otherwise."""
+    `Viewer.reports` of that manager, a `Chain`); nobody otherwise."""
     chain = session.scalar(select(Organization.managers_see_chain).where(Organization.id == org_id))
-    return _everyone_below(session, org_id, manager_id) if chain else frozenset()
+    return Chain(session, org_id, manager_id) if chain else frozenset()
 
 
 def managed_by(
@@ -172,14 +172,22 @@ def _everyone_below(session: Session, org_id: int, boss_id: int) -> frozenset[in
 
 class Chain(AbstractSet[int]):
     """Everyone below a manager (`Viewer.reports` where managers see their chain), asked of
-    the database only as far as a page needs it: whether anyone is below is one indexed
-    row; the ids themselves are loaded the first time someone is looked up or listed. A top
-    manager's chain is the whole company, and most pages only put it in SQL (`managed_by`
-    with the organization asks the database): loading 10,000 ids on each of their requests
-    was most of their My team's time. Equal, as a set, to the same ids."""
+    the database only as far as a page needs it. A top manager's chain is the whole company,
+    so: whether anyone is below is one indexed row; a lookup walks up from that one person
+    (`_is_below`: as many rows as levels); lists put the chain inside their own SQL
+    (`among`, `managed_by`); the ids themselves load only when someone lists them, or
+    after `WALKS` lookups on one page. Equal, as a set, to the same ids."""
+
+    #: Lookups answered by walking up before the page is better served by loading the ids.
+    WALKS = 16
 
     def __init__(self, session: Session, org_id: int, boss_id: int) -> None:
         self._session, self._org_id, self._boss_id = session, org_id, boss_id
+        self._walked: dict[object, bool] = {}
+
+    def query(self) -> Select[tuple[int]]:
+        """The chain's ids as a query, to put inside a list's own statement."""
+        return chain_query(self._org_id, self._boss_id)
 
     @cached_property
     def _anyone(self) -> bool:
@@ -196,7 +204,15 @@ class Chain(AbstractSet[int]):
         return self._anyone
 
     def __contains__(self, employee_id: object) -> bool:
-        return employee_id in self._ids
+        if "_ids" in self.__dict__ or len(self._walked) >= self.WALKS:
+            return employee_id in self._ids
+        if not isinstance(employee_id, int) or isinstance(employee_id, bool):
+            return False
+        if employee_id not in self._walked:
+            self._walked[employee_id] = _is_below(
+                self._session, self._org_id, self._boss_id, employee_id
+            )
+        return self._walked[employee_id]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._ids)
@@ -209,6 +225,36 @@ class Chain(AbstractSet[int]):
     @classmethod
     def _from_iterable(cls, ids: Iterable[int]) -> frozenset[int]:
         return frozenset(ids)  # what `|`, `&` and `-` give: plain ids
+
+
+def _is_below(session: Session, org_id: int, boss_id: int, employee_id: int) -> bool:
+    """Whether `employee_id` is in `boss_id`'s chain (`chain_query`), walking up from them
+    through their managers until the boss: a path up that reaches the boss is the same path
+    down. UNION ends a loop in bad data that does not pass through the boss."""
+    if employee_id == boss_id:
+        return False
+    up = (
+        select(Employee.id, Employee.manager_id)
+        .where(Employee.organization_id == org_id, Employee.id == employee_id)
+        .cte("up", recursive=True)
+    )
+    up = up.union(
+        select(Employee.id, Employee.manager_id).where(
+            Employee.organization_id == org_id,
+            Employee.id == up.c.manager_id,
+            up.c.manager_id != boss_id,
+        )
+    )
+    found = select(up.c.id).where(up.c.manager_id == boss_id).limit(1)
+    return session.scalar(found) is not None
+
+
+def among(column: ColumnElement[Any], reports: AbstractSet[int]) -> ColumnElement[bool]:
+    """SQL: `column` holds one of `reports` (a viewer's reports). A chain goes inside the
+    statement as its recursive query, never as thousands of bound ids."""
+    if isinstance(reports, Chain):
+        return column.in_(reports.query())
+    return column.in_(reports)
 
 
 #: What `signs_in` reads of an appraisal's employee (their account and its memberships),
