@@ -49,8 +49,17 @@ def sides(viewer: Viewer, employee: Employee) -> frozenset[str]:
     return frozenset({"manager"}) if manages(viewer, employee) else frozenset()
 
 
+def reads_plans_of(viewer: Viewer, employee: Employee) -> bool:
+    """Who reads a person's plans: the two sides and HR admins of their organization. The
+    plan page and every list of plan rows (the review's evidence timeline) ask this, so a
+    manager the person has left reads none of it, wherever it is shown."""
+    if employee.organization_id != viewer.org_id:
+        return False
+    return viewer.is_hr or bool(sides(viewer, employee))
+
+
 def may_read(viewer: Viewer, plan: WorkPlan) -> bool:
-    return viewer.is_hr or bool(sides(viewer, plan.employee))
+    return reads_plans_of(viewer, plan.employee)
 
 
 def relations(viewer: Viewer, plan: WorkPlan) -> frozenset[str]:

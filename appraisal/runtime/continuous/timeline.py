@@ -2,9 +2,10 @@
 period, so ratings cite facts. Plan progress, check-ins, feedback notes, field records and
 the computed figures, newest first, capped.
 
-Each source goes through its own reading rule for the viewer (`checkins.may_read`,
-`feedback.readable`, `fieldwork.access.sees_records_of`, `metrics.shown.READERS`), so a
-private check-in or a note kept from the recipient shows only to whom it was already shown.
+Each source goes through its own reading rule for the viewer (`plans.reads_plans_of`,
+`checkins.may_read`, `feedback.readable`, `fieldwork.access.sees_records_of`,
+`metrics.shown.READERS`), so a private check-in, a note kept from the recipient or the plan
+of someone who has moved to another manager shows only to whom it was already shown.
 Peer and subordinate answers are not a source at all: they stay behind the appraisal's
 anonymity threshold on the score panel.
 """
@@ -30,7 +31,7 @@ from ...models import (
 from ..fieldwork.access import sees_records_of
 from ..metrics.shown import READERS, computed_figures, plain
 from ..reviews.access import Viewer
-from . import checkins, feedback
+from . import checkins, feedback, plans
 
 #: At most this many entries (the newest); the page says how many more there were.
 CAP = 60
@@ -62,7 +63,7 @@ def timeline(
     employee = appraisal.employee
     start, end = appraisal.cycle.starts_on, appraisal.cycle.ends_on
     entries = [
-        *_plans(session, employee, start, end),
+        *_plans(session, viewer, employee, start, end),
         *_checkins(session, viewer, employee, start, end),
         *_feedback(session, viewer, employee, start, end),
         *_records(session, viewer, employee, start, end),
@@ -72,7 +73,11 @@ def timeline(
     return Timeline(entries[:CAP], max(0, len(entries) - CAP))
 
 
-def _plans(session: Session, employee: Employee, start: date, end: date) -> list[Entry]:
+def _plans(
+    session: Session, viewer: Viewer, employee: Employee, start: date, end: date
+) -> list[Entry]:
+    if not plans.reads_plans_of(viewer, employee):
+        return []
     updates = session.scalars(
         select(PlanUpdate)
         .join(WorkPlan, WorkPlan.id == PlanUpdate.plan_id)
