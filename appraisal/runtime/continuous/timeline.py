@@ -141,21 +141,32 @@ def _feedback(
     end: date,
 ) -> list[Entry]:
     """The notes given in the period, each on its day of the organization's clock (a note
-    given just after midnight in Shanghai is still the day before in UTC)."""
+    given just after midnight in Shanghai is still the day before in UTC), with the name of
+    the indicator a note is about."""
     org = session.get(Organization, employee.organization_id)
     assert org is not None
-    notes = feedback.notes_for(session, viewer, employee.id)
+    notes = [
+        n
+        for n in feedback.notes_for(session, viewer, employee.id)
+        if start <= org.today(as_utc(n.created_at)) <= end
+    ][:CAP]
+    indicators = feedback.indicator_names(
+        session, org.id, {n.indicator_id for n in notes if n.indicator_id}
+    )
     return [
         Entry(
             n.created_at,
             "feedback",
             n.author.name if n.author else "",
             n.text,
-            {"kind": n.kind, "visibility": n.visibility},
+            {
+                "kind": n.kind,
+                "visibility": n.visibility,
+                "indicator": indicators.get(n.indicator_id) if n.indicator_id else None,
+            },
         )
         for n in notes
-        if start <= org.today(as_utc(n.created_at)) <= end
-    ][:CAP]
+    ]
 
 
 def _records(

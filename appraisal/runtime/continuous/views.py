@@ -397,6 +397,7 @@ def _feedback_page(form: FeedbackForm, ask_form: FeedbackRequestForm, status: in
     """The notes, and the forms whose people pickers list the first ones matching `?q=`."""
     db, viewer = get_session(), current_viewer()
     search = request.args.get("q", "")
+    indicators = feedback.indicator_choices(db, viewer.org_id)
     form.kind.choices = vocabulary_choices(FeedbackKind, "feedback_kind")
     return render_template(
         "runtime/feedback_notes.html",
@@ -411,7 +412,8 @@ def _feedback_page(form: FeedbackForm, ask_form: FeedbackRequestForm, status: in
             partial(member_choices, db, viewer.org_id), search, [ask_form.asked_id.data]
         ),
         askable=plans.plannable(db, viewer),
-        indicators=feedback.indicator_choices(db, viewer.org_id),
+        indicators=indicators,
+        indicator_names=dict(indicators),  # a note's indicator, named in the reader's language
         form=form,
         ask_form=ask_form,
         viewer=viewer,
