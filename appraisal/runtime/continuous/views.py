@@ -113,6 +113,7 @@ def plan(id: int):
 def _plan_page(plan: WorkPlan, status: int = 200, **forms: Any) -> Any:
     viewer = current_viewer()
     rels = plans.relations(viewer, plan)
+    linkable = plans.linkable_items(get_session(), plan)
     return render_template(
         "runtime/plan.html",
         plan=plan,
@@ -127,6 +128,8 @@ def _plan_page(plan: WorkPlan, status: int = 200, **forms: Any) -> Any:
         assess_form=forms.get("assess_form") or SelfAssessForm(formdata=None),
         rate_form=forms.get("rate_form") or RateForm(formdata=None),
         link_kinds=vocabulary_choices(plans.LINK_KINDS, "plan_link"),
+        linkable=linkable,
+        links=plans.shown_links(plan, linkable),
     ), status
 
 
@@ -162,6 +165,7 @@ def plan_item_add(id: int):
                 f.measure.data or "",
                 f.link_kind.data or "",
                 f.link_ref.data or "",
+                f.link_item.data or "",
             ),
             f.version.data,
         ),
