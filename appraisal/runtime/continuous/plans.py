@@ -4,6 +4,10 @@ with progress updates, closed out by the employee and rated by the manager.
 
 Who stands where is `sides`: the plan's employee, and their manager (direct, or up the
 chain where the organization allows). HR admins read every plan but take no side.
+
+A task's link is checked against what it names: a template item or target is one of the
+items of the person's template in their running appraisal, a customer is a customer's code,
+an external reference is a web link or a short plain reference (`_check_link`).
 """
 
 from __future__ import annotations
