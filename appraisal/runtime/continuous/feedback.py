@@ -9,6 +9,7 @@ answer: those stay behind the appraisal's anonymity threshold (`reviews.access`)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -170,13 +171,21 @@ def requests_to(session: Session, viewer: Viewer) -> list[FeedbackRequest]:
     )
 
 
+def indicator_names(
+    session: Session, org_id: int, ids: Collection[int] | None = None
+) -> dict[int, Any]:
+    """{id: {"zh": …, "en": …}} of the organization's indicators (those of `ids` only, when
+    given), in key order: a label the pages show in the reader's language (`label_text`)."""
+    query = (
+        select(Indicator.id, Indicator.name_zh, Indicator.name_en)
+        .where(Indicator.organization_id == org_id)
+        .order_by(Indicator.key)
+    )
+    if ids is not None:
+        query = query.where(Indicator.id.in_(sorted(set(ids))))
+    return {row.id: {"zh": row.name_zh, "en": row.name_en} for row in session.execute(query)}
+
+
 def indicator_choices(session: Session, org_id: int) -> list[tuple[int, Any]]:
     """(id, {"zh": …, "en": …}) of the organization's indicators, for a note's link."""
-    return [
-        (row.id, {"zh": row.name_zh, "en": row.name_en})
-        for row in session.execute(
-            select(Indicator.id, Indicator.name_zh, Indicator.name_en)
-            .where(Indicator.organization_id == org_id)
-            .order_by(Indicator.key)
-        )
-    ]
+    return list(indicator_names(session, org_id).items())

@@ -31,7 +31,8 @@ class PlanItemForm(PostedForm):
     weight = StringField(_l("Weight (%)"), default="")
     measure = StringField(_l("Measure"), default="")
     link_kind = StringField(_l("Linked to"), default="")
-    link_ref = StringField(_l("Which one"), default="")
+    link_item = StringField(_l("Item of the appraisal template"), default="")
+    link_ref = StringField(_l("Customer code, link or reference"), default="")
     version = version_field()
 
 

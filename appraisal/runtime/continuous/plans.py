@@ -4,14 +4,22 @@ with progress updates, closed out by the employee and rated by the manager.
 
 Who stands where is `sides`: the plan's employee, and their manager (direct, or up the
 chain where the organization allows). HR admins read every plan but take no side.
+
+A task's link is checked against what it names: a template item or target is one of the
+items of the person's template in their running appraisal, a customer is a customer's code,
+an external reference is a web link or a short plain reference (`_check_link`).
 """
 
 from __future__ import annotations
 
 import calendar
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,13 +28,24 @@ from sqlalchemy.orm import Session, selectinload
 from ... import audit
 from ...concurrency import expect_version
 from ...errors import ServiceError
-from ...models import Customer, Employee, PlanItem, PlanUpdate, WorkPlan, utcnow
+from ...models import (
+    Appraisal,
+    Customer,
+    Cycle,
+    Employee,
+    PlanItem,
+    PlanUpdate,
+    WorkPlan,
+    utcnow,
+)
 from ...models.continuous import LINK_KINDS
 from ...notifications import events
-from ...states import EDITABLE_PLANS, PlanPeriod, PlanState
+from ...states import EDITABLE_PLANS, CycleState, PlanPeriod, PlanState
 from .. import workflow
+from ..compiled import appraisal_template
 from ..fieldwork.access import manages, visible_employees
 from ..metrics.compute import refresh_employees
+from ..render import target_fields
 from ..reviews.access import Viewer
 from . import evidence as evidence_files
 from .completion import on_time_share as on_time_share  # the plan pages' completion figure
@@ -49,8 +68,17 @@ def sides(viewer: Viewer, employee: Employee) -> frozenset[str]:
     return frozenset({"manager"}) if manages(viewer, employee) else frozenset()
 
 
+def reads_plans_of(viewer: Viewer, employee: Employee) -> bool:
+    """Who reads a person's plans: the two sides and HR admins of their organization. The
+    plan page and every list of plan rows (the review's evidence timeline) ask this, so a
+    manager the person has left reads none of it, wherever it is shown."""
+    if employee.organization_id != viewer.org_id:
+        return False
+    return viewer.is_hr or bool(sides(viewer, employee))
+
+
 def may_read(viewer: Viewer, plan: WorkPlan) -> bool:
-    return viewer.is_hr or bool(sides(viewer, plan.employee))
+    return reads_plans_of(viewer, plan.employee)
 
 
 def relations(viewer: Viewer, plan: WorkPlan) -> frozenset[str]:
@@ -164,7 +192,138 @@ class ItemInput:
     weight: str
     measure: str
     link_kind: str
-    link_ref: str
+    link_ref: str  # a customer's code, or an external link or reference
+    link_item: str = ""  # the key of a template item or target (`ITEM_LINKS`)
+
+
+# -- what a task is linked to ----------------------------------------------------------------
+
+#: The links a task takes from the items of the person's template in their running appraisal.
+ITEM_LINKS = ("template_item", "appraisal_target")
+#: An external reference that is not a link: a ticket's or a service request's number.
+PLAIN_REFERENCE = re.compile(r"[\w\-./#]{1,40}")
+LINK_REFUSALS = {
+    "no_appraisal": _l(
+        "%(name)s has no appraisal in a running cycle, so there is no item to link to."
+    ),
+    "template_item": _l("Choose an item of %(name)s's appraisal template from the list."),
+    "appraisal_target": _l("Choose an item with a target in %(name)s's appraisal from the list."),
+    "external": _l(
+        "Give a link starting with http:// or https://, or a short reference (at most 40 "
+        "letters, digits and - _ . / #, no spaces)."
+    ),
+}
+
+
+def web_link(text: str) -> bool:
+    """An http(s) address with a host and nothing that breaks out of it (spaces, control
+    characters): what a page may put in a link's href."""
+    if any(c.isspace() or unicodedata.category(c)[0] == "C" for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def running_appraisal(session: Session, plan: WorkPlan) -> Appraisal | None:
+    """The plan's person's appraisal in a running cycle: the one whose period meets the
+    plan's, else the latest."""
+    found = session.scalars(
+        select(Appraisal)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(
+            Appraisal.organization_id == plan.organization_id,
+            Appraisal.employee_id == plan.employee_id,
+            Cycle.state == CycleState.RUNNING.value,
+        )
+        .order_by(Cycle.starts_on.desc(), Appraisal.id.desc())
+    ).all()
+    meets = [
+        a for a in found if a.cycle.starts_on <= plan.ends_on and a.cycle.ends_on >= plan.starts_on
+    ]
+    return (meets or found or [None])[0]
+
+
+def linkable_items(session: Session, plan: WorkPlan) -> dict[str, list[tuple[str, Any]]]:
+    """Per kind of `ITEM_LINKS`, the (key, name) a task may be linked to: every item of the
+    person's template in their running appraisal, and those of them whose target is set per
+    person (`render.target_fields`). Empty without a running appraisal."""
+    appraisal = running_appraisal(session, plan)
+    if appraisal is None:
+        return {kind: [] for kind in ITEM_LINKS}
+    template = appraisal_template(appraisal)
+    return {
+        "template_item": [
+            (key, item.name or key)
+            for section in template.sections
+            for key in section.items
+            if (item := template.items.get(key)) is not None
+        ],
+        "appraisal_target": [(f.key, f.label or f.key) for f in target_fields(template)],
+    }
+
+
+@dataclass(frozen=True)
+class ShownLink:
+    """A task's link as its page shows it: words (text, or a label in both languages), and
+    the address when it is a web link."""
+
+    words: Any
+    url: str | None = None
+
+
+def shown_links(plan: WorkPlan, linkable: dict[str, list[tuple[str, Any]]]) -> dict[int, ShownLink]:
+    """By item id: a template item or target by its name (its key once the appraisal is no
+    longer running), a customer by its code, an external reference as a link or as text."""
+    names = {kind: dict(choices) for kind, choices in linkable.items()}
+    shown = {}
+    for item in plan.items:
+        if not item.link_kind:
+            continue
+        ref = item.link_ref
+        if item.link_kind in ITEM_LINKS:
+            shown[item.id] = ShownLink(names.get(item.link_kind, {}).get(ref, ref))
+        elif item.link_kind == "external" and web_link(ref):
+            shown[item.id] = ShownLink(ref, ref)
+        else:
+            shown[item.id] = ShownLink(ref)
+    return shown
+
+
+def _check_link(session: Session, plan: WorkPlan, data: ItemInput) -> str:
+    """The reference to keep for the task's link ("" without one); a refusal at its field."""
+    kind = data.link_kind
+    if not kind:
+        return ""
+    if kind not in LINK_KINDS:
+        raise ServiceError(_l("Choose what the task is linked to from the list."), "link_kind")
+    if kind in ITEM_LINKS:
+        ref = data.link_item.strip()
+        if not ref:
+            raise ServiceError(_l("Say which one it is linked to."), "link_item")
+        choices = linkable_items(session, plan)
+        if not any(choices.values()):
+            name = plan.employee.name
+            raise ServiceError(LINK_REFUSALS["no_appraisal"] % {"name": name}, "link_item")
+        if ref not in dict(choices[kind]):
+            raise ServiceError(LINK_REFUSALS[kind] % {"name": plan.employee.name}, "link_item")
+        return ref
+    ref = data.link_ref.strip()
+    if not ref:
+        raise ServiceError(_l("Say which one it is linked to."), "link_ref")
+    if kind == "customer":
+        found = session.scalar(
+            select(Customer.id).where(
+                Customer.organization_id == plan.organization_id, Customer.code == ref
+            )
+        )
+        if found is None:
+            raise ServiceError(_l("No customer has this code."), "link_ref")
+    elif not (len(ref) <= 200 and web_link(ref)) and not PLAIN_REFERENCE.fullmatch(ref):
+        raise ServiceError(LINK_REFUSALS["external"], "link_ref")
+    return ref
 
 
 def _writer(viewer: Viewer, plan: WorkPlan, version: int | None) -> frozenset[str]:
@@ -199,21 +358,7 @@ def _check_item(session: Session, plan: WorkPlan, data: ItemInput) -> Decimal:
             ),
             "due_on",
         )
-    weight = _weight(data.weight)
-    if data.link_kind and data.link_kind not in LINK_KINDS:
-        raise ServiceError(_l("Choose what the task is linked to from the list."), "link_kind")
-    if data.link_kind and not data.link_ref.strip():
-        raise ServiceError(_l("Say which one it is linked to."), "link_ref")
-    if data.link_kind == "customer":
-        found = session.scalar(
-            select(Customer.id).where(
-                Customer.organization_id == plan.organization_id,
-                Customer.code == data.link_ref.strip(),
-            )
-        )
-        if found is None:
-            raise ServiceError(_l("No customer has this code."), "link_ref")
-    return weight
+    return _weight(data.weight)
 
 
 def add_item(
@@ -225,6 +370,7 @@ def add_item(
     if len(plan.items) >= MAX_ITEMS:
         raise ServiceError(_l("A plan has at most %(count)s tasks.", count=MAX_ITEMS))
     weight = _check_item(session, plan, data)
+    link_ref = _check_link(session, plan, data)
     item = PlanItem(
         organization_id=plan.organization_id,
         title=data.title.strip()[:200],
@@ -233,7 +379,7 @@ def add_item(
         weight=weight,
         measure=data.measure.strip()[:200],
         link_kind=data.link_kind or None,
-        link_ref=data.link_ref.strip()[:200] if data.link_kind else "",
+        link_ref=link_ref,
     )
     plan.items.append(item)
     plan.updated_at = utcnow()  # the plan's version moves: what is agreed is what was seen
@@ -329,7 +475,7 @@ def add_update(
     if progress is not None and item is None:
         raise ServiceError(_l("Choose the task this progress is for."), "item_id")
     evidence = evidence.strip()
-    if evidence and not evidence.lower().startswith(("http://", "https://")):
+    if evidence and not web_link(evidence):
         raise ServiceError(_l("Evidence is a link starting with http:// or https://."), "evidence")
     completed = item.completed_on if item is not None else None
     if item is not None and progress is not None:

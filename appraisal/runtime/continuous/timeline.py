@@ -2,9 +2,10 @@
 period, so ratings cite facts. Plan progress, check-ins, feedback notes, field records and
 the computed figures, newest first, capped.
 
-Each source goes through its own reading rule for the viewer (`checkins.may_read`,
-`feedback.readable`, `fieldwork.access.sees_records_of`, `metrics.shown.READERS`), so a
-private check-in or a note kept from the recipient shows only to whom it was already shown.
+Each source goes through its own reading rule for the viewer (`plans.reads_plans_of`,
+`checkins.may_read`, `feedback.readable`, `fieldwork.access.sees_records_of`,
+`metrics.shown.READERS`), so a private check-in, a note kept from the recipient or the plan
+of someone who has moved to another manager shows only to whom it was already shown.
 Peer and subordinate answers are not a source at all: they stay behind the appraisal's
 anonymity threshold on the score panel.
 """
@@ -30,7 +31,7 @@ from ...models import (
 from ..fieldwork.access import sees_records_of
 from ..metrics.shown import READERS, computed_figures, plain
 from ..reviews.access import Viewer
-from . import checkins, feedback
+from . import checkins, feedback, plans
 
 #: At most this many entries (the newest); the page says how many more there were.
 CAP = 60
@@ -62,7 +63,7 @@ def timeline(
     employee = appraisal.employee
     start, end = appraisal.cycle.starts_on, appraisal.cycle.ends_on
     entries = [
-        *_plans(session, employee, start, end),
+        *_plans(session, viewer, employee, start, end),
         *_checkins(session, viewer, employee, start, end),
         *_feedback(session, viewer, employee, start, end),
         *_records(session, viewer, employee, start, end),
@@ -72,7 +73,11 @@ def timeline(
     return Timeline(entries[:CAP], max(0, len(entries) - CAP))
 
 
-def _plans(session: Session, employee: Employee, start: date, end: date) -> list[Entry]:
+def _plans(
+    session: Session, viewer: Viewer, employee: Employee, start: date, end: date
+) -> list[Entry]:
+    if not plans.reads_plans_of(viewer, employee):
+        return []
     updates = session.scalars(
         select(PlanUpdate)
         .join(WorkPlan, WorkPlan.id == PlanUpdate.plan_id)
@@ -136,21 +141,32 @@ def _feedback(
     end: date,
 ) -> list[Entry]:
     """The notes given in the period, each on its day of the organization's clock (a note
-    given just after midnight in Shanghai is still the day before in UTC)."""
+    given just after midnight in Shanghai is still the day before in UTC), with the name of
+    the indicator a note is about."""
     org = session.get(Organization, employee.organization_id)
     assert org is not None
-    notes = feedback.notes_for(session, viewer, employee.id)
+    notes = [
+        n
+        for n in feedback.notes_for(session, viewer, employee.id)
+        if start <= org.today(as_utc(n.created_at)) <= end
+    ][:CAP]
+    indicators = feedback.indicator_names(
+        session, org.id, {n.indicator_id for n in notes if n.indicator_id}
+    )
     return [
         Entry(
             n.created_at,
             "feedback",
             n.author.name if n.author else "",
             n.text,
-            {"kind": n.kind, "visibility": n.visibility},
+            {
+                "kind": n.kind,
+                "visibility": n.visibility,
+                "indicator": indicators.get(n.indicator_id) if n.indicator_id else None,
+            },
         )
         for n in notes
-        if start <= org.today(as_utc(n.created_at)) <= end
-    ][:CAP]
+    ]
 
 
 def _records(

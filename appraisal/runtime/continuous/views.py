@@ -113,6 +113,7 @@ def plan(id: int):
 def _plan_page(plan: WorkPlan, status: int = 200, **forms: Any) -> Any:
     viewer = current_viewer()
     rels = plans.relations(viewer, plan)
+    linkable = plans.linkable_items(get_session(), plan)
     return render_template(
         "runtime/plan.html",
         plan=plan,
@@ -127,6 +128,8 @@ def _plan_page(plan: WorkPlan, status: int = 200, **forms: Any) -> Any:
         assess_form=forms.get("assess_form") or SelfAssessForm(formdata=None),
         rate_form=forms.get("rate_form") or RateForm(formdata=None),
         link_kinds=vocabulary_choices(plans.LINK_KINDS, "plan_link"),
+        linkable=linkable,
+        links=plans.shown_links(plan, linkable),
     ), status
 
 
@@ -162,6 +165,7 @@ def plan_item_add(id: int):
                 f.measure.data or "",
                 f.link_kind.data or "",
                 f.link_ref.data or "",
+                f.link_item.data or "",
             ),
             f.version.data,
         ),
@@ -397,6 +401,7 @@ def _feedback_page(form: FeedbackForm, ask_form: FeedbackRequestForm, status: in
     """The notes, and the forms whose people pickers list the first ones matching `?q=`."""
     db, viewer = get_session(), current_viewer()
     search = request.args.get("q", "")
+    indicators = feedback.indicator_choices(db, viewer.org_id)
     form.kind.choices = vocabulary_choices(FeedbackKind, "feedback_kind")
     return render_template(
         "runtime/feedback_notes.html",
@@ -411,7 +416,8 @@ def _feedback_page(form: FeedbackForm, ask_form: FeedbackRequestForm, status: in
             partial(member_choices, db, viewer.org_id), search, [ask_form.asked_id.data]
         ),
         askable=plans.plannable(db, viewer),
-        indicators=feedback.indicator_choices(db, viewer.org_id),
+        indicators=indicators,
+        indicator_names=dict(indicators),  # a note's indicator, named in the reader's language
         form=form,
         ask_form=ask_form,
         viewer=viewer,

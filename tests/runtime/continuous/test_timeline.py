@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from appraisal.models import (
     CheckIn,
     FeedbackNote,
@@ -195,3 +197,27 @@ def test_a_note_counts_on_the_day_of_the_organizations_clock(db, company, launch
     hr = company.viewer(db, "hr@acme.example")
     texts = {e.text for e in evidence.timeline(db, ann, hr, frozenset({"hr"})).entries}
     assert "Last evening's note" in texts and "New year's note" not in texts
+
+
+def test_a_manager_the_person_has_left_reads_none_of_their_plans(
+    client, auth, db, company, launched
+):
+    """The appraisal keeps Bo, its manager at launch; Ann then moves to Olga. Bo's link to her
+    plan is a 404, so her plan's progress is not on Bo's review form either; Olga, who now
+    reads her plans, finds it in the timeline."""
+    ann = appraisal_of(db, company, "ann")
+    ann.state = "manager_review"
+    _evidence(db, company)
+    company.people["ann"].manager_id = company.people["olga"].id
+    db.commit()
+    plan_id = db.scalar(select(WorkPlan.id))
+    auth.login("boss@acme.example")
+    assert client.get(f"/plans/{plan_id}").status_code == 404
+    page = client.get(f"/appraisals/{ann.id}/review/manager").text
+    section = page[page.index('id="evidence-timeline"') :]
+    assert "Pipeline review with Bo" in section  # Bo's own check-in is still his to read
+    assert "12 stores visited" not in page and "visits-1.pdf" not in page
+    assert 'data-kind="plan"' not in section
+    olga = company.viewer(db, "olga@acme.example")
+    texts = {e.text for e in evidence.timeline(db, ann, olga, frozenset()).entries}
+    assert "12 stores visited" in texts
