@@ -499,7 +499,8 @@ def split_node(
 ) -> dict[int, Decimal]:
     """The targets of the parts not locked (by node id): the node's target less the locked
     parts' typed targets, split equally, by the typed basis, by last period's or the same
-    period last year's actuals, or by the imported forecast. Nothing is saved: the page shows them to review and save."""
+    period last year's actuals, or by the imported forecast. Nothing is saved: the page
+    shows them to review and save."""
     parts = seen.tree.children_of(seen.node)
     typed = _typed_rows(seen, rows)
     locked_total = Decimal(0)

@@ -15,18 +15,7 @@ from openpyxl import Workbook
 from appraisal.goals.services import year_before
 from appraisal.models import Department
 from tests.goals.helpers import add_parts, new_goal, root_of
-from tests.goals.test_cascade import (  # noqa: F401
-    cascade,
-    company,
-    filled,
-    launch_q4,
-    launched,
-    login,
-    node,
-    regions,
-    rows,
-    set_sales,
-)
+from tests.goals.test_cascade import filled, login, node, rows, set_sales
 
 
 @pytest.fixture

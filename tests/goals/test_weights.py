@@ -12,15 +12,7 @@ import pytest
 from appraisal.goals.tree import weighted_attainment
 from appraisal.runtime.cycles import figures
 from tests.goals.helpers import add_parts, new_goal, root_of, save_split, shown
-from tests.goals.test_cascade import (  # noqa: F401
-    cascade,
-    company,
-    launched,
-    login,
-    node,
-    regions,
-)
-from tests.runtime.metrics.conftest import add_metric, record, visits  # noqa: F401
+from tests.goals.test_cascade import login, node
 
 Q4 = ("2026-10-01", "2026-12-31")
 
