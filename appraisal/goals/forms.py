@@ -47,6 +47,7 @@ class SplitForm(PostedForm):
                 ("equal", _l("Equally")),
                 ("basis", _l("In proportion to the basis column")),
                 ("last_actual", _l("In proportion to last period's actual")),
+                ("last_year", _l("In proportion to the same period last year's actual")),
                 ("forecast", _l("In proportion to the imported forecast")),
             ]
         ),

@@ -30,13 +30,23 @@ from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matche
 from ..runtime.reviews.access import Viewer
 from ..states import AppraisalState
 from ..uploads import Table
-from .tree import GoalViewer, Tree, attainment, can_split, roll_up, visible_ids
+from .tree import (
+    GoalViewer,
+    Tree,
+    attainment,
+    can_split,
+    roll_up,
+    share,
+    visible_ids,
+    weighted_attainment,
+)
 
 MAX_AMOUNT = Decimal("9999999999999.99")  # what a goal column holds (15 digits, 2 decimals)
-SPLIT_METHODS = ("equal", "basis", "last_actual", "forecast")
+SPLIT_METHODS = ("equal", "basis", "last_actual", "last_year", "forecast")
 NO_BASIS = {
     "basis": _l("Enter a basis for at least one part that is not locked."),
     "last_actual": _l("Nobody under these parts has a figure for last period."),
+    "last_year": _l("Nobody under these parts has a figure for the same period last year."),
     "forecast": _l("Import a forecast for at least one part that is not locked."),
 }
 
@@ -212,6 +222,7 @@ class Line:
     adds_up: bool
     children_total: Decimal
     can_split: bool
+    weighted: Decimal | None = None  # across the period's goal types, by their weights
 
 
 def period_cycles(session: Session, org_id: int, starts_on: date, ends_on: date) -> list[Cycle]:
@@ -246,11 +257,16 @@ def _people_of_departments(session: Session, org_id: int) -> dict[int, set[int]]
 
 
 def node_actuals(
-    session: Session, org_id: int, tree: Tree, by_employee: dict[int, Decimal]
+    session: Session,
+    org_id: int,
+    tree: Tree,
+    by_employee: dict[int, Decimal],
+    people: dict[int, set[int]] | None = None,
 ) -> dict[int, Decimal | None]:
     """Each node's actual from employees' figures: a person's own, a department leaf's
     people's (sub-departments included), a parent's the sum of its parts."""
-    people = _people_of_departments(session, org_id)
+    if people is None:
+        people = _people_of_departments(session, org_id)
 
     def leaf(node: GoalNode) -> Decimal | None:
         if node.employee_id is not None:
@@ -262,11 +278,64 @@ def node_actuals(
     return roll_up(tree, leaf)
 
 
+Owner = tuple[int | None, int | None]
+
+
+def owner(node: GoalNode) -> Owner:
+    """Who a node is across the goals of a period: the company (None, None), a department
+    or a person (each appears once per goal)."""
+    return (node.department_id, node.employee_id)
+
+
+@dataclass(frozen=True)
+class PeriodGoal:
+    """One goal of a period with its tree and each node's actual."""
+
+    goal: Goal
+    tree: Tree
+    actual: dict[int, Decimal | None]
+
+
+def period_goals(
+    session: Session, org_id: int, starts_on: date, ends_on: date, loaded: Iterable[Tree] = ()
+) -> list[PeriodGoal]:
+    """Every goal type of one period with its actuals (the period's figures read once per
+    goal key); trees already `loaded` are reused."""
+    trees = {tree.root.goal_id: tree for tree in loaded}
+    goals = session.scalars(
+        select(Goal).where(
+            Goal.organization_id == org_id, Goal.starts_on == starts_on, Goal.ends_on == ends_on
+        )
+    )
+    cycles = period_cycles(session, org_id, starts_on, ends_on)
+    people = _people_of_departments(session, org_id)
+    found = []
+    for goal in goals:
+        tree = trees.get(goal.id) or load_tree(session, goal)
+        by_employee = figures.figures_by_employee(session, cycles, goal.key)
+        found.append(
+            PeriodGoal(goal, tree, node_actuals(session, org_id, tree, by_employee, people))
+        )
+    return found
+
+
+def weighted_by_owner(goals: list[PeriodGoal]) -> dict[Owner, Decimal | None]:
+    """Each node owner's weighted attainment across the period's goals it appears in."""
+    parts: dict[Owner, list[tuple[Decimal, Decimal | None]]] = {}
+    for item in goals:
+        for node in item.tree.nodes.values():
+            parts.setdefault(owner(node), []).append(
+                (item.goal.weight, share(item.actual[node.id], node.target))
+            )
+    return {who: weighted_attainment(pairs) for who, pairs in parts.items()}
+
+
 def tree_lines(session: Session, seen_goal: Goal, tree: Tree, viewer: GoalViewer) -> list[Line]:
-    """The nodes the viewer sees, depth first, with attainment from the period's figures."""
-    cycles = period_cycles(session, viewer.org_id, seen_goal.starts_on, seen_goal.ends_on)
-    by_employee = figures.figures_by_employee(session, cycles, seen_goal.key)
-    actual = node_actuals(session, viewer.org_id, tree, by_employee)
+    """The nodes the viewer sees, depth first, with attainment from the period's figures
+    and each node's weighted attainment across the period's goal types."""
+    goals = period_goals(session, viewer.org_id, seen_goal.starts_on, seen_goal.ends_on, [tree])
+    actual = next(item.actual for item in goals if item.goal.id == seen_goal.id)
+    weighted = weighted_by_owner(goals)
     visible = visible_ids(tree, viewer)
     return [
         Line(
@@ -277,10 +346,53 @@ def tree_lines(session: Session, seen_goal: Goal, tree: Tree, viewer: GoalViewer
             tree.adds_up(node),
             tree.children_total(node),
             can_split(tree, node, viewer),
+            weighted[owner(node)],
         )
         for node in tree.subtree(tree.root)
         if node.id in visible
     ]
+
+
+@dataclass(frozen=True)
+class Mine:
+    """A node of the viewer's on the "My goals" page: its weighted attainment in a period."""
+
+    starts_on: date
+    ends_on: date
+    department: Department | None
+    employee: Employee | None
+    weighted: Decimal | None
+    goals: int  # how many of the period's goal types it appears in
+
+
+#: Periods whose weighted attainment "My goals" shows, newest first: each reads its figures.
+MINE_PERIODS = 4
+
+
+def my_attainment(session: Session, viewer: GoalViewer, goals: list[Goal]) -> list[Mine]:
+    """The viewer's own leaf, the nodes they lead (and the company, for HR) in the newest
+    periods of `goals`, each with its weighted attainment across the period's goal types."""
+    periods = sorted({(g.starts_on, g.ends_on) for g in goals}, reverse=True)[:MINE_PERIODS]
+    found = []
+    for starts_on, ends_on in periods:
+        period = period_goals(session, viewer.org_id, starts_on, ends_on)
+        weighted = weighted_by_owner(period)
+        seen: dict[Owner, tuple[GoalNode, int]] = {}
+        for item in period:
+            for node in item.tree.nodes.values():
+                mine = (
+                    (viewer.is_hr and node.parent_id is None)
+                    or (viewer.employee_id is not None and node.employee_id == viewer.employee_id)
+                    or (viewer.employee_id is not None and node.lead_id == viewer.employee_id)
+                )
+                if mine:
+                    first, count = seen.get(owner(node), (node, 0))
+                    seen[owner(node)] = (first, count + 1)
+        for who, (node, count) in seen.items():
+            found.append(
+                Mine(starts_on, ends_on, node.department, node.employee, weighted[who], count)
+            )
+    return found
 
 
 # -- splitting a node among its parts ----------------------------------------------------------
@@ -297,16 +409,42 @@ class Row:
     basis: str = ""
 
 
-def _last_actuals(
-    session: Session, goal: Goal, parts: list[GoalNode], tree: Tree
-) -> dict[int, Decimal]:
+def year_before(day: date) -> date:
+    """The same day a year earlier (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _last_period(session: Session, goal: Goal) -> list[Cycle]:
+    """Every launched cycle inside the period of the latest cycle that ended before the goal
+    starts (one per scheme, not just one: the sales figures may be in any)."""
     earlier = figures.cycle_before(session, goal.organization_id, goal.starts_on)
     if earlier is None:
+        return []
+    return period_cycles(session, goal.organization_id, earlier.starts_on, earlier.ends_on)
+
+
+def _same_period_last_year(session: Session, goal: Goal) -> list[Cycle]:
+    """Every launched cycle inside the goal's period moved one year back."""
+    return period_cycles(
+        session, goal.organization_id, year_before(goal.starts_on), year_before(goal.ends_on)
+    )
+
+
+#: The split methods whose basis is the parts' actuals in earlier cycles, and which cycles.
+ACTUALS_FROM = {"last_actual": _last_period, "last_year": _same_period_last_year}
+
+
+def _earlier_actuals(
+    session: Session, goal: Goal, parts: list[GoalNode], cycles: list[Cycle]
+) -> dict[int, Decimal]:
+    """Each part's actual over `cycles`: a person's own, a department's people's (its
+    sub-departments' included)."""
+    if not cycles:
         return {}
-    # Every cycle of that period (one per scheme), not just one of them: the sales figures
-    # may be in any (the demo runs four cycles for the same month).
-    last_period = period_cycles(session, goal.organization_id, earlier.starts_on, earlier.ends_on)
-    by_employee = figures.figures_by_employee(session, last_period, goal.key)
+    by_employee = figures.figures_by_employee(session, cycles, goal.key)
     people = _people_of_departments(session, goal.organization_id)
     found = {}
     for part in parts:
@@ -336,8 +474,9 @@ def _basis(
         if errors:
             raise RowsRefused(errors)
         return found
-    if method == "last_actual":
-        return _last_actuals(session, seen.goal, open_parts, seen.tree)
+    if method in ACTUALS_FROM:
+        cycles = ACTUALS_FROM[method](session, seen.goal)
+        return _earlier_actuals(session, seen.goal, open_parts, cycles)
     if method == "forecast":
         return {part.id: part.forecast or Decimal(0) for part in open_parts}
     raise ServiceError(_l("Choose how to split."), "method")
@@ -359,8 +498,9 @@ def split_node(
     session: Session, seen: Seen, method: str, rows: Iterable[Row]
 ) -> dict[int, Decimal]:
     """The targets of the parts not locked (by node id): the node's target less the locked
-    parts' typed targets, split equally, by the typed basis, by last period's actuals or
-    by the imported forecast. Nothing is saved: the page shows them to review and save."""
+    parts' typed targets, split equally, by the typed basis, by last period's or the same
+    period last year's actuals, or by the imported forecast. Nothing is saved: the page
+    shows them to review and save."""
     parts = seen.tree.children_of(seen.node)
     typed = _typed_rows(seen, rows)
     locked_total = Decimal(0)
@@ -390,9 +530,19 @@ def split_node(
     except SplitRefused as refused:
         if refused.code == "no_basis":
             raise ServiceError(NO_BASIS[method], "method") from None
+        if refused.code == "no_members" and rest:
+            raise ServiceError(
+                _l(
+                    "Every part is locked and they add up to %(locked)s, not the target "
+                    "%(total)s: unlock one to split the rest.",
+                    locked=plain(locked_total),
+                    total=plain(seen.node.target),
+                ),
+                "method",
+            ) from None
         if refused.code == "no_members":
             raise ServiceError(
-                _l("Every part is locked: unlock one to split the rest."), "method"
+                _l("Every part is locked and they add up to the target: save them."), "method"
             ) from None
         raise ServiceError(_l("Basis values cannot be negative."), "method") from None
 

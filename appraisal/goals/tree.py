@@ -112,9 +112,31 @@ def roll_up(
     return actual
 
 
+def share(actual: Decimal | None, target: Decimal) -> Decimal | None:
+    """Actual as a percentage of the target, unrounded; None without an actual or a target."""
+    if actual is None or not target:
+        return None
+    return actual * 100 / target
+
+
+def shown(percent: Decimal | None) -> Decimal | None:
+    """A percentage as the pages show it: one decimal, half away from zero."""
+    return None if percent is None else percent.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
 def attainment(actual: Decimal | None, target: Decimal) -> Decimal | None:
     """Actual as a percentage of the target, to one decimal (half away from zero); blank
     without an actual or a target."""
-    if actual is None or not target:
+    return shown(share(actual, target))
+
+
+def weighted_attainment(parts: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal | None:
+    """One node's attainment across the goal types of a period, each counted by its goal's
+    weight: Σ weight × attainment / Σ weight over the goals with an attainment (unrounded,
+    so rounding happens once), to one decimal. Blank when no goal with a weight has one: a
+    goal without figures yet neither counts as 0 nor dilutes the others."""
+    known = [(weight, percent) for weight, percent in parts if percent is not None and weight]
+    total = sum((weight for weight, _percent in known), Decimal(0))
+    if not total:
         return None
-    return (actual * 100 / target).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return shown(sum((weight * percent for weight, percent in known), Decimal(0)) / total)

@@ -49,9 +49,13 @@ def _seen(node_id: int) -> services.Seen:
 @bp.route("")
 @require(is_member)
 def index():
-    viewer = goal_viewer()
+    db, viewer = get_session(), goal_viewer()
+    goals = services.goal_list(db, viewer)
     return render_template(
-        "goals/index.html", goals=services.goal_list(get_session(), viewer), viewer=viewer
+        "goals/index.html",
+        goals=goals,
+        mine=services.my_attainment(db, viewer, goals),
+        viewer=viewer,
     )
 
 

@@ -1,0 +1,162 @@
+"""Several goal types in one period, each with its weight: a node's weighted attainment
+(Σ weight × attainment / Σ weight of the goals with an attainment, rounded once, to one
+decimal half away from zero) on the tree and on "My goals"; and attainment from a figure a
+metric computes, rolling up the tree as the records come in. Worked out by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from appraisal.goals.tree import weighted_attainment
+from appraisal.runtime.cycles import figures
+from tests.goals.helpers import add_parts, new_goal, root_of, save_split, shown
+from tests.goals.test_cascade import login, node
+
+Q4 = ("2026-10-01", "2026-12-31")
+
+
+@pytest.mark.parametrize(
+    "parts, expected",
+    [
+        # (60 × 35 + 40 × 75.625) / 100 = 51.25 → 51.3 (from the rounded 75.6 it would be 51.2)
+        ([("60", "35"), ("40", "75.625")], "51.3"),
+        ([("60", "90"), ("40", None)], "90.0"),  # a goal without figures yet is left out
+        ([("0", "80"), ("40", "50")], "50.0"),  # a goal weighted 0 counts for nothing
+        ([("60", None), ("40", None)], None),
+        ([("0", "80")], None),
+        ([("50", "-0.25"), ("50", "0.15")], "-0.1"),  # -0.05: half away from zero
+    ],
+)
+def test_weighted_attainment(parts, expected):
+    typed = [(Decimal(w), None if a is None else Decimal(a)) for w, a in parts]
+    assert weighted_attainment(typed) == (None if expected is None else Decimal(expected))
+
+
+def set_figures(db, cycle, key, values):
+    entries = [figures.Entry(number, key, value) for number, value in values.items()]
+    figures.set_figures(db, cycle, entries, None)
+    db.commit()
+
+
+@pytest.fixture
+def two_goals(app, db, company, launched, regions):
+    """2026-Q4: sales (weight 60) 100,000 → North 60,000 (Ann 35,000, Pat 25,000), South
+    40,000; collection (weight 40) 300 → North 200 (Ann 200), South 100. North is led by Bo.
+
+    Figures: sales Ann 21,000, Oscar 30,000, Olga 6,000; collection Ann 151.25, South none.
+    """
+    north_dept, south_dept = regions
+    ann, pat = company.people["ann"], company.people["pat"]
+    hr = login(app, "hr@acme.example")
+    sales = new_goal(db, hr, "sales", "100000", *Q4, weight="60")
+    collection = new_goal(db, hr, "collection", "300", *Q4, weight="40")
+    for goal, (north_target, south_target), leaves in (
+        (sales, ("60000", "40000"), {ann: "35000", pat: "25000"}),
+        (collection, ("200", "100"), {ann: "200"}),
+    ):
+        root = root_of(db, goal)
+        for department in regions:
+            response = hr.post(
+                f"/goals/nodes/{root.id}/parts",
+                data={
+                    "part-department_id": department.id,
+                    "part-lead_id": company.people["bo"].id if department is north_dept else 0,
+                    "part-employee_id": 0,
+                },
+            )
+            assert response.status_code == 302, response.text
+        north = node(db, goal.id, department_id=north_dept.id)
+        south = node(db, goal.id, department_id=south_dept.id)
+        save_split(db, hr, root, {north.id: north_target, south.id: south_target})
+        add_parts(db, hr, north, people=list(leaves))
+        save_split(
+            db,
+            hr,
+            north,
+            {node(db, goal.id, employee_id=p.id).id: t for p, t in leaves.items()},
+        )
+    set_figures(db, launched, "sales", {"A001": "21000", "O002": "30000", "O001": "6000"})
+    set_figures(db, launched, "collection", {"A001": "151.25"})
+    return sales, collection, hr
+
+
+def test_each_node_shows_its_weighted_attainment_across_the_periods_goals(
+    db, company, regions, two_goals
+):
+    """Sales: Ann 60 %, North 35 %, South 90 %, company 57 %. Collection: Ann and North
+    75.625 % (shown 75.6 %), South blank, company 151.25 / 300 = 50.41666… %.
+    Weighted: Ann (60 × 60 + 40 × 75.625) / 100 = 66.25 → 66.3; North 21 + 30.25 = 51.25 →
+    51.3; South only sales has one: 90.0; Pat only sales, and no figure: blank; the company
+    34.2 + 20.1666… = 54.3666… → 54.4."""
+    sales, collection, hr = two_goals
+    expected = {"ann": "66.3 %", "north": "51.3 %", "south": "90.0 %", "root": "54.4 %"}
+    for goal in (sales, collection):
+        page = hr.get(f"/goals/{goal.id}").text
+        weighted = shown(page, "weighted")
+        ids = {
+            "ann": node(db, goal.id, employee_id=company.people["ann"].id).id,
+            "north": node(db, goal.id, department_id=regions[0].id).id,
+            "south": node(db, goal.id, department_id=regions[1].id).id,
+            "root": root_of(db, goal).id,
+        }
+        assert {who: weighted[i] for who, i in ids.items()} == expected
+    page = hr.get(f"/goals/{collection.id}").text
+    attained = shown(page, "attainment")
+    assert attained[node(db, collection.id, department_id=regions[0].id).id] == "75.6 %"
+    assert attained[node(db, collection.id, department_id=regions[1].id).id] == "—"
+    pat = node(db, sales.id, employee_id=company.people["pat"].id)
+    assert shown(hr.get(f"/goals/{sales.id}").text, "weighted")[pat.id] == "—"
+
+
+def my_goals(html: str) -> dict[str, str]:
+    import re
+
+    table = re.search(r'<table[^>]*id="my-attainment".*?</table>', html, re.S).group(0)
+    return {
+        whose.strip(): value.strip()
+        for whose, value in re.findall(
+            r"<tr><td[^>]*>[^<]*</td>\s*<td>([^<]*)</td>\s*<td[^>]*>\d+</td>\s*"
+            r'<td class="[^"]*weighted">([^<]*)</td>',
+            table,
+        )
+    }
+
+
+def test_my_goals_shows_each_persons_weighted_attainment(app, db, two_goals):
+    _sales, _collection, hr = two_goals
+    assert my_goals(login(app, "ann@acme.example").get("/goals").text) == {"You": "66.3 %"}
+    assert my_goals(login(app, "boss@acme.example").get("/goals").text) == {"North": "51.3 %"}
+    assert my_goals(hr.get("/goals").text) == {"Company": "54.4 %"}
+
+
+def test_a_computed_metric_figure_rolls_up_the_tree(
+    app, db, company, launched, regions, visits, add_metric, record
+):
+    """Sales is the count of Ann's customer visits (a metric, not typed): a goal of 10 visits,
+    North 6, South 4. Three visits: North 3 of 6 (50.0 %), South 0 of 4 (0.0 %: everyone's
+    computed figure is 0, not blank), the company 3 of 10 (30.0 %); a fourth: North 66.7 %,
+    the company 40.0 %."""
+    from appraisal.runtime.metrics import values
+
+    add_metric("visits", source={"activity": "customer_visit"}, aggregation="count")
+    values.bind_metrics(db, launched.scheme, {"sales": "visits"}, None)
+    db.commit()
+    hr = login(app, "hr@acme.example")
+    goal = new_goal(db, hr, "sales", "10", *Q4)
+    root = root_of(db, goal)
+    add_parts(db, hr, root, departments=regions)
+    north, south = (node(db, goal.id, department_id=d.id) for d in regions)
+    save_split(db, hr, root, {north.id: "6", south.id: "4"})
+    for customer in visits[:3]:
+        record(customer=customer.id)
+    attained = shown(hr.get(f"/goals/{goal.id}").text, "attainment")
+    assert (attained[north.id], attained[south.id], attained[root.id]) == (
+        "50.0 %",
+        "0.0 %",
+        "30.0 %",
+    )
+    record(customer=visits[0].id)
+    attained = shown(hr.get(f"/goals/{goal.id}").text, "attainment")
+    assert (attained[north.id], attained[root.id]) == ("66.7 %", "40.0 %")
