@@ -1,11 +1,11 @@
 """Issue 21's journey on a phone (375 px, 中文): HR sets the company's sales goal and splits it
-to the two regions by last period's actuals, the east region's manager splits it to his
-reps, a rep proposes a monthly plan that the manager returns with a comment, she changes it
-and proposes again, the manager agrees, she records progress; the manager holds a 1:1
-check-in, a colleague leaves praise, and the manager's review form shows all of it in the
-evidence timeline, while a 1:1 she held with an earlier manager, and a note kept for the
-manager about someone else, do not show there. Every page is read as a user reads it (its
-words), none scrolls sideways.
+to the two regions by last year's actuals (the same month a year earlier), the east region's
+manager splits it to his reps, a rep proposes a monthly plan that the manager returns with a
+comment, she changes it and proposes again, the manager agrees, she records progress; the
+manager holds a 1:1 check-in, a colleague leaves praise, and the manager's review form shows
+all of it in the evidence timeline, while a 1:1 she held with an earlier manager, and a note
+kept for the manager about someone else, do not show there. Every page is read as a user
+reads it (its words), none scrolls sideways.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-from appraisal.models import CheckIn, Cycle, Employee, Organization
+from appraisal.models import CheckIn, Cycle, Employee, Organization, Scheme
 from tests.e2e.conftest import signed_in
 
 pytestmark = pytest.mark.e2e
@@ -93,6 +93,54 @@ def month(app) -> date:
         return first
 
 
+def _month(first: date) -> tuple[date, date]:
+    """The month starting on `first`: its first and last day."""
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _goal_month(first: date) -> tuple[date, date]:
+    """The goal's month: the one after the month starting on `first`."""
+    return _month((first + timedelta(days=32)).replace(day=1))
+
+
+#: The demo's scheme for its sales reps (E005 to E008).
+SALES_SCHEME = "销售代表月度考核"
+#: The reps' sales in the goal's month a year earlier: East (陈晨 + 杨帆) 360,000, South
+#: (赵敏 + 黄磊) 340,000; last period's (the demo's month) are 383,000 and 384,000.
+LAST_YEAR_SALES = {"E005": "210000", "E006": "150000", "E007": "190000", "E008": "150000"}
+
+
+@pytest.fixture
+def last_year(app, live_server, month) -> int:
+    """The sales reps' cycle of the goal's month one year earlier (its id), launched, with
+    their sales typed in, as HR would have run it then (a whole calendar month: February's
+    29th too). It is still open, as nobody closed it."""
+    with app.app_context():
+        from appraisal.db import get_session
+        from appraisal.runtime.cycles import cycles, figures
+
+        db = get_session()
+        org = db.scalar(select(Organization).where(Organization.slug == "demo"))
+        scheme = db.scalar(
+            select(Scheme).where(Scheme.organization_id == org.id, Scheme.name == SALES_SCHEME)
+        )
+        goal_starts = _goal_month(month)[0]
+        starts, ends = _month(goal_starts.replace(year=goal_starts.year - 1))
+        cycle = cycles.create_cycle(
+            db,
+            scheme,
+            name=f"销售代表 {starts:%Y-%m}",
+            dates=cycles.CycleDates(starts, ends),
+            anonymity_threshold=3,
+            user_id=None,
+        )
+        cycles.launch_cycle(db, cycle, set(), None)
+        entries = [figures.Entry(n, "sales_amount", v) for n, v in LAST_YEAR_SALES.items()]
+        figures.set_figures(db, cycle, entries, None)
+        db.commit()
+        return cycle.id
+
+
 def _add_part(page, department=None, lead=None, person=None) -> None:
     if department:
         page.locator("#part-department_id").select_option(label=department)
@@ -124,11 +172,12 @@ def _recipient(page: Page, name: str) -> Locator:
     return form
 
 
-def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_server, app, month):
-    next_month = (month + timedelta(days=32)).replace(day=1)
-    goal_ends = (next_month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+def test_cascade_plan_check_in_praise_and_the_evidence_timeline(
+    browser, live_server, app, month, last_year
+):
+    next_month, goal_ends = _goal_month(month)
 
-    # HR: the company's sales goal for next month, split to the regions by this month's actuals
+    # HR: the company's sales goal for next month, split to the regions by last year's actuals
     hr = signed_in(browser, live_server, "admin@demo.example", PHONE, "zh-CN")
     _menu(hr, "nav-goals")
     expect(hr.get_by_role("heading", level=1)).to_be_visible()
@@ -146,13 +195,16 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     hr.locator("#goal-tree li").first.locator("a[href^='/goals/nodes/']").click()
     _add_part(hr, department="总经办 / 销售部 / 华东销售区", lead="E004 刘洋")
     _add_part(hr, department="总经办 / 销售部 / 华南销售区")
-    hr.locator("#method").select_option("last_actual")
+    hr.locator("#method").select_option(label="按去年同期实际值的比例")
     hr.locator("#split-button").click()
     expect(hr.locator("#split-note")).to_contain_text("2")
     east = hr.locator("#parts tbody tr", has_text="华东销售区").locator("input[name^='target|']")
     south = hr.locator("#parts tbody tr", has_text="华南销售区").locator("input[name^='target|']")
-    expect(east).to_have_value("499348.11")  # 1,000,000 × 383,000 / 767,000, cent to the east
-    expect(south).to_have_value("500651.89")
+    # 1,000,000 by East 360,000 : South 340,000 → 514,285.7142… and 485,714.2857…; floors
+    # 514,285.71 + 485,714.28 leave a cent, to South's larger remainder (0.0057… > 0.0042…).
+    # Last period's 383,000 : 384,000 would give 499,348.11 and 500,651.89.
+    expect(east).to_have_value("514285.71")
+    expect(south).to_have_value("485714.29")
     _shot(hr, "split-company")
     hr.locator("#save-split").click()
     _ok(hr)
@@ -171,7 +223,7 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
     manager.locator("#method").select_option("equal")
     manager.locator("#split-button").click()
     chen = manager.locator("#parts tbody tr", has_text="陈晨").locator("input[name^='target|']")
-    expect(chen).to_have_value("249674.06")
+    expect(chen).to_have_value("257142.86")  # 514,285.71 / 2: the tie's cent to the first
     _shot(manager, "split-region")
     manager.locator("#save-split").click()
     _ok(manager)
@@ -301,7 +353,9 @@ def test_cascade_plan_check_in_praise_and_the_evidence_timeline(browser, live_se
 
     # The manager opens her review form: the timeline shows the plan, check-in and praise
     _menu(manager, "nav-team")
-    manager.locator("table[id^=team-]").get_by_role("link", name="陈晨").click()
+    # last year's cycle is still open: his team shows in it too, and he opens this month's
+    this_month = manager.locator(f"table[id^=team-]:not(#team-{last_year})")
+    this_month.get_by_role("link", name="陈晨").click()
     manager.locator("#open-manager").click()
     timeline = manager.locator("#evidence-timeline")
     expect(timeline).to_contain_text("本期佐证")
