@@ -176,7 +176,12 @@ class Appraisal(OrganizationScoped, Base):
     @property
     def final_grade(self) -> str | None:
         """The calibrated grade where HR overrode it, else the computed one."""
-        return self.override_grade or self.grade
+        return self.final_grade_of(self.grade, self.override_grade)
+
+    @staticmethod
+    def final_grade_of(grade: str | None, override_grade: str | None) -> str | None:
+        """`final_grade` from the two columns (a list that reads columns, not appraisals)."""
+        return override_grade or grade
 
 
 class Review(OrganizationScoped, Base):

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
 
 from ..models import Appraisal, TemplateVersion
 from ..rules import CompiledTemplate, compile_template
@@ -46,6 +50,17 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         return moment
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def version_templates(session: Session, ids: Iterable[int]) -> dict[int, CompiledTemplate]:
+    """The compiled template of each of these versions, by id, for a list that reads plain
+    columns: a definition is read only to compile a version this process has not met."""
+    versions = session.scalars(
+        select(TemplateVersion)
+        .where(TemplateVersion.id.in_(set(ids)))
+        .options(defer(TemplateVersion.definition))
+    )
+    return {version.id: version_template(version) for version in versions}
 
 
 def appraisal_template(appraisal: Appraisal) -> CompiledTemplate:

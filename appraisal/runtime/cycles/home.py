@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ...models import Appeal, Appraisal, Cycle
 from ...states import IN_PROGRESS_CYCLES, AppealStatus
 from ..reviews.access import Viewer
-from .tasks import my_tasks
+from .tasks import task_counts
 
 SHOWN = 5  # rows listed under each count; the count itself is exact
 
@@ -29,14 +29,13 @@ class Summary:
 
 def summary(session: Session, viewer: Viewer) -> Summary:
     """The viewer's open tasks; with HR's role also cycles in progress and open appeals."""
-    tasks = my_tasks(session, viewer)
-    overdue = sum(1 for t in tasks if t.overdue)
+    tasks, overdue = task_counts(session, viewer)
     if not viewer.is_hr:
-        return Summary(len(tasks), overdue)
+        return Summary(tasks, overdue)
     in_progress = (Cycle.organization_id == viewer.org_id, Cycle.state.in_(IN_PROGRESS_CYCLES))
     waiting = (Appeal.organization_id == viewer.org_id, Appeal.status == AppealStatus.OPEN)
     return Summary(
-        len(tasks),
+        tasks,
         overdue,
         list(
             session.scalars(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
@@ -19,13 +21,19 @@ from ...models import (
 )
 from ...paging import Page, paginate_ids
 from ...scopes import EVERYWHERE, Reach
-from ...states import OPEN_CYCLES, AppealStatus, AppraisalState
+from ...states import OPEN_CYCLES, AppealStatus, AppraisalState, ReviewStatus
 from .. import workflow
-from ..compiled import appraisal_template
+from ..compiled import version_templates
 from ..render import fills
-from ..reviews.access import EMPLOYEE_WHO_SIGNS_IN, GROUPS, Viewer, managed_by, relations
-from ..reviews.inputs import missing_targets
-from ..reviews.invitations import group_progress
+from ..reviews.access import (
+    GROUPS,
+    Viewer,
+    managed_by,
+    signs_in_clause,
+    standing,
+)
+from ..reviews.inputs import missing_targets, targets_missing_from
+from ..reviews.invitations import progress_of
 
 
 @dataclass(frozen=True)
@@ -43,108 +51,206 @@ class Task:
         return self.due is not None and self.due < self.today
 
 
-#: What a task or team row reads of an appraisal: who signs in (`relations`), the cycle's
-#: dates and scheme, the template and the reviews.
-WHAT_TASKS_READ = (
-    EMPLOYEE_WHO_SIGNS_IN,
-    selectinload(Appraisal.cycle).joinedload(Cycle.scheme),
-    selectinload(Appraisal.template_version),
-    selectinload(Appraisal.reviews),
-)
+@dataclass(frozen=True)
+class _Facts:
+    """What deciding an appraisal's tasks reads of it: from an appraisal in hand
+    (`own_tasks`) or from one row of plain columns (`_open_facts`), so counting a manager's
+    tasks on every home page loads no appraisal."""
+
+    appraisal_id: int
+    state: str
+    manager_id: int | None
+    employee_active: bool
+    targets_missing: bool
+    cycle: Cycle
+    open_raters: tuple[str, ...] = ()  # the viewer's own group reviews not yet submitted
 
 
-def _open_appraisals(session: Session, viewer: Viewer) -> list[Appraisal]:
-    """Appraisals in running cycles that concern the viewer as employee, manager or reviewer."""
-    conditions = [
-        Appraisal.id.in_(
-            select(Review.appraisal_id).where(
-                Review.reviewer_id == viewer.user_id, Review.rater.in_(tuple(GROUPS))
-            )
+def _own_steps(facts: _Facts) -> list[tuple[str, date | None]]:
+    """The employee's own steps ("My tasks", "My performance"), with their deadlines."""
+    cycle, state = facts.cycle, facts.state
+    if not facts.employee_active or cycle.state not in OPEN_CYCLES:
+        return []
+    if state == AppraisalState.GOAL_SETTING and not facts.targets_missing:
+        return [("confirm_goals", cycle.goals_due)]
+    if state == AppraisalState.SELF_REVIEW:
+        return [("self_review", cycle.self_review_due)]
+    if state == AppraisalState.PUBLISHED:
+        return [("read_result", None)]
+    return []
+
+
+def _steps(
+    facts: _Facts, rels: frozenset[str], viewer: Viewer
+) -> list[tuple[str, date | None, str | None]]:
+    """What waits for the viewer on one appraisal: (kind, deadline, rater)."""
+    cycle, state = facts.cycle, facts.state
+    if not facts.employee_active:
+        return []
+    found: list[tuple[str, date | None, str | None]] = []
+    if "employee" in rels:
+        found += [(kind, due, None) for kind, due in _own_steps(facts)]
+    direct = facts.manager_id == viewer.employee_id or (viewer.is_hr and facts.manager_id is None)
+    if "manager" in rels and direct:  # managers further up follow on the team page
+        goals_set = state == AppraisalState.GOAL_SETTING
+        if "proxy" in rels and goals_set and not facts.targets_missing:
+            found.append(("proxy_goals", cycle.goals_due, None))
+        if "proxy" in rels and state == AppraisalState.SELF_REVIEW:
+            found.append(("proxy_self_review", cycle.self_review_due, None))
+        if goals_set and facts.targets_missing:
+            found.append(("set_targets", cycle.goals_due, None))
+        if state == AppraisalState.MANAGER_REVIEW:
+            found.append(("manager_review", cycle.manager_review_due, None))
+    if "reviewer" in rels and state in workflow.REVIEWING:
+        found += [("peer_review", cycle.manager_review_due, rater) for rater in facts.open_raters]
+    return found
+
+
+def _open_facts(session: Session, viewer: Viewer) -> list[tuple[_Facts, frozenset[str]]]:
+    """Each appraisal in a running cycle that concerns the viewer as employee, direct
+    manager (HR: of the manager-less) or peer reviewer, with how the viewer stands to it,
+    read as plain columns in a fixed number of statements."""
+    group_reviews = (
+        select(Review.appraisal_id, Review.rater, Review.status)
+        .join(Appraisal, Appraisal.id == Review.appraisal_id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(
+            Review.reviewer_id == viewer.user_id,
+            Review.rater.in_(tuple(GROUPS)),
+            Appraisal.organization_id == viewer.org_id,
+            Cycle.state.in_(OPEN_CYCLES),
         )
-    ]
+    )
+    reviewing: dict[int, list[str]] = {}
+    for appraisal_id, rater, status in session.execute(group_reviews):
+        raters = reviewing.setdefault(appraisal_id, [])
+        if status != ReviewStatus.SUBMITTED:
+            raters.append(rater)
+    conditions = [Appraisal.id.in_(reviewing)] if reviewing else []
     if viewer.employee_id is not None:
         conditions += [
             Appraisal.employee_id == viewer.employee_id,
-            managed_by(viewer.employee_id),  # tasks are the direct manager's (see `my_tasks`)
+            managed_by(viewer.employee_id),  # tasks are the direct manager's (`_steps`)
         ]
     if viewer.is_hr:
         conditions.append(Appraisal.manager_id.is_(None))
-    return list(
-        session.scalars(
-            select(Appraisal)
-            .join(Cycle, Cycle.id == Appraisal.cycle_id)
-            .where(
-                Appraisal.organization_id == viewer.org_id,
-                Cycle.state.in_(OPEN_CYCLES),
-                or_(*conditions),
-            )
-            .options(*WHAT_TASKS_READ)
-            .order_by(Cycle.starts_on, Appraisal.id)
+    if not conditions:
+        return []
+    rows = session.execute(
+        select(
+            Appraisal.id,
+            Appraisal.state,
+            Appraisal.employee_id,
+            Appraisal.manager_id,
+            Appraisal.targets,
+            Appraisal.template_version_id,
+            Appraisal.cycle_id,
+            Employee.department_id,
+            Employee.status,
+            signs_in_clause().label("signs_in"),
         )
-    )
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(
+            Appraisal.organization_id == viewer.org_id,
+            Cycle.state.in_(OPEN_CYCLES),
+            or_(*conditions),
+        )
+        .order_by(Cycle.starts_on, Appraisal.id)
+    ).all()
+    cycles = cycles_by_id(session, {row.cycle_id for row in rows})
+    templates = version_templates(session, {row.template_version_id for row in rows})
+    found = []
+    for row in rows:
+        rels = standing(
+            viewer,
+            employee_id=row.employee_id,
+            department_id=row.department_id,
+            manager_id=row.manager_id,
+            reviewer=row.id in reviewing,
+            signs_in=lambda row=row: bool(row.signs_in),
+        )
+        facts = _Facts(
+            row.id,
+            row.state,
+            row.manager_id,
+            row.status == "active",
+            bool(targets_missing_from(templates[row.template_version_id], row.targets)),
+            cycles[row.cycle_id],
+            tuple(reviewing.get(row.id, ())),
+        )
+        found.append((facts, rels))
+    return found
+
+
+def cycles_by_id(session: Session, ids: Iterable[int]) -> dict[int, Cycle]:
+    """The cycles of these ids, by id: the few a list of plain rows refers to."""
+    return {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_(set(ids))))}
+
+
+def _decided(session: Session, viewer: Viewer) -> list[tuple[_Facts, str, date | None, str | None]]:
+    return [
+        (facts, kind, due, rater)
+        for facts, rels in _open_facts(session, viewer)
+        for kind, due, rater in _steps(facts, rels, viewer)
+    ]
+
+
+def _by_due(task: Task) -> tuple[bool, date]:
+    return (task.due is None, task.due or date.max)
 
 
 def my_tasks(session: Session, viewer: Viewer) -> list[Task]:
+    """What waits for the viewer, soonest deadline first, with the appraisals to link to
+    (their employee and cycle loaded)."""
     today = session.get(Organization, viewer.org_id).today()
-    tasks: list[Task] = []
-    for appraisal in _open_appraisals(session, viewer):
-        rels = relations(appraisal, viewer)
-        cycle = appraisal.cycle
-        state = appraisal.state
-        if appraisal.employee.status != "active":
-            continue
-        if "employee" in rels:
-            tasks.extend(own_tasks(appraisal, today))
-        direct = appraisal.manager_id == viewer.employee_id or (
-            viewer.is_hr and appraisal.manager_id is None
+    decided = _decided(session, viewer)
+    appraisals = {
+        a.id: a
+        for a in session.scalars(
+            select(Appraisal)
+            .where(Appraisal.id.in_({facts.appraisal_id for facts, *_ in decided}))
+            .options(selectinload(Appraisal.employee), selectinload(Appraisal.cycle))
         )
-        if "manager" in rels and direct:  # managers further up follow on the team page
-            if (
-                "proxy" in rels
-                and state == AppraisalState.GOAL_SETTING
-                and not missing_targets(appraisal)
-            ):
-                tasks.append(Task("proxy_goals", appraisal, cycle.goals_due, today=today))
-            if "proxy" in rels and state == AppraisalState.SELF_REVIEW:
-                tasks.append(
-                    Task("proxy_self_review", appraisal, cycle.self_review_due, today=today)
-                )
-            if state == AppraisalState.GOAL_SETTING and missing_targets(appraisal):
-                tasks.append(Task("set_targets", appraisal, cycle.goals_due, today=today))
-            if state == AppraisalState.MANAGER_REVIEW:
-                tasks.append(
-                    Task("manager_review", appraisal, cycle.manager_review_due, today=today)
-                )
-        if "reviewer" in rels and state in workflow.REVIEWING:
-            tasks.extend(
-                Task("peer_review", appraisal, cycle.manager_review_due, review.rater, today=today)
-                for review in appraisal.reviews
-                if review.reviewer_id == viewer.user_id
-                and review.rater in GROUPS
-                and not review.submitted
-            )
-    tasks.sort(key=lambda t: (t.due is None, t.due or date.max))
-    return tasks
+    }
+    tasks = [
+        Task(kind, appraisals[facts.appraisal_id], due, rater, today=today)
+        for facts, kind, due, rater in decided
+    ]
+    return sorted(tasks, key=_by_due)
+
+
+def task_counts(session: Session, viewer: Viewer) -> tuple[int, int]:
+    """How many tasks wait for the viewer and how many of them are overdue (the home page),
+    decided as `my_tasks` decides them, without loading the appraisals."""
+    today = session.get(Organization, viewer.org_id).today()
+    dues = [due for _facts, _kind, due, _rater in _decided(session, viewer)]
+    return len(dues), sum(1 for due in dues if due is not None and due < today)
 
 
 def own_tasks(appraisal: Appraisal, today: date) -> list[Task]:
     """The employee's own steps on their appraisal ("My tasks", "My performance")."""
-    cycle, state = appraisal.cycle, appraisal.state
-    if appraisal.employee.status != "active" or cycle.state not in OPEN_CYCLES:
-        return []
-    tasks = []
-    if state == AppraisalState.GOAL_SETTING and not missing_targets(appraisal):
-        tasks.append(Task("confirm_goals", appraisal, cycle.goals_due, today=today))
-    if state == AppraisalState.SELF_REVIEW:
-        tasks.append(Task("self_review", appraisal, cycle.self_review_due, today=today))
-    if state == AppraisalState.PUBLISHED:
-        tasks.append(Task("read_result", appraisal, None, today=today))
-    return tasks
+    facts = _Facts(
+        appraisal.id,
+        appraisal.state,
+        appraisal.manager_id,
+        appraisal.employee.status == "active",
+        bool(missing_targets(appraisal)),
+        appraisal.cycle,
+    )
+    return [Task(kind, appraisal, due, today=today) for kind, due in _own_steps(facts)]
 
 
 @dataclass(frozen=True)
 class TeamRow:
-    appraisal: Appraisal
+    """One appraisal on "My team", read as plain columns (no appraisal is loaded)."""
+
+    appraisal_id: int
+    name: str  # the employee's
+    state: str
+    total: Decimal | None
+    grade: str | None  # the final one (`Appraisal.final_grade`)
+    cycle: Cycle
     targets_missing: int
     self_submitted: bool | None  # None: the template has no self part
     peers: tuple[int, int]
@@ -157,9 +263,9 @@ TEAM_ROWS = 50
 
 def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
     """A page of the progress of each appraisal the viewer manages in open cycles: the
-    database chooses and orders their ids in one statement (`paginate_ids`), and only the
-    page's appraisals are loaded, so a top manager who sees their chain pages through the
-    company instead of loading it."""
+    database chooses and orders their ids in one statement (`paginate_ids`), and the page's
+    rows and reviews are read as plain columns, so a top manager who sees their chain
+    pages through the company instead of loading it."""
     managed = []  # as `relations` has it: their reports (and chain); HR, the manager-less
     if viewer.employee_id is not None:
         managed.append(managed_by(viewer.employee_id, viewer.reports, viewer.org_id))
@@ -180,26 +286,52 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
         .order_by(Cycle.starts_on, Cycle.id, Employee.name, Appraisal.id)
     )
     found = paginate_ids(session, ids, page, TEAM_ROWS)
-    loaded = {
-        a.id: a
-        for a in session.scalars(
-            select(Appraisal).where(Appraisal.id.in_(found.items)).options(*WHAT_TASKS_READ)
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Appraisal.id,
+                Employee.name,
+                Appraisal.state,
+                Appraisal.total,
+                Appraisal.grade,
+                Appraisal.override_grade,
+                Appraisal.targets,
+                Appraisal.template_version_id,
+                Appraisal.cycle_id,
+            )
+            .join(Employee, Employee.id == Appraisal.employee_id)
+            .where(Appraisal.id.in_(found.items))
         )
     }
-    rows = []
-    for appraisal in (loaded[id_] for id_ in found.items):
-        by_slot = {r.slot: r for r in appraisal.reviews}
-        has_self = fills(appraisal_template(appraisal), "self")
-        rows.append(
+    reviews: dict[int, list[tuple[str, str, bool]]] = {id_: [] for id_ in rows}
+    for appraisal_id, slot, rater, status in session.execute(
+        select(Review.appraisal_id, Review.slot, Review.rater, Review.status).where(
+            Review.appraisal_id.in_(found.items)
+        )
+    ):
+        reviews[appraisal_id].append((slot, rater, status == ReviewStatus.SUBMITTED))
+    cycles = cycles_by_id(session, {row.cycle_id for row in rows.values()})
+    templates = version_templates(session, {r.template_version_id for r in rows.values()})
+    shown = []
+    for row in (rows[id_] for id_ in found.items):
+        template = templates[row.template_version_id]
+        submitted = {slot: done for slot, _rater, done in reviews[row.id]}
+        shown.append(
             TeamRow(
-                appraisal,
-                len(missing_targets(appraisal)),
-                (by_slot["self"].submitted if "self" in by_slot else False) if has_self else None,
-                group_progress(appraisal)["peer"],
-                bool(by_slot.get("manager") and by_slot["manager"].submitted),
+                row.id,
+                row.name,
+                row.state,
+                row.total,
+                Appraisal.final_grade_of(row.grade, row.override_grade),
+                cycles[row.cycle_id],
+                len(targets_missing_from(template, row.targets)),
+                submitted.get("self", False) if fills(template, "self") else None,
+                progress_of((rater, done) for _slot, rater, done in reviews[row.id])["peer"],
+                submitted.get("manager", False),
             )
         )
-    return Page(rows, found.page, found.per_page, found.total)
+    return Page(shown, found.page, found.per_page, found.total)
 
 
 # The cycle's deadline for each step an appraisal can be overdue in.
@@ -283,9 +415,7 @@ def hr_tasks(session: Session, viewer: Viewer, today: date | None = None) -> HrT
         )
         .group_by(Appraisal.cycle_id, Appraisal.state)
     ).all()
-    cycles = {
-        c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_({r[0] for r in counts})))
-    }
+    cycles = cycles_by_id(session, {row[0] for row in counts})
     found = [
         CycleTask(
             "waiting_for_figures" if state == AppraisalState.CALIBRATION else "overdue",

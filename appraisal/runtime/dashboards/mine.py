@@ -31,8 +31,8 @@ from ..compiled import appraisal_template
 from ..cycles.figures import computed_keys
 from ..cycles.tasks import own_tasks
 from ..reviews.access import (
-    EMPLOYEE_WHO_SIGNS_IN,
     GROUPS,
+    ONE_APPRAISAL_READS,
     Viewer,
     final_result,
     relations,
@@ -151,14 +151,7 @@ def appraisals_of(session: Session, org_id: int, employee_id: int) -> list[Appra
             select(Appraisal)
             .join(Cycle, Cycle.id == Appraisal.cycle_id)
             .where(Appraisal.organization_id == org_id, Appraisal.employee_id == employee_id)
-            .options(
-                EMPLOYEE_WHO_SIGNS_IN,
-                selectinload(Appraisal.employee).joinedload(Employee.department),
-                selectinload(Appraisal.manager),
-                selectinload(Appraisal.cycle).joinedload(Cycle.scheme),
-                selectinload(Appraisal.template_version),
-                selectinload(Appraisal.reviews),
-            )
+            .options(*ONE_APPRAISAL_READS, selectinload(Appraisal.reviews))
             .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
         )
     )

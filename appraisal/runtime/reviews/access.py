@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...errors import ServiceError
 from ...models import (
@@ -24,9 +24,11 @@ from ...models import (
     Cycle,
     CycleState,
     Employee,
+    Membership,
     Organization,
     Review,
     Role,
+    TemplateVersion,
     User,
 )
 from ...rules import NA, CompiledTemplate, Result, score
@@ -265,6 +267,20 @@ EMPLOYEE_WHO_SIGNS_IN = (
 )
 
 
+#: What a page about one appraisal (or a person's few) reads with it, joined into the
+#: appraisal's own statement where each is one row (a related load is a statement of its
+#: own, about half a millisecond of a page each): the employee and who signs in
+#: (`relations`), the manager, the cycle and its scheme, the template version (compiled
+#: once per process: its definition is read only then). Reviews are the caller's to add.
+ONE_APPRAISAL_READS = (
+    joinedload(Appraisal.employee).joinedload(Employee.department),
+    joinedload(Appraisal.employee).joinedload(Employee.user).selectinload(User.memberships),
+    joinedload(Appraisal.manager),
+    joinedload(Appraisal.cycle).joinedload(Cycle.scheme),
+    joinedload(Appraisal.template_version).defer(TemplateVersion.definition),
+)
+
+
 def signs_in(employee: Employee) -> bool:
     """Whether the employee has an active account in their organization: only then do they
     take their own steps; otherwise HR or their manager acts for them."""
@@ -275,6 +291,22 @@ def signs_in(employee: Employee) -> bool:
         and any(
             m.organization_id == employee.organization_id and m.active for m in user.memberships
         )
+    )
+
+
+def signs_in_clause() -> ColumnElement[bool]:
+    """SQL over `Employee`, the twin of `signs_in`: an active account with an active
+    membership in the employee's organization."""
+    return (
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            User.id == Employee.user_id,
+            User.active.is_(True),
+            Membership.organization_id == Employee.organization_id,
+            Membership.active.is_(True),
+        )
+        .exists()
     )
 
 
@@ -293,27 +325,50 @@ def skipped_steps(appraisal: Appraisal, template: CompiledTemplate | None = None
 
 
 def relations(appraisal: Appraisal, viewer: Viewer) -> frozenset[str]:
-    """How the viewer stands to this appraisal. An HR admin is not HR on their own appraisal;
-    HR does the manager's part where the employee has no manager; HR and the manager act as
-    `proxy` for an employee who has no sign-in."""
+    """How the viewer stands to this appraisal (`standing`, read off the appraisal)."""
+    return standing(
+        viewer,
+        employee_id=appraisal.employee_id,
+        department_id=appraisal.employee.department_id,
+        manager_id=appraisal.manager_id,
+        reviewer=any(
+            r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews
+        ),
+        signs_in=lambda: signs_in(appraisal.employee),
+    )
+
+
+def standing(
+    viewer: Viewer,
+    *,
+    employee_id: int,
+    department_id: int | None,
+    manager_id: int | None,
+    reviewer: bool,
+    signs_in: Callable[[], bool],
+) -> frozenset[str]:
+    """How the viewer stands to an appraisal of `employee_id`. An HR admin is not HR on their
+    own appraisal; HR does the manager's part where the employee has no manager; HR and the
+    manager act as `proxy` for an employee who has no sign-in (`signs_in`, asked only
+    then). `reviewer`: the viewer has a peer or subordinate review on it. Plain values, so a
+    list can decide from columns without loading appraisals (`tasks.task_counts`)."""
     found = set()
-    own = viewer.employee_id is not None and appraisal.employee_id == viewer.employee_id
-    department_id = appraisal.employee.department_id
+    own = viewer.employee_id is not None and employee_id == viewer.employee_id
     if own:
         found.add("employee")
     elif viewer.is_hr or viewer.hr_reach.covers(department_id):
         found.add("hr")
-        if appraisal.manager_id is None:
+        if manager_id is None:
             found.add("manager")
     elif viewer.read_reach.covers(department_id):
         found.add("reader")  # sees what HR sees, acts on nothing
-    if viewer.employee_id is not None and appraisal.manager_id == viewer.employee_id:
+    if viewer.employee_id is not None and manager_id == viewer.employee_id:
         found.add("manager")
-    elif not own and appraisal.manager_id in viewer.reports:
+    elif not own and manager_id in viewer.reports:
         found.add("manager")  # a manager further up, where the organization allows it
-    if any(r.reviewer_id == viewer.user_id and r.rater in GROUPS for r in appraisal.reviews):
+    if reviewer:
         found.add("reviewer")
-    if found & {"hr", "manager"} and not signs_in(appraisal.employee):
+    if found & {"hr", "manager"} and not signs_in():
         found.add("proxy")
     return frozenset(found)
 
@@ -324,11 +379,7 @@ def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | No
         select(Appraisal)
         .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
         .options(
-            EMPLOYEE_WHO_SIGNS_IN,
-            selectinload(Appraisal.manager),
-            selectinload(Appraisal.cycle).joinedload(Cycle.scheme),
-            selectinload(Appraisal.template_version),
-            selectinload(Appraisal.reviews).selectinload(Review.reviewer),
+            *ONE_APPRAISAL_READS, selectinload(Appraisal.reviews).selectinload(Review.reviewer)
         )
     )
     if appraisal is None or not relations(appraisal, viewer):

@@ -121,8 +121,11 @@ def check_targets(
 
 
 def missing_targets(appraisal: Appraisal) -> list[Field]:
-    return [
-        f
-        for f in target_fields(appraisal_template(appraisal))
-        if f.key not in (appraisal.targets or {})
-    ]
+    return targets_missing_from(appraisal_template(appraisal), appraisal.targets)
+
+
+def targets_missing_from(
+    template: CompiledTemplate, targets: Mapping[str, Any] | None
+) -> list[Field]:
+    """The template's per-person targets that `targets` (an appraisal's) does not set yet."""
+    return [f for f in target_fields(template) if f.key not in (targets or {})]

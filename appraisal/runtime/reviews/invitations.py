@@ -3,6 +3,8 @@ many of each group answered (counts only, safe to show anyone on the appraisal).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -91,10 +93,16 @@ def invitations(appraisal: Appraisal) -> list[Review]:
 
 def group_progress(appraisal: Appraisal) -> dict[str, tuple[int, int]]:
     """(submitted, invited) per group: counts only, safe to show anyone on the appraisal."""
-    progress = {}
-    for rater in GROUPS:
-        group = [r for r in appraisal.reviews if r.rater == rater]
-        progress[rater] = (sum(r.submitted for r in group), len(group))
+    return progress_of((r.rater, r.submitted) for r in appraisal.reviews)
+
+
+def progress_of(reviews: Iterable[tuple[str, bool]]) -> dict[str, tuple[int, int]]:
+    """`group_progress` from each review's (rater, submitted)."""
+    progress = dict.fromkeys(GROUPS, (0, 0))
+    for rater, submitted in reviews:
+        if rater in progress:
+            done, invited = progress[rater]
+            progress[rater] = (done + submitted, invited + 1)
     return progress
 
 
