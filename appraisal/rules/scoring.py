@@ -30,7 +30,7 @@ from .formula import Formula
 from .functions import round_half_away
 from .methods import LeanScore, Scored, ScoringProblem, clamped
 from .methods import scored as _scored
-from .numbers import CENT, CONTEXT, ONE, ZERO, shown, to_decimal
+from .numbers import CENT, CONTEXT, ONE, SEEN_FLOATS, SEEN_INTS, ZERO, shown, to_decimal
 from .numbers import round2 as round2_exact
 
 NA = "n/a"
@@ -1370,6 +1370,7 @@ def _one_number_scorer(
     divides = item.scoring.divides_by_target
     minimum, maximum = item.minimum, item.maximum
     bounded = minimum is not None or maximum is not None
+    ints, floats = SEEN_INTS, SEEN_FLOATS
 
     def one_number(run: _Run) -> Scored:
         if constant is None:
@@ -1379,17 +1380,27 @@ def _one_number_scorer(
                     raise _IRREGULAR
                 target = None
             else:
-                target = to_decimal(raw)
-                if target is None or (divides and target <= ZERO):
+                # to_decimal(raw), its memo read first
+                kind = raw.__class__
+                seen = ints if kind is int else floats if kind is float else None
+                target = None if seen is None else seen.get(raw)
+                if target is None:
+                    target = to_decimal(raw)
+                    if target is None:
+                        raise _IRREGULAR
+                if divides and target <= ZERO:
                     raise _IRREGULAR
         else:
             target = constant
         if keeps_target:
             run.targets[key] = target
         raw = run.sources[rater].get(key)
-        value = None if raw is None or raw.__class__ is str else to_decimal(raw)
+        kind = raw.__class__
+        value = ints.get(raw) if kind is int else floats.get(raw) if kind is float else None
         if value is None:
-            raise _IRREGULAR
+            value = None if raw is None or kind is str else to_decimal(raw)
+            if value is None:
+                raise _IRREGULAR
         if bounded and (
             (minimum is not None and value < minimum) or (maximum is not None and value > maximum)
         ):
