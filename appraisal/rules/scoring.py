@@ -116,9 +116,8 @@ def _result(**fields: Any) -> Result:
     """A Result of every field, as `Result(**fields)` makes it, without the frozen
     dataclass's `__init__` (one `object.__setattr__` per field: 3 µs of each scoring)."""
     result = object.__new__(Result)
-    explanations = fields.pop("explanations")
+    fields["_explanations"] = fields.pop("explanations")  # where _Explanations keeps it
     result.__dict__.update(fields)
-    object.__setattr__(result, "explanations", explanations)  # through _Explanations
     return result
 
 
@@ -183,9 +182,14 @@ class _Run:
         self.na: dict[str, str] = {}
         self.hidden: set[str] = set()
         self.explain_items: dict[str, dict[str, Any]] = {}
-        # each single rater's inputs, and the targets, looked up once
-        self.sources = {r: _mapping(self.inputs.get(r)) for r in SINGLE_RATERS}
-        self.given_targets = _mapping(self.inputs.get("targets"))
+        # each single rater's inputs, and the targets, looked up once (`_mapping`, a dict
+        # taken without a call)
+        get = self.inputs.get
+        self.sources = {
+            r: part if (part := get(r)).__class__ is dict else _mapping(part) for r in SINGLE_RATERS
+        }
+        targets = get("targets")
+        self.given_targets = targets if targets.__class__ is dict else _mapping(targets)
 
     # inputs
     def source(self, rater: str) -> Mapping[str, Any]:
@@ -518,8 +522,7 @@ def _score(
         score_names = template.score_names
         names.update({score_names[k]: v for k, v in item_scores.items()})
         names.update({f"{k}_score": v for k, v in sections.items()})
-    adjustments, points_total, veto, adjust_explained, given = _adjust(run, names)
-    names |= given
+    adjustments, points_total, veto, adjust_explained, _ = _adjust(run, names)
 
     total, explain_total = _total(run, base_total, points_total)
     computed_grade = veto.grade if veto else _grade(template, total)
@@ -528,7 +531,7 @@ def _score(
     outputs, explain_outputs = _outputs(run, names)
 
     missing_inputs = _in_template_order(template, run.missing)
-    missing_keys = list(dict.fromkeys(entry["key"] for entry in missing_inputs))
+    missing_keys = list(dict.fromkeys([entry["key"] for entry in missing_inputs]))
     complete = not run.missing and not run.errors and total is not None and grade is not None
     explanations: dict[str, Any] | Callable[[], dict[str, Any]]
     if explain:
@@ -997,12 +1000,13 @@ def _adjustment_values(run: _Run) -> dict[str, Any]:
     return values
 
 
-def _adjust(run: _Run, names: Mapping[str, Any]):
-    """Points of bonuses and deductions, the veto that fired, and the values given; `names`
-    is only read."""
+def _adjust(run: _Run, names: dict[str, Any]):
+    """Points of bonuses and deductions, the veto that fired, and the values given, which
+    are added to `names` (the formulas here and the outputs read them)."""
     template = run.t
     values = _adjustment_values(run)
-    names = {**names, **values}
+    names |= values
+    explain = run.explain
 
     points: dict[str, Decimal | None] = {}
     explained: dict[str, Any] = {}
@@ -1010,7 +1014,8 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
     veto = None
     for adjustment in template.adjustments:
         value = values[adjustment.key]
-        entry: dict[str, Any] = {"kind": adjustment.kind, "value": _f(value)}
+        # the working, kept only when explaining (a figure's float costs as much as its points)
+        entry: dict[str, Any] = {"kind": adjustment.kind, "value": _f(value)} if explain else {}
         explained[adjustment.key] = entry
         if adjustment.kind == "veto":
             entry["condition"] = adjustment.condition.source
@@ -1053,7 +1058,7 @@ def _adjust(run: _Run, names: Mapping[str, Any]):
         points[adjustment.key] = rounded if adjustment.kind == "bonus" else -rounded
         if total is not None:
             total += points[adjustment.key]
-        if not run.explain:
+        if not explain:
             continue
         working = f"{adjustment.formula.source} = {shown(raw)}" if adjustment.formula else ""
         working = working or shown(raw)
