@@ -395,7 +395,7 @@ def _taken_as_regular(inputs: dict) -> bool:
 
     targets, manager = inputs["targets"], inputs["manager"]
     return (
-        all(number(t) for k, t in targets.items() if k in ("care", "drive", "style"))
+        all(t is None or number(t) for k, t in targets.items() if k in ("care", "drive", "style"))
         and level(inputs["self"].get("care"))
         and level(manager.get("care"))
         and level(manager.get("drive"))
