@@ -1101,12 +1101,13 @@ class _Irregular(Exception):
 
 _IRREGULAR = _Irregular()
 _UNSET = object()
-_BLANK: Scored = (None, None)  # type: ignore[assignment]  # an item that is not scored
-# Level combinations a table of several raters' ratings may hold (5 levels, 3 raters: 125)
+# Level pairs a table of two raters' ratings may hold (a five-level scale: 25)
 _COMBINATIONS = 1000
 
-# An item's rounded score and its float, or (None, None) for an item that is not scored.
-ItemScorer = Callable[[_Run], Scored]
+# An item's rounded score and its float (`Scored`), or no score for an item not scored.
+ItemScore = tuple[Decimal | None, float | None]
+ItemScorer = Callable[[_Run], ItemScore]
+_BLANK: ItemScore = (None, None)
 
 
 @dataclass(frozen=True)
@@ -1143,7 +1144,7 @@ class _Lean:
                 run.na[key] = "no applicable item"
                 continue
             weighted = sum(map(mul, weights, map(item_scores.__getitem__, keys)), ZERO)
-            value = (weighted / total_weight).quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+            value = round2_exact(weighted / total_weight)
             sections[key], floats[key] = value, float(value) + 0.0
         keys, weights, total_weight = self.base
         if not keys:
@@ -1216,7 +1217,7 @@ def _passive_scorer(item: Item, keeps_value: bool, keeps_target: bool) -> ItemSc
     reads it."""
     key = item.key
 
-    def passive(run: _Run) -> Scored:
+    def passive(run: _Run) -> ItemScore:
         target = run.target(item)
         if keeps_target:
             run.targets[key] = target
