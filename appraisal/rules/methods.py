@@ -113,10 +113,13 @@ class ScoringContext:
 # One rater's score for a value: (score before rounding, how in English, how in Chinese); the
 # texts may be "" when `run.explain` is false (only the figures are wanted: skip the working).
 Scorer = Callable[[Any, Any, "Decimal | None", Any], tuple[Decimal, str, str]]
+# A rounded score and the float the Result shows for it (the nearest).
+Scored = tuple[Decimal, float]
 # The lean scorer's twin of a Scorer (`MethodSpec.lean`): one rater's score for a regular
 # value (valid, its target there and above 0 where needed), already rounded to 2 decimals, as
-# `round2(score(...)[0])` gives it; the run is passed for methods that have no lean twin.
-LeanScore = Callable[[Any, "Decimal | None", Any], Decimal]
+# `round2(score(...)[0])` gives it, with its float; the run is passed for methods that have
+# no lean twin.
+LeanScore = Callable[[Any, "Decimal | None", Any], Scored]
 # Checks a method's own parameters, adding errors to `check` and parameters to `values`.
 Validator = Callable[[Any, Mapping[str, Any], str, dict[str, Any], ScoringContext], None]
 
@@ -146,8 +149,8 @@ class MethodSpec:
             return self.lean(item)
         score = self.score
 
-        def rounded_score(value: Any, target: Decimal | None, run: Any) -> Decimal:
-            return round2(score(item, value, target, run)[0])
+        def rounded_score(value: Any, target: Decimal | None, run: Any) -> Scored:
+            return scored(round2(score(item, value, target, run)[0]))
 
         return rounded_score
 
@@ -311,14 +314,21 @@ def _score_nothing(item: Any, value: Any, target: Decimal | None, run: Any):
 # Made once per compiled template (under the scoring context) for the lean scorer, which
 # hands them only regular values: a Decimal for numeric methods, a level for ratings, a
 # target above 0 wherever one is divided by. Figures that do not depend on the value (band
-# scores, levels, the ends of a linear scale, a segment's rise and run) are worked out here,
-# once: the same operations on the same operands give the same Decimal every time.
+# scores, levels, the ends of a linear scale, a bound, a segment's rise and run) are worked
+# out here, once, with the float the Result shows for them: the same operations on the same
+# operands give the same Decimal every time, and converting a Decimal to a float costs as
+# much as scoring it.
+
+
+def scored(value: Decimal) -> Scored:
+    """A rounded score with its float (the nearest, as `to_float`), as lean scorers give it."""
+    return value, float(value) + 0.0
 
 
 def _lean_rating(item: Any) -> LeanScore:
-    levels = {value: round2(score) for value, score in item.levels.items()}
+    levels = {value: scored(round2(score)) for value, score in item.levels.items()}
 
-    def rating(value: Any, target: Decimal | None, run: Any) -> Decimal:
+    def rating(value: Any, target: Decimal | None, run: Any) -> Scored:
         return levels[value]
 
     return rating
@@ -326,31 +336,37 @@ def _lean_rating(item: Any) -> LeanScore:
 
 def _lean_ratio(item: Any) -> LeanScore:
     floor, cap = item.scoring.floor, item.scoring.cap
+    # raw below the floor: the floor, unless the cap is lower still (floor first, then cap)
+    at_floor = scored(round2(cap if cap < floor else floor))
+    at_cap = scored(round2(cap))
 
-    def ratio(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+    def ratio(value: Decimal, target: Decimal | None, run: Any) -> Scored:
         raw = HUNDRED * value / target
         if floor > raw:
-            raw = floor
+            return at_floor
         if cap < raw:
-            raw = cap
-        return raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+            return at_cap
+        raw = raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+        return raw, float(raw) + 0.0
 
     return ratio
 
 
 def _lean_reverse_ratio(item: Any) -> LeanScore:
     floor, cap = item.scoring.floor, item.scoring.cap
-    at_zero = round2(cap)
+    at_floor = scored(round2(cap if cap < floor else floor))
+    at_cap = scored(round2(cap))  # also the score of an actual of 0
 
-    def reverse_ratio(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+    def reverse_ratio(value: Decimal, target: Decimal | None, run: Any) -> Scored:
         if value == 0:
-            return at_zero
+            return at_cap
         raw = HUNDRED * target / value
         if floor > raw:
-            raw = floor
+            return at_floor
         if cap < raw:
-            raw = cap
-        return raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+            return at_cap
+        raw = raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+        return raw, float(raw) + 0.0
 
     return reverse_ratio
 
@@ -358,12 +374,18 @@ def _lean_reverse_ratio(item: Any) -> LeanScore:
 def _lean_deduction(item: Any) -> LeanScore:
     s = item.scoring
     base, per_unit, floor = s.base, s.per_unit, s.floor
+    # min(raw, base) then max(floor, ·): at or above the base, the base (or a floor above it)
+    at_base = scored(round2(base if base > floor else floor))
+    at_floor = scored(round2(floor))
 
-    def deduction(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+    def deduction(value: Decimal, target: Decimal | None, run: Any) -> Scored:
         raw = base - per_unit * value
-        score = base if base < raw else raw  # min(raw, base), the same object
-        score = score if score > floor else floor  # max(floor, score)
-        return score.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+        if base < raw:
+            return at_base
+        if raw > floor:
+            raw = raw.quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+            return raw, float(raw) + 0.0
+        return at_floor
 
     return deduction
 
@@ -373,10 +395,10 @@ def _lean_bands(item: Any) -> LeanScore:
     is the last of those ascending whose min is at or below it (mins are distinct)."""
     s = item.scoring
     lows = [low for low, _ in reversed(s.bands)]
-    scores = [round2(s.floor), *(round2(score) for _, score in reversed(s.bands))]
+    scores = [scored(round2(s.floor)), *(scored(round2(sc)) for _, sc in reversed(s.bands))]
     on_achievement = s.on == "achievement"
 
-    def bands(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+    def bands(value: Decimal, target: Decimal | None, run: Any) -> Scored:
         x = HUNDRED * value / target if on_achievement else value
         return scores[bisect_right(lows, x)]
 
@@ -390,7 +412,7 @@ def _lean_linear(item: Any) -> LeanScore:
     points = s.points
     xs = [x for x, _ in points]
     first_x, last_x = xs[0], xs[-1]
-    first, last = round2(points[0][1]), round2(points[-1][1])
+    first, last = scored(round2(points[0][1])), scored(round2(points[-1][1]))
     # segment i ends at point i: (x0, y0, y1 - y0, x1 - x0), as `interpolate` computes them
     segments = [
         None,
@@ -398,14 +420,15 @@ def _lean_linear(item: Any) -> LeanScore:
     ]
     on_achievement = s.on == "achievement"
 
-    def linear(value: Decimal, target: Decimal | None, run: Any) -> Decimal:
+    def linear(value: Decimal, target: Decimal | None, run: Any) -> Scored:
         x = HUNDRED * value / target if on_achievement else value
         if x <= first_x:
             return first
         if x >= last_x:
             return last
         x0, y0, rise, run_ = segments[bisect_left(xs, x)]
-        return (y0 + rise * (x - x0) / run_).quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+        raw = (y0 + rise * (x - x0) / run_).quantize(CENT, ROUND_HALF_UP, CONTEXT) or ZERO
+        return raw, float(raw) + 0.0
 
     return linear
 

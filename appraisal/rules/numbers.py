@@ -11,6 +11,7 @@ to the exact decimal (so `66.67`, never `66.66999…`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
@@ -48,6 +49,11 @@ CENT = QUANTA[2]
 _SEEN_INTS: dict[int, Decimal] = {}
 _SEEN_FLOATS: dict[float, Decimal] = {}
 _SEEN_SIZE = 4096
+# The same memos, for a hot loop to look a plain int or float up before calling
+# `to_decimal` (a miss calls it). Only `to_decimal` fills them (and clears them in place), so
+# what is found is what it returns.
+SEEN_INTS: Mapping[int, Decimal] = _SEEN_INTS
+SEEN_FLOATS: Mapping[float, Decimal] = _SEEN_FLOATS
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -307,3 +308,189 @@ def test_inputs_handed_over_score_and_explain_as_copied_ones():
     handed = score(template, copy.deepcopy(RICH_INPUTS), "A", handed_over=True)
     copied = score(template, RICH_INPUTS, "A")
     assert handed.to_dict() == copied.to_dict()
+
+
+# -- the lean scorer's fast paths: level tables and a figure read inline ----------------------
+#
+# Each takes exactly the regular inputs (and then gives what the general scorer gives), and
+# leaves everything else to the general scorer, which says what is wrong and where.
+
+LEVELS = {
+    "format": "appraisal-template/1",
+    "key": "levels",
+    "name": "Level tables",
+    "rater_weights": {"self": 30, "manager": 70},
+    "scales": {"five": FIVE},
+    "sections": [
+        {
+            "key": "all",
+            "name": "All",
+            "weight": 100,
+            "items": [
+                {
+                    "key": "care",
+                    "name": "Care",
+                    "type": "rating",
+                    "scale": "five",
+                    "raters": ["self", "manager"],
+                    "weight": 30,
+                    "scoring": {"method": "rating"},
+                },
+                {
+                    "key": "drive",
+                    "name": "Drive",
+                    "type": "rating",
+                    "scale": "five",
+                    "raters": ["manager"],
+                    "weight": 10,
+                    "scoring": {"method": "rating"},
+                },
+                {
+                    "key": "style",
+                    "name": "Style",
+                    "type": "choice",
+                    "choices": [
+                        {"value": "calm", "label": "Calm", "score": 90},
+                        {"value": "rushed", "label": "Rushed", "score": 45.5},
+                    ],
+                    "raters": ["manager"],
+                    "weight": 20,
+                    "scoring": {"method": "rating"},
+                },
+                _item("sales", 20, {"method": "ratio", "cap": 120, "floor": 10}, max=1000000),
+                _item("cost", 10, {"method": "reverse_ratio", "floor": 10}, min=0),
+                _item(
+                    "visits",
+                    10,
+                    {
+                        "method": "bands",
+                        "on": "achievement",
+                        "bands": [{"min": 100, "score": 100}, {"min": 90, "score": 85}],
+                    },
+                    target=50,
+                ),
+            ],
+        }
+    ],
+    "grades": [{"grade": "A", "min": 80}, {"grade": "B", "min": 0}],
+    "outputs": [{"key": "twice", "formula": "drive * 2"}],  # the lean scorer keeps its value
+}
+LEVEL_VALUES = [1, 2, 3, 4, 5, 4.0, Decimal("3"), 2.5, 0, 6, True, False, "n/a", " N/A ", "x"]
+CHOICES = ["calm", "rushed", "Calm", "n/a", True, 1]
+FIGURES_DRAWN = [80, 80.5, 0, -1, 2e6, 99.995, Decimal("99.995"), "12", True, float("nan")]
+TARGETS_DRAWN = [100, 50.5, 0, -5, "x", True, 3]
+
+
+def _taken_as_regular(inputs: dict) -> bool:
+    """Whether the lean scorer takes these inputs of LEVELS, as `_Run.accept` and
+    `_Run.target` would take them without an error, nothing blank, n/a or waiting."""
+
+    def level(value, levels=(1, 2, 3, 4, 5)):
+        return value.__class__ is not bool and not isinstance(value, str) and value in levels
+
+    def number(value, low=None, high=None):
+        if value is None or isinstance(value, bool | str) or value != value:
+            return False
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    targets, manager = inputs["targets"], inputs["manager"]
+    return (
+        all(t is None or number(t) for k, t in targets.items() if k in ("care", "drive", "style"))
+        and level(inputs["self"].get("care"))
+        and level(manager.get("care"))
+        and level(manager.get("drive"))
+        and manager.get("style") in ("calm", "rushed")
+        and number(inputs["data"].get("sales"), high=1000000)
+        and number(inputs["data"].get("cost"), low=0)
+        and number(inputs["data"].get("visits"))
+        and number(targets.get("sales"))
+        and targets["sales"] > 0
+        and number(targets.get("cost"))
+        and targets["cost"] > 0
+    )
+
+
+def _mostly(regular: list, others: list) -> st.SearchStrategy:
+    """Regular values three times in four, so both paths are drawn often."""
+    return st.one_of(
+        st.sampled_from(regular),
+        st.sampled_from(regular),
+        st.sampled_from(regular),
+        st.sampled_from([None, *others]),
+    )
+
+
+@st.composite
+def level_inputs(draw):
+    some = _mostly([1, 2, 3, 4, 5], LEVEL_VALUES)
+    targets = {
+        key: draw(_mostly([100, 50.5], TARGETS_DRAWN))
+        for key in ("care", "drive", "style", "sales", "cost", "visits")
+        if draw(st.integers(0, 5)) == 0 or key in ("sales", "cost")
+    }
+    return {
+        "targets": targets,
+        "self": {"care": draw(some)},
+        "manager": {
+            "care": draw(some),
+            "drive": draw(some),
+            "style": draw(_mostly(["calm", "rushed"], CHOICES)),
+        },
+        "data": {
+            key: draw(_mostly([80, 99.995], FIGURES_DRAWN)) for key in ("sales", "cost", "visits")
+        },
+    }
+
+
+def test_the_fast_paths_take_the_regular_inputs_and_agree_with_the_general_scorer():
+    assert validate(LEVELS) == []
+    template = compile_template(LEVELS)
+    assert engine._lean(template) is not None
+    taken = []
+
+    @settings(SETTINGS, max_examples=200)
+    @given(inputs=level_inputs())
+    def check(inputs):
+        taken.append(_agrees_taking_only_regular_inputs(template, inputs))
+
+    check()
+    assert True in taken and False in taken  # both paths were drawn
+
+
+def _agrees_taking_only_regular_inputs(template, inputs) -> bool:
+    runs = []
+
+    class CountedRun(engine._Run):
+        def __init__(self, *args, **kwargs):
+            runs.append(1)
+            super().__init__(*args, **kwargs)
+
+    real = engine._Run
+    engine._Run = CountedRun
+    try:
+        lean = score(template, copy.deepcopy(inputs))
+    finally:
+        engine._Run = real
+    full = score(template, copy.deepcopy(inputs), explain=True)
+    assert _figures(lean) == _figures(full)
+    # one run: the lean scorer took them; a second: the general scorer did
+    assert len(runs) == (1 if _taken_as_regular(inputs) else 2)
+    return len(runs) == 1
+
+
+def test_a_yes_or_no_is_never_a_level_though_true_equals_1():
+    template = compile_template(LEVELS)
+    regular = {
+        "targets": {"sales": 100, "cost": 100},
+        "self": {"care": 1},
+        "manager": {"care": 1, "drive": 1, "style": "calm"},
+        "data": {"sales": 90, "cost": 90, "visits": 50},
+    }
+    assert score(template, regular).complete
+    for rater, key in (("self", "care"), ("manager", "care"), ("manager", "drive")):
+        changed = copy.deepcopy(regular)
+        changed[rater][key] = True
+        result = score(template, changed)
+        assert not result.complete
+        assert [e["where"] for e in result.errors] == [f"{rater}.{key}"]
+        assert _figures(result) == _figures(score(template, changed, explain=True))
