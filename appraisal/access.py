@@ -116,8 +116,8 @@ class Seat:
 
     #: Their employee record there (None: they have none).
     employee_id: int | None
-    #: Their unread notifications there, up to the bell's cap; counted only for the
-    #: organization a reading request works in (None: not counted, the bell asks itself).
+    #: Their unread notifications there, up to the bell's cap, counted for reading
+    #: requests only (None: not counted; the bell then asks itself).
     unread: int | None
 
 
