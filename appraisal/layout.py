@@ -1,12 +1,13 @@
-"""The layout every page shares: the top bar's menu is drawn once per language and set of
-flags, then reused.
+"""The layout every page shares: its fixed parts (the top bar's menu, the bell, the style
+sheets and scripts) are drawn once per language, site root and the few values each depends
+on, then reused.
 
-The menu has about twenty links and texts; drawing them (a route build and a catalogue
-lookup each) was a third of an empty page's time (issue 20). What it shows depends only on
-the flags below, which each request still works out for itself from its own sign-in
-(`access`, the context processors): the cache maps those answers to markup, never a person
-to what they may do. `_menu.html` is given nothing but the flags, so nothing else can reach
-it unnoticed.
+The menu alone has about twenty links and texts; drawing them (a route build and a
+catalogue lookup each) was a third of an empty page's time (issue 20). A fragment template
+is given nothing but its values (`fragment`), which each request still works out for itself
+from its own sign-in (`access`, the context processors): the cache maps those values to
+markup, never a person to what they may do. A fragment template must not read `request`,
+`session`, `g` or `config` (globals Flask gives every template), as the key does not hold them.
 """
 
 from __future__ import annotations
@@ -34,8 +35,30 @@ MENU_FLAGS = (
     "can_read_audit_log",
     "can_back_up",
 )
-#: Drawn menus kept per app: far more than the combinations of flags people hold.
-MENUS_KEPT = 256
+#: Fragments kept per app: far more than the combinations of values pages draw (the
+#: bell alone is 101 per language).
+FRAGMENTS_KEPT = 1024
+
+
+def fragment(name: str, **values: bool | int | str | None) -> Markup:
+    """The template `name` drawn with nothing but `values`, once per language, site root and
+    values (which must be hashable), then reused."""
+    environment = current_app.jinja_env
+    if environment.auto_reload:  # templates being edited: draw it afresh
+        return _draw(name, values)
+    fragments = current_app.extensions["appraisal.fragments"]
+    key = (name, str(get_locale()), request.script_root, *sorted(values.items()))
+    drawn = fragments.get(key)
+    if drawn is None:
+        if len(fragments) >= FRAGMENTS_KEPT:
+            fragments.clear()
+        drawn = fragments[key] = _draw(name, values)
+    return drawn
+
+
+def _draw(name: str, values: dict[str, Any]) -> Markup:
+    html = current_app.jinja_env.get_template(name).render(values)
+    return Markup(html)  # noqa: S704 - drawn by an autoescaping template
 
 
 def menu_flags(context: Context | dict[str, Any]) -> dict[str, bool]:
@@ -50,26 +73,11 @@ def menu_flags(context: Context | dict[str, Any]) -> dict[str, bool]:
 
 
 @pass_context
-def menu(context: Context) -> Markup:
+def top_menu(context: Context) -> Markup:
     """The menu for this page's flags, in the page's language."""
-    flags = menu_flags(context)
-    if context.environment.auto_reload:  # templates being edited: draw it afresh
-        return _draw(context, flags)
-    menus = current_app.extensions["appraisal.menus"]
-    key = (str(get_locale()), request.script_root, *flags.values())
-    drawn = menus.get(key)
-    if drawn is None:
-        if len(menus) >= MENUS_KEPT:
-            menus.clear()
-        drawn = menus[key] = _draw(context, flags)
-    return drawn
-
-
-def _draw(context: Context, flags: dict[str, bool]) -> Markup:
-    html = context.environment.get_template("_menu.html").render(flags)
-    return Markup(html)  # noqa: S704 - drawn by an autoescaping template
+    return fragment("_menu.html", **menu_flags(context))
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["appraisal.menus"] = {}
-    app.jinja_env.globals["top_menu"] = menu
+    app.extensions["appraisal.fragments"] = {}
+    app.jinja_env.globals.update(fragment=fragment, top_menu=top_menu)
