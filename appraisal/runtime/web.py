@@ -54,7 +54,7 @@ def current_viewer() -> Viewer:
             org_id,
             current_user.id,
             current_roles(),
-            seat=(current_employee_id(), current_membership().organization.managers_see_chain),
+            known=(current_employee_id(), current_membership().organization.managers_see_chain),
         )
     return g.viewer
 

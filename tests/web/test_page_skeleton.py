@@ -6,10 +6,14 @@ employee record, a new notification."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import render_template
+from jinja2 import meta
 from sqlalchemy import select
 
+from appraisal.layout import MENU_FLAGS
 from appraisal.models import Employee, Membership, UserSession
 from tests.conftest import statements_sent
 from tests.notifications.test_centre import bell, tell
@@ -92,3 +96,21 @@ def test_the_bell_counts_what_arrived_since_the_last_page(client, auth, db, hr):
     user_id = db.scalar(select(Membership.user_id))
     tell(db, hr, [user_id], 2)
     assert bell(client.get("/").text) == ("2", "2 unread notifications")
+
+
+#: What a fragment may read besides its own values: the same for everyone in a language.
+SAME_FOR_EVERYONE = {"url_for", "_", "gettext", "ngettext", "bootstrap"}
+
+
+def test_fragments_read_nothing_but_their_values(app):
+    """A cached fragment that read the request, the session or the user would show one
+    person's page to another: the key holds only the values it is given."""
+    env = app.jinja_env
+    base = env.loader.get_source(env, "base.html")[0]
+    fragments = {name: set() for name in re.findall(r'fragment\("([^"]+)"', base)}
+    fragments["_bell.html"] = {"unread"}
+    fragments["_menu.html"] = {*MENU_FLAGS, "member", "team_lead"}
+    assert set(fragments) == {"_head.html", "_bell.html", "_menu.html", "_tail.html"}
+    for name, values in fragments.items():
+        read = meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
+        assert read <= values | SAME_FOR_EVERYONE, (name, read - values - SAME_FOR_EVERYONE)

@@ -83,17 +83,17 @@ def viewer_for(
     org_id: int,
     user_id: int,
     roles: frozenset[str],
-    seat: tuple[int | None, bool] | None = None,
+    known: tuple[int | None, bool] | None = None,
 ) -> Viewer:
     """The viewer with `roles` (the request's effective roles: a change never counts a
-    read-only role) and the department subtrees their scoped roles reach. `seat` is their
+    read-only role) and the department subtrees their scoped roles reach. `known` is their
     employee id and whether managers see their chain when the caller knows them (pages read
     them with the sign-in: every page builds a viewer, so each statement here is paid by
     every request, issue 20); else one statement finds them."""
-    if seat is None:
+    if known is None:
         row = session.execute(_viewer_row(), {"user_id": user_id, "org_id": org_id}).first()
-        seat = (row[0], row[1]) if row is not None else (None, False)
-    employee_id, chain = seat
+        known = (row[0], row[1]) if row is not None else (None, False)
+    employee_id, chain = known
     below = chain and employee_id is not None
     reports: AbstractSet[int] = Chain(session, org_id, employee_id) if below else frozenset()
     is_hr = Role.ADMIN in roles
