@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         goals,
         i18n,
         jobs,
+        layout,
         logs,
         notifications,
         packs,
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     bootstrap.init_app(app)
     i18n.init_app(app)
+    layout.init_app(app)
     security.init_app(app)
     access.init_app(app)
     auth.init_app(app)

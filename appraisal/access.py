@@ -13,19 +13,21 @@ change but its own account's (`_refuse_read_only_changes`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Boolean, Integer, Result, Select, and_, bindparam, case, join, or_, select
+from sqlalchemy.orm import contains_eager
 
 from .auth import sessions
 from .db import get_in_org, get_session
 from .extensions import login_manager
-from .models import Membership, Organization, Role, User
+from .models import Employee, Membership, MembershipRole, Organization, Role, User
+from .notifications.centre import unread_in
 from .scopes import POWER, READ_ONLY_ROLES, Reach, effective_roles, reach
 
 PEOPLE_ADMINS = frozenset({Role.ADMIN, Role.IMPLEMENTER})
@@ -108,26 +110,121 @@ def is_member(_roles: Iterable[str]) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Seat:
+    """What the sign-in read about the member in one organization besides the membership."""
+
+    #: Their employee record there (None: they have none).
+    employee_id: int | None
+    #: Their unread notifications there, up to the bell's cap, counted for reading
+    #: requests only (None: not counted; the bell then asks itself).
+    unread: int | None
+
+
 def active_memberships(user: User) -> list[Membership]:
-    """Every request reads these: the organization from the join already made and the roles
-    joined in, one statement rather than three (issue 20)."""
-    return get_session().scalars(_memberships_of(), {"user_id": user.id}).unique().all()
+    """The user's active memberships in active organizations, organization and roles joined
+    in (after a switch of organization, or a new membership, mid-request)."""
+    rows = get_session().execute(_member_seats(), {"user_id": user.id, **_counting()})
+    return _read_seats(rows)[1]
+
+
+def signed_in_user(user_id: str, secret: str | None) -> User | None:
+    """The active user whose live sign-in the cookie names (`sessions.live_user_query`),
+    with their memberships, organizations, roles, employee records and the bell's count in
+    the same statement: every request reads them, so one round trip rather than four
+    (issue 20). The memberships wait in `g` for `_load_membership`, which runs next."""
+    parameters = sessions.live_user_parameters(user_id, secret)
+    if parameters is None:
+        return None
+    rows = get_session().execute(_signed_in_seats(), {**parameters, **_counting()})
+    user, memberships = _read_seats(rows)
+    if user is not None:
+        g.loaded_memberships = memberships
+    return user
+
+
+def _counting() -> dict[str, object]:
+    """Which organizations' unread notifications to count: the one a reading request works
+    in (a GET changes nothing, so the count is the page's), or each when none is chosen yet
+    (the first page after signing in). A change may read or add notifications before its
+    page is drawn, so the bell asks then (none counted)."""
+    if writing():
+        return {"count_in": None, "count_each": False}
+    chosen = session.get("org_id")
+    return {"count_in": chosen, "count_each": chosen is None}
+
+
+def _read_seats(rows: Result) -> tuple[User | None, list[Membership]]:
+    """The user and their memberships (in order, each once) from `_seats`' rows; what else
+    was read about each goes to `g.seats` (`current_seat`)."""
+    user, memberships, seats = None, {}, {}
+    for row_user, membership, employee_id, unread in rows.unique():
+        user = row_user
+        if membership is not None:
+            memberships.setdefault(membership.id, membership)
+            seats[membership.organization_id] = Seat(employee_id, unread)
+    g.seats = seats
+    return user, list(memberships.values())
+
+
+def _seats(users: Select) -> Select:
+    """`users` (a select of `User`) with each active membership in an active organization,
+    its organization and roles loaded, the member's employee id there (or None) and, for
+    the organizations `_counting` names, the bell's count: a row per role. A user without
+    memberships still comes back (with None)."""
+    in_active_organization = join(
+        Membership.__table__,
+        Organization.__table__,
+        and_(Organization.id == Membership.organization_id, Organization.active),
+    )
+    counted = or_(
+        Membership.organization_id == bindparam("count_in", type_=Integer),
+        bindparam("count_each", type_=Boolean),
+    )
+    return (
+        users.add_columns(
+            Membership, Employee.id, case((counted, unread_in(Membership.organization_id, User.id)))
+        )
+        .outerjoin(in_active_organization, and_(Membership.user_id == User.id, Membership.active))
+        .outerjoin(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .outerjoin(
+            Employee,
+            and_(
+                Employee.organization_id == Membership.organization_id,
+                Employee.user_id == User.id,
+            ),
+        )
+        .options(contains_eager(Membership.organization), contains_eager(Membership.role_rows))
+        .order_by(Organization.name, Membership.id, MembershipRole.role)
+    )
 
 
 @cache
-def _memberships_of() -> Select:
-    """Built once per process, like `sessions.load_user`'s statement (issue 20)."""
-    return (
-        select(Membership)
-        .join(Organization)
-        .where(Membership.user_id == bindparam("user_id"), Membership.active, Organization.active)
-        .options(contains_eager(Membership.organization), joinedload(Membership.role_rows))
-        .order_by(Organization.name, Membership.id)
-    )
+def _signed_in_seats() -> Select:
+    """Built once per process, like every statement each request runs (issue 20)."""
+    return _seats(sessions.live_user_query())
+
+
+@cache
+def _member_seats() -> Select:
+    return _seats(select(User).where(User.id == bindparam("user_id")))
 
 
 def current_membership() -> Membership | None:
     return g.get("membership")
+
+
+def current_seat() -> Seat | None:
+    """What the sign-in read about the member in the current organization."""
+    membership = current_membership()
+    return None if membership is None else g.seats[membership.organization_id]
+
+
+def current_employee_id() -> int | None:
+    """The signed-in member's employee record in the current organization (None: they have
+    none there), read with the memberships."""
+    seat = current_seat()
+    return None if seat is None else seat.employee_id
 
 
 def current_org_id() -> int:
@@ -243,7 +340,9 @@ def _load_membership() -> None:
     g.memberships = []
     if not current_user.is_authenticated:
         return
-    memberships = active_memberships(current_user)
+    memberships = g.pop("loaded_memberships", None)
+    if memberships is None:  # a switch of organization, or signed in during this request
+        memberships = active_memberships(current_user)
     g.memberships = memberships
     chosen = session.get("org_id")
     for membership in memberships:
@@ -292,7 +391,7 @@ def init_app(app: Flask) -> None:
     def _load_user(user_id: str) -> User | None:
         # Only with a live sign-in session: a cookie kept after sign-out, a password change
         # or deactivation (or a bare remember-me cookie, which carries none) loads no one.
-        return sessions.load_user(get_session(), user_id, session.get(sessions.COOKIE_KEY))
+        return signed_in_user(user_id, session.get(sessions.COOKIE_KEY))
 
     app.before_request(_load_membership)
     app.before_request(_refuse_read_only_changes)

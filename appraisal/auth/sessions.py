@@ -37,23 +37,22 @@ def start_session(session: Session, user_id: int, now: datetime | None = None) -
     return secret
 
 
-def load_user(
-    session: Session, user_id: str, secret: str | None, now: datetime | None = None
-) -> User | None:
-    """The active user whose live session the cookie names, else None (signed out)."""
+def live_user_parameters(
+    user_id: str, secret: str | None, now: datetime | None = None
+) -> dict[str, object] | None:
+    """The parameters of `live_user_query` for a cookie's user id and secret, or None when
+    they cannot name a live sign-in (signed out)."""
     if not secret or not user_id.isdigit() or len(secret) > 100:
         return None
     now = now or utcnow()
-    return session.scalar(
-        _live_user(),
-        {"digest": _digest(secret), "since": now - MAX_AGE, "user_id": int(user_id)},
-    )
+    return {"digest": _digest(secret), "since": now - MAX_AGE, "user_id": int(user_id)}
 
 
 @cache
-def _live_user() -> Select:
-    """Built once per process: every request runs it, and building a statement (and its
-    cache key) costs more than running it (issue 20)."""
+def live_user_query() -> Select:
+    """The active user whose live session the cookie names (no row: signed out). Built once
+    per process: every request runs it, and building a statement (and its cache key) costs
+    more than running it (issue 20); `access` adds the memberships to it."""
     return (
         select(User)
         .join(UserSession, UserSession.user_id == User.id)

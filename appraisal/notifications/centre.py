@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Notification, utcnow
@@ -38,14 +38,30 @@ def unread_count(session: Session, org_id: int, user_id: int, cap: int = COUNT_C
 
 @cache
 def _unread(cap: int) -> Select:
-    """The bell's count on every page: built once per process, like `sessions.load_user`'s
-    statement."""
-    unread = (
+    """The bell's count on a page whose sign-in did not bring it (`unread_in`): built once
+    per process, like every statement each request runs."""
+    return select(func.count()).select_from(
+        _unread_ids(bindparam("org_id"), bindparam("user_id"), cap).subquery()
+    )
+
+
+def unread_in(
+    org_id: ColumnElement[int], user_id: ColumnElement[int], cap: int = COUNT_CAP
+) -> ScalarSelect[int]:
+    """The bell's count as a column of another statement whose rows carry the organization
+    and the person (the sign-in's, `access`), so a page needs no statement of its own."""
+    ids = _unread_ids(org_id, user_id, cap).correlate_except(Notification)
+    return select(func.count()).select_from(ids.subquery()).scalar_subquery()
+
+
+def _unread_ids(org_id: ColumnElement[int], user_id: ColumnElement[int], cap: int) -> Select:
+    """Up to `cap` unread entries: the count stops there (one short scan of the
+    `(user_id, read_at)` index however many wait)."""
+    return (
         select(Notification.id)
-        .where(*_own(bindparam("org_id"), bindparam("user_id")), Notification.read_at.is_(None))
+        .where(*_own(org_id, user_id), Notification.read_at.is_(None))
         .limit(cap)
     )
-    return select(func.count()).select_from(unread.subquery())
 
 
 @dataclass(frozen=True)

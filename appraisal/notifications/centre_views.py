@@ -10,7 +10,7 @@ from flask import Flask, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..access import current_membership, current_org_id, is_member, require
+from ..access import current_membership, current_org_id, current_seat, is_member, require
 from ..db import get_session
 from ..forms import attempt
 from ..labels import current_language
@@ -64,14 +64,18 @@ def read_all():
 
 
 def unread_notifications() -> int:
-    """The bell's count for this page, counted once (on first use by the layout)."""
+    """The bell's count for this page: what the sign-in counted (a reading request), else
+    counted once, on first use by the layout."""
     if "unread_notifications" not in g:
-        membership = current_membership()
-        g.unread_notifications = (
-            0
-            if membership is None
-            else centre.unread_count(get_session(), membership.organization_id, membership.user_id)
-        )
+        membership, seat = current_membership(), current_seat()
+        if membership is None:
+            g.unread_notifications = 0
+        elif seat is not None and seat.unread is not None:
+            g.unread_notifications = seat.unread
+        else:
+            g.unread_notifications = centre.unread_count(
+                get_session(), membership.organization_id, membership.user_id
+            )
     return g.unread_notifications
 
 

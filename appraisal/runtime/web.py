@@ -10,7 +10,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, request
 from flask_login import current_user
 
-from ..access import current_org_id, current_roles, in_org_or_404
+from ..access import (
+    current_employee_id,
+    current_membership,
+    current_org_id,
+    current_roles,
+    in_org_or_404,
+)
 from ..db import get_session, row_id
 from ..forms import attempt
 from ..models import Appraisal, Cycle
@@ -39,8 +45,17 @@ class Routes:
 
 
 def current_viewer() -> Viewer:
+    """The signed-in member as the runtime sees them, built once per request from what the
+    sign-in read (their employee record, whether managers see their chain)."""
     if "viewer" not in g:
-        g.viewer = viewer_for(get_session(), current_org_id(), current_user.id, current_roles())
+        org_id = current_org_id()
+        g.viewer = viewer_for(
+            get_session(),
+            org_id,
+            current_user.id,
+            current_roles(),
+            known=(current_employee_id(), current_membership().organization.managers_see_chain),
+        )
     return g.viewer
 
 

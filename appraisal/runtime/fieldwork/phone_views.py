@@ -12,7 +12,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -22,7 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ...access import current_membership, is_member, require
+from ...access import current_employee_id, is_member, require
 from ...db import get_session, row_id
 from ...forms import attempt
 from ..web import Routes, current_viewer
@@ -47,20 +46,7 @@ def endpoint_url(endpoint: str, **values: Any) -> str | None:
 
 def nav_context() -> dict[str, Any]:
     """Whether the top bar offers "Field work": to people with an employee record here."""
-    membership = current_membership()
-    if membership is None:
-        return {"field_worker": False}
-    viewer = g.get("viewer")  # the page's own viewer, when it built one, knows the answer
-    if viewer is not None and (viewer.org_id, viewer.user_id) == (
-        membership.organization_id,
-        membership.user_id,
-    ):
-        return {"field_worker": viewer.employee_id is not None}
-    return {
-        "field_worker": today.has_employee(
-            get_session(), membership.organization_id, membership.user_id
-        )
-    }
+    return {"field_worker": current_employee_id() is not None}
 
 
 def _employee():

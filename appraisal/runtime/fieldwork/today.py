@@ -96,17 +96,6 @@ def employee_of(session: Session, viewer: Viewer) -> Employee | None:
     )
 
 
-def has_employee(session: Session, org_id: int, user_id: int) -> bool:
-    return (
-        session.scalar(
-            select(Employee.id)
-            .where(Employee.organization_id == org_id, Employee.user_id == user_id)
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def startable(session: Session, employee: Employee) -> list[Startable]:
     return [
         Startable(activity_type.key, activity.name, activity.kind)

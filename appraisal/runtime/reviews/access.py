@@ -80,13 +80,22 @@ class Viewer:
         return EVERYWHERE if self.is_hr else self.read_reach
 
 
-def viewer_for(session: Session, org_id: int, user_id: int, roles: frozenset[str]) -> Viewer:
+def viewer_for(
+    session: Session,
+    org_id: int,
+    user_id: int,
+    roles: frozenset[str],
+    known: tuple[int | None, bool] | None = None,
+) -> Viewer:
     """The viewer with `roles` (the request's effective roles: a change never counts a
-    read-only role) and the department subtrees their scoped roles reach. One statement
-    finds the employee record and whether managers see their chain: every page builds a
-    viewer, so each statement here is paid by every request (issue 20)."""
-    row = session.execute(_viewer_row(), {"user_id": user_id, "org_id": org_id}).first()
-    employee_id, chain = row if row is not None else (None, False)
+    read-only role) and the department subtrees their scoped roles reach. `known` is their
+    employee id and whether managers see their chain when the caller knows them (pages read
+    them with the sign-in: every page builds a viewer, so each statement here is paid by
+    every request, issue 20); else one statement finds them."""
+    if known is None:
+        row = session.execute(_viewer_row(), {"user_id": user_id, "org_id": org_id}).first()
+        known = (row[0], row[1]) if row is not None else (None, False)
+    employee_id, chain = known
     below = chain and employee_id is not None
     reports: AbstractSet[int] = Chain(session, org_id, employee_id) if below else frozenset()
     is_hr = Role.ADMIN in roles
