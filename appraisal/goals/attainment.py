@@ -58,14 +58,19 @@ def owner(node: Node) -> Owner:
 
 
 def _owned_by(owners: Iterable[Owner]) -> ColumnElement[bool]:
-    """The nodes of these owners (a department's, a person's, the company's)."""
+    """The nodes of these owners (a department's, a person's, the company's: the root),
+    each term one an index answers."""
     owners = set(owners)
     departments = [d for d, _e in owners if d is not None]
     people = [e for _d, e in owners if e is not None]
-    clauses = [GoalNode.department_id.in_(departments), GoalNode.employee_id.in_(people)]
+    clauses = []
+    if departments:
+        clauses.append(GoalNode.department_id.in_(departments))
+    if people:
+        clauses.append(GoalNode.employee_id.in_(people))
     if (None, None) in owners:
-        clauses.append(and_(GoalNode.department_id.is_(None), GoalNode.employee_id.is_(None)))
-    return or_(false(), *clauses)
+        clauses.append(GoalNode.parent_id.is_(None))
+    return or_(*clauses) if clauses else false()
 
 
 # -- reading: cycles, goals, nodes, people ------------------------------------------------------
@@ -230,14 +235,19 @@ def _with_actuals(
     return found
 
 
-def weighted_by_owner(goals: list[PeriodGoal]) -> dict[Owner, Decimal | None]:
-    """Each node owner's weighted attainment across the period's goals it appears in."""
+def weighted_by_owner(
+    goals: list[PeriodGoal], owners: set[Owner] | None = None
+) -> dict[Owner, Decimal | None]:
+    """Each node owner's weighted attainment across the period's goals it appears in (of
+    `owners` only, when given)."""
     parts: dict[Owner, list[tuple[Decimal, Decimal | None]]] = {}
     for item in goals:
         for node in item.tree.nodes.values():
-            parts.setdefault(owner(node), []).append(
-                (item.goal.weight, share(item.actual[node.id], node.target))
-            )
+            who = owner(node)
+            if owners is None or who in owners:
+                parts.setdefault(who, []).append(
+                    (item.goal.weight, share(item.actual[node.id], node.target))
+                )
     return {who: weighted_attainment(pairs) for who, pairs in parts.items()}
 
 
@@ -301,8 +311,8 @@ def tree_lines(session: Session, goal: Goal, viewer: GoalViewer) -> list[Line]:
         session, viewer.org_id, trees, _cycles_of_periods(session, viewer.org_id, [period])
     )
     actual = next(item.actual for item in period_goals if item.goal.id == goal.id)
-    weighted = weighted_by_owner(period_goals)
     shown = [node for node in tree.subtree(tree.root) if node.id in visible]
+    weighted = weighted_by_owner(period_goals, {owner(node) for node in shown})
     names = _names(session, goal.id, None if len(shown) == len(tree.nodes) else list(visible))
     return [
         Line(
@@ -349,7 +359,7 @@ def _is_mine(viewer: GoalViewer) -> ColumnElement[bool]:
             GoalNode.employee_id == viewer.employee_id,
             GoalNode.lead_id == viewer.employee_id,
         ]
-    return or_(false(), *clauses)
+    return or_(*clauses) if clauses else false()
 
 
 def my_attainment(session: Session, viewer: GoalViewer, goals: list[Goal]) -> list[Mine]:
@@ -366,22 +376,21 @@ def my_attainment(session: Session, viewer: GoalViewer, goals: list[Goal]) -> li
     owners = {owner(node) for node in mine}
     if not owners:
         return []
-    rows = _branches(session, goal_ids, _owned_by(owners))
-    cycles = _cycles_of_periods(session, viewer.org_id, periods)
-    trees = [
-        (goal, Branches(row for row in rows if row.goal_id == goal.id))
-        for found in by_period.values()
-        for goal in found
-    ]
-    weighted: dict[Period, dict[Owner, Decimal | None]] = {}
-    for period in periods:
-        period_goals = _with_actuals(
-            session,
-            viewer.org_id,
-            [(g, t) for g, t in trees if (g.starts_on, g.ends_on) == period],
-            cycles,
+    by_goal: dict[int, list[Any]] = {}
+    for row in _branches(session, goal_ids, _owned_by(owners)):
+        by_goal.setdefault(row.goal_id, []).append(row)
+    read = _with_actuals(
+        session,
+        viewer.org_id,
+        [(g, Branches(by_goal.get(g.id, []))) for found in by_period.values() for g in found],
+        _cycles_of_periods(session, viewer.org_id, periods),
+    )
+    weighted = {
+        period: weighted_by_owner(
+            [item for item in read if (item.goal.starts_on, item.goal.ends_on) == period], owners
         )
-        weighted[period] = weighted_by_owner(period_goals)
+        for period in periods
+    }
     department_names = _department_names(session, [d for d, _e in owners if d is not None])
     period_of = {g.id: (g.starts_on, g.ends_on) for found in by_period.values() for g in found}
     counted: dict[tuple[Period, Owner], int] = {}

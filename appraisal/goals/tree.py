@@ -85,9 +85,11 @@ class Tree(Branches):
     def path(self, node: Node) -> list[Node]:
         """The root, then every node down to `node` itself."""
         found: list[Node] = []
+        seen: set[int] = set()  # by id: a cycle in the data ends the walk
         current: Node | None = node
-        while current is not None and current not in found:
+        while current is not None and current.id not in seen:
             found.append(current)
+            seen.add(current.id)
             current = self.nodes.get(current.parent_id) if current.parent_id else None
         return found[::-1]
 
