@@ -584,9 +584,6 @@ def measure_size(
         out["set_all_figures_s"] = time.perf_counter() - began
         out["set_all_figures_statements"] = float(statements.count)
 
-    # 8. the goal cascade's pages, the figures set
-    measure_goals(app, engine, org, out, profiling)
-
     # 7. the figures import of the whole cycle: upload, check, apply
     upload = hr.post(
         f"/cycles/{cycle}/figures/import",
@@ -631,41 +628,72 @@ def measure_size(
                 suffix = "" if mode == "default" else f"_{mode}"
                 out[f"{key}{suffix}_s"] = measured.seconds
                 out[f"{key}_kb"] = measured.size / 1024
+
+    # 8. the goal cascade's pages (last: its goal teams are departments of their own)
+    measure_goals(app, engine, org, out, profiling)
     dispose(app)
     return out, profiles
 
 
 def add_goals(db, org_id: int, cycle_id: int) -> list[int]:
-    """The cycle's period's goals (`GOAL_KEYS`), each a tree from the company down to the
-    divisions (led by the division heads), their teams (led by a team head of theirs) and
-    everyone in each team, by bulk inserts, every node adding up (`GOAL_LEAF_TARGET` a
-    person); the goals' ids."""
+    """The cycle's period's goals (`GOAL_KEYS`) by bulk inserts, each a tree as the company
+    is run: the company (the top manager's own leaf under it), its divisions led by their
+    heads (each head's leaf under their division), a goal team per team head (a department
+    of its own under the head's division: about `TEAM` people at any size) with the head's
+    and their reports' leaves. Every node adds up (`GOAL_LEAF_TARGET` a person). The goals'
+    ids."""
     from sqlalchemy import insert, select
 
     from appraisal.models import Cycle, Department, Employee, Goal, GoalNode
 
     cycle = db.get(Cycle, cycle_id)
-    departments = db.execute(
-        select(Department.id, Department.parent_id).where(Department.organization_id == org_id)
-    ).all()
+    departments = select(Department.id, Department.parent_id).where(
+        Department.organization_id == org_id
+    )
+    parent_of = {id_: parent for id_, parent in db.execute(departments)}
     people = db.execute(
-        select(Employee.id, Employee.department_id, Employee.manager_id)
+        select(Employee.id, Employee.number, Employee.department_id, Employee.manager_id)
         .where(Employee.organization_id == org_id)
         .order_by(Employee.id)
     ).all()
-    boss = next(id_ for id_, _d, manager in people if manager is None)
-    division_heads = [id_ for id_, _d, manager in people if manager == boss]
-    team_heads = {id_ for id_, _d, manager in people if manager in set(division_heads)}
-    members: dict[int, list[int]] = {}
-    for id_, department_id, _m in people:
-        members.setdefault(department_id, []).append(id_)
-    divisions = sorted(d for d, parent in departments if parent is None)
-    teams = {d: parent for d, parent in departments if parent is not None}
-    lead = dict(zip(divisions, division_heads, strict=False))
-    lead |= {t: next((p for p in members.get(t, []) if p in team_heads), None) for t in teams}
-    team_target = {t: GOAL_LEAF_TARGET * len(members.get(t, [])) for t in teams}
+    boss = next(p.id for p in people if p.manager_id is None)
+    divisions = sorted(d for d, parent in parent_of.items() if parent is None)
+    division_heads = [p.id for p in people if p.manager_id == boss]
+    division_of_head = dict(zip(division_heads, divisions, strict=False))
+    heads = [p for p in people if p.manager_id in division_of_head]
+    reports: dict[int, list[int]] = {}
+    for p in people:
+        reports.setdefault(p.manager_id, []).append(p.id)
+    db.execute(
+        insert(Department),
+        [
+            {
+                "organization_id": org_id,
+                "name": f"目标组 {h.number}",
+                "parent_id": parent_of[h.department_id],
+            }
+            for h in heads
+        ],
+    )
+    team_of_head = dict(
+        zip(
+            [h.id for h in heads],
+            db.scalars(
+                select(Department.id)
+                .where(Department.organization_id == org_id, Department.name.like("目标组 %"))
+                .order_by(Department.id)
+            ),
+            strict=True,
+        )
+    )
+    division_of_team = {team_of_head[h.id]: parent_of[h.department_id] for h in heads}
+    team_target = {
+        team_of_head[h.id]: GOAL_LEAF_TARGET * (1 + len(reports.get(h.id, []))) for h in heads
+    }
     division_target = {
-        d: sum((v for t, v in team_target.items() if teams[t] == d), Decimal(0)) for d in divisions
+        d: GOAL_LEAF_TARGET
+        + sum((v for t, v in team_target.items() if division_of_team[t] == d), Decimal(0))
+        for d in divisions
     }
     db.execute(
         insert(Goal),
@@ -690,7 +718,7 @@ def add_goals(db, org_id: int, cycle_id: int) -> list[int]:
         )
     )
 
-    def node(goal: int, parent: int | None, target: Decimal, **owner: int | None) -> dict:
+    def node(goal: int, parent: int, target: Decimal, **owner: int | None) -> dict:
         return {
             "organization_id": org_id,
             "goal_id": goal,
@@ -701,42 +729,47 @@ def add_goals(db, org_id: int, cycle_id: int) -> list[int]:
             "lead_id": None,
         } | owner
 
-    def ids(**where: Any) -> dict[tuple[int, int | None], int]:
-        """(goal, department) → node id of the goals' nodes matching `where`."""
+    def nodes() -> dict[tuple[int, int | None], int]:
+        """(goal, department) → the id of each goal's company and department nodes."""
         query = select(GoalNode.goal_id, GoalNode.department_id, GoalNode.id).where(
-            GoalNode.goal_id.in_(goals),
-            *(getattr(GoalNode, column) == value for column, value in where.items()),
+            GoalNode.goal_id.in_(goals), GoalNode.employee_id.is_(None)
         )
         return {(goal, department): id_ for goal, department, id_ in db.execute(query)}
 
-    total = sum(division_target.values(), Decimal(0))
+    total = GOAL_LEAF_TARGET + sum(division_target.values(), Decimal(0))
     db.execute(insert(GoalNode), [node(g, None, total) for g in goals])
-    roots = ids(parent_id=None)
+    made = nodes()
     db.execute(
         insert(GoalNode),
-        [
-            node(g, roots[g, None], division_target[d], department_id=d, lead_id=lead[d])
+        [node(g, made[g, None], GOAL_LEAF_TARGET, employee_id=boss) for g in goals]
+        + [
+            node(g, made[g, None], division_target[d], department_id=d, lead_id=head)
             for g in goals
-            for d in divisions
+            for head, d in division_of_head.items()
         ],
     )
-    above = {key: id_ for key, id_ in ids().items() if key[1] in lead}
+    made = nodes()
     db.execute(
         insert(GoalNode),
         [
-            node(g, above[g, teams[t]], team_target[t], department_id=t, lead_id=lead[t])
+            node(g, made[g, d], GOAL_LEAF_TARGET, employee_id=head)
             for g in goals
-            for t in teams
+            for head, d in division_of_head.items()
+        ]
+        + [
+            node(g, made[g, division_of_team[t]], team_target[t], department_id=t, lead_id=head)
+            for g in goals
+            for head, t in team_of_head.items()
         ],
     )
-    team_nodes = {key: id_ for key, id_ in ids().items() if key[1] in teams}
+    made = nodes()
     db.execute(
         insert(GoalNode),
         [
-            node(g, team_nodes[g, t], GOAL_LEAF_TARGET, employee_id=person)
+            node(g, made[g, t], GOAL_LEAF_TARGET, employee_id=person)
             for g in goals
-            for t in teams
-            for person in members.get(t, [])
+            for head, t in team_of_head.items()
+            for person in [head, *reports.get(head, [])]
         ],
     )
     return goals
