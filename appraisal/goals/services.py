@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..concurrency import EditConflict, expect_version
-from ..db import get_in_org
+from ..db import get_in_org, in_chunks
 from ..errors import ServiceError
 from ..models import Cycle, Department, Employee, EmployeeStatus, Goal, GoalNode
 from ..people.services import (
@@ -162,16 +162,24 @@ def goal_list(session: Session, viewer: GoalViewer) -> list[Goal]:
 
 
 def load_tree(session: Session, goal: Goal) -> Tree:
-    nodes = session.scalars(
-        select(GoalNode)
-        .where(GoalNode.goal_id == goal.id)
-        .options(
-            selectinload(GoalNode.department),
-            selectinload(GoalNode.employee),
-            selectinload(GoalNode.lead),
-        )
-    )
-    return Tree(nodes)
+    """A goal's nodes to edit, without their people and departments (10,000 of each in a
+    large company's tree): `with_names` loads those of the nodes a page shows."""
+    return Tree(session.scalars(select(GoalNode).where(GoalNode.goal_id == goal.id)))
+
+
+def with_names(session: Session, nodes: Iterable[GoalNode]) -> None:
+    """Load the people, leads and departments of `nodes` (a few statements, whatever their
+    number), which the split page and the forecast import read."""
+    for chunk in in_chunks(sorted({node.id for node in nodes})):
+        session.scalars(
+            select(GoalNode)
+            .where(GoalNode.id.in_(chunk))
+            .options(
+                selectinload(GoalNode.department),
+                selectinload(GoalNode.employee),
+                selectinload(GoalNode.lead),
+            )
+        ).all()
 
 
 @dataclass
@@ -199,7 +207,9 @@ def seen_node(session: Session, viewer: GoalViewer, node_id: int) -> Seen | None
     visible = visible_ids(tree, viewer)
     if node.id not in visible:
         return None
-    return Seen(node.goal, tree, tree.nodes[node.id], visible)
+    seen = Seen(node.goal, tree, tree.nodes[node.id], visible)
+    with_names(session, [*tree.path(seen.node), *tree.children_of(seen.node)])
+    return seen
 
 
 # -- splitting a node among its parts ----------------------------------------------------------
