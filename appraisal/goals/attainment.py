@@ -2,7 +2,7 @@
 and each place's weighted attainment across the period's goal types, for a goal's tree and
 "My goals". Lean rows (ids, owners, targets), never ORM nodes: at 10,000 employees a page
 that loaded every tree of the period and every appraisal of its cycles as objects took
-8-10 s. A person's "My goals" reads only its branches (their own leaf, the nodes they lead,
+5-10 s. A person's "My goals" reads only its branches (their own leaf, the nodes they lead,
 everything below those) and those people's figures, whatever the size of the company; a
 goal's tree reads the period's trees whole, once each, and names only the rows it shows.
 Services take a Session and never commit."""

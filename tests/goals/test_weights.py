@@ -169,7 +169,7 @@ def test_my_goals_reads_only_the_viewers_branches_and_their_peoples_figures(
     """ "My goals" reads the viewer's own leaf and the nodes they lead with what is below
     them, and only those people's figures: Ann's page reads hers alone, Bo's (North) Ann's
     and Pat's, in a few statements, none selecting the cycle's appraisals whole. Loading
-    every tree of the period and every appraisal of its cycles took 8 s at 10,000 people."""
+    every tree of the period and every appraisal of its cycles took 5 to 8 s at 10,000 people."""
     read: list[set[int] | None] = []
     whole = figures.figures_by_employee
 
