@@ -14,7 +14,10 @@ touches, about 10 for what covers the whole cycle.
 5. 25-item appraisals scored per second on the runtime path (`final_result` of a loaded
    appraisal: compiled template by version, official inputs, score) next to the engine alone;
 6. the load test (bench/loadtest.py: gunicorn + PostgreSQL + wrk);
-7. long requests: the figures import (checked, then applied) and the launch, whole cycle.
+7. long requests: the figures import (checked, then applied) and the launch, whole cycle;
+8. the goal cascade (issue 21): three goals of the cycle's period (company → divisions →
+   teams → everyone), "My goals" of an employee, a team lead and HR, and a goal's tree for
+   the team lead and HR (time and statements).
 
 Environment: BENCH_SCALE_SIZES (default "1000,10000"), BENCH_SCALE_RUNS (requests per
 per-request item, 5), BENCH_SCALE_FULL_RUNS (per full-cycle item, 2), BENCH_SCALE_LOAD=0 skips
@@ -85,6 +88,15 @@ LONG_ITEMS = (
     ("import_apply", "figures import, applied", 10),
     ("launch", "cycle launch (POST, everyone covered)", 10),
 )
+GOAL_ITEMS = (
+    ("goals_employee", "an employee's My goals", 1),
+    ("goals_lead", "a team lead's My goals", 1),
+    ("goals_hr", "HR's My goals (the company)", 10),
+    ("goal_tree_lead", "a goal's tree, its team lead", 10),  # shows the company's actual
+    ("goal_tree_hr", "a goal's tree, HR (every node)", 10),
+)
+GOAL_KEYS = (("sales", 50), ("margin", 30), ("collection", 20))  # goal types and weights
+GOAL_LEAF_TARGET = Decimal(100_000)
 #: as is; gc.freeze(); frozen + GC_THRESHOLDS (BENCH_SCALE_GC picks some)
 GC_MODES = tuple(os.environ.get("BENCH_SCALE_GC", "default,frozen,tuned").split(","))
 
@@ -616,8 +628,182 @@ def measure_size(
                 suffix = "" if mode == "default" else f"_{mode}"
                 out[f"{key}{suffix}_s"] = measured.seconds
                 out[f"{key}_kb"] = measured.size / 1024
+
+    # 8. the goal cascade's pages (last: its goal teams are departments of their own)
+    measure_goals(app, engine, org, out, profiling)
     dispose(app)
     return out, profiles
+
+
+def add_goals(db, org_id: int, cycle_id: int) -> list[int]:
+    """The cycle's period's goals (`GOAL_KEYS`) by bulk inserts, each a tree as the company
+    is run: the company (the top manager's own leaf under it), its divisions led by their
+    heads (each head's leaf under their division), a goal team per team head (a department
+    of its own under the head's division: about `TEAM` people at any size) with the head's
+    and their reports' leaves. Every node adds up (`GOAL_LEAF_TARGET` a person). The goals'
+    ids."""
+    from sqlalchemy import insert, select
+
+    from appraisal.models import Cycle, Department, Employee, Goal, GoalNode
+
+    cycle = db.get(Cycle, cycle_id)
+    departments = select(Department.id, Department.parent_id).where(
+        Department.organization_id == org_id
+    )
+    parent_of = {id_: parent for id_, parent in db.execute(departments)}
+    people = db.execute(
+        select(Employee.id, Employee.number, Employee.department_id, Employee.manager_id)
+        .where(Employee.organization_id == org_id)
+        .order_by(Employee.id)
+    ).all()
+    boss = next(p.id for p in people if p.manager_id is None)
+    divisions = sorted(d for d, parent in parent_of.items() if parent is None)
+    division_heads = [p.id for p in people if p.manager_id == boss]
+    division_of_head = dict(zip(division_heads, divisions, strict=False))
+    heads = [p for p in people if p.manager_id in division_of_head]
+    reports: dict[int, list[int]] = {}
+    for p in people:
+        reports.setdefault(p.manager_id, []).append(p.id)
+    db.execute(
+        insert(Department),
+        [
+            {
+                "organization_id": org_id,
+                "name": f"目标组 {h.number}",
+                "parent_id": parent_of[h.department_id],
+            }
+            for h in heads
+        ],
+    )
+    team_of_head = dict(
+        zip(
+            [h.id for h in heads],
+            db.scalars(
+                select(Department.id)
+                .where(Department.organization_id == org_id, Department.name.like("目标组 %"))
+                .order_by(Department.id)
+            ),
+            strict=True,
+        )
+    )
+    division_of_team = {team_of_head[h.id]: parent_of[h.department_id] for h in heads}
+    team_target = {
+        team_of_head[h.id]: GOAL_LEAF_TARGET * (1 + len(reports.get(h.id, []))) for h in heads
+    }
+    division_target = {
+        d: GOAL_LEAF_TARGET
+        + sum((v for t, v in team_target.items() if division_of_team[t] == d), Decimal(0))
+        for d in divisions
+    }
+    db.execute(
+        insert(Goal),
+        [
+            {
+                "organization_id": org_id,
+                "key": key,
+                "name": key.title(),
+                "unit": "",
+                "weight": Decimal(weight),
+                "starts_on": cycle.starts_on,
+                "ends_on": cycle.ends_on,
+            }
+            for key, weight in GOAL_KEYS
+        ],
+    )
+    goals = list(
+        db.scalars(
+            select(Goal.id)
+            .where(Goal.organization_id == org_id, Goal.starts_on == cycle.starts_on)
+            .order_by(Goal.id)
+        )
+    )
+
+    def node(goal: int, parent: int, target: Decimal, **owner: int | None) -> dict:
+        return {
+            "organization_id": org_id,
+            "goal_id": goal,
+            "parent_id": parent,
+            "target": target,
+            "department_id": None,
+            "employee_id": None,
+            "lead_id": None,
+        } | owner
+
+    def nodes() -> dict[tuple[int, int | None], int]:
+        """(goal, department) → the id of each goal's company and department nodes."""
+        query = select(GoalNode.goal_id, GoalNode.department_id, GoalNode.id).where(
+            GoalNode.goal_id.in_(goals), GoalNode.employee_id.is_(None)
+        )
+        return {(goal, department): id_ for goal, department, id_ in db.execute(query)}
+
+    total = GOAL_LEAF_TARGET + sum(division_target.values(), Decimal(0))
+    db.execute(insert(GoalNode), [node(g, None, total) for g in goals])
+    made = nodes()
+    db.execute(
+        insert(GoalNode),
+        [node(g, made[g, None], GOAL_LEAF_TARGET, employee_id=boss) for g in goals]
+        + [
+            node(g, made[g, None], division_target[d], department_id=d, lead_id=head)
+            for g in goals
+            for head, d in division_of_head.items()
+        ],
+    )
+    made = nodes()
+    db.execute(
+        insert(GoalNode),
+        [
+            node(g, made[g, d], GOAL_LEAF_TARGET, employee_id=head)
+            for g in goals
+            for head, d in division_of_head.items()
+        ]
+        + [
+            node(g, made[g, division_of_team[t]], team_target[t], department_id=t, lead_id=head)
+            for g in goals
+            for head, t in team_of_head.items()
+        ],
+    )
+    made = nodes()
+    db.execute(
+        insert(GoalNode),
+        [
+            node(g, made[g, t], GOAL_LEAF_TARGET, employee_id=person)
+            for g in goals
+            for head, t in team_of_head.items()
+            for person in [head, *reports.get(head, [])]
+        ],
+    )
+    return goals
+
+
+def measure_goals(app, engine, org: ScaleOrg, out: dict[str, float], profiles=None) -> None:
+    """Item 8 (`GOAL_ITEMS`), once every figure of the cycle is set: the goals are added,
+    then each page is counted (statements of one request) and timed."""
+    from appraisal.db import get_session
+
+    with app.app_context():
+        db = get_session()
+        began = time.perf_counter()
+        goal_ids = add_goals(db, org.org_id, org.cycle_id)
+        db.commit()
+        out["goals_build_s"] = time.perf_counter() - began
+    hr, manager, employee = (signed_in(app, org.logins[r]) for r in ("hr", "manager", "employee"))
+    tree = f"/goals/{goal_ids[0]}"
+    pages = {
+        "goals_employee": (employee, "/goals", 'id="my-attainment"'),
+        "goals_lead": (manager, "/goals", 'id="my-attainment"'),
+        "goals_hr": (hr, "/goals", 'id="my-attainment"'),
+        "goal_tree_lead": (manager, tree, 'id="goal-tree"'),
+        "goal_tree_hr": (hr, tree, 'id="goal-tree"'),
+    }
+    for key, (client, path, shows) in pages.items():
+        with Statements(engine) as statements:  # also the warm-up request
+            page = _checked(client.get(path), key).get_data(True)
+        assert shows in page and "%" in page, f"{key}: {path} shows no attainment"
+        out[f"{key}_statements"] = float(statements.count)
+        measured = measure(
+            lambda _run, c=client, p=path: c.get(p), RUNS, key, warm=0, profiles=profiles
+        )
+        out[f"{key}_s"], out[f"{key}_kb"] = measured.seconds, measured.size / 1024
 
 
 def bench_scoring_paths() -> dict[str, float]:
@@ -898,6 +1084,13 @@ def print_scale(found: dict[str, float]) -> None:
     for key, label, _goal in LONG_ITEMS:
         small, large = pair(f"{key}_s")
         print(ratio_line(label, small, large, linear, "s", LONG_LIMIT_S))
+    if f"scale_{a}_goals_employee_s" in found:
+        print(f"8. The goal cascade (median of {RUNS} requests; statements of one request)")
+        for key, label, goal in GOAL_ITEMS:
+            small, large = pair(f"{key}_s")
+            print(ratio_line(label, small * 1000, large * 1000, goal, "ms"))
+            small, large = pair(f"{key}_statements")
+            print(ratio_line("  statements", small, large, 1, ""))
     print_scoring_speed(found)
     if "scale_load_rps" in found:
         from bench.loadtest import print_load

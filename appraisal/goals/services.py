@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..concurrency import EditConflict, expect_version
-from ..db import get_in_org
+from ..db import get_in_org, in_chunks
 from ..errors import ServiceError
 from ..models import Cycle, Department, Employee, EmployeeStatus, Goal, GoalNode
 from ..people.services import (
@@ -30,16 +30,8 @@ from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matche
 from ..runtime.reviews.access import Viewer
 from ..states import AppraisalState
 from ..uploads import Table
-from .tree import (
-    GoalViewer,
-    Tree,
-    attainment,
-    can_split,
-    roll_up,
-    share,
-    visible_ids,
-    weighted_attainment,
-)
+from .attainment import people_of_departments, period_cycles
+from .tree import GoalViewer, Tree, visible_ids
 
 MAX_AMOUNT = Decimal("9999999999999.99")  # what a goal column holds (15 digits, 2 decimals)
 SPLIT_METHODS = ("equal", "basis", "last_actual", "last_year", "forecast")
@@ -170,16 +162,24 @@ def goal_list(session: Session, viewer: GoalViewer) -> list[Goal]:
 
 
 def load_tree(session: Session, goal: Goal) -> Tree:
-    nodes = session.scalars(
-        select(GoalNode)
-        .where(GoalNode.goal_id == goal.id)
-        .options(
-            selectinload(GoalNode.department),
-            selectinload(GoalNode.employee),
-            selectinload(GoalNode.lead),
-        )
-    )
-    return Tree(nodes)
+    """A goal's nodes to edit, without their people and departments (10,000 of each in a
+    large company's tree): `with_names` loads those of the nodes a page shows."""
+    return Tree(session.scalars(select(GoalNode).where(GoalNode.goal_id == goal.id)))
+
+
+def with_names(session: Session, nodes: Iterable[GoalNode]) -> None:
+    """Load the people, leads and departments of `nodes` (a few statements, whatever their
+    number), which the split page and the forecast import read."""
+    for chunk in in_chunks(sorted({node.id for node in nodes})):
+        session.scalars(
+            select(GoalNode)
+            .where(GoalNode.id.in_(chunk))
+            .options(
+                selectinload(GoalNode.department),
+                selectinload(GoalNode.employee),
+                selectinload(GoalNode.lead),
+            )
+        ).all()
 
 
 @dataclass
@@ -207,192 +207,9 @@ def seen_node(session: Session, viewer: GoalViewer, node_id: int) -> Seen | None
     visible = visible_ids(tree, viewer)
     if node.id not in visible:
         return None
-    return Seen(node.goal, tree, tree.nodes[node.id], visible)
-
-
-# -- the tree page: attainment rolling up --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Line:
-    node: GoalNode
-    depth: int
-    actual: Decimal | None
-    attainment: Decimal | None
-    adds_up: bool
-    children_total: Decimal
-    can_split: bool
-    weighted: Decimal | None = None  # across the period's goal types, by their weights
-
-
-def period_cycles(session: Session, org_id: int, starts_on: date, ends_on: date) -> list[Cycle]:
-    """The launched cycles inside a period, whose figures count towards its goals."""
-    return list(
-        session.scalars(
-            select(Cycle).where(
-                Cycle.organization_id == org_id,
-                Cycle.launched_at.is_not(None),
-                Cycle.starts_on >= starts_on,
-                Cycle.ends_on <= ends_on,
-            )
-        )
-    )
-
-
-def _people_of_departments(session: Session, org_id: int) -> dict[int, set[int]]:
-    """Each department's employees, its sub-departments' included."""
-    children = department_children(session, org_id)
-    direct: dict[int, set[int]] = {}
-    for employee_id, department_id in session.execute(
-        select(Employee.id, Employee.department_id).where(
-            Employee.organization_id == org_id, Employee.department_id.is_not(None)
-        )
-    ):
-        direct.setdefault(department_id, set()).add(employee_id)
-    departments = {d for d in children if d is not None} | set(direct)
-    return {
-        d: set().union(*(direct.get(sub, set()) for sub in below(children, [d])))
-        for d in departments
-    }
-
-
-def node_actuals(
-    session: Session,
-    org_id: int,
-    tree: Tree,
-    by_employee: dict[int, Decimal],
-    people: dict[int, set[int]] | None = None,
-) -> dict[int, Decimal | None]:
-    """Each node's actual from employees' figures: a person's own, a department leaf's
-    people's (sub-departments included), a parent's the sum of its parts."""
-    if people is None:
-        people = _people_of_departments(session, org_id)
-
-    def leaf(node: GoalNode) -> Decimal | None:
-        if node.employee_id is not None:
-            return by_employee.get(node.employee_id)
-        covered = people.get(node.department_id, set()) if node.department_id else set()
-        known = [by_employee[e] for e in covered if e in by_employee]
-        return sum(known, Decimal(0)) if known else None
-
-    return roll_up(tree, leaf)
-
-
-Owner = tuple[int | None, int | None]
-
-
-def owner(node: GoalNode) -> Owner:
-    """Who a node is across the goals of a period: the company (None, None), a department
-    or a person (each appears once per goal)."""
-    return (node.department_id, node.employee_id)
-
-
-@dataclass(frozen=True)
-class PeriodGoal:
-    """One goal of a period with its tree and each node's actual."""
-
-    goal: Goal
-    tree: Tree
-    actual: dict[int, Decimal | None]
-
-
-def period_goals(
-    session: Session, org_id: int, starts_on: date, ends_on: date, loaded: Iterable[Tree] = ()
-) -> list[PeriodGoal]:
-    """Every goal type of one period with its actuals (the period's figures read once per
-    goal key); trees already `loaded` are reused."""
-    trees = {tree.root.goal_id: tree for tree in loaded}
-    goals = session.scalars(
-        select(Goal).where(
-            Goal.organization_id == org_id, Goal.starts_on == starts_on, Goal.ends_on == ends_on
-        )
-    )
-    cycles = period_cycles(session, org_id, starts_on, ends_on)
-    people = _people_of_departments(session, org_id)
-    found = []
-    for goal in goals:
-        tree = trees.get(goal.id) or load_tree(session, goal)
-        by_employee = figures.figures_by_employee(session, cycles, goal.key)
-        found.append(
-            PeriodGoal(goal, tree, node_actuals(session, org_id, tree, by_employee, people))
-        )
-    return found
-
-
-def weighted_by_owner(goals: list[PeriodGoal]) -> dict[Owner, Decimal | None]:
-    """Each node owner's weighted attainment across the period's goals it appears in."""
-    parts: dict[Owner, list[tuple[Decimal, Decimal | None]]] = {}
-    for item in goals:
-        for node in item.tree.nodes.values():
-            parts.setdefault(owner(node), []).append(
-                (item.goal.weight, share(item.actual[node.id], node.target))
-            )
-    return {who: weighted_attainment(pairs) for who, pairs in parts.items()}
-
-
-def tree_lines(session: Session, seen_goal: Goal, tree: Tree, viewer: GoalViewer) -> list[Line]:
-    """The nodes the viewer sees, depth first, with attainment from the period's figures
-    and each node's weighted attainment across the period's goal types."""
-    goals = period_goals(session, viewer.org_id, seen_goal.starts_on, seen_goal.ends_on, [tree])
-    actual = next(item.actual for item in goals if item.goal.id == seen_goal.id)
-    weighted = weighted_by_owner(goals)
-    visible = visible_ids(tree, viewer)
-    return [
-        Line(
-            node,
-            tree.depth(node),
-            actual[node.id],
-            attainment(actual[node.id], node.target),
-            tree.adds_up(node),
-            tree.children_total(node),
-            can_split(tree, node, viewer),
-            weighted[owner(node)],
-        )
-        for node in tree.subtree(tree.root)
-        if node.id in visible
-    ]
-
-
-@dataclass(frozen=True)
-class Mine:
-    """A node of the viewer's on the "My goals" page: its weighted attainment in a period."""
-
-    starts_on: date
-    ends_on: date
-    department: Department | None
-    employee: Employee | None
-    weighted: Decimal | None
-    goals: int  # how many of the period's goal types it appears in
-
-
-#: Periods whose weighted attainment "My goals" shows, newest first: each reads its figures.
-MINE_PERIODS = 4
-
-
-def my_attainment(session: Session, viewer: GoalViewer, goals: list[Goal]) -> list[Mine]:
-    """The viewer's own leaf, the nodes they lead (and the company, for HR) in the newest
-    periods of `goals`, each with its weighted attainment across the period's goal types."""
-    periods = sorted({(g.starts_on, g.ends_on) for g in goals}, reverse=True)[:MINE_PERIODS]
-    found = []
-    for starts_on, ends_on in periods:
-        period = period_goals(session, viewer.org_id, starts_on, ends_on)
-        weighted = weighted_by_owner(period)
-        seen: dict[Owner, tuple[GoalNode, int]] = {}
-        for item in period:
-            for node in item.tree.nodes.values():
-                mine = (
-                    (viewer.is_hr and node.parent_id is None)
-                    or (viewer.employee_id is not None and node.employee_id == viewer.employee_id)
-                    or (viewer.employee_id is not None and node.lead_id == viewer.employee_id)
-                )
-                if mine:
-                    first, count = seen.get(owner(node), (node, 0))
-                    seen[owner(node)] = (first, count + 1)
-        for who, (node, count) in seen.items():
-            found.append(
-                Mine(starts_on, ends_on, node.department, node.employee, weighted[who], count)
-            )
-    return found
+    seen = Seen(node.goal, tree, tree.nodes[node.id], visible)
+    with_names(session, [*tree.path(seen.node), *tree.children_of(seen.node)])
+    return seen
 
 
 # -- splitting a node among its parts ----------------------------------------------------------
@@ -444,18 +261,23 @@ def _earlier_actuals(
     sub-departments' included)."""
     if not cycles:
         return {}
-    by_employee = figures.figures_by_employee(session, cycles, goal.key)
-    people = _people_of_departments(session, goal.organization_id)
-    found = {}
+    departments = [p.department_id for p in parts if p.employee_id is None and p.department_id]
+    people = people_of_departments(session, goal.organization_id, departments)
+    covered: dict[int, set[int]] = {}
     for part in parts:
         if part.employee_id is not None:
-            covered = {part.employee_id}
+            covered[part.id] = {part.employee_id}
         elif part.department_id is not None:
-            covered = people.get(part.department_id, set())
+            covered[part.id] = people.get(part.department_id, set())
         else:
-            covered = set()
-        found[part.id] = sum((by_employee.get(e, Decimal(0)) for e in covered), Decimal(0))
-    return found
+            covered[part.id] = set()
+    by_employee = figures.figures_by_employee(
+        session, cycles, goal.key, set().union(*covered.values())
+    )
+    return {
+        part.id: sum((by_employee.get(e, Decimal(0)) for e in covered[part.id]), Decimal(0))
+        for part in parts
+    }
 
 
 def _basis(

@@ -7,10 +7,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-
-from ..models import GoalNode
+from typing import Protocol
 
 TENTH = Decimal("0.1")
+
+
+class Node(Protocol):
+    """What the rules read of a node: a `GoalNode` being split, or the lean row the pages
+    read (ten thousand ORM objects per goal type cost seconds)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def parent_id(self) -> int | None: ...
+    @property
+    def department_id(self) -> int | None: ...
+    @property
+    def employee_id(self) -> int | None: ...
+    @property
+    def lead_id(self) -> int | None: ...
+    @property
+    def target(self) -> Decimal: ...
 
 
 @dataclass(frozen=True)
@@ -25,29 +42,30 @@ class GoalViewer:
     is_manager: bool
 
 
-class Tree:
-    """The nodes of one goal, with each node's children in a stable order."""
+class Branches:
+    """Some nodes of one goal, each with everything below it (a person's page reads only
+    their own leaf and the nodes they lead), each node's children in a stable order."""
 
-    def __init__(self, nodes: Iterable[GoalNode]) -> None:
+    def __init__(self, nodes: Iterable[Node]) -> None:
         self.nodes = {node.id: node for node in nodes}
-        self.children: dict[int | None, list[GoalNode]] = {}
+        self.children: dict[int | None, list[Node]] = {}
         for node in sorted(self.nodes.values(), key=lambda n: n.id):
             self.children.setdefault(node.parent_id, []).append(node)
-        self.root = self.children[None][0]
 
-    def children_of(self, node: GoalNode) -> list[GoalNode]:
+    @property
+    def tops(self) -> list[Node]:
+        """The nodes whose parent is not among them: the root of a whole tree."""
+        return [
+            node
+            for parent, nodes in self.children.items()
+            if parent not in self.nodes
+            for node in nodes
+        ]
+
+    def children_of(self, node: Node) -> list[Node]:
         return self.children.get(node.id, [])
 
-    def path(self, node: GoalNode) -> list[GoalNode]:
-        """The root, then every node down to `node` itself."""
-        found: list[GoalNode] = []
-        current: GoalNode | None = node
-        while current is not None and current not in found:
-            found.append(current)
-            current = self.nodes.get(current.parent_id) if current.parent_id else None
-        return found[::-1]
-
-    def subtree(self, node: GoalNode) -> list[GoalNode]:
+    def subtree(self, node: Node) -> list[Node]:
         """`node` and everything below it, depth first (the order the tree page shows)."""
         found, stack = [], [node]
         while stack:
@@ -56,25 +74,44 @@ class Tree:
             stack.extend(reversed(self.children_of(current)))
         return found
 
-    def depth(self, node: GoalNode) -> int:
+
+class Tree(Branches):
+    """The nodes of one goal, from its root (the company)."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        super().__init__(nodes)
+        self.root = self.children[None][0]
+
+    def path(self, node: Node) -> list[Node]:
+        """The root, then every node down to `node` itself."""
+        found: list[Node] = []
+        seen: set[int] = set()  # by id: a cycle in the data ends the walk
+        current: Node | None = node
+        while current is not None and current.id not in seen:
+            found.append(current)
+            seen.add(current.id)
+            current = self.nodes.get(current.parent_id) if current.parent_id else None
+        return found[::-1]
+
+    def depth(self, node: Node) -> int:
         return len(self.path(node)) - 1
 
-    def children_total(self, node: GoalNode) -> Decimal:
+    def children_total(self, node: Node) -> Decimal:
         return sum((child.target for child in self.children_of(node)), Decimal(0))
 
-    def adds_up(self, node: GoalNode) -> bool:
+    def adds_up(self, node: Node) -> bool:
         """A node without parts, or whose parts add up to it to the cent."""
         children = self.children_of(node)
         return not children or self.children_total(node) == node.target
 
 
-def leads(viewer: GoalViewer, node: GoalNode) -> bool:
+def leads(viewer: GoalViewer, node: Node) -> bool:
     return (
         viewer.is_manager and viewer.employee_id is not None and node.lead_id == viewer.employee_id
     )
 
 
-def can_split(tree: Tree, node: GoalNode, viewer: GoalViewer) -> bool:
+def can_split(tree: Tree, node: Node, viewer: GoalViewer) -> bool:
     """HR splits any node; a manager splits a node they lead or any node below one. A
     person's own leaf is never split."""
     if node.employee_id is not None:
@@ -97,18 +134,20 @@ def visible_ids(tree: Tree, viewer: GoalViewer) -> set[int]:
 
 
 def roll_up(
-    tree: Tree, leaf_actual: Callable[[GoalNode], Decimal | None]
+    tree: Branches, leaf_actual: Callable[[Node], Decimal | None]
 ) -> dict[int, Decimal | None]:
     """Each node's actual: a leaf's own (`leaf_actual`), a parent's the sum of its parts'
-    that have one (None while none has)."""
+    that have one (None while none has). A node's actual depends only on what is below it,
+    so branches read alone roll up as in the whole tree."""
     actual: dict[int, Decimal | None] = {}
-    for node in reversed(tree.subtree(tree.root)):  # children before their parent
-        children = tree.children_of(node)
-        if not children:
-            actual[node.id] = leaf_actual(node)
-            continue
-        known = [actual[c.id] for c in children if actual[c.id] is not None]
-        actual[node.id] = sum(known, Decimal(0)) if known else None
+    for top in tree.tops:
+        for node in reversed(tree.subtree(top)):  # children before their parent
+            children = tree.children_of(node)
+            if not children:
+                actual[node.id] = leaf_actual(node)
+                continue
+            known = [actual[c.id] for c in children if actual[c.id] is not None]
+            actual[node.id] = sum(known, Decimal(0)) if known else None
     return actual
 
 

@@ -19,7 +19,7 @@ from ..forms import attempt, choices, flash_form_errors
 from ..models import Cycle, Goal, Role
 from ..runtime.web import current_viewer
 from ..uploads import MAX_UPLOAD_BYTES, read_table
-from . import services
+from . import attainment, services
 from .forms import FillForm, ForecastForm, GoalForm, PartForm, SplitForm, part_choices
 from .tree import GoalViewer, can_split
 
@@ -54,7 +54,7 @@ def index():
     return render_template(
         "goals/index.html",
         goals=goals,
-        mine=services.my_attainment(db, viewer, goals),
+        mine=attainment.my_attainment(db, viewer, goals),
         viewer=viewer,
     )
 
@@ -100,7 +100,7 @@ def edit(id: int | None = None):
 def tree(id: int):
     db, viewer = get_session(), goal_viewer()
     goal = in_org_or_404(Goal, id)
-    lines = services.tree_lines(db, goal, services.load_tree(db, goal), viewer)
+    lines = attainment.tree_lines(db, goal, viewer)
     if not lines:
         abort(404)
     return render_template("goals/tree.html", goal=goal, lines=lines, viewer=viewer)

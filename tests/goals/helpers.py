@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -23,7 +24,8 @@ def new_goal(db, hr, key, target, starts_on, ends_on, weight="60", name=None) ->
         },
     )
     assert response.status_code == 302, response.text
-    return db.scalar(select(Goal).where(Goal.key == key, Goal.starts_on == starts_on))
+    starts = date.fromisoformat(starts_on)  # PostgreSQL compares a date with a date only
+    return db.scalar(select(Goal).where(Goal.key == key, Goal.starts_on == starts))
 
 
 def add_parts(db, client, parent: GoalNode, departments=(), people=()) -> None:

@@ -8,7 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from appraisal.goals.tree import GoalViewer, Tree, attainment, can_split, roll_up, visible_ids
+from appraisal.goals.tree import (
+    Branches,
+    GoalViewer,
+    Tree,
+    attainment,
+    can_split,
+    roll_up,
+    visible_ids,
+)
 from appraisal.models import GoalNode
 
 BO, ANN, PAT, OLGA, OSCAR, TEAM_LEAD = 100, 101, 102, 200, 201, 300
@@ -104,6 +112,19 @@ def test_actuals_roll_up_from_the_leaves_that_have_one():
     assert attainment(actual[2], tree.nodes[2].target) == Decimal("85.8")
     assert attainment(actual[4], tree.nodes[4].target) == Decimal("90.0")
     assert attainment(actual[1], tree.root.target) == Decimal("51.5")
+
+
+def test_branches_read_alone_roll_up_as_in_the_whole_tree():
+    """A person's page reads only North (which Bo leads) and Oscar's leaf: each node's
+    actual is the one the whole tree gives it, since it depends only on what is below."""
+    tree = goal_tree()
+    figures = {4: Decimal("31500.50"), 5: Decimal("20000"), 6: Decimal("7")}
+    whole = roll_up(tree, lambda node: figures.get(node.id))
+    branches = Branches(tree.nodes[i] for i in (2, 4, 5, 7, 6))
+    assert [n.id for n in branches.tops] == [2, 6]
+    assert roll_up(branches, lambda node: figures.get(node.id)) == {
+        i: whole[i] for i in (2, 4, 5, 7, 6)
+    }
 
 
 def test_a_leaf_with_an_actual_of_zero_counts_as_zero_not_blank():

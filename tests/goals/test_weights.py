@@ -11,6 +11,7 @@ import pytest
 
 from appraisal.goals.tree import weighted_attainment
 from appraisal.runtime.cycles import figures
+from tests.conftest import statements_sent
 from tests.goals.helpers import add_parts, new_goal, root_of, save_split, shown
 from tests.goals.test_cascade import login, node
 
@@ -160,3 +161,37 @@ def test_a_computed_metric_figure_rolls_up_the_tree(
     record(customer=visits[0].id)
     attained = shown(hr.get(f"/goals/{goal.id}").text, "attainment")
     assert (attained[north.id], attained[root.id]) == ("66.7 %", "40.0 %")
+
+
+def test_my_goals_reads_only_the_viewers_branches_and_their_peoples_figures(
+    app, db, company, two_goals, monkeypatch
+):
+    """ "My goals" reads the viewer's own leaf and the nodes they lead with what is below
+    them, and only those people's figures: Ann's page reads hers alone, Bo's (North) Ann's
+    and Pat's, in a few statements, none selecting the cycle's appraisals whole. Loading
+    every tree of the period and every appraisal of its cycles took 5 to 8 s at 10,000 people."""
+    read: list[set[int] | None] = []
+    whole = figures.figures_by_employee
+
+    def spy(session, cycles, key, *narrowed, **named):
+        ids = (narrowed or [named.get("employee_ids")])[0]
+        read.append(None if ids is None else set(ids))  # None: everyone's
+        return whole(session, cycles, key, *narrowed, **named)
+
+    monkeypatch.setattr(figures, "figures_by_employee", spy)
+    people = company.people
+    for email, shows, covered in (
+        ("ann@acme.example", {"You": "66.3 %"}, {people["ann"].id}),
+        ("boss@acme.example", {"North": "51.3 %"}, {people["ann"].id, people["pat"].id}),
+    ):
+        client = login(app, email)
+        read.clear()
+        with statements_sent(app) as statements:
+            page = client.get("/goals")
+        assert page.status_code == 200
+        assert my_goals(page.text) == shows
+        assert read and all(ids is not None and ids <= covered for ids in read), read
+        appraisals = [s for s in statements if "FROM appraisals" in s]
+        assert appraisals, "the figures are read"
+        assert all("appraisals.employee_id IN" in s for s in appraisals), appraisals
+        assert len(statements) <= 14, statements
