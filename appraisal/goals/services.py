@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -243,10 +243,20 @@ def _last_period(session: Session, goal: Goal) -> list[Cycle]:
     return period_cycles(session, goal.organization_id, earlier.starts_on, earlier.ends_on)
 
 
+def period_year_before(starts_on: date, ends_on: date) -> tuple[date, date]:
+    """The same period a year earlier. A period that ends on a month's last day ends on that
+    month's last day then too: February 2029 (to the 28th) a year back is February 2028 to
+    the 29th, or a cycle of the whole month would not count."""
+    end = year_before(ends_on)
+    if (ends_on + timedelta(days=1)).day == 1:
+        end = (end.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return year_before(starts_on), end
+
+
 def _same_period_last_year(session: Session, goal: Goal) -> list[Cycle]:
     """Every launched cycle inside the goal's period moved one year back."""
     return period_cycles(
-        session, goal.organization_id, year_before(goal.starts_on), year_before(goal.ends_on)
+        session, goal.organization_id, *period_year_before(goal.starts_on, goal.ends_on)
     )
 
 

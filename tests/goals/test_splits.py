@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from appraisal.goals.services import year_before
+from appraisal.goals.services import period_year_before, year_before
 from appraisal.models import Department
 from tests.goals.helpers import add_parts, new_goal, root_of
 from tests.goals.test_cascade import filled, login, node, rows, set_sales
@@ -280,3 +280,18 @@ def test_no_figures_the_same_period_last_year_is_said(app, db, company, launched
 )
 def test_a_year_before(day, before):
     assert year_before(day) == before
+
+
+@pytest.mark.parametrize(
+    "period, before",
+    [
+        ((date(2027, 10, 1), date(2027, 10, 31)), (date(2026, 10, 1), date(2026, 10, 31))),
+        ((date(2029, 2, 1), date(2029, 2, 28)), (date(2028, 2, 1), date(2028, 2, 29))),
+        ((date(2028, 2, 1), date(2028, 2, 29)), (date(2027, 2, 1), date(2027, 2, 28))),
+        ((date(2027, 1, 1), date(2027, 3, 31)), (date(2026, 1, 1), date(2026, 3, 31))),
+        ((date(2027, 10, 1), date(2027, 10, 15)), (date(2026, 10, 1), date(2026, 10, 15))),
+    ],
+)
+def test_the_same_period_last_year_keeps_a_whole_month_whole(period, before):
+    """A February goal in 2029 splits by the whole of February 2028, the 29th included."""
+    assert period_year_before(*period) == before
