@@ -9,7 +9,8 @@ Services take a Session and never commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -236,15 +237,20 @@ def _with_actuals(
 
 
 def weighted_by_owner(
-    goals: list[PeriodGoal], owners: set[Owner] | None = None
+    goals: list[PeriodGoal],
+    owners: set[Owner] | None = None,
+    counted: Mapping[int, AbstractSet[int]] | None = None,
 ) -> dict[Owner, Decimal | None]:
     """Each node owner's weighted attainment across the period's goals it appears in (of
-    `owners` only, when given)."""
+    `owners` only, when given). With `counted` (goal id → node ids) a goal counts for an
+    owner only where the viewer sees that owner's node in it: a figure that mixed in a
+    goal's tree the viewer may not see would give that attainment away by arithmetic."""
     parts: dict[Owner, list[tuple[Decimal, Decimal | None]]] = {}
     for item in goals:
+        seen = None if counted is None else counted.get(item.goal.id, frozenset())
         for node in item.tree.nodes.values():
             who = owner(node)
-            if owners is None or who in owners:
+            if (owners is None or who in owners) and (seen is None or node.id in seen):
                 parts.setdefault(who, []).append(
                     (item.goal.weight, share(item.actual[node.id], node.target))
                 )
@@ -312,7 +318,8 @@ def tree_lines(session: Session, goal: Goal, viewer: GoalViewer) -> list[Line]:
     )
     actual = next(item.actual for item in period_goals if item.goal.id == goal.id)
     shown = [node for node in tree.subtree(tree.root) if node.id in visible]
-    weighted = weighted_by_owner(period_goals, {owner(node) for node in shown})
+    seen = {g.id: visible if g.id == goal.id else visible_ids(t, viewer) for g, t in trees}
+    weighted = weighted_by_owner(period_goals, {owner(node) for node in shown}, seen)
     names = _names(session, goal.id, None if len(shown) == len(tree.nodes) else list(visible))
     return [
         Line(
@@ -349,17 +356,22 @@ class Mine:
 MINE_PERIODS = 4
 
 
+def led_or_owned(viewer: GoalViewer) -> ColumnElement[bool]:
+    """SQL over `GoalNode`: the viewer's own leaf and the nodes they lead (`tree.leads`: only
+    while they are a manager)."""
+    if viewer.employee_id is None:
+        return false()
+    clauses = [GoalNode.employee_id == viewer.employee_id]
+    if viewer.is_manager:
+        clauses.append(GoalNode.lead_id == viewer.employee_id)
+    return or_(*clauses)
+
+
 def _is_mine(viewer: GoalViewer) -> ColumnElement[bool]:
     """The viewer's own leaf, the nodes they lead and (HR) the company's."""
-    clauses: list[ColumnElement[bool]] = []
     if viewer.is_hr:
-        clauses.append(GoalNode.parent_id.is_(None))
-    if viewer.employee_id is not None:
-        clauses += [
-            GoalNode.employee_id == viewer.employee_id,
-            GoalNode.lead_id == viewer.employee_id,
-        ]
-    return or_(*clauses) if clauses else false()
+        return or_(GoalNode.parent_id.is_(None), led_or_owned(viewer))
+    return led_or_owned(viewer)
 
 
 def my_attainment(session: Session, viewer: GoalViewer, goals: list[Goal]) -> list[Mine]:
@@ -385,9 +397,14 @@ def my_attainment(session: Session, viewer: GoalViewer, goals: list[Goal]) -> li
         [(g, Branches(by_goal.get(g.id, []))) for found in by_period.values() for g in found],
         _cycles_of_periods(session, viewer.org_id, periods),
     )
+    places: dict[int, set[int]] = {}  # per goal, the viewer's own places in it
+    for node in mine:
+        places.setdefault(node.goal_id, set()).add(node.id)
     weighted = {
         period: weighted_by_owner(
-            [item for item in read if (item.goal.starts_on, item.goal.ends_on) == period], owners
+            [item for item in read if (item.goal.starts_on, item.goal.ends_on) == period],
+            owners,
+            places,
         )
         for period in periods
     }

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -30,7 +30,7 @@ from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matche
 from ..runtime.reviews.access import Viewer
 from ..states import AppraisalState
 from ..uploads import Table
-from .attainment import people_of_departments, period_cycles
+from .attainment import led_or_owned, people_of_departments, period_cycles
 from .tree import GoalViewer, Tree, visible_ids
 
 MAX_AMOUNT = Decimal("9999999999999.99")  # what a goal column holds (15 digits, 2 decimals)
@@ -152,10 +152,7 @@ def goal_list(session: Session, viewer: GoalViewer) -> list[Goal]:
     if not viewer.is_hr:
         if viewer.employee_id is None:
             return []
-        mine = or_(
-            GoalNode.employee_id == viewer.employee_id, GoalNode.lead_id == viewer.employee_id
-        )
-        query = query.where(Goal.id.in_(select(GoalNode.goal_id).where(mine)))
+        query = query.where(Goal.id.in_(select(GoalNode.goal_id).where(led_or_owned(viewer))))
     return list(
         session.scalars(query.order_by(Goal.starts_on.desc(), Goal.weight.desc(), Goal.key))
     )

@@ -195,3 +195,48 @@ def test_my_goals_reads_only_the_viewers_branches_and_their_peoples_figures(
         assert appraisals, "the figures are read"
         assert all("appraisals.employee_id IN" in s for s in appraisals), appraisals
         assert len(statements) <= 14, statements
+
+
+def test_the_weighted_figure_counts_only_the_goals_the_viewer_sees(
+    app, db, company, regions, two_goals
+):
+    """Bo leads North in sales but not in collection, whose tree he cannot open: his
+    weighted figures count sales alone (Ann 60.0 %, North 35.0 %, the company 57.0 %), or
+    Ann's hidden collection attainment would follow by arithmetic ((66.25 × 100 − 60 × 60) /
+    40 = 75.625). HR still sees both goal types."""
+    sales, collection, hr = two_goals
+    node(db, collection.id, department_id=regions[0].id).lead_id = None
+    db.commit()
+    bo = login(app, "boss@acme.example")
+    assert bo.get(f"/goals/{collection.id}").status_code == 404
+    weighted = shown(bo.get(f"/goals/{sales.id}").text, "weighted")
+    ann = node(db, sales.id, employee_id=company.people["ann"].id).id
+    north = node(db, sales.id, department_id=regions[0].id).id
+    assert (weighted[ann], weighted[north], weighted[root_of(db, sales).id]) == (
+        "60.0 %",
+        "35.0 %",
+        "57.0 %",
+    )
+    assert my_goals(bo.get("/goals").text) == {"North": "35.0 %"}
+    assert shown(hr.get(f"/goals/{sales.id}").text, "weighted")[ann] == "66.3 %"
+
+
+def test_a_lead_who_is_no_longer_a_manager_sees_none_of_their_old_nodes(
+    app, db, regions, two_goals
+):
+    """The tree's rule (`tree.leads`) and "My goals" agree: leading a node counts only while
+    one is a manager."""
+    from sqlalchemy import select
+
+    from appraisal.models import Membership, User
+
+    sales, _collection, _hr = two_goals
+    user = db.scalar(select(User).where(User.email == "boss@acme.example"))
+    db.scalar(select(Membership).where(Membership.user_id == user.id)).set_roles({"employee"})
+    db.commit()
+    bo = login(app, "boss@acme.example")
+    north = node(db, sales.id, department_id=regions[0].id)
+    assert bo.get(f"/goals/{sales.id}").status_code == 404
+    assert bo.get(f"/goals/nodes/{north.id}").status_code == 404
+    page = bo.get("/goals").text
+    assert 'id="my-attainment"' not in page and f'/goals/{sales.id}"' not in page

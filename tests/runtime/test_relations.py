@@ -57,3 +57,36 @@ def test_an_invited_peer_sees_only_their_own_items(client, auth, db, company, la
     assert "customer_care" not in page and "100000" not in page and "Total" not in page
     assert client.get(f"/appraisals/{ann.id}/targets").status_code == 404
     assert db.scalar(select(Appraisal.state).where(Appraisal.id == ann.id)) == "self_review"
+
+
+def test_who_signs_in_is_decided_alike_in_python_and_in_sql(db, make, company):
+    """`signs_in_clause` (home's task counts) is the SQL twin of `signs_in` (the pages):
+    an active account with an active membership in the employee's own organization."""
+    from appraisal.models import Employee, User
+
+    org, other = company.org, make.org("elsewhere")
+    cases = {"no account": make.employee(org, "S001")}
+    for label, user_active, membership_active, in_org in (
+        ("signs in", True, True, org),
+        ("account off", False, True, org),
+        ("membership off", True, False, org),
+        ("member elsewhere", True, True, other),
+    ):
+        membership = make.member(in_org, f"{label.replace(' ', '.')}@acme.example", ("employee",))
+        membership.active = membership_active
+        db.get(User, membership.user_id).active = user_active
+        cases[label] = make.employee(
+            org, f"S{len(cases) + 1:03}", label, user_id=membership.user_id
+        )
+    db.commit()
+    in_sql = dict(db.execute(select(Employee.id, access.signs_in_clause())).all())
+    assert {label: access.signs_in(e) for label, e in cases.items()} == {
+        "no account": False,
+        "signs in": True,
+        "account off": False,
+        "membership off": False,
+        "member elsewhere": False,
+    }
+    assert {label: in_sql[e.id] for label, e in cases.items()} == {
+        label: access.signs_in(e) for label, e in cases.items()
+    }
