@@ -93,7 +93,7 @@ GOAL_ITEMS = (
     ("goals_lead", "a team lead's My goals", 1),
     ("goals_hr", "HR's My goals (the company)", 10),
     ("goal_tree_lead", "a goal's tree, its team lead", 10),  # shows the company's actual
-    ("goal_tree_hr", "a goal's tree, HR (every node)", 10),
+    ("goal_tree_hr", "a goal's tree, HR (a page of 200 lines)", 10),
 )
 GOAL_KEYS = (("sales", 50), ("margin", 30), ("collection", 20))  # goal types and weights
 GOAL_LEAF_TARGET = Decimal(100_000)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..db import in_chunks
 from ..models import Cycle, Department, Employee, Goal, GoalNode
+from ..paging import Page, paginate_list
 from ..people.services import below, department_children
 from ..runtime.cycles import figures
 from .tree import (
@@ -298,10 +299,18 @@ def _names(session: Session, goal_id: int, node_ids: list[int] | None) -> dict[i
     }
 
 
-def tree_lines(session: Session, goal: Goal, viewer: GoalViewer) -> list[Line]:
-    """The nodes of `goal` the viewer sees, depth first, with attainment from the period's
-    figures and each node's weighted attainment across the period's goal types (none: a
-    404). Reads the period's trees whole, lean: the company's line adds up everyone."""
+#: Lines of a page of a goal's tree: a company-wide goal has a line per person.
+TREE_LINES = 200
+
+
+def tree_lines(
+    session: Session, goal: Goal, viewer: GoalViewer, page: int = 1
+) -> Page[Line] | None:
+    """A page of the nodes of `goal` the viewer sees, depth first, with attainment from the
+    period's figures and each node's weighted attainment across the period's goal types
+    (None: they see none, a 404). Reads the period's trees whole, lean (the company's line
+    adds up everyone); names and lines are made for the page's nodes only: HR's tree of a
+    10,000-person goal was one 6 MB page."""
     period = (goal.starts_on, goal.ends_on)
     goals = _goals_of_periods(session, viewer.org_id, [period])[period]
     rows = _nodes(session, GoalNode.goal_id.in_([g.id for g in goals]))
@@ -311,17 +320,22 @@ def tree_lines(session: Session, goal: Goal, viewer: GoalViewer) -> list[Line]:
     tree = Tree(by_goal[goal.id])
     visible = visible_ids(tree, viewer)
     if not visible:
-        return []
+        return None
     trees = [(g, tree if g.id == goal.id else Tree(by_goal[g.id])) for g in goals]
     period_goals = _with_actuals(
         session, viewer.org_id, trees, _cycles_of_periods(session, viewer.org_id, [period])
     )
     actual = next(item.actual for item in period_goals if item.goal.id == goal.id)
-    shown = [node for node in tree.subtree(tree.root) if node.id in visible]
+    found = paginate_list(
+        [node for node in tree.subtree(tree.root) if node.id in visible], page, TREE_LINES
+    )
+    shown = found.items
     seen = {g.id: visible if g.id == goal.id else visible_ids(t, viewer) for g, t in trees}
     weighted = weighted_by_owner(period_goals, {owner(node) for node in shown}, seen)
-    names = _names(session, goal.id, None if len(shown) == len(tree.nodes) else list(visible))
-    return [
+    names = _names(
+        session, goal.id, None if len(shown) == len(tree.nodes) else [n.id for n in shown]
+    )
+    lines = [
         Line(
             node,
             names[node.id],
@@ -335,6 +349,7 @@ def tree_lines(session: Session, goal: Goal, viewer: GoalViewer) -> list[Line]:
         )
         for node in shown
     ]
+    return Page(lines, found.page, found.per_page, found.total)
 
 
 # -- "My goals" ----------------------------------------------------------------------------------

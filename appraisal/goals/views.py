@@ -17,7 +17,7 @@ from ..access import (
 from ..db import get_session, row_id
 from ..forms import attempt, choices, flash_form_errors
 from ..models import Cycle, Goal, Role
-from ..runtime.web import current_viewer
+from ..runtime.web import current_viewer, page_arg
 from ..uploads import MAX_UPLOAD_BYTES, read_table
 from . import attainment, services
 from .forms import FillForm, ForecastForm, GoalForm, PartForm, SplitForm, part_choices
@@ -100,10 +100,12 @@ def edit(id: int | None = None):
 def tree(id: int):
     db, viewer = get_session(), goal_viewer()
     goal = in_org_or_404(Goal, id)
-    lines = attainment.tree_lines(db, goal, viewer)
-    if not lines:
+    found = attainment.tree_lines(db, goal, viewer, page_arg())
+    if found is None:
         abort(404)
-    return render_template("goals/tree.html", goal=goal, lines=lines, viewer=viewer)
+    return render_template(
+        "goals/tree.html", goal=goal, lines=found.items, page=found, viewer=viewer
+    )
 
 
 def _number(text: str) -> int | None:

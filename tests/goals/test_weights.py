@@ -240,3 +240,22 @@ def test_a_lead_who_is_no_longer_a_manager_sees_none_of_their_old_nodes(
     assert bo.get(f"/goals/nodes/{north.id}").status_code == 404
     page = bo.get("/goals").text
     assert 'id="my-attainment"' not in page and f'/goals/{sales.id}"' not in page
+
+
+def test_a_goals_tree_comes_a_page_at_a_time_in_tree_order(
+    db, company, regions, monkeypatch, two_goals
+):
+    """A company-wide goal has a line per person: the tree is paged, depth first, and each
+    line keeps its figures whatever page it is on (the company's line adds up everyone)."""
+    from appraisal.goals import attainment
+
+    sales, _collection, hr = two_goals
+    whole = shown(hr.get(f"/goals/{sales.id}").text, "weighted")
+    assert len(whole) == 5  # the company, North, Ann, Pat, South: tree order
+    monkeypatch.setattr(attainment, "TREE_LINES", 2)
+    pages = [shown(hr.get(f"/goals/{sales.id}?page={n}").text, "weighted") for n in (1, 2, 3)]
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [i for p in pages for i in p] == list(whole)
+    assert {i: w for p in pages for i, w in p.items()} == whole
+    assert "1 / 3" in hr.get(f"/goals/{sales.id}").text
+    assert shown(hr.get(f"/goals/{sales.id}?page=9").text, "weighted") == pages[2]  # the last
