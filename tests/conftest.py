@@ -69,10 +69,26 @@ def app(database_url, tmp_path) -> Iterator[Flask]:
     engine.dispose()
 
 
+def _closing(app: Flask):
+    """The app, its answers always closed: werkzeug's development server leaves a file being
+    sent open when the browser drops the connection (it moved on to the next page), and the
+    test that happened to be running failed on the ResourceWarning. gunicorn closes them."""
+
+    def closing(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return closing
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """The app on a real HTTP server on loopback, one thread per request, for the test's span."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
