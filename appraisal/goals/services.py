@@ -3,7 +3,8 @@ cycle targets filled from the leaves. Services take a Session and never commit."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -62,6 +63,21 @@ def amount(text: Any, field: str) -> Decimal:
     if value != value.quantize(CENT):
         raise ServiceError(_l("Targets are in cents: use at most two decimals."), field)
     return value.quantize(CENT)
+
+
+def shown_total(parts: Iterable[GoalNode], typed: Mapping[str, str]) -> Decimal:
+    """What the targets a split page shows add up to: the typed or proposed ones where the
+    page shows those (a split is proposed before it is saved), else the saved ones; a
+    target the page refuses counts as nothing, its message is beside it."""
+    total = Decimal(0)
+    for part in parts:
+        text = typed.get(f"target|{part.id}")
+        if text is None:
+            total += part.target
+            continue
+        with suppress(ServiceError):
+            total += amount(text, "")
+    return total
 
 
 def plain(value: Decimal | None) -> str:

@@ -208,6 +208,7 @@ def split(id: int):
         errors=errors,
         note=note,
         plain=services.plain,
+        total=services.shown_total(seen.tree.children_of(seen.node), typed),
         conflict=status == CONFLICT,
     ), status
 
@@ -232,6 +233,7 @@ def _render_split(seen: services.Seen, status: int, part=None, forecast_form=Non
         errors={},
         note=None,
         plain=services.plain,
+        total=services.shown_total(seen.tree.children_of(seen.node), {}),
         conflict=status == CONFLICT,
     ), status
 

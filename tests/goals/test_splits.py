@@ -295,3 +295,24 @@ def test_a_year_before(day, before):
 def test_the_same_period_last_year_keeps_a_whole_month_whole(period, before):
     """A February goal in 2029 splits by the whole of February 2028, the 29th included."""
     assert period_year_before(*period) == before
+
+
+def _together(page: str) -> str:
+    import re
+
+    return re.search(r'id="parts-total">([^<]*)<', page).group(1).strip()
+
+
+def test_the_total_row_adds_up_what_the_page_shows(db, three):
+    """Filled but not saved, the parts' total is the proposed targets' (100,000.00), not the
+    saved ones' (0.00); a refused cell counts as nothing beside its message."""
+    goal, hr, (north, south, east) = three
+    basis = {north.id: "1", south.id: "1", east.id: "2"}
+    status, page = split(db, hr, goal, targets={}, basis=basis, method="basis")
+    assert status == 200, page
+    assert _together(page) == "100,000.00"
+    targets = {north.id: "25000", south.id: "lots", east.id: "50000.5"}
+    status, page = split(db, hr, goal, targets=targets)  # saved: refused at South's cell
+    assert status == 422
+    assert _together(page) == "75,000.50"
+    assert _together(hr.get(f"/goals/nodes/{root_of(db, goal).id}").text) == "0.00"
