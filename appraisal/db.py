@@ -6,6 +6,8 @@ the transaction.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +16,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import ColumnElement, create_engine, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 from .audit import Origin, set_origin
 from .encryption import Keys, keys_from_config
@@ -38,6 +41,8 @@ def make_engine(url: str, keys: Keys | Callable[[], Keys] | None = None) -> Engi
     )
     if keys:
         setattr(engine.dialect, KEYS_ATTRIBUTE, keys if callable(keys) else tuple(keys))
+    if engine.dialect.name == "postgresql":
+        _end_reads_with_commit(engine)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -47,6 +52,65 @@ def make_engine(url: str, keys: Keys | Callable[[], Keys] | None = None) -> Engi
             cursor.close()
 
     return engine
+
+
+#: A statement that only reads: a SELECT (or WITH) naming nothing that writes, locks, sets or
+#: creates. Anything else, or a statement this misjudges, counts as a write: the safe side.
+_READS_ONLY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITES = re.compile(
+    r"\b(INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|SET_CONFIG|NEXTVAL|SETVAL|PG_ADVISORY\w*)\b",
+    re.IGNORECASE,
+)
+_WROTE = "appraisal.wrote"  # in a pooled connection's `info`, for its current transaction
+
+
+@functools.lru_cache(maxsize=4096)
+def only_reads(statement: str) -> bool:
+    """Whether a statement only reads (statements repeat: each is looked at once)."""
+    return bool(_READS_ONLY.match(statement)) and not _WRITES.search(statement)
+
+
+def _end_reads_with_commit(engine: Engine) -> None:
+    """End a PostgreSQL transaction that only read with COMMIT instead of ROLLBACK.
+
+    For the server the two are the same when nothing was written, but psycopg forgets every
+    statement it prepared on a connection at ROLLBACK, and each request ends its transaction
+    when its session closes. Every statement was therefore parsed and planned again on every
+    request: planning was more than half of PostgreSQL's work in the load test (issue 20).
+    A transaction that sent anything but a plain read still ends with ROLLBACK.
+    """
+    rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, _cursor, statement, _parameters, _context, executemany):
+        if executemany or not only_reads(statement):
+            conn.info[_WROTE] = True
+
+    def do_rollback(dbapi_connection) -> None:
+        info = _pooled_info(dbapi_connection)
+        if info is not None and not info.pop(_WROTE, False):
+            dbapi_connection.commit()
+        else:
+            rollback(dbapi_connection)
+
+    def do_commit(dbapi_connection) -> None:
+        info = _pooled_info(dbapi_connection)
+        if info is not None:
+            info.pop(_WROTE, None)
+        commit(dbapi_connection)
+
+    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+
+def _pooled_info(dbapi_connection: Any) -> dict | None:
+    """The pool's `info` of a connection it handed out (None for any other connection)."""
+    if not isinstance(dbapi_connection, PoolProxiedConnection):
+        return None
+    try:
+        return dbapi_connection.info
+    except NotImplementedError:  # the dialect's first look at a new connection
+        return None
 
 
 def sqlite_file(engine: Engine) -> Path | None:
