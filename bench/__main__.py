@@ -538,7 +538,13 @@ def _scale_load() -> None:
         return
     print_load(figures)
     baseline = _baseline()
-    for key in ("scale_load_on_rps", "scale_load_on_p95_ms", "scale_load_off_rps"):
+    for key in (
+        "scale_load_on_rps",
+        "scale_load_on_p95_ms",
+        "scale_load_on_app_cpu_ms",
+        "scale_load_on_pg_cpu_ms",
+        "scale_load_off_rps",
+    ):
         if key in figures and key in baseline:
             print(f"  {key}: {figures[key]:.1f} (recorded {baseline[key]:.1f})")
 

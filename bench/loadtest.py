@@ -297,17 +297,64 @@ def _wait_until_up(port: int, server: subprocess.Popen, log: str) -> None:
     raise RuntimeError(f"gunicorn did not answer in 60 s: {Path(log).read_text()[-2000:]}")
 
 
+def worker_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's workers: the master's children."""
+    return [
+        int(pid)
+        for children in glob.glob(f"/proc/{server.pid}/task/*/children")
+        for pid in Path(children).read_text().split()
+    ]
+
+
 def worker_memory_mb(server: subprocess.Popen) -> float:
-    """The largest resident size of gunicorn's workers (the master's children), in MB."""
+    """The largest resident size of gunicorn's workers, in MB."""
     largest = 0.0
-    for children in glob.glob(f"/proc/{server.pid}/task/*/children"):
-        for pid in Path(children).read_text().split():
-            status = Path(f"/proc/{pid}/status")
-            if status.exists():
-                found = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-                if found:
-                    largest = max(largest, int(found.group(1)) / 1024)
+    for pid in worker_pids(server):
+        status = Path(f"/proc/{pid}/status")
+        if status.exists():
+            found = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
+            if found:
+                largest = max(largest, int(found.group(1)) / 1024)
     return largest
+
+
+def backend_pids(url: str) -> list[int]:
+    """PostgreSQL's processes serving the bench's database (gunicorn's pooled connections
+    stay open between requests, so these are the ones that served the load)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    text(
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process still running (Linux's /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def cpu_ms_per_request(before: dict[int, float], after: dict[int, float], requests: float):
+    """Milliseconds of CPU per request the processes spent between two readings."""
+    spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    return spent / max(requests, 1) * 1000
 
 
 def run_wrk(port: int, script: Path, seconds: int) -> dict[str, float]:
@@ -358,7 +405,15 @@ def bench_load() -> dict[str, float]:
                 script = Path(tempfile.mkdtemp(prefix="scalebench_wrk_")) / "managers.lua"
                 script.write_text(lua_script(sessions))
                 run_wrk(port, script, 5)  # warm-up: templates compiled, pools filled
+                app_before = cpu_seconds(worker_pids(server))
+                database_before = cpu_seconds(backend_pids(url))
                 figures = run_wrk(port, script, SECONDS)
+                figures["app_cpu_ms"] = cpu_ms_per_request(
+                    app_before, cpu_seconds(worker_pids(server)), figures["requests"]
+                )
+                figures["pg_cpu_ms"] = cpu_ms_per_request(
+                    database_before, cpu_seconds(backend_pids(url)), figures["requests"]
+                )
                 figures["worker_mb"] = worker_memory_mb(server)
                 shutil.rmtree(script.parent, ignore_errors=True)
             found |= {f"scale_load_{setting}_{k}": v for k, v in figures.items()}
@@ -388,3 +443,10 @@ def print_load(found: dict[str, float]) -> None:
             f"{found[f'{key}requests']:.0f}; largest worker "
             f"{found[f'{key}worker_mb']:.0f} MB  {verdict}"
         )
+        if f"{key}app_cpu_ms" in found:
+            print(
+                f"                 CPU a request: gunicorn's workers "
+                f"{found[f'{key}app_cpu_ms']:.1f} ms, PostgreSQL "
+                f"{found[f'{key}pg_cpu_ms']:.1f} ms (two cores give "
+                f"{2000 / GOAL_RPS:.1f} ms a request at {GOAL_RPS} req/s)"
+            )
