@@ -224,17 +224,30 @@ def _with_actuals(
     trees: list[tuple[Goal, Branches]],
     cycles: dict[Period, list[Cycle]],
 ) -> list[PeriodGoal]:
-    """Each goal's nodes with their actuals: each goal's figures read once, of the people
-    its nodes cover."""
+    """Each goal's nodes with their actuals: the figures of the people its nodes cover, read
+    once for every goal type of a period that covers the same people (HR's whole trees:
+    one read a period, not one a goal type)."""
     departments = _department_leaves(tree for _goal, tree in trees)
     people = people_of_departments(session, org_id, departments) if departments else {}
+    groups = [
+        ((goal.starts_on, goal.ends_on), _frozen(_readers(tree, people))) for goal, tree in trees
+    ]
+    keys: dict[tuple[Period, frozenset[int] | None], set[str]] = {}
+    for (goal, _tree), group in zip(trees, groups, strict=True):
+        keys.setdefault(group, set()).add(goal.key)
+    read = {
+        group: figures.figures_by_key(session, cycles[group[0]], sorted(names), group[1])
+        for group, names in keys.items()
+    }
     found = []
-    for goal, tree in trees:
-        by_employee = figures.figures_by_employee(
-            session, cycles[goal.starts_on, goal.ends_on], goal.key, _readers(tree, people)
-        )
+    for (goal, tree), group in zip(trees, groups, strict=True):
+        by_employee = read[group][goal.key]
         found.append(PeriodGoal(goal, tree, roll_up(tree, leaf_actual(by_employee, people))))
     return found
+
+
+def _frozen(ids: set[int] | None) -> frozenset[int] | None:
+    return None if ids is None else frozenset(ids)
 
 
 def weighted_by_owner(

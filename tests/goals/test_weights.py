@@ -132,6 +132,27 @@ def test_my_goals_shows_each_persons_weighted_attainment(app, db, two_goals):
     assert my_goals(hr.get("/goals").text) == {"Company": "54.4 %"}
 
 
+def test_hr_reads_a_periods_figures_once_for_all_its_goal_types(db, two_goals, monkeypatch):
+    """The company's line adds up everyone's figures: one read of the figures for the
+    period's two goal types, not one a goal type (0.3 of HR's 0.5 s at 10,000 people), with
+    the same figures as before (54.4 %, from sales 57 % and collection 50.4 %)."""
+    sales, _collection, hr = two_goals
+    read: list[tuple[str, ...]] = []
+    whole = figures.figures_by_key
+
+    def spy(session, cycles, keys, *args, **kwargs):
+        read.append(tuple(keys))
+        return whole(session, cycles, keys, *args, **kwargs)
+
+    monkeypatch.setattr(figures, "figures_by_key", spy)
+    assert my_goals(hr.get("/goals").text) == {"Company": "54.4 %"}
+    assert read == [("collection", "sales")]
+    read.clear()
+    page = hr.get(f"/goals/{sales.id}").text
+    assert shown(page, "weighted")[root_of(db, sales).id] == "54.4 %"
+    assert read == [("collection", "sales")]
+
+
 def test_a_computed_metric_figure_rolls_up_the_tree(
     app, db, company, launched, regions, visits, add_metric, record
 ):
@@ -171,14 +192,14 @@ def test_my_goals_reads_only_the_viewers_branches_and_their_peoples_figures(
     and Pat's, in a few statements, none selecting the cycle's appraisals whole. Loading
     every tree of the period and every appraisal of its cycles took 5 to 8 s at 10,000 people."""
     read: list[set[int] | None] = []
-    whole = figures.figures_by_employee
+    whole = figures.figures_by_key
 
-    def spy(session, cycles, key, *narrowed, **named):
+    def spy(session, cycles, keys, *narrowed, **named):
         ids = (narrowed or [named.get("employee_ids")])[0]
         read.append(None if ids is None else set(ids))  # None: everyone's
-        return whole(session, cycles, key, *narrowed, **named)
+        return whole(session, cycles, keys, *narrowed, **named)
 
-    monkeypatch.setattr(figures, "figures_by_employee", spy)
+    monkeypatch.setattr(figures, "figures_by_key", spy)
     people = company.people
     for email, shows, covered in (
         ("ann@acme.example", {"You": "66.3 %"}, {people["ann"].id}),

@@ -609,14 +609,26 @@ def figures_by_employee(
     key: str,
     employee_ids: Iterable[int] | None = None,
 ) -> dict[int, Decimal]:
-    """Each employee's stored figure for `key` (typed, imported or computed by a metric),
-    added up over `cycles`; people without one are left out, never counted as 0. Reads only
-    (employee, the figures review's values) in one statement over the cycles, narrowed to
-    `employee_ids` when given (in IN-list chunks): the goal pages read one key, and loading a
-    10k cycle's appraisals with their relations for it cost seconds per goal type."""
+    """Each employee's stored figure for `key` (`figures_by_key` of one key)."""
+    return figures_by_key(session, cycles, (key,), employee_ids)[key]
+
+
+def figures_by_key(
+    session: Session,
+    cycles: Iterable[Cycle],
+    keys: Iterable[str],
+    employee_ids: Iterable[int] | None = None,
+) -> dict[str, dict[int, Decimal]]:
+    """For each of `keys`, each employee's stored figure (typed, imported or computed by a
+    metric), added up over `cycles`; people without one are left out, never counted as 0.
+    Reads only (employee, the figures review's values) in one statement over the cycles,
+    narrowed to `employee_ids` when given (in IN-list chunks), whatever the number of keys:
+    the goal pages read a period's goal types together, and loading a 10k cycle's
+    appraisals with their relations cost seconds per goal type."""
+    found: dict[str, dict[int, Decimal]] = {key: {} for key in keys}
     cycle_ids = [cycle.id for cycle in cycles]
-    if not cycle_ids:
-        return {}
+    if not cycle_ids or not found:
+        return found
     query = (
         select(Appraisal.employee_id, Review.values)
         .join(Review, (Review.appraisal_id == Appraisal.id) & (Review.slot == "data"))
@@ -630,11 +642,13 @@ def figures_by_employee(
             for chunk in in_chunks(sorted(set(employee_ids)))
             for row in session.execute(query.where(Appraisal.employee_id.in_(chunk)))
         ]
-    found: dict[int, Decimal] = {}
     for employee_id, values in rows:
-        value = (values or {}).get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            found[employee_id] = found.get(employee_id, Decimal(0)) + Decimal(str(value))
+        for key, by_employee in found.items():
+            value = (values or {}).get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                by_employee[employee_id] = by_employee.get(employee_id, Decimal(0)) + Decimal(
+                    str(value)
+                )
     return found
 
 
