@@ -58,7 +58,8 @@ def make_engine(url: str, keys: Keys | Callable[[], Keys] | None = None) -> Engi
 #: creates. Anything else, or a statement this misjudges, counts as a write: the safe side.
 _READS_ONLY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITES = re.compile(
-    r"\b(INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|SET_CONFIG|NEXTVAL|SETVAL|PG_ADVISORY\w*)\b",
+    r"\b(INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|SET_CONFIG|NEXTVAL|SETVAL|PG_ADVISORY\w*"
+    r"|PG_NOTIFY|LO_\w+)\b",
     re.IGNORECASE,
 )
 _WROTE = "appraisal.wrote"  # in a pooled connection's `info`, for its current transaction
@@ -77,7 +78,12 @@ def _end_reads_with_commit(engine: Engine) -> None:
     statement it prepared on a connection at ROLLBACK, and each request ends its transaction
     when its session closes. Every statement was therefore parsed and planned again on every
     request: planning was more than half of PostgreSQL's work in the load test (issue 20).
-    A transaction that sent anything but a plain read still ends with ROLLBACK.
+
+    Two checks, both needed, decide that a transaction only read. Every statement sent
+    through SQLAlchemy was a plain read (`only_reads`: a `SET` or a `pg_notify` changes no
+    row but a ROLLBACK undoes it). And PostgreSQL gave the transaction no id, which it does
+    at the first row written, however it was sent (`bulk.insert_in_bulk` copies rows in
+    through the driver, unseen by SQLAlchemy). Anything else still ends with ROLLBACK.
     """
     rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
 
@@ -88,19 +94,35 @@ def _end_reads_with_commit(engine: Engine) -> None:
 
     def do_rollback(dbapi_connection) -> None:
         info = _pooled_info(dbapi_connection)
-        if info is not None and not info.pop(_WROTE, False):
+        if info is not None and not info.get(_WROTE) and _no_row_written(dbapi_connection):
             dbapi_connection.commit()
         else:
             rollback(dbapi_connection)
+        if info is not None:  # only once the transaction has ended
+            info.pop(_WROTE, None)
 
     def do_commit(dbapi_connection) -> None:
+        commit(dbapi_connection)
         info = _pooled_info(dbapi_connection)
         if info is not None:
             info.pop(_WROTE, None)
-        commit(dbapi_connection)
 
     engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
     engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+
+def _no_row_written(dbapi_connection: PoolProxiedConnection) -> bool:
+    """PostgreSQL's word that the open transaction wrote no row: it has no transaction id.
+    False for a transaction that failed (it can only be rolled back) or is not open."""
+    from psycopg.pq import TransactionStatus  # PostgreSQL's driver, there only then
+
+    driver = dbapi_connection.driver_connection
+    if driver.info.transaction_status != TransactionStatus.INTRANS:
+        return False
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _pooled_info(dbapi_connection: Any) -> dict | None:

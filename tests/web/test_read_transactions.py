@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
+from appraisal.bulk import insert_in_bulk
 from appraisal.db import make_engine, only_reads
 from appraisal.models import Organization
 
@@ -40,6 +41,8 @@ def test_plain_reads_are_reads(statement):
         "SELECT set_config('statement_timeout', '1', false)",
         "SELECT nextval('users_id_seq')",
         "SELECT pg_advisory_lock(1)",
+        "SELECT pg_notify('jobs', 'x')",
+        "SELECT lo_unlink(1)",
         "LOCK TABLE users",
         "SAVEPOINT sa_savepoint_1",
         "SET statement_timeout = 1",
@@ -116,3 +119,25 @@ def test_a_read_that_failed_ends_cleanly_and_the_connection_reads_again(engine):
         session.execute(text("SELECT 1 / 0"))
     with Session(engine) as session:
         assert session.scalar(text("SELECT 2")) == 2
+
+
+def test_rows_copied_in_through_the_driver_and_not_committed_are_rolled_back(engine):
+    """`insert_in_bulk` copies rows in through psycopg, unseen by SQLAlchemy's statements:
+    PostgreSQL's own record that the transaction wrote (its transaction id) decides."""
+    with Session(engine) as session:
+        session.scalar(select(Organization.id).where(Organization.slug == "rt-none"))
+        insert_in_bulk(session, Organization.__table__, [{"slug": "rt-copied", "name": "C"}])
+    assert _organizations(engine, "rt-copied") == 0
+
+
+def test_a_row_written_by_any_driver_cursor_and_not_committed_is_rolled_back(engine):
+    with Session(engine) as session:
+        session.scalar(select(Organization.id).where(Organization.slug == "rt-none"))
+        driver = session.connection().connection.driver_connection
+        with driver.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO organizations (slug, name, active, managers_see_chain,"
+                " hr_reads_checkins, time_zone, created_at)"
+                " VALUES ('rt-raw', 'Raw', true, false, false, 'Asia/Shanghai', now())"
+            )
+    assert _organizations(engine, "rt-raw") == 0
