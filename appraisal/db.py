@@ -58,7 +58,7 @@ def make_engine(url: str, keys: Keys | Callable[[], Keys] | None = None) -> Engi
 #: creates. Anything else, or a statement this misjudges, counts as a write: the safe side.
 _READS_ONLY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITES = re.compile(
-    r"\b(INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|SET_CONFIG|NEXTVAL|SETVAL|PG_ADVISORY\w*"
+    r"\b(INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|SET_CONFIG|NEXTVAL|SETVAL|PG_(TRY_)?ADVISORY\w*"
     r"|PG_NOTIFY|LO_\w+)\b",
     re.IGNORECASE,
 )
@@ -83,13 +83,19 @@ def _end_reads_with_commit(engine: Engine) -> None:
     through SQLAlchemy was a plain read (`only_reads`: a `SET` or a `pg_notify` changes no
     row but a ROLLBACK undoes it). And PostgreSQL gave the transaction no id, which it does
     at the first row written, however it was sent (`bulk.insert_in_bulk` copies rows in
-    through the driver, unseen by SQLAlchemy). Anything else still ends with ROLLBACK.
+    through the driver, unseen by SQLAlchemy). Anything else, or a check that fails, still
+    ends with ROLLBACK. What the first check cannot see, a session setting changed through
+    a raw driver cursor, is kept out of the code (`bulk.py` alone reaches the driver, for
+    COPY: `tests/test_architecture.py`).
     """
     rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _note_writes(conn, _cursor, statement, _parameters, _context, executemany):
-        if executemany or not only_reads(statement):
+    def _note_writes(conn, _cursor, statement, _parameters, context, executemany):
+        # the statement before its IN-lists were expanded, when there is one: one text per
+        # query (the expanded ones are as many as the lists' lengths, and long)
+        compiled = getattr(context, "compiled", None)
+        if executemany or not only_reads(compiled.string if compiled is not None else statement):
             conn.info[_WROTE] = True
 
     def do_rollback(dbapi_connection) -> None:
@@ -114,14 +120,18 @@ def _end_reads_with_commit(engine: Engine) -> None:
 def _no_row_written(dbapi_connection: PoolProxiedConnection) -> bool:
     """PostgreSQL's word that the open transaction wrote no row: it has no transaction id.
     False for a transaction that failed (it can only be rolled back) or is not open."""
-    from psycopg.pq import TransactionStatus  # PostgreSQL's driver, there only then
+    from psycopg import Error as DriverError  # PostgreSQL's driver, there only then
+    from psycopg.pq import TransactionStatus
 
     driver = dbapi_connection.driver_connection
     if driver.info.transaction_status != TransactionStatus.INTRANS:
         return False
-    with driver.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
-        row = cursor.fetchone()
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+            row = cursor.fetchone()
+    except DriverError:  # cancelled, timed out, lost: the ROLLBACK then decides (and reports)
+        return False
     return bool(row and row[0])
 
 

@@ -319,23 +319,30 @@ def worker_memory_mb(server: subprocess.Popen) -> float:
 
 
 def backend_pids(url: str) -> list[int]:
-    """PostgreSQL's processes serving the bench's database (gunicorn's pooled connections
-    stay open between requests, so these are the ones that served the load)."""
+    """PostgreSQL's client backends serving the bench's database (gunicorn's pooled
+    connections stay open between requests, so these are the ones that served the load),
+    when they run on this machine (a remote server's process ids name nothing here)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return list(
-                connection.scalars(
-                    text(
-                        "SELECT pid FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
+            pids = connection.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
                 )
-            )
+            ).all()
     finally:
         engine.dispose()
+    return [pid for pid in pids if _command(pid) == "postgres"]
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -351,9 +358,16 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return found
 
 
-def cpu_ms_per_request(before: dict[int, float], after: dict[int, float], requests: float):
-    """Milliseconds of CPU per request the processes spent between two readings."""
-    spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def cpu_ms_per_request(
+    before: dict[int, float], after: dict[int, float], requests: float
+) -> float | None:
+    """Milliseconds of CPU per request the processes seen in both readings spent between
+    them (one that started or ended meanwhile would count its whole life, or nothing);
+    None when none was seen (a remote database)."""
+    both = before.keys() & after.keys()
+    if not both:
+        return None
+    spent = sum(after[pid] - before[pid] for pid in both)
     return spent / max(requests, 1) * 1000
 
 
@@ -408,12 +422,13 @@ def bench_load() -> dict[str, float]:
                 app_before = cpu_seconds(worker_pids(server))
                 database_before = cpu_seconds(backend_pids(url))
                 figures = run_wrk(port, script, SECONDS)
-                figures["app_cpu_ms"] = cpu_ms_per_request(
-                    app_before, cpu_seconds(worker_pids(server)), figures["requests"]
-                )
-                figures["pg_cpu_ms"] = cpu_ms_per_request(
-                    database_before, cpu_seconds(backend_pids(url)), figures["requests"]
-                )
+                for key, before, now in (
+                    ("app_cpu_ms", app_before, cpu_seconds(worker_pids(server))),
+                    ("pg_cpu_ms", database_before, cpu_seconds(backend_pids(url))),
+                ):
+                    spent = cpu_ms_per_request(before, now, figures["requests"])
+                    if spent is not None:
+                        figures[key] = spent
                 figures["worker_mb"] = worker_memory_mb(server)
                 shutil.rmtree(script.parent, ignore_errors=True)
             found |= {f"scale_load_{setting}_{k}": v for k, v in figures.items()}
@@ -444,9 +459,10 @@ def print_load(found: dict[str, float]) -> None:
             f"{found[f'{key}worker_mb']:.0f} MB  {verdict}"
         )
         if f"{key}app_cpu_ms" in found:
+            database = found.get(f"{key}pg_cpu_ms")
             print(
                 f"                 CPU a request: gunicorn's workers "
                 f"{found[f'{key}app_cpu_ms']:.1f} ms, PostgreSQL "
-                f"{found[f'{key}pg_cpu_ms']:.1f} ms (two cores give "
-                f"{2000 / GOAL_RPS:.1f} ms a request at {GOAL_RPS} req/s)"
+                + (f"{database:.1f} ms" if database is not None else "not measured (remote)")
+                + f" (two cores give {2000 / GOAL_RPS:.1f} ms a request at {GOAL_RPS} req/s)"
             )

@@ -204,6 +204,22 @@ def _audit_calls():
                 yield name, node, action
 
 
+DRIVER_REACHED = re.compile(r"driver_connection|raw_connection\(|dbapi_connection")
+
+
+def test_only_the_database_module_and_bulk_writes_reach_the_driver():
+    """A read-only transaction ends with COMMIT on PostgreSQL (`db._end_reads_with_commit`):
+    a row written through the driver is still seen (the transaction's id), a session setting
+    changed there would not be. `bulk.py`'s COPY is the one write that goes around
+    SQLAlchemy; anything else goes through its statements."""
+    offenders = [
+        name
+        for name, source in _sources()
+        if name not in ("db.py", "bulk.py") and DRIVER_REACHED.search(source)
+    ]
+    assert offenders == []
+
+
 def test_only_services_record_audit_events():
     """A change made from a page, a command or the API leaves the same trail only when the
     service records it."""

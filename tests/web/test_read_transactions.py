@@ -41,6 +41,7 @@ def test_plain_reads_are_reads(statement):
         "SELECT set_config('statement_timeout', '1', false)",
         "SELECT nextval('users_id_seq')",
         "SELECT pg_advisory_lock(1)",
+        "SELECT pg_try_advisory_xact_lock(1)",
         "SELECT pg_notify('jobs', 'x')",
         "SELECT lo_unlink(1)",
         "LOCK TABLE users",
@@ -141,3 +142,15 @@ def test_a_row_written_by_any_driver_cursor_and_not_committed_is_rolled_back(eng
                 " VALUES ('rt-raw', 'Raw', true, false, false, 'Asia/Shanghai', now())"
             )
     assert _organizations(engine, "rt-raw") == 0
+
+
+def test_a_session_setting_changed_and_not_committed_is_undone(engine):
+    """A SET writes no row (no transaction id), so the statements' own check must catch it:
+    committed, it would carry over to the next request on the connection."""
+    with Session(engine) as session:
+        default = session.scalar(text("SHOW application_name"))
+    with Session(engine) as session:
+        session.execute(text("SET application_name = 'rt-left-over'"))
+        session.scalar(select(Organization.id).where(Organization.slug == "rt-none"))
+    with Session(engine) as session:
+        assert session.scalar(text("SHOW application_name")) == default
