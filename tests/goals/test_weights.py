@@ -134,8 +134,9 @@ def test_my_goals_shows_each_persons_weighted_attainment(app, db, two_goals):
 
 def test_hr_reads_a_periods_figures_once_for_all_its_goal_types(db, two_goals, monkeypatch):
     """The company's line adds up everyone's figures: one read of the figures for the
-    period's two goal types, not one a goal type (0.3 of HR's 0.5 s at 10,000 people), with
-    the same figures as before (54.4 %, from sales 57 % and collection 50.4 %)."""
+    period's two goal types, not one a goal type (each read is the whole company's reviews
+    at 10,000 people), with the same figures as before (54.4 %, from sales 57 % and
+    collection 50.4 %)."""
     sales, _collection, hr = two_goals
     read: list[tuple[str, ...]] = []
     whole = figures.figures_by_key
