@@ -54,8 +54,9 @@ def make_engine(url: str, keys: Keys | Callable[[], Keys] | None = None) -> Engi
     return engine
 
 
-#: A statement that only reads: a SELECT (or WITH) naming nothing that writes, locks, sets or
-#: creates. Anything else, or a statement this misjudges, counts as a write: the safe side.
+#: A statement that only reads: a SELECT (or WITH) naming nothing that writes, locks, sets,
+#: notifies or creates. Anything else, or a statement this misjudges, counts as a write: the
+#: safe side.
 _READS_ONLY = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITES = re.compile(
     r"\b(INSERT|UPDATE|DELETE|MERGE|INTO|LOCK|SET_CONFIG|NEXTVAL|SETVAL|PG_(TRY_)?ADVISORY\w*"
@@ -113,6 +114,8 @@ def _end_reads_with_commit(engine: Engine) -> None:
         if info is not None:
             info.pop(_WROTE, None)
 
+    # No event can turn a rollback into a commit; the engine's own dialect (one per engine)
+    # is where SQLAlchemy ends a transaction, the session's and the pool's alike.
     engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
     engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
 

@@ -643,12 +643,12 @@ def figures_by_key(
             for row in session.execute(query.where(Appraisal.employee_id.in_(chunk)))
         ]
     for employee_id, values in rows:
+        given = values or {}
         for key, by_employee in found.items():
-            value = (values or {}).get(key)
+            value = given.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool):
-                by_employee[employee_id] = by_employee.get(employee_id, Decimal(0)) + Decimal(
-                    str(value)
-                )
+                figure = Decimal(str(value))
+                by_employee[employee_id] = by_employee.get(employee_id, Decimal(0)) + figure
     return found
 
 
