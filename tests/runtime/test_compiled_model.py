@@ -12,6 +12,7 @@ import pytest
 from appraisal.rules import compile_template
 from appraisal.rules import scoring as engine
 from appraisal.runtime import compiled
+from appraisal.runtime.cycles import figures
 from appraisal.runtime.reviews import access, inputs, reviews
 from tests.runtime import conftest
 from tests.runtime.conftest import appraisal_of
@@ -185,3 +186,67 @@ def test_a_zero_target_is_refused_wherever_the_method_divides_by_it():
     assert set(errors) == {"targets.sales", "targets.collection"} and targets == {}
     targets, errors = inputs.check_targets(template, {"targets.collection": "90"})
     assert errors == {} and targets == {"collection": 90}
+
+
+def test_a_figures_save_scores_each_appraisal_once(db, company, launched, scorings):
+    """A whole cycle's figures are 10,000 scorings: the one that checks each person's values
+    with the rest of their appraisal is the result that is kept."""
+    ann = at_state(db, appraisal_of(db, company, "ann"), "self_review")
+    for rater, email, raw in (
+        ("self", "ann@acme.example", {"self.customer_care": "4", "self.leads_team": "false"}),
+        ("manager", "boss@acme.example", {"manager.customer_care": "4", "manager.teamwork": "4"}),
+        ("hr", "hr@acme.example", {"hr.award": "0", "hr.fraud_cases": "0"}),
+    ):
+        viewer = company.viewer(db, email)
+        reviews.save_review(db, ann, viewer, rater, raw, version=None, submit=True)
+    at_state(db, appraisal_of(db, company, "pat"), "self_review")
+    scorings.clear()
+    entries = [
+        figures.Entry("A001", "sales", "112000"),
+        figures.Entry("A001", "collection", "96"),
+        figures.Entry("A001", "complaints", "0"),
+        figures.Entry("P001", "sales", "90000"),
+    ]
+    assert figures.set_figures(db, launched, entries, None) == 4
+    assert len(scorings) == 2
+    db.commit()
+    db.expire_all()
+    ann, pat = appraisal_of(db, company, "ann"), appraisal_of(db, company, "pat")
+    assert ann.total is not None and ann.complete  # the figures were all it waited for
+    assert _kept(ann) == _official(ann)
+    assert _kept(pat) == _official(pat)
+
+
+@pytest.fixture
+def sales_by_formula(monkeypatch):
+    """`sales` scored by a formula that gives no value when the target is exactly 100,000."""
+    original = conftest.runtime_definition
+
+    def definition():
+        d = original()
+        d["sections"][0]["items"][0]["scoring"] = {
+            "method": "formula",
+            "formula": "MIN(120, actual / (target - 100000) * 100)",
+        }
+        return d
+
+    monkeypatch.setattr(conftest, "runtime_definition", definition)
+
+
+def test_a_figure_is_checked_with_its_appraisals_target(sales_by_formula, db, company, launched):
+    """As a review's save and a metric's values are: a figure the item cannot score with the
+    person's target is refused beside its cell, and nothing is saved."""
+    at_state(db, appraisal_of(db, company, "ann"), "self_review")  # target 100,000
+    with pytest.raises(figures.EntriesRefused) as refused:
+        figures.set_figures(db, launched, [figures.Entry("A001", "sales", "5000", row=3)], None)
+    [error] = refused.value.errors
+    assert (error.row, error.key) == (3, "sales")
+    assert str(error.message) == "公式没有得出结果"  # the engine's words, in the default language
+    db.rollback()
+    ann = appraisal_of(db, company, "ann")
+    assert not [r for r in ann.reviews if r.slot == "data"]
+
+    ann.targets = {"sales": 50000}
+    db.commit()
+    assert figures.set_figures(db, launched, [figures.Entry("A001", "sales", "5000")], None) == 1
+    assert _kept(ann) == _official(ann)

@@ -39,7 +39,13 @@ from ..reviews.access import (
     managed_by,
     relations,
 )
-from ..reviews.inputs import check_targets, check_values, missing_targets, parse_values
+from ..reviews.inputs import (
+    check_targets,
+    check_values,
+    missing_targets,
+    parse_values,
+    scored_with,
+)
 from ..reviews.reviews import refresh_result
 from .targets import SplitRefused, split_target, sum_matches
 
@@ -432,28 +438,32 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
     found = _sort(entries, appraisals, cells)
     rows = _rows_by_value(entries)
     errors = list(found.errors)
-    updates: list[tuple[Appraisal, dict[str, Any]]] = []
+    updates: list[tuple[Appraisal, dict[str, Any], Result]] = []
     changed = 0
     for number, typed in found.changed.items():
         appraisal = appraisals[number]
         template = appraisal_template(appraisal)
+        fields = role_fields(template, "data")
         current = stored_figures(appraisal)
         raw = {f"data.{k}": _text(v) for k, v in current.items()} | {
             f"data.{k}": _text(v) for k, v in typed.items()
         }
-        values, problems = check_values(template, "data", role_fields(template, "data"), raw)
+        # One scoring with the rest of the appraisal, as a review's save and a metric's
+        # values are checked: the engine's complaints, then (saved as they are) its result.
+        trial = scored_with(appraisal, "data", parse_values(fields, raw))
+        values, problems = check_values(template, "data", fields, raw, trial)
         errors += _problems(number, problems, rows)
         changed += sum(1 for k in typed if values.get(k) != current.get(k))
-        updates.append((appraisal, values))
+        updates.append((appraisal, values, trial))
     _refuse(found, errors)
-    make_figures_reviews(session, [appraisal for appraisal, _values in updates])
-    for appraisal, values in updates:
+    make_figures_reviews(session, [appraisal for appraisal, _values, _trial in updates])
+    for appraisal, values, trial in updates:
         review = _writable_data_review(appraisal)
         if review.values != values:
             review.values = values
             review.updated_by_id = user_id
-        refresh_result(appraisal)
-    _write_in_bulk(session, [appraisal for appraisal, _values in updates])
+        refresh_result(appraisal, trial)
+    _write_in_bulk(session, [appraisal for appraisal, _values, _trial in updates])
     audit.record(
         session,
         cycle.organization_id,
@@ -494,7 +504,7 @@ def put_computed(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> di
         return {}
     review = _writable_data_review(appraisal)
     review.values = values
-    result: Result | None = final_result(appraisal)
+    result = final_result(appraisal)
     _values, problems = check_values(template, "data", fields, raw, result)
     refused = {
         key: message
@@ -507,9 +517,8 @@ def put_computed(appraisal: Appraisal, figures: dict[str, Decimal | None]) -> di
             if current.get(key) is not None:
                 values[key] = current[key]
         review.values = dict(values)
-        result = None
     review.updated_by_id = None
-    refresh_result(appraisal, result)
+    refresh_result(appraisal, None if refused else result)
     return refused
 
 

@@ -14,7 +14,7 @@ from ...models import Appraisal
 from ...rules import CompiledTemplate, Result, score
 from ..compiled import appraisal_template
 from ..render import MAX_TEXT, Field, parse_value, target_fields
-from .access import GROUPS
+from .access import GROUPS, official_inputs
 
 
 class InputRefused(ServiceError):
@@ -41,11 +41,11 @@ def check_values(
     rater: str,
     fields: list[Field],
     raw: Mapping[str, str],
-    result: Result | None = None,
+    result: Result,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Typed values and the engine's own complaints about them, by field name. `result` is
-    the caller's scoring of these values with the rest of the appraisal, when it has one;
-    else they are scored on their own.
+    the appraisal scored with these values and the rest of it (`scored_with`): a value is
+    checked as it will count, with the person's targets and the other raters' values.
 
     A posted name that is not one of the role's fields (a crafted post) is refused too.
     """
@@ -59,8 +59,6 @@ def check_values(
     for f in fields:
         if f.kind == "text" and len(str(values.get(f.key, ""))) > MAX_TEXT:
             errors[f.name] = _l("At most %(limit)s characters, please.", limit=MAX_TEXT)
-    if result is None:
-        result = score(template, with_values({}, rater, values))
     prefix = f"{rater}."
     for error in result.errors:
         if error["where"].startswith(prefix):
@@ -72,6 +70,14 @@ def with_values(inputs: dict[str, Any], rater: str, values: Mapping[str, Any]) -
     """The inputs with a rater's values in place of that rater's (a group: alone in it)."""
     key = GROUPS.get(rater, rater)
     return inputs | {key: [dict(values)] if rater in GROUPS else dict(values)}
+
+
+def scored_with(appraisal: Appraisal, rater: str, values: Mapping[str, Any]) -> Result:
+    """The appraisal scored with these values as the rater's saved ones: what they are
+    checked against (`check_values`), and once saved as they are, its official result."""
+    template = appraisal_template(appraisal)
+    inputs = with_values(official_inputs(appraisal, template), rater, values)
+    return score(template, inputs, appraisal.override_grade, handed_over=True)
 
 
 def missing_required(
