@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, String, bindparam, select
 from sqlalchemy.orm import Session
 
 from .labels import AUDIT_ACTION, AUDIT_ENTITY, RECORDED_BEFORE
@@ -179,18 +180,25 @@ def audit_trail(
     session: Session, org_id: int, entity: str, entity_id: int, limit: int = 50
 ) -> list[tuple[Any, str, str, dict[str, Any]]]:
     """Who did what and when to one row (a template, an appraisal, …), newest first."""
-    rows = session.execute(
+    parameters = {"org_id": org_id, "entity": entity, "entity_id": entity_id, "limit": limit}
+    rows = session.execute(_trail(), parameters).all()
+    return [(row.at, row.name or "", row.action, row.detail or {}) for row in rows]
+
+
+@cache
+def _trail() -> Select:
+    """Built once per process: the appraisal page shows a trail on every view (issue 20)."""
+    return (
         select(AuditEvent.at, User.name, AuditEvent.action, AuditEvent.detail)
         .outerjoin(User, User.id == AuditEvent.user_id)
         .where(
-            AuditEvent.organization_id == org_id,
-            AuditEvent.entity == entity,
-            AuditEvent.entity_id == entity_id,
+            AuditEvent.organization_id == bindparam("org_id", type_=Integer),
+            AuditEvent.entity == bindparam("entity", type_=String),
+            AuditEvent.entity_id == bindparam("entity_id", type_=Integer),
         )
         .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
-    return [(row.at, row.name or "", row.action, row.detail or {}) for row in rows]
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -56,12 +56,19 @@ def paginate(
     return Page(items=list(items), page=page, per_page=per_page, total=total)
 
 
-def paginate_ids(session: Session, ids: Select[tuple[int]], page: int, per_page: int) -> Page[int]:
-    """One page of the ids `ids` selects, in its order, and their total, from one statement.
-    For a list whose order sorts every row anyway (ordered across a join, so no index gives
-    it), counting apart would walk the rows twice: a top manager's My team is their whole
-    chain, found by a recursive query each walk. A page beyond the last is the last one."""
-    found = session.scalars(ids).all()
+def paginate_ids(
+    session: Session,
+    ids: Select[tuple[int]],
+    page: int,
+    per_page: int,
+    parameters: Mapping[str, Any] | None = None,
+) -> Page[int]:
+    """One page of the ids `ids` selects (with its bound `parameters`), in its order, and
+    their total, from one statement. For a list whose order sorts every row anyway (ordered
+    across a join, so no index gives it), counting apart would walk the rows twice: a top
+    manager's My team is their whole chain, found by a recursive query each walk. A page
+    beyond the last is the last one."""
+    found = session.scalars(ids, parameters).all()
     return paginate_list(found, page, per_page)
 
 

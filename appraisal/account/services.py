@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, union, update
+from sqlalchemy import Integer, Select, bindparam, delete, select, union, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
@@ -191,13 +192,17 @@ def _aware(moment: datetime) -> datetime:
 
 
 def pending_invitations(session: Session, user_id: int) -> list[Invitation]:
-    return list(
-        session.scalars(
-            select(Invitation)
-            .where(Invitation.user_id == user_id)
-            .options(selectinload(Invitation.organization))
-            .order_by(Invitation.created_at)
-        )
+    return list(session.scalars(_invitations_of(), {"user_id": user_id}))
+
+
+@cache
+def _invitations_of() -> Select[tuple[Invitation]]:
+    """Built once per process: the home page asks on every view (issue 20)."""
+    return (
+        select(Invitation)
+        .where(Invitation.user_id == bindparam("user_id", type_=Integer))
+        .options(selectinload(Invitation.organization))
+        .order_by(Invitation.created_at)
     )
 
 

@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -401,11 +402,14 @@ def _figures_by(appraisal: Appraisal) -> str | None:
 
 def computed_keys(session: Session, cycle: Cycle) -> frozenset[str]:
     """The cycle's `data` items a metric fills (bound on its scheme)."""
-    return frozenset(
-        session.scalars(
-            select(SchemeMetric.item_key).where(SchemeMetric.scheme_id == cycle.scheme_id)
-        )
-    )
+    return frozenset(session.scalars(_computed_keys(), {"scheme_id": cycle.scheme_id}))
+
+
+@cache
+def _computed_keys() -> Select[tuple[str]]:
+    """Built once per process: every appraisal page asks (issue 20)."""
+    scheme_id = bindparam("scheme_id", type_=Integer)
+    return select(SchemeMetric.item_key).where(SchemeMetric.scheme_id == scheme_id)
 
 
 def _write_in_bulk(session: Session, appraisals: list[Appraisal]) -> None:

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
@@ -110,54 +111,18 @@ def _open_facts(session: Session, viewer: Viewer) -> list[tuple[_Facts, frozense
     """Each appraisal in a running cycle that concerns the viewer as employee, direct
     manager (HR: of the manager-less) or peer reviewer, with how the viewer stands to it,
     read as plain columns in a fixed number of statements."""
-    group_reviews = (
-        select(Review.appraisal_id, Review.rater, Review.status)
-        .join(Appraisal, Appraisal.id == Review.appraisal_id)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .where(
-            Review.reviewer_id == viewer.user_id,
-            Review.rater.in_(tuple(GROUPS)),
-            Appraisal.organization_id == viewer.org_id,
-            Cycle.state.in_(OPEN_CYCLES),
-        )
-    )
+    parameters = {"user_id": viewer.user_id, "org_id": viewer.org_id}
     reviewing: dict[int, list[str]] = {}
-    for appraisal_id, rater, status in session.execute(group_reviews):
+    for appraisal_id, rater, status in session.execute(_group_reviews(), parameters):
         raters = reviewing.setdefault(appraisal_id, [])
         if status != ReviewStatus.SUBMITTED:
             raters.append(rater)
-    conditions = [Appraisal.id.in_(reviewing)] if reviewing else []
-    if viewer.employee_id is not None:
-        conditions += [
-            Appraisal.employee_id == viewer.employee_id,
-            managed_by(viewer.employee_id),  # tasks are the direct manager's (`_steps`)
-        ]
-    if viewer.is_hr:
-        conditions.append(Appraisal.manager_id.is_(None))
-    if not conditions:
+    as_employee = viewer.employee_id is not None
+    if not (reviewing or as_employee or viewer.is_hr):
         return []
-    rows = session.execute(
-        select(
-            Appraisal.id,
-            Appraisal.state,
-            Appraisal.employee_id,
-            Appraisal.manager_id,
-            Appraisal.targets,
-            Appraisal.template_version_id,
-            Appraisal.cycle_id,
-            Employee.department_id,
-            Employee.status,
-            signs_in_clause().label("signs_in"),
-        )
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .join(Employee, Employee.id == Appraisal.employee_id)
-        .where(
-            Appraisal.organization_id == viewer.org_id,
-            Cycle.state.in_(OPEN_CYCLES),
-            or_(*conditions),
-        )
-        .order_by(Cycle.starts_on, Appraisal.id)
-    ).all()
+    parameters |= {"reviewing": sorted(reviewing), "employee_id": viewer.employee_id}
+    statement = _facts_rows(bool(reviewing), as_employee, viewer.is_hr)
+    rows = session.execute(statement, parameters).all()
     cycles = cycles_by_id(session, {row.cycle_id for row in rows})
     templates = version_templates(session, {row.template_version_id for row in rows})
     found = []
@@ -183,9 +148,70 @@ def _open_facts(session: Session, viewer: Viewer) -> list[tuple[_Facts, frozense
     return found
 
 
+@cache
+def _group_reviews() -> Select:
+    """The viewer's peer and subordinate reviews in running cycles (user_id, org_id); built
+    once per process, as every statement of a fast page (`_team_ids`)."""
+    return (
+        select(Review.appraisal_id, Review.rater, Review.status)
+        .join(Appraisal, Appraisal.id == Review.appraisal_id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(
+            Review.reviewer_id == bindparam("user_id", type_=Integer),
+            Review.rater.in_(tuple(GROUPS)),
+            Appraisal.organization_id == bindparam("org_id", type_=Integer),
+            Cycle.state.in_(OPEN_CYCLES),
+        )
+    )
+
+
+@cache
+def _facts_rows(by_review: bool, as_employee: bool, as_hr: bool) -> Select:
+    """The appraisals in running cycles the viewer reviews (reviewing: their ids), is the
+    employee or direct manager of (employee_id), or as HR, the manager-less (org_id)."""
+    employee_id = bindparam("employee_id", type_=Integer)
+    conditions = []
+    if by_review:
+        conditions.append(Appraisal.id.in_(bindparam("reviewing", expanding=True)))
+    if as_employee:
+        conditions += [
+            Appraisal.employee_id == employee_id,
+            managed_by(employee_id),  # tasks are the direct manager's (`_steps`)
+        ]
+    if as_hr:
+        conditions.append(Appraisal.manager_id.is_(None))
+    return (
+        select(
+            Appraisal.id,
+            Appraisal.state,
+            Appraisal.employee_id,
+            Appraisal.manager_id,
+            Appraisal.targets,
+            Appraisal.template_version_id,
+            Appraisal.cycle_id,
+            Employee.department_id,
+            Employee.status,
+            signs_in_clause().label("signs_in"),
+        )
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(
+            Appraisal.organization_id == bindparam("org_id", type_=Integer),
+            Cycle.state.in_(OPEN_CYCLES),
+            or_(*conditions),
+        )
+        .order_by(Cycle.starts_on, Appraisal.id)
+    )
+
+
 def cycles_by_id(session: Session, ids: Iterable[int]) -> dict[int, Cycle]:
     """The cycles of these ids, by id: the few a list of plain rows refers to."""
-    return {c.id: c for c in session.scalars(select(Cycle).where(Cycle.id.in_(set(ids))))}
+    return {c.id: c for c in session.scalars(_cycles_of_ids(), {"ids": sorted(set(ids))})}
+
+
+@cache
+def _cycles_of_ids() -> Select[tuple[Cycle]]:
+    return select(Cycle).where(Cycle.id.in_(bindparam("ids", expanding=True)))
 
 
 def _decided(session: Session, viewer: Viewer) -> list[tuple[_Facts, str, date | None, str | None]]:
@@ -266,50 +292,15 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
     database chooses and orders their ids in one statement (`paginate_ids`), and the page's
     rows and reviews are read as plain columns, so a top manager who sees their chain
     pages through the company instead of loading it."""
-    managed = []  # as `relations` has it: their reports (and chain); HR, the manager-less
-    if viewer.employee_id is not None:
-        managed.append(managed_by(viewer.employee_id, viewer.reports, viewer.org_id))
-    if viewer.is_hr:
-        not_own = Appraisal.employee_id != viewer.employee_id if viewer.employee_id else true()
-        managed.append(and_(Appraisal.manager_id.is_(None), not_own))
-    if not managed:
+    as_manager = viewer.employee_id is not None
+    if not (as_manager or viewer.is_hr):
         return Page([], 1, TEAM_ROWS, 0)
-    ids = (
-        select(Appraisal.id)
-        .join(Cycle, Cycle.id == Appraisal.cycle_id)
-        .join(Employee, Employee.id == Appraisal.employee_id)
-        .where(
-            Appraisal.organization_id == viewer.org_id,
-            Cycle.state.in_(OPEN_CYCLES),
-            or_(*managed),
-        )
-        .order_by(Cycle.starts_on, Cycle.id, Employee.name, Appraisal.id)
-    )
-    found = paginate_ids(session, ids, page, TEAM_ROWS)
-    rows = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Appraisal.id,
-                Employee.name,
-                Appraisal.state,
-                Appraisal.total,
-                Appraisal.grade,
-                Appraisal.override_grade,
-                Appraisal.targets,
-                Appraisal.template_version_id,
-                Appraisal.cycle_id,
-            )
-            .join(Employee, Employee.id == Appraisal.employee_id)
-            .where(Appraisal.id.in_(found.items))
-        )
-    }
+    parameters = {"org_id": viewer.org_id, "employee_id": viewer.employee_id}
+    ids = _team_ids(as_manager, as_manager and bool(viewer.reports), viewer.is_hr)
+    found = paginate_ids(session, ids, page, TEAM_ROWS, parameters)
+    rows = {row.id: row for row in session.execute(_team_rows(), {"ids": found.items})}
     reviews: dict[int, list[tuple[str, str, bool]]] = {id_: [] for id_ in rows}
-    for appraisal_id, slot, rater, status in session.execute(
-        select(Review.appraisal_id, Review.slot, Review.rater, Review.status).where(
-            Review.appraisal_id.in_(found.items)
-        )
-    ):
+    for appraisal_id, slot, rater, status in session.execute(_team_reviews(), {"ids": found.items}):
         reviews[appraisal_id].append((slot, rater, status == ReviewStatus.SUBMITTED))
     cycles = cycles_by_id(session, {row.cycle_id for row in rows.values()})
     templates = version_templates(session, {r.template_version_id for r in rows.values()})
@@ -332,6 +323,57 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
             )
         )
     return Page(shown, found.page, found.per_page, found.total)
+
+
+@cache
+def _team_ids(as_manager: bool, sees_chain: bool, as_hr: bool) -> Select[tuple[int]]:
+    """The ids of the appraisals a viewer manages in open cycles, in the page's order, as
+    `relations` has it: their reports (and chain); HR, the manager-less. One statement per
+    shape, built once per process: building one and its cache key costs as much as a
+    fast page's query (issue 20). Parameters: org_id, employee_id."""
+    org_id = bindparam("org_id", type_=Integer)
+    employee_id = bindparam("employee_id", type_=Integer)
+    managed = []
+    if as_manager:
+        managed.append(managed_by(employee_id, sees_chain, org_id))
+    if as_hr:
+        not_own = Appraisal.employee_id != employee_id if as_manager else true()
+        managed.append(and_(Appraisal.manager_id.is_(None), not_own))
+    return (
+        select(Appraisal.id)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(Appraisal.organization_id == org_id, Cycle.state.in_(OPEN_CYCLES), or_(*managed))
+        .order_by(Cycle.starts_on, Cycle.id, Employee.name, Appraisal.id)
+    )
+
+
+@cache
+def _team_rows() -> Select:
+    """A page of My team's rows as plain columns (parameter: ids)."""
+    return (
+        select(
+            Appraisal.id,
+            Employee.name,
+            Appraisal.state,
+            Appraisal.total,
+            Appraisal.grade,
+            Appraisal.override_grade,
+            Appraisal.targets,
+            Appraisal.template_version_id,
+            Appraisal.cycle_id,
+        )
+        .join(Employee, Employee.id == Appraisal.employee_id)
+        .where(Appraisal.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@cache
+def _team_reviews() -> Select:
+    """The reviews of a page of My team (parameter: ids)."""
+    return select(Review.appraisal_id, Review.slot, Review.rater, Review.status).where(
+        Review.appraisal_id.in_(bindparam("ids", expanding=True))
+    )
 
 
 # The cycle's deadline for each step an appraisal can be overdue in.

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...charts import Chart, Dashboard, Series
@@ -146,14 +147,22 @@ def _actual(item: Item, inputs: dict[str, Any]) -> Decimal | None:
 
 def appraisals_of(session: Session, org_id: int, employee_id: int) -> list[Appraisal]:
     """Every appraisal of the person, newest cycle first, with what scoring them reads."""
-    return list(
-        session.scalars(
-            select(Appraisal)
-            .join(Cycle, Cycle.id == Appraisal.cycle_id)
-            .where(Appraisal.organization_id == org_id, Appraisal.employee_id == employee_id)
-            .options(*ONE_APPRAISAL_READS, selectinload(Appraisal.reviews))
-            .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
+    parameters = {"org_id": org_id, "employee_id": employee_id}
+    return list(session.scalars(_appraisals_of_one(), parameters))
+
+
+@cache
+def _appraisals_of_one() -> Select[tuple[Appraisal]]:
+    """Built once per process (issue 20: building a statement costs as much as running it)."""
+    return (
+        select(Appraisal)
+        .join(Cycle, Cycle.id == Appraisal.cycle_id)
+        .where(
+            Appraisal.organization_id == bindparam("org_id", type_=Integer),
+            Appraisal.employee_id == bindparam("employee_id", type_=Integer),
         )
+        .options(*ONE_APPRAISAL_READS, selectinload(Appraisal.reviews))
+        .order_by(Cycle.starts_on.desc(), Cycle.id.desc())
     )
 
 

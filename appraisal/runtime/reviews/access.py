@@ -14,7 +14,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...errors import ServiceError
@@ -139,13 +139,16 @@ def chain_below(session: Session, org_id: int, manager_id: int) -> AbstractSet[i
 
 
 def managed_by(
-    manager_id: int, below: AbstractSet[int] = frozenset(), org_id: int | None = None
+    manager_id: int | BindParameter[int],
+    below: AbstractSet[int] | bool = frozenset(),
+    org_id: int | BindParameter[int] | None = None,
 ) -> ColumnElement[bool]:
     """The SQL twin of `relations`' manager test, for lists: appraisals whose manager is
-    `manager_id` or, where the chain is seen (`below` not empty), someone below them; never
-    their own. With `org_id` the chain is asked of the database (`chain_query`) rather than
-    sent as a list of ids: a top manager's chain is the whole company, and ten thousand
-    bound parameters make every row's test slow."""
+    `manager_id` or, where the chain is seen (`below`: their ids, or True), someone below
+    them; never their own. With `org_id` the chain is asked of the database (`chain_query`)
+    rather than sent as a list of ids: a top manager's chain is the whole company, and ten
+    thousand bound parameters make every row's test slow. The ids may be bound parameters,
+    for a statement built once (`tasks._team_ids`)."""
     managers = Appraisal.manager_id == manager_id
     if below:
         chain = below if org_id is None else chain_query(org_id, manager_id)
@@ -153,7 +156,9 @@ def managed_by(
     return and_(managers, Appraisal.employee_id != manager_id)
 
 
-def chain_query(org_id: int, boss_id: int) -> Select[tuple[int]]:
+def chain_query(
+    org_id: int | BindParameter[int], boss_id: int | BindParameter[int]
+) -> Select[tuple[int]]:
     """The ids of everyone below `boss_id` through their managers, as a recursive query
     over the manager index; the boss is never one of them.
 
@@ -384,16 +389,25 @@ def standing(
 
 def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | None:
     """The appraisal, only if it is in the viewer's organization and concerns them."""
-    appraisal = session.scalar(
+    appraisal = session.scalar(_one_appraisal(), {"id": id_, "org_id": viewer.org_id})
+    if appraisal is None or not relations(appraisal, viewer):
+        return None
+    return appraisal
+
+
+@cache
+def _one_appraisal() -> Select[tuple[Appraisal]]:
+    """Built once per process, as `_viewer_row`."""
+    return (
         select(Appraisal)
-        .where(Appraisal.id == id_, Appraisal.organization_id == viewer.org_id)
+        .where(
+            Appraisal.id == bindparam("id", type_=Integer),
+            Appraisal.organization_id == bindparam("org_id", type_=Integer),
+        )
         .options(
             *ONE_APPRAISAL_READS, selectinload(Appraisal.reviews).selectinload(Review.reviewer)
         )
     )
-    if appraisal is None or not relations(appraisal, viewer):
-        return None
-    return appraisal
 
 
 def slot_for(rater: str, viewer: Viewer) -> str:
