@@ -12,7 +12,7 @@ import pytest
 from appraisal.rules import compile_template
 from appraisal.rules import scoring as engine
 from appraisal.runtime import compiled
-from appraisal.runtime.cycles import figures
+from appraisal.runtime.cycles import background, figures
 from appraisal.runtime.reviews import access, inputs, reviews
 from tests.runtime import conftest
 from tests.runtime.conftest import appraisal_of
@@ -250,3 +250,37 @@ def test_a_figure_is_checked_with_its_appraisals_target(sales_by_formula, db, co
     db.commit()
     assert figures.set_figures(db, launched, [figures.Entry("A001", "sales", "5000")], None) == 1
     assert _kept(ann) == _official(ann)
+
+
+def test_a_stored_figure_its_target_made_unscorable_does_not_block_other_figures(
+    sales_by_formula, db, company, launched
+):
+    """Only the cells sent are judged. Sales of 5,000 scored at a target of 50,000; the
+    target then became 100,000, where the formula gives nothing: the appraisal shows that,
+    and the person's collection rate still saves."""
+    ann = at_state(db, appraisal_of(db, company, "ann"), "goal_setting")
+    ann.targets = {"sales": 50000}
+    db.commit()
+    figures.set_figures(db, launched, [figures.Entry("A001", "sales", "5000")], None)
+    hr = company.viewer(db, "hr@acme.example")
+    figures.set_targets(db, launched, [figures.Entry("A001", "sales", "100000")], hr)
+    db.commit()
+    saved = figures.set_figures(db, launched, [figures.Entry("A001", "collection", "96")], None)
+    assert saved == 1
+    assert any(e["where"] == "data.sales" for e in access.final_result(ann).errors)
+    assert _kept(ann) == _official(ann)
+
+
+def test_a_file_checks_its_figures_with_the_targets_it_sets(
+    sales_by_formula, db, company, launched
+):
+    """A file with both: its targets are saved first, so a figure is checked against the
+    target beside it, not the one it replaces (100,000, where the formula gives nothing)."""
+    at_state(db, appraisal_of(db, company, "ann"), "goal_setting")
+    hr = company.viewer(db, "hr@acme.example")
+    data = [figures.Entry("A001", "sales", "5000", row=2)]
+    targets = [figures.Entry("A001", "sales", "50000", row=2)]
+    assert background.save_figures(db, launched, data, targets, hr) == 2
+    ann = appraisal_of(db, company, "ann")
+    assert ann.targets == {"sales": 50000}
+    assert not access.final_result(ann).errors

@@ -60,10 +60,11 @@ def _figures_back(job: Job) -> str:
 
 
 def save_figures(session: Session, cycle: Cycle, data, targets, viewer) -> int:
-    """The file's figures, and for HR its targets, all or nothing; how many changed."""
-    changed = figures.set_figures(session, cycle, data, viewer.user_id) if data else 0
-    if targets:
-        changed += figures.set_targets(session, cycle, targets, viewer)
+    """The file's targets (HR's) and figures, all or nothing; how many changed. Targets
+    first: a figure is checked as it will count, with the target the same file sets."""
+    changed = figures.set_targets(session, cycle, targets, viewer) if targets else 0
+    if data:
+        changed += figures.set_figures(session, cycle, data, viewer.user_id)
     return changed
 
 

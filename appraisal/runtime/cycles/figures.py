@@ -456,7 +456,10 @@ def set_figures(session: Session, cycle: Cycle, entries: list[Entry], user_id: i
         # values are checked: the engine's complaints, then (saved as they are) its result.
         trial = scored_with(appraisal, "data", parse_values(fields, raw))
         values, problems = check_values(template, "data", fields, raw, trial)
-        errors += _problems(number, problems, rows)
+        # Only the cells sent are judged: a stored figure its target later made unscorable
+        # shows on the appraisal, and must not block a save of the person's other figures.
+        sent = {f"data.{key}" for key in typed}
+        errors += _problems(number, {n: m for n, m in problems.items() if n in sent}, rows)
         changed += sum(1 for k in typed if values.get(k) != current.get(k))
         updates.append((appraisal, values, trial))
     _refuse(found, errors)
