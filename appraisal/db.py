@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import ColumnElement, create_engine, event, or_, select
+from sqlalchemy import BindParameter, ColumnElement, create_engine, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
@@ -212,9 +212,11 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def contains_any(text: str, *columns: Any) -> ColumnElement[bool]:
-    """Any of `columns` contains `text` (case-insensitive, wildcards taken literally)."""
-    pattern = contains_pattern(text)
+def contains_any(text: str | BindParameter[str], *columns: Any) -> ColumnElement[bool]:
+    """Any of `columns` contains `text` (case-insensitive, wildcards taken literally).
+    `text` may be a bound parameter holding its `contains_pattern`, for a statement built
+    once (`people.services._members`)."""
+    pattern = text if isinstance(text, BindParameter) else contains_pattern(text)
     return or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
 
 

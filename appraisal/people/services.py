@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, Select, String, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -395,18 +396,34 @@ def member_choices(
 ) -> list[tuple[int, str]]:
     """The organization's sign-ins as (user id, "name <e-mail>"), by name: matching
     `search` (name or e-mail), at most `limit`, or exactly `ids`."""
-    stmt = (
+    search = " ".join(search.split())[:100]
+    statement = _members(ids is not None, bool(search), limit is not None)
+    parameters = {
+        "org_id": org_id,
+        "ids": sorted(ids or ()),
+        "pattern": contains_pattern(search),
+        "limit": limit,
+    }
+    rows = session.execute(statement, parameters).all()
+    return [(row.id, f"{row.name} <{row.email}>") for row in rows]
+
+
+@cache
+def _members(by_ids: bool, searching: bool, limited: bool) -> Select:
+    """`member_choices`' statement, one per shape, built once per process: the appraisal
+    page's invitation picker asks on every view (issue 20)."""
+    statement = (
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == org_id)
+        .where(Membership.organization_id == bindparam("org_id", type_=Integer))
     )
-    if ids is not None:
-        stmt = stmt.where(User.id.in_(list(ids)))
-    search = " ".join(search.split())[:100]
-    if search:
-        stmt = stmt.where(contains_any(search, User.name, User.email))
-    rows = session.execute(stmt.order_by(User.name, User.id).limit(limit)).all()
-    return [(row.id, f"{row.name} <{row.email}>") for row in rows]
+    if by_ids:
+        statement = statement.where(User.id.in_(bindparam("ids", expanding=True)))
+    if searching:
+        pattern = bindparam("pattern", type_=String)
+        statement = statement.where(contains_any(pattern, User.name, User.email))
+    statement = statement.order_by(User.name, User.id)
+    return statement.limit(bindparam("limit", type_=Integer)) if limited else statement
 
 
 #: How many people a picker lists at once; its search finds the others (a select of ten

@@ -56,3 +56,37 @@ def test_the_pages_a_manager_uses_most_cost_a_fixed_number_of_statements(
         finally:
             event.remove(engine, "before_cursor_execute", record)
         assert len(seen) <= budget, (path, len(seen), seen)
+
+
+def test_the_pages_a_manager_uses_most_build_no_statement_per_request(
+    app, client, auth, db, company, launched
+):
+    """The load test's pages (home, My team, a report's appraisal, the own dashboard) run
+    statements built once per process: building one and its cache key costs about what
+    running it does (issue 20). Relationship loads are the ORM's own. A statement built in
+    a request fails this, with where it came from."""
+    from sqlalchemy.orm import Session
+
+    ann = appraisal_of(db, company, "ann")
+    auth.login("boss@acme.example")
+    paths = ("/", "/team", f"/appraisals/{ann.id}", "/dashboards/mine")
+    executed: list[object] = []
+
+    def record(state):
+        if not state.is_relationship_load:
+            executed.append(state.statement)
+
+    for path in paths:
+        assert client.get(path).status_code == 200  # anything done once per process is done
+        event.listen(Session, "do_orm_execute", record)
+        try:
+            executed.clear()
+            assert client.get(path).status_code == 200
+            first = list(executed)
+            executed.clear()
+            assert client.get(path).status_code == 200
+            again = list(executed)
+        finally:
+            event.remove(Session, "do_orm_execute", record)
+        built = [str(s)[:120] for s in again if not any(s is f for f in first)]
+        assert first and built == [], (path, built)
