@@ -103,10 +103,9 @@ def typed_number(text: Any) -> Decimal | None:
     form, import and API reads typed numbers here, so none of them meets an overflow or a NaN
     that no comparison survives; the caller says "not a number" beside the field)."""
     try:
-        number = Decimal(str(text).strip())
+        return to_decimal(Decimal(str(text).strip()))
     except (InvalidOperation, ValueError):
         return None
-    return number if number.is_finite() and number.copy_abs() <= LARGEST else None
 
 
 def plain(number: Decimal) -> int | float:
