@@ -20,6 +20,7 @@ from .concurrency import EditConflict, lost_updates
 from .db import MAX_ID, get_session
 from .errors import ServiceError
 from .i18n import label_text
+from .rules.numbers import to_decimal
 
 NONE_CHOICE = 0
 
@@ -209,13 +210,14 @@ def choices(pairs: Iterable[tuple[Any, Any]], none_label: str | None = None) -> 
 
 
 class DecimalField(_DecimalField):
-    """WTForms' DecimalField refusing what is not a finite number ("NaN", "sNaN",
-    "Infinity"): a signalling NaN raises in every comparison and in `NumberRange`. Forms
-    use this one (tests/web/test_form_numbers.py keeps it so)."""
+    """WTForms' DecimalField refusing what is not a finite number a float holds ("NaN",
+    "sNaN", "Infinity", "1e400"): a signalling NaN raises in every comparison and in
+    `NumberRange`, and the definitions keep numbers as JSON floats. Forms use this one
+    (tests/web/test_form_numbers.py keeps it so)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
+        if self.data is not None and to_decimal(self.data) is None:
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
 

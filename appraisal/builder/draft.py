@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import ServiceError
 from ..rules import KEY, METHODS
+from ..rules.numbers import plain, typed_number
 
 
 class DraftError(ServiceError, ValueError):
@@ -206,14 +207,13 @@ def parse_rows(text: str, columns: int, field: str) -> list[list[str]]:
     return rows
 
 
-def number(text: str, field: str, line: int) -> float:
-    try:
-        value = float(text)
-    except ValueError:
+def number(text: str, field: str, line: int) -> int | float:
+    value = typed_number(text)
+    if value is None:
         raise DraftError(
             _l("Line %(line)d: %(text)s is not a number.", line=line, text=text), field
-        ) from None
-    return int(value) if value == int(value) else value
+        )
+    return plain(value)
 
 
 def set_grades(definition: dict[str, Any], text: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
 from ..rules import FORMAT, KEY, METHODS, validate
+from ..rules.numbers import plain, typed_number
 from .draft import as_number, is_scored
 from .schemas import LIMITS, check_structure
 
@@ -298,13 +299,12 @@ def _table_rows(table: str) -> list[tuple[Any, Any]]:
         parts = line.replace(",", " ").replace("=", " ").split()
         if not parts:
             continue
-        try:
-            x, score = (float(p) for p in parts)
-        except ValueError:
+        x, score = (typed_number(p) for p in parts) if len(parts) == 2 else (None, None)
+        if x is None or score is None:
             raise ServiceError(
                 _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
-            ) from None
-        rows.append((as_number(x), as_number(score)))
+            )
+        rows.append((plain(x), plain(score)))
     return rows
 
 

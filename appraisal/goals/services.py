@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -26,6 +26,7 @@ from ..people.services import (
     department_choices,
     employee_choices,
 )
+from ..rules.numbers import typed_number
 from ..runtime.cycles import figures
 from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matches
 from ..runtime.reviews.access import Viewer
@@ -54,11 +55,10 @@ class RowsRefused(ServiceError):
 
 def amount(text: Any, field: str) -> Decimal:
     """A typed target: a number of at most two decimals, not negative."""
-    try:
-        value = Decimal(str(text).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ServiceError(_l("Enter a number, for example 120000 or 95.5."), field) from None
-    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+    value = typed_number(str(text).replace(",", ""))
+    if value is None:
+        raise ServiceError(_l("Enter a number, for example 120000 or 95.5."), field)
+    if value < 0 or value > MAX_AMOUNT:
         raise ServiceError(_l("Enter a number from 0 to 9999999999999.99."), field)
     if value != value.quantize(CENT):
         raise ServiceError(_l("Targets are in cents: use at most two decimals."), field)

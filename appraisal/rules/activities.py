@@ -24,6 +24,7 @@ from typing import Any
 from .definition import Checker
 from .errors import FormulaError
 from .formula import Formula, compile_formula
+from .numbers import typed_number
 
 ACTIVITY_FORMAT = "activity/1"
 ACTIVITY_KINDS = (
@@ -488,11 +489,8 @@ def _text(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:
 
 
 def _number(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:
-    try:
-        number = Decimal(str(raw).strip().replace(",", "")) if not isinstance(raw, bool) else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or abs(number) >= MAX_NUMBER:
+    number = None if isinstance(raw, bool) else typed_number(str(raw).replace(",", ""))
+    if number is None or number.copy_abs() >= MAX_NUMBER:
         return None, ("must be a number", "应为数字")
     if field.type == "money":
         if number != number.quantize(Decimal("0.01")):

@@ -64,7 +64,7 @@ def to_decimal(value: Any) -> Decimal | None:
     """
     kind = value.__class__
     if kind is Decimal:
-        return value if value.is_finite() and abs(value) <= LARGEST else None
+        return value if value.is_finite() and value.copy_abs() <= LARGEST else None
     if kind is int or kind is float:
         seen: dict[Any, Decimal] = _SEEN_INTS if kind is int else _SEEN_FLOATS
         number = seen.get(value)
@@ -95,6 +95,22 @@ def _from_float(value: float) -> Decimal | None:
     if value.is_integer() and -9e15 < value < 9e15:
         return Decimal(int(value))  # quicker than repr for the usual whole figures
     return Decimal(repr(value)) if math.isfinite(value) else None
+
+
+def typed_number(text: Any) -> Decimal | None:
+    """The number a person or a file typed, exactly, or None when `text` is not a finite number
+    a float can hold: "nan", "inf", "sNaN", "1e400" or 400 digits are no figure (every
+    form, import and API reads typed numbers here, so none of them meets an overflow or a NaN
+    that no comparison survives; the caller says "not a number" beside the field)."""
+    try:
+        return to_decimal(Decimal(str(text).strip()))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def plain(number: Decimal) -> int | float:
+    """A typed number as the JSON definitions and values keep it: 60 rather than 60.0."""
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def to_float(value: Decimal) -> float:

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..rules import CompiledTemplate, Item
+from ..rules.numbers import plain, typed_number
 
 ROLES = ("data", "self", "manager", "peer", "subordinate", "hr")
 TRY_PEERS = 3
@@ -145,11 +146,8 @@ def parse_value(kind: str, raw: str, options: list[tuple[Any, Any]] | None = Non
     if kind in ("number", "rating") or (
         kind == "choice" and options and all(isinstance(v, int | float) for v, _label in options)
     ):
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        return int(number) if number == int(number) else number
+        number = typed_number(text)
+        return text if number is None else plain(number)
     if kind == "bool":
         return {
             "true": True,

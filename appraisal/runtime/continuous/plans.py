@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +40,7 @@ from ...models import (
 )
 from ...models.continuous import LINK_KINDS
 from ...notifications import events
+from ...rules.numbers import typed_number
 from ...states import EDITABLE_PLANS, CycleState, PlanPeriod, PlanState
 from .. import workflow
 from ..compiled import appraisal_template
@@ -335,11 +336,8 @@ def _writer(viewer: Viewer, plan: WorkPlan, version: int | None) -> frozenset[st
 
 
 def _weight(text: str) -> Decimal:
-    try:
-        weight = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise ServiceError(_l("Enter a number from 0 to 100."), "weight") from None
-    if not weight.is_finite() or not 0 <= weight <= 100:
+    weight = typed_number(text)
+    if weight is None or not 0 <= weight <= 100:
         raise ServiceError(_l("Enter a number from 0 to 100."), "weight")
     return weight.quantize(Decimal("0.01"), ROUND_HALF_UP)
 

@@ -28,6 +28,7 @@ from ...labels import in_english
 from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric
 from ...notifications import events
 from ...rules import CompiledTemplate, Result
+from ...rules.numbers import typed_number
 from ...scopes import EVERYWHERE, Reach
 from ...states import AppraisalState, CycleState
 from .. import workflow
@@ -695,10 +696,10 @@ def plain(number: float) -> str:
 
 
 def _team_total(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ServiceError(_l("The team target must be a number.")) from None
+    number = typed_number(text)
+    if number is None:
+        raise ServiceError(_l("The team target must be a number."))
+    return float(number)
 
 
 def locked_targets(team: list[Appraisal], key: str) -> list[float]:
@@ -719,10 +720,10 @@ def check_team_total(
     shares = locked_targets(team, key)
     for entry in entries:
         if entry.key == key and str(entry.value).strip():
-            try:
-                shares.append(float(entry.value))
-            except ValueError:
+            share = typed_number(entry.value)
+            if share is None:
                 return  # the grid reports the bad cell itself
+            shares.append(float(share))
     if not sum_matches(total, shares):
         raise ServiceError(
             _l(
@@ -759,10 +760,10 @@ def split_team_target(
     if method == "last_actual":
         basis = previous_actuals(session, cycle, key)
     elif method == "proportional":
-        try:
-            basis = {n: float(basis_text.get(n) or 0) for n in numbers}
-        except ValueError:
-            raise ServiceError(_l("Basis values must be numbers.")) from None
+        typed = {n: typed_number(basis_text.get(n) or 0) for n in numbers}
+        if None in typed.values():
+            raise ServiceError(_l("Basis values must be numbers."))
+        basis = {n: float(number) for n, number in typed.items() if number is not None}
     try:
         return Split(amount, split_target(amount, numbers, basis))
     except SplitRefused as refused:

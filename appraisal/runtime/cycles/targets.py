@@ -4,11 +4,30 @@ numbers in, numbers out."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import TypeVar
 
 K = TypeVar("K")
 CENT = Decimal("0.01")
+# Cents of any figure a float holds (309 digits before the point): a target of 1e300 is typed
+# as readily as one of 100000, and the default 28 digits cannot put it in cents.
+WIDE = Context(
+    prec=400,
+    rounding=ROUND_HALF_EVEN,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
 
 
 class SplitRefused(ValueError):
@@ -29,6 +48,13 @@ def split_exact(
     exactly and none is ever negative."""
     if not members:
         raise SplitRefused("no_members")
+    with localcontext(WIDE):
+        return _split(total, members, basis)
+
+
+def _split(
+    total: Decimal, members: Sequence[K], basis: Mapping[K, Decimal] | None
+) -> dict[K, Decimal]:
     amount = Decimal(total).quantize(CENT, rounding=ROUND_HALF_UP)
     if amount < 0:
         raise SplitRefused("negative")
@@ -64,6 +90,7 @@ def split_target(
 
 def sum_matches(total: float | Decimal, shares: Sequence[float | Decimal]) -> bool:
     """Whether shares add up to the total, to the cent."""
-    return Decimal(str(total)).quantize(CENT) == sum(
-        (Decimal(str(s)) for s in shares), Decimal(0)
-    ).quantize(CENT)
+    with localcontext(WIDE):
+        return Decimal(str(total)).quantize(CENT) == sum(
+            (Decimal(str(s)) for s in shares), Decimal(0)
+        ).quantize(CENT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from ...models import (
 )
 from ...models.metrics import METRIC_NUMBER
 from ...rules import CompiledMetric
+from ...rules.numbers import typed_number
 from ...states import CycleState, EventStatus, RecordStatus
 from ..compiled import version_template
 from ..cycles.figures import put_computed
@@ -189,11 +190,8 @@ def override_value(
     text = (text or "").strip()
     override = None
     if text:
-        try:
-            override = Decimal(text.replace(",", ""))
-        except InvalidOperation:
-            override = None
-        if override is None or not override.is_finite() or abs(override) >= Decimal("1e15"):
+        override = typed_number(text.replace(",", ""))
+        if override is None or override.copy_abs() >= Decimal("1e15"):
             raise ComputedFigureRefused(_l("Enter a number."), "value")
         if override != override.quantize(KEPT_PLACES):  # kept rounded, scored as typed
             raise ComputedFigureRefused(_l("Use at most 4 decimal places."), "value")
