@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from appraisal.models import ApiToken, Employee, Membership, Review, User, utcnow
@@ -187,3 +188,27 @@ def test_openapi_servers_never_echo_the_host_header(client, auth, company):
     page = client.get("/api/docs", base_url=forged)
     assert page.status_code == 200
     assert "evil.example" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", '"nan"', '"1e400"'])
+def test_a_figure_or_target_no_float_holds_is_refused_at_its_place(
+    client, db, company, launched, token_for, literal
+):
+    """JSON as Python reads it takes NaN and Infinity, and 1e400 becomes infinity: each is
+    refused at its place in the body, nothing saved (before: a 500 from int(inf))."""
+    headers = token_for("hr@acme.example")
+    for what in ("figures", "targets"):
+        body = (
+            f'{{"{what}": [{{"employee_number": "A001", "key": "sales", "value": 5}},'
+            f' {{"employee_number": "P001", "key": "sales", "value": {literal}}}]}}'
+        )
+        response = client.put(
+            f"/api/v1/cycles/{launched.id}/{what}",
+            data=body,
+            headers=headers,
+            content_type="application/json",
+        )
+        assert response.status_code == 422, response.text
+        assert [d["path"] for d in response.get_json()["error"]["details"]] == [f"{what}[1]"]
+    assert db.scalar(select(Review).where(Review.slot == "data")) is None
+    assert appraisal_of(db, company, "ann").targets in ({}, None)
