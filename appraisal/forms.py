@@ -20,7 +20,7 @@ from .concurrency import EditConflict, lost_updates
 from .db import MAX_ID, get_session
 from .errors import ServiceError
 from .i18n import label_text
-from .rules.numbers import to_decimal
+from .rules import to_decimal
 
 NONE_CHOICE = 0
 

@@ -15,8 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..errors import ServiceError
-from ..rules import KEY, METHODS
-from ..rules.numbers import plain, typed_number
+from ..rules import KEY, METHODS, json_number, typed_number
 
 
 class DraftError(ServiceError, ValueError):
@@ -213,7 +212,7 @@ def number(text: str, field: str, line: int) -> int | float:
         raise DraftError(
             _l("Line %(line)d: %(text)s is not a number.", line=line, text=text), field
         )
-    return plain(value)
+    return json_number(value)
 
 
 def set_grades(definition: dict[str, Any], text: str) -> dict[str, Any]:
@@ -281,10 +280,7 @@ def label_parts(value: Any) -> tuple[str, str]:
 
 def as_number(value: Any) -> int | float | None:
     """A form's number (Decimal or float) for the JSON: 30 rather than 30.0, None stays None."""
-    if value is None:
-        return None
-    number = float(value)
-    return int(number) if number == int(number) else number
+    return None if value is None else json_number(value)
 
 
 def is_scored(scoring: Any, unset: bool = False) -> bool:

@@ -29,8 +29,7 @@ from ..i18n import schema_message
 from ..inputs import JsonRefused, load_json
 from ..models import Indicator, Template, TemplateVersion
 from ..paging import Page, paginate
-from ..rules import FORMAT, KEY, METHODS, validate
-from ..rules.numbers import plain, typed_number
+from ..rules import FORMAT, KEY, METHODS, json_number, typed_number, validate
 from .draft import as_number, is_scored
 from .schemas import LIMITS, check_structure
 
@@ -304,7 +303,7 @@ def _table_rows(table: str) -> list[tuple[Any, Any]]:
             raise ServiceError(
                 _l("Line %(line)d: write two numbers, e.g. “95 100”.", line=number), "table"
             )
-        rows.append((plain(x), plain(score)))
+        rows.append((json_number(x), json_number(score)))
     return rows
 
 

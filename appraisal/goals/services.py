@@ -26,7 +26,7 @@ from ..people.services import (
     department_choices,
     employee_choices,
 )
-from ..rules.numbers import typed_number
+from ..rules import typed_number
 from ..runtime.cycles import figures
 from ..runtime.cycles.targets import CENT, SplitRefused, split_exact, sum_matches
 from ..runtime.reviews.access import Viewer

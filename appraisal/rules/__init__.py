@@ -84,6 +84,7 @@ from .metrics import (
     validate_metric,
 )
 from .metrics import FORMULA_TYPES as METRIC_FORMULA_TYPES
+from .numbers import CENT, CONTEXT, json_number, to_decimal, typed_number
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
@@ -92,6 +93,8 @@ __all__ = [
     "ACTIVITY_FORMULA_TYPES",
     "ACTIVITY_KINDS",
     "AGGREGATIONS",
+    "CENT",
+    "CONTEXT",
     "DURATION_UNITS",
     "EVENT_KINDS",
     "FIELD_TYPES",
@@ -141,13 +144,16 @@ __all__ = [
     "field_rule",
     "formula_names",
     "function_catalogue",
+    "json_number",
     "measure",
     "measure_all",
     "normalize_name",
     "on_time",
     "round2",
     "score",
+    "to_decimal",
     "typed",
+    "typed_number",
     "validate",
     "validate_activity",
     "validate_metric",

@@ -108,9 +108,9 @@ def typed_number(text: Any) -> Decimal | None:
         return None
 
 
-def plain(number: Decimal) -> int | float:
-    """A typed number as the JSON definitions and values keep it: 60 rather than 60.0."""
-    return int(number) if number == number.to_integral_value() else float(number)
+def json_number(number: Decimal | float) -> int | float:
+    """A finite number as the JSON definitions and values keep it: 60 rather than 60.0."""
+    return int(number) if number == int(number) else float(number)
 
 
 def to_float(value: Decimal) -> float:

@@ -11,8 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..rules import CompiledTemplate, Item
-from ..rules.numbers import plain, typed_number
+from ..rules import CompiledTemplate, Item, json_number, typed_number
 
 ROLES = ("data", "self", "manager", "peer", "subordinate", "hr")
 TRY_PEERS = 3
@@ -147,7 +146,7 @@ def parse_value(kind: str, raw: str, options: list[tuple[Any, Any]] | None = Non
         kind == "choice" and options and all(isinstance(v, int | float) for v, _label in options)
     ):
         number = typed_number(text)
-        return text if number is None else plain(number)
+        return text if number is None else json_number(number)
     if kind == "bool":
         return {
             "true": True,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from appraisal.models import Review
-from appraisal.rules.numbers import typed_number
+from appraisal.rules import typed_number
 from appraisal.runtime.render import parse_value
 from tests.conftest import alerts, field_errors
 from tests.runtime.conftest import appraisal_of

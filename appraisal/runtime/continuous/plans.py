@@ -40,7 +40,7 @@ from ...models import (
 )
 from ...models.continuous import LINK_KINDS
 from ...notifications import events
-from ...rules.numbers import typed_number
+from ...rules import typed_number
 from ...states import EDITABLE_PLANS, CycleState, PlanPeriod, PlanState
 from .. import workflow
 from ..compiled import appraisal_template

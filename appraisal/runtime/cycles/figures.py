@@ -27,8 +27,7 @@ from ...i18n import label_text
 from ...labels import in_english
 from ...models import Appraisal, Cycle, Employee, Review, SchemeMetric
 from ...notifications import events
-from ...rules import CompiledTemplate, Result
-from ...rules.numbers import typed_number
+from ...rules import CompiledTemplate, Result, typed_number
 from ...scopes import EVERYWHERE, Reach
 from ...states import AppraisalState, CycleState
 from .. import workflow

@@ -4,30 +4,16 @@ numbers in, numbers out."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import (
-    ROUND_DOWN,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import TypeVar
 
+from ...rules import CENT, CONTEXT
+
 K = TypeVar("K")
-CENT = Decimal("0.01")
 # Cents of any figure a float holds (309 digits before the point): a target of 1e300 is typed
-# as readily as one of 100000, and the default 28 digits cannot put it in cents.
-WIDE = Context(
-    prec=400,
-    rounding=ROUND_HALF_EVEN,
-    Emax=999_999,
-    Emin=-999_999,
-    traps=[InvalidOperation, DivisionByZero, Overflow],
-)
+# as readily as one of 100000, and the engine's 28 digits cannot put it in cents.
+WIDE = CONTEXT.copy()
+WIDE.prec = 400
 
 
 class SplitRefused(ValueError):

@@ -30,8 +30,7 @@ from ...models import (
     utcnow,
 )
 from ...models.metrics import METRIC_NUMBER
-from ...rules import CompiledMetric
-from ...rules.numbers import typed_number
+from ...rules import CompiledMetric, typed_number
 from ...states import CycleState, EventStatus, RecordStatus
 from ..compiled import version_template
 from ..cycles.figures import put_computed
