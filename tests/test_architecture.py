@@ -528,3 +528,23 @@ def test_every_browser_test_is_marked_e2e():
         if "pytestmark = pytest.mark.e2e" not in path.read_text(encoding="utf-8")
     ]
     assert unmarked == []
+
+
+def test_browser_waits_are_given_functions_not_expressions():
+    """Playwright evals a `wait_for_function` expression again at every poll, and the app's
+    CSP refuses eval outside the first, DevTools-run check: an expression that is not true at
+    once fails the journey (as the field journey's service-worker wait did under load). A
+    function is evaluated once and then called."""
+    expressions = []
+    for path in sorted((Path(__file__).parent / "e2e").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "wait_for_function"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and not re.match(r"\s*(\(.*?\)|\w+)\s*=>", node.args[0].value)
+            ):
+                expressions.append(f"{path.name}:{node.lineno}")
+    assert expressions == []

@@ -55,7 +55,7 @@ class Lab:
             ),
         )
         self.page.goto("/lab")
-        self.page.wait_for_function("window.fieldConditions && window.fieldPhotos")
+        self.page.wait_for_function("() => window.fieldConditions && window.fieldPhotos")
         return self.page
 
 

@@ -84,7 +84,9 @@ def _worker_ready(page) -> None:
     """The worker is installed and looks after this page (it claims open pages)."""
     page.wait_for_load_state("load")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("!!navigator.serviceWorker.controller")
+    # A function, not an expression: Playwright evals an expression again at every poll,
+    # which the page's CSP (no 'unsafe-eval') refuses once the first check has failed.
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
 
 
 def _fill_visit(page, site: Customer) -> None:
