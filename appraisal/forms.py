@@ -231,6 +231,12 @@ def id_coerce(value: Any) -> int:
     return number
 
 
+def optional_id_coerce(value: Any) -> int | None:
+    """`coerce=` for a select of row ids whose empty choice is None (posted as "" or
+    "None"): otherwise as `id_coerce`."""
+    return None if value in (None, "", "None") else id_coerce(value)
+
+
 class IdField(IntegerField):
     """A row id posted by a page: a number outside what the database holds is not a
     valid value (the service then refuses at the field as for any unknown id)."""

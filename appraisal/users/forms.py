@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import choices
+from ..forms import choices, optional_id_coerce
 from ..labels import ROLE
 
 ROLE_CHOICES = choices(list(ROLE.items()))
@@ -25,7 +25,7 @@ class ScopeField(SelectField):
     def __init__(self, **kwargs) -> None:
         super().__init__(
             _l("Department (for an HR business partner, a department head or an auditor)"),
-            coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+            coerce=optional_id_coerce,
             validate_choice=False,
             description=_l(
                 "They act in this department and every department below it. An auditor "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import wtforms
 from flask_wtf import FlaskForm
@@ -79,3 +81,19 @@ def test_the_fields_refuse_non_finite_numbers_and_ids_beyond_the_database(app):
         form = Probe(meta={"csrf": False})
         assert form.validate(), form.errors
         assert (str(form.amount.data), form.person_id.data, form.department.data) == ("12.5", 7, 0)
+
+
+def test_every_select_reads_ids_through_the_project_s_coercions():
+    """A `coerce=` of its own (a lambda around `int`, as the role's department had) lets any
+    whole number through to the driver: PostgreSQL answered "integer out of range", a 500."""
+    package = Path(appraisal.__file__).parent
+    found = re.compile(r"\bcoerce=([\w.]+|lambda)")
+    allowed = {"id_coerce", "optional_id_coerce"}
+    offenders = [
+        f"{path.relative_to(package)}: coerce={name}"
+        for path in package.rglob("*.py")
+        if ".migrations" not in path.parts
+        for name in found.findall(path.read_text(encoding="utf-8"))
+        if name not in allowed
+    ]
+    assert offenders == []
