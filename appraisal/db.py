@@ -21,6 +21,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from .audit import Origin, set_origin
 from .encryption import Keys, keys_from_config
 from .models.encrypted import KEYS_ATTRIBUTE
+from .rules import MAX_ID  # ids are 32-bit integers in PostgreSQL
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -195,9 +196,6 @@ def rollback_session() -> None:
     session = g.get("db_session")
     if session is not None:
         session.rollback()
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 #: The escape character `contains_pattern` uses: pass it as `ilike(..., escape=LIKE_ESCAPE)`.

@@ -84,7 +84,7 @@ from .metrics import (
     validate_metric,
 )
 from .metrics import FORMULA_TYPES as METRIC_FORMULA_TYPES
-from .numbers import CENT, CONTEXT, json_number, to_decimal, typed_number
+from .numbers import CENT, CONTEXT, MAX_ID, json_number, to_decimal, typed_number
 from .scoring import NA, Result, compiled, round2, score
 
 __all__ = [
@@ -102,6 +102,7 @@ __all__ = [
     "KEY",
     "LOCATION_PURPOSES",
     "MAX_CONDITIONS",
+    "MAX_ID",
     "MAX_SOURCE",
     "METHODS",
     "METRIC_FORMAT",

@@ -24,7 +24,7 @@ from typing import Any
 from .definition import Checker
 from .errors import FormulaError
 from .formula import Formula, compile_formula
-from .numbers import typed_number
+from .numbers import MAX_ID, typed_number
 
 ACTIVITY_FORMAT = "activity/1"
 ACTIVITY_KINDS = (
@@ -550,10 +550,14 @@ def _yes_no(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:
 
 def _customer(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:
     text = str(raw).strip()
-    # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses (a 500).
+    # ASCII digits only: `str.isdigit` also accepts "²", which `int` refuses (a 500); and an
+    # id the database can hold (PostgreSQL refused a larger one in the lookup: a 500).
     if isinstance(raw, bool) or not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None, ("must be a customer", "应选择客户")
-    return int(text), None
+    number = int(text)
+    if number > MAX_ID:
+        return None, ("must be a customer", "应选择客户")
+    return number, None
 
 
 def _photos(field: ActivityField, raw: Any) -> tuple[Any, Problem | None]:

@@ -41,6 +41,9 @@ LARGEST = Decimal("1.7976931348623157e308")
 _LARGEST_INT = int(LARGEST)  # the same bound, compared with an int without a conversion
 QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in range(-12, 13)}
 CENT = QUANTA[2]
+# The largest row id: ids are 32-bit integers in PostgreSQL (`appraisal.db.MAX_ID` is this
+# one). A value read as an id beyond it is no row, never a number sent to the driver.
+MAX_ID = 2**31 - 1
 
 
 # Plain ints and floats already converted, kept by type (80 == 80.0 as keys) and bounded:
