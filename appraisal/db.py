@@ -227,6 +227,15 @@ def row_id(text: str) -> int:
     return value
 
 
+def json_id(value: Any) -> int | None:
+    """An id from a JSON body (`{"template_id": 7}`): a whole number the database can hold,
+    else None (text, a fraction, a bool, a list, NaN or 2**31 are no id, and never reach
+    the driver, which PostgreSQL answered with "integer out of range" or "invalid input")."""
+    if value.__class__ is not int or not 0 < value <= MAX_ID:
+        return None
+    return value
+
+
 def get_in_org(session: Session, model: type[T], organization_id: int, id_: int) -> T | None:
     """The row of `model` with this id, only if it belongs to the organization.
 

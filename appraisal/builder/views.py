@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import can_build, current_org_id, in_org_or_404, require
-from ..db import get_session, row_id
+from ..db import get_session, json_id, row_id
 from ..forms import attempt, wanted
 from ..labels import current_language
 from ..models import Indicator, Template
@@ -262,16 +262,20 @@ def formula_check():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("formula"), str):
         return jsonify(error="send JSON with a `formula`"), 400
-    template = in_org_or_404(Template, payload.get("template_id") or 0)
+    template_id = json_id(payload.get("template_id"))
+    if template_id is None:
+        abort(404)
+    template = in_org_or_404(Template, template_id)
     context = (
         payload.get("context")
         if payload.get("context") in ("item", "scoring", "adjustment", "output")
         else "output"
     )
-    names = formula_names(template.definition, context, payload.get("key"))
+    key = payload.get("key") if isinstance(payload.get("key"), str) and payload["key"] else None
+    names = formula_names(template.definition, context, key)
     body = {"names": sorted(names), "ok": True}
     try:
-        compiled = compile_formula(payload["formula"], names, owner=payload.get("key"))
+        compiled = compile_formula(payload["formula"], names, owner=key)
     except FormulaError as error:
         body |= {"ok": False, "error": error.to_dict(current_language())}
     else:
