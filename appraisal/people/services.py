@@ -400,7 +400,7 @@ def member_choices(
     statement = _members(ids is not None, bool(search), limit is not None)
     parameters = {
         "org_id": org_id,
-        "ids": sorted(ids or ()),
+        "ids": list(ids or ()),
         "pattern": contains_pattern(search),
         "limit": limit,
     }
