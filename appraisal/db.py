@@ -10,13 +10,26 @@ import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import BindParameter, ColumnElement, create_engine, event, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .audit import Origin, set_origin
 from .encryption import Keys, keys_from_config
@@ -244,6 +257,46 @@ def get_in_org(session: Session, model: type[T], organization_id: int, id_: int)
     return session.scalar(
         select(model).where(model.id == id_, model.organization_id == organization_id)  # type: ignore[attr-defined]
     )
+
+
+class _InList(ColumnElement[bool]):
+    """`column IN :name`, the list bound at each execution (`in_list`)."""
+
+    inherit_cache = True
+    _traverse_internals: ClassVar = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.column._from_objects
+
+
+@compiles(_InList)
+def _expanding_in(element: _InList, compiler: Any, **kw: Any) -> str:
+    values = bindparam(element.name, expanding=True, type_=element.column.type)
+    return compiler.process(element.column.in_(values), **kw)
+
+
+@compiles(_InList, "postgresql")
+def _equals_any(element: _InList, compiler: Any, **kw: Any) -> str:
+    values = bindparam(element.name, type_=ARRAY(element.column.type))
+    return compiler.process(element.column == any_(values), **kw)
+
+
+def in_list(column: Any, name: str) -> ColumnElement[bool]:
+    """`column` is one of the list given as the parameter `name` at execution, for a
+    statement built once. On PostgreSQL that is `= ANY(:name)`, one array: the statement's
+    text is the same whatever the list's length, so SQLAlchemy does not render an IN-list
+    of 50 placeholders on every execution, psycopg reads the text once and PostgreSQL keeps
+    one prepared statement for it (issue 20). Elsewhere, an expanding IN."""
+    return _InList(column.expression if hasattr(column, "expression") else column, name)
 
 
 #: Values in one `IN (...)` list: far below SQLite's and PostgreSQL's limits on parameters.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..concurrency import expect_version
-from ..db import LIKE_ESCAPE, contains_any, contains_pattern, get_in_org
+from ..db import LIKE_ESCAPE, contains_any, contains_pattern, get_in_org, in_list
 from ..errors import ServiceError
 from ..models import Department, Employee, EmployeeStatus, Membership, Position, StaffKind, User
 from ..paging import Page, paginate
@@ -418,7 +418,7 @@ def _members(by_ids: bool, searching: bool, limited: bool) -> Select:
         .where(Membership.organization_id == bindparam("org_id", type_=Integer))
     )
     if by_ids:
-        statement = statement.where(User.id.in_(bindparam("ids", expanding=True)))
+        statement = statement.where(in_list(User.id, "ids"))
     if searching:
         pattern = bindparam("pattern", type_=String)
         statement = statement.where(contains_any(pattern, User.name, User.email))

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, defer
 
+from ..db import in_list
 from ..models import Appraisal, TemplateVersion
 from ..rules import CompiledTemplate, compile_template
 
@@ -65,7 +66,7 @@ def _versions_of_ids() -> Select[tuple[TemplateVersion]]:
     """Built once per process, as every statement a fast page runs (issue 20)."""
     return (
         select(TemplateVersion)
-        .where(TemplateVersion.id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(TemplateVersion.id, "ids"))
         .options(defer(TemplateVersion.definition))
     )
 

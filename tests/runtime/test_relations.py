@@ -90,3 +90,24 @@ def test_who_signs_in_is_decided_alike_in_python_and_in_sql(db, make, company):
     assert {label: in_sql[e.id] for label, e in cases.items()} == {
         label: access.signs_in(e) for label, e in cases.items()
     }
+
+
+def test_an_account_in_several_organizations_signs_in_where_it_is_a_member(
+    db, make, company, launched
+):
+    """The appraisal page reads the employee's account with all its memberships, as joined
+    rows of the appraisal's own statement: each is kept, and the one in the appraisal's
+    organization decides (HR does not act for someone who signs in)."""
+    ann = appraisal_of(db, company, "ann")
+    user_id = company.people["ann"].user_id
+    for slug in ("elsewhere", "further"):  # older memberships come first
+        membership = make.member(make.org(slug), "ann@acme.example", ("employee",))
+        membership.created_at = membership.created_at.replace(year=2020)
+    db.commit()
+    hr = company.viewer(db, "hr@acme.example")
+    db.expunge_all()  # what the page reads, not what the arrangement left in the session
+    loaded = access.load_appraisal(db, hr, ann.id)
+    assert loaded.employee.user_id == user_id
+    assert len(loaded.employee.user.memberships) == 3
+    assert access.signs_in(loaded.employee)
+    assert "proxy" not in access.relations(loaded, hr)

@@ -11,6 +11,7 @@ from functools import cache
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from ...db import in_list
 from ...models import (
     Appeal,
     Appraisal,
@@ -172,7 +173,7 @@ def _facts_rows(by_review: bool, as_employee: bool, as_hr: bool) -> Select:
     employee_id = bindparam("employee_id", type_=Integer)
     conditions = []
     if by_review:
-        conditions.append(Appraisal.id.in_(bindparam("reviewing", expanding=True)))
+        conditions.append(in_list(Appraisal.id, "reviewing"))
     if as_employee:
         conditions += [
             Appraisal.employee_id == employee_id,
@@ -211,7 +212,7 @@ def cycles_by_id(session: Session, ids: Iterable[int]) -> dict[int, Cycle]:
 
 @cache
 def _cycles_of_ids() -> Select[tuple[Cycle]]:
-    return select(Cycle).where(Cycle.id.in_(bindparam("ids", expanding=True)))
+    return select(Cycle).where(in_list(Cycle.id, "ids"))
 
 
 def _decided(session: Session, viewer: Viewer) -> list[tuple[_Facts, str, date | None, str | None]]:
@@ -364,7 +365,7 @@ def _team_rows() -> Select:
             Appraisal.cycle_id,
         )
         .join(Employee, Employee.id == Appraisal.employee_id)
-        .where(Appraisal.id.in_(bindparam("ids", expanding=True)))
+        .where(in_list(Appraisal.id, "ids"))
     )
 
 
@@ -372,7 +373,7 @@ def _team_rows() -> Select:
 def _team_reviews() -> Select:
     """The reviews of a page of My team (parameter: ids)."""
     return select(Review.appraisal_id, Review.slot, Review.rater, Review.status).where(
-        Review.appraisal_id.in_(bindparam("ids", expanding=True))
+        in_list(Review.appraisal_id, "ids")
     )
 
 

@@ -148,7 +148,7 @@ def _actual(item: Item, inputs: dict[str, Any]) -> Decimal | None:
 def appraisals_of(session: Session, org_id: int, employee_id: int) -> list[Appraisal]:
     """Every appraisal of the person, newest cycle first, with what scoring them reads."""
     parameters = {"org_id": org_id, "employee_id": employee_id}
-    return list(session.scalars(_appraisals_of_one(), parameters))
+    return list(session.scalars(_appraisals_of_one(), parameters).unique())
 
 
 @cache

@@ -282,13 +282,14 @@ EMPLOYEE_WHO_SIGNS_IN = (
 
 
 #: What a page about one appraisal (or a person's few) reads with it, joined into the
-#: appraisal's own statement where each is one row (a related load is a statement of its
-#: own, about half a millisecond of a page each): the employee and who signs in
-#: (`relations`), the manager, the cycle and its scheme, the template version (compiled
-#: once per process: its definition is read only then). Reviews are the caller's to add.
+#: appraisal's own statement (a related load is a statement of its own, about half a
+#: millisecond of a page each): the employee and who signs in (`relations`; an account's
+#: memberships are joined rows, so the result must be read whole and made `unique()`), the
+#: manager, the cycle and its scheme, the template version (compiled once per process: its
+#: definition is read only then). Reviews are the caller's to add.
 ONE_APPRAISAL_READS = (
     joinedload(Appraisal.employee).joinedload(Employee.department),
-    joinedload(Appraisal.employee).joinedload(Employee.user).selectinload(User.memberships),
+    joinedload(Appraisal.employee).joinedload(Employee.user).joinedload(User.memberships),
     joinedload(Appraisal.manager),
     joinedload(Appraisal.cycle).joinedload(Cycle.scheme),
     joinedload(Appraisal.template_version).defer(TemplateVersion.definition),
@@ -389,7 +390,9 @@ def standing(
 
 def load_appraisal(session: Session, viewer: Viewer, id_: int) -> Appraisal | None:
     """The appraisal, only if it is in the viewer's organization and concerns them."""
-    appraisal = session.scalar(_one_appraisal(), {"id": id_, "org_id": viewer.org_id})
+    parameters = {"id": id_, "org_id": viewer.org_id}
+    # every row, made unique: the account's memberships come as joined rows
+    appraisal = session.scalars(_one_appraisal(), parameters).unique().one_or_none()
     if appraisal is None or not relations(appraisal, viewer):
         return None
     return appraisal
