@@ -179,7 +179,7 @@ def translations() -> NullTranslations:
     locale itself, so `force_locale` and a refreshed locale find theirs."""
     if not has_app_context():
         return get_translations()
-    locale = get_locale()
+    locale = labels.reader_locale()
     found = g.get("_translations")
     if found is None or found[0] is not locale:
         found = g._translations = (locale, get_translations())

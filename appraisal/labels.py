@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from flask import has_request_context
+from babel import Locale
+from flask import g, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -630,7 +631,7 @@ def label(code: object, vocabulary: str) -> str:
         return key
     if not has_request_context():
         return str(words)
-    found_key = (str(get_locale()), vocabulary, key)
+    found_key = (current_language(), vocabulary, key)
     found = _SHOWN.get(found_key)
     if found is None:  # a catalogue never changes while the process runs
         found = _SHOWN[found_key] = str(words)
@@ -643,9 +644,27 @@ def label(code: object, vocabulary: str) -> str:
 _SHOWN: dict[tuple[str, str, str], str] = {}
 
 
+def reader_locale() -> Locale | None:
+    """Flask-Babel's `get_locale()`, read where it keeps the request's choice once made:
+    a page asks for it a hundred times (each translated text and label), and each
+    `get_locale()` goes through Flask's context proxies four times (issue 20). A
+    `force_locale` block sets the same place; before the choice is made (or should
+    Flask-Babel keep it elsewhere one day) `get_locale()` itself answers."""
+    if not has_app_context():
+        return None
+    chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
+    return chosen if chosen is not None else get_locale()
+
+
+@cache
+def _language_code(locale: Locale) -> str:
+    return str(locale)
+
+
 def current_language() -> str:
     """The reader's language code ("zh" or "en"); Chinese outside a request."""
-    return str(get_locale() or "zh")
+    locale = reader_locale()
+    return "zh" if locale is None else _language_code(locale)
 
 
 def in_english() -> bool:

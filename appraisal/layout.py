@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, request
-from flask_babel import get_locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from .labels import current_language
 from .models import Role
 
 #: The template context's flags the menu reads (set by `access`, the field-work and backup
@@ -47,7 +47,7 @@ def fragment(name: str, **values: bool | int | str | None) -> Markup:
     if environment.auto_reload:  # templates being edited: draw it afresh
         return _draw(name, values)
     fragments = current_app.extensions["appraisal.fragments"]
-    key = (name, str(get_locale()), request.script_root, *sorted(values.items()))
+    key = (name, current_language(), request.script_root, *sorted(values.items()))
     drawn = fragments.get(key)
     if drawn is None:
         if len(fragments) >= FRAGMENTS_KEPT:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, StringField
 from wtforms.validators import Optional
 
+from ..forms import SelectField
 from ..labels import AUDIT_ENTITY, RECORDED_BEFORE, label_choices
 
 #: The entity whose name heads an action's group in the select, where the action's area

@@ -6,17 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..forms import DecimalField, VersionedForm, choices
+from ..forms import DecimalField, SelectField, VersionedForm, choices
 from ..labels import label_choices
 from ..rules import ACTIVITY_KINDS, FIELD_TYPES, LOCATION_PURPOSES, MAX_SOURCE
 from .forms import CheckboxesField

@@ -1,18 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import DecimalField, VersionedForm, choices, id_coerce
+from ..forms import (
+    DecimalField,
+    SelectField,
+    SelectMultipleField,
+    VersionedForm,
+    choices,
+    id_coerce,
+)
 from ..labels import label_choices
 from ..rules import METHODS, RATERS
 from .services import scoring_from_parts

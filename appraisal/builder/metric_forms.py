@@ -18,13 +18,12 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
-    SelectField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import VersionedForm, choices, id_coerce
+from ..forms import SelectField, VersionedForm, choices, id_coerce
 from ..labels import label_choices, yes_no
 from ..rules import (
     AGGREGATIONS,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (
-    DateField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-)
+from wtforms import DateField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..forms import DecimalField, PostedForm, VersionedForm, choices, id_coerce, version_field
+from ..forms import (
+    DecimalField,
+    PostedForm,
+    SelectField,
+    SelectMultipleField,
+    VersionedForm,
+    choices,
+    id_coerce,
+    version_field,
+)
 
 
 class GoalForm(VersionedForm):

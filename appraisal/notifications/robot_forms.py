@@ -5,10 +5,10 @@ its own, next to the field, whatever a client posts."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import Length
 
-from ..forms import NONE_CHOICE, VersionedForm, choices, id_coerce
+from ..forms import NONE_CHOICE, SelectField, VersionedForm, choices, id_coerce
 from ..users.forms import CheckboxesField
 from .robot_services import NAME_LIMIT, ROBOT_CHANNEL, ROBOT_LANGUAGES, RobotValues, robot_kinds
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
-from ..forms import VersionedForm
+from ..forms import SelectField, VersionedForm
 from ..labels import label_choices
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from ..forms import NONE_CHOICE, VersionedForm, choices, id_coerce
+from ..forms import NONE_CHOICE, SelectField, VersionedForm, choices, id_coerce
 from ..labels import COLUMN, label_choices
 
 

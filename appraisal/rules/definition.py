@@ -311,6 +311,17 @@ class CompiledTemplate:
         return frozenset(found.union(*(a.raters for a in self.adjustments)))
 
     @cached_property
+    def per_person_targets(self) -> tuple[str, ...]:
+        """The keys of the section items whose target is set per employee in a cycle
+        (`Item.needs_target`), in page order: a list of fifty appraisals asks per row."""
+        return tuple(
+            key
+            for section in self.sections
+            for key in section.items
+            if (item := self.items.get(key)) is not None and item.needs_target
+        )
+
+    @cached_property
     def visible_ifs(self) -> tuple[str, ...]:
         """The items shown only when a condition holds."""
         return tuple(key for key, item in self.items.items() if item.visible_if is not None)

@@ -106,19 +106,20 @@ def target_fields(template: CompiledTemplate) -> list[Field]:
     """The items whose target is set per employee in a cycle: the compiled item says whether
     its method needs one (a formula: whether it reads the name `target`) and no constant
     `target` is given."""
+    per_person = template.per_person_targets
     return [
         Field(
             f"targets.{key}",
             key,
             "targets",
-            item.name,
+            template.items[key].name,
             "number",
-            unit=item.unit,
+            unit=template.items[key].unit,
             section=section.name,
         )
         for section in template.sections
         for key in section.items
-        if (item := template.items.get(key)) is not None and item.needs_target
+        if key in per_person
     ]
 
 

@@ -1,18 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-)
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import choices, optional_id_coerce
+from ..forms import SelectField, SelectMultipleField, choices, optional_id_coerce
 from ..labels import ROLE
 
 ROLE_CHOICES = choices(list(ROLE.items()))

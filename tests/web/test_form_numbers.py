@@ -97,3 +97,28 @@ def test_every_select_reads_ids_through_the_project_s_coercions():
         if name not in allowed
     ]
     assert offenders == []
+
+
+def test_a_select_draws_its_options_as_wtforms_does():
+    """`forms.Select` draws a plain option itself (faster); the markup is WTForms' own,
+    escaping included, and an option with attributes still goes through WTForms."""
+    from wtforms import Form
+    from wtforms import SelectField as WTFormsSelectField
+
+    from appraisal.forms import SelectField, SelectMultipleField, choices
+
+    options = choices([(1, 'Ann "A" <ann@x>'), (2, "Bo & Co"), (3, "<script>")])
+
+    class Both(Form):
+        ours = SelectField(coerce=int, choices=options)
+        theirs = WTFormsSelectField(coerce=int, choices=options)
+        many = SelectMultipleField(coerce=int, choices=options)
+
+    form = Both(data={"ours": 2, "theirs": 2, "many": [1, 3]})
+    drawn = str(form.ours()).replace('id="ours" name="ours"', "")
+    assert drawn == str(form.theirs()).replace('id="theirs" name="theirs"', "")
+    assert '<option selected value="2">Bo &amp; Co</option>' in drawn
+    assert "&lt;script&gt;" in drawn and "<script>" not in drawn
+    many = str(form.many())
+    assert "multiple" in many
+    assert many.count("selected") == 2

@@ -8,13 +8,12 @@ from wtforms import (
     DateField,
     IntegerField,
     MultipleFileField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Optional
 
-from ...forms import IdField, PostedForm, VersionedForm, version_field
+from ...forms import IdField, PostedForm, SelectField, VersionedForm, version_field
 from ...labels import label
 
 

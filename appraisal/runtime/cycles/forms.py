@@ -5,19 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, DateField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ...forms import PostedForm, VersionedForm, choices, id_coerce
+from ...forms import PostedForm, SelectField, SelectMultipleField, VersionedForm, choices, id_coerce
 from ...labels import label_choices
 
 

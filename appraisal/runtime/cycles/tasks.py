@@ -34,7 +34,7 @@ from ..reviews.access import (
     signs_in_clause,
     standing,
 )
-from ..reviews.inputs import missing_targets, targets_missing_from
+from ..reviews.inputs import count_missing_targets, missing_targets
 from ..reviews.invitations import progress_of
 
 
@@ -141,7 +141,7 @@ def _open_facts(session: Session, viewer: Viewer) -> list[tuple[_Facts, frozense
             row.state,
             row.manager_id,
             row.status == "active",
-            bool(targets_missing_from(templates[row.template_version_id], row.targets)),
+            count_missing_targets(templates[row.template_version_id], row.targets) > 0,
             cycles[row.cycle_id],
             tuple(reviewing.get(row.id, ())),
         )
@@ -317,7 +317,7 @@ def team_progress(session: Session, viewer: Viewer, page: int) -> Page[TeamRow]:
                 row.total,
                 Appraisal.final_grade_of(row.grade, row.override_grade),
                 cycles[row.cycle_id],
-                len(targets_missing_from(template, row.targets)),
+                count_missing_targets(template, row.targets),
                 submitted.get("self", False) if fills(template, "self") else None,
                 progress_of((rater, done) for _slot, rater, done in reviews[row.id])["peer"],
                 submitted.get("manager", False),

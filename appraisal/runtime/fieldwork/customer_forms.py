@@ -4,10 +4,10 @@ the import and the API refuse alike) and the list's filters."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms import StringField, SubmitField
 from wtforms.validators import Length
 
-from ...forms import VersionedForm, id_coerce
+from ...forms import SelectMultipleField, VersionedForm, id_coerce
 from .customers import COLUMN_NAMES, TEXT_LIMITS
 
 

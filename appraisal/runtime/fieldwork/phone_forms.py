@@ -17,9 +17,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.core import Field
 
+from ...forms import SelectMultipleField
 from ...i18n import label_text
 from ...rules import ActivityField, CompiledActivity
 from .records import UUID

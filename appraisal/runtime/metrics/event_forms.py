@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from ...forms import ColumnMappingForm, UploadForm, choices
+from ...forms import ColumnMappingForm, SelectField, UploadForm, choices
 from ...i18n import label_text
 from ...rules import EVENT_KINDS
 from . import events

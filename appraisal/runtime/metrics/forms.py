@@ -7,9 +7,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 
-from ...forms import PostedForm, choices, version_field
+from ...forms import PostedForm, SelectField, choices, version_field
 from ...i18n import label_text
 
 TYPED = ""  # the binding select's value for "typed or imported as before"

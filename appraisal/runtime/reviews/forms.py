@@ -7,16 +7,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    HiddenField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ...forms import PostedForm, choices, id_coerce, version_field
+from ...forms import PostedForm, SelectField, choices, id_coerce, version_field
 from ...i18n import label_text
 from ...labels import label_choices
 from ..render import MAX_TEXT, Field

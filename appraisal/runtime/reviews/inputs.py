@@ -135,3 +135,10 @@ def targets_missing_from(
 ) -> list[Field]:
     """The template's per-person targets that `targets` (an appraisal's) does not set yet."""
     return [f for f in target_fields(template) if f.key not in (targets or {})]
+
+
+def count_missing_targets(template: CompiledTemplate, targets: Mapping[str, Any] | None) -> int:
+    """How many of the template's per-person targets `targets` does not set yet, without
+    building their fields: a list of fifty appraisals asks per row (issue 20)."""
+    given = targets or {}
+    return sum(key not in given for key in template.per_person_targets)
