@@ -124,6 +124,10 @@ def _start_worker() -> subprocess.Popen | None:
     return subprocess.Popen(command)  # noqa: S603 - our own interpreter and module
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _stop_worker(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
@@ -140,6 +144,11 @@ def _stop_worker(process: subprocess.Popen) -> None:
 @click.pass_context
 def run_command(ctx: click.Context, worker: bool, **options) -> None:
     process = _start_worker() if worker else None
+    if process is not None:
+        # `kill`, systemd and Docker stop a server with SIGTERM, which would end this process
+        # at once and leave the worker (and the database lock it holds) behind for a while;
+        # as an exit, it stops the worker first (`finally`).
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         ctx.invoke(flask_run, **options)
     finally:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -114,6 +115,30 @@ def serving(file_app):
     if server.poll() is None:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_stopped_server_has_stopped_its_job_worker(serving):
+    """`appraisal run` stopped as systemd or Docker stop it (SIGTERM) stops the job worker
+    it started before it exits: a worker left behind held the database's lock for a while,
+    and a restore right after the stop was refused."""
+    workers = _children(serving.pid)
+    assert workers, "appraisal run starts a job worker"
+    serving.terminate()
+    assert serving.wait(timeout=30) != 0
+    assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []
 
 
 def test_restore_refuses_while_the_app_is_serving(file_app, serving, tmp_path):

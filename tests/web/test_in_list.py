@@ -26,7 +26,7 @@ STATEMENT = select(Department.id).where(in_list(Department.id, "ids")).order_by(
 @pytest.mark.parametrize("size", [0, 1, 3, 7])
 def test_the_rows_of_the_ids_given_and_no_others(db, departments, size):
     wanted = departments[:size]
-    assert list(db.scalars(STATEMENT, {"ids": wanted + [departments[-1] + 1000]})) == wanted
+    assert list(db.scalars(STATEMENT, {"ids": [*wanted, departments[-1] + 1000]})) == wanted
 
 
 def test_one_statement_answers_lists_of_every_length(db, departments):
