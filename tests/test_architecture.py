@@ -564,3 +564,34 @@ def test_browser_waits_are_given_functions_not_expressions():
             ):
                 expressions.append(f"{path.name}:{node.lineno}")
     assert expressions == []
+
+
+PAGE_TEXT = re.compile(r"\.text\b|get_data\(|^\w+$")
+
+
+def test_short_words_are_looked_for_in_pages_without_their_tokens():
+    """A page carries random CSRF tokens, and a name of two or three letters ("C4", "Ann")
+    turns up in one now and then: a test asserting such a word is absent from a page reads
+    the page through `tests.pages.without_tokens`, or it fails one run in a few hundred. Text
+    that is no page (a CSV, an audit record) says so at the end of the line."""
+    chancy = []
+    for path in sorted(Path(__file__).parent.rglob("test_*.py")):
+        source_lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(source_lines))):
+            if not (isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant)):
+                continue
+            if source_lines[node.lineno - 1].endswith("# not a page"):
+                continue
+            word = node.left.value
+            for op, target in zip(node.ops, node.comparators, strict=True):
+                source = ast.unparse(target)
+                if (
+                    isinstance(op, ast.NotIn)
+                    and isinstance(word, str)
+                    and re.fullmatch(r"[A-Za-z0-9_.-]{1,3}", word)
+                    and PAGE_TEXT.search(source)
+                    and not source.startswith("without_tokens(")
+                    and ".json" not in source  # JSON answers carry no token
+                ):
+                    chancy.append(f"{path.relative_to(Path(__file__).parent)}:{node.lineno}")
+    assert chancy == []

@@ -298,7 +298,7 @@ def test_another_organizations_hr_sees_only_its_own(client, auth, log):
     rows = _rows(client.get("/notifications/log").text)
     assert len(rows) == 1 and "Globex secret" in rows[0]
     exported = client.get("/notifications/log.csv").data.decode("utf-8-sig")
-    assert "Ann" not in exported and "Sales group" not in exported
+    assert "Ann" not in exported and "Sales group" not in exported  # not a page
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, log):
